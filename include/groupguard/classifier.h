@@ -1,0 +1,68 @@
+#ifndef GROUPGUARD_CLASSIFIER_H_
+#define GROUPGUARD_CLASSIFIER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace groupguard {
+
+// The three-way verdict on a post.
+enum class Label : uint8_t { kHam = 0, kUnsure = 1, kSpam = 2 };
+
+// Returns "ham", "unsure" or "spam".
+absl::string_view LabelName(Label label);
+
+// One feature that moved a score, with the places in the text it came from.
+struct Clue {
+  std::string feature;  // readable: "free", "free prize", "host:bit.ly"
+  double weight = 0;    // contribution to the log-odds of spam (> 0 spammy)
+  std::vector<std::pair<uint32_t, uint32_t>> spans;  // byte spans [begin, end)
+};
+
+struct Verdict {
+  double spam_probability = 0;  // calibrated P(spam), in [0, 1]
+  Label label = Label::kHam;
+  std::vector<Clue> clues;  // strongest first; empty unless asked for
+};
+
+struct ScoreOptions {
+  int max_clues = 0;  // how many clues to return; 0..1000
+};
+
+// Scores posts with a trained model (naive Bayes or logistic) and the tokenizer and
+// thresholds saved with it. Immutable after loading: Score() may be called from any
+// number of threads at once.
+class Classifier {
+ public:
+  virtual ~Classifier() = default;
+
+  // Loads a model file. Returns kNotFound if it cannot be opened, kDataLoss for a
+  // truncated or corrupt file, kInvalidArgument for a file that is not a groupguard
+  // model, kFailedPrecondition for a model written by a newer format version.
+  static absl::StatusOr<std::unique_ptr<Classifier>> Load(absl::string_view path);
+  // Same, from the bytes of a model file.
+  static absl::StatusOr<std::unique_ptr<Classifier>> FromBytes(absl::string_view bytes);
+
+  // Scores any bytes; never fails. "" scores the model's prior.
+  virtual Verdict Score(absl::string_view text, const ScoreOptions& options) const = 0;
+  Verdict Score(absl::string_view text) const { return Score(text, ScoreOptions()); }
+
+  // The calibrated P(spam) alone: the fast path.
+  virtual double SpamProbability(absl::string_view text) const = 0;
+
+  // Maps a probability to a verdict with the model's thresholds.
+  virtual Label LabelFor(double spam_probability) const = 0;
+  // P(spam) at or above which a post is "unsure", and "spam".
+  virtual double unsure_threshold() const = 0;
+  virtual double spam_threshold() const = 0;
+};
+
+}  // namespace groupguard
+
+#endif  // GROUPGUARD_CLASSIFIER_H_

@@ -1,0 +1,65 @@
+#ifndef GROUPGUARD_EVENT_STORE_H_
+#define GROUPGUARD_EVENT_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace groupguard {
+
+// Where the moderation registry's events go: an ordered log of opaque records plus
+// snapshots for compaction. Implementations are thread-safe. Every implementation
+// passes the same conformance suite (tests/store/event_store_conformance.h).
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // Appends one record and returns its sequence number (1, 2, ...) once it is durable
+  // under the store's sync policy. On error nothing was acknowledged; the record may
+  // or may not survive a crash, but never partially.
+  virtual absl::StatusOr<uint64_t> Append(absl::string_view record) = 0;
+
+  // Replays the store: `on_snapshot` once with the newest snapshot and the sequence
+  // number it covers (if there is one), then `on_record` for every later record, in
+  // order. A callback's error stops the replay and is returned. Returns kDataLoss for
+  // corruption that is not a torn tail (a torn tail is truncated silently).
+  virtual absl::Status Recover(
+      const std::function<absl::Status(absl::string_view snapshot, uint64_t through)>&
+          on_snapshot,
+      const std::function<absl::Status(uint64_t sequence, absl::string_view record)>&
+          on_record) = 0;
+
+  // Saves `snapshot` as the state after every record up to and including `through`,
+  // durably, and lets the store drop those records.
+  virtual absl::Status WriteSnapshot(absl::string_view snapshot, uint64_t through) = 0;
+};
+
+struct JournalOptions {
+  enum class Sync : uint8_t {
+    kEveryAppend = 0,  // fdatasync before each Append returns
+    kGroupCommit = 1,  // concurrent Appends share one fdatasync; each still waits for it
+    kNone = 2,         // never sync (tests and replays only): survives a process crash,
+                       // not a power loss
+  };
+  Sync sync = Sync::kEveryAppend;
+  // Largest record accepted. 1 B..64 MiB.
+  size_t max_record_bytes = size_t{1} << 20;
+};
+
+// Opens (creating if needed) an append-only journal of checksummed records and its
+// snapshots in directory `dir`. Returns kDataLoss for mid-file corruption.
+absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
+                                                        const JournalOptions& options);
+
+// A store that keeps everything in memory (tests, replays).
+std::unique_ptr<EventStore> NewMemoryEventStore();
+
+}  // namespace groupguard
+
+#endif  // GROUPGUARD_EVENT_STORE_H_

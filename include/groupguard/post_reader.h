@@ -1,0 +1,66 @@
+#ifndef GROUPGUARD_POST_READER_H_
+#define GROUPGUARD_POST_READER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace groupguard {
+
+// One record of a post dump.
+struct Post {
+  std::string id;
+  std::string text;
+  std::optional<bool> is_spam;  // the label, if the record has one
+  std::string author;           // "" if absent or null
+  std::string group;            // "" if absent or null
+  std::string time;             // as written in the dump; "" if absent or null
+  int64_t line = 0;             // 1-based line where the record starts
+};
+
+enum class DumpFormat : uint8_t {
+  kJsonLines = 0,  // {"id":..,"text":..,"label":"spam"|"ham",...}, unknown keys ignored
+  kCsv = 1,        // RFC 4180, with a header row
+  kTsv = 2,        // tab-separated, with a header row
+};
+
+struct PostReaderOptions {
+  DumpFormat format = DumpFormat::kJsonLines;
+  // Columns (CSV/TSV) or keys (JSON Lines) to read.
+  std::string text_field = "text";
+  std::string id_field = "id";
+  std::string label_field = "label";  // "spam"/"ham", also "1"/"0", true/false
+  // A record longer than this is an error, not an allocation. 1 KiB..1 GiB.
+  size_t max_record_bytes = size_t{64} << 20;
+};
+
+// Streams posts from a file or stdin in bounded memory. Not thread-safe.
+class PostReader {
+ public:
+  virtual ~PostReader() = default;
+
+  // Opens `path` ("-" is standard input). Returns kNotFound / kPermissionDenied if it
+  // cannot be opened, kInvalidArgument for bad options or a missing CSV header column.
+  static absl::StatusOr<std::unique_ptr<PostReader>> Open(absl::string_view path,
+                                                          const PostReaderOptions& options);
+
+  // Reads the next record into `post`. Returns false at the end of the input. A
+  // malformed record returns kInvalidArgument naming "file:line: what"; the reader is
+  // then positioned after that record, so a caller may skip it and continue. An I/O
+  // error returns kDataLoss / kUnavailable and ends the stream.
+  virtual absl::StatusOr<bool> Next(Post* post) = 0;
+};
+
+// Reads a whole dump into memory; fails on the first malformed record.
+absl::StatusOr<std::vector<Post>> ReadPosts(absl::string_view path,
+                                            const PostReaderOptions& options = {});
+
+}  // namespace groupguard
+
+#endif  // GROUPGUARD_POST_READER_H_

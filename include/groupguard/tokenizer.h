@@ -1,0 +1,105 @@
+#ifndef GROUPGUARD_TOKENIZER_H_
+#define GROUPGUARD_TOKENIZER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+namespace groupguard {
+
+// How raw post bytes are folded and split into tokens. Saved in every model file, so
+// a model is always scored with the tokenizer it was trained with.
+struct TokenizerOptions {
+  // Map Cyrillic and Greek look-alike letters inside otherwise Latin words to Latin
+  // ("pаypal" with a Cyrillic "а" becomes "paypal").
+  bool fold_homoglyphs = true;
+  // Fold l33t digits inside words where unambiguous ("fr33" -> "free").
+  bool fold_leet = true;
+  // A run of one character longer than this is cut to this length. 2..16.
+  int max_char_run = 3;
+  // Decode HTML entities and drop tags (URLs in href attributes are kept as text).
+  bool decode_html = true;
+  // Recognize URLs, including obfuscated ones ("site . com", "hxxp://", "site dot
+  // com"), and emit host, registrable-domain and URL-marker tokens for them.
+  bool detect_urls = true;
+  // Bytes of a post past this are ignored (a memory budget for untrusted input).
+  // 1 KiB..64 MiB.
+  size_t max_input_bytes = size_t{4} << 20;
+};
+
+enum class TokenKind : uint8_t {
+  kWord = 0,    // a folded word
+  kNumber = 1,  // a number, as a shape ("9999", "9.99")
+  kUrl = 2,     // a URL marker (text: a coarse shape, e.g. "url" or "url:short")
+  kHost = 3,    // a URL's host ("bit.ly", "www.example.com")
+  kDomain = 4,  // a URL's registrable domain ("example.com")
+  kEmail = 5,   // an e-mail address, as a shape (text: its domain)
+  kPhone = 6,   // a phone number, as a shape
+  kEmoji = 7,   // one emoji
+  kSignal = 8,  // a property of the text, e.g. "zero_width", "homoglyph", "shouting"
+};
+
+// Returns a short stable name of `kind` ("word", "host", ...).
+absl::string_view TokenKindName(TokenKind kind);
+
+// One token. Its folded text lives in the Tokenization that produced it.
+struct Token {
+  TokenKind kind = TokenKind::kWord;
+  uint32_t text_offset = 0;  // into Tokenization's text storage
+  uint32_t text_size = 0;
+  uint32_t begin = 0;  // byte span [begin, end) in the original input; a signal
+  uint32_t end = 0;    // token spans what caused it
+};
+
+// The result of Tokenizer::Tokenize, and the reusable scratch space for it: reuse one
+// per thread to avoid allocation. Not thread-safe.
+class Tokenization {
+ public:
+  Tokenization() = default;
+  Tokenization(const Tokenization&) = delete;
+  Tokenization& operator=(const Tokenization&) = delete;
+
+  absl::Span<const Token> tokens() const { return tokens_; }
+  absl::string_view text(const Token& token) const {
+    return absl::string_view(storage_).substr(token.text_offset, token.text_size);
+  }
+  // The whole input after folding (for tests and tools).
+  absl::string_view folded() const { return folded_; }
+
+  void Clear();
+
+ private:
+  friend class Tokenizer;
+  std::vector<Token> tokens_;
+  std::string storage_;  // folded text of every token, back to back
+  std::string folded_;   // folded input
+  std::vector<uint32_t> folded_to_input_;  // folded byte -> input byte offset
+};
+
+// Folds and tokenizes text. Immutable after Create(): Tokenize() may be called from
+// any number of threads at once, each with its own Tokenization.
+class Tokenizer {
+ public:
+  // Returns kInvalidArgument if an option is out of range.
+  static absl::StatusOr<Tokenizer> Create(const TokenizerOptions& options);
+
+  const TokenizerOptions& options() const { return options_; }
+
+  // Replaces the contents of `out` with the tokens of `input`. `input` is any bytes:
+  // invalid UTF-8 is replaced by U+FFFD, and bytes past options().max_input_bytes are
+  // ignored. Never fails.
+  void Tokenize(absl::string_view input, Tokenization* out) const;
+
+ private:
+  explicit Tokenizer(const TokenizerOptions& options) : options_(options) {}
+  TokenizerOptions options_;
+};
+
+}  // namespace groupguard
+
+#endif  // GROUPGUARD_TOKENIZER_H_
