@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ccache
   libabsl-dev libprotobuf-dev protobuf-compiler libeigen3-dev
-  libxxhash-dev libutf8proc-dev libsimdjson-dev libcli11-dev
+  libxxhash-dev libutf8proc-dev libpsl-dev libsimdjson-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
 )
