@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# End-to-end scoring speed, side by side, on one deterministic dump (issue: throughput).
+#   bench/compare_speed.sh [N_POSTS]      default 1,000,000
+# Needs a Release build in build/release and the peers (scripts/setup.sh --peers).
+# Every system is timed in the same run on the same file; each groupguard figure is the
+# median of 3 runs. Prints posts/s, MB/s, peak RSS and the ratios to fastText.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-1000000}
+data=${GROUPGUARD_DATA_DIR:-../shared/data}
+work=build/speed
+gg=build/release/tools/groupguard/groupguard
+bash scripts/setup.sh --peers
+[ -x "$gg" ] || { echo "build first: cmake --build build/release" >&2; exit 1; }
+mkdir -p "$work"
+python3 bench/make_speed_dump.py "$data" "$work" "$n" >&2
+bytes=$(stat -c %s "$work/posts.jsonl")
+threads=$(nproc)
+
+# fastText: word bigrams, trained (untimed) on the union of the train splits.
+train="$data/jsonl/youtube.train.jsonl,$data/jsonl/sms.train.jsonl,$data/jsonl/tgspam.train.jsonl"
+if [ ! -f "$work/fasttext.bin" ]; then
+  python3 - "$train" > "$work/fasttext.train.txt" <<'PY'
+import json, sys
+for path in sys.argv[1].split(","):
+    for line in open(path, encoding="utf-8"):
+        r = json.loads(line)
+        print("__label__" + r["label"], " ".join(r["text"].split()))
+PY
+  fasttext supervised -input "$work/fasttext.train.txt" -output "$work/fasttext" \
+    -wordNgrams 2 -epoch 25 -lr 0.5 -dim 100 -verbose 0 >&2
+fi
+
+# run NAME COMMAND...: runs the command 3 times, prints "seconds peak_kb" of the median.
+run() {
+  local name=$1; shift
+  local results=()
+  for i in 1 2 3; do
+    /usr/bin/time -f "%e %M" -o "$work/time.$name" "$@" >/dev/null
+    results+=("$(cat "$work/time.$name")")
+  done
+  printf '%s\n' "${results[@]}" | sort -n | sed -n 2p
+}
+
+gg1=$(run gg1 "$gg" score --threads 1 "$work/posts.jsonl")
+ggn=$(run ggn "$gg" score --threads "$threads" "$work/posts.jsonl")
+ft=$(run fasttext fasttext predict-prob "$work/fasttext.bin" "$work/posts.txt")
+sk_err=$(/usr/bin/time -f "%e %M" -o "$work/time.sk" \
+  bench/sklearn_speed.py "$train" "$work/posts.txt" 2>&1 >/dev/null)
+sk_seconds=$(echo "$sk_err" | sed -n 's/.*sklearn_seconds=\([0-9.]*\).*/\1/p')
+sk="$sk_seconds $(cut -d' ' -f2 "$work/time.sk")"
+
+python3 - "$n" "$bytes" "$threads" "$gg1" "$ggn" "$ft" "$sk" <<'PY'
+import sys
+n, size, threads = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+rows = [("groupguard score --threads 1", sys.argv[4]),
+        ("groupguard score --threads " + threads, sys.argv[5]),
+        ("fastText predict-prob (bigrams)", sys.argv[6]),
+        ("scikit-learn TF-IDF+LR (scoring only)", sys.argv[7])]
+ft = n / float(sys.argv[6].split()[0])
+print("%d posts, %.1f MB of JSON Lines" % (n, size / 1e6))
+print("| system | seconds | posts/s | MB/s | peak RSS MB | x fastText |")
+print("|---|---:|---:|---:|---:|---:|")
+for name, r in rows:
+    s, kb = r.split()
+    s = max(float(s), 1e-3)
+    print("| %s | %.2f | %.0f | %.1f | %.0f | %.1f |" % (
+        name, s, n / s, size / 1e6 / s, int(kb) / 1024, n / s / ft))
+PY
