@@ -23,12 +23,19 @@ class EventStore {
   // Appends one record and returns its sequence number (1, 2, ...) once it is durable
   // under the store's sync policy. On error nothing was acknowledged; the record may
   // or may not survive a crash, but never partially.
+  // Errors: kInvalidArgument for a record over the store's size limit (nothing
+  // changes). A failed write or sync leaves the journal failed: that Append returns
+  // the I/O error and every later Append or WriteSnapshot returns kFailedPrecondition
+  // naming the file and the first error; Recover still works. Reopen to recover.
   virtual absl::StatusOr<uint64_t> Append(absl::string_view record) = 0;
 
   // Replays the store: `on_snapshot` once with the newest snapshot and the sequence
   // number it covers (if there is one), then `on_record` for every later record, in
   // order. A callback's error stops the replay and is returned. Returns kDataLoss for
   // corruption that is not a torn tail (a torn tail is truncated silently).
+  // Records appended while Recover runs may or may not be delivered; what is delivered
+  // is always a gap-free prefix of the history. The callbacks may call Append but not
+  // Recover or WriteSnapshot on the same store (they would deadlock).
   virtual absl::Status Recover(
       const std::function<absl::Status(absl::string_view snapshot, uint64_t through)>&
           on_snapshot,
@@ -36,7 +43,10 @@ class EventStore {
           on_record) = 0;
 
   // Saves `snapshot` as the state after every record up to and including `through`,
-  // durably, and lets the store drop those records.
+  // durably, and lets the store drop those records. `through` may be 0 (the state
+  // before any record). Returns kInvalidArgument, changing nothing, if `through` is
+  // beyond the last acknowledged record or older than the current snapshot's; an
+  // equal `through` replaces the snapshot. Safe to call while other threads append.
   virtual absl::Status WriteSnapshot(absl::string_view snapshot, uint64_t through) = 0;
 };
 
