@@ -55,9 +55,18 @@ class PostReader {
   // then positioned after that record, so a caller may skip it and continue. An I/O
   // error returns kDataLoss / kUnavailable and ends the stream.
   virtual absl::StatusOr<bool> Next(Post* post) = 0;
+
+  // The input's name in messages: the path, or "<stdin>".
+  virtual const std::string& name() const = 0;
+  // Input bytes consumed so far (read ahead by at most one block), for progress.
+  virtual uint64_t bytes_consumed() const = 0;
+  // The input's size in bytes, when known (a regular file).
+  virtual std::optional<uint64_t> input_size() const = 0;
 };
 
-// Reads a whole dump into memory; fails on the first malformed record.
+// Reads a whole dump into memory; fails on the first malformed record. Blank lines are
+// skipped; a leading UTF-8 byte order mark and CRLF line ends are accepted. Invalid
+// UTF-8 in a JSON Lines record is replaced by U+FFFD rather than rejected.
 absl::StatusOr<std::vector<Post>> ReadPosts(absl::string_view path,
                                             const PostReaderOptions& options = {});
 

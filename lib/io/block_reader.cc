@@ -1,0 +1,194 @@
+#include "io/block_reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace groupguard::internal {
+namespace {
+
+absl::Status OpenError(absl::string_view path, int err) {
+  std::string message = absl::StrCat(path, ": ", std::strerror(err));
+  switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+      return absl::NotFoundError(message);
+    case EACCES:
+    case EPERM:
+      return absl::PermissionDeniedError(message);
+    default:
+      return absl::UnavailableError(message);
+  }
+}
+
+int64_t CountNewlines(absl::string_view data) {
+  return std::count(data.begin(), data.end(), '\n');
+}
+
+}  // namespace
+
+void RecordBlock::Reserve(size_t bytes) {
+  if (bytes + kBlockPadding <= capacity_) return;
+  size_t capacity = std::max(bytes + kBlockPadding, capacity_ + capacity_ / 2);
+  std::unique_ptr<char[]> buffer(new char[capacity]);
+  if (size_ > 0) std::memcpy(buffer.get(), buffer_.get(), size_);
+  buffer_ = std::move(buffer);
+  capacity_ = capacity;
+}
+
+BlockReader::BlockReader(int fd, bool owns_fd, std::string name,
+                         std::optional<uint64_t> size, const BlockReaderOptions& options)
+    : fd_(fd), owns_fd_(owns_fd), name_(std::move(name)), size_(size), options_(options) {}
+
+BlockReader::~BlockReader() {
+  if (owns_fd_) close(fd_);
+}
+
+absl::StatusOr<std::unique_ptr<BlockReader>> BlockReader::Open(
+    absl::string_view path, const BlockReaderOptions& options) {
+  if (options.max_record_bytes < 1 || options.block_bytes < 1) {
+    return absl::InvalidArgumentError("BlockReader: sizes must be >= 1");
+  }
+  int fd = 0;
+  bool owns = false;
+  std::string name = "<stdin>";
+  if (path != "-") {
+    name = std::string(path);
+    do {
+      fd = open(name.c_str(), O_RDONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return OpenError(path, errno);
+    owns = true;
+  }
+  struct stat st;
+  std::optional<uint64_t> size;
+  if (fstat(fd, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      if (owns) close(fd);
+      return absl::InvalidArgumentError(absl::StrCat(name, ": is a directory"));
+    }
+    if (S_ISREG(st.st_mode)) {
+      size = static_cast<uint64_t>(st.st_size);
+      posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    }
+  }
+  return std::unique_ptr<BlockReader>(
+      new BlockReader(fd, owns, std::move(name), size, options));
+}
+
+absl::Status BlockReader::Fill(RecordBlock* block, size_t want) {
+  block->Reserve(block->size_ + want);
+  ssize_t n;
+  do {
+    n = read(fd_, block->buffer_.get() + block->size_, want);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    error_ = true;
+    return absl::DataLossError(absl::StrCat(name_, ": read failed: ", std::strerror(errno)));
+  }
+  if (n == 0) eof_ = true;
+  block->size_ += static_cast<size_t>(n);
+  if (first_read_ && (block->size_ >= 3 || eof_)) {
+    first_read_ = false;
+    if (block->size_ >= 3 && std::memcmp(block->buffer_.get(), "\xEF\xBB\xBF", 3) == 0) {
+      std::memmove(block->buffer_.get(), block->buffer_.get() + 3, block->size_ - 3);
+      block->size_ -= 3;
+      consumed_ += 3;
+    }
+  }
+  return absl::OkStatus();
+}
+
+size_t BlockReader::RecordsPrefix(absl::string_view data) {
+  if (!options_.quoted_records) {
+    const void* nl = memrchr(data.data(), '\n', data.size());
+    return nl == nullptr ? 0 : static_cast<const char*>(nl) - data.data() + 1;
+  }
+  // A newline ends a record when the double quotes before it (from the start of the
+  // record) are balanced; an escaped quote ("") counts twice, so parity suffices.
+  bool in_quotes = false;
+  size_t end = 0;
+  for (size_t i = 0; i < data.size(); ++i) {
+    char c = data[i];
+    if (c == '"') {
+      in_quotes = !in_quotes;
+    } else if (c == '\n' && !in_quotes) {
+      end = i + 1;
+    }
+  }
+  return end;
+}
+
+absl::Status BlockReader::SkipRecord(RecordBlock* scratch) {
+  // scratch holds the start of the record; scan it and what follows for its end.
+  bool in_quotes = false;
+  for (;;) {
+    absl::string_view data = scratch->data();
+    for (size_t i = 0; i < data.size(); ++i) {
+      char c = data[i];
+      if (c == '"' && options_.quoted_records) {
+        in_quotes = !in_quotes;
+      } else if (c == '\n') {
+        ++next_line_;
+        if (!in_quotes) {
+          pending_.assign(data.data() + i + 1, data.size() - i - 1);
+          consumed_ += i + 1;
+          return absl::OkStatus();
+        }
+      }
+    }
+    consumed_ += data.size();
+    scratch->size_ = 0;
+    if (eof_) return absl::OkStatus();
+    absl::Status status = Fill(scratch, options_.block_bytes);
+    if (!status.ok()) return status;
+  }
+}
+
+absl::StatusOr<bool> BlockReader::Next(RecordBlock* block) {
+  block->size_ = 0;
+  block->first_line_ = next_line_;
+  if (error_) return false;
+  block->Reserve(std::max(options_.block_bytes, pending_.size()));
+  if (!pending_.empty()) {
+    std::memcpy(block->buffer_.get(), pending_.data(), pending_.size());
+    block->size_ = pending_.size();
+    pending_.clear();
+  }
+  size_t target = options_.block_bytes;
+  size_t end = 0;
+  for (;;) {
+    while (!eof_ && block->size_ < target) {
+      absl::Status status = Fill(block, target - block->size_);
+      if (!status.ok()) return status;
+    }
+    end = eof_ ? block->size_ : RecordsPrefix(block->data());
+    if (end > 0 || eof_) break;
+    if (block->size_ > options_.max_record_bytes) {
+      int64_t line = next_line_;
+      absl::Status status = SkipRecord(block);
+      block->size_ = 0;
+      if (!status.ok()) return status;
+      return absl::InvalidArgumentError(absl::StrCat(
+          name_, ":", line, ": record longer than ", options_.max_record_bytes, " bytes"));
+    }
+    target = std::min(std::max(target * 2, block->size_ + options_.block_bytes),
+                      options_.max_record_bytes + 1);
+  }
+  if (end == 0) return false;
+  pending_.assign(block->buffer_.get() + end, block->size_ - end);
+  block->size_ = end;
+  next_line_ += CountNewlines(block->data());
+  consumed_ += end;
+  return true;
+}
+
+}  // namespace groupguard::internal

@@ -1,0 +1,476 @@
+#include "io/record_parser.h"
+
+#include <cstring>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "io/block_reader.h"
+#include "simdjson.h"
+#include "utf8proc.h"
+
+namespace groupguard::internal {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+bool IsBlank(absl::string_view s) {
+  for (char c : s) {
+    if (c != ' ' && c != '\t' && c != '\r') return false;
+  }
+  return true;
+}
+
+// Copies `in` to `out`, replacing each invalid UTF-8 sequence by U+FFFD.
+void RepairUtf8(absl::string_view in, std::string* out) {
+  out->clear();
+  out->reserve(in.size() + 16);
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(in.data());
+  utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(in.size());
+  while (left > 0) {
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
+    if (n <= 0) {
+      out->append("\xEF\xBF\xBD");
+      n = 1;
+    } else {
+      out->append(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
+    }
+    p += n;
+    left -= n;
+  }
+}
+
+// An error found inside a record: the caller adds "name:line: ".
+struct RecordError {
+  simdjson::error_code json = simdjson::SUCCESS;  // if from simdjson
+  std::string what;
+};
+
+std::string JsonErrorText(simdjson::error_code code) {
+  return absl::StrCat("broken JSON (", simdjson::error_message(code), ")");
+}
+
+}  // namespace
+
+bool ParseLabel(absl::string_view value, std::optional<bool>* label) {
+  value = absl::StripAsciiWhitespace(value);
+  if (value.empty()) {
+    *label = std::nullopt;
+    return true;
+  }
+  if (absl::EqualsIgnoreCase(value, "spam") || value == "1" ||
+      absl::EqualsIgnoreCase(value, "true")) {
+    *label = true;
+    return true;
+  }
+  if (absl::EqualsIgnoreCase(value, "ham") || value == "0" ||
+      absl::EqualsIgnoreCase(value, "false")) {
+    *label = false;
+    return true;
+  }
+  return false;
+}
+
+struct RecordParser::Impl {
+  PostReaderOptions options;
+  std::string name;
+  od::parser json;
+  std::string repaired;  // a record with its invalid UTF-8 replaced, plus padding
+
+  // CSV / TSV.
+  bool have_header = false;
+  size_t columns = 0;
+  int text_column = -1;
+  int id_column = -1;
+  int label_column = -1;
+  int author_column = -1;
+  int group_column = -1;
+  int time_column = -1;
+  std::vector<std::string> fields;
+  size_t field_count = 0;
+
+  bool tabular() const { return options.format != DumpFormat::kJsonLines; }
+
+  absl::Status Error(int64_t line, absl::string_view what) const {
+    return absl::InvalidArgumentError(absl::StrCat(name, ":", line, ": ", what));
+  }
+
+  // JSON Lines ---------------------------------------------------------------
+
+  RecordError ParseJson(absl::string_view record, size_t capacity, Post* post);
+  absl::Status ParseJsonRecord(absl::string_view record, size_t capacity, int64_t line,
+                               Post* post);
+
+  // CSV / TSV ----------------------------------------------------------------
+
+  // Finds the end of the record at data[pos]: returns the index of its '\n' or
+  // data.size(); adds the newlines inside the record to *newlines.
+  size_t RecordEnd(absl::string_view data, size_t pos, int64_t* newlines) const;
+  // Splits a record (no line terminator) into fields[0..field_count).
+  std::string SplitFields(absl::string_view record);
+  absl::Status ParseTabular(absl::string_view record, int64_t line, Post* post);
+  absl::Status SetHeader(absl::string_view record, int64_t line);
+
+  // Returns the next non-blank record at *pos, advancing *pos and *line; false if
+  // none is left. *record_line is the line where the record starts.
+  bool NextRecord(absl::string_view data, size_t* pos, int64_t* line,
+                  absl::string_view* record, int64_t* record_line) const;
+};
+
+RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capacity,
+                                          Post* post) {
+  RecordError err;
+  od::document doc;
+  auto fail = [&err](simdjson::error_code code) {
+    err.json = code;
+    err.what = JsonErrorText(code);
+    return err;
+  };
+  simdjson::error_code code =
+      json.iterate(simdjson::padded_string_view(record.data(), record.size(), capacity))
+          .get(doc);
+  if (code) return fail(code);
+  od::object object;
+  code = doc.get_object().get(object);
+  if (code == simdjson::INCORRECT_TYPE) {
+    err.what = "not a JSON object";
+    return err;
+  }
+  if (code) return fail(code);
+  bool have_text = false;
+  for (auto field_result : object) {
+    od::field field;
+    if ((code = std::move(field_result).get(field))) return fail(code);
+    std::string_view raw_key;
+    if ((code = field.unescaped_key().get(raw_key))) return fail(code);
+    absl::string_view key(raw_key.data(), raw_key.size());
+    od::value value = field.value();
+    const bool is_text = key == options.text_field;
+    const bool is_id = key == options.id_field;
+    const bool is_label = key == options.label_field;
+    const bool is_author = key == "author";
+    const bool is_group = key == "group";
+    const bool is_time = key == "time";
+    if (!(is_text || is_id || is_label || is_author || is_group || is_time)) continue;
+    od::json_type type;
+    if ((code = value.type().get(type))) return fail(code);
+    std::string_view sv;
+    absl::string_view s;
+    if (is_text) {
+      if (type != od::json_type::string) {
+        err.what = absl::StrCat("\"", options.text_field, "\" is not a string");
+        return err;
+      }
+      if ((code = value.get_string().get(sv))) return fail(code);
+      post->text.assign(sv.data(), sv.size());
+      have_text = true;
+    } else if (is_label) {
+      if (type == od::json_type::null) {
+        bool is_null;
+        if ((code = value.is_null().get(is_null))) return fail(code);
+        post->is_spam.reset();
+        continue;
+      }
+      if (type == od::json_type::boolean) {
+        bool b;
+        if ((code = value.get_bool().get(b))) return fail(code);
+        post->is_spam = b;
+        continue;
+      }
+      if (type == od::json_type::string) {
+        if ((code = value.get_string().get(sv))) return fail(code);
+      } else if (type == od::json_type::number) {
+        sv = value.raw_json_token();
+      } else {
+        err.what = absl::StrCat("\"", options.label_field, "\" is not a label");
+        return err;
+      }
+      s = absl::string_view(sv.data(), sv.size());
+      std::optional<bool> label;
+      if (!ParseLabel(s, &label)) {
+        err.what = absl::StrCat("\"", options.label_field, "\" is \"",
+                                absl::StripAsciiWhitespace(s),
+                                "\", not spam/ham, 1/0 or true/false");
+        return err;
+      }
+      post->is_spam = label;
+    } else {
+      std::string* out = is_id       ? &post->id
+                         : is_author ? &post->author
+                         : is_group  ? &post->group
+                                     : &post->time;
+      if (type == od::json_type::string) {
+        if ((code = value.get_string().get(sv))) return fail(code);
+        out->assign(sv.data(), sv.size());
+      } else if (type == od::json_type::null) {
+        bool is_null;
+        if ((code = value.is_null().get(is_null))) return fail(code);
+        out->clear();
+      } else if (type == od::json_type::number || type == od::json_type::boolean) {
+        sv = value.raw_json_token();
+        out->assign(std::string(absl::StripAsciiWhitespace(absl::string_view(sv.data(), sv.size()))));
+      } else {
+        err.what = absl::StrCat("\"", key, "\" is not a string");
+        return err;
+      }
+    }
+  }
+  // After the object, the iterator must be out of bounds: nothing may follow.
+  const char* after = nullptr;
+  if (doc.current_location().get(after) == simdjson::SUCCESS) {
+    err.what = "trailing content after the JSON object";
+    return err;
+  }
+  if (!have_text) err.what = absl::StrCat("missing \"", options.text_field, "\"");
+  return err;
+}
+
+absl::Status RecordParser::Impl::ParseJsonRecord(absl::string_view record,
+                                                 size_t capacity, int64_t line,
+                                                 Post* post) {
+  post->id.clear();
+  post->text.clear();
+  post->is_spam.reset();
+  post->author.clear();
+  post->group.clear();
+  post->time.clear();
+  post->line = line;
+  RecordError err = ParseJson(record, capacity, post);
+  if (err.json == simdjson::UTF8_ERROR) {
+    // Invalid UTF-8 is not fatal: score the text with U+FFFD in place of bad bytes.
+    RepairUtf8(record, &repaired);
+    size_t size = repaired.size();
+    repaired.append(kBlockPadding, ' ');
+    post->text.clear();
+    err = ParseJson(absl::string_view(repaired.data(), size), repaired.size(), post);
+  }
+  if (err.what.empty()) return absl::OkStatus();
+  return Error(line, err.what);
+}
+
+size_t RecordParser::Impl::RecordEnd(absl::string_view data, size_t pos,
+                                     int64_t* newlines) const {
+  if (options.format == DumpFormat::kTsv) {
+    const void* nl = std::memchr(data.data() + pos, '\n', data.size() - pos);
+    return nl == nullptr ? data.size() : static_cast<const char*>(nl) - data.data();
+  }
+  bool in_quotes = false;
+  for (size_t i = pos; i < data.size(); ++i) {
+    char c = data[i];
+    if (c == '"') {
+      in_quotes = !in_quotes;
+    } else if (c == '\n') {
+      if (!in_quotes) return i;
+      ++*newlines;
+    }
+  }
+  return data.size();
+}
+
+std::string RecordParser::Impl::SplitFields(absl::string_view record) {
+  field_count = 0;
+  const char sep = options.format == DumpFormat::kCsv ? ',' : '\t';
+  const bool quoted = options.format == DumpFormat::kCsv;
+  size_t i = 0;
+  const size_t n = record.size();
+  for (;;) {
+    if (field_count == fields.size()) fields.emplace_back();
+    std::string& field = fields[field_count++];
+    field.clear();
+    if (quoted && i < n && record[i] == '"') {
+      ++i;
+      for (;;) {
+        const void* q = std::memchr(record.data() + i, '"', n - i);
+        if (q == nullptr) return "unterminated quoted field";
+        size_t at = static_cast<const char*>(q) - record.data();
+        field.append(record.data() + i, at - i);
+        if (at + 1 < n && record[at + 1] == '"') {
+          field.push_back('"');
+          i = at + 2;
+        } else {
+          i = at + 1;
+          break;
+        }
+      }
+      if (i == n) return "";
+      if (record[i] != sep) return "unexpected character after a closing quote";
+      ++i;
+      continue;
+    }
+    const void* s = std::memchr(record.data() + i, sep, n - i);
+    size_t end = s == nullptr ? n : static_cast<const char*>(s) - record.data();
+    absl::string_view value = record.substr(i, end - i);
+    if (quoted && value.find('"') != absl::string_view::npos) {
+      return "double quote inside an unquoted field";
+    }
+    field.assign(value.data(), value.size());
+    if (s == nullptr) return "";
+    i = end + 1;
+  }
+}
+
+absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t line) {
+  std::string what = SplitFields(record);
+  if (!what.empty()) return Error(line, absl::StrCat("header: ", what));
+  columns = field_count;
+  auto find = [this](absl::string_view name) {
+    for (size_t i = 0; i < field_count; ++i) {
+      if (fields[i] == name) return static_cast<int>(i);
+    }
+    return -1;
+  };
+  text_column = find(options.text_field);
+  if (text_column < 0) {
+    std::vector<absl::string_view> names(fields.begin(), fields.begin() + field_count);
+    return Error(line, absl::StrCat("no column \"", options.text_field,
+                                    "\" in the header (columns: ",
+                                    absl::StrJoin(names, ", "), ")"));
+  }
+  id_column = find(options.id_field);
+  label_column = find(options.label_field);
+  author_column = find("author");
+  group_column = find("group");
+  time_column = find("time");
+  have_header = true;
+  return absl::OkStatus();
+}
+
+absl::Status RecordParser::Impl::ParseTabular(absl::string_view record, int64_t line,
+                                              Post* post) {
+  post->line = line;
+  std::string what = SplitFields(record);
+  if (!what.empty()) return Error(line, what);
+  if (field_count != columns) {
+    return Error(line, absl::StrCat("expected ", columns, " fields, got ", field_count));
+  }
+  auto take = [this](int column, std::string* out) {
+    if (column < 0) {
+      out->clear();
+    } else {
+      out->swap(fields[column]);
+    }
+  };
+  std::optional<bool> label;
+  if (label_column >= 0 && !ParseLabel(fields[label_column], &label)) {
+    return Error(line, absl::StrCat("\"", options.label_field, "\" is \"",
+                                    absl::StripAsciiWhitespace(fields[label_column]),
+                                    "\", not spam/ham, 1/0 or true/false"));
+  }
+  post->is_spam = label;
+  take(text_column, &post->text);
+  take(id_column, &post->id);
+  take(author_column, &post->author);
+  take(group_column, &post->group);
+  take(time_column, &post->time);
+  return absl::OkStatus();
+}
+
+bool RecordParser::Impl::NextRecord(absl::string_view data, size_t* pos, int64_t* line,
+                                    absl::string_view* record,
+                                    int64_t* record_line) const {
+  while (*pos < data.size()) {
+    int64_t inner_newlines = 0;
+    size_t end;
+    if (tabular()) {
+      end = RecordEnd(data, *pos, &inner_newlines);
+    } else {
+      const void* nl = std::memchr(data.data() + *pos, '\n', data.size() - *pos);
+      end = nl == nullptr ? data.size() : static_cast<const char*>(nl) - data.data();
+    }
+    absl::string_view r = data.substr(*pos, end - *pos);
+    *record_line = *line;
+    *line += inner_newlines + (end < data.size() ? 1 : 0);
+    *pos = end < data.size() ? end + 1 : end;
+    if (!r.empty() && r.back() == '\r') r.remove_suffix(1);
+    if (IsBlank(r)) continue;
+    *record = r;
+    return true;
+  }
+  return false;
+}
+
+RecordParser::RecordParser(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RecordParser::~RecordParser() = default;
+RecordParser::RecordParser(RecordParser&&) noexcept = default;
+RecordParser& RecordParser::operator=(RecordParser&&) noexcept = default;
+
+absl::StatusOr<RecordParser> RecordParser::Create(const PostReaderOptions& options,
+                                                  absl::string_view source_name) {
+  if (options.max_record_bytes < 1024 || options.max_record_bytes > (size_t{1} << 30)) {
+    return absl::InvalidArgumentError("max_record_bytes must be in 1 KiB..1 GiB");
+  }
+  if (options.text_field.empty()) {
+    return absl::InvalidArgumentError("the text field name must not be empty");
+  }
+  if (options.format != DumpFormat::kJsonLines && options.format != DumpFormat::kCsv &&
+      options.format != DumpFormat::kTsv) {
+    return absl::InvalidArgumentError("unknown dump format");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->name = std::string(source_name);
+  return RecordParser(std::move(impl));
+}
+
+bool RecordParser::needs_header() const {
+  return impl_->tabular() && !impl_->have_header;
+}
+
+RecordParser RecordParser::Clone() const {
+  auto impl = std::make_unique<Impl>();
+  impl->options = impl_->options;
+  impl->name = impl_->name;
+  impl->have_header = impl_->have_header;
+  impl->columns = impl_->columns;
+  impl->text_column = impl_->text_column;
+  impl->id_column = impl_->id_column;
+  impl->label_column = impl_->label_column;
+  impl->author_column = impl_->author_column;
+  impl->group_column = impl_->group_column;
+  impl->time_column = impl_->time_column;
+  return RecordParser(std::move(impl));
+}
+
+absl::StatusOr<bool> RecordParser::ReadHeader(absl::string_view data, size_t* pos,
+                                              int64_t* line) {
+  if (!impl_->tabular() || impl_->have_header) return true;
+  absl::string_view record;
+  int64_t record_line;
+  if (!impl_->NextRecord(data, pos, line, &record, &record_line)) return false;
+  absl::Status status = impl_->SetHeader(record, record_line);
+  if (!status.ok()) return status;
+  return true;
+}
+
+absl::StatusOr<bool> RecordParser::Next(absl::string_view data, size_t* pos,
+                                        int64_t* line, Post* post) {
+  if (needs_header()) {
+    absl::StatusOr<bool> header = ReadHeader(data, pos, line);
+    if (!header.ok() || !*header) return header;
+  }
+  absl::string_view record;
+  int64_t record_line;
+  if (!impl_->NextRecord(data, pos, line, &record, &record_line)) return false;
+  if (record.size() > impl_->options.max_record_bytes) {
+    return impl_->Error(record_line,
+                        absl::StrCat("record longer than ",
+                                     impl_->options.max_record_bytes, " bytes"));
+  }
+  absl::Status status;
+  if (impl_->tabular()) {
+    status = impl_->ParseTabular(record, record_line, post);
+  } else {
+    // Readable bytes from the record to the end of the block's padding.
+    size_t capacity = static_cast<size_t>(data.data() + data.size() - record.data()) +
+                      kBlockPadding;
+    status = impl_->ParseJsonRecord(record, capacity, record_line, post);
+  }
+  if (!status.ok()) return status;
+  return true;
+}
+
+}  // namespace groupguard::internal

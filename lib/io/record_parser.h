@@ -1,0 +1,64 @@
+#ifndef GROUPGUARD_LIB_IO_RECORD_PARSER_H_
+#define GROUPGUARD_LIB_IO_RECORD_PARSER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "groupguard/post_reader.h"
+
+namespace groupguard::internal {
+
+// Parses the label spellings of a dump: "spam"/"ham", "1"/"0", "true"/"false" (any
+// case, surrounding spaces ignored) into *label (true = spam); "" is no label
+// (nullopt). Returns false, leaving *label alone, for any other spelling.
+bool ParseLabel(absl::string_view value, std::optional<bool>* label);
+
+// Parses records of one dump format out of blocks of whole records (BlockReader).
+// Holds per-thread scratch (a simdjson parser): use one per thread; copies made with
+// Clone() share nothing. Not thread-safe.
+class RecordParser {
+ public:
+  ~RecordParser();
+  RecordParser(RecordParser&&) noexcept;
+  RecordParser& operator=(RecordParser&&) noexcept;
+
+  // `source_name` names the input in messages. kInvalidArgument for bad options.
+  static absl::StatusOr<RecordParser> Create(const PostReaderOptions& options,
+                                             absl::string_view source_name);
+
+  // True for CSV and TSV until the header record has been read.
+  bool needs_header() const;
+  // For CSV/TSV, reads the first non-blank record of `data` at *pos as the header
+  // (Next() does this by itself when needed). Returns false if no record is left.
+  // kInvalidArgument "name:line: no column "text" in the header (...)" when the text
+  // column is missing. Same REQUIRES and position rules as Next(). For JSON Lines,
+  // returns true and consumes nothing.
+  absl::StatusOr<bool> ReadHeader(absl::string_view data, size_t* pos, int64_t* line);
+
+  // A parser with the same options and header and its own scratch.
+  RecordParser Clone() const;
+
+  // Parses the record of `data` that starts at *pos (blank lines are skipped).
+  // REQUIRES: `data` is followed by at least kBlockPadding readable bytes, and holds
+  // whole records. Returns true with *post filled (post->line set from *line), false
+  // when no record is left. A malformed record returns kInvalidArgument naming
+  // "name:line: what"; in every case *pos and *line move past what was consumed, so
+  // the caller may go on after an error.
+  absl::StatusOr<bool> Next(absl::string_view data, size_t* pos, int64_t* line,
+                            Post* post);
+
+ private:
+  struct Impl;
+  explicit RecordParser(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace groupguard::internal
+
+#endif  // GROUPGUARD_LIB_IO_RECORD_PARSER_H_

@@ -1,0 +1,106 @@
+#include "io/block_reader.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "test_files.h"
+
+namespace groupguard::internal {
+namespace {
+
+using ::groupguard::testing::WriteTempFile;
+using ::testing::HasSubstr;
+
+// Reads every block; returns their contents and first lines.
+std::vector<std::pair<std::string, int64_t>> ReadAll(const std::string& path,
+                                                     const BlockReaderOptions& options) {
+  auto reader = BlockReader::Open(path, options);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  std::vector<std::pair<std::string, int64_t>> blocks;
+  RecordBlock block;
+  for (;;) {
+    absl::StatusOr<bool> more = (*reader)->Next(&block);
+    EXPECT_TRUE(more.ok()) << more.status();
+    if (!more.ok() || !*more) break;
+    blocks.emplace_back(std::string(block.data()), block.first_line());
+    EXPECT_GE(block.capacity(), block.data().size() + kBlockPadding);
+  }
+  return blocks;
+}
+
+TEST(BlockReaderTest, BlocksEndAtRecordBoundaries) {
+  std::string path = WriteTempFile("blocks.txt", "aaaa\nbbbb\ncccc\ndd");
+  BlockReaderOptions options;
+  options.block_bytes = 6;
+  auto blocks = ReadAll(path, options);
+  ASSERT_EQ(blocks.size(), 4u);
+  EXPECT_EQ(blocks[0].first, "aaaa\n");
+  EXPECT_EQ(blocks[0].second, 1);
+  EXPECT_EQ(blocks[1].first, "bbbb\n");
+  EXPECT_EQ(blocks[1].second, 2);
+  EXPECT_EQ(blocks[2].first, "cccc\n");
+  EXPECT_EQ(blocks[3].first, "dd");
+  EXPECT_EQ(blocks[3].second, 4);
+}
+
+TEST(BlockReaderTest, QuotedNewlinesDoNotEndARecord) {
+  std::string path = WriteTempFile("quoted.csv", "a,\"x\ny\"\nb,c\n");
+  BlockReaderOptions options;
+  options.quoted_records = true;
+  options.block_bytes = 4;
+  auto blocks = ReadAll(path, options);
+  ASSERT_EQ(blocks.size(), 2u);
+  EXPECT_EQ(blocks[0].first, "a,\"x\ny\"\n");
+  EXPECT_EQ(blocks[1].first, "b,c\n");
+  EXPECT_EQ(blocks[1].second, 3);
+}
+
+TEST(BlockReaderTest, DropsByteOrderMark) {
+  std::string path = WriteTempFile("bom.txt", "\xEF\xBB\xBFhello\n");
+  auto blocks = ReadAll(path, BlockReaderOptions());
+  ASSERT_EQ(blocks.size(), 1u);
+  EXPECT_EQ(blocks[0].first, "hello\n");
+}
+
+TEST(BlockReaderTest, OversizeRecordIsSkippedWithItsLine) {
+  std::string big(100, 'x');
+  std::string path = WriteTempFile("oversize.txt", "ok\n" + big + "\nafter\n");
+  BlockReaderOptions options;
+  options.max_record_bytes = 50;
+  options.block_bytes = 8;
+  auto reader = BlockReader::Open(path, options);
+  ASSERT_TRUE(reader.ok());
+  RecordBlock block;
+  absl::StatusOr<bool> more = (*reader)->Next(&block);
+  ASSERT_TRUE(more.ok() && *more);
+  EXPECT_EQ(block.data(), "ok\n");
+  more = (*reader)->Next(&block);
+  ASSERT_FALSE(more.ok());
+  EXPECT_EQ(more.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(more.status().message(), HasSubstr("oversize.txt:2: record longer than 50"));
+  more = (*reader)->Next(&block);
+  ASSERT_TRUE(more.ok() && *more) << more.status();
+  EXPECT_EQ(block.data(), "after\n");
+  EXPECT_EQ(block.first_line(), 3);
+  more = (*reader)->Next(&block);
+  ASSERT_TRUE(more.ok());
+  EXPECT_FALSE(*more);
+}
+
+TEST(BlockReaderTest, MissingFileIsNotFound) {
+  auto reader = BlockReader::Open("/nonexistent/dir/posts.jsonl", BlockReaderOptions());
+  ASSERT_FALSE(reader.ok());
+  EXPECT_EQ(reader.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(reader.status().message(), HasSubstr("/nonexistent/dir/posts.jsonl"));
+}
+
+TEST(BlockReaderTest, DirectoryIsInvalidArgument) {
+  auto reader = BlockReader::Open(::testing::TempDir(), BlockReaderOptions());
+  ASSERT_FALSE(reader.ok());
+  EXPECT_EQ(reader.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace groupguard::internal

@@ -1,0 +1,302 @@
+#include "groupguard/post_reader.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "test_files.h"
+
+namespace groupguard {
+namespace {
+
+using ::groupguard::testing::WriteTempFile;
+using ::testing::HasSubstr;
+
+// Reads every record, collecting posts and error messages (the reader goes on after
+// a malformed record).
+struct ReadResult {
+  std::vector<Post> posts;
+  std::vector<std::string> errors;
+};
+
+ReadResult ReadSkippingErrors(const std::string& path, const PostReaderOptions& options) {
+  ReadResult result;
+  auto reader = PostReader::Open(path, options);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  if (!reader.ok()) return result;
+  for (int guard = 0; guard < 100000; ++guard) {
+    Post post;
+    absl::StatusOr<bool> more = (*reader)->Next(&post);
+    if (!more.ok()) {
+      EXPECT_EQ(more.status().code(), absl::StatusCode::kInvalidArgument);
+      result.errors.emplace_back(more.status().message());
+      continue;
+    }
+    if (!*more) break;
+    result.posts.push_back(std::move(post));
+  }
+  return result;
+}
+
+PostReaderOptions Format(DumpFormat format) {
+  PostReaderOptions options;
+  options.format = format;
+  return options;
+}
+
+TEST(PostReaderTest, ReadsJsonLinesFields) {
+  std::string path = WriteTempFile(
+      "fields.jsonl",
+      R"({"id": "a1", "text": "Win a prize", "label": "spam", "author": "bob", "group": "g1", "time": "2024-01-02", "source": "x", "extra": {"n": [1, 2]}})"
+      "\n"
+      R"({"text": "hello", "id": 42, "label": null, "author": null, "group": null, "time": null})"
+      "\n");
+  auto posts = ReadPosts(path);
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  ASSERT_EQ(posts->size(), 2u);
+  const Post& a = (*posts)[0];
+  EXPECT_EQ(a.id, "a1");
+  EXPECT_EQ(a.text, "Win a prize");
+  EXPECT_EQ(a.is_spam, std::optional<bool>(true));
+  EXPECT_EQ(a.author, "bob");
+  EXPECT_EQ(a.group, "g1");
+  EXPECT_EQ(a.time, "2024-01-02");
+  EXPECT_EQ(a.line, 1);
+  const Post& b = (*posts)[1];
+  EXPECT_EQ(b.id, "42");
+  EXPECT_EQ(b.text, "hello");
+  EXPECT_FALSE(b.is_spam.has_value());
+  EXPECT_EQ(b.author, "");
+  EXPECT_EQ(b.line, 2);
+}
+
+TEST(PostReaderTest, AcceptsEveryLabelSpelling) {
+  std::string path = WriteTempFile(
+      "labels.jsonl",
+      "{\"text\":\"a\",\"label\":\"spam\"}\n{\"text\":\"a\",\"label\":\"ham\"}\n"
+      "{\"text\":\"a\",\"label\":\"1\"}\n{\"text\":\"a\",\"label\":\"0\"}\n"
+      "{\"text\":\"a\",\"label\":true}\n{\"text\":\"a\",\"label\":false}\n"
+      "{\"text\":\"a\",\"label\":1}\n{\"text\":\"a\",\"label\":0}\n"
+      "{\"text\":\"a\",\"label\":\"SPAM\"}\n");
+  auto posts = ReadPosts(path);
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  std::vector<bool> labels;
+  for (const Post& p : *posts) {
+    ASSERT_TRUE(p.is_spam.has_value());
+    labels.push_back(*p.is_spam);
+  }
+  EXPECT_EQ(labels, (std::vector<bool>{true, false, true, false, true, false, true, false,
+                                       true}));
+}
+
+TEST(PostReaderTest, ReportsEachJsonErrorWithItsLineAndGoesOn) {
+  std::string path = WriteTempFile(
+      "errors.jsonl",
+      "{\"text\": \"ok1\"}\n"
+      "{\"text\": \"broken\"\n"
+      "{\"id\": \"x\"}\n"
+      "{\"text\": 5}\n"
+      "[1, 2]\n"
+      "{\"text\": \"a\", \"label\": \"maybe\"}\n"
+      "{\"text\": \"a\"} \"x\"\n"
+      "{\"text\": \"ok2\"}\n");
+  ReadResult result = ReadSkippingErrors(path, PostReaderOptions());
+  ASSERT_EQ(result.posts.size(), 2u);
+  EXPECT_EQ(result.posts[0].text, "ok1");
+  EXPECT_EQ(result.posts[1].text, "ok2");
+  EXPECT_EQ(result.posts[1].line, 8);
+  ASSERT_EQ(result.errors.size(), 6u);
+  EXPECT_THAT(result.errors[0], HasSubstr("errors.jsonl:2: broken JSON"));
+  EXPECT_THAT(result.errors[1], HasSubstr("errors.jsonl:3: missing \"text\""));
+  EXPECT_THAT(result.errors[2], HasSubstr("errors.jsonl:4: \"text\" is not a string"));
+  EXPECT_THAT(result.errors[3], HasSubstr("errors.jsonl:5: not a JSON object"));
+  EXPECT_THAT(result.errors[4], HasSubstr("errors.jsonl:6: \"label\" is \"maybe\""));
+  EXPECT_THAT(result.errors[5], HasSubstr("errors.jsonl:7: broken JSON"));
+}
+
+TEST(PostReaderTest, ReadPostsStopsAtTheFirstBadRecord) {
+  std::string path =
+      WriteTempFile("stop.jsonl", "{\"text\": \"a\"}\n\n{\"text\": \"b\"\n{\"text\": \"c\"}\n");
+  auto posts = ReadPosts(path);
+  ASSERT_FALSE(posts.ok());
+  EXPECT_EQ(posts.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(posts.status().message(), HasSubstr("stop.jsonl:3:"));
+}
+
+TEST(PostReaderTest, HandlesCrlfBomAndBlankLines) {
+  std::string path = WriteTempFile(
+      "crlf.jsonl",
+      "\xEF\xBB\xBF{\"text\": \"one\"}\r\n\r\n   \n{\"text\": \"two\"}\r\n\n");
+  auto posts = ReadPosts(path);
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  ASSERT_EQ(posts->size(), 2u);
+  EXPECT_EQ((*posts)[0].text, "one");
+  EXPECT_EQ((*posts)[0].line, 1);
+  EXPECT_EQ((*posts)[1].text, "two");
+  EXPECT_EQ((*posts)[1].line, 4);
+}
+
+TEST(PostReaderTest, LastLineWithoutNewline) {
+  std::string path = WriteTempFile("nonl.jsonl", "{\"text\": \"a\"}\n{\"text\": \"b\"}");
+  auto posts = ReadPosts(path);
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  ASSERT_EQ(posts->size(), 2u);
+  EXPECT_EQ((*posts)[1].text, "b");
+}
+
+TEST(PostReaderTest, EmptyFileHasNoPosts) {
+  auto posts = ReadPosts(WriteTempFile("empty.jsonl", ""));
+  ASSERT_TRUE(posts.ok());
+  EXPECT_TRUE(posts->empty());
+}
+
+TEST(PostReaderTest, RecordOverTheLimitIsAnErrorThenReadingGoesOn) {
+  PostReaderOptions options;
+  options.max_record_bytes = 1024;
+  std::string big = absl::StrCat("{\"text\": \"", std::string(5000, 'x'), "\"}");
+  std::string path = WriteTempFile(
+      "huge.jsonl", absl::StrCat("{\"text\": \"a\"}\n", big, "\n{\"text\": \"b\"}\n"));
+  ReadResult result = ReadSkippingErrors(path, options);
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_THAT(result.errors[0], HasSubstr("huge.jsonl:2: record longer than 1024 bytes"));
+  ASSERT_EQ(result.posts.size(), 2u);
+  EXPECT_EQ(result.posts[1].text, "b");
+  EXPECT_EQ(result.posts[1].line, 3);
+}
+
+TEST(PostReaderTest, RejectsOutOfRangeLimit) {
+  PostReaderOptions options;
+  options.max_record_bytes = 10;
+  auto reader = PostReader::Open(WriteTempFile("limit.jsonl", ""), options);
+  EXPECT_EQ(reader.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(PostReaderTest, InvalidUtf8AndNulAreKept) {
+  std::string path = WriteTempFile(
+      "bytes.jsonl", "{\"text\": \"a\xFF" "b\"}\n{\"text\": \"x\\u0000y\"}\n");
+  auto posts = ReadPosts(path);
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  ASSERT_EQ(posts->size(), 2u);
+  EXPECT_EQ((*posts)[0].text, "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ((*posts)[1].text, std::string("x\0y", 3));
+}
+
+TEST(PostReaderTest, ManyRecordsAcrossBlocks) {
+  std::string contents;
+  for (int i = 0; i < 20000; ++i) {
+    absl::StrAppend(&contents, "{\"id\": \"p", i, "\", \"text\": \"post number ", i,
+                    " with some padding text to cross blocks\"}\n");
+  }
+  auto posts = ReadPosts(WriteTempFile("many.jsonl", contents));
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  ASSERT_EQ(posts->size(), 20000u);
+  for (int i = 0; i < 20000; i += 997) {
+    EXPECT_EQ((*posts)[i].id, absl::StrCat("p", i));
+    EXPECT_EQ((*posts)[i].line, i + 1);
+  }
+  EXPECT_EQ(posts->back().text, "post number 19999 with some padding text to cross blocks");
+}
+
+TEST(PostReaderTest, ReportsProgressAndSize) {
+  std::string path = WriteTempFile("progress.jsonl", "{\"text\": \"a\"}\n");
+  auto reader = PostReader::Open(path, PostReaderOptions());
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ((*reader)->input_size(), std::optional<uint64_t>(14));
+  Post post;
+  ASSERT_TRUE(*(*reader)->Next(&post));
+  EXPECT_EQ((*reader)->bytes_consumed(), 14u);
+  EXPECT_EQ((*reader)->name(), path);
+}
+
+TEST(PostReaderTest, MissingFileIsNotFound) {
+  auto reader = PostReader::Open("/nonexistent/posts.jsonl", PostReaderOptions());
+  EXPECT_EQ(reader.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(PostReaderTest, ReadsCsvWithQuotesAndEmbeddedNewlines) {
+  std::string path = WriteTempFile(
+      "quotes.csv",
+      "id,text,label,other\r\n"
+      "1,\"Hello, \"\"world\"\"\",ham,x\r\n"
+      "2,\"two\nlines\",spam,\r\n"
+      "\r\n"
+      "3,plain,1,z\r\n");
+  auto posts = ReadPosts(path, Format(DumpFormat::kCsv));
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  ASSERT_EQ(posts->size(), 3u);
+  EXPECT_EQ((*posts)[0].text, "Hello, \"world\"");
+  EXPECT_EQ((*posts)[0].is_spam, std::optional<bool>(false));
+  EXPECT_EQ((*posts)[0].line, 2);
+  EXPECT_EQ((*posts)[1].text, "two\nlines");
+  EXPECT_EQ((*posts)[1].id, "2");
+  EXPECT_EQ((*posts)[1].line, 3);
+  EXPECT_EQ((*posts)[2].text, "plain");
+  EXPECT_EQ((*posts)[2].is_spam, std::optional<bool>(true));
+  EXPECT_EQ((*posts)[2].line, 6);
+}
+
+TEST(PostReaderTest, CsvErrorsNameTheLine) {
+  std::string path = WriteTempFile(
+      "arity.csv",
+      "text,label\n"
+      "good,ham\n"
+      "too,many,fields\n"
+      "\"bad\"x,ham\n"
+      "bare\"quote\",spam\n"
+      "last,spam\n");
+  ReadResult result = ReadSkippingErrors(path, Format(DumpFormat::kCsv));
+  ASSERT_EQ(result.errors.size(), 3u);
+  EXPECT_THAT(result.errors[0], HasSubstr("arity.csv:3: expected 2 fields, got 3"));
+  EXPECT_THAT(result.errors[1], HasSubstr("arity.csv:4: unexpected character"));
+  EXPECT_THAT(result.errors[2], HasSubstr("arity.csv:5: double quote"));
+  ASSERT_EQ(result.posts.size(), 2u);
+  EXPECT_EQ(result.posts[1].text, "last");
+  EXPECT_EQ(result.posts[1].line, 6);
+}
+
+TEST(PostReaderTest, CsvWithoutTextColumnFailsToOpen) {
+  auto reader = PostReader::Open(WriteTempFile("notext.csv", "id,body\n1,hi\n"),
+                                 Format(DumpFormat::kCsv));
+  ASSERT_FALSE(reader.ok());
+  EXPECT_EQ(reader.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(reader.status().message(),
+              HasSubstr("notext.csv:1: no column \"text\" in the header (columns: id, body)"));
+}
+
+TEST(PostReaderTest, ReadsTsv) {
+  std::string path = WriteTempFile("posts.tsv", "label\ttext\nspam\tbuy \"now\", cheap\nham\thi\n");
+  auto posts = ReadPosts(path, Format(DumpFormat::kTsv));
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  ASSERT_EQ(posts->size(), 2u);
+  EXPECT_EQ((*posts)[0].text, "buy \"now\", cheap");
+  EXPECT_EQ((*posts)[0].is_spam, std::optional<bool>(true));
+  EXPECT_EQ((*posts)[1].is_spam, std::optional<bool>(false));
+}
+
+TEST(PostReaderTest, ReadsTheSmsTestSplit) {
+  auto posts = ReadPosts(GROUPGUARD_DATA_DIR "/jsonl/sms.test.jsonl");
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  ASSERT_EQ(posts->size(), 1114u);
+  int spam = 0;
+  for (const Post& p : *posts) spam += p.is_spam.value_or(false);
+  EXPECT_EQ(spam, 149);
+}
+
+TEST(PostReaderTest, ReadsTheRawYoutubeCsv) {
+  PostReaderOptions options = Format(DumpFormat::kCsv);
+  options.text_field = "CONTENT";
+  options.label_field = "CLASS";
+  options.id_field = "COMMENT_ID";
+  auto posts = ReadPosts(GROUPGUARD_DATA_DIR "/youtube/Youtube01-Psy.csv", options);
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  ASSERT_EQ(posts->size(), 350u);
+  int spam = 0;
+  for (const Post& p : *posts) spam += p.is_spam.value_or(false);
+  EXPECT_EQ(spam, 175);
+  EXPECT_FALSE(posts->front().id.empty());
+}
+
+}  // namespace
+}  // namespace groupguard
