@@ -1,0 +1,139 @@
+#ifndef GROUPGUARD_MODERATION_H_
+#define GROUPGUARD_MODERATION_H_
+
+// The vocabulary of the moderation registry and the posting gate: ids, posts,
+// per-group policies, decisions with their reasons, held posts, probation status,
+// labeled feedback and audit entries. Plain value types; not thread-safe to mutate,
+// safe to copy between threads.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "groupguard/classifier.h"
+
+namespace groupguard {
+
+// Ids are the forum server's own opaque strings (non-empty, at most 1 KiB).
+using MemberId = std::string;
+using GroupId = std::string;
+using PostId = std::string;
+
+// A post submitted to the gate.
+struct Submission {
+  PostId id;        // unique within its group while held
+  MemberId member;  // the author
+  GroupId group;    // where it is posted; the author must be a member
+  std::string text;
+  absl::Time time = absl::InfinitePast();  // when it was written; InfinitePast = now
+};
+
+// How one group treats posts. Set when the group is created, changed by its
+// moderators or a site administrator.
+struct GroupPolicy {
+  // P(spam) at or above which a post is held for review, in [0, 1]. Unset: the
+  // classifier's own spam_threshold().
+  std::optional<double> hold_threshold;
+  // P(spam) at or above which a post is rejected outright, in [0, 1]. Unset: never;
+  // every suspicious post waits for a human.
+  std::optional<double> reject_threshold;
+  // Whether a post the classifier labels "unsure" is held.
+  bool hold_unsure = true;
+  // Whether posts of a member on probation in this group are held. A group that
+  // turns this off still sees the probation as a reason when the classifier holds.
+  bool hold_on_probation = true;
+};
+
+// Why a post was held or rejected.
+struct HoldReason {
+  enum class Kind : uint8_t {
+    kProbation = 0,   // the author is on probation in this group
+    kClassifier = 1,  // the classifier's verdict under the group's policy
+  };
+  Kind kind = Kind::kProbation;
+
+  // kProbation: since when and until when, whether site-wide, and the groups whose
+  // moderators flagged the author (never the moderators themselves).
+  absl::Time probation_since = absl::InfinitePast();
+  absl::Time probation_until = absl::InfinitePast();
+  bool site_wide = false;
+  std::vector<GroupId> flagged_from;  // sorted
+
+  // kClassifier: the verdict and its strongest clues (feature names).
+  double spam_probability = 0;
+  Label label = Label::kHam;
+  std::vector<std::string> clues;
+};
+
+// The gate's answer for one post.
+struct Decision {
+  enum class Action : uint8_t {
+    kPublish = 0,  // show it now
+    kHold = 1,     // it waits in the group's queue for a moderator
+    kReject = 2,   // refuse it (the classifier is sure under the group's policy)
+  };
+  Action action = Action::kPublish;
+  std::vector<HoldReason> reasons;  // empty for kPublish
+  // The classifier's P(spam), if a classifier was consulted.
+  std::optional<double> spam_probability;
+};
+
+// Returns "publish", "hold" or "reject".
+absl::string_view ActionName(Decision::Action action);
+
+// A post waiting in a group's moderation queue.
+struct HeldPost {
+  Submission post;
+  std::vector<HoldReason> reasons;
+  absl::Time held_at = absl::InfinitePast();
+  uint64_t sequence = 0;  // the event that held it; the queue is in this order
+};
+
+// A reviewed post, as a labeled example for retraining: approved = ham, rejected =
+// spam.
+struct Feedback {
+  PostId post_id;
+  GroupId group;
+  MemberId member;
+  std::string text;
+  bool is_spam = false;
+  MemberId reviewer;
+  absl::Time time = absl::InfinitePast();
+};
+
+// What a member may learn about their own probation: whether, since and until when,
+// and where it applies; never who flagged them or why.
+struct ProbationStatus {
+  bool on_probation = false;
+  bool site_wide = false;           // held in every group, including ones joined later
+  std::vector<GroupId> held_in;     // when not site-wide: the groups where it applies
+  absl::Time since = absl::InfinitePast();
+  absl::Time until = absl::InfinitePast();
+  bool appeal_pending = false;
+};
+
+// One line of the audit log: every authorized action that changed something.
+struct AuditEntry {
+  uint64_t sequence = 0;  // the event's sequence number in the store
+  absl::Time time = absl::InfinitePast();
+  MemberId actor;         // "system" for server-side changes and expiry
+  std::string action;     // "flag", "lift", "approve", "reject", "appeal", ...
+  MemberId member;        // subject member, if any
+  GroupId group;          // group, if any
+  PostId post_id;         // post, if any
+  std::string reason;
+};
+
+// An appeal a member filed against their probation.
+struct Appeal {
+  MemberId member;
+  std::string statement;
+  absl::Time filed_at = absl::InfinitePast();
+};
+
+}  // namespace groupguard
+
+#endif  // GROUPGUARD_MODERATION_H_

@@ -1,0 +1,165 @@
+#ifndef GROUPGUARD_REGISTRY_H_
+#define GROUPGUARD_REGISTRY_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "groupguard/clock.h"
+#include "groupguard/event_store.h"
+#include "groupguard/events.h"
+#include "groupguard/moderation.h"
+
+namespace groupguard {
+
+struct RegistryOptions {
+  // How long a flag keeps a member on probation when the moderator gives no duration.
+  // > 0.
+  absl::Duration default_probation = absl::Hours(24 * 30);
+  // The longest probation one flag may impose; longer requests are capped. > 0.
+  absl::Duration max_probation = absl::Hours(24 * 365);
+  // A moderator (not a site administrator) may flag at most this many members per
+  // `flag_window`; one more returns kResourceExhausted. 1..1'000'000.
+  int max_flags_per_window = 20;
+  absl::Duration flag_window = absl::Hours(24);  // > 0
+  // Probation becomes site-wide (every group the member is in or joins later) once
+  // active flags come from this many distinct groups. With fewer, the member is held
+  // only in the groups that flagged them. 1 = the first flag is site-wide. 1..1000.
+  int sitewide_after_distinct_groups = 1;
+};
+
+// The cross-group probation registry: members, groups, memberships, moderators, site
+// administrators, per-group policies and moderation queues, probations, appeals and
+// the audit log.
+//
+// Every change is an event appended to the EventStore before the call returns OK
+// (durable under the store's sync policy); the state is a fold over those events, so
+// Open() rebuilds it exactly. Changes are serialized by one writer lock; the store's
+// write happens under that lock but outside every lock the read path takes, so
+// CheckPosting() (and Gate::Submit for a member not on probation) never waits behind
+// a disk write, only, at worst, behind a few-microsecond in-memory update of the same
+// member shard.
+//
+// Thread-safe: every method may be called from any number of threads at once.
+//
+// Errors: kInvalidArgument for bad ids or arguments, kNotFound for an unknown group or
+// post, kFailedPrecondition when the world forbids it (not a member, already exists),
+// kPermissionDenied when the actor lacks the right (nothing changes),
+// kResourceExhausted for a moderator over their flag rate, and the store's error if
+// the event could not be made durable (then nothing changed in memory either).
+class Registry {
+ public:
+  // Opens a registry over `store`, replaying its snapshot and records. `clock` (not
+  // owned, must outlive the registry) may be null for RealClock(). Returns the
+  // store's error, kDataLoss for an undecodable event, kInvalidArgument for bad
+  // options.
+  static absl::StatusOr<std::unique_ptr<Registry>> Open(std::unique_ptr<EventStore> store,
+                                                        const Clock* clock,
+                                                        const RegistryOptions& options);
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  // --- The world. Called by the forum server itself, which has already decided the
+  // caller may do this; audited with actor "system".
+  absl::Status CreateGroup(absl::string_view group, const GroupPolicy& policy = {});
+  absl::Status AddAdministrator(absl::string_view member);
+  absl::Status RemoveAdministrator(absl::string_view member);
+  absl::Status AddModerator(absl::string_view group, absl::string_view member);
+  absl::Status RemoveModerator(absl::string_view group, absl::string_view member);
+  // Joining twice or leaving a group one is not in is kFailedPrecondition. A
+  // probation outlives memberships: leaving and rejoining does not clear it.
+  absl::Status Join(absl::string_view member, absl::string_view group);
+  absl::Status Leave(absl::string_view member, absl::string_view group);
+
+  // --- Moderator and administrator actions, authorized against `actor`.
+  // Moderators of `group` or site administrators.
+  absl::Status SetGroupPolicy(absl::string_view actor, absl::string_view group,
+                              const GroupPolicy& policy);
+  // Approves (publishes) or rejects a held post; returns it as labeled feedback.
+  // Moderators of the post's group or site administrators.
+  absl::StatusOr<Feedback> Approve(absl::string_view actor, absl::string_view group,
+                                   absl::string_view post_id, absl::string_view reason);
+  absl::StatusOr<Feedback> Reject(absl::string_view actor, absl::string_view group,
+                                  absl::string_view post_id, absl::string_view reason);
+  // Flags `member` as a spammer from `group`, which the member must belong to: on
+  // probation for `duration` (zero: options.default_probation; capped at
+  // options.max_probation), site-wide or in `group` only (see
+  // options.sitewide_after_distinct_groups). Moderators of `group` (rate-limited) or
+  // site administrators. `reason` must not be empty.
+  absl::Status Flag(absl::string_view actor, absl::string_view member,
+                    absl::string_view group, absl::string_view reason,
+                    absl::Duration duration = absl::ZeroDuration());
+  // Lifts a probation. With a `group`: the member is no longer held there (its flags
+  // are withdrawn and the group is exempt for the rest of the probation); moderators
+  // of `group` or site administrators. With group "": everywhere at once; site
+  // administrators only.
+  absl::Status Lift(absl::string_view actor, absl::string_view member,
+                    absl::string_view group, absl::string_view reason);
+  // A group's queue, oldest first. Moderators of `group` or site administrators.
+  absl::StatusOr<std::vector<HeldPost>> ListQueue(absl::string_view actor,
+                                                  absl::string_view group) const;
+  // The audit log, oldest first. Site administrators only.
+  absl::StatusOr<std::vector<AuditEntry>> AuditLog(absl::string_view actor) const;
+
+  // --- Fairness: what a member may ask, and appeals.
+  // A member's own probation status (unknown members are simply not on probation).
+  ProbationStatus ProbationStatusOf(absl::string_view member) const;
+  // Files an appeal; kFailedPrecondition if not on probation or one is pending.
+  absl::Status FileAppeal(absl::string_view member, absl::string_view statement);
+  // Pending appeals, oldest first. Site administrators only.
+  absl::StatusOr<std::vector<Appeal>> ListAppeals(absl::string_view actor) const;
+  // Grants (lifts the probation everywhere at once) or denies a pending appeal.
+  // Site administrators only.
+  absl::Status DecideAppeal(absl::string_view actor, absl::string_view member, bool grant,
+                            absl::string_view reason);
+
+  // --- Maintenance.
+  // Records the expiry of every flag whose time has come (one event per member) and
+  // notifies kProbationExpired. Expired flags stop holding posts at their `until`
+  // even before this runs; call it periodically so subscribers hear about it.
+  // Returns how many members' probations ended.
+  absl::StatusOr<int> ExpireProbations();
+  // Writes a snapshot of the whole state so the store can drop older records.
+  absl::Status Compact();
+  // A canonical, sorted, human-readable dump of the whole state (for tests and
+  // debugging): equal states give equal dumps.
+  std::string CanonicalDump() const;
+
+  // Subscribes to events; returns a handle for Unsubscribe. See EventSubscriber.
+  int Subscribe(EventSubscriber subscriber);
+  void Unsubscribe(int handle);
+
+  // --- Used by the Gate.
+  // What the gate needs to decide on a post by `member` in `group`, read without
+  // waiting for writers' disk I/O. Fails with kNotFound (unknown group) or
+  // kFailedPrecondition (not a member).
+  struct PostingCheck {
+    GroupPolicy policy;
+    // Set when the member is on probation in this group at `now`.
+    std::optional<HoldReason> probation;
+  };
+  absl::StatusOr<PostingCheck> CheckPosting(absl::string_view member,
+                                            absl::string_view group) const;
+  // Puts `post` in its group's queue with `reasons` (durably) and notifies
+  // kPostHeld. kAlreadyExists if that post id is already held in the group.
+  absl::StatusOr<HeldPost> Hold(const Submission& post, std::vector<HoldReason> reasons);
+
+  const Clock& clock() const;
+
+  class Impl;
+
+ private:
+  explicit Registry(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace groupguard
+
+#endif  // GROUPGUARD_REGISTRY_H_

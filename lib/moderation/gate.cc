@@ -1,0 +1,63 @@
+#include "groupguard/gate.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "util/status_macros.h"
+
+namespace groupguard {
+
+Gate::Gate(Registry* registry, const Classifier* classifier, GateOptions options)
+    : registry_(registry), classifier_(classifier), options_(options) {
+  options_.max_clues = std::clamp(options_.max_clues, 0, 100);
+}
+
+absl::StatusOr<Decision> Gate::Submit(const Submission& post) const {
+  if (post.id.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("post by \"", post.member, "\" in \"", post.group, "\" has no id"));
+  }
+  GG_ASSIGN_OR_RETURN(Registry::PostingCheck check,
+                      registry_->CheckPosting(post.member, post.group));
+  const GroupPolicy& policy = check.policy;
+  Decision d;
+  bool classifier_holds = false;
+  bool reject = false;
+  std::optional<HoldReason> classifier_reason;
+  if (classifier_ != nullptr) {
+    const double p = classifier_->SpamProbability(post.text);
+    d.spam_probability = p;
+    const Label label = classifier_->LabelFor(p);
+    const double hold_at = policy.hold_threshold.value_or(classifier_->spam_threshold());
+    reject = policy.reject_threshold.has_value() && p >= *policy.reject_threshold;
+    classifier_holds = p >= hold_at || (label == Label::kUnsure && policy.hold_unsure);
+    if (reject || classifier_holds) {
+      ScoreOptions so;
+      so.max_clues = options_.max_clues;
+      Verdict v = classifier_->Score(post.text, so);
+      HoldReason r;
+      r.kind = HoldReason::Kind::kClassifier;
+      r.spam_probability = p;
+      r.label = label;
+      for (Clue& c : v.clues) r.clues.push_back(std::move(c.feature));
+      classifier_reason = std::move(r);
+    }
+  }
+  const bool probation_holds = check.probation.has_value() && policy.hold_on_probation;
+  if (!reject && !probation_holds && !classifier_holds) return d;  // publish
+
+  if (check.probation) d.reasons.push_back(*check.probation);
+  if (classifier_reason) d.reasons.push_back(*classifier_reason);
+  if (reject) {
+    d.action = Decision::Action::kReject;
+    return d;
+  }
+  d.action = Decision::Action::kHold;
+  Submission held = post;
+  if (held.time == absl::InfinitePast()) held.time = registry_->clock().Now();
+  GG_RETURN_IF_ERROR(registry_->Hold(held, d.reasons).status());
+  return d;
+}
+
+}  // namespace groupguard

@@ -1,0 +1,36 @@
+#include "groupguard/events.h"
+#include "groupguard/moderation.h"
+
+namespace groupguard {
+
+absl::string_view ActionName(Decision::Action action) {
+  switch (action) {
+    case Decision::Action::kPublish:
+      return "publish";
+    case Decision::Action::kHold:
+      return "hold";
+    case Decision::Action::kReject:
+      return "reject";
+  }
+  return "unknown";
+}
+
+absl::string_view EventTypeName(ModerationEvent::Type type) {
+  switch (type) {
+    case ModerationEvent::Type::kPostHeld:
+      return "post_held";
+    case ModerationEvent::Type::kPostReleased:
+      return "post_released";
+    case ModerationEvent::Type::kPostRejected:
+      return "post_rejected";
+    case ModerationEvent::Type::kProbationStarted:
+      return "probation_started";
+    case ModerationEvent::Type::kProbationLifted:
+      return "probation_lifted";
+    case ModerationEvent::Type::kProbationExpired:
+      return "probation_expired";
+  }
+  return "unknown";
+}
+
+}  // namespace groupguard

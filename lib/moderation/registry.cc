@@ -1,0 +1,1458 @@
+#include "groupguard/registry.h"
+
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/text_format.h"
+#include "moderation/events.pb.h"
+#include "util/status_macros.h"
+
+namespace groupguard {
+namespace {
+
+namespace pb = ::groupguard::moderation;
+
+constexpr int kShards = 64;
+constexpr char kSystem[] = "system";
+constexpr size_t kMaxIdBytes = 1024;
+constexpr uint32_t kSnapshotFormat = 1;
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+absl::Time FromMicros(int64_t m) { return absl::FromUnixMicros(m); }
+
+absl::Status CheckId(absl::string_view what, absl::string_view id) {
+  if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(what, " id is empty"));
+  if (id.size() > kMaxIdBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " id is ", id.size(), " bytes; at most ", kMaxIdBytes));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPolicy(const GroupPolicy& p) {
+  for (const auto& t : {p.hold_threshold, p.reject_threshold}) {
+    if (t && !(*t >= 0 && *t <= 1)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("policy threshold ", *t, " is outside [0, 1]"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+pb::PolicyProto ToProto(const GroupPolicy& p) {
+  pb::PolicyProto out;
+  if (p.hold_threshold) out.set_hold_threshold(*p.hold_threshold);
+  if (p.reject_threshold) out.set_reject_threshold(*p.reject_threshold);
+  out.set_hold_unsure(p.hold_unsure);
+  out.set_hold_on_probation(p.hold_on_probation);
+  return out;
+}
+
+GroupPolicy FromProto(const pb::PolicyProto& p) {
+  GroupPolicy out;
+  if (p.has_hold_threshold()) out.hold_threshold = p.hold_threshold();
+  if (p.has_reject_threshold()) out.reject_threshold = p.reject_threshold();
+  out.hold_unsure = p.hold_unsure();
+  out.hold_on_probation = p.hold_on_probation();
+  return out;
+}
+
+void ToProto(const HoldReason& r, pb::HoldReasonProto* out) {
+  out->set_kind(static_cast<int32_t>(r.kind));
+  out->set_probation_since(Micros(r.probation_since));
+  out->set_probation_until(Micros(r.probation_until));
+  out->set_site_wide(r.site_wide);
+  for (const auto& g : r.flagged_from) out->add_flagged_from(g);
+  out->set_spam_probability(r.spam_probability);
+  out->set_label(static_cast<int32_t>(r.label));
+  for (const auto& c : r.clues) out->add_clues(c);
+}
+
+HoldReason FromProto(const pb::HoldReasonProto& p) {
+  HoldReason r;
+  r.kind = p.kind() == 1 ? HoldReason::Kind::kClassifier : HoldReason::Kind::kProbation;
+  r.probation_since = FromMicros(p.probation_since());
+  r.probation_until = FromMicros(p.probation_until());
+  r.site_wide = p.site_wide();
+  r.flagged_from.assign(p.flagged_from().begin(), p.flagged_from().end());
+  r.spam_probability = p.spam_probability();
+  r.label = p.label() == 2 ? Label::kSpam : p.label() == 1 ? Label::kUnsure : Label::kHam;
+  r.clues.assign(p.clues().begin(), p.clues().end());
+  return r;
+}
+
+HeldPost FromProto(const pb::PostHeld& p, uint64_t sequence, int64_t held_at) {
+  HeldPost h;
+  h.post.id = p.post_id();
+  h.post.member = p.member();
+  h.post.group = p.group();
+  h.post.text = p.text();
+  h.post.time = FromMicros(p.posted());
+  for (const auto& r : p.reasons()) h.reasons.push_back(FromProto(r));
+  h.held_at = FromMicros(held_at);
+  h.sequence = sequence;
+  return h;
+}
+
+void ToProto(const HeldPost& h, pb::PostHeld* out) {
+  out->set_post_id(h.post.id);
+  out->set_member(h.post.member);
+  out->set_group(h.post.group);
+  out->set_text(h.post.text);
+  out->set_posted(Micros(h.post.time));
+  for (const auto& r : h.reasons) ToProto(r, out->add_reasons());
+}
+
+struct FlagRecord {
+  uint64_t id = 0;
+  std::string moderator;
+  uint32_t group = 0;
+  std::string reason;
+  int64_t since = 0;
+  int64_t until = 0;
+};
+
+struct Exemption {
+  uint32_t group = 0;
+  int64_t until = 0;
+};
+
+struct Probation {
+  std::vector<FlagRecord> flags;
+  std::vector<Exemption> exemptions;
+};
+
+// One member. Kept small: a million members with ten groups each must fit well
+// under a gigabyte.
+struct MemberRecord {
+  std::vector<uint32_t> groups;  // sorted group indexes
+  std::unique_ptr<Probation> probation;
+};
+
+// A probation as seen at one instant.
+struct ProbationView {
+  bool any = false;
+  bool site_wide = false;
+  std::vector<uint32_t> flag_groups;  // distinct, sorted
+  int64_t since = 0;
+  int64_t until = 0;
+};
+
+ProbationView Evaluate(const Probation* p, int64_t now, int sitewide_after) {
+  ProbationView v;
+  if (p == nullptr) return v;
+  for (const FlagRecord& f : p->flags) {
+    if (f.until <= now) continue;
+    if (!v.any) {
+      v.any = true;
+      v.since = f.since;
+      v.until = f.until;
+    } else {
+      v.since = std::min(v.since, f.since);
+      v.until = std::max(v.until, f.until);
+    }
+    v.flag_groups.push_back(f.group);
+  }
+  std::sort(v.flag_groups.begin(), v.flag_groups.end());
+  v.flag_groups.erase(std::unique(v.flag_groups.begin(), v.flag_groups.end()),
+                      v.flag_groups.end());
+  v.site_wide = v.any && static_cast<int>(v.flag_groups.size()) >= sitewide_after;
+  return v;
+}
+
+bool Exempt(const Probation* p, uint32_t group, int64_t now) {
+  if (p == nullptr) return false;
+  for (const Exemption& e : p->exemptions) {
+    if (e.group == group && e.until > now) return true;
+  }
+  return false;
+}
+
+bool HeldIn(const Probation* p, const ProbationView& v, uint32_t group, int64_t now) {
+  if (!v.any || Exempt(p, group, now)) return false;
+  return v.site_wide ||
+         std::binary_search(v.flag_groups.begin(), v.flag_groups.end(), group);
+}
+
+struct GroupRecord {
+  std::string name;
+  GroupPolicy policy;
+  std::set<std::string> moderators;
+  std::map<std::string, HeldPost> queue;  // by post id
+};
+
+}  // namespace
+
+class Registry::Impl {
+ public:
+  Impl(std::unique_ptr<EventStore> store, const Clock* clock, RegistryOptions options)
+      : store_(std::move(store)),
+        clock_(clock != nullptr ? clock : RealClock()),
+        options_(options) {}
+
+  absl::Status Recover() {
+    std::lock_guard<std::mutex> w(write_mu_);
+    return store_->Recover(
+        [this](absl::string_view bytes, uint64_t through) -> absl::Status {
+          pb::Snapshot snapshot;
+          if (!snapshot.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+            return absl::DataLossError(
+                absl::StrCat("moderation snapshot through sequence ", through,
+                             " is not decodable"));
+          }
+          if (snapshot.format_version() != kSnapshotFormat) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("moderation snapshot through sequence ", through,
+                             " has format version ", snapshot.format_version(),
+                             "; this library reads ", kSnapshotFormat));
+          }
+          GG_RETURN_IF_ERROR(LoadSnapshotLocked(snapshot));
+          last_sequence_ = through;
+          return absl::OkStatus();
+        },
+        [this](uint64_t sequence, absl::string_view bytes) -> absl::Status {
+          pb::Event event;
+          if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+            return absl::DataLossError(absl::StrCat("moderation event at sequence ",
+                                                    sequence, " is not decodable"));
+          }
+          absl::Status s = ApplyLocked(event, sequence, nullptr);
+          if (!s.ok()) {
+            return absl::DataLossError(absl::StrCat(
+                "moderation event at sequence ", sequence, ": ", s.message()));
+          }
+          last_sequence_ = sequence;
+          return absl::OkStatus();
+        });
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  struct alignas(64) Shard {
+    mutable std::shared_mutex mu;
+    absl::flat_hash_map<std::string, MemberRecord> members ABSL_GUARDED_BY(mu);
+  };
+
+  Shard& ShardFor(absl::string_view member) {
+    return shards_[absl::HashOf(member) % kShards];
+  }
+  const Shard& ShardFor(absl::string_view member) const {
+    return shards_[absl::HashOf(member) % kShards];
+  }
+
+  int64_t NowMicros() const { return Micros(clock_->Now()); }
+
+  std::optional<uint32_t> GroupIndex(absl::string_view group) const {
+    std::shared_lock<std::shared_mutex> l(groups_mu_);
+    auto it = group_index_.find(group);
+    if (it == group_index_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  absl::StatusOr<uint32_t> RequireGroup(absl::string_view group) const {
+    GG_RETURN_IF_ERROR(CheckId("group", group));
+    std::optional<uint32_t> g = GroupIndex(group);
+    if (!g) return absl::NotFoundError(absl::StrCat("no group \"", group, "\""));
+    return *g;
+  }
+
+  std::string GroupName(uint32_t g) const {
+    std::shared_lock<std::shared_mutex> l(groups_mu_);
+    return groups_[g]->name;
+  }
+
+  std::vector<std::string> GroupNames(const std::vector<uint32_t>& gs) const {
+    std::vector<std::string> out;
+    out.reserve(gs.size());
+    std::shared_lock<std::shared_mutex> l(groups_mu_);
+    for (uint32_t g : gs) out.push_back(groups_[g]->name);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  bool IsAdmin(absl::string_view actor) const {
+    std::shared_lock<std::shared_mutex> l(meta_mu_);
+    return admins_.count(std::string(actor)) > 0;
+  }
+
+  bool IsModerator(absl::string_view actor, uint32_t g) const {
+    std::shared_lock<std::shared_mutex> l(groups_mu_);
+    return groups_[g]->moderators.count(std::string(actor)) > 0;
+  }
+
+  absl::Status Authorize(absl::string_view actor, uint32_t g, absl::string_view what) const {
+    GG_RETURN_IF_ERROR(CheckId("actor", actor));
+    if (IsAdmin(actor) || IsModerator(actor, g)) return absl::OkStatus();
+    return absl::PermissionDeniedError(absl::StrCat(
+        "\"", actor, "\" may not ", what, " in group \"", GroupName(g),
+        "\": not a moderator of it or a site administrator"));
+  }
+
+  absl::Status AuthorizeAdmin(absl::string_view actor, absl::string_view what) const {
+    GG_RETURN_IF_ERROR(CheckId("actor", actor));
+    if (IsAdmin(actor)) return absl::OkStatus();
+    return absl::PermissionDeniedError(
+        absl::StrCat("\"", actor, "\" may not ", what, ": not a site administrator"));
+  }
+
+  // Returns a copy of what the view of `member`'s probation needs.
+  struct MemberSnapshot {
+    bool exists = false;
+    std::vector<uint32_t> groups;
+    std::optional<Probation> probation;
+  };
+  MemberSnapshot CopyMember(absl::string_view member) const {
+    MemberSnapshot out;
+    const Shard& sh = ShardFor(member);
+    std::shared_lock<std::shared_mutex> l(sh.mu);
+    auto it = sh.members.find(member);
+    if (it == sh.members.end()) return out;
+    out.exists = true;
+    out.groups = it->second.groups;
+    if (it->second.probation) out.probation = *it->second.probation;
+    return out;
+  }
+
+  pb::Event NewEvent(absl::string_view actor, absl::string_view reason) const {
+    pb::Event e;
+    e.set_time(NowMicros());
+    e.set_actor(std::string(actor));
+    e.set_reason(std::string(reason));
+    return e;
+  }
+
+  // Appends `event`, applies it and notifies subscribers. The append happens before
+  // any in-memory change, so a failed append changes nothing.
+  absl::StatusOr<uint64_t> CommitLocked(const pb::Event& event)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    std::string bytes;
+    event.SerializeToString(&bytes);
+    GG_ASSIGN_OR_RETURN(uint64_t sequence, store_->Append(bytes));
+    last_sequence_ = sequence;
+    std::vector<ModerationEvent> out;
+    absl::Status s = ApplyLocked(event, sequence, &out);
+    if (!s.ok()) {
+      // Validation before the append makes this unreachable; say so loudly if not.
+      return absl::InternalError(
+          absl::StrCat("event ", sequence, " was stored but did not apply: ", s.message()));
+    }
+    Notify(out);
+    return sequence;
+  }
+
+  void Notify(const std::vector<ModerationEvent>& events) {
+    if (events.empty()) return;
+    std::vector<EventSubscriber> subs;
+    {
+      std::lock_guard<std::mutex> l(subscribers_mu_);
+      for (const auto& [handle, s] : subscribers_) subs.push_back(s);
+    }
+    for (const ModerationEvent& e : events) {
+      for (const auto& s : subs) s(e);
+    }
+  }
+
+  void AddAuditLocked(const pb::Event& e, uint64_t sequence, absl::string_view action,
+                      absl::string_view member, absl::string_view group,
+                      absl::string_view post_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    AuditEntry a;
+    a.sequence = sequence;
+    a.time = FromMicros(e.time());
+    a.actor = e.actor();
+    a.action = std::string(action);
+    a.member = std::string(member);
+    a.group = std::string(group);
+    a.post_id = std::string(post_id);
+    a.reason = e.reason();
+    std::unique_lock<std::shared_mutex> l(meta_mu_);
+    audit_.push_back(std::move(a));
+  }
+
+  // ---------------------------------------------------------------- apply
+
+  // Folds one event into the state. Used live (after the append) and in recovery
+  // (`out` null: no notifications). Fails, changing nothing, on an event that does
+  // not fit the state (which recovery reports as data loss).
+  absl::Status ApplyLocked(const pb::Event& e, uint64_t sequence,
+                           std::vector<ModerationEvent>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    const int64_t t = e.time();
+    auto require_group = [this](const std::string& name) -> absl::StatusOr<uint32_t> {
+      std::optional<uint32_t> g = GroupIndex(name);
+      if (!g) return absl::NotFoundError(absl::StrCat("unknown group \"", name, "\""));
+      return *g;
+    };
+    switch (e.kind_case()) {
+      case pb::Event::kGroupCreated: {
+        const auto& c = e.group_created();
+        if (GroupIndex(c.group())) {
+          return absl::AlreadyExistsError(absl::StrCat("group \"", c.group(), "\""));
+        }
+        auto rec = std::make_unique<GroupRecord>();
+        rec->name = c.group();
+        rec->policy = FromProto(c.policy());
+        {
+          std::unique_lock<std::shared_mutex> l(groups_mu_);
+          group_index_[c.group()] = static_cast<uint32_t>(groups_.size());
+          groups_.push_back(std::move(rec));
+        }
+        AddAuditLocked(e, sequence, "create_group", "", c.group(), "");
+        return absl::OkStatus();
+      }
+      case pb::Event::kPolicySet: {
+        GG_ASSIGN_OR_RETURN(uint32_t g, require_group(e.policy_set().group()));
+        {
+          std::unique_lock<std::shared_mutex> l(groups_mu_);
+          groups_[g]->policy = FromProto(e.policy_set().policy());
+        }
+        AddAuditLocked(e, sequence, "set_policy", "", e.policy_set().group(), "");
+        return absl::OkStatus();
+      }
+      case pb::Event::kModeratorSet: {
+        const auto& m = e.moderator_set();
+        GG_ASSIGN_OR_RETURN(uint32_t g, require_group(m.group()));
+        {
+          std::unique_lock<std::shared_mutex> l(groups_mu_);
+          if (m.granted()) {
+            groups_[g]->moderators.insert(m.member());
+          } else {
+            groups_[g]->moderators.erase(m.member());
+          }
+        }
+        AddAuditLocked(e, sequence, m.granted() ? "add_moderator" : "remove_moderator",
+                       m.member(), m.group(), "");
+        return absl::OkStatus();
+      }
+      case pb::Event::kAdministratorSet: {
+        const auto& a = e.administrator_set();
+        {
+          std::unique_lock<std::shared_mutex> l(meta_mu_);
+          if (a.granted()) {
+            admins_.insert(a.member());
+          } else {
+            admins_.erase(a.member());
+          }
+        }
+        AddAuditLocked(e, sequence,
+                       a.granted() ? "add_administrator" : "remove_administrator",
+                       a.member(), "", "");
+        return absl::OkStatus();
+      }
+      case pb::Event::kMembership: {
+        const auto& m = e.membership();
+        GG_ASSIGN_OR_RETURN(uint32_t g, require_group(m.group()));
+        Shard& sh = ShardFor(m.member());
+        std::unique_lock<std::shared_mutex> l(sh.mu);
+        if (m.joined()) {
+          MemberRecord& rec = sh.members[m.member()];
+          auto pos = std::lower_bound(rec.groups.begin(), rec.groups.end(), g);
+          if (pos != rec.groups.end() && *pos == g) {
+            return absl::AlreadyExistsError("already a member");
+          }
+          rec.groups.insert(pos, g);
+        } else {
+          auto it = sh.members.find(m.member());
+          if (it == sh.members.end()) return absl::NotFoundError("not a member");
+          auto& gs = it->second.groups;
+          auto pos = std::lower_bound(gs.begin(), gs.end(), g);
+          if (pos == gs.end() || *pos != g) return absl::NotFoundError("not a member");
+          gs.erase(pos);
+          if (gs.empty() && it->second.probation == nullptr) sh.members.erase(it);
+        }
+        return absl::OkStatus();
+      }
+      case pb::Event::kPostHeld: {
+        const auto& p = e.post_held();
+        GG_ASSIGN_OR_RETURN(uint32_t g, require_group(p.group()));
+        HeldPost held = FromProto(p, sequence, t);
+        {
+          std::unique_lock<std::shared_mutex> l(groups_mu_);
+          auto& queue = groups_[g]->queue;
+          if (queue.count(p.post_id())) {
+            return absl::AlreadyExistsError(absl::StrCat("post \"", p.post_id(), "\""));
+          }
+          queue.emplace(p.post_id(), held);
+        }
+        if (out != nullptr) {
+          ModerationEvent ev = BaseEvent(ModerationEvent::Type::kPostHeld, e, sequence);
+          ev.member = p.member();
+          ev.group = p.group();
+          ev.post_id = p.post_id();
+          ev.reasons = std::move(held.reasons);
+          out->push_back(std::move(ev));
+        }
+        return absl::OkStatus();
+      }
+      case pb::Event::kPostReviewed: {
+        const auto& r = e.post_reviewed();
+        GG_ASSIGN_OR_RETURN(uint32_t g, require_group(r.group()));
+        HeldPost held;
+        {
+          std::unique_lock<std::shared_mutex> l(groups_mu_);
+          auto& queue = groups_[g]->queue;
+          auto it = queue.find(r.post_id());
+          if (it == queue.end()) {
+            return absl::NotFoundError(absl::StrCat("post \"", r.post_id(), "\""));
+          }
+          held = std::move(it->second);
+          queue.erase(it);
+        }
+        AddAuditLocked(e, sequence, r.approved() ? "approve" : "reject", held.post.member,
+                       r.group(), r.post_id());
+        if (out != nullptr) {
+          ModerationEvent ev = BaseEvent(r.approved() ? ModerationEvent::Type::kPostReleased
+                                                      : ModerationEvent::Type::kPostRejected,
+                                         e, sequence);
+          ev.member = held.post.member;
+          ev.group = r.group();
+          ev.post_id = r.post_id();
+          ev.feedback = MakeFeedback(held, !r.approved(), e);
+          out->push_back(std::move(ev));
+        }
+        return absl::OkStatus();
+      }
+      case pb::Event::kFlagged: {
+        const auto& f = e.flagged();
+        GG_ASSIGN_OR_RETURN(uint32_t g, require_group(f.group()));
+        ProbationView before, after;
+        {
+          Shard& sh = ShardFor(f.member());
+          std::unique_lock<std::shared_mutex> l(sh.mu);
+          MemberRecord& rec = sh.members[f.member()];
+          if (rec.probation == nullptr) rec.probation = std::make_unique<Probation>();
+          Probation& p = *rec.probation;
+          before = Evaluate(&p, t, options_.sitewide_after_distinct_groups);
+          FlagRecord flag;
+          flag.id = f.flag_id();
+          flag.moderator = e.actor();
+          flag.group = g;
+          flag.reason = e.reason();
+          flag.since = t;
+          flag.until = f.until();
+          p.flags.push_back(std::move(flag));
+          p.exemptions.erase(
+              std::remove_if(p.exemptions.begin(), p.exemptions.end(),
+                             [g](const Exemption& x) { return x.group == g; }),
+              p.exemptions.end());
+          after = Evaluate(&p, t, options_.sitewide_after_distinct_groups);
+        }
+        on_probation_.insert(f.member());
+        next_flag_id_ = std::max(next_flag_id_, f.flag_id() + 1);
+        {
+          std::unique_lock<std::shared_mutex> l(meta_mu_);
+          std::deque<int64_t>& times = rates_[e.actor()];
+          while (!times.empty() &&
+                 times.front() <= t - absl::ToInt64Microseconds(options_.flag_window)) {
+            times.pop_front();
+          }
+          times.push_back(t);
+        }
+        AddAuditLocked(e, sequence, "flag", f.member(), f.group(), "");
+        bool widened = !before.any || (after.site_wide && !before.site_wide) ||
+                       (!after.site_wide && !std::binary_search(before.flag_groups.begin(),
+                                                                before.flag_groups.end(), g));
+        if (out != nullptr && widened) {
+          ModerationEvent ev =
+              BaseEvent(ModerationEvent::Type::kProbationStarted, e, sequence);
+          ev.member = f.member();
+          ev.group = f.group();
+          ev.site_wide = after.site_wide;
+          ev.until = FromMicros(after.until);
+          out->push_back(std::move(ev));
+        }
+        return absl::OkStatus();
+      }
+      case pb::Event::kLifted: {
+        const auto& lf = e.lifted();
+        std::optional<uint32_t> g;
+        if (!lf.group().empty()) {
+          GG_ASSIGN_OR_RETURN(g, require_group(lf.group()));
+        }
+        {
+          Shard& sh = ShardFor(lf.member());
+          std::unique_lock<std::shared_mutex> l(sh.mu);
+          auto it = sh.members.find(lf.member());
+          if (it == sh.members.end() || it->second.probation == nullptr) {
+            return absl::NotFoundError("no probation to lift");
+          }
+          MemberRecord& rec = it->second;
+          if (!g) {
+            rec.probation.reset();
+          } else {
+            Probation& p = *rec.probation;
+            p.flags.erase(std::remove_if(p.flags.begin(), p.flags.end(),
+                                         [&](const FlagRecord& f) { return f.group == *g; }),
+                          p.flags.end());
+            ProbationView rest = Evaluate(&p, t, options_.sitewide_after_distinct_groups);
+            p.exemptions.erase(
+                std::remove_if(p.exemptions.begin(), p.exemptions.end(),
+                               [&](const Exemption& x) { return x.group == *g; }),
+                p.exemptions.end());
+            if (rest.any) {
+              p.exemptions.push_back(Exemption{*g, rest.until});
+            } else {
+              rec.probation.reset();
+            }
+          }
+          if (rec.probation == nullptr) {
+            on_probation_.erase(lf.member());
+            if (rec.groups.empty()) sh.members.erase(it);
+          }
+        }
+        if (lf.appeal() || !g) {
+          std::unique_lock<std::shared_mutex> l(meta_mu_);
+          appeals_.erase(lf.member());
+        }
+        AddAuditLocked(e, sequence, lf.appeal() ? "grant_appeal" : "lift", lf.member(),
+                       lf.group(), "");
+        if (out != nullptr) {
+          ModerationEvent ev = BaseEvent(ModerationEvent::Type::kProbationLifted, e, sequence);
+          ev.member = lf.member();
+          ev.group = lf.group();
+          ev.site_wide = !g;
+          out->push_back(std::move(ev));
+        }
+        return absl::OkStatus();
+      }
+      case pb::Event::kExpired: {
+        const std::string& member = e.expired().member();
+        bool ended = false;
+        {
+          Shard& sh = ShardFor(member);
+          std::unique_lock<std::shared_mutex> l(sh.mu);
+          auto it = sh.members.find(member);
+          if (it == sh.members.end() || it->second.probation == nullptr) {
+            return absl::NotFoundError("no probation to expire");
+          }
+          MemberRecord& rec = it->second;
+          Probation& p = *rec.probation;
+          p.flags.erase(std::remove_if(p.flags.begin(), p.flags.end(),
+                                       [t](const FlagRecord& f) { return f.until <= t; }),
+                        p.flags.end());
+          p.exemptions.erase(
+              std::remove_if(p.exemptions.begin(), p.exemptions.end(),
+                             [t](const Exemption& x) { return x.until <= t; }),
+              p.exemptions.end());
+          if (p.flags.empty()) {
+            ended = true;
+            rec.probation.reset();
+            on_probation_.erase(member);
+            if (rec.groups.empty()) sh.members.erase(it);
+          }
+        }
+        if (ended) {
+          std::unique_lock<std::shared_mutex> l(meta_mu_);
+          appeals_.erase(member);
+        }
+        AddAuditLocked(e, sequence, "expire", member, "", "");
+        if (out != nullptr && ended) {
+          ModerationEvent ev =
+              BaseEvent(ModerationEvent::Type::kProbationExpired, e, sequence);
+          ev.member = member;
+          out->push_back(std::move(ev));
+        }
+        return absl::OkStatus();
+      }
+      case pb::Event::kAppealFiled: {
+        const auto& a = e.appeal_filed();
+        {
+          std::unique_lock<std::shared_mutex> l(meta_mu_);
+          Appeal& ap = appeals_[a.member()];
+          ap.member = a.member();
+          ap.statement = a.statement();
+          ap.filed_at = FromMicros(t);
+        }
+        AddAuditLocked(e, sequence, "file_appeal", a.member(), "", "");
+        return absl::OkStatus();
+      }
+      case pb::Event::kAppealDenied: {
+        const auto& a = e.appeal_denied();
+        {
+          std::unique_lock<std::shared_mutex> l(meta_mu_);
+          if (appeals_.erase(a.member()) == 0) {
+            return absl::NotFoundError("no pending appeal");
+          }
+        }
+        AddAuditLocked(e, sequence, "deny_appeal", a.member(), "", "");
+        return absl::OkStatus();
+      }
+      case pb::Event::KIND_NOT_SET:
+        break;
+    }
+    return absl::InvalidArgumentError("event of unknown kind");
+  }
+
+  static ModerationEvent BaseEvent(ModerationEvent::Type type, const pb::Event& e,
+                                   uint64_t sequence) {
+    ModerationEvent ev;
+    ev.type = type;
+    ev.sequence = sequence;
+    ev.time = FromMicros(e.time());
+    ev.actor = e.actor();
+    return ev;
+  }
+
+  static Feedback MakeFeedback(const HeldPost& held, bool is_spam, const pb::Event& e) {
+    Feedback fb;
+    fb.post_id = held.post.id;
+    fb.group = held.post.group;
+    fb.member = held.post.member;
+    fb.text = held.post.text;
+    fb.is_spam = is_spam;
+    fb.reviewer = e.actor();
+    fb.time = FromMicros(e.time());
+    return fb;
+  }
+
+  // ---------------------------------------------------------------- snapshot
+
+  pb::Snapshot BuildSnapshotLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    pb::Snapshot s;
+    s.set_format_version(kSnapshotFormat);
+    s.set_next_flag_id(next_flag_id_);
+    s.set_last_sequence(last_sequence_);
+    std::vector<std::string> group_names;
+    {
+      std::shared_lock<std::shared_mutex> l(groups_mu_);
+      for (const auto& g : groups_) group_names.push_back(g->name);
+      // Groups in creation order keep their indexes on reload; the dump sorts them.
+      for (const auto& g : groups_) {
+        pb::GroupState* gs = s.add_groups();
+        gs->set_group(g->name);
+        *gs->mutable_policy() = ToProto(g->policy);
+        for (const auto& m : g->moderators) gs->add_moderators(m);
+        std::vector<const HeldPost*> queue;
+        for (const auto& [id, h] : g->queue) queue.push_back(&h);
+        std::sort(queue.begin(), queue.end(), [](const HeldPost* a, const HeldPost* b) {
+          return a->sequence < b->sequence;
+        });
+        for (const HeldPost* h : queue) {
+          pb::HeldPostState* hs = gs->add_queue();
+          hs->set_sequence(h->sequence);
+          hs->set_held_at(Micros(h->held_at));
+          ToProto(*h, hs->mutable_post());
+        }
+      }
+    }
+    std::vector<std::pair<std::string, pb::MemberState>> members;
+    for (const Shard& sh : shards_) {
+      std::shared_lock<std::shared_mutex> l(sh.mu);
+      for (const auto& [name, rec] : sh.members) {
+        pb::MemberState ms;
+        ms.set_member(name);
+        std::vector<std::string> gs;
+        for (uint32_t g : rec.groups) gs.push_back(group_names[g]);
+        std::sort(gs.begin(), gs.end());
+        for (auto& g : gs) ms.add_groups(std::move(g));
+        if (rec.probation) {
+          std::vector<const FlagRecord*> flags;
+          for (const FlagRecord& f : rec.probation->flags) flags.push_back(&f);
+          std::sort(flags.begin(), flags.end(),
+                    [](const FlagRecord* a, const FlagRecord* b) { return a->id < b->id; });
+          for (const FlagRecord* f : flags) {
+            pb::FlagState* fs = ms.add_flags();
+            fs->set_id(f->id);
+            fs->set_moderator(f->moderator);
+            fs->set_group(group_names[f->group]);
+            fs->set_reason(f->reason);
+            fs->set_since(f->since);
+            fs->set_until(f->until);
+          }
+          std::vector<std::pair<std::string, int64_t>> ex;
+          for (const Exemption& x : rec.probation->exemptions) {
+            ex.emplace_back(group_names[x.group], x.until);
+          }
+          std::sort(ex.begin(), ex.end());
+          for (const auto& [g, until] : ex) {
+            pb::ExemptionState* xs = ms.add_exemptions();
+            xs->set_group(g);
+            xs->set_until(until);
+          }
+        }
+        members.emplace_back(name, std::move(ms));
+      }
+    }
+    std::sort(members.begin(), members.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    s.mutable_members()->Reserve(static_cast<int>(members.size()));
+    for (auto& [name, ms] : members) *s.add_members() = std::move(ms);
+    {
+      std::shared_lock<std::shared_mutex> l(meta_mu_);
+      for (const auto& a : admins_) s.add_administrators(a);
+      for (const AuditEntry& a : audit_) {
+        pb::AuditEntryState* as = s.add_audit();
+        as->set_sequence(a.sequence);
+        as->set_time(Micros(a.time));
+        as->set_actor(a.actor);
+        as->set_action(a.action);
+        as->set_member(a.member);
+        as->set_group(a.group);
+        as->set_post_id(a.post_id);
+        as->set_reason(a.reason);
+      }
+      std::vector<std::string> mods;
+      for (const auto& [m, times] : rates_) mods.push_back(m);
+      std::sort(mods.begin(), mods.end());
+      for (const auto& m : mods) {
+        pb::RateState* rs = s.add_rates();
+        rs->set_moderator(m);
+        for (int64_t t : rates_.at(m)) rs->add_flag_times(t);
+      }
+      for (const auto& [m, ap] : appeals_) {
+        pb::AppealState* as = s.add_appeals();
+        as->set_member(m);
+        as->set_statement(ap.statement);
+        as->set_filed_at(Micros(ap.filed_at));
+      }
+    }
+    return s;
+  }
+
+  absl::Status LoadSnapshotLocked(const pb::Snapshot& s)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    absl::flat_hash_map<std::string, uint32_t> index;
+    std::vector<std::unique_ptr<GroupRecord>> groups;
+    for (const pb::GroupState& gs : s.groups()) {
+      if (index.count(gs.group())) {
+        return absl::DataLossError(
+            absl::StrCat("snapshot lists group \"", gs.group(), "\" twice"));
+      }
+      auto rec = std::make_unique<GroupRecord>();
+      rec->name = gs.group();
+      rec->policy = FromProto(gs.policy());
+      rec->moderators.insert(gs.moderators().begin(), gs.moderators().end());
+      for (const pb::HeldPostState& hs : gs.queue()) {
+        rec->queue.emplace(hs.post().post_id(),
+                           FromProto(hs.post(), hs.sequence(), hs.held_at()));
+      }
+      index[gs.group()] = static_cast<uint32_t>(groups.size());
+      groups.push_back(std::move(rec));
+    }
+    auto lookup = [&](const std::string& g) -> absl::StatusOr<uint32_t> {
+      auto it = index.find(g);
+      if (it == index.end()) {
+        return absl::DataLossError(absl::StrCat("snapshot names unknown group \"", g, "\""));
+      }
+      return it->second;
+    };
+    std::array<absl::flat_hash_map<std::string, MemberRecord>, kShards> members;
+    std::set<std::string> on_probation;
+    for (const pb::MemberState& ms : s.members()) {
+      MemberRecord rec;
+      rec.groups.reserve(ms.groups_size());
+      for (const auto& g : ms.groups()) {
+        GG_ASSIGN_OR_RETURN(uint32_t gi, lookup(g));
+        rec.groups.push_back(gi);
+      }
+      std::sort(rec.groups.begin(), rec.groups.end());
+      if (ms.flags_size() > 0 || ms.exemptions_size() > 0) {
+        rec.probation = std::make_unique<Probation>();
+        for (const pb::FlagState& fs : ms.flags()) {
+          FlagRecord f;
+          f.id = fs.id();
+          f.moderator = fs.moderator();
+          GG_ASSIGN_OR_RETURN(f.group, lookup(fs.group()));
+          f.reason = fs.reason();
+          f.since = fs.since();
+          f.until = fs.until();
+          rec.probation->flags.push_back(std::move(f));
+        }
+        for (const pb::ExemptionState& xs : ms.exemptions()) {
+          Exemption x;
+          GG_ASSIGN_OR_RETURN(x.group, lookup(xs.group()));
+          x.until = xs.until();
+          rec.probation->exemptions.push_back(x);
+        }
+        on_probation.insert(ms.member());
+      }
+      members[absl::HashOf(absl::string_view(ms.member())) % kShards].emplace(
+          ms.member(), std::move(rec));
+    }
+    {
+      std::unique_lock<std::shared_mutex> l(groups_mu_);
+      group_index_ = std::move(index);
+      groups_ = std::move(groups);
+    }
+    for (int i = 0; i < kShards; ++i) {
+      std::unique_lock<std::shared_mutex> l(shards_[i].mu);
+      shards_[i].members = std::move(members[i]);
+    }
+    on_probation_ = std::move(on_probation);
+    next_flag_id_ = s.next_flag_id();
+    {
+      std::unique_lock<std::shared_mutex> l(meta_mu_);
+      admins_ = std::set<std::string>(s.administrators().begin(), s.administrators().end());
+      audit_.clear();
+      for (const pb::AuditEntryState& as : s.audit()) {
+        AuditEntry a;
+        a.sequence = as.sequence();
+        a.time = FromMicros(as.time());
+        a.actor = as.actor();
+        a.action = as.action();
+        a.member = as.member();
+        a.group = as.group();
+        a.post_id = as.post_id();
+        a.reason = as.reason();
+        audit_.push_back(std::move(a));
+      }
+      rates_.clear();
+      for (const pb::RateState& rs : s.rates()) {
+        rates_[rs.moderator()].assign(rs.flag_times().begin(), rs.flag_times().end());
+      }
+      appeals_.clear();
+      for (const pb::AppealState& as : s.appeals()) {
+        Appeal& ap = appeals_[as.member()];
+        ap.member = as.member();
+        ap.statement = as.statement();
+        ap.filed_at = FromMicros(as.filed_at());
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // ---------------------------------------------------------------- state
+
+  std::unique_ptr<EventStore> store_;
+  const Clock* clock_;
+  const RegistryOptions options_;
+
+  // Serializes every change: validate, append to the store, apply, notify. The read
+  // path never takes it.
+  mutable std::mutex write_mu_;
+  uint64_t last_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;
+  uint64_t next_flag_id_ ABSL_GUARDED_BY(write_mu_) = 1;
+  // Members with a probation record (for ExpireProbations without a full scan).
+  std::set<std::string> on_probation_ ABSL_GUARDED_BY(write_mu_);
+
+  // The three locks below are taken one at a time, never nested, and held only for
+  // in-memory work.
+  mutable std::shared_mutex groups_mu_;
+  absl::flat_hash_map<std::string, uint32_t> group_index_ ABSL_GUARDED_BY(groups_mu_);
+  std::vector<std::unique_ptr<GroupRecord>> groups_ ABSL_GUARDED_BY(groups_mu_);
+
+  std::array<Shard, kShards> shards_;
+
+  mutable std::shared_mutex meta_mu_;
+  std::set<std::string> admins_ ABSL_GUARDED_BY(meta_mu_);
+  std::vector<AuditEntry> audit_ ABSL_GUARDED_BY(meta_mu_);
+  absl::flat_hash_map<std::string, std::deque<int64_t>> rates_ ABSL_GUARDED_BY(meta_mu_);
+  std::map<std::string, Appeal> appeals_ ABSL_GUARDED_BY(meta_mu_);
+
+  std::mutex subscribers_mu_;
+  std::map<int, EventSubscriber> subscribers_ ABSL_GUARDED_BY(subscribers_mu_);
+  int next_handle_ ABSL_GUARDED_BY(subscribers_mu_) = 1;
+};
+
+// ------------------------------------------------------------------ Registry
+
+Registry::Registry(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Registry::~Registry() = default;
+
+absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(std::unique_ptr<EventStore> store,
+                                                         const Clock* clock,
+                                                         const RegistryOptions& options) {
+  if (store == nullptr) return absl::InvalidArgumentError("Registry::Open: no event store");
+  if (options.default_probation <= absl::ZeroDuration() ||
+      options.max_probation <= absl::ZeroDuration() ||
+      options.flag_window <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "RegistryOptions: default_probation, max_probation and flag_window must be > 0");
+  }
+  if (options.max_flags_per_window < 1 || options.max_flags_per_window > 1'000'000) {
+    return absl::InvalidArgumentError(absl::StrCat("RegistryOptions.max_flags_per_window ",
+                                                   options.max_flags_per_window,
+                                                   " is outside 1..1000000"));
+  }
+  if (options.sitewide_after_distinct_groups < 1 ||
+      options.sitewide_after_distinct_groups > 1000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("RegistryOptions.sitewide_after_distinct_groups ",
+                     options.sitewide_after_distinct_groups, " is outside 1..1000"));
+  }
+  auto impl = std::make_unique<Impl>(std::move(store), clock, options);
+  GG_RETURN_IF_ERROR(impl->Recover());
+  return std::unique_ptr<Registry>(new Registry(std::move(impl)));
+}
+
+const Clock& Registry::clock() const { return *impl_->clock_; }
+
+absl::Status Registry::CreateGroup(absl::string_view group, const GroupPolicy& policy) {
+  GG_RETURN_IF_ERROR(CheckId("group", group));
+  GG_RETURN_IF_ERROR(CheckPolicy(policy));
+  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  if (impl_->GroupIndex(group)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("group \"", group, "\" already exists"));
+  }
+  pb::Event e = impl_->NewEvent(kSystem, "");
+  e.mutable_group_created()->set_group(std::string(group));
+  *e.mutable_group_created()->mutable_policy() = ToProto(policy);
+  return impl_->CommitLocked(e).status();
+}
+
+absl::Status Registry::AddAdministrator(absl::string_view member) {
+  GG_RETURN_IF_ERROR(CheckId("member", member));
+  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  if (impl_->IsAdmin(member)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("\"", member, "\" is already a site administrator"));
+  }
+  pb::Event e = impl_->NewEvent(kSystem, "");
+  e.mutable_administrator_set()->set_member(std::string(member));
+  e.mutable_administrator_set()->set_granted(true);
+  return impl_->CommitLocked(e).status();
+}
+
+absl::Status Registry::RemoveAdministrator(absl::string_view member) {
+  GG_RETURN_IF_ERROR(CheckId("member", member));
+  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  if (!impl_->IsAdmin(member)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("\"", member, "\" is not a site administrator"));
+  }
+  pb::Event e = impl_->NewEvent(kSystem, "");
+  e.mutable_administrator_set()->set_member(std::string(member));
+  e.mutable_administrator_set()->set_granted(false);
+  return impl_->CommitLocked(e).status();
+}
+
+absl::Status Registry::AddModerator(absl::string_view group, absl::string_view member) {
+  GG_RETURN_IF_ERROR(CheckId("member", member));
+  GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
+  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  if (impl_->IsModerator(member, g)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("\"", member, "\" already moderates \"", group, "\""));
+  }
+  pb::Event e = impl_->NewEvent(kSystem, "");
+  e.mutable_moderator_set()->set_group(std::string(group));
+  e.mutable_moderator_set()->set_member(std::string(member));
+  e.mutable_moderator_set()->set_granted(true);
+  return impl_->CommitLocked(e).status();
+}
+
+absl::Status Registry::RemoveModerator(absl::string_view group, absl::string_view member) {
+  GG_RETURN_IF_ERROR(CheckId("member", member));
+  GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
+  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  if (!impl_->IsModerator(member, g)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("\"", member, "\" does not moderate \"", group, "\""));
+  }
+  pb::Event e = impl_->NewEvent(kSystem, "");
+  e.mutable_moderator_set()->set_group(std::string(group));
+  e.mutable_moderator_set()->set_member(std::string(member));
+  e.mutable_moderator_set()->set_granted(false);
+  return impl_->CommitLocked(e).status();
+}
+
+absl::Status Registry::Join(absl::string_view member, absl::string_view group) {
+  GG_RETURN_IF_ERROR(CheckId("member", member));
+  GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
+  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  Impl::MemberSnapshot m = impl_->CopyMember(member);
+  if (std::binary_search(m.groups.begin(), m.groups.end(), g)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("\"", member, "\" is already a member of \"", group, "\""));
+  }
+  pb::Event e = impl_->NewEvent(kSystem, "");
+  e.mutable_membership()->set_member(std::string(member));
+  e.mutable_membership()->set_group(std::string(group));
+  e.mutable_membership()->set_joined(true);
+  return impl_->CommitLocked(e).status();
+}
+
+absl::Status Registry::Leave(absl::string_view member, absl::string_view group) {
+  GG_RETURN_IF_ERROR(CheckId("member", member));
+  GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
+  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  Impl::MemberSnapshot m = impl_->CopyMember(member);
+  if (!std::binary_search(m.groups.begin(), m.groups.end(), g)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("\"", member, "\" is not a member of \"", group, "\""));
+  }
+  pb::Event e = impl_->NewEvent(kSystem, "");
+  e.mutable_membership()->set_member(std::string(member));
+  e.mutable_membership()->set_group(std::string(group));
+  e.mutable_membership()->set_joined(false);
+  return impl_->CommitLocked(e).status();
+}
+
+absl::Status Registry::SetGroupPolicy(absl::string_view actor, absl::string_view group,
+                                      const GroupPolicy& policy) {
+  GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
+  GG_RETURN_IF_ERROR(CheckPolicy(policy));
+  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  GG_RETURN_IF_ERROR(impl_->Authorize(actor, g, "set the policy"));
+  pb::Event e = impl_->NewEvent(actor, "");
+  e.mutable_policy_set()->set_group(std::string(group));
+  *e.mutable_policy_set()->mutable_policy() = ToProto(policy);
+  return impl_->CommitLocked(e).status();
+}
+
+namespace {
+
+absl::StatusOr<Feedback> Review(Registry::Impl* impl, absl::string_view actor,
+                                absl::string_view group, absl::string_view post_id,
+                                absl::string_view reason, bool approve);
+
+}  // namespace
+
+absl::StatusOr<Feedback> Registry::Approve(absl::string_view actor, absl::string_view group,
+                                           absl::string_view post_id,
+                                           absl::string_view reason) {
+  return Review(impl_.get(), actor, group, post_id, reason, true);
+}
+
+absl::StatusOr<Feedback> Registry::Reject(absl::string_view actor, absl::string_view group,
+                                          absl::string_view post_id,
+                                          absl::string_view reason) {
+  return Review(impl_.get(), actor, group, post_id, reason, false);
+}
+
+namespace {
+
+absl::StatusOr<Feedback> Review(Registry::Impl* impl, absl::string_view actor,
+                                absl::string_view group, absl::string_view post_id,
+                                absl::string_view reason, bool approve) {
+  GG_ASSIGN_OR_RETURN(uint32_t g, impl->RequireGroup(group));
+  GG_RETURN_IF_ERROR(CheckId("post", post_id));
+  std::lock_guard<std::mutex> w(impl->write_mu_);
+  GG_RETURN_IF_ERROR(impl->Authorize(actor, g, approve ? "approve posts" : "reject posts"));
+  HeldPost held;
+  {
+    std::shared_lock<std::shared_mutex> l(impl->groups_mu_);
+    const auto& queue = impl->groups_[g]->queue;
+    auto it = queue.find(std::string(post_id));
+    if (it == queue.end()) {
+      return absl::NotFoundError(
+          absl::StrCat("no post \"", post_id, "\" held in group \"", group, "\""));
+    }
+    held = it->second;
+  }
+  pb::Event e = impl->NewEvent(actor, reason);
+  e.mutable_post_reviewed()->set_post_id(std::string(post_id));
+  e.mutable_post_reviewed()->set_group(std::string(group));
+  e.mutable_post_reviewed()->set_approved(approve);
+  GG_RETURN_IF_ERROR(impl->CommitLocked(e).status());
+  return Registry::Impl::MakeFeedback(held, !approve, e);
+}
+
+}  // namespace
+
+absl::Status Registry::Flag(absl::string_view actor, absl::string_view member,
+                            absl::string_view group, absl::string_view reason,
+                            absl::Duration duration) {
+  GG_RETURN_IF_ERROR(CheckId("member", member));
+  GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
+  if (reason.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("flagging \"", member, "\" needs a reason"));
+  }
+  if (duration < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("probation duration ", absl::FormatDuration(duration), " is negative"));
+  }
+  const RegistryOptions& o = impl_->options_;
+  if (duration == absl::ZeroDuration()) duration = o.default_probation;
+  duration = std::min(duration, o.max_probation);
+  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  GG_RETURN_IF_ERROR(impl_->Authorize(actor, g, "flag members"));
+  Impl::MemberSnapshot m = impl_->CopyMember(member);
+  if (!std::binary_search(m.groups.begin(), m.groups.end(), g)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("\"", member, "\" is not a member of \"", group, "\""));
+  }
+  pb::Event e = impl_->NewEvent(actor, reason);
+  if (!impl_->IsAdmin(actor)) {
+    const int64_t window_start = e.time() - absl::ToInt64Microseconds(o.flag_window);
+    int recent = 0;
+    {
+      std::shared_lock<std::shared_mutex> l(impl_->meta_mu_);
+      auto it = impl_->rates_.find(std::string(actor));
+      if (it != impl_->rates_.end()) {
+        for (int64_t t : it->second) recent += t > window_start ? 1 : 0;
+      }
+    }
+    if (recent >= o.max_flags_per_window) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "\"", actor, "\" has flagged ", recent, " members in the last ",
+          absl::FormatDuration(o.flag_window), "; the limit is ", o.max_flags_per_window));
+    }
+  }
+  e.mutable_flagged()->set_flag_id(impl_->next_flag_id_);
+  e.mutable_flagged()->set_member(std::string(member));
+  e.mutable_flagged()->set_group(std::string(group));
+  e.mutable_flagged()->set_until(e.time() + absl::ToInt64Microseconds(duration));
+  return impl_->CommitLocked(e).status();
+}
+
+absl::Status Registry::Lift(absl::string_view actor, absl::string_view member,
+                            absl::string_view group, absl::string_view reason) {
+  GG_RETURN_IF_ERROR(CheckId("member", member));
+  std::optional<uint32_t> g;
+  if (!group.empty()) {
+    GG_ASSIGN_OR_RETURN(g, impl_->RequireGroup(group));
+  }
+  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  if (g) {
+    GG_RETURN_IF_ERROR(impl_->Authorize(actor, *g, "lift probations"));
+  } else {
+    GG_RETURN_IF_ERROR(impl_->AuthorizeAdmin(actor, "lift a probation site-wide"));
+  }
+  pb::Event e = impl_->NewEvent(actor, reason);
+  Impl::MemberSnapshot m = impl_->CopyMember(member);
+  const Probation* p = m.probation ? &*m.probation : nullptr;
+  ProbationView v = Evaluate(p, e.time(), impl_->options_.sitewide_after_distinct_groups);
+  bool applies = g ? HeldIn(p, v, *g, e.time()) : v.any;
+  if (!applies) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "\"", member, "\" is not on probation",
+        g ? absl::StrCat(" in \"", group, "\"") : std::string()));
+  }
+  e.mutable_lifted()->set_member(std::string(member));
+  e.mutable_lifted()->set_group(std::string(group));
+  return impl_->CommitLocked(e).status();
+}
+
+absl::StatusOr<std::vector<HeldPost>> Registry::ListQueue(absl::string_view actor,
+                                                          absl::string_view group) const {
+  GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
+  GG_RETURN_IF_ERROR(impl_->Authorize(actor, g, "see the queue"));
+  std::vector<HeldPost> out;
+  {
+    std::shared_lock<std::shared_mutex> l(impl_->groups_mu_);
+    for (const auto& [id, h] : impl_->groups_[g]->queue) out.push_back(h);
+  }
+  std::sort(out.begin(), out.end(), [](const HeldPost& a, const HeldPost& b) {
+    return a.sequence < b.sequence;
+  });
+  return out;
+}
+
+absl::StatusOr<std::vector<AuditEntry>> Registry::AuditLog(absl::string_view actor) const {
+  GG_RETURN_IF_ERROR(impl_->AuthorizeAdmin(actor, "read the audit log"));
+  std::shared_lock<std::shared_mutex> l(impl_->meta_mu_);
+  return impl_->audit_;
+}
+
+ProbationStatus Registry::ProbationStatusOf(absl::string_view member) const {
+  ProbationStatus st;
+  const int64_t now = impl_->NowMicros();
+  Impl::MemberSnapshot m = impl_->CopyMember(member);
+  const Probation* p = m.probation ? &*m.probation : nullptr;
+  ProbationView v = Evaluate(p, now, impl_->options_.sitewide_after_distinct_groups);
+  if (v.any) {
+    std::vector<uint32_t> held;
+    if (!v.site_wide) {
+      for (uint32_t g : v.flag_groups) {
+        if (!Exempt(p, g, now)) held.push_back(g);
+      }
+    }
+    st.on_probation = v.site_wide || !held.empty();
+    if (st.on_probation) {
+      st.site_wide = v.site_wide;
+      st.held_in = impl_->GroupNames(held);
+      st.since = FromMicros(v.since);
+      st.until = FromMicros(v.until);
+    }
+  }
+  std::shared_lock<std::shared_mutex> l(impl_->meta_mu_);
+  st.appeal_pending = impl_->appeals_.count(std::string(member)) > 0;
+  return st;
+}
+
+absl::Status Registry::FileAppeal(absl::string_view member, absl::string_view statement) {
+  GG_RETURN_IF_ERROR(CheckId("member", member));
+  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  ProbationStatus st = ProbationStatusOf(member);
+  if (!st.on_probation) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("\"", member, "\" is not on probation; nothing to appeal"));
+  }
+  if (st.appeal_pending) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("\"", member, "\" already has an appeal pending"));
+  }
+  pb::Event e = impl_->NewEvent(member, "");
+  e.mutable_appeal_filed()->set_member(std::string(member));
+  e.mutable_appeal_filed()->set_statement(std::string(statement));
+  return impl_->CommitLocked(e).status();
+}
+
+absl::StatusOr<std::vector<Appeal>> Registry::ListAppeals(absl::string_view actor) const {
+  GG_RETURN_IF_ERROR(impl_->AuthorizeAdmin(actor, "list appeals"));
+  std::vector<Appeal> out;
+  {
+    std::shared_lock<std::shared_mutex> l(impl_->meta_mu_);
+    for (const auto& [m, a] : impl_->appeals_) out.push_back(a);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Appeal& a, const Appeal& b) {
+    return a.filed_at < b.filed_at;
+  });
+  return out;
+}
+
+absl::Status Registry::DecideAppeal(absl::string_view actor, absl::string_view member,
+                                    bool grant, absl::string_view reason) {
+  GG_RETURN_IF_ERROR(CheckId("member", member));
+  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  GG_RETURN_IF_ERROR(impl_->AuthorizeAdmin(actor, "decide appeals"));
+  {
+    std::shared_lock<std::shared_mutex> l(impl_->meta_mu_);
+    if (impl_->appeals_.count(std::string(member)) == 0) {
+      return absl::NotFoundError(absl::StrCat("no appeal pending from \"", member, "\""));
+    }
+  }
+  pb::Event e = impl_->NewEvent(actor, reason);
+  if (grant) {
+    Impl::MemberSnapshot m = impl_->CopyMember(member);
+    if (m.probation) {
+      e.mutable_lifted()->set_member(std::string(member));
+      e.mutable_lifted()->set_appeal(true);
+    } else {
+      // The probation ended (expired or lifted) after the appeal was filed: close it.
+      e.mutable_appeal_denied()->set_member(std::string(member));
+      e.set_reason(absl::StrCat("moot: no probation left; ", reason));
+    }
+  } else {
+    e.mutable_appeal_denied()->set_member(std::string(member));
+  }
+  return impl_->CommitLocked(e).status();
+}
+
+absl::StatusOr<int> Registry::ExpireProbations() {
+  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  const int64_t now = impl_->NowMicros();
+  std::vector<std::string> due;
+  for (const std::string& member : impl_->on_probation_) {
+    Impl::MemberSnapshot m = impl_->CopyMember(member);
+    if (!m.probation) continue;
+    bool any_due = false;
+    for (const auto& f : m.probation->flags) any_due |= f.until <= now;
+    for (const auto& x : m.probation->exemptions) any_due |= x.until <= now;
+    if (any_due) due.push_back(member);
+  }
+  int ended = 0;
+  for (const std::string& member : due) {
+    pb::Event e = impl_->NewEvent(kSystem, "probation ran out");
+    e.set_time(now);
+    e.mutable_expired()->set_member(member);
+    GG_RETURN_IF_ERROR(impl_->CommitLocked(e).status());
+    ended += impl_->on_probation_.count(member) == 0 ? 1 : 0;
+  }
+  return ended;
+}
+
+absl::Status Registry::Compact() {
+  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  pb::Snapshot s = impl_->BuildSnapshotLocked();
+  std::string bytes;
+  s.SerializeToString(&bytes);
+  return impl_->store_->WriteSnapshot(bytes, impl_->last_sequence_);
+}
+
+std::string Registry::CanonicalDump() const {
+  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  pb::Snapshot s = impl_->BuildSnapshotLocked();
+  // Group order in the snapshot is creation order; the dump sorts it.
+  std::sort(s.mutable_groups()->begin(), s.mutable_groups()->end(),
+            [](const pb::GroupState& a, const pb::GroupState& b) {
+              return a.group() < b.group();
+            });
+  std::string out;
+  google::protobuf::TextFormat::PrintToString(s, &out);
+  return out;
+}
+
+int Registry::Subscribe(EventSubscriber subscriber) {
+  std::lock_guard<std::mutex> l(impl_->subscribers_mu_);
+  int handle = impl_->next_handle_++;
+  impl_->subscribers_[handle] = std::move(subscriber);
+  return handle;
+}
+
+void Registry::Unsubscribe(int handle) {
+  std::lock_guard<std::mutex> l(impl_->subscribers_mu_);
+  impl_->subscribers_.erase(handle);
+}
+
+absl::StatusOr<Registry::PostingCheck> Registry::CheckPosting(
+    absl::string_view member, absl::string_view group) const {
+  const int64_t now = impl_->NowMicros();
+  PostingCheck check;
+  uint32_t g;
+  {
+    std::shared_lock<std::shared_mutex> l(impl_->groups_mu_);
+    auto it = impl_->group_index_.find(group);
+    if (it == impl_->group_index_.end()) {
+      return absl::NotFoundError(absl::StrCat("no group \"", group, "\""));
+    }
+    g = it->second;
+    check.policy = impl_->groups_[g]->policy;
+  }
+  ProbationView v;
+  bool held = false;
+  {
+    const Impl::Shard& sh = impl_->ShardFor(member);
+    std::shared_lock<std::shared_mutex> l(sh.mu);
+    auto it = sh.members.find(member);
+    if (it == sh.members.end() ||
+        !std::binary_search(it->second.groups.begin(), it->second.groups.end(), g)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("\"", member, "\" is not a member of \"", group, "\""));
+    }
+    const Probation* p = it->second.probation.get();
+    if (p == nullptr) return check;  // the fast path: not on probation anywhere
+    v = Evaluate(p, now, impl_->options_.sitewide_after_distinct_groups);
+    held = HeldIn(p, v, g, now);
+  }
+  if (held) {
+    HoldReason r;
+    r.kind = HoldReason::Kind::kProbation;
+    r.probation_since = FromMicros(v.since);
+    r.probation_until = FromMicros(v.until);
+    r.site_wide = v.site_wide;
+    r.flagged_from = impl_->GroupNames(v.flag_groups);
+    check.probation = std::move(r);
+  }
+  return check;
+}
+
+absl::StatusOr<HeldPost> Registry::Hold(const Submission& post,
+                                        std::vector<HoldReason> reasons) {
+  GG_RETURN_IF_ERROR(CheckId("post", post.id));
+  GG_RETURN_IF_ERROR(CheckId("member", post.member));
+  GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(post.group));
+  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  {
+    std::shared_lock<std::shared_mutex> l(impl_->groups_mu_);
+    if (impl_->groups_[g]->queue.count(post.id)) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "post \"", post.id, "\" is already held in group \"", post.group, "\""));
+    }
+  }
+  pb::Event e = impl_->NewEvent(post.member, "");
+  HeldPost held;
+  held.post = post;
+  if (held.post.time == absl::InfinitePast()) held.post.time = FromMicros(e.time());
+  held.reasons = std::move(reasons);
+  ToProto(held, e.mutable_post_held());
+  GG_ASSIGN_OR_RETURN(held.sequence, impl_->CommitLocked(e));
+  // Return exactly what the queue holds (times at microsecond resolution).
+  return FromProto(e.post_held(), held.sequence, e.time());
+}
+
+}  // namespace groupguard

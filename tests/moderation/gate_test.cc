@@ -1,0 +1,161 @@
+#include "groupguard/gate.h"
+
+#include <memory>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "groupguard/clock.h"
+#include "groupguard/event_store.h"
+#include "groupguard/registry.h"
+#include "gtest/gtest.h"
+#include "moderation_test_util.h"
+
+namespace groupguard {
+namespace {
+
+using ::testing::ElementsAre;
+using Action = Decision::Action;
+using Kind = HoldReason::Kind;
+
+class GateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto r = Registry::Open(NewMemoryEventStore(), &clock_, RegistryOptions());
+    ASSERT_TRUE(r.ok()) << r.status();
+    registry_ = std::move(r).value();
+    registry_->Subscribe(recorder_.AsSubscriber());
+    ASSERT_TRUE(registry_->CreateGroup("cats").ok());
+    ASSERT_TRUE(registry_->CreateGroup("dogs").ok());
+    ASSERT_TRUE(registry_->AddModerator("cats", "mod").ok());
+    ASSERT_TRUE(registry_->Join("alice", "cats").ok());
+    ASSERT_TRUE(registry_->Join("alice", "dogs").ok());
+    ASSERT_TRUE(registry_->Join("bob", "cats").ok());
+  }
+
+  Decision Submit(const Gate& gate, const std::string& id, const std::string& member,
+                  const std::string& group, const std::string& text) {
+    auto d = gate.Submit(Submission{id, member, group, text});
+    EXPECT_TRUE(d.ok()) << d.status();
+    return d.ok() ? *d : Decision();
+  }
+
+
+  ManualClock clock_;
+  testing::FakeClassifier classifier_;
+  testing::EventRecorder recorder_;
+  std::unique_ptr<Registry> registry_;
+};
+
+TEST_F(GateTest, PublishesHamHoldsSpamWithClues) {
+  Gate gate(registry_.get(), &classifier_);
+  Decision ham = Submit(gate, "p1", "bob", "cats", "nice cat");
+  EXPECT_EQ(ham.action, Action::kPublish);
+  EXPECT_TRUE(ham.reasons.empty());
+  EXPECT_EQ(ham.spam_probability, 0.05);
+  Decision spam = Submit(gate, "p2", "bob", "cats", "cheap spam here");
+  EXPECT_EQ(spam.action, Action::kHold);
+  ASSERT_EQ(spam.reasons.size(), 1u);
+  EXPECT_EQ(spam.reasons[0].kind, Kind::kClassifier);
+  EXPECT_EQ(spam.reasons[0].label, Label::kSpam);
+  EXPECT_EQ(spam.reasons[0].spam_probability, 0.95);
+  EXPECT_THAT(spam.reasons[0].clues, ElementsAre("spam"));
+  auto q = registry_->ListQueue("mod", "cats");
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(q->size(), 1u);
+  EXPECT_EQ((*q)[0].post.id, "p2");
+  EXPECT_EQ((*q)[0].post.time, clock_.Now());  // unset time = submission time
+  EXPECT_EQ((*q)[0].reasons[0].kind, Kind::kClassifier);
+  EXPECT_THAT(recorder_.types(), ElementsAre(ModerationEvent::Type::kPostHeld));
+}
+
+TEST_F(GateTest, UnsureIsHeldOnlyIfThePolicySaysSo) {
+  Gate gate(registry_.get(), &classifier_);
+  Decision held = Submit(gate, "p1", "bob", "cats", "maybe buy");
+  EXPECT_EQ(held.action, Action::kHold);
+  EXPECT_EQ(held.reasons[0].label, Label::kUnsure);
+  GroupPolicy lenient;
+  lenient.hold_unsure = false;
+  ASSERT_TRUE(registry_->SetGroupPolicy("mod", "cats", lenient).ok());
+  EXPECT_EQ(Submit(gate, "p2", "bob", "cats", "maybe buy").action, Action::kPublish);
+}
+
+TEST_F(GateTest, ThresholdsToHoldAndReject) {
+  Gate gate(registry_.get(), &classifier_);
+  GroupPolicy p;
+  p.hold_threshold = 0.99;   // 0.95 is below: not held by score
+  p.hold_unsure = false;
+  ASSERT_TRUE(registry_->SetGroupPolicy("mod", "cats", p).ok());
+  EXPECT_EQ(Submit(gate, "p1", "bob", "cats", "spam").action, Action::kPublish);
+  p.hold_threshold = 0.3;
+  ASSERT_TRUE(registry_->SetGroupPolicy("mod", "cats", p).ok());
+  EXPECT_EQ(Submit(gate, "p2", "bob", "cats", "maybe").action, Action::kHold);
+  p.reject_threshold = 0.9;
+  ASSERT_TRUE(registry_->SetGroupPolicy("mod", "cats", p).ok());
+  Decision d = Submit(gate, "p3", "bob", "cats", "spam");
+  EXPECT_EQ(d.action, Action::kReject);
+  ASSERT_EQ(d.reasons.size(), 1u);
+  EXPECT_EQ(d.reasons[0].kind, Kind::kClassifier);
+  // A rejected post is not queued.
+  auto q = registry_->ListQueue("mod", "cats");
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(q->size(), 1u);
+  EXPECT_EQ((*q)[0].post.id, "p2");
+}
+
+TEST_F(GateTest, ProbationHoldsEvenHamWithReasons) {
+  Gate gate(registry_.get(), &classifier_);
+  const absl::Time t0 = clock_.Now();
+  ASSERT_TRUE(registry_->Flag("mod", "alice", "cats", "spammer", absl::Hours(10)).ok());
+  clock_.Advance(absl::Minutes(1));
+  Decision d = Submit(gate, "p1", "alice", "dogs", "nice dog");
+  EXPECT_EQ(d.action, Action::kHold);
+  ASSERT_EQ(d.reasons.size(), 1u);
+  EXPECT_EQ(d.reasons[0].kind, Kind::kProbation);
+  EXPECT_EQ(d.reasons[0].probation_since, t0);
+  EXPECT_EQ(d.reasons[0].probation_until, t0 + absl::Hours(10));
+  EXPECT_THAT(d.reasons[0].flagged_from, ElementsAre("cats"));
+  // Spam from a member on probation carries both reasons.
+  Decision both = Submit(gate, "p2", "alice", "cats", "spam");
+  EXPECT_EQ(both.action, Action::kHold);
+  ASSERT_EQ(both.reasons.size(), 2u);
+  EXPECT_EQ(both.reasons[0].kind, Kind::kProbation);
+  EXPECT_EQ(both.reasons[1].kind, Kind::kClassifier);
+  // After expiry ham is published again.
+  clock_.Advance(absl::Hours(10));
+  EXPECT_EQ(Submit(gate, "p3", "alice", "dogs", "nice dog").action, Action::kPublish);
+}
+
+TEST_F(GateTest, GroupMayChooseNotToHoldOnProbation) {
+  Gate gate(registry_.get(), &classifier_);
+  ASSERT_TRUE(registry_->Flag("mod", "alice", "cats", "spammer").ok());
+  GroupPolicy p;
+  p.hold_on_probation = false;
+  ASSERT_TRUE(registry_->SetGroupPolicy("mod", "cats", p).ok());
+  EXPECT_EQ(Submit(gate, "p1", "alice", "cats", "hello").action, Action::kPublish);
+  EXPECT_EQ(Submit(gate, "p2", "alice", "dogs", "hello").action, Action::kHold);
+}
+
+TEST_F(GateTest, WithoutClassifierOnlyProbationDecides) {
+  Gate gate(registry_.get(), nullptr);
+  Decision d = Submit(gate, "p1", "bob", "cats", "spam spam");
+  EXPECT_EQ(d.action, Action::kPublish);
+  EXPECT_FALSE(d.spam_probability.has_value());
+  ASSERT_TRUE(registry_->Flag("mod", "bob", "cats", "spammer").ok());
+  EXPECT_EQ(Submit(gate, "p2", "bob", "cats", "hi").action, Action::kHold);
+}
+
+TEST_F(GateTest, Errors) {
+  Gate gate(registry_.get(), &classifier_);
+  EXPECT_EQ(gate.Submit(Submission{"", "bob", "cats", "x"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(gate.Submit(Submission{"p", "bob", "dogs", "x"}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(gate.Submit(Submission{"p", "bob", "fish", "x"}).status().code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_EQ(Submit(gate, "dup", "bob", "cats", "spam").action, Action::kHold);
+  EXPECT_EQ(gate.Submit(Submission{"dup", "bob", "cats", "spam"}).status().code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
+}  // namespace
+}  // namespace groupguard

@@ -1,0 +1,402 @@
+#include "groupguard/registry.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "groupguard/clock.h"
+#include "groupguard/event_store.h"
+#include "gtest/gtest.h"
+#include "moderation_test_util.h"
+
+namespace groupguard {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using Type = ModerationEvent::Type;
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); BuildWorld(); }
+
+  void Reopen() {
+    registry_.reset();
+    auto r = Registry::Open(std::make_unique<testing::SharedStore>(base_.get(), &fail_),
+                            &clock_, options_);
+    ASSERT_TRUE(r.ok()) << r.status();
+    registry_ = std::move(r).value();
+    registry_->Subscribe(recorder_.AsSubscriber());
+  }
+
+  void BuildWorld() {
+    for (const char* g : {"cats", "dogs", "birds"}) ASSERT_TRUE(registry_->CreateGroup(g).ok());
+    ASSERT_TRUE(registry_->AddAdministrator("admin").ok());
+    ASSERT_TRUE(registry_->AddModerator("cats", "mod_cats").ok());
+    ASSERT_TRUE(registry_->AddModerator("dogs", "mod_dogs").ok());
+    ASSERT_TRUE(registry_->Join("alice", "cats").ok());
+    ASSERT_TRUE(registry_->Join("alice", "dogs").ok());
+    ASSERT_TRUE(registry_->Join("bob", "cats").ok());
+  }
+
+  bool HeldIn(const std::string& member, const std::string& group) {
+    auto c = registry_->CheckPosting(member, group);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() && c->probation.has_value();
+  }
+
+  std::unique_ptr<EventStore> base_ = NewMemoryEventStore();
+  std::atomic<bool> fail_{false};
+  ManualClock clock_;
+  RegistryOptions options_;
+  testing::EventRecorder recorder_;
+  std::unique_ptr<Registry> registry_;
+};
+
+TEST_F(RegistryTest, MembershipRules) {
+  EXPECT_EQ(registry_->Join("alice", "cats").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(registry_->Leave("bob", "dogs").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(registry_->Join("alice", "fish").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry_->Join("", "cats").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry_->CreateGroup("cats").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(registry_->Leave("bob", "cats").ok());
+  EXPECT_EQ(registry_->CheckPosting("bob", "cats").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(registry_->CheckPosting("bob", "fish").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(RegistryTest, FlagPutsMemberOnProbationEverywhereIncludingGroupsJoinedLater) {
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "link farm", absl::Hours(48)).ok());
+  EXPECT_TRUE(HeldIn("alice", "cats"));
+  EXPECT_TRUE(HeldIn("alice", "dogs"));
+  EXPECT_FALSE(HeldIn("bob", "cats"));
+  ASSERT_TRUE(registry_->Join("alice", "birds").ok());
+  auto c = registry_->CheckPosting("alice", "birds");
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c->probation.has_value());
+  EXPECT_TRUE(c->probation->site_wide);
+  EXPECT_THAT(c->probation->flagged_from, ElementsAre("cats"));
+  EXPECT_EQ(c->probation->probation_since, clock_.Now());
+  EXPECT_EQ(c->probation->probation_until, clock_.Now() + absl::Hours(48));
+  EXPECT_THAT(recorder_.types(), ElementsAre(Type::kProbationStarted));
+  EXPECT_TRUE(recorder_.events()[0].site_wide);
+}
+
+TEST_F(RegistryTest, ProbationSurvivesLeavingAndRejoining) {
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
+  ASSERT_TRUE(registry_->Leave("alice", "cats").ok());
+  ASSERT_TRUE(registry_->Leave("alice", "dogs").ok());
+  EXPECT_TRUE(registry_->ProbationStatusOf("alice").on_probation);
+  ASSERT_TRUE(registry_->Join("alice", "cats").ok());
+  EXPECT_TRUE(HeldIn("alice", "cats"));
+}
+
+TEST_F(RegistryTest, FlagRequiresMembershipAndRights) {
+  const std::string before = registry_->CanonicalDump();
+  EXPECT_EQ(registry_->Flag("mod_dogs", "bob", "dogs", "spam").code(),
+            absl::StatusCode::kFailedPrecondition);  // bob is not in dogs
+  EXPECT_EQ(registry_->Flag("mod_dogs", "bob", "cats", "spam").code(),
+            absl::StatusCode::kPermissionDenied);  // not a moderator of cats
+  EXPECT_EQ(registry_->Flag("bob", "alice", "cats", "spam").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(registry_->Flag("mod_cats", "alice", "cats", "").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry_->Flag("mod_cats", "alice", "cats", "x", -absl::Hours(1)).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  EXPECT_THAT(recorder_.types(), IsEmpty());
+  // A site administrator may flag from any group the member is in.
+  EXPECT_TRUE(registry_->Flag("admin", "bob", "cats", "spam").ok());
+}
+
+TEST_F(RegistryTest, ProbationExpiresWithInjectedClock) {
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(2)).ok());
+  clock_.Advance(absl::Hours(2) - absl::Microseconds(1));
+  EXPECT_TRUE(HeldIn("alice", "dogs"));
+  auto none = registry_->ExpireProbations();
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, 0);
+  clock_.Advance(absl::Microseconds(1));
+  EXPECT_FALSE(HeldIn("alice", "dogs"));  // stops holding at `until`, even before expiry runs
+  EXPECT_FALSE(registry_->ProbationStatusOf("alice").on_probation);
+  auto ended = registry_->ExpireProbations();
+  ASSERT_TRUE(ended.ok());
+  EXPECT_EQ(*ended, 1);
+  EXPECT_THAT(recorder_.types(), ElementsAre(Type::kProbationStarted, Type::kProbationExpired));
+  EXPECT_EQ(*registry_->ExpireProbations(), 0);
+}
+
+TEST_F(RegistryTest, DefaultAndMaximumDurations) {
+  options_.default_probation = absl::Hours(5);
+  options_.max_probation = absl::Hours(10);
+  Reopen();
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
+  EXPECT_EQ(registry_->ProbationStatusOf("alice").until, clock_.Now() + absl::Hours(5));
+  ASSERT_TRUE(registry_->Flag("mod_cats", "bob", "cats", "spam", absl::Hours(100)).ok());
+  EXPECT_EQ(registry_->ProbationStatusOf("bob").until, clock_.Now() + absl::Hours(10));
+}
+
+TEST_F(RegistryTest, MemberLearnsStatusButNotWhoFlagged) {
+  EXPECT_FALSE(registry_->ProbationStatusOf("alice").on_probation);
+  EXPECT_FALSE(registry_->ProbationStatusOf("nobody").on_probation);
+  const absl::Time t0 = clock_.Now();
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(24)).ok());
+  clock_.Advance(absl::Hours(1));
+  ProbationStatus st = registry_->ProbationStatusOf("alice");
+  EXPECT_TRUE(st.on_probation);
+  EXPECT_TRUE(st.site_wide);
+  EXPECT_THAT(st.held_in, IsEmpty());
+  EXPECT_EQ(st.since, t0);
+  EXPECT_EQ(st.until, t0 + absl::Hours(24));
+  EXPECT_FALSE(st.appeal_pending);
+}
+
+TEST_F(RegistryTest, AppealGrantedByAdminLiftsEverywhere) {
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam").ok());
+  EXPECT_EQ(registry_->FileAppeal("bob", "I did nothing").code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(registry_->FileAppeal("alice", "it was my cousin").ok());
+  EXPECT_EQ(registry_->FileAppeal("alice", "again").code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(registry_->ProbationStatusOf("alice").appeal_pending);
+  EXPECT_EQ(registry_->ListAppeals("mod_cats").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  auto appeals = registry_->ListAppeals("admin");
+  ASSERT_TRUE(appeals.ok());
+  ASSERT_EQ(appeals->size(), 1u);
+  EXPECT_EQ((*appeals)[0].statement, "it was my cousin");
+  EXPECT_EQ(registry_->DecideAppeal("mod_cats", "alice", true, "ok").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(HeldIn("alice", "cats"));
+  ASSERT_TRUE(registry_->DecideAppeal("admin", "alice", true, "credible").ok());
+  EXPECT_FALSE(HeldIn("alice", "cats"));
+  EXPECT_FALSE(HeldIn("alice", "dogs"));
+  EXPECT_FALSE(registry_->ProbationStatusOf("alice").on_probation);
+  EXPECT_FALSE(registry_->ProbationStatusOf("alice").appeal_pending);
+  EXPECT_EQ(recorder_.types().back(), Type::kProbationLifted);
+  EXPECT_TRUE(recorder_.events().back().site_wide);
+}
+
+TEST_F(RegistryTest, DeniedAppealKeepsProbation) {
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
+  ASSERT_TRUE(registry_->FileAppeal("alice", "please").ok());
+  ASSERT_TRUE(registry_->DecideAppeal("admin", "alice", false, "repeat offender").ok());
+  EXPECT_TRUE(HeldIn("alice", "cats"));
+  EXPECT_FALSE(registry_->ProbationStatusOf("alice").appeal_pending);
+  EXPECT_EQ(registry_->DecideAppeal("admin", "alice", true, "").code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(RegistryTest, LiftRights) {
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
+  const std::string before = registry_->CanonicalDump();
+  EXPECT_EQ(registry_->Lift("mod_cats", "alice", "", "sorry").code(),
+            absl::StatusCode::kPermissionDenied);  // site-wide: administrators only
+  EXPECT_EQ(registry_->Lift("mod_cats", "alice", "dogs", "sorry").code(),
+            absl::StatusCode::kPermissionDenied);  // not their group
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  EXPECT_EQ(registry_->Lift("mod_cats", "bob", "cats", "x").code(),
+            absl::StatusCode::kFailedPrecondition);  // bob is not on probation
+  // A moderator lifts it in their own group only.
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam").ok());
+  ASSERT_TRUE(registry_->Lift("mod_cats", "alice", "cats", "mistake").ok());
+  EXPECT_FALSE(HeldIn("alice", "cats"));
+  EXPECT_TRUE(HeldIn("alice", "dogs"));
+  ASSERT_TRUE(registry_->Lift("admin", "alice", "", "cleared").ok());
+  EXPECT_FALSE(HeldIn("alice", "dogs"));
+}
+
+TEST_F(RegistryTest, FlagRateLimitPerModerator) {
+  options_.max_flags_per_window = 2;
+  options_.flag_window = absl::Hours(1);
+  Reopen();
+  for (const char* m : {"carol", "dave", "erin"}) ASSERT_TRUE(registry_->Join(m, "cats").ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "bob", "cats", "spam").ok());
+  const std::string before = registry_->CanonicalDump();
+  EXPECT_EQ(registry_->Flag("mod_cats", "carol", "cats", "spam").code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  EXPECT_TRUE(registry_->Flag("admin", "carol", "cats", "spam").ok());  // not limited
+  clock_.Advance(absl::Hours(1));
+  EXPECT_TRUE(registry_->Flag("mod_cats", "dave", "cats", "spam").ok());
+  // The limit is rebuilt on restart.
+  Reopen();
+  EXPECT_TRUE(registry_->Flag("mod_cats", "erin", "cats", "spam").ok());
+  ASSERT_TRUE(registry_->Join("frank", "cats").ok());
+  EXPECT_EQ(registry_->Flag("mod_cats", "frank", "cats", "spam").code(),
+            absl::StatusCode::kResourceExhausted);
+}
+
+TEST_F(RegistryTest, SiteWideOnlyAfterFlagsFromDistinctGroups) {
+  options_.sitewide_after_distinct_groups = 2;
+  Reopen();
+  ASSERT_TRUE(registry_->Join("alice", "birds").ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "more spam").ok());  // same group
+  EXPECT_TRUE(HeldIn("alice", "cats"));
+  EXPECT_FALSE(HeldIn("alice", "dogs"));
+  EXPECT_FALSE(HeldIn("alice", "birds"));
+  ProbationStatus st = registry_->ProbationStatusOf("alice");
+  EXPECT_TRUE(st.on_probation);
+  EXPECT_FALSE(st.site_wide);
+  EXPECT_THAT(st.held_in, ElementsAre("cats"));
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam").ok());
+  EXPECT_TRUE(HeldIn("alice", "birds"));
+  EXPECT_TRUE(registry_->ProbationStatusOf("alice").site_wide);
+  EXPECT_THAT(recorder_.types(),
+              ElementsAre(Type::kProbationStarted, Type::kProbationStarted));
+  EXPECT_FALSE(recorder_.events()[0].site_wide);
+  EXPECT_TRUE(recorder_.events()[1].site_wide);
+}
+
+TEST_F(RegistryTest, QueueReviewAuthorizationAndFeedback) {
+  Submission post{"p1", "alice", "cats", "buy spam", clock_.Now()};
+  ASSERT_TRUE(registry_->Hold(post, {}).ok());
+  EXPECT_EQ(registry_->Hold(post, {}).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(registry_->ListQueue("mod_dogs", "cats").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(registry_->ListQueue("alice", "cats").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  auto q = registry_->ListQueue("mod_cats", "cats");
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(q->size(), 1u);
+  EXPECT_EQ((*q)[0].post.text, "buy spam");
+  EXPECT_EQ(registry_->Reject("mod_dogs", "cats", "p1", "no").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(registry_->Approve("mod_cats", "cats", "p2", "").status().code(),
+            absl::StatusCode::kNotFound);
+  auto fb = registry_->Reject("mod_cats", "cats", "p1", "obvious");
+  ASSERT_TRUE(fb.ok()) << fb.status();
+  EXPECT_TRUE(fb->is_spam);
+  EXPECT_EQ(fb->text, "buy spam");
+  EXPECT_EQ(fb->reviewer, "mod_cats");
+  EXPECT_THAT(*registry_->ListQueue("admin", "cats"), IsEmpty());
+  ASSERT_TRUE(registry_->Hold(Submission{"p2", "bob", "cats", "hello", clock_.Now()}, {}).ok());
+  auto ok = registry_->Approve("admin", "cats", "p2", "fine");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_FALSE(ok->is_spam);
+  EXPECT_THAT(recorder_.types(), ElementsAre(Type::kPostHeld, Type::kPostRejected,
+                                             Type::kPostHeld, Type::kPostReleased));
+  ASSERT_TRUE(recorder_.events()[1].feedback.has_value());
+  EXPECT_TRUE(recorder_.events()[1].feedback->is_spam);
+  EXPECT_EQ(recorder_.events()[3].feedback->text, "hello");
+}
+
+TEST_F(RegistryTest, PolicyChangesAreAuthorized) {
+  GroupPolicy strict;
+  strict.reject_threshold = 0.9;
+  EXPECT_EQ(registry_->SetGroupPolicy("mod_dogs", "cats", strict).code(),
+            absl::StatusCode::kPermissionDenied);
+  strict.hold_threshold = 1.5;
+  EXPECT_EQ(registry_->SetGroupPolicy("mod_cats", "cats", strict).code(),
+            absl::StatusCode::kInvalidArgument);
+  strict.hold_threshold = 0.3;
+  ASSERT_TRUE(registry_->SetGroupPolicy("mod_cats", "cats", strict).ok());
+  auto c = registry_->CheckPosting("bob", "cats");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->policy.reject_threshold, 0.9);
+  EXPECT_EQ(c->policy.hold_threshold, 0.3);
+}
+
+TEST_F(RegistryTest, AuditLogRecordsActorTimeAndReason) {
+  clock_.Advance(absl::Minutes(3));
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "link farm").ok());
+  EXPECT_EQ(registry_->AuditLog("mod_cats").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  auto log = registry_->AuditLog("admin");
+  ASSERT_TRUE(log.ok());
+  ASSERT_FALSE(log->empty());
+  const AuditEntry& last = log->back();
+  EXPECT_EQ(last.actor, "mod_cats");
+  EXPECT_EQ(last.action, "flag");
+  EXPECT_EQ(last.member, "alice");
+  EXPECT_EQ(last.group, "cats");
+  EXPECT_EQ(last.reason, "link farm");
+  EXPECT_EQ(last.time, clock_.Now());
+  EXPECT_GT(last.sequence, (*log)[log->size() - 2].sequence);
+}
+
+TEST_F(RegistryTest, FailedAppendChangesNothing) {
+  const std::string before = registry_->CanonicalDump();
+  fail_ = true;
+  EXPECT_EQ(registry_->Flag("mod_cats", "alice", "cats", "spam").code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(registry_->Join("bob", "dogs").code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  EXPECT_FALSE(HeldIn("alice", "cats"));
+  EXPECT_THAT(recorder_.types(), IsEmpty());
+}
+
+// Drives a varied history, so recovery has every kind of event to rebuild.
+void VariedHistory(Registry& r, ManualClock& clock) {
+  ASSERT_TRUE(r.Flag("mod_cats", "alice", "cats", "spam", absl::Hours(3)).ok());
+  ASSERT_TRUE(r.Hold(Submission{"p1", "alice", "dogs", "buy", clock.Now()}, {}).ok());
+  ASSERT_TRUE(r.Hold(Submission{"p2", "bob", "cats", "hi", clock.Now()}, {}).ok());
+  clock.Advance(absl::Minutes(5));
+  ASSERT_TRUE(r.Approve("mod_cats", "cats", "p2", "fine").ok());
+  ASSERT_TRUE(r.FileAppeal("alice", "please").ok());
+  ASSERT_TRUE(r.Join("carol", "birds").ok());
+  ASSERT_TRUE(r.AddModerator("birds", "mod_birds").ok());
+  ASSERT_TRUE(r.Flag("mod_birds", "carol", "birds", "ads", absl::Hours(1)).ok());
+  ASSERT_TRUE(r.Lift("mod_cats", "alice", "cats", "second look").ok());
+  GroupPolicy p;
+  p.hold_unsure = false;
+  ASSERT_TRUE(r.SetGroupPolicy("admin", "dogs", p).ok());
+  clock.Advance(absl::Hours(2));
+  ASSERT_TRUE(r.ExpireProbations().ok());
+  ASSERT_TRUE(r.Leave("bob", "cats").ok());
+}
+
+TEST_F(RegistryTest, RecoveryFromEventsRebuildsExactly) {
+  VariedHistory(*registry_, clock_);
+  const std::string before = registry_->CanonicalDump();
+  EXPECT_NE(before.find("carol"), std::string::npos);
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+}
+
+TEST_F(RegistryTest, RecoveryFromSnapshotPlusTailRebuildsExactly) {
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam").ok());
+  ASSERT_TRUE(registry_->Compact().ok());
+  VariedHistory(*registry_, clock_);
+  const std::string before = registry_->CanonicalDump();
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  ASSERT_TRUE(registry_->Compact().ok());
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  // And it keeps working: the queue and probations came back.
+  EXPECT_TRUE(HeldIn("alice", "dogs"));
+  auto q = registry_->ListQueue("mod_dogs", "dogs");
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(q->size(), 1u);
+  EXPECT_EQ((*q)[0].post.id, "p1");
+}
+
+TEST_F(RegistryTest, RecoveryRejectsUndecodableEvent) {
+  ASSERT_TRUE(base_->Append("\xff\xff\xff not an event").ok());
+  auto r = Registry::Open(std::make_unique<testing::SharedStore>(base_.get()), &clock_,
+                          options_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(RegistryOptionsTest, RejectsBadOptions) {
+  RegistryOptions o;
+  o.sitewide_after_distinct_groups = 0;
+  EXPECT_EQ(Registry::Open(NewMemoryEventStore(), nullptr, o).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  o = RegistryOptions();
+  o.default_probation = absl::ZeroDuration();
+  EXPECT_EQ(Registry::Open(NewMemoryEventStore(), nullptr, o).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Registry::Open(nullptr, nullptr, RegistryOptions()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace groupguard
