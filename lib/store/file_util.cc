@@ -1,0 +1,123 @@
+#include "store/file_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "util/status_macros.h"
+
+namespace groupguard::internal {
+
+absl::Status ErrnoStatus(absl::string_view call, absl::string_view path, int error) {
+  std::string message = absl::StrCat(path, ": ", call, " failed: ", std::strerror(error));
+  switch (error) {
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
+      return absl::ResourceExhaustedError(message);
+    case ENOENT:
+      return absl::NotFoundError(message);
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return absl::PermissionDeniedError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+ScopedFd& ScopedFd::operator=(ScopedFd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.release();
+  }
+  return *this;
+}
+
+ScopedFd::~ScopedFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+absl::StatusOr<ScopedFd> OpenFile(const std::string& path, int flags, int mode) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return ErrnoStatus("open", path, errno);
+  return ScopedFd(fd);
+}
+
+absl::Status WriteAll(int fd, absl::string_view data, absl::string_view path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("write", path, errno);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SyncFd(int fd, absl::string_view path, bool data_only) {
+  int rc;
+  do {
+    rc = data_only ? ::fdatasync(fd) : ::fsync(fd);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) return ErrnoStatus(data_only ? "fdatasync" : "fsync", path, errno);
+  return absl::OkStatus();
+}
+
+absl::Status SyncDirectory(const std::string& dir) {
+  GG_ASSIGN_OR_RETURN(ScopedFd fd, OpenFile(dir, O_RDONLY | O_DIRECTORY));
+  return SyncFd(fd.get(), dir, /*data_only=*/false);
+}
+
+absl::StatusOr<size_t> ReadAt(int fd, char* buffer, size_t size, uint64_t offset,
+                              absl::string_view path) {
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pread(fd, buffer + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("pread", path, errno);
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+absl::Status WriteFileAtomically(const std::string& dir, const std::string& name,
+                                 absl::string_view header, absl::string_view payload,
+                                 bool sync) {
+  const std::string final_path = absl::StrCat(dir, "/", name);
+  const std::string temp_path = absl::StrCat(final_path, ".tmp");
+  absl::Status status = [&]() -> absl::Status {
+    GG_ASSIGN_OR_RETURN(ScopedFd fd,
+                        OpenFile(temp_path, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    GG_RETURN_IF_ERROR(WriteAll(fd.get(), header, temp_path));
+    GG_RETURN_IF_ERROR(WriteAll(fd.get(), payload, temp_path));
+    if (sync) GG_RETURN_IF_ERROR(SyncFd(fd.get(), temp_path, /*data_only=*/false));
+    if (::close(fd.release()) != 0) return ErrnoStatus("close", temp_path, errno);
+    if (::rename(temp_path.c_str(), final_path.c_str()) != 0) {
+      return ErrnoStatus("rename", temp_path, errno);
+    }
+    return absl::OkStatus();
+  }();
+  if (!status.ok()) {
+    ::unlink(temp_path.c_str());
+    return status;
+  }
+  if (sync) GG_RETURN_IF_ERROR(SyncDirectory(dir));
+  return absl::OkStatus();
+}
+
+}  // namespace groupguard::internal

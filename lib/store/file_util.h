@@ -1,0 +1,65 @@
+#ifndef GROUPGUARD_LIB_STORE_FILE_UTIL_H_
+#define GROUPGUARD_LIB_STORE_FILE_UTIL_H_
+
+// Small POSIX helpers for the journal: every error becomes an absl::Status that names
+// the file and the failing call.
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace groupguard::internal {
+
+// A status for a failed system call: kResourceExhausted for ENOSPC/EDQUOT/EFBIG,
+// kNotFound for ENOENT, kPermissionDenied for EACCES/EPERM/EROFS, kInternal otherwise.
+absl::Status ErrnoStatus(absl::string_view call, absl::string_view path, int error);
+
+// An owned file descriptor, closed on destruction. Not thread-safe.
+class ScopedFd {
+ public:
+  ScopedFd() = default;
+  explicit ScopedFd(int fd) : fd_(fd) {}
+  ScopedFd(ScopedFd&& other) noexcept : fd_(other.release()) {}
+  ScopedFd& operator=(ScopedFd&& other) noexcept;
+  ScopedFd(const ScopedFd&) = delete;
+  ScopedFd& operator=(const ScopedFd&) = delete;
+  ~ScopedFd();
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+absl::StatusOr<ScopedFd> OpenFile(const std::string& path, int flags, int mode = 0644);
+
+// Writes all of `data` (retrying short writes and EINTR).
+absl::Status WriteAll(int fd, absl::string_view data, absl::string_view path);
+
+// fdatasync (data_only) or fsync.
+absl::Status SyncFd(int fd, absl::string_view path, bool data_only);
+
+// Makes the directory's entries (creations, renames, deletions) durable.
+absl::Status SyncDirectory(const std::string& dir);
+
+// Reads up to `size` bytes at `offset`; returns how many were read (short at EOF).
+absl::StatusOr<size_t> ReadAt(int fd, char* buffer, size_t size, uint64_t offset,
+                              absl::string_view path);
+
+// Writes `header` + `payload` to dir/name atomically: a temporary file, (fsync if
+// `sync`), rename, (fsync the directory if `sync`). Removes the temporary on error.
+absl::Status WriteFileAtomically(const std::string& dir, const std::string& name,
+                                 absl::string_view header, absl::string_view payload,
+                                 bool sync);
+
+}  // namespace groupguard::internal
+
+#endif  // GROUPGUARD_LIB_STORE_FILE_UTIL_H_

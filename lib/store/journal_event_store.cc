@@ -1,0 +1,512 @@
+// OpenJournal(): the durable EventStore, an append-only journal of checksummed records
+// in segment files plus snapshot files (format in journal_format.h).
+//
+// Durability: Append returns once the record's bytes are written (kNone) or written
+// and fdatasync'ed (kEveryAppend, kGroupCommit). Segment and snapshot files appear
+// whole or not at all (temporary file, fsync, rename, fsync of the directory).
+//
+// Failure: once a write or sync of the journal fails, the store is failed for good.
+// After a failed fdatasync Linux may already have dropped the dirty pages, so
+// retrying could acknowledge records that are not on disk; the only safe way on is
+// to reopen, which rereads the file and truncates a torn tail.
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "groupguard/event_store.h"
+#include "store/file_util.h"
+#include "store/journal_format.h"
+#include "store/segment_reader.h"
+#include "util/status_macros.h"
+
+namespace groupguard {
+namespace {
+
+using internal::ScopedFd;
+
+struct Segment {
+  uint64_t first_sequence;
+  std::string path;
+};
+
+struct SnapshotRef {
+  uint64_t through;
+  std::string path;
+};
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  GG_ASSIGN_OR_RETURN(ScopedFd fd, internal::OpenFile(path, O_RDONLY));
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return internal::ErrnoStatus("fstat", path, errno);
+  std::string contents(static_cast<size_t>(st.st_size), '\0');
+  GG_ASSIGN_OR_RETURN(size_t got, internal::ReadAt(fd.get(), contents.data(),
+                                                   contents.size(), 0, path));
+  contents.resize(got);
+  return contents;
+}
+
+class JournalEventStore final : public EventStore {
+ public:
+  JournalEventStore(std::string dir, const JournalOptions& options, ScopedFd lock_fd)
+      : dir_(std::move(dir)), options_(options), lock_fd_(std::move(lock_fd)) {}
+
+  ~JournalEventStore() override {
+    // REQUIRES (documented on EventStore): no call in flight. Wait for a leader anyway.
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writer_busy_; });
+  }
+
+  // Reads the directory, checks everything, truncates a torn tail of the last segment
+  // and opens it for appending.
+  absl::Status Init();
+
+  absl::StatusOr<uint64_t> Append(absl::string_view record) override;
+  absl::Status Recover(
+      const std::function<absl::Status(absl::string_view, uint64_t)>& on_snapshot,
+      const std::function<absl::Status(uint64_t, absl::string_view)>& on_record)
+      override;
+  absl::Status WriteSnapshot(absl::string_view snapshot, uint64_t through) override;
+
+ private:
+  bool syncs() const { return options_.sync != JournalOptions::Sync::kNone; }
+  std::string PathOf(const std::string& name) const { return absl::StrCat(dir_, "/", name); }
+  std::string CurrentPathLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return segments_.back().path;
+  }
+  absl::Status FailedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<uint64_t> AppendDirectLocked(absl::string_view record)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<uint64_t> AppendGroupCommit(absl::string_view record);
+  // Starts a new segment at the next sequence (if the current one holds records) and
+  // deletes segments and snapshots that the snapshot through `through` supersedes.
+  absl::Status RollAndCleanUp(uint64_t through);
+  absl::Status CreateSegment(uint64_t first_sequence, ScopedFd* fd);
+
+  const std::string dir_;
+  const JournalOptions options_;
+  const ScopedFd lock_fd_;  // holds flock(LOCK_EX) on dir/LOCK
+
+  // Serializes Recover and WriteSnapshot (so no segment is deleted under a replay).
+  std::mutex maintenance_mu_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  // The fd of the last segment. Written only by the thread that set writer_busy_, or
+  // under mu_ when no writer is busy.
+  ScopedFd fd_;
+  // A group-commit leader or a segment roll is using fd_ outside mu_.
+  bool writer_busy_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status failed_ ABSL_GUARDED_BY(mu_);  // sticky first write/sync error
+  std::vector<Segment> segments_ ABSL_GUARDED_BY(mu_);  // ascending; back() is current
+  std::optional<SnapshotRef> snapshot_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 1;  // to be assigned
+  uint64_t durable_sequence_ ABSL_GUARDED_BY(mu_) = 0;  // acknowledged
+  uint64_t durable_offset_ ABSL_GUARDED_BY(mu_) = 0;  // end of it in the current segment
+  std::string pending_ ABSL_GUARDED_BY(mu_);  // framed records waiting for a leader
+  uint64_t pending_last_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string spare_ ABSL_GUARDED_BY(mu_);  // a batch buffer kept for reuse
+};
+
+absl::Status JournalEventStore::FailedLocked() const {
+  return absl::FailedPreconditionError(
+      absl::StrCat("journal ", dir_, " accepts no more writes after an earlier failure (",
+                   failed_.message(), "); reopen it to recover"));
+}
+
+absl::Status JournalEventStore::CreateSegment(uint64_t first_sequence, ScopedFd* fd) {
+  const std::string name = internal::SegmentFileName(first_sequence);
+  GG_RETURN_IF_ERROR(internal::WriteFileAtomically(
+      dir_, name, internal::EncodeSegmentHeader(first_sequence), "", syncs()));
+  GG_ASSIGN_OR_RETURN(*fd, internal::OpenFile(PathOf(name), O_WRONLY | O_APPEND));
+  return absl::OkStatus();
+}
+
+absl::Status JournalEventStore::Init() {
+  std::vector<Segment> segments;
+  std::vector<SnapshotRef> snapshots;
+  {
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir_.c_str()), &::closedir);
+    if (d == nullptr) return internal::ErrnoStatus("opendir", dir_, errno);
+    while (struct dirent* entry = ::readdir(d.get())) {
+      const absl::string_view name = entry->d_name;
+      if (auto first = internal::ParseSegmentFileName(name)) {
+        segments.push_back({*first, PathOf(std::string(name))});
+      } else if (auto through = internal::ParseSnapshotFileName(name)) {
+        snapshots.push_back({*through, PathOf(std::string(name))});
+      } else if (absl::EndsWith(name, ".tmp") && (absl::StartsWith(name, "journal-") ||
+                                                   absl::StartsWith(name, "snapshot-"))) {
+        // A file that never became durable (crash before its rename).
+        ::unlink(PathOf(std::string(name)).c_str());
+      }
+    }
+  }
+  std::sort(segments.begin(), segments.end(),
+            [](const Segment& a, const Segment& b) { return a.first_sequence < b.first_sequence; });
+  std::sort(snapshots.begin(), snapshots.end(),
+            [](const SnapshotRef& a, const SnapshotRef& b) { return a.through < b.through; });
+
+  uint64_t through = 0;
+  if (!snapshots.empty()) {
+    // Only the newest snapshot counts; if it is damaged that is data loss (an older
+    // one would silently roll the state back).
+    const SnapshotRef& newest = snapshots.back();
+    GG_ASSIGN_OR_RETURN(std::string contents, ReadWholeFile(newest.path));
+    GG_RETURN_IF_ERROR(
+        internal::DecodeSnapshot(contents, newest.through, newest.path).status());
+    through = newest.through;
+  }
+
+  bool changed = false;
+  if (segments.empty()) {
+    if (!snapshots.empty()) {
+      return absl::DataLossError(absl::StrCat(dir_, ": ", snapshots.back().path,
+                                              " exists but no journal segment does"));
+    }
+    ScopedFd fd;
+    GG_RETURN_IF_ERROR(CreateSegment(1, &fd));
+    std::lock_guard<std::mutex> lock(mu_);
+    fd_ = std::move(fd);
+    segments_.push_back({1, PathOf(internal::SegmentFileName(1))});
+    durable_offset_ = internal::kSegmentHeaderBytes;
+    return absl::OkStatus();
+  }
+
+  // Segments wholly covered by the snapshot (a crash came before their deletion).
+  size_t keep_from = 0;
+  while (keep_from + 1 < segments.size() &&
+         segments[keep_from + 1].first_sequence <= through + 1) {
+    ++keep_from;
+  }
+  if (segments[keep_from].first_sequence > through + 1) {
+    return absl::DataLossError(absl::StrCat(
+        segments[keep_from].path, ": offset 0: journal starts at record ",
+        segments[keep_from].first_sequence, " but the records from ", through + 1,
+        " on are missing (", snapshots.empty() ? "no snapshot" : snapshots.back().path,
+        ")"));
+  }
+
+  uint64_t last_sequence = 0;
+  uint64_t tail_end = 0;
+  for (size_t i = keep_from; i < segments.size(); ++i) {
+    internal::SegmentScanOptions scan_options;
+    const bool is_last = i + 1 == segments.size();
+    scan_options.allow_torn_tail = is_last;
+    scan_options.deliver_through = 0;  // check only
+    GG_ASSIGN_OR_RETURN(
+        internal::SegmentScan scan,
+        internal::ScanSegment(segments[i].path, scan_options,
+                              [](uint64_t, absl::string_view) { return absl::OkStatus(); }));
+    if (scan.first_sequence != segments[i].first_sequence) {
+      return absl::DataLossError(absl::StrCat(
+          segments[i].path, ": offset 16: header says first record ",
+          scan.first_sequence, " but the file name says ", segments[i].first_sequence));
+    }
+    last_sequence = scan.first_sequence + scan.records - 1;
+    if (!is_last && last_sequence + 1 != segments[i + 1].first_sequence) {
+      return absl::DataLossError(absl::StrCat(
+          segments[i].path, ": offset ", scan.valid_end, ": segment ends after record ",
+          last_sequence, " but the next segment ", segments[i + 1].path,
+          " starts at record ", segments[i + 1].first_sequence));
+    }
+    if (is_last && scan.torn_tail) {
+      // The process died mid-write: drop the partial record.
+      GG_ASSIGN_OR_RETURN(ScopedFd fd, internal::OpenFile(segments[i].path, O_WRONLY));
+      if (::ftruncate(fd.get(), static_cast<off_t>(scan.valid_end)) != 0) {
+        return internal::ErrnoStatus("ftruncate", segments[i].path, errno);
+      }
+      GG_RETURN_IF_ERROR(internal::SyncFd(fd.get(), segments[i].path, false));
+    }
+    tail_end = scan.valid_end;
+  }
+  if (last_sequence < through) {
+    return absl::DataLossError(absl::StrCat(
+        segments.back().path, ": offset ", tail_end, ": journal ends at record ",
+        last_sequence, " but the snapshot covers through ", through,
+        "; records are missing"));
+  }
+
+  // Cleanup of what a crash left behind; a failure here loses nothing.
+  for (size_t i = 0; i < keep_from; ++i) {
+    ::unlink(segments[i].path.c_str());
+    changed = true;
+  }
+  for (size_t i = 0; i + 1 < snapshots.size(); ++i) {
+    ::unlink(snapshots[i].path.c_str());
+    changed = true;
+  }
+  if (changed && syncs()) GG_RETURN_IF_ERROR(internal::SyncDirectory(dir_));
+
+  GG_ASSIGN_OR_RETURN(ScopedFd fd,
+                      internal::OpenFile(segments.back().path, O_WRONLY | O_APPEND));
+  std::lock_guard<std::mutex> lock(mu_);
+  fd_ = std::move(fd);
+  segments_.assign(segments.begin() + keep_from, segments.end());
+  if (!snapshots.empty()) snapshot_ = snapshots.back();
+  next_sequence_ = last_sequence + 1;
+  durable_sequence_ = last_sequence;
+  durable_offset_ = tail_end;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> JournalEventStore::Append(absl::string_view record) {
+  if (record.size() > options_.max_record_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("journal ", dir_, ": record of ", record.size(),
+                     " bytes exceeds max_record_bytes ", options_.max_record_bytes));
+  }
+  if (options_.sync == JournalOptions::Sync::kGroupCommit) return AppendGroupCommit(record);
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writer_busy_; });
+  return AppendDirectLocked(record);
+}
+
+absl::StatusOr<uint64_t> JournalEventStore::AppendDirectLocked(absl::string_view record) {
+  if (!failed_.ok()) return FailedLocked();
+  const uint64_t sequence = next_sequence_;
+  std::string& frame = spare_;
+  frame.clear();
+  internal::AppendFrame(sequence, record, &frame);
+  const std::string path = CurrentPathLocked();
+  absl::Status status = internal::WriteAll(fd_.get(), frame, path);
+  if (status.ok() && options_.sync == JournalOptions::Sync::kEveryAppend) {
+    status = internal::SyncFd(fd_.get(), path, /*data_only=*/true);
+  }
+  if (!status.ok()) {
+    failed_ = status;
+    return status;
+  }
+  ++next_sequence_;
+  durable_sequence_ = sequence;
+  durable_offset_ += frame.size();
+  return sequence;
+}
+
+// Leader/follower group commit: each appender frames its record into pending_ under
+// the lock. Whoever finds no write in progress becomes the leader, takes the whole
+// pending batch, writes and fdatasyncs it outside the lock, then publishes the new
+// durable sequence. The others wait until their own sequence is durable (or lead the
+// next batch).
+absl::StatusOr<uint64_t> JournalEventStore::AppendGroupCommit(absl::string_view record) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!failed_.ok()) return FailedLocked();
+  const uint64_t sequence = next_sequence_++;
+  internal::AppendFrame(sequence, record, &pending_);
+  pending_last_ = sequence;
+  while (true) {
+    if (durable_sequence_ >= sequence) return sequence;
+    if (!failed_.ok()) return failed_;  // this record's batch (or an earlier one) failed
+    if (!writer_busy_) {
+      writer_busy_ = true;
+      std::string batch;
+      batch.swap(spare_);
+      batch.swap(pending_);  // pending_ becomes the (empty) spare buffer
+      const uint64_t batch_last = pending_last_;
+      const std::string path = CurrentPathLocked();
+      const int fd = fd_.get();
+      lock.unlock();
+      absl::Status status = internal::WriteAll(fd, batch, path);
+      if (status.ok()) status = internal::SyncFd(fd, path, /*data_only=*/true);
+      lock.lock();
+      writer_busy_ = false;
+      if (status.ok()) {
+        durable_sequence_ = batch_last;
+        durable_offset_ += batch.size();
+      } else if (failed_.ok()) {
+        failed_ = status;
+      }
+      batch.clear();
+      if (batch.capacity() > spare_.capacity()) spare_.swap(batch);
+      cv_.notify_all();
+      continue;
+    }
+    cv_.wait(lock);
+  }
+}
+
+absl::Status JournalEventStore::Recover(
+    const std::function<absl::Status(absl::string_view, uint64_t)>& on_snapshot,
+    const std::function<absl::Status(uint64_t, absl::string_view)>& on_record) {
+  std::lock_guard<std::mutex> maintenance(maintenance_mu_);
+  std::vector<Segment> segments;
+  std::optional<SnapshotRef> snapshot;
+  uint64_t durable_sequence;
+  uint64_t durable_offset;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    segments = segments_;
+    snapshot = snapshot_;
+    durable_sequence = durable_sequence_;
+    durable_offset = durable_offset_;
+  }
+  uint64_t through = 0;
+  if (snapshot.has_value()) {
+    GG_ASSIGN_OR_RETURN(std::string contents, ReadWholeFile(snapshot->path));
+    GG_ASSIGN_OR_RETURN(absl::string_view payload,
+                        internal::DecodeSnapshot(contents, snapshot->through, snapshot->path));
+    through = snapshot->through;
+    GG_RETURN_IF_ERROR(on_snapshot(payload, through));
+  }
+  uint64_t expected = segments.empty() ? 1 : segments.front().first_sequence;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const bool is_last = i + 1 == segments.size();
+    if (!is_last && segments[i + 1].first_sequence <= through + 1) {
+      expected = segments[i + 1].first_sequence;
+      continue;  // wholly covered by the snapshot
+    }
+    internal::SegmentScanOptions scan_options;
+    if (is_last) scan_options.limit = durable_offset;
+    scan_options.deliver_after = through;
+    scan_options.deliver_through = durable_sequence;
+    GG_ASSIGN_OR_RETURN(internal::SegmentScan scan,
+                        internal::ScanSegment(segments[i].path, scan_options, on_record));
+    if (scan.first_sequence != expected) {
+      return absl::DataLossError(absl::StrCat(segments[i].path,
+                                              ": offset 16: segment starts at record ",
+                                              scan.first_sequence, ", expected ", expected));
+    }
+    expected = scan.first_sequence + scan.records;
+    if (is_last && scan.valid_end != durable_offset) {
+      return absl::DataLossError(absl::StrCat(segments[i].path, ": offset ",
+                                              scan.valid_end, ": segment is shorter than the ",
+                                              durable_offset, " bytes acknowledged"));
+    }
+  }
+  if (expected != durable_sequence + 1) {
+    return absl::DataLossError(absl::StrCat("journal ", dir_, ": replay ended at record ",
+                                            expected - 1, " but ", durable_sequence,
+                                            " were acknowledged"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JournalEventStore::WriteSnapshot(absl::string_view snapshot, uint64_t through) {
+  std::lock_guard<std::mutex> maintenance(maintenance_mu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!failed_.ok()) return FailedLocked();
+    if (through > durable_sequence_) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("journal ", dir_, ": snapshot through record ", through,
+                       " but the last acknowledged record is ", durable_sequence_));
+    }
+    if (snapshot_.has_value() && through < snapshot_->through) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "journal ", dir_, ": snapshot through record ", through,
+          " is older than the current snapshot (through ", snapshot_->through, ")"));
+    }
+  }
+  const std::string name = internal::SnapshotFileName(through);
+  GG_RETURN_IF_ERROR(internal::WriteFileAtomically(
+      dir_, name, internal::EncodeSnapshotHeader(snapshot, through), snapshot, syncs()));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    snapshot_ = SnapshotRef{through, PathOf(name)};
+  }
+  return RollAndCleanUp(through);
+}
+
+absl::Status JournalEventStore::RollAndCleanUp(uint64_t through) {
+  std::vector<std::string> obsolete;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writer_busy_; });
+    if (!failed_.ok()) return FailedLocked();
+    if (durable_offset_ > internal::kSegmentHeaderBytes) {
+      // No leader is in flight, so everything up to durable_sequence_ is in the file
+      // and pending_ holds only later records: the new segment starts right after.
+      const uint64_t first = durable_sequence_ + 1;
+      writer_busy_ = true;
+      lock.unlock();
+      ScopedFd fd;
+      absl::Status status = CreateSegment(first, &fd);
+      lock.lock();
+      writer_busy_ = false;
+      cv_.notify_all();
+      if (!status.ok()) return status;  // the old segment stays current
+      fd_ = std::move(fd);
+      segments_.push_back({first, PathOf(internal::SegmentFileName(first))});
+      durable_offset_ = internal::kSegmentHeaderBytes;
+    }
+    while (segments_.size() > 1 && segments_[1].first_sequence <= through + 1) {
+      obsolete.push_back(segments_.front().path);
+      segments_.erase(segments_.begin());
+    }
+  }
+  // Older snapshots: every snapshot file other than the current one.
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir_.c_str()), &::closedir);
+  if (d != nullptr) {
+    while (struct dirent* entry = ::readdir(d.get())) {
+      auto other = internal::ParseSnapshotFileName(entry->d_name);
+      if (other.has_value() && *other < through) obsolete.push_back(PathOf(entry->d_name));
+    }
+  }
+  for (const std::string& path : obsolete) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return internal::ErrnoStatus("unlink", path, errno);
+    }
+  }
+  if (!obsolete.empty() && syncs()) GG_RETURN_IF_ERROR(internal::SyncDirectory(dir_));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
+                                                        const JournalOptions& options) {
+  if (options.max_record_bytes < 1 ||
+      options.max_record_bytes > internal::kMaxRecordBytesLimit) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("journal ", dir, ": max_record_bytes ", options.max_record_bytes,
+                     " is outside 1..", internal::kMaxRecordBytesLimit));
+  }
+  if (options.sync != JournalOptions::Sync::kEveryAppend &&
+      options.sync != JournalOptions::Sync::kGroupCommit &&
+      options.sync != JournalOptions::Sync::kNone) {
+    return absl::InvalidArgumentError(absl::StrCat("journal ", dir, ": unknown sync policy"));
+  }
+  std::string path(dir);
+  if (path.empty()) return absl::InvalidArgumentError("journal: empty directory name");
+  std::error_code error;
+  std::filesystem::create_directories(path, error);
+  if (error) {
+    return internal::ErrnoStatus("create_directories", path, error.value());
+  }
+  const std::string lock_path = absl::StrCat(path, "/LOCK");
+  GG_ASSIGN_OR_RETURN(ScopedFd lock_fd,
+                      internal::OpenFile(lock_path, O_RDWR | O_CREAT, 0644));
+  if (::flock(lock_fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "journal ", path, " is already open (", lock_path, " is locked)"));
+    }
+    return internal::ErrnoStatus("flock", lock_path, errno);
+  }
+  auto store = std::make_unique<JournalEventStore>(path, options, std::move(lock_fd));
+  GG_RETURN_IF_ERROR(store->Init());
+  return store;
+}
+
+}  // namespace groupguard

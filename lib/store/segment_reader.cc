@@ -1,0 +1,170 @@
+#include "store/segment_reader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "store/file_util.h"
+#include "store/journal_format.h"
+#include "util/status_macros.h"
+
+namespace groupguard::internal {
+namespace {
+
+// Large reads amortize system calls; records are parsed in place.
+constexpr size_t kBlockBytes = size_t{2} << 20;
+
+// A window [begin, end) of the file in a growable buffer.
+class BlockReader {
+ public:
+  BlockReader(int fd, const std::string& path, uint64_t start, uint64_t file_end)
+      : fd_(fd), path_(path), buffer_(kBlockBytes, '\0'), buffer_offset_(start),
+        file_end_(file_end) {}
+
+  // Makes `need` bytes from the current position available at data(). The caller
+  // has checked that the file holds them.
+  absl::Status Ensure(size_t need) {
+    if (end_ - begin_ >= need) return absl::OkStatus();
+    if (need > buffer_.size()) {
+      std::string bigger(std::max(need, buffer_.size() * 2), '\0');
+      std::memcpy(bigger.data(), buffer_.data() + begin_, end_ - begin_);
+      buffer_.swap(bigger);
+      buffer_offset_ += begin_;
+      end_ -= begin_;
+      begin_ = 0;
+    } else if (begin_ + need > buffer_.size()) {
+      std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+      buffer_offset_ += begin_;
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    while (end_ - begin_ < need) {
+      const uint64_t at = buffer_offset_ + end_;
+      const size_t want =
+          static_cast<size_t>(std::min<uint64_t>(buffer_.size() - end_, file_end_ - at));
+      GG_ASSIGN_OR_RETURN(size_t got, ReadAt(fd_, buffer_.data() + end_, want, at, path_));
+      if (got == 0) {
+        return absl::DataLossError(
+            absl::StrCat(path_, ": offset ", at, ": file shrank while being read"));
+      }
+      end_ += got;
+    }
+    return absl::OkStatus();
+  }
+
+  const char* data() const { return buffer_.data() + begin_; }
+  void Skip(size_t n) { begin_ += n; }
+
+ private:
+  int fd_;
+  const std::string& path_;
+  std::string buffer_;
+  uint64_t buffer_offset_;  // file offset of buffer_[0]
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  uint64_t file_end_;
+};
+
+absl::StatusOr<bool> AllZero(int fd, const std::string& path, uint64_t from,
+                             uint64_t to) {
+  std::string chunk(std::min<uint64_t>(kBlockBytes, to - from), '\0');
+  while (from < to) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), to - from));
+    GG_ASSIGN_OR_RETURN(size_t got, ReadAt(fd, chunk.data(), want, from, path));
+    if (got == 0) return true;
+    for (size_t i = 0; i < got; ++i) {
+      if (chunk[i] != 0) return false;
+    }
+    from += got;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<SegmentScan> ScanSegment(
+    const std::string& path, const SegmentScanOptions& options,
+    absl::FunctionRef<absl::Status(uint64_t sequence, absl::string_view record)>
+        on_record) {
+  GG_ASSIGN_OR_RETURN(ScopedFd fd, OpenFile(path, O_RDONLY));
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("fstat", path, errno);
+  const uint64_t file_end = std::min<uint64_t>(static_cast<uint64_t>(st.st_size),
+                                               options.limit);
+
+  char header[kSegmentHeaderBytes];
+  GG_ASSIGN_OR_RETURN(size_t got, ReadAt(fd.get(), header, sizeof(header), 0, path));
+  GG_ASSIGN_OR_RETURN(const uint64_t first,
+                      DecodeSegmentHeader(absl::string_view(header, got), path));
+
+  SegmentScan scan;
+  scan.first_sequence = first;
+  BlockReader reader(fd.get(), path, kSegmentHeaderBytes, file_end);
+  uint64_t pos = kSegmentHeaderBytes;
+  uint64_t sequence = first;
+
+  // Damage at `pos`: a torn tail if allowed, otherwise data loss.
+  auto tail = [&](absl::string_view why) -> absl::Status {
+    if (!options.allow_torn_tail) {
+      return absl::DataLossError(
+          absl::StrCat(path, ": offset ", pos, ": record ", sequence, ": ", why));
+    }
+    scan.torn_tail = true;
+    return absl::OkStatus();
+  };
+
+  while (pos < file_end) {
+    const uint64_t remaining = file_end - pos;
+    if (remaining < kFrameHeaderBytes) {
+      GG_RETURN_IF_ERROR(tail("partial record header at the end of the segment"));
+      break;
+    }
+    GG_RETURN_IF_ERROR(reader.Ensure(kFrameHeaderBytes));
+    const uint32_t length = LoadU32(reader.data());
+    if (LengthCheck(reader.data(), sequence) != LoadU32(reader.data() + 4)) {
+      GG_ASSIGN_OR_RETURN(bool zeros, AllZero(fd.get(), path, pos, file_end));
+      if (zeros) {
+        GG_RETURN_IF_ERROR(tail("zero bytes at the end of the segment"));
+        break;
+      }
+      return absl::DataLossError(absl::StrCat(path, ": offset ", pos, ": record ",
+                                              sequence, ": header checksum mismatch"));
+    }
+    if (length > kMaxRecordBytesLimit) {
+      return absl::DataLossError(absl::StrCat(path, ": offset ", pos, ": record ",
+                                              sequence, ": length ", length,
+                                              " exceeds the limit"));
+    }
+    const uint64_t frame = kFrameHeaderBytes + uint64_t{length};
+    if (frame > remaining) {
+      GG_RETURN_IF_ERROR(tail("record runs past the end of the segment"));
+      break;
+    }
+    GG_RETURN_IF_ERROR(reader.Ensure(static_cast<size_t>(frame)));
+    const absl::string_view payload(reader.data() + kFrameHeaderBytes, length);
+    if (PayloadCheck(payload, sequence) != LoadU64(reader.data() + 8)) {
+      if (frame == remaining) {
+        GG_RETURN_IF_ERROR(tail("last record's checksum mismatch"));
+        break;
+      }
+      return absl::DataLossError(absl::StrCat(path, ": offset ", pos, ": record ",
+                                              sequence, ": checksum mismatch"));
+    }
+    if (sequence > options.deliver_after && sequence <= options.deliver_through) {
+      GG_RETURN_IF_ERROR(on_record(sequence, payload));
+    }
+    reader.Skip(static_cast<size_t>(frame));
+    pos += frame;
+    ++sequence;
+    ++scan.records;
+  }
+  scan.valid_end = pos;
+  return scan;
+}
+
+}  // namespace groupguard::internal

@@ -1,0 +1,49 @@
+#ifndef GROUPGUARD_LIB_STORE_SEGMENT_READER_H_
+#define GROUPGUARD_LIB_STORE_SEGMENT_READER_H_
+
+// Reads and checks one journal segment (format in journal_format.h) in large blocks,
+// handing each record to a callback as a view into the read buffer.
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace groupguard::internal {
+
+struct SegmentScanOptions {
+  // Bytes of the file to consider, from its start; the rest is ignored.
+  uint64_t limit = std::numeric_limits<uint64_t>::max();
+  // Whether damage at the very end is a torn tail (reported in SegmentScan) rather
+  // than kDataLoss. A torn tail is: fewer bytes than a record header; a header whose
+  // length runs past the end; a last record whose payload checksum fails and that
+  // ends exactly at the end; or a bad header followed by nothing but zero bytes.
+  bool allow_torn_tail = false;
+  // Records with sequence in (deliver_after, deliver_through] go to the callback.
+  uint64_t deliver_after = 0;
+  uint64_t deliver_through = std::numeric_limits<uint64_t>::max();
+};
+
+struct SegmentScan {
+  uint64_t first_sequence = 0;
+  uint64_t records = 0;    // whole, checked records
+  uint64_t valid_end = 0;  // byte offset just after the last whole record
+  bool torn_tail = false;  // bytes after valid_end were a torn tail
+};
+
+// Returns kDataLoss naming `path`, the byte offset and the sequence number for
+// damage that is not an allowed torn tail; kFailedPrecondition for a newer format;
+// the callback's error if it fails (the scan stops). The views passed to `on_record`
+// are valid only during the call.
+absl::StatusOr<SegmentScan> ScanSegment(
+    const std::string& path, const SegmentScanOptions& options,
+    absl::FunctionRef<absl::Status(uint64_t sequence, absl::string_view record)>
+        on_record);
+
+}  // namespace groupguard::internal
+
+#endif  // GROUPGUARD_LIB_STORE_SEGMENT_READER_H_
