@@ -78,7 +78,10 @@ class Tokenization {
   std::vector<Token> tokens_;
   std::string storage_;  // folded text of every token, back to back
   std::string folded_;   // folded input
-  std::vector<uint32_t> folded_to_input_;  // folded byte -> input byte offset
+  // Per folded byte, the span of input bytes it came from. Left empty while every
+  // folded byte came from the input byte at the same offset (plain ASCII text).
+  std::vector<uint32_t> folded_to_input_;  // folded byte -> input span begin
+  std::vector<uint32_t> folded_end_;       // folded byte -> input span end
 };
 
 // Folds and tokenizes text. Immutable after Create(): Tokenize() may be called from

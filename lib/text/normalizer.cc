@@ -1,0 +1,460 @@
+#include "text/normalizer.h"
+
+#include <utf8proc.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstring>
+
+#include "text/char_classes.h"
+#include "text/utf8.h"
+
+namespace groupguard::internal {
+namespace {
+
+// Per ASCII byte: bit 1 = upper case letter, bit 2 = cased letter.
+enum : uint8_t { kUpper = 2, kCased = 4 };
+
+struct AsciiTables {
+  uint8_t cls[128];
+  char fold[128];  // lower case; controls and DEL become ' '
+};
+
+constexpr AsciiTables MakeAsciiTables() {
+  AsciiTables t{};
+  for (int c = 0; c < 128; ++c) {
+    t.cls[c] = 0;
+    t.fold[c] = static_cast<char>(c);
+    if (c < 0x20 || c == 0x7F) t.fold[c] = ' ';
+    if (c >= 'A' && c <= 'Z') {
+      t.cls[c] |= kUpper | kCased;
+      t.fold[c] = static_cast<char>(c - 'A' + 'a');
+    }
+    if (c >= 'a' && c <= 'z') t.cls[c] |= kCased;
+  }
+  return t;
+}
+constexpr AsciiTables kAscii = MakeAsciiTables();
+
+struct NamedEntity {
+  const char* name;
+  char32_t cp;
+};
+// The entities seen in forum and SMS dumps; anything else stays literal text.
+constexpr NamedEntity kEntities[] = {
+    {"amp", '&'},       {"lt", '<'},         {"gt", '>'},         {"quot", '"'},
+    {"apos", '\''},     {"nbsp", 0xA0},      {"copy", 0xA9},      {"reg", 0xAE},
+    {"trade", 0x2122},  {"hellip", 0x2026},  {"mdash", 0x2014},   {"ndash", 0x2013},
+    {"lsquo", 0x2018},  {"rsquo", 0x2019},   {"ldquo", 0x201C},   {"rdquo", 0x201D},
+    {"euro", 0x20AC},   {"pound", 0xA3},     {"yen", 0xA5},       {"cent", 0xA2},
+    {"bull", 0x2022},   {"middot", 0xB7},    {"laquo", 0xAB},     {"raquo", 0xBB},
+    {"times", 0xD7},    {"shy", 0xAD},       {"zwj", 0x200D},     {"zwnj", 0x200C},
+    {"lrm", 0x200E},    {"rlm", 0x200F},     {"ensp", 0x2002},    {"emsp", 0x2003},
+    {"thinsp", 0x2009}, {"deg", 0xB0},       {"iexcl", 0xA1},     {"iquest", 0xBF},
+};
+
+// Inline formatting tags are dropped without a trace, so "fr<b>ee</b>" stays one
+// word; every other tag becomes a space.
+bool IsInlineTag(absl::string_view name) {
+  static constexpr absl::string_view kInline[] = {
+      "b",  "i",      "u",    "s",   "em",     "strong", "span", "font", "small",
+      "big", "sup",   "sub",  "mark", "ins",   "del",    "strike", "tt", "abbr"};
+  for (absl::string_view t : kInline) {
+    if (name == t) return true;
+  }
+  return false;
+}
+
+inline char AsciiLower(unsigned char c) { return kAscii.fold[c & 0x7F]; }
+
+constexpr int kMaxClusterCodepoints = 32;
+constexpr int kMaxDecomposed = 256;
+
+class Normalizer {
+ public:
+  Normalizer(absl::string_view input, bool decode_html, size_t max_output,
+             const NormalizeBuffers& out, NormalizeStats* stats)
+      : in_(reinterpret_cast<const unsigned char*>(input.data())),
+        n_(input.size()),
+        decode_html_(decode_html),
+        max_output_(max_output),
+        folded_(*out.folded),
+        begins_(*out.begins),
+        ends_(*out.ends),
+        stats_(*stats) {}
+
+  void Run() { Process(0, n_, decode_html_); }
+
+ private:
+  // Folds in_[begin, end).
+  void Process(size_t begin, size_t end, bool allow_tags);
+  // Emits the ASCII bytes in_[i, j) one for one (lower-cased, controls as spaces).
+  void EmitAsciiRun(size_t i, size_t j);
+  // Handles one unit at i that the fast path did not; returns the next position.
+  size_t SlowStep(size_t i, size_t end, bool allow_tags);
+  // Decodes an entity at in_[i] == '&'; returns its length or 0.
+  size_t DecodeEntity(size_t i, size_t end, char32_t* cp) const;
+  // Handles a tag at in_[i] == '<'; returns the position after it, or 0.
+  size_t HandleTag(size_t i, size_t end);
+  void EmitByte(char b, uint32_t begin, uint32_t end);
+  void LeaveIdentity();
+  bool Full() const { return folded_.size() >= max_output_; }
+
+  const unsigned char* in_;
+  size_t n_;
+  bool decode_html_;
+  size_t max_output_;
+  std::string& folded_;
+  std::vector<uint32_t>& begins_;
+  std::vector<uint32_t>& ends_;
+  NormalizeStats& stats_;
+};
+
+void Normalizer::LeaveIdentity() {
+  if (!stats_.identity) return;
+  stats_.identity = false;
+  const size_t k = folded_.size();
+  begins_.resize(k);
+  ends_.resize(k);
+  for (size_t t = 0; t < k; ++t) {
+    begins_[t] = static_cast<uint32_t>(t);
+    ends_[t] = static_cast<uint32_t>(t + 1);
+  }
+}
+
+void Normalizer::EmitByte(char b, uint32_t begin, uint32_t end) {
+  folded_.push_back(b);
+  begins_.push_back(begin);
+  ends_.push_back(end);
+}
+
+void Normalizer::EmitAsciiRun(size_t i, size_t j) {
+  const size_t k = folded_.size();
+  const size_t len = j - i;
+  folded_.resize(k + len);
+  char* out = &folded_[k];
+  uint32_t upper = 0, cased = 0;
+  for (size_t t = 0; t < len; ++t) {
+    const unsigned char c = in_[i + t];
+    const uint8_t cls = kAscii.cls[c];
+    out[t] = kAscii.fold[c];
+    upper += (cls >> 1) & 1;
+    cased += (cls >> 2) & 1;
+  }
+  stats_.uppercase_letters += upper;
+  stats_.cased_letters += cased;
+  if (!stats_.identity) {
+    begins_.resize(k + len);
+    ends_.resize(k + len);
+    for (size_t t = 0; t < len; ++t) {
+      begins_[k + t] = static_cast<uint32_t>(i + t);
+      ends_[k + t] = static_cast<uint32_t>(i + t + 1);
+    }
+  }
+}
+
+void Normalizer::Process(size_t begin, size_t end, bool allow_tags) {
+  size_t i = begin;
+  while (i < end) {
+    // Fast path: a run of ASCII bytes that fold one for one. The last byte before a
+    // non-ASCII byte goes to the slow path, since a combining mark may follow it.
+    size_t j = i;
+    if (decode_html_) {
+      while (j < end && in_[j] < 0x80 && in_[j] != '&' && in_[j] != '<') {
+        ++j;
+      }
+    } else {
+      while (j < end && in_[j] < 0x80) ++j;
+    }
+    if (j < end && j > i && in_[j] >= 0x80) --j;
+    if (j > i) {
+      if (stats_.identity && folded_.size() != i) LeaveIdentity();
+      EmitAsciiRun(i, j);
+      i = j;
+      if (i >= end) break;
+    }
+    if (Full()) break;
+    i = SlowStep(i, end, allow_tags);
+  }
+}
+
+size_t Normalizer::DecodeEntity(size_t i, size_t end, char32_t* cp) const {
+  size_t j = i + 1;
+  if (j < end && in_[j] == '#') {
+    ++j;
+    bool hex = false;
+    if (j < end && (in_[j] == 'x' || in_[j] == 'X')) {
+      hex = true;
+      ++j;
+    }
+    const size_t digits_begin = j;
+    uint32_t v = 0;
+    while (j < end && j - digits_begin < 8) {
+      const unsigned char c = in_[j];
+      int d;
+      if (c >= '0' && c <= '9') {
+        d = c - '0';
+      } else if (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+        d = (c | 0x20) - 'a' + 10;
+      } else {
+        break;
+      }
+      v = v * (hex ? 16 : 10) + d;
+      ++j;
+    }
+    if (j == digits_begin || j >= end || in_[j] != ';') return 0;
+    if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) v = kReplacementChar;
+    *cp = v;
+    return j + 1 - i;
+  }
+  char name[8];
+  size_t len = 0;
+  while (j < end && len < sizeof(name) && ((in_[j] | 0x20) >= 'a' && (in_[j] | 0x20) <= 'z')) {
+    name[len++] = static_cast<char>(in_[j]);
+    ++j;
+  }
+  if (len < 2 || j >= end || in_[j] != ';') return 0;
+  const absl::string_view key(name, len);
+  for (const NamedEntity& e : kEntities) {
+    if (key == e.name) {
+      *cp = e.cp;
+      return j + 1 - i;
+    }
+  }
+  return 0;
+}
+
+size_t Normalizer::HandleTag(size_t i, size_t end) {
+  constexpr size_t kMaxTag = 2048;
+  if (i + 1 >= end) return 0;
+  const unsigned char c1 = in_[i + 1];
+  if (!(((c1 | 0x20) >= 'a' && (c1 | 0x20) <= 'z') || c1 == '/' || c1 == '!')) return 0;
+  size_t close = 0;
+  const size_t limit = std::min(end, i + kMaxTag);
+  for (size_t j = i + 1; j < limit; ++j) {
+    if (in_[j] == '>') {
+      close = j;
+      break;
+    }
+    if (in_[j] == '<') return 0;
+  }
+  if (close == 0) return 0;
+  size_t name_begin = i + 1 + (c1 == '/' ? 1 : 0);
+  size_t name_end = name_begin;
+  char name[8];
+  size_t name_len = 0;
+  while (name_end < close && std::isalnum(in_[name_end])) {
+    if (name_len < sizeof(name)) name[name_len] = AsciiLower(in_[name_end]);
+    ++name_len;
+    ++name_end;
+  }
+  const bool is_inline =
+      name_len <= sizeof(name) && IsInlineTag(absl::string_view(name, name_len));
+  LeaveIdentity();
+  // An href value is kept as text, so the URL it names becomes tokens.
+  size_t href_begin = 0, href_end = 0;
+  for (size_t j = name_end; j + 5 < close; ++j) {
+    if ((in_[j] | 0x20) == 'h' && (in_[j + 1] | 0x20) == 'r' &&
+        (in_[j + 2] | 0x20) == 'e' && (in_[j + 3] | 0x20) == 'f') {
+      size_t k = j + 4;
+      while (k < close && in_[k] == ' ') ++k;
+      if (k >= close || in_[k] != '=') continue;
+      ++k;
+      while (k < close && in_[k] == ' ') ++k;
+      if (k >= close) break;
+      if (in_[k] == '"' || in_[k] == '\'') {
+        const unsigned char q = in_[k];
+        href_begin = k + 1;
+        href_end = href_begin;
+        while (href_end < close && in_[href_end] != q) ++href_end;
+      } else {
+        href_begin = k;
+        href_end = k;
+        while (href_end < close && in_[href_end] != ' ' && in_[href_end] != '>') {
+          ++href_end;
+        }
+      }
+      break;
+    }
+  }
+  if (href_end > href_begin) {
+    EmitByte(' ', static_cast<uint32_t>(i), static_cast<uint32_t>(i + 1));
+    Process(href_begin, href_end, /*allow_tags=*/false);
+    EmitByte(' ', static_cast<uint32_t>(close), static_cast<uint32_t>(close + 1));
+  } else if (!is_inline) {
+    EmitByte(' ', static_cast<uint32_t>(i), static_cast<uint32_t>(close + 1));
+  }
+  return close + 1;
+}
+
+size_t Normalizer::SlowStep(size_t i, size_t end, bool allow_tags) {
+  const unsigned char b = in_[i];
+  char32_t cp;
+  size_t len = 1;
+  bool raw = true;  // cp was spelled as itself in the input (not an entity)
+  if (b == '<' && allow_tags && decode_html_) {
+    const size_t next = HandleTag(i, end);
+    if (next != 0) return next;
+    cp = '<';
+  } else if (b == '&' && decode_html_) {
+    len = DecodeEntity(i, end, &cp);
+    if (len == 0) {
+      len = 1;
+      cp = '&';
+    } else {
+      raw = false;
+    }
+  } else {
+    cp = DecodeUtf8(in_ + i, end - i, &len);
+    if (cp == kReplacementChar && !(len == 3 && b == 0xEF)) raw = false;
+  }
+  const uint32_t span_begin = static_cast<uint32_t>(i);
+  size_t pos = i + len;
+
+  if (IsZeroWidth(cp) || IsBidiControl(cp) || IsVariationSelector(cp)) {
+    if (IsVariationSelector(cp)) {
+      // Dropped silently.
+    } else if (IsBidiControl(cp)) {
+      if (!stats_.has_bidi) {
+        stats_.has_bidi = true;
+        stats_.bidi_begin = span_begin;
+        stats_.bidi_end = static_cast<uint32_t>(pos);
+      }
+    } else if (!stats_.has_zero_width) {
+      stats_.has_zero_width = true;
+      stats_.zero_width_begin = span_begin;
+      stats_.zero_width_end = static_cast<uint32_t>(pos);
+    }
+    LeaveIdentity();
+    return pos;
+  }
+
+  const utf8proc_property_t* prop = utf8proc_get_property(static_cast<int32_t>(cp));
+  if (prop->category == UTF8PROC_CATEGORY_LU) ++stats_.uppercase_letters;
+  if (prop->category == UTF8PROC_CATEGORY_LU || prop->category == UTF8PROC_CATEGORY_LL ||
+      prop->category == UTF8PROC_CATEGORY_LT) {
+    ++stats_.cased_letters;
+  }
+
+  // Gather the cluster: the starter plus what may combine with it or belongs to the
+  // same emoji sequence.
+  char32_t cluster[kMaxClusterCodepoints];
+  int count = 0;
+  cluster[count++] = cp;
+  const bool emoji = IsEmoji(cp);
+  while (pos < end && in_[pos] >= 0x80 && count < kMaxClusterCodepoints - 1) {
+    size_t l;
+    const char32_t c = DecodeUtf8(in_ + pos, end - pos, &l);
+    if (c == kReplacementChar) break;
+    if (IsVariationSelector(c)) {
+      pos += l;
+      raw = false;
+      continue;
+    }
+    if (emoji) {
+      if (IsEmojiModifier(c) || IsEmojiTag(c) ||
+          (count == 1 && IsRegionalIndicator(cp) && IsRegionalIndicator(c))) {
+        cluster[count++] = c;
+        pos += l;
+        continue;
+      }
+      if (c == 0x200D && pos + l < end) {
+        size_t l2;
+        const char32_t next = DecodeUtf8(in_ + pos + l, end - pos - l, &l2);
+        if (IsEmoji(next)) {
+          cluster[count++] = c;
+          cluster[count++] = next;
+          pos += l + l2;
+          continue;
+        }
+      }
+    }
+    const utf8proc_property_t* p = utf8proc_get_property(static_cast<int32_t>(c));
+    const bool second = p->comb_index != UINT16_MAX && p->comb_index >= 0x8000;
+    const bool jamo_vt = (c >= 0x1161 && c <= 0x1175) || (c >= 0x11A8 && c <= 0x11C2);
+    if (p->combining_class == 0 && !second && !jamo_vt) break;
+    if (IsZeroWidth(c) || IsBidiControl(c)) break;
+    cluster[count++] = c;
+    pos += l;
+  }
+  const uint32_t span_end = static_cast<uint32_t>(pos);
+
+  // Fast case: one code point that neither decomposes nor case-folds.
+  if (count == 1 && raw && prop->decomp_seqindex == UINT16_MAX &&
+      prop->casefold_seqindex == UINT16_MAX && cp >= 0x80) {
+    char buf[4];
+    const size_t n = EncodeUtf8(cp, buf);
+    if (stats_.identity && folded_.size() == i && n == len) {
+      folded_.append(buf, n);
+    } else {
+      LeaveIdentity();
+      for (size_t t = 0; t < n; ++t) EmitByte(buf[t], span_begin, span_end);
+    }
+    return pos;
+  }
+
+  utf8proc_int32_t decomposed[kMaxDecomposed];
+  utf8proc_ssize_t dlen = 0;
+  for (int k = 0; k < count; ++k) {
+    int boundclass = 0;
+    const utf8proc_ssize_t r = utf8proc_decompose_char(
+        static_cast<utf8proc_int32_t>(cluster[k]), decomposed + dlen,
+        kMaxDecomposed - dlen,
+        static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT |
+                                       UTF8PROC_CASEFOLD),
+        &boundclass);
+    if (r < 0 || r > kMaxDecomposed - dlen) break;
+    dlen += r;
+  }
+  // Canonical ordering of combining marks (stable insertion sort by class), which
+  // utf8proc_decompose_char leaves to the caller.
+  for (utf8proc_ssize_t k = 1; k < dlen; ++k) {
+    const utf8proc_int32_t c = decomposed[k];
+    const int cc = utf8proc_get_property(c)->combining_class;
+    if (cc == 0) continue;
+    utf8proc_ssize_t m = k;
+    while (m > 0) {
+      const int pc = utf8proc_get_property(decomposed[m - 1])->combining_class;
+      if (pc <= cc) break;
+      decomposed[m] = decomposed[m - 1];
+      --m;
+    }
+    decomposed[m] = c;
+  }
+  if (dlen > 1) {
+    const utf8proc_ssize_t r = utf8proc_normalize_utf32(decomposed, dlen, UTF8PROC_COMPOSE);
+    if (r >= 0) dlen = r;
+  }
+  char buf[4];
+  if (count == 1 && dlen == 1 && raw && stats_.identity && folded_.size() == i) {
+    char32_t c = static_cast<char32_t>(decomposed[0]);
+    if (c < 0x20 || c == 0x7F) c = ' ';
+    const size_t n = EncodeUtf8(c, buf);
+    if (n == len) {
+      folded_.append(buf, n);
+      return pos;
+    }
+  }
+  LeaveIdentity();
+  for (utf8proc_ssize_t k = 0; k < dlen; ++k) {
+    char32_t c = static_cast<char32_t>(decomposed[k]);
+    if (c < 0x20 || c == 0x7F) c = ' ';
+    const size_t n = EncodeUtf8(c, buf);
+    for (size_t t = 0; t < n; ++t) EmitByte(buf[t], span_begin, span_end);
+  }
+  return pos;
+}
+
+}  // namespace
+
+void Normalize(absl::string_view input, bool decode_html, size_t max_output,
+               const NormalizeBuffers& out, NormalizeStats* stats) {
+  out.folded->clear();
+  out.begins->clear();
+  out.ends->clear();
+  *stats = NormalizeStats();
+  Normalizer(input, decode_html, max_output, out, stats).Run();
+}
+
+}  // namespace groupguard::internal

@@ -1,0 +1,453 @@
+#include "groupguard/tokenizer.h"
+
+#include <utf8proc.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "text/char_classes.h"
+#include "text/normalizer.h"
+#include "text/utf8.h"
+
+namespace groupguard {
+namespace {
+
+using internal::DecodeUtf8;
+
+// Classes of ASCII bytes in folded text (already lower case).
+enum : uint8_t { kLetter = 1, kDigit = 2 };
+
+struct FoldedTables {
+  uint8_t cls[128];
+};
+constexpr FoldedTables MakeFoldedTables() {
+  FoldedTables t{};
+  for (int c = 0; c < 128; ++c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) t.cls[c] = kLetter;
+    if (c >= '0' && c <= '9') t.cls[c] = kDigit;
+  }
+  return t;
+}
+constexpr FoldedTables kFolded = MakeFoldedTables();
+
+inline bool IsAsciiLetter(unsigned char c) { return c < 0x80 && kFolded.cls[c] == kLetter; }
+inline bool IsAsciiDigit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+// Word characters beyond ASCII: letters, marks and decimal digits.
+inline bool IsWordCategory(utf8proc_category_t cat) {
+  return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_ME) ||
+         cat == UTF8PROC_CATEGORY_ND;
+}
+
+// l33t digits folded inside words: the ones that stand for a single letter. 4 (for,
+// a), 2 (to), 8 (ate) and 6/9 are read as themselves.
+inline char LeetLetter(unsigned char d) {
+  switch (d) {
+    case '0': return 'o';
+    case '1': return 'i';
+    case '3': return 'e';
+    case '5': return 's';
+    case '7': return 't';
+    default: return 0;
+  }
+}
+
+constexpr size_t kMaxWordBytes = 64;
+constexpr size_t kMaxShapeBytes = 24;
+constexpr int kManyExclaims = 3;
+constexpr uint32_t kShoutingMinLetters = 8;
+
+struct RunInfo {
+  size_t end = 0;
+  bool ascii_letter = false;
+  bool digit = false;
+  bool non_ascii = false;
+};
+
+// Splits folded text into tokens. One per Tokenize call.
+class Scanner {
+ public:
+  Scanner(const TokenizerOptions& options, absl::string_view folded,
+          const std::vector<uint32_t>& begins, const std::vector<uint32_t>& ends,
+          const internal::NormalizeStats& stats, uint32_t input_size,
+          std::vector<Token>* tokens, std::string* storage)
+      : options_(options),
+        f_(reinterpret_cast<const unsigned char*>(folded.data())),
+        m_(folded.size()),
+        begins_(begins.data()),
+        ends_(ends.data()),
+        identity_(stats.identity),
+        stats_(stats),
+        input_size_(input_size),
+        tokens_(*tokens),
+        storage_(*storage) {}
+
+  void Run();
+
+ private:
+  // Input span of folded bytes [a, b), a < b.
+  uint32_t InBegin(size_t a) const { return identity_ ? uint32_t(a) : begins_[a]; }
+  uint32_t InEnd(size_t b) const { return identity_ ? uint32_t(b) : ends_[b - 1]; }
+
+  void Emit(TokenKind kind, size_t text_begin, uint32_t begin, uint32_t end) {
+    Token t;
+    t.kind = kind;
+    t.text_offset = static_cast<uint32_t>(text_begin);
+    t.text_size = static_cast<uint32_t>(storage_.size() - text_begin);
+    t.begin = begin;
+    t.end = std::max(begin, end);
+    tokens_.push_back(t);
+    if (kind != TokenKind::kEmoji) emoji_run_ = 0;
+  }
+  void EmitText(TokenKind kind, absl::string_view text, uint32_t begin, uint32_t end) {
+    const size_t start = storage_.size();
+    storage_.append(text.data(), text.size());
+    Emit(kind, start, begin, end);
+  }
+
+  RunInfo ScanRun(size_t p) const;
+  size_t ScanWordOrNumber(size_t p);
+  void EmitWord(size_t p, const RunInfo& run);
+  size_t EmitNumber(size_t p);
+  size_t EmitEmoji(size_t p, size_t len);
+  void EmitSignals();
+
+  const TokenizerOptions& options_;
+  const unsigned char* f_;
+  size_t m_;
+  const uint32_t* begins_;
+  const uint32_t* ends_;
+  bool identity_;
+  const internal::NormalizeStats& stats_;
+  uint32_t input_size_;
+  std::vector<Token>& tokens_;
+  std::string& storage_;
+
+  int emoji_run_ = 0;  // identical emoji tokens in a row
+  size_t last_emoji_offset_ = 0, last_emoji_size_ = 0;
+  int exclaims_ = 0;
+  uint32_t exclaim_begin_ = 0, exclaim_end_ = 0;
+  bool homoglyph_ = false;
+  uint32_t homoglyph_begin_ = 0, homoglyph_end_ = 0;
+};
+
+void Scanner::Run() {
+  size_t p = 0;
+  while (p < m_) {
+    const unsigned char c = f_[p];
+    if (c < 0x80) {
+      if (kFolded.cls[c] != 0) {
+        p = ScanWordOrNumber(p);
+        continue;
+      }
+      if (c == '!') {
+        if (exclaims_++ == 0) exclaim_begin_ = InBegin(p);
+        exclaim_end_ = InEnd(p + 1);
+      } else if (c == '$') {
+        EmitText(TokenKind::kWord, "$", InBegin(p), InEnd(p + 1));
+      }
+      ++p;
+      continue;
+    }
+    size_t len;
+    const char32_t cp = DecodeUtf8(f_ + p, m_ - p, &len);
+    const utf8proc_category_t cat = utf8proc_category(static_cast<int32_t>(cp));
+    if (IsWordCategory(cat)) {
+      p = ScanWordOrNumber(p);
+    } else if (internal::IsEmoji(cp)) {
+      p = EmitEmoji(p, len);
+    } else {
+      if (cat == UTF8PROC_CATEGORY_SC) {
+        EmitText(TokenKind::kWord, absl::string_view(reinterpret_cast<const char*>(f_ + p), len),
+                 InBegin(p), InEnd(p + len));
+      }
+      p += len;
+    }
+  }
+  EmitSignals();
+}
+
+RunInfo Scanner::ScanRun(size_t p) const {
+  RunInfo r;
+  size_t q = p;
+  while (q < m_) {
+    const unsigned char c = f_[q];
+    if (c < 0x80) {
+      const uint8_t cls = kFolded.cls[c];
+      if (cls == 0) break;
+      r.ascii_letter |= cls == kLetter;
+      r.digit |= cls == kDigit;
+      ++q;
+      continue;
+    }
+    size_t len;
+    const char32_t cp = DecodeUtf8(f_ + q, m_ - q, &len);
+    if (internal::IsCjk(cp)) {
+      // Each CJK character is a word of its own.
+      if (q == p) {
+        q += len;
+        r.non_ascii = true;
+      }
+      break;
+    }
+    if (!IsWordCategory(utf8proc_category(static_cast<int32_t>(cp)))) break;
+    r.non_ascii = true;
+    q += len;
+  }
+  r.end = q;
+  return r;
+}
+
+size_t Scanner::ScanWordOrNumber(size_t p) {
+  const RunInfo run = ScanRun(p);
+  if (run.end == p) return p + 1;  // not reached: callers check the first character
+  const bool letters = run.ascii_letter || run.non_ascii;
+  if (!letters) return EmitNumber(p);
+  EmitWord(p, run);
+  return run.end;
+}
+
+void Scanner::EmitWord(size_t p, const RunInfo& run) {
+  const size_t e = run.end;
+  const size_t start = storage_.size();
+  const int max_run = options_.max_char_run;
+  if (!run.non_ascii && !run.digit) {
+    // Plain ASCII letters: copy, shortening runs of one letter.
+    unsigned char last = 0;
+    int repeat = 0;
+    for (size_t q = p; q < e; ++q) {
+      const unsigned char c = f_[q];
+      repeat = c == last ? repeat + 1 : 1;
+      last = c;
+      if (repeat <= max_run) storage_.push_back(static_cast<char>(c));
+    }
+  } else {
+    // Homoglyphs: map confusables only in a word that has Latin letters and no
+    // other non-Latin letters, so Cyrillic and Greek words stay as they are.
+    bool map_homoglyphs = false;
+    if (options_.fold_homoglyphs && run.ascii_letter && run.non_ascii) {
+      bool foreign = false, confusable = false;
+      for (size_t q = p; q < e;) {
+        if (f_[q] < 0x80) {
+          ++q;
+          continue;
+        }
+        size_t len;
+        const char32_t cp = DecodeUtf8(f_ + q, e - q, &len);
+        q += len;
+        if (internal::HomoglyphToLatin(cp) != 0) {
+          confusable = true;
+        } else if (utf8proc_category(static_cast<int32_t>(cp)) <= UTF8PROC_CATEGORY_LO) {
+          foreign = true;
+          break;
+        }
+      }
+      map_homoglyphs = confusable && !foreign;
+    }
+    if (map_homoglyphs && !homoglyph_) {
+      homoglyph_ = true;
+      homoglyph_begin_ = InBegin(p);
+      homoglyph_end_ = InEnd(e);
+    }
+    char32_t last = 0;
+    int repeat = 0;
+    for (size_t q = p; q < e;) {
+      size_t len;
+      char32_t cp = DecodeUtf8(f_ + q, e - q, &len);
+      char mapped = 0;
+      if (map_homoglyphs && cp >= 0x80) mapped = internal::HomoglyphToLatin(cp);
+      if (mapped != 0) cp = static_cast<unsigned char>(mapped);
+      repeat = cp == last ? repeat + 1 : 1;
+      last = cp;
+      if (repeat <= max_run || IsAsciiDigit(static_cast<unsigned char>(cp < 0x80 ? cp : 0))) {
+        if (mapped != 0 || cp < 0x80) {
+          storage_.push_back(static_cast<char>(cp));
+        } else {
+          storage_.append(reinterpret_cast<const char*>(f_ + q), len);
+        }
+      }
+      q += len;
+    }
+    if (run.digit) {
+      // Digits inside words. A run of l33t digits (0 1 3 5 7) between two Latin
+      // letters becomes letters ("h0t", "v1agra"), and so does a final run of two
+      // equal ones after at least two letters ("fr33", "t00"); other runs of three
+      // or more digits become 9s ("win1000" -> "win9999"); the rest stay ("mp3",
+      // "b2b", "4u", "covid19", "2nd").
+      char* w = &storage_[start];
+      const size_t n = storage_.size() - start;
+      size_t i = 0;
+      while (i < n) {
+        if (!IsAsciiDigit(static_cast<unsigned char>(w[i]))) {
+          ++i;
+          continue;
+        }
+        size_t j = i;
+        bool leet = true;
+        while (j < n && IsAsciiDigit(static_cast<unsigned char>(w[j]))) {
+          leet &= LeetLetter(static_cast<unsigned char>(w[j])) != 0;
+          ++j;
+        }
+        const bool letter_before = i > 0 && IsAsciiLetter(static_cast<unsigned char>(w[i - 1]));
+        const bool letter_after = j < n && IsAsciiLetter(static_cast<unsigned char>(w[j]));
+        const bool interior = letter_before && letter_after;
+        const bool final_pair = letter_before && j == n && j - i == 2 && w[i] == w[i + 1] &&
+                                i >= 2 && IsAsciiLetter(static_cast<unsigned char>(w[i - 2]));
+        if (options_.fold_leet && leet && (interior || final_pair)) {
+          for (size_t k = i; k < j; ++k) w[k] = LeetLetter(static_cast<unsigned char>(w[k]));
+        } else if (j - i >= 3) {
+          for (size_t k = i; k < j; ++k) w[k] = '9';
+        }
+        i = j;
+      }
+    }
+  }
+  if (storage_.size() - start > kMaxWordBytes) {
+    size_t cut = start + kMaxWordBytes;
+    while (cut > start && (static_cast<unsigned char>(storage_[cut]) & 0xC0) == 0x80) --cut;
+    storage_.resize(cut);
+  }
+  Emit(TokenKind::kWord, start, InBegin(p), InEnd(e));
+}
+
+size_t Scanner::EmitNumber(size_t p) {
+  // Shape: digits become '9', '.' and ',' between digits stay ("£1,000.50" gives
+  // a currency token "£" and "9,999.99").
+  const size_t start = storage_.size();
+  size_t q = p;
+  while (q < m_) {
+    const unsigned char c = f_[q];
+    if (IsAsciiDigit(c)) {
+      if (storage_.size() - start < kMaxShapeBytes) storage_.push_back('9');
+      ++q;
+    } else if ((c == '.' || c == ',') && q + 1 < m_ && IsAsciiDigit(f_[q + 1])) {
+      if (storage_.size() - start < kMaxShapeBytes) storage_.push_back(static_cast<char>(c));
+      ++q;
+    } else {
+      break;
+    }
+  }
+  Emit(TokenKind::kNumber, start, InBegin(p), InEnd(q));
+  return q;
+}
+
+size_t Scanner::EmitEmoji(size_t p, size_t len) {
+  size_t q = p + len;
+  size_t l0;
+  const char32_t first = DecodeUtf8(f_ + p, m_ - p, &l0);
+  bool paired = false;
+  while (q < m_ && f_[q] >= 0x80) {
+    size_t l;
+    const char32_t c = DecodeUtf8(f_ + q, m_ - q, &l);
+    if (internal::IsEmojiModifier(c) || internal::IsEmojiTag(c)) {
+      q += l;
+    } else if (!paired && internal::IsRegionalIndicator(first) &&
+               internal::IsRegionalIndicator(c) && q == p + len) {
+      paired = true;
+      q += l;
+    } else if (c == 0x200D && q + l < m_) {
+      size_t l2;
+      const char32_t next = DecodeUtf8(f_ + q + l, m_ - q - l, &l2);
+      if (!internal::IsEmoji(next)) break;
+      q += l + l2;
+    } else {
+      break;
+    }
+  }
+  const absl::string_view text(reinterpret_cast<const char*>(f_ + p), q - p);
+  if (emoji_run_ > 0 &&
+      absl::string_view(storage_).substr(last_emoji_offset_, last_emoji_size_) == text) {
+    // A run of one emoji is cut like a run of one letter.
+    if (++emoji_run_ > options_.max_char_run) return q;
+  } else {
+    emoji_run_ = 1;
+  }
+  last_emoji_offset_ = storage_.size();
+  last_emoji_size_ = text.size();
+  EmitText(TokenKind::kEmoji, text, InBegin(p), InEnd(q));
+  return q;
+}
+
+void Scanner::EmitSignals() {
+  if (stats_.has_zero_width) {
+    EmitText(TokenKind::kSignal, "zero_width", stats_.zero_width_begin, stats_.zero_width_end);
+  }
+  if (stats_.has_bidi) {
+    EmitText(TokenKind::kSignal, "bidi", stats_.bidi_begin, stats_.bidi_end);
+  }
+  if (homoglyph_) {
+    EmitText(TokenKind::kSignal, "homoglyph", homoglyph_begin_, homoglyph_end_);
+  }
+  if (stats_.cased_letters >= kShoutingMinLetters &&
+      stats_.uppercase_letters * 10 >= stats_.cased_letters * 7) {
+    EmitText(TokenKind::kSignal, "shouting", 0, input_size_);
+  }
+  if (exclaims_ >= kManyExclaims) {
+    EmitText(TokenKind::kSignal, "many_exclaims", exclaim_begin_, exclaim_end_);
+  }
+}
+
+}  // namespace
+
+absl::string_view TokenKindName(TokenKind kind) {
+  switch (kind) {
+    case TokenKind::kWord: return "word";
+    case TokenKind::kNumber: return "number";
+    case TokenKind::kUrl: return "url";
+    case TokenKind::kHost: return "host";
+    case TokenKind::kDomain: return "domain";
+    case TokenKind::kEmail: return "email";
+    case TokenKind::kPhone: return "phone";
+    case TokenKind::kEmoji: return "emoji";
+    case TokenKind::kSignal: return "signal";
+  }
+  return "unknown";
+}
+
+void Tokenization::Clear() {
+  tokens_.clear();
+  storage_.clear();
+  folded_.clear();
+  folded_to_input_.clear();
+  folded_end_.clear();
+}
+
+absl::StatusOr<Tokenizer> Tokenizer::Create(const TokenizerOptions& options) {
+  if (options.max_char_run < 2 || options.max_char_run > 16) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "TokenizerOptions.max_char_run must be in 2..16, got ", options.max_char_run));
+  }
+  if (options.max_input_bytes < (size_t{1} << 10) ||
+      options.max_input_bytes > (size_t{64} << 20)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TokenizerOptions.max_input_bytes must be in 1 KiB..64 MiB, got ",
+                     options.max_input_bytes));
+  }
+  return Tokenizer(options);
+}
+
+void Tokenizer::Tokenize(absl::string_view input, Tokenization* out) const {
+  out->Clear();
+  if (input.size() > options_.max_input_bytes) {
+    // Cut at a character boundary, so the last character is not turned into U+FFFD.
+    size_t cut = options_.max_input_bytes;
+    for (int back = 0; back < 3 && cut > 0 &&
+                       (static_cast<unsigned char>(input[cut]) & 0xC0) == 0x80;
+         ++back) {
+      --cut;
+    }
+    input = input.substr(0, cut);
+  }
+  internal::NormalizeStats stats;
+  // Folding can expand text (NFKC of U+FDFA is 33 bytes); the budget bounds memory.
+  const size_t max_output = 4 * input.size() + 64;
+  internal::Normalize(input, options_.decode_html, max_output,
+                      {&out->folded_, &out->folded_to_input_, &out->folded_end_}, &stats);
+  Scanner scanner(options_, out->folded_, out->folded_to_input_, out->folded_end_, stats,
+                  static_cast<uint32_t>(input.size()), &out->tokens_, &out->storage_);
+  scanner.Run();
+}
+
+}  // namespace groupguard
