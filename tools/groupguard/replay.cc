@@ -1,0 +1,396 @@
+// `groupguard replay`: a community's history through the gate, with a simulated
+// moderator, to evaluate a policy before switching it on.
+//
+// Order: posts are replayed by time (stable: ties keep dump order). A record whose
+// time is null or unparseable cannot be placed by itself; by default (--untimed
+// neighbor) it takes the time of the nearest timed record of the same group before it
+// in the dump (or after it, if there is none before), so it is replayed between its
+// neighbours in the dump. This matters for youtube.jsonl, whose Eminem video has no
+// time on any of its 245 spam comments (and a time on all its ham; its dump order is
+// reverse-chronological): `end` replays them after everything else (the most
+// probation can do for them), `skip` drops them. A record without an author gets a
+// unique one ("anonymous:LINE"); one without a group goes to group "(none)".
+//
+// The simulated moderator reviews each held post at once: spam (by the dump's label)
+// is rejected and its author flagged from that group; ham is approved. Unlabeled held
+// posts are approved. Flags are not rate-limited unless --flag-limit is given.
+
+#include "replay.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "common.h"
+#include "groupguard/clock.h"
+#include "groupguard/event_store.h"
+#include "groupguard/gate.h"
+#include "groupguard/post_reader.h"
+#include "groupguard/registry.h"
+#include "output.h"
+#include "util/status_macros.h"
+
+namespace groupguard::cli {
+namespace {
+
+struct ReplayFlags {
+  std::string input;
+  std::string model;
+  bool json = false;
+  std::string untimed = "neighbor";
+  double probation_days = 30;
+  int sitewide_after = 1;
+  int flag_limit = 0;  // per moderator per day; 0 = none
+  std::optional<double> hold_threshold;
+  std::optional<double> reject_threshold;
+  bool hold_unsure = true;
+  InputFlags in;
+};
+
+struct Counts {
+  int64_t posts = 0, spam = 0, ham = 0, unlabeled = 0;
+  int64_t published = 0, held = 0, rejected = 0;
+  int64_t spam_published = 0, ham_published = 0;
+  int64_t spam_held = 0, ham_held = 0;
+  int64_t spam_rejected = 0, ham_rejected = 0;
+  int64_t spam_held_by_classifier = 0;      // the classifier's verdict held it
+  int64_t spam_held_by_probation_only = 0;  // the classifier alone would have published
+  int64_t ham_held_by_probation_only = 0;
+  int64_t flags = 0, flags_refused = 0, probations_started = 0;
+  int64_t untimed = 0, untimed_skipped = 0, bad_records = 0;
+  int64_t groups = 0, authors = 0;
+};
+
+std::optional<absl::Time> ParseTime(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  absl::Time t;
+  std::string err;
+  for (const char* f : {"%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*S", "%Y-%m-%d %H:%M:%E*S",
+                        "%Y-%m-%d"}) {
+    if (absl::ParseTime(f, s, absl::UTCTimeZone(), &t, &err)) return t;
+  }
+  return std::nullopt;
+}
+
+struct Item {
+  Post post;
+  std::optional<absl::Time> time;
+};
+
+// Gives untimed items a time by the --untimed rule; returns false for items to drop.
+void PlaceUntimed(std::vector<Item>* items, const std::string& rule, Counts* c) {
+  std::map<std::string, std::optional<absl::Time>> last_in_group;
+  std::vector<size_t> pending;  // untimed items still without a predecessor
+  for (size_t i = 0; i < items->size(); ++i) {
+    Item& it = (*items)[i];
+    if (it.time) {
+      last_in_group[it.post.group] = it.time;
+      continue;
+    }
+    ++c->untimed;
+    if (rule == "neighbor") {
+      auto& last = last_in_group[it.post.group];
+      if (last) {
+        it.time = last;
+      } else {
+        pending.push_back(i);
+      }
+    }
+  }
+  // Those with no timed record before them take the next one's time in their group.
+  for (size_t i : pending) {
+    Item& it = (*items)[i];
+    for (size_t j = i + 1; j < items->size(); ++j) {
+      const Item& n = (*items)[j];
+      if (n.post.group == it.post.group && n.time) {
+        it.time = n.time;
+        break;
+      }
+    }
+  }
+  const absl::Time end = absl::InfiniteFuture();
+  std::vector<Item> kept;
+  kept.reserve(items->size());
+  for (Item& it : *items) {
+    if (!it.time) {
+      if (rule == "skip") {
+        ++c->untimed_skipped;
+        continue;
+      }
+      it.time = end;  // "end", or a group with no timed record at all
+    }
+    kept.push_back(std::move(it));
+  }
+  std::stable_sort(kept.begin(), kept.end(),
+                   [](const Item& a, const Item& b) { return *a.time < *b.time; });
+  *items = std::move(kept);
+}
+
+absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
+                      const ReplayFlags& f, Counts* c) {
+  // Replay times are the dump's; the registry's clock follows them. Untimed posts
+  // placed at the end run at the last known time.
+  ManualClock clock(absl::UnixEpoch());
+  RegistryOptions ro;
+  ro.default_probation = absl::Seconds(f.probation_days * 86400);
+  ro.max_probation = std::max(ro.default_probation, ro.max_probation);
+  ro.sitewide_after_distinct_groups = f.sitewide_after;
+  ro.max_flags_per_window = f.flag_limit > 0 ? f.flag_limit : 1'000'000;
+  ro.flag_window = absl::Hours(24);
+  auto opened = Registry::Open(NewMemoryEventStore(), &clock, ro);
+  if (!opened.ok()) return opened.status();
+  Registry& registry = **opened;
+  registry.Subscribe([c](const ModerationEvent& e) {
+    if (e.type == ModerationEvent::Type::kProbationStarted) ++c->probations_started;
+  });
+  Gate gate(&registry, model, GateOptions{0});
+  std::set<std::string> groups, authors;
+  GroupPolicy policy;
+  policy.hold_threshold = f.hold_threshold;
+  policy.reject_threshold = f.reject_threshold;
+  policy.hold_unsure = f.hold_unsure;
+
+  for (Item& it : items) {
+    Post& p = it.post;
+    if (p.group.empty()) p.group = "(none)";
+    if (p.author.empty()) p.author = absl::StrCat("anonymous:", p.line);
+    if (*it.time != absl::InfiniteFuture() && *it.time > clock.Now()) clock.Set(*it.time);
+    const std::string mod = absl::StrCat("moderator of ", p.group);
+    if (groups.insert(p.group).second) {
+      GG_RETURN_IF_ERROR(registry.CreateGroup(p.group, policy));
+      GG_RETURN_IF_ERROR(registry.AddModerator(p.group, mod));
+    }
+    authors.insert(p.author);
+    if (!registry.CheckPosting(p.author, p.group).ok()) {
+      GG_RETURN_IF_ERROR(registry.Join(p.author, p.group));
+    }
+    ++c->posts;
+    const bool labeled = p.is_spam.has_value();
+    const bool spam = labeled && *p.is_spam;
+    if (!labeled) {
+      ++c->unlabeled;
+    } else if (spam) {
+      ++c->spam;
+    } else {
+      ++c->ham;
+    }
+    // Ids must be unique within a group while held; the line number makes them so.
+    Submission s{absl::StrCat(p.line, ":", p.id), p.author, p.group, p.text, clock.Now()};
+    auto d = gate.Submit(s);
+    if (!d.ok()) return d.status();
+    switch (d->action) {
+      case Decision::Action::kPublish:
+        ++c->published;
+        if (labeled) ++(spam ? c->spam_published : c->ham_published);
+        break;
+      case Decision::Action::kReject:
+        ++c->rejected;
+        if (labeled) ++(spam ? c->spam_rejected : c->ham_rejected);
+        break;
+      case Decision::Action::kHold: {
+        ++c->held;
+        bool by_classifier = false;
+        for (const HoldReason& r : d->reasons) {
+          by_classifier |= r.kind == HoldReason::Kind::kClassifier;
+        }
+        if (labeled) ++(spam ? c->spam_held : c->ham_held);
+        if (spam) ++(by_classifier ? c->spam_held_by_classifier
+                                   : c->spam_held_by_probation_only);
+        if (labeled && !spam && !by_classifier) ++c->ham_held_by_probation_only;
+        if (spam) {
+          auto fb = registry.Reject(mod, p.group, s.id, "spam");
+          if (!fb.ok()) return fb.status();
+          absl::Status flag =
+              registry.Flag(mod, p.author, p.group, "posted spam", absl::ZeroDuration());
+          if (flag.ok()) {
+            ++c->flags;
+          } else if (flag.code() == absl::StatusCode::kResourceExhausted) {
+            ++c->flags_refused;
+          } else {
+            return flag;
+          }
+        } else {
+          auto fb = registry.Approve(mod, p.group, s.id, "ham");
+          if (!fb.ok()) return fb.status();
+        }
+        break;
+      }
+    }
+  }
+  c->groups = static_cast<int64_t>(groups.size());
+  c->authors = static_cast<int64_t>(authors.size());
+  return absl::OkStatus();
+}
+
+std::string Percent(int64_t part, int64_t whole) {
+  if (whole == 0) return "n/a";
+  return absl::StrFormat("%.1f%%", 100.0 * static_cast<double>(part) / whole);
+}
+
+void PrintJson(const Counts& c, const ReplayFlags& f) {
+  std::string o = "{";
+  auto field = [&o](absl::string_view key, int64_t v) {
+    if (o.size() > 1) o.push_back(',');
+    AppendJsonString(key, &o);
+    absl::StrAppend(&o, ":", v);
+  };
+  field("posts", c.posts);
+  field("spam", c.spam);
+  field("ham", c.ham);
+  field("unlabeled", c.unlabeled);
+  field("published", c.published);
+  field("held", c.held);
+  field("rejected", c.rejected);
+  field("spam_published", c.spam_published);
+  field("ham_published", c.ham_published);
+  field("spam_held", c.spam_held);
+  field("ham_held", c.ham_held);
+  field("spam_rejected", c.spam_rejected);
+  field("ham_rejected", c.ham_rejected);
+  field("spam_held_by_classifier", c.spam_held_by_classifier);
+  field("spam_held_by_probation_only", c.spam_held_by_probation_only);
+  field("ham_held_by_probation_only", c.ham_held_by_probation_only);
+  field("flags", c.flags);
+  field("flags_refused_by_rate_limit", c.flags_refused);
+  field("probations_started", c.probations_started);
+  field("groups", c.groups);
+  field("authors", c.authors);
+  field("untimed", c.untimed);
+  field("untimed_skipped", c.untimed_skipped);
+  field("bad_records", c.bad_records);
+  o.append(",\"untimed_rule\":");
+  AppendJsonString(f.untimed, &o);
+  absl::StrAppend(&o, ",\"probation_days\":", f.probation_days,
+                  ",\"sitewide_after_distinct_groups\":", f.sitewide_after, "}\n");
+  std::fwrite(o.data(), 1, o.size(), stdout);
+}
+
+void PrintSummary(const Counts& c, const ReplayFlags& f) {
+  std::string o;
+  absl::StrAppendFormat(&o, "replayed %d posts (%d spam, %d ham, %d unlabeled) by %d authors in %d groups\n",
+                        c.posts, c.spam, c.ham, c.unlabeled, c.authors, c.groups);
+  if (c.untimed > 0) {
+    absl::StrAppendFormat(&o, "  %d records had no usable time (rule: %s%s)\n", c.untimed,
+                          f.untimed,
+                          c.untimed_skipped > 0
+                              ? absl::StrCat("; ", c.untimed_skipped, " skipped")
+                              : std::string());
+  }
+  absl::StrAppendFormat(&o, "gate:      %d published, %d held, %d rejected\n", c.published,
+                        c.held, c.rejected);
+  absl::StrAppendFormat(&o, "spam:      %d published (%s of spam got through), %d held, %d rejected\n",
+                        c.spam_published, Percent(c.spam_published, c.spam), c.spam_held,
+                        c.spam_rejected);
+  absl::StrAppendFormat(&o, "           held by the classifier: %d; by probation alone: %d "
+                        "(the classifier alone would have published these)\n",
+                        c.spam_held_by_classifier, c.spam_held_by_probation_only);
+  absl::StrAppendFormat(&o, "ham:       %d published, %d held (%s of ham waited for a moderator; "
+                        "%d because of probation alone), %d rejected\n",
+                        c.ham_published, c.ham_held, Percent(c.ham_held, c.ham),
+                        c.ham_held_by_probation_only, c.ham_rejected);
+  absl::StrAppendFormat(&o, "moderator: %d flags (%d refused by the rate limit), %d probations "
+                        "started; probation %g days, site-wide after %d group(s)\n",
+                        c.flags, c.flags_refused, c.probations_started, f.probation_days,
+                        f.sitewide_after);
+  std::fwrite(o.data(), 1, o.size(), stdout);
+}
+
+int RunReplay(const ReplayFlags& f) {
+  auto options = ReaderOptionsFor(f.in, f.input);
+  if (!options.ok()) {
+    PrintError(options.status().message());
+    return kExitUsageError;
+  }
+  auto model = LoadModel(f.model);
+  if (!model.ok()) {
+    PrintError(model.status().message());
+    return kExitRuntimeError;
+  }
+  auto reader = PostReader::Open(f.input, *options);
+  if (!reader.ok()) {
+    PrintError(reader.status().message());
+    return kExitRuntimeError;
+  }
+  Counts c;
+  BadRecords bad;
+  std::vector<Item> items;
+  while (true) {
+    Item it;
+    auto more = (*reader)->Next(&it.post);
+    if (!more.ok()) {
+      if (f.in.skip_bad && more.status().code() == absl::StatusCode::kInvalidArgument) {
+        bad.Add(more.status().message());
+        continue;
+      }
+      PrintError(more.status().message());
+      return kExitRuntimeError;
+    }
+    if (!*more) break;
+    it.time = ParseTime(it.post.time);
+    items.push_back(std::move(it));
+  }
+  c.bad_records = bad.count();
+  PlaceUntimed(&items, f.untimed, &c);
+  absl::Status s = Simulate(items, model->get(), f, &c);
+  if (!s.ok()) {
+    PrintError(s.message());
+    return kExitRuntimeError;
+  }
+  bad.Report();
+  if (f.json) {
+    PrintJson(c, f);
+  } else {
+    PrintSummary(c, f);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddReplayCommand(CLI::App& app) {
+  auto f = std::make_shared<ReplayFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "replay",
+      "Replay a chronological dump with authors and groups through the gate and the "
+      "probation registry, with a simulated moderator (rejects held spam and flags its "
+      "author, approves held ham); prints what would have happened");
+  cmd->add_option("input", f->input, "Dump with author, group and time (\"-\" = stdin)")
+      ->required();
+  AddModelFlag(cmd, &f->model);
+  cmd->add_flag("--json", f->json, "Print one JSON object instead of the summary");
+  cmd->add_option("--untimed", f->untimed,
+                  "Where records without a time go: neighbor (between their neighbours "
+                  "in the dump), end, skip")
+      ->check(CLI::IsMember({"neighbor", "end", "skip"}))
+      ->capture_default_str();
+  cmd->add_option("--probation-days", f->probation_days, "How long a flag lasts, in days")
+      ->check(CLI::Range(0.001, 3650.0))
+      ->capture_default_str();
+  cmd->add_option("--sitewide-after", f->sitewide_after,
+                  "Probation is site-wide after flags from this many groups")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  cmd->add_option("--flag-limit", f->flag_limit,
+                  "Flags per moderator per day (0 = unlimited)")
+      ->check(CLI::Range(0, 1'000'000));
+  cmd->add_option("--hold-threshold", f->hold_threshold,
+                  "P(spam) at or above which a post is held (default: the model's spam "
+                  "threshold)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--reject-threshold", f->reject_threshold,
+                  "P(spam) at or above which a post is rejected outright (default: never)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_flag("!--no-hold-unsure", f->hold_unsure, "Publish posts the model is unsure of");
+  AddInputFlags(cmd, &f->in);
+  cmd->callback([f] { ExitWith(RunReplay(*f)); });
+}
+
+}  // namespace groupguard::cli
