@@ -23,7 +23,13 @@ constexpr size_t kBlockBytes = size_t{2} << 20;
 class BlockReader {
  public:
   BlockReader(int fd, const std::string& path, uint64_t start, uint64_t file_end)
-      : fd_(fd), path_(path), buffer_(kBlockBytes, '\0'), buffer_offset_(start),
+      : fd_(fd),
+        path_(path),
+        // A small segment needs no 2 MiB buffer; Ensure() grows it for large records.
+        buffer_(static_cast<size_t>(std::clamp<uint64_t>(
+                    file_end > start ? file_end - start : 0, 64, kBlockBytes)),
+                '\0'),
+        buffer_offset_(start),
         file_end_(file_end) {}
 
   // Makes `need` bytes from the current position available at data(). The caller

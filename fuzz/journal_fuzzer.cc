@@ -1,0 +1,139 @@
+// Feeds arbitrary bytes to the journal as segment and snapshot files, opens and
+// recovers. Must never crash, and a journal that opens must replay, accept an append
+// and show that append after reopening.
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "groupguard/event_store.h"
+#include "store/journal_format.h"
+
+namespace {
+
+const std::string& ScratchDir() {
+  static const std::string* dir = [] {
+    const char* tmp = getenv("TMPDIR");
+    std::string pattern = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/gg_journal_fuzz_XXXXXX");
+    if (mkdtemp(pattern.data()) == nullptr) abort();
+    return new std::string(pattern);
+  }();
+  return *dir;
+}
+
+void WriteFile(const std::string& path, absl::string_view contents) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+  if (!out.good()) abort();
+}
+
+void Check(bool condition) {
+  if (!condition) abort();
+}
+
+uint64_t CountReplay(groupguard::EventStore& store, uint64_t* last, std::string* last_record) {
+  uint64_t records = 0;
+  absl::Status status = store.Recover(
+      [](absl::string_view, uint64_t) { return absl::OkStatus(); },
+      [&](uint64_t sequence, absl::string_view record) {
+        ++records;
+        *last = sequence;
+        last_record->assign(record.data(), record.size());
+        return absl::OkStatus();
+      });
+  Check(status.ok());  // a journal that opened replays
+  return records;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  namespace internal = groupguard::internal;
+  if (size < 2) return 0;
+  const std::string dir = absl::StrCat(ScratchDir(), "/j");
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+  std::filesystem::create_directories(dir, ignored);
+
+  const int mode = data[0] % 5;
+  const uint64_t number = data[1] % 8;
+  absl::string_view rest(reinterpret_cast<const char*>(data) + 2, size - 2);
+  auto path = [&](const std::string& name) { return absl::StrCat(dir, "/", name); };
+  switch (mode) {
+    case 0:  // the bytes are a whole segment file
+      WriteFile(path(internal::SegmentFileName(1)), rest);
+      break;
+    case 1:  // a valid header, then the bytes as records
+      WriteFile(path(internal::SegmentFileName(1 + number)),
+                internal::EncodeSegmentHeader(1 + number) + std::string(rest));
+      break;
+    case 2: {  // the bytes are a snapshot file, next to a segment with one good record
+      std::string segment = internal::EncodeSegmentHeader(1);
+      internal::AppendFrame(1, "one", &segment);
+      WriteFile(path(internal::SegmentFileName(1)), segment);
+      WriteFile(path(internal::SnapshotFileName(number)), rest);
+      break;
+    }
+    case 3: {  // valid records split from the bytes at '|', then one byte damaged or cut
+      if (rest.size() < 4) return 0;
+      const size_t damage_at = static_cast<uint8_t>(rest[0]) | static_cast<uint8_t>(rest[1]) << 8;
+      const bool cut = rest[2] & 1;
+      const char flip = static_cast<char>(rest[3] | 1);
+      std::string segment = internal::EncodeSegmentHeader(1);
+      uint64_t sequence = 1;
+      absl::string_view records = rest.substr(4);
+      for (size_t start = 0;;) {
+        const size_t end = records.find('|', start);
+        internal::AppendFrame(sequence++, records.substr(start, end - start), &segment);
+        if (end == absl::string_view::npos) break;
+        start = end + 1;
+      }
+      if (cut) {
+        segment.resize(std::min(segment.size(), damage_at));
+      } else if (damage_at < segment.size()) {
+        segment[damage_at] ^= flip;
+      }
+      WriteFile(path(internal::SegmentFileName(1)), segment);
+      break;
+    }
+    default: {  // two segments sharing the bytes
+      const size_t half = rest.size() / 2;
+      WriteFile(path(internal::SegmentFileName(1)),
+                internal::EncodeSegmentHeader(1) + std::string(rest.substr(0, half)));
+      WriteFile(path(internal::SegmentFileName(1 + number)),
+                internal::EncodeSegmentHeader(1 + number) + std::string(rest.substr(half)));
+      break;
+    }
+  }
+
+  groupguard::JournalOptions options;
+  options.sync = groupguard::JournalOptions::Sync::kNone;
+  uint64_t appended = 0;
+  {
+    auto store = groupguard::OpenJournal(dir, options);
+    if (!store.ok()) return 0;
+    uint64_t last = 0;
+    std::string last_record;
+    CountReplay(**store, &last, &last_record);
+    auto sequence = (*store)->Append("appended by the fuzzer");
+    Check(sequence.ok());
+    appended = *sequence;
+  }
+  auto store = groupguard::OpenJournal(dir, options);
+  Check(store.ok());
+  uint64_t last = 0;
+  std::string last_record;
+  CountReplay(**store, &last, &last_record);
+  Check(last == appended && last_record == "appended by the fuzzer");
+  return 0;
+}
