@@ -9,6 +9,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "groupguard/features.h"
+#include "groupguard/metrics.h"
+#include "groupguard/tokenizer.h"
 
 namespace groupguard {
 
@@ -33,6 +36,38 @@ struct Verdict {
 
 struct ScoreOptions {
   int max_clues = 0;  // how many clues to return; 0..1000
+};
+
+// What a model file says about itself, for `groupguard inspect` and model cards.
+struct ModelInfo {
+  uint32_t format_version = 0;  // of the model file
+  std::string model_type;       // "naive_bayes" or "logistic"
+  TokenizerOptions tokenizer;
+  FeatureOptions features;
+  double unsure_threshold = 0;
+  double spam_threshold = 0;
+  // The blocked-ham rates on the validation split the thresholds were chosen for.
+  double unsure_target_ham_rate = 0;
+  double spam_target_ham_rate = 0;
+  // P(spam) = 1 / (1 + exp(-(calibration_a * score + calibration_b))).
+  double calibration_a = 0;
+  double calibration_b = 0;
+  double bias = 0;  // the raw score's intercept
+  // Training metadata, as given to the Trainer.
+  std::string date;                       // caller-supplied, e.g. "2026-11-25"
+  std::vector<std::string> data_sources;  // e.g. file names of the training dumps
+  std::string description;
+  std::string library_version;  // groupguard version that wrote the file
+  std::string hyperparameters;  // readable, e.g. "l2=1e-05 iterations=87"
+  int64_t train_posts = 0;
+  int64_t train_spam = 0;
+  int64_t validation_posts = 0;
+  int64_t validation_spam = 0;
+  BinaryMetrics train_metrics;       // at the thresholds above
+  BinaryMetrics validation_metrics;  // at the thresholds above
+  // Size of the model file, and buckets whose weight is not zero.
+  int64_t file_bytes = 0;
+  int64_t nonzero_weights = 0;
 };
 
 // Scores posts with a trained model (naive Bayes or logistic) and the tokenizer and
@@ -61,6 +96,9 @@ class Classifier {
   // P(spam) at or above which a post is "unsure", and "spam".
   virtual double unsure_threshold() const = 0;
   virtual double spam_threshold() const = 0;
+
+  // The model's metadata and configuration.
+  virtual const ModelInfo& info() const = 0;
 };
 
 }  // namespace groupguard

@@ -1,0 +1,132 @@
+#ifndef GROUPGUARD_TRAINER_H_
+#define GROUPGUARD_TRAINER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "groupguard/features.h"
+#include "groupguard/metrics.h"
+#include "groupguard/tokenizer.h"
+
+namespace groupguard {
+
+enum class ModelType : uint8_t {
+  kNaiveBayes = 1,  // multinomial naive Bayes; learns and unlearns one post at a time
+  kLogistic = 2,    // L2-regularized logistic regression (L-BFGS, early stopping)
+};
+
+// Returns "naive_bayes" or "logistic".
+absl::string_view ModelTypeName(ModelType type);
+// Parses "naive_bayes"/"nb" or "logistic"/"lr"; kInvalidArgument otherwise.
+absl::StatusOr<ModelType> ParseModelType(absl::string_view name);
+
+struct NaiveBayesOptions {
+  // Additive (Lidstone) smoothing of the per-class feature counts. > 0, <= 100.
+  double alpha = 0.1;
+};
+
+struct LogisticOptions {
+  // L2 penalty on the weights (not the bias), per post: the loss is the mean log
+  // loss + l2/2 * |w|^2. 0..10.
+  double l2 = 1e-4;
+  // L-BFGS iterations at most. 1..10000.
+  int max_iterations = 300;
+  // Stop when the validation log loss has not improved for this many iterations
+  // (the best weights are kept). 1..10000.
+  int patience = 20;
+  // Each post's feature vector is divided by sqrt(number of features). Long posts
+  // then weigh no more than short ones.
+  bool normalize = true;
+};
+
+struct TrainerOptions {
+  ModelType model_type = ModelType::kLogistic;
+  TokenizerOptions tokenizer;
+  FeatureOptions features;
+  NaiveBayesOptions naive_bayes;
+  LogisticOptions logistic;
+  // Share of posts held out for early stopping, calibration and thresholds. A post's
+  // side is chosen by a seeded hash of its text, so copies of one text fall on the
+  // same side and Remove() finds it. 0..0.9; 0 calibrates on the training posts.
+  double validation_fraction = 0.2;
+  // Seeds the split and anything else random. Same posts + options + seed give the
+  // same model file, byte for byte.
+  uint64_t seed = 1;
+  // After calibrating and choosing thresholds on the validation split, train the
+  // weights again on all posts (same hyperparameters and iteration count).
+  bool refit_on_all = true;
+  // The spam threshold lets at most this share of validation ham through as spam,
+  // the unsure threshold at most this share as unsure or spam. 0..1, unsure >= spam.
+  double spam_threshold_ham_rate = 0.001;
+  double unsure_threshold_ham_rate = 0.01;
+  // Metadata written into the model file as given (never the wall clock, so
+  // retraining reproduces the file).
+  std::string date;
+  std::vector<std::string> data_sources;
+  std::string description;
+};
+
+// Figures of a training run.
+struct TrainingReport {
+  int64_t train_posts = 0;
+  int64_t train_spam = 0;
+  int64_t validation_posts = 0;
+  int64_t validation_spam = 0;
+  int iterations = 0;  // L-BFGS iterations kept (logistic); 0 for naive Bayes
+  double unsure_threshold = 0;
+  double spam_threshold = 0;
+  BinaryMetrics train;       // of the training split, at the chosen thresholds
+  BinaryMetrics validation;  // of the validation split (all zero without one)
+};
+
+// A trained model: the model file's bytes and how training went.
+struct TrainedModel {
+  std::string bytes;  // a model file: Classifier::FromBytes(bytes) loads it
+  TrainingReport report;
+
+  // Writes `bytes` to `path` (replacing it through a temporary file and a rename).
+  // Returns kUnavailable / kPermissionDenied / kNotFound naming the path on failure.
+  absl::Status Save(absl::string_view path) const;
+};
+
+// Collects labeled posts and trains a model on them. Not thread-safe: use one per
+// thread. Add() tokenizes and hashes at once, so a Trainer keeps hashed features,
+// not texts.
+class Trainer {
+ public:
+  // Returns kInvalidArgument if an option is out of range.
+  static absl::StatusOr<std::unique_ptr<Trainer>> Create(const TrainerOptions& options);
+
+  virtual ~Trainer() = default;
+
+  const TrainerOptions& options() const { return options_; }
+
+  // Adds one labeled post (any bytes).
+  virtual void Add(absl::string_view text, bool is_spam) = 0;
+  // Forgets one post added earlier with the same text and label (naive Bayes
+  // unlearns it from its counts). Returns kNotFound if there is no such post.
+  virtual absl::Status Remove(absl::string_view text, bool is_spam) = 0;
+
+  // Number of posts held.
+  virtual int64_t size() const = 0;
+
+  // Trains on the posts held and returns the model file. The trainer is unchanged,
+  // so more posts may be added and Train() called again. Returns
+  // kFailedPrecondition unless there is at least one spam and one ham post.
+  virtual absl::StatusOr<TrainedModel> Train() const = 0;
+
+ protected:
+  explicit Trainer(const TrainerOptions& options) : options_(options) {}
+
+ private:
+  TrainerOptions options_;
+};
+
+}  // namespace groupguard
+
+#endif  // GROUPGUARD_TRAINER_H_

@@ -1,0 +1,305 @@
+#include "groupguard/classifier.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "model/classifier_impl.h"
+#include "model/features.h"
+#include "model/model_file.h"
+#include "util/status_macros.h"
+
+namespace groupguard {
+
+absl::string_view LabelName(Label label) {
+  switch (label) {
+    case Label::kHam:
+      return "ham";
+    case Label::kUnsure:
+      return "unsure";
+    case Label::kSpam:
+      return "spam";
+  }
+  return "unknown";
+}
+
+namespace internal {
+namespace {
+
+Tokenization& ThreadTokenization() {
+  thread_local Tokenization tokenization;
+  return tokenization;
+}
+
+struct Occurrence {
+  uint32_t bucket;
+  FeatureSource source;
+};
+
+}  // namespace
+
+TokenizerOptions TokenizerOptionsFromProto(const model::TokenizerConfig& config) {
+  TokenizerOptions options;
+  options.fold_homoglyphs = config.fold_homoglyphs();
+  options.fold_leet = config.fold_leet();
+  options.max_char_run = config.max_char_run();
+  options.decode_html = config.decode_html();
+  options.detect_urls = config.detect_urls();
+  options.max_input_bytes = config.max_input_bytes();
+  return options;
+}
+
+FeatureOptions FeatureOptionsFromProto(const model::FeatureConfig& config) {
+  FeatureOptions options;
+  options.hash_bits = static_cast<int>(config.hash_bits());
+  options.hash_seed = config.hash_seed();
+  options.unigrams = config.unigrams();
+  options.bigrams = config.bigrams();
+  options.char_ngram_min = static_cast<int>(config.char_ngram_min());
+  options.char_ngram_max = static_cast<int>(config.char_ngram_max());
+  options.length_feature = config.length_feature();
+  return options;
+}
+
+BinaryMetrics MetricsFromProto(const model::Metrics& proto) {
+  BinaryMetrics m;
+  m.posts = proto.posts();
+  m.spam = proto.spam();
+  m.ham = proto.posts() - proto.spam();
+  m.roc_auc = proto.roc_auc();
+  m.accuracy = proto.accuracy();
+  m.precision = proto.precision();
+  m.recall = proto.recall();
+  m.f1 = proto.f1();
+  m.log_loss = proto.log_loss();
+  m.spam_caught_at_1pct_ham_blocked = proto.spam_caught_at_1pct_ham_blocked();
+  m.spam_caught_at_0_1pct_ham_blocked = proto.spam_caught_at_0_1pct_ham_blocked();
+  if (proto.confusion_size() == 6) {
+    m.confusion.spam_as_ham = proto.confusion(0);
+    m.confusion.spam_as_unsure = proto.confusion(1);
+    m.confusion.spam_as_spam = proto.confusion(2);
+    m.confusion.ham_as_ham = proto.confusion(3);
+    m.confusion.ham_as_unsure = proto.confusion(4);
+    m.confusion.ham_as_spam = proto.confusion(5);
+  }
+  return m;
+}
+
+double Sigmoid(double z) {
+  if (std::isnan(z)) return 0.5;
+  return 1.0 / (1.0 + std::exp(-z));
+}
+
+LinearClassifier::LinearClassifier(Tokenizer tokenizer, FeatureHasher hasher)
+    : tokenizer_(std::move(tokenizer)), hasher_(std::move(hasher)) {}
+
+absl::StatusOr<std::unique_ptr<Classifier>> LinearClassifier::Create(
+    const model::Model& model, int64_t file_bytes) {
+  GG_RETURN_IF_ERROR(ValidateModel(model));
+  auto tokenizer = Tokenizer::Create(TokenizerOptionsFromProto(model.tokenizer()));
+  if (!tokenizer.ok()) {
+    return absl::DataLossError(absl::StrCat("invalid groupguard model: tokenizer: ",
+                                            tokenizer.status().message()));
+  }
+  auto hasher = FeatureHasher::Create(FeatureOptionsFromProto(model.features()));
+  if (!hasher.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("invalid groupguard model: features: ", hasher.status().message()));
+  }
+  std::unique_ptr<LinearClassifier> c(
+      new LinearClassifier(*std::move(tokenizer), *std::move(hasher)));
+  const model::LinearScorer& s = model.scorer();
+  c->table_.assign(c->hasher_.num_buckets(), 0.0f);
+  uint32_t bucket = 0;
+  int64_t nonzero = 0;
+  for (int i = 0; i < s.bucket_deltas_size(); ++i) {
+    bucket += s.bucket_deltas(i);
+    c->table_[bucket] = s.weights(i);
+    if (s.weights(i) != 0) ++nonzero;
+  }
+  c->bias_ = s.bias();
+  c->normalize_ = s.scaling() == model::SCALING_INV_SQRT_COUNT;
+  c->calibration_a_ = model.calibration().a();
+  c->calibration_b_ = model.calibration().b();
+  c->unsure_threshold_ = model.thresholds().unsure();
+  c->spam_threshold_ = model.thresholds().spam();
+
+  ModelInfo& info = c->info_;
+  info.format_version = kModelFormatVersion;
+  info.model_type =
+      model.type() == model::MODEL_TYPE_NAIVE_BAYES ? "naive_bayes" : "logistic";
+  info.tokenizer = c->tokenizer_.options();
+  info.features = c->hasher_.options();
+  info.unsure_threshold = c->unsure_threshold_;
+  info.spam_threshold = c->spam_threshold_;
+  info.unsure_target_ham_rate = model.thresholds().unsure_target_ham_rate();
+  info.spam_target_ham_rate = model.thresholds().spam_target_ham_rate();
+  info.calibration_a = c->calibration_a_;
+  info.calibration_b = c->calibration_b_;
+  info.bias = c->bias_;
+  const model::TrainingInfo& t = model.training();
+  info.date = t.date();
+  info.data_sources.assign(t.data_sources().begin(), t.data_sources().end());
+  info.description = t.description();
+  info.library_version = t.library_version();
+  info.hyperparameters = t.hyperparameters();
+  info.train_posts = t.train_posts();
+  info.train_spam = t.train_spam();
+  info.validation_posts = t.validation_posts();
+  info.validation_spam = t.validation_spam();
+  info.train_metrics = MetricsFromProto(t.train_metrics());
+  info.validation_metrics = MetricsFromProto(t.validation_metrics());
+  info.file_bytes = file_bytes;
+  info.nonzero_weights = nonzero;
+  return std::unique_ptr<Classifier>(std::move(c));
+}
+
+double LinearClassifier::RawScore(const Tokenization& tokens) const {
+  const float* table = table_.data();
+  double sum = 0;
+  uint32_t count = 0;
+  hasher_.ForEach(
+      tokens.tokens(), [&](const Token& t) { return tokens.text(t); },
+      [&](uint32_t bucket, const FeatureSource&) {
+        sum += table[bucket];
+        ++count;
+      });
+  return Finish(sum, count);
+}
+
+double LinearClassifier::SpamProbability(absl::string_view text) const {
+  Tokenization& tokens = ThreadTokenization();
+  tokenizer_.Tokenize(text, &tokens);
+  return Calibrate(RawScore(tokens));
+}
+
+Verdict LinearClassifier::Score(absl::string_view text,
+                                const ScoreOptions& options) const {
+  Tokenization& tokens = ThreadTokenization();
+  tokenizer_.Tokenize(text, &tokens);
+  Verdict verdict;
+  const int max_clues = std::clamp(options.max_clues, 0, 1000);
+  if (max_clues == 0) {
+    verdict.spam_probability = Calibrate(RawScore(tokens));
+    verdict.label = LabelFor(verdict.spam_probability);
+    return verdict;
+  }
+
+  // The explaining path: the same features in the same order (so the same sum),
+  // remembering where each came from.
+  thread_local std::vector<Occurrence> occurrences;
+  occurrences.clear();
+  const auto text_of = [&](const Token& t) { return tokens.text(t); };
+  double sum = 0;
+  hasher_.ForEach(tokens.tokens(), text_of,
+                  [&](uint32_t bucket, const FeatureSource& source) {
+                    sum += table_[bucket];
+                    occurrences.push_back({bucket, source});
+                  });
+  const uint32_t count = static_cast<uint32_t>(occurrences.size());
+  verdict.spam_probability = Calibrate(Finish(sum, count));
+  verdict.label = LabelFor(verdict.spam_probability);
+
+  // Contribution of one occurrence to the calibrated log-odds.
+  const double scale =
+      calibration_a_ *
+      (normalize_ && count > 0 ? 1.0 / std::sqrt(double{1} * count) : 1.0);
+  const absl::Span<const Token> all = tokens.tokens();
+  absl::flat_hash_map<std::string, size_t> index;
+  std::vector<Clue> clues;
+  for (const Occurrence& o : occurrences) {
+    const float w = table_[o.bucket];
+    if (w == 0) continue;
+    std::string name = FeatureName(o.source, all, text_of);
+    auto [it, inserted] = index.try_emplace(std::move(name), clues.size());
+    if (inserted) {
+      clues.emplace_back();
+      clues.back().feature = it->first;
+    }
+    Clue& clue = clues[it->second];
+    clue.weight += scale * w;
+    switch (o.source.type) {
+      case FeatureType::kBigram:
+        clue.spans.emplace_back(all[o.source.token].begin, all[o.source.token].end);
+        clue.spans.emplace_back(all[o.source.token2].begin, all[o.source.token2].end);
+        break;
+      case FeatureType::kUnigram:
+      case FeatureType::kCharNgram:
+        clue.spans.emplace_back(all[o.source.token].begin, all[o.source.token].end);
+        break;
+      case FeatureType::kLength:
+        break;
+    }
+  }
+  for (Clue& clue : clues) {
+    std::sort(clue.spans.begin(), clue.spans.end());
+    clue.spans.erase(std::unique(clue.spans.begin(), clue.spans.end()), clue.spans.end());
+  }
+  std::sort(clues.begin(), clues.end(), [](const Clue& a, const Clue& b) {
+    const double wa = std::fabs(a.weight), wb = std::fabs(b.weight);
+    if (wa != wb) return wa > wb;
+    return a.feature < b.feature;
+  });
+  if (clues.size() > static_cast<size_t>(max_clues)) clues.resize(max_clues);
+  verdict.clues = std::move(clues);
+  return verdict;
+}
+
+Label LinearClassifier::LabelFor(double spam_probability) const {
+  if (spam_probability >= spam_threshold_) return Label::kSpam;
+  if (spam_probability >= unsure_threshold_) return Label::kUnsure;
+  return Label::kHam;
+}
+
+}  // namespace internal
+
+absl::StatusOr<std::unique_ptr<Classifier>> Classifier::FromBytes(
+    absl::string_view bytes) {
+  model::Model model;
+  GG_RETURN_IF_ERROR(internal::DecodeModelFile(bytes, &model));
+  return internal::LinearClassifier::Create(model, static_cast<int64_t>(bytes.size()));
+}
+
+absl::StatusOr<std::unique_ptr<Classifier>> Classifier::Load(absl::string_view path) {
+  const std::string p(path);
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(p.c_str(), "rb"), &std::fclose);
+  if (file == nullptr) {
+    const int err = errno;
+    const std::string message =
+        absl::StrCat(p, ": cannot open model file: ", std::strerror(err));
+    if (err == ENOENT) return absl::NotFoundError(message);
+    if (err == EACCES) return absl::PermissionDeniedError(message);
+    return absl::UnavailableError(message);
+  }
+  std::string bytes;
+  char buffer[1 << 16];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0) {
+    bytes.append(buffer, n);
+  }
+  if (std::ferror(file.get())) {
+    const int err = errno;
+    if (err == EISDIR) {
+      return absl::InvalidArgumentError(absl::StrCat(p, ": is a directory, not a model"));
+    }
+    return absl::DataLossError(
+        absl::StrCat(p, ": cannot read model file: ", std::strerror(err)));
+  }
+  auto classifier = FromBytes(bytes);
+  if (!classifier.ok()) {
+    return absl::Status(classifier.status().code(),
+                        absl::StrCat(p, ": ", classifier.status().message()));
+  }
+  return classifier;
+}
+
+}  // namespace groupguard

@@ -1,0 +1,74 @@
+#ifndef GROUPGUARD_LIB_MODEL_CLASSIFIER_IMPL_H_
+#define GROUPGUARD_LIB_MODEL_CLASSIFIER_IMPL_H_
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "groupguard/classifier.h"
+#include "groupguard/tokenizer.h"
+#include "model/features.h"
+#include "model/model.pb.h"
+
+namespace groupguard::internal {
+
+TokenizerOptions TokenizerOptionsFromProto(const model::TokenizerConfig& config);
+FeatureOptions FeatureOptionsFromProto(const model::FeatureConfig& config);
+BinaryMetrics MetricsFromProto(const model::Metrics& proto);
+
+// 1 / (1 + exp(-z)); 0.5 for NaN.
+double Sigmoid(double z);
+
+// The raw score from the sum of the weights of `count` feature occurrences: how
+// both the classifier and the trainer finish a score, so they agree to the bit.
+inline double FinishRawScore(double bias, bool normalize, double sum, uint32_t count) {
+  if (normalize && count > 0) sum /= std::sqrt(static_cast<double>(count));
+  return bias + sum;
+}
+
+// Every model, once loaded: one flat weight table (a float per bucket; for naive
+// Bayes the per-bucket log-likelihood ratio), a bias and Platt calibration, so a
+// score is tokenize -> hash -> sum. Immutable; per-call scratch is thread-local.
+class LinearClassifier final : public Classifier {
+ public:
+  // `model` must have passed DecodeModelFile; returns kDataLoss if its options
+  // are rejected by the tokenizer or the feature hasher.
+  static absl::StatusOr<std::unique_ptr<Classifier>> Create(const model::Model& model,
+                                                            int64_t file_bytes);
+
+  Verdict Score(absl::string_view text, const ScoreOptions& options) const override;
+  using Classifier::Score;
+  double SpamProbability(absl::string_view text) const override;
+  Label LabelFor(double spam_probability) const override;
+  double unsure_threshold() const override { return unsure_threshold_; }
+  double spam_threshold() const override { return spam_threshold_; }
+  const ModelInfo& info() const override { return info_; }
+
+ private:
+  LinearClassifier(Tokenizer tokenizer, FeatureHasher hasher);
+
+  double RawScore(const Tokenization& tokens) const;
+  double Finish(double sum, uint32_t count) const {
+    return FinishRawScore(bias_, normalize_, sum, count);
+  }
+  double Calibrate(double raw) const {
+    return Sigmoid(calibration_a_ * raw + calibration_b_);
+  }
+
+  Tokenizer tokenizer_;
+  FeatureHasher hasher_;
+  std::vector<float> table_;  // one weight per bucket
+  double bias_ = 0;
+  bool normalize_ = false;
+  double calibration_a_ = 1;
+  double calibration_b_ = 0;
+  double unsure_threshold_ = 0.5;
+  double spam_threshold_ = 0.5;
+  ModelInfo info_;
+};
+
+}  // namespace groupguard::internal
+
+#endif  // GROUPGUARD_LIB_MODEL_CLASSIFIER_IMPL_H_

@@ -1,0 +1,224 @@
+#ifndef GROUPGUARD_LIB_MODEL_FEATURES_H_
+#define GROUPGUARD_LIB_MODEL_FEATURES_H_
+
+// Feature hashing: tokens -> bucket ids in [0, 2^hash_bits). The exact bucket of
+// every feature is part of the model file format (pinned by golden tests).
+//
+// Hash scheme (XXH3_64bits_withSeed, bucket = hash >> (64 - hash_bits)):
+//   unigram    XXH3(token text, seed ^ KindSalt(kind))
+//   bigram     XXH3(LE64(unigram hash of a) LE64(unigram hash of b), seed ^ kBigramSalt)
+//   char gram  XXH3(code points [i, j) of a word, seed ^ kCharSalt ^ EdgeBits(i, j))
+//   length     XXH3(one byte: bit width of the token count, seed ^ kLengthSalt)
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "groupguard/features.h"
+#include "groupguard/tokenizer.h"
+#include "xxhash.h"
+
+namespace groupguard::internal {
+
+enum class FeatureType : uint8_t {
+  kUnigram = 0,
+  kBigram = 1,
+  kCharNgram = 2,
+  kLength = 3
+};
+
+// Where one feature occurrence came from, for explanations.
+struct FeatureSource {
+  FeatureType type = FeatureType::kUnigram;
+  uint32_t token = 0;       // the token (the first one of a bigram)
+  uint32_t token2 = 0;      // bigram: the second token
+  uint32_t char_begin = 0;  // char n-gram: byte range in the token's folded text
+  uint32_t char_end = 0;
+  uint32_t length_class = 0;  // length: bit width of the token count
+};
+
+inline constexpr uint64_t kBigramSalt = 0xB16A'4D5E'1F2C'3B07ULL;
+inline constexpr uint64_t kCharSalt = 0xC4A2'9E11'7D3B'5A61ULL;
+inline constexpr uint64_t kLengthSalt = 0x1E6C'7A55'0B3F'92D3ULL;
+inline constexpr uint64_t kCharPrefixBit = 1;  // the n-gram starts the word
+inline constexpr uint64_t kCharSuffixBit = 2;  // the n-gram ends the word
+
+inline uint64_t KindSalt(TokenKind kind) {
+  return 0x9E37'79B9'7F4A'7C15ULL * (static_cast<uint64_t>(kind) + 1);
+}
+
+// Tokens that take part in bigrams (host, domain and signal tokens repeat what
+// another token at the same place says, so they do not).
+inline bool InBigrams(TokenKind kind) {
+  return kind != TokenKind::kHost && kind != TokenKind::kDomain &&
+         kind != TokenKind::kSignal;
+}
+
+// Validated feature options plus the hashing itself. Immutable, thread-safe.
+class FeatureHasher {
+ public:
+  // Returns kInvalidArgument naming the option out of range.
+  static absl::StatusOr<FeatureHasher> Create(const FeatureOptions& options);
+
+  const FeatureOptions& options() const { return options_; }
+  uint32_t num_buckets() const { return uint32_t{1} << options_.hash_bits; }
+
+  uint64_t UnigramHash(TokenKind kind, absl::string_view text) const {
+    return XXH3_64bits_withSeed(text.data(), text.size(),
+                                options_.hash_seed ^ KindSalt(kind));
+  }
+  uint64_t BigramHash(uint64_t first, uint64_t second) const {
+    unsigned char bytes[16];
+    StoreLittleEndian64(first, bytes);
+    StoreLittleEndian64(second, bytes + 8);
+    return XXH3_64bits_withSeed(bytes, sizeof(bytes), options_.hash_seed ^ kBigramSalt);
+  }
+  uint64_t CharNgramHash(absl::string_view gram, bool prefix, bool suffix) const {
+    const uint64_t edges = (prefix ? kCharPrefixBit : 0) | (suffix ? kCharSuffixBit : 0);
+    return XXH3_64bits_withSeed(gram.data(), gram.size(),
+                                options_.hash_seed ^ kCharSalt ^ edges);
+  }
+  uint64_t LengthHash(uint32_t length_class) const {
+    const unsigned char byte = static_cast<unsigned char>(length_class);
+    return XXH3_64bits_withSeed(&byte, 1, options_.hash_seed ^ kLengthSalt);
+  }
+  uint32_t Bucket(uint64_t hash) const {
+    return static_cast<uint32_t>(hash >> (64 - options_.hash_bits));
+  }
+
+  // Calls sink(bucket, const FeatureSource&) for every feature of `tokens`, in a
+  // fixed order: per token its unigram, its bigram with the previous bigram token,
+  // its char n-grams; then the length feature. `text_of(const Token&)` returns the
+  // token's folded text. Allocates nothing.
+  template <typename TextOf, typename Sink>
+  void ForEach(absl::Span<const Token> tokens, const TextOf& text_of, Sink&& sink) const;
+
+ private:
+  explicit FeatureHasher(const FeatureOptions& options) : options_(options) {}
+
+  static void StoreLittleEndian64(uint64_t v, unsigned char* out) {
+    for (int i = 0; i < 8; ++i) out[i] = static_cast<unsigned char>(v >> (8 * i));
+  }
+
+  FeatureOptions options_;
+};
+
+// Bit width of n: 0 for 0, 1 for 1, 2 for 2..3, 3 for 4..7, ...
+inline uint32_t BitWidth(uint64_t n) {
+  uint32_t width = 0;
+  while (n != 0) {
+    ++width;
+    n >>= 1;
+  }
+  return width;
+}
+
+template <typename TextOf, typename Sink>
+void FeatureHasher::ForEach(absl::Span<const Token> tokens, const TextOf& text_of,
+                            Sink&& sink) const {
+  const bool unigrams = options_.unigrams;
+  const bool bigrams = options_.bigrams;
+  const int char_min = options_.char_ngram_min;
+  const int char_max = options_.char_ngram_max;
+  uint64_t previous_hash = 0;
+  uint32_t previous_token = 0;
+  bool have_previous = false;
+  FeatureSource source;
+  for (uint32_t i = 0; i < tokens.size(); ++i) {
+    const Token& token = tokens[i];
+    const absl::string_view text = text_of(token);
+    const uint64_t hash = UnigramHash(token.kind, text);
+    if (unigrams) {
+      source.type = FeatureType::kUnigram;
+      source.token = i;
+      sink(Bucket(hash), static_cast<const FeatureSource&>(source));
+    }
+    if (InBigrams(token.kind)) {
+      if (bigrams && have_previous) {
+        source.type = FeatureType::kBigram;
+        source.token = previous_token;
+        source.token2 = i;
+        sink(Bucket(BigramHash(previous_hash, hash)),
+             static_cast<const FeatureSource&>(source));
+      }
+      previous_hash = hash;
+      previous_token = i;
+      have_previous = true;
+    }
+    if (char_min > 0 && token.kind == TokenKind::kWord) {
+      const size_t size = text.size();
+      const char* data = text.data();
+      for (size_t begin = 0; begin < size;) {
+        size_t end = begin;
+        for (int n = 1; n <= char_max && end < size; ++n) {
+          ++end;
+          while (end < size && (static_cast<unsigned char>(data[end]) & 0xC0) == 0x80)
+            ++end;
+          if (n >= char_min) {
+            source.type = FeatureType::kCharNgram;
+            source.token = i;
+            source.char_begin = static_cast<uint32_t>(begin);
+            source.char_end = static_cast<uint32_t>(end);
+            sink(Bucket(CharNgramHash(text.substr(begin, end - begin), begin == 0,
+                                      end == size)),
+                 static_cast<const FeatureSource&>(source));
+          }
+        }
+        ++begin;
+        while (begin < size && (static_cast<unsigned char>(data[begin]) & 0xC0) == 0x80) {
+          ++begin;
+        }
+      }
+    }
+  }
+  if (options_.length_feature) {
+    source.type = FeatureType::kLength;
+    source.token = 0;
+    source.length_class = BitWidth(tokens.size());
+    sink(Bucket(LengthHash(source.length_class)),
+         static_cast<const FeatureSource&>(source));
+  }
+}
+
+// A readable name of a feature: "free", "free prize", "host:bit.ly",
+// "chars:^fre", "length:8-15 tokens".
+template <typename TextOf>
+std::string FeatureName(const FeatureSource& source, absl::Span<const Token> tokens,
+                        const TextOf& text_of);
+
+// Readable name of one token: its text, prefixed by its kind unless it is a word.
+std::string TokenName(TokenKind kind, absl::string_view text);
+
+std::string LengthClassName(uint32_t length_class);
+
+template <typename TextOf>
+std::string FeatureName(const FeatureSource& source, absl::Span<const Token> tokens,
+                        const TextOf& text_of) {
+  switch (source.type) {
+    case FeatureType::kUnigram:
+      return TokenName(tokens[source.token].kind, text_of(tokens[source.token]));
+    case FeatureType::kBigram:
+      return TokenName(tokens[source.token].kind, text_of(tokens[source.token])) + " " +
+             TokenName(tokens[source.token2].kind, text_of(tokens[source.token2]));
+    case FeatureType::kCharNgram: {
+      const absl::string_view text = text_of(tokens[source.token]);
+      std::string name = "chars:";
+      if (source.char_begin == 0) name += '^';
+      const absl::string_view gram =
+          text.substr(source.char_begin, source.char_end - source.char_begin);
+      name.append(gram.data(), gram.size());
+      if (source.char_end == text.size()) name += '$';
+      return name;
+    }
+    case FeatureType::kLength:
+      return LengthClassName(source.length_class);
+  }
+  return "";
+}
+
+}  // namespace groupguard::internal
+
+#endif  // GROUPGUARD_LIB_MODEL_FEATURES_H_

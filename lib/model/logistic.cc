@@ -1,0 +1,261 @@
+#include "model/logistic.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <limits>
+
+#include "Eigen/Core"
+#include "Eigen/SparseCore"
+
+namespace groupguard::internal {
+namespace {
+
+using Vector = Eigen::VectorXd;
+using Matrix = Eigen::SparseMatrix<double, Eigen::RowMajor>;
+
+// log(1 + exp(x)) without overflow.
+double Softplus(double x) {
+  return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+}
+double Logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+struct Design {
+  Matrix x;
+  Vector y;  // 0 or 1
+};
+
+// Rows of `posts` over the columns of `columns` (sorted buckets); buckets without a
+// column are dropped (their weight is 0).
+Design BuildDesign(const std::vector<LabeledFeatures>& posts,
+                   const std::vector<uint32_t>& columns, bool normalize) {
+  std::vector<Eigen::Triplet<double>> triplets;
+  Design d;
+  d.y.resize(static_cast<Eigen::Index>(posts.size()));
+  for (size_t i = 0; i < posts.size(); ++i) {
+    const std::vector<uint32_t>& buckets = *posts[i].buckets;
+    const double value =
+        normalize && !buckets.empty() ? 1.0 / std::sqrt(double{1} * buckets.size()) : 1.0;
+    for (uint32_t bucket : buckets) {
+      auto it = std::lower_bound(columns.begin(), columns.end(), bucket);
+      if (it != columns.end() && *it == bucket) {
+        triplets.emplace_back(static_cast<int>(i), static_cast<int>(it - columns.begin()),
+                              value);
+      }
+    }
+    d.y[static_cast<Eigen::Index>(i)] = posts[i].is_spam ? 1.0 : 0.0;
+  }
+  d.x.resize(static_cast<Eigen::Index>(posts.size()),
+             static_cast<Eigen::Index>(columns.size()));
+  d.x.setFromTriplets(triplets.begin(), triplets.end());  // sums repeats
+  return d;
+}
+
+// Mean log loss (+ penalty) and its gradient; theta = [w; bias].
+double LossAndGradient(const Design& d, const Vector& theta, double l2,
+                       Vector* gradient) {
+  const Eigen::Index n_w = theta.size() - 1;
+  const double bias = theta[n_w];
+  const Vector z = (d.x * theta.head(n_w)).array() + bias;
+  const double n = static_cast<double>(d.y.size());
+  double loss = 0;
+  Vector r(z.size());
+  for (Eigen::Index i = 0; i < z.size(); ++i) {
+    loss += d.y[i] > 0 ? Softplus(-z[i]) : Softplus(z[i]);
+    r[i] = (Logistic(z[i]) - d.y[i]) / n;
+  }
+  loss = loss / n + 0.5 * l2 * theta.head(n_w).squaredNorm();
+  if (gradient != nullptr) {
+    gradient->resize(theta.size());
+    gradient->head(n_w) = d.x.transpose() * r + l2 * theta.head(n_w);
+    (*gradient)[n_w] = r.sum();
+  }
+  return loss;
+}
+
+double MeanLogLoss(const Design& d, const Vector& theta) {
+  if (d.y.size() == 0) return 0;
+  return LossAndGradient(d, theta, 0, nullptr);
+}
+
+}  // namespace
+
+LogisticFit FitLogistic(const std::vector<LabeledFeatures>& train,
+                        const std::vector<LabeledFeatures>& validation,
+                        const LogisticFitOptions& options) {
+  std::vector<uint32_t> columns;
+  for (const LabeledFeatures& post : train) {
+    columns.insert(columns.end(), post.buckets->begin(), post.buckets->end());
+  }
+  std::sort(columns.begin(), columns.end());
+  columns.erase(std::unique(columns.begin(), columns.end()), columns.end());
+  const Design d = BuildDesign(train, columns, options.normalize);
+  const Design v = BuildDesign(validation, columns, options.normalize);
+  const bool early_stopping = options.fixed_iterations <= 0 && v.y.size() > 0;
+  const int max_iterations =
+      options.fixed_iterations > 0 ? options.fixed_iterations : options.max_iterations;
+
+  const Eigen::Index dim = static_cast<Eigen::Index>(columns.size()) + 1;
+  Vector theta = Vector::Zero(dim);
+  // Start the bias at the log prior odds.
+  const double spam = d.y.sum();
+  theta[dim - 1] = std::log((spam + 1) / (static_cast<double>(d.y.size()) - spam + 1));
+  Vector gradient;
+  double loss = LossAndGradient(d, theta, options.l2, &gradient);
+
+  Vector best = theta;
+  int best_iteration = 0;
+  double best_validation =
+      early_stopping ? MeanLogLoss(v, theta) : std::numeric_limits<double>::infinity();
+  constexpr int kHistory = 10;
+  std::deque<Vector> s_history, y_history;
+  std::deque<double> rho_history;
+  int iteration = 0;
+  for (iteration = 1; iteration <= max_iterations; ++iteration) {
+    // Two-loop recursion: direction = -H * gradient.
+    Vector q = gradient;
+    std::vector<double> alpha(s_history.size());
+    for (int k = static_cast<int>(s_history.size()) - 1; k >= 0; --k) {
+      alpha[k] = rho_history[k] * s_history[k].dot(q);
+      q -= alpha[k] * y_history[k];
+    }
+    double gamma = 1.0;
+    if (!s_history.empty()) {
+      gamma = s_history.back().dot(y_history.back()) / y_history.back().squaredNorm();
+    } else {
+      gamma = 1.0 / std::max(1.0, gradient.norm());
+    }
+    Vector direction = gamma * q;
+    for (size_t k = 0; k < s_history.size(); ++k) {
+      const double beta = rho_history[k] * y_history[k].dot(direction);
+      direction += s_history[k] * (alpha[k] - beta);
+    }
+    direction = -direction;
+    double slope = gradient.dot(direction);
+    if (slope >= 0) {  // not a descent direction: restart from steepest descent
+      s_history.clear();
+      y_history.clear();
+      rho_history.clear();
+      direction = -gradient / std::max(1.0, gradient.norm());
+      slope = gradient.dot(direction);
+    }
+    // Backtracking line search (Armijo).
+    double step = 1.0;
+    Vector next, next_gradient;
+    double next_loss = loss;
+    bool accepted = false;
+    for (int tries = 0; tries < 40; ++tries) {
+      next = theta + step * direction;
+      next_loss = LossAndGradient(d, next, options.l2, &next_gradient);
+      if (next_loss <= loss + 1e-4 * step * slope) {
+        accepted = true;
+        break;
+      }
+      step *= 0.5;
+    }
+    if (!accepted) break;
+    Vector s = next - theta;
+    Vector y = next_gradient - gradient;
+    const double sy = s.dot(y);
+    if (sy > 1e-12) {
+      s_history.push_back(std::move(s));
+      y_history.push_back(std::move(y));
+      rho_history.push_back(1.0 / sy);
+      if (static_cast<int>(s_history.size()) > kHistory) {
+        s_history.pop_front();
+        y_history.pop_front();
+        rho_history.pop_front();
+      }
+    }
+    const double improvement = loss - next_loss;
+    theta = std::move(next);
+    gradient = std::move(next_gradient);
+    loss = next_loss;
+    if (early_stopping) {
+      const double validation_loss = MeanLogLoss(v, theta);
+      if (validation_loss < best_validation) {
+        best_validation = validation_loss;
+        best = theta;
+        best_iteration = iteration;
+      } else if (iteration - best_iteration >= options.patience) {
+        break;
+      }
+    } else {
+      best = theta;
+      best_iteration = iteration;
+    }
+    if (gradient.norm() < 1e-7 || improvement < 1e-12 * std::max(1.0, loss)) break;
+  }
+
+  LogisticFit fit;
+  fit.iterations = best_iteration;
+  fit.bias = best[dim - 1];
+  for (size_t c = 0; c < columns.size(); ++c) {
+    const float w = static_cast<float>(best[static_cast<Eigen::Index>(c)]);
+    if (w != 0) fit.weights.emplace_back(columns[c], w);
+  }
+  return fit;
+}
+
+void FitPlatt(const std::vector<double>& scores, const std::vector<bool>& is_spam,
+              double* a, double* b) {
+  *a = 1;
+  *b = 0;
+  double positives = 0, negatives = 0;
+  for (bool spam : is_spam) (spam ? positives : negatives) += 1;
+  if (positives == 0 || negatives == 0) return;
+  const double hi = (positives + 1) / (positives + 2);
+  const double lo = 1 / (negatives + 2);
+  // Newton's method with step halving on the 2-parameter log loss (Platt 1999, as
+  // refined by Lin, Lin and Weng 2007), starting from the identity map.
+  double A = 1, B = 0;
+  auto objective = [&](double A_, double B_) {
+    double f = 0;
+    for (size_t i = 0; i < scores.size(); ++i) {
+      const double t = is_spam[i] ? hi : lo;
+      const double z = A_ * scores[i] + B_;
+      f += t * Softplus(-z) + (1 - t) * Softplus(z);
+    }
+    return f;
+  };
+  double f = objective(A, B);
+  for (int iteration = 0; iteration < 100; ++iteration) {
+    double g1 = 0, g2 = 0, h11 = 1e-12, h22 = 1e-12, h21 = 0;
+    for (size_t i = 0; i < scores.size(); ++i) {
+      const double t = is_spam[i] ? hi : lo;
+      const double p = Logistic(A * scores[i] + B);
+      const double d1 = p - t;
+      const double d2 = p * (1 - p);
+      g1 += scores[i] * d1;
+      g2 += d1;
+      h11 += scores[i] * scores[i] * d2;
+      h22 += d2;
+      h21 += scores[i] * d2;
+    }
+    if (std::fabs(g1) < 1e-9 && std::fabs(g2) < 1e-9) break;
+    const double det = h11 * h22 - h21 * h21;
+    if (!(det > 0)) break;
+    const double dA = -(h22 * g1 - h21 * g2) / det;
+    const double dB = -(-h21 * g1 + h11 * g2) / det;
+    double step = 1;
+    bool moved = false;
+    while (step > 1e-10) {
+      const double nf = objective(A + step * dA, B + step * dB);
+      if (nf < f + 1e-4 * step * (g1 * dA + g2 * dB)) {
+        A += step * dA;
+        B += step * dB;
+        f = nf;
+        moved = true;
+        break;
+      }
+      step /= 2;
+    }
+    if (!moved) break;
+  }
+  if (std::isfinite(A) && std::isfinite(B)) {
+    *a = A;
+    *b = B;
+  }
+}
+
+}  // namespace groupguard::internal

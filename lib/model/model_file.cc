@@ -1,0 +1,149 @@
+#include "model/model_file.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "xxhash.h"
+
+namespace groupguard::internal {
+namespace {
+
+void AppendLittleEndian(uint64_t value, int bytes, std::string* out) {
+  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>(value >> (8 * i)));
+}
+
+uint64_t ReadLittleEndian(absl::string_view bytes, size_t offset, int size) {
+  uint64_t value = 0;
+  for (int i = 0; i < size; ++i) {
+    value |= uint64_t{static_cast<unsigned char>(bytes[offset + i])} << (8 * i);
+  }
+  return value;
+}
+
+bool Finite(double x) { return std::isfinite(x); }
+
+}  // namespace
+
+std::string EncodeModelFile(const model::Model& model) {
+  std::string payload;
+  {
+    google::protobuf::io::StringOutputStream stream(&payload);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    model.SerializeToCodedStream(&coded);
+  }
+  std::string out(kModelMagic);
+  AppendLittleEndian(kModelFormatVersion, 4, &out);
+  AppendLittleEndian(payload.size(), 8, &out);
+  AppendLittleEndian(XXH3_64bits(payload.data(), payload.size()), 8, &out);
+  out += payload;
+  return out;
+}
+
+absl::Status DecodeModelFile(absl::string_view bytes, model::Model* model) {
+  const size_t magic_checked = std::min(bytes.size(), kModelMagic.size());
+  if (bytes.substr(0, magic_checked) != kModelMagic.substr(0, magic_checked) ||
+      bytes.empty()) {
+    return absl::InvalidArgumentError(bytes.empty()
+                                          ? "empty file, not a groupguard model"
+                                          : "not a groupguard model file (bad magic)");
+  }
+  if (bytes.size() < kModelHeaderSize) {
+    return absl::DataLossError(absl::StrCat("truncated groupguard model: ", bytes.size(),
+                                            " bytes, shorter than the ", kModelHeaderSize,
+                                            "-byte header"));
+  }
+  const uint64_t version = ReadLittleEndian(bytes, 8, 4);
+  if (version == 0) {
+    return absl::DataLossError("corrupt groupguard model: format version 0");
+  }
+  if (version > kModelFormatVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("groupguard model format version ", version,
+                     " is newer than this library reads (", kModelFormatVersion,
+                     "); upgrade groupguard"));
+  }
+  const uint64_t payload_size = ReadLittleEndian(bytes, 12, 8);
+  const uint64_t available = bytes.size() - kModelHeaderSize;
+  if (payload_size > available) {
+    return absl::DataLossError(absl::StrCat("truncated groupguard model: header says ",
+                                            payload_size, " payload bytes, file has ",
+                                            available));
+  }
+  if (payload_size < available) {
+    return absl::DataLossError(
+        absl::StrCat("corrupt groupguard model: ", available - payload_size,
+                     " bytes after the payload"));
+  }
+  const absl::string_view payload = bytes.substr(kModelHeaderSize);
+  const uint64_t checksum = ReadLittleEndian(bytes, 20, 8);
+  if (XXH3_64bits(payload.data(), payload.size()) != checksum) {
+    return absl::DataLossError("corrupt groupguard model: checksum mismatch");
+  }
+  if (!model->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    return absl::DataLossError("corrupt groupguard model: payload does not parse");
+  }
+  return ValidateModel(*model);
+}
+
+absl::Status ValidateModel(const model::Model& model) {
+  auto corrupt = [](absl::string_view what) {
+    return absl::DataLossError(absl::StrCat("invalid groupguard model: ", what));
+  };
+  if (model.type() != model::MODEL_TYPE_NAIVE_BAYES &&
+      model.type() != model::MODEL_TYPE_LOGISTIC) {
+    return corrupt(absl::StrCat("unknown model type ", model.type()));
+  }
+  const model::FeatureConfig& f = model.features();
+  if (f.hash_function() != "xxh3_64") {
+    return corrupt(absl::StrCat("unknown hash function \"", f.hash_function(), "\""));
+  }
+  if (f.hash_bits() < 10 || f.hash_bits() > 26) {
+    return corrupt(absl::StrCat("hash_bits ", f.hash_bits(), " not in [10, 26]"));
+  }
+  if (f.char_ngram_min() > 8 || f.char_ngram_max() > 8 ||
+      f.char_ngram_min() > f.char_ngram_max() ||
+      (f.char_ngram_min() == 0) != (f.char_ngram_max() == 0)) {
+    return corrupt("char n-gram range out of bounds");
+  }
+  const model::TokenizerConfig& t = model.tokenizer();
+  if (t.max_char_run() < 2 || t.max_char_run() > 16 || t.max_input_bytes() < 1024 ||
+      t.max_input_bytes() > (uint64_t{64} << 20)) {
+    return corrupt("tokenizer options out of range");
+  }
+  const model::LinearScorer& s = model.scorer();
+  if (s.bucket_deltas_size() != s.weights_size()) {
+    return corrupt(absl::StrCat(s.bucket_deltas_size(), " buckets but ", s.weights_size(),
+                                " weights"));
+  }
+  if (s.scaling() != model::SCALING_NONE &&
+      s.scaling() != model::SCALING_INV_SQRT_COUNT) {
+    return corrupt(absl::StrCat("unknown scaling ", s.scaling()));
+  }
+  const uint64_t buckets = uint64_t{1} << f.hash_bits();
+  uint64_t bucket = 0;
+  for (int i = 0; i < s.bucket_deltas_size(); ++i) {
+    const uint64_t delta = s.bucket_deltas(i);
+    if (i > 0 && delta == 0) return corrupt("buckets not strictly ascending");
+    bucket += delta;
+    if (bucket >= buckets) {
+      return corrupt(absl::StrCat("bucket ", bucket, " out of range (", buckets, ")"));
+    }
+    if (!std::isfinite(s.weights(i))) return corrupt("non-finite weight");
+  }
+  if (!Finite(s.bias()) || !Finite(model.calibration().a()) ||
+      !Finite(model.calibration().b())) {
+    return corrupt("non-finite bias or calibration");
+  }
+  const model::Thresholds& th = model.thresholds();
+  if (!(th.unsure() >= 0 && th.unsure() <= th.spam() && th.spam() <= 1)) {
+    return corrupt(absl::StrCat("thresholds unsure=", th.unsure(), " spam=", th.spam(),
+                                " not 0 <= unsure <= spam <= 1"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace groupguard::internal

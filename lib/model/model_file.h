@@ -1,0 +1,40 @@
+#ifndef GROUPGUARD_LIB_MODEL_MODEL_FILE_H_
+#define GROUPGUARD_LIB_MODEL_MODEL_FILE_H_
+
+// The model file container:
+//   offset 0   magic "GGMODEL\x1a"
+//   offset 8   format version, uint32 little-endian
+//   offset 12  payload size in bytes, uint64 little-endian
+//   offset 20  XXH3-64 (seed 0) of the payload, uint64 little-endian
+//   offset 28  payload: a groupguard.model.Model, serialized deterministically
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "model/model.pb.h"
+
+namespace groupguard::internal {
+
+inline constexpr uint32_t kModelFormatVersion = 1;
+inline constexpr absl::string_view kModelMagic("GGMODEL\x1a", 8);
+inline constexpr size_t kModelHeaderSize = 28;
+
+// Returns the file bytes for `model` (same model -> same bytes).
+std::string EncodeModelFile(const model::Model& model);
+
+// Checks the container and parses the payload into `model`. Errors (messages do not
+// name a file; the caller prefixes it): kInvalidArgument if the magic is not ours,
+// kFailedPrecondition for a newer format version, kDataLoss if the bytes are
+// truncated, have trailing bytes, fail the checksum or do not parse.
+absl::Status DecodeModelFile(absl::string_view bytes, model::Model* model);
+
+// Checks what the payload says (ranges, sizes, finite numbers), so a file whose
+// checksum matches but whose content is nonsense is still rejected (kDataLoss).
+absl::Status ValidateModel(const model::Model& model);
+
+}  // namespace groupguard::internal
+
+#endif  // GROUPGUARD_LIB_MODEL_MODEL_FILE_H_

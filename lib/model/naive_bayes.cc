@@ -1,0 +1,72 @@
+#include "model/naive_bayes.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace groupguard::internal {
+
+void NaiveBayesCounts::Learn(absl::Span<const uint32_t> buckets, bool is_spam) {
+  for (uint32_t bucket : buckets) ++counts_[bucket][is_spam];
+  totals_[is_spam] += static_cast<int64_t>(buckets.size());
+  ++posts_[is_spam];
+}
+
+absl::Status NaiveBayesCounts::Unlearn(absl::Span<const uint32_t> buckets, bool is_spam) {
+  absl::flat_hash_map<uint32_t, int64_t> needed;
+  for (uint32_t bucket : buckets) ++needed[bucket];
+  if (posts_[is_spam] == 0) {
+    return absl::FailedPreconditionError("naive Bayes: no post of this class to unlearn");
+  }
+  for (const auto& [bucket, n] : needed) {
+    auto it = counts_.find(bucket);
+    if (it == counts_.end() || it->second[is_spam] < n) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "naive Bayes: bucket ", bucket, " was not learned for this class"));
+    }
+  }
+  for (const auto& [bucket, n] : needed) {
+    auto it = counts_.find(bucket);
+    it->second[is_spam] -= n;
+    if (it->second[0] == 0 && it->second[1] == 0) counts_.erase(it);
+  }
+  totals_[is_spam] -= static_cast<int64_t>(buckets.size());
+  --posts_[is_spam];
+  return absl::OkStatus();
+}
+
+void NaiveBayesCounts::Merge(const NaiveBayesCounts& other) {
+  for (const auto& [bucket, c] : other.counts_) {
+    auto& mine = counts_[bucket];
+    mine[0] += c[0];
+    mine[1] += c[1];
+  }
+  for (int k = 0; k < 2; ++k) {
+    totals_[k] += other.totals_[k];
+    posts_[k] += other.posts_[k];
+  }
+}
+
+std::vector<std::pair<uint32_t, float>> NaiveBayesCounts::Weights(double alpha,
+                                                                  double* bias) const {
+  std::vector<std::pair<uint32_t, float>> weights;
+  weights.reserve(counts_.size());
+  const double vocabulary = static_cast<double>(counts_.size());
+  const double log_ham_total =
+      std::log(static_cast<double>(totals_[0]) + alpha * vocabulary);
+  const double log_spam_total =
+      std::log(static_cast<double>(totals_[1]) + alpha * vocabulary);
+  for (const auto& [bucket, c] : counts_) {
+    const double llr = (std::log(static_cast<double>(c[1]) + alpha) - log_spam_total) -
+                       (std::log(static_cast<double>(c[0]) + alpha) - log_ham_total);
+    weights.emplace_back(bucket, static_cast<float>(llr));
+  }
+  std::sort(weights.begin(), weights.end());
+  // Add-one smoothing of the prior, so a class without posts stays finite.
+  *bias = std::log((static_cast<double>(posts_[1]) + 1) /
+                   (static_cast<double>(posts_[0]) + 1));
+  return weights;
+}
+
+}  // namespace groupguard::internal

@@ -1,0 +1,47 @@
+#ifndef GROUPGUARD_LIB_MODEL_NAIVE_BAYES_H_
+#define GROUPGUARD_LIB_MODEL_NAIVE_BAYES_H_
+
+#include <array>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+
+namespace groupguard::internal {
+
+// Multinomial naive Bayes over hashed features, as per-class counts that learn and
+// unlearn one post at a time. Not thread-safe.
+class NaiveBayesCounts {
+ public:
+  // Counts each occurrence of a bucket in `buckets` for the post's class.
+  void Learn(absl::Span<const uint32_t> buckets, bool is_spam);
+  // Undoes Learn() of the same buckets and class. Returns kFailedPrecondition (and
+  // changes nothing) if the counts do not contain them.
+  absl::Status Unlearn(absl::Span<const uint32_t> buckets, bool is_spam);
+  // Adds all of `other`'s counts.
+  void Merge(const NaiveBayesCounts& other);
+
+  int64_t posts(bool is_spam) const { return posts_[is_spam]; }
+  int64_t distinct_buckets() const { return static_cast<int64_t>(counts_.size()); }
+
+  // The scorer: for every bucket seen in training, ascending, the log-likelihood
+  // ratio log P(bucket | spam) - log P(bucket | ham) with additive smoothing `alpha`
+  // over the buckets seen; and the log prior odds in `bias`. Unseen buckets weigh 0.
+  std::vector<std::pair<uint32_t, float>> Weights(double alpha, double* bias) const;
+
+  bool operator==(const NaiveBayesCounts& other) const {
+    return counts_ == other.counts_ && totals_ == other.totals_ && posts_ == other.posts_;
+  }
+
+ private:
+  absl::flat_hash_map<uint32_t, std::array<int64_t, 2>> counts_;  // [ham, spam]
+  std::array<int64_t, 2> totals_ = {0, 0};                        // occurrences per class
+  std::array<int64_t, 2> posts_ = {0, 0};
+};
+
+}  // namespace groupguard::internal
+
+#endif  // GROUPGUARD_LIB_MODEL_NAIVE_BAYES_H_

@@ -1,0 +1,423 @@
+#include "groupguard/trainer.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "groupguard/classifier.h"
+#include "groupguard/version.h"
+#include "model/classifier_impl.h"
+#include "model/features.h"
+#include "model/logistic.h"
+#include "model/model.pb.h"
+#include "model/model_file.h"
+#include "model/naive_bayes.h"
+#include "util/status_macros.h"
+#include "xxhash.h"
+
+namespace groupguard {
+
+absl::string_view ModelTypeName(ModelType type) {
+  switch (type) {
+    case ModelType::kNaiveBayes:
+      return "naive_bayes";
+    case ModelType::kLogistic:
+      return "logistic";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<ModelType> ParseModelType(absl::string_view name) {
+  const std::string n = absl::AsciiStrToLower(name);
+  if (n == "naive_bayes" || n == "nb" || n == "naive-bayes")
+    return ModelType::kNaiveBayes;
+  if (n == "logistic" || n == "lr" || n == "logistic_regression")
+    return ModelType::kLogistic;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown model type \"", name, "\" (want naive_bayes or logistic)"));
+}
+
+absl::Status TrainedModel::Save(absl::string_view path) const {
+  const std::string target(path);
+  const std::string temporary = target + ".tmp";
+  auto error = [&](absl::string_view what, int err) {
+    const std::string message =
+        absl::StrCat(target, ": cannot ", what, " model file: ", std::strerror(err));
+    if (err == ENOENT) return absl::NotFoundError(message);
+    if (err == EACCES || err == EPERM || err == EROFS) {
+      return absl::PermissionDeniedError(message);
+    }
+    return absl::UnavailableError(message);
+  };
+  FILE* file = std::fopen(temporary.c_str(), "wb");
+  if (file == nullptr) return error("create", errno);
+  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
+  const int write_errno = errno;
+  const bool closed = std::fclose(file) == 0;
+  if (!written || !closed) {
+    std::remove(temporary.c_str());
+    return error("write", written ? errno : write_errno);
+  }
+  if (std::rename(temporary.c_str(), target.c_str()) != 0) {
+    const int err = errno;
+    std::remove(temporary.c_str());
+    return error("rename into place", err);
+  }
+  return absl::OkStatus();
+}
+
+namespace internal {
+namespace {
+
+constexpr uint64_t kSplitSalt = 0x5B17'0C3A'99E2'4D61ULL;
+
+struct Example {
+  std::vector<uint32_t> buckets;
+  uint64_t text_hash = 0;
+  bool is_spam = false;
+  bool validation = false;
+};
+
+void MetricsToProto(const BinaryMetrics& m, model::Metrics* proto) {
+  proto->set_posts(m.posts);
+  proto->set_spam(m.spam);
+  proto->set_roc_auc(m.roc_auc);
+  proto->set_accuracy(m.accuracy);
+  proto->set_precision(m.precision);
+  proto->set_recall(m.recall);
+  proto->set_f1(m.f1);
+  proto->set_log_loss(m.log_loss);
+  proto->set_spam_caught_at_1pct_ham_blocked(m.spam_caught_at_1pct_ham_blocked);
+  proto->set_spam_caught_at_0_1pct_ham_blocked(m.spam_caught_at_0_1pct_ham_blocked);
+  proto->clear_confusion();
+  for (int64_t c :
+       {m.confusion.spam_as_ham, m.confusion.spam_as_unsure, m.confusion.spam_as_spam,
+        m.confusion.ham_as_ham, m.confusion.ham_as_unsure, m.confusion.ham_as_spam}) {
+    proto->add_confusion(c);
+  }
+}
+
+// The lowest threshold that lets at most `rate` of `ham` (calibrated
+// probabilities) score at or above it.
+double ThresholdForHamRate(std::vector<double> ham, double rate) {
+  if (ham.empty()) return 0.5;
+  std::sort(ham.begin(), ham.end(), std::greater<double>());
+  const size_t allowed =
+      static_cast<size_t>(std::floor(rate * static_cast<double>(ham.size()) + 1e-9));
+  if (allowed >= ham.size()) return 0;
+  // Every ham at index >= allowed must fall below the threshold.
+  return std::min(1.0, std::nextafter(ham[allowed], 2.0));
+}
+
+// The linear scorer being built, with the same arithmetic as LinearClassifier.
+struct Scorer {
+  std::vector<std::pair<uint32_t, float>> weights;  // ascending bucket
+  double bias = 0;
+  bool normalize = false;
+
+  double Raw(const std::vector<uint32_t>& buckets,
+             const std::vector<float>& table) const {
+    double sum = 0;
+    for (uint32_t bucket : buckets) sum += table[bucket];
+    return FinishRawScore(bias, normalize, sum, static_cast<uint32_t>(buckets.size()));
+  }
+};
+
+class TrainerImpl final : public Trainer {
+ public:
+  TrainerImpl(const TrainerOptions& options, Tokenizer tokenizer, FeatureHasher hasher)
+      : Trainer(options), tokenizer_(std::move(tokenizer)), hasher_(std::move(hasher)) {}
+
+  void Add(absl::string_view text, bool is_spam) override {
+    Example example = Featurize(text, is_spam);
+    if (options().model_type == ModelType::kNaiveBayes) {
+      (example.validation ? validation_counts_ : train_counts_)
+          .Learn(example.buckets, is_spam);
+    }
+    examples_.push_back(std::move(example));
+  }
+
+  absl::Status Remove(absl::string_view text, bool is_spam) override {
+    const Example example = Featurize(text, is_spam);
+    for (size_t i = examples_.size(); i-- > 0;) {
+      const Example& e = examples_[i];
+      if (e.text_hash == example.text_hash && e.is_spam == is_spam &&
+          e.buckets == example.buckets) {
+        if (options().model_type == ModelType::kNaiveBayes) {
+          GG_RETURN_IF_ERROR((e.validation ? validation_counts_ : train_counts_)
+                                 .Unlearn(e.buckets, is_spam));
+        }
+        examples_.erase(examples_.begin() + static_cast<std::ptrdiff_t>(i));
+        return absl::OkStatus();
+      }
+    }
+    return absl::NotFoundError(absl::StrCat("Trainer::Remove: no ",
+                                            is_spam ? "spam" : "ham",
+                                            " post with this text was added"));
+  }
+
+  int64_t size() const override { return static_cast<int64_t>(examples_.size()); }
+
+  absl::StatusOr<TrainedModel> Train() const override;
+
+ private:
+  Example Featurize(absl::string_view text, bool is_spam) {
+    tokenizer_.Tokenize(text, &tokens_);
+    Example example;
+    hasher_.ForEach(
+        tokens_.tokens(), [&](const Token& t) { return tokens_.text(t); },
+        [&](uint32_t bucket, const FeatureSource&) {
+          example.buckets.push_back(bucket);
+        });
+    example.is_spam = is_spam;
+    example.text_hash =
+        XXH3_64bits_withSeed(text.data(), text.size(), options().seed ^ kSplitSalt);
+    // The top 53 bits of the hash as a uniform number in [0, 1).
+    const double u = static_cast<double>(example.text_hash >> 11) * 0x1.0p-53;
+    example.validation = u < options().validation_fraction;
+    return example;
+  }
+
+  Scorer Fit(bool all_posts, int fixed_iterations, int* iterations) const;
+
+  Tokenizer tokenizer_;
+  FeatureHasher hasher_;
+  Tokenization tokens_;  // scratch
+  std::vector<Example> examples_;
+  NaiveBayesCounts train_counts_;       // naive Bayes: posts of the training split
+  NaiveBayesCounts validation_counts_;  // naive Bayes: posts of the validation split
+};
+
+Scorer TrainerImpl::Fit(bool all_posts, int fixed_iterations, int* iterations) const {
+  Scorer scorer;
+  if (options().model_type == ModelType::kNaiveBayes) {
+    *iterations = 0;
+    if (all_posts) {
+      NaiveBayesCounts all = train_counts_;
+      all.Merge(validation_counts_);
+      scorer.weights = all.Weights(options().naive_bayes.alpha, &scorer.bias);
+    } else {
+      scorer.weights = train_counts_.Weights(options().naive_bayes.alpha, &scorer.bias);
+    }
+    scorer.normalize = false;
+    return scorer;
+  }
+  std::vector<LabeledFeatures> train, validation;
+  for (const Example& e : examples_) {
+    (all_posts || !e.validation ? train : validation).push_back({&e.buckets, e.is_spam});
+  }
+  LogisticFitOptions fit_options;
+  fit_options.l2 = options().logistic.l2;
+  fit_options.max_iterations = options().logistic.max_iterations;
+  fit_options.patience = options().logistic.patience;
+  fit_options.normalize = options().logistic.normalize;
+  fit_options.fixed_iterations = fixed_iterations;
+  LogisticFit fit = FitLogistic(train, validation, fit_options);
+  *iterations = fit.iterations;
+  scorer.weights = std::move(fit.weights);
+  scorer.bias = fit.bias;
+  scorer.normalize = options().logistic.normalize;
+  return scorer;
+}
+
+absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
+  const TrainerOptions& o = options();
+  int64_t spam[2] = {0, 0}, posts[2] = {0, 0};  // [train, validation]
+  for (const Example& e : examples_) {
+    ++posts[e.validation];
+    spam[e.validation] += e.is_spam;
+  }
+  if (spam[0] + spam[1] == 0 || spam[0] + spam[1] == posts[0] + posts[1]) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("Trainer::Train needs both spam and ham posts; have ",
+                     spam[0] + spam[1], " spam of ", posts[0] + posts[1]));
+  }
+  // With a validation split that is too small to use (or a training split without
+  // both classes), everything is trained on and calibrated on.
+  const bool use_validation =
+      spam[1] > 0 && spam[1] < posts[1] && spam[0] > 0 && spam[0] < posts[0];
+
+  int iterations = 0;
+  Scorer scorer = Fit(/*all_posts=*/!use_validation, 0, &iterations);
+  std::vector<float> table(hasher_.num_buckets(), 0.0f);
+  for (const auto& [bucket, w] : scorer.weights) table[bucket] = w;
+
+  // Calibrate and choose thresholds on held-out posts.
+  std::vector<double> held_scores;
+  std::vector<bool> held_labels;
+  for (const Example& e : examples_) {
+    if (use_validation && !e.validation) continue;
+    held_scores.push_back(scorer.Raw(e.buckets, table));
+    held_labels.push_back(e.is_spam);
+  }
+  double a = 1, b = 0;
+  FitPlatt(held_scores, held_labels, &a, &b);
+  std::vector<double> held_probabilities, held_ham;
+  for (size_t i = 0; i < held_scores.size(); ++i) {
+    const double p = Sigmoid(a * held_scores[i] + b);
+    held_probabilities.push_back(p);
+    if (!held_labels[i]) held_ham.push_back(p);
+  }
+  const double spam_threshold = ThresholdForHamRate(held_ham, o.spam_threshold_ham_rate);
+  const double unsure_threshold = std::min(
+      spam_threshold, ThresholdForHamRate(held_ham, o.unsure_threshold_ham_rate));
+  EvaluationOptions eval;
+  eval.decision_threshold = 0.5;
+  eval.unsure_threshold = unsure_threshold;
+  eval.spam_threshold = spam_threshold;
+  TrainingReport report;
+  if (use_validation) {
+    std::vector<bool> labels(held_labels.begin(), held_labels.end());
+    std::unique_ptr<bool[]> flags(new bool[labels.size()]);
+    for (size_t i = 0; i < labels.size(); ++i) flags[i] = labels[i];
+    GG_ASSIGN_OR_RETURN(report.validation,
+                        Evaluate(held_probabilities,
+                                 absl::MakeConstSpan(flags.get(), labels.size()), eval));
+    if (o.refit_on_all) {
+      int refit_iterations = 0;
+      scorer = Fit(/*all_posts=*/true, std::max(1, iterations), &refit_iterations);
+      std::fill(table.begin(), table.end(), 0.0f);
+      for (const auto& [bucket, w] : scorer.weights) table[bucket] = w;
+    }
+  }
+  // Training figures of the final weights, on the posts they were trained on.
+  {
+    std::vector<double> probabilities;
+    std::vector<char> labels;
+    for (const Example& e : examples_) {
+      if (use_validation && !o.refit_on_all && e.validation) continue;
+      probabilities.push_back(Sigmoid(a * scorer.Raw(e.buckets, table) + b));
+      labels.push_back(e.is_spam);
+    }
+    std::unique_ptr<bool[]> flags(new bool[labels.size()]);
+    for (size_t i = 0; i < labels.size(); ++i) flags[i] = labels[i] != 0;
+    GG_ASSIGN_OR_RETURN(
+        report.train,
+        Evaluate(probabilities, absl::MakeConstSpan(flags.get(), labels.size()), eval));
+  }
+  report.train_posts = report.train.posts;
+  report.train_spam = report.train.spam;
+  report.validation_posts = use_validation ? posts[1] : 0;
+  report.validation_spam = use_validation ? spam[1] : 0;
+  report.iterations = iterations;
+  report.unsure_threshold = unsure_threshold;
+  report.spam_threshold = spam_threshold;
+
+  model::Model m;
+  m.set_type(o.model_type == ModelType::kNaiveBayes ? model::MODEL_TYPE_NAIVE_BAYES
+                                                    : model::MODEL_TYPE_LOGISTIC);
+  const TokenizerOptions& t = tokenizer_.options();
+  model::TokenizerConfig* tc = m.mutable_tokenizer();
+  tc->set_fold_homoglyphs(t.fold_homoglyphs);
+  tc->set_fold_leet(t.fold_leet);
+  tc->set_max_char_run(t.max_char_run);
+  tc->set_decode_html(t.decode_html);
+  tc->set_detect_urls(t.detect_urls);
+  tc->set_max_input_bytes(t.max_input_bytes);
+  const FeatureOptions& f = hasher_.options();
+  model::FeatureConfig* fc = m.mutable_features();
+  fc->set_hash_function("xxh3_64");
+  fc->set_hash_seed(f.hash_seed);
+  fc->set_hash_bits(static_cast<uint32_t>(f.hash_bits));
+  fc->set_unigrams(f.unigrams);
+  fc->set_bigrams(f.bigrams);
+  fc->set_char_ngram_min(static_cast<uint32_t>(f.char_ngram_min));
+  fc->set_char_ngram_max(static_cast<uint32_t>(f.char_ngram_max));
+  fc->set_length_feature(f.length_feature);
+  model::LinearScorer* sc = m.mutable_scorer();
+  sc->set_bias(scorer.bias);
+  sc->set_scaling(scorer.normalize ? model::SCALING_INV_SQRT_COUNT : model::SCALING_NONE);
+  uint32_t previous = 0;
+  for (const auto& [bucket, w] : scorer.weights) {
+    if (w == 0) continue;
+    sc->add_bucket_deltas(bucket - previous);
+    sc->add_weights(w);
+    previous = bucket;
+  }
+  m.mutable_calibration()->set_a(a);
+  m.mutable_calibration()->set_b(b);
+  model::Thresholds* th = m.mutable_thresholds();
+  th->set_unsure(unsure_threshold);
+  th->set_spam(spam_threshold);
+  th->set_unsure_target_ham_rate(o.unsure_threshold_ham_rate);
+  th->set_spam_target_ham_rate(o.spam_threshold_ham_rate);
+  model::TrainingInfo* ti = m.mutable_training();
+  ti->set_date(o.date);
+  for (const std::string& source : o.data_sources) ti->add_data_sources(source);
+  ti->set_description(o.description);
+  ti->set_library_version(std::string(Version()));
+  if (o.model_type == ModelType::kNaiveBayes) {
+    ti->set_hyperparameters(absl::StrCat("alpha=", o.naive_bayes.alpha));
+  } else {
+    ti->set_hyperparameters(absl::StrCat(
+        "l2=", o.logistic.l2, " normalize=", o.logistic.normalize ? 1 : 0,
+        " iterations=", iterations, " max_iterations=", o.logistic.max_iterations,
+        " patience=", o.logistic.patience));
+  }
+  absl::StrAppend(ti->mutable_hyperparameters(),
+                  " validation_fraction=", o.validation_fraction,
+                  " refit_on_all=", o.refit_on_all ? 1 : 0, " seed=", o.seed);
+  ti->set_train_posts(report.train_posts);
+  ti->set_train_spam(report.train_spam);
+  ti->set_validation_posts(report.validation_posts);
+  ti->set_validation_spam(report.validation_spam);
+  MetricsToProto(report.train, ti->mutable_train_metrics());
+  MetricsToProto(report.validation, ti->mutable_validation_metrics());
+
+  TrainedModel trained;
+  trained.bytes = EncodeModelFile(m);
+  trained.report = report;
+  return trained;
+}
+
+}  // namespace
+}  // namespace internal
+
+absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const TrainerOptions& options) {
+  auto bad = [](absl::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat("TrainerOptions: ", what));
+  };
+  if (options.model_type != ModelType::kNaiveBayes &&
+      options.model_type != ModelType::kLogistic) {
+    return bad("unknown model_type");
+  }
+  if (!(options.naive_bayes.alpha > 0 && options.naive_bayes.alpha <= 100)) {
+    return bad(absl::StrCat("naive_bayes.alpha must be in (0, 100], got ",
+                            options.naive_bayes.alpha));
+  }
+  if (!(options.logistic.l2 >= 0 && options.logistic.l2 <= 10)) {
+    return bad(absl::StrCat("logistic.l2 must be in [0, 10], got ", options.logistic.l2));
+  }
+  if (options.logistic.max_iterations < 1 || options.logistic.max_iterations > 10000) {
+    return bad("logistic.max_iterations must be in [1, 10000]");
+  }
+  if (options.logistic.patience < 1 || options.logistic.patience > 10000) {
+    return bad("logistic.patience must be in [1, 10000]");
+  }
+  if (!(options.validation_fraction >= 0 && options.validation_fraction <= 0.9)) {
+    return bad(absl::StrCat("validation_fraction must be in [0, 0.9], got ",
+                            options.validation_fraction));
+  }
+  if (!(options.spam_threshold_ham_rate >= 0 && options.spam_threshold_ham_rate <= 1 &&
+        options.unsure_threshold_ham_rate >= options.spam_threshold_ham_rate &&
+        options.unsure_threshold_ham_rate <= 1)) {
+    return bad("need 0 <= spam_threshold_ham_rate <= unsure_threshold_ham_rate <= 1");
+  }
+  auto tokenizer = Tokenizer::Create(options.tokenizer);
+  if (!tokenizer.ok()) return tokenizer.status();
+  auto hasher = internal::FeatureHasher::Create(options.features);
+  if (!hasher.ok()) return hasher.status();
+  return std::unique_ptr<Trainer>(
+      new internal::TrainerImpl(options, *std::move(tokenizer), *std::move(hasher)));
+}
+
+}  // namespace groupguard

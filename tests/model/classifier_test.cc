@@ -1,0 +1,162 @@
+#include "groupguard/classifier.h"
+
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "test_corpus.h"
+
+namespace groupguard {
+namespace {
+
+using ::groupguard::testing::SyntheticCorpus;
+using ::groupguard::testing::TrainSynthetic;
+
+std::unique_ptr<Classifier> Make(ModelType type) {
+  auto c = Classifier::FromBytes(TrainSynthetic(type).bytes);
+  EXPECT_TRUE(c.ok()) << c.status();
+  return c.ok() ? *std::move(c) : nullptr;
+}
+
+class ClassifierTest : public ::testing::TestWithParam<ModelType> {};
+
+TEST_P(ClassifierTest, SeparatesTheSyntheticClasses) {
+  auto c = Make(GetParam());
+  ASSERT_NE(c, nullptr);
+  EXPECT_GT(c->SpamProbability("win free cash prize click"), 0.9);
+  EXPECT_LT(c->SpamProbability("lunch tomorrow with mom thanks"), 0.1);
+  EXPECT_EQ(c->Score("win free cash prize click").label, Label::kSpam);
+  EXPECT_EQ(c->Score("lunch tomorrow with mom thanks").label, Label::kHam);
+}
+
+TEST_P(ClassifierTest, ScoreAgreesWithSpamProbabilityAndLabelFor) {
+  auto c = Make(GetParam());
+  ASSERT_NE(c, nullptr);
+  ScoreOptions explain;
+  explain.max_clues = 5;
+  for (const auto& post : SyntheticCorpus(60)) {
+    const double p = c->SpamProbability(post.text);
+    const Verdict v = c->Score(post.text);
+    const Verdict e = c->Score(post.text, explain);
+    EXPECT_EQ(v.spam_probability, p);
+    EXPECT_EQ(e.spam_probability, p);  // the explaining path sums the same way
+    EXPECT_EQ(v.label, c->LabelFor(p));
+    EXPECT_TRUE(v.clues.empty());
+    EXPECT_LE(e.clues.size(), 5u);
+  }
+}
+
+TEST_P(ClassifierTest, AnyBytesScore) {
+  auto c = Make(GetParam());
+  ASSERT_NE(c, nullptr);
+  const std::string inputs[] = {"", std::string("\0\0\0", 3), "\xff\xfe\x80 abc \xc3",
+                                std::string(100000, 'a'), "\xe2\x80\x8b\xe2\x80\xae"};
+  for (const std::string& text : inputs) {
+    const Verdict v = c->Score(text, ScoreOptions{10});
+    EXPECT_GE(v.spam_probability, 0);
+    EXPECT_LE(v.spam_probability, 1);
+    EXPECT_FALSE(std::isnan(v.spam_probability));
+  }
+}
+
+TEST_P(ClassifierTest, LabelForUsesTheThresholds) {
+  auto c = Make(GetParam());
+  ASSERT_NE(c, nullptr);
+  const double unsure = c->unsure_threshold();
+  const double spam = c->spam_threshold();
+  ASSERT_LE(unsure, spam);
+  EXPECT_EQ(c->LabelFor(spam), Label::kSpam);
+  EXPECT_EQ(c->LabelFor(1.0), Label::kSpam);
+  if (unsure < spam) EXPECT_EQ(c->LabelFor(unsure), Label::kUnsure);
+  if (unsure > 0) EXPECT_EQ(c->LabelFor(std::nextafter(unsure, 0.0)), Label::kHam);
+  EXPECT_EQ(c->info().unsure_threshold, unsure);
+  EXPECT_EQ(c->info().spam_threshold, spam);
+}
+
+// Clues sum to the calibrated log-odds, are strongest first, and their spans quote
+// the text they name.
+TEST_P(ClassifierTest, CluesExplainTheScore) {
+  auto c = Make(GetParam());
+  ASSERT_NE(c, nullptr);
+  const std::string text = "URGENT: claim the CASH prize, see you today";
+  const Verdict v = c->Score(text, ScoreOptions{1000});
+  ASSERT_FALSE(v.clues.empty());
+  const ModelInfo& info = c->info();
+  double total = info.calibration_a * info.bias + info.calibration_b;
+  for (const Clue& clue : v.clues) total += clue.weight;
+  const double logit = std::log(v.spam_probability / (1 - v.spam_probability));
+  EXPECT_NEAR(total, logit, 1e-6);
+  for (size_t i = 1; i < v.clues.size(); ++i) {
+    EXPECT_GE(std::fabs(v.clues[i - 1].weight), std::fabs(v.clues[i].weight));
+  }
+  bool saw_cash = false;
+  for (const Clue& clue : v.clues) {
+    if (clue.feature.find(':') != std::string::npos) continue;  // signal, length, ...
+    const std::vector<std::string> words = absl::StrSplit(clue.feature, ' ');
+    ASSERT_EQ(clue.spans.size(), words.size()) << clue.feature;
+    for (size_t k = 0; k < words.size(); ++k) {
+      const auto [begin, end] = clue.spans[k];
+      ASSERT_LE(end, text.size());
+      EXPECT_EQ(absl::AsciiStrToLower(text.substr(begin, end - begin)), words[k])
+          << clue.feature;
+    }
+    if (clue.feature == "cash") {
+      saw_cash = true;
+      EXPECT_GT(clue.weight, 0);
+      EXPECT_EQ(clue.spans[0], std::make_pair(uint32_t{18}, uint32_t{22}));
+    }
+  }
+  EXPECT_TRUE(saw_cash);
+  EXPECT_EQ(c->Score(text, ScoreOptions{2}).clues.size(), 2u);
+}
+
+TEST_P(ClassifierTest, RepeatedWordsMergeIntoOneClue) {
+  auto c = Make(GetParam());
+  ASSERT_NE(c, nullptr);
+  const Verdict v = c->Score("prize and prize", ScoreOptions{1000});
+  int prize_clues = 0;
+  for (const Clue& clue : v.clues) {
+    if (clue.feature == "prize") {
+      ++prize_clues;
+      EXPECT_THAT(clue.spans, ::testing::ElementsAre(std::make_pair(0u, 5u),
+                                                     std::make_pair(10u, 15u)));
+    }
+  }
+  EXPECT_EQ(prize_clues, 1);
+}
+
+TEST_P(ClassifierTest, InfoDescribesTheModel) {
+  auto c = Make(GetParam());
+  ASSERT_NE(c, nullptr);
+  const ModelInfo& info = c->info();
+  EXPECT_EQ(info.model_type,
+            GetParam() == ModelType::kNaiveBayes ? "naive_bayes" : "logistic");
+  EXPECT_EQ(info.date, "2026-11-25");
+  EXPECT_THAT(info.data_sources, ::testing::ElementsAre("synthetic"));
+  EXPECT_EQ(info.features.hash_bits, FeatureOptions().hash_bits);
+  EXPECT_GT(info.nonzero_weights, 20);
+  EXPECT_EQ(info.train_posts, 300);  // refit on all posts after validation
+  EXPECT_GT(info.validation_posts, 0);
+  EXPECT_GT(info.validation_metrics.roc_auc, 0.9);
+  EXPECT_FALSE(info.library_version.empty());
+  EXPECT_FALSE(info.hyperparameters.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(BothModels, ClassifierTest,
+                         ::testing::Values(ModelType::kNaiveBayes, ModelType::kLogistic),
+                         [](const ::testing::TestParamInfo<ModelType>& info) {
+                           return std::string(ModelTypeName(info.param));
+                         });
+
+TEST(LabelNameTest, Names) {
+  EXPECT_EQ(LabelName(Label::kHam), "ham");
+  EXPECT_EQ(LabelName(Label::kUnsure), "unsure");
+  EXPECT_EQ(LabelName(Label::kSpam), "spam");
+}
+
+}  // namespace
+}  // namespace groupguard

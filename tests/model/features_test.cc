@@ -1,0 +1,216 @@
+#include "model/features.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "xxhash.h"
+
+namespace groupguard::internal {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+
+// Tokens built by hand, so these tests pin the hash scheme whatever the tokenizer.
+class HandTokens {
+ public:
+  HandTokens& Add(TokenKind kind, absl::string_view text) {
+    Token t;
+    t.kind = kind;
+    t.text_offset = static_cast<uint32_t>(storage_.size());
+    t.text_size = static_cast<uint32_t>(text.size());
+    t.begin = t.text_offset;
+    t.end = t.begin + t.text_size;
+    storage_.append(text.data(), text.size());
+    tokens_.push_back(t);
+    return *this;
+  }
+  absl::Span<const Token> tokens() const { return tokens_; }
+  absl::string_view text(const Token& t) const {
+    return absl::string_view(storage_).substr(t.text_offset, t.text_size);
+  }
+
+ private:
+  std::string storage_;
+  std::vector<Token> tokens_;
+};
+
+struct Collected {
+  std::vector<uint32_t> buckets;
+  std::vector<FeatureSource> sources;
+};
+
+Collected Collect(const FeatureHasher& hasher, const HandTokens& tokens) {
+  Collected c;
+  hasher.ForEach(
+      tokens.tokens(), [&](const Token& t) { return tokens.text(t); },
+      [&](uint32_t bucket, const FeatureSource& source) {
+        c.buckets.push_back(bucket);
+        c.sources.push_back(source);
+      });
+  return c;
+}
+
+FeatureHasher Hasher(FeatureOptions options) {
+  auto hasher = FeatureHasher::Create(options);
+  EXPECT_TRUE(hasher.ok()) << hasher.status();
+  return *std::move(hasher);
+}
+
+TEST(FeatureHasherTest, UnigramHashIsSeededXxh3WithTheKindInTheSeed) {
+  FeatureOptions options;
+  const FeatureHasher hasher = Hasher(options);
+  const uint64_t expected =
+      XXH3_64bits_withSeed("free", 4, options.hash_seed ^ (0x9E3779B97F4A7C15ULL * 1));
+  EXPECT_EQ(hasher.UnigramHash(TokenKind::kWord, "free"), expected);
+  EXPECT_EQ(hasher.Bucket(expected), static_cast<uint32_t>(expected >> 44));
+  EXPECT_NE(hasher.UnigramHash(TokenKind::kWord, "bit.ly"),
+            hasher.UnigramHash(TokenKind::kHost, "bit.ly"));
+}
+
+// Golden vectors: if one of these changes, every saved model is silently wrong.
+// Change them only together with the model format version.
+TEST(FeatureHasherTest, GoldenBuckets) {
+  FeatureOptions options;  // 2^20 buckets, default seed, unigrams + bigrams + length
+  const FeatureHasher hasher = Hasher(options);
+  HandTokens tokens;
+  tokens.Add(TokenKind::kWord, "win")
+      .Add(TokenKind::kWord, "free")
+      .Add(TokenKind::kWord, "prize")
+      .Add(TokenKind::kUrl, "url")
+      .Add(TokenKind::kHost, "bit.ly")
+      .Add(TokenKind::kDomain, "bit.ly")
+      .Add(TokenKind::kNumber, "99");
+  const Collected c = Collect(hasher, tokens);
+  // win, free, win_free, prize, free_prize, url, prize_url, host, domain, 99,
+  // url_99, length(7 tokens -> class 3).
+  EXPECT_THAT(c.buckets,
+              ElementsAreArray({618877u, 512387u, 345856u, 971389u, 151013u, 597696u,
+                                359003u, 271949u, 554008u, 223126u, 328850u, 434324u}));
+  // The bigram hash, computed here from its definition.
+  unsigned char pair[16];
+  const uint64_t a = hasher.UnigramHash(TokenKind::kWord, "win");
+  const uint64_t b = hasher.UnigramHash(TokenKind::kWord, "free");
+  for (int i = 0; i < 8; ++i) {
+    pair[i] = static_cast<unsigned char>(a >> (8 * i));
+    pair[8 + i] = static_cast<unsigned char>(b >> (8 * i));
+  }
+  EXPECT_EQ(c.buckets[2],
+            XXH3_64bits_withSeed(pair, 16, options.hash_seed ^ kBigramSalt) >> 44);
+}
+
+TEST(FeatureHasherTest, GoldenBucketsSmallTableAndCharNgrams) {
+  FeatureOptions options;
+  options.hash_bits = 12;
+  options.hash_seed = 42;
+  options.bigrams = false;
+  options.length_feature = false;
+  options.char_ngram_min = 2;
+  options.char_ngram_max = 3;
+  const FeatureHasher hasher = Hasher(options);
+  HandTokens tokens;
+  tokens.Add(TokenKind::kWord, "дом");  // 3 code points, 6 bytes
+  const Collected c = Collect(hasher, tokens);
+  // unigram, "^до", "^дом$", "ом$".
+  EXPECT_THAT(c.buckets, ElementsAreArray({1470u, 475u, 1172u, 2932u}));
+}
+
+TEST(FeatureHasherTest, FeatureOrderAndSources) {
+  FeatureOptions options;
+  const FeatureHasher hasher = Hasher(options);
+  HandTokens tokens;
+  tokens.Add(TokenKind::kWord, "a")
+      .Add(TokenKind::kHost, "x.com")
+      .Add(TokenKind::kWord, "b")
+      .Add(TokenKind::kSignal, "shouting");
+  const Collected c = Collect(hasher, tokens);
+  std::vector<std::pair<FeatureType, uint32_t>> seen;
+  for (const FeatureSource& s : c.sources) seen.emplace_back(s.type, s.token);
+  // Host and signal tokens are unigrams only; the bigram skips the host.
+  EXPECT_THAT(seen, ElementsAre(std::make_pair(FeatureType::kUnigram, 0u),
+                                std::make_pair(FeatureType::kUnigram, 1u),
+                                std::make_pair(FeatureType::kUnigram, 2u),
+                                std::make_pair(FeatureType::kBigram, 0u),
+                                std::make_pair(FeatureType::kUnigram, 3u),
+                                std::make_pair(FeatureType::kLength, 0u)));
+  EXPECT_EQ(c.sources[3].token2, 2u);
+  EXPECT_EQ(c.sources[5].length_class, 3u);  // 4 tokens
+  EXPECT_EQ(FeatureName(c.sources[3], tokens.tokens(),
+                        [&](const Token& t) { return tokens.text(t); }),
+            "a b");
+  EXPECT_EQ(FeatureName(c.sources[1], tokens.tokens(),
+                        [&](const Token& t) { return tokens.text(t); }),
+            "host:x.com");
+  EXPECT_EQ(FeatureName(c.sources[5], tokens.tokens(),
+                        [&](const Token& t) { return tokens.text(t); }),
+            "length:4-7 tokens");
+}
+
+TEST(FeatureHasherTest, CharNgramsFollowCodePoints) {
+  FeatureOptions options;
+  options.unigrams = false;
+  options.bigrams = false;
+  options.length_feature = false;
+  options.char_ngram_min = 1;
+  options.char_ngram_max = 2;
+  const FeatureHasher hasher = Hasher(options);
+  HandTokens tokens;
+  tokens.Add(TokenKind::kWord, "aд").Add(TokenKind::kNumber, "12");
+  const Collected c = Collect(hasher, tokens);
+  const auto text_of = [&](const Token& t) { return tokens.text(t); };
+  std::vector<std::string> names;
+  for (const FeatureSource& s : c.sources) {
+    names.push_back(FeatureName(s, tokens.tokens(), text_of));
+  }
+  // Numbers get no char n-grams; "д" is one 2-byte code point.
+  EXPECT_THAT(names, ElementsAre("chars:^a", "chars:^aд$", "chars:д$"));
+}
+
+TEST(FeatureHasherTest, EveryBucketIsInRange) {
+  for (int bits : {10, 16, 26}) {
+    FeatureOptions options;
+    options.hash_bits = bits;
+    options.char_ngram_min = 1;
+    options.char_ngram_max = 4;
+    const FeatureHasher hasher = Hasher(options);
+    HandTokens tokens;
+    for (int i = 0; i < 200; ++i) tokens.Add(TokenKind::kWord, std::to_string(i * 7919));
+    for (uint32_t bucket : Collect(hasher, tokens).buckets) {
+      ASSERT_LT(bucket, hasher.num_buckets());
+    }
+  }
+}
+
+TEST(FeatureHasherTest, RejectsBadOptions) {
+  FeatureOptions options;
+  options.hash_bits = 9;
+  EXPECT_EQ(FeatureHasher::Create(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options.hash_bits = 27;
+  EXPECT_FALSE(FeatureHasher::Create(options).ok());
+  options = FeatureOptions();
+  options.char_ngram_min = 4;
+  options.char_ngram_max = 3;
+  EXPECT_FALSE(FeatureHasher::Create(options).ok());
+  options.char_ngram_min = 0;
+  options.char_ngram_max = 3;
+  EXPECT_FALSE(FeatureHasher::Create(options).ok());
+  options = FeatureOptions();
+  options.unigrams = options.bigrams = options.length_feature = false;
+  EXPECT_FALSE(FeatureHasher::Create(options).ok());
+}
+
+TEST(FeatureHasherTest, LengthClassNames) {
+  EXPECT_EQ(LengthClassName(0), "length:0 tokens");
+  EXPECT_EQ(LengthClassName(1), "length:1 token");
+  EXPECT_EQ(LengthClassName(2), "length:2-3 tokens");
+  EXPECT_EQ(BitWidth(0), 0u);
+  EXPECT_EQ(BitWidth(7), 3u);
+  EXPECT_EQ(BitWidth(8), 4u);
+}
+
+}  // namespace
+}  // namespace groupguard::internal

@@ -1,0 +1,202 @@
+// The model file: round trips, determinism, and every way a file can be bad.
+#include "model/model_file.h"
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "groupguard/classifier.h"
+#include "groupguard/trainer.h"
+#include "gtest/gtest.h"
+#include "model/model.pb.h"
+#include "test_corpus.h"
+
+namespace groupguard {
+namespace {
+
+using ::groupguard::testing::SyntheticCorpus;
+using ::groupguard::testing::TrainSynthetic;
+using ::testing::HasSubstr;
+
+const std::string& LogisticModel() {
+  static const std::string* bytes =
+      new std::string(TrainSynthetic(ModelType::kLogistic).bytes);
+  return *bytes;
+}
+
+std::string TempPath(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return std::string(dir != nullptr ? dir : "/tmp") + "/gg_model_file_test_" + name;
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+TEST(ModelFileTest, TrainedModelLoads) {
+  ASSERT_GT(LogisticModel().size(), internal::kModelHeaderSize);
+  EXPECT_EQ(LogisticModel().substr(0, 8), std::string("GGMODEL\x1a", 8));
+  auto c = Classifier::FromBytes(LogisticModel());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ((*c)->info().format_version, 1u);
+  EXPECT_EQ((*c)->info().model_type, "logistic");
+  EXPECT_EQ((*c)->info().file_bytes, static_cast<int64_t>(LogisticModel().size()));
+}
+
+TEST(ModelFileTest, TrainingIsDeterministic) {
+  EXPECT_EQ(TrainSynthetic(ModelType::kLogistic).bytes, LogisticModel());
+  EXPECT_EQ(TrainSynthetic(ModelType::kNaiveBayes).bytes,
+            TrainSynthetic(ModelType::kNaiveBayes).bytes);
+}
+
+TEST(ModelFileTest, SaveLoadGivesIdenticalScores) {
+  for (ModelType type : {ModelType::kNaiveBayes, ModelType::kLogistic}) {
+    const TrainedModel model = TrainSynthetic(type);
+    const std::string path = TempPath("roundtrip.ggm");
+    ASSERT_TRUE(model.Save(path).ok());
+    auto loaded = Classifier::Load(path);
+    auto direct = Classifier::FromBytes(model.bytes);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    ASSERT_TRUE(direct.ok()) << direct.status();
+    for (const auto& post : SyntheticCorpus(50)) {
+      EXPECT_EQ((*loaded)->SpamProbability(post.text),
+                (*direct)->SpamProbability(post.text));
+    }
+    EXPECT_EQ((*loaded)->spam_threshold(), (*direct)->spam_threshold());
+    std::remove(path.c_str());
+  }
+}
+
+TEST(ModelFileTest, TruncatedFileIsDataLoss) {
+  const std::string& bytes = LogisticModel();
+  for (size_t size : {size_t{4}, size_t{8}, size_t{12}, size_t{27}, size_t{28},
+                      size_t{40}, bytes.size() / 2, bytes.size() - 1}) {
+    auto c = Classifier::FromBytes(bytes.substr(0, size));
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kDataLoss)
+        << size << " " << c.status();
+    EXPECT_THAT(c.status().message(), HasSubstr("truncated")) << size;
+  }
+  EXPECT_EQ(Classifier::FromBytes("").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ModelFileTest, FlippedByteIsDataLoss) {
+  const std::string& bytes = LogisticModel();
+  // The payload size, the checksum, and bytes all over the payload.
+  for (size_t offset : {size_t{13}, size_t{20}, size_t{27}, size_t{28}, size_t{29},
+                        bytes.size() / 3, bytes.size() / 2, bytes.size() - 1}) {
+    for (unsigned char mask : {0x01, 0x80}) {
+      std::string corrupt = bytes;
+      corrupt[offset] = static_cast<char>(corrupt[offset] ^ mask);
+      auto c = Classifier::FromBytes(corrupt);
+      EXPECT_EQ(c.status().code(), absl::StatusCode::kDataLoss)
+          << offset << " " << c.status();
+    }
+  }
+}
+
+TEST(ModelFileTest, TrailingBytesAreDataLoss) {
+  auto c = Classifier::FromBytes(LogisticModel() + "x");
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(ModelFileTest, ForeignFileIsInvalidArgument) {
+  for (const std::string foreign :
+       {std::string("PK\x03\x04 this is a zip"), std::string("{\"id\": \"1\"}\n"),
+        std::string("GGMODEX\x1a") + LogisticModel().substr(8), std::string("X")}) {
+    auto c = Classifier::FromBytes(foreign);
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << c.status();
+    EXPECT_THAT(c.status().message(), HasSubstr("not a groupguard model"));
+  }
+}
+
+TEST(ModelFileTest, NewerVersionIsFailedPrecondition) {
+  std::string newer = LogisticModel();
+  newer[8] = 2;
+  auto c = Classifier::FromBytes(newer);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(c.status().message(), HasSubstr("version 2"));
+  newer[8] = 0;
+  newer[11] = 1;  // version 2^24
+  EXPECT_EQ(Classifier::FromBytes(newer).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  std::string zero = LogisticModel();
+  zero[8] = 0;
+  EXPECT_EQ(Classifier::FromBytes(zero).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(ModelFileTest, ValidChecksumButNonsenseContentIsDataLoss) {
+  model::Model m;
+  ASSERT_TRUE(internal::DecodeModelFile(LogisticModel(), &m).ok());
+  {
+    model::Model bad = m;
+    bad.mutable_scorer()->set_bucket_deltas(0, 1u << 30);  // beyond 2^20 buckets
+    EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
+              absl::StatusCode::kDataLoss);
+  }
+  {
+    model::Model bad = m;
+    bad.mutable_features()->set_hash_bits(40);
+    EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
+              absl::StatusCode::kDataLoss);
+  }
+  {
+    model::Model bad = m;
+    bad.mutable_scorer()->add_weights(1.0f);  // one weight more than buckets
+    EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
+              absl::StatusCode::kDataLoss);
+  }
+  {
+    model::Model bad = m;
+    bad.mutable_thresholds()->set_spam(1.5);
+    EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
+              absl::StatusCode::kDataLoss);
+  }
+  {
+    model::Model bad = m;
+    bad.set_type(model::MODEL_TYPE_UNSPECIFIED);
+    EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
+              absl::StatusCode::kDataLoss);
+  }
+  {
+    model::Model bad = m;
+    bad.mutable_calibration()->set_a(std::numeric_limits<double>::quiet_NaN());
+    EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
+              absl::StatusCode::kDataLoss);
+  }
+  // Re-encoding the unchanged message gives the same bytes.
+  EXPECT_EQ(internal::EncodeModelFile(m), LogisticModel());
+}
+
+TEST(ModelFileTest, LoadErrorsNameThePath) {
+  const std::string missing = TempPath("does_not_exist.ggm");
+  auto c = Classifier::Load(missing);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(c.status().message(), HasSubstr(missing));
+
+  const std::string truncated = TempPath("truncated.ggm");
+  WriteFile(truncated, LogisticModel().substr(0, 100));
+  c = Classifier::Load(truncated);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(c.status().message(), HasSubstr(truncated));
+  std::remove(truncated.c_str());
+
+  const std::string foreign = TempPath("foreign.ggm");
+  WriteFile(foreign, "hello world, not a model");
+  c = Classifier::Load(foreign);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(c.status().message(), HasSubstr(foreign));
+  std::remove(foreign.c_str());
+}
+
+TEST(ModelFileTest, SaveToMissingDirectoryFails) {
+  const TrainedModel model = TrainSynthetic(ModelType::kNaiveBayes);
+  const absl::Status status = model.Save(TempPath("no/such/dir/model.ggm"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(status.message(), HasSubstr("no/such/dir/model.ggm"));
+}
+
+}  // namespace
+}  // namespace groupguard

@@ -1,0 +1,150 @@
+#include "groupguard/trainer.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "groupguard/classifier.h"
+#include "groupguard/metrics.h"
+#include "groupguard/post_reader.h"
+#include "gtest/gtest.h"
+#include "test_corpus.h"
+
+namespace groupguard {
+namespace {
+
+using ::groupguard::testing::SyntheticCorpus;
+
+TEST(TrainerTest, RejectsBadOptions) {
+  TrainerOptions options;
+  options.validation_fraction = 0.95;
+  EXPECT_EQ(Trainer::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
+  options = TrainerOptions();
+  options.naive_bayes.alpha = 0;
+  EXPECT_FALSE(Trainer::Create(options).ok());
+  options = TrainerOptions();
+  options.spam_threshold_ham_rate = 0.05;  // above the unsure rate
+  EXPECT_FALSE(Trainer::Create(options).ok());
+  options = TrainerOptions();
+  options.features.hash_bits = 30;
+  EXPECT_FALSE(Trainer::Create(options).ok());
+  options = TrainerOptions();
+  options.logistic.l2 = -1;
+  EXPECT_FALSE(Trainer::Create(options).ok());
+}
+
+TEST(TrainerTest, NeedsBothClasses) {
+  auto trainer = Trainer::Create(TrainerOptions());
+  ASSERT_TRUE(trainer.ok());
+  EXPECT_EQ((*trainer)->Train().status().code(), absl::StatusCode::kFailedPrecondition);
+  (*trainer)->Add("hello there", false);
+  (*trainer)->Add("see you", false);
+  EXPECT_EQ((*trainer)->Train().status().code(), absl::StatusCode::kFailedPrecondition);
+  (*trainer)->Add("win cash", true);
+  EXPECT_TRUE((*trainer)->Train().ok());  // tiny: trains and calibrates on everything
+}
+
+TEST(TrainerTest, ReportMatchesTheModel) {
+  for (ModelType type : {ModelType::kNaiveBayes, ModelType::kLogistic}) {
+    const TrainedModel model = groupguard::testing::TrainSynthetic(type, 600);
+    const TrainingReport& r = model.report;
+    EXPECT_EQ(r.train_posts, 600);  // refit on all posts after validation
+    EXPECT_GT(r.validation_posts, 60);
+    EXPECT_LT(r.validation_posts, 200);
+    EXPECT_GT(r.validation.roc_auc, 0.95);
+    EXPECT_GT(r.train.roc_auc, 0.95);
+    EXPECT_LE(r.unsure_threshold, r.spam_threshold);
+    auto c = Classifier::FromBytes(model.bytes);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ((*c)->spam_threshold(), r.spam_threshold);
+    EXPECT_EQ((*c)->info().validation_metrics.roc_auc, r.validation.roc_auc);
+    EXPECT_EQ((*c)->info().validation_metrics.confusion.ham_as_spam,
+              r.validation.confusion.ham_as_spam);
+    if (type == ModelType::kLogistic) EXPECT_GT(r.iterations, 0);
+  }
+}
+
+TEST(TrainerTest, ThresholdsMeetTheirHamRatesOnValidation) {
+  TrainerOptions options;
+  options.spam_threshold_ham_rate = 0.0;
+  options.unsure_threshold_ham_rate = 0.05;
+  options.refit_on_all = false;
+  const TrainedModel model =
+      groupguard::testing::TrainSynthetic(ModelType::kLogistic, 900, options);
+  const ConfusionMatrix& m = model.report.validation.confusion;
+  const int64_t ham = m.ham_as_ham + m.ham_as_unsure + m.ham_as_spam;
+  ASSERT_GT(ham, 100);
+  EXPECT_EQ(m.ham_as_spam, 0);
+  EXPECT_LE(m.ham_as_unsure + m.ham_as_spam, ham * 5 / 100);
+}
+
+TEST(TrainerTest, RemoveWorksForLogisticToo) {
+  TrainerOptions options;
+  options.model_type = ModelType::kLogistic;
+  auto a = Trainer::Create(options);
+  auto b = Trainer::Create(options);
+  ASSERT_TRUE(a.ok() && b.ok());
+  const auto corpus = SyntheticCorpus(150);
+  for (const auto& post : corpus) {
+    (*a)->Add(post.text, post.is_spam);
+    (*b)->Add(post.text, post.is_spam);
+  }
+  (*a)->Add("an extra post", true);
+  ASSERT_TRUE((*a)->Remove("an extra post", true).ok());
+  EXPECT_EQ((*a)->Train()->bytes, (*b)->Train()->bytes);
+}
+
+TEST(ModelTypeTest, NamesRoundTrip) {
+  for (ModelType type : {ModelType::kNaiveBayes, ModelType::kLogistic}) {
+    EXPECT_EQ(*ParseModelType(ModelTypeName(type)), type);
+  }
+  EXPECT_EQ(*ParseModelType("nb"), ModelType::kNaiveBayes);
+  EXPECT_EQ(*ParseModelType("LR"), ModelType::kLogistic);
+  EXPECT_EQ(ParseModelType("svm").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// The data test of issue 2: train on sms.train.jsonl, ROC AUC >= 0.98 on sms.test.jsonl.
+class SmsDataTest : public ::testing::TestWithParam<ModelType> {};
+
+TEST_P(SmsDataTest, ReachesRocAucOnTheTestSplit) {
+  const std::string dir = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/");
+  auto train = ReadPosts(dir + "sms.train.jsonl");
+  auto test = ReadPosts(dir + "sms.test.jsonl");
+  ASSERT_TRUE(train.ok()) << train.status();
+  ASSERT_TRUE(test.ok()) << test.status();
+  ASSERT_EQ(train->size(), 4460u);
+  ASSERT_EQ(test->size(), 1114u);
+  TrainerOptions options;
+  options.model_type = GetParam();
+  auto trainer = Trainer::Create(options);
+  ASSERT_TRUE(trainer.ok());
+  for (const Post& post : *train) {
+    ASSERT_TRUE(post.is_spam.has_value()) << post.line;
+    (*trainer)->Add(post.text, *post.is_spam);
+  }
+  auto model = (*trainer)->Train();
+  ASSERT_TRUE(model.ok()) << model.status();
+  auto classifier = Classifier::FromBytes(model->bytes);
+  ASSERT_TRUE(classifier.ok()) << classifier.status();
+  std::vector<double> p;
+  std::unique_ptr<bool[]> y(new bool[test->size()]);
+  for (size_t i = 0; i < test->size(); ++i) {
+    p.push_back((*classifier)->SpamProbability((*test)[i].text));
+    y[i] = (*test)[i].is_spam.value_or(false);
+  }
+  auto m = Evaluate(p, absl::MakeConstSpan(y.get(), test->size()));
+  ASSERT_TRUE(m.ok());
+  EXPECT_GE(m->roc_auc, 0.98);
+  EXPECT_GE(m->spam_caught_at_1pct_ham_blocked, 0.8);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothModels, SmsDataTest,
+                         ::testing::Values(ModelType::kNaiveBayes, ModelType::kLogistic),
+                         [](const ::testing::TestParamInfo<ModelType>& info) {
+                           return std::string(ModelTypeName(info.param));
+                         });
+
+}  // namespace
+}  // namespace groupguard
