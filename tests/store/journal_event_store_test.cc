@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -510,41 +509,6 @@ TEST(JournalTest, FailedWriteIsStickyAndReopenRecovers) {
   absl::StatusOr<uint64_t> sequence = store->Append("after reopen");
   ASSERT_TRUE(sequence.ok()) << sequence.status();
   EXPECT_EQ(*sequence, acked + 1);
-}
-
-// Appends keep going while snapshots roll segments underneath them.
-TEST(JournalTest, SnapshotsWhileAppendingLoseNothing) {
-  ScratchDir tmp;
-  const std::string dir = tmp.Sub("j");
-  std::unique_ptr<EventStore> store = MustOpen(dir, JournalOptions::Sync::kGroupCommit);
-  ASSERT_NE(store, nullptr);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 3; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 200; ++i) {
-        ASSERT_TRUE(store->Append(testing_internal::NumberedRecord(t, i)).ok());
-      }
-    });
-  }
-  uint64_t through = 0;
-  for (int s = 0; s < 5; ++s) {
-    // Snapshot everything appended so far: replay, then snapshot that point.
-    auto replayed = ReplayAll(*store);
-    ASSERT_TRUE(replayed.ok()) << replayed.status();
-    if (!replayed->records.empty()) through = replayed->records.back().first;
-    ASSERT_TRUE(store->WriteSnapshot(absl::StrCat("through ", through), through).ok());
-  }
-  for (std::thread& t : threads) t.join();
-  store.reset();
-  store = MustOpen(dir);
-  auto replayed = ReplayAll(*store);
-  ASSERT_TRUE(replayed.ok()) << replayed.status();
-  EXPECT_EQ(replayed->through, through);
-  EXPECT_EQ(replayed->snapshot, absl::StrCat("through ", through));
-  ASSERT_EQ(replayed->records.size(), 600 - through);
-  for (size_t i = 0; i < replayed->records.size(); ++i) {
-    EXPECT_EQ(replayed->records[i].first, through + 1 + i);
-  }
 }
 
 }  // namespace
