@@ -13,6 +13,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
@@ -137,7 +138,9 @@ struct Probation {
 // One member. Kept small: a million members with ten groups each must fit well
 // under a gigabyte.
 struct MemberRecord {
-  std::vector<uint32_t> groups;  // sorted group indexes
+  // Sorted group indexes, inline up to ten: one cache miss fewer on the gate's path
+  // and no heap block per member.
+  absl::InlinedVector<uint32_t, 10> groups;
   std::unique_ptr<Probation> probation;
 };
 
@@ -310,7 +313,7 @@ class Registry::Impl {
   // Returns a copy of what the view of `member`'s probation needs.
   struct MemberSnapshot {
     bool exists = false;
-    std::vector<uint32_t> groups;
+    absl::InlinedVector<uint32_t, 10> groups;
     std::optional<Probation> probation;
   };
   MemberSnapshot CopyMember(absl::string_view member) const {
@@ -1391,7 +1394,6 @@ void Registry::Unsubscribe(int handle) {
 
 absl::StatusOr<Registry::PostingCheck> Registry::CheckPosting(
     absl::string_view member, absl::string_view group) const {
-  const int64_t now = impl_->NowMicros();
   PostingCheck check;
   uint32_t g;
   {
@@ -1416,6 +1418,7 @@ absl::StatusOr<Registry::PostingCheck> Registry::CheckPosting(
     }
     const Probation* p = it->second.probation.get();
     if (p == nullptr) return check;  // the fast path: not on probation anywhere
+    const int64_t now = impl_->NowMicros();
     v = Evaluate(p, now, impl_->options_.sitewide_after_distinct_groups);
     held = HeldIn(p, v, g, now);
   }
