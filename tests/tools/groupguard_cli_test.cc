@@ -1,0 +1,296 @@
+// End-to-end tests of the groupguard command: runs the built executable.
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace groupguard {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string Dir() { return ::testing::TempDir() + "/gg_cli_" + std::to_string(getpid()); }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string WriteFile(const std::string& name, const std::string& contents) {
+  std::string path = Dir() + "/" + name;
+  std::ofstream(path, std::ios::binary) << contents;
+  return path;
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+// Runs `groupguard ARGS` through the shell (args are trusted test strings), with
+// standard input from `stdin_path` (or /dev/null).
+Result RunCli(const std::string& args, const std::string& stdin_path = "/dev/null") {
+  std::string err_path = Dir() + "/stderr.txt";
+  std::string command = absl::StrCat(GROUPGUARD_CLI, " ", args, " <", stdin_path, " 2>",
+                                     err_path);
+  Result r;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return r;
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
+  int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = ReadFile(err_path);
+  return r;
+}
+
+std::vector<std::string> Lines(const std::string& s) {
+  std::vector<std::string> lines = absl::StrSplit(s, '\n');
+  if (!lines.empty() && lines.back().empty()) lines.pop_back();
+  return lines;
+}
+
+class GroupguardCliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    mkdir(Dir().c_str(), 0755);
+    model_ = Dir() + "/sms.ggm";
+    Result r = RunCli(absl::StrCat("train --model-type nb -o ", model_, " ",
+                                GROUPGUARD_DATA_DIR, "/jsonl/sms.train.jsonl"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static std::string model_;
+};
+std::string GroupguardCliTest::model_;
+
+TEST_F(GroupguardCliTest, NoSubcommandIsAUsageError) {
+  Result r = RunCli("");
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST_F(GroupguardCliTest, UnknownFlagIsAUsageError) {
+  Result r = RunCli("score --no-such-flag x.jsonl");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("no-such-flag"));
+}
+
+TEST_F(GroupguardCliTest, HelpOnEverySubcommand) {
+  for (const char* sub : {"train", "score", "eval", "explain", "inspect"}) {
+    Result r = RunCli(absl::StrCat(sub, " --help"));
+    EXPECT_EQ(r.exit_code, 0) << sub;
+    EXPECT_THAT(r.out, HasSubstr("Usage")) << sub;
+  }
+}
+
+TEST_F(GroupguardCliTest, MissingModelIsOneClearLine) {
+  Result r = RunCli("score -m /nonexistent/model.ggm -");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, StartsWith("groupguard: cannot load model /nonexistent/model.ggm"));
+  EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+}
+
+TEST_F(GroupguardCliTest, CorruptModelIsOneClearLine) {
+  std::string bad = WriteFile("garbage.ggm", std::string(1000, 'x'));
+  Result r = RunCli(absl::StrCat("inspect ", bad));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, StartsWith(absl::StrCat("groupguard: cannot load model ", bad)));
+  EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+}
+
+TEST_F(GroupguardCliTest, MissingInputIsOneClearLine) {
+  Result r = RunCli(absl::StrCat("score -m ", model_, " /nonexistent/posts.jsonl"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("/nonexistent/posts.jsonl: No such file or directory"));
+  EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+}
+
+TEST_F(GroupguardCliTest, ScoresInInputOrderWithTwoThreads) {
+  std::string dump;
+  for (int i = 0; i < 3000; ++i) {
+    absl::StrAppend(&dump, "{\"id\":\"p", i, "\",\"text\":\"",
+                    i % 3 == 0 ? "WINNER! claim your free prize, call 09061701461"
+                               : "see you at lunch tomorrow?",
+                    " ", i, "\"}\n");
+  }
+  std::string input = WriteFile("order.jsonl", dump);
+  Result one = RunCli(absl::StrCat("score -t 1 -m ", model_, " ", input));
+  Result two = RunCli(absl::StrCat("score -t 2 --block-kib 4 -m ", model_, " ", input));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  EXPECT_EQ(one.out, two.out);
+  std::vector<std::string> lines = Lines(two.out);
+  ASSERT_EQ(lines.size(), 3000u);
+  for (int i = 0; i < 3000; i += 111) {
+    EXPECT_THAT(lines[i], StartsWith(absl::StrCat("{\"id\":\"p", i, "\",\"spam_probability\":")));
+  }
+  EXPECT_THAT(lines[0], HasSubstr("\"verdict\":\"spam\""));
+  EXPECT_THAT(lines[1], HasSubstr("\"verdict\":\"ham\""));
+}
+
+TEST_F(GroupguardCliTest, ReadsStandardInputAndWritesCsv) {
+  std::string input = WriteFile("stdin.jsonl",
+                                "{\"id\":\"a,1\",\"text\":\"hello\"}\n{\"text\":\"no id\"}\n");
+  Result r = RunCli(absl::StrCat("score --format csv -m ", model_), input);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "id,spam_probability,verdict");
+  EXPECT_THAT(lines[1], StartsWith("\"a,1\",0."));
+  EXPECT_THAT(lines[2], StartsWith("2,0."));  // no id: the line number
+}
+
+TEST_F(GroupguardCliTest, ExplainFlagAddsCluesWithQuotedText) {
+  std::string input = WriteFile(
+      "explain.jsonl", "{\"id\":\"x\",\"text\":\"WINNER! Claim your FREE prize now\"}\n");
+  Result r = RunCli(absl::StrCat("score --explain 3 -m ", model_, " ", input));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"clues\":[{\"feature\":"));
+  EXPECT_THAT(r.out, HasSubstr("\"quotes\":[\""));
+}
+
+TEST_F(GroupguardCliTest, MalformedRecordStopsWithFileAndLine) {
+  std::string input =
+      WriteFile("bad.jsonl", "{\"text\":\"a\"}\n{\"text\":\"b\"}\n{\"text\": 7}\n{\"text\":\"d\"}\n");
+  std::string out = Dir() + "/bad.out.jsonl";
+  Result r = RunCli(absl::StrCat("score -m ", model_, " -o ", out, " ", input));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("bad.jsonl:3: \"text\" is not a string"));
+  EXPECT_FALSE(Exists(out)) << "a failed run must not leave an output file";
+  // To standard output, the cut-short output ends with an error record.
+  Result s = RunCli(absl::StrCat("score -m ", model_, " ", input));
+  EXPECT_EQ(s.exit_code, 1);
+  std::vector<std::string> lines = Lines(s.out);
+  ASSERT_EQ(lines.size(), 3u) << s.out;
+  EXPECT_THAT(lines[2], StartsWith("{\"error\":"));
+  EXPECT_THAT(lines[2], HasSubstr("bad.jsonl:3:"));
+}
+
+TEST_F(GroupguardCliTest, SkipBadCountsAndReportsLines) {
+  std::string input = WriteFile(
+      "skip.jsonl",
+      "{\"text\":\"a\"}\n{broken\n{\"text\":\"c\"}\n{\"id\":\"no text\"}\n{\"text\":\"e\"}\n");
+  std::string out = Dir() + "/skip.out.jsonl";
+  Result r = RunCli(absl::StrCat("score --skip-bad -m ", model_, " -o ", out, " ", input));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("skipped 2 malformed records"));
+  EXPECT_THAT(r.err, HasSubstr("skip.jsonl:2:"));
+  EXPECT_THAT(r.err, HasSubstr("skip.jsonl:4:"));
+  EXPECT_EQ(Lines(ReadFile(out)).size(), 3u);
+}
+
+TEST_F(GroupguardCliTest, OddPostsAreScoredNotFatal) {
+  std::string dump = "{\"id\":\"empty\",\"text\":\"\"}\n";
+  absl::StrAppend(&dump, "{\"id\":\"nul\",\"text\":\"a\\u0000b\"}\n");
+  absl::StrAppend(&dump, "{\"id\":\"utf8\",\"text\":\"bad \xC3\x28 bytes \xFF\"}\n");
+  absl::StrAppend(&dump, "{\"id\":\"big\",\"text\":\"", std::string(10 << 20, 'a'), "\"}\n");
+  std::string input = WriteFile("odd.jsonl", dump);
+  Result r = RunCli(absl::StrCat("score -m ", model_, " ", input));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_THAT(lines[3], StartsWith("{\"id\":\"big\",\"spam_probability\":"));
+}
+
+TEST_F(GroupguardCliTest, EvalJsonHasEveryKey) {
+  Result r = RunCli(absl::StrCat("eval --json -m ", model_, " ", GROUPGUARD_DATA_DIR,
+                              "/jsonl/sms.test.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* key :
+       {"\"roc_auc\":0.9", "\"accuracy\":", "\"precision\":", "\"recall\":", "\"f1\":",
+        "\"spam_caught_at_1pct_ham_blocked\":", "\"spam_caught_at_0_1pct_ham_blocked\":",
+        "\"confusion\":{\"spam_as_spam\":", "\"posts\":1114,\"spam\":149,\"ham\":965"}) {
+    EXPECT_THAT(r.out, HasSubstr(key));
+  }
+  EXPECT_EQ(Lines(r.out).size(), 1u);
+}
+
+TEST_F(GroupguardCliTest, EvalDrawsRocSvgAndPrintsATable) {
+  std::string svg = Dir() + "/roc.svg";
+  Result r = RunCli(absl::StrCat("eval -m ", model_, " --roc ", svg, " ", GROUPGUARD_DATA_DIR,
+                              "/jsonl/youtube.test.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ROC AUC"));
+  EXPECT_THAT(r.out, HasSubstr("390 (200 spam, 190 ham)"));
+  std::string picture = ReadFile(svg);
+  EXPECT_THAT(picture, HasSubstr("<svg"));
+  EXPECT_THAT(picture, HasSubstr("<polyline"));
+  EXPECT_THAT(picture, HasSubstr("False positive rate"));
+}
+
+TEST_F(GroupguardCliTest, EvalNeedsLabels) {
+  std::string input = WriteFile("unlabeled.jsonl", "{\"text\":\"a\",\"label\":\"ham\"}\n{\"text\":\"b\"}\n");
+  Result r = RunCli(absl::StrCat("eval -m ", model_, " ", input));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("unlabeled.jsonl:2: no label"));
+}
+
+TEST_F(GroupguardCliTest, ExplainQuotesTheText) {
+  Result r = RunCli(absl::StrCat("explain -m ", model_,
+                              " 'URGENT! You have won a 1000 cash prize, call now'"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("verdict: spam"));
+  EXPECT_THAT(r.out, HasSubstr("\"URGENT! You have won a 1000 cash prize, call now\""));
+  EXPECT_THAT(r.out, HasSubstr("\"prize\""));
+  std::string input = WriteFile("explain.txt", "see you at lunch\n");
+  Result s = RunCli(absl::StrCat("explain -m ", model_), input);
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_THAT(s.out, StartsWith("verdict: ham"));
+  EXPECT_THAT(s.out, HasSubstr("\"see you at lunch\""));
+}
+
+TEST_F(GroupguardCliTest, InspectShowsTheConfiguration) {
+  Result r = RunCli(absl::StrCat("inspect ", model_));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("model type:          naive_bayes"));
+  EXPECT_THAT(r.out, HasSubstr("data sources:        sms.train.jsonl"));
+  EXPECT_THAT(r.out, Not(HasSubstr(GROUPGUARD_DATA_DIR)));
+}
+
+TEST_F(GroupguardCliTest, TrainStopsAtAnUnlabeledPostUnlessSkipping) {
+  std::string input = WriteFile(
+      "train.csv", "text,label\nwin cash now,spam\nhello there,ham\nno label here,\n"
+                   "free prize,1\nlunch?,0\n");
+  std::string out = Dir() + "/small.ggm";
+  Result r = RunCli(absl::StrCat("train -o ", out, " ", input));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("train.csv:4: no label"));
+  Result s = RunCli(absl::StrCat("train --skip-bad --validation-fraction 0 -o ", out, " ", input));
+  EXPECT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_THAT(s.out, HasSubstr("4 posts (2 spam)"));
+  EXPECT_THAT(s.err, HasSubstr("skipped 1 malformed record"));
+  EXPECT_TRUE(Exists(out));
+}
+
+TEST_F(GroupguardCliTest, DefaultModelIsBuiltIn) {
+  Result r = RunCli("inspect");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("built-in default model"));
+  Result s = RunCli(absl::StrCat("score ", GROUPGUARD_SOURCE_DIR,
+                              "/examples/data/sample_posts.jsonl"));
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(Lines(s.out).size(), 36u);
+}
+
+}  // namespace
+}  // namespace groupguard

@@ -1,0 +1,125 @@
+#include "common.h"
+
+#include <iostream>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace groupguard::cli {
+
+void PrintError(absl::string_view message) {
+  std::string line = absl::StrCat("groupguard: ", message, "\n");
+  std::cerr << line << std::flush;
+}
+
+void ExitWith(int code) {
+  if (code != 0) throw CLI::RuntimeError(code);
+}
+
+void AddInputFlags(CLI::App* command, InputFlags* flags) {
+  command->add_option("--input-format", flags->format,
+                      "Input format: auto (from the file extension: .csv, .tsv, "
+                      "otherwise JSON Lines; stdin is JSON Lines), jsonl, csv or tsv")
+      ->check(CLI::IsMember({"auto", "jsonl", "csv", "tsv"}))
+      ->capture_default_str();
+  command->add_option("--text-field", flags->text_field,
+                      "Key (JSON Lines) or column (CSV/TSV) holding the post text")
+      ->capture_default_str();
+  command->add_option("--id-field", flags->id_field, "Key or column holding the post id")
+      ->capture_default_str();
+  command->add_option("--label-field", flags->label_field,
+                      "Key or column holding the label: spam/ham, 1/0 or true/false")
+      ->capture_default_str();
+  command->add_option("--max-record-mib", flags->max_record_mib,
+                      "A record longer than this many MiB is malformed")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  command->add_flag("--skip-bad", flags->skip_bad,
+                    "Skip malformed records (counted and reported at the end) instead "
+                    "of stopping at the first one");
+}
+
+absl::StatusOr<PostReaderOptions> ReaderOptionsFor(const InputFlags& flags,
+                                                   absl::string_view path) {
+  PostReaderOptions options;
+  std::string format = absl::AsciiStrToLower(flags.format);
+  if (format == "auto") {
+    std::string lower = absl::AsciiStrToLower(path);
+    format = absl::EndsWith(lower, ".csv")   ? "csv"
+             : absl::EndsWith(lower, ".tsv") ? "tsv"
+                                             : "jsonl";
+  }
+  if (format == "jsonl") {
+    options.format = DumpFormat::kJsonLines;
+  } else if (format == "csv") {
+    options.format = DumpFormat::kCsv;
+  } else if (format == "tsv") {
+    options.format = DumpFormat::kTsv;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("unknown --input-format ", flags.format));
+  }
+  options.text_field = flags.text_field;
+  options.id_field = flags.id_field;
+  options.label_field = flags.label_field;
+  options.max_record_bytes = flags.max_record_mib << 20;
+  return options;
+}
+
+void AddModelFlag(CLI::App* command, std::string* model_path) {
+  command->add_option("-m,--model", *model_path,
+                      "Model file (default: the default model built into groupguard)");
+}
+
+absl::StatusOr<std::unique_ptr<Classifier>> LoadModel(const std::string& path) {
+  if (path.empty()) {
+    absl::string_view bytes = DefaultModelBytes();
+    if (bytes.empty()) {
+      return absl::FailedPreconditionError(
+          "this groupguard was built without a default model; pass --model FILE");
+    }
+    auto model = Classifier::FromBytes(bytes);
+    if (!model.ok()) {
+      return absl::Status(model.status().code(),
+                          absl::StrCat("cannot load the built-in default model: ",
+                                       model.status().message()));
+    }
+    return model;
+  }
+  auto model = Classifier::Load(path);
+  if (!model.ok()) {
+    std::string message(model.status().message());
+    if (!absl::StrContains(message, path)) message = absl::StrCat(path, ": ", message);
+    return absl::Status(model.status().code(),
+                        absl::StrCat("cannot load model ", message));
+  }
+  return model;
+}
+
+void BadRecords::Add(absl::string_view message) {
+  ++count_;
+  if (first_.size() < kKept) first_.emplace_back(message);
+}
+
+void BadRecords::Merge(int64_t count, const std::vector<std::string>& messages) {
+  count_ += count;
+  for (const std::string& m : messages) {
+    if (first_.size() >= kKept) break;
+    first_.push_back(m);
+  }
+}
+
+void BadRecords::Report() const {
+  if (count_ == 0) return;
+  PrintError(absl::StrCat("skipped ", count_, " malformed record", count_ == 1 ? "" : "s",
+                          "; the first: ", absl::StrJoin(first_, "; ")));
+}
+
+int HardwareThreads() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+}  // namespace groupguard::cli

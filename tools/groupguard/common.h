@@ -1,0 +1,80 @@
+#ifndef GROUPGUARD_TOOLS_GROUPGUARD_COMMON_H_
+#define GROUPGUARD_TOOLS_GROUPGUARD_COMMON_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "groupguard/classifier.h"
+#include "groupguard/post_reader.h"
+
+namespace groupguard::cli {
+
+// Exit codes of every subcommand.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRuntimeError = 1;
+inline constexpr int kExitUsageError = 2;
+
+// Prints "groupguard: <message>" on stderr, one line.
+void PrintError(absl::string_view message);
+
+// Throws CLI::RuntimeError(code) unless code is 0: how a subcommand callback ends.
+void ExitWith(int code);
+
+// How dumps are read; shared by train, score and eval.
+struct InputFlags {
+  std::string format = "auto";  // auto (from the extension), jsonl, csv, tsv
+  std::string text_field = "text";
+  std::string id_field = "id";
+  std::string label_field = "label";
+  size_t max_record_mib = 64;
+  bool skip_bad = false;
+};
+
+// Adds --input-format, --text-field, --id-field, --label-field, --max-record-mib and
+// --skip-bad to `command`.
+void AddInputFlags(CLI::App* command, InputFlags* flags);
+
+// The reader options for `path` ("-" is stdin, read as JSON Lines unless --format
+// says otherwise). kInvalidArgument for an unknown --format.
+absl::StatusOr<PostReaderOptions> ReaderOptionsFor(const InputFlags& flags,
+                                                   absl::string_view path);
+
+// Adds --model (default: the model built into this program).
+void AddModelFlag(CLI::App* command, std::string* model_path);
+
+// Loads the model at `path`, or the built-in default model when `path` is empty.
+// The error message names the file.
+absl::StatusOr<std::unique_ptr<Classifier>> LoadModel(const std::string& path);
+
+// The bytes of the default model built into this program ("" if none was).
+absl::string_view DefaultModelBytes();
+
+// Malformed records met while reading with --skip-bad: counted, and the first few
+// messages kept for the report.
+class BadRecords {
+ public:
+  static constexpr int kKept = 5;
+  void Add(absl::string_view message);
+  // Adds the counts and messages of `other` (a later part of the input).
+  void Merge(int64_t count, const std::vector<std::string>& messages);
+  int64_t count() const { return count_; }
+  // Prints "groupguard: skipped N malformed records; the first: ..." (nothing if 0).
+  void Report() const;
+
+ private:
+  int64_t count_ = 0;
+  std::vector<std::string> first_;
+};
+
+// Number of hardware threads (at least 1).
+int HardwareThreads();
+
+}  // namespace groupguard::cli
+
+#endif  // GROUPGUARD_TOOLS_GROUPGUARD_COMMON_H_

@@ -1,0 +1,93 @@
+// `groupguard explain`: one text -> verdict and clues, for people.
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "commands.h"
+#include "common.h"
+#include "output.h"
+
+namespace groupguard::cli {
+namespace {
+
+struct ExplainFlags {
+  std::string text;
+  bool have_text = false;
+  std::string model;
+  int clues = 10;
+};
+
+// The text as a quoted, escaped string, cut to `max` bytes.
+std::string Quoted(absl::string_view text, size_t max) {
+  std::string s;
+  bool cut = text.size() > max;
+  AppendJsonString(text.substr(0, max), &s);
+  if (cut) s.append("...");
+  return s;
+}
+
+int RunExplain(const ExplainFlags& flags) {
+  auto model = LoadModel(flags.model);
+  if (!model.ok()) {
+    PrintError(model.status().message());
+    return kExitRuntimeError;
+  }
+  std::string text = flags.text;
+  if (!flags.have_text) {
+    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    if (!std::cin.eof() && std::cin.bad()) {
+      PrintError("cannot read standard input");
+      return kExitRuntimeError;
+    }
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+  }
+  ScoreOptions options;
+  options.max_clues = flags.clues;
+  Verdict verdict = (*model)->Score(text, options);
+  std::string out;
+  absl::StrAppendFormat(&out, "verdict: %s (P(spam) = %.4f; unsure from %.4f, spam from %.4f)\n",
+                        LabelName(verdict.label), verdict.spam_probability,
+                        (*model)->unsure_threshold(), (*model)->spam_threshold());
+  absl::StrAppendFormat(&out, "text:    %s\n", Quoted(text, 400));
+  if (verdict.clues.empty()) {
+    out += "clues:   none\n";
+  } else {
+    out += "clues, strongest first (weight: log-odds of spam, > 0 spammy):\n";
+    for (const Clue& clue : verdict.clues) {
+      std::string quotes;
+      for (size_t i = 0; i < clue.spans.size() && i < 3; ++i) {
+        size_t begin = std::min<size_t>(clue.spans[i].first, text.size());
+        size_t end = std::min<size_t>(std::max(clue.spans[i].first, clue.spans[i].second),
+                                      text.size());
+        if (!quotes.empty()) quotes += ", ";
+        quotes += Quoted(absl::string_view(text).substr(begin, end - begin), 80);
+      }
+      if (clue.spans.size() > 3) quotes += absl::StrFormat(" (+%d more)", clue.spans.size() - 3);
+      absl::StrAppendFormat(&out, "  %+8.4f  %-28s %s\n", clue.weight,
+                            Quoted(clue.feature, 60), quotes);
+    }
+  }
+  std::cout << out << std::flush;
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddExplainCommand(CLI::App& app) {
+  auto flags = std::make_shared<ExplainFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "explain", "Score one text and show the verdict with the clues behind it");
+  cmd->add_option("text", flags->text, "The text (default: all of standard input)");
+  AddModelFlag(cmd, &flags->model);
+  cmd->add_option("-k,--clues", flags->clues, "How many clues to show")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+  cmd->callback([flags, cmd] {
+    flags->have_text = cmd->count("text") > 0;
+    ExitWith(RunExplain(*flags));
+  });
+}
+
+}  // namespace groupguard::cli

@@ -1,0 +1,87 @@
+// `groupguard inspect`: a model's metadata, configuration and size.
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "commands.h"
+#include "common.h"
+#include "groupguard/trainer.h"
+#include "metrics_text.h"
+
+namespace groupguard::cli {
+namespace {
+
+struct InspectFlags {
+  std::string model;
+};
+
+const char* YesNo(bool b) { return b ? "yes" : "no"; }
+
+int RunInspect(const InspectFlags& flags) {
+  auto model = LoadModel(flags.model);
+  if (!model.ok()) {
+    PrintError(model.status().message());
+    return kExitRuntimeError;
+  }
+  const ModelInfo& i = (*model)->info();
+  int64_t bytes = i.file_bytes > 0 ? i.file_bytes
+                                   : static_cast<int64_t>(DefaultModelBytes().size());
+  std::string s;
+  absl::StrAppendFormat(&s, "model:               %s\n",
+                        flags.model.empty() ? "built-in default model" : flags.model);
+  absl::StrAppendFormat(&s, "file size:           %d bytes (%.2f MiB)\n", bytes,
+                        bytes / 1048576.0);
+  absl::StrAppendFormat(&s, "format version:      %d\n", i.format_version);
+  absl::StrAppendFormat(&s, "model type:          %s\n", i.model_type);
+  absl::StrAppendFormat(&s, "written by:          groupguard %s\n", i.library_version);
+  absl::StrAppendFormat(&s, "date:                %s\n", i.date);
+  absl::StrAppendFormat(&s, "description:         %s\n", i.description);
+  absl::StrAppendFormat(&s, "data sources:        %s\n", absl::StrJoin(i.data_sources, ", "));
+  absl::StrAppendFormat(&s, "hyperparameters:     %s\n", i.hyperparameters);
+  absl::StrAppendFormat(&s, "training posts:      %d (%d spam)\n", i.train_posts, i.train_spam);
+  absl::StrAppendFormat(&s, "validation posts:    %d (%d spam)\n", i.validation_posts,
+                        i.validation_spam);
+  absl::StrAppendFormat(&s, "thresholds:          unsure >= %.6f (%.3f%% of validation ham), "
+                        "spam >= %.6f (%.3f%%)\n",
+                        i.unsure_threshold, i.unsure_target_ham_rate * 100,
+                        i.spam_threshold, i.spam_target_ham_rate * 100);
+  absl::StrAppendFormat(&s, "calibration:         P(spam) = 1 / (1 + exp(-(%.6f * score + %.6f)))\n",
+                        i.calibration_a, i.calibration_b);
+  absl::StrAppendFormat(&s, "bias:                %.6f\n", i.bias);
+  const FeatureOptions& f = i.features;
+  absl::StrAppendFormat(&s, "features:            2^%d buckets (%d non-zero weights), seed "
+                        "0x%016x, unigrams %s, bigrams %s, char n-grams %d..%d, length %s\n",
+                        f.hash_bits, i.nonzero_weights, f.hash_seed, YesNo(f.unigrams),
+                        YesNo(f.bigrams), f.char_ngram_min, f.char_ngram_max,
+                        YesNo(f.length_feature));
+  const TokenizerOptions& t = i.tokenizer;
+  absl::StrAppendFormat(&s, "tokenizer:           homoglyphs %s, leet %s, max char run %d, "
+                        "html %s, urls %s, max input %d bytes\n",
+                        YesNo(t.fold_homoglyphs), YesNo(t.fold_leet), t.max_char_run,
+                        YesNo(t.decode_html), YesNo(t.detect_urls), t.max_input_bytes);
+  if (i.train_metrics.posts > 0) {
+    s += "training split:\n";
+    s += MetricsTable(i.train_metrics, 0.5, i.unsure_threshold, i.spam_threshold);
+  }
+  if (i.validation_metrics.posts > 0) {
+    s += "validation split:\n";
+    s += MetricsTable(i.validation_metrics, 0.5, i.unsure_threshold, i.spam_threshold);
+  }
+  std::cout << s << std::flush;
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddInspectCommand(CLI::App& app) {
+  auto flags = std::make_shared<InspectFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "inspect", "Show a model's metadata, configuration, size and training figures");
+  cmd->add_option("model_file", flags->model, "Model file (default: the built-in default model)");
+  cmd->add_option("-m,--model", flags->model, "Same as the positional argument");
+  cmd->callback([flags] { ExitWith(RunInspect(*flags)); });
+}
+
+}  // namespace groupguard::cli

@@ -1,0 +1,108 @@
+#include "output.h"
+
+#include <cmath>
+#include <cstdint>
+
+#include "absl/strings/str_cat.h"
+#include "utf8proc.h"
+
+namespace groupguard::cli {
+namespace {
+
+// 1 for bytes that a JSON string may hold as they are (ASCII, not '"', '\\' or a
+// control character).
+struct SafeTable {
+  bool safe[256];
+  constexpr SafeTable() : safe() {
+    for (int c = 0; c < 256; ++c) safe[c] = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+  }
+};
+constexpr SafeTable kSafe;
+
+void AppendDigits(uint64_t v, int width, std::string* out) {
+  char buf[24];
+  int n = 0;
+  do {
+    buf[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0 || n < width);
+  while (n > 0) out->push_back(buf[--n]);
+}
+
+}  // namespace
+
+void AppendJsonString(absl::string_view s, std::string* out) {
+  out->push_back('"');
+  const char* p = s.data();
+  const char* end = p + s.size();
+  while (p < end) {
+    const char* run = p;
+    while (p < end && kSafe.safe[static_cast<unsigned char>(*p)]) ++p;
+    out->append(run, p - run);
+    if (p == end) break;
+    unsigned char c = static_cast<unsigned char>(*p);
+    if (c >= 0x80) {
+      utf8proc_int32_t cp;
+      utf8proc_ssize_t n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(p),
+                                            end - p, &cp);
+      if (n <= 0) {
+        out->append("\xEF\xBF\xBD");
+        ++p;
+      } else {
+        out->append(p, static_cast<size_t>(n));
+        p += n;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default: {
+        static const char kHex[] = "0123456789abcdef";
+        char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out->append(esc, 6);
+      }
+    }
+    ++p;
+  }
+  out->push_back('"');
+}
+
+void AppendCsvField(absl::string_view s, std::string* out) {
+  if (s.find_first_of(",\"\r\n") == absl::string_view::npos) {
+    out->append(s.data(), s.size());
+    return;
+  }
+  out->push_back('"');
+  for (char c : s) {
+    if (c == '"') out->push_back('"');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
+void AppendProbability(double p, std::string* out) {
+  if (!(p > 0)) p = 0;  // also NaN
+  if (p > 1) p = 1;
+  uint64_t micros = static_cast<uint64_t>(p * 1e6 + 0.5);
+  out->push_back(micros >= 1000000 ? '1' : '0');
+  out->push_back('.');
+  AppendDigits(micros >= 1000000 ? 0 : micros, 6, out);
+}
+
+void AppendFixed4(double v, std::string* out) {
+  if (std::isnan(v)) v = 0;
+  bool negative = v < 0;
+  if (negative) v = -v;
+  if (v > 1e15) v = 1e15;
+  uint64_t scaled = static_cast<uint64_t>(v * 1e4 + 0.5);
+  if (negative && scaled != 0) out->push_back('-');
+  AppendDigits(scaled / 10000, 1, out);
+  out->push_back('.');
+  AppendDigits(scaled % 10000, 4, out);
+}
+
+}  // namespace groupguard::cli

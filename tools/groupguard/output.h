@@ -1,0 +1,27 @@
+#ifndef GROUPGUARD_TOOLS_GROUPGUARD_OUTPUT_H_
+#define GROUPGUARD_TOOLS_GROUPGUARD_OUTPUT_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace groupguard::cli {
+
+// Appends `s` as a JSON string literal (quotes included). Control characters are
+// escaped and invalid UTF-8 becomes U+FFFD, so the output is always valid JSON.
+void AppendJsonString(absl::string_view s, std::string* out);
+
+// Appends `s` as one CSV field (RFC 4180): quoted when it holds a comma, quote, CR
+// or LF.
+void AppendCsvField(absl::string_view s, std::string* out);
+
+// Appends a probability in [0, 1] with 6 decimals ("0.012345", "1.000000"). Fast:
+// no locale, no printf. Values outside [0, 1] (or NaN) are clamped.
+void AppendProbability(double p, std::string* out);
+
+// Appends a signed number with 4 decimals ("-1.2345").
+void AppendFixed4(double v, std::string* out);
+
+}  // namespace groupguard::cli
+
+#endif  // GROUPGUARD_TOOLS_GROUPGUARD_OUTPUT_H_

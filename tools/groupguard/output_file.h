@@ -1,0 +1,41 @@
+#ifndef GROUPGUARD_TOOLS_GROUPGUARD_OUTPUT_FILE_H_
+#define GROUPGUARD_TOOLS_GROUPGUARD_OUTPUT_FILE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace groupguard::cli {
+
+// Where a command writes its results: standard output, or a file that only appears
+// (by rename from a temporary file beside it) when Commit() is called, so a failed
+// run never leaves a partial file that looks whole. Not thread-safe.
+class OutputFile {
+ public:
+  // "" or "-" is standard output.
+  static absl::StatusOr<std::unique_ptr<OutputFile>> Open(const std::string& path);
+  ~OutputFile();  // aborts (removes the temporary file) unless committed
+
+  bool is_stdout() const { return path_.empty(); }
+  // Writes all of `data` (large writes, retried on EINTR / short writes).
+  absl::Status Write(absl::string_view data);
+  // Flushes and renames the temporary file into place.
+  absl::Status Commit();
+  // Removes the temporary file.
+  void Abort();
+
+ private:
+  OutputFile(int fd, std::string path, std::string temp_path)
+      : fd_(fd), path_(std::move(path)), temp_path_(std::move(temp_path)) {}
+  int fd_;
+  std::string path_;
+  std::string temp_path_;
+  bool finished_ = false;
+};
+
+}  // namespace groupguard::cli
+
+#endif  // GROUPGUARD_TOOLS_GROUPGUARD_OUTPUT_FILE_H_

@@ -1,0 +1,249 @@
+#include "pipeline.h"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "common.h"
+#include "io/block_reader.h"
+#include "io/record_parser.h"
+#include "progress.h"
+
+namespace groupguard::cli {
+
+void BlockOutput::Clear() {
+  text.clear();
+  probabilities.clear();
+  is_spam.clear();
+  posts = 0;
+  bad_count = 0;
+  bad_messages.clear();
+  error = absl::OkStatus();
+}
+
+namespace {
+
+using internal::BlockReader;
+using internal::RecordBlock;
+using internal::RecordParser;
+
+struct Task {
+  std::unique_ptr<RecordBlock> block;
+  size_t pos = 0;
+  int64_t line = 1;
+  BlockOutput out;
+  bool done = false;  // guarded by the pool's mutex
+};
+
+// Parses and handles every record of a task's block.
+void Process(Task* task, bool skip_bad, RecordParser* parser, PostHandler* handler,
+             Post* post) {
+  BlockOutput& out = task->out;
+  out.Clear();
+  absl::string_view data = task->block->data();
+  size_t pos = task->pos;
+  int64_t line = task->line;
+  for (;;) {
+    absl::StatusOr<bool> more = parser->Next(data, &pos, &line, post);
+    absl::Status status;
+    if (more.ok()) {
+      if (!*more) break;
+      status = handler->Handle(*post, &out);
+      if (status.ok()) {
+        ++out.posts;
+        continue;
+      }
+    } else {
+      status = more.status();
+    }
+    ++out.bad_count;
+    if (out.bad_messages.size() < BadRecords::kKept) {
+      out.bad_messages.emplace_back(status.message());
+    }
+    if (!skip_bad) {
+      out.error = status;
+      break;
+    }
+  }
+}
+
+class WorkerPool {
+ public:
+  WorkerPool(int threads, bool skip_bad, const RecordParser& parser,
+             const std::function<std::unique_ptr<PostHandler>()>& make_handler) {
+    for (int i = 0; i < threads; ++i) {
+      auto handler = make_handler();
+      threads_.emplace_back([this, skip_bad, p = parser.Clone(),
+                             h = std::move(handler)]() mutable {
+        Post post;
+        for (;;) {
+          Task* task;
+          {
+            std::unique_lock<std::mutex> lock(mu_);
+            work_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+            if (stop_) return;
+            task = queue_.front();
+            queue_.pop_front();
+          }
+          Process(task, skip_bad, &p, h.get(), &post);
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            task->done = true;
+          }
+          done_cv_.notify_all();
+        }
+      });
+    }
+  }
+
+  ~WorkerPool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      queue_.clear();
+    }
+    work_cv_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+
+  void Submit(Task* task) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      task->done = false;
+      queue_.push_back(task);
+    }
+    work_cv_.notify_one();
+  }
+
+  void Wait(Task* task) {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, [task] { return task->done; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable done_cv_;
+  std::deque<Task*> queue_;  // guarded by mu_
+  bool stop_ = false;        // guarded by mu_
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace
+
+absl::Status RunPipeline(const PipelineOptions& options,
+                         const std::function<std::unique_ptr<PostHandler>()>& make_handler,
+                         const std::function<absl::Status(BlockOutput&)>& sink,
+                         Progress* progress, BadRecords* bad, PipelineStats* stats) {
+  internal::BlockReaderOptions block_options;
+  block_options.quoted_records = options.reader.format == DumpFormat::kCsv;
+  block_options.max_record_bytes = options.reader.max_record_bytes;
+  block_options.block_bytes = options.block_bytes;
+  auto reader = BlockReader::Open(options.path, block_options);
+  if (!reader.ok()) return reader.status();
+  auto parser = RecordParser::Create(options.reader, (*reader)->name());
+  if (!parser.ok()) return parser.status();
+  progress->set_total((*reader)->size());
+
+  std::vector<std::unique_ptr<RecordBlock>> spare;
+  // Reads the next block into `task`; false at the end of the input. Oversize
+  // records are malformed records; the CSV/TSV header is read from the first block.
+  auto read_task = [&](Task* task) -> absl::StatusOr<bool> {
+    if (task->block == nullptr) {
+      if (spare.empty()) {
+        task->block = std::make_unique<RecordBlock>();
+      } else {
+        task->block = std::move(spare.back());
+        spare.pop_back();
+      }
+    }
+    for (;;) {
+      absl::StatusOr<bool> more = (*reader)->Next(task->block.get());
+      if (!more.ok()) {
+        if (more.status().code() != absl::StatusCode::kInvalidArgument) {
+          return more.status();
+        }
+        bad->Add(more.status().message());
+        if (!options.skip_bad) return more.status();
+        continue;
+      }
+      if (!*more) return false;
+      task->pos = 0;
+      task->line = task->block->first_line();
+      if (parser->needs_header()) {
+        absl::StatusOr<bool> header =
+            parser->ReadHeader(task->block->data(), &task->pos, &task->line);
+        if (!header.ok()) return header.status();
+        if (!*header) continue;
+      }
+      return true;
+    }
+  };
+  // Takes a finished task's output, in order. Returns the error that stops the run.
+  auto finish = [&](Task* task) -> absl::Status {
+    BlockOutput& out = task->out;
+    stats->posts += out.posts;
+    stats->bad += out.bad_count;
+    bad->Merge(out.bad_count, out.bad_messages);
+    absl::Status status = sink(out);
+    progress->Update(stats->posts, (*reader)->bytes_consumed());
+    if (!status.ok()) return status;
+    spare.push_back(std::move(task->block));
+    return out.error;
+  };
+
+  if (options.threads <= 1) {
+    auto handler = make_handler();
+    Post post;
+    Task task;
+    for (;;) {
+      absl::StatusOr<bool> more = read_task(&task);
+      if (!more.ok()) return more.status();
+      if (!*more) return absl::OkStatus();
+      Process(&task, options.skip_bad, &*parser, handler.get(), &post);
+      absl::Status status = finish(&task);
+      if (!status.ok()) return status;
+    }
+  }
+
+  const size_t window = static_cast<size_t>(options.threads) * 3;
+  std::deque<std::unique_ptr<Task>> in_flight;
+  std::unique_ptr<WorkerPool> pool;
+  absl::Status read_error;
+  bool input_done = false;
+  absl::Status result;
+  for (;;) {
+    while (!input_done && read_error.ok() && in_flight.size() < window) {
+      auto task = std::make_unique<Task>();
+      absl::StatusOr<bool> more = read_task(task.get());
+      if (!more.ok()) {
+        read_error = more.status();
+        break;
+      }
+      if (!*more) {
+        input_done = true;
+        break;
+      }
+      // Workers start once the header (if any) is known: they clone the parser.
+      if (pool == nullptr) {
+        pool = std::make_unique<WorkerPool>(options.threads, options.skip_bad, *parser,
+                                            make_handler);
+      }
+      pool->Submit(task.get());
+      in_flight.push_back(std::move(task));
+    }
+    if (in_flight.empty()) break;
+    Task* front = in_flight.front().get();
+    pool->Wait(front);
+    result = finish(front);
+    if (!result.ok()) break;
+    in_flight.pop_front();
+  }
+  pool.reset();  // joins the workers before the tasks go away
+  if (!result.ok()) return result;
+  return read_error;
+}
+
+}  // namespace groupguard::cli

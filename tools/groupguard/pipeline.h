@@ -1,0 +1,64 @@
+#ifndef GROUPGUARD_TOOLS_GROUPGUARD_PIPELINE_H_
+#define GROUPGUARD_TOOLS_GROUPGUARD_PIPELINE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "groupguard/post_reader.h"
+
+namespace groupguard::cli {
+
+class Progress;
+
+// What the handlers made of one block of input records, in input order.
+struct BlockOutput {
+  std::string text;                  // formatted output of the block's posts
+  std::vector<double> probabilities;  // for eval
+  std::vector<bool> is_spam;          // for eval
+  int64_t posts = 0;
+  int64_t bad_count = 0;
+  std::vector<std::string> bad_messages;  // the first few
+  absl::Status error;  // the bad record that stopped the run (without skip_bad)
+
+  void Clear();
+};
+
+// Turns posts into output. One per worker thread; need not be thread-safe.
+class PostHandler {
+ public:
+  virtual ~PostHandler() = default;
+  // A non-OK status marks the post as a malformed record (like a parse error).
+  virtual absl::Status Handle(const Post& post, BlockOutput* out) = 0;
+};
+
+struct PipelineOptions {
+  std::string path;  // "-" is standard input
+  PostReaderOptions reader;
+  int threads = 1;  // worker threads; 1 runs everything on the calling thread
+  bool skip_bad = false;
+  size_t block_bytes = size_t{256} << 10;  // input bytes per unit of work
+};
+
+struct PipelineStats {
+  int64_t posts = 0;
+  int64_t bad = 0;
+};
+
+// Reads the dump in blocks, parses and handles each block on `threads` workers (each
+// with its own handler from make_handler), and passes the outputs to `sink` on the
+// calling thread, in input order. Memory stays bounded: at most ~3 blocks per thread
+// are in flight. Without skip_bad, stops at the first malformed record and returns
+// its error (the outputs before it have gone to the sink); with skip_bad, counts
+// them into `bad`. Also stops at the first error of the sink or of reading.
+absl::Status RunPipeline(const PipelineOptions& options,
+                         const std::function<std::unique_ptr<PostHandler>()>& make_handler,
+                         const std::function<absl::Status(BlockOutput&)>& sink,
+                         Progress* progress, class BadRecords* bad, PipelineStats* stats);
+
+}  // namespace groupguard::cli
+
+#endif  // GROUPGUARD_TOOLS_GROUPGUARD_PIPELINE_H_

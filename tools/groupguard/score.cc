@@ -1,0 +1,237 @@
+// `groupguard score`: model + dump -> one verdict per post, in input order.
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "commands.h"
+#include "common.h"
+#include "groupguard/classifier.h"
+#include "output.h"
+#include "output_file.h"
+#include "pipeline.h"
+#include "progress.h"
+
+namespace groupguard::cli {
+namespace {
+
+struct ScoreFlags {
+  std::string input = "-";
+  std::string model;
+  std::string output;
+  std::string format = "jsonl";
+  int explain = 0;
+  int threads = 0;
+  size_t block_kib = 256;
+  InputFlags in;
+};
+
+void AppendInt(int64_t v, std::string* out) { absl::StrAppend(out, v); }
+
+class ScoreHandler : public PostHandler {
+ public:
+  ScoreHandler(const Classifier& model, int explain, bool csv)
+      : model_(model), csv_(csv) {
+    options_.max_clues = explain;
+  }
+
+  absl::Status Handle(const Post& post, BlockOutput* out) override {
+    std::string& o = out->text;
+    double p;
+    Label label;
+    if (options_.max_clues > 0) {
+      verdict_ = model_.Score(post.text, options_);
+      p = verdict_.spam_probability;
+      label = verdict_.label;
+    } else {
+      p = model_.SpamProbability(post.text);
+      label = model_.LabelFor(p);
+    }
+    if (csv_) {
+      if (post.id.empty()) {
+        AppendInt(post.line, &o);
+      } else {
+        AppendCsvField(post.id, &o);
+      }
+      o.push_back(',');
+      AppendProbability(p, &o);
+      o.push_back(',');
+      o.append(LabelName(label).data(), LabelName(label).size());
+      if (options_.max_clues > 0) {
+        o.push_back(',');
+        AppendCsvField(CluesAsText(post.text), &o);
+      }
+      o.push_back('\n');
+      return absl::OkStatus();
+    }
+    o.append("{\"id\":");
+    if (post.id.empty()) {
+      o.append("null,\"line\":");
+      AppendInt(post.line, &o);
+    } else {
+      AppendJsonString(post.id, &o);
+    }
+    o.append(",\"spam_probability\":");
+    AppendProbability(p, &o);
+    o.append(",\"verdict\":\"");
+    o.append(LabelName(label).data(), LabelName(label).size());
+    o.push_back('"');
+    if (options_.max_clues > 0) {
+      o.append(",\"clues\":[");
+      bool first = true;
+      for (const Clue& clue : verdict_.clues) {
+        if (!first) o.push_back(',');
+        first = false;
+        o.append("{\"feature\":");
+        AppendJsonString(clue.feature, &o);
+        o.append(",\"weight\":");
+        AppendFixed4(clue.weight, &o);
+        o.append(",\"quotes\":[");
+        for (size_t i = 0; i < clue.spans.size() && i < kMaxQuotes; ++i) {
+          if (i > 0) o.push_back(',');
+          AppendJsonString(Quote(post.text, clue.spans[i]), &o);
+        }
+        o.append("]}");
+      }
+      o.push_back(']');
+    }
+    o.append("}\n");
+    return absl::OkStatus();
+  }
+
+ private:
+  static constexpr size_t kMaxQuotes = 3;
+
+  static absl::string_view Quote(absl::string_view text,
+                                 const std::pair<uint32_t, uint32_t>& span) {
+    size_t begin = std::min<size_t>(span.first, text.size());
+    size_t end = std::min<size_t>(std::max(span.first, span.second), text.size());
+    return text.substr(begin, end - begin);
+  }
+
+  // "feature (+1.2345) "quote"; ..." for the CSV clues column.
+  std::string CluesAsText(absl::string_view text) const {
+    std::string s;
+    for (const Clue& clue : verdict_.clues) {
+      if (!s.empty()) s.append("; ");
+      absl::StrAppend(&s, clue.feature, " (", clue.weight >= 0 ? "+" : "");
+      AppendFixed4(clue.weight, &s);
+      s.append(")");
+      for (size_t i = 0; i < clue.spans.size() && i < kMaxQuotes; ++i) {
+        absl::StrAppend(&s, " \"", Quote(text, clue.spans[i]), "\"");
+      }
+    }
+    return s;
+  }
+
+  const Classifier& model_;
+  bool csv_;
+  ScoreOptions options_;
+  Verdict verdict_;
+};
+
+int RunScore(const ScoreFlags& flags) {
+  auto model = LoadModel(flags.model);
+  if (!model.ok()) {
+    PrintError(model.status().message());
+    return kExitRuntimeError;
+  }
+  auto reader_options = ReaderOptionsFor(flags.in, flags.input);
+  if (!reader_options.ok()) {
+    PrintError(reader_options.status().message());
+    return kExitUsageError;
+  }
+  auto output = OutputFile::Open(flags.output);
+  if (!output.ok()) {
+    PrintError(output.status().message());
+    return kExitRuntimeError;
+  }
+  const bool csv = flags.format == "csv";
+  PipelineOptions options;
+  options.path = flags.input;
+  options.reader = *reader_options;
+  options.threads = flags.threads > 0 ? flags.threads : HardwareThreads();
+  options.skip_bad = flags.in.skip_bad;
+  options.block_bytes = flags.block_kib << 10;
+  const Classifier& classifier = **model;
+  bool header_written = false;
+  auto sink = [&](BlockOutput& out) -> absl::Status {
+    if (csv && !header_written) {
+      header_written = true;
+      absl::Status status = (*output)->Write(
+          flags.explain > 0 ? "id,spam_probability,verdict,clues\n"
+                            : "id,spam_probability,verdict\n");
+      if (!status.ok()) return status;
+    }
+    return (*output)->Write(out.text);
+  };
+  Progress progress("score", std::nullopt);
+  BadRecords bad;
+  PipelineStats stats;
+  absl::Status status = RunPipeline(
+      options,
+      [&]() -> std::unique_ptr<PostHandler> {
+        return std::make_unique<ScoreHandler>(classifier, flags.explain, csv);
+      },
+      sink, &progress, &bad, &stats);
+  progress.Finish();
+  if (status.ok() && csv && !header_written) status = sink(*std::make_unique<BlockOutput>());
+  if (!status.ok()) {
+    if ((*output)->is_stdout()) {
+      // Mark the output as cut short, so it cannot pass for a whole result.
+      std::string marker;
+      if (csv) {
+        marker = "#error,";
+        AppendCsvField(status.message(), &marker);
+      } else {
+        marker = "{\"error\":";
+        AppendJsonString(status.message(), &marker);
+        marker.push_back('}');
+      }
+      marker.push_back('\n');
+      (*output)->Write(marker).IgnoreError();
+    }
+    (*output)->Abort();
+    PrintError(status.message());
+    return kExitRuntimeError;
+  }
+  status = (*output)->Commit();
+  if (!status.ok()) {
+    PrintError(status.message());
+    return kExitRuntimeError;
+  }
+  if (flags.in.skip_bad) bad.Report();
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddScoreCommand(CLI::App& app) {
+  auto flags = std::make_shared<ScoreFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "score",
+      "Score a dump of posts: one line per record, in input order, with id, "
+      "spam_probability and verdict (ham, unsure or spam)");
+  cmd->add_option("input", flags->input,
+                  "Dump to score: JSON Lines, CSV or TSV (\"-\" or none: standard input)");
+  AddModelFlag(cmd, &flags->model);
+  cmd->add_option("-o,--output", flags->output,
+                  "Write here instead of standard output (appears only if the run "
+                  "succeeds)");
+  cmd->add_option("--format", flags->format, "Output format: jsonl or csv")
+      ->check(CLI::IsMember({"jsonl", "csv"}))
+      ->capture_default_str();
+  cmd->add_option("--explain", flags->explain,
+                  "Add the top K clues of each verdict, with the text they came from")
+      ->check(CLI::Range(0, 1000));
+  cmd->add_option("-t,--threads", flags->threads,
+                  "Worker threads (default: all cores); output order is kept")
+      ->check(CLI::Range(0, 1024));
+  cmd->add_option("--block-kib", flags->block_kib,
+                  "Input KiB per unit of work handed to a thread (tuning)")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  AddInputFlags(cmd, &flags->in);
+  cmd->callback([flags] { ExitWith(RunScore(*flags)); });
+}
+
+}  // namespace groupguard::cli

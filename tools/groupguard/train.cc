@@ -1,0 +1,185 @@
+// `groupguard train`: labeled dumps -> a model file, with training and validation
+// figures.
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "commands.h"
+#include "common.h"
+#include "groupguard/trainer.h"
+#include "metrics_text.h"
+#include "progress.h"
+
+namespace groupguard::cli {
+namespace {
+
+struct TrainFlags {
+  std::vector<std::string> inputs;
+  std::string output;
+  std::string model_type = "logistic";
+  std::vector<int> char_ngrams;
+  bool no_bigrams = false;
+  bool no_refit = false;
+  bool no_normalize = false;
+  TrainerOptions options;
+  InputFlags in;
+};
+
+std::string BaseName(const std::string& path) {
+  if (path == "-") return "<stdin>";
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+int RunTrain(TrainFlags& flags) {
+  TrainerOptions options = flags.options;
+  auto type = ParseModelType(flags.model_type);
+  if (!type.ok()) {
+    PrintError(type.status().message());
+    return kExitUsageError;
+  }
+  options.model_type = *type;
+  if (flags.no_bigrams) options.features.bigrams = false;
+  if (flags.no_refit) options.refit_on_all = false;
+  if (flags.no_normalize) options.logistic.normalize = false;
+  if (!flags.char_ngrams.empty()) {
+    if (flags.char_ngrams.size() != 2) {
+      PrintError("--char-ngrams takes MIN MAX");
+      return kExitUsageError;
+    }
+    options.features.char_ngram_min = flags.char_ngrams[0];
+    options.features.char_ngram_max = flags.char_ngrams[1];
+  }
+  // Only base names: the model file must not depend on where the data lived.
+  options.data_sources.clear();
+  for (const std::string& input : flags.inputs) options.data_sources.push_back(BaseName(input));
+  auto trainer = Trainer::Create(options);
+  if (!trainer.ok()) {
+    PrintError(trainer.status().message());
+    return kExitUsageError;
+  }
+  BadRecords bad;
+  int64_t posts = 0;
+  for (const std::string& input : flags.inputs) {
+    auto reader_options = ReaderOptionsFor(flags.in, input);
+    if (!reader_options.ok()) {
+      PrintError(reader_options.status().message());
+      return kExitUsageError;
+    }
+    auto reader = PostReader::Open(input, *reader_options);
+    if (!reader.ok()) {
+      PrintError(reader.status().message());
+      return kExitRuntimeError;
+    }
+    Progress progress(absl::StrCat("train: reading ", BaseName(input)),
+                      (*reader)->input_size());
+    Post post;
+    for (;;) {
+      absl::StatusOr<bool> more = (*reader)->Next(&post);
+      absl::Status status;
+      if (more.ok()) {
+        if (!*more) break;
+        if (post.is_spam.has_value()) {
+          (*trainer)->Add(post.text, *post.is_spam);
+          if ((++posts & 1023) == 0) progress.Update(posts, (*reader)->bytes_consumed());
+          continue;
+        }
+        status = absl::InvalidArgumentError(absl::StrCat(
+            (*reader)->name(), ":", post.line, ": no label (train needs labeled posts)"));
+      } else {
+        status = more.status();
+      }
+      if (status.code() != absl::StatusCode::kInvalidArgument) {
+        PrintError(status.message());
+        return kExitRuntimeError;
+      }
+      bad.Add(status.message());
+      if (!flags.in.skip_bad) {
+        progress.Finish();
+        PrintError(status.message());
+        return kExitRuntimeError;
+      }
+    }
+  }
+  auto model = (*trainer)->Train();
+  if (!model.ok()) {
+    PrintError(absl::StrCat("training failed: ", model.status().message()));
+    return kExitRuntimeError;
+  }
+  absl::Status saved = model->Save(flags.output);
+  if (!saved.ok()) {
+    PrintError(saved.message());
+    return kExitRuntimeError;
+  }
+  const TrainingReport& r = model->report;
+  std::string s = absl::StrFormat(
+      "trained a %s model on %d posts (%d spam), validated on %d posts (%d spam)\n",
+      ModelTypeName(options.model_type), r.train_posts, r.train_spam, r.validation_posts,
+      r.validation_spam);
+  if (r.iterations > 0) absl::StrAppendFormat(&s, "iterations: %d\n", r.iterations);
+  absl::StrAppendFormat(&s, "thresholds: unsure >= %.6f, spam >= %.6f\n", r.unsure_threshold,
+                        r.spam_threshold);
+  absl::StrAppendFormat(&s, "wrote %s (%d bytes)\n", flags.output, model->bytes.size());
+  s += "training split:\n";
+  s += MetricsTable(r.train, 0.5, r.unsure_threshold, r.spam_threshold);
+  if (r.validation_posts > 0) {
+    s += "validation split:\n";
+    s += MetricsTable(r.validation, 0.5, r.unsure_threshold, r.spam_threshold);
+  }
+  std::cout << s << std::flush;
+  if (flags.in.skip_bad) bad.Report();
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddTrainCommand(CLI::App& app) {
+  auto flags = std::make_shared<TrainFlags>();
+  TrainerOptions& o = flags->options;
+  CLI::App* cmd = app.add_subcommand(
+      "train", "Train a model on one or more labeled dumps and write the model file");
+  cmd->add_option("inputs", flags->inputs, "Labeled dumps: JSON Lines, CSV or TSV")
+      ->required();
+  cmd->add_option("-o,--output", flags->output, "Model file to write")->required();
+  cmd->add_option("--model-type", flags->model_type, "naive_bayes (nb) or logistic (lr)")
+      ->capture_default_str();
+  cmd->add_option("--alpha", o.naive_bayes.alpha, "Naive Bayes: additive smoothing")
+      ->capture_default_str();
+  cmd->add_option("--l2", o.logistic.l2, "Logistic: L2 penalty per post")
+      ->capture_default_str();
+  cmd->add_option("--max-iterations", o.logistic.max_iterations,
+                  "Logistic: L-BFGS iterations at most")
+      ->capture_default_str();
+  cmd->add_option("--patience", o.logistic.patience,
+                  "Logistic: stop after this many iterations without validation gain")
+      ->capture_default_str();
+  cmd->add_flag("--no-normalize", flags->no_normalize,
+                "Logistic: do not scale feature vectors by 1/sqrt(#features)");
+  cmd->add_option("--hash-bits", o.features.hash_bits, "log2 of the feature buckets")
+      ->capture_default_str();
+  cmd->add_flag("--no-bigrams", flags->no_bigrams, "No token-pair features");
+  cmd->add_option("--char-ngrams", flags->char_ngrams,
+                  "Character n-grams of words: MIN MAX (0 0 = off)")
+      ->expected(2);
+  cmd->add_option("--validation-fraction", o.validation_fraction,
+                  "Share held out for early stopping, calibration and thresholds")
+      ->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Seed of the split")->capture_default_str();
+  cmd->add_flag("--no-refit", flags->no_refit,
+                "Do not retrain on all posts after choosing thresholds");
+  cmd->add_option("--spam-ham-rate", o.spam_threshold_ham_rate,
+                  "Share of validation ham the spam threshold may block")
+      ->capture_default_str();
+  cmd->add_option("--unsure-ham-rate", o.unsure_threshold_ham_rate,
+                  "Share of validation ham the unsure threshold may hold")
+      ->capture_default_str();
+  cmd->add_option("--date", o.date, "Date written into the model (metadata)");
+  cmd->add_option("--description", o.description, "Description written into the model");
+  AddInputFlags(cmd, &flags->in);
+  cmd->callback([flags] { ExitWith(RunTrain(*flags)); });
+}
+
+}  // namespace groupguard::cli
