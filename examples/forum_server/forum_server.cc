@@ -1,0 +1,216 @@
+// A toy forum server that puts the groupguard gate in front of its "new post"
+// handler and walks through the moderation flow end to end, printing what happens:
+//
+//   1. posts are published, or held with reasons, by the gate;
+//   2. a moderator reviews the queue (labeled feedback comes out for retraining);
+//   3. a moderator flags a spammer: probation in every group, also ones joined later;
+//   4. the member asks about their status (not told who flagged them) and appeals;
+//   5. an administrator grants the appeal: lifted everywhere at once;
+//   6. the server restarts from its journal with the queue and audit log intact;
+//   7. a probation expires (the example's clock is moved, nothing sleeps).
+//
+// Usage: forum_server [MODEL_FILE]. Without a model only probation decides.
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "groupguard/classifier.h"
+#include "groupguard/clock.h"
+#include "groupguard/event_store.h"
+#include "groupguard/events.h"
+#include "groupguard/gate.h"
+#include "groupguard/registry.h"
+
+namespace {
+
+using groupguard::Decision;
+using groupguard::HoldReason;
+
+// What the forum's HTTP layer would hand us and expect back.
+struct PostRequest {
+  std::string post_id, member, group, text;
+};
+struct Response {
+  int http_status;
+  std::string body;
+};
+
+std::string Describe(const HoldReason& r) {
+  if (r.kind == HoldReason::Kind::kProbation) {
+    return absl::StrCat("on probation since ", absl::FormatTime("%F %R", r.probation_since,
+                                                                 absl::UTCTimeZone()),
+                        " until ", absl::FormatTime("%F %R", r.probation_until,
+                                                    absl::UTCTimeZone()),
+                        r.site_wide ? " (site-wide)" : "", ", flagged from ",
+                        absl::StrJoin(r.flagged_from, ", "));
+  }
+  return absl::StrCat("classifier: P(spam)=", r.spam_probability, " (",
+                      groupguard::LabelName(r.label), ")",
+                      r.clues.empty() ? "" : absl::StrCat(", clues: ",
+                                                          absl::StrJoin(r.clues, ", ")));
+}
+
+// The forum's "new post" handler: the gate decides, the handler maps it to HTTP.
+Response HandleNewPost(const groupguard::Gate& gate, const PostRequest& req) {
+  auto decision = gate.Submit({req.post_id, req.member, req.group, req.text});
+  if (!decision.ok()) {
+    const int code =
+        decision.status().code() == absl::StatusCode::kFailedPrecondition ? 403 : 400;
+    return {code, std::string(decision.status().message())};
+  }
+  std::string body(groupguard::ActionName(decision->action));
+  if (decision->spam_probability && decision->action == Decision::Action::kPublish) {
+    absl::StrAppend(&body, " (P(spam)=", *decision->spam_probability, ")");
+  }
+  for (const HoldReason& r : decision->reasons) absl::StrAppend(&body, "; ", Describe(r));
+  switch (decision->action) {
+    case Decision::Action::kPublish:
+      return {201, body};
+    case Decision::Action::kHold:
+      return {202, body};
+    case Decision::Action::kReject:
+      return {422, body};
+  }
+  return {500, "unknown decision"};
+}
+
+void Post(const groupguard::Gate& gate, const PostRequest& req) {
+  Response r = HandleNewPost(gate, req);
+  std::printf("  POST %-3s %-6s in %-8s %-40s -> %d %s\n", req.post_id.c_str(),
+              req.member.c_str(), req.group.c_str(), ("\"" + req.text + "\"").c_str(),
+              r.http_status, r.body.c_str());
+}
+
+void Check(const absl::Status& s, const char* what) {
+  std::printf("  %-58s -> %s\n", what, s.ok() ? "OK" : std::string(s.ToString()).c_str());
+}
+
+int Fail(const absl::Status& s) {
+  std::fprintf(stderr, "forum_server: %s\n", std::string(s.ToString()).c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::unique_ptr<groupguard::Classifier> model;
+  if (argc > 1) {
+    auto loaded = groupguard::Classifier::Load(argv[1]);
+    if (!loaded.ok()) return Fail(loaded.status());
+    model = std::move(loaded).value();
+  }
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / "groupguard_forum_example").string();
+  std::filesystem::remove_all(dir);
+  groupguard::ManualClock clock(absl::FromCivil(absl::CivilMinute(2026, 11, 25, 9, 0),
+                                                absl::UTCTimeZone()));
+  groupguard::RegistryOptions options;
+  options.default_probation = absl::Hours(24 * 7);
+  groupguard::JournalOptions journal;
+  journal.sync = groupguard::JournalOptions::Sync::kGroupCommit;
+
+  auto store = groupguard::OpenJournal(dir, journal);
+  if (!store.ok()) return Fail(store.status());
+  auto opened = groupguard::Registry::Open(std::move(store).value(), &clock, options);
+  if (!opened.ok()) return Fail(opened.status());
+  std::unique_ptr<groupguard::Registry> registry = std::move(opened).value();
+  // Notifications: a real server would queue an e-mail or a web push here.
+  auto notify = [](const groupguard::ModerationEvent& e) {
+    std::printf("    [event] %s member=%s group=%s%s\n",
+                std::string(groupguard::EventTypeName(e.type)).c_str(), e.member.c_str(),
+                e.group.empty() ? "(all)" : e.group.c_str(),
+                e.feedback ? absl::StrCat(" feedback: \"", e.feedback->text, "\" is ",
+                                          e.feedback->is_spam ? "spam" : "ham")
+                                 .c_str()
+                           : "");
+  };
+  registry->Subscribe(notify);
+
+  std::printf("== the world: groups, moderators, an administrator, members\n");
+  for (const char* g : {"cooking", "cycling", "chess"}) Check(registry->CreateGroup(g), g);
+  Check(registry->AddModerator("cooking", "mia"), "mia moderates cooking");
+  Check(registry->AddModerator("cycling", "leo"), "leo moderates cycling");
+  Check(registry->AddAdministrator("ada"), "ada is a site administrator");
+  for (const char* g : {"cooking", "cycling"}) Check(registry->Join("sam", g), "sam joins");
+  Check(registry->Join("kim", "cooking"), "kim joins cooking");
+
+  groupguard::Gate gate(registry.get(), model.get());
+  std::printf("\n== 1. posting (classifier: %s)\n", model ? argv[1] : "none");
+  Post(gate, {"p1", "kim", "cooking", "Try browning the butter first"});
+  Post(gate, {"p2", "sam", "cooking", "Subscribe to my channel!!! check out my videos http://bit.ly/xyz"});
+  Post(gate, {"p3", "sam", "chess", "hello"});  // not a member: 403
+
+  std::printf("\n== 2. mia flags sam as a spammer from cooking (probation everywhere)\n");
+  Check(registry->Flag("leo", "sam", "cooking", "spam"), "leo flags sam in cooking (not his group)");
+  Check(registry->Flag("mia", "sam", "cooking", "phone-prize spam", absl::Hours(24 * 7)),
+        "mia flags sam in cooking for 7 days");
+  Post(gate, {"p4", "sam", "cycling", "Nice ride today"});
+  Check(registry->Join("sam", "chess"), "sam joins chess afterwards");
+  Post(gate, {"p5", "sam", "chess", "e4 is the best opening"});
+
+  std::printf("\n== 3. moderators review their queues\n");
+  auto denied = registry->ListQueue("leo", "cooking");
+  Check(denied.status(), "leo lists cooking's queue");
+  auto queue = registry->ListQueue("mia", "cooking");
+  if (!queue.ok()) return Fail(queue.status());
+  for (const auto& held : *queue) {
+    std::printf("  cooking queue: %s by %s \"%s\" (%zu reasons)\n", held.post.id.c_str(),
+                held.post.member.c_str(), held.post.text.c_str(), held.reasons.size());
+  }
+  if (!queue->empty()) {
+    auto fb = registry->Reject("mia", "cooking", queue->front().post.id, "prize spam");
+    Check(fb.status(), "mia rejects it (feedback for retraining)");
+  }
+  auto fb = registry->Approve("leo", "cycling", "p4", "a real ride report");
+  Check(fb.status(), "leo approves p4 in cycling");
+
+  std::printf("\n== 4. sam asks about the probation, and appeals\n");
+  auto st = registry->ProbationStatusOf("sam");
+  std::printf("  on probation: %s, site-wide: %s, until %s (who flagged: not disclosed)\n",
+              st.on_probation ? "yes" : "no", st.site_wide ? "yes" : "no",
+              absl::FormatTime("%F %R", st.until, absl::UTCTimeZone()).c_str());
+  Check(registry->FileAppeal("sam", "My account was hacked; fixed now"), "sam appeals");
+  Check(registry->DecideAppeal("mia", "sam", true, "ok"), "mia tries to grant it");
+  Check(registry->DecideAppeal("ada", "sam", true, "password reset confirmed"),
+        "ada grants the appeal");
+  Post(gate, {"p6", "sam", "cycling", "Thanks, back to riding"});
+
+  std::printf("\n== 5. restart: state comes back from the journal\n");
+  const std::string before = registry->CanonicalDump();
+  registry.reset();
+  auto store2 = groupguard::OpenJournal(dir, journal);
+  if (!store2.ok()) return Fail(store2.status());
+  auto reopened = groupguard::Registry::Open(std::move(store2).value(), &clock, options);
+  if (!reopened.ok()) return Fail(reopened.status());
+  registry = std::move(reopened).value();
+  registry->Subscribe(notify);
+  std::printf("  state identical after restart: %s\n",
+              registry->CanonicalDump() == before ? "yes" : "NO");
+  auto log = registry->AuditLog("ada");
+  if (!log.ok()) return Fail(log.status());
+  std::printf("  audit log: %zu entries; the last three:\n", log->size());
+  for (size_t i = log->size() >= 3 ? log->size() - 3 : 0; i < log->size(); ++i) {
+    const auto& a = (*log)[i];
+    std::printf("    #%llu %s %s %s %s \"%s\"\n", static_cast<unsigned long long>(a.sequence),
+                absl::FormatTime("%F %R", a.time, absl::UTCTimeZone()).c_str(),
+                a.actor.c_str(), a.action.c_str(), a.member.c_str(), a.reason.c_str());
+  }
+
+  std::printf("\n== 6. probations expire\n");
+  groupguard::Gate gate2(registry.get(), model.get());
+  Check(registry->Flag("leo", "sam", "cycling", "spam again", absl::Hours(48)),
+        "leo flags sam from cycling for 48 hours");
+  Post(gate2, {"p7", "sam", "cooking", "Pasta tips"});
+  clock.Advance(absl::Hours(49));
+  auto ended = registry->ExpireProbations();
+  if (!ended.ok()) return Fail(ended.status());
+  std::printf("  49 hours later: %d probation(s) expired\n", *ended);
+  Post(gate2, {"p8", "sam", "cooking", "More pasta tips"});
+  std::filesystem::remove_all(dir);
+  return 0;
+}
