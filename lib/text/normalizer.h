@@ -35,7 +35,8 @@ struct NormalizeBuffers {
 // as text between spaces); zero-width characters, bidi controls and variation
 // selectors removed (except a ZWJ inside an emoji sequence); NFKC and full case
 // folding via utf8proc, with an ASCII fast path; ASCII controls and NUL become
-// spaces. Stops adding output once it reaches `max_output` bytes.
+// spaces. Stops once the output reaches `max_output` bytes (overshooting by at
+// most one character's folding, under 1 KiB).
 void Normalize(absl::string_view input, bool decode_html, size_t max_output,
                const NormalizeBuffers& out, NormalizeStats* stats);
 

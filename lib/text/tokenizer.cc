@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "text/char_classes.h"
+#include "text/domains.h"
 #include "text/normalizer.h"
 #include "text/utf8.h"
 
@@ -108,6 +111,16 @@ class Scanner {
   }
 
   RunInfo ScanRun(size_t p) const;
+  // Each returns the position after what it matched and emitted, or 0.
+  size_t TryEmail(size_t p);
+  size_t TryUrl(size_t p);
+  size_t TryPhone(size_t p);
+  size_t LabelEnd(size_t q) const;
+  // Appends the folded label f_[b, e) to storage_, homoglyphs mapped to Latin when
+  // the label is otherwise Latin.
+  void AppendHostLabel(size_t b, size_t e);
+  // Emits the alphabetic path segments of f_[b, e) as words.
+  void EmitPathWords(size_t b, size_t e);
   size_t ScanWordOrNumber(size_t p);
   void EmitWord(size_t p, const RunInfo& run);
   size_t EmitNumber(size_t p);
@@ -141,6 +154,13 @@ void Scanner::Run() {
       if (kFolded.cls[c] != 0) {
         p = ScanWordOrNumber(p);
         continue;
+      }
+      if ((c == '+' || c == '(') && p + 1 < m_ && IsAsciiDigit(f_[p + 1])) {
+        const size_t next = TryPhone(p);
+        if (next != 0) {
+          p = next;
+          continue;
+        }
       }
       if (c == '!') {
         if (exclaims_++ == 0) exclaim_begin_ = InBegin(p);
@@ -203,10 +223,328 @@ RunInfo Scanner::ScanRun(size_t p) const {
 size_t Scanner::ScanWordOrNumber(size_t p) {
   const RunInfo run = ScanRun(p);
   if (run.end == p) return p + 1;  // not reached: callers check the first character
+  const unsigned char next = run.end < m_ ? f_[run.end] : 0;
+  if (next == '@' || next == '.' || next == '_' || next == '-' || next == '+' ||
+      next == '%') {
+    const size_t after = TryEmail(p);
+    if (after != 0) return after;
+  }
+  if (options_.detect_urls &&
+      (next == '.' || next == ':' || next == '(' || next == '[' || next == '{' ||
+       (next == ' ' && run.end + 1 < m_ &&
+        (f_[run.end + 1] == '.' || f_[run.end + 1] == 'd' || f_[run.end + 1] == '(' ||
+         f_[run.end + 1] == '[' || f_[run.end + 1] == '{')))) {
+    const size_t after = TryUrl(p);
+    if (after != 0) return after;
+  }
   const bool letters = run.ascii_letter || run.non_ascii;
-  if (!letters) return EmitNumber(p);
+  if (!letters) {
+    const size_t after = TryPhone(p);
+    if (after != 0) return after;
+    return EmitNumber(p);
+  }
   EmitWord(p, run);
   return run.end;
+}
+
+size_t Scanner::TryEmail(size_t p) {
+  constexpr size_t kMaxLocal = 64;
+  size_t q = p;
+  while (q < m_ && q - p < kMaxLocal) {
+    const unsigned char c = f_[q];
+    if ((c < 0x80 && kFolded.cls[c] != 0) || c == '.' || c == '_' || c == '-' ||
+        c == '+' || c == '%') {
+      ++q;
+    } else {
+      break;
+    }
+  }
+  if (q >= m_ || f_[q] != '@') return 0;
+  const size_t host_begin = q + 1;
+  size_t labels = 0, last_label = host_begin, end = host_begin;
+  q = host_begin;
+  while (true) {
+    size_t e = q;
+    while (e < m_ && ((f_[e] < 0x80 && kFolded.cls[f_[e]] != 0) || f_[e] == '-')) ++e;
+    if (e == q) break;
+    ++labels;
+    last_label = q;
+    end = e;
+    if (e + 1 < m_ && f_[e] == '.' && f_[e + 1] < 0x80 && kFolded.cls[f_[e + 1]] != 0) {
+      q = e + 1;
+    } else {
+      break;
+    }
+  }
+  if (labels < 2 || end - last_label < 2) return 0;
+  for (size_t k = last_label; k < end; ++k) {
+    if (!IsAsciiLetter(f_[k])) return 0;
+  }
+  EmitText(TokenKind::kEmail,
+           absl::string_view(reinterpret_cast<const char*>(f_ + host_begin), end - host_begin),
+           InBegin(p), InEnd(end));
+  return end;
+}
+
+size_t Scanner::LabelEnd(size_t q) const {
+  while (q < m_) {
+    const unsigned char c = f_[q];
+    if (c < 0x80) {
+      if (kFolded.cls[c] == 0 && c != '-') break;
+      ++q;
+      continue;
+    }
+    size_t len;
+    const char32_t cp = DecodeUtf8(f_ + q, m_ - q, &len);
+    if (internal::IsCjk(cp) || !IsWordCategory(utf8proc_category(static_cast<int32_t>(cp)))) {
+      break;
+    }
+    q += len;
+  }
+  return q;
+}
+
+void Scanner::AppendHostLabel(size_t b, size_t e) {
+  bool ascii_letter = false, non_ascii = false, foreign = false;
+  for (size_t q = b; q < e;) {
+    if (f_[q] < 0x80) {
+      ascii_letter |= IsAsciiLetter(f_[q]);
+      ++q;
+      continue;
+    }
+    non_ascii = true;
+    size_t len;
+    const char32_t cp = DecodeUtf8(f_ + q, e - q, &len);
+    if (internal::HomoglyphToLatin(cp) == 0) foreign = true;
+    q += len;
+  }
+  if (!non_ascii || !ascii_letter || foreign || !options_.fold_homoglyphs) {
+    storage_.append(reinterpret_cast<const char*>(f_ + b), e - b);
+    return;
+  }
+  if (!homoglyph_) {
+    homoglyph_ = true;
+    homoglyph_begin_ = InBegin(b);
+    homoglyph_end_ = InEnd(e);
+  }
+  for (size_t q = b; q < e;) {
+    size_t len;
+    const char32_t cp = DecodeUtf8(f_ + q, e - q, &len);
+    storage_.push_back(cp < 0x80 ? static_cast<char>(cp) : internal::HomoglyphToLatin(cp));
+    q += len;
+  }
+}
+
+// Separators between host labels: '.', and the obfuscated spellings of it.
+struct Separator {
+  absl::string_view text;
+  bool obfuscated;
+};
+constexpr Separator kSeparators[] = {
+    {".", false},         {" (dot) ", true}, {" [dot] ", true}, {" {dot} ", true},
+    {"(dot)", true},      {"[dot]", true},   {"{dot}", true},   {" dot ", true},
+    {" [.] ", true},      {" (.) ", true},   {"[.]", true},     {"(.)", true},
+    {"{.}", true},        {" . ", true},     {" .", true}};
+
+struct Scheme {
+  absl::string_view text;
+  bool obfuscated;
+};
+constexpr Scheme kSchemes[] = {{"https://", false}, {"http://", false},
+                               {"hxxps://", true},  {"hxxp://", true},
+                               {"ftp://", false},   {"hxxp[:]//", true},
+                               {"hxxps[:]//", true}};
+
+size_t Scanner::TryUrl(size_t p) {
+  constexpr int kMaxLabels = 16;
+  const absl::string_view rest(reinterpret_cast<const char*>(f_ + p), m_ - p);
+  bool obfuscated = false, scheme = false;
+  size_t q = p;
+  for (const Scheme& s : kSchemes) {
+    if (absl::StartsWith(rest, s.text)) {
+      scheme = true;
+      obfuscated = s.obfuscated;
+      q += s.text.size();
+      break;
+    }
+  }
+  size_t label_begin[kMaxLabels], label_end[kMaxLabels];
+  int labels = 0;
+  while (labels < kMaxLabels) {
+    const size_t e = LabelEnd(q);
+    if (e == q || f_[q] == '-' || f_[e - 1] == '-' || e - q > 63) return 0;
+    label_begin[labels] = q;
+    label_end[labels] = e;
+    ++labels;
+    const absl::string_view after(reinterpret_cast<const char*>(f_ + e), m_ - e);
+    const Separator* sep = nullptr;
+    for (const Separator& s : kSeparators) {
+      if (absl::StartsWith(after, s.text)) {
+        sep = &s;
+        break;
+      }
+    }
+    if (sep == nullptr) break;
+    const size_t next = e + sep->text.size();
+    if (next >= m_ || LabelEnd(next) == next) break;
+    obfuscated |= sep->obfuscated;
+    q = next;
+  }
+  const size_t host_begin = label_begin[0];
+  const size_t host_end = label_end[labels - 1];
+  const absl::string_view tld(reinterpret_cast<const char*>(f_ + label_begin[labels - 1]),
+                              label_end[labels - 1] - label_begin[labels - 1]);
+  if (!scheme) {
+    if (labels < 2) return 0;
+    for (char c : tld) {
+      if (!IsAsciiLetter(static_cast<unsigned char>(c))) return 0;
+    }
+    const absl::string_view first(reinterpret_cast<const char*>(f_ + label_begin[0]),
+                                  label_end[0] - label_begin[0]);
+    bool ok = (first == "www" && labels >= 3) || internal::IsLikelyTld(tld, obfuscated);
+    if (!ok && !obfuscated && labels == 2) {
+      ok = internal::IsKnownBareHost(
+          absl::string_view(reinterpret_cast<const char*>(f_ + host_begin), host_end - host_begin));
+    }
+    if (!ok) return 0;
+  }
+  size_t end = host_end;
+  // Port.
+  if (end + 1 < m_ && f_[end] == ':' && IsAsciiDigit(f_[end + 1])) {
+    size_t k = end + 1;
+    while (k < m_ && IsAsciiDigit(f_[k]) && k - end <= 5) ++k;
+    end = k;
+  }
+  // Path, query and fragment, up to white space or a quoting character; closing
+  // punctuation at its end belongs to the sentence.
+  size_t path_begin = end, path_end = end;
+  if (end < m_ && (f_[end] == '/' || f_[end] == '?' || f_[end] == '#')) {
+    size_t k = end;
+    while (k < m_ && f_[k] > ' ' && f_[k] != '"' && f_[k] != '\'' && f_[k] != '<' &&
+           f_[k] != '>' && f_[k] != '`' && f_[k] != 0x7F) {
+      ++k;
+    }
+    while (k > end + 1 && std::strchr(".,;:!?)]}", f_[k - 1]) != nullptr) --k;
+    path_end = k;
+    end = k;
+  }
+
+  // Host text: labels joined by '.', however they were separated.
+  const size_t host_text = storage_.size();
+  for (int i = 0; i < labels; ++i) {
+    if (i > 0) storage_.push_back('.');
+    AppendHostLabel(label_begin[i], label_end[i]);
+  }
+  const size_t host_size = storage_.size() - host_text;
+  // NUL-terminated copy for libpsl; hosts are short (at most 16 labels of 63).
+  char host_buf[16 * 64 + 1];
+  std::memcpy(host_buf, storage_.data() + host_text, host_size);
+  host_buf[host_size] = '\0';
+  storage_.resize(host_text);
+  const absl::string_view domain = internal::RegistrableDomain(host_buf);
+  const bool shortener = internal::IsShortener(domain.empty() ? absl::string_view(host_buf, host_size) : domain);
+
+  const uint32_t url_begin = InBegin(p), url_end = InEnd(end);
+  const uint32_t h_begin = InBegin(host_begin), h_end = InEnd(host_end);
+  EmitText(TokenKind::kUrl,
+           obfuscated ? "url:obfuscated" : (shortener ? "url:short" : "url"), url_begin,
+           url_end);
+  EmitText(TokenKind::kHost, absl::string_view(host_buf, host_size), h_begin, h_end);
+  if (!domain.empty()) EmitText(TokenKind::kDomain, domain, h_begin, h_end);
+  if (path_end > path_begin) EmitPathWords(path_begin, path_end);
+  return end;
+}
+
+void Scanner::EmitPathWords(size_t b, size_t e) {
+  // Only all-letter segments of 3..20 letters: "/free-iphone" gives "free" and
+  // "iphone", while random ids such as "dQw4w9WgXcQ" give nothing.
+  constexpr size_t kMin = 3, kMax = 20;
+  size_t q = b;
+  while (q < e) {
+    while (q < e && !(f_[q] < 0x80 && kFolded.cls[f_[q]] != 0)) ++q;
+    const size_t s = q;
+    bool letters_only = true;
+    while (q < e && f_[q] < 0x80 && kFolded.cls[f_[q]] != 0) {
+      letters_only &= kFolded.cls[f_[q]] == kLetter;
+      ++q;
+    }
+    const bool bounded = q >= e || f_[q] < 0x80;  // not glued to non-ASCII
+    if (letters_only && bounded && q - s >= kMin && q - s <= kMax) {
+      RunInfo run;
+      run.end = q;
+      run.ascii_letter = true;
+      EmitWord(s, run);
+    }
+    while (q < e && f_[q] >= 0x80) ++q;
+  }
+}
+
+size_t Scanner::TryPhone(size_t p) {
+  // Groups of digits joined by single separators (' ', '-', '.'), optionally a
+  // leading '+' and one group in parentheses: "+44 7700 900123", "0800-123-456",
+  // "(555) 123-4567", "08712405020".
+  constexpr int kMaxGroups = 6;
+  size_t q = p;
+  const bool plus = f_[q] == '+';
+  if (plus) ++q;
+  int groups = 0, digits = 0;
+  size_t first_group = 0, last_group = 0;
+  bool dot = false, short_group = false;
+  char lead = 0;
+  size_t end = q;
+  while (groups < kMaxGroups) {
+    const bool paren = q < m_ && f_[q] == '(';
+    size_t k = q + (paren ? 1 : 0);
+    const size_t s = k;
+    while (k < m_ && IsAsciiDigit(f_[k])) ++k;
+    const size_t g = k - s;
+    if (g == 0) break;
+    if (paren) {
+      if (k >= m_ || f_[k] != ')' || g < 2) break;
+      ++k;
+    }
+    if (lead == 0) lead = static_cast<char>(f_[s]);
+    ++groups;
+    digits += static_cast<int>(g);
+    if (groups == 1) first_group = g;
+    last_group = g;
+    if (groups > 1 && g < 2) short_group = true;
+    end = k;
+    // Separator, then the next group must start.
+    size_t n = k;
+    if (n < m_ && (f_[n] == ' ' || f_[n] == '-' || f_[n] == '.')) {
+      if (f_[n] == '.') dot = true;
+      ++n;
+      if (paren && n < m_ && f_[n] == ' ') ++n;
+    } else if (!paren) {
+      break;
+    }
+    if (n >= m_ || !(IsAsciiDigit(f_[n]) || (f_[n] == '(' && groups == 1))) break;
+    q = n;
+  }
+  if (groups == 0 || digits < 7 || digits > 15) return 0;
+  if (end < m_ && f_[end] < 0x80 && kFolded.cls[f_[end]] != 0) return 0;  // "0800123x"
+  if (groups == 1) {
+    // One unbroken number: a phone if it starts with '+' or 0 and has 9+ digits
+    // (UK "08712405020"), or has 10+ digits.
+    if (!((plus || lead == '0') && digits >= 9) && digits < 10) return 0;
+  } else {
+    // Not dates ("2024-01-15") or lists of small numbers.
+    if (short_group || last_group < 3) return 0;
+    if (dot && (first_group < 3 && !plus)) return 0;
+  }
+  // Shape: the leading '+' or '0' (international, national or premium rate) and
+  // the digit count: "+d12", "0d11", "d10".
+  const size_t start = storage_.size();
+  if (plus) {
+    storage_.push_back('+');
+  } else if (lead == '0') {
+    storage_.push_back('0');
+  }
+  storage_.push_back('d');
+  storage_.append(std::to_string(digits));
+  Emit(TokenKind::kPhone, start, InBegin(p), InEnd(end));
+  return end;
 }
 
 void Scanner::EmitWord(size_t p, const RunInfo& run) {
@@ -278,6 +616,11 @@ void Scanner::EmitWord(size_t p, const RunInfo& run) {
       // "b2b", "4u", "covid19", "2nd").
       char* w = &storage_[start];
       const size_t n = storage_.size() - start;
+      bool all_leet = true;  // a word with any other digit ("a1b2") is a code
+      for (size_t k = 0; k < n; ++k) {
+        const unsigned char c = static_cast<unsigned char>(w[k]);
+        if (IsAsciiDigit(c) && LeetLetter(c) == 0) all_leet = false;
+      }
       size_t i = 0;
       while (i < n) {
         if (!IsAsciiDigit(static_cast<unsigned char>(w[i]))) {
@@ -295,7 +638,7 @@ void Scanner::EmitWord(size_t p, const RunInfo& run) {
         const bool interior = letter_before && letter_after;
         const bool final_pair = letter_before && j == n && j - i == 2 && w[i] == w[i + 1] &&
                                 i >= 2 && IsAsciiLetter(static_cast<unsigned char>(w[i - 2]));
-        if (options_.fold_leet && leet && (interior || final_pair)) {
+        if (options_.fold_leet && all_leet && leet && (interior || final_pair)) {
           for (size_t k = i; k < j; ++k) w[k] = LeetLetter(static_cast<unsigned char>(w[k]));
         } else if (j - i >= 3) {
           for (size_t k = i; k < j; ++k) w[k] = '9';
