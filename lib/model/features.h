@@ -19,6 +19,11 @@
 #include "absl/types/span.h"
 #include "groupguard/features.h"
 #include "groupguard/tokenizer.h"
+// Inlined: the feature hash is the scoring hot path (a call into the shared
+// library costs as much as hashing a short token).
+#ifndef XXH_INLINE_ALL
+#define XXH_INLINE_ALL
+#endif
 #include "xxhash.h"
 
 namespace groupguard::internal {
