@@ -44,6 +44,10 @@ class FakeClassifier final : public Classifier {
   }
   double unsure_threshold() const override { return 0.4; }
   double spam_threshold() const override { return 0.8; }
+  const ModelInfo& info() const override { return info_; }
+
+ private:
+  ModelInfo info_;
 };
 
 // Forwards to a store the test keeps (so a registry can be reopened over it), and

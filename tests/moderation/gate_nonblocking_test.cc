@@ -1,0 +1,100 @@
+// The gate's promise: a submit for a member not on probation never waits behind a
+// moderator action's disk write. A store whose Append blocks until released stands in
+// for a slow disk; while a moderator action is stuck in it (holding the registry's
+// writer lock), submits must still complete. If they waited, this test would hang.
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "groupguard/clock.h"
+#include "groupguard/event_store.h"
+#include "groupguard/gate.h"
+#include "groupguard/registry.h"
+#include "gtest/gtest.h"
+#include "moderation_test_util.h"
+
+namespace groupguard {
+namespace {
+
+// Forwards to a memory store; once armed, Append blocks until Release().
+class BlockingStore final : public EventStore {
+ public:
+  explicit BlockingStore(std::unique_ptr<EventStore> target) : target_(std::move(target)) {}
+  void Arm() {
+    std::lock_guard<std::mutex> l(mu_);
+    armed_ = true;
+  }
+  void WaitUntilBlocked() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [this] { return blocked_; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> l(mu_);
+    armed_ = false;
+    cv_.notify_all();
+  }
+  absl::StatusOr<uint64_t> Append(absl::string_view record) override {
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      if (armed_) {
+        blocked_ = true;
+        cv_.notify_all();
+        cv_.wait(l, [this] { return !armed_; });
+      }
+    }
+    return target_->Append(record);
+  }
+  absl::Status Recover(
+      const std::function<absl::Status(absl::string_view, uint64_t)>& on_snapshot,
+      const std::function<absl::Status(uint64_t, absl::string_view)>& on_record) override {
+    return target_->Recover(on_snapshot, on_record);
+  }
+  absl::Status WriteSnapshot(absl::string_view snapshot, uint64_t through) override {
+    return target_->WriteSnapshot(snapshot, through);
+  }
+
+ private:
+  std::unique_ptr<EventStore> target_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool armed_ = false;
+  bool blocked_ = false;
+};
+
+TEST(GateNonBlockingTest, SubmitDoesNotWaitForAModeratorsDiskWrite) {
+  auto owned = std::make_unique<BlockingStore>(NewMemoryEventStore());
+  BlockingStore* store = owned.get();
+  ManualClock clock;
+  auto opened = Registry::Open(std::move(owned), &clock, RegistryOptions());
+  ASSERT_TRUE(opened.ok());
+  Registry& registry = **opened;
+  ASSERT_TRUE(registry.CreateGroup("cats").ok());
+  ASSERT_TRUE(registry.AddModerator("cats", "mod").ok());
+  ASSERT_TRUE(registry.Join("alice", "cats").ok());
+  ASSERT_TRUE(registry.Join("spammer", "cats").ok());
+  testing::FakeClassifier classifier;
+  Gate gate(&registry, &classifier);
+
+  store->Arm();
+  std::thread moderator([&] {
+    EXPECT_TRUE(registry.Flag("mod", "spammer", "cats", "spam").ok());
+  });
+  store->WaitUntilBlocked();  // the flag now holds the writer lock, stuck on "disk"
+  for (int i = 0; i < 100; ++i) {
+    auto d = gate.Submit(Submission{absl::StrCat("p", i), "alice", "cats", "hello"});
+    ASSERT_TRUE(d.ok()) << d.status();
+    EXPECT_EQ(d->action, Decision::Action::kPublish);
+  }
+  // Reads a member may make are not blocked either.
+  EXPECT_FALSE(registry.ProbationStatusOf("alice").on_probation);
+  EXPECT_FALSE(registry.ProbationStatusOf("spammer").on_probation);  // not acknowledged yet
+  store->Release();
+  moderator.join();
+  EXPECT_TRUE(registry.ProbationStatusOf("spammer").on_probation);
+}
+
+}  // namespace
+}  // namespace groupguard
