@@ -69,15 +69,18 @@ class Tokenization {
     return absl::string_view(storage_).substr(token.text_offset, token.text_size);
   }
   // The whole input after folding (for tests and tools).
-  absl::string_view folded() const { return folded_; }
+  absl::string_view folded() const { return absl::string_view(folded_.data(), folded_size_); }
 
   void Clear();
 
  private:
   friend class Tokenizer;
   std::vector<Token> tokens_;
+  // Buffers below are kept at their high-water size between calls, so a warm
+  // Tokenization neither allocates nor clears; only the used prefix is meaningful.
   std::string storage_;  // folded text of every token, back to back
-  std::string folded_;   // folded input
+  std::string folded_;   // folded input (the first folded_size_ bytes)
+  size_t folded_size_ = 0;
   // Per folded byte, the span of input bytes it came from. Left empty while every
   // folded byte came from the input byte at the same offset (plain ASCII text).
   std::vector<uint32_t> folded_to_input_;  // folded byte -> input span begin

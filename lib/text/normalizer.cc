@@ -13,29 +13,33 @@
 namespace groupguard::internal {
 namespace {
 
-// Per ASCII byte: bit 1 = upper case letter, bit 2 = cased letter.
-enum : uint8_t { kUpper = 2, kCased = 4 };
+// Per byte: bit 0 = leaves the fast path (non-ASCII; '&' and '<' when decoding
+// HTML), bit 1 = upper case letter, bit 2 = cased letter.
+enum : uint8_t { kStop = 1, kUpper = 2, kCased = 4 };
 
-struct AsciiTables {
-  uint8_t cls[128];
-  char fold[128];  // lower case; controls and DEL become ' '
+struct ByteTables {
+  uint8_t cls_html[256];
+  uint8_t cls_plain[256];
+  char fold[256];  // ASCII lower case; controls and DEL become ' '
 };
 
-constexpr AsciiTables MakeAsciiTables() {
-  AsciiTables t{};
-  for (int c = 0; c < 128; ++c) {
-    t.cls[c] = 0;
+constexpr ByteTables MakeByteTables() {
+  ByteTables t{};
+  for (int c = 0; c < 256; ++c) {
+    uint8_t cls = c >= 0x80 ? kStop : 0;
     t.fold[c] = static_cast<char>(c);
     if (c < 0x20 || c == 0x7F) t.fold[c] = ' ';
     if (c >= 'A' && c <= 'Z') {
-      t.cls[c] |= kUpper | kCased;
+      cls |= kUpper | kCased;
       t.fold[c] = static_cast<char>(c - 'A' + 'a');
     }
-    if (c >= 'a' && c <= 'z') t.cls[c] |= kCased;
+    if (c >= 'a' && c <= 'z') cls |= kCased;
+    t.cls_plain[c] = cls;
+    t.cls_html[c] = (c == '&' || c == '<') ? (cls | kStop) : cls;
   }
   return t;
 }
-constexpr AsciiTables kAscii = MakeAsciiTables();
+constexpr ByteTables kBytes = MakeByteTables();
 
 struct NamedEntity {
   const char* name;
@@ -66,7 +70,7 @@ bool IsInlineTag(absl::string_view name) {
   return false;
 }
 
-inline char AsciiLower(unsigned char c) { return kAscii.fold[c & 0x7F]; }
+inline char AsciiLower(unsigned char c) { return kBytes.fold[c]; }
 
 constexpr int kMaxClusterCodepoints = 32;
 constexpr int kMaxDecomposed = 256;
@@ -84,13 +88,23 @@ class Normalizer {
         ends_(*out.ends),
         stats_(*stats) {}
 
-  void Run() { Process(0, n_, decode_html_); }
+  void Run() {
+    Reserve(n_);
+    Process(0, n_, decode_html_);
+    stats_.folded_size = k_;
+  }
 
  private:
   // Folds in_[begin, end).
   void Process(size_t begin, size_t end, bool allow_tags);
-  // Emits the ASCII bytes in_[i, j) one for one (lower-cased, controls as spaces).
-  void EmitAsciiRun(size_t i, size_t j);
+  // Folds the run of fast-path bytes at in_[i, end) one for one (lower case,
+  // controls as spaces); returns where the run stopped.
+  size_t FastRun(size_t i, size_t end);
+  // Makes room for `n` more output bytes (and their spans).
+  void Reserve(size_t n) {
+    if (k_ + n > folded_.size()) Grow(n);
+  }
+  void Grow(size_t n);
   // Handles one unit at i that the fast path did not; returns the next position.
   size_t SlowStep(size_t i, size_t end, bool allow_tags);
   // Decodes an entity at in_[i] == '&'; returns its length or 0.
@@ -99,7 +113,7 @@ class Normalizer {
   size_t HandleTag(size_t i, size_t end);
   void EmitByte(char b, uint32_t begin, uint32_t end);
   void LeaveIdentity();
-  bool Full() const { return folded_.size() >= max_output_; }
+  bool Full() const { return k_ >= max_output_; }
 
   const unsigned char* in_;
   size_t n_;
@@ -109,14 +123,29 @@ class Normalizer {
   std::vector<uint32_t>& begins_;
   std::vector<uint32_t>& ends_;
   NormalizeStats& stats_;
+  // Output cursor: folded_ (and the span vectors, once out of identity) are kept at
+  // their high-water size between calls, so a warm call neither allocates nor
+  // clears; bytes past k_ are stale.
+  size_t k_ = 0;
 };
+
+void Normalizer::Grow(size_t n) {
+  const size_t size = std::max({folded_.size() * 2, k_ + n, size_t{256}});
+  folded_.resize(size);
+  if (!stats_.identity) {
+    begins_.resize(size);
+    ends_.resize(size);
+  }
+}
 
 void Normalizer::LeaveIdentity() {
   if (!stats_.identity) return;
   stats_.identity = false;
-  const size_t k = folded_.size();
-  begins_.resize(k);
-  ends_.resize(k);
+  const size_t k = k_;
+  if (begins_.size() < folded_.size()) {
+    begins_.resize(folded_.size());
+    ends_.resize(folded_.size());
+  }
   for (size_t t = 0; t < k; ++t) {
     begins_[t] = static_cast<uint32_t>(t);
     ends_[t] = static_cast<uint32_t>(t + 1);
@@ -124,57 +153,58 @@ void Normalizer::LeaveIdentity() {
 }
 
 void Normalizer::EmitByte(char b, uint32_t begin, uint32_t end) {
-  folded_.push_back(b);
-  begins_.push_back(begin);
-  ends_.push_back(end);
+  Reserve(1);
+  folded_[k_] = b;
+  begins_[k_] = begin;
+  ends_[k_] = end;
+  ++k_;
 }
 
-void Normalizer::EmitAsciiRun(size_t i, size_t j) {
-  const size_t k = folded_.size();
-  const size_t len = j - i;
-  folded_.resize(k + len);
-  char* out = &folded_[k];
+size_t Normalizer::FastRun(size_t i, size_t end) {
+  Reserve(end - i);
+  char* out = &folded_[k_];
+  const uint8_t* cls_table = decode_html_ ? kBytes.cls_html : kBytes.cls_plain;
   uint32_t upper = 0, cased = 0;
-  for (size_t t = 0; t < len; ++t) {
-    const unsigned char c = in_[i + t];
-    const uint8_t cls = kAscii.cls[c];
-    out[t] = kAscii.fold[c];
+  size_t j = i;
+  while (j < end) {
+    const unsigned char c = in_[j];
+    const uint8_t cls = cls_table[c];
+    if (cls & kStop) break;
+    out[j - i] = kBytes.fold[c];
     upper += (cls >> 1) & 1;
     cased += (cls >> 2) & 1;
+    ++j;
+  }
+  // The byte before a non-ASCII one goes to the slow path: a combining mark may
+  // follow it. (Its counts are taken there.)
+  if (j < end && j > i && in_[j] >= 0x80) {
+    --j;
+    const uint8_t cls = cls_table[in_[j]];
+    upper -= (cls >> 1) & 1;
+    cased -= (cls >> 2) & 1;
   }
   stats_.uppercase_letters += upper;
   stats_.cased_letters += cased;
+  const size_t len = j - i;
   if (!stats_.identity) {
-    begins_.resize(k + len);
-    ends_.resize(k + len);
+    uint32_t* b = &begins_[k_];
+    uint32_t* e = &ends_[k_];
     for (size_t t = 0; t < len; ++t) {
-      begins_[k + t] = static_cast<uint32_t>(i + t);
-      ends_[k + t] = static_cast<uint32_t>(i + t + 1);
+      b[t] = static_cast<uint32_t>(i + t);
+      e[t] = static_cast<uint32_t>(i + t + 1);
     }
   }
+  k_ += len;
+  return j;
 }
 
 void Normalizer::Process(size_t begin, size_t end, bool allow_tags) {
   size_t i = begin;
   while (i < end) {
-    // Fast path: a run of ASCII bytes that fold one for one. The last byte before a
-    // non-ASCII byte goes to the slow path, since a combining mark may follow it.
-    size_t j = i;
-    if (decode_html_) {
-      while (j < end && in_[j] < 0x80 && in_[j] != '&' && in_[j] != '<') {
-        ++j;
-      }
-    } else {
-      while (j < end && in_[j] < 0x80) ++j;
-    }
-    if (j < end && j > i && in_[j] >= 0x80) --j;
-    if (j > i) {
-      if (stats_.identity && folded_.size() != i) LeaveIdentity();
-      EmitAsciiRun(i, j);
-      i = j;
-      if (i >= end) break;
-    }
-    if (Full()) break;
+    // Fast path: a run of ASCII bytes that fold one for one.
+    if (stats_.identity && k_ != i) LeaveIdentity();
+    i = FastRun(i, end);
+    if (i >= end || Full()) break;
     i = SlowStep(i, end, allow_tags);
   }
 }
@@ -385,8 +415,10 @@ size_t Normalizer::SlowStep(size_t i, size_t end, bool allow_tags) {
       prop->casefold_seqindex == UINT16_MAX && cp >= 0x80) {
     char buf[4];
     const size_t n = EncodeUtf8(cp, buf);
-    if (stats_.identity && folded_.size() == i && n == len) {
-      folded_.append(buf, n);
+    if (stats_.identity && k_ == i && n == len) {
+      Reserve(n);
+      std::memcpy(&folded_[k_], buf, n);
+      k_ += n;
     } else {
       LeaveIdentity();
       for (size_t t = 0; t < n; ++t) EmitByte(buf[t], span_begin, span_end);
@@ -427,12 +459,14 @@ size_t Normalizer::SlowStep(size_t i, size_t end, bool allow_tags) {
     if (r >= 0) dlen = r;
   }
   char buf[4];
-  if (count == 1 && dlen == 1 && raw && stats_.identity && folded_.size() == i) {
+  if (count == 1 && dlen == 1 && raw && stats_.identity && k_ == i) {
     char32_t c = static_cast<char32_t>(decomposed[0]);
     if (c < 0x20 || c == 0x7F) c = ' ';
     const size_t n = EncodeUtf8(c, buf);
     if (n == len) {
-      folded_.append(buf, n);
+      Reserve(n);
+      std::memcpy(&folded_[k_], buf, n);
+      k_ += n;
       return pos;
     }
   }
@@ -450,9 +484,6 @@ size_t Normalizer::SlowStep(size_t i, size_t end, bool allow_tags) {
 
 void Normalize(absl::string_view input, bool decode_html, size_t max_output,
                const NormalizeBuffers& out, NormalizeStats* stats) {
-  out.folded->clear();
-  out.begins->clear();
-  out.ends->clear();
   *stats = NormalizeStats();
   Normalizer(input, decode_html, max_output, out, stats).Run();
 }

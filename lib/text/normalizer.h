@@ -15,6 +15,7 @@ struct NormalizeStats {
   // True while folded byte i came from input byte i (then `begins`/`ends` are not
   // filled); false once any byte was expanded, decoded or dropped.
   bool identity = true;
+  size_t folded_size = 0;  // bytes of folded text written
   bool has_zero_width = false;
   uint32_t zero_width_begin = 0, zero_width_end = 0;  // first occurrence
   bool has_bidi = false;
@@ -23,7 +24,9 @@ struct NormalizeStats {
   uint32_t cased_letters = 0;      // letters of category Lu, Ll or Lt
 };
 
-// Output buffers of Normalize, owned by the caller and reused between calls.
+// Output buffers of Normalize, owned by the caller and reused between calls. They
+// are grown as needed and never shrunk: only the first stats.folded_size bytes (and
+// span entries, unless stats.identity) are meaningful.
 struct NormalizeBuffers {
   std::string* folded;
   std::vector<uint32_t>* begins;  // per folded byte: input span of its source
