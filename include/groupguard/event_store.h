@@ -63,7 +63,29 @@ struct JournalOptions {
 };
 
 // Opens (creating if needed) an append-only journal of checksummed records and its
-// snapshots in directory `dir`. Returns kDataLoss for mid-file corruption.
+// snapshots in directory `dir`. Thread-safe.
+//
+// Guarantees:
+// - Append returns once the record is written (kNone: survives the process being
+//   killed) or written and fdatasync'ed (kEveryAppend, kGroupCommit: survives a power
+//   loss). Sequence numbers are dense; a reopened journal continues them.
+// - Torn tail: damage at the very end of the last segment (a partial record header, a
+//   record running past the end of the file, a last record whose checksum fails,
+//   trailing zero bytes) is what a crash mid-write leaves; it is truncated on open,
+//   silently. A crash leaves only unacknowledged appends there (or, under kNone,
+//   appends lost with the page cache in a power loss); but a bit flip in the payload
+//   of the very last record looks the same and is truncated too.
+// - Anything else is kDataLoss naming the file and byte offset (a bad record followed
+//   by more data, a damaged or truncated earlier segment, a missing segment, a damaged
+//   newest snapshot), and nothing is modified: acknowledged data is never dropped to
+//   "repair" a journal. A file of a newer format version is kFailedPrecondition.
+// - WriteSnapshot makes the snapshot durable (temporary file, fsync, rename, fsync of
+//   the directory) before starting a new segment and deleting the segments and older
+//   snapshots it supersedes; a crash at any point leaves a journal that recovers.
+// - After a failed write or sync the store refuses writes (see Append); reopen.
+// - One store per directory: a second OpenJournal of an open directory (from this
+//   process or another) is kFailedPrecondition. Other errors: kInvalidArgument for
+//   bad options; the errno's status for file-system failures.
 absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
                                                         const JournalOptions& options);
 

@@ -98,7 +98,11 @@ std::string SnapshotText(uint64_t through) { return absl::StrCat("snapshot throu
 }
 
 // Reads acks until the deadline, then kills the child and drains the pipe.
-std::vector<Ack> KillAtDeadline(pid_t pid, int ack_fd, std::chrono::microseconds delay) {
+// With `after_first_ack` the delay starts when the first acknowledgement arrives, so
+// the kill lands mid-append even on a loaded machine; otherwise it starts now and may
+// land while the child is still opening (and truncating) the journal.
+std::vector<Ack> KillAtDeadline(pid_t pid, int ack_fd, std::chrono::microseconds delay,
+                                bool after_first_ack) {
   std::vector<Ack> acks;
   std::string buffer;
   auto read_some = [&](int timeout_ms) {
@@ -110,8 +114,12 @@ std::vector<Ack> KillAtDeadline(pid_t pid, int ack_fd, std::chrono::microseconds
     buffer.append(chunk, static_cast<size_t>(n));
     return true;
   };
+  if (after_first_ack) {
+    while (buffer.size() < sizeof(Ack) && read_some(20000)) {
+    }
+  }
   const auto deadline = std::chrono::steady_clock::now() + delay;
-  while (std::chrono::steady_clock::now() < deadline) read_some(0);
+  while (std::chrono::steady_clock::now() < deadline) read_some(1);
   ::kill(pid, SIGKILL);
   int wstatus = 0;
   ::waitpid(pid, &wstatus, 0);
@@ -159,7 +167,9 @@ TEST_P(JournalCrashTest, AcknowledgedRecordsSurviveSigkill) {
     ::close(fds[1]);
     const auto delay = std::chrono::microseconds(
         std::uniform_int_distribution<int>(500, 15000)(random));
-    std::vector<Ack> acks = KillAtDeadline(pid, fds[0], delay);
+    const bool after_first_ack = round % 4 != 0;
+    std::vector<Ack> acks = KillAtDeadline(pid, fds[0], delay, after_first_ack);
+    if (after_first_ack) ASSERT_FALSE(acks.empty()) << "the child acknowledged nothing";
     ::close(fds[0]);
     total_acks += acks.size();
     for (const Ack& ack : acks) {
@@ -199,9 +209,6 @@ TEST_P(JournalCrashTest, AcknowledgedRecordsSurviveSigkill) {
     known.erase(known.begin(), known.upper_bound(through));
   }
   RecordProperty("acknowledged", static_cast<int>(total_acks));
-  RecordProperty("final_records", static_cast<int>(known.size()));
-  // The kills landed while the child was appending, not before it started.
-  EXPECT_GT(total_acks, static_cast<uint64_t>(kKills));
 }
 
 INSTANTIATE_TEST_SUITE_P(
