@@ -210,6 +210,17 @@ TEST_F(RegistryTest, LiftRights) {
   EXPECT_FALSE(HeldIn("alice", "dogs"));
 }
 
+TEST_F(RegistryTest, NewFlagFromAGroupEndsItsExemption) {
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam").ok());
+  ASSERT_TRUE(registry_->Lift("mod_cats", "alice", "cats", "not here").ok());
+  EXPECT_FALSE(HeldIn("alice", "cats"));
+  EXPECT_TRUE(HeldIn("alice", "dogs"));
+  EXPECT_EQ(recorder_.events().back().type, Type::kProbationLifted);
+  EXPECT_EQ(recorder_.events().back().group, "cats");
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam after all").ok());
+  EXPECT_TRUE(HeldIn("alice", "cats"));
+}
+
 TEST_F(RegistryTest, FlagRateLimitPerModerator) {
   options_.max_flags_per_window = 2;
   options_.flag_window = absl::Hours(1);
@@ -343,7 +354,8 @@ void VariedHistory(Registry& r, ManualClock& clock) {
   ASSERT_TRUE(r.Join("carol", "birds").ok());
   ASSERT_TRUE(r.AddModerator("birds", "mod_birds").ok());
   ASSERT_TRUE(r.Flag("mod_birds", "carol", "birds", "ads", absl::Hours(1)).ok());
-  ASSERT_TRUE(r.Lift("mod_cats", "alice", "cats", "second look").ok());
+  ASSERT_TRUE(r.Flag("mod_dogs", "alice", "dogs", "spam too").ok());
+  ASSERT_TRUE(r.Lift("mod_cats", "alice", "cats", "second look").ok());  // cats exempt
   GroupPolicy p;
   p.hold_unsure = false;
   ASSERT_TRUE(r.SetGroupPolicy("admin", "dogs", p).ok());
