@@ -89,7 +89,8 @@ BENCHMARK_CAPTURE(BM_Journal_Append, GroupCommit, JournalOptions::Sync::kGroupCo
 std::string BuildJournal(int64_t records, uint64_t* bytes) {
   const std::string dir = MakeScratchDir() + "/j";
   std::filesystem::create_directories(dir);
-  std::ofstream out(absl::StrCat(dir, "/", internal::SegmentFileName(1)), std::ios::binary);
+  std::ofstream out(absl::StrCat(dir, "/", internal::SegmentFileName(1)),
+                    std::ios::binary);
   std::string chunk = internal::EncodeSegmentHeader(1);
   *bytes = 0;
   for (int64_t i = 1; i <= records; ++i) {
@@ -118,13 +119,13 @@ void BM_Journal_Recover(benchmark::State& state) {
     }
     uint64_t count = 0;
     uint64_t checksum = 0;
-    absl::Status status = (*store)->Recover(
-        [](absl::string_view, uint64_t) { return absl::OkStatus(); },
-        [&](uint64_t, absl::string_view record) {
-          ++count;
-          checksum += static_cast<unsigned char>(record[0]);
-          return absl::OkStatus();
-        });
+    absl::Status status =
+        (*store)->Recover([](absl::string_view, uint64_t) { return absl::OkStatus(); },
+                          [&](uint64_t, absl::string_view record) {
+                            ++count;
+                            checksum += static_cast<unsigned char>(record[0]);
+                            return absl::OkStatus();
+                          });
     if (!status.ok() || count != static_cast<uint64_t>(state.range(0))) {
       state.SkipWithError("replay failed");
       break;

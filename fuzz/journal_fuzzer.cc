@@ -24,7 +24,8 @@ namespace {
 const std::string& ScratchDir() {
   static const std::string* dir = [] {
     const char* tmp = getenv("TMPDIR");
-    std::string pattern = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/gg_journal_fuzz_XXXXXX");
+    std::string pattern =
+        absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/gg_journal_fuzz_XXXXXX");
     if (mkdtemp(pattern.data()) == nullptr) abort();
     return new std::string(pattern);
   }();
@@ -41,16 +42,17 @@ void Check(bool condition) {
   if (!condition) abort();
 }
 
-uint64_t CountReplay(groupguard::EventStore& store, uint64_t* last, std::string* last_record) {
+uint64_t CountReplay(groupguard::EventStore& store, uint64_t* last,
+                     std::string* last_record) {
   uint64_t records = 0;
-  absl::Status status = store.Recover(
-      [](absl::string_view, uint64_t) { return absl::OkStatus(); },
-      [&](uint64_t sequence, absl::string_view record) {
-        ++records;
-        *last = sequence;
-        last_record->assign(record.data(), record.size());
-        return absl::OkStatus();
-      });
+  absl::Status status =
+      store.Recover([](absl::string_view, uint64_t) { return absl::OkStatus(); },
+                    [&](uint64_t sequence, absl::string_view record) {
+                      ++records;
+                      *last = sequence;
+                      last_record->assign(record.data(), record.size());
+                      return absl::OkStatus();
+                    });
   Check(status.ok());  // a journal that opened replays
   return records;
 }
@@ -86,7 +88,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 3: {  // valid records split from the bytes at '|', then one byte damaged or cut
       if (rest.size() < 4) return 0;
-      const size_t damage_at = static_cast<uint8_t>(rest[0]) | static_cast<uint8_t>(rest[1]) << 8;
+      const size_t damage_at =
+          static_cast<uint8_t>(rest[0]) | static_cast<uint8_t>(rest[1]) << 8;
       const bool cut = rest[2] & 1;
       const char flip = static_cast<char>(rest[3] | 1);
       std::string segment = internal::EncodeSegmentHeader(1);
@@ -110,8 +113,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const size_t half = rest.size() / 2;
       WriteFile(path(internal::SegmentFileName(1)),
                 internal::EncodeSegmentHeader(1) + std::string(rest.substr(0, half)));
-      WriteFile(path(internal::SegmentFileName(1 + number)),
-                internal::EncodeSegmentHeader(1 + number) + std::string(rest.substr(half)));
+      WriteFile(
+          path(internal::SegmentFileName(1 + number)),
+          internal::EncodeSegmentHeader(1 + number) + std::string(rest.substr(half)));
       break;
     }
   }

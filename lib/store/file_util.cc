@@ -84,7 +84,8 @@ absl::StatusOr<size_t> ReadAt(int fd, char* buffer, size_t size, uint64_t offset
                               absl::string_view path) {
   size_t done = 0;
   while (done < size) {
-    ssize_t n = ::pread(fd, buffer + done, size - done, static_cast<off_t>(offset + done));
+    ssize_t n =
+        ::pread(fd, buffer + done, size - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoStatus("pread", path, errno);

@@ -62,8 +62,8 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return internal::ErrnoStatus("fstat", path, errno);
   std::string contents(static_cast<size_t>(st.st_size), '\0');
-  GG_ASSIGN_OR_RETURN(size_t got, internal::ReadAt(fd.get(), contents.data(),
-                                                   contents.size(), 0, path));
+  GG_ASSIGN_OR_RETURN(
+      size_t got, internal::ReadAt(fd.get(), contents.data(), contents.size(), 0, path));
   contents.resize(got);
   return contents;
 }
@@ -86,13 +86,14 @@ class JournalEventStore final : public EventStore {
   absl::StatusOr<uint64_t> Append(absl::string_view record) override;
   absl::Status Recover(
       const std::function<absl::Status(absl::string_view, uint64_t)>& on_snapshot,
-      const std::function<absl::Status(uint64_t, absl::string_view)>& on_record)
-      override;
+      const std::function<absl::Status(uint64_t, absl::string_view)>& on_record) override;
   absl::Status WriteSnapshot(absl::string_view snapshot, uint64_t through) override;
 
  private:
   bool syncs() const { return options_.sync != JournalOptions::Sync::kNone; }
-  std::string PathOf(const std::string& name) const { return absl::StrCat(dir_, "/", name); }
+  std::string PathOf(const std::string& name) const {
+    return absl::StrCat(dir_, "/", name);
+  }
   std::string CurrentPathLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return segments_.back().path;
   }
@@ -119,10 +120,10 @@ class JournalEventStore final : public EventStore {
   ScopedFd fd_;
   // A group-commit leader or a segment roll is using fd_ outside mu_.
   bool writer_busy_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status failed_ ABSL_GUARDED_BY(mu_);  // sticky first write/sync error
+  absl::Status failed_ ABSL_GUARDED_BY(mu_);            // sticky first write/sync error
   std::vector<Segment> segments_ ABSL_GUARDED_BY(mu_);  // ascending; back() is current
   std::optional<SnapshotRef> snapshot_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 1;  // to be assigned
+  uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 1;     // to be assigned
   uint64_t durable_sequence_ ABSL_GUARDED_BY(mu_) = 0;  // acknowledged
   uint64_t durable_offset_ ABSL_GUARDED_BY(mu_) = 0;  // end of it in the current segment
   std::string pending_ ABSL_GUARDED_BY(mu_);  // framed records waiting for a leader
@@ -157,16 +158,18 @@ absl::Status JournalEventStore::Init() {
       } else if (auto through = internal::ParseSnapshotFileName(name)) {
         snapshots.push_back({*through, PathOf(std::string(name))});
       } else if (absl::EndsWith(name, ".tmp") && (absl::StartsWith(name, "journal-") ||
-                                                   absl::StartsWith(name, "snapshot-"))) {
+                                                  absl::StartsWith(name, "snapshot-"))) {
         // A file that never became durable (crash before its rename).
         ::unlink(PathOf(std::string(name)).c_str());
       }
     }
   }
-  std::sort(segments.begin(), segments.end(),
-            [](const Segment& a, const Segment& b) { return a.first_sequence < b.first_sequence; });
-  std::sort(snapshots.begin(), snapshots.end(),
-            [](const SnapshotRef& a, const SnapshotRef& b) { return a.through < b.through; });
+  std::sort(segments.begin(), segments.end(), [](const Segment& a, const Segment& b) {
+    return a.first_sequence < b.first_sequence;
+  });
+  std::sort(
+      snapshots.begin(), snapshots.end(),
+      [](const SnapshotRef& a, const SnapshotRef& b) { return a.through < b.through; });
 
   uint64_t through = 0;
   if (!snapshots.empty()) {
@@ -201,11 +204,11 @@ absl::Status JournalEventStore::Init() {
     ++keep_from;
   }
   if (segments[keep_from].first_sequence > through + 1) {
-    return absl::DataLossError(absl::StrCat(
-        segments[keep_from].path, ": offset 0: journal starts at record ",
-        segments[keep_from].first_sequence, " but the records from ", through + 1,
-        " on are missing (", snapshots.empty() ? "no snapshot" : snapshots.back().path,
-        ")"));
+    return absl::DataLossError(
+        absl::StrCat(segments[keep_from].path, ": offset 0: journal starts at record ",
+                     segments[keep_from].first_sequence, " but the records from ",
+                     through + 1, " on are missing (",
+                     snapshots.empty() ? "no snapshot" : snapshots.back().path, ")"));
   }
 
   uint64_t last_sequence = 0;
@@ -215,14 +218,15 @@ absl::Status JournalEventStore::Init() {
     const bool is_last = i + 1 == segments.size();
     scan_options.allow_torn_tail = is_last;
     scan_options.deliver_through = 0;  // check only
-    GG_ASSIGN_OR_RETURN(
-        internal::SegmentScan scan,
-        internal::ScanSegment(segments[i].path, scan_options,
-                              [](uint64_t, absl::string_view) { return absl::OkStatus(); }));
+    GG_ASSIGN_OR_RETURN(internal::SegmentScan scan,
+                        internal::ScanSegment(segments[i].path, scan_options,
+                                              [](uint64_t, absl::string_view) {
+                                                return absl::OkStatus();
+                                              }));
     if (scan.first_sequence != segments[i].first_sequence) {
       return absl::DataLossError(absl::StrCat(
-          segments[i].path, ": offset 16: header says first record ",
-          scan.first_sequence, " but the file name says ", segments[i].first_sequence));
+          segments[i].path, ": offset 16: header says first record ", scan.first_sequence,
+          " but the file name says ", segments[i].first_sequence));
     }
     last_sequence = scan.first_sequence + scan.records - 1;
     if (!is_last && last_sequence + 1 != segments[i + 1].first_sequence) {
@@ -242,10 +246,10 @@ absl::Status JournalEventStore::Init() {
     tail_end = scan.valid_end;
   }
   if (last_sequence < through) {
-    return absl::DataLossError(absl::StrCat(
-        segments.back().path, ": offset ", tail_end, ": journal ends at record ",
-        last_sequence, " but the snapshot covers through ", through,
-        "; records are missing"));
+    return absl::DataLossError(absl::StrCat(segments.back().path, ": offset ", tail_end,
+                                            ": journal ends at record ", last_sequence,
+                                            " but the snapshot covers through ", through,
+                                            "; records are missing"));
   }
 
   // Cleanup of what a crash left behind; a failure here loses nothing.
@@ -277,7 +281,8 @@ absl::StatusOr<uint64_t> JournalEventStore::Append(absl::string_view record) {
         absl::StrCat("journal ", dir_, ": record of ", record.size(),
                      " bytes exceeds max_record_bytes ", options_.max_record_bytes));
   }
-  if (options_.sync == JournalOptions::Sync::kGroupCommit) return AppendGroupCommit(record);
+  if (options_.sync == JournalOptions::Sync::kGroupCommit)
+    return AppendGroupCommit(record);
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writer_busy_; });
   return AppendDirectLocked(record);
@@ -364,8 +369,9 @@ absl::Status JournalEventStore::Recover(
   uint64_t through = 0;
   if (snapshot.has_value()) {
     GG_ASSIGN_OR_RETURN(std::string contents, ReadWholeFile(snapshot->path));
-    GG_ASSIGN_OR_RETURN(absl::string_view payload,
-                        internal::DecodeSnapshot(contents, snapshot->through, snapshot->path));
+    GG_ASSIGN_OR_RETURN(
+        absl::string_view payload,
+        internal::DecodeSnapshot(contents, snapshot->through, snapshot->path));
     through = snapshot->through;
     GG_RETURN_IF_ERROR(on_snapshot(payload, through));
   }
@@ -383,15 +389,15 @@ absl::Status JournalEventStore::Recover(
     GG_ASSIGN_OR_RETURN(internal::SegmentScan scan,
                         internal::ScanSegment(segments[i].path, scan_options, on_record));
     if (scan.first_sequence != expected) {
-      return absl::DataLossError(absl::StrCat(segments[i].path,
-                                              ": offset 16: segment starts at record ",
-                                              scan.first_sequence, ", expected ", expected));
+      return absl::DataLossError(
+          absl::StrCat(segments[i].path, ": offset 16: segment starts at record ",
+                       scan.first_sequence, ", expected ", expected));
     }
     expected = scan.first_sequence + scan.records;
     if (is_last && scan.valid_end != durable_offset) {
-      return absl::DataLossError(absl::StrCat(segments[i].path, ": offset ",
-                                              scan.valid_end, ": segment is shorter than the ",
-                                              durable_offset, " bytes acknowledged"));
+      return absl::DataLossError(absl::StrCat(
+          segments[i].path, ": offset ", scan.valid_end, ": segment is shorter than the ",
+          durable_offset, " bytes acknowledged"));
     }
   }
   if (expected != durable_sequence + 1) {
@@ -402,7 +408,8 @@ absl::Status JournalEventStore::Recover(
   return absl::OkStatus();
 }
 
-absl::Status JournalEventStore::WriteSnapshot(absl::string_view snapshot, uint64_t through) {
+absl::Status JournalEventStore::WriteSnapshot(absl::string_view snapshot,
+                                              uint64_t through) {
   std::lock_guard<std::mutex> maintenance(maintenance_mu_);
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -460,7 +467,8 @@ absl::Status JournalEventStore::RollAndCleanUp(uint64_t through) {
   if (d != nullptr) {
     while (struct dirent* entry = ::readdir(d.get())) {
       auto other = internal::ParseSnapshotFileName(entry->d_name);
-      if (other.has_value() && *other < through) obsolete.push_back(PathOf(entry->d_name));
+      if (other.has_value() && *other < through)
+        obsolete.push_back(PathOf(entry->d_name));
     }
   }
   for (const std::string& path : obsolete) {
@@ -485,7 +493,8 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
   if (options.sync != JournalOptions::Sync::kEveryAppend &&
       options.sync != JournalOptions::Sync::kGroupCommit &&
       options.sync != JournalOptions::Sync::kNone) {
-    return absl::InvalidArgumentError(absl::StrCat("journal ", dir, ": unknown sync policy"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("journal ", dir, ": unknown sync policy"));
   }
   std::string path(dir);
   if (path.empty()) return absl::InvalidArgumentError("journal: empty directory name");
@@ -499,8 +508,8 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
                       internal::OpenFile(lock_path, O_RDWR | O_CREAT, 0644));
   if (::flock(lock_fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "journal ", path, " is already open (", lock_path, " is locked)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("journal ", path, " is already open (", lock_path, " is locked)"));
     }
     return internal::ErrnoStatus("flock", lock_path, errno);
   }

@@ -59,10 +59,10 @@ absl::Status CheckMagicAndVersion(absl::string_view header, const char (&magic)[
   }
   const uint32_t version = LoadU32(header.data() + 8);
   if (version > kJournalFormatVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": ", kind, " format version ", version,
-        " is newer than this build of groupguard reads (up to version ",
-        kJournalFormatVersion, "); upgrade groupguard to open it"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": ", kind, " format version ", version,
+                     " is newer than this build of groupguard reads (up to version ",
+                     kJournalFormatVersion, "); upgrade groupguard to open it"));
   }
   if (version == 0) {
     return absl::DataLossError(

@@ -67,10 +67,9 @@ class MemoryEventStore final : public EventStore {
                        " but the last appended record is ", last));
     }
     if (has_snapshot_ && through < snapshot_through_) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("memory event store: snapshot through sequence ", through,
-                       " is older than the current snapshot (through ",
-                       snapshot_through_, ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "memory event store: snapshot through sequence ", through,
+          " is older than the current snapshot (through ", snapshot_through_, ")"));
     }
     snapshot_.assign(snapshot.data(), snapshot.size());
     snapshot_through_ = through;

@@ -53,7 +53,8 @@ class BlockReader {
       const uint64_t at = buffer_offset_ + end_;
       const size_t want =
           static_cast<size_t>(std::min<uint64_t>(buffer_.size() - end_, file_end_ - at));
-      GG_ASSIGN_OR_RETURN(size_t got, ReadAt(fd_, buffer_.data() + end_, want, at, path_));
+      GG_ASSIGN_OR_RETURN(size_t got,
+                          ReadAt(fd_, buffer_.data() + end_, want, at, path_));
       if (got == 0) {
         return absl::DataLossError(
             absl::StrCat(path_, ": offset ", at, ": file shrank while being read"));
@@ -100,8 +101,8 @@ absl::StatusOr<SegmentScan> ScanSegment(
   GG_ASSIGN_OR_RETURN(ScopedFd fd, OpenFile(path, O_RDONLY));
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("fstat", path, errno);
-  const uint64_t file_end = std::min<uint64_t>(static_cast<uint64_t>(st.st_size),
-                                               options.limit);
+  const uint64_t file_end =
+      std::min<uint64_t>(static_cast<uint64_t>(st.st_size), options.limit);
 
   char header[kSegmentHeaderBytes];
   GG_ASSIGN_OR_RETURN(size_t got, ReadAt(fd.get(), header, sizeof(header), 0, path));

@@ -95,13 +95,13 @@ TYPED_TEST_P(EventStoreConformanceTest, CallbackErrorStopsReplay) {
   ASSERT_NE(store, nullptr);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(store->Append(absl::StrCat("r", i)).ok());
   std::vector<uint64_t> seen;
-  absl::Status status = store->Recover(
-      [](absl::string_view, uint64_t) { return absl::OkStatus(); },
-      [&](uint64_t sequence, absl::string_view) {
-        seen.push_back(sequence);
-        if (sequence == 3) return absl::AbortedError("stop at 3");
-        return absl::OkStatus();
-      });
+  absl::Status status =
+      store->Recover([](absl::string_view, uint64_t) { return absl::OkStatus(); },
+                     [&](uint64_t sequence, absl::string_view) {
+                       seen.push_back(sequence);
+                       if (sequence == 3) return absl::AbortedError("stop at 3");
+                       return absl::OkStatus();
+                     });
   EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
   EXPECT_EQ(status.message(), "stop at 3");
   EXPECT_THAT(seen, ::testing::ElementsAre(1, 2, 3));
@@ -134,9 +134,8 @@ TYPED_TEST_P(EventStoreConformanceTest, SnapshotThenLaterRecords) {
   EXPECT_EQ(replayed->snapshot, "state after 3");
   EXPECT_EQ(replayed->through, 3u);
   using Rec = std::pair<uint64_t, std::string>;
-  EXPECT_THAT(replayed->records,
-              ::testing::ElementsAre(Rec{4, "r4"}, Rec{5, "r5"}, Rec{6, "r6"},
-                                     Rec{7, "r7"}));
+  EXPECT_THAT(replayed->records, ::testing::ElementsAre(Rec{4, "r4"}, Rec{5, "r5"},
+                                                        Rec{6, "r6"}, Rec{7, "r7"}));
 }
 
 TYPED_TEST_P(EventStoreConformanceTest, SnapshotCoveringEverything) {
@@ -175,8 +174,7 @@ TYPED_TEST_P(EventStoreConformanceTest, RejectsSnapshotOutOfRange) {
   std::unique_ptr<EventStore> store = this->OpenStore();
   ASSERT_NE(store, nullptr);
   for (int i = 1; i <= 4; ++i) ASSERT_TRUE(store->Append(absl::StrCat("r", i)).ok());
-  EXPECT_EQ(store->WriteSnapshot("future", 5).code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->WriteSnapshot("future", 5).code(), absl::StatusCode::kInvalidArgument);
   ASSERT_TRUE(store->WriteSnapshot("at 3", 3).ok());
   EXPECT_EQ(store->WriteSnapshot("older", 2).code(), absl::StatusCode::kInvalidArgument);
   // The rejected calls changed nothing.

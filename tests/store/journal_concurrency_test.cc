@@ -55,7 +55,8 @@ TEST(JournalConcurrencyTest, GroupCommitAcrossThreadsSurvivesReopen) {
     for (std::thread& t : threads) t.join();
   }
   std::vector<std::pair<uint64_t, std::string>> all;
-  for (const auto& per_thread : acked) all.insert(all.end(), per_thread.begin(), per_thread.end());
+  for (const auto& per_thread : acked)
+    all.insert(all.end(), per_thread.begin(), per_thread.end());
   std::sort(all.begin(), all.end());
   std::unique_ptr<EventStore> store = MustOpen(dir, JournalOptions::Sync::kNone);
   ASSERT_NE(store, nullptr);

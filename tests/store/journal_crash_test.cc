@@ -47,7 +47,8 @@ uint64_t IdOf(absl::string_view record) {
   if (record.substr(0, 3) != "id=") return 0;
   const size_t end = record.find(';');
   uint64_t id = 0;
-  if (end == absl::string_view::npos || !absl::SimpleAtoi(record.substr(3, end - 3), &id)) {
+  if (end == absl::string_view::npos ||
+      !absl::SimpleAtoi(record.substr(3, end - 3), &id)) {
     return 0;
   }
   return record == Payload(id) ? id : 0;
@@ -58,7 +59,9 @@ struct Ack {
   uint64_t id;
 };
 
-std::string SnapshotText(uint64_t through) { return absl::StrCat("snapshot through ", through); }
+std::string SnapshotText(uint64_t through) {
+  return absl::StrCat("snapshot through ", through);
+}
 
 [[noreturn]] void RunChild(const std::string& dir, JournalOptions::Sync sync, int threads,
                            bool snapshots, uint64_t id_base, int ack_fd) {
@@ -82,12 +85,12 @@ std::string SnapshotText(uint64_t through) { return absl::StrCat("snapshot throu
       std::this_thread::sleep_for(std::chrono::microseconds(500));
       // Snapshot through the last record a replay sees: it is acknowledged.
       uint64_t through = 0;
-      absl::Status status = (*store)->Recover(
-          [](absl::string_view, uint64_t) { return absl::OkStatus(); },
-          [&](uint64_t sequence, absl::string_view) {
-            through = sequence;
-            return absl::OkStatus();
-          });
+      absl::Status status =
+          (*store)->Recover([](absl::string_view, uint64_t) { return absl::OkStatus(); },
+                            [&](uint64_t sequence, absl::string_view) {
+                              through = sequence;
+                              return absl::OkStatus();
+                            });
       if (!status.ok()) ::_exit(5);
       if (through == 0) continue;
       if (!(*store)->WriteSnapshot(SnapshotText(through), through).ok()) ::_exit(6);
@@ -123,8 +126,8 @@ std::vector<Ack> KillAtDeadline(pid_t pid, int ack_fd, std::chrono::microseconds
   ::kill(pid, SIGKILL);
   int wstatus = 0;
   ::waitpid(pid, &wstatus, 0);
-  EXPECT_TRUE(WIFSIGNALED(wstatus)) << "child exited on its own with status "
-                                    << WEXITSTATUS(wstatus);
+  EXPECT_TRUE(WIFSIGNALED(wstatus))
+      << "child exited on its own with status " << WEXITSTATUS(wstatus);
   while (read_some(0)) {
   }
   EXPECT_EQ(buffer.size() % sizeof(Ack), 0u);
@@ -165,8 +168,8 @@ TEST_P(JournalCrashTest, AcknowledgedRecordsSurviveSigkill) {
                fds[1]);
     }
     ::close(fds[1]);
-    const auto delay = std::chrono::microseconds(
-        std::uniform_int_distribution<int>(500, 15000)(random));
+    const auto delay =
+        std::chrono::microseconds(std::uniform_int_distribution<int>(500, 15000)(random));
     const bool after_first_ack = round % 4 != 0;
     std::vector<Ack> acks = KillAtDeadline(pid, fds[0], delay, after_first_ack);
     if (after_first_ack) ASSERT_FALSE(acks.empty()) << "the child acknowledged nothing";
@@ -178,7 +181,8 @@ TEST_P(JournalCrashTest, AcknowledgedRecordsSurviveSigkill) {
           << "sequence " << ack.sequence << " acknowledged twice";
     }
 
-    auto store = OpenJournal(dir, testing_internal::OptionsWith(JournalOptions::Sync::kNone));
+    auto store =
+        OpenJournal(dir, testing_internal::OptionsWith(JournalOptions::Sync::kNone));
     ASSERT_TRUE(store.ok()) << store.status();
     auto replayed = testing_internal::ReplayAll(**store);
     ASSERT_TRUE(replayed.ok()) << replayed.status();
@@ -213,10 +217,11 @@ TEST_P(JournalCrashTest, AcknowledgedRecordsSurviveSigkill) {
 
 INSTANTIATE_TEST_SUITE_P(
     Policies, JournalCrashTest,
-    ::testing::Values(CrashCase{"EveryAppend", JournalOptions::Sync::kEveryAppend, 2, false},
-                      CrashCase{"GroupCommit", JournalOptions::Sync::kGroupCommit, 4, false},
-                      CrashCase{"GroupCommitWithSnapshots",
-                                JournalOptions::Sync::kGroupCommit, 3, true}),
+    ::testing::Values(
+        CrashCase{"EveryAppend", JournalOptions::Sync::kEveryAppend, 2, false},
+        CrashCase{"GroupCommit", JournalOptions::Sync::kGroupCommit, 4, false},
+        CrashCase{"GroupCommitWithSnapshots", JournalOptions::Sync::kGroupCommit, 3,
+                  true}),
     [](const ::testing::TestParamInfo<CrashCase>& info) { return info.param.name; });
 
 }  // namespace

@@ -19,8 +19,8 @@
 #include "gmock/gmock.h"
 #include "groupguard/event_store.h"
 #include "gtest/gtest.h"
-#include "store/journal_format.h"
 #include "replay_helpers.h"
+#include "store/journal_format.h"
 #include "store_test_util.h"
 
 namespace groupguard {
@@ -83,7 +83,8 @@ TEST(JournalTest, ReopenSeesEverythingAcrossBlocksAndLargeRecords) {
   // ~5 MiB of records crosses the reader's 2 MiB blocks at many alignments, and one
   // 3 MiB record is larger than a block.
   std::vector<std::string> records;
-  for (int i = 0; i < 2500; ++i) records.push_back(std::string(1000 + i % 997, 'a' + i % 26));
+  for (int i = 0; i < 2500; ++i)
+    records.push_back(std::string(1000 + i % 997, 'a' + i % 26));
   records.push_back(std::string(3 << 20, 'z'));
   records.push_back("after the big one");
   JournalOptions options;
@@ -182,7 +183,8 @@ TEST(JournalTest, AnyFlippedByteInAMiddleRecordIsDataLossWithItsOffset) {
   const std::string full = ReadFileOrDie(absl::StrCat(original, "/", segment_name));
   // Record 3 starts after the header and records 1 and 2.
   size_t start = internal::kSegmentHeaderBytes;
-  for (int i = 1; i <= 2; ++i) start += internal::kFrameHeaderBytes + RecordText(i).size();
+  for (int i = 1; i <= 2; ++i)
+    start += internal::kFrameHeaderBytes + RecordText(i).size();
   const size_t end = start + internal::kFrameHeaderBytes + RecordText(3).size();
 
   for (size_t at = start; at < end; ++at) {
@@ -193,7 +195,8 @@ TEST(JournalTest, AnyFlippedByteInAMiddleRecordIsDataLossWithItsOffset) {
     std::string bytes = full;
     bytes[at] ^= 0x01;
     WriteFileOrDie(segment, bytes);
-    absl::StatusOr<std::unique_ptr<EventStore>> store = OpenJournal(dir, OptionsWith(kNone));
+    absl::StatusOr<std::unique_ptr<EventStore>> store =
+        OpenJournal(dir, OptionsWith(kNone));
     ASSERT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
     EXPECT_THAT(store.status().message(), HasSubstr(segment));
     EXPECT_THAT(store.status().message(), HasSubstr(absl::StrCat("offset ", start, ":")));
@@ -211,7 +214,8 @@ TEST(JournalTest, NewerFormatVersionIsRejected) {
   std::string bytes = ReadFileOrDie(segment);
   bytes[8] = static_cast<char>(internal::kJournalFormatVersion + 1);
   WriteFileOrDie(segment, bytes);
-  absl::StatusOr<std::unique_ptr<EventStore>> store = OpenJournal(dir, OptionsWith(kNone));
+  absl::StatusOr<std::unique_ptr<EventStore>> store =
+      OpenJournal(dir, OptionsWith(kNone));
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(store.status().message(), HasSubstr(segment));
   EXPECT_THAT(store.status().message(),
@@ -230,7 +234,8 @@ TEST(JournalTest, NewerSnapshotVersionIsRejected) {
   std::string bytes = ReadFileOrDie(snapshot);
   bytes[8] = 9;
   WriteFileOrDie(snapshot, bytes);
-  absl::StatusOr<std::unique_ptr<EventStore>> store = OpenJournal(dir, OptionsWith(kNone));
+  absl::StatusOr<std::unique_ptr<EventStore>> store =
+      OpenJournal(dir, OptionsWith(kNone));
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(store.status().message(), HasSubstr(snapshot));
   EXPECT_THAT(store.status().message(), HasSubstr("version 9"));
@@ -244,7 +249,8 @@ TEST(JournalTest, BadMagicIsDataLoss) {
   std::string bytes = ReadFileOrDie(segment);
   bytes[0] = 'X';
   WriteFileOrDie(segment, bytes);
-  absl::StatusOr<std::unique_ptr<EventStore>> store = OpenJournal(dir, OptionsWith(kNone));
+  absl::StatusOr<std::unique_ptr<EventStore>> store =
+      OpenJournal(dir, OptionsWith(kNone));
   EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(store.status().message(), HasSubstr("bad magic"));
 }
@@ -261,7 +267,8 @@ TEST(JournalTest, DamagedSnapshotIsDataLossNotAFallback) {
   std::string bytes = ReadFileOrDie(snapshot);
   bytes[bytes.size() - 3] ^= 0x10;
   WriteFileOrDie(snapshot, bytes);
-  absl::StatusOr<std::unique_ptr<EventStore>> store = OpenJournal(dir, OptionsWith(kNone));
+  absl::StatusOr<std::unique_ptr<EventStore>> store =
+      OpenJournal(dir, OptionsWith(kNone));
   EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(store.status().message(), HasSubstr(snapshot));
   EXPECT_THAT(store.status().message(), HasSubstr("offset 48"));
@@ -278,8 +285,10 @@ TEST(JournalTest, SnapshotDropsSupersededSegmentsAndOldSnapshots) {
               ElementsAre(internal::SegmentFileName(1), internal::SegmentFileName(101)));
   ASSERT_TRUE(store->Append(RecordText(101)).ok());
   ASSERT_TRUE(store->WriteSnapshot("s101", 101).ok());
-  EXPECT_THAT(FilesWithPrefix(dir, "journal-"), ElementsAre(internal::SegmentFileName(102)));
-  EXPECT_THAT(FilesWithPrefix(dir, "snapshot-"), ElementsAre(internal::SnapshotFileName(101)));
+  EXPECT_THAT(FilesWithPrefix(dir, "journal-"),
+              ElementsAre(internal::SegmentFileName(102)));
+  EXPECT_THAT(FilesWithPrefix(dir, "snapshot-"),
+              ElementsAre(internal::SnapshotFileName(101)));
   ASSERT_TRUE(store->Append(RecordText(102)).ok());
   store.reset();
 
@@ -366,7 +375,8 @@ TEST(JournalTest, MissingSegmentIsDataLoss) {
   CopyDir(dir, copy);
 
   std::filesystem::remove(absl::StrCat(dir, "/", internal::SegmentFileName(4)));
-  absl::StatusOr<std::unique_ptr<EventStore>> store = OpenJournal(dir, OptionsWith(kNone));
+  absl::StatusOr<std::unique_ptr<EventStore>> store =
+      OpenJournal(dir, OptionsWith(kNone));
   EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(store.status().message(), HasSubstr(internal::SegmentFileName(1)));
   EXPECT_THAT(store.status().message(), HasSubstr("starts at record 7"));
@@ -404,7 +414,8 @@ TEST(JournalTest, TruncatedMiddleSegmentIsDataLoss) {
   // A torn end is only a torn tail in the last segment.
   const std::string first = absl::StrCat(dir, "/", internal::SegmentFileName(1));
   std::filesystem::resize_file(first, std::filesystem::file_size(first) - 3);
-  absl::StatusOr<std::unique_ptr<EventStore>> store = OpenJournal(dir, OptionsWith(kNone));
+  absl::StatusOr<std::unique_ptr<EventStore>> store =
+      OpenJournal(dir, OptionsWith(kNone));
   EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(store.status().message(), HasSubstr(first));
   EXPECT_THAT(store.status().message(), HasSubstr("record 3"));

@@ -74,7 +74,8 @@ TEST(JournalFormatTest, HeaderDamageIsDataLossAndNewerVersionIsFailedPreconditio
             absl::StatusCode::kDataLoss);
   std::string damaged = header;
   damaged[20] ^= 1;  // first sequence, covered by the header checksum
-  EXPECT_EQ(DecodeSegmentHeader(damaged, "s").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeSegmentHeader(damaged, "s").status().code(),
+            absl::StatusCode::kDataLoss);
   std::string newer = header;
   newer[8] = 2;
   auto status = DecodeSegmentHeader(newer, "dir/journal-x.log").status();

@@ -37,7 +37,9 @@ class ScratchDir {
   ScratchDir& operator=(const ScratchDir&) = delete;
 
   const std::string& path() const { return path_; }
-  std::string Sub(const std::string& name) const { return absl::StrCat(path_, "/", name); }
+  std::string Sub(const std::string& name) const {
+    return absl::StrCat(path_, "/", name);
+  }
 
  private:
   std::string path_;
@@ -46,7 +48,8 @@ class ScratchDir {
 inline std::string ReadFileOrDie(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << path;
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return std::string(std::istreambuf_iterator<char>(in),
+                     std::istreambuf_iterator<char>());
 }
 
 inline void WriteFileOrDie(const std::string& path, const std::string& contents) {
