@@ -499,9 +499,14 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
   std::string path(dir);
   if (path.empty()) return absl::InvalidArgumentError("journal: empty directory name");
   std::error_code error;
-  std::filesystem::create_directories(path, error);
+  const bool created = std::filesystem::create_directories(path, error);
   if (error) {
     return internal::ErrnoStatus("create_directories", path, error.value());
+  }
+  if (created && options.sync != JournalOptions::Sync::kNone) {
+    // Make the new directory's own entry durable (its files are synced later).
+    std::string parent = std::filesystem::path(path).parent_path().string();
+    GG_RETURN_IF_ERROR(internal::SyncDirectory(parent.empty() ? "." : parent));
   }
   const std::string lock_path = absl::StrCat(path, "/LOCK");
   GG_ASSIGN_OR_RETURN(ScopedFd lock_fd,
