@@ -178,6 +178,7 @@ class Scanner {
   size_t last_emoji_offset_ = 0, last_emoji_size_ = 0;
   int exclaims_ = 0;
   uint32_t exclaim_begin_ = 0, exclaim_end_ = 0;
+  size_t first_exclaim_run_end_ = 0;
   bool homoglyph_ = false;
   uint32_t homoglyph_begin_ = 0, homoglyph_end_ = 0;
 };
@@ -199,8 +200,16 @@ void Scanner::Run() {
         }
       }
       if (c == '!') {
-        if (exclaims_++ == 0) exclaim_begin_ = InBegin(p);
-        exclaim_end_ = InEnd(p + 1);
+        // The signal spans the first run of '!'.
+        if (exclaims_ == 0) {
+          exclaim_begin_ = InBegin(p);
+          exclaim_end_ = InEnd(p + 1);
+          first_exclaim_run_end_ = p + 1;
+        } else if (p == first_exclaim_run_end_) {
+          exclaim_end_ = InEnd(p + 1);
+          first_exclaim_run_end_ = p + 1;
+        }
+        ++exclaims_;
       } else if (c == '$') {
         EmitText(TokenKind::kWord, "$", InBegin(p), InEnd(p + 1));
       }
@@ -266,7 +275,7 @@ size_t Scanner::ScanWordOrNumber(size_t p) {
     if (after != 0) return after;
   }
   if (options_.detect_urls &&
-      (next == '.' || next == ':' || next == '(' || next == '[' || next == '{' ||
+      (next == '.' || next == ':' || next == '-' || next == '(' || next == '[' || next == '{' ||
        (next == ' ' && run.end + 1 < m_ &&
         (f_[run.end + 1] == '.' || f_[run.end + 1] == 'd' || f_[run.end + 1] == '(' ||
          f_[run.end + 1] == '[' || f_[run.end + 1] == '{')))) {

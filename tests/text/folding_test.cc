@@ -168,7 +168,9 @@ TEST(FoldingTest, ShoutingIsSignalled) {
 TEST(FoldingTest, ManyExclamationMarksAreSignalled) {
   EXPECT_THAT(TokWithSpans("win! now! free!"),
               ElementsAre("word:win=win", "word:now=now", "word:free=free",
-                          "signal:many_exclaims=! now! free!"));
+                          "signal:many_exclaims=!"));
+  EXPECT_THAT(TokWithSpans("win!!! now!"),
+              ElementsAre("word:win=win", "word:now=now", "signal:many_exclaims=!!!"));
   EXPECT_THAT(Tok("hi! there!"), ElementsAre("word:hi", "word:there"));
 }
 
