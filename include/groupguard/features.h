@@ -24,6 +24,8 @@ struct FeatureOptions {
   int char_ngram_max = 0;
   // One feature for the post's length class (log2 of the number of tokens).
   bool length_feature = true;
+  // Count each distinct feature once per post (presence), not once per occurrence.
+  bool binary = false;
 };
 
 }  // namespace groupguard

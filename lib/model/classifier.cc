@@ -40,8 +40,14 @@ Tokenization& ThreadTokenization() {
   return tokenization;
 }
 
+BucketSet& ThreadBucketSet() {
+  thread_local BucketSet set;
+  return set;
+}
+
 struct Occurrence {
   uint32_t bucket;
+  bool counted;  // false for a repeat under binary features
   FeatureSource source;
 };
 
@@ -67,6 +73,7 @@ FeatureOptions FeatureOptionsFromProto(const model::FeatureConfig& config) {
   options.char_ngram_min = static_cast<int>(config.char_ngram_min());
   options.char_ngram_max = static_cast<int>(config.char_ngram_max());
   options.length_feature = config.length_feature();
+  options.binary = config.binary();
   return options;
 }
 
@@ -117,17 +124,34 @@ absl::StatusOr<std::unique_ptr<Classifier>> LinearClassifier::Create(
   }
   std::unique_ptr<LinearClassifier> c(
       new LinearClassifier(*std::move(tokenizer), *std::move(hasher)));
-  const model::LinearScorer& s = model.scorer();
-  c->table_.assign(c->hasher_.num_buckets(), 0.0f);
-  uint32_t bucket = 0;
-  int64_t nonzero = 0;
-  for (int i = 0; i < s.bucket_deltas_size(); ++i) {
-    bucket += s.bucket_deltas(i);
-    c->table_[bucket] = s.weights(i);
-    if (s.weights(i) != 0) ++nonzero;
+  const bool ensemble = model.type() == model::MODEL_TYPE_ENSEMBLE;
+  const int scorers = ensemble ? model.components_size() : 1;
+  c->stride_ = static_cast<size_t>(scorers);
+  c->table_.assign(size_t{c->hasher_.num_buckets()} * c->stride_, 0.0f);
+  double constant = 0;
+  for (int k = 0; k < scorers; ++k) {
+    const model::LinearScorer& s = ensemble ? model.components(k) : model.scorer();
+    uint32_t bucket = 0;
+    for (int i = 0; i < s.bucket_deltas_size(); ++i) {
+      bucket += s.bucket_deltas(i);
+      c->table_[bucket * c->stride_ + static_cast<size_t>(k)] = s.weights(i);
+    }
+    ComponentParams params;
+    params.bias = s.bias();
+    params.normalize = s.scaling() == model::SCALING_INV_SQRT_COUNT;
+    params.weight = ensemble ? model.component_weights(k) : 1.0;
+    constant += params.weight * params.bias;
+    c->components_.push_back(params);
   }
-  c->bias_ = s.bias();
-  c->normalize_ = s.scaling() == model::SCALING_INV_SQRT_COUNT;
+  int64_t nonzero = 0;
+  for (size_t bucket = 0; bucket < c->hasher_.num_buckets(); ++bucket) {
+    for (size_t k = 0; k < c->stride_; ++k) {
+      if (c->table_[bucket * c->stride_ + k] != 0) {
+        ++nonzero;
+        break;
+      }
+    }
+  }
   c->calibration_a_ = model.calibration().a();
   c->calibration_b_ = model.calibration().b();
   c->unsure_threshold_ = model.thresholds().unsure();
@@ -135,8 +159,9 @@ absl::StatusOr<std::unique_ptr<Classifier>> LinearClassifier::Create(
 
   ModelInfo& info = c->info_;
   info.format_version = kModelFormatVersion;
-  info.model_type =
-      model.type() == model::MODEL_TYPE_NAIVE_BAYES ? "naive_bayes" : "logistic";
+  info.model_type = model.type() == model::MODEL_TYPE_NAIVE_BAYES ? "naive_bayes"
+                    : model.type() == model::MODEL_TYPE_LOGISTIC  ? "logistic"
+                                                                  : "ensemble";
   info.tokenizer = c->tokenizer_.options();
   info.features = c->hasher_.options();
   info.unsure_threshold = c->unsure_threshold_;
@@ -145,7 +170,7 @@ absl::StatusOr<std::unique_ptr<Classifier>> LinearClassifier::Create(
   info.spam_target_ham_rate = model.thresholds().spam_target_ham_rate();
   info.calibration_a = c->calibration_a_;
   info.calibration_b = c->calibration_b_;
-  info.bias = c->bias_;
+  info.bias = constant;
   const model::TrainingInfo& t = model.training();
   info.date = t.date();
   info.data_sources.assign(t.data_sources().begin(), t.data_sources().end());
@@ -165,15 +190,27 @@ absl::StatusOr<std::unique_ptr<Classifier>> LinearClassifier::Create(
 
 double LinearClassifier::RawScore(const Tokenization& tokens) const {
   const float* table = table_.data();
-  double sum = 0;
+  double sums[2] = {0, 0};
   uint32_t count = 0;
-  hasher_.ForEach(
-      tokens.tokens(), [&](const Token& t) { return tokens.text(t); },
-      [&](uint32_t bucket, const FeatureSource&) {
-        sum += table[bucket];
-        ++count;
-      });
-  return Finish(sum, count);
+  const auto text_of = [&](const Token& t) { return tokens.text(t); };
+  const bool binary = hasher_.options().binary;
+  BucketSet& seen = ThreadBucketSet();
+  if (binary) seen.Clear();
+  if (stride_ == 1) {
+    hasher_.ForEach(tokens.tokens(), text_of, [&](uint32_t bucket, const FeatureSource&) {
+      if (binary && !seen.Insert(bucket)) return;
+      sums[0] += table[bucket];
+      ++count;
+    });
+  } else {
+    hasher_.ForEach(tokens.tokens(), text_of, [&](uint32_t bucket, const FeatureSource&) {
+      if (binary && !seen.Insert(bucket)) return;
+      sums[0] += table[2 * size_t{bucket}];
+      sums[1] += table[2 * size_t{bucket} + 1];
+      ++count;
+    });
+  }
+  return CombineRawScore(components_, sums, count);
 }
 
 double LinearClassifier::SpamProbability(absl::string_view text) const {
@@ -199,26 +236,44 @@ Verdict LinearClassifier::Score(absl::string_view text,
   thread_local std::vector<Occurrence> occurrences;
   occurrences.clear();
   const auto text_of = [&](const Token& t) { return tokens.text(t); };
-  double sum = 0;
+  double sums[2] = {0, 0};
+  uint32_t count = 0;
+  const bool binary = hasher_.options().binary;
+  BucketSet& seen = ThreadBucketSet();
+  seen.Clear();
   hasher_.ForEach(tokens.tokens(), text_of,
                   [&](uint32_t bucket, const FeatureSource& source) {
-                    sum += table_[bucket];
-                    occurrences.push_back({bucket, source});
+                    const bool counted = !binary || seen.Insert(bucket);
+                    if (counted) {
+                      for (size_t k = 0; k < stride_; ++k) {
+                        sums[k] += table_[bucket * stride_ + k];
+                      }
+                      ++count;
+                    }
+                    occurrences.push_back({bucket, counted, source});
                   });
-  const uint32_t count = static_cast<uint32_t>(occurrences.size());
-  verdict.spam_probability = Calibrate(Finish(sum, count));
+  verdict.spam_probability = Calibrate(CombineRawScore(components_, sums, count));
   verdict.label = LabelFor(verdict.spam_probability);
 
-  // Contribution of one occurrence to the calibrated log-odds.
-  const double scale =
-      calibration_a_ *
-      (normalize_ && count > 0 ? 1.0 / std::sqrt(double{1} * count) : 1.0);
+  // Contribution of one occurrence to the calibrated log-odds, per component.
+  double scale[2] = {0, 0};
+  for (size_t k = 0; k < stride_; ++k) {
+    scale[k] = calibration_a_ * components_[k].weight *
+               (components_[k].normalize && count > 0 ? 1.0 / std::sqrt(double{1} * count)
+                                                      : 1.0);
+  }
   const absl::Span<const Token> all = tokens.tokens();
   absl::flat_hash_map<std::string, size_t> index;
   std::vector<Clue> clues;
   for (const Occurrence& o : occurrences) {
-    const float w = table_[o.bucket];
-    if (w == 0) continue;
+    double contribution = 0;
+    bool nonzero = false;
+    for (size_t k = 0; k < stride_; ++k) {
+      const float w = table_[o.bucket * stride_ + k];
+      nonzero |= w != 0;
+      contribution += scale[k] * w;
+    }
+    if (!nonzero) continue;
     std::string name = FeatureName(o.source, all, text_of);
     auto [it, inserted] = index.try_emplace(std::move(name), clues.size());
     if (inserted) {
@@ -226,7 +281,7 @@ Verdict LinearClassifier::Score(absl::string_view text,
       clues.back().feature = it->first;
     }
     Clue& clue = clues[it->second];
-    clue.weight += scale * w;
+    if (o.counted) clue.weight += contribution;
     switch (o.source.type) {
       case FeatureType::kBigram:
         clue.spans.emplace_back(all[o.source.token].begin, all[o.source.token].end);

@@ -28,6 +28,25 @@ inline double FinishRawScore(double bias, bool normalize, double sum, uint32_t c
   return bias + sum;
 }
 
+// One linear scorer of a model (an ensemble has two).
+struct ComponentParams {
+  double bias = 0;
+  bool normalize = false;  // divide the weight sum by sqrt(number of features)
+  double weight = 1;       // of this component's raw score in the model's raw score
+};
+
+// The model's raw score from each component's sum of weights over `count` feature
+// occurrences. Shared by the classifier and the trainer, so they agree to the bit.
+inline double CombineRawScore(const std::vector<ComponentParams>& components,
+                              const double* sums, uint32_t count) {
+  double raw = 0;
+  for (size_t k = 0; k < components.size(); ++k) {
+    raw += components[k].weight *
+           FinishRawScore(components[k].bias, components[k].normalize, sums[k], count);
+  }
+  return raw;
+}
+
 // Every model, once loaded: one flat weight table (a float per bucket; for naive
 // Bayes the per-bucket log-likelihood ratio), a bias and Platt calibration, so a
 // score is tokenize -> hash -> sum. Immutable; per-call scratch is thread-local.
@@ -50,18 +69,17 @@ class LinearClassifier final : public Classifier {
   LinearClassifier(Tokenizer tokenizer, FeatureHasher hasher);
 
   double RawScore(const Tokenization& tokens) const;
-  double Finish(double sum, uint32_t count) const {
-    return FinishRawScore(bias_, normalize_, sum, count);
-  }
   double Calibrate(double raw) const {
     return Sigmoid(calibration_a_ * raw + calibration_b_);
   }
 
   Tokenizer tokenizer_;
   FeatureHasher hasher_;
-  std::vector<float> table_;  // one weight per bucket
-  double bias_ = 0;
-  bool normalize_ = false;
+  // Weights: `stride_` floats per bucket (one per component), interleaved so an
+  // ensemble reads one cache line per feature.
+  std::vector<float> table_;
+  size_t stride_ = 1;
+  std::vector<ComponentParams> components_;
   double calibration_a_ = 1;
   double calibration_b_ = 0;
   double unsure_threshold_ = 0.5;

@@ -10,9 +10,11 @@
 //   char gram  XXH3(code points [i, j) of a word, seed ^ kCharSalt ^ EdgeBits(i, j))
 //   length     XXH3(one byte: bit width of the token count, seed ^ kLengthSalt)
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -109,6 +111,56 @@ class FeatureHasher {
   }
 
   FeatureOptions options_;
+};
+
+// A set of buckets for one post, reused across posts without clearing (entries
+// carry a generation). Not thread-safe: one per thread.
+class BucketSet {
+ public:
+  // Empties the set.
+  void Clear() {
+    ++generation_;
+    size_ = 0;
+    if (generation_ == 0 || slots_.empty()) {
+      if (slots_.empty()) slots_.resize(256);
+      std::fill(slots_.begin(), slots_.end(), 0);
+      generation_ = 1;
+    }
+  }
+  // Adds `bucket`; returns false if it was already in the set.
+  bool Insert(uint32_t bucket) {
+    if (2 * (size_ + 1) > slots_.size()) Grow();
+    const uint64_t entry = (uint64_t{generation_} << 32) | bucket;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = Mix(bucket) & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == entry) return false;
+      if ((slots_[i] >> 32) != generation_) {
+        slots_[i] = entry;
+        ++size_;
+        return true;
+      }
+    }
+  }
+
+ private:
+  static size_t Mix(uint32_t bucket) {
+    return static_cast<size_t>((bucket * 0x9E3779B97F4A7C15ULL) >> 20);
+  }
+  void Grow() {
+    std::vector<uint64_t> old = std::move(slots_);
+    slots_.assign(old.size() * 2, 0);
+    const size_t mask = slots_.size() - 1;
+    for (uint64_t entry : old) {
+      if ((entry >> 32) != generation_) continue;
+      size_t i = Mix(static_cast<uint32_t>(entry)) & mask;
+      while ((slots_[i] >> 32) == generation_) i = (i + 1) & mask;
+      slots_[i] = entry;
+    }
+  }
+
+  std::vector<uint64_t> slots_;  // (generation << 32) | bucket
+  uint32_t generation_ = 0;
+  size_t size_ = 0;
 };
 
 // Bit width of n: 0 for 0, 1 for 1, 2 for 2..3, 3 for 4..7, ...

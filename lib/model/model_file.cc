@@ -94,7 +94,8 @@ absl::Status ValidateModel(const model::Model& model) {
     return absl::DataLossError(absl::StrCat("invalid groupguard model: ", what));
   };
   if (model.type() != model::MODEL_TYPE_NAIVE_BAYES &&
-      model.type() != model::MODEL_TYPE_LOGISTIC) {
+      model.type() != model::MODEL_TYPE_LOGISTIC &&
+      model.type() != model::MODEL_TYPE_ENSEMBLE) {
     return corrupt(absl::StrCat("unknown model type ", model.type()));
   }
   const model::FeatureConfig& f = model.features();
@@ -114,28 +115,42 @@ absl::Status ValidateModel(const model::Model& model) {
       t.max_input_bytes() > (uint64_t{64} << 20)) {
     return corrupt("tokenizer options out of range");
   }
-  const model::LinearScorer& s = model.scorer();
-  if (s.bucket_deltas_size() != s.weights_size()) {
-    return corrupt(absl::StrCat(s.bucket_deltas_size(), " buckets but ", s.weights_size(),
-                                " weights"));
+  const bool ensemble = model.type() == model::MODEL_TYPE_ENSEMBLE;
+  if (ensemble && (model.components_size() != 2 || model.component_weights_size() != 2)) {
+    return corrupt("an ensemble needs 2 components and 2 weights");
   }
-  if (s.scaling() != model::SCALING_NONE &&
-      s.scaling() != model::SCALING_INV_SQRT_COUNT) {
-    return corrupt(absl::StrCat("unknown scaling ", s.scaling()));
+  if (!ensemble &&
+      (model.components_size() != 0 || model.component_weights_size() != 0)) {
+    return corrupt("components in a model that is not an ensemble");
+  }
+  for (double w : model.component_weights()) {
+    if (!Finite(w)) return corrupt("non-finite component weight");
   }
   const uint64_t buckets = uint64_t{1} << f.hash_bits();
-  uint64_t bucket = 0;
-  for (int i = 0; i < s.bucket_deltas_size(); ++i) {
-    const uint64_t delta = s.bucket_deltas(i);
-    if (i > 0 && delta == 0) return corrupt("buckets not strictly ascending");
-    bucket += delta;
-    if (bucket >= buckets) {
-      return corrupt(absl::StrCat("bucket ", bucket, " out of range (", buckets, ")"));
+  const int scorers = ensemble ? model.components_size() : 1;
+  for (int k = 0; k < scorers; ++k) {
+    const model::LinearScorer& s = ensemble ? model.components(k) : model.scorer();
+    if (s.bucket_deltas_size() != s.weights_size()) {
+      return corrupt(absl::StrCat(s.bucket_deltas_size(), " buckets but ",
+                                  s.weights_size(), " weights"));
     }
-    if (!std::isfinite(s.weights(i))) return corrupt("non-finite weight");
+    if (s.scaling() != model::SCALING_NONE &&
+        s.scaling() != model::SCALING_INV_SQRT_COUNT) {
+      return corrupt(absl::StrCat("unknown scaling ", s.scaling()));
+    }
+    uint64_t bucket = 0;
+    for (int i = 0; i < s.bucket_deltas_size(); ++i) {
+      const uint64_t delta = s.bucket_deltas(i);
+      if (i > 0 && delta == 0) return corrupt("buckets not strictly ascending");
+      bucket += delta;
+      if (bucket >= buckets) {
+        return corrupt(absl::StrCat("bucket ", bucket, " out of range (", buckets, ")"));
+      }
+      if (!std::isfinite(s.weights(i))) return corrupt("non-finite weight");
+    }
+    if (!Finite(s.bias())) return corrupt("non-finite bias");
   }
-  if (!Finite(s.bias()) || !Finite(model.calibration().a()) ||
-      !Finite(model.calibration().b())) {
+  if (!Finite(model.calibration().a()) || !Finite(model.calibration().b())) {
     return corrupt("non-finite bias or calibration");
   }
   const model::Thresholds& th = model.thresholds();

@@ -32,6 +32,8 @@ absl::string_view ModelTypeName(ModelType type) {
       return "naive_bayes";
     case ModelType::kLogistic:
       return "logistic";
+    case ModelType::kEnsemble:
+      return "ensemble";
   }
   return "unknown";
 }
@@ -40,10 +42,12 @@ absl::StatusOr<ModelType> ParseModelType(absl::string_view name) {
   const std::string n = absl::AsciiStrToLower(name);
   if (n == "naive_bayes" || n == "nb" || n == "naive-bayes")
     return ModelType::kNaiveBayes;
-  if (n == "logistic" || n == "lr" || n == "logistic_regression")
+  if (n == "logistic" || n == "lr" || n == "logistic_regression") {
     return ModelType::kLogistic;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown model type \"", name, "\" (want naive_bayes or logistic)"));
+  }
+  if (n == "ensemble" || n == "nb+lr") return ModelType::kEnsemble;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown model type \"", name, "\" (want naive_bayes, logistic or ensemble)"));
 }
 
 absl::Status TrainedModel::Save(absl::string_view path) const {
@@ -118,17 +122,48 @@ double ThresholdForHamRate(std::vector<double> ham, double rate) {
   return std::min(1.0, std::nextafter(ham[allowed], 2.0));
 }
 
-// The linear scorer being built, with the same arithmetic as LinearClassifier.
+// One linear scorer being built.
 struct Scorer {
   std::vector<std::pair<uint32_t, float>> weights;  // ascending bucket
   double bias = 0;
   bool normalize = false;
+};
 
-  double Raw(const std::vector<uint32_t>& buckets,
-             const std::vector<float>& table) const {
-    double sum = 0;
-    for (uint32_t bucket : buckets) sum += table[bucket];
-    return FinishRawScore(bias, normalize, sum, static_cast<uint32_t>(buckets.size()));
+// The model being built: its scorers as dense tables, with the same arithmetic as
+// LinearClassifier.
+struct Scorers {
+  std::vector<Scorer> scorers;
+  std::vector<ComponentParams> params;
+  std::vector<std::vector<float>> tables;
+
+  void Build(uint32_t buckets) {
+    tables.assign(scorers.size(), std::vector<float>(buckets, 0.0f));
+    params.resize(scorers.size());
+    for (size_t k = 0; k < scorers.size(); ++k) {
+      for (const auto& [bucket, w] : scorers[k].weights) tables[k][bucket] = w;
+      params[k].bias = scorers[k].bias;
+      params[k].normalize = scorers[k].normalize;
+    }
+  }
+  // Sums of each scorer's weights over `buckets`, in order.
+  void Sums(const std::vector<uint32_t>& buckets, double* sums) const {
+    for (size_t k = 0; k < tables.size(); ++k) {
+      double sum = 0;
+      for (uint32_t bucket : buckets) sum += tables[k][bucket];
+      sums[k] = sum;
+    }
+  }
+  double Raw(const std::vector<uint32_t>& buckets) const {
+    double sums[2] = {0, 0};
+    Sums(buckets, sums);
+    return CombineRawScore(params, sums, static_cast<uint32_t>(buckets.size()));
+  }
+  // The raw score of scorer k alone.
+  double ComponentRaw(size_t k, const std::vector<uint32_t>& buckets) const {
+    double sums[2] = {0, 0};
+    Sums(buckets, sums);
+    return FinishRawScore(params[k].bias, params[k].normalize, sums[k],
+                          static_cast<uint32_t>(buckets.size()));
   }
 };
 
@@ -139,7 +174,7 @@ class TrainerImpl final : public Trainer {
 
   void Add(absl::string_view text, bool is_spam) override {
     Example example = Featurize(text, is_spam);
-    if (options().model_type == ModelType::kNaiveBayes) {
+    if (KeepsCounts()) {
       (example.validation ? validation_counts_ : train_counts_)
           .Learn(example.buckets, is_spam);
     }
@@ -152,7 +187,7 @@ class TrainerImpl final : public Trainer {
       const Example& e = examples_[i];
       if (e.text_hash == example.text_hash && e.is_spam == is_spam &&
           e.buckets == example.buckets) {
-        if (options().model_type == ModelType::kNaiveBayes) {
+        if (KeepsCounts()) {
           GG_RETURN_IF_ERROR((e.validation ? validation_counts_ : train_counts_)
                                  .Unlearn(e.buckets, is_spam));
         }
@@ -187,19 +222,22 @@ class TrainerImpl final : public Trainer {
     return example;
   }
 
-  Scorer Fit(bool all_posts, int fixed_iterations, int* iterations) const;
+  bool KeepsCounts() const { return options().model_type != ModelType::kLogistic; }
+  Scorer Fit(ModelType type, bool all_posts, int fixed_iterations, int* iterations) const;
 
   Tokenizer tokenizer_;
   FeatureHasher hasher_;
   Tokenization tokens_;  // scratch
+  BucketSet seen_;       // scratch
   std::vector<Example> examples_;
   NaiveBayesCounts train_counts_;       // naive Bayes: posts of the training split
   NaiveBayesCounts validation_counts_;  // naive Bayes: posts of the validation split
 };
 
-Scorer TrainerImpl::Fit(bool all_posts, int fixed_iterations, int* iterations) const {
+Scorer TrainerImpl::Fit(ModelType type, bool all_posts, int fixed_iterations,
+                        int* iterations) const {
   Scorer scorer;
-  if (options().model_type == ModelType::kNaiveBayes) {
+  if (type == ModelType::kNaiveBayes) {
     *iterations = 0;
     if (all_posts) {
       NaiveBayesCounts all = train_counts_;
@@ -246,19 +284,40 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
   const bool use_validation =
       spam[1] > 0 && spam[1] < posts[1] && spam[0] > 0 && spam[0] < posts[0];
 
-  int iterations = 0;
-  Scorer scorer = Fit(/*all_posts=*/!use_validation, 0, &iterations);
-  std::vector<float> table(hasher_.num_buckets(), 0.0f);
-  for (const auto& [bucket, w] : scorer.weights) table[bucket] = w;
+  const std::vector<ModelType> kinds =
+      o.model_type == ModelType::kEnsemble
+          ? std::vector<ModelType>{ModelType::kNaiveBayes, ModelType::kLogistic}
+          : std::vector<ModelType>{o.model_type};
+  Scorers built;
+  std::vector<int> kind_iterations(kinds.size(), 0);
+  for (size_t k = 0; k < kinds.size(); ++k) {
+    built.scorers.push_back(
+        Fit(kinds[k], /*all_posts=*/!use_validation, 0, &kind_iterations[k]));
+  }
+  built.Build(hasher_.num_buckets());
+  const int iterations = kind_iterations.back();
 
+  std::vector<const Example*> held;
+  for (const Example& e : examples_) {
+    if (!use_validation || e.validation) held.push_back(&e);
+  }
+  std::vector<bool> held_labels;
+  for (const Example* e : held) held_labels.push_back(e->is_spam);
+  // An ensemble weighs each component by its own Platt slope: their calibrated
+  // log-odds are averaged (the intercepts go into the final calibration).
+  if (kinds.size() > 1) {
+    for (size_t k = 0; k < kinds.size(); ++k) {
+      std::vector<double> component_scores;
+      for (const Example* e : held)
+        component_scores.push_back(built.ComponentRaw(k, e->buckets));
+      double a_k = 1, b_k = 0;
+      FitPlatt(component_scores, held_labels, &a_k, &b_k);
+      built.params[k].weight = a_k / static_cast<double>(kinds.size());
+    }
+  }
   // Calibrate and choose thresholds on held-out posts.
   std::vector<double> held_scores;
-  std::vector<bool> held_labels;
-  for (const Example& e : examples_) {
-    if (use_validation && !e.validation) continue;
-    held_scores.push_back(scorer.Raw(e.buckets, table));
-    held_labels.push_back(e.is_spam);
-  }
+  for (const Example* e : held) held_scores.push_back(built.Raw(e->buckets));
   double a = 1, b = 0;
   FitPlatt(held_scores, held_labels, &a, &b);
   std::vector<double> held_probabilities, held_ham;
@@ -276,17 +335,21 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
   eval.spam_threshold = spam_threshold;
   TrainingReport report;
   if (use_validation) {
-    std::vector<bool> labels(held_labels.begin(), held_labels.end());
-    std::unique_ptr<bool[]> flags(new bool[labels.size()]);
-    for (size_t i = 0; i < labels.size(); ++i) flags[i] = labels[i];
-    GG_ASSIGN_OR_RETURN(report.validation,
-                        Evaluate(held_probabilities,
-                                 absl::MakeConstSpan(flags.get(), labels.size()), eval));
+    std::unique_ptr<bool[]> flags(new bool[held_labels.size()]);
+    for (size_t i = 0; i < held_labels.size(); ++i) flags[i] = held_labels[i];
+    GG_ASSIGN_OR_RETURN(
+        report.validation,
+        Evaluate(held_probabilities, absl::MakeConstSpan(flags.get(), held_labels.size()),
+                 eval));
     if (o.refit_on_all) {
-      int refit_iterations = 0;
-      scorer = Fit(/*all_posts=*/true, std::max(1, iterations), &refit_iterations);
-      std::fill(table.begin(), table.end(), 0.0f);
-      for (const auto& [bucket, w] : scorer.weights) table[bucket] = w;
+      const std::vector<ComponentParams> kept = built.params;
+      for (size_t k = 0; k < kinds.size(); ++k) {
+        int refit_iterations = 0;
+        built.scorers[k] = Fit(kinds[k], /*all_posts=*/true,
+                               std::max(1, kind_iterations[k]), &refit_iterations);
+      }
+      built.Build(hasher_.num_buckets());
+      for (size_t k = 0; k < kinds.size(); ++k) built.params[k].weight = kept[k].weight;
     }
   }
   // Training figures of the final weights, on the posts they were trained on.
@@ -295,7 +358,7 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
     std::vector<char> labels;
     for (const Example& e : examples_) {
       if (use_validation && !o.refit_on_all && e.validation) continue;
-      probabilities.push_back(Sigmoid(a * scorer.Raw(e.buckets, table) + b));
+      probabilities.push_back(Sigmoid(a * built.Raw(e.buckets) + b));
       labels.push_back(e.is_spam);
     }
     std::unique_ptr<bool[]> flags(new bool[labels.size()]);
@@ -314,7 +377,8 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
 
   model::Model m;
   m.set_type(o.model_type == ModelType::kNaiveBayes ? model::MODEL_TYPE_NAIVE_BAYES
-                                                    : model::MODEL_TYPE_LOGISTIC);
+             : o.model_type == ModelType::kLogistic ? model::MODEL_TYPE_LOGISTIC
+                                                    : model::MODEL_TYPE_ENSEMBLE);
   const TokenizerOptions& t = tokenizer_.options();
   model::TokenizerConfig* tc = m.mutable_tokenizer();
   tc->set_fold_homoglyphs(t.fold_homoglyphs);
@@ -333,15 +397,21 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
   fc->set_char_ngram_min(static_cast<uint32_t>(f.char_ngram_min));
   fc->set_char_ngram_max(static_cast<uint32_t>(f.char_ngram_max));
   fc->set_length_feature(f.length_feature);
-  model::LinearScorer* sc = m.mutable_scorer();
-  sc->set_bias(scorer.bias);
-  sc->set_scaling(scorer.normalize ? model::SCALING_INV_SQRT_COUNT : model::SCALING_NONE);
-  uint32_t previous = 0;
-  for (const auto& [bucket, w] : scorer.weights) {
-    if (w == 0) continue;
-    sc->add_bucket_deltas(bucket - previous);
-    sc->add_weights(w);
-    previous = bucket;
+  fc->set_binary(f.binary);
+  for (size_t k = 0; k < kinds.size(); ++k) {
+    const Scorer& scorer = built.scorers[k];
+    model::LinearScorer* sc = kinds.size() == 1 ? m.mutable_scorer() : m.add_components();
+    if (kinds.size() > 1) m.add_component_weights(built.params[k].weight);
+    sc->set_bias(scorer.bias);
+    sc->set_scaling(scorer.normalize ? model::SCALING_INV_SQRT_COUNT
+                                     : model::SCALING_NONE);
+    uint32_t previous = 0;
+    for (const auto& [bucket, w] : scorer.weights) {
+      if (w == 0) continue;
+      sc->add_bucket_deltas(bucket - previous);
+      sc->add_weights(w);
+      previous = bucket;
+    }
   }
   m.mutable_calibration()->set_a(a);
   m.mutable_calibration()->set_b(b);
@@ -355,13 +425,15 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
   for (const std::string& source : o.data_sources) ti->add_data_sources(source);
   ti->set_description(o.description);
   ti->set_library_version(std::string(Version()));
-  if (o.model_type == ModelType::kNaiveBayes) {
-    ti->set_hyperparameters(absl::StrCat("alpha=", o.naive_bayes.alpha));
-  } else {
-    ti->set_hyperparameters(absl::StrCat(
+  if (o.model_type != ModelType::kLogistic) {
+    absl::StrAppend(ti->mutable_hyperparameters(), "alpha=", o.naive_bayes.alpha);
+  }
+  if (o.model_type != ModelType::kNaiveBayes) {
+    absl::StrAppend(
+        ti->mutable_hyperparameters(), o.model_type == ModelType::kEnsemble ? " " : "",
         "l2=", o.logistic.l2, " normalize=", o.logistic.normalize ? 1 : 0,
         " iterations=", iterations, " max_iterations=", o.logistic.max_iterations,
-        " patience=", o.logistic.patience));
+        " patience=", o.logistic.patience);
   }
   absl::StrAppend(ti->mutable_hyperparameters(),
                   " validation_fraction=", o.validation_fraction,
@@ -387,7 +459,8 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const TrainerOptions& o
     return absl::InvalidArgumentError(absl::StrCat("TrainerOptions: ", what));
   };
   if (options.model_type != ModelType::kNaiveBayes &&
-      options.model_type != ModelType::kLogistic) {
+      options.model_type != ModelType::kLogistic &&
+      options.model_type != ModelType::kEnsemble) {
     return bad("unknown model_type");
   }
   if (!(options.naive_bayes.alpha > 0 && options.naive_bayes.alpha <= 100)) {

@@ -34,6 +34,7 @@ using groupguard::Post;
 
 struct Flags {
   bool tune = false;
+  int show = 0;
   std::string models = "both";
   std::string data = GROUPGUARD_DATA_DIR;
   groupguard::TrainerOptions options;
@@ -121,14 +122,24 @@ void Evaluate(const Flags& flags, const std::string& label,
       TrainAndScore(flags, groupguard::ModelType::kNaiveBayes, train, test, &nb_note);
   const std::vector<double> lr =
       TrainAndScore(flags, groupguard::ModelType::kLogistic, train, test, &lr_note);
+  if (flags.show > 0) {  // the highest-scoring ham, for error analysis
+    std::vector<std::pair<double, size_t>> ham;
+    for (size_t i = 0; i < test.size(); ++i) {
+      if (!test[i].is_spam.value_or(false)) ham.emplace_back(-lr[i], i);
+    }
+    std::sort(ham.begin(), ham.end());
+    for (int k = 0; k < flags.show && k < static_cast<int>(ham.size()); ++k) {
+      std::printf("  ham p_lr=%.4f p_nb=%.4f %s\n", -ham[k].first, nb[ham[k].second],
+                  test[ham[k].second].text.substr(0, 150).c_str());
+    }
+  }
   if (flags.models != "lr") Print(label, "naive_bayes", nb, test, nb_note);
   if (flags.models != "nb") Print(label, "logistic", lr, test, lr_note);
   if (flags.models == "all") {
-    std::vector<double> mean;
-    for (size_t i = 0; i < nb.size(); ++i) {
-      mean.push_back(1 / (1 + std::exp(-(Logit(nb[i]) + Logit(lr[i])) / 2)));
-    }
-    Print(label, "nb+lr", mean, test, "mean of calibrated log-odds");
+    std::string ensemble_note;
+    const std::vector<double> ensemble = TrainAndScore(
+        flags, groupguard::ModelType::kEnsemble, train, test, &ensemble_note);
+    Print(label, "ensemble", ensemble, test, ensemble_note);
   }
 }
 
@@ -153,6 +164,8 @@ int main(int argc, char** argv) {
       ok = absl::SimpleAtoi(value, &o.features.hash_bits);
     } else if (key == "--bigrams") {
       o.features.bigrams = value == "1";
+    } else if (key == "--binary") {
+      o.features.binary = value == "1";
     } else if (key == "--length") {
       o.features.length_feature = value == "1";
     } else if (key == "--chars") {
@@ -165,6 +178,8 @@ int main(int argc, char** argv) {
       ok = absl::SimpleAtod(value, &o.naive_bayes.alpha);
     } else if (key == "--normalize") {
       o.logistic.normalize = value == "1";
+    } else if (key == "--show") {
+      ok = absl::SimpleAtoi(value, &flags.show);
     } else if (key == "--validation") {
       ok = absl::SimpleAtod(value, &o.validation_fraction);
     } else if (key == "--patience") {

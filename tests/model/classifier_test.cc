@@ -133,8 +133,7 @@ TEST_P(ClassifierTest, InfoDescribesTheModel) {
   auto c = Make(GetParam());
   ASSERT_NE(c, nullptr);
   const ModelInfo& info = c->info();
-  EXPECT_EQ(info.model_type,
-            GetParam() == ModelType::kNaiveBayes ? "naive_bayes" : "logistic");
+  EXPECT_EQ(info.model_type, ModelTypeName(GetParam()));
   EXPECT_EQ(info.date, "2026-11-25");
   EXPECT_THAT(info.data_sources, ::testing::ElementsAre("synthetic"));
   EXPECT_EQ(info.features.hash_bits, FeatureOptions().hash_bits);
@@ -146,8 +145,9 @@ TEST_P(ClassifierTest, InfoDescribesTheModel) {
   EXPECT_FALSE(info.hyperparameters.empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(BothModels, ClassifierTest,
-                         ::testing::Values(ModelType::kNaiveBayes, ModelType::kLogistic),
+INSTANTIATE_TEST_SUITE_P(AllModels, ClassifierTest,
+                         ::testing::Values(ModelType::kNaiveBayes, ModelType::kLogistic,
+                                           ModelType::kEnsemble),
                          [](const ::testing::TestParamInfo<ModelType>& info) {
                            return std::string(ModelTypeName(info.param));
                          });

@@ -17,7 +17,8 @@ using ::groupguard::testing::SyntheticCorpus;
 using ::groupguard::testing::TrainSynthetic;
 
 TEST(ClassifierConcurrencyTest, ThreadsGetIdenticalVerdicts) {
-  for (ModelType type : {ModelType::kNaiveBayes, ModelType::kLogistic}) {
+  for (ModelType type :
+       {ModelType::kNaiveBayes, ModelType::kLogistic, ModelType::kEnsemble}) {
     auto c = Classifier::FromBytes(TrainSynthetic(type).bytes);
     ASSERT_TRUE(c.ok()) << c.status();
     const Classifier& classifier = **c;
