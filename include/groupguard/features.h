@@ -25,7 +25,7 @@ struct FeatureOptions {
   // One feature for the post's length class (log2 of the number of tokens).
   bool length_feature = true;
   // Count each distinct feature once per post (presence), not once per occurrence.
-  bool binary = false;
+  bool binary = true;
 };
 
 }  // namespace groupguard

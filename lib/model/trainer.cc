@@ -208,10 +208,14 @@ class TrainerImpl final : public Trainer {
   Example Featurize(absl::string_view text, bool is_spam) {
     tokenizer_.Tokenize(text, &tokens_);
     Example example;
+    const bool binary = hasher_.options().binary;
+    if (binary) seen_.Clear();
     hasher_.ForEach(
         tokens_.tokens(), [&](const Token& t) { return tokens_.text(t); },
         [&](uint32_t bucket, const FeatureSource&) {
-          example.buckets.push_back(bucket);
+          // Binary features: the first occurrence of each bucket, in order, so the
+          // trainer sums exactly like the classifier.
+          if (!binary || seen_.Insert(bucket)) example.buckets.push_back(bucket);
         });
     example.is_spam = is_spam;
     example.text_hash =
