@@ -139,10 +139,25 @@ absl::Status JournalEventStore::FailedLocked() const {
 
 absl::Status JournalEventStore::CreateSegment(uint64_t first_sequence, ScopedFd* fd) {
   const std::string name = internal::SegmentFileName(first_sequence);
-  GG_RETURN_IF_ERROR(internal::WriteFileAtomically(
-      dir_, name, internal::EncodeSegmentHeader(first_sequence), "", syncs()));
-  GG_ASSIGN_OR_RETURN(*fd, internal::OpenFile(PathOf(name), O_WRONLY | O_APPEND));
-  return absl::OkStatus();
+  absl::Status status = internal::WriteFileAtomically(
+      dir_, name, internal::EncodeSegmentHeader(first_sequence), "", syncs());
+  if (status.ok()) {
+    absl::StatusOr<ScopedFd> opened =
+        internal::OpenFile(PathOf(name), O_WRONLY | O_APPEND);
+    if (opened.ok()) {
+      *fd = *std::move(opened);
+      return absl::OkStatus();
+    }
+    status = opened.status();
+  }
+  // The file may exist even though creating it failed (say, the directory sync did).
+  // Appends go on in the previous segment, so a leftover empty segment starting at
+  // `first_sequence` would later contradict it: remove it, or stop writing at all.
+  if (::unlink(PathOf(name).c_str()) != 0 && errno != ENOENT) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failed_.ok()) failed_ = status;
+  }
+  return status;
 }
 
 absl::Status JournalEventStore::Init() {
