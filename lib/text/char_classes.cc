@@ -1,6 +1,58 @@
 #include "text/char_classes.h"
 
+#include <utf8proc.h>
+
+#include <cstdint>
+
 namespace groupguard::internal {
+
+const TwoByteInfo* TwoByteTable() {
+  static const TwoByteInfo* const table = [] {
+    auto* t = new TwoByteInfo[0x800 - 0x80];
+    for (int32_t c = 0x80; c < 0x800; ++c) {
+      TwoByteInfo& info = t[c - 0x80];
+      info.flags = 0;
+      info.folded = 0;
+      const utf8proc_property_t* p = utf8proc_get_property(c);
+      const auto cat = static_cast<utf8proc_category_t>(p->category);
+      if ((cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_ME) ||
+          cat == UTF8PROC_CATEGORY_ND) {
+        info.flags |= TwoByteInfo::kWordChar;
+      }
+      const bool second = p->comb_index != UINT16_MAX && p->comb_index >= 0x8000;
+      if (p->combining_class == 0 && !second) info.flags |= TwoByteInfo::kStarter;
+      if (cat == UTF8PROC_CATEGORY_LU) info.flags |= TwoByteInfo::kUpper;
+      if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LL ||
+          cat == UTF8PROC_CATEGORY_LT) {
+        info.flags |= TwoByteInfo::kCased;
+      }
+      if (!(info.flags & TwoByteInfo::kStarter) || IsZeroWidth(c) || IsBidiControl(c) ||
+          IsEmoji(c)) {
+        continue;
+      }
+      // The same folding the normalizer applies to a lone character.
+      utf8proc_int32_t buf[32];
+      int boundclass = 0;
+      utf8proc_ssize_t n = utf8proc_decompose_char(
+          c, buf, 32,
+          static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT |
+                                         UTF8PROC_CASEFOLD),
+          &boundclass);
+      if (n <= 0 || n > 32) continue;
+      if (n > 1) n = utf8proc_normalize_utf32(buf, n, UTF8PROC_COMPOSE);
+      if (n == 1 && buf[0] >= 0x80 && buf[0] < 0x800) {
+        const utf8proc_property_t* fp = utf8proc_get_property(buf[0]);
+        const bool fsecond = fp->comb_index != UINT16_MAX && fp->comb_index >= 0x8000;
+        if (fp->combining_class == 0 && !fsecond) {
+          info.flags |= TwoByteInfo::kStable;
+          info.folded = static_cast<uint16_t>(buf[0]);
+        }
+      }
+    }
+    return t;
+  }();
+  return table;
+}
 
 bool IsEmoji(char32_t c) {
   if (c < 0x2000) return c == 0x00A9 || c == 0x00AE;

@@ -4,6 +4,8 @@
 // Small code point classifications the tokenizer needs that utf8proc does not
 // provide (emoji, confusables) or that are cheaper as explicit ranges.
 
+#include <cstdint>
+
 namespace groupguard::internal {
 
 // Zero-width characters spammers insert to split words: ZWSP, ZWNJ, ZWJ, word
@@ -43,6 +45,25 @@ inline bool IsCjk(char32_t c) {
          (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7AF) ||
          (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x3134F);
 }
+
+// Properties of the two-byte UTF-8 code points (U+0080..U+07FF: Latin-1 and Latin
+// Extended, Greek, Cyrillic, Armenian, Hebrew, Arabic), precomputed from utf8proc
+// so the hot loops over such text need no utf8proc call per character.
+struct TwoByteInfo {
+  enum : uint8_t {
+    kWordChar = 1,   // letter, mark or decimal digit
+    kStarter = 2,    // combining class 0 and never the second of a composition
+    kStable = 4,     // folds (NFKC + case fold) to `folded`, alone, one code point
+                     // of two bytes; and is not an emoji nor an invisible character
+    kUpper = 8,      // category Lu
+    kCased = 16,     // category Lu, Ll or Lt
+  };
+  uint8_t flags;
+  uint16_t folded;  // valid with kStable
+};
+// Indexed by code point - 0x80, for code points 0x80..0x7FF. Built once,
+// thread-safe.
+const TwoByteInfo* TwoByteTable();
 
 // The Latin letter a (case-folded) Cyrillic or Greek letter is commonly mistaken
 // for ("а" U+0430 -> 'a'), or 0 if it is not a common confusable.

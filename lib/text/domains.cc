@@ -2,7 +2,11 @@
 
 #include <libpsl.h>
 
+#include <cstdint>
 #include <cstring>
+#include <iterator>
+
+#include "absl/container/flat_hash_set.h"
 
 namespace groupguard::internal {
 namespace {
@@ -41,37 +45,61 @@ constexpr absl::string_view kShorteners[] = {
 constexpr absl::string_view kKnownHosts[] = {"t.me", "wa.me", "youtu.be", "vk.me",
                                               "m.me", "fb.me"};
 
+template <size_t N>
+const absl::flat_hash_set<absl::string_view>* MakeSet(const absl::string_view (&items)[N]) {
+  return new absl::flat_hash_set<absl::string_view>(std::begin(items), std::end(items));
+}
+
 }  // namespace
 
 bool IsLikelyTld(absl::string_view tld, bool strict) {
-  for (absl::string_view t : kStrictTlds) {
-    if (tld == t) return true;
-  }
-  if (strict) return false;
-  for (absl::string_view t : kTlds) {
-    if (tld == t) return true;
-  }
-  return false;
+  static const auto* const strict_set = MakeSet(kStrictTlds);
+  static const auto* const set = MakeSet(kTlds);
+  return strict_set->contains(tld) || (!strict && set->contains(tld));
 }
 
 bool IsKnownBareHost(absl::string_view host) {
-  for (absl::string_view h : kKnownHosts) {
-    if (host == h) return true;
-  }
-  return IsShortener(host);
+  static const auto* const set = MakeSet(kKnownHosts);
+  return set->contains(host) || IsShortener(host);
 }
 
 bool IsShortener(absl::string_view domain) {
-  for (absl::string_view s : kShorteners) {
-    if (domain == s) return true;
-  }
-  return false;
+  static const auto* const set = MakeSet(kShorteners);
+  return set->contains(domain);
 }
 
 absl::string_view RegistrableDomain(const char* host) {
+  // libpsl costs a few thousand instructions per call, more than the rest of a
+  // short post's tokenization, and posts repeat a few hosts (youtube.com, bit.ly):
+  // a small direct-mapped cache per thread remembers the answers. The domain is a
+  // suffix of the host, so the cache keeps its offset.
+  struct Entry {
+    uint8_t host_size = 0;  // 0: empty slot
+    uint8_t domain_offset = 0;
+    bool has_domain = false;
+    char host[62];
+  };
+  constexpr size_t kSlots = 64;
+  thread_local Entry cache[kSlots];
+
+  const size_t n = std::strlen(host);
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(host[i])) * 16777619u;
+  Entry* slot = n > 0 && n <= sizeof(Entry::host) ? &cache[h % kSlots] : nullptr;
+  if (slot != nullptr && slot->host_size == n && std::memcmp(slot->host, host, n) == 0) {
+    if (!slot->has_domain) return {};
+    return absl::string_view(host + slot->domain_offset, n - slot->domain_offset);
+  }
   const psl_ctx_t* psl = psl_builtin();
-  if (psl == nullptr) return {};
-  const char* d = psl_registrable_domain(psl, host);
+  const char* d = psl == nullptr ? nullptr : psl_registrable_domain(psl, host);
+  // libpsl returns a pointer into `host`; anything else is not cached.
+  const bool inside = d != nullptr && d >= host && d <= host + n;
+  if (slot != nullptr && (d == nullptr || inside)) {
+    slot->host_size = static_cast<uint8_t>(n);
+    std::memcpy(slot->host, host, n);
+    slot->has_domain = d != nullptr;
+    slot->domain_offset = d != nullptr ? static_cast<uint8_t>(d - host) : 0;
+  }
   if (d == nullptr) return {};
   return absl::string_view(d, std::strlen(d));
 }

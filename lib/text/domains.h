@@ -23,6 +23,7 @@ bool IsShortener(absl::string_view domain);
 // The registrable domain of `host` (lower case, NUL-terminated) per the public
 // suffix list built into libpsl ("www.example.co.uk" -> "example.co.uk"), or empty
 // if it has none (a public suffix itself, an IP address). Points into `host`.
+// Thread-safe (answers are cached per thread).
 absl::string_view RegistrableDomain(const char* host);
 
 }  // namespace groupguard::internal

@@ -86,7 +86,8 @@ class Normalizer {
         folded_(*out.folded),
         begins_(*out.begins),
         ends_(*out.ends),
-        stats_(*stats) {}
+        stats_(*stats),
+        two_byte_(TwoByteTable()) {}
 
   void Run() {
     Reserve(n_);
@@ -100,6 +101,18 @@ class Normalizer {
   // Folds the run of fast-path bytes at in_[i, end) one for one (lower case,
   // controls as spaces); returns where the run stopped.
   size_t FastRun(size_t i, size_t end);
+  // Folds a run of two-byte characters that fold alone to one two-byte character
+  // (most Cyrillic, Greek, Latin-1 text) through TwoByteTable(); returns where it
+  // stopped (i if it folded nothing).
+  size_t TwoByteRun(size_t i, size_t end);
+  // Whether the character at in_[j] is known not to combine with the one before.
+  bool StartsStarter(size_t j, size_t end) const {
+    const unsigned char b0 = in_[j];
+    if (b0 < 0x80) return true;
+    if (b0 < 0xC2 || b0 > 0xDF || j + 1 >= end || (in_[j + 1] & 0xC0) != 0x80) return false;
+    const char32_t cp = ((b0 & 0x1Fu) << 6) | (in_[j + 1] & 0x3Fu);
+    return (two_byte_[cp - 0x80].flags & TwoByteInfo::kStarter) != 0;
+  }
   // Makes room for `n` more output bytes (and their spans).
   void Reserve(size_t n) {
     if (k_ + n > folded_.size()) Grow(n);
@@ -127,6 +140,7 @@ class Normalizer {
   // their high-water size between calls, so a warm call neither allocates nor
   // clears; bytes past k_ are stale.
   size_t k_ = 0;
+  const TwoByteInfo* two_byte_;
 };
 
 void Normalizer::Grow(size_t n) {
@@ -166,6 +180,26 @@ size_t Normalizer::FastRun(size_t i, size_t end) {
   const uint8_t* cls_table = decode_html_ ? kBytes.cls_html : kBytes.cls_plain;
   uint32_t upper = 0, cased = 0;
   size_t j = i;
+  // Eight bytes at a time while they are plain ASCII (no control, DEL, '&', '<'):
+  // lower-case them with bit arithmetic and count the letters. Bytes are < 0x80
+  // here, so adding up to 0x7F per byte never carries into the next byte.
+  constexpr uint64_t k01 = 0x0101010101010101ULL;
+  constexpr uint64_t k80 = 0x8080808080808080ULL;
+  auto has_zero = [](uint64_t v) { return (v - k01) & ~v & k80; };
+  while (j + 8 <= end) {
+    uint64_t x;
+    std::memcpy(&x, in_ + j, 8);
+    if (x & k80) break;
+    if (((x - k01 * 0x20) & ~x & k80) || has_zero(x ^ (k01 * 0x7F))) break;
+    if (decode_html_ && (has_zero(x ^ (k01 * '&')) || has_zero(x ^ (k01 * '<')))) break;
+    const uint64_t upper_bits = ((x + k01 * (0x80 - 'A')) & ~(x + k01 * (0x7F - 'Z'))) & k80;
+    const uint64_t lower_bits = ((x + k01 * (0x80 - 'a')) & ~(x + k01 * (0x7F - 'z'))) & k80;
+    x |= upper_bits >> 2;  // 0x80 >> 2 == 0x20, the case bit
+    std::memcpy(out + (j - i), &x, 8);
+    upper += static_cast<uint32_t>(((upper_bits >> 7) * k01) >> 56);
+    cased += static_cast<uint32_t>((((upper_bits | lower_bits) >> 7) * k01) >> 56);
+    j += 8;
+  }
   while (j < end) {
     const unsigned char c = in_[j];
     const uint8_t cls = cls_table[c];
@@ -175,9 +209,9 @@ size_t Normalizer::FastRun(size_t i, size_t end) {
     cased += (cls >> 2) & 1;
     ++j;
   }
-  // The byte before a non-ASCII one goes to the slow path: a combining mark may
+  // The byte before a non-ASCII one goes to the slow path if a combining mark may
   // follow it. (Its counts are taken there.)
-  if (j < end && j > i && in_[j] >= 0x80) {
+  if (j < end && j > i && in_[j] >= 0x80 && !StartsStarter(j, end)) {
     --j;
     const uint8_t cls = cls_table[in_[j]];
     upper -= (cls >> 1) & 1;
@@ -205,8 +239,48 @@ void Normalizer::Process(size_t begin, size_t end, bool allow_tags) {
     if (stats_.identity && k_ != i) LeaveIdentity();
     i = FastRun(i, end);
     if (i >= end || Full()) break;
+    if (in_[i] >= 0xC2 && in_[i] <= 0xDF) {
+      const size_t j = TwoByteRun(i, end);
+      if (j != i) {
+        i = j;
+        continue;
+      }
+    }
     i = SlowStep(i, end, allow_tags);
   }
+}
+
+size_t Normalizer::TwoByteRun(size_t i, size_t end) {
+  Reserve(end - i);
+  unsigned char* out = reinterpret_cast<unsigned char*>(&folded_[k_]);
+  uint32_t upper = 0, cased = 0;
+  size_t j = i;
+  while (j + 1 < end) {
+    const unsigned char b0 = in_[j];
+    const unsigned char b1 = in_[j + 1];
+    if (b0 < 0xC2 || b0 > 0xDF || (b1 & 0xC0) != 0x80) break;
+    const char32_t cp = ((b0 & 0x1Fu) << 6) | (b1 & 0x3Fu);
+    const TwoByteInfo& info = two_byte_[cp - 0x80];
+    if (!(info.flags & TwoByteInfo::kStable)) break;
+    // What follows may combine with this character: then the slow path folds both.
+    if (j + 2 < end && !StartsStarter(j + 2, end)) break;
+    out[j - i] = static_cast<unsigned char>(0xC0 | (info.folded >> 6));
+    out[j - i + 1] = static_cast<unsigned char>(0x80 | (info.folded & 0x3F));
+    upper += (info.flags & TwoByteInfo::kUpper) != 0;
+    cased += (info.flags & TwoByteInfo::kCased) != 0;
+    j += 2;
+  }
+  const size_t len = j - i;
+  if (!stats_.identity) {
+    for (size_t t = 0; t < len; ++t) {
+      begins_[k_ + t] = static_cast<uint32_t>(i + (t & ~size_t{1}));
+      ends_[k_ + t] = static_cast<uint32_t>(i + (t & ~size_t{1}) + 2);
+    }
+  }
+  stats_.uppercase_letters += upper;
+  stats_.cased_letters += cased;
+  k_ += len;
+  return j;
 }
 
 size_t Normalizer::DecodeEntity(size_t i, size_t end, char32_t* cp) const {

@@ -19,18 +19,27 @@ namespace {
 
 using internal::DecodeUtf8;
 
-// Classes of ASCII bytes in folded text (already lower case).
-enum : uint8_t { kLetter = 1, kDigit = 2 };
+// Classes of bytes in folded text (ASCII already lower case): letter, digit, or a
+// byte of a non-ASCII character (kHigh).
+enum : uint8_t { kLetter = 1, kDigit = 2, kHigh = 4 };
+// What may follow a word's first run of letters and digits and start something
+// longer: an e-mail address, a URL, or an obfuscated URL after a space.
+enum : uint8_t { kMaybeEmail = 1, kMaybeUrl = 2, kSpace = 4 };
 
 struct FoldedTables {
-  uint8_t cls[128];
+  uint8_t cls[256];
+  uint8_t after[256];
 };
 constexpr FoldedTables MakeFoldedTables() {
   FoldedTables t{};
-  for (int c = 0; c < 128; ++c) {
+  for (int c = 0; c < 256; ++c) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) t.cls[c] = kLetter;
     if (c >= '0' && c <= '9') t.cls[c] = kDigit;
+    if (c >= 0x80) t.cls[c] = kHigh;
   }
+  for (unsigned char c : {'@', '.', '_', '-', '+', '%'}) t.after[c] |= kMaybeEmail;
+  for (unsigned char c : {'.', ':', '-', '(', '[', '{'}) t.after[c] |= kMaybeUrl;
+  t.after[static_cast<unsigned char>(' ')] |= kSpace;
   return t;
 }
 constexpr FoldedTables kFolded = MakeFoldedTables();
@@ -101,6 +110,7 @@ struct RunInfo {
   bool ascii_letter = false;
   bool digit = false;
   bool non_ascii = false;
+  int equal_pairs = 0;  // adjacent equal ASCII bytes: < max_char_run means no long run
 };
 
 // Splits folded text into tokens. One per Tokenize call.
@@ -119,7 +129,8 @@ class Scanner {
         stats_(stats),
         input_size_(input_size),
         tokens_(*tokens),
-        storage_(storage) {}
+        storage_(storage),
+        two_byte_(internal::TwoByteTable()) {}
 
   void Run();
   size_t storage_size() const { return storage_.size(); }
@@ -173,6 +184,7 @@ class Scanner {
   uint32_t input_size_;
   std::vector<Token>& tokens_;
   TextBuffer storage_;
+  const internal::TwoByteInfo* two_byte_;
 
   int emoji_run_ = 0;  // identical emoji tokens in a row
   size_t last_emoji_offset_ = 0, last_emoji_size_ = 0;
@@ -237,14 +249,27 @@ void Scanner::Run() {
 RunInfo Scanner::ScanRun(size_t p) const {
   RunInfo r;
   size_t q = p;
+  uint8_t seen = 0;
+  char32_t prev = 0;
+  int pairs = 0;
   while (q < m_) {
     const unsigned char c = f_[q];
-    if (c < 0x80) {
-      const uint8_t cls = kFolded.cls[c];
-      if (cls == 0) break;
-      r.ascii_letter |= cls == kLetter;
-      r.digit |= cls == kDigit;
+    const uint8_t cls = kFolded.cls[c];
+    if (cls == 0) break;
+    if (cls != kHigh) {
+      seen |= cls;
+      pairs += c == prev;
+      prev = c;
       ++q;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF && q + 1 < m_) {  // folded text is valid UTF-8
+      const char32_t cp = ((c & 0x1Fu) << 6) | (f_[q + 1] & 0x3Fu);
+      if (!(two_byte_[cp - 0x80].flags & internal::TwoByteInfo::kWordChar)) break;
+      r.non_ascii = true;
+      pairs += cp == prev;
+      prev = cp;
+      q += 2;
       continue;
     }
     size_t len;
@@ -259,28 +284,35 @@ RunInfo Scanner::ScanRun(size_t p) const {
     }
     if (!IsWordCategory(utf8proc_category(static_cast<int32_t>(cp)))) break;
     r.non_ascii = true;
+    pairs += cp == prev;
+    prev = cp;
     q += len;
   }
   r.end = q;
+  r.ascii_letter = (seen & kLetter) != 0;
+  r.digit = (seen & kDigit) != 0;
+  r.equal_pairs = pairs;
   return r;
 }
 
 size_t Scanner::ScanWordOrNumber(size_t p) {
   const RunInfo run = ScanRun(p);
   if (run.end == p) return p + 1;  // not reached: callers check the first character
-  const unsigned char next = run.end < m_ ? f_[run.end] : 0;
-  if (next == '@' || next == '.' || next == '_' || next == '-' || next == '+' ||
-      next == '%') {
-    const size_t after = TryEmail(p);
-    if (after != 0) return after;
-  }
-  if (options_.detect_urls &&
-      (next == '.' || next == ':' || next == '-' || next == '(' || next == '[' || next == '{' ||
-       (next == ' ' && run.end + 1 < m_ &&
-        (f_[run.end + 1] == '.' || f_[run.end + 1] == 'd' || f_[run.end + 1] == '(' ||
-         f_[run.end + 1] == '[' || f_[run.end + 1] == '{')))) {
-    const size_t after = TryUrl(p);
-    if (after != 0) return after;
+  const uint8_t after_run = run.end < m_ ? kFolded.after[f_[run.end]] : 0;
+  if (after_run != 0) {
+    if (after_run & kMaybeEmail) {
+      const size_t after = TryEmail(p);
+      if (after != 0) return after;
+    }
+    bool maybe_url = (after_run & kMaybeUrl) != 0;
+    if ((after_run & kSpace) && run.end + 1 < m_) {
+      const unsigned char c = f_[run.end + 1];
+      maybe_url = c == '.' || c == 'd' || c == '(' || c == '[' || c == '{';
+    }
+    if (maybe_url && options_.detect_urls) {
+      const size_t after = TryUrl(p);
+      if (after != 0) return after;
+    }
   }
   const bool letters = run.ascii_letter || run.non_ascii;
   if (!letters) {
@@ -596,6 +628,18 @@ void Scanner::EmitWord(size_t p, const RunInfo& run) {
   const size_t e = run.end;
   const size_t start = storage_.size();
   const int max_run = options_.max_char_run;
+  const bool may_map = options_.fold_homoglyphs && run.ascii_letter && run.non_ascii;
+  if (!run.digit && !may_map && run.equal_pairs < max_run) {
+    // Nothing to fold: copy (up to kMaxWordBytes, at a character boundary).
+    size_t len = e - p;
+    if (len > kMaxWordBytes) {
+      len = kMaxWordBytes;
+      while (len > 0 && (f_[p + len] & 0xC0) == 0x80) --len;
+    }
+    storage_.append(reinterpret_cast<const char*>(f_ + p), len);
+    Emit(TokenKind::kWord, start, InBegin(p), InEnd(e));
+    return;
+  }
   if (!run.non_ascii && !run.digit) {
     // Plain ASCII letters: copy, shortening runs of one letter.
     const size_t len = std::min(e - p, kMaxWordBytes);
