@@ -251,6 +251,35 @@ TYPED_TEST_P(EventStoreConformanceTest, ConcurrentAppendsAreDenseAndExact) {
   }
 }
 
+// The contract lets Recover's callbacks append (a registry may write an event while
+// it replays); that must not deadlock, and the replay stays a gap-free prefix.
+TYPED_TEST_P(EventStoreConformanceTest, CallbacksMayAppend) {
+  std::unique_ptr<EventStore> store = this->OpenStore();
+  ASSERT_NE(store, nullptr);
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(store->Append(absl::StrCat("r", i)).ok());
+  std::vector<uint64_t> seen;
+  std::vector<uint64_t> appended;
+  absl::Status status = store->Recover(
+      [](absl::string_view, uint64_t) { return absl::OkStatus(); },
+      [&](uint64_t sequence, absl::string_view) {
+        seen.push_back(sequence);
+        if (appended.size() < 2) {
+          absl::StatusOr<uint64_t> added = store->Append("added during replay");
+          if (!added.ok()) return added.status();
+          appended.push_back(*added);
+        }
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_THAT(appended, ::testing::ElementsAre(4, 5));
+  ASSERT_GE(seen.size(), 3u);
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i + 1);
+  auto replayed = testing_internal::ReplayAll(*store);
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  ASSERT_EQ(replayed->records.size(), 5u);
+  EXPECT_EQ(replayed->records[4].second, "added during replay");
+}
+
 TYPED_TEST_P(EventStoreConformanceTest, ReopenSeesEverything) {
   if (!TypeParam::kDurable) GTEST_SKIP() << "not a durable store";
   {
@@ -279,7 +308,8 @@ REGISTER_TYPED_TEST_SUITE_P(EventStoreConformanceTest, EmptyStoreRecoversNothing
                             CallbackErrorStopsReplay, SnapshotThenLaterRecords,
                             SnapshotCoveringEverything, NewestSnapshotWins,
                             RejectsSnapshotOutOfRange, SnapshotOfEmptyStore,
-                            ConcurrentAppendsAreDenseAndExact, ReopenSeesEverything);
+                            ConcurrentAppendsAreDenseAndExact, CallbacksMayAppend,
+                            ReopenSeesEverything);
 
 }  // namespace groupguard
 
