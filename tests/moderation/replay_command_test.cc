@@ -1,0 +1,82 @@
+// Runs `groupguard replay` (the real command, with the model built into it) on a
+// small dump written by the test and checks the counts it reports.
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <unistd.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string RunCommand(const std::string& command, int* exit_code) {
+  std::string out;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+class ReplayCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = (std::filesystem::temp_directory_path() /
+             absl::StrCat("groupguard_replay_", getpid(), ".jsonl"))
+                .string();
+    std::ofstream f(path_);
+    // In file order, not time order: the replay sorts. The spammer's obvious spam in
+    // "music" gets them flagged; their later, innocuous-looking spam in "games" is then
+    // held by probation alone. The record without a time sits between its neighbours.
+    f << R"({"id":"3","text":"nice","label":"spam","author":"spammer","group":"games","time":"2024-01-03T10:00:00"})" "\n"
+      << R"({"id":"1","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"music","time":"2024-01-01T10:00:00"})" "\n"
+      << R"({"id":"2","text":"I love this song, the chorus is great","label":"ham","author":"fan","group":"music","time":"2024-01-02T10:00:00"})" "\n"
+      << R"({"id":"4","text":"what a great game last night","label":"ham","author":"fan","group":"games","time":null})" "\n";
+  }
+  void TearDown() override { std::filesystem::remove(path_); }
+  std::string path_;
+};
+
+TEST_F(ReplayCommandTest, ProbationHoldsWhatTheClassifierAloneWouldPublish) {
+  int code = -1;
+  std::string out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json ", path_, " 2>&1"), &code);
+  if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"posts\":4,"));
+  EXPECT_THAT(out, HasSubstr("\"spam_published\":0,"));
+  EXPECT_THAT(out, HasSubstr("\"ham_held\":0,"));
+  EXPECT_THAT(out, HasSubstr("\"spam_held_by_classifier\":1,"));
+  EXPECT_THAT(out, HasSubstr("\"spam_held_by_probation_only\":1,"));
+  EXPECT_THAT(out, HasSubstr("\"flags\":2,"));
+  EXPECT_THAT(out, HasSubstr("\"untimed\":1,"));
+  EXPECT_THAT(out, HasSubstr("\"groups\":2,"));
+}
+
+TEST_F(ReplayCommandTest, ReadableSummaryAndSkippingUntimed) {
+  int code = -1;
+  std::string out =
+      RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --untimed skip ", path_, " 2>&1"), &code);
+  if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("replayed 3 posts (2 spam, 1 ham, 0 unlabeled)"));
+  EXPECT_THAT(out, HasSubstr("1 records had no usable time (rule: skip; 1 skipped)"));
+}
+
+TEST_F(ReplayCommandTest, MissingFileIsARuntimeError) {
+  int code = -1;
+  RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay ", path_, ".missing 2>/dev/null"), &code);
+  EXPECT_EQ(code, 1);
+}
+
+}  // namespace
