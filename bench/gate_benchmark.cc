@@ -54,7 +54,8 @@ GateWorld& World() {
     auto* w = new GateWorld();
     RegistryOptions options;
     w->registry = *Registry::Open(NewMemoryEventStore(), RealClock(), options);
-    for (int g = 0; g < kGateGroups; ++g) (void)w->registry->CreateGroup(absl::StrCat("group", g));
+    for (int g = 0; g < kGateGroups; ++g)
+      (void)w->registry->CreateGroup(absl::StrCat("group", g));
     (void)w->registry->AddModerator("group0", "mod");
     std::mt19937 rng(1);
     for (int m = 0; m < kGateMembers; ++m) {
@@ -99,11 +100,15 @@ void BM_Gate_SubmitNotOnProbation(benchmark::State& state) {
   if (published != state.iterations()) state.SkipWithError("a submit was not published");
   std::sort(ns.begin(), ns.end());
   auto pct = [&ns](double q) {
-    return ns.empty() ? 0.0 : static_cast<double>(ns[static_cast<size_t>(q * (ns.size() - 1))]);
+    return ns.empty() ? 0.0
+                      : static_cast<double>(ns[static_cast<size_t>(q * (ns.size() - 1))]);
   };
-  state.counters["p50_ns"] = benchmark::Counter(pct(0.50), benchmark::Counter::kAvgThreads);
-  state.counters["p99_ns"] = benchmark::Counter(pct(0.99), benchmark::Counter::kAvgThreads);
-  state.counters["p999_ns"] = benchmark::Counter(pct(0.999), benchmark::Counter::kAvgThreads);
+  state.counters["p50_ns"] =
+      benchmark::Counter(pct(0.50), benchmark::Counter::kAvgThreads);
+  state.counters["p99_ns"] =
+      benchmark::Counter(pct(0.99), benchmark::Counter::kAvgThreads);
+  state.counters["p999_ns"] =
+      benchmark::Counter(pct(0.999), benchmark::Counter::kAvgThreads);
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Gate_SubmitNotOnProbation)->Threads(1)->Threads(2)->UseRealTime();
@@ -123,43 +128,43 @@ void BM_Registry_MillionMembers(benchmark::State& state) {
     const double rss_before = RssBytes();
     auto t0 = std::chrono::steady_clock::now();
     {
-      auto registry = *Registry::Open(*OpenJournal(dir, jo), RealClock(), RegistryOptions());
-      for (int g = 0; g < kGroups; ++g) (void)registry->CreateGroup(absl::StrCat("group", g));
+      auto registry =
+          *Registry::Open(*OpenJournal(dir, jo), RealClock(), RegistryOptions());
+      for (int g = 0; g < kGroups; ++g)
+        (void)registry->CreateGroup(absl::StrCat("group", g));
       for (int m = 0; m < members; ++m) {
         const std::string name = absl::StrCat("member", m);
         for (int k = 0; k < kMemberships; ++k) {
           (void)registry->Join(name, absl::StrCat("group", (m * 31 + k * 97) % kGroups));
         }
       }
-      state.counters["build_s"] = std::chrono::duration<double>(
-                                      std::chrono::steady_clock::now() - t0)
-                                      .count();
+      state.counters["build_s"] =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       state.counters["registry_rss_MB"] = (RssBytes() - rss_before) / 1e6;
     }
     t0 = std::chrono::steady_clock::now();
     {
-      auto registry = Registry::Open(*OpenJournal(dir, jo), RealClock(), RegistryOptions());
+      auto registry =
+          Registry::Open(*OpenJournal(dir, jo), RealClock(), RegistryOptions());
       if (!registry.ok()) {
         state.SkipWithError(std::string(registry.status().message()).c_str());
         break;
       }
-      state.counters["recover_journal_s"] = std::chrono::duration<double>(
-                                                std::chrono::steady_clock::now() - t0)
-                                                .count();
+      state.counters["recover_journal_s"] =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       state.counters["recovered_rss_MB"] = (RssBytes() - rss_before) / 1e6;
       auto t1 = std::chrono::steady_clock::now();
       if (!(*registry)->Compact().ok()) state.SkipWithError("compact failed");
-      state.counters["snapshot_write_s"] = std::chrono::duration<double>(
-                                               std::chrono::steady_clock::now() - t1)
-                                               .count();
+      state.counters["snapshot_write_s"] =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     }
     t0 = std::chrono::steady_clock::now();
     {
-      auto registry = Registry::Open(*OpenJournal(dir, jo), RealClock(), RegistryOptions());
+      auto registry =
+          Registry::Open(*OpenJournal(dir, jo), RealClock(), RegistryOptions());
       if (!registry.ok()) state.SkipWithError("reopen after compaction failed");
-      state.counters["recover_snapshot_s"] = std::chrono::duration<double>(
-                                                 std::chrono::steady_clock::now() - t0)
-                                                 .count();
+      state.counters["recover_snapshot_s"] =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
   }
   std::filesystem::remove_all(dir);

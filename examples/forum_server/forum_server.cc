@@ -42,17 +42,17 @@ struct Response {
 
 std::string Describe(const HoldReason& r) {
   if (r.kind == HoldReason::Kind::kProbation) {
-    return absl::StrCat("on probation since ", absl::FormatTime("%F %R", r.probation_since,
-                                                                 absl::UTCTimeZone()),
-                        " until ", absl::FormatTime("%F %R", r.probation_until,
-                                                    absl::UTCTimeZone()),
+    return absl::StrCat("on probation since ",
+                        absl::FormatTime("%F %R", r.probation_since, absl::UTCTimeZone()),
+                        " until ",
+                        absl::FormatTime("%F %R", r.probation_until, absl::UTCTimeZone()),
                         r.site_wide ? " (site-wide)" : "", ", flagged from ",
                         absl::StrJoin(r.flagged_from, ", "));
   }
-  return absl::StrCat("classifier: P(spam)=", r.spam_probability, " (",
-                      groupguard::LabelName(r.label), ")",
-                      r.clues.empty() ? "" : absl::StrCat(", clues: ",
-                                                          absl::StrJoin(r.clues, ", ")));
+  return absl::StrCat(
+      "classifier: P(spam)=", r.spam_probability, " (", groupguard::LabelName(r.label),
+      ")",
+      r.clues.empty() ? "" : absl::StrCat(", clues: ", absl::StrJoin(r.clues, ", ")));
 }
 
 // The forum's "new post" handler: the gate decides, the handler maps it to HTTP.
@@ -107,8 +107,8 @@ int main(int argc, char** argv) {
   const std::string dir =
       (std::filesystem::temp_directory_path() / "groupguard_forum_example").string();
   std::filesystem::remove_all(dir);
-  groupguard::ManualClock clock(absl::FromCivil(absl::CivilMinute(2026, 11, 25, 9, 0),
-                                                absl::UTCTimeZone()));
+  groupguard::ManualClock clock(
+      absl::FromCivil(absl::CivilMinute(2026, 11, 25, 9, 0), absl::UTCTimeZone()));
   groupguard::RegistryOptions options;
   options.default_probation = absl::Hours(24 * 7);
   groupguard::JournalOptions journal;
@@ -132,21 +132,25 @@ int main(int argc, char** argv) {
   registry->Subscribe(notify);
 
   std::printf("== the world: groups, moderators, an administrator, members\n");
-  for (const char* g : {"cooking", "cycling", "chess"}) Check(registry->CreateGroup(g), g);
+  for (const char* g : {"cooking", "cycling", "chess"})
+    Check(registry->CreateGroup(g), g);
   Check(registry->AddModerator("cooking", "mia"), "mia moderates cooking");
   Check(registry->AddModerator("cycling", "leo"), "leo moderates cycling");
   Check(registry->AddAdministrator("ada"), "ada is a site administrator");
-  for (const char* g : {"cooking", "cycling"}) Check(registry->Join("sam", g), "sam joins");
+  for (const char* g : {"cooking", "cycling"})
+    Check(registry->Join("sam", g), "sam joins");
   Check(registry->Join("kim", "cooking"), "kim joins cooking");
 
   groupguard::Gate gate(registry.get(), model.get());
   std::printf("\n== 1. posting (classifier: %s)\n", model ? argv[1] : "none");
   Post(gate, {"p1", "kim", "cooking", "Try browning the butter first"});
-  Post(gate, {"p2", "sam", "cooking", "Subscribe to my channel!!! check out my videos http://bit.ly/xyz"});
+  Post(gate, {"p2", "sam", "cooking",
+              "Subscribe to my channel!!! check out my videos http://bit.ly/xyz"});
   Post(gate, {"p3", "sam", "chess", "hello"});  // not a member: 403
 
   std::printf("\n== 2. mia flags sam as a spammer from cooking (probation everywhere)\n");
-  Check(registry->Flag("leo", "sam", "cooking", "spam"), "leo flags sam in cooking (not his group)");
+  Check(registry->Flag("leo", "sam", "cooking", "spam"),
+        "leo flags sam in cooking (not his group)");
   Check(registry->Flag("mia", "sam", "cooking", "phone-prize spam", absl::Hours(24 * 7)),
         "mia flags sam in cooking for 7 days");
   Post(gate, {"p4", "sam", "cycling", "Nice ride today"});
@@ -171,9 +175,10 @@ int main(int argc, char** argv) {
 
   std::printf("\n== 4. sam asks about the probation, and appeals\n");
   auto st = registry->ProbationStatusOf("sam");
-  std::printf("  on probation: %s, site-wide: %s, until %s (who flagged: not disclosed)\n",
-              st.on_probation ? "yes" : "no", st.site_wide ? "yes" : "no",
-              absl::FormatTime("%F %R", st.until, absl::UTCTimeZone()).c_str());
+  std::printf(
+      "  on probation: %s, site-wide: %s, until %s (who flagged: not disclosed)\n",
+      st.on_probation ? "yes" : "no", st.site_wide ? "yes" : "no",
+      absl::FormatTime("%F %R", st.until, absl::UTCTimeZone()).c_str());
   Check(registry->FileAppeal("sam", "My account was hacked; fixed now"), "sam appeals");
   Check(registry->DecideAppeal("mia", "sam", true, "ok"), "mia tries to grant it");
   Check(registry->DecideAppeal("ada", "sam", true, "password reset confirmed"),
@@ -196,7 +201,8 @@ int main(int argc, char** argv) {
   std::printf("  audit log: %zu entries; the last three:\n", log->size());
   for (size_t i = log->size() >= 3 ? log->size() - 3 : 0; i < log->size(); ++i) {
     const auto& a = (*log)[i];
-    std::printf("    #%llu %s %s %s %s \"%s\"\n", static_cast<unsigned long long>(a.sequence),
+    std::printf("    #%llu %s %s %s %s \"%s\"\n",
+                static_cast<unsigned long long>(a.sequence),
                 absl::FormatTime("%F %R", a.time, absl::UTCTimeZone()).c_str(),
                 a.actor.c_str(), a.action.c_str(), a.member.c_str(), a.reason.c_str());
   }

@@ -16,12 +16,12 @@ namespace groupguard {
 // store, never during recovery.
 struct ModerationEvent {
   enum class Type : uint8_t {
-    kPostHeld = 0,           // post_id, member, group; reasons
-    kPostReleased = 1,       // approved by `actor`; feedback carries the labeled text
-    kPostRejected = 2,       // rejected by `actor`; feedback carries the labeled text
-    kProbationStarted = 3,   // member; site_wide, until (also when it widens to site-wide)
-    kProbationLifted = 4,    // member; group ("" = everywhere), by a moderator or appeal
-    kProbationExpired = 5,   // member: the last flag ran out
+    kPostHeld = 0,          // post_id, member, group; reasons
+    kPostReleased = 1,      // approved by `actor`; feedback carries the labeled text
+    kPostRejected = 2,      // rejected by `actor`; feedback carries the labeled text
+    kProbationStarted = 3,  // member; site_wide, until (also when it widens to site-wide)
+    kProbationLifted = 4,   // member; group ("" = everywhere), by a moderator or appeal
+    kProbationExpired = 5,  // member: the last flag ran out
   };
   Type type = Type::kPostHeld;
   uint64_t sequence = 0;
@@ -32,7 +32,7 @@ struct ModerationEvent {
   PostId post_id;
   bool site_wide = false;
   absl::Time until = absl::InfinitePast();
-  std::vector<HoldReason> reasons;  // kPostHeld
+  std::vector<HoldReason> reasons;   // kPostHeld
   std::optional<Feedback> feedback;  // kPostReleased, kPostRejected
 };
 

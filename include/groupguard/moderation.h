@@ -108,8 +108,8 @@ struct Feedback {
 // and where it applies; never who flagged them or why.
 struct ProbationStatus {
   bool on_probation = false;
-  bool site_wide = false;           // held in every group, including ones joined later
-  std::vector<GroupId> held_in;     // when not site-wide: the groups where it applies
+  bool site_wide = false;        // held in every group, including ones joined later
+  std::vector<GroupId> held_in;  // when not site-wide: the groups where it applies
   absl::Time since = absl::InfinitePast();
   absl::Time until = absl::InfinitePast();
   bool appeal_pending = false;
@@ -119,11 +119,11 @@ struct ProbationStatus {
 struct AuditEntry {
   uint64_t sequence = 0;  // the event's sequence number in the store
   absl::Time time = absl::InfinitePast();
-  MemberId actor;         // "system" for server-side changes and expiry
-  std::string action;     // "flag", "lift", "approve", "reject", "appeal", ...
-  MemberId member;        // subject member, if any
-  GroupId group;          // group, if any
-  PostId post_id;         // post, if any
+  MemberId actor;      // "system" for server-side changes and expiry
+  std::string action;  // "flag", "lift", "approve", "reject", "appeal", ...
+  MemberId member;     // subject member, if any
+  GroupId group;       // group, if any
+  PostId post_id;      // post, if any
   std::string reason;
 };
 

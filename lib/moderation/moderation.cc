@@ -1,5 +1,6 @@
-#include "groupguard/events.h"
 #include "groupguard/moderation.h"
+
+#include "groupguard/events.h"
 
 namespace groupguard {
 

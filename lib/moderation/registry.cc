@@ -211,15 +211,13 @@ class Registry::Impl {
         [this](absl::string_view bytes, uint64_t through) -> absl::Status {
           pb::Snapshot snapshot;
           if (!snapshot.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-            return absl::DataLossError(
-                absl::StrCat("moderation snapshot through sequence ", through,
-                             " is not decodable"));
+            return absl::DataLossError(absl::StrCat(
+                "moderation snapshot through sequence ", through, " is not decodable"));
           }
           if (snapshot.format_version() != kSnapshotFormat) {
-            return absl::FailedPreconditionError(
-                absl::StrCat("moderation snapshot through sequence ", through,
-                             " has format version ", snapshot.format_version(),
-                             "; this library reads ", kSnapshotFormat));
+            return absl::FailedPreconditionError(absl::StrCat(
+                "moderation snapshot through sequence ", through, " has format version ",
+                snapshot.format_version(), "; this library reads ", kSnapshotFormat));
           }
           GG_RETURN_IF_ERROR(LoadSnapshotLocked(snapshot));
           last_sequence_ = through;
@@ -233,8 +231,8 @@ class Registry::Impl {
           }
           absl::Status s = ApplyLocked(event, sequence, nullptr);
           if (!s.ok()) {
-            return absl::DataLossError(absl::StrCat(
-                "moderation event at sequence ", sequence, ": ", s.message()));
+            return absl::DataLossError(absl::StrCat("moderation event at sequence ",
+                                                    sequence, ": ", s.message()));
           }
           last_sequence_ = sequence;
           return absl::OkStatus();
@@ -295,12 +293,13 @@ class Registry::Impl {
     return groups_[g]->moderators.count(std::string(actor)) > 0;
   }
 
-  absl::Status Authorize(absl::string_view actor, uint32_t g, absl::string_view what) const {
+  absl::Status Authorize(absl::string_view actor, uint32_t g,
+                         absl::string_view what) const {
     GG_RETURN_IF_ERROR(CheckId("actor", actor));
     if (IsAdmin(actor) || IsModerator(actor, g)) return absl::OkStatus();
-    return absl::PermissionDeniedError(absl::StrCat(
-        "\"", actor, "\" may not ", what, " in group \"", GroupName(g),
-        "\": not a moderator of it or a site administrator"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("\"", actor, "\" may not ", what, " in group \"", GroupName(g),
+                     "\": not a moderator of it or a site administrator"));
   }
 
   absl::Status AuthorizeAdmin(absl::string_view actor, absl::string_view what) const {
@@ -348,8 +347,8 @@ class Registry::Impl {
     absl::Status s = ApplyLocked(event, sequence, &out);
     if (!s.ok()) {
       // Validation before the append makes this unreachable; say so loudly if not.
-      return absl::InternalError(
-          absl::StrCat("event ", sequence, " was stored but did not apply: ", s.message()));
+      return absl::InternalError(absl::StrCat(
+          "event ", sequence, " was stored but did not apply: ", s.message()));
     }
     Notify(out);
     return sequence;
@@ -369,7 +368,8 @@ class Registry::Impl {
 
   void AddAuditLocked(const pb::Event& e, uint64_t sequence, absl::string_view action,
                       absl::string_view member, absl::string_view group,
-                      absl::string_view post_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+                      absl::string_view post_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
     AuditEntry a;
     a.sequence = sequence;
     a.time = FromMicros(e.time());
@@ -515,9 +515,10 @@ class Registry::Impl {
         AddAuditLocked(e, sequence, r.approved() ? "approve" : "reject", held.post.member,
                        r.group(), r.post_id());
         if (out != nullptr) {
-          ModerationEvent ev = BaseEvent(r.approved() ? ModerationEvent::Type::kPostReleased
-                                                      : ModerationEvent::Type::kPostRejected,
-                                         e, sequence);
+          ModerationEvent ev =
+              BaseEvent(r.approved() ? ModerationEvent::Type::kPostReleased
+                                     : ModerationEvent::Type::kPostRejected,
+                        e, sequence);
           ev.member = held.post.member;
           ev.group = r.group();
           ev.post_id = r.post_id();
@@ -563,9 +564,10 @@ class Registry::Impl {
           times.push_back(t);
         }
         AddAuditLocked(e, sequence, "flag", f.member(), f.group(), "");
-        bool widened = !before.any || (after.site_wide && !before.site_wide) ||
-                       (!after.site_wide && !std::binary_search(before.flag_groups.begin(),
-                                                                before.flag_groups.end(), g));
+        bool widened =
+            !before.any || (after.site_wide && !before.site_wide) ||
+            (!after.site_wide && !std::binary_search(before.flag_groups.begin(),
+                                                     before.flag_groups.end(), g));
         if (out != nullptr && widened) {
           ModerationEvent ev =
               BaseEvent(ModerationEvent::Type::kProbationStarted, e, sequence);
@@ -595,9 +597,10 @@ class Registry::Impl {
             rec.probation.reset();
           } else {
             Probation& p = *rec.probation;
-            p.flags.erase(std::remove_if(p.flags.begin(), p.flags.end(),
-                                         [&](const FlagRecord& f) { return f.group == *g; }),
-                          p.flags.end());
+            p.flags.erase(
+                std::remove_if(p.flags.begin(), p.flags.end(),
+                               [&](const FlagRecord& f) { return f.group == *g; }),
+                p.flags.end());
             ProbationView rest = Evaluate(&p, t, options_.sitewide_after_distinct_groups);
             p.exemptions.erase(
                 std::remove_if(p.exemptions.begin(), p.exemptions.end(),
@@ -621,7 +624,8 @@ class Registry::Impl {
         AddAuditLocked(e, sequence, lf.appeal() ? "grant_appeal" : "lift", lf.member(),
                        lf.group(), "");
         if (out != nullptr) {
-          ModerationEvent ev = BaseEvent(ModerationEvent::Type::kProbationLifted, e, sequence);
+          ModerationEvent ev =
+              BaseEvent(ModerationEvent::Type::kProbationLifted, e, sequence);
           ev.member = lf.member();
           ev.group = lf.group();
           ev.site_wide = !g;
@@ -762,8 +766,9 @@ class Registry::Impl {
         if (rec.probation) {
           std::vector<const FlagRecord*> flags;
           for (const FlagRecord& f : rec.probation->flags) flags.push_back(&f);
-          std::sort(flags.begin(), flags.end(),
-                    [](const FlagRecord* a, const FlagRecord* b) { return a->id < b->id; });
+          std::sort(
+              flags.begin(), flags.end(),
+              [](const FlagRecord* a, const FlagRecord* b) { return a->id < b->id; });
           for (const FlagRecord* f : flags) {
             pb::FlagState* fs = ms.add_flags();
             fs->set_id(f->id);
@@ -846,7 +851,8 @@ class Registry::Impl {
     auto lookup = [&](const std::string& g) -> absl::StatusOr<uint32_t> {
       auto it = index.find(g);
       if (it == index.end()) {
-        return absl::DataLossError(absl::StrCat("snapshot names unknown group \"", g, "\""));
+        return absl::DataLossError(
+            absl::StrCat("snapshot names unknown group \"", g, "\""));
       }
       return it->second;
     };
@@ -896,7 +902,8 @@ class Registry::Impl {
     next_flag_id_ = s.next_flag_id();
     {
       std::unique_lock<std::shared_mutex> l(meta_mu_);
-      admins_ = std::set<std::string>(s.administrators().begin(), s.administrators().end());
+      admins_ =
+          std::set<std::string>(s.administrators().begin(), s.administrators().end());
       audit_.clear();
       for (const pb::AuditEntryState& as : s.audit()) {
         AuditEntry a;
@@ -963,10 +970,11 @@ class Registry::Impl {
 Registry::Registry(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Registry::~Registry() = default;
 
-absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(std::unique_ptr<EventStore> store,
-                                                         const Clock* clock,
-                                                         const RegistryOptions& options) {
-  if (store == nullptr) return absl::InvalidArgumentError("Registry::Open: no event store");
+absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(
+    std::unique_ptr<EventStore> store, const Clock* clock,
+    const RegistryOptions& options) {
+  if (store == nullptr)
+    return absl::InvalidArgumentError("Registry::Open: no event store");
   if (options.default_probation <= absl::ZeroDuration() ||
       options.max_probation <= absl::ZeroDuration() ||
       options.flag_window <= absl::ZeroDuration()) {
@@ -974,9 +982,9 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(std::unique_ptr<EventSt
         "RegistryOptions: default_probation, max_probation and flag_window must be > 0");
   }
   if (options.max_flags_per_window < 1 || options.max_flags_per_window > 1'000'000) {
-    return absl::InvalidArgumentError(absl::StrCat("RegistryOptions.max_flags_per_window ",
-                                                   options.max_flags_per_window,
-                                                   " is outside 1..1000000"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("RegistryOptions.max_flags_per_window ",
+                     options.max_flags_per_window, " is outside 1..1000000"));
   }
   if (options.sitewide_after_distinct_groups < 1 ||
       options.sitewide_after_distinct_groups > 1000) {
@@ -1046,7 +1054,8 @@ absl::Status Registry::AddModerator(absl::string_view group, absl::string_view m
   return impl_->CommitLocked(e).status();
 }
 
-absl::Status Registry::RemoveModerator(absl::string_view group, absl::string_view member) {
+absl::Status Registry::RemoveModerator(absl::string_view group,
+                                       absl::string_view member) {
   GG_RETURN_IF_ERROR(CheckId("member", member));
   GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
   std::lock_guard<std::mutex> w(impl_->write_mu_);
@@ -1113,13 +1122,15 @@ absl::StatusOr<Feedback> Review(Registry::Impl* impl, absl::string_view actor,
 
 }  // namespace
 
-absl::StatusOr<Feedback> Registry::Approve(absl::string_view actor, absl::string_view group,
+absl::StatusOr<Feedback> Registry::Approve(absl::string_view actor,
+                                           absl::string_view group,
                                            absl::string_view post_id,
                                            absl::string_view reason) {
   return Review(impl_.get(), actor, group, post_id, reason, true);
 }
 
-absl::StatusOr<Feedback> Registry::Reject(absl::string_view actor, absl::string_view group,
+absl::StatusOr<Feedback> Registry::Reject(absl::string_view actor,
+                                          absl::string_view group,
                                           absl::string_view post_id,
                                           absl::string_view reason) {
   return Review(impl_.get(), actor, group, post_id, reason, false);
@@ -1133,7 +1144,8 @@ absl::StatusOr<Feedback> Review(Registry::Impl* impl, absl::string_view actor,
   GG_ASSIGN_OR_RETURN(uint32_t g, impl->RequireGroup(group));
   GG_RETURN_IF_ERROR(CheckId("post", post_id));
   std::lock_guard<std::mutex> w(impl->write_mu_);
-  GG_RETURN_IF_ERROR(impl->Authorize(actor, g, approve ? "approve posts" : "reject posts"));
+  GG_RETURN_IF_ERROR(
+      impl->Authorize(actor, g, approve ? "approve posts" : "reject posts"));
   HeldPost held;
   {
     std::shared_lock<std::shared_mutex> l(impl->groups_mu_);
@@ -1165,8 +1177,8 @@ absl::Status Registry::Flag(absl::string_view actor, absl::string_view member,
         absl::StrCat("flagging \"", member, "\" needs a reason"));
   }
   if (duration < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("probation duration ", absl::FormatDuration(duration), " is negative"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "probation duration ", absl::FormatDuration(duration), " is negative"));
   }
   const RegistryOptions& o = impl_->options_;
   if (duration == absl::ZeroDuration()) duration = o.default_probation;
@@ -1190,9 +1202,10 @@ absl::Status Registry::Flag(absl::string_view actor, absl::string_view member,
       }
     }
     if (recent >= o.max_flags_per_window) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "\"", actor, "\" has flagged ", recent, " members in the last ",
-          absl::FormatDuration(o.flag_window), "; the limit is ", o.max_flags_per_window));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("\"", actor, "\" has flagged ", recent, " members in the last ",
+                       absl::FormatDuration(o.flag_window), "; the limit is ",
+                       o.max_flags_per_window));
     }
   }
   e.mutable_flagged()->set_flag_id(impl_->next_flag_id_);
@@ -1221,9 +1234,9 @@ absl::Status Registry::Lift(absl::string_view actor, absl::string_view member,
   ProbationView v = Evaluate(p, e.time(), impl_->options_.sitewide_after_distinct_groups);
   bool applies = g ? HeldIn(p, v, *g, e.time()) : v.any;
   if (!applies) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "\"", member, "\" is not on probation",
-        g ? absl::StrCat(" in \"", group, "\"") : std::string()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("\"", member, "\" is not on probation",
+                     g ? absl::StrCat(" in \"", group, "\"") : std::string()));
   }
   e.mutable_lifted()->set_member(std::string(member));
   e.mutable_lifted()->set_group(std::string(group));
@@ -1239,13 +1252,13 @@ absl::StatusOr<std::vector<HeldPost>> Registry::ListQueue(absl::string_view acto
     std::shared_lock<std::shared_mutex> l(impl_->groups_mu_);
     for (const auto& [id, h] : impl_->groups_[g]->queue) out.push_back(h);
   }
-  std::sort(out.begin(), out.end(), [](const HeldPost& a, const HeldPost& b) {
-    return a.sequence < b.sequence;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const HeldPost& a, const HeldPost& b) { return a.sequence < b.sequence; });
   return out;
 }
 
-absl::StatusOr<std::vector<AuditEntry>> Registry::AuditLog(absl::string_view actor) const {
+absl::StatusOr<std::vector<AuditEntry>> Registry::AuditLog(
+    absl::string_view actor) const {
   GG_RETURN_IF_ERROR(impl_->AuthorizeAdmin(actor, "read the audit log"));
   std::shared_lock<std::shared_mutex> l(impl_->meta_mu_);
   return impl_->audit_;

@@ -22,7 +22,8 @@ namespace {
 // Forwards to a memory store; once armed, Append blocks until Release().
 class BlockingStore final : public EventStore {
  public:
-  explicit BlockingStore(std::unique_ptr<EventStore> target) : target_(std::move(target)) {}
+  explicit BlockingStore(std::unique_ptr<EventStore> target)
+      : target_(std::move(target)) {}
   void Arm() {
     std::lock_guard<std::mutex> l(mu_);
     armed_ = true;
@@ -49,7 +50,8 @@ class BlockingStore final : public EventStore {
   }
   absl::Status Recover(
       const std::function<absl::Status(absl::string_view, uint64_t)>& on_snapshot,
-      const std::function<absl::Status(uint64_t, absl::string_view)>& on_record) override {
+      const std::function<absl::Status(uint64_t, absl::string_view)>& on_record)
+      override {
     return target_->Recover(on_snapshot, on_record);
   }
   absl::Status WriteSnapshot(absl::string_view snapshot, uint64_t through) override {
@@ -79,9 +81,8 @@ TEST(GateNonBlockingTest, SubmitDoesNotWaitForAModeratorsDiskWrite) {
   Gate gate(&registry, &classifier);
 
   store->Arm();
-  std::thread moderator([&] {
-    EXPECT_TRUE(registry.Flag("mod", "spammer", "cats", "spam").ok());
-  });
+  std::thread moderator(
+      [&] { EXPECT_TRUE(registry.Flag("mod", "spammer", "cats", "spam").ok()); });
   store->WaitUntilBlocked();  // the flag now holds the writer lock, stuck on "disk"
   for (int i = 0; i < 100; ++i) {
     auto d = gate.Submit(Submission{absl::StrCat("p", i), "alice", "cats", "hello"});
@@ -90,7 +91,8 @@ TEST(GateNonBlockingTest, SubmitDoesNotWaitForAModeratorsDiskWrite) {
   }
   // Reads a member may make are not blocked either.
   EXPECT_FALSE(registry.ProbationStatusOf("alice").on_probation);
-  EXPECT_FALSE(registry.ProbationStatusOf("spammer").on_probation);  // not acknowledged yet
+  EXPECT_FALSE(
+      registry.ProbationStatusOf("spammer").on_probation);  // not acknowledged yet
   store->Release();
   moderator.join();
   EXPECT_TRUE(registry.ProbationStatusOf("spammer").on_probation);

@@ -39,7 +39,6 @@ class GateTest : public ::testing::Test {
     return d.ok() ? *d : Decision();
   }
 
-
   ManualClock clock_;
   testing::FakeClassifier classifier_;
   testing::EventRecorder recorder_;
@@ -82,7 +81,7 @@ TEST_F(GateTest, UnsureIsHeldOnlyIfThePolicySaysSo) {
 TEST_F(GateTest, ThresholdsToHoldAndReject) {
   Gate gate(registry_.get(), &classifier_);
   GroupPolicy p;
-  p.hold_threshold = 0.99;   // 0.95 is below: not held by score
+  p.hold_threshold = 0.99;  // 0.95 is below: not held by score
   p.hold_unsure = false;
   ASSERT_TRUE(registry_->SetGroupPolicy("mod", "cats", p).ok());
   EXPECT_EQ(Submit(gate, "p1", "bob", "cats", "spam").action, Action::kPublish);

@@ -28,7 +28,8 @@ class FakeClassifier final : public Classifier {
     v.label = LabelFor(v.spam_probability);
     if (options.max_clues > 0) {
       for (absl::string_view word : {"spam", "maybe"}) {
-        if (absl::StrContains(text, word)) v.clues.push_back(Clue{std::string(word), 2.0, {}});
+        if (absl::StrContains(text, word))
+          v.clues.push_back(Clue{std::string(word), 2.0, {}});
       }
     }
     return v;
@@ -39,8 +40,9 @@ class FakeClassifier final : public Classifier {
     return 0.05;
   }
   Label LabelFor(double p) const override {
-    return p >= spam_threshold() ? Label::kSpam
-                                 : p >= unsure_threshold() ? Label::kUnsure : Label::kHam;
+    return p >= spam_threshold()     ? Label::kSpam
+           : p >= unsure_threshold() ? Label::kUnsure
+                                     : Label::kHam;
   }
   double unsure_threshold() const override { return 0.4; }
   double spam_threshold() const override { return 0.8; }
@@ -64,7 +66,8 @@ class SharedStore final : public EventStore {
   }
   absl::Status Recover(
       const std::function<absl::Status(absl::string_view, uint64_t)>& on_snapshot,
-      const std::function<absl::Status(uint64_t, absl::string_view)>& on_record) override {
+      const std::function<absl::Status(uint64_t, absl::string_view)>& on_record)
+      override {
     return target_->Recover(on_snapshot, on_record);
   }
   absl::Status WriteSnapshot(absl::string_view snapshot, uint64_t through) override {

@@ -110,20 +110,32 @@ void Verify(Registry& r, int64_t acked, int64_t horizon) {
     SCOPED_TRACE(absl::StrCat("action ", i, ", acknowledged through ", acked));
     if (i <= acked) {
       switch (i % 4) {
-        case 0: ASSERT_TRUE(is_member(i)); break;
+        case 0:
+          ASSERT_TRUE(is_member(i));
+          break;
         case 1:
           // Approved by action i + 2, which may be the one in flight.
           if (i + 2 <= acked) ASSERT_EQ(queued.count(PostId(i)), 0u);
           if (i + 2 > acked + 1) ASSERT_EQ(queued.count(PostId(i)), 1u);
           break;
-        case 2: ASSERT_TRUE(flagged(i - 2)); break;
-        case 3: ASSERT_EQ(queued.count(PostId(i - 2)), 0u); break;
+        case 2:
+          ASSERT_TRUE(flagged(i - 2));
+          break;
+        case 3:
+          ASSERT_EQ(queued.count(PostId(i - 2)), 0u);
+          break;
       }
     } else if (i > acked + 1) {
       switch (i % 4) {
-        case 0: ASSERT_FALSE(is_member(i)); break;
-        case 1: ASSERT_EQ(queued.count(PostId(i)), 0u); break;
-        case 2: ASSERT_FALSE(flagged(i - 2)); break;
+        case 0:
+          ASSERT_FALSE(is_member(i));
+          break;
+        case 1:
+          ASSERT_EQ(queued.count(PostId(i)), 0u);
+          break;
+        case 2:
+          ASSERT_FALSE(flagged(i - 2));
+          break;
         case 3:
           if (i - 2 <= acked) ASSERT_EQ(queued.count(PostId(i - 2)), 1u);
           break;
@@ -133,10 +145,9 @@ void Verify(Registry& r, int64_t acked, int64_t horizon) {
 }
 
 TEST(RegistryCrashTest, AcknowledgedActionsSurviveSigkill) {
-  const std::string dir =
-      (std::filesystem::temp_directory_path() /
-       absl::StrCat("groupguard_crash_", getpid()))
-          .string();
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           absl::StrCat("groupguard_crash_", getpid()))
+                              .string();
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   std::mt19937 rng(20261125);
@@ -160,7 +171,8 @@ TEST(RegistryCrashTest, AcknowledgedActionsSurviveSigkill) {
     kill(pid, SIGKILL);
     int wstatus = 0;
     ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
-    ASSERT_TRUE(WIFSIGNALED(wstatus)) << "child exited early with " << WEXITSTATUS(wstatus);
+    ASSERT_TRUE(WIFSIGNALED(wstatus))
+        << "child exited early with " << WEXITSTATUS(wstatus);
     uint32_t v;
     int64_t last = acked;
     while (read(fds[0], &v, sizeof(v)) == sizeof(v)) {

@@ -50,7 +50,8 @@ TEST(RegistryStressTest, SubmittersAndModeratorsAtOnce) {
     ASSERT_TRUE(registry->AddModerator(GroupName(g), "mod").ok());
   }
   for (int m = 0; m < kMembers; ++m) {
-    for (int g = 0; g < kGroups; ++g) ASSERT_TRUE(registry->Join(MemberName(m), GroupName(g)).ok());
+    for (int g = 0; g < kGroups; ++g)
+      ASSERT_TRUE(registry->Join(MemberName(m), GroupName(g)).ok());
   }
 
   std::atomic<int> holds{0}, publishes{0}, rejects{0}, reviewed{0}, unexpected{0};

@@ -20,7 +20,10 @@ using Type = ModerationEvent::Type;
 
 class RegistryTest : public ::testing::Test {
  protected:
-  void SetUp() override { Reopen(); BuildWorld(); }
+  void SetUp() override {
+    Reopen();
+    BuildWorld();
+  }
 
   void Reopen() {
     registry_.reset();
@@ -32,7 +35,8 @@ class RegistryTest : public ::testing::Test {
   }
 
   void BuildWorld() {
-    for (const char* g : {"cats", "dogs", "birds"}) ASSERT_TRUE(registry_->CreateGroup(g).ok());
+    for (const char* g : {"cats", "dogs", "birds"})
+      ASSERT_TRUE(registry_->CreateGroup(g).ok());
     ASSERT_TRUE(registry_->AddAdministrator("admin").ok());
     ASSERT_TRUE(registry_->AddModerator("cats", "mod_cats").ok());
     ASSERT_TRUE(registry_->AddModerator("dogs", "mod_dogs").ok());
@@ -56,8 +60,10 @@ class RegistryTest : public ::testing::Test {
 };
 
 TEST_F(RegistryTest, MembershipRules) {
-  EXPECT_EQ(registry_->Join("alice", "cats").code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(registry_->Leave("bob", "dogs").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(registry_->Join("alice", "cats").code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(registry_->Leave("bob", "dogs").code(),
+            absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(registry_->Join("alice", "fish").code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(registry_->Join("", "cats").code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(registry_->CreateGroup("cats").code(), absl::StatusCode::kFailedPrecondition);
@@ -69,7 +75,8 @@ TEST_F(RegistryTest, MembershipRules) {
 }
 
 TEST_F(RegistryTest, FlagPutsMemberOnProbationEverywhereIncludingGroupsJoinedLater) {
-  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "link farm", absl::Hours(48)).ok());
+  ASSERT_TRUE(
+      registry_->Flag("mod_cats", "alice", "cats", "link farm", absl::Hours(48)).ok());
   EXPECT_TRUE(HeldIn("alice", "cats"));
   EXPECT_TRUE(HeldIn("alice", "dogs"));
   EXPECT_FALSE(HeldIn("bob", "cats"));
@@ -120,12 +127,14 @@ TEST_F(RegistryTest, ProbationExpiresWithInjectedClock) {
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(*none, 0);
   clock_.Advance(absl::Microseconds(1));
-  EXPECT_FALSE(HeldIn("alice", "dogs"));  // stops holding at `until`, even before expiry runs
+  EXPECT_FALSE(
+      HeldIn("alice", "dogs"));  // stops holding at `until`, even before expiry runs
   EXPECT_FALSE(registry_->ProbationStatusOf("alice").on_probation);
   auto ended = registry_->ExpireProbations();
   ASSERT_TRUE(ended.ok());
   EXPECT_EQ(*ended, 1);
-  EXPECT_THAT(recorder_.types(), ElementsAre(Type::kProbationStarted, Type::kProbationExpired));
+  EXPECT_THAT(recorder_.types(),
+              ElementsAre(Type::kProbationStarted, Type::kProbationExpired));
   EXPECT_EQ(*registry_->ExpireProbations(), 0);
 }
 
@@ -225,7 +234,8 @@ TEST_F(RegistryTest, FlagRateLimitPerModerator) {
   options_.max_flags_per_window = 2;
   options_.flag_window = absl::Hours(1);
   Reopen();
-  for (const char* m : {"carol", "dave", "erin"}) ASSERT_TRUE(registry_->Join(m, "cats").ok());
+  for (const char* m : {"carol", "dave", "erin"})
+    ASSERT_TRUE(registry_->Join(m, "cats").ok());
   ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
   ASSERT_TRUE(registry_->Flag("mod_cats", "bob", "cats", "spam").ok());
   const std::string before = registry_->CanonicalDump();
@@ -248,7 +258,8 @@ TEST_F(RegistryTest, SiteWideOnlyAfterFlagsFromDistinctGroups) {
   Reopen();
   ASSERT_TRUE(registry_->Join("alice", "birds").ok());
   ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
-  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "more spam").ok());  // same group
+  ASSERT_TRUE(
+      registry_->Flag("mod_cats", "alice", "cats", "more spam").ok());  // same group
   EXPECT_TRUE(HeldIn("alice", "cats"));
   EXPECT_FALSE(HeldIn("alice", "dogs"));
   EXPECT_FALSE(HeldIn("alice", "birds"));
@@ -287,7 +298,8 @@ TEST_F(RegistryTest, QueueReviewAuthorizationAndFeedback) {
   EXPECT_EQ(fb->text, "buy spam");
   EXPECT_EQ(fb->reviewer, "mod_cats");
   EXPECT_THAT(*registry_->ListQueue("admin", "cats"), IsEmpty());
-  ASSERT_TRUE(registry_->Hold(Submission{"p2", "bob", "cats", "hello", clock_.Now()}, {}).ok());
+  ASSERT_TRUE(
+      registry_->Hold(Submission{"p2", "bob", "cats", "hello", clock_.Now()}, {}).ok());
   auto ok = registry_->Approve("admin", "cats", "p2", "fine");
   ASSERT_TRUE(ok.ok());
   EXPECT_FALSE(ok->is_spam);

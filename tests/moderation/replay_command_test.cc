@@ -1,12 +1,12 @@
 // Runs `groupguard replay` (the real command, with the model built into it) on a
 // small dump written by the test and checks the counts it reports.
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <unistd.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -39,10 +39,14 @@ class ReplayCommandTest : public ::testing::Test {
     // In file order, not time order: the replay sorts. The spammer's obvious spam in
     // "music" gets them flagged; their later, innocuous-looking spam in "games" is then
     // held by probation alone. The record without a time sits between its neighbours.
-    f << R"({"id":"3","text":"nice","label":"spam","author":"spammer","group":"games","time":"2024-01-03T10:00:00"})" "\n"
-      << R"({"id":"1","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"music","time":"2024-01-01T10:00:00"})" "\n"
-      << R"({"id":"2","text":"I love this song, the chorus is great","label":"ham","author":"fan","group":"music","time":"2024-01-02T10:00:00"})" "\n"
-      << R"({"id":"4","text":"what a great game last night","label":"ham","author":"fan","group":"games","time":null})" "\n";
+    f << R"({"id":"3","text":"nice","label":"spam","author":"spammer","group":"games","time":"2024-01-03T10:00:00"})"
+         "\n"
+      << R"({"id":"1","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"music","time":"2024-01-01T10:00:00"})"
+         "\n"
+      << R"({"id":"2","text":"I love this song, the chorus is great","label":"ham","author":"fan","group":"music","time":"2024-01-02T10:00:00"})"
+         "\n"
+      << R"({"id":"4","text":"what a great game last night","label":"ham","author":"fan","group":"games","time":null})"
+         "\n";
   }
   void TearDown() override { std::filesystem::remove(path_); }
   std::string path_;
@@ -50,7 +54,8 @@ class ReplayCommandTest : public ::testing::Test {
 
 TEST_F(ReplayCommandTest, ProbationHoldsWhatTheClassifierAloneWouldPublish) {
   int code = -1;
-  std::string out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json ", path_, " 2>&1"), &code);
+  std::string out =
+      RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json ", path_, " 2>&1"), &code);
   if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
   ASSERT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr("\"posts\":4,"));
@@ -65,8 +70,8 @@ TEST_F(ReplayCommandTest, ProbationHoldsWhatTheClassifierAloneWouldPublish) {
 
 TEST_F(ReplayCommandTest, ReadableSummaryAndSkippingUntimed) {
   int code = -1;
-  std::string out =
-      RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --untimed skip ", path_, " 2>&1"), &code);
+  std::string out = RunCommand(
+      absl::StrCat(GROUPGUARD_CLI, " replay --untimed skip ", path_, " 2>&1"), &code);
   if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
   ASSERT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr("replayed 3 posts (2 spam, 1 ham, 0 unlabeled)"));
@@ -75,7 +80,8 @@ TEST_F(ReplayCommandTest, ReadableSummaryAndSkippingUntimed) {
 
 TEST_F(ReplayCommandTest, MissingFileIsARuntimeError) {
   int code = -1;
-  RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay ", path_, ".missing 2>/dev/null"), &code);
+  RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay ", path_, ".missing 2>/dev/null"),
+             &code);
   EXPECT_EQ(code, 1);
 }
 

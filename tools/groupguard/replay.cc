@@ -73,8 +73,8 @@ std::optional<absl::Time> ParseTime(const std::string& s) {
   if (s.empty()) return std::nullopt;
   absl::Time t;
   std::string err;
-  for (const char* f : {"%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*S", "%Y-%m-%d %H:%M:%E*S",
-                        "%Y-%m-%d"}) {
+  for (const char* f : {"%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*S",
+                        "%Y-%m-%d %H:%M:%E*S", "%Y-%m-%d"}) {
     if (absl::ParseTime(f, s, absl::UTCTimeZone(), &t, &err)) return t;
   }
   return std::nullopt;
@@ -202,8 +202,8 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
           by_classifier |= r.kind == HoldReason::Kind::kClassifier;
         }
         if (labeled) ++(spam ? c->spam_held : c->ham_held);
-        if (spam) ++(by_classifier ? c->spam_held_by_classifier
-                                   : c->spam_held_by_probation_only);
+        if (spam)
+          ++(by_classifier ? c->spam_held_by_classifier : c->spam_held_by_probation_only);
         if (labeled && !spam && !by_classifier) ++c->ham_held_by_probation_only;
         if (spam) {
           auto fb = registry.Reject(mod, p.group, s.id, "spam");
@@ -275,31 +275,36 @@ void PrintJson(const Counts& c, const ReplayFlags& f) {
 
 void PrintSummary(const Counts& c, const ReplayFlags& f) {
   std::string o;
-  absl::StrAppendFormat(&o, "replayed %d posts (%d spam, %d ham, %d unlabeled) by %d authors in %d groups\n",
-                        c.posts, c.spam, c.ham, c.unlabeled, c.authors, c.groups);
+  absl::StrAppendFormat(
+      &o,
+      "replayed %d posts (%d spam, %d ham, %d unlabeled) by %d authors in %d groups\n",
+      c.posts, c.spam, c.ham, c.unlabeled, c.authors, c.groups);
   if (c.untimed > 0) {
-    absl::StrAppendFormat(&o, "  %d records had no usable time (rule: %s%s)\n", c.untimed,
-                          f.untimed,
-                          c.untimed_skipped > 0
-                              ? absl::StrCat("; ", c.untimed_skipped, " skipped")
+    absl::StrAppendFormat(
+        &o, "  %d records had no usable time (rule: %s%s)\n", c.untimed, f.untimed,
+        c.untimed_skipped > 0 ? absl::StrCat("; ", c.untimed_skipped, " skipped")
                               : std::string());
   }
-  absl::StrAppendFormat(&o, "gate:      %d published, %d held, %d rejected\n", c.published,
-                        c.held, c.rejected);
-  absl::StrAppendFormat(&o, "spam:      %d published (%s of spam got through), %d held, %d rejected\n",
-                        c.spam_published, Percent(c.spam_published, c.spam), c.spam_held,
-                        c.spam_rejected);
-  absl::StrAppendFormat(&o, "           held by the classifier: %d; by probation alone: %d "
+  absl::StrAppendFormat(&o, "gate:      %d published, %d held, %d rejected\n",
+                        c.published, c.held, c.rejected);
+  absl::StrAppendFormat(
+      &o, "spam:      %d published (%s of spam got through), %d held, %d rejected\n",
+      c.spam_published, Percent(c.spam_published, c.spam), c.spam_held, c.spam_rejected);
+  absl::StrAppendFormat(&o,
+                        "           held by the classifier: %d; by probation alone: %d "
                         "(the classifier alone would have published these)\n",
                         c.spam_held_by_classifier, c.spam_held_by_probation_only);
-  absl::StrAppendFormat(&o, "ham:       %d published, %d held (%s of ham waited for a moderator; "
-                        "%d because of probation alone), %d rejected\n",
-                        c.ham_published, c.ham_held, Percent(c.ham_held, c.ham),
-                        c.ham_held_by_probation_only, c.ham_rejected);
-  absl::StrAppendFormat(&o, "moderator: %d flags (%d refused by the rate limit), %d probations "
-                        "started; probation %g days, site-wide after %d group(s)\n",
-                        c.flags, c.flags_refused, c.probations_started, f.probation_days,
-                        f.sitewide_after);
+  absl::StrAppendFormat(
+      &o,
+      "ham:       %d published, %d held (%s of ham waited for a moderator; "
+      "%d because of probation alone), %d rejected\n",
+      c.ham_published, c.ham_held, Percent(c.ham_held, c.ham),
+      c.ham_held_by_probation_only, c.ham_rejected);
+  absl::StrAppendFormat(
+      &o,
+      "moderator: %d flags (%d refused by the rate limit), %d probations "
+      "started; probation %g days, site-wide after %d group(s)\n",
+      c.flags, c.flags_refused, c.probations_started, f.probation_days, f.sitewide_after);
   std::fwrite(o.data(), 1, o.size(), stdout);
 }
 
@@ -385,10 +390,12 @@ void AddReplayCommand(CLI::App& app) {
                   "P(spam) at or above which a post is held (default: the model's spam "
                   "threshold)")
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--reject-threshold", f->reject_threshold,
-                  "P(spam) at or above which a post is rejected outright (default: never)")
+  cmd->add_option(
+         "--reject-threshold", f->reject_threshold,
+         "P(spam) at or above which a post is rejected outright (default: never)")
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_flag("!--no-hold-unsure", f->hold_unsure, "Publish posts the model is unsure of");
+  cmd->add_flag("!--no-hold-unsure", f->hold_unsure,
+                "Publish posts the model is unsure of");
   AddInputFlags(cmd, &f->in);
   cmd->callback([f] { ExitWith(RunReplay(*f)); });
 }
