@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# check.sh BUILD_DIR PREFIX: runs the forum example with the installed default model and
+# checks the moderation flow (called by tests/install/install_test.sh).
+set -euo pipefail
+build=$1 prefix=$2
+model="$prefix/share/groupguard/default.ggm"
+args=()
+[ -f "$model" ] && args=("$model")
+out=$("$build/forum_server" "${args[@]}")
+echo "$out"
+grep -q 'POST p3 .*-> 403' <<<"$out"                      # not a member
+grep -q 'leo flags sam in cooking.*PERMISSION_DENIED' <<<"$out"
+grep -q 'POST p4 .*-> 202 hold; on probation since' <<<"$out"
+grep -q 'POST p5 .*-> 202 hold; on probation' <<<"$out"  # a group joined later
+grep -q 'ada grants the appeal .*-> OK' <<<"$out"
+grep -q 'POST p6 .*-> 201 publish' <<<"$out"             # lifted everywhere
+grep -q 'state identical after restart: yes' <<<"$out"
+grep -q '1 probation(s) expired' <<<"$out"
+grep -q 'POST p8 .*-> 201 publish' <<<"$out"
