@@ -18,9 +18,13 @@ struct TokenizerOptions {
   // Map Cyrillic and Greek look-alike letters inside otherwise Latin words to Latin
   // ("pаypal" with a Cyrillic "а" becomes "paypal").
   bool fold_homoglyphs = true;
-  // Fold l33t digits inside words where unambiguous ("fr33" -> "free").
+  // Fold l33t digits inside words where unambiguous ("fr33" -> "free"): 0 1 3 5 7
+  // between two Latin letters ("h0t", "v1agra"), or a final pair of one of them
+  // after two letters ("fr33"), in a word with no other digit. 2, 4, 8, leading
+  // and single final digits stay ("4u", "b2b", "mp3", "gr8").
   bool fold_leet = true;
-  // A run of one character longer than this is cut to this length. 2..16.
+  // A run of one letter (or one emoji) longer than this is cut to this length
+  // ("soooooo" -> "sooo"); digits are never cut. 2..16.
   int max_char_run = 3;
   // Decode HTML entities and drop tags (URLs in href attributes are kept as text).
   bool decode_html = true;
@@ -32,16 +36,24 @@ struct TokenizerOptions {
   size_t max_input_bytes = size_t{4} << 20;
 };
 
+// Tokens come in input order, except kSignal tokens, which all come last (in the
+// order zero_width, bidi, homoglyph, shouting, many_exclaims), so they never sit
+// between two words of a bigram. A URL gives kUrl, kHost, then kDomain (if the host
+// has a registrable domain), then the words of its path.
 enum class TokenKind : uint8_t {
-  kWord = 0,    // a folded word
-  kNumber = 1,  // a number, as a shape ("9999", "9.99")
-  kUrl = 2,     // a URL marker (text: a coarse shape, e.g. "url" or "url:short")
-  kHost = 3,    // a URL's host ("bit.ly", "www.example.com")
-  kDomain = 4,  // a URL's registrable domain ("example.com")
-  kEmail = 5,   // an e-mail address, as a shape (text: its domain)
-  kPhone = 6,   // a phone number, as a shape
-  kEmoji = 7,   // one emoji
-  kSignal = 8,  // a property of the text, e.g. "zero_width", "homoglyph", "shouting"
+  kWord = 0,    // a folded word (at most 64 bytes); also a currency sign ("$", "£")
+  kNumber = 1,  // a number, as a shape: digits as '9', '.' and ',' kept ("9,999.99")
+  kUrl = 2,     // a URL marker: "url", "url:short" (a shortener such as bit.ly) or
+                // "url:obfuscated" ("hxxp://", "site dot com", "site . com")
+  kHost = 3,    // a URL's host, folded, labels joined by '.' ("www.example.com")
+  kDomain = 4,  // a URL's registrable domain per the public suffix list ("example.com")
+  kEmail = 5,   // an e-mail address, as a shape (text: its domain, "gmail.com")
+  kPhone = 6,   // a phone number, as a shape: leading '+' or '0', 'd', digit count
+                // ("+d12" for "+44 7700 900123", "0d11" for "08712405020", "d10")
+  kEmoji = 7,   // one emoji, or one ZWJ sequence / flag / emoji with skin tone
+  kSignal = 8,  // a property of the text: "zero_width", "bidi" (such characters were
+                // removed), "homoglyph" (look-alikes were mapped), "shouting" (8+
+                // cased letters, 70%+ upper case), "many_exclaims" (3+ '!')
 };
 
 // Returns a short stable name of `kind` ("word", "host", ...).
@@ -98,7 +110,15 @@ class Tokenizer {
 
   // Replaces the contents of `out` with the tokens of `input`. `input` is any bytes:
   // invalid UTF-8 is replaced by U+FFFD, and bytes past options().max_input_bytes are
-  // ignored. Never fails.
+  // ignored (cut back to a character boundary). Never fails. With a warm `out` (one
+  // that tokenized a post at least as long before) it does not allocate.
+  //
+  // Folding, in order: HTML entities decoded and tags dropped (inline tags such as
+  // <b> without a trace, others as a space, href values kept); zero-width and bidi
+  // characters and variation selectors removed; NFKC and case folding (fullwidth
+  // and styled letters become ASCII); then per word: homoglyphs, l33t digits, long
+  // runs, digit runs of 3+ in words as 9s ("win1000" -> "win9999"). Each CJK
+  // character is a word. Other punctuation and symbols separate tokens.
   void Tokenize(absl::string_view input, Tokenization* out) const;
 
  private:
