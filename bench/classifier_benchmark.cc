@@ -1,4 +1,5 @@
-// Classifier benchmarks (Release builds only): scoring with each model type on short
+// Classifier benchmarks (Release builds only): scoring with each model type (naive
+// Bayes, logistic, and their ensemble) on short
 // (~80 B), medium (~1 KB) and long (~20 KB) posts, ASCII and non-ASCII, the
 // explaining path, weight tables of 2^18 / 2^20 / 2^22 buckets, and model loading.
 //
@@ -156,6 +157,15 @@ void BM_Score_Logistic_Long(benchmark::State& s) {
 void BM_Score_Logistic_NonAscii(benchmark::State& s) {
   RunScore(s, ModelType::kLogistic, Size::kNonAscii, 20, 0);
 }
+void BM_Score_Ensemble_Short(benchmark::State& s) {
+  RunScore(s, ModelType::kEnsemble, Size::kShort, static_cast<int>(s.range(0)), 0);
+}
+void BM_Score_Ensemble_Medium(benchmark::State& s) {
+  RunScore(s, ModelType::kEnsemble, Size::kMedium, 20, 0);
+}
+void BM_Score_Ensemble_Long(benchmark::State& s) {
+  RunScore(s, ModelType::kEnsemble, Size::kLong, 20, 0);
+}
 // Score() with the 5 strongest clues: the explaining path.
 void BM_Explain_Logistic_Short(benchmark::State& s) {
   RunScore(s, ModelType::kLogistic, Size::kShort, 20, 5);
@@ -170,6 +180,9 @@ BENCHMARK(BM_Score_Logistic_Short)->Arg(20)->ThreadRange(1, 2)->UseRealTime();
 BENCHMARK(BM_Score_Logistic_Medium);
 BENCHMARK(BM_Score_Logistic_Long);
 BENCHMARK(BM_Score_Logistic_NonAscii);
+BENCHMARK(BM_Score_Ensemble_Short)->Arg(18)->Arg(20)->Arg(22);
+BENCHMARK(BM_Score_Ensemble_Medium);
+BENCHMARK(BM_Score_Ensemble_Long);
 BENCHMARK(BM_Explain_Logistic_Short);
 
 // Loading a model file from bytes already in memory (parse, check, build the table).

@@ -127,14 +127,15 @@ absl::StatusOr<std::unique_ptr<Classifier>> LinearClassifier::Create(
   const bool ensemble = model.type() == model::MODEL_TYPE_ENSEMBLE;
   const int scorers = ensemble ? model.components_size() : 1;
   c->stride_ = static_cast<size_t>(scorers);
-  c->table_.assign(size_t{c->hasher_.num_buckets()} * c->stride_, 0.0f);
+  std::vector<std::vector<std::pair<uint32_t, float>>> lists(c->stride_);
   double constant = 0;
   for (int k = 0; k < scorers; ++k) {
     const model::LinearScorer& s = ensemble ? model.components(k) : model.scorer();
     uint32_t bucket = 0;
+    lists[k].reserve(static_cast<size_t>(s.bucket_deltas_size()));
     for (int i = 0; i < s.bucket_deltas_size(); ++i) {
       bucket += s.bucket_deltas(i);
-      c->table_[bucket * c->stride_ + static_cast<size_t>(k)] = s.weights(i);
+      lists[k].emplace_back(bucket, s.weights(i));
     }
     ComponentParams params;
     params.bias = s.bias();
@@ -143,15 +144,8 @@ absl::StatusOr<std::unique_ptr<Classifier>> LinearClassifier::Create(
     constant += params.weight * params.bias;
     c->components_.push_back(params);
   }
-  int64_t nonzero = 0;
-  for (size_t bucket = 0; bucket < c->hasher_.num_buckets(); ++bucket) {
-    for (size_t k = 0; k < c->stride_; ++k) {
-      if (c->table_[bucket * c->stride_ + k] != 0) {
-        ++nonzero;
-        break;
-      }
-    }
-  }
+  c->table_ = std::make_unique<WeightTable>(c->hasher_.num_buckets(), lists);
+  const int64_t nonzero = static_cast<int64_t>(c->table_->size());
   c->calibration_a_ = model.calibration().a();
   c->calibration_b_ = model.calibration().b();
   c->unsure_threshold_ = model.thresholds().unsure();
@@ -189,7 +183,7 @@ absl::StatusOr<std::unique_ptr<Classifier>> LinearClassifier::Create(
 }
 
 double LinearClassifier::RawScore(const Tokenization& tokens) const {
-  const float* table = table_.data();
+  const WeightTable& table = *table_;
   double sums[2] = {0, 0};
   uint32_t count = 0;
   const auto text_of = [&](const Token& t) { return tokens.text(t); };
@@ -199,15 +193,19 @@ double LinearClassifier::RawScore(const Tokenization& tokens) const {
   if (stride_ == 1) {
     hasher_.ForEach(tokens.tokens(), text_of, [&](uint32_t bucket, const FeatureSource&) {
       if (binary && !seen.Insert(bucket)) return;
-      sums[0] += table[bucket];
       ++count;
+      const float* w = table.Find(bucket);
+      if (w != nullptr) sums[0] += w[0];
     });
   } else {
     hasher_.ForEach(tokens.tokens(), text_of, [&](uint32_t bucket, const FeatureSource&) {
       if (binary && !seen.Insert(bucket)) return;
-      sums[0] += table[2 * size_t{bucket}];
-      sums[1] += table[2 * size_t{bucket} + 1];
       ++count;
+      const float* w = table.Find(bucket);
+      if (w != nullptr) {
+        sums[0] += w[0];
+        sums[1] += w[1];
+      }
     });
   }
   return CombineRawScore(components_, sums, count);
@@ -245,8 +243,8 @@ Verdict LinearClassifier::Score(absl::string_view text,
                   [&](uint32_t bucket, const FeatureSource& source) {
                     const bool counted = !binary || seen.Insert(bucket);
                     if (counted) {
-                      for (size_t k = 0; k < stride_; ++k) {
-                        sums[k] += table_[bucket * stride_ + k];
+                      if (const float* w = table_->Find(bucket)) {
+                        for (size_t k = 0; k < stride_; ++k) sums[k] += w[k];
                       }
                       ++count;
                     }
@@ -266,14 +264,10 @@ Verdict LinearClassifier::Score(absl::string_view text,
   absl::flat_hash_map<std::string, size_t> index;
   std::vector<Clue> clues;
   for (const Occurrence& o : occurrences) {
+    const float* w = table_->Find(o.bucket);
+    if (w == nullptr) continue;
     double contribution = 0;
-    bool nonzero = false;
-    for (size_t k = 0; k < stride_; ++k) {
-      const float w = table_[o.bucket * stride_ + k];
-      nonzero |= w != 0;
-      contribution += scale[k] * w;
-    }
-    if (!nonzero) continue;
+    for (size_t k = 0; k < stride_; ++k) contribution += scale[k] * w[k];
     std::string name = FeatureName(o.source, all, text_of);
     auto [it, inserted] = index.try_emplace(std::move(name), clues.size());
     if (inserted) {

@@ -11,6 +11,7 @@
 #include "groupguard/tokenizer.h"
 #include "model/features.h"
 #include "model/model.pb.h"
+#include "model/weight_table.h"
 
 namespace groupguard::internal {
 
@@ -47,8 +48,8 @@ inline double CombineRawScore(const std::vector<ComponentParams>& components,
   return raw;
 }
 
-// Every model, once loaded: one flat weight table (a float per bucket; for naive
-// Bayes the per-bucket log-likelihood ratio), a bias and Platt calibration, so a
+// Every model, once loaded: one weight table (a float per bucket and component; for
+// naive Bayes the per-bucket log-likelihood ratio), a bias and Platt calibration, so a
 // score is tokenize -> hash -> sum. Immutable; per-call scratch is thread-local.
 class LinearClassifier final : public Classifier {
  public:
@@ -75,9 +76,9 @@ class LinearClassifier final : public Classifier {
 
   Tokenizer tokenizer_;
   FeatureHasher hasher_;
-  // Weights: `stride_` floats per bucket (one per component), interleaved so an
-  // ensemble reads one cache line per feature.
-  std::vector<float> table_;
+  // Weights: `stride_` floats per weighted bucket (one per component), side by
+  // side so an ensemble reads one cache line per feature.
+  std::unique_ptr<WeightTable> table_;
   size_t stride_ = 1;
   std::vector<ComponentParams> components_;
   double calibration_a_ = 1;

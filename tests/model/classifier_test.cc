@@ -152,6 +152,30 @@ INSTANTIATE_TEST_SUITE_P(AllModels, ClassifierTest,
                            return std::string(ModelTypeName(info.param));
                          });
 
+// With binary features (the default) a repeated word counts once; without, it
+// counts every time.
+TEST(ClassifierBinaryTest, RepeatsCountOnceWithBinaryFeatures) {
+  for (bool binary : {true, false}) {
+    TrainerOptions options;
+    options.model_type = ModelType::kNaiveBayes;
+    options.features.binary = binary;
+    options.features.bigrams = false;
+    options.features.length_feature = false;
+    auto c = Classifier::FromBytes(TrainSynthetic(ModelType::kNaiveBayes, 300, options).bytes);
+    ASSERT_TRUE(c.ok()) << c.status();
+    const double once = (*c)->SpamProbability("cash");
+    const double thrice = (*c)->SpamProbability("cash cash cash");
+    if (binary) {
+      EXPECT_EQ(once, thrice);
+    } else {
+      EXPECT_GT(thrice, once);
+    }
+    const Verdict v = (*c)->Score("cash cash cash", ScoreOptions{5});
+    ASSERT_EQ(v.clues.size(), 1u);
+    EXPECT_EQ(v.clues[0].spans.size(), 3u);  // every occurrence is quoted
+  }
+}
+
 TEST(LabelNameTest, Names) {
   EXPECT_EQ(LabelName(Label::kHam), "ham");
   EXPECT_EQ(LabelName(Label::kUnsure), "unsure");

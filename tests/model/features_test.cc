@@ -214,3 +214,59 @@ TEST(FeatureHasherTest, LengthClassNames) {
 
 }  // namespace
 }  // namespace groupguard::internal
+
+namespace groupguard::internal {
+namespace {
+
+TEST(BucketSetTest, InsertReportsNewBucketsAcrossClearsAndGrowth) {
+  BucketSet set;
+  set.Clear();
+  EXPECT_TRUE(set.Insert(7));
+  EXPECT_FALSE(set.Insert(7));
+  EXPECT_TRUE(set.Insert(0));
+  EXPECT_FALSE(set.Insert(0));
+  set.Clear();
+  EXPECT_TRUE(set.Insert(7));  // forgotten by Clear()
+  // Far more buckets than the initial capacity.
+  for (uint32_t b = 100; b < 5100; ++b)
+    ASSERT_TRUE(set.Insert(b * 2654435761u >> 6)) << b;
+  for (uint32_t b = 100; b < 5100; ++b)
+    ASSERT_FALSE(set.Insert(b * 2654435761u >> 6)) << b;
+  EXPECT_FALSE(set.Insert(7));
+  set.Clear();
+  EXPECT_TRUE(set.Insert(100 * 2654435761u >> 6));
+}
+
+}  // namespace
+}  // namespace groupguard::internal
+
+#include "model/weight_table.h"
+
+namespace groupguard::internal {
+namespace {
+
+TEST(WeightTableTest, FindsEveryWeightAndOnlyThose) {
+  std::vector<std::pair<uint32_t, float>> first = {
+      {0, 1.5f}, {63, -2}, {64, 3}, {1000, 4}};
+  std::vector<std::pair<uint32_t, float>> second = {{63, 7}, {999, 8}, {1023, 0}};
+  const WeightTable table(1024, {first, second});
+  EXPECT_EQ(table.stride(), 2u);
+  EXPECT_EQ(table.size(), 5u);  // 0, 63, 64, 999, 1000 (a zero weight is absent)
+  ASSERT_NE(table.Find(63), nullptr);
+  EXPECT_EQ(table.Find(63)[0], -2);
+  EXPECT_EQ(table.Find(63)[1], 7);
+  EXPECT_EQ(table.Find(0)[0], 1.5f);
+  EXPECT_EQ(table.Find(0)[1], 0);
+  EXPECT_EQ(table.Find(64)[0], 3);
+  EXPECT_EQ(table.Find(999)[1], 8);
+  EXPECT_EQ(table.Find(1000)[0], 4);
+  for (uint32_t absent : {1u, 62u, 65u, 998u, 1001u, 1023u}) {
+    EXPECT_EQ(table.Find(absent), nullptr) << absent;
+  }
+  EXPECT_EQ(PopCount64(0), 0u);
+  EXPECT_EQ(PopCount64(~uint64_t{0}), 64u);
+  EXPECT_EQ(PopCount64(0x8000000000000001ULL), 2u);
+}
+
+}  // namespace
+}  // namespace groupguard::internal
