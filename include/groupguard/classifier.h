@@ -41,7 +41,7 @@ struct ScoreOptions {
 // What a model file says about itself, for `groupguard inspect` and model cards.
 struct ModelInfo {
   uint32_t format_version = 0;  // of the model file
-  std::string model_type;       // "naive_bayes" or "logistic"
+  std::string model_type;       // "naive_bayes", "logistic" or "ensemble"
   TokenizerOptions tokenizer;
   FeatureOptions features;
   double unsure_threshold = 0;
@@ -52,7 +52,9 @@ struct ModelInfo {
   // P(spam) = 1 / (1 + exp(-(calibration_a * score + calibration_b))).
   double calibration_a = 0;
   double calibration_b = 0;
-  double bias = 0;  // the raw score's intercept
+  // The raw score's constant part; logit(P) = calibration_a * bias + calibration_b
+  // + the sum of all clue weights.
+  double bias = 0;
   // Training metadata, as given to the Trainer.
   std::string date;                       // caller-supplied, e.g. "2026-11-25"
   std::vector<std::string> data_sources;  // e.g. file names of the training dumps
@@ -70,9 +72,11 @@ struct ModelInfo {
   int64_t nonzero_weights = 0;
 };
 
-// Scores posts with a trained model (naive Bayes or logistic) and the tokenizer and
-// thresholds saved with it. Immutable after loading: Score() may be called from any
-// number of threads at once.
+// Scores posts with a trained model (naive Bayes, logistic, or their ensemble) and
+// the tokenizer, features and thresholds saved with it. Immutable after loading:
+// Score() may be called from any number of threads at once. Per-call scratch is
+// thread-local, so a warm thread scores without allocating (except for clues).
+// To swap in a retrained model, load it and swap the pointer; this one is unchanged.
 class Classifier {
  public:
   virtual ~Classifier() = default;
