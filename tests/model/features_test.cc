@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gmock/gmock.h"
+#include "groupguard/tokenizer.h"
 #include "gtest/gtest.h"
 #include "xxhash.h"
 
@@ -266,6 +267,50 @@ TEST(WeightTableTest, FindsEveryWeightAndOnlyThose) {
   EXPECT_EQ(PopCount64(0), 0u);
   EXPECT_EQ(PopCount64(~uint64_t{0}), 64u);
   EXPECT_EQ(PopCount64(0x8000000000000001ULL), 2u);
+}
+
+}  // namespace
+}  // namespace groupguard::internal
+
+namespace groupguard::internal {
+namespace {
+
+// End-to-end golden vectors: text -> default tokenizer -> default features. These
+// fail when normalization or tokenization changes what a text hashes to, which
+// silently invalidates every saved model: if the change is meant, bump the model
+// format version (or retrain the shipped model) and re-pin.
+std::vector<uint32_t> TextBuckets(absl::string_view text) {
+  auto tokenizer = Tokenizer::Create(TokenizerOptions());
+  auto hasher = FeatureHasher::Create(FeatureOptions());
+  EXPECT_TRUE(tokenizer.ok() && hasher.ok());
+  Tokenization tokens;
+  tokenizer->Tokenize(text, &tokens);
+  std::vector<uint32_t> buckets;
+  hasher->ForEach(
+      tokens.tokens(), [&](const Token& t) { return tokens.text(t); },
+      [&](uint32_t bucket, const FeatureSource&) { buckets.push_back(bucket); });
+  return buckets;
+}
+
+// The same words as GoldenBuckets above hash to the same buckets ("win" 618877,
+// "free" 512387, "prize" 971389, "free prize" 151013; host and domain "bit.ly"
+// 271949 and 554008).
+TEST(FeatureGoldenTest, AsciiWords) {
+  EXPECT_THAT(TextBuckets("Win a FREE prize now"),
+              ElementsAreArray({618877u, 986778u, 588973u, 512387u, 917828u, 971389u,
+                                151013u, 520183u, 610211u, 434324u}));
+}
+
+TEST(FeatureGoldenTest, CyrillicAndFolding) {
+  EXPECT_THAT(TextBuckets("Подработка ДЛЯ всех"),
+              ElementsAreArray({220931u, 788853u, 862978u, 877025u, 778060u, 1013426u}));
+}
+
+TEST(FeatureGoldenTest, UrlAndNumber) {
+  EXPECT_THAT(
+      TextBuckets("call 0800 123 or see http://bit.ly/abc"),
+      ElementsAreArray({420404u, 784319u, 116769u, 216489u, 309020u, 367824u, 511326u,
+                        662741u, 810083u, 271949u, 554008u, 891255u, 89539u, 769141u}));
 }
 
 }  // namespace
