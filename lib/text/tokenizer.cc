@@ -231,7 +231,10 @@ void Scanner::Run() {
     size_t len;
     const char32_t cp = DecodeUtf8(f_ + p, m_ - p, &len);
     const utf8proc_category_t cat = utf8proc_category(static_cast<int32_t>(cp));
-    if (IsWordCategory(cat)) {
+    // A word starts with a letter or digit; a mark with nothing to attach to (the
+    // keycap of "1️⃣" after its digit) is skipped.
+    if ((cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) ||
+        cat == UTF8PROC_CATEGORY_ND) {
       p = ScanWordOrNumber(p);
     } else if (internal::IsEmoji(cp)) {
       p = EmitEmoji(p, len);
@@ -274,6 +277,7 @@ RunInfo Scanner::ScanRun(size_t p) const {
     }
     size_t len;
     const char32_t cp = DecodeUtf8(f_ + q, m_ - q, &len);
+    if (cp == 0x20E3) break;  // keycap ("1️⃣"): the digit stays a number
     if (internal::IsCjk(cp)) {
       // Each CJK character is a word of its own.
       if (q == p) {

@@ -142,6 +142,11 @@ TEST(EmojiTest, ZwjInsideEmojiSequenceIsNotAZeroWidthSignal) {
   EXPECT_THAT(Tok("\U0001F468\u200D\U0001F4BB"), ElementsAre("emoji:\U0001F468\u200D\U0001F4BB"));
 }
 
+TEST(EmojiTest, KeycapIsItsDigit) {
+  EXPECT_THAT(Tok("press 1\uFE0F\u20E3 now"),
+              ElementsAre("word:press", "number:9", "word:now"));
+}
+
 TEST(CjkTest, EachCjkCharacterIsAWord) {
   EXPECT_THAT(Tok("免费 money"), ElementsAre("word:免", "word:费", "word:money"));
 }
