@@ -24,20 +24,45 @@ bool IsBlank(absl::string_view s) {
   return true;
 }
 
-// Copies `in` to `out`, replacing each invalid UTF-8 sequence by U+FFFD.
-void RepairUtf8(absl::string_view in, std::string* out) {
+// Copies a JSON record to `out`, replacing each invalid UTF-8 sequence by U+FFFD and
+// escaping raw control characters inside strings (a raw NUL or tab in a string is
+// invalid JSON, but a dump's text is scored, not rejected, for it).
+void RepairJson(absl::string_view in, std::string* out) {
   out->clear();
   out->reserve(in.size() + 16);
   const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(in.data());
   utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(in.size());
+  bool in_string = false;
+  bool escaped = false;
   while (left > 0) {
-    utf8proc_int32_t cp;
-    utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
-    if (n <= 0) {
-      out->append("\xEF\xBF\xBD");
-      n = 1;
+    const unsigned char c = *p;
+    utf8proc_ssize_t n = 1;
+    if (c < 0x80) {
+      if (in_string && c < 0x20) {
+        static const char kHex[] = "0123456789abcdef";
+        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out->append(esc, 6);
+        escaped = false;
+      } else {
+        out->push_back(static_cast<char>(c));
+        if (escaped) {
+          escaped = false;
+        } else if (c == '\\' && in_string) {
+          escaped = true;
+        } else if (c == '"') {
+          in_string = !in_string;
+        }
+      }
     } else {
-      out->append(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
+      escaped = false;
+      utf8proc_int32_t cp;
+      n = utf8proc_iterate(p, left, &cp);
+      if (n <= 0) {
+        out->append("\xEF\xBF\xBD");
+        n = 1;
+      } else {
+        out->append(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
+      }
     }
     p += n;
     left -= n;
@@ -240,9 +265,10 @@ absl::Status RecordParser::Impl::ParseJsonRecord(absl::string_view record,
   post->time.clear();
   post->line = line;
   RecordError err = ParseJson(record, capacity, post);
-  if (err.json == simdjson::UTF8_ERROR) {
-    // Invalid UTF-8 is not fatal: score the text with U+FFFD in place of bad bytes.
-    RepairUtf8(record, &repaired);
+  if (err.json == simdjson::UTF8_ERROR || err.json == simdjson::UNESCAPED_CHARS) {
+    // Invalid UTF-8 and raw control characters are not fatal: score the text with
+    // U+FFFD in place of bad bytes and the control characters kept.
+    RepairJson(record, &repaired);
     size_t size = repaired.size();
     repaired.append(kBlockPadding, ' ');
     post->text.clear();

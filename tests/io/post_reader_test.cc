@@ -183,6 +183,15 @@ TEST(PostReaderTest, InvalidUtf8AndNulAreKept) {
   EXPECT_EQ((*posts)[1].text, std::string("x\0y", 3));
 }
 
+TEST(PostReaderTest, RawControlCharactersInStringsAreKept) {
+  std::string record = std::string("{\"id\":\t\"n\", \"text\": \"a\0b\tc\\\"\x01\"}\n", 32);
+  auto posts = ReadPosts(WriteTempFile("raw.jsonl", record));
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  ASSERT_EQ(posts->size(), 1u);
+  EXPECT_EQ((*posts)[0].id, "n");
+  EXPECT_EQ((*posts)[0].text, std::string("a\0b\tc\"\x01", 7));
+}
+
 TEST(PostReaderTest, ManyRecordsAcrossBlocks) {
   std::string contents;
   for (int i = 0; i < 20000; ++i) {

@@ -202,14 +202,16 @@ TEST_F(GroupguardCliTest, SkipBadCountsAndReportsLines) {
 TEST_F(GroupguardCliTest, OddPostsAreScoredNotFatal) {
   std::string dump = "{\"id\":\"empty\",\"text\":\"\"}\n";
   absl::StrAppend(&dump, "{\"id\":\"nul\",\"text\":\"a\\u0000b\"}\n");
+  absl::StrAppend(&dump, std::string("{\"id\":\"rawnul\",\"text\":\"a\0b\"}\n", 29));
   absl::StrAppend(&dump, "{\"id\":\"utf8\",\"text\":\"bad \xC3\x28 bytes \xFF\"}\n");
   absl::StrAppend(&dump, "{\"id\":\"big\",\"text\":\"", std::string(10 << 20, 'a'), "\"}\n");
   std::string input = WriteFile("odd.jsonl", dump);
   Result r = RunCli(absl::StrCat("score -m ", model_, " ", input));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> lines = Lines(r.out);
-  ASSERT_EQ(lines.size(), 4u);
-  EXPECT_THAT(lines[3], StartsWith("{\"id\":\"big\",\"spam_probability\":"));
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_THAT(lines[2], StartsWith("{\"id\":\"rawnul\",\"spam_probability\":"));
+  EXPECT_THAT(lines[4], StartsWith("{\"id\":\"big\",\"spam_probability\":"));
 }
 
 TEST_F(GroupguardCliTest, EvalJsonHasEveryKey) {
