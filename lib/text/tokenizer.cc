@@ -554,6 +554,7 @@ void Scanner::EmitPathWords(size_t b, size_t e) {
       RunInfo run;
       run.end = q;
       run.ascii_letter = true;
+      run.equal_pairs = options_.max_char_run;  // not counted: check for long runs
       EmitWord(s, run);
     }
     while (q < e && f_[q] >= 0x80) ++q;

@@ -34,6 +34,12 @@ TEST(UrlTest, BareDomainWithPath) {
                           "word:path=path", "word:now=now"));
 }
 
+TEST(UrlTest, PathWordsAreFoldedLikeWords) {
+  EXPECT_THAT(Tok("spam.com/Sooooo-FREE_x"),
+              ElementsAre("url:url", "host:spam.com", "domain:spam.com", "word:sooo",
+                          "word:free"));
+}
+
 TEST(UrlTest, PortIsPartOfTheUrl) {
   EXPECT_THAT(TokWithSpans("http://spam.ru:8080/x"),
               ElementsAre("url:url=http://spam.ru:8080/x", "host:spam.ru=spam.ru",
