@@ -21,7 +21,7 @@ train() {  # train OUT
     "$data/jsonl/youtube.train.jsonl" \
     "$data/jsonl/sms.train.jsonl" \
     "$data/jsonl/tgspam.train.jsonl" \
-    --model-type logistic \
+    --model-type ensemble \
     --seed 1 \
     --date 2026-11-25 \
     --description "groupguard default model: youtube, sms and tgspam train splits" \

@@ -52,10 +52,11 @@ int RunInspect(const InspectFlags& flags) {
   absl::StrAppendFormat(&s, "bias:                %.6f\n", i.bias);
   const FeatureOptions& f = i.features;
   absl::StrAppendFormat(&s, "features:            2^%d buckets (%d non-zero weights), seed "
-                        "0x%016x, unigrams %s, bigrams %s, char n-grams %d..%d, length %s\n",
+                        "0x%016x, unigrams %s, bigrams %s, char n-grams %d..%d, length %s, "
+                        "binary %s\n",
                         f.hash_bits, i.nonzero_weights, f.hash_seed, YesNo(f.unigrams),
                         YesNo(f.bigrams), f.char_ngram_min, f.char_ngram_max,
-                        YesNo(f.length_feature));
+                        YesNo(f.length_feature), YesNo(f.binary));
   const TokenizerOptions& t = i.tokenizer;
   absl::StrAppendFormat(&s, "tokenizer:           homoglyphs %s, leet %s, max char run %d, "
                         "html %s, urls %s, max input %d bytes\n",

@@ -19,11 +19,12 @@ namespace {
 struct TrainFlags {
   std::vector<std::string> inputs;
   std::string output;
-  std::string model_type = "logistic";
+  std::string model_type = std::string(ModelTypeName(TrainerOptions().model_type));
   std::vector<int> char_ngrams;
   bool no_bigrams = false;
   bool no_refit = false;
   bool no_normalize = false;
+  bool no_binary = false;
   TrainerOptions options;
   InputFlags in;
 };
@@ -45,6 +46,7 @@ int RunTrain(TrainFlags& flags) {
   if (flags.no_bigrams) options.features.bigrams = false;
   if (flags.no_refit) options.refit_on_all = false;
   if (flags.no_normalize) options.logistic.normalize = false;
+  if (flags.no_binary) options.features.binary = false;
   if (!flags.char_ngrams.empty()) {
     if (flags.char_ngrams.size() != 2) {
       PrintError("--char-ngrams takes MIN MAX");
@@ -144,7 +146,7 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("inputs", flags->inputs, "Labeled dumps: JSON Lines, CSV or TSV")
       ->required();
   cmd->add_option("-o,--output", flags->output, "Model file to write")->required();
-  cmd->add_option("--model-type", flags->model_type, "naive_bayes (nb) or logistic (lr)")
+  cmd->add_option("--model-type", flags->model_type, "naive_bayes (nb), logistic (lr) or ensemble (nb+lr)")
       ->capture_default_str();
   cmd->add_option("--alpha", o.naive_bayes.alpha, "Naive Bayes: additive smoothing")
       ->capture_default_str();
@@ -161,6 +163,8 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--hash-bits", o.features.hash_bits, "log2 of the feature buckets")
       ->capture_default_str();
   cmd->add_flag("--no-bigrams", flags->no_bigrams, "No token-pair features");
+  cmd->add_flag("--no-binary", flags->no_binary,
+                "Count each feature once per occurrence, not once per post");
   cmd->add_option("--char-ngrams", flags->char_ngrams,
                   "Character n-grams of words: MIN MAX (0 0 = off)")
       ->expected(2);
