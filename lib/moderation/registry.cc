@@ -207,6 +207,7 @@ class Registry::Impl {
 
   absl::Status Recover() {
     std::lock_guard<std::mutex> w(write_mu_);
+    pb::Event event;
     return store_->Recover(
         [this](absl::string_view bytes, uint64_t through) -> absl::Status {
           pb::Snapshot snapshot;
@@ -223,8 +224,8 @@ class Registry::Impl {
           last_sequence_ = through;
           return absl::OkStatus();
         },
-        [this](uint64_t sequence, absl::string_view bytes) -> absl::Status {
-          pb::Event event;
+        [this, &event](uint64_t sequence, absl::string_view bytes) -> absl::Status {
+          // One message reused for every record: its strings keep their capacity.
           if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
             return absl::DataLossError(absl::StrCat("moderation event at sequence ",
                                                     sequence, " is not decodable"));
