@@ -24,7 +24,7 @@ using internal::DecodeUtf8;
 enum : uint8_t { kLetter = 1, kDigit = 2, kHigh = 4 };
 // What may follow a word's first run of letters and digits and start something
 // longer: an e-mail address, a URL, or an obfuscated URL after a space.
-enum : uint8_t { kMaybeEmail = 1, kMaybeUrl = 2, kSpace = 4 };
+enum : uint8_t { kMaybeEmail = 1, kMaybeUrl = 2, kSpace = 4, kObfuscatedStart = 8 };
 
 struct FoldedTables {
   uint8_t cls[256];
@@ -40,6 +40,8 @@ constexpr FoldedTables MakeFoldedTables() {
   for (unsigned char c : {'@', '.', '_', '-', '+', '%'}) t.after[c] |= kMaybeEmail;
   for (unsigned char c : {'.', ':', '-', '(', '[', '{'}) t.after[c] |= kMaybeUrl;
   t.after[static_cast<unsigned char>(' ')] |= kSpace;
+  // After "word ": what may continue an obfuscated host (" . ", " dot ", " (dot) ").
+  for (unsigned char c : {'.', 'd', '(', '[', '{'}) t.after[c] |= kObfuscatedStart;
   return t;
 }
 constexpr FoldedTables kFolded = MakeFoldedTables();
@@ -200,7 +202,40 @@ void Scanner::Run() {
   while (p < m_) {
     const unsigned char c = f_[p];
     if (c < 0x80) {
-      if (kFolded.cls[c] != 0) {
+      const uint8_t cls = kFolded.cls[c];
+      if (cls == kLetter) {
+        // Fast path for the common token: ASCII letters ended by a separator that
+        // cannot start an e-mail address or URL, with no run to shorten. Anything
+        // else takes the general path, which gives the same result for this case.
+        size_t q = p + 1;
+        int pairs = 0;
+        unsigned char prev = c;
+        while (q < m_) {
+          const unsigned char d = f_[q];
+          if (kFolded.cls[d] != kLetter) break;
+          pairs += d == prev;
+          prev = d;
+          ++q;
+        }
+        if (pairs < options_.max_char_run && q - p <= kMaxWordBytes) {
+          const unsigned char next = q < m_ ? f_[q] : ' ';
+          const uint8_t after = kFolded.after[next];
+          const bool plain =
+              kFolded.cls[next] == 0 &&
+              (after == 0 || (after == kSpace && (q + 1 >= m_ || !(kFolded.after[f_[q + 1]] &
+                                                                   kObfuscatedStart))));
+          if (plain) {
+            const size_t start = storage_.size();
+            storage_.append(reinterpret_cast<const char*>(f_ + p), q - p);
+            Emit(TokenKind::kWord, start, InBegin(p), InEnd(q));
+            p = q;
+            continue;
+          }
+        }
+        p = ScanWordOrNumber(p);
+        continue;
+      }
+      if (cls != 0) {
         p = ScanWordOrNumber(p);
         continue;
       }
@@ -310,8 +345,7 @@ size_t Scanner::ScanWordOrNumber(size_t p) {
     }
     bool maybe_url = (after_run & kMaybeUrl) != 0;
     if ((after_run & kSpace) && run.end + 1 < m_) {
-      const unsigned char c = f_[run.end + 1];
-      maybe_url = c == '.' || c == 'd' || c == '(' || c == '[' || c == '{';
+      maybe_url = (kFolded.after[f_[run.end + 1]] & kObfuscatedStart) != 0;
     }
     if (maybe_url && options_.detect_urls) {
       const size_t after = TryUrl(p);
