@@ -1,0 +1,49 @@
+// A warm Tokenization (one that already tokenized a post at least as long) makes
+// no further heap allocation: counted through the global operator new of this test
+// binary.
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include "groupguard/tokenizer.h"
+#include "gtest/gtest.h"
+
+namespace {
+std::atomic<long> g_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace groupguard {
+namespace {
+
+TEST(TokenizerAllocTest, WarmTokenizationDoesNotAllocate) {
+  const Tokenizer tokenizer = Tokenizer::Create(TokenizerOptions()).value();
+  const std::string posts[] = {
+      "WINNER!! As a valued customer you have been selected to receive a 900 prize",
+      "Привет! Заработок от 5000 руб в день, пиши в лс t.me/job 💰💰",
+      "Ｆｒｅｅ v1agra at hxxp://spam . com, call +44 7700 900123 &amp; <b>now</b>",
+  };
+  Tokenization t;
+  for (const std::string& post : posts) tokenizer.Tokenize(post, &t);  // warm up
+  const long before = g_allocations.load();
+  size_t tokens = 0;
+  for (int round = 0; round < 100; ++round) {
+    for (const std::string& post : posts) {
+      tokenizer.Tokenize(post, &t);
+      tokens += t.tokens().size();
+    }
+  }
+  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_GT(tokens, 3000u);
+}
+
+}  // namespace
+}  // namespace groupguard
