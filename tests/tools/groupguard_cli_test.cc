@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -79,6 +80,10 @@ class GroupguardCliTest : public ::testing::Test {
     Result r = RunCli(absl::StrCat("train --model-type nb -o ", model_, " ",
                                 GROUPGUARD_DATA_DIR, "/jsonl/sms.train.jsonl"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static void TearDownTestSuite() {
+    std::error_code ignored;
+    std::filesystem::remove_all(Dir(), ignored);
   }
   static std::string model_;
 };
