@@ -48,14 +48,14 @@ cmake -S . -B "$build" >/dev/null
 cmake --build "$build" -j "$(nproc)" --target groupguard_cli >&2
 
 if [ "${1:-}" = "--card" ]; then
-  echo "| test set | posts (spam) | ROC AUC | spam caught at 1% ham blocked | at 0.1% | precision | recall | F1 |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| test set | posts (spam) | ROC AUC | spam caught at 1% ham blocked | at 0.1% | accuracy | precision | recall | F1 |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   for set in youtube.test sms.test tgspam.test datacamp.test datacamp; do
     "$gg" eval --json "$data/jsonl/$set.jsonl" | python3 -c '
 import json, sys
 m = json.load(sys.stdin)
-print("| %s | %d (%d) | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |" % (sys.argv[1], m["posts"], m["spam"],
+print("| %s | %d (%d) | %.4f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |" % (sys.argv[1], m["posts"], m["spam"],
       m["roc_auc"], m["spam_caught_at_1pct_ham_blocked"], m["spam_caught_at_0_1pct_ham_blocked"],
-      m["precision"], m["recall"], m["f1"]))' "$set"
+      m["accuracy"], m["precision"], m["recall"], m["f1"]))' "$set"
   done
 fi
