@@ -200,3 +200,23 @@ TEST(ModelFileTest, SaveToMissingDirectoryFails) {
 
 }  // namespace
 }  // namespace groupguard
+
+namespace groupguard {
+namespace {
+
+// A payload with invalid UTF-8 in a text field loads (the text is metadata) and
+// nothing is written to stderr (protobuf logs invalid UTF-8 in `string` fields).
+TEST(ModelFileTest, InvalidUtf8MetadataIsQuiet) {
+  model::Model m;
+  ASSERT_TRUE(internal::DecodeModelFile(LogisticModel(), &m).ok());
+  m.mutable_training()->set_date("\xff\xfe not utf-8");
+  ::testing::internal::CaptureStderr();
+  auto c = Classifier::FromBytes(internal::EncodeModelFile(m));
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ((*c)->info().date, "\xff\xfe not utf-8");
+  EXPECT_EQ(err, "");
+}
+
+}  // namespace
+}  // namespace groupguard
