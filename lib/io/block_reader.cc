@@ -29,8 +29,24 @@ absl::Status OpenError(absl::string_view path, int err) {
   }
 }
 
+// Counts '\n' eight bytes at a time (std::count is scalar at -O2): a byte of
+// v = word ^ "\n\n..." is zero exactly where the word holds a newline, and
+// ~(((v & 0x7f..) + 0x7f..) | v | 0x7f..) has its high bit set exactly there.
 int64_t CountNewlines(absl::string_view data) {
-  return std::count(data.begin(), data.end(), '\n');
+  constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fULL;
+  constexpr uint64_t kNewlines = 0x0a0a0a0a0a0a0a0aULL;
+  const char* p = data.data();
+  size_t n = data.size();
+  int64_t count = 0;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    uint64_t v = word ^ kNewlines;
+    uint64_t zero = ~(((v & kLow7) + kLow7) | v | kLow7);
+    count += __builtin_popcountll(zero);
+  }
+  for (; n > 0; ++p, --n) count += *p == '\n';
+  return count;
 }
 
 }  // namespace

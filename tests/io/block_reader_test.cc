@@ -1,5 +1,6 @@
 #include "io/block_reader.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,29 @@ TEST(BlockReaderTest, OversizeRecordIsSkippedWithItsLine) {
   more = (*reader)->Next(&block);
   ASSERT_TRUE(more.ok());
   EXPECT_FALSE(*more);
+}
+
+TEST(BlockReaderTest, CountsLinesOverEveryByteValue) {
+  // Newlines at every alignment, next to every other byte value (0x8a, 0x0b, ...).
+  std::string contents;
+  int lines = 0;
+  for (int i = 0; i < 3000; ++i) {
+    contents.append(static_cast<size_t>(i % 13), static_cast<char>((i * 37) % 256 == '\n' ? 'x' : (i * 37) % 256));
+    contents.push_back('\n');
+    ++lines;
+  }
+  contents.append("last");
+  BlockReaderOptions options;
+  options.block_bytes = 100;
+  auto blocks = ReadAll(WriteTempFile("count.bin", contents), options);
+  ASSERT_FALSE(blocks.empty());
+  int64_t expected_line = 1;
+  for (const auto& [data, first_line] : blocks) {
+    EXPECT_EQ(first_line, expected_line);
+    expected_line += std::count(data.begin(), data.end(), '\n');
+  }
+  EXPECT_EQ(expected_line, lines + 1);
+  EXPECT_EQ(blocks.back().first.substr(blocks.back().first.size() - 5), "\nlast");
 }
 
 TEST(BlockReaderTest, MissingFileIsNotFound) {
