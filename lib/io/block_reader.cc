@@ -31,19 +31,27 @@ absl::Status OpenError(absl::string_view path, int err) {
 
 // Counts '\n' eight bytes at a time (std::count is scalar at -O2): a byte of
 // v = word ^ "\n\n..." is zero exactly where the word holds a newline, and
-// ~(((v & 0x7f..) + 0x7f..) | v | 0x7f..) has its high bit set exactly there.
+// ~(((v & 0x7f..) + 0x7f..) | v | 0x7f..) has its high bit set exactly there. Per-byte
+// counts (at most 31 each, so their sum fits a byte) are added up by a multiply; no
+// popcount instruction is assumed.
 int64_t CountNewlines(absl::string_view data) {
   constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fULL;
   constexpr uint64_t kNewlines = 0x0a0a0a0a0a0a0a0aULL;
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
   const char* p = data.data();
   size_t n = data.size();
   int64_t count = 0;
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t word;
-    std::memcpy(&word, p, 8);
-    uint64_t v = word ^ kNewlines;
-    uint64_t zero = ~(((v & kLow7) + kLow7) | v | kLow7);
-    count += __builtin_popcountll(zero);
+  while (n >= 8) {
+    size_t words = std::min<size_t>(n / 8, 31);
+    uint64_t per_byte = 0;
+    for (size_t i = 0; i < words; ++i, p += 8) {
+      uint64_t word;
+      std::memcpy(&word, p, 8);
+      uint64_t v = word ^ kNewlines;
+      per_byte += (~(((v & kLow7) + kLow7) | v | kLow7)) >> 7;
+    }
+    n -= words * 8;
+    count += static_cast<int64_t>((per_byte * kOnes) >> 56);
   }
   for (; n > 0; ++p, --n) count += *p == '\n';
   return count;
