@@ -1,6 +1,7 @@
 #include "model/features.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace groupguard::internal {
@@ -31,6 +32,8 @@ absl::StatusOr<FeatureHasher> FeatureHasher::Create(const FeatureOptions& option
 
 std::string TokenName(TokenKind kind, absl::string_view text) {
   if (kind == TokenKind::kWord) return std::string(text);
+  // URL markers already read "url", "url:short", "url:obfuscated".
+  if (kind == TokenKind::kUrl && absl::StartsWith(text, "url")) return std::string(text);
   return absl::StrCat(TokenKindName(kind), ":", text);
 }
 

@@ -61,6 +61,13 @@ FeatureHasher Hasher(FeatureOptions options) {
   return *std::move(hasher);
 }
 
+TEST(FeatureHasherTest, TokenNamesAreReadable) {
+  EXPECT_EQ(TokenName(TokenKind::kWord, "free"), "free");
+  EXPECT_EQ(TokenName(TokenKind::kHost, "bit.ly"), "host:bit.ly");
+  EXPECT_EQ(TokenName(TokenKind::kUrl, "url:short"), "url:short");
+  EXPECT_EQ(TokenName(TokenKind::kUrl, "url"), "url");
+}
+
 TEST(FeatureHasherTest, UnigramHashIsSeededXxh3WithTheKindInTheSeed) {
   FeatureOptions options;
   const FeatureHasher hasher = Hasher(options);
