@@ -475,7 +475,10 @@ size_t Scanner::TryUrl(size_t p) {
   const absl::string_view rest(reinterpret_cast<const char*>(f_ + p), m_ - p);
   bool obfuscated = false, scheme = false;
   size_t q = p;
+  // Every scheme starts with 'h' or 'f': most words are rejected on one byte.
+  const bool scheme_start = f_[p] == 'h' || f_[p] == 'f';
   for (const Scheme& s : kSchemes) {
+    if (!scheme_start) break;
     if (absl::StartsWith(rest, s.text)) {
       scheme = true;
       obfuscated = s.obfuscated;
@@ -493,7 +496,11 @@ size_t Scanner::TryUrl(size_t p) {
     ++labels;
     const absl::string_view after(reinterpret_cast<const char*>(f_ + e), m_ - e);
     const Separator* sep = nullptr;
+    // Every separator starts with one of these bytes: skip the list otherwise.
+    const bool sep_start = e < m_ && (f_[e] == '.' || f_[e] == ' ' || f_[e] == '(' ||
+                                      f_[e] == '[' || f_[e] == '{');
     for (const Separator& s : kSeparators) {
+      if (!sep_start) break;
       if (absl::StartsWith(after, s.text)) {
         sep = &s;
         break;
