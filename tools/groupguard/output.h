@@ -1,11 +1,19 @@
 #ifndef GROUPGUARD_TOOLS_GROUPGUARD_OUTPUT_H_
 #define GROUPGUARD_TOOLS_GROUPGUARD_OUTPUT_H_
 
+#include <cstddef>
 #include <string>
 
 #include "absl/strings/string_view.h"
 
 namespace groupguard::cli {
+
+// Appends a string literal: its length is known at compile time (std::string's
+// append(const char*) calls strlen on every call).
+template <size_t N>
+inline void AppendLiteral(const char (&literal)[N], std::string* out) {
+  out->append(literal, N - 1);
+}
 
 // Appends `s` as a JSON string literal (quotes included). Control characters are
 // escaped and invalid UTF-8 becomes U+FFFD, so the output is always valid JSON.

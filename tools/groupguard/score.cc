@@ -63,38 +63,38 @@ class ScoreHandler : public PostHandler {
       o.push_back('\n');
       return absl::OkStatus();
     }
-    o.append("{\"id\":");
+    AppendLiteral("{\"id\":", &o);
     if (post.id.empty()) {
-      o.append("null,\"line\":");
+      AppendLiteral("null,\"line\":", &o);
       AppendInt(post.line, &o);
     } else {
       AppendJsonString(post.id, &o);
     }
-    o.append(",\"spam_probability\":");
+    AppendLiteral(",\"spam_probability\":", &o);
     AppendProbability(p, &o);
-    o.append(",\"verdict\":\"");
+    AppendLiteral(",\"verdict\":\"", &o);
     o.append(LabelName(label).data(), LabelName(label).size());
     o.push_back('"');
     if (options_.max_clues > 0) {
-      o.append(",\"clues\":[");
+      AppendLiteral(",\"clues\":[", &o);
       bool first = true;
       for (const Clue& clue : verdict_.clues) {
         if (!first) o.push_back(',');
         first = false;
-        o.append("{\"feature\":");
+        AppendLiteral("{\"feature\":", &o);
         AppendJsonString(clue.feature, &o);
-        o.append(",\"weight\":");
+        AppendLiteral(",\"weight\":", &o);
         AppendFixed4(clue.weight, &o);
-        o.append(",\"quotes\":[");
+        AppendLiteral(",\"quotes\":[", &o);
         for (size_t i = 0; i < clue.spans.size() && i < kMaxQuotes; ++i) {
           if (i > 0) o.push_back(',');
           AppendJsonString(Quote(post.text, clue.spans[i]), &o);
         }
-        o.append("]}");
+        AppendLiteral("]}", &o);
       }
       o.push_back(']');
     }
-    o.append("}\n");
+    AppendLiteral("}\n", &o);
     return absl::OkStatus();
   }
 
