@@ -1,0 +1,42 @@
+// Reads arbitrary bytes as a post dump, in the format picked by the first byte, through
+// the public PostReader (block reading, record splitting, JSON / CSV / TSV parsing).
+// Every outcome must be a Status or a post, never a crash; after a malformed record
+// the reader must go on, and it must reach the end in a bounded number of steps.
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "groupguard/post_reader.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  static const std::string path =
+      absl::StrCat("/tmp/groupguard-post-reader-fuzz-", getpid(), ".dump");
+  groupguard::PostReaderOptions options;
+  options.format = static_cast<groupguard::DumpFormat>(data[0] % 3);
+  options.max_record_bytes = 1024 + data[0] * 64;
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) std::abort();
+  std::fwrite(data + 1, 1, size - 1, f);
+  std::fclose(f);
+
+  auto reader = groupguard::PostReader::Open(path, options);
+  if (!reader.ok()) return 0;
+  groupguard::Post post;
+  // Each step consumes at least one byte or ends the stream.
+  for (size_t steps = 0; steps <= size + 2; ++steps) {
+    auto more = (*reader)->Next(&post);
+    if (more.ok()) {
+      if (!*more) return 0;
+      if (post.line < 1) std::abort();
+      continue;
+    }
+    if (more.status().code() != absl::StatusCode::kInvalidArgument) return 0;
+  }
+  std::abort();  // the reader did not reach the end
+}
