@@ -461,6 +461,14 @@ constexpr Separator kSeparators[] = {
     {" [.] ", true},      {" (.) ", true},   {"[.]", true},     {"(.)", true},
     {"{.}", true},        {" . ", true},     {" .", true}};
 
+// absl::StartsWith(text, prefix) for the short prefixes below, without a memcmp
+// call for the usual mismatch in the first two bytes.
+inline bool HasPrefix(absl::string_view text, absl::string_view prefix) {
+  if (text.size() < prefix.size() || text[0] != prefix[0]) return false;
+  if (prefix.size() >= 2 && text[1] != prefix[1]) return false;
+  return std::memcmp(text.data(), prefix.data(), prefix.size()) == 0;
+}
+
 struct Scheme {
   absl::string_view text;
   bool obfuscated;
@@ -479,7 +487,7 @@ size_t Scanner::TryUrl(size_t p) {
   const bool scheme_start = f_[p] == 'h' || f_[p] == 'f';
   for (const Scheme& s : kSchemes) {
     if (!scheme_start) break;
-    if (absl::StartsWith(rest, s.text)) {
+    if (HasPrefix(rest, s.text)) {
       scheme = true;
       obfuscated = s.obfuscated;
       q += s.text.size();
@@ -501,7 +509,7 @@ size_t Scanner::TryUrl(size_t p) {
                                       f_[e] == '[' || f_[e] == '{');
     for (const Separator& s : kSeparators) {
       if (!sep_start) break;
-      if (absl::StartsWith(after, s.text)) {
+      if (HasPrefix(after, s.text)) {
         sep = &s;
         break;
       }
