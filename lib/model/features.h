@@ -74,8 +74,18 @@ class FeatureHasher {
   uint32_t num_buckets() const { return uint32_t{1} << options_.hash_bits; }
 
   uint64_t UnigramHash(TokenKind kind, absl::string_view text) const {
-    return XXH3_64bits_withSeed(text.data(), text.size(),
-                                options_.hash_seed ^ KindSalt(kind));
+    const uint64_t seed = options_.hash_seed ^ KindSalt(kind);
+#if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
+    // Most tokens are at most 16 bytes: XXH3_64bits_withSeed itself is not inlined
+    // (its long-input paths are large), so take its short-input branch here. Same
+    // function of the same arguments as the public call: XXH3_64bits_withSeed
+    // hashes len <= 16 with XXH3_len_0to16_64b and the default secret.
+    if (text.size() <= 16) {
+      return XXH3_len_0to16_64b(reinterpret_cast<const xxh_u8*>(text.data()), text.size(),
+                                XXH3_kSecret, seed);
+    }
+#endif
+    return XXH3_64bits_withSeed(text.data(), text.size(), seed);
   }
   uint64_t BigramHash(uint64_t first, uint64_t second) const {
     unsigned char bytes[16];
