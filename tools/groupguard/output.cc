@@ -87,13 +87,23 @@ void AppendCsvField(absl::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-void AppendProbability(double p, std::string* out) {
+char* FormatProbability(double p, char* out) {
   if (!(p > 0)) p = 0;  // also NaN
   if (p > 1) p = 1;
   uint64_t micros = static_cast<uint64_t>(p * 1e6 + 0.5);
-  out->push_back(micros >= 1000000 ? '1' : '0');
-  out->push_back('.');
-  AppendDigits(micros >= 1000000 ? 0 : micros, 6, out);
+  out[0] = micros >= 1000000 ? '1' : '0';
+  out[1] = '.';
+  if (micros >= 1000000) micros = 0;
+  for (int i = 7; i >= 2; --i) {
+    out[i] = static_cast<char>('0' + micros % 10);
+    micros /= 10;
+  }
+  return out + kProbabilityBytes;
+}
+
+void AppendProbability(double p, std::string* out) {
+  char buf[kProbabilityBytes];
+  out->append(buf, static_cast<size_t>(FormatProbability(p, buf) - buf));
 }
 
 void AppendFixed4(double v, std::string* out) {

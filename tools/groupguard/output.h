@@ -27,6 +27,11 @@ void AppendCsvField(absl::string_view s, std::string* out);
 // no locale, no printf. Values outside [0, 1] (or NaN) are clamped.
 void AppendProbability(double p, std::string* out);
 
+// The same text as AppendProbability, written to out[0, kProbabilityBytes);
+// returns out + kProbabilityBytes.
+inline constexpr size_t kProbabilityBytes = 8;
+char* FormatProbability(double p, char* out);
+
 // Appends a signed number with 4 decimals ("-1.2345").
 void AppendFixed4(double v, std::string* out);
 

@@ -1,4 +1,5 @@
 // `groupguard score`: model + dump -> one verdict per post, in input order.
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -70,12 +71,31 @@ class ScoreHandler : public PostHandler {
     } else {
       AppendJsonString(post.id, &o);
     }
+    if (options_.max_clues <= 0) {
+      // The rest of the line, fixed in shape, formatted in a buffer and appended
+      // at once (an append each cost more than formatting it).
+      static constexpr char kProbabilityKey[] = ",\"spam_probability\":";
+      static constexpr char kVerdictKey[] = ",\"verdict\":\"";
+      char tail[64];
+      char* t = tail;
+      std::memcpy(t, kProbabilityKey, sizeof(kProbabilityKey) - 1);
+      t = FormatProbability(p, t + sizeof(kProbabilityKey) - 1);
+      std::memcpy(t, kVerdictKey, sizeof(kVerdictKey) - 1);
+      t += sizeof(kVerdictKey) - 1;
+      const absl::string_view name = LabelName(label);  // at most 6 bytes
+      std::memcpy(t, name.data(), name.size());
+      t += name.size();
+      std::memcpy(t, "\"}\n", 3);
+      t += 3;
+      o.append(tail, static_cast<size_t>(t - tail));
+      return absl::OkStatus();
+    }
     AppendLiteral(",\"spam_probability\":", &o);
     AppendProbability(p, &o);
     AppendLiteral(",\"verdict\":\"", &o);
     o.append(LabelName(label).data(), LabelName(label).size());
     o.push_back('"');
-    if (options_.max_clues > 0) {
+    {
       AppendLiteral(",\"clues\":[", &o);
       bool first = true;
       for (const Clue& clue : verdict_.clues) {
