@@ -79,7 +79,9 @@ absl::string_view RegistrableDomain(const char* host) {
     bool has_domain = false;
     char host[62];
   };
-  constexpr size_t kSlots = 64;
+  // 1024 slots (66 KB a thread): on 100k posts of the speed dump (~7,200 URLs) 64
+  // slots missed half the time (3,526 libpsl calls), 1024 one time in eleven (657).
+  constexpr size_t kSlots = 1024;
   thread_local Entry cache[kSlots];
 
   const size_t n = std::strlen(host);
