@@ -138,16 +138,16 @@ class BucketSet {
     ++generation_;
     size_ = 0;
     if (generation_ == 0 || slots_.empty()) {
-      if (slots_.empty()) slots_.resize(256);
+      if (slots_.empty()) Resize(256);
       std::fill(slots_.begin(), slots_.end(), 0);
       generation_ = 1;
     }
   }
   // Adds `bucket`; returns false if it was already in the set.
   bool Insert(uint32_t bucket) {
-    if (2 * (size_ + 1) > slots_.size()) Grow();
+    if (size_ >= limit_) Grow();  // keeps the table at most half full
     const uint64_t entry = (uint64_t{generation_} << 32) | bucket;
-    const size_t mask = slots_.size() - 1;
+    const size_t mask = mask_;
     for (size_t i = Mix(bucket) & mask;; i = (i + 1) & mask) {
       if (slots_[i] == entry) return false;
       if ((slots_[i] >> 32) != generation_) {
@@ -164,8 +164,8 @@ class BucketSet {
   }
   void Grow() {
     std::vector<uint64_t> old = std::move(slots_);
-    slots_.assign(old.size() * 2, 0);
-    const size_t mask = slots_.size() - 1;
+    Resize(std::max<size_t>(old.size() * 2, 256));
+    const size_t mask = mask_;
     for (uint64_t entry : old) {
       if ((entry >> 32) != generation_) continue;
       size_t i = Mix(static_cast<uint32_t>(entry)) & mask;
@@ -174,7 +174,17 @@ class BucketSet {
     }
   }
 
+  // Zeroed slots, a power of two of them; mask_ and limit_ follow (kept apart
+  // from slots_.size(), recomputed on every Insert otherwise).
+  void Resize(size_t n) {
+    slots_.assign(n, 0);
+    mask_ = n - 1;
+    limit_ = n / 2;
+  }
+
   std::vector<uint64_t> slots_;  // (generation << 32) | bucket
+  size_t mask_ = 0;
+  size_t limit_ = 0;  // Grow() before the size_ reaches it
   uint32_t generation_ = 0;
   size_t size_ = 0;
 };
