@@ -194,14 +194,14 @@ double LinearClassifier::RawScore(const Tokenization& tokens) const {
     hasher_.ForEach(tokens.tokens(), text_of, [&](uint32_t bucket, const FeatureSource&) {
       if (binary && !seen.Insert(bucket)) return;
       ++count;
-      const float* w = table.Find(bucket);
+      const float* w = table.FindWithStride<1>(bucket);
       if (w != nullptr) sums[0] += w[0];
     });
   } else {
     hasher_.ForEach(tokens.tokens(), text_of, [&](uint32_t bucket, const FeatureSource&) {
       if (binary && !seen.Insert(bucket)) return;
       ++count;
-      const float* w = table.Find(bucket);
+      const float* w = table.FindWithStride<2>(bucket);
       if (w != nullptr) {
         sums[0] += w[0];
         sums[1] += w[1];

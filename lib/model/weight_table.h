@@ -56,6 +56,18 @@ class WeightTable {
   // Buckets with a nonzero weight in some component.
   size_t size() const { return size_; }
 
+  // Find() for a table whose stride() is the constant kStride (the scoring loop
+  // picks it once per post, so the index is a shift, not a multiply).
+  template <size_t kStride>
+  const float* FindWithStride(uint32_t bucket) const {
+    const Block& block = blocks_[bucket >> 6];
+    const uint64_t bit = uint64_t{1} << (bucket & 63);
+    if ((block.bits & bit) == 0) return nullptr;
+    const size_t index =
+        block.rank + static_cast<size_t>(PopCount64(block.bits & (bit - 1)));
+    return weights_.data() + index * kStride;
+  }
+
   // The `stride()` weights of `bucket`, or nullptr if they are all zero.
   const float* Find(uint32_t bucket) const {
     const Block& block = blocks_[bucket >> 6];
