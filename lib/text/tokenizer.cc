@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "text/char_classes.h"
 #include "text/domains.h"
 #include "text/normalizer.h"
@@ -469,6 +470,29 @@ inline bool HasPrefix(absl::string_view text, absl::string_view prefix) {
   return std::memcmp(text.data(), prefix.data(), prefix.size()) == 0;
 }
 
+// The first of kSeparators that `after` starts with, or nullptr. Only the entries
+// starting with after[0] can match, so it tries those, in list order.
+const Separator* MatchSeparator(absl::string_view after) {
+  if (after.empty()) return nullptr;
+  static constexpr uint8_t kSpace[] = {1, 2, 3, 7, 8, 9, 13, 14};
+  static constexpr uint8_t kParen[] = {4, 11};
+  static constexpr uint8_t kBracket[] = {5, 10};
+  static constexpr uint8_t kBrace[] = {6, 12};
+  absl::Span<const uint8_t> candidates;
+  switch (after[0]) {
+    case '.': return &kSeparators[0];  // "." matches whatever follows
+    case ' ': candidates = kSpace; break;
+    case '(': candidates = kParen; break;
+    case '[': candidates = kBracket; break;
+    case '{': candidates = kBrace; break;
+    default: return nullptr;
+  }
+  for (const uint8_t i : candidates) {
+    if (HasPrefix(after, kSeparators[i].text)) return &kSeparators[i];
+  }
+  return nullptr;
+}
+
 struct Scheme {
   absl::string_view text;
   bool obfuscated;
@@ -503,17 +527,7 @@ size_t Scanner::TryUrl(size_t p) {
     label_end[labels] = e;
     ++labels;
     const absl::string_view after(reinterpret_cast<const char*>(f_ + e), m_ - e);
-    const Separator* sep = nullptr;
-    // Every separator starts with one of these bytes: skip the list otherwise.
-    const bool sep_start = e < m_ && (f_[e] == '.' || f_[e] == ' ' || f_[e] == '(' ||
-                                      f_[e] == '[' || f_[e] == '{');
-    for (const Separator& s : kSeparators) {
-      if (!sep_start) break;
-      if (HasPrefix(after, s.text)) {
-        sep = &s;
-        break;
-      }
-    }
+    const Separator* sep = MatchSeparator(after);
     if (sep == nullptr) break;
     const size_t next = e + sep->text.size();
     if (next >= m_ || LabelEnd(next) == next) break;
