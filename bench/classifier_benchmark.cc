@@ -166,6 +166,9 @@ void BM_Score_Ensemble_Medium(benchmark::State& s) {
 void BM_Score_Ensemble_Long(benchmark::State& s) {
   RunScore(s, ModelType::kEnsemble, Size::kLong, 20, 0);
 }
+void BM_Score_Ensemble_NonAscii(benchmark::State& s) {
+  RunScore(s, ModelType::kEnsemble, Size::kNonAscii, 20, 0);
+}
 // Score() with the 5 strongest clues: the explaining path.
 void BM_Explain_Logistic_Short(benchmark::State& s) {
   RunScore(s, ModelType::kLogistic, Size::kShort, 20, 5);
@@ -183,6 +186,8 @@ BENCHMARK(BM_Score_Logistic_NonAscii);
 BENCHMARK(BM_Score_Ensemble_Short)->Arg(18)->Arg(20)->Arg(22);
 BENCHMARK(BM_Score_Ensemble_Medium);
 BENCHMARK(BM_Score_Ensemble_Long);
+BENCHMARK(BM_Score_Ensemble_NonAscii);
+BENCHMARK(BM_Score_Ensemble_Short)->Arg(20)->ThreadRange(1, 2)->UseRealTime();
 BENCHMARK(BM_Explain_Logistic_Short);
 
 // Loading a model file from bytes already in memory (parse, check, build the table).
