@@ -3,6 +3,7 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <string>
 
@@ -12,10 +13,23 @@
 #include "absl/types/span.h"
 #include "text/char_classes.h"
 #include "text/domains.h"
+#include "text/fast_paths.h"
 #include "text/normalizer.h"
 #include "text/utf8.h"
 
 namespace groupguard {
+namespace internal {
+namespace {
+std::atomic<bool> fast_paths_enabled{true};
+}  // namespace
+
+void SetFastPathsForTesting(bool enabled) {
+  fast_paths_enabled.store(enabled, std::memory_order_relaxed);
+}
+bool FastPathsEnabled() { return fast_paths_enabled.load(std::memory_order_relaxed); }
+
+}  // namespace internal
+
 namespace {
 
 using internal::DecodeUtf8;
@@ -122,7 +136,7 @@ class Scanner {
   Scanner(const TokenizerOptions& options, absl::string_view folded,
           const std::vector<uint32_t>& begins, const std::vector<uint32_t>& ends,
           const internal::NormalizeStats& stats, uint32_t input_size,
-          std::vector<Token>* tokens, std::string* storage)
+          std::vector<Token>* tokens, std::string* storage, bool fast_paths)
       : options_(options),
         f_(reinterpret_cast<const unsigned char*>(folded.data())),
         m_(folded.size()),
@@ -133,7 +147,8 @@ class Scanner {
         input_size_(input_size),
         tokens_(*tokens),
         storage_(storage),
-        two_byte_(internal::TwoByteTable()) {}
+        two_byte_(internal::TwoByteTable()),
+        fast_paths_(fast_paths) {}
 
   void Run();
   size_t storage_size() const { return storage_.size(); }
@@ -164,6 +179,9 @@ class Scanner {
   // Each returns the position after what it matched and emitted, or 0.
   size_t TryEmail(size_t p);
   size_t TryUrl(size_t p);
+  // False if TryUrl(p) surely matches nothing, for the word f_[p, run_end) ended by
+  // the ASCII byte f_[run_end]; answers on a byte or two where TryUrl would scan.
+  bool MayBeUrl(size_t p, size_t run_end) const;
   size_t TryPhone(size_t p);
   size_t LabelEnd(size_t q) const;
   // Appends the folded label f_[b, e) to storage_, homoglyphs mapped to Latin when
@@ -188,6 +206,7 @@ class Scanner {
   std::vector<Token>& tokens_;
   TextBuffer storage_;
   const internal::TwoByteInfo* two_byte_;
+  const bool fast_paths_;  // see internal::FastPathsEnabled()
 
   int emoji_run_ = 0;  // identical emoji tokens in a row
   size_t last_emoji_offset_ = 0, last_emoji_size_ = 0;
@@ -204,7 +223,7 @@ void Scanner::Run() {
     const unsigned char c = f_[p];
     if (c < 0x80) {
       const uint8_t cls = kFolded.cls[c];
-      if (cls == kLetter) {
+      if (cls == kLetter && fast_paths_) {
         // Fast path for the common token: ASCII letters ended by a separator that
         // cannot start an e-mail address or URL, with no run to shorten. Anything
         // else takes the general path, which gives the same result for this case.
@@ -348,7 +367,7 @@ size_t Scanner::ScanWordOrNumber(size_t p) {
     if ((after_run & kSpace) && run.end + 1 < m_) {
       maybe_url = (kFolded.after[f_[run.end + 1]] & kObfuscatedStart) != 0;
     }
-    if (maybe_url && options_.detect_urls) {
+    if (maybe_url && options_.detect_urls && (!fast_paths_ || MayBeUrl(p, run.end))) {
       const size_t after = TryUrl(p);
       if (after != 0) return after;
     }
@@ -471,17 +490,33 @@ inline bool HasPrefix(absl::string_view text, absl::string_view prefix) {
 }
 
 // The first of kSeparators that `after` starts with, or nullptr. Only the entries
-// starting with after[0] can match, so it tries those, in list order.
+// starting with after[0] (and, after a space, with after[1]) can match, so it
+// tries those, in list order. A space is mostly followed by an ordinary word, which
+// is then rejected on the second byte without trying the eight spaced entries.
 const Separator* MatchSeparator(absl::string_view after) {
   if (after.empty()) return nullptr;
-  static constexpr uint8_t kSpace[] = {1, 2, 3, 7, 8, 9, 13, 14};
+  static constexpr uint8_t kSpaceParen[] = {1, 9};
+  static constexpr uint8_t kSpaceBracket[] = {2, 8};
+  static constexpr uint8_t kSpaceBrace[] = {3};
+  static constexpr uint8_t kSpaceD[] = {7};
+  static constexpr uint8_t kSpaceDot[] = {13, 14};
   static constexpr uint8_t kParen[] = {4, 11};
   static constexpr uint8_t kBracket[] = {5, 10};
   static constexpr uint8_t kBrace[] = {6, 12};
   absl::Span<const uint8_t> candidates;
   switch (after[0]) {
     case '.': return &kSeparators[0];  // "." matches whatever follows
-    case ' ': candidates = kSpace; break;
+    case ' ':
+      if (after.size() < 2) return nullptr;
+      switch (after[1]) {
+        case '(': candidates = kSpaceParen; break;
+        case '[': candidates = kSpaceBracket; break;
+        case '{': candidates = kSpaceBrace; break;
+        case 'd': candidates = kSpaceD; break;
+        case '.': candidates = kSpaceDot; break;
+        default: return nullptr;
+      }
+      break;
     case '(': candidates = kParen; break;
     case '[': candidates = kBracket; break;
     case '{': candidates = kBrace; break;
@@ -501,6 +536,23 @@ constexpr Scheme kSchemes[] = {{"https://", false}, {"http://", false},
                                {"hxxps://", true},  {"hxxp://", true},
                                {"ftp://", false},   {"hxxp[:]//", true},
                                {"hxxps[:]//", true}};
+
+bool Scanner::MayBeUrl(size_t p, size_t run_end) const {
+  const unsigned char c = f_[run_end];
+  // A scheme ("http://", "hxxp[:]//") is letters then ':' or '['.
+  if ((c == ':' || c == '[') && (f_[p] == 'h' || f_[p] == 'f')) return true;
+  // Otherwise the first host label is the run itself unless a '-' carries it on
+  // (or the run is a CJK character, where TryUrl finds no label at all). Without a
+  // scheme, a URL needs a second label: a separator, then a label character.
+  if (c == '-') return true;
+  const Separator* sep = MatchSeparator(absl::string_view(
+      reinterpret_cast<const char*>(f_ + run_end), m_ - run_end));
+  if (sep == nullptr) return false;
+  const size_t next = run_end + sep->text.size();
+  if (next >= m_) return false;
+  const unsigned char d = f_[next];
+  return d >= 0x80 || kFolded.cls[d] != 0 || d == '-';
+}
 
 size_t Scanner::TryUrl(size_t p) {
   constexpr int kMaxLabels = 16;
@@ -952,7 +1004,8 @@ void Tokenizer::Tokenize(absl::string_view input, Tokenization* out) const {
   out->folded_size_ = stats.folded_size;
   Scanner scanner(options_, absl::string_view(out->folded_.data(), stats.folded_size),
                   out->folded_to_input_, out->folded_end_, stats,
-                  static_cast<uint32_t>(input.size()), &out->tokens_, &out->storage_);
+                  static_cast<uint32_t>(input.size()), &out->tokens_, &out->storage_,
+                  internal::FastPathsEnabled());
   scanner.Run();
 }
 

@@ -1,0 +1,123 @@
+// The tokenizer's fast paths (plain ASCII words, separators that cannot start a
+// URL, ...) must give exactly what the general paths give: the same folded text,
+// token kinds, texts and spans. This runs both on the sample posts, on tricky
+// pieces glued together, and on random mutations of both, under several option
+// sets, and compares.
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "groupguard/post_reader.h"
+#include "groupguard/tokenizer.h"
+#include "gtest/gtest.h"
+#include "text/fast_paths.h"
+#include "token_test_util.h"
+
+namespace groupguard {
+namespace {
+
+// Pieces that steer the tokenizer into its special cases.
+const char* const kPieces[] = {
+    ".", " ", ":", "/", "-", "@", "(", "[", "{", ")", "]", "}", "_", "+", "%", "#", "?",
+    "\"", "'", "`", "\\", "!", "!!!", "$", "\xC2\xA3", "\xE2\x82\xAC", "\t", "\n",
+    "\x7F", "\x1F", " dot ", "dot", " . ", " .", "(dot)",
+    " (dot) ", "[.]", " [.] ", "{dot}", "http://", "https://", "hxxp://", "hxxps[:]//",
+    "ftp://", "www.", ".com", ".ru", ".co.uk", "bit.ly/", "t.me/", "A", "Z", "q", "0",
+    "1", "3", "5", "7", "9", "00", "333", "&amp;", "&#39;", "&#x41;", "&nbsp;", "&zwj;",
+    "&", "<", "<b>", "</b>", "<br/>", "<a href=\"x.com/pa\">", ">", "\xD0\xB0",
+    "\xD0\xB5", "\xCE\xBF", "\xCC\x81", "\xCC\x88", "\xC3", "\xFF", "\xE2\x80",
+    "\xED\xA0\x80", "\xC0\xAF", "\xE2\x80\x8B", "\xE2\x80\x8D", "\xE2\x80\xAE",
+    "\xEF\xB8\x8F", "\xF0\x9F\x98\x80", "\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD",
+    "\xE2\x83\xA3", "1\xEF\xB8\x8F\xE2\x83\xA3", "\xF0\x9F\x87\xAC\xF0\x9F\x87\xA7",
+    "\xE6\x9D\xB1", "\xED\x95\x9C", "\xE1\xBA\x9E", "\xEF\xBC\xA6\xEF\xBD\x92",
+    "\xEF\xAC\x81", "\xC3\xA9", "\xC3\x89", "\xC3\x9F", "\xC4\xB0", "\xEF\xB7\xBA",
+    "aaaaaa", "AAAAAAAAA", "ooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooo",
+    "+44 7700 900123", "(555) 123-4567", "0800-123-456", "08712405020", "2024-01-15",
+    "1,000.50", "x@y.com", "a.b@mail.co.uk", "SHOUTING LOUD", "h3re", "fr33", "v1agra",
+    "win1000", "word", "Word", " the ", "Hello, world. ", "e-mail", "p\xD0\xB0ypal",
+};
+
+std::vector<std::string> Corpus() {
+  std::vector<std::string> texts;
+  for (const char* name : {"sms", "youtube", "tgspam", "datacamp"}) {
+    auto posts = ReadPosts(absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/", name, ".jsonl"));
+    if (!posts.ok()) continue;  // the corpora are optional; the pieces below are not
+    for (Post& post : *posts) texts.push_back(std::move(post.text));
+  }
+  for (const char* piece : kPieces) texts.push_back(piece);
+  std::mt19937 rng(20240521);
+  auto pick = [&rng](size_t n) { return static_cast<size_t>(rng() % n); };
+  constexpr size_t kPieceCount = sizeof(kPieces) / sizeof(kPieces[0]);
+  for (int i = 0; i < 3000; ++i) {
+    std::string s;
+    for (size_t k = 1 + pick(12); k > 0; --k) s += kPieces[pick(kPieceCount)];
+    texts.push_back(std::move(s));
+  }
+  // Mutations: pieces and random bytes inserted, bytes deleted.
+  const size_t originals = texts.size();
+  for (int i = 0; i < 20000; ++i) {
+    std::string s = texts[pick(originals)];
+    if (s.size() > 600) s.resize(600);
+    for (size_t k = 1 + pick(6); k > 0; --k) {
+      const size_t pos = pick(s.size() + 1);
+      switch (pick(4)) {
+        case 0: s.insert(pos, kPieces[pick(kPieceCount)]); break;
+        case 1: s.insert(pos, 1, static_cast<char>(pick(256))); break;
+        case 2: s.erase(pos, 1 + pick(4)); break;
+        default: s.insert(pos, std::string(1 + pick(8), "abz .-:"[pick(7)])); break;
+      }
+    }
+    texts.push_back(std::move(s));
+  }
+  return texts;
+}
+
+// Everything Tokenize produces, as one string.
+std::string Dump(const Tokenizer& tokenizer, absl::string_view input, Tokenization* t,
+                 bool fast_paths) {
+  internal::SetFastPathsForTesting(fast_paths);
+  tokenizer.Tokenize(input, t);
+  internal::SetFastPathsForTesting(true);
+  std::string out = absl::StrCat("folded: ", t->folded(), "\n");
+  for (const Token& token : t->tokens()) {
+    absl::StrAppend(&out, TokenKindName(token.kind), ":", t->text(token), " [", token.begin,
+                    ",", token.end, ")\n");
+  }
+  return out;
+}
+
+TEST(FastPathTest, FastAndGeneralPathsGiveTheSameTokens) {
+  std::vector<TokenizerOptions> option_sets(7);
+  option_sets[1].max_char_run = 2;
+  option_sets[2].max_char_run = 16;
+  option_sets[3].fold_homoglyphs = false;
+  option_sets[4].fold_leet = false;
+  option_sets[5].decode_html = false;
+  option_sets[6].detect_urls = false;
+  option_sets[6].max_input_bytes = 1024;
+  const std::vector<std::string> corpus = Corpus();
+  ASSERT_GT(corpus.size(), 20000u);
+  int failures = 0;
+  for (const TokenizerOptions& options : option_sets) {
+    const Tokenizer tokenizer = testing_util::MakeTokenizer(options);
+    // Reused, as on a scoring thread: stale bytes from longer posts stay behind.
+    Tokenization fast, general;
+    for (const std::string& input : corpus) {
+      const std::string want = Dump(tokenizer, input, &general, false);
+      const std::string got = Dump(tokenizer, input, &fast, true);
+      if (got != want) {
+        ADD_FAILURE() << "input \"" << absl::CHexEscape(input) << "\" (max_char_run "
+                      << options.max_char_run << ")\nfast paths:\n"
+                      << got << "general paths:\n"
+                      << want;
+        if (++failures == 5) return;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace groupguard
