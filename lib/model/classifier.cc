@@ -145,6 +145,9 @@ absl::StatusOr<std::unique_ptr<Classifier>> LinearClassifier::Create(
     c->components_.push_back(params);
   }
   c->table_ = std::make_unique<WeightTable>(c->hasher_.num_buckets(), lists);
+#if defined(__x86_64__) || defined(__i386__)
+  c->hardware_popcount_ = __builtin_cpu_supports("popcnt");
+#endif
   const int64_t nonzero = static_cast<int64_t>(c->table_->size());
   c->calibration_a_ = model.calibration().a();
   c->calibration_b_ = model.calibration().b();
@@ -182,31 +185,64 @@ absl::StatusOr<std::unique_ptr<Classifier>> LinearClassifier::Create(
   return std::unique_ptr<Classifier>(std::move(c));
 }
 
-double LinearClassifier::RawScore(const Tokenization& tokens) const {
-  const WeightTable& table = *table_;
-  double sums[2] = {0, 0};
+namespace {
+
+// The scoring loop: the weight sums of the features of `tokens` into sums[0,
+// kStride) and their number (distinct ones under binary features). Force-inlined
+// into each variant below, so the popcount builtin is compiled for the variant's
+// target.
+template <size_t kStride, bool kHardwarePopCount>
+[[gnu::always_inline]] inline uint32_t SumWeights(const FeatureHasher& hasher,
+                                                  const WeightTable& table,
+                                                  const Tokenization& tokens,
+                                                  double* sums) {
+  double sum0 = 0, sum1 = 0;
   uint32_t count = 0;
   const auto text_of = [&](const Token& t) { return tokens.text(t); };
-  const bool binary = hasher_.options().binary;
-  BucketSet& seen = ThreadBucketSet();
-  if (binary) seen.Clear();
-  if (stride_ == 1) {
-    hasher_.ForEach(tokens.tokens(), text_of, [&](uint32_t bucket, const FeatureSource&) {
-      if (binary && !seen.Insert(bucket)) return;
-      ++count;
-      const float* w = table.FindWithStride<1>(bucket);
-      if (w != nullptr) sums[0] += w[0];
-    });
+  const bool binary = hasher.options().binary;
+  BucketSet::Inserter seen = ThreadBucketSet().ClearForInserts(
+      binary ? hasher.MaxFeatures(tokens.tokens(), text_of) : 0);
+  hasher.ForEach(tokens.tokens(), text_of, [&](uint32_t bucket, const FeatureSource&) {
+    if (binary && !seen.Insert(bucket)) return;
+    ++count;
+    const float* w = table.FindWithStride<kStride, kHardwarePopCount>(bucket);
+    if (w != nullptr) {
+      sum0 += w[0];
+      if (kStride == 2) sum1 += w[1];
+    }
+  });
+  sums[0] = sum0;
+  if (kStride == 2) sums[1] = sum1;
+  return count;
+}
+
+// POPCNT came with SSE4.2 (2008), but the build may not assume it: these run
+// only after LinearClassifier::Create found it in the CPU.
+#if defined(__x86_64__) || defined(__i386__)
+#define GG_TARGET_POPCNT [[gnu::target("popcnt")]]
+#else
+#define GG_TARGET_POPCNT
+#endif
+template <size_t kStride>
+GG_TARGET_POPCNT uint32_t SumWeightsHardwarePopCount(const FeatureHasher& hasher,
+                                                     const WeightTable& table,
+                                                     const Tokenization& tokens,
+                                                     double* sums) {
+  return SumWeights<kStride, true>(hasher, table, tokens, sums);
+}
+#undef GG_TARGET_POPCNT
+
+}  // namespace
+
+double LinearClassifier::RawScore(const Tokenization& tokens) const {
+  double sums[2] = {0, 0};
+  uint32_t count;
+  if (hardware_popcount_) {
+    count = stride_ == 1 ? SumWeightsHardwarePopCount<1>(hasher_, *table_, tokens, sums)
+                         : SumWeightsHardwarePopCount<2>(hasher_, *table_, tokens, sums);
   } else {
-    hasher_.ForEach(tokens.tokens(), text_of, [&](uint32_t bucket, const FeatureSource&) {
-      if (binary && !seen.Insert(bucket)) return;
-      ++count;
-      const float* w = table.FindWithStride<2>(bucket);
-      if (w != nullptr) {
-        sums[0] += w[0];
-        sums[1] += w[1];
-      }
-    });
+    count = stride_ == 1 ? SumWeights<1, false>(hasher_, *table_, tokens, sums)
+                         : SumWeights<2, false>(hasher_, *table_, tokens, sums);
   }
   return CombineRawScore(components_, sums, count);
 }

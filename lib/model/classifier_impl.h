@@ -80,6 +80,7 @@ class LinearClassifier final : public Classifier {
   // side so an ensemble reads one cache line per feature.
   std::unique_ptr<WeightTable> table_;
   size_t stride_ = 1;
+  bool hardware_popcount_ = false;  // the CPU has POPCNT (see RawScore)
   std::vector<ComponentParams> components_;
   double calibration_a_ = 1;
   double calibration_b_ = 0;

@@ -88,10 +88,22 @@ class FeatureHasher {
     return XXH3_64bits_withSeed(text.data(), text.size(), seed);
   }
   uint64_t BigramHash(uint64_t first, uint64_t second) const {
+#if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
+    // XXH3_64bits_withSeed of the 16 bytes LE64(first) LE64(second), written out
+    // on the two words: for 16 bytes it is XXH3_len_9to16_64b, whose loads of
+    // the input are exactly `first` and `second` and whose seed-dependent
+    // constants are fixed per hasher (computed in the constructor). Saves the
+    // store and reload of the bytes and the length dispatch (pinned against the
+    // public call by FeatureHasherTest.BigramHashIsXxh3OfBothUnigramHashes).
+    const uint64_t lo = first ^ bigram_bitflip1_;
+    const uint64_t hi = second ^ bigram_bitflip2_;
+    return XXH3_avalanche(16 + XXH_swap64(lo) + hi + XXH3_mul128_fold64(lo, hi));
+#else
     unsigned char bytes[16];
     StoreLittleEndian64(first, bytes);
     StoreLittleEndian64(second, bytes + 8);
     return XXH3_64bits_withSeed(bytes, sizeof(bytes), options_.hash_seed ^ kBigramSalt);
+#endif
   }
   uint64_t CharNgramHash(absl::string_view gram, bool prefix, bool suffix) const {
     const uint64_t edges = (prefix ? kCharPrefixBit : 0) | (suffix ? kCharSuffixBit : 0);
@@ -106,6 +118,20 @@ class FeatureHasher {
     return static_cast<uint32_t>(hash >> (64 - options_.hash_bits));
   }
 
+  // An upper bound of the number of features ForEach() gives for `tokens`.
+  template <typename TextOf>
+  size_t MaxFeatures(absl::Span<const Token> tokens, const TextOf& text_of) const {
+    size_t n = 2 * tokens.size() + 1;  // unigrams, bigrams, the length feature
+    if (options_.char_ngram_min > 0) {
+      // At most one n-gram per start byte and length.
+      const size_t lengths = options_.char_ngram_max - options_.char_ngram_min + 1;
+      for (const Token& token : tokens) {
+        if (token.kind == TokenKind::kWord) n += text_of(token).size() * lengths;
+      }
+    }
+    return n;
+  }
+
   // Calls sink(bucket, const FeatureSource&) for every feature of `tokens`, in a
   // fixed order: per token its unigram, its bigram with the previous bigram token,
   // its char n-grams; then the length feature. `text_of(const Token&)` returns the
@@ -114,7 +140,15 @@ class FeatureHasher {
   void ForEach(absl::Span<const Token> tokens, const TextOf& text_of, Sink&& sink) const;
 
  private:
-  explicit FeatureHasher(const FeatureOptions& options) : options_(options) {}
+  explicit FeatureHasher(const FeatureOptions& options) : options_(options) {
+#if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
+    const uint64_t seed = options_.hash_seed ^ kBigramSalt;
+    bigram_bitflip1_ =
+        (XXH_readLE64(XXH3_kSecret + 24) ^ XXH_readLE64(XXH3_kSecret + 32)) + seed;
+    bigram_bitflip2_ =
+        (XXH_readLE64(XXH3_kSecret + 40) ^ XXH_readLE64(XXH3_kSecret + 48)) - seed;
+#endif
+  }
 
   static void StoreLittleEndian64(uint64_t v, unsigned char* out) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -127,12 +161,17 @@ class FeatureHasher {
   }
 
   FeatureOptions options_;
+  // XXH3_len_9to16_64b's two seed-dependent constants for the bigram seed.
+  uint64_t bigram_bitflip1_ = 0;
+  uint64_t bigram_bitflip2_ = 0;
 };
 
 // A set of buckets for one post, reused across posts without clearing (entries
 // carry a generation). Not thread-safe: one per thread.
 class BucketSet {
  public:
+  class Inserter;
+
   // Empties the set.
   void Clear() {
     ++generation_;
@@ -148,7 +187,7 @@ class BucketSet {
     if (size_ >= limit_) Grow();  // keeps the table at most half full
     const uint64_t entry = (uint64_t{generation_} << 32) | bucket;
     const size_t mask = mask_;
-    for (size_t i = Mix(bucket) & mask;; i = (i + 1) & mask) {
+    for (size_t i = Slot(bucket) & mask;; i = (i + 1) & mask) {
       if (slots_[i] == entry) return false;
       if ((slots_[i] >> 32) != generation_) {
         slots_[i] = entry;
@@ -158,17 +197,23 @@ class BucketSet {
     }
   }
 
+  // Empties the set and returns an inserter for at most `max_inserts` buckets,
+  // valid until the next call on this set. The scoring loop's form of Insert():
+  // the table is grown here once, so the inserter checks no size, and its
+  // fields live in registers (Insert() reloads members after every store).
+  inline Inserter ClearForInserts(size_t max_inserts);
+
  private:
-  static size_t Mix(uint32_t bucket) {
-    return static_cast<size_t>((bucket * 0x9E3779B97F4A7C15ULL) >> 20);
-  }
+  // Buckets are top bits of a hash already, hence uniform: the low bits pick
+  // the slot as they are.
+  static size_t Slot(uint32_t bucket) { return bucket; }
   void Grow() {
     std::vector<uint64_t> old = std::move(slots_);
     Resize(std::max<size_t>(old.size() * 2, 256));
     const size_t mask = mask_;
     for (uint64_t entry : old) {
       if ((entry >> 32) != generation_) continue;
-      size_t i = Mix(static_cast<uint32_t>(entry)) & mask;
+      size_t i = Slot(static_cast<uint32_t>(entry)) & mask;
       while ((slots_[i] >> 32) == generation_) i = (i + 1) & mask;
       slots_[i] = entry;
     }
@@ -189,6 +234,45 @@ class BucketSet {
   size_t size_ = 0;
 };
 
+// See BucketSet::ClearForInserts. Generations only grow between refills of the
+// table with zeros, so a slot below the current generation's first entry is free.
+class BucketSet::Inserter {
+ public:
+  // Adds `bucket`; returns false if it was already in the set. REQUIRES: fewer
+  // than max_inserts successful calls so far.
+  bool Insert(uint32_t bucket) {
+    const uint64_t entry = base_ | bucket;
+    for (size_t i = Slot(bucket) & mask_;; i = (i + 1) & mask_) {
+      const uint64_t slot = slots_[i];
+      if (slot == entry) return false;
+      if (slot < base_) {
+        slots_[i] = entry;
+        return true;
+      }
+    }
+  }
+
+ private:
+  friend class BucketSet;
+  Inserter(uint64_t* slots, size_t mask, uint64_t base)
+      : slots_(slots), mask_(mask), base_(base) {}
+  uint64_t* slots_;
+  size_t mask_;
+  uint64_t base_;  // generation << 32
+};
+
+BucketSet::Inserter BucketSet::ClearForInserts(size_t max_inserts) {
+  Clear();
+  if (max_inserts >= limit_) {
+    size_t n = slots_.size();
+    while (max_inserts >= n / 2) n *= 2;
+    Resize(n);  // empty: nothing of this generation to keep
+  }
+  // Counted as full, so an Insert() after the inserter grows the table in time.
+  size_ = max_inserts;
+  return Inserter(slots_.data(), mask_, uint64_t{generation_} << 32);
+}
+
 // Bit width of n: 0 for 0, 1 for 1, 2 for 2..3, 3 for 4..7, ...
 inline uint32_t BitWidth(uint64_t n) {
   uint32_t width = 0;
@@ -206,6 +290,11 @@ void FeatureHasher::ForEach(absl::Span<const Token> tokens, const TextOf& text_o
   const bool bigrams = options_.bigrams;
   const int char_min = options_.char_ngram_min;
   const int char_max = options_.char_ngram_max;
+  // Read once: the sink's stores could alias options_ as far as the compiler knows.
+  const int shift = 64 - options_.hash_bits;
+  const auto bucket_of = [shift](uint64_t hash) {
+    return static_cast<uint32_t>(hash >> shift);
+  };
   uint64_t previous_hash = 0;
   uint32_t previous_token = 0;
   bool have_previous = false;
@@ -217,14 +306,14 @@ void FeatureHasher::ForEach(absl::Span<const Token> tokens, const TextOf& text_o
     if (unigrams) {
       source.type = FeatureType::kUnigram;
       source.token = i;
-      sink(Bucket(hash), static_cast<const FeatureSource&>(source));
+      sink(bucket_of(hash), static_cast<const FeatureSource&>(source));
     }
     if (InBigrams(token.kind)) {
       if (bigrams && have_previous) {
         source.type = FeatureType::kBigram;
         source.token = previous_token;
         source.token2 = i;
-        sink(Bucket(BigramHash(previous_hash, hash)),
+        sink(bucket_of(BigramHash(previous_hash, hash)),
              static_cast<const FeatureSource&>(source));
       }
       previous_hash = hash;
@@ -245,8 +334,8 @@ void FeatureHasher::ForEach(absl::Span<const Token> tokens, const TextOf& text_o
             source.token = i;
             source.char_begin = static_cast<uint32_t>(begin);
             source.char_end = static_cast<uint32_t>(end);
-            sink(Bucket(CharNgramHash(text.substr(begin, end - begin), begin == 0,
-                                      end == size)),
+            sink(bucket_of(CharNgramHash(text.substr(begin, end - begin), begin == 0,
+                                         end == size)),
                  static_cast<const FeatureSource&>(source));
           }
         }
@@ -261,7 +350,7 @@ void FeatureHasher::ForEach(absl::Span<const Token> tokens, const TextOf& text_o
     source.type = FeatureType::kLength;
     source.token = 0;
     source.length_class = BitWidth(tokens.size());
-    sink(Bucket(LengthHash(source.length_class)),
+    sink(bucket_of(LengthHash(source.length_class)),
          static_cast<const FeatureSource&>(source));
   }
 }

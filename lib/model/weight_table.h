@@ -57,15 +57,21 @@ class WeightTable {
   size_t size() const { return size_; }
 
   // Find() for a table whose stride() is the constant kStride (the scoring loop
-  // picks it once per post, so the index is a shift, not a multiply).
-  template <size_t kStride>
+  // picks it once per post, so the index is a shift, not a multiply). With
+  // kHardwarePopCount it counts bits with __builtin_popcountll: only for code
+  // compiled for a CPU with the POPCNT instruction (a function with
+  // __attribute__((target("popcnt"))), called after checking the CPU), where the
+  // builtin is that one instruction instead of a call into libgcc.
+  template <size_t kStride, bool kHardwarePopCount = false>
   const float* FindWithStride(uint32_t bucket) const {
     const Block& block = blocks_[bucket >> 6];
     const uint64_t bit = uint64_t{1} << (bucket & 63);
     if ((block.bits & bit) == 0) return nullptr;
-    const size_t index =
-        block.rank + static_cast<size_t>(PopCount64(block.bits & (bit - 1)));
-    return weights_.data() + index * kStride;
+    const uint64_t below = block.bits & (bit - 1);
+    const uint32_t rank_in_block =
+        kHardwarePopCount ? static_cast<uint32_t>(__builtin_popcountll(below))
+                          : PopCount64(below);
+    return weights_.data() + (block.rank + size_t{rank_in_block}) * kStride;
   }
 
   // The `stride()` weights of `bucket`, or nullptr if they are all zero.

@@ -110,6 +110,35 @@ TEST(FeatureHasherTest, GoldenBuckets) {
             XXH3_64bits_withSeed(pair, 16, options.hash_seed ^ kBigramSalt) >> 44);
 }
 
+TEST(FeatureHasherTest, BigramHashIsXxh3OfBothUnigramHashes) {
+  // BigramHash computes XXH3 of the 16 bytes itself: check it against the
+  // library's call over seeds and words, including all-zero and all-one halves.
+  const uint64_t words[] = {0,
+                            ~uint64_t{0},
+                            1,
+                            0x8000000000000000ULL,
+                            0x0123456789ABCDEFULL,
+                            0xFEDCBA9876543210ULL};
+  for (const uint64_t seed : {uint64_t{0}, uint64_t{42}, FeatureOptions().hash_seed,
+                              ~uint64_t{0}, kBigramSalt}) {
+    FeatureOptions options;
+    options.hash_seed = seed;
+    const FeatureHasher hasher = Hasher(options);
+    for (const uint64_t a : words) {
+      for (const uint64_t b : words) {
+        unsigned char pair[16];
+        for (int i = 0; i < 8; ++i) {
+          pair[i] = static_cast<unsigned char>(a >> (8 * i));
+          pair[8 + i] = static_cast<unsigned char>(b >> (8 * i));
+        }
+        EXPECT_EQ(hasher.BigramHash(a, b),
+                  XXH3_64bits_withSeed(pair, 16, seed ^ kBigramSalt))
+            << seed << " " << a << " " << b;
+      }
+    }
+  }
+}
+
 TEST(FeatureHasherTest, GoldenBucketsSmallTableAndCharNgrams) {
   FeatureOptions options;
   options.hash_bits = 12;
@@ -245,6 +274,24 @@ TEST(BucketSetTest, InsertReportsNewBucketsAcrossClearsAndGrowth) {
   EXPECT_TRUE(set.Insert(100 * 2654435761u >> 6));
 }
 
+TEST(BucketSetTest, InserterAgreesWithInsert) {
+  BucketSet set;
+  BucketSet reference;
+  // Posts of growing size (the inserter's table grows with them), then small
+  // ones again, with repeats; Insert() after an inserter keeps working.
+  for (uint32_t post = 0; post < 40; ++post) {
+    const uint32_t n = post < 20 ? 1 + post * post * 10 : 1 + post;
+    BucketSet::Inserter inserter = set.ClearForInserts(n);
+    reference.Clear();
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t bucket = (i % (n / 2 + 1)) * 2654435761u >> 12;
+      ASSERT_EQ(inserter.Insert(bucket), reference.Insert(bucket)) << post << " " << i;
+    }
+    EXPECT_FALSE(set.Insert(0)) << post;  // bucket of i == 0
+    for (uint32_t b = 1; b < 1000; ++b) EXPECT_TRUE(set.Insert(0xFFFFF000u + b)) << b;
+  }
+}
+
 }  // namespace
 }  // namespace groupguard::internal
 
@@ -271,6 +318,9 @@ TEST(WeightTableTest, FindsEveryWeightAndOnlyThose) {
   for (uint32_t absent : {1u, 62u, 65u, 998u, 1001u, 1023u}) {
     EXPECT_EQ(table.Find(absent), nullptr) << absent;
   }
+  EXPECT_EQ((table.FindWithStride<2, false>(999)), table.Find(999));
+  EXPECT_EQ((table.FindWithStride<2, true>(999)), table.Find(999));
+  EXPECT_EQ((table.FindWithStride<2, true>(998)), nullptr);
   EXPECT_EQ(PopCount64(0), 0u);
   EXPECT_EQ(PopCount64(~uint64_t{0}), 64u);
   EXPECT_EQ(PopCount64(0x8000000000000001ULL), 2u);
