@@ -173,6 +173,83 @@ TEST(PostReaderTest, RejectsOutOfRangeLimit) {
   EXPECT_EQ(reader.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Every field and error of a record, on one line, for comparing parses.
+std::string Describe(const ReadResult& result) {
+  std::string s;
+  for (const Post& p : result.posts) {
+    absl::StrAppend(&s, p.line, " id=[", p.id, "] text=[", p.text, "] label=",
+                    p.is_spam.has_value() ? (*p.is_spam ? "spam" : "ham") : "none",
+                    " author=[", p.author, "] group=[", p.group, "] time=[", p.time,
+                    "]\n");
+  }
+  for (const std::string& e : result.errors) {
+    // From the file name on: the temporary directory varies.
+    const size_t name = e.find("plain.jsonl:");
+    absl::StrAppend(&s, e.substr(name == std::string::npos ? 0 : name), "\n");
+  }
+  return s;
+}
+
+// Records near the edges of the parser's fast path for plain records (strings
+// without escapes): each must read exactly as simdjson reads it. The expected
+// text was produced by the simdjson-only parser.
+TEST(PostReaderTest, PlainRecordsReadAsSimdjsonReadsThem) {
+  const std::string long_text(100, 'a');
+  const std::string records = absl::StrCat(
+      "{\"id\": \"x\", \"text\": \"caf\\u00e9 \\\"q\\\"\"}\n",     // escapes
+      "{\"label\": \"bogus\", \"text\": \"abc}\n",                         // unclosed
+      "{\"label\": \"bogus\", \"text\": \"ok\"}\n",
+      "{\"text\": \"a\", \"text\": \"b\", \"id\": \"1\", \"id\": \"2\"}\n",  // last wins
+      "{\"text\": \"x\xC0\xAF\"}\n",                                          // overlong
+      "{\"text\": \"y\xED\xA0\x80\"}\n",                                     // surrogate
+      "{\"text\": \"z\xF4\x90\x80\x80\"}\n",                                // > U+10FFFF
+      "{\"text\": \"ok \xE2\x99\xA5 \xF0\x9F\x98\x80 \xD0\x96\xE0\xA0\x80\"}\n",
+      "{\"text\": \"ok\"} x\n", "{\"text\": \"ok\",}\n",
+      "  {\"text\" : \"sp\" ,\t\"id\":\"s\"}  \n", "{}\n",
+      "{\"text\": \"ok\", \"n\": 5}\n", "[\"text\"]\n", "{\"text\": \"a\tb\"}\n",
+      "{\"text\": \"", long_text, "}\n", "{\"id\": \"\", \"text\": \"\"}\n",
+      "{\"label\": \"ham\", \"label\": \"bogus\", \"text\": \"x\"}\n",
+      "{\"label\": \"bogus\", \"text\": \"x\", \"label\": \"what\"}\n",
+      "{\"text\": \"x\"}{\"text\": \"y\"}\n",
+      "{\"text\": \"0123456789abcde\"}\n{\"text\": \"0123456789abcdef\"}\n",
+      "{\"text\":\"x\",\"author\":\"a\",\"group\":\"g\",\"time\":\"t\",\"label\":\" SPAM \"}\n",
+      "{\"t\xC3\xABxt\": \"x\", \"text\": \"y\\/\"}\n", "{\"text\": \"abc\x7f\"}\n",
+      "{\"text\": \"a\xE2\x99\"}\n", "{\"text\" \"a\"}\n", "{\"text\": \"a\"\n",
+      "{\"text\": \"", long_text, "\xE2\x99\xA5", long_text, "\"}");
+  const std::string expected =
+"1 id=[x] text=[caf\xC3\xA9 \"q\"] label=none author=[] group=[] time=[]\n"
+      "4 id=[2] text=[b] label=none author=[] group=[] time=[]\n"
+      "5 id=[] text=[x\xEF\xBF\xBD\xEF\xBF\xBD] label=none author=[] group=[] time=[]\n"
+      "6 id=[] text=[y\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD] label=none author=[] group=[] time=[]\n"
+      "7 id=[] text=[z\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD] label=none author=[] group=[] time=[]\n"
+      "8 id=[] text=[ok \xE2\x99\xA5 \xF0\x9F\x98\x80 \xD0\x96\xE0\xA0\x80] label=none author=[] group=[] time=[]\n"
+      "11 id=[s] text=[sp] label=none author=[] group=[] time=[]\n"
+      "13 id=[] text=[ok] label=none author=[] group=[] time=[]\n"
+      "15 id=[] text=[a\tb] label=none author=[] group=[] time=[]\n"
+      "17 id=[] text=[] label=none author=[] group=[] time=[]\n"
+      "21 id=[] text=[0123456789abcde] label=none author=[] group=[] time=[]\n"
+      "22 id=[] text=[0123456789abcdef] label=none author=[] group=[] time=[]\n"
+      "23 id=[] text=[x] label=spam author=[a] group=[g] time=[t]\n"
+      "24 id=[] text=[y/] label=none author=[] group=[] time=[]\n"
+      "25 id=[] text=[abc\x7F] label=none author=[] group=[] time=[]\n"
+      "26 id=[] text=[a\xEF\xBF\xBD\xEF\xBF\xBD] label=none author=[] group=[] time=[]\n"
+      "29 id=[] text=[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xE2\x99\xA5" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa] label=none author=[] group=[] time=[]\n"
+      "plain.jsonl:2: broken JSON (A string is opened, but never closed.)\n"
+      "plain.jsonl:3: \"label\" is \"bogus\", not spam/ham, 1/0 or true/false\n"
+      "plain.jsonl:9: broken JSON (JSON document ended early in the middle of an object or array.)\n"
+      "plain.jsonl:10: broken JSON (The JSON document has an improper structure: missing or superfluous commas, braces, missing keys, etc.)\n"
+      "plain.jsonl:12: missing \"text\"\n"
+      "plain.jsonl:14: not a JSON object\n"
+      "plain.jsonl:16: broken JSON (A string is opened, but never closed.)\n"
+      "plain.jsonl:18: \"label\" is \"bogus\", not spam/ham, 1/0 or true/false\n"
+      "plain.jsonl:19: \"label\" is \"bogus\", not spam/ham, 1/0 or true/false\n"
+      "plain.jsonl:20: trailing content after the JSON object\n"
+      "plain.jsonl:27: broken JSON (The JSON document has an improper structure: missing or superfluous commas, braces, missing keys, etc.)\n"
+      "plain.jsonl:28: broken JSON (JSON document ended early in the middle of an object or array.)\n";
+  ReadResult result = ReadSkippingErrors(WriteTempFile("plain.jsonl", records), {});
+  EXPECT_EQ(Describe(result), expected);
+}
+
 TEST(PostReaderTest, InvalidUtf8AndNulAreKept) {
   std::string path = WriteTempFile(
       "bytes.jsonl", "{\"text\": \"a\xFF" "b\"}\n{\"text\": \"x\\u0000y\"}\n");
