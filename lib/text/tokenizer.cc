@@ -38,8 +38,15 @@ using internal::DecodeUtf8;
 // byte of a non-ASCII character (kHigh).
 enum : uint8_t { kLetter = 1, kDigit = 2, kHigh = 4 };
 // What may follow a word's first run of letters and digits and start something
-// longer: an e-mail address, a URL, or an obfuscated URL after a space.
-enum : uint8_t { kMaybeEmail = 1, kMaybeUrl = 2, kSpace = 4, kObfuscatedStart = 8 };
+// longer: an e-mail address, a URL, or an obfuscated URL after a space. Also the
+// bytes of an e-mail address's local part, and '@' (kEmailLocalOrAt).
+enum : uint8_t {
+  kMaybeEmail = 1,
+  kMaybeUrl = 2,
+  kSpace = 4,
+  kObfuscatedStart = 8,
+  kEmailLocalOrAt = 16
+};
 
 struct FoldedTables {
   uint8_t cls[256];
@@ -57,6 +64,10 @@ constexpr FoldedTables MakeFoldedTables() {
   t.after[static_cast<unsigned char>(' ')] |= kSpace;
   // After "word ": what may continue an obfuscated host (" . ", " dot ", " (dot) ").
   for (unsigned char c : {'.', 'd', '(', '[', '{'}) t.after[c] |= kObfuscatedStart;
+  for (int c = 0; c < 0x80; ++c) {
+    if (t.cls[c] != 0) t.after[c] |= kEmailLocalOrAt;
+  }
+  for (unsigned char c : {'.', '_', '-', '+', '%', '@'}) t.after[c] |= kEmailLocalOrAt;
   return t;
 }
 constexpr FoldedTables kFolded = MakeFoldedTables();
@@ -108,6 +119,12 @@ class TextBuffer {
     n_ += n;
   }
   void append(absl::string_view v) { append(v.data(), v.size()); }
+  // Appends the first n <= 8 bytes of `bytes` (in memory order) with one store.
+  void AppendUpTo8(uint64_t bytes, size_t n) {
+    Reserve(8);  // all 8 are written; the ones past n are stale
+    std::memcpy(&s_[n_], &bytes, 8);
+    n_ += n;
+  }
   // Growing leaves the new bytes unspecified: callers write them next.
   void resize(size_t n) {
     if (n > n_) Reserve(n - n_);
@@ -175,13 +192,28 @@ class Scanner {
     Emit(kind, start, begin, end);
   }
 
+  // Fast path for the common token: a word of ASCII letters ended by a byte that
+  // can neither continue it nor start an e-mail address or URL, with no run to
+  // shorten. Emits it and returns its end, or returns 0 for the general path (which
+  // gives the same result for such a word).
+  size_t FastWord(size_t p);
   RunInfo ScanRun(size_t p) const;
   // Each returns the position after what it matched and emitted, or 0.
   size_t TryEmail(size_t p);
   size_t TryUrl(size_t p);
-  // False if TryUrl(p) surely matches nothing, for the word f_[p, run_end) ended by
-  // the ASCII byte f_[run_end]; answers on a byte or two where TryUrl would scan.
+  // For the word f_[p, run_end) ended by the ASCII byte f_[run_end] (run_end < m_):
+  // false if TryEmail(p), or TryUrl(p), surely matches nothing. They answer on a
+  // byte or two where TryEmail and TryUrl would scan the word again.
+  bool MayBeEmail(size_t p, size_t run_end) const;
   bool MayBeUrl(size_t p, size_t run_end) const;
+  // Whether ScanWordOrNumber tries a URL after a word ended by f_[run_end], whose
+  // kFolded.after bits are `after_run`.
+  bool UrlMayFollow(uint8_t after_run, size_t run_end) const {
+    if ((after_run & kSpace) && run_end + 1 < m_) {
+      return (kFolded.after[f_[run_end + 1]] & kObfuscatedStart) != 0;
+    }
+    return (after_run & kMaybeUrl) != 0;
+  }
   size_t TryPhone(size_t p);
   size_t LabelEnd(size_t q) const;
   // Appends the folded label f_[b, e) to storage_, homoglyphs mapped to Latin when
@@ -224,33 +256,11 @@ void Scanner::Run() {
     if (c < 0x80) {
       const uint8_t cls = kFolded.cls[c];
       if (cls == kLetter && fast_paths_) {
-        // Fast path for the common token: ASCII letters ended by a separator that
-        // cannot start an e-mail address or URL, with no run to shorten. Anything
-        // else takes the general path, which gives the same result for this case.
-        size_t q = p + 1;
-        int pairs = 0;
-        unsigned char prev = c;
-        while (q < m_) {
-          const unsigned char d = f_[q];
-          if (kFolded.cls[d] != kLetter) break;
-          pairs += d == prev;
-          prev = d;
-          ++q;
-        }
-        if (pairs < options_.max_char_run && q - p <= kMaxWordBytes) {
-          const unsigned char next = q < m_ ? f_[q] : ' ';
-          const uint8_t after = kFolded.after[next];
-          const bool plain =
-              kFolded.cls[next] == 0 &&
-              (after == 0 || (after == kSpace && (q + 1 >= m_ || !(kFolded.after[f_[q + 1]] &
-                                                                   kObfuscatedStart))));
-          if (plain) {
-            const size_t start = storage_.size();
-            storage_.append(reinterpret_cast<const char*>(f_ + p), q - p);
-            Emit(TokenKind::kWord, start, InBegin(p), InEnd(q));
-            p = q;
-            continue;
-          }
+        const size_t q = FastWord(p);
+        if (q != 0) {
+          // A single space after a word is the usual separator, and does nothing.
+          p = q + (f_[q] == ' ');
+          continue;
         }
         p = ScanWordOrNumber(p);
         continue;
@@ -302,6 +312,61 @@ void Scanner::Run() {
     }
   }
   EmitSignals();
+}
+
+size_t Scanner::FastWord(size_t p) {
+  // Eight bytes at a time: the letters are the bytes in 'a'..'z' (ASCII is lower
+  // case after folding; an upper case one stops the scan, then the general path
+  // takes the word). Bytes are masked to 7 bits so the additions never carry into
+  // the next byte; bit 7 of each byte of `stop` is set where the word ends. The
+  // folded text is padded (see Tokenize), so reading 8 bytes from f_ + q is safe
+  // while q <= m_, and f_[m_] is a space, so the word ends there at the latest.
+  constexpr uint64_t k01 = 0x0101010101010101ULL;
+  constexpr uint64_t k7F = 0x7F7F7F7F7F7F7F7FULL;
+  constexpr uint64_t k80 = 0x8080808080808080ULL;
+  size_t q = p;
+  uint64_t first = 0;      // the first 8 bytes of the word
+  uint64_t prev_byte = 0;  // the byte before the chunk (0: none, or no letter)
+  int pairs = 0;           // adjacent equal bytes: < max_char_run means no long run
+  while (true) {
+    uint64_t x;
+    std::memcpy(&x, f_ + q, 8);
+    if (q == p) first = x;
+    const uint64_t y = x & k7F;
+    const uint64_t stop = (~(y + k01 * (0x80 - 'a')) | (y + k01 * (0x7F - 'z')) | x) & k80;
+    // Bytes equal to the one before them, as bit 7 of each byte (exact: no carries).
+    const uint64_t z = x ^ ((x << 8) | prev_byte);
+    uint64_t equal = ~(((z & k7F) + k7F) | z) & k80;
+    if (stop != 0) {
+      const int n = __builtin_ctzll(stop) >> 3;  // letters in this chunk
+      equal &= (uint64_t{1} << (8 * n)) - 1;    // n < 8 here
+      pairs += static_cast<int>(((equal >> 7) * k01) >> 56);
+      q += n;
+      break;
+    }
+    pairs += static_cast<int>(((equal >> 7) * k01) >> 56);
+    prev_byte = x >> 56;
+    q += 8;
+    if (q - p > kMaxWordBytes) return 0;
+  }
+  if (pairs >= options_.max_char_run || q - p > kMaxWordBytes) return 0;
+  // What ends the word must neither continue it nor start an e-mail address or URL
+  // (as ScanWordOrNumber would try them).
+  const unsigned char next = f_[q];
+  if (kFolded.cls[next] != 0) return 0;
+  const uint8_t after = kFolded.after[next];
+  if (after != 0 && q < m_) {
+    if ((after & kMaybeEmail) && MayBeEmail(p, q)) return 0;
+    if (UrlMayFollow(after, q) && options_.detect_urls && MayBeUrl(p, q)) return 0;
+  }
+  const size_t start = storage_.size();
+  if (q - p <= 8) {
+    storage_.AppendUpTo8(first, q - p);
+  } else {
+    storage_.append(reinterpret_cast<const char*>(f_ + p), q - p);
+  }
+  Emit(TokenKind::kWord, start, InBegin(p), InEnd(q));
+  return q;
 }
 
 RunInfo Scanner::ScanRun(size_t p) const {
@@ -359,15 +424,12 @@ size_t Scanner::ScanWordOrNumber(size_t p) {
   if (run.end == p) return p + 1;  // not reached: callers check the first character
   const uint8_t after_run = run.end < m_ ? kFolded.after[f_[run.end]] : 0;
   if (after_run != 0) {
-    if (after_run & kMaybeEmail) {
+    if ((after_run & kMaybeEmail) && (!fast_paths_ || MayBeEmail(p, run.end))) {
       const size_t after = TryEmail(p);
       if (after != 0) return after;
     }
-    bool maybe_url = (after_run & kMaybeUrl) != 0;
-    if ((after_run & kSpace) && run.end + 1 < m_) {
-      maybe_url = (kFolded.after[f_[run.end + 1]] & kObfuscatedStart) != 0;
-    }
-    if (maybe_url && options_.detect_urls && (!fast_paths_ || MayBeUrl(p, run.end))) {
+    if (UrlMayFollow(after_run, run.end) && options_.detect_urls &&
+        (!fast_paths_ || MayBeUrl(p, run.end))) {
       const size_t after = TryUrl(p);
       if (after != 0) return after;
     }
@@ -536,6 +598,15 @@ constexpr Scheme kSchemes[] = {{"https://", false}, {"http://", false},
                                {"hxxps://", true},  {"hxxp://", true},
                                {"ftp://", false},   {"hxxp[:]//", true},
                                {"hxxps[:]//", true}};
+
+bool Scanner::MayBeEmail(size_t p, size_t run_end) const {
+  // TryEmail scans local-part bytes from p and needs an '@' where they stop. The
+  // word's bytes are local-part bytes or non-ASCII (which stops the scan short of
+  // any '@'), so the '@' is f_[run_end], or the scan goes on past f_[run_end + 1].
+  static_cast<void>(p);
+  if (f_[run_end] == '@') return true;
+  return run_end + 1 < m_ && (kFolded.after[f_[run_end + 1]] & kEmailLocalOrAt) != 0;
+}
 
 bool Scanner::MayBeUrl(size_t p, size_t run_end) const {
   const unsigned char c = f_[run_end];
@@ -1002,6 +1073,10 @@ void Tokenizer::Tokenize(absl::string_view input, Tokenization* out) const {
   internal::Normalize(input, options_.decode_html, max_output,
                       {&out->folded_, &out->folded_to_input_, &out->folded_end_}, &stats);
   out->folded_size_ = stats.folded_size;
+  // The scanner reads words 8 bytes at a time: a space after the text ends the
+  // last word, and padding keeps the reads inside the buffer.
+  if (out->folded_.size() < stats.folded_size + 8) out->folded_.resize(stats.folded_size + 8);
+  out->folded_[stats.folded_size] = ' ';
   Scanner scanner(options_, absl::string_view(out->folded_.data(), stats.folded_size),
                   out->folded_to_input_, out->folded_end_, stats,
                   static_cast<uint32_t>(input.size()), &out->tokens_, &out->storage_,
