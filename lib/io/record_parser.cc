@@ -352,6 +352,12 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
     p = close + 1;
     return true;
   };
+  // Fields are set by clear() and append(): cheaper than assign(), which allows
+  // for the source overlapping the string.
+  const auto set = [](absl::string_view value, std::string* field) {
+    field->clear();
+    field->append(value.data(), value.size());
+  };
   skip_space();
   if (p == end || *p != '{') return false;
   ++p;
@@ -371,7 +377,7 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
       if (!string(&value)) return false;
       // The keys in ParseJson()'s order of precedence (option values may clash).
       if (key == options.text_field) {
-        post->text.assign(value.data(), value.size());
+        set(value, &post->text);
         have_text = true;
       } else if (key == options.label_field) {
         std::optional<bool> label;
@@ -384,13 +390,13 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
         }
         post->is_spam = label;
       } else if (key == options.id_field) {
-        post->id.assign(value.data(), value.size());
+        set(value, &post->id);
       } else if (key == "author") {
-        post->author.assign(value.data(), value.size());
+        set(value, &post->author);
       } else if (key == "group") {
-        post->group.assign(value.data(), value.size());
+        set(value, &post->group);
       } else if (key == "time") {
-        post->time.assign(value.data(), value.size());
+        set(value, &post->time);
       }
       skip_space();
       if (p == end) return false;
