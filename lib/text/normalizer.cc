@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "text/char_classes.h"
+#include "text/fast_paths.h"
 #include "text/utf8.h"
 
 namespace groupguard::internal {
@@ -87,7 +88,8 @@ class Normalizer {
         begins_(*out.begins),
         ends_(*out.ends),
         stats_(*stats),
-        two_byte_(TwoByteTable()) {}
+        two_byte_(TwoByteTable()),
+        fast_paths_(FastPathsEnabled()) {}
 
   void Run() {
     Reserve(n_);
@@ -141,6 +143,7 @@ class Normalizer {
   // clears; bytes past k_ are stale.
   size_t k_ = 0;
   const TwoByteInfo* two_byte_;
+  const bool fast_paths_;  // see FastPathsEnabled()
 };
 
 void Normalizer::Grow(size_t n) {
@@ -181,23 +184,31 @@ size_t Normalizer::FastRun(size_t i, size_t end) {
   uint32_t upper = 0, cased = 0;
   size_t j = i;
   // Eight bytes at a time while they are plain ASCII (no control, DEL, '&', '<'):
-  // lower-case them with bit arithmetic and count the letters. Bytes are < 0x80
-  // here, so adding up to 0x7F per byte never carries into the next byte.
+  // lower-case them with bit arithmetic and count the letters. Bit 7 of each byte
+  // of a mask marks the bytes it selects. Bytes are masked to 7 bits before adding
+  // at most 0x7F to each, so no addition carries into the next byte.
   constexpr uint64_t k01 = 0x0101010101010101ULL;
+  constexpr uint64_t k7F = 0x7F7F7F7F7F7F7F7FULL;
   constexpr uint64_t k80 = 0x8080808080808080ULL;
-  auto has_zero = [](uint64_t v) { return (v - k01) & ~v & k80; };
-  while (j + 8 <= end) {
+  // Bytes equal to c (of a 7-bit y): y ^ c is 0, the only value that stays below
+  // 0x80 when 0x7F is added.
+  auto equal_to = [](uint64_t y, unsigned char c) { return ~((y ^ (k01 * c)) + k7F); };
+  const bool html = decode_html_;
+  while (fast_paths_ && j + 8 <= end) {
     uint64_t x;
     std::memcpy(&x, in_ + j, 8);
-    if (x & k80) break;
-    if (((x - k01 * 0x20) & ~x & k80) || has_zero(x ^ (k01 * 0x7F))) break;
-    if (decode_html_ && (has_zero(x ^ (k01 * '&')) || has_zero(x ^ (k01 * '<')))) break;
-    const uint64_t upper_bits = ((x + k01 * (0x80 - 'A')) & ~(x + k01 * (0x7F - 'Z'))) & k80;
-    const uint64_t lower_bits = ((x + k01 * (0x80 - 'a')) & ~(x + k01 * (0x7F - 'z'))) & k80;
+    const uint64_t y = x & k7F;
+    uint64_t stop = x | ~(y + k01 * (0x80 - 0x20)) | (y + k01);  // >= 0x80, < 0x20, 0x7F
+    if (html) stop |= equal_to(y, '&') | equal_to(y, '<');
+    if (stop & k80) break;
+    // From here on x is 7-bit ASCII.
+    const uint64_t upper_bits = (x + k01 * (0x80 - 'A')) & ~(x + k01 * (0x7F - 'Z')) & k80;
     x |= upper_bits >> 2;  // 0x80 >> 2 == 0x20, the case bit
+    // After lower-casing, the cased letters are the bytes in 'a'..'z'.
+    const uint64_t cased_bits = (x + k01 * (0x80 - 'a')) & ~(x + k01 * (0x7F - 'z')) & k80;
     std::memcpy(out + (j - i), &x, 8);
     upper += static_cast<uint32_t>(((upper_bits >> 7) * k01) >> 56);
-    cased += static_cast<uint32_t>((((upper_bits | lower_bits) >> 7) * k01) >> 56);
+    cased += static_cast<uint32_t>(((cased_bits >> 7) * k01) >> 56);
     j += 8;
   }
   while (j < end) {
@@ -431,6 +442,23 @@ size_t Normalizer::SlowStep(size_t i, size_t end, bool allow_tags) {
       stats_.zero_width_end = static_cast<uint32_t>(pos);
     }
     LeaveIdentity();
+    return pos;
+  }
+
+  if (fast_paths_ && cp < 0x80 && (pos >= end || in_[pos] < 0x80)) {
+    // An ASCII character (an entity's, or '&' or '<' as itself) with no mark after
+    // it to combine with folds alone, as in FastRun.
+    const uint8_t cls = kBytes.cls_plain[cp];
+    stats_.uppercase_letters += (cls & kUpper) != 0;
+    stats_.cased_letters += (cls & kCased) != 0;
+    const char c = kBytes.fold[cp];
+    if (raw && len == 1 && stats_.identity && k_ == i) {
+      Reserve(1);
+      folded_[k_++] = c;
+    } else {
+      LeaveIdentity();
+      EmitByte(c, span_begin, static_cast<uint32_t>(pos));
+    }
     return pos;
   }
 

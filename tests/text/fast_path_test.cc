@@ -1,6 +1,7 @@
-// The tokenizer's fast paths (plain ASCII words, separators that cannot start a
-// URL, ...) must give exactly what the general paths give: the same folded text,
-// token kinds, texts and spans. This runs both on the sample posts, on tricky
+// The tokenizer's and normalizer's fast paths (plain ASCII words and text,
+// separators that cannot start a URL, ASCII entities, ...) must give exactly what
+// the general paths give: the same folded text, stats, token kinds, texts and
+// spans. This runs both on the sample posts, on tricky
 // pieces glued together, and on random mutations of both, under several option
 // sets, and compares.
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include "groupguard/tokenizer.h"
 #include "gtest/gtest.h"
 #include "text/fast_paths.h"
+#include "text/normalizer.h"
 #include "token_test_util.h"
 
 namespace groupguard {
@@ -112,6 +114,44 @@ TEST(FastPathTest, FastAndGeneralPathsGiveTheSameTokens) {
         ADD_FAILURE() << "input \"" << absl::CHexEscape(input) << "\" (max_char_run "
                       << options.max_char_run << ")\nfast paths:\n"
                       << got << "general paths:\n"
+                      << want;
+        if (++failures == 5) return;
+      }
+    }
+  }
+}
+
+// Everything Normalize produces (folded text, stats, input spans), as one string.
+std::string NormalizeDump(absl::string_view input, bool decode_html, bool fast_paths) {
+  std::string folded;
+  std::vector<uint32_t> begins, ends;
+  internal::NormalizeStats stats;
+  internal::SetFastPathsForTesting(fast_paths);
+  internal::Normalize(input, decode_html, 4 * input.size() + 64, {&folded, &begins, &ends},
+                      &stats);
+  internal::SetFastPathsForTesting(true);
+  std::string out = absl::StrCat(
+      "folded: ", absl::string_view(folded.data(), stats.folded_size), "\nidentity ",
+      stats.identity, " zero_width ", stats.has_zero_width, " ", stats.zero_width_begin, "-",
+      stats.zero_width_end, " bidi ", stats.has_bidi, " ", stats.bidi_begin, "-",
+      stats.bidi_end, " upper ", stats.uppercase_letters, " cased ", stats.cased_letters,
+      "\nspans:");
+  if (!stats.identity) {
+    for (size_t i = 0; i < stats.folded_size; ++i) absl::StrAppend(&out, " ", begins[i], "-", ends[i]);
+  }
+  return out;
+}
+
+TEST(FastPathTest, NormalizerFastAndGeneralPathsAgree) {
+  int failures = 0;
+  for (const std::string& input : Corpus()) {
+    for (const bool decode_html : {true, false}) {
+      const std::string want = NormalizeDump(input, decode_html, false);
+      const std::string got = NormalizeDump(input, decode_html, true);
+      if (got != want) {
+        ADD_FAILURE() << "input \"" << absl::CHexEscape(input) << "\" (decode_html "
+                      << decode_html << ")\nfast paths:\n"
+                      << got << "\ngeneral paths:\n"
                       << want;
         if (++failures == 5) return;
       }
