@@ -51,6 +51,9 @@ enum : uint8_t {
 struct FoldedTables {
   uint8_t cls[256];
   uint8_t after[256];
+  // ASCII bytes that only separate tokens (space, most punctuation): Scanner::Run
+  // steps over them. Not '+' and '(' (phone numbers), '!' (counted), '$' (a token).
+  bool inert[256];
 };
 constexpr FoldedTables MakeFoldedTables() {
   FoldedTables t{};
@@ -68,6 +71,8 @@ constexpr FoldedTables MakeFoldedTables() {
     if (t.cls[c] != 0) t.after[c] |= kEmailLocalOrAt;
   }
   for (unsigned char c : {'.', '_', '-', '+', '%', '@'}) t.after[c] |= kEmailLocalOrAt;
+  for (int c = 0; c < 0x80; ++c) t.inert[c] = t.cls[c] == 0;
+  for (unsigned char c : {'+', '(', '!', '$'}) t.inert[c] = false;
   return t;
 }
 constexpr FoldedTables kFolded = MakeFoldedTables();
@@ -215,6 +220,15 @@ class Scanner {
     return (after_run & kMaybeUrl) != 0;
   }
   size_t TryPhone(size_t p);
+  // For the ASCII digits f_[p, run_end): false if TryPhone(p) surely matches
+  // nothing. A phone number of one group has 9 digits or more; otherwise a
+  // separator and the next group must follow.
+  bool MayBePhone(size_t p, size_t run_end) const {
+    if (run_end - p >= 9) return true;
+    if (run_end + 1 >= m_) return false;
+    const unsigned char sep = f_[run_end], next = f_[run_end + 1];
+    return (sep == ' ' || sep == '-' || sep == '.') && (IsAsciiDigit(next) || next == '(');
+  }
   size_t LabelEnd(size_t q) const;
   // Appends the folded label f_[b, e) to storage_, homoglyphs mapped to Latin when
   // the label is otherwise Latin.
@@ -253,6 +267,10 @@ void Scanner::Run() {
   size_t p = 0;
   while (p < m_) {
     const unsigned char c = f_[p];
+    if (kFolded.inert[c] && fast_paths_) {
+      ++p;
+      continue;
+    }
     if (c < 0x80) {
       const uint8_t cls = kFolded.cls[c];
       if (cls == kLetter && fast_paths_) {
@@ -436,8 +454,10 @@ size_t Scanner::ScanWordOrNumber(size_t p) {
   }
   const bool letters = run.ascii_letter || run.non_ascii;
   if (!letters) {
-    const size_t after = TryPhone(p);
-    if (after != 0) return after;
+    if (!fast_paths_ || MayBePhone(p, run.end)) {
+      const size_t after = TryPhone(p);
+      if (after != 0) return after;
+    }
     return EmitNumber(p);
   }
   EmitWord(p, run);
@@ -616,10 +636,13 @@ bool Scanner::MayBeUrl(size_t p, size_t run_end) const {
   // (or the run is a CJK character, where TryUrl finds no label at all). Without a
   // scheme, a URL needs a second label: a separator, then a label character.
   if (c == '-') return true;
-  const Separator* sep = MatchSeparator(absl::string_view(
-      reinterpret_cast<const char*>(f_ + run_end), m_ - run_end));
-  if (sep == nullptr) return false;
-  const size_t next = run_end + sep->text.size();
+  size_t next = run_end + 1;  // after ".", the usual separator, found without a call
+  if (c != '.') {
+    const Separator* sep = MatchSeparator(absl::string_view(
+        reinterpret_cast<const char*>(f_ + run_end), m_ - run_end));
+    if (sep == nullptr) return false;
+    next = run_end + sep->text.size();
+  }
   if (next >= m_) return false;
   const unsigned char d = f_[next];
   return d >= 0x80 || kFolded.cls[d] != 0 || d == '-';
