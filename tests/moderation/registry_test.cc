@@ -402,6 +402,35 @@ TEST_F(RegistryTest, RecoveryFromSnapshotPlusTailRebuildsExactly) {
   EXPECT_EQ((*q)[0].post.id, "p1");
 }
 
+// Ids, texts and reasons are the forum's bytes, not necessarily UTF-8 (a Latin-1
+// post, a truncated multi-byte character). They must be stored and recovered as they
+// are, and the library must not log about them.
+TEST_F(RegistryTest, NonUtf8BytesAreStoredAndRecoveredExactly) {
+  const std::string member = "caf\xe9";              // Latin-1
+  const std::string text = "prize \xff\xfe \xe2\x82";  // invalid and truncated UTF-8
+  const std::string reason = "spam \xc3";
+  ::testing::internal::CaptureStderr();
+  ASSERT_TRUE(registry_->Join(member, "cats").ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", member, "cats", reason).ok());
+  ASSERT_TRUE(registry_->Hold(Submission{"p\x80", member, "cats", text, clock_.Now()},
+                              {})
+                  .ok());
+  const std::string before = registry_->CanonicalDump();
+  Reopen();
+  ASSERT_EQ(registry_->CanonicalDump(), before);
+  auto q = registry_->ListQueue("mod_cats", "cats");
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(q->size(), 1u);
+  EXPECT_EQ((*q)[0].post.text, text);
+  EXPECT_EQ((*q)[0].post.member, member);
+  EXPECT_TRUE(registry_->ProbationStatusOf(member).on_probation);
+  ASSERT_TRUE(registry_->Compact().ok());
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  EXPECT_EQ(registry_->AuditLog("admin")->back().reason, reason);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
 TEST_F(RegistryTest, RecoveryRejectsUndecodableEvent) {
   ASSERT_TRUE(base_->Append("\xff\xff\xff not an event").ok());
   auto r = Registry::Open(std::make_unique<testing::SharedStore>(base_.get()), &clock_,
