@@ -22,7 +22,8 @@ struct RegistryOptions {
   // How long a flag keeps a member on probation when the moderator gives no duration.
   // > 0.
   absl::Duration default_probation = absl::Hours(24 * 30);
-  // The longest probation one flag may impose; longer requests are capped. > 0.
+  // The longest probation one flag may impose; longer requests are capped. > 0;
+  // absl::InfiniteDuration() for no cap (an "until" then saturates far in the future).
   absl::Duration max_probation = absl::Hours(24 * 365);
   // A moderator (not a site administrator) may flag at most this many members per
   // `flag_window`; one more returns kResourceExhausted. 1..1'000'000.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <deque>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -32,6 +33,19 @@ constexpr uint32_t kSnapshotFormat = 1;
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromMicros(int64_t m) { return absl::FromUnixMicros(m); }
+
+// `t` moved by `d`, saturating: an infinite (or merely huge) duration, which the
+// options allow, must not wrap a time around.
+int64_t AddMicros(int64_t t, absl::Duration d) {
+  const int64_t m = absl::ToInt64Microseconds(d);  // saturates at +-int64 max
+  if (m > 0 && t > std::numeric_limits<int64_t>::max() - m) {
+    return std::numeric_limits<int64_t>::max();
+  }
+  if (m < 0 && t < std::numeric_limits<int64_t>::min() - m) {
+    return std::numeric_limits<int64_t>::min();
+  }
+  return t + m;
+}
 
 absl::Status CheckId(absl::string_view what, absl::string_view id) {
   if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(what, " id is empty"));
@@ -558,8 +572,7 @@ class Registry::Impl {
         {
           std::unique_lock<std::shared_mutex> l(meta_mu_);
           std::deque<int64_t>& times = rates_[e.actor()];
-          while (!times.empty() &&
-                 times.front() <= t - absl::ToInt64Microseconds(options_.flag_window)) {
+          while (!times.empty() && times.front() <= AddMicros(t, -options_.flag_window)) {
             times.pop_front();
           }
           times.push_back(t);
@@ -1193,7 +1206,7 @@ absl::Status Registry::Flag(absl::string_view actor, absl::string_view member,
   }
   pb::Event e = impl_->NewEvent(actor, reason);
   if (!impl_->IsAdmin(actor)) {
-    const int64_t window_start = e.time() - absl::ToInt64Microseconds(o.flag_window);
+    const int64_t window_start = AddMicros(e.time(), -o.flag_window);
     int recent = 0;
     {
       std::shared_lock<std::shared_mutex> l(impl_->meta_mu_);
@@ -1212,7 +1225,7 @@ absl::Status Registry::Flag(absl::string_view actor, absl::string_view member,
   e.mutable_flagged()->set_flag_id(impl_->next_flag_id_);
   e.mutable_flagged()->set_member(std::string(member));
   e.mutable_flagged()->set_group(std::string(group));
-  e.mutable_flagged()->set_until(e.time() + absl::ToInt64Microseconds(duration));
+  e.mutable_flagged()->set_until(AddMicros(e.time(), duration));
   return impl_->CommitLocked(e).status();
 }
 

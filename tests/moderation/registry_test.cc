@@ -148,6 +148,42 @@ TEST_F(RegistryTest, DefaultAndMaximumDurations) {
   EXPECT_EQ(registry_->ProbationStatusOf("bob").until, clock_.Now() + absl::Hours(10));
 }
 
+// "No cap" spelled as an infinite duration, and a clock before 1970: the times stay
+// in range instead of wrapping around (which ended the probation at once and let a
+// moderator flag without limit).
+TEST_F(RegistryTest, InfiniteDurationsDoNotOverflow) {
+  options_.max_probation = absl::InfiniteDuration();
+  options_.flag_window = absl::InfiniteDuration();
+  options_.max_flags_per_window = 1;
+  Reopen();
+  ASSERT_TRUE(registry_->Join("carol", "cats").ok());
+  ASSERT_TRUE(
+      registry_->Flag("mod_cats", "alice", "cats", "spam", absl::InfiniteDuration()).ok());
+  EXPECT_TRUE(HeldIn("alice", "dogs"));
+  ProbationStatus st = registry_->ProbationStatusOf("alice");
+  EXPECT_TRUE(st.on_probation);
+  EXPECT_GT(st.until, clock_.Now() + absl::Hours(24 * 365 * 1000));
+  clock_.Advance(absl::Hours(24 * 365 * 100));
+  EXPECT_TRUE(HeldIn("alice", "dogs"));
+  EXPECT_EQ(registry_->Flag("mod_cats", "carol", "cats", "spam").code(),
+            absl::StatusCode::kResourceExhausted);  // the window never ends
+  const std::string before = registry_->CanonicalDump();
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+}
+
+TEST_F(RegistryTest, InfiniteFlagWindowBeforeTheEpochDoesNotOverflow) {
+  clock_.Set(absl::FromUnixSeconds(-1000));
+  options_.flag_window = absl::InfiniteDuration();
+  options_.max_flags_per_window = 1;
+  Reopen();
+  ASSERT_TRUE(registry_->Join("carol", "cats").ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
+  clock_.Advance(absl::Hours(1));
+  EXPECT_EQ(registry_->Flag("mod_cats", "carol", "cats", "spam").code(),
+            absl::StatusCode::kResourceExhausted);
+}
+
 TEST_F(RegistryTest, MemberLearnsStatusButNotWhoFlagged) {
   EXPECT_FALSE(registry_->ProbationStatusOf("alice").on_probation);
   EXPECT_FALSE(registry_->ProbationStatusOf("nobody").on_probation);
