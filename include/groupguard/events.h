@@ -40,8 +40,9 @@ struct ModerationEvent {
 absl::string_view EventTypeName(ModerationEvent::Type type);
 
 // Called on the thread that made the change, while the registry's writer lock is
-// held: it may read the registry (Gate::Submit, ProbationStatusOf, ...) but must not
-// change it, and should be quick (hand work to a queue).
+// held: it may read the registry (CheckPosting, ProbationStatusOf, ListQueue, ...)
+// and Unsubscribe, but must not change it, and should be quick (hand work to a
+// queue). Gate::Submit counts as a change: a post it holds would deadlock.
 using EventSubscriber = std::function<void(const ModerationEvent&)>;
 
 }  // namespace groupguard

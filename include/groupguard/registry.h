@@ -135,6 +135,9 @@ class Registry {
 
   // Subscribes to events; returns a handle for Unsubscribe. See EventSubscriber.
   int Subscribe(EventSubscriber subscriber);
+  // Once Unsubscribe returns, the subscriber is not running and is never called
+  // again (it waits for a notification in flight), so what it captured may be
+  // destroyed. A subscriber may unsubscribe itself or another from within its call.
   void Unsubscribe(int handle);
 
   // --- Used by the Gate.

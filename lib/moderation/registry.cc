@@ -369,17 +369,44 @@ class Registry::Impl {
     return sequence;
   }
 
+  // Calls the subscribers under notify_mu_, so that Unsubscribe (which takes it)
+  // returns only when no call to the subscriber is running or about to run. A
+  // subscriber may unsubscribe (itself or another) from within the call: that thread
+  // is marked as notifying and does not wait for itself.
   void Notify(const std::vector<ModerationEvent>& events) {
     if (events.empty()) return;
-    std::vector<EventSubscriber> subs;
+    std::lock_guard<std::mutex> n(notify_mu_);
+    NotifyingScope scope(this);
+    std::vector<std::pair<int, EventSubscriber>> subs;
     {
       std::lock_guard<std::mutex> l(subscribers_mu_);
-      for (const auto& [handle, s] : subscribers_) subs.push_back(s);
+      for (const auto& [handle, s] : subscribers_) subs.emplace_back(handle, s);
     }
     for (const ModerationEvent& e : events) {
-      for (const auto& s : subs) s(e);
+      for (const auto& [handle, s] : subs) {
+        bool live;
+        {
+          std::lock_guard<std::mutex> l(subscribers_mu_);
+          live = subscribers_.count(handle) > 0;
+        }
+        if (live) s(e);
+      }
     }
   }
+
+  // Marks this thread as delivering this registry's events for the scope's life.
+  class NotifyingScope {
+   public:
+    explicit NotifyingScope(const Impl* impl) : previous_(notifying_) {
+      notifying_ = impl;
+    }
+    ~NotifyingScope() { notifying_ = previous_; }
+    static bool IsNotifying(const Impl* impl) { return notifying_ == impl; }
+
+   private:
+    static thread_local const Impl* notifying_;
+    const Impl* previous_;
+  };
 
   void AddAuditLocked(const pb::Event& e, uint64_t sequence, absl::string_view action,
                       absl::string_view member, absl::string_view group,
@@ -974,10 +1001,14 @@ class Registry::Impl {
   absl::flat_hash_map<std::string, std::deque<int64_t>> rates_ ABSL_GUARDED_BY(meta_mu_);
   std::map<std::string, Appeal> appeals_ ABSL_GUARDED_BY(meta_mu_);
 
+  // Held while subscribers are called (see Notify); taken before subscribers_mu_.
+  std::mutex notify_mu_;
   std::mutex subscribers_mu_;
   std::map<int, EventSubscriber> subscribers_ ABSL_GUARDED_BY(subscribers_mu_);
   int next_handle_ ABSL_GUARDED_BY(subscribers_mu_) = 1;
 };
+
+thread_local const Registry::Impl* Registry::Impl::NotifyingScope::notifying_ = nullptr;
 
 // ------------------------------------------------------------------ Registry
 
@@ -1415,6 +1446,13 @@ int Registry::Subscribe(EventSubscriber subscriber) {
 }
 
 void Registry::Unsubscribe(int handle) {
+  if (Impl::NotifyingScope::IsNotifying(impl_.get())) {
+    // Called from a subscriber: notify_mu_ is this thread's already.
+    std::lock_guard<std::mutex> l(impl_->subscribers_mu_);
+    impl_->subscribers_.erase(handle);
+    return;
+  }
+  std::lock_guard<std::mutex> n(impl_->notify_mu_);
   std::lock_guard<std::mutex> l(impl_->subscribers_mu_);
   impl_->subscribers_.erase(handle);
 }

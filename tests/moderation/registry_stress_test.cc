@@ -3,6 +3,9 @@
 // account for every hold and that recovery rebuilds the state the threads left.
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <memory>
 #include <random>
 #include <string>
@@ -149,6 +152,72 @@ TEST(RegistryStressTest, SubmittersAndModeratorsAtOnce) {
       Registry::Open(std::make_unique<testing::SharedStore>(base.get()), &clock, options);
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   EXPECT_EQ((*reopened)->CanonicalDump(), live);
+}
+
+
+// Unsubscribe is a promise: once it returns, the subscriber is not running and will
+// not be called again, so the caller may destroy what it captured. Here a first
+// subscriber holds a notification in flight while another thread unsubscribes the
+// second; that Unsubscribe must wait for the notification to finish.
+TEST(RegistrySubscriberTest, NoCallAfterUnsubscribeReturns) {
+  ManualClock clock;
+  auto opened = Registry::Open(NewMemoryEventStore(), &clock, RegistryOptions());
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Registry& registry = **opened;
+  ASSERT_TRUE(registry.AddAdministrator("admin").ok());
+  ASSERT_TRUE(registry.CreateGroup("g").ok());
+  ASSERT_TRUE(registry.Join("m", "g").ok());
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool first_entered = false, release_first = false;
+  std::atomic<bool> unsubscribed{false};
+  std::atomic<int> late_calls{0};
+  registry.Subscribe([&](const ModerationEvent&) {
+    std::unique_lock<std::mutex> l(mu);
+    first_entered = true;
+    cv.notify_all();
+    cv.wait(l, [&] { return release_first; });
+  });
+  const int second = registry.Subscribe([&](const ModerationEvent&) {
+    if (unsubscribed.load()) ++late_calls;
+  });
+
+  std::thread actor([&] { EXPECT_TRUE(registry.Flag("admin", "m", "g", "spam").ok()); });
+  {
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return first_entered; });
+  }
+  std::atomic<bool> returned{false};
+  std::thread unsubscriber([&] {
+    registry.Unsubscribe(second);
+    unsubscribed = true;
+    returned = true;
+  });
+  // Give a wrong Unsubscribe every chance to return while the notification is open.
+  for (int i = 0; i < 200 && !returned.load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_FALSE(returned.load()) << "Unsubscribe returned during a notification";
+  {
+    std::lock_guard<std::mutex> l(mu);
+    release_first = true;
+    cv.notify_all();
+  }
+  actor.join();
+  unsubscriber.join();
+  EXPECT_EQ(late_calls.load(), 0);
+  // Later events do not reach it; a subscriber may unsubscribe itself.
+  int self = 0;
+  int self_calls = 0;
+  self = registry.Subscribe([&](const ModerationEvent&) {
+    ++self_calls;
+    registry.Unsubscribe(self);
+  });
+  ASSERT_TRUE(registry.Lift("admin", "m", "", "ok").ok());
+  ASSERT_TRUE(registry.Flag("admin", "m", "g", "spam").ok());
+  EXPECT_EQ(late_calls.load(), 0);
+  EXPECT_EQ(self_calls, 1);
 }
 
 }  // namespace
