@@ -521,21 +521,26 @@ class Registry::Impl {
       case pb::Event::kPostHeld: {
         const auto& p = e.post_held();
         GG_ASSIGN_OR_RETURN(uint32_t g, require_group(p.group()));
+        // Built (and the event's copy of the reasons made) before the exclusive lock,
+        // which every submit's CheckPosting waits for: under it the post, whose text
+        // may be a megabyte, is only moved in.
         HeldPost held = FromProto(p, sequence, t);
+        std::vector<HoldReason> reasons;
+        if (out != nullptr) reasons = held.reasons;
         {
           std::unique_lock<std::shared_mutex> l(groups_mu_);
           auto& queue = groups_[g]->queue;
           if (queue.count(p.post_id())) {
             return absl::AlreadyExistsError(absl::StrCat("post \"", p.post_id(), "\""));
           }
-          queue.emplace(p.post_id(), held);
+          queue.emplace(p.post_id(), std::move(held));
         }
         if (out != nullptr) {
           ModerationEvent ev = BaseEvent(ModerationEvent::Type::kPostHeld, e, sequence);
           ev.member = p.member();
           ev.group = p.group();
           ev.post_id = p.post_id();
-          ev.reasons = std::move(held.reasons);
+          ev.reasons = std::move(reasons);
           out->push_back(std::move(ev));
         }
         return absl::OkStatus();
