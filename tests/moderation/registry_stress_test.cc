@@ -5,8 +5,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -153,7 +153,6 @@ TEST(RegistryStressTest, SubmittersAndModeratorsAtOnce) {
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   EXPECT_EQ((*reopened)->CanonicalDump(), live);
 }
-
 
 // Unsubscribe is a promise: once it returns, the subscriber is not running and will
 // not be called again, so the caller may destroy what it captured. Here a first

@@ -158,7 +158,8 @@ TEST_F(RegistryTest, InfiniteDurationsDoNotOverflow) {
   Reopen();
   ASSERT_TRUE(registry_->Join("carol", "cats").ok());
   ASSERT_TRUE(
-      registry_->Flag("mod_cats", "alice", "cats", "spam", absl::InfiniteDuration()).ok());
+      registry_->Flag("mod_cats", "alice", "cats", "spam", absl::InfiniteDuration())
+          .ok());
   EXPECT_TRUE(HeldIn("alice", "dogs"));
   ProbationStatus st = registry_->ProbationStatusOf("alice");
   EXPECT_TRUE(st.on_probation);
@@ -362,6 +363,43 @@ TEST_F(RegistryTest, PolicyChangesAreAuthorized) {
   EXPECT_EQ(c->policy.hold_threshold, 0.3);
 }
 
+// Every moderator and administrator call, made by someone without the right:
+// kPermissionDenied, and nothing changes (state, audit log, events).
+TEST_F(RegistryTest, EveryUnauthorizedCallIsDeniedAndChangesNothing) {
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
+  ASSERT_TRUE(
+      registry_->Hold(Submission{"p1", "bob", "cats", "x", clock_.Now()}, {}).ok());
+  ASSERT_TRUE(registry_->FileAppeal("alice", "please").ok());
+  ASSERT_TRUE(registry_->AddModerator("birds", "ex_mod").ok());
+  ASSERT_TRUE(registry_->RemoveModerator("birds", "ex_mod").ok());
+  ASSERT_TRUE(registry_->Join("carol", "birds").ok());
+  const std::string before = registry_->CanonicalDump();
+  const size_t events = recorder_.events().size();
+  const auto denied = absl::StatusCode::kPermissionDenied;
+  // A moderator of another group, a plain member, a former moderator, a stranger.
+  for (const char* actor : {"mod_dogs", "bob", "ex_mod", "nobody"}) {
+    SCOPED_TRACE(actor);
+    EXPECT_EQ(registry_->Approve(actor, "cats", "p1", "").status().code(), denied);
+    EXPECT_EQ(registry_->Reject(actor, "cats", "p1", "").status().code(), denied);
+    EXPECT_EQ(registry_->ListQueue(actor, "cats").status().code(), denied);
+    EXPECT_EQ(registry_->SetGroupPolicy(actor, "cats", GroupPolicy()).code(), denied);
+    EXPECT_EQ(registry_->Flag(actor, "bob", "cats", "spam").code(), denied);
+    EXPECT_EQ(registry_->Flag(actor, "carol", "birds", "spam").code(), denied);
+    EXPECT_EQ(registry_->Lift(actor, "alice", "cats", "").code(), denied);
+    EXPECT_EQ(registry_->Lift(actor, "alice", "", "").code(), denied);
+    EXPECT_EQ(registry_->AuditLog(actor).status().code(), denied);
+    EXPECT_EQ(registry_->ListAppeals(actor).status().code(), denied);
+    EXPECT_EQ(registry_->DecideAppeal(actor, "alice", true, "").code(), denied);
+    EXPECT_EQ(registry_->DecideAppeal(actor, "alice", false, "").code(), denied);
+  }
+  // A moderator's rights stop at their own groups, even site-wide lifts and appeals.
+  EXPECT_EQ(registry_->Lift("mod_cats", "alice", "", "").code(), denied);
+  EXPECT_EQ(registry_->DecideAppeal("mod_cats", "alice", true, "").code(), denied);
+  EXPECT_EQ(registry_->AuditLog("mod_cats").status().code(), denied);
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  EXPECT_EQ(recorder_.events().size(), events);
+}
+
 TEST_F(RegistryTest, AuditLogRecordsActorTimeAndReason) {
   clock_.Advance(absl::Minutes(3));
   ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "link farm").ok());
@@ -442,15 +480,14 @@ TEST_F(RegistryTest, RecoveryFromSnapshotPlusTailRebuildsExactly) {
 // post, a truncated multi-byte character). They must be stored and recovered as they
 // are, and the library must not log about them.
 TEST_F(RegistryTest, NonUtf8BytesAreStoredAndRecoveredExactly) {
-  const std::string member = "caf\xe9";              // Latin-1
+  const std::string member = "caf\xe9";                // Latin-1
   const std::string text = "prize \xff\xfe \xe2\x82";  // invalid and truncated UTF-8
   const std::string reason = "spam \xc3";
   ::testing::internal::CaptureStderr();
   ASSERT_TRUE(registry_->Join(member, "cats").ok());
   ASSERT_TRUE(registry_->Flag("mod_cats", member, "cats", reason).ok());
-  ASSERT_TRUE(registry_->Hold(Submission{"p\x80", member, "cats", text, clock_.Now()},
-                              {})
-                  .ok());
+  ASSERT_TRUE(
+      registry_->Hold(Submission{"p\x80", member, "cats", text, clock_.Now()}, {}).ok());
   const std::string before = registry_->CanonicalDump();
   Reopen();
   ASSERT_EQ(registry_->CanonicalDump(), before);
