@@ -31,6 +31,14 @@ absl::StatusOr<ModelType> ParseModelType(absl::string_view name);
 struct NaiveBayesOptions {
   // Additive (Lidstone) smoothing of the per-class feature counts. > 0, <= 100.
   double alpha = 0.1;
+  // Count idf-weighted, length-normalized features (Rennie et al. 2003): each post's
+  // counts are scaled by 1/sqrt(number of features) and each feature's by its inverse
+  // document frequency on the training posts, and scores are scaled by
+  // 1/sqrt(number of features) as logistic's are. Scores as fast. Trains from the
+  // posts held at Train() (Remove() still works). Off by default: it ranks better on
+  // the sms, youtube and tgspam splits but worse out of domain (datacamp); see the
+  // model card.
+  bool tfidf = false;
 };
 
 struct LogisticOptions {

@@ -69,4 +69,53 @@ std::vector<std::pair<uint32_t, float>> NaiveBayesCounts::Weights(double alpha,
   return weights;
 }
 
+std::vector<std::pair<uint32_t, float>> TfidfNaiveBayesWeights(
+    const std::vector<CountedPost>& posts, double alpha, double* bias) {
+  struct Bucket {
+    int64_t posts = 0;      // posts containing the bucket
+    size_t last_post = 0;   // 1 + index of the last post that counted it
+    double count[2] = {0, 0};  // transformed count per class [ham, spam]
+  };
+  absl::flat_hash_map<uint32_t, Bucket> buckets;
+  double class_posts[2] = {0, 0};
+  for (size_t i = 0; i < posts.size(); ++i) {
+    class_posts[posts[i].is_spam] += 1;
+    for (uint32_t b : *posts[i].buckets) {
+      Bucket& bucket = buckets[b];
+      if (bucket.last_post != i + 1) {
+        bucket.last_post = i + 1;
+        ++bucket.posts;
+      }
+    }
+  }
+  const double n = static_cast<double>(posts.size());
+  auto idf = [n](const Bucket& b) {
+    return std::log((1 + n) / (1 + static_cast<double>(b.posts))) + 1;
+  };
+  double totals[2] = {0, 0};
+  for (const CountedPost& post : posts) {
+    if (post.buckets->empty()) continue;
+    const double scale = 1 / std::sqrt(static_cast<double>(post.buckets->size()));
+    for (uint32_t b : *post.buckets) {
+      Bucket& bucket = buckets[b];
+      const double x = scale * idf(bucket);
+      bucket.count[post.is_spam] += x;
+      totals[post.is_spam] += x;
+    }
+  }
+  const double vocabulary = static_cast<double>(buckets.size());
+  const double log_ham_total = std::log(totals[0] + alpha * vocabulary);
+  const double log_spam_total = std::log(totals[1] + alpha * vocabulary);
+  std::vector<std::pair<uint32_t, float>> weights;
+  weights.reserve(buckets.size());
+  for (const auto& [b, bucket] : buckets) {
+    const double llr = (std::log(bucket.count[1] + alpha) - log_spam_total) -
+                       (std::log(bucket.count[0] + alpha) - log_ham_total);
+    weights.emplace_back(b, static_cast<float>(idf(bucket) * llr));
+  }
+  std::sort(weights.begin(), weights.end());
+  *bias = std::log((class_posts[1] + 1) / (class_posts[0] + 1));
+  return weights;
+}
+
 }  // namespace groupguard::internal

@@ -42,6 +42,22 @@ class NaiveBayesCounts {
   std::array<int64_t, 2> posts_ = {0, 0};
 };
 
+// Multinomial naive Bayes over idf-weighted, length-normalized counts (Rennie, Shih,
+// Teevan and Karger 2003, "Tackling the poor assumptions of naive Bayes text
+// classifiers", transforms 2 and 3): each occurrence of bucket b in a post of n
+// feature occurrences adds idf(b) / sqrt(n) to its class's count of b, with
+// idf(b) = ln((1 + posts) / (1 + posts containing b)) + 1. The weights returned are
+// idf(b) * (log P(b | spam) - log P(b | ham)) (additive smoothing `alpha` over the
+// buckets seen), ascending by bucket, so that bias + (sum of the weights of a post's
+// buckets) / sqrt(n) is the log-odds of that post's transformed vector: score it with
+// 1/sqrt(count) scaling. `bias` gets the add-one smoothed log prior odds.
+struct CountedPost {
+  const std::vector<uint32_t>* buckets = nullptr;
+  bool is_spam = false;
+};
+std::vector<std::pair<uint32_t, float>> TfidfNaiveBayesWeights(
+    const std::vector<CountedPost>& posts, double alpha, double* bias);
+
 }  // namespace groupguard::internal
 
 #endif  // GROUPGUARD_LIB_MODEL_NAIVE_BAYES_H_

@@ -241,6 +241,16 @@ class TrainerImpl final : public Trainer {
 Scorer TrainerImpl::Fit(ModelType type, bool all_posts, int fixed_iterations,
                         int* iterations) const {
   Scorer scorer;
+  if (type == ModelType::kNaiveBayes && options().naive_bayes.tfidf) {
+    *iterations = 0;
+    std::vector<CountedPost> posts;
+    for (const Example& e : examples_) {
+      if (all_posts || !e.validation) posts.push_back({&e.buckets, e.is_spam});
+    }
+    scorer.weights = TfidfNaiveBayesWeights(posts, options().naive_bayes.alpha, &scorer.bias);
+    scorer.normalize = true;
+    return scorer;
+  }
   if (type == ModelType::kNaiveBayes) {
     *iterations = 0;
     if (all_posts) {
@@ -431,6 +441,7 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
   ti->set_library_version(std::string(Version()));
   if (o.model_type != ModelType::kLogistic) {
     absl::StrAppend(ti->mutable_hyperparameters(), "alpha=", o.naive_bayes.alpha);
+    if (o.naive_bayes.tfidf) absl::StrAppend(ti->mutable_hyperparameters(), " tfidf=1");
   }
   if (o.model_type != ModelType::kNaiveBayes) {
     absl::StrAppend(

@@ -11,6 +11,36 @@
 namespace groupguard::internal {
 namespace {
 
+TEST(NaiveBayesTest, TfidfWeightsAreIdfTimesTransformedLogLikelihoodRatios) {
+  // spam {1, 2, 1}, ham {2, 3}, ham {3}: bucket 1 counts once towards its document
+  // frequency although it occurs twice.
+  const std::vector<uint32_t> a = {1, 2, 1}, b = {2, 3}, c = {3};
+  const std::vector<CountedPost> posts = {{&a, true}, {&b, false}, {&c, false}};
+  double bias = 0;
+  const auto weights = TfidfNaiveBayesWeights(posts, /*alpha=*/1.0, &bias);
+  const double idf1 = std::log(4.0 / 2) + 1;  // 3 posts; 1 of them has bucket 1
+  const double idf2 = std::log(4.0 / 3) + 1;
+  const double idf3 = idf2;
+  const double sa = 1 / std::sqrt(3.0), sb = 1 / std::sqrt(2.0), sc = 1.0;
+  const double spam1 = 2 * sa * idf1, spam2 = sa * idf2;
+  const double ham2 = sb * idf2, ham3 = sb * idf3 + sc * idf3;
+  const double spam_total = spam1 + spam2 + 3, ham_total = ham2 + ham3 + 3;
+  ASSERT_EQ(weights.size(), 3u);
+  EXPECT_EQ(weights[0].first, 1u);
+  EXPECT_EQ(weights[1].first, 2u);
+  EXPECT_EQ(weights[2].first, 3u);
+  EXPECT_FLOAT_EQ(weights[0].second,
+                  static_cast<float>(idf1 * (std::log((spam1 + 1) / spam_total) -
+                                             std::log(1 / ham_total))));
+  EXPECT_FLOAT_EQ(weights[1].second,
+                  static_cast<float>(idf2 * (std::log((spam2 + 1) / spam_total) -
+                                             std::log((ham2 + 1) / ham_total))));
+  EXPECT_FLOAT_EQ(weights[2].second,
+                  static_cast<float>(idf3 * (std::log(1 / spam_total) -
+                                             std::log((ham3 + 1) / ham_total))));
+  EXPECT_DOUBLE_EQ(bias, std::log(2.0 / 3));
+}
+
 TEST(NaiveBayesTest, WeightsAreSmoothedLogLikelihoodRatios) {
   NaiveBayesCounts counts;
   counts.Learn({1, 1, 2}, /*is_spam=*/true);  // spam: bucket 1 twice, 2 once

@@ -67,6 +67,25 @@ TEST(TrainerTest, ReportMatchesTheModel) {
   }
 }
 
+// The tf-idf naive Bayes component is scored with 1/sqrt(count) scaling: the
+// classifier must reproduce the trainer's validation figures exactly.
+TEST(TrainerTest, TfidfNaiveBayesReportMatchesTheModel) {
+  TrainerOptions options;
+  options.naive_bayes.tfidf = true;
+  for (ModelType type : {ModelType::kNaiveBayes, ModelType::kEnsemble}) {
+    const TrainedModel model = groupguard::testing::TrainSynthetic(type, 600, options);
+    const TrainingReport& r = model.report;
+    EXPECT_EQ(r.train_posts, 600);
+    EXPECT_GT(r.validation.roc_auc, 0.95);
+    auto c = Classifier::FromBytes(model.bytes);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ((*c)->info().validation_metrics.roc_auc, r.validation.roc_auc);
+    EXPECT_EQ((*c)->info().validation_metrics.log_loss, r.validation.log_loss);
+    EXPECT_THAT((*c)->info().hyperparameters, ::testing::HasSubstr("tfidf=1"));
+    EXPECT_NE(model.bytes, groupguard::testing::TrainSynthetic(type, 600).bytes);
+  }
+}
+
 TEST(TrainerTest, ThresholdsMeetTheirHamRatesOnValidation) {
   TrainerOptions options;
   options.spam_threshold_ham_rate = 0.0;
@@ -140,6 +159,37 @@ TEST_P(SmsDataTest, ReachesRocAucOnTheTestSplit) {
   ASSERT_TRUE(m.ok());
   EXPECT_GE(m->roc_auc, 0.98);
   EXPECT_GE(m->spam_caught_at_1pct_ham_blocked, 0.8);
+}
+
+// With tf-idf naive Bayes counts, naive Bayes and the ensemble meet the same bar.
+TEST(SmsDataTfidfTest, ReachesRocAucOnTheTestSplit) {
+  const std::string dir = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/");
+  auto train = ReadPosts(dir + "sms.train.jsonl");
+  auto test = ReadPosts(dir + "sms.test.jsonl");
+  ASSERT_TRUE(train.ok()) << train.status();
+  ASSERT_TRUE(test.ok()) << test.status();
+  for (ModelType type : {ModelType::kNaiveBayes, ModelType::kEnsemble}) {
+    TrainerOptions options;
+    options.model_type = type;
+    options.naive_bayes.tfidf = true;
+    auto trainer = Trainer::Create(options);
+    ASSERT_TRUE(trainer.ok());
+    for (const Post& post : *train) (*trainer)->Add(post.text, post.is_spam.value_or(false));
+    auto model = (*trainer)->Train();
+    ASSERT_TRUE(model.ok()) << model.status();
+    auto classifier = Classifier::FromBytes(model->bytes);
+    ASSERT_TRUE(classifier.ok()) << classifier.status();
+    std::vector<double> p;
+    std::unique_ptr<bool[]> y(new bool[test->size()]);
+    for (size_t i = 0; i < test->size(); ++i) {
+      p.push_back((*classifier)->SpamProbability((*test)[i].text));
+      y[i] = (*test)[i].is_spam.value_or(false);
+    }
+    auto m = Evaluate(p, absl::MakeConstSpan(y.get(), test->size()));
+    ASSERT_TRUE(m.ok());
+    EXPECT_GE(m->roc_auc, 0.98) << ModelTypeName(type);
+    EXPECT_GE(m->spam_caught_at_1pct_ham_blocked, 0.8) << ModelTypeName(type);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllModels, SmsDataTest,

@@ -25,6 +25,7 @@ struct TrainFlags {
   bool no_refit = false;
   bool no_normalize = false;
   bool no_binary = false;
+  bool nb_tfidf = false;
   TrainerOptions options;
   InputFlags in;
 };
@@ -47,6 +48,7 @@ int RunTrain(TrainFlags& flags) {
   if (flags.no_refit) options.refit_on_all = false;
   if (flags.no_normalize) options.logistic.normalize = false;
   if (flags.no_binary) options.features.binary = false;
+  if (flags.nb_tfidf) options.naive_bayes.tfidf = true;
   if (!flags.char_ngrams.empty()) {
     if (flags.char_ngrams.size() != 2) {
       PrintError("--char-ngrams takes MIN MAX");
@@ -150,6 +152,8 @@ void AddTrainCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--alpha", o.naive_bayes.alpha, "Naive Bayes: additive smoothing")
       ->capture_default_str();
+  cmd->add_flag("--nb-tfidf", flags->nb_tfidf,
+                "Naive Bayes: idf-weighted, length-normalized counts (Rennie et al. 2003)");
   cmd->add_option("--l2", o.logistic.l2, "Logistic: L2 penalty per post")
       ->capture_default_str();
   cmd->add_option("--max-iterations", o.logistic.max_iterations,
