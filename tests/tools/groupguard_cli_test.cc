@@ -1,4 +1,6 @@
 // End-to-end tests of the groupguard command: runs the built executable.
+#include <fcntl.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -287,6 +290,110 @@ TEST_F(GroupguardCliTest, TrainStopsAtAnUnlabeledPostUnlessSkipping) {
   EXPECT_THAT(s.out, HasSubstr("4 posts (2 spam)"));
   EXPECT_THAT(s.err, HasSubstr("skipped 1 malformed record"));
   EXPECT_TRUE(Exists(out));
+}
+
+TEST_F(GroupguardCliTest, WrongCsvArityStopsWithFileAndLine) {
+  std::string input = WriteFile("arity.csv", "id,text\n1,hello\n2,a,b\n3,fine\n");
+  Result r = RunCli(absl::StrCat("score -m ", model_, " ", input));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("arity.csv:3: expected 2 fields, got 3"));
+  Result s = RunCli(absl::StrCat("score --skip-bad -m ", model_, " ", input));
+  EXPECT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(Lines(s.out).size(), 2u);
+  EXPECT_THAT(s.err, HasSubstr("skipped 1 malformed record; the first: "));
+}
+
+TEST_F(GroupguardCliTest, DirectoryAsInputIsOneClearLine) {
+  Result r = RunCli(absl::StrCat("score -m ", model_, " ", Dir()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat(Dir(), ": is a directory")));
+  EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+}
+
+TEST_F(GroupguardCliTest, EvalOfAnEmptyDumpIsAnError) {
+  std::string input = WriteFile("empty.jsonl", "");
+  Result r = RunCli(absl::StrCat("eval --json -m ", model_, " ", input));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, HasSubstr("empty.jsonl: no labeled posts to evaluate"));
+}
+
+// ROC AUC and spam caught at x% ham blocked need both classes: without one of them
+// they are not figures of 0 but undefined.
+TEST_F(GroupguardCliTest, EvalWithOneClassLeavesRankingFiguresUndefined) {
+  std::string input = WriteFile("onlyspam.jsonl",
+                                "{\"text\":\"WIN a FREE prize\",\"label\":\"spam\"}\n"
+                                "{\"text\":\"call now to claim cash\",\"label\":\"spam\"}\n");
+  Result r = RunCli(absl::StrCat("eval --json -m ", model_, " ", input));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"roc_auc\":null,"));
+  EXPECT_THAT(r.out, HasSubstr("\"spam_caught_at_1pct_ham_blocked\":null,"));
+  EXPECT_THAT(r.out, HasSubstr("\"spam_caught_at_0_1pct_ham_blocked\":null,"));
+  EXPECT_THAT(r.out, HasSubstr("\"recall\":"));
+  Result t = RunCli(absl::StrCat("eval -m ", model_, " ", input));
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_THAT(t.out, HasSubstr("ROC AUC                            n/a (needs spam and ham)"));
+  EXPECT_THAT(t.out, Not(HasSubstr("ROC AUC                            0.0000")));
+}
+
+TEST_F(GroupguardCliTest, EvalRefusesAnUnwritableRocFileBeforeWorking) {
+  Result r = RunCli(absl::StrCat("eval -m ", model_, " --roc /nonexistent/dir/roc.svg ",
+                                 GROUPGUARD_DATA_DIR, "/jsonl/youtube.test.jsonl"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "") << "no metrics when the run fails";
+  EXPECT_THAT(r.err, StartsWith("groupguard: cannot write /nonexistent/dir/roc.svg"));
+}
+
+TEST_F(GroupguardCliTest, RocSvgIsWellFormedWhateverTheFileName) {
+  std::string name = "roc\xFF<&>.jsonl";
+  std::string input = WriteFile(name, ReadFile(absl::StrCat(GROUPGUARD_DATA_DIR,
+                                                            "/jsonl/youtube.test.jsonl")));
+  std::string svg = Dir() + "/odd.svg";
+  Result r = RunCli(absl::StrCat("eval -m ", model_, " --roc ", svg, " '", input, "'"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string picture = ReadFile(svg);
+  EXPECT_THAT(picture, HasSubstr("roc\xEF\xBF\xBD&lt;&amp;&gt;.jsonl"));
+  EXPECT_EQ(picture.find('\xFF'), std::string::npos) << "the SVG must be valid UTF-8";
+}
+
+// Runs the shell command `command` with standard error on a pseudo-terminal;
+// returns what the terminal received.
+std::string RunWithTerminalStderr(const std::string& command) {
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) return "no pty";
+  std::string slave_name = ptsname(master);
+  int slave = open(slave_name.c_str(), O_RDWR | O_NOCTTY);  // keeps the pty open
+  std::string seen;
+  std::thread reader([&] {
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(master, buf, sizeof buf)) > 0) seen.append(buf, static_cast<size_t>(n));
+  });
+  std::string shell = absl::StrCat("(", command, ") </dev/null >/dev/null 2>", slave_name);
+  int status = system(shell.c_str());
+  close(slave);  // the reader now sees EIO
+  reader.join();
+  close(master);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? seen : "failed: " + seen;
+}
+
+TEST_F(GroupguardCliTest, ProgressBarOnlyOnATerminal) {
+  std::string dump;
+  for (int i = 0; i < 4000; ++i) {
+    absl::StrAppend(&dump, "{\"id\":\"p", i, "\",\"text\":\"see you at lunch ", i, "\"}\n");
+  }
+  std::string input = WriteFile("progress.jsonl", dump);
+  // The bar is drawn at most every 200 ms: the input pauses half-way for longer.
+  std::string command = absl::StrCat("(head -n 2000 ", input, "; sleep 0.6; tail -n +2001 ",
+                                     input, ") | ", GROUPGUARD_CLI,
+                                     " score --block-kib 1 -t 1 -m ", model_, " -");
+  std::string tty = RunWithTerminalStderr(command);
+  EXPECT_THAT(tty, HasSubstr("score: "));
+  EXPECT_THAT(tty, HasSubstr(" posts/s"));
+  EXPECT_THAT(tty, Not(HasSubstr("failed")));
+  Result r = RunCli(absl::StrCat("score -t 1 --block-kib 1 -m ", model_, " ", input));
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.err, "") << "no progress when standard error is not a terminal";
 }
 
 TEST_F(GroupguardCliTest, DefaultModelIsBuiltIn) {

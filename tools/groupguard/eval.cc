@@ -55,6 +55,16 @@ int RunEval(const EvalFlags& flags) {
     PrintError(reader_options.status().message());
     return kExitUsageError;
   }
+  // The picture's file is opened first, so an unwritable path fails before the work.
+  std::unique_ptr<OutputFile> roc_file;
+  if (!flags.roc.empty()) {
+    auto out = OutputFile::Open(flags.roc);
+    if (!out.ok()) {
+      PrintError(out.status().message());
+      return kExitRuntimeError;
+    }
+    roc_file = std::move(*out);
+  }
   PipelineOptions options;
   options.path = flags.input;
   options.reader = *reader_options;
@@ -87,6 +97,11 @@ int RunEval(const EvalFlags& flags) {
     return kExitRuntimeError;
   }
   if (flags.in.skip_bad) bad.Report();
+  if (probabilities.empty()) {
+    PrintError(absl::StrCat(flags.input == "-" ? "<stdin>" : flags.input,
+                            ": no labeled posts to evaluate"));
+    return kExitRuntimeError;
+  }
   EvaluationOptions eval_options;
   eval_options.decision_threshold = flags.threshold;
   eval_options.unsure_threshold = classifier.unsure_threshold();
@@ -117,9 +132,8 @@ int RunEval(const EvalFlags& flags) {
     }
     std::string svg = RocSvg(RocCurve(probabilities, label_span), metrics->roc_auc,
                              absl::StrCat("ROC curve: ", flags.input));
-    auto out = OutputFile::Open(flags.roc);
-    absl::Status st = out.ok() ? (*out)->Write(svg) : out.status();
-    if (st.ok()) st = (*out)->Commit();
+    absl::Status st = roc_file->Write(svg);
+    if (st.ok()) st = roc_file->Commit();
     if (!st.ok()) {
       PrintError(st.message());
       return kExitRuntimeError;

@@ -4,21 +4,42 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "utf8proc.h"
 
 namespace groupguard::cli {
 namespace {
 
+// `s` as XML character data: markup escaped, control characters dropped, and
+// invalid UTF-8 (a file name can be any bytes) replaced by U+FFFD, so the picture
+// stays well-formed XML.
 std::string XmlEscape(absl::string_view s) {
   std::string out;
-  for (char c : s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      utf8proc_int32_t cp;
+      utf8proc_ssize_t n = utf8proc_iterate(
+          reinterpret_cast<const utf8proc_uint8_t*>(s.data() + i),
+          static_cast<utf8proc_ssize_t>(s.size() - i), &cp);
+      if (n <= 0 || cp == 0xFFFE || cp == 0xFFFF) {
+        out += "\xEF\xBF\xBD";
+        i += n <= 0 ? 1 : static_cast<size_t>(n);
+      } else {
+        out.append(s.data() + i, static_cast<size_t>(n));
+        i += static_cast<size_t>(n);
+      }
+      continue;
+    }
     switch (c) {
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '&': out += "&amp;"; break;
       case '"': out += "&quot;"; break;
       default:
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t') out.push_back(c);
+        if (c >= 0x20 || c == '\t') out.push_back(static_cast<char>(c));
     }
+    ++i;
   }
   return out;
 }
