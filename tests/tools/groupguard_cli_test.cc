@@ -396,6 +396,41 @@ TEST_F(GroupguardCliTest, ProgressBarOnlyOnATerminal) {
   EXPECT_EQ(r.err, "") << "no progress when standard error is not a terminal";
 }
 
+// Runs `groupguard ARGS` with standard output on /dev/full: every write fails.
+Result RunCliToFullDisk(const std::string& args) {
+  std::string err_path = Dir() + "/stderr_full.txt";
+  std::string command = absl::StrCat(GROUPGUARD_CLI, " ", args, " </dev/null >/dev/full 2>",
+                                     err_path);
+  int status = system(command.c_str());
+  Result r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = ReadFile(err_path);
+  return r;
+}
+
+TEST_F(GroupguardCliTest, FailedWriteToStandardOutputIsARuntimeError) {
+  const std::string test = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/sms.test.jsonl");
+  for (const std::string& args :
+       {absl::StrCat("score -m ", model_, " ", test),
+        absl::StrCat("eval -m ", model_, " ", test),
+        absl::StrCat("eval --json -m ", model_, " ", test),
+        absl::StrCat("explain -m ", model_, " 'free prize'"),
+        absl::StrCat("inspect ", model_),
+        absl::StrCat("train --model-type nb -o ", Dir(), "/full.ggm ", test)}) {
+    Result r = RunCliToFullDisk(args);
+    EXPECT_EQ(r.exit_code, 1) << args;
+    EXPECT_THAT(r.err, HasSubstr("cannot write standard output: No space left on device"))
+        << args;
+  }
+}
+
+TEST_F(GroupguardCliTest, ExplainOfUnreadableStandardInputIsAnError) {
+  Result r = RunCli(absl::StrCat("explain -m ", model_), Dir());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "") << "nothing scored";
+  EXPECT_THAT(r.err, HasSubstr("cannot read standard input: Is a directory"));
+}
+
 TEST_F(GroupguardCliTest, DefaultModelIsBuiltIn) {
   Result r = RunCli("inspect");
   ASSERT_EQ(r.exit_code, 0) << r.err;

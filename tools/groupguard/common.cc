@@ -1,5 +1,9 @@
 #include "common.h"
 
+#include <errno.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <iostream>
 #include <thread>
 
@@ -13,6 +17,22 @@ namespace groupguard::cli {
 void PrintError(absl::string_view message) {
   std::string line = absl::StrCat("groupguard: ", message, "\n");
   std::cerr << line << std::flush;
+}
+
+absl::Status WriteStdout(absl::string_view text) {
+  const char* p = text.data();
+  size_t left = text.size();
+  while (left > 0) {
+    ssize_t n = write(STDOUT_FILENO, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::UnavailableError(
+          absl::StrCat("cannot write standard output: ", std::strerror(errno)));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
 }
 
 void ExitWith(int code) {

@@ -23,6 +23,11 @@ inline constexpr int kExitUsageError = 2;
 // Prints "groupguard: <message>" on stderr, one line.
 void PrintError(absl::string_view message);
 
+// Writes all of `text` to standard output (retried on EINTR and short writes).
+// kUnavailable "cannot write standard output: <reason>" if it fails (a full disk, a
+// closed pipe), so a command never reports success for output that went nowhere.
+absl::Status WriteStdout(absl::string_view text);
+
 // Throws CLI::RuntimeError(code) unless code is 0: how a subcommand callback ends.
 void ExitWith(int code);
 

@@ -1,5 +1,4 @@
 // `groupguard eval`: model + labeled dump -> metrics (table or JSON), ROC curve SVG.
-#include <iostream>
 #include <memory>
 #include <string>
 
@@ -114,17 +113,23 @@ int RunEval(const EvalFlags& flags) {
     PrintError(metrics.status().message());
     return kExitRuntimeError;
   }
+  std::string text;
   if (flags.json) {
-    std::cout << MetricsJson(*metrics, flags.threshold, eval_options.unsure_threshold,
-                             eval_options.spam_threshold)
-              << "\n";
+    text = absl::StrCat(MetricsJson(*metrics, flags.threshold, eval_options.unsure_threshold,
+                                    eval_options.spam_threshold),
+                        "\n");
   } else {
-    std::cout << "evaluation of " << (flags.model.empty() ? "the default model" : flags.model)
-              << " on " << (flags.input == "-" ? "<stdin>" : flags.input) << "\n"
-              << MetricsTable(*metrics, flags.threshold, eval_options.unsure_threshold,
-                              eval_options.spam_threshold);
+    text = absl::StrCat("evaluation of ",
+                        flags.model.empty() ? "the default model" : flags.model, " on ",
+                        flags.input == "-" ? "<stdin>" : flags.input, "\n",
+                        MetricsTable(*metrics, flags.threshold,
+                                     eval_options.unsure_threshold,
+                                     eval_options.spam_threshold));
   }
-  std::cout << std::flush;
+  if (absl::Status written = WriteStdout(text); !written.ok()) {
+    PrintError(written.message());
+    return kExitRuntimeError;
+  }
   if (!flags.roc.empty()) {
     if (metrics->spam == 0 || metrics->ham == 0) {
       PrintError("cannot draw an ROC curve without both spam and ham posts");

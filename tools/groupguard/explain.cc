@@ -1,9 +1,12 @@
 // `groupguard explain`: one text -> verdict and clues, for people.
-#include <iostream>
-#include <iterator>
+#include <errno.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "commands.h"
 #include "common.h"
@@ -36,10 +39,18 @@ int RunExplain(const ExplainFlags& flags) {
   }
   std::string text = flags.text;
   if (!flags.have_text) {
-    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    if (!std::cin.eof() && std::cin.bad()) {
-      PrintError("cannot read standard input");
-      return kExitRuntimeError;
+    // read(2), not std::cin: an istream takes a read error (standard input is a
+    // directory, an I/O error) for the end of the input and would score "".
+    char buffer[1 << 16];
+    for (;;) {
+      ssize_t n = read(STDIN_FILENO, buffer, sizeof buffer);
+      if (n == 0) break;
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        PrintError(absl::StrCat("cannot read standard input: ", std::strerror(errno)));
+        return kExitRuntimeError;
+      }
+      text.append(buffer, static_cast<size_t>(n));
     }
     if (!text.empty() && text.back() == '\n') text.pop_back();
   }
@@ -69,7 +80,10 @@ int RunExplain(const ExplainFlags& flags) {
                             Quoted(clue.feature, 60), quotes);
     }
   }
-  std::cout << out << std::flush;
+  if (absl::Status written = WriteStdout(out); !written.ok()) {
+    PrintError(written.message());
+    return kExitRuntimeError;
+  }
   return kExitOk;
 }
 

@@ -1,5 +1,4 @@
 // `groupguard inspect`: a model's metadata, configuration and size.
-#include <iostream>
 #include <memory>
 #include <string>
 
@@ -70,7 +69,10 @@ int RunInspect(const InspectFlags& flags) {
     s += "validation split:\n";
     s += MetricsTable(i.validation_metrics, 0.5, i.unsure_threshold, i.spam_threshold);
   }
-  std::cout << s << std::flush;
+  if (absl::Status written = WriteStdout(s); !written.ok()) {
+    PrintError(written.message());
+    return kExitRuntimeError;
+  }
   return kExitOk;
 }
 

@@ -1,6 +1,5 @@
 // `groupguard train`: labeled dumps -> a model file, with training and validation
 // figures.
-#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -133,7 +132,10 @@ int RunTrain(TrainFlags& flags) {
     s += "validation split:\n";
     s += MetricsTable(r.validation, 0.5, r.unsure_threshold, r.spam_threshold);
   }
-  std::cout << s << std::flush;
+  if (absl::Status written = WriteStdout(s); !written.ok()) {
+    PrintError(written.message());
+    return kExitRuntimeError;
+  }
   if (flags.in.skip_bad) bad.Report();
   return kExitOk;
 }
