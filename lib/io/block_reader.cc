@@ -151,29 +151,43 @@ size_t BlockReader::RecordsPrefix(absl::string_view data) {
   return end;
 }
 
+void BlockReader::StartSkipping(absl::string_view data) {
+  // `data` is the start of the record and holds no end of it: only its newlines
+  // (for line numbers) and its quote parity matter.
+  skip_in_quotes_ = false;
+  for (char c : data) {
+    if (c == '"' && options_.quoted_records) skip_in_quotes_ = !skip_in_quotes_;
+  }
+  next_line_ += CountNewlines(data);
+  consumed_ += data.size();
+  skipping_ = true;
+}
+
 absl::Status BlockReader::SkipRecord(RecordBlock* scratch) {
-  // scratch holds the start of the record; scan it and what follows for its end.
-  bool in_quotes = false;
   for (;;) {
-    absl::string_view data = scratch->data();
+    scratch->size_ = 0;
+    if (eof_) {
+      skipping_ = false;
+      return absl::OkStatus();
+    }
+    absl::Status status = Fill(scratch, options_.block_bytes);
+    if (!status.ok()) return status;
+    const absl::string_view data = scratch->data();
     for (size_t i = 0; i < data.size(); ++i) {
-      char c = data[i];
+      const char c = data[i];
       if (c == '"' && options_.quoted_records) {
-        in_quotes = !in_quotes;
+        skip_in_quotes_ = !skip_in_quotes_;
       } else if (c == '\n') {
         ++next_line_;
-        if (!in_quotes) {
+        if (!skip_in_quotes_) {
           pending_.assign(data.data() + i + 1, data.size() - i - 1);
           consumed_ += i + 1;
+          skipping_ = false;
           return absl::OkStatus();
         }
       }
     }
     consumed_ += data.size();
-    scratch->size_ = 0;
-    if (eof_) return absl::OkStatus();
-    absl::Status status = Fill(scratch, options_.block_bytes);
-    if (!status.ok()) return status;
   }
 }
 
@@ -181,6 +195,13 @@ absl::StatusOr<bool> BlockReader::Next(RecordBlock* block) {
   block->size_ = 0;
   block->first_line_ = next_line_;
   if (error_) return false;
+  if (skipping_) {
+    // The rest of an oversize record reported by the previous call.
+    absl::Status status = SkipRecord(block);
+    if (!status.ok()) return status;
+    block->size_ = 0;
+    block->first_line_ = next_line_;
+  }
   block->Reserve(std::max(options_.block_bytes, pending_.size()));
   if (!pending_.empty()) {
     std::memcpy(block->buffer_.get(), pending_.data(), pending_.size());
@@ -197,10 +218,12 @@ absl::StatusOr<bool> BlockReader::Next(RecordBlock* block) {
     end = eof_ ? block->size_ : RecordsPrefix(block->data());
     if (end > 0 || eof_) break;
     if (block->size_ > options_.max_record_bytes) {
-      int64_t line = next_line_;
-      absl::Status status = SkipRecord(block);
+      // Reported now; the rest of the record is read and dropped by the next
+      // call only, so a caller that stops here does not read on (an endless line
+      // would otherwise be read to its end first).
+      const int64_t line = next_line_;
+      StartSkipping(block->data());
       block->size_ = 0;
-      if (!status.ok()) return status;
       return absl::InvalidArgumentError(absl::StrCat(
           name_, ":", line, ": record longer than ", options_.max_record_bytes, " bytes"));
     }

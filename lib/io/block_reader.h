@@ -68,8 +68,9 @@ class BlockReader {
 
   // Replaces `block` with the next whole records; returns false at the end of the
   // input. A record longer than max_record_bytes returns kInvalidArgument
-  // "name:line: record longer than N bytes" and is skipped; the next call goes on
-  // after it. A read error returns kDataLoss and ends the stream.
+  // "name:line: record longer than N bytes" as soon as it is seen; the next call
+  // reads past the rest of it and goes on after it. A read error returns kDataLoss
+  // and ends the stream.
   absl::StatusOr<bool> Next(RecordBlock* block);
 
  private:
@@ -80,7 +81,11 @@ class BlockReader {
   // Returns the length of the longest prefix of `data` made of whole records, or 0.
   // Updates the quote parity state for `data[scanned..]`.
   size_t RecordsPrefix(absl::string_view data);
-  // Drops input through the end of the current (oversize) record.
+  // Starts dropping an oversize record whose first bytes are `data` (no record end
+  // among them).
+  void StartSkipping(absl::string_view data);
+  // Reads (into `scratch`) and drops input through the end of the record being
+  // skipped; what follows it goes to pending_.
   absl::Status SkipRecord(RecordBlock* scratch);
 
   int fd_;
@@ -92,6 +97,8 @@ class BlockReader {
   bool eof_ = false;
   bool error_ = false;
   bool first_read_ = true;
+  bool skipping_ = false;        // an oversize record's rest is still to be dropped
+  bool skip_in_quotes_ = false;  // quote parity within the record being dropped
   int64_t next_line_ = 1;
   uint64_t consumed_ = 0;
 };

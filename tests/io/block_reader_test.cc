@@ -90,6 +90,38 @@ TEST(BlockReaderTest, OversizeRecordIsSkippedWithItsLine) {
   EXPECT_FALSE(*more);
 }
 
+// The error comes as soon as the record is known to be too long, before the rest of
+// it is read: a caller that stops there (the default of the command) does not read
+// an endless line to its end. The next call drops the rest and goes on.
+TEST(BlockReaderTest, OversizeRecordIsReportedBeforeItsRestIsRead) {
+  const std::string big(4 << 20, 'x');
+  std::string path =
+      WriteTempFile("huge_line.txt", "ok\n" + big + "\n\"q\nq\"\nafter\n");
+  for (bool quoted : {false, true}) {
+    BlockReaderOptions options;
+    options.max_record_bytes = 1000;
+    options.block_bytes = 256;
+    options.quoted_records = quoted;
+    auto reader = BlockReader::Open(path, options);
+    ASSERT_TRUE(reader.ok());
+    RecordBlock block;
+    ASSERT_TRUE(*(*reader)->Next(&block));
+    absl::StatusOr<bool> more = (*reader)->Next(&block);
+    ASSERT_FALSE(more.ok());
+    EXPECT_THAT(more.status().message(), HasSubstr("huge_line.txt:2: record longer than"));
+    EXPECT_LT((*reader)->bytes_consumed(), 64u << 10) << "read on past the error";
+    more = (*reader)->Next(&block);
+    ASSERT_TRUE(more.ok() && *more) << more.status();
+    if (quoted) {
+      EXPECT_EQ(block.data(), "\"q\nq\"\nafter\n");
+      EXPECT_EQ(block.first_line(), 3);
+    } else {
+      EXPECT_EQ(block.data().substr(0, 3), "\"q\n");
+      EXPECT_EQ(block.first_line(), 3);
+    }
+  }
+}
+
 TEST(BlockReaderTest, CountsLinesOverEveryByteValue) {
   // Newlines at every alignment, next to every other byte value (0x8a, 0x0b, ...).
   std::string contents;
