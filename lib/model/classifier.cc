@@ -365,19 +365,28 @@ absl::StatusOr<std::unique_ptr<Classifier>> Classifier::Load(absl::string_view p
     if (err == EACCES) return absl::PermissionDeniedError(message);
     return absl::UnavailableError(message);
   }
+  // The header first: it says how long the payload is, so at most that much more
+  // (and one byte, to see trailing garbage) is read. A file that is not a model, or
+  // /dev/zero, is turned down after 28 bytes instead of being read into memory.
   std::string bytes;
+  uint64_t limit = internal::kModelHeaderSize;
   char buffer[1 << 16];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0) {
+  for (;;) {
+    const size_t want =
+        static_cast<size_t>(std::min<uint64_t>(sizeof(buffer), limit - bytes.size()));
+    const size_t n = want == 0 ? 0 : std::fread(buffer, 1, want, file.get());
     bytes.append(buffer, n);
-  }
-  if (std::ferror(file.get())) {
-    const int err = errno;
-    if (err == EISDIR) {
-      return absl::InvalidArgumentError(absl::StrCat(p, ": is a directory, not a model"));
+    if (n == 0 || n < want) break;
+    if (bytes.size() == internal::kModelHeaderSize &&
+        absl::string_view(bytes).substr(0, internal::kModelMagic.size()) ==
+            internal::kModelMagic) {
+      uint64_t payload_size = 0;
+      for (int i = 0; i < 8; ++i) {
+        payload_size |= uint64_t{static_cast<unsigned char>(bytes[12 + i])} << (8 * i);
+      }
+      // A larger claim is left for DecodeModelFile to report.
+      if (payload_size <= internal::kMaxModelPayloadSize) limit += payload_size + 1;
     }
-    return absl::DataLossError(
-        absl::StrCat(p, ": cannot read model file: ", std::strerror(err)));
   }
   auto classifier = FromBytes(bytes);
   if (!classifier.ok()) {

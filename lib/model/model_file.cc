@@ -67,6 +67,11 @@ absl::Status DecodeModelFile(absl::string_view bytes, model::Model* model) {
                      "); upgrade groupguard"));
   }
   const uint64_t payload_size = ReadLittleEndian(bytes, 12, 8);
+  if (payload_size > kMaxModelPayloadSize) {
+    return absl::DataLossError(absl::StrCat("corrupt groupguard model: header says ",
+                                            payload_size,
+                                            " payload bytes, more than a model can have"));
+  }
   const uint64_t available = bytes.size() - kModelHeaderSize;
   if (payload_size > available) {
     return absl::DataLossError(absl::StrCat("truncated groupguard model: header says ",
@@ -74,9 +79,10 @@ absl::Status DecodeModelFile(absl::string_view bytes, model::Model* model) {
                                             available));
   }
   if (payload_size < available) {
-    return absl::DataLossError(
-        absl::StrCat("corrupt groupguard model: ", available - payload_size,
-                     " bytes after the payload"));
+    // Not a byte count: Classifier::Load stops reading one byte past the payload.
+    return absl::DataLossError(absl::StrCat(
+        "corrupt groupguard model: trailing bytes after the ", payload_size,
+        "-byte payload"));
   }
   const absl::string_view payload = bytes.substr(kModelHeaderSize);
   const uint64_t checksum = ReadLittleEndian(bytes, 20, 8);

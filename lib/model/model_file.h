@@ -21,6 +21,8 @@ namespace groupguard::internal {
 inline constexpr uint32_t kModelFormatVersion = 1;
 inline constexpr absl::string_view kModelMagic("GGMODEL\x1a", 8);
 inline constexpr size_t kModelHeaderSize = 28;
+// The payload is one protobuf message, which cannot exceed 2 GiB.
+inline constexpr uint64_t kMaxModelPayloadSize = 0x7fffffff;
 
 // Returns the file bytes for `model` (same model -> same bytes).
 std::string EncodeModelFile(const model::Model& model);

@@ -191,6 +191,32 @@ TEST(ModelFileTest, LoadErrorsNameThePath) {
   std::remove(foreign.c_str());
 }
 
+// Load reads the 28-byte header, then no more than the payload it announces (and
+// one byte): an endless or huge input is turned down without being read into memory.
+TEST(ModelFileTest, LoadReadsNoMoreThanTheHeaderAnnounces) {
+  auto c = Classifier::Load("/dev/zero");  // would be read until memory runs out
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << c.status();
+  EXPECT_THAT(c.status().message(), HasSubstr("/dev/zero: not a groupguard model"));
+
+  const std::string junk = TempPath("junk_after.ggm");
+  WriteFile(junk, LogisticModel() + std::string(1 << 20, 'j'));
+  c = Classifier::Load(junk);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kDataLoss) << c.status();
+  EXPECT_THAT(c.status().message(), HasSubstr("trailing bytes after the"));
+  std::remove(junk.c_str());
+
+  std::string huge = LogisticModel();
+  huge[12 + 5] = 1;  // the header announces 2^40 more payload bytes
+  EXPECT_THAT(Classifier::FromBytes(huge).status().message(),
+              HasSubstr("more than a model can have"));
+  const std::string claim = TempPath("huge_claim.ggm");
+  WriteFile(claim, huge);
+  c = Classifier::Load(claim);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kDataLoss) << c.status();
+  EXPECT_THAT(c.status().message(), HasSubstr("more than a model can have"));
+  std::remove(claim.c_str());
+}
+
 TEST(ModelFileTest, SaveToMissingDirectoryFails) {
   const TrainedModel model = TrainSynthetic(ModelType::kNaiveBayes);
   const absl::Status status = model.Save(TempPath("no/such/dir/model.ggm"));
