@@ -12,6 +12,10 @@
 
 namespace groupguard {
 
+namespace internal {
+class TokenizationAccess;  // the library's unchecked view (not part of the API)
+}  // namespace internal
+
 // How raw post bytes are folded and split into tokens. Saved in every model file, so
 // a model is always scored with the tokenizer it was trained with.
 struct TokenizerOptions {
@@ -87,6 +91,7 @@ class Tokenization {
 
  private:
   friend class Tokenizer;
+  friend class internal::TokenizationAccess;
   std::vector<Token> tokens_;
   // Buffers below are kept at their high-water size between calls, so a warm
   // Tokenization neither allocates nor clears; only the used prefix is meaningful.

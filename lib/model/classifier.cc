@@ -16,6 +16,7 @@
 #include "model/classifier_impl.h"
 #include "model/features.h"
 #include "model/model_file.h"
+#include "text/tokenization_access.h"
 #include "util/status_macros.h"
 
 namespace groupguard {
@@ -196,23 +197,35 @@ template <size_t kStride, bool kHardwarePopCount>
                                                   const WeightTable& table,
                                                   const Tokenization& tokens,
                                                   double* sums) {
-  double sum0 = 0, sum1 = 0;
+  double sum[kStride] = {};
   uint32_t count = 0;
-  const auto text_of = [&](const Token& t) { return tokens.text(t); };
   const bool binary = hasher.options().binary;
-  BucketSet::Inserter seen = ThreadBucketSet().ClearForInserts(
-      binary ? hasher.MaxFeatures(tokens.tokens(), text_of) : 0);
-  hasher.ForEach(tokens.tokens(), text_of, [&](uint32_t bucket, const FeatureSource&) {
+  const WeightTable::View weights = table.view();
+  const auto add = [&](uint32_t bucket, BucketSet::Inserter& seen) {
     if (binary && !seen.Insert(bucket)) return;
     ++count;
-    const float* w = table.FindWithStride<kStride, kHardwarePopCount>(bucket);
-    if (w != nullptr) {
-      sum0 += w[0];
-      if (kStride == 2) sum1 += w[1];
-    }
-  });
-  sums[0] = sum0;
-  if (kStride == 2) sums[1] = sum1;
+    weights.AddWeights<kStride, kHardwarePopCount>(bucket, sum);
+  };
+  if (hasher.options().char_ngram_min == 0) {
+    // The usual features (words and their pairs): a loop of its own, every
+    // pointer in a register and no text bounds check (tokens are the
+    // Tokenization's own).
+    const char* const storage = TokenizationAccess::TextStorage(tokens);
+    const auto text_of = [storage](const Token& t) {
+      return absl::string_view(storage + t.text_offset, t.text_size);
+    };
+    BucketSet::Inserter seen = ThreadBucketSet().ClearForInserts(
+        binary ? hasher.MaxFeatures(tokens.tokens(), text_of) : 0);
+    hasher.ForEachBucket(tokens.tokens(), text_of,
+                         [&](uint32_t bucket) { add(bucket, seen); });
+  } else {
+    const auto text_of = [&](const Token& t) { return tokens.text(t); };
+    BucketSet::Inserter seen = ThreadBucketSet().ClearForInserts(
+        binary ? hasher.MaxFeatures(tokens.tokens(), text_of) : 0);
+    hasher.ForEach(tokens.tokens(), text_of,
+                   [&](uint32_t bucket, const FeatureSource&) { add(bucket, seen); });
+  }
+  for (size_t k = 0; k < kStride; ++k) sums[k] = sum[k];
   return count;
 }
 

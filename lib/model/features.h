@@ -74,30 +74,11 @@ class FeatureHasher {
   uint32_t num_buckets() const { return uint32_t{1} << options_.hash_bits; }
 
   uint64_t UnigramHash(TokenKind kind, absl::string_view text) const {
-    const uint64_t seed = options_.hash_seed ^ KindSalt(kind);
-#if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
-    // Most tokens are at most 16 bytes: XXH3_64bits_withSeed itself is not inlined
-    // (its long-input paths are large), so take its short-input branch here. Same
-    // function of the same arguments as the public call: XXH3_64bits_withSeed
-    // hashes len <= 16 with XXH3_len_0to16_64b and the default secret.
-    if (text.size() <= 16) {
-      return XXH3_len_0to16_64b(reinterpret_cast<const xxh_u8*>(text.data()), text.size(),
-                                XXH3_kSecret, seed);
-    }
-#endif
-    return XXH3_64bits_withSeed(text.data(), text.size(), seed);
+    return UnigramHashWithSeed(options_.hash_seed, kind, text);
   }
   uint64_t BigramHash(uint64_t first, uint64_t second) const {
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
-    // XXH3_64bits_withSeed of the 16 bytes LE64(first) LE64(second), written out
-    // on the two words: for 16 bytes it is XXH3_len_9to16_64b, whose loads of
-    // the input are exactly `first` and `second` and whose seed-dependent
-    // constants are fixed per hasher (computed in the constructor). Saves the
-    // store and reload of the bytes and the length dispatch (pinned against the
-    // public call by FeatureHasherTest.BigramHashIsXxh3OfBothUnigramHashes).
-    const uint64_t lo = first ^ bigram_bitflip1_;
-    const uint64_t hi = second ^ bigram_bitflip2_;
-    return XXH3_avalanche(16 + XXH_swap64(lo) + hi + XXH3_mul128_fold64(lo, hi));
+    return BigramHashWithFlips(bigram_bitflip1_, bigram_bitflip2_, first, second);
 #else
     unsigned char bytes[16];
     StoreLittleEndian64(first, bytes);
@@ -139,6 +120,13 @@ class FeatureHasher {
   template <typename TextOf, typename Sink>
   void ForEach(absl::Span<const Token> tokens, const TextOf& text_of, Sink&& sink) const;
 
+  // The buckets ForEach() gives, in the same order, without their sources: the
+  // scoring loop. Calls sink(bucket). REQUIRES: char n-grams off
+  // (options().char_ngram_min == 0).
+  template <typename TextOf, typename Sink>
+  void ForEachBucket(absl::Span<const Token> tokens, const TextOf& text_of,
+                     Sink&& sink) const;
+
  private:
   explicit FeatureHasher(const FeatureOptions& options) : options_(options) {
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
@@ -149,6 +137,39 @@ class FeatureHasher {
         (XXH_readLE64(XXH3_kSecret + 40) ^ XXH_readLE64(XXH3_kSecret + 48)) - seed;
 #endif
   }
+
+  // The hashes on explicit arguments rather than members, so a loop can hold
+  // them in registers: a sink's stores (uint64_t slots) could alias hash_seed
+  // as far as the compiler knows, and it would reload it after each.
+  static uint64_t UnigramHashWithSeed(uint64_t hash_seed, TokenKind kind,
+                                      absl::string_view text) {
+    const uint64_t seed = hash_seed ^ KindSalt(kind);
+#if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
+    // Most tokens are at most 16 bytes: XXH3_64bits_withSeed itself is not inlined
+    // (its long-input paths are large), so take its short-input branch here. Same
+    // function of the same arguments as the public call: XXH3_64bits_withSeed
+    // hashes len <= 16 with XXH3_len_0to16_64b and the default secret.
+    if (text.size() <= 16) {
+      return XXH3_len_0to16_64b(reinterpret_cast<const xxh_u8*>(text.data()), text.size(),
+                                XXH3_kSecret, seed);
+    }
+#endif
+    return XXH3_64bits_withSeed(text.data(), text.size(), seed);
+  }
+#if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
+  // XXH3_64bits_withSeed of the 16 bytes LE64(first) LE64(second), written out
+  // on the two words: for 16 bytes it is XXH3_len_9to16_64b, whose loads of
+  // the input are exactly `first` and `second` and whose seed-dependent
+  // constants are fixed per hasher (computed in the constructor). Saves the
+  // store and reload of the bytes and the length dispatch (pinned against the
+  // public call by FeatureHasherTest.BigramHashIsXxh3OfBothUnigramHashes).
+  static uint64_t BigramHashWithFlips(uint64_t bitflip1, uint64_t bitflip2,
+                                      uint64_t first, uint64_t second) {
+    const uint64_t lo = first ^ bitflip1;
+    const uint64_t hi = second ^ bitflip2;
+    return XXH3_avalanche(16 + XXH_swap64(lo) + hi + XXH3_mul128_fold64(lo, hi));
+  }
+#endif
 
   static void StoreLittleEndian64(uint64_t v, unsigned char* out) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -352,6 +373,44 @@ void FeatureHasher::ForEach(absl::Span<const Token> tokens, const TextOf& text_o
     source.length_class = BitWidth(tokens.size());
     sink(bucket_of(LengthHash(source.length_class)),
          static_cast<const FeatureSource&>(source));
+  }
+}
+
+template <typename TextOf, typename Sink>
+void FeatureHasher::ForEachBucket(absl::Span<const Token> tokens, const TextOf& text_of,
+                                  Sink&& sink) const {
+  // ForEach() without sources or char n-grams, every option and hash constant in
+  // a local: the sink's stores could alias the members as far as the compiler
+  // knows. Pinned against ForEach() by FeatureHasherTest.ForEachBucketIsForEach.
+  const bool unigrams = options_.unigrams;
+  const bool bigrams = options_.bigrams;
+  const int shift = 64 - options_.hash_bits;
+  const uint64_t seed = options_.hash_seed;
+#if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
+  const uint64_t bitflip1 = bigram_bitflip1_;
+  const uint64_t bitflip2 = bigram_bitflip2_;
+#endif
+  uint64_t previous_hash = 0;
+  bool have_previous = false;
+  for (const Token& token : tokens) {
+    const TokenKind kind = token.kind;
+    const uint64_t hash = UnigramHashWithSeed(seed, kind, text_of(token));
+    if (unigrams) sink(static_cast<uint32_t>(hash >> shift));
+    if (InBigrams(kind)) {
+      if (bigrams && have_previous) {
+#if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
+        const uint64_t bigram = BigramHashWithFlips(bitflip1, bitflip2, previous_hash, hash);
+#else
+        const uint64_t bigram = BigramHash(previous_hash, hash);
+#endif
+        sink(static_cast<uint32_t>(bigram >> shift));
+      }
+      previous_hash = hash;
+      have_previous = true;
+    }
+  }
+  if (options_.length_feature) {
+    sink(static_cast<uint32_t>(LengthHash(BitWidth(tokens.size())) >> shift));
   }
 }
 

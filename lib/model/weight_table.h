@@ -26,6 +26,11 @@ inline uint32_t PopCount64(uint64_t x) {
 }
 
 class WeightTable {
+  struct Block {
+    uint64_t bits = 0;  // bucket 64 * i + j has a weight iff bit j is set
+    uint32_t rank = 0;  // weighted buckets before this block
+  };
+
  public:
   // `components[k]` lists (bucket, weight) of component k, ascending by bucket,
   // every bucket < num_buckets.
@@ -74,6 +79,33 @@ class WeightTable {
     return weights_.data() + (block.rank + size_t{rank_in_block}) * kStride;
   }
 
+  // FindWithStride() on the table's arrays held by value, for a loop that keeps
+  // them in registers. Valid while the table lives.
+  class View {
+   public:
+    // Adds the kStride weights of `bucket` to sums[0, kStride) (nothing if it has
+    // none). Same sums as adding FindWithStride(bucket)[k] when it is non-null.
+    template <size_t kStride, bool kHardwarePopCount = false>
+    void AddWeights(uint32_t bucket, double* sums) const {
+      const Block& block = blocks_[bucket >> 6];
+      const uint64_t bit = uint64_t{1} << (bucket & 63);
+      if ((block.bits & bit) == 0) return;
+      const uint64_t below = block.bits & (bit - 1);
+      const uint32_t rank_in_block =
+          kHardwarePopCount ? static_cast<uint32_t>(__builtin_popcountll(below))
+                            : PopCount64(below);
+      const float* w = weights_ + (block.rank + size_t{rank_in_block}) * kStride;
+      for (size_t k = 0; k < kStride; ++k) sums[k] += w[k];
+    }
+
+   private:
+    friend class WeightTable;
+    View(const Block* blocks, const float* weights) : blocks_(blocks), weights_(weights) {}
+    const Block* blocks_;
+    const float* weights_;
+  };
+  View view() const { return View(blocks_.data(), weights_.data()); }
+
   // The `stride()` weights of `bucket`, or nullptr if they are all zero.
   const float* Find(uint32_t bucket) const {
     const Block& block = blocks_[bucket >> 6];
@@ -91,10 +123,6 @@ class WeightTable {
     return block.rank + static_cast<size_t>(PopCount64(block.bits & (bit - 1)));
   }
 
-  struct Block {
-    uint64_t bits = 0;  // bucket 64 * i + j has a weight iff bit j is set
-    uint32_t rank = 0;  // weighted buckets before this block
-  };
   size_t stride_;
   size_t size_ = 0;
   std::vector<Block> blocks_;

@@ -186,6 +186,44 @@ TEST(FeatureHasherTest, FeatureOrderAndSources) {
             "length:4-7 tokens");
 }
 
+// ForEachBucket is the scoring loop's copy of ForEach without char n-grams: the
+// same buckets in the same order (the weight sums depend on it) under every mix
+// of the other options, token kinds and text lengths (each XXH3 length branch).
+TEST(FeatureHasherTest, ForEachBucketIsForEach) {
+  HandTokens tokens;
+  const TokenKind kinds[] = {TokenKind::kWord,   TokenKind::kNumber, TokenKind::kUrl,
+                             TokenKind::kHost,   TokenKind::kDomain, TokenKind::kEmail,
+                             TokenKind::kPhone,  TokenKind::kEmoji,  TokenKind::kSignal};
+  const std::string long_text(40, 'x');
+  for (size_t i = 0; i < 60; ++i) {
+    // Lengths 0..40: empty, 1-3, 4-8, 9-16, 17-128 bytes.
+    tokens.Add(kinds[(i * 5) % 9], absl::string_view(long_text).substr(0, (i * 7) % 41));
+  }
+  std::vector<HandTokens> inputs(4);
+  inputs[1].Add(TokenKind::kWord, "alone");
+  inputs[2].Add(TokenKind::kHost, "x.com").Add(TokenKind::kSignal, "bidi");
+  inputs[3] = tokens;
+  for (int mask = 0; mask < 8; ++mask) {
+    for (int bits : {10, 20, 26}) {
+      FeatureOptions options;
+      options.unigrams = (mask & 1) != 0;
+      options.bigrams = (mask & 2) != 0;
+      options.length_feature = (mask & 4) != 0;
+      options.hash_bits = bits;
+      options.hash_seed = 0x1234'5678'9ABC'DEF0ULL * static_cast<uint64_t>(mask + 1);
+      if (mask == 0) options.length_feature = true;  // some feature must be on
+      const FeatureHasher hasher = Hasher(options);
+      for (const HandTokens& input : inputs) {
+        std::vector<uint32_t> fast;
+        hasher.ForEachBucket(
+            input.tokens(), [&](const Token& t) { return input.text(t); },
+            [&](uint32_t bucket) { fast.push_back(bucket); });
+        EXPECT_EQ(fast, Collect(hasher, input).buckets) << mask << " " << bits;
+      }
+    }
+  }
+}
+
 TEST(FeatureHasherTest, CharNgramsFollowCodePoints) {
   FeatureOptions options;
   options.unigrams = false;
@@ -321,6 +359,18 @@ TEST(WeightTableTest, FindsEveryWeightAndOnlyThose) {
   EXPECT_EQ((table.FindWithStride<2, false>(999)), table.Find(999));
   EXPECT_EQ((table.FindWithStride<2, true>(999)), table.Find(999));
   EXPECT_EQ((table.FindWithStride<2, true>(998)), nullptr);
+  const WeightTable::View view = table.view();
+  for (uint32_t bucket = 0; bucket < 1024; ++bucket) {
+    double sums[2] = {0.5, -0.25};
+    double popcnt_sums[2] = {0.5, -0.25};
+    view.AddWeights<2>(bucket, sums);
+    view.AddWeights<2, true>(bucket, popcnt_sums);
+    const float* w = table.Find(bucket);
+    EXPECT_EQ(sums[0], 0.5 + (w ? w[0] : 0)) << bucket;
+    EXPECT_EQ(sums[1], -0.25 + (w ? w[1] : 0)) << bucket;
+    EXPECT_EQ(popcnt_sums[0], sums[0]) << bucket;
+    EXPECT_EQ(popcnt_sums[1], sums[1]) << bucket;
+  }
   EXPECT_EQ(PopCount64(0), 0u);
   EXPECT_EQ(PopCount64(~uint64_t{0}), 64u);
   EXPECT_EQ(PopCount64(0x8000000000000001ULL), 2u);

@@ -1,0 +1,30 @@
+#ifndef GROUPGUARD_LIB_TEXT_TOKENIZATION_ACCESS_H_
+#define GROUPGUARD_LIB_TEXT_TOKENIZATION_ACCESS_H_
+
+#include "absl/strings/string_view.h"
+#include "groupguard/tokenizer.h"
+
+namespace groupguard::internal {
+
+// The library's unchecked view of a Tokenization, for the scoring loop:
+// Tokenization::text() bounds-checks every token (it takes any Token), which
+// costs as much as hashing a short token. Stateless; as thread-safe as the
+// Tokenization it reads.
+class TokenizationAccess {
+ public:
+  // The start of `tokenization`'s token text storage: token t's folded text is
+  // the t.text_size bytes at t.text_offset. Valid until `tokenization` changes.
+  static const char* TextStorage(const Tokenization& tokenization) {
+    return tokenization.storage_.data();
+  }
+  // Tokenization::text() without the bounds check. REQUIRES: `token` is one of
+  // tokenization.tokens().
+  static absl::string_view Text(const Tokenization& tokenization, const Token& token) {
+    return absl::string_view(tokenization.storage_.data() + token.text_offset,
+                             token.text_size);
+  }
+};
+
+}  // namespace groupguard::internal
+
+#endif  // GROUPGUARD_LIB_TEXT_TOKENIZATION_ACCESS_H_
