@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rebuilds the shipped default model, models/default.ggm, bit for bit:
 #   models/build_default.sh            train it, then rebuild groupguard so it embeds it
-#   models/build_default.sh --check    train it twice more and compare the SHA-256s
+#   models/build_default.sh --check    train it twice more and compare the SHA-256s, and
+#                                      fail if it differs from the committed model
 #   models/build_default.sh --card     also print its metrics on every test split
 # Data: the train splits of youtube, sms and tgspam in ${GROUPGUARD_DATA_DIR:-../shared/data}
 # (datacamp is for evaluation only: never trained on). The settings are fixed here;
@@ -28,9 +29,18 @@ train() {  # train OUT
     -o "$1"
 }
 
+committed=
+if git rev-parse --verify -q HEAD:models/default.ggm >/dev/null 2>&1; then
+  committed=$(git show HEAD:models/default.ggm | sha256sum | cut -d' ' -f1)
+fi
 train models/default.ggm >&2
 sha=$(sha256sum models/default.ggm | cut -d' ' -f1)
 echo "models/default.ggm: $(stat -c %s models/default.ggm) bytes, sha256 $sha"
+if [ -n "$committed" ] && [ "$committed" != "$sha" ]; then
+  echo "differs from the committed model (sha256 $committed): training, tokenizing or" \
+       "hashing changed; commit the new model and update models/MODEL_CARD.md" >&2
+  [ "${1:-}" = "--check" ] && exit 1
+fi
 
 if [ "${1:-}" = "--check" ]; then
   tmp=$(mktemp -d)
