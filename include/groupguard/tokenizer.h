@@ -80,7 +80,9 @@ class Tokenization {
   Tokenization(const Tokenization&) = delete;
   Tokenization& operator=(const Tokenization&) = delete;
 
-  absl::Span<const Token> tokens() const { return tokens_; }
+  absl::Span<const Token> tokens() const {
+    return absl::Span<const Token>(tokens_.data(), token_count_);
+  }
   absl::string_view text(const Token& token) const {
     return absl::string_view(storage_).substr(token.text_offset, token.text_size);
   }
@@ -92,9 +94,12 @@ class Tokenization {
  private:
   friend class Tokenizer;
   friend class internal::TokenizationAccess;
-  std::vector<Token> tokens_;
-  // Buffers below are kept at their high-water size between calls, so a warm
+  // Buffers are kept at their high-water size between calls, so a warm
   // Tokenization neither allocates nor clears; only the used prefix is meaningful.
+  // (Tokens are written into place, not appended: emplace_back would zero each
+  // one before the tokenizer writes every field.)
+  std::vector<Token> tokens_;  // the first token_count_ are this result's
+  size_t token_count_ = 0;
   std::string storage_;  // folded text of every token, back to back
   std::string folded_;   // folded input (the first folded_size_ bytes)
   size_t folded_size_ = 0;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "token_test_util.h"
@@ -78,6 +79,28 @@ TEST(TokenizerTest, ReusedTokenizationHoldsOnlyTheLastResult) {
   t.Clear();
   EXPECT_TRUE(t.tokens().empty());
   EXPECT_TRUE(t.folded().empty());
+}
+
+// Tokens are written into a buffer kept at its high-water size: growing it in
+// the middle of a post keeps the tokens before, and a shorter post after a
+// longer one sees only its own.
+TEST(TokenizerTest, TokenBufferGrowsAndShrinksWithThePosts) {
+  const Tokenizer tokenizer = MakeTokenizer();
+  Tokenization t;
+  tokenizer.Tokenize("a b", &t);
+  std::string many;
+  for (int i = 0; i < 1000; ++i) absl::StrAppend(&many, "w", i % 7 == 0 ? "x" : "", " ");
+  tokenizer.Tokenize(many, &t);
+  ASSERT_EQ(t.tokens().size(), 1000u);
+  for (size_t i = 0; i < 1000; ++i) {
+    EXPECT_EQ(t.text(t.tokens()[i]), i % 7 == 0 ? "wx" : "w") << i;
+    EXPECT_EQ(t.tokens()[i].begin, i == 0 ? 0u : t.tokens()[i - 1].end + 1) << i;
+  }
+  tokenizer.Tokenize("c d e", &t);
+  ASSERT_EQ(t.tokens().size(), 3u);
+  EXPECT_EQ(t.text(t.tokens()[2]), "e");
+  EXPECT_EQ(t.tokens()[2].begin, 4u);
+  EXPECT_EQ(t.tokens()[2].end, 5u);
 }
 
 TEST(TokenizerTest, TokenKindNamesAreStable) {
