@@ -19,6 +19,24 @@ inline void AppendLiteral(const char (&literal)[N], std::string* out) {
 // escaped and invalid UTF-8 becomes U+FFFD, so the output is always valid JSON.
 void AppendJsonString(absl::string_view s, std::string* out);
 
+// Bytes that a JSON string holds as they are (printable ASCII but '"' and '\\'):
+// where AppendJsonString copies and does not escape.
+struct PlainJsonBytes {
+  bool plain[256];
+  constexpr PlainJsonBytes() : plain() {
+    for (int c = 0; c < 256; ++c) plain[c] = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+  }
+};
+inline constexpr PlainJsonBytes kPlainJsonBytes;
+
+// Whether AppendJsonString(s) is `s` between quotes: every byte plain.
+inline bool IsPlainJsonString(absl::string_view s) {
+  for (const char c : s) {
+    if (!kPlainJsonBytes.plain[static_cast<unsigned char>(c)]) return false;
+  }
+  return true;
+}
+
 // Appends `s` as one CSV field (RFC 4180): quoted when it holds a comma, quote, CR
 // or LF.
 void AppendCsvField(absl::string_view s, std::string* out);

@@ -1,4 +1,5 @@
 // `groupguard score`: model + dump -> one verdict per post, in input order.
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -33,6 +34,12 @@ class ScoreHandler : public PostHandler {
   ScoreHandler(const Classifier& model, int explain, bool csv)
       : model_(model), csv_(csv) {
     options_.max_clues = explain;
+    for (const Label label : {Label::kHam, Label::kUnsure, Label::kSpam}) {
+      Tail& tail = tails_[static_cast<size_t>(label)];
+      std::string text = absl::StrCat(",\"verdict\":\"", LabelName(label), "\"}\n");
+      tail.size = std::min(text.size(), sizeof(tail.text));
+      std::memcpy(tail.text, text.data(), tail.size);
+    }
   }
 
   absl::Status Handle(const Post& post, BlockOutput* out) override {
@@ -63,6 +70,33 @@ class ScoreHandler : public PostHandler {
       }
       o.push_back('\n');
       return absl::OkStatus();
+    }
+    if (options_.max_clues <= 0 && !post.id.empty() && post.id.size() <= kMaxPlainId &&
+        static_cast<size_t>(label) < 3) {
+      // The usual line, {"id":"...","spam_probability":...,"verdict":"..."}, with
+      // an id that needs no escaping: written in a buffer and appended at once
+      // (AppendJsonString and an append each cost more than the formatting).
+      static constexpr char kIdKey[] = "{\"id\":\"";
+      static constexpr char kProbabilityKey[] = "\",\"spam_probability\":";
+      char line[sizeof(kIdKey) + kMaxPlainId + sizeof(kProbabilityKey) + kProbabilityBytes +
+                sizeof(Tail::text)];
+      char* t = line;
+      std::memcpy(t, kIdKey, sizeof(kIdKey) - 1);
+      t += sizeof(kIdKey) - 1;
+      bool plain = true;
+      for (const char c : post.id) {
+        plain &= kPlainJsonBytes.plain[static_cast<unsigned char>(c)];
+        *t++ = c;
+      }
+      if (plain) {
+        std::memcpy(t, kProbabilityKey, sizeof(kProbabilityKey) - 1);
+        t = FormatProbability(p, t + sizeof(kProbabilityKey) - 1);
+        const Tail& tail = tails_[static_cast<size_t>(label)];
+        std::memcpy(t, tail.text, sizeof(tail.text));  // all of it: the buffer has room
+        t += tail.size;
+        o.append(line, static_cast<size_t>(t - line));
+        return absl::OkStatus();
+      }
     }
     AppendLiteral("{\"id\":", &o);
     if (post.id.empty()) {
@@ -143,8 +177,17 @@ class ScoreHandler : public PostHandler {
     return s;
   }
 
+  // Ids up to this many bytes take the one-buffer path in Handle().
+  static constexpr size_t kMaxPlainId = 64;
+  // ,"verdict":"<label>"}\n for each label (at most 22 bytes).
+  struct Tail {
+    char text[24];
+    size_t size;
+  };
+
   const Classifier& model_;
   bool csv_;
+  Tail tails_[3];
   ScoreOptions options_;
   Verdict verdict_;
 };
