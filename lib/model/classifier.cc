@@ -46,6 +46,12 @@ BucketSet& ThreadBucketSet() {
   return set;
 }
 
+// The scoring loop's buckets of one post (kept at its high-water size).
+std::vector<uint32_t>& ThreadBuckets() {
+  thread_local std::vector<uint32_t> buckets;
+  return buckets;
+}
+
 struct Occurrence {
   uint32_t bucket;
   bool counted;  // false for a repeat under binary features
@@ -192,19 +198,19 @@ namespace {
 // kStride) and their number (distinct ones under binary features). Force-inlined
 // into each variant below, so the popcount builtin is compiled for the variant's
 // target.
-template <size_t kStride, bool kHardwarePopCount>
-[[gnu::always_inline]] inline uint32_t SumWeights(const FeatureHasher& hasher,
-                                                  const WeightTable& table,
-                                                  const Tokenization& tokens,
-                                                  double* sums) {
-  double sum[kStride] = {};
+template <size_t kStride, bool kHardwarePopCount, bool kBinary>
+[[gnu::always_inline]] inline uint32_t SumWeightsOf(const FeatureHasher& hasher,
+                                                    const WeightTable& table,
+                                                    const Tokenization& tokens,
+                                                    double* sums) {
+  double sum0 = 0, sum1 = 0;
   uint32_t count = 0;
-  const bool binary = hasher.options().binary;
+  constexpr bool binary = kBinary;
   const WeightTable::View weights = table.view();
   const auto add = [&](uint32_t bucket, BucketSet::Inserter& seen) {
     if (binary && !seen.Insert(bucket)) return;
     ++count;
-    weights.AddWeights<kStride, kHardwarePopCount>(bucket, sum);
+    weights.AddWeights<kStride, kHardwarePopCount>(bucket, sum0, sum1);
   };
   if (hasher.options().char_ngram_min == 0) {
     // The usual features (words and their pairs): a loop of its own, every
@@ -214,10 +220,16 @@ template <size_t kStride, bool kHardwarePopCount>
     const auto text_of = [storage](const Token& t) {
       return absl::string_view(storage + t.text_offset, t.text_size);
     };
-    BucketSet::Inserter seen = ThreadBucketSet().ClearForInserts(
-        binary ? hasher.MaxFeatures(tokens.tokens(), text_of) : 0);
-    hasher.ForEachBucket(tokens.tokens(), text_of,
-                         [&](uint32_t bucket) { add(bucket, seen); });
+    const size_t max_features = hasher.MaxFeatures(tokens.tokens(), text_of);
+    BucketSet::Inserter seen = ThreadBucketSet().ClearForInserts(binary ? max_features : 0);
+    // Two passes, the hashes into a buffer, then the look-ups: each loop has the
+    // registers it needs (one loop doing both kept a dozen values on the stack).
+    std::vector<uint32_t>& buckets = ThreadBuckets();
+    if (buckets.size() < max_features) buckets.resize(max_features);
+    uint32_t* const first = buckets.data();
+    uint32_t* last = first;
+    hasher.ForEachBucket(tokens.tokens(), text_of, [&last](uint32_t bucket) { *last++ = bucket; });
+    for (const uint32_t* b = first; b != last; ++b) add(*b, seen);
   } else {
     const auto text_of = [&](const Token& t) { return tokens.text(t); };
     BucketSet::Inserter seen = ThreadBucketSet().ClearForInserts(
@@ -225,8 +237,21 @@ template <size_t kStride, bool kHardwarePopCount>
     hasher.ForEach(tokens.tokens(), text_of,
                    [&](uint32_t bucket, const FeatureSource&) { add(bucket, seen); });
   }
-  for (size_t k = 0; k < kStride; ++k) sums[k] = sum[k];
+  sums[0] = sum0;
+  if (kStride == 2) sums[1] = sum1;
   return count;
+}
+
+// SumWeightsOf for the hasher's `binary` option: a constant in the loop, which
+// has no register to spare for it.
+template <size_t kStride, bool kHardwarePopCount>
+[[gnu::always_inline]] inline uint32_t SumWeights(const FeatureHasher& hasher,
+                                                  const WeightTable& table,
+                                                  const Tokenization& tokens,
+                                                  double* sums) {
+  return hasher.options().binary
+             ? SumWeightsOf<kStride, kHardwarePopCount, true>(hasher, table, tokens, sums)
+             : SumWeightsOf<kStride, kHardwarePopCount, false>(hasher, table, tokens, sums);
 }
 
 // POPCNT came with SSE4.2 (2008), but the build may not assume it: these run

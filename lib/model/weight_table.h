@@ -83,10 +83,13 @@ class WeightTable {
   // them in registers. Valid while the table lives.
   class View {
    public:
-    // Adds the kStride weights of `bucket` to sums[0, kStride) (nothing if it has
-    // none). Same sums as adding FindWithStride(bucket)[k] when it is non-null.
+    // Adds the weights of `bucket` (none if it has none) to sum0 and, for a stride
+    // of 2, sum1. Same sums as adding FindWithStride(bucket)[k] when it is
+    // non-null. (Two scalars, not an array: GCC keeps an array of sums in
+    // memory, a load and a store per weight.)
     template <size_t kStride, bool kHardwarePopCount = false>
-    void AddWeights(uint32_t bucket, double* sums) const {
+    void AddWeights(uint32_t bucket, double& sum0, double& sum1) const {
+      static_assert(kStride == 1 || kStride == 2, "one or two components");
       const Block& block = blocks_[bucket >> 6];
       const uint64_t bit = uint64_t{1} << (bucket & 63);
       if ((block.bits & bit) == 0) return;
@@ -95,7 +98,8 @@ class WeightTable {
           kHardwarePopCount ? static_cast<uint32_t>(__builtin_popcountll(below))
                             : PopCount64(below);
       const float* w = weights_ + (block.rank + size_t{rank_in_block}) * kStride;
-      for (size_t k = 0; k < kStride; ++k) sums[k] += w[k];
+      sum0 += w[0];
+      if (kStride == 2) sum1 += w[1];
     }
 
    private:

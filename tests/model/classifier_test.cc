@@ -176,6 +176,34 @@ TEST(ClassifierBinaryTest, RepeatsCountOnceWithBinaryFeatures) {
   }
 }
 
+// SpamProbability takes a scoring loop of its own without char n-grams (the
+// two passes of SumWeightsOf); the explaining path goes through ForEach. Both
+// must give the same probability, to the bit, under every feature mix.
+TEST(ClassifierFeatureMixTest, ScoringLoopsAgreeWithTheExplainingPath) {
+  for (int mix = 0; mix < 6; ++mix) {
+    TrainerOptions options;
+    options.features.binary = mix % 2 == 0;
+    options.features.unigrams = mix != 2 && mix != 3;
+    options.features.bigrams = mix != 4;
+    options.features.length_feature = mix != 5;
+    if (mix == 1) {
+      options.features.char_ngram_min = 2;
+      options.features.char_ngram_max = 4;
+    }
+    for (ModelType type : {ModelType::kNaiveBayes, ModelType::kEnsemble}) {
+      auto c = Classifier::FromBytes(TrainSynthetic(type, 200, options).bytes);
+      ASSERT_TRUE(c.ok()) << c.status() << " mix " << mix;
+      std::vector<std::string> texts = {"", "win win win free prize", "see http://x.com now",
+                                        std::string(300, 'a') + " b"};
+      for (const auto& post : SyntheticCorpus(40)) texts.push_back(post.text);
+      for (const std::string& text : texts) {
+        EXPECT_EQ((*c)->SpamProbability(text), (*c)->Score(text, ScoreOptions{3}).spam_probability)
+            << "mix " << mix << ": " << text;
+      }
+    }
+  }
+}
+
 TEST(LabelNameTest, Names) {
   EXPECT_EQ(LabelName(Label::kHam), "ham");
   EXPECT_EQ(LabelName(Label::kUnsure), "unsure");

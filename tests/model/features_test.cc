@@ -363,8 +363,8 @@ TEST(WeightTableTest, FindsEveryWeightAndOnlyThose) {
   for (uint32_t bucket = 0; bucket < 1024; ++bucket) {
     double sums[2] = {0.5, -0.25};
     double popcnt_sums[2] = {0.5, -0.25};
-    view.AddWeights<2>(bucket, sums);
-    view.AddWeights<2, true>(bucket, popcnt_sums);
+    view.AddWeights<2>(bucket, sums[0], sums[1]);
+    view.AddWeights<2, true>(bucket, popcnt_sums[0], popcnt_sums[1]);
     const float* w = table.Find(bucket);
     EXPECT_EQ(sums[0], 0.5 + (w ? w[0] : 0)) << bucket;
     EXPECT_EQ(sums[1], -0.25 + (w ? w[1] : 0)) << bucket;
