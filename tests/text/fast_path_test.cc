@@ -58,6 +58,19 @@ std::vector<std::string> Corpus() {
     for (size_t k = 1 + pick(12); k > 0; --k) s += kPieces[pick(kPieceCount)];
     texts.push_back(std::move(s));
   }
+  // Long ASCII runs (the normalizer's 16-byte loop sums its letter counts every
+  // 4080 bytes), mixed case, with a stop byte or not near the end.
+  for (int i = 0; i < 12; ++i) {
+    std::string s;
+    const size_t size = 4000 + pick(9000);
+    while (s.size() < size) {
+      s += "aAzZ@[`{ 09Hello World THE end. "[pick(33)];
+    }
+    if (i % 3 == 1) s[s.size() - 1 - pick(40)] = "&<\x7F\x01\xC3"[pick(5)];
+    texts.push_back(std::move(s));
+  }
+  texts.push_back(std::string(4096 + 7, 'Q'));  // a lane counting 256 letters would wrap
+  texts.push_back(std::string(9000, 'z') + "\xC3\xA9");
   // Mutations: pieces and random bytes inserted, bytes deleted.
   const size_t originals = texts.size();
   for (int i = 0; i < 20000; ++i) {
