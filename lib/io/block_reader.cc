@@ -9,6 +9,10 @@
 #include <cstring>
 #include <utility>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
@@ -41,6 +45,24 @@ int64_t CountNewlines(absl::string_view data) {
   const char* p = data.data();
   size_t n = data.size();
   int64_t count = 0;
+#if defined(__SSE2__)
+  // Sixteen bytes a step where SSE2 is there (all of x86-64): a compare gives
+  // 0xFF per newline, subtracted from per-lane counts, which PSADBW adds up
+  // every 255 steps at most (before a lane could wrap).
+  const __m128i newline = _mm_set1_epi8('\n');
+  const __m128i zero = _mm_setzero_si128();
+  while (n >= 16) {
+    const size_t steps = std::min<size_t>(n / 16, 255);
+    __m128i lanes = zero;
+    for (size_t i = 0; i < steps; ++i, p += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(v, newline));
+    }
+    n -= steps * 16;
+    const __m128i sums = _mm_sad_epu8(lanes, zero);
+    count += _mm_cvtsi128_si32(sums) + _mm_cvtsi128_si32(_mm_srli_si128(sums, 8));
+  }
+#endif
   while (n >= 8) {
     size_t words = std::min<size_t>(n / 8, 31);
     uint64_t per_byte = 0;

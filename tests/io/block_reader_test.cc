@@ -145,6 +145,29 @@ TEST(BlockReaderTest, CountsLinesOverEveryByteValue) {
   EXPECT_EQ(blocks.back().first.substr(blocks.back().first.size() - 5), "\nlast");
 }
 
+TEST(BlockReaderTest, CountsLinesInLargeBlocks) {
+  // Large blocks, some holding a run of 9000 empty lines: the 16-byte counter
+  // sums its per-lane counts every 255 steps (4080 bytes), and a lane of a run
+  // of newlines gains one every step.
+  std::string contents;
+  for (int i = 0; i < 40; ++i) {
+    contents.append(static_cast<size_t>(1 + (i * 7919) % 3000), 'a' + i % 26);
+    contents.push_back('\n');
+    if (i % 10 == 3) contents.append(9000, '\n');
+  }
+  contents.append("last");
+  BlockReaderOptions options;
+  options.block_bytes = size_t{64} << 10;
+  auto blocks = ReadAll(WriteTempFile("count_large.bin", contents), options);
+  ASSERT_FALSE(blocks.empty());
+  int64_t expected_line = 1;
+  for (const auto& [data, first_line] : blocks) {
+    EXPECT_EQ(first_line, expected_line);
+    expected_line += std::count(data.begin(), data.end(), '\n');
+  }
+  EXPECT_EQ(expected_line, 1 + std::count(contents.begin(), contents.end(), '\n'));
+}
+
 TEST(BlockReaderTest, MissingFileIsNotFound) {
   auto reader = BlockReader::Open("/nonexistent/dir/posts.jsonl", BlockReaderOptions());
   ASSERT_FALSE(reader.ok());
