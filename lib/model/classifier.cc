@@ -221,14 +221,16 @@ template <size_t kStride, bool kHardwarePopCount, bool kBinary>
       return absl::string_view(storage + t.text_offset, t.text_size);
     };
     const size_t max_features = hasher.MaxFeatures(tokens.tokens(), text_of);
-    BucketSet::Inserter seen = ThreadBucketSet().ClearForInserts(binary ? max_features : 0);
+    BucketSet::Inserter seen =
+        ThreadBucketSet().ClearForInserts(binary ? max_features : 0);
     // Two passes, the hashes into a buffer, then the look-ups: each loop has the
     // registers it needs (one loop doing both kept a dozen values on the stack).
     std::vector<uint32_t>& buckets = ThreadBuckets();
     if (buckets.size() < max_features) buckets.resize(max_features);
     uint32_t* const first = buckets.data();
     uint32_t* last = first;
-    hasher.ForEachBucket(tokens.tokens(), text_of, [&last](uint32_t bucket) { *last++ = bucket; });
+    hasher.ForEachBucket(tokens.tokens(), text_of,
+                         [&last](uint32_t bucket) { *last++ = bucket; });
     for (const uint32_t* b = first; b != last; ++b) add(*b, seen);
   } else {
     const auto text_of = [&](const Token& t) { return tokens.text(t); };
@@ -251,7 +253,8 @@ template <size_t kStride, bool kHardwarePopCount>
                                                   double* sums) {
   return hasher.options().binary
              ? SumWeightsOf<kStride, kHardwarePopCount, true>(hasher, table, tokens, sums)
-             : SumWeightsOf<kStride, kHardwarePopCount, false>(hasher, table, tokens, sums);
+             : SumWeightsOf<kStride, kHardwarePopCount, false>(hasher, table, tokens,
+                                                               sums);
 }
 
 // POPCNT came with SSE4.2 (2008), but the build may not assume it: these run

@@ -61,9 +61,10 @@ inline uint64_t KindSalt(TokenKind kind) {
 // another token at the same place says, so they do not).
 inline bool InBigrams(TokenKind kind) {
   // One bit test on the scoring path (three compares otherwise).
-  constexpr uint32_t kNotInBigrams = (uint32_t{1} << static_cast<int>(TokenKind::kHost)) |
-                                     (uint32_t{1} << static_cast<int>(TokenKind::kDomain)) |
-                                     (uint32_t{1} << static_cast<int>(TokenKind::kSignal));
+  constexpr uint32_t kNotInBigrams =
+      (uint32_t{1} << static_cast<int>(TokenKind::kHost)) |
+      (uint32_t{1} << static_cast<int>(TokenKind::kDomain)) |
+      (uint32_t{1} << static_cast<int>(TokenKind::kSignal));
   const uint32_t k = static_cast<uint32_t>(kind);
   return k >= 32 || ((kNotInBigrams >> k) & 1) == 0;
 }
@@ -145,8 +146,9 @@ class FeatureHasher {
   // The hashes on explicit arguments rather than members, so a loop can hold
   // them in registers: a sink's stores (uint64_t slots) could alias hash_seed
   // as far as the compiler knows, and it would reload it after each.
-  [[gnu::always_inline]] static uint64_t UnigramHashWithSeed(uint64_t hash_seed, TokenKind kind,
-                                      absl::string_view text) {
+  [[gnu::always_inline]] static uint64_t UnigramHashWithSeed(uint64_t hash_seed,
+                                                             TokenKind kind,
+                                                             absl::string_view text) {
     const uint64_t seed = hash_seed ^ KindSalt(kind);
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
     // Most tokens are at most 16 bytes: XXH3_64bits_withSeed itself is not inlined
@@ -412,7 +414,8 @@ void FeatureHasher::ForEachBucket(absl::Span<const Token> tokens, const TextOf& 
     if (InBigrams(kind)) {
       if (bigrams && have_previous) {
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
-        const uint64_t bigram = BigramHashWithFlips(bitflip1, bitflip2, previous_hash, hash);
+        const uint64_t bigram =
+            BigramHashWithFlips(bitflip1, bitflip2, previous_hash, hash);
 #else
         const uint64_t bigram = BigramHash(previous_hash, hash);
 #endif

@@ -104,7 +104,8 @@ class WeightTable {
 
    private:
     friend class WeightTable;
-    View(const Block* blocks, const float* weights) : blocks_(blocks), weights_(weights) {}
+    View(const Block* blocks, const float* weights)
+        : blocks_(blocks), weights_(weights) {}
     const Block* blocks_;
     const float* weights_;
   };

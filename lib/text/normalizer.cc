@@ -229,11 +229,11 @@ size_t Normalizer::FastRun(size_t i, size_t end) {
           stopped = true;
           break;
         }
-        const __m128i is_upper =
-            _mm_and_si128(_mm_cmpgt_epi8(x, before_upper), _mm_cmplt_epi8(x, after_upper));
+        const __m128i is_upper = _mm_and_si128(_mm_cmpgt_epi8(x, before_upper),
+                                               _mm_cmplt_epi8(x, after_upper));
         x = _mm_or_si128(x, _mm_and_si128(is_upper, space));  // 0x20, the case bit
-        const __m128i is_cased =
-            _mm_and_si128(_mm_cmpgt_epi8(x, before_lower), _mm_cmplt_epi8(x, after_lower));
+        const __m128i is_cased = _mm_and_si128(_mm_cmpgt_epi8(x, before_lower),
+                                               _mm_cmplt_epi8(x, after_lower));
         _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (j - i)), x);
         upper_lanes = _mm_sub_epi8(upper_lanes, is_upper);
         cased_lanes = _mm_sub_epi8(cased_lanes, is_cased);

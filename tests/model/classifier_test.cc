@@ -193,11 +193,13 @@ TEST(ClassifierFeatureMixTest, ScoringLoopsAgreeWithTheExplainingPath) {
     for (ModelType type : {ModelType::kNaiveBayes, ModelType::kEnsemble}) {
       auto c = Classifier::FromBytes(TrainSynthetic(type, 200, options).bytes);
       ASSERT_TRUE(c.ok()) << c.status() << " mix " << mix;
-      std::vector<std::string> texts = {"", "win win win free prize", "see http://x.com now",
+      std::vector<std::string> texts = {"", "win win win free prize",
+                                        "see http://x.com now",
                                         std::string(300, 'a') + " b"};
       for (const auto& post : SyntheticCorpus(40)) texts.push_back(post.text);
       for (const std::string& text : texts) {
-        EXPECT_EQ((*c)->SpamProbability(text), (*c)->Score(text, ScoreOptions{3}).spam_probability)
+        EXPECT_EQ((*c)->SpamProbability(text),
+                  (*c)->Score(text, ScoreOptions{3}).spam_probability)
             << "mix " << mix << ": " << text;
       }
     }

@@ -191,9 +191,9 @@ TEST(FeatureHasherTest, FeatureOrderAndSources) {
 // of the other options, token kinds and text lengths (each XXH3 length branch).
 TEST(FeatureHasherTest, ForEachBucketIsForEach) {
   HandTokens tokens;
-  const TokenKind kinds[] = {TokenKind::kWord,   TokenKind::kNumber, TokenKind::kUrl,
-                             TokenKind::kHost,   TokenKind::kDomain, TokenKind::kEmail,
-                             TokenKind::kPhone,  TokenKind::kEmoji,  TokenKind::kSignal};
+  const TokenKind kinds[] = {TokenKind::kWord,  TokenKind::kNumber, TokenKind::kUrl,
+                             TokenKind::kHost,  TokenKind::kDomain, TokenKind::kEmail,
+                             TokenKind::kPhone, TokenKind::kEmoji,  TokenKind::kSignal};
   const std::string long_text(40, 'x');
   for (size_t i = 0; i < 60; ++i) {
     // Lengths 0..40: empty, 1-3, 4-8, 9-16, 17-128 bytes.

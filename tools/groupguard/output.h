@@ -24,7 +24,8 @@ void AppendJsonString(absl::string_view s, std::string* out);
 struct PlainJsonBytes {
   bool plain[256];
   constexpr PlainJsonBytes() : plain() {
-    for (int c = 0; c < 256; ++c) plain[c] = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+    for (int c = 0; c < 256; ++c)
+      plain[c] = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
   }
 };
 inline constexpr PlainJsonBytes kPlainJsonBytes;

@@ -78,8 +78,8 @@ class ScoreHandler : public PostHandler {
       // (AppendJsonString and an append each cost more than the formatting).
       static constexpr char kIdKey[] = "{\"id\":\"";
       static constexpr char kProbabilityKey[] = "\",\"spam_probability\":";
-      char line[sizeof(kIdKey) + kMaxPlainId + sizeof(kProbabilityKey) + kProbabilityBytes +
-                sizeof(Tail::text)];
+      char line[sizeof(kIdKey) + kMaxPlainId + sizeof(kProbabilityKey) +
+                kProbabilityBytes + sizeof(Tail::text)];
       char* t = line;
       std::memcpy(t, kIdKey, sizeof(kIdKey) - 1);
       t += sizeof(kIdKey) - 1;
