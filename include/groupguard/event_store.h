@@ -29,6 +29,32 @@ class EventStore {
   // naming the file and the first error; Recover still works. Reopen to recover.
   virtual absl::StatusOr<uint64_t> Append(absl::string_view record) = 0;
 
+  // Two-phase append, so that a caller can release its own locks before waiting and
+  // let concurrent writers share one sync (group commit). StartAppend places `record`
+  // after every record already started and returns its sequence number without
+  // waiting for durability; WaitDurable(sequence) returns OK once that record and
+  // every earlier one are durable under the store's sync policy (a sync that covers
+  // sequence N covers everything before it). Append(r) is StartAppend(r) followed by
+  // WaitDurable. Started records become durable in sequence order, so a crash may
+  // lose a started, unacknowledged record only together with every later one.
+  // StartAppend's errors are Append's and mean nothing was started. WaitDurable
+  // returns the I/O error of the write or sync that failed to make the record durable
+  // (the store is then failed, as after a failed Append; the record may or may not
+  // survive a crash). A record that is started but never waited for may never be
+  // written, unless a later record is waited for.
+  // REQUIRES for WaitDurable: `sequence` came from StartAppend or Append on this store.
+  //
+  // Defaults, for stores written before these existed (and the memory store):
+  // StartAppend is Append, so the record is durable when it returns, and WaitDurable
+  // returns OK. Such a store is correct, it just shares no syncs.
+  virtual absl::StatusOr<uint64_t> StartAppend(absl::string_view record) {
+    return Append(record);
+  }
+  virtual absl::Status WaitDurable(uint64_t sequence) {
+    (void)sequence;
+    return absl::OkStatus();
+  }
+
   // Replays the store: `on_snapshot` once with the newest snapshot and the sequence
   // number it covers (if there is one), then `on_record` for every later record, in
   // order. A callback's error stops the replay and is returned. Returns kDataLoss for
@@ -52,8 +78,10 @@ class EventStore {
 
 struct JournalOptions {
   enum class Sync : uint8_t {
-    kEveryAppend = 0,  // fdatasync before each Append returns
-    kGroupCommit = 1,  // concurrent Appends share one fdatasync; each still waits for it
+    kEveryAppend = 0,  // fdatasync before each Append (and StartAppend) returns
+    kGroupCommit = 1,  // concurrent Appends (and WaitDurables) share one fdatasync;
+                       // each still waits for it. StartAppend only queues the record
+                       // in memory; the write and the sync happen in WaitDurable.
     kNone = 2,         // never sync (tests and replays only): survives a process crash,
                        // not a power loss
   };
@@ -68,7 +96,10 @@ struct JournalOptions {
 // Guarantees:
 // - Append returns once the record is written (kNone: survives the process being
 //   killed) or written and fdatasync'ed (kEveryAppend, kGroupCommit: survives a power
-//   loss). Sequence numbers are dense; a reopened journal continues them.
+//   loss). Sequence numbers are dense; a reopened journal continues them. Under
+//   kEveryAppend and kNone StartAppend does the same and WaitDurable returns at once;
+//   under kGroupCommit StartAppend queues the record and whichever WaitDurable (or
+//   Append) finds no write in progress writes and fdatasyncs everything queued.
 // - Torn tail: damage at the very end of the last segment (a partial record header, a
 //   record running past the end of the file, a last record whose checksum fails,
 //   trailing zero bytes) is what a crash mid-write leaves; it is truncated on open,

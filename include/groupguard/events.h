@@ -39,10 +39,14 @@ struct ModerationEvent {
 // Returns "post_held", "post_released", ... for logs.
 absl::string_view EventTypeName(ModerationEvent::Type type);
 
-// Called on the thread that made the change, while the registry's writer lock is
-// held: it may read the registry (CheckPosting, ProbationStatusOf, ListQueue, ...)
-// and Unsubscribe, but must not change it, and should be quick (hand work to a
-// queue). Gate::Submit counts as a change: a post it holds would deadlock.
+// Called on the thread that made the change, after the change is durable and before
+// that call returns, one notification at a time and in sequence order across threads
+// (a change waits for every earlier change's notification). Not under the registry's
+// writer lock: it may read the registry (CheckPosting, ProbationStatusOf, ListQueue,
+// CanonicalDump, ...) and Unsubscribe, but must not change it: a change from within a
+// subscriber returns kFailedPrecondition (Gate::Submit counts when it holds a post).
+// Should be quick (hand work to a queue): later changes' notifications, and so their
+// calls' returns, wait for it.
 using EventSubscriber = std::function<void(const ModerationEvent&)>;
 
 }  // namespace groupguard

@@ -41,19 +41,45 @@ struct RegistryOptions {
 //
 // Every change is an event appended to the EventStore before the call returns OK
 // (durable under the store's sync policy); the state is a fold over those events, so
-// Open() rebuilds it exactly. Changes are serialized by one writer lock; the store's
-// write happens under that lock but outside every lock the read path takes, so
-// CheckPosting() (and Gate::Submit for a member not on probation) never waits behind
-// a disk write, only, at worst, behind a few-microsecond in-memory update of the same
-// member shard.
+// Open() rebuilds it exactly.
+//
+// How a change happens. Under one writer lock the call validates and authorizes,
+// starts the store's append (EventStore::StartAppend: the event takes its place in
+// the store's order, without waiting for durability) and applies the event in memory.
+// It then releases the lock, waits for the event to be durable (WaitDurable), notifies
+// subscribers and returns. So concurrent changes can share one sync (a journal with
+// JournalOptions::Sync::kGroupCommit), and:
+// - Acknowledgment: a call returns OK only once its event is durable.
+// - Visibility: a change is visible to readers (CheckPosting, ProbationStatusOf,
+//   ListQueue, ...) and to later changes from the moment it is applied, which may be
+//   before it is durable and before its call returns. A crash can lose such a change,
+//   but only together with every change started after it (the store keeps its order),
+//   so a change that depended on it is lost too; the lost calls were never
+//   acknowledged.
+// - With a store that has no two-phase append (the memory store, older custom
+//   stores), the append is made durable under the lock, as before: correct, no shared
+//   syncs. Under kEveryAppend each change syncs alone under the lock.
+// CheckPosting() (and Gate::Submit for a member not on probation) never waits for a
+// writer or a disk write, only, at worst, behind a few-microsecond in-memory update of
+// the same member shard.
+//
+// Failure: if starting the append fails (e.g. kInvalidArgument for an oversized
+// record, or a failed journal), nothing changed, in memory or in the store. If the
+// event was applied but could not be made durable (WaitDurable failed: the journal is
+// failed by then), memory holds a change the store may lack: the call returns the
+// store's error, no subscriber hears of it, and every later change (and Compact)
+// returns kFailedPrecondition naming that error. Reads keep answering from memory,
+// including that change. Reopen (a new store over the same files, then Open) to
+// rebuild from what is durable.
 //
 // Thread-safe: every method may be called from any number of threads at once.
 //
 // Errors: kInvalidArgument for bad ids or arguments, kNotFound for an unknown group or
 // post, kFailedPrecondition when the world forbids it (not a member, already exists),
+// when the registry is failed (above) or when a subscriber tries to change it,
 // kPermissionDenied when the actor lacks the right (nothing changes),
 // kResourceExhausted for a moderator over their flag rate, and the store's error if
-// the event could not be made durable (then nothing changed in memory either).
+// the event could not be stored or made durable (see Failure).
 class Registry {
  public:
   // Opens a registry over `store`, replaying its snapshot and records. `clock` (not
@@ -127,13 +153,15 @@ class Registry {
   // even before this runs; call it periodically so subscribers hear about it.
   // Returns how many members' probations ended.
   absl::StatusOr<int> ExpireProbations();
-  // Writes a snapshot of the whole state so the store can drop older records.
+  // Writes a snapshot of the whole state so the store can drop older records. Waits
+  // (under the writer lock) until every change applied so far is durable first.
   absl::Status Compact();
   // A canonical, sorted, human-readable dump of the whole state (for tests and
   // debugging): equal states give equal dumps.
   std::string CanonicalDump() const;
 
-  // Subscribes to events; returns a handle for Unsubscribe. See EventSubscriber.
+  // Subscribes to events; returns a handle for Unsubscribe. See EventSubscriber:
+  // events arrive once durable, in sequence order across all writing threads.
   int Subscribe(EventSubscriber subscriber);
   // Once Unsubscribe returns, the subscriber is not running and is never called
   // again (it waits for a notification in flight), so what it captured may be

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
 #include <deque>
 #include <limits>
 #include <map>
@@ -350,23 +351,92 @@ class Registry::Impl {
     return e;
   }
 
-  // Appends `event`, applies it and notifies subscribers. The append happens before
-  // any in-memory change, so a failed append changes nothing.
-  absl::StatusOr<uint64_t> CommitLocked(const pb::Event& event)
+  // A change that StartCommitLocked wrote to the store and applied in memory, whose
+  // durability and notification FinishCommit still owes.
+  struct PendingCommit {
+    uint64_t sequence = 0;
+    uint64_t ticket = 0;  // its turn to notify; 0 when there is nothing to notify
+    std::vector<ModerationEvent> events;
+  };
+
+  absl::Status FailedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "registry accepts no more changes: a change it applied in memory could not be "
+        "made durable (",
+        failed_.message(), "); reopen it over its store"));
+  }
+
+  // Starts the store's append of `event` (StartAppend: in order, without waiting for
+  // durability), then applies it. The append comes before any in-memory change, so a
+  // failed start changes nothing. Every change goes through here, so it is also where
+  // a failed registry refuses writes and where a subscriber's change is refused (it
+  // would wait for its own notification turn).
+  absl::StatusOr<PendingCommit> StartCommitLocked(const pb::Event& event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    if (NotifyingScope::IsNotifying(this)) {
+      return absl::FailedPreconditionError(
+          "a subscriber may not change the registry from within its notification");
+    }
+    if (!failed_.ok()) return FailedLocked();
     std::string bytes;
     event.SerializeToString(&bytes);
-    GG_ASSIGN_OR_RETURN(uint64_t sequence, store_->Append(bytes));
+    GG_ASSIGN_OR_RETURN(uint64_t sequence, store_->StartAppend(bytes));
     last_sequence_ = sequence;
-    std::vector<ModerationEvent> out;
-    absl::Status s = ApplyLocked(event, sequence, &out);
+    PendingCommit pending;
+    pending.sequence = sequence;
+    absl::Status s = ApplyLocked(event, sequence, &pending.events);
     if (!s.ok()) {
-      // Validation before the append makes this unreachable; say so loudly if not.
-      return absl::InternalError(absl::StrCat(
+      // Validation before the append makes this unreachable; say so loudly if not. The
+      // store has the event and memory does not: refuse further changes.
+      failed_ = absl::InternalError(absl::StrCat(
           "event ", sequence, " was stored but did not apply: ", s.message()));
+      return failed_;
     }
-    Notify(out);
-    return sequence;
+    if (!pending.events.empty()) pending.ticket = next_ticket_++;
+    return pending;
+  }
+
+  // Waits until the change is durable, then (in ticket order, so subscribers see
+  // events in sequence order across threads) notifies. Called after write_mu_ is
+  // released, so that other writers can start their appends meanwhile and share the
+  // sync. A failed wait leaves memory ahead of the store: the registry refuses
+  // further changes, and the change is not notified.
+  absl::StatusOr<uint64_t> FinishCommit(const PendingCommit& pending) {
+    absl::Status s = store_->WaitDurable(pending.sequence);
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> w(write_mu_);
+      if (failed_.ok()) failed_ = s;
+    }
+    if (pending.ticket != 0) {
+      {
+        std::unique_lock<std::mutex> t(turn_mu_);
+        turn_cv_.wait(t, [&] { return notify_turn_ == pending.ticket; });
+      }
+      // Passes the turn on however the notification ends: a turn never passed on
+      // would stop every later change in its FinishCommit.
+      struct PassTurn {
+        Impl* impl;
+        ~PassTurn() {
+          {
+            std::lock_guard<std::mutex> t(impl->turn_mu_);
+            ++impl->notify_turn_;
+          }
+          impl->turn_cv_.notify_all();
+        }
+      } pass_turn{this};
+      if (s.ok()) Notify(pending.events);
+    }
+    if (!s.ok()) return s;
+    return pending.sequence;
+  }
+
+  // Starts `event` under the writer lock `w`, releases it, finishes (durability,
+  // notification). The caller's later work must not need the lock.
+  absl::StatusOr<uint64_t> Commit(std::unique_lock<std::mutex>& w, const pb::Event& event)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    GG_ASSIGN_OR_RETURN(PendingCommit pending, StartCommitLocked(event));
+    w.unlock();
+    return FinishCommit(pending);
   }
 
   // Calls the subscribers under notify_mu_, so that Unsubscribe (which takes it)
@@ -984,10 +1054,13 @@ class Registry::Impl {
   const Clock* clock_;
   const RegistryOptions options_;
 
-  // Serializes every change: validate, append to the store, apply, notify. The read
-  // path never takes it.
+  // Serializes every change: validate, start the store's append, apply. Released
+  // before the wait for durability and the notification. The read path never takes it.
   mutable std::mutex write_mu_;
-  uint64_t last_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;
+  uint64_t last_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;  // started, maybe not durable
+  // Set when a change applied in memory could not be made durable: no more changes.
+  absl::Status failed_ ABSL_GUARDED_BY(write_mu_);
+  uint64_t next_ticket_ ABSL_GUARDED_BY(write_mu_) = 1;
   uint64_t next_flag_id_ ABSL_GUARDED_BY(write_mu_) = 1;
   // Members with a probation record (for ExpireProbations without a full scan).
   std::set<std::string> on_probation_ ABSL_GUARDED_BY(write_mu_);
@@ -1005,6 +1078,12 @@ class Registry::Impl {
   std::vector<AuditEntry> audit_ ABSL_GUARDED_BY(meta_mu_);
   absl::flat_hash_map<std::string, std::deque<int64_t>> rates_ ABSL_GUARDED_BY(meta_mu_);
   std::map<std::string, Appeal> appeals_ ABSL_GUARDED_BY(meta_mu_);
+
+  // Whose turn it is to notify: tickets are handed out under write_mu_ in sequence
+  // order, and each change notifies only after every earlier ticket has.
+  std::mutex turn_mu_;
+  std::condition_variable turn_cv_;
+  uint64_t notify_turn_ ABSL_GUARDED_BY(turn_mu_) = 1;
 
   // Held while subscribers are called (see Notify); taken before subscribers_mu_.
   std::mutex notify_mu_;
@@ -1052,7 +1131,7 @@ const Clock& Registry::clock() const { return *impl_->clock_; }
 absl::Status Registry::CreateGroup(absl::string_view group, const GroupPolicy& policy) {
   GG_RETURN_IF_ERROR(CheckId("group", group));
   GG_RETURN_IF_ERROR(CheckPolicy(policy));
-  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  std::unique_lock<std::mutex> w(impl_->write_mu_);
   if (impl_->GroupIndex(group)) {
     return absl::FailedPreconditionError(
         absl::StrCat("group \"", group, "\" already exists"));
@@ -1060,12 +1139,12 @@ absl::Status Registry::CreateGroup(absl::string_view group, const GroupPolicy& p
   pb::Event e = impl_->NewEvent(kSystem, "");
   e.mutable_group_created()->set_group(std::string(group));
   *e.mutable_group_created()->mutable_policy() = ToProto(policy);
-  return impl_->CommitLocked(e).status();
+  return impl_->Commit(w, e).status();
 }
 
 absl::Status Registry::AddAdministrator(absl::string_view member) {
   GG_RETURN_IF_ERROR(CheckId("member", member));
-  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  std::unique_lock<std::mutex> w(impl_->write_mu_);
   if (impl_->IsAdmin(member)) {
     return absl::FailedPreconditionError(
         absl::StrCat("\"", member, "\" is already a site administrator"));
@@ -1073,12 +1152,12 @@ absl::Status Registry::AddAdministrator(absl::string_view member) {
   pb::Event e = impl_->NewEvent(kSystem, "");
   e.mutable_administrator_set()->set_member(std::string(member));
   e.mutable_administrator_set()->set_granted(true);
-  return impl_->CommitLocked(e).status();
+  return impl_->Commit(w, e).status();
 }
 
 absl::Status Registry::RemoveAdministrator(absl::string_view member) {
   GG_RETURN_IF_ERROR(CheckId("member", member));
-  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  std::unique_lock<std::mutex> w(impl_->write_mu_);
   if (!impl_->IsAdmin(member)) {
     return absl::FailedPreconditionError(
         absl::StrCat("\"", member, "\" is not a site administrator"));
@@ -1086,13 +1165,13 @@ absl::Status Registry::RemoveAdministrator(absl::string_view member) {
   pb::Event e = impl_->NewEvent(kSystem, "");
   e.mutable_administrator_set()->set_member(std::string(member));
   e.mutable_administrator_set()->set_granted(false);
-  return impl_->CommitLocked(e).status();
+  return impl_->Commit(w, e).status();
 }
 
 absl::Status Registry::AddModerator(absl::string_view group, absl::string_view member) {
   GG_RETURN_IF_ERROR(CheckId("member", member));
   GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
-  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  std::unique_lock<std::mutex> w(impl_->write_mu_);
   if (impl_->IsModerator(member, g)) {
     return absl::FailedPreconditionError(
         absl::StrCat("\"", member, "\" already moderates \"", group, "\""));
@@ -1101,14 +1180,14 @@ absl::Status Registry::AddModerator(absl::string_view group, absl::string_view m
   e.mutable_moderator_set()->set_group(std::string(group));
   e.mutable_moderator_set()->set_member(std::string(member));
   e.mutable_moderator_set()->set_granted(true);
-  return impl_->CommitLocked(e).status();
+  return impl_->Commit(w, e).status();
 }
 
 absl::Status Registry::RemoveModerator(absl::string_view group,
                                        absl::string_view member) {
   GG_RETURN_IF_ERROR(CheckId("member", member));
   GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
-  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  std::unique_lock<std::mutex> w(impl_->write_mu_);
   if (!impl_->IsModerator(member, g)) {
     return absl::FailedPreconditionError(
         absl::StrCat("\"", member, "\" does not moderate \"", group, "\""));
@@ -1117,13 +1196,13 @@ absl::Status Registry::RemoveModerator(absl::string_view group,
   e.mutable_moderator_set()->set_group(std::string(group));
   e.mutable_moderator_set()->set_member(std::string(member));
   e.mutable_moderator_set()->set_granted(false);
-  return impl_->CommitLocked(e).status();
+  return impl_->Commit(w, e).status();
 }
 
 absl::Status Registry::Join(absl::string_view member, absl::string_view group) {
   GG_RETURN_IF_ERROR(CheckId("member", member));
   GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
-  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  std::unique_lock<std::mutex> w(impl_->write_mu_);
   Impl::MemberSnapshot m = impl_->CopyMember(member);
   if (std::binary_search(m.groups.begin(), m.groups.end(), g)) {
     return absl::FailedPreconditionError(
@@ -1133,13 +1212,13 @@ absl::Status Registry::Join(absl::string_view member, absl::string_view group) {
   e.mutable_membership()->set_member(std::string(member));
   e.mutable_membership()->set_group(std::string(group));
   e.mutable_membership()->set_joined(true);
-  return impl_->CommitLocked(e).status();
+  return impl_->Commit(w, e).status();
 }
 
 absl::Status Registry::Leave(absl::string_view member, absl::string_view group) {
   GG_RETURN_IF_ERROR(CheckId("member", member));
   GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
-  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  std::unique_lock<std::mutex> w(impl_->write_mu_);
   Impl::MemberSnapshot m = impl_->CopyMember(member);
   if (!std::binary_search(m.groups.begin(), m.groups.end(), g)) {
     return absl::FailedPreconditionError(
@@ -1149,19 +1228,19 @@ absl::Status Registry::Leave(absl::string_view member, absl::string_view group) 
   e.mutable_membership()->set_member(std::string(member));
   e.mutable_membership()->set_group(std::string(group));
   e.mutable_membership()->set_joined(false);
-  return impl_->CommitLocked(e).status();
+  return impl_->Commit(w, e).status();
 }
 
 absl::Status Registry::SetGroupPolicy(absl::string_view actor, absl::string_view group,
                                       const GroupPolicy& policy) {
   GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
   GG_RETURN_IF_ERROR(CheckPolicy(policy));
-  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  std::unique_lock<std::mutex> w(impl_->write_mu_);
   GG_RETURN_IF_ERROR(impl_->Authorize(actor, g, "set the policy"));
   pb::Event e = impl_->NewEvent(actor, "");
   e.mutable_policy_set()->set_group(std::string(group));
   *e.mutable_policy_set()->mutable_policy() = ToProto(policy);
-  return impl_->CommitLocked(e).status();
+  return impl_->Commit(w, e).status();
 }
 
 namespace {
@@ -1193,7 +1272,7 @@ absl::StatusOr<Feedback> Review(Registry::Impl* impl, absl::string_view actor,
                                 absl::string_view reason, bool approve) {
   GG_ASSIGN_OR_RETURN(uint32_t g, impl->RequireGroup(group));
   GG_RETURN_IF_ERROR(CheckId("post", post_id));
-  std::lock_guard<std::mutex> w(impl->write_mu_);
+  std::unique_lock<std::mutex> w(impl->write_mu_);
   GG_RETURN_IF_ERROR(
       impl->Authorize(actor, g, approve ? "approve posts" : "reject posts"));
   HeldPost held;
@@ -1211,7 +1290,7 @@ absl::StatusOr<Feedback> Review(Registry::Impl* impl, absl::string_view actor,
   e.mutable_post_reviewed()->set_post_id(std::string(post_id));
   e.mutable_post_reviewed()->set_group(std::string(group));
   e.mutable_post_reviewed()->set_approved(approve);
-  GG_RETURN_IF_ERROR(impl->CommitLocked(e).status());
+  GG_RETURN_IF_ERROR(impl->Commit(w, e).status());
   return Registry::Impl::MakeFeedback(held, !approve, e);
 }
 
@@ -1233,7 +1312,7 @@ absl::Status Registry::Flag(absl::string_view actor, absl::string_view member,
   const RegistryOptions& o = impl_->options_;
   if (duration == absl::ZeroDuration()) duration = o.default_probation;
   duration = std::min(duration, o.max_probation);
-  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  std::unique_lock<std::mutex> w(impl_->write_mu_);
   GG_RETURN_IF_ERROR(impl_->Authorize(actor, g, "flag members"));
   Impl::MemberSnapshot m = impl_->CopyMember(member);
   if (!std::binary_search(m.groups.begin(), m.groups.end(), g)) {
@@ -1262,7 +1341,7 @@ absl::Status Registry::Flag(absl::string_view actor, absl::string_view member,
   e.mutable_flagged()->set_member(std::string(member));
   e.mutable_flagged()->set_group(std::string(group));
   e.mutable_flagged()->set_until(AddMicros(e.time(), duration));
-  return impl_->CommitLocked(e).status();
+  return impl_->Commit(w, e).status();
 }
 
 absl::Status Registry::Lift(absl::string_view actor, absl::string_view member,
@@ -1272,7 +1351,7 @@ absl::Status Registry::Lift(absl::string_view actor, absl::string_view member,
   if (!group.empty()) {
     GG_ASSIGN_OR_RETURN(g, impl_->RequireGroup(group));
   }
-  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  std::unique_lock<std::mutex> w(impl_->write_mu_);
   if (g) {
     GG_RETURN_IF_ERROR(impl_->Authorize(actor, *g, "lift probations"));
   } else {
@@ -1290,7 +1369,7 @@ absl::Status Registry::Lift(absl::string_view actor, absl::string_view member,
   }
   e.mutable_lifted()->set_member(std::string(member));
   e.mutable_lifted()->set_group(std::string(group));
-  return impl_->CommitLocked(e).status();
+  return impl_->Commit(w, e).status();
 }
 
 absl::StatusOr<std::vector<HeldPost>> Registry::ListQueue(absl::string_view actor,
@@ -1342,7 +1421,7 @@ ProbationStatus Registry::ProbationStatusOf(absl::string_view member) const {
 
 absl::Status Registry::FileAppeal(absl::string_view member, absl::string_view statement) {
   GG_RETURN_IF_ERROR(CheckId("member", member));
-  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  std::unique_lock<std::mutex> w(impl_->write_mu_);
   ProbationStatus st = ProbationStatusOf(member);
   if (!st.on_probation) {
     return absl::FailedPreconditionError(
@@ -1355,7 +1434,7 @@ absl::Status Registry::FileAppeal(absl::string_view member, absl::string_view st
   pb::Event e = impl_->NewEvent(member, "");
   e.mutable_appeal_filed()->set_member(std::string(member));
   e.mutable_appeal_filed()->set_statement(std::string(statement));
-  return impl_->CommitLocked(e).status();
+  return impl_->Commit(w, e).status();
 }
 
 absl::StatusOr<std::vector<Appeal>> Registry::ListAppeals(absl::string_view actor) const {
@@ -1374,7 +1453,7 @@ absl::StatusOr<std::vector<Appeal>> Registry::ListAppeals(absl::string_view acto
 absl::Status Registry::DecideAppeal(absl::string_view actor, absl::string_view member,
                                     bool grant, absl::string_view reason) {
   GG_RETURN_IF_ERROR(CheckId("member", member));
-  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  std::unique_lock<std::mutex> w(impl_->write_mu_);
   GG_RETURN_IF_ERROR(impl_->AuthorizeAdmin(actor, "decide appeals"));
   {
     std::shared_lock<std::shared_mutex> l(impl_->meta_mu_);
@@ -1396,11 +1475,11 @@ absl::Status Registry::DecideAppeal(absl::string_view actor, absl::string_view m
   } else {
     e.mutable_appeal_denied()->set_member(std::string(member));
   }
-  return impl_->CommitLocked(e).status();
+  return impl_->Commit(w, e).status();
 }
 
 absl::StatusOr<int> Registry::ExpireProbations() {
-  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  std::unique_lock<std::mutex> w(impl_->write_mu_);
   const int64_t now = impl_->NowMicros();
   std::vector<std::string> due;
   for (const std::string& member : impl_->on_probation_) {
@@ -1412,18 +1491,42 @@ absl::StatusOr<int> Registry::ExpireProbations() {
     if (any_due) due.push_back(member);
   }
   int ended = 0;
+  absl::Status status;
+  std::vector<Impl::PendingCommit> pending;
   for (const std::string& member : due) {
     pb::Event e = impl_->NewEvent(kSystem, "probation ran out");
     e.set_time(now);
     e.mutable_expired()->set_member(member);
-    GG_RETURN_IF_ERROR(impl_->CommitLocked(e).status());
+    absl::StatusOr<Impl::PendingCommit> p = impl_->StartCommitLocked(e);
+    if (!p.ok()) {
+      status = p.status();
+      break;
+    }
+    pending.push_back(*std::move(p));
     ended += impl_->on_probation_.count(member) == 0 ? 1 : 0;
   }
+  w.unlock();
+  // The started ones are finished (made durable, notified in order) even if a later
+  // one could not start.
+  for (const Impl::PendingCommit& p : pending) {
+    absl::Status s = impl_->FinishCommit(p).status();
+    if (status.ok()) status = s;
+  }
+  if (!status.ok()) return status;
   return ended;
 }
 
 absl::Status Registry::Compact() {
-  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  std::unique_lock<std::mutex> w(impl_->write_mu_);
+  if (!impl_->failed_.ok()) return impl_->FailedLocked();
+  // The snapshot covers every change applied so far, so they must all be durable
+  // first (a store accepts a snapshot only through an acknowledged record). Waiting
+  // under the writer lock is fine here: compaction is rare, and its own disk writes
+  // hold the lock anyway.
+  if (absl::Status d = impl_->store_->WaitDurable(impl_->last_sequence_); !d.ok()) {
+    impl_->failed_ = d;
+    return d;
+  }
   pb::Snapshot s = impl_->BuildSnapshotLocked();
   std::string bytes;
   s.SerializeToString(&bytes);
@@ -1431,7 +1534,7 @@ absl::Status Registry::Compact() {
 }
 
 std::string Registry::CanonicalDump() const {
-  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  std::unique_lock<std::mutex> w(impl_->write_mu_);
   pb::Snapshot s = impl_->BuildSnapshotLocked();
   // Group order in the snapshot is creation order; the dump sorts it.
   std::sort(s.mutable_groups()->begin(), s.mutable_groups()->end(),
@@ -1509,7 +1612,7 @@ absl::StatusOr<HeldPost> Registry::Hold(const Submission& post,
   GG_RETURN_IF_ERROR(CheckId("post", post.id));
   GG_RETURN_IF_ERROR(CheckId("member", post.member));
   GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(post.group));
-  std::lock_guard<std::mutex> w(impl_->write_mu_);
+  std::unique_lock<std::mutex> w(impl_->write_mu_);
   {
     std::shared_lock<std::shared_mutex> l(impl_->groups_mu_);
     if (impl_->groups_[g]->queue.count(post.id)) {
@@ -1523,7 +1626,7 @@ absl::StatusOr<HeldPost> Registry::Hold(const Submission& post,
   if (held.post.time == absl::InfinitePast()) held.post.time = FromMicros(e.time());
   held.reasons = std::move(reasons);
   ToProto(held, e.mutable_post_held());
-  GG_ASSIGN_OR_RETURN(held.sequence, impl_->CommitLocked(e));
+  GG_ASSIGN_OR_RETURN(held.sequence, impl_->Commit(w, e));
   // Return exactly what the queue holds (times at microsecond resolution).
   return FromProto(e.post_held(), held.sequence, e.time());
 }

@@ -10,6 +10,8 @@
 // retrying could acknowledge records that are not on disk; the only safe way on is
 // to reopen, which rereads the file and truncates a torn tail.
 
+#include "store/journal_event_store.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -84,6 +86,8 @@ class JournalEventStore final : public EventStore {
   absl::Status Init();
 
   absl::StatusOr<uint64_t> Append(absl::string_view record) override;
+  absl::StatusOr<uint64_t> StartAppend(absl::string_view record) override;
+  absl::Status WaitDurable(uint64_t sequence) override;
   absl::Status Recover(
       const std::function<absl::Status(absl::string_view, uint64_t)>& on_snapshot,
       const std::function<absl::Status(uint64_t, absl::string_view)>& on_record) override;
@@ -100,7 +104,15 @@ class JournalEventStore final : public EventStore {
   absl::Status FailedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<uint64_t> AppendDirectLocked(absl::string_view record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<uint64_t> AppendGroupCommit(absl::string_view record);
+  absl::Status CheckSize(absl::string_view record) const;
+
+ public:
+  uint64_t append_syncs() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return append_syncs_;
+  }
+
+ private:
   // Starts a new segment at the next sequence (if the current one holds records) and
   // deletes segments and snapshots that the snapshot through `through` supersedes.
   absl::Status RollAndCleanUp(uint64_t through);
@@ -128,7 +140,8 @@ class JournalEventStore final : public EventStore {
   uint64_t durable_offset_ ABSL_GUARDED_BY(mu_) = 0;  // end of it in the current segment
   std::string pending_ ABSL_GUARDED_BY(mu_);  // framed records waiting for a leader
   uint64_t pending_last_ ABSL_GUARDED_BY(mu_) = 0;
-  std::string spare_ ABSL_GUARDED_BY(mu_);  // a batch buffer kept for reuse
+  std::string spare_ ABSL_GUARDED_BY(mu_);          // a batch buffer kept for reuse
+  uint64_t append_syncs_ ABSL_GUARDED_BY(mu_) = 0;  // fdatasyncs for appends (tests)
 };
 
 absl::Status JournalEventStore::FailedLocked() const {
@@ -290,15 +303,32 @@ absl::Status JournalEventStore::Init() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> JournalEventStore::Append(absl::string_view record) {
+absl::Status JournalEventStore::CheckSize(absl::string_view record) const {
   if (record.size() > options_.max_record_bytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("journal ", dir_, ": record of ", record.size(),
                      " bytes exceeds max_record_bytes ", options_.max_record_bytes));
   }
-  if (options_.sync == JournalOptions::Sync::kGroupCommit)
-    return AppendGroupCommit(record);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> JournalEventStore::Append(absl::string_view record) {
+  GG_ASSIGN_OR_RETURN(uint64_t sequence, StartAppend(record));
+  GG_RETURN_IF_ERROR(WaitDurable(sequence));
+  return sequence;
+}
+
+absl::StatusOr<uint64_t> JournalEventStore::StartAppend(absl::string_view record) {
+  GG_RETURN_IF_ERROR(CheckSize(record));
   std::unique_lock<std::mutex> lock(mu_);
+  if (options_.sync == JournalOptions::Sync::kGroupCommit) {
+    // Queued in order; the next leader (see WaitDurable) writes it.
+    if (!failed_.ok()) return FailedLocked();
+    const uint64_t sequence = next_sequence_++;
+    internal::AppendFrame(sequence, record, &pending_);
+    pending_last_ = sequence;
+    return sequence;
+  }
   cv_.wait(lock, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !writer_busy_; });
   return AppendDirectLocked(record);
 }
@@ -313,6 +343,7 @@ absl::StatusOr<uint64_t> JournalEventStore::AppendDirectLocked(absl::string_view
   absl::Status status = internal::WriteAll(fd_.get(), frame, path);
   if (status.ok() && options_.sync == JournalOptions::Sync::kEveryAppend) {
     status = internal::SyncFd(fd_.get(), path, /*data_only=*/true);
+    ++append_syncs_;
   }
   if (!status.ok()) {
     failed_ = status;
@@ -324,19 +355,20 @@ absl::StatusOr<uint64_t> JournalEventStore::AppendDirectLocked(absl::string_view
   return sequence;
 }
 
-// Leader/follower group commit: each appender frames its record into pending_ under
-// the lock. Whoever finds no write in progress becomes the leader, takes the whole
-// pending batch, writes and fdatasyncs it outside the lock, then publishes the new
-// durable sequence. The others wait until their own sequence is durable (or lead the
-// next batch).
-absl::StatusOr<uint64_t> JournalEventStore::AppendGroupCommit(absl::string_view record) {
+// Leader/follower group commit: StartAppend frames each record into pending_ under
+// the lock. A waiter that finds no write in progress becomes the leader, takes the
+// whole pending batch (its own record and whatever was started since), writes and
+// fdatasyncs it outside the lock, then publishes the new durable sequence. The others
+// wait until their own sequence is durable (or lead the next batch). Under the other
+// policies StartAppend already wrote (and synced) the record: nothing is pending.
+absl::Status JournalEventStore::WaitDurable(uint64_t sequence) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (!failed_.ok()) return FailedLocked();
-  const uint64_t sequence = next_sequence_++;
-  internal::AppendFrame(sequence, record, &pending_);
-  pending_last_ = sequence;
+  if (sequence >= next_sequence_) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "journal ", dir_, ": WaitDurable(", sequence, ") for a record never started"));
+  }
   while (true) {
-    if (durable_sequence_ >= sequence) return sequence;
+    if (durable_sequence_ >= sequence) return absl::OkStatus();
     if (!failed_.ok()) return failed_;  // this record's batch (or an earlier one) failed
     if (!writer_busy_) {
       writer_busy_ = true;
@@ -351,6 +383,7 @@ absl::StatusOr<uint64_t> JournalEventStore::AppendGroupCommit(absl::string_view 
       if (status.ok()) status = internal::SyncFd(fd, path, /*data_only=*/true);
       lock.lock();
       writer_busy_ = false;
+      ++append_syncs_;
       if (status.ok()) {
         durable_sequence_ = batch_last;
         durable_offset_ += batch.size();
@@ -496,6 +529,16 @@ absl::Status JournalEventStore::RollAndCleanUp(uint64_t through) {
 }
 
 }  // namespace
+
+namespace internal {
+
+std::optional<uint64_t> JournalAppendSyncs(EventStore& store) {
+  auto* journal = dynamic_cast<JournalEventStore*>(&store);
+  if (journal == nullptr) return std::nullopt;
+  return journal->append_syncs();
+}
+
+}  // namespace internal
 
 absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
                                                         const JournalOptions& options) {

@@ -2,6 +2,7 @@
 // moderator action's disk write. A store whose Append blocks until released stands in
 // for a slow disk; while a moderator action is stuck in it (holding the registry's
 // writer lock), submits must still complete. If they waited, this test would hang.
+// The second test does the same with the wait in WaitDurable (group commit).
 
 #include <condition_variable>
 #include <memory>
@@ -19,11 +20,13 @@
 namespace groupguard {
 namespace {
 
-// Forwards to a memory store; once armed, Append blocks until Release().
+// Forwards to a memory store; once armed, Append blocks until Release(). With
+// `two_phase`, StartAppend goes through at once and WaitDurable blocks instead (a
+// group-commit journal waiting for its fdatasync).
 class BlockingStore final : public EventStore {
  public:
-  explicit BlockingStore(std::unique_ptr<EventStore> target)
-      : target_(std::move(target)) {}
+  explicit BlockingStore(std::unique_ptr<EventStore> target, bool two_phase = false)
+      : target_(std::move(target)), two_phase_(two_phase) {}
   void Arm() {
     std::lock_guard<std::mutex> l(mu_);
     armed_ = true;
@@ -38,15 +41,16 @@ class BlockingStore final : public EventStore {
     cv_.notify_all();
   }
   absl::StatusOr<uint64_t> Append(absl::string_view record) override {
-    {
-      std::unique_lock<std::mutex> l(mu_);
-      if (armed_) {
-        blocked_ = true;
-        cv_.notify_all();
-        cv_.wait(l, [this] { return !armed_; });
-      }
-    }
+    Block();
     return target_->Append(record);
+  }
+  absl::StatusOr<uint64_t> StartAppend(absl::string_view record) override {
+    if (!two_phase_) return Append(record);
+    return target_->Append(record);
+  }
+  absl::Status WaitDurable(uint64_t) override {
+    if (two_phase_) Block();
+    return absl::OkStatus();
   }
   absl::Status Recover(
       const std::function<absl::Status(absl::string_view, uint64_t)>& on_snapshot,
@@ -59,7 +63,17 @@ class BlockingStore final : public EventStore {
   }
 
  private:
+  void Block() {
+    std::unique_lock<std::mutex> l(mu_);
+    if (armed_) {
+      blocked_ = true;
+      cv_.notify_all();
+      cv_.wait(l, [this] { return !armed_; });
+    }
+  }
+
   std::unique_ptr<EventStore> target_;
+  const bool two_phase_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool armed_ = false;
@@ -93,6 +107,39 @@ TEST(GateNonBlockingTest, SubmitDoesNotWaitForAModeratorsDiskWrite) {
   EXPECT_FALSE(registry.ProbationStatusOf("alice").on_probation);
   EXPECT_FALSE(
       registry.ProbationStatusOf("spammer").on_probation);  // not acknowledged yet
+  store->Release();
+  moderator.join();
+  EXPECT_TRUE(registry.ProbationStatusOf("spammer").on_probation);
+}
+
+// The same with a store that has a two-phase append: the flag is applied (and so
+// visible) and waits for its sync outside the writer lock. Submits still never wait.
+TEST(GateNonBlockingTest, SubmitDoesNotWaitForAModeratorsSync) {
+  auto owned = std::make_unique<BlockingStore>(NewMemoryEventStore(), true);
+  BlockingStore* store = owned.get();
+  ManualClock clock;
+  auto opened = Registry::Open(std::move(owned), &clock, RegistryOptions());
+  ASSERT_TRUE(opened.ok());
+  Registry& registry = **opened;
+  ASSERT_TRUE(registry.CreateGroup("cats").ok());
+  ASSERT_TRUE(registry.AddModerator("cats", "mod").ok());
+  ASSERT_TRUE(registry.Join("alice", "cats").ok());
+  ASSERT_TRUE(registry.Join("spammer", "cats").ok());
+  testing::FakeClassifier classifier;
+  Gate gate(&registry, &classifier);
+
+  store->Arm();
+  std::thread moderator(
+      [&] { EXPECT_TRUE(registry.Flag("mod", "spammer", "cats", "spam").ok()); });
+  store->WaitUntilBlocked();  // the flag waits for its "fdatasync"
+  for (int i = 0; i < 100; ++i) {
+    auto d = gate.Submit(Submission{absl::StrCat("p", i), "alice", "cats", "hello"});
+    ASSERT_TRUE(d.ok()) << d.status();
+    EXPECT_EQ(d->action, Decision::Action::kPublish);
+  }
+  EXPECT_FALSE(registry.ProbationStatusOf("alice").on_probation);
+  // Applied before it is durable (documented on Registry): already visible.
+  EXPECT_TRUE(registry.ProbationStatusOf("spammer").on_probation);
   store->Release();
   moderator.join();
   EXPECT_TRUE(registry.ProbationStatusOf("spammer").on_probation);

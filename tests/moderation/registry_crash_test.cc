@@ -155,8 +155,10 @@ TEST(RegistryCrashTest, AcknowledgedActionsSurviveSigkill) {
   int64_t horizon = 0;  // highest index any child may have reached, plus slack
   constexpr int kRounds = 40;
   for (int round = 0; round < kRounds; ++round) {
-    const JournalOptions::Sync sync =
-        round % 4 == 3 ? JournalOptions::Sync::kEveryAppend : JournalOptions::Sync::kNone;
+    const JournalOptions::Sync sync = round % 4 == 3 ? JournalOptions::Sync::kEveryAppend
+                                      : round % 4 == 1
+                                          ? JournalOptions::Sync::kGroupCommit
+                                          : JournalOptions::Sync::kNone;
     int fds[2];
     ASSERT_EQ(pipe(fds), 0);
     const int64_t start = acked + 1;

@@ -303,13 +303,57 @@ TYPED_TEST_P(EventStoreConformanceTest, ReopenSeesEverything) {
   EXPECT_EQ(*sequence, 7u);
 }
 
+// The two-phase append: StartAppend numbers records like Append; once WaitDurable(n)
+// returns, records 1..n replay and may be snapshotted. Threads interleave starts and
+// waits (under group commit one wait covers other threads' records).
+TYPED_TEST_P(EventStoreConformanceTest, TwoPhaseAppendsAreDenseAndDurableWhenWaited) {
+  std::unique_ptr<EventStore> store = this->OpenStore();
+  ASSERT_NE(store, nullptr);
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 100;
+  std::vector<std::vector<std::pair<uint64_t, std::string>>> acked(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string record = testing_internal::NumberedRecord(t, i);
+        absl::StatusOr<uint64_t> sequence = store->StartAppend(record);
+        if (!sequence.ok()) {
+          ADD_FAILURE() << sequence.status();
+          return;
+        }
+        absl::Status durable = store->WaitDurable(*sequence);
+        if (!durable.ok()) {
+          ADD_FAILURE() << durable;
+          return;
+        }
+        acked[t].emplace_back(*sequence, std::move(record));
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::vector<std::pair<uint64_t, std::string>> all;
+  for (const auto& per_thread : acked)
+    all.insert(all.end(), per_thread.begin(), per_thread.end());
+  std::sort(all.begin(), all.end());
+  ASSERT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
+  for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i].first, i + 1);
+  auto replayed = testing_internal::ReplayAll(*store);
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  EXPECT_EQ(replayed->records, all);
+  absl::Status snapshot = store->WriteSnapshot("all", all.size());
+  EXPECT_TRUE(snapshot.ok()) << snapshot;
+  EXPECT_TRUE(store->WaitDurable(0).ok());  // nothing to wait for
+}
+
 REGISTER_TYPED_TEST_SUITE_P(EventStoreConformanceTest, EmptyStoreRecoversNothing,
                             AppendNumbersRecordsFromOne, RecoverReturnsExactBytesInOrder,
                             CallbackErrorStopsReplay, SnapshotThenLaterRecords,
                             SnapshotCoveringEverything, NewestSnapshotWins,
                             RejectsSnapshotOutOfRange, SnapshotOfEmptyStore,
                             ConcurrentAppendsAreDenseAndExact, CallbacksMayAppend,
-                            ReopenSeesEverything);
+                            ReopenSeesEverything,
+                            TwoPhaseAppendsAreDenseAndDurableWhenWaited);
 
 }  // namespace groupguard
 

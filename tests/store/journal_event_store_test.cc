@@ -1,6 +1,8 @@
 // Journal-specific behaviour: torn tails, corruption, versions, snapshots and their
 // cleanup, locking, failed writes.
 
+#include "store/journal_event_store.h"
+
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -9,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -462,7 +465,8 @@ TEST(JournalTest, OpenOnAFileIsAnError) {
 // A write that fails (here: the file size limit, EFBIG) makes the store refuse further
 // writes; what was acknowledged before is intact and the journal reopens. The limit
 // applies to the whole process, so this runs in a child.
-TEST(JournalTest, FailedWriteIsStickyAndReopenRecovers) {
+// Under kGroupCommit the failed write happens in WaitDurable (inside Append here).
+void CheckFailedWriteIsStickyAndReopenRecovers(JournalOptions::Sync sync) {
   ScratchDir tmp;
   const std::string dir = tmp.Sub("j");
   { ASSERT_NE(MustOpen(dir), nullptr); }  // create it before the limit applies
@@ -476,7 +480,7 @@ TEST(JournalTest, FailedWriteIsStickyAndReopenRecovers) {
     ::signal(SIGXFSZ, SIG_IGN);
     struct rlimit limit = {20000, 20000};
     if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
-    auto store = OpenJournal(dir, OptionsWith(JournalOptions::Sync::kEveryAppend));
+    auto store = OpenJournal(dir, OptionsWith(sync));
     if (!store.ok()) ::_exit(11);
     uint32_t acked = 0;
     absl::Status error;
@@ -520,6 +524,73 @@ TEST(JournalTest, FailedWriteIsStickyAndReopenRecovers) {
   absl::StatusOr<uint64_t> sequence = store->Append("after reopen");
   ASSERT_TRUE(sequence.ok()) << sequence.status();
   EXPECT_EQ(*sequence, acked + 1);
+}
+
+TEST(JournalTest, FailedWriteIsStickyAndReopenRecovers) {
+  CheckFailedWriteIsStickyAndReopenRecovers(JournalOptions::Sync::kEveryAppend);
+}
+
+TEST(JournalTest, FailedGroupCommitWriteIsStickyAndReopenRecovers) {
+  CheckFailedWriteIsStickyAndReopenRecovers(JournalOptions::Sync::kGroupCommit);
+}
+
+// Two-phase append under kGroupCommit: started records are not durable (not replayed,
+// not snapshottable) until a WaitDurable, and one WaitDurable of the last writes and
+// syncs them all at once.
+TEST(JournalTest, StartedRecordsBecomeDurableTogetherOnOneSync) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  std::unique_ptr<EventStore> store = MustOpen(dir, JournalOptions::Sync::kGroupCommit);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Append("first").ok());
+  const uint64_t syncs = *internal::JournalAppendSyncs(*store);
+  for (int i = 2; i <= 4; ++i) {
+    absl::StatusOr<uint64_t> sequence = store->StartAppend(RecordText(i));
+    ASSERT_TRUE(sequence.ok()) << sequence.status();
+    EXPECT_EQ(*sequence, static_cast<uint64_t>(i));
+  }
+  EXPECT_EQ(*internal::JournalAppendSyncs(*store), syncs);
+  auto replayed = ReplayAll(*store);
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  EXPECT_EQ(replayed->records.size(), 1u);
+  EXPECT_EQ(store->WriteSnapshot("s", 2).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->WaitDurable(5).code(), absl::StatusCode::kInvalidArgument);
+
+  ASSERT_TRUE(store->WaitDurable(4).ok());
+  EXPECT_EQ(*internal::JournalAppendSyncs(*store), syncs + 1);
+  ASSERT_TRUE(store->WaitDurable(2).ok());  // already covered: no new sync
+  EXPECT_EQ(*internal::JournalAppendSyncs(*store), syncs + 1);
+  store.reset();
+  store = MustOpen(dir, JournalOptions::Sync::kGroupCommit);
+  ASSERT_NE(store, nullptr);
+  replayed = ReplayAll(*store);
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  ASSERT_EQ(replayed->records.size(), 4u);
+  EXPECT_EQ(replayed->records[3], Rec(4, RecordText(4)));
+}
+
+// Under the other policies StartAppend is a whole Append and WaitDurable returns at
+// once; the memory store (and any store without a two-phase append) does the same.
+TEST(JournalTest, StartAppendIsDurableAtOnceWithoutGroupCommit) {
+  ScratchDir tmp;
+  for (JournalOptions::Sync sync :
+       {JournalOptions::Sync::kEveryAppend, JournalOptions::Sync::kNone}) {
+    const std::string dir = tmp.Sub(sync == kNone ? "none" : "every");
+    std::unique_ptr<EventStore> store = MustOpen(dir, sync);
+    ASSERT_NE(store, nullptr);
+    absl::StatusOr<uint64_t> sequence = store->StartAppend("only");
+    ASSERT_TRUE(sequence.ok()) << sequence.status();
+    EXPECT_EQ(*internal::JournalAppendSyncs(*store), sync == kNone ? 0u : 1u);
+    auto replayed = ReplayAll(*store);
+    ASSERT_TRUE(replayed.ok()) << replayed.status();
+    EXPECT_EQ(replayed->records.size(), 1u);
+    EXPECT_TRUE(store->WaitDurable(*sequence).ok());
+  }
+  std::unique_ptr<EventStore> memory = NewMemoryEventStore();
+  absl::StatusOr<uint64_t> sequence = memory->StartAppend("m");
+  ASSERT_TRUE(sequence.ok());
+  EXPECT_TRUE(memory->WaitDurable(*sequence).ok());
+  EXPECT_EQ(internal::JournalAppendSyncs(*memory), std::nullopt);
 }
 
 }  // namespace
