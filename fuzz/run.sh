@@ -2,6 +2,8 @@
 # Builds every libFuzzer target with clang (ASan+UBSan) and runs each for a while.
 #   fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     default: 60 seconds, every target
 # Corpora grow in build/fuzz/corpus-<target>/; crashes are written to build/fuzz/.
+# Seeds: fuzz/seeds/<target>/ if present; the differential targets also get posts of
+# the labeled corpora (GROUPGUARD_DATA_DIR, default ../shared/data), when present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -19,10 +21,41 @@ if [ ${#targets[@]} -eq 0 ]; then
   for f in fuzz/*_fuzzer.cc; do targets+=("$(basename "$f" .cc)"); done
 fi
 cmake --build "$dir" -j "$(nproc)" --target "${targets[@]}"
+data=${GROUPGUARD_DATA_DIR:-../shared/data}
+shopt -s extglob
+# Writes the first 100 records of each corpus into $1, one seed file each, after
+# the target's option bytes $2: for $3 = record, the record with its null fields
+# dropped (the plain scanner's kind of record) and the record as it is; for
+# $3 = text, what is between the quotes of "text" (JSON escapes left in).
+corpus_seeds() {
+  local out=$1 prefix=$2 kind=$3 f i=0 line
+  rm -rf "$out" && mkdir -p "$out"
+  for f in "$data"/jsonl/{sms,youtube,tgspam,datacamp}.jsonl; do
+    [ -f "$f" ] || continue
+    if [ "$kind" = record ]; then
+      while IFS= read -r line; do
+        i=$((i + 1))
+        printf "$prefix%s\n" "${line//, \"+([a-z])\": null/}" >"$out/$i-plain"
+        printf "$prefix%s\n" "$line" >"$out/$i"
+      done < <(head -n 100 "$f")
+    else
+      while IFS= read -r line; do
+        i=$((i + 1))
+        printf "$prefix%s" "$line" >"$out/$i"
+      done < <(head -n 100 "$f" | sed -n 's/.*"text": "\(\([^"\\]\|\\.\)*\)".*/\1/p')
+    fi
+  done
+}
 for t in "${targets[@]}"; do
   mkdir -p "$dir/corpus-$t"
   seeds=()
   [ -d "fuzz/seeds/$t" ] && seeds=("fuzz/seeds/$t")
+  case $t in  # the option bytes: the defaults (see each target)
+    tokenizer_diff_fuzzer) corpus_seeds "$dir/seeds-$t" '\x1f\x00' text ;;
+    score_diff_fuzzer) corpus_seeds "$dir/seeds-$t" '\x07\x00\x00' text ;;
+    record_parser_diff_fuzzer) corpus_seeds "$dir/seeds-$t" '\x00 ' record ;;
+  esac
+  [ -d "$dir/seeds-$t" ] && seeds+=("$dir/seeds-$t")
   echo "fuzz: $t for ${seconds}s"
   (cd "$dir" && "./fuzz/$t" -max_total_time="$seconds" -print_final_stats=1 \
      -max_len=65536 -rss_limit_mb=2048 "corpus-$t" "${seeds[@]/#/../../}" 2>&1 | tail -n 12)

@@ -1,5 +1,6 @@
 #include "io/record_parser.h"
 
+#include <atomic>
 #include <cstring>
 #include <utility>
 
@@ -20,6 +21,8 @@ namespace groupguard::internal {
 namespace {
 
 namespace od = simdjson::ondemand;
+
+std::atomic<bool> plain_json_scanner_enabled{true};
 
 bool IsBlank(absl::string_view s) {
   for (char c : s) {
@@ -150,6 +153,10 @@ std::string JsonErrorText(simdjson::error_code code) {
 }
 
 }  // namespace
+
+void SetPlainJsonScannerForTesting(bool enabled) {
+  plain_json_scanner_enabled.store(enabled, std::memory_order_relaxed);
+}
 
 bool ParseLabel(absl::string_view value, std::optional<bool>* label) {
   value = absl::StripAsciiWhitespace(value);
@@ -433,7 +440,8 @@ absl::Status RecordParser::Impl::ParseJsonRecord(absl::string_view record,
   clear();
   post->line = line;
   RecordError err;
-  if (!ParsePlainJson(record, capacity, post, &err)) {
+  if (!plain_json_scanner_enabled.load(std::memory_order_relaxed) ||
+      !ParsePlainJson(record, capacity, post, &err)) {
     clear();  // of what the plain parse wrote before it gave up
     err = ParseJson(record, capacity, post);
   }

@@ -19,6 +19,13 @@ namespace groupguard::internal {
 // (nullopt). Returns false, leaving *label alone, for any other spelling.
 bool ParseLabel(absl::string_view value, std::optional<bool>* label);
 
+// JSON Lines records that are flat objects of strings without escapes are parsed
+// by a scanner of their own, which must give exactly the post and error simdjson
+// gives. Turning it off sends every record to simdjson, so tests and fuzzers can
+// compare the two. On by default; read once per record. Thread-safe, but meant for
+// tests only: it changes no output, only speed.
+void SetPlainJsonScannerForTesting(bool enabled);
+
 // Parses records of one dump format out of blocks of whole records (BlockReader).
 // Holds per-thread scratch (a simdjson parser): use one per thread; copies made with
 // Clone() share nothing. Not thread-safe.
