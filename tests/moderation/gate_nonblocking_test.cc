@@ -23,10 +23,10 @@ namespace {
 // Forwards to a memory store; once armed, Append blocks until Release(). With
 // `two_phase`, StartAppend goes through at once and WaitDurable blocks instead (a
 // group-commit journal waiting for its fdatasync).
-class BlockingStore final : public EventStore {
+class BlockingStore final : public testing::ForwardingStore {
  public:
   explicit BlockingStore(std::unique_ptr<EventStore> target, bool two_phase = false)
-      : target_(std::move(target)), two_phase_(two_phase) {}
+      : ForwardingStore(std::move(target)), two_phase_(two_phase) {}
   void Arm() {
     std::lock_guard<std::mutex> l(mu_);
     armed_ = true;
@@ -42,24 +42,15 @@ class BlockingStore final : public EventStore {
   }
   absl::StatusOr<uint64_t> Append(absl::string_view record) override {
     Block();
-    return target_->Append(record);
+    return ForwardingStore::Append(record);
   }
   absl::StatusOr<uint64_t> StartAppend(absl::string_view record) override {
     if (!two_phase_) return Append(record);
-    return target_->Append(record);
+    return ForwardingStore::Append(record);
   }
   absl::Status WaitDurable(uint64_t) override {
     if (two_phase_) Block();
     return absl::OkStatus();
-  }
-  absl::Status Recover(
-      const std::function<absl::Status(absl::string_view, uint64_t)>& on_snapshot,
-      const std::function<absl::Status(uint64_t, absl::string_view)>& on_record)
-      override {
-    return target_->Recover(on_snapshot, on_record);
-  }
-  absl::Status WriteSnapshot(absl::string_view snapshot, uint64_t through) override {
-    return target_->WriteSnapshot(snapshot, through);
   }
 
  private:
@@ -72,7 +63,6 @@ class BlockingStore final : public EventStore {
     }
   }
 
-  std::unique_ptr<EventStore> target_;
   const bool two_phase_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -6,6 +6,7 @@
 // and an event recorder.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -52,16 +53,17 @@ class FakeClassifier final : public Classifier {
   ModelInfo info_;
 };
 
-// Forwards to a store the test keeps (so a registry can be reopened over it), and
-// fails appends on demand.
-class SharedStore final : public EventStore {
+// The base of the tests' stores: forwards Append, Recover and WriteSnapshot to a
+// target store, owned or kept by the test. StartAppend and WaitDurable keep
+// EventStore's defaults (Append; nothing to wait for) unless a derived store
+// overrides them.
+class ForwardingStore : public EventStore {
  public:
-  explicit SharedStore(EventStore* target, std::atomic<bool>* fail_appends = nullptr)
-      : target_(target), fail_appends_(fail_appends) {}
+  explicit ForwardingStore(EventStore* target) : target_(target) {}
+  explicit ForwardingStore(std::unique_ptr<EventStore> target)
+      : owned_(std::move(target)), target_(owned_.get()) {}
+
   absl::StatusOr<uint64_t> Append(absl::string_view record) override {
-    if (fail_appends_ != nullptr && fail_appends_->load()) {
-      return absl::UnavailableError("injected append failure");
-    }
     return target_->Append(record);
   }
   absl::Status Recover(
@@ -74,8 +76,28 @@ class SharedStore final : public EventStore {
     return target_->WriteSnapshot(snapshot, through);
   }
 
+ protected:
+  EventStore& target() { return *target_; }
+
  private:
+  std::unique_ptr<EventStore> owned_;
   EventStore* target_;
+};
+
+// Forwards to a store the test keeps (so a registry can be reopened over it), and
+// fails appends on demand.
+class SharedStore final : public ForwardingStore {
+ public:
+  explicit SharedStore(EventStore* target, std::atomic<bool>* fail_appends = nullptr)
+      : ForwardingStore(target), fail_appends_(fail_appends) {}
+  absl::StatusOr<uint64_t> Append(absl::string_view record) override {
+    if (fail_appends_ != nullptr && fail_appends_->load()) {
+      return absl::UnavailableError("injected append failure");
+    }
+    return ForwardingStore::Append(record);
+  }
+
+ private:
   std::atomic<bool>* fail_appends_;
 };
 

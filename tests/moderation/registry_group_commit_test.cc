@@ -40,9 +40,9 @@ constexpr auto kPatience = std::chrono::seconds(20);
 // Forwards to a store the test keeps, in two phases: StartAppend appends to it at
 // once; WaitDurable(sequence) returns only when `sequence` is released (everything is
 // released until Gate() is called), or fails once FailWaits() is set.
-class GatedStore final : public EventStore {
+class GatedStore final : public testing::ForwardingStore {
  public:
-  explicit GatedStore(EventStore* target) : target_(target) {}
+  explicit GatedStore(EventStore* target) : ForwardingStore(target) {}
 
   absl::StatusOr<uint64_t> Append(absl::string_view record) override {
     absl::StatusOr<uint64_t> sequence = StartAppend(record);
@@ -52,7 +52,7 @@ class GatedStore final : public EventStore {
     return sequence;
   }
   absl::StatusOr<uint64_t> StartAppend(absl::string_view record) override {
-    absl::StatusOr<uint64_t> sequence = target_->Append(record);
+    absl::StatusOr<uint64_t> sequence = target().Append(record);
     std::lock_guard<std::mutex> l(mu_);
     if (sequence.ok()) ++started_;
     cv_.notify_all();
@@ -71,15 +71,6 @@ class GatedStore final : public EventStore {
       return absl::OkStatus();
     }
     return fail_;
-  }
-  absl::Status Recover(
-      const std::function<absl::Status(absl::string_view, uint64_t)>& on_snapshot,
-      const std::function<absl::Status(uint64_t, absl::string_view)>& on_record)
-      override {
-    return target_->Recover(on_snapshot, on_record);
-  }
-  absl::Status WriteSnapshot(absl::string_view snapshot, uint64_t through) override {
-    return target_->WriteSnapshot(snapshot, through);
   }
 
   // From now on, records after `through` wait until released.
@@ -118,7 +109,6 @@ class GatedStore final : public EventStore {
   }
 
  private:
-  EventStore* target_;
   std::mutex mu_;
   std::condition_variable cv_;
   int started_ = 0;
