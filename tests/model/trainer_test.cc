@@ -126,6 +126,32 @@ TEST(ModelTypeTest, NamesRoundTrip) {
   EXPECT_EQ(ParseModelType("svm").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Trains with `options` on `train` (every post labeled) and returns the metrics of
+// the trained model on `test`.
+absl::StatusOr<BinaryMetrics> TrainAndEvaluate(const TrainerOptions& options,
+                                               const std::vector<Post>& train,
+                                               const std::vector<Post>& test) {
+  auto trainer = Trainer::Create(options);
+  if (!trainer.ok()) return trainer.status();
+  for (const Post& post : train) {
+    if (!post.is_spam.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat("unlabeled post, line ", post.line));
+    }
+    (*trainer)->Add(post.text, *post.is_spam);
+  }
+  auto model = (*trainer)->Train();
+  if (!model.ok()) return model.status();
+  auto classifier = Classifier::FromBytes(model->bytes);
+  if (!classifier.ok()) return classifier.status();
+  std::vector<double> p;
+  std::unique_ptr<bool[]> y(new bool[test.size()]);
+  for (size_t i = 0; i < test.size(); ++i) {
+    p.push_back((*classifier)->SpamProbability(test[i].text));
+    y[i] = test[i].is_spam.value_or(false);
+  }
+  return Evaluate(p, absl::MakeConstSpan(y.get(), test.size()));
+}
+
 // The data test of issue 2: train on sms.train.jsonl, ROC AUC >= 0.98 on sms.test.jsonl.
 class SmsDataTest : public ::testing::TestWithParam<ModelType> {};
 
@@ -139,24 +165,8 @@ TEST_P(SmsDataTest, ReachesRocAucOnTheTestSplit) {
   ASSERT_EQ(test->size(), 1114u);
   TrainerOptions options;
   options.model_type = GetParam();
-  auto trainer = Trainer::Create(options);
-  ASSERT_TRUE(trainer.ok());
-  for (const Post& post : *train) {
-    ASSERT_TRUE(post.is_spam.has_value()) << post.line;
-    (*trainer)->Add(post.text, *post.is_spam);
-  }
-  auto model = (*trainer)->Train();
-  ASSERT_TRUE(model.ok()) << model.status();
-  auto classifier = Classifier::FromBytes(model->bytes);
-  ASSERT_TRUE(classifier.ok()) << classifier.status();
-  std::vector<double> p;
-  std::unique_ptr<bool[]> y(new bool[test->size()]);
-  for (size_t i = 0; i < test->size(); ++i) {
-    p.push_back((*classifier)->SpamProbability((*test)[i].text));
-    y[i] = (*test)[i].is_spam.value_or(false);
-  }
-  auto m = Evaluate(p, absl::MakeConstSpan(y.get(), test->size()));
-  ASSERT_TRUE(m.ok());
+  auto m = TrainAndEvaluate(options, *train, *test);
+  ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_GE(m->roc_auc, 0.98);
   EXPECT_GE(m->spam_caught_at_1pct_ham_blocked, 0.8);
 }
@@ -172,21 +182,8 @@ TEST(SmsDataTfidfTest, ReachesRocAucOnTheTestSplit) {
     TrainerOptions options;
     options.model_type = type;
     options.naive_bayes.tfidf = true;
-    auto trainer = Trainer::Create(options);
-    ASSERT_TRUE(trainer.ok());
-    for (const Post& post : *train) (*trainer)->Add(post.text, post.is_spam.value_or(false));
-    auto model = (*trainer)->Train();
-    ASSERT_TRUE(model.ok()) << model.status();
-    auto classifier = Classifier::FromBytes(model->bytes);
-    ASSERT_TRUE(classifier.ok()) << classifier.status();
-    std::vector<double> p;
-    std::unique_ptr<bool[]> y(new bool[test->size()]);
-    for (size_t i = 0; i < test->size(); ++i) {
-      p.push_back((*classifier)->SpamProbability((*test)[i].text));
-      y[i] = (*test)[i].is_spam.value_or(false);
-    }
-    auto m = Evaluate(p, absl::MakeConstSpan(y.get(), test->size()));
-    ASSERT_TRUE(m.ok());
+    auto m = TrainAndEvaluate(options, *train, *test);
+    ASSERT_TRUE(m.ok()) << m.status();
     EXPECT_GE(m->roc_auc, 0.98) << ModelTypeName(type);
     EXPECT_GE(m->spam_caught_at_1pct_ham_blocked, 0.8) << ModelTypeName(type);
   }

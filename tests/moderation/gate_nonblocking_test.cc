@@ -5,6 +5,7 @@
 // The second test does the same with the wait in WaitDurable (group commit).
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -70,8 +71,13 @@ class BlockingStore final : public testing::ForwardingStore {
   bool blocked_ = false;
 };
 
-TEST(GateNonBlockingTest, SubmitDoesNotWaitForAModeratorsDiskWrite) {
-  auto owned = std::make_unique<BlockingStore>(NewMemoryEventStore());
+// A moderator flags "spammer" while the store blocks (in Append, or with
+// `two_phase` in WaitDurable); meanwhile 100 submits by "alice" must be published at
+// once, and `while_blocked` checks what readers see. Then the store is released and
+// the flag must have taken effect.
+void SubmitWhileAFlagIsStuckInTheStore(
+    bool two_phase, const std::function<void(Registry&)>& while_blocked) {
+  auto owned = std::make_unique<BlockingStore>(NewMemoryEventStore(), two_phase);
   BlockingStore* store = owned.get();
   ManualClock clock;
   auto opened = Registry::Open(std::move(owned), &clock, RegistryOptions());
@@ -87,52 +93,37 @@ TEST(GateNonBlockingTest, SubmitDoesNotWaitForAModeratorsDiskWrite) {
   store->Arm();
   std::thread moderator(
       [&] { EXPECT_TRUE(registry.Flag("mod", "spammer", "cats", "spam").ok()); });
-  store->WaitUntilBlocked();  // the flag now holds the writer lock, stuck on "disk"
+  store->WaitUntilBlocked();
   for (int i = 0; i < 100; ++i) {
     auto d = gate.Submit(Submission{absl::StrCat("p", i), "alice", "cats", "hello"});
     ASSERT_TRUE(d.ok()) << d.status();
     EXPECT_EQ(d->action, Decision::Action::kPublish);
   }
-  // Reads a member may make are not blocked either.
-  EXPECT_FALSE(registry.ProbationStatusOf("alice").on_probation);
-  EXPECT_FALSE(
-      registry.ProbationStatusOf("spammer").on_probation);  // not acknowledged yet
+  while_blocked(registry);
   store->Release();
   moderator.join();
   EXPECT_TRUE(registry.ProbationStatusOf("spammer").on_probation);
 }
 
-// The same with a store that has a two-phase append: the flag is applied (and so
-// visible) and waits for its sync outside the writer lock. Submits still never wait.
-TEST(GateNonBlockingTest, SubmitDoesNotWaitForAModeratorsSync) {
-  auto owned = std::make_unique<BlockingStore>(NewMemoryEventStore(), true);
-  BlockingStore* store = owned.get();
-  ManualClock clock;
-  auto opened = Registry::Open(std::move(owned), &clock, RegistryOptions());
-  ASSERT_TRUE(opened.ok());
-  Registry& registry = **opened;
-  ASSERT_TRUE(registry.CreateGroup("cats").ok());
-  ASSERT_TRUE(registry.AddModerator("cats", "mod").ok());
-  ASSERT_TRUE(registry.Join("alice", "cats").ok());
-  ASSERT_TRUE(registry.Join("spammer", "cats").ok());
-  testing::FakeClassifier classifier;
-  Gate gate(&registry, &classifier);
+// The flag holds the writer lock, stuck on "disk".
+TEST(GateNonBlockingTest, SubmitDoesNotWaitForAModeratorsDiskWrite) {
+  SubmitWhileAFlagIsStuckInTheStore(false, [](Registry& registry) {
+    // Reads a member may make are not blocked either.
+    EXPECT_FALSE(registry.ProbationStatusOf("alice").on_probation);
+    EXPECT_FALSE(
+        registry.ProbationStatusOf("spammer").on_probation);  // not acknowledged yet
+  });
+}
 
-  store->Arm();
-  std::thread moderator(
-      [&] { EXPECT_TRUE(registry.Flag("mod", "spammer", "cats", "spam").ok()); });
-  store->WaitUntilBlocked();  // the flag waits for its "fdatasync"
-  for (int i = 0; i < 100; ++i) {
-    auto d = gate.Submit(Submission{absl::StrCat("p", i), "alice", "cats", "hello"});
-    ASSERT_TRUE(d.ok()) << d.status();
-    EXPECT_EQ(d->action, Decision::Action::kPublish);
-  }
-  EXPECT_FALSE(registry.ProbationStatusOf("alice").on_probation);
-  // Applied before it is durable (documented on Registry): already visible.
-  EXPECT_TRUE(registry.ProbationStatusOf("spammer").on_probation);
-  store->Release();
-  moderator.join();
-  EXPECT_TRUE(registry.ProbationStatusOf("spammer").on_probation);
+// The same with a store that has a two-phase append: the flag is applied (and so
+// visible) and waits for its "fdatasync" outside the writer lock. Submits still never
+// wait.
+TEST(GateNonBlockingTest, SubmitDoesNotWaitForAModeratorsSync) {
+  SubmitWhileAFlagIsStuckInTheStore(true, [](Registry& registry) {
+    EXPECT_FALSE(registry.ProbationStatusOf("alice").on_probation);
+    // Applied before it is durable (documented on Registry): already visible.
+    EXPECT_TRUE(registry.ProbationStatusOf("spammer").on_probation);
+  });
 }
 
 }  // namespace

@@ -22,7 +22,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -205,37 +204,25 @@ TYPED_TEST_P(EventStoreConformanceTest, ConcurrentAppendsAreDenseAndExact) {
   ASSERT_NE(store, nullptr);
   constexpr int kThreads = 4;
   constexpr int kPerThread = 150;
-  std::vector<std::vector<std::pair<uint64_t, std::string>>> acked(kThreads);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kPerThread; ++i) {
-        std::string record = testing_internal::NumberedRecord(t, i);
-        absl::StatusOr<uint64_t> sequence = store->Append(record);
-        if (!sequence.ok()) {
-          ADD_FAILURE() << sequence.status();
-          return;
-        }
-        acked[t].emplace_back(*sequence, std::move(record));
-      }
-    });
-  }
-  // A snapshot and a replay while appends are in flight must not disturb them.
-  absl::Status snapshot_status = store->WriteSnapshot("nothing yet", 0);
-  EXPECT_TRUE(snapshot_status.ok()) << snapshot_status;
-  auto during = testing_internal::ReplayAll(*store);
-  EXPECT_TRUE(during.ok()) << during.status();
-  for (std::thread& t : threads) t.join();
+  absl::StatusOr<testing_internal::Replayed> during;
+  const std::vector<testing_internal::Acked> acked = testing_internal::AppendFromThreads(
+      kThreads, kPerThread,
+      [&](const std::string& record) { return store->Append(record); },
+      [&] {
+        // A snapshot and a replay while appends are in flight must not disturb them.
+        absl::Status snapshot_status = store->WriteSnapshot("nothing yet", 0);
+        EXPECT_TRUE(snapshot_status.ok()) << snapshot_status;
+        during = testing_internal::ReplayAll(*store);
+        EXPECT_TRUE(during.ok()) << during.status();
+      });
 
-  std::vector<std::pair<uint64_t, std::string>> all;
-  for (const auto& per_thread : acked) {
+  for (const testing_internal::Acked& per_thread : acked) {
     // One thread's own appends get increasing numbers.
     for (size_t i = 1; i < per_thread.size(); ++i) {
       EXPECT_LT(per_thread[i - 1].first, per_thread[i].first);
     }
-    all.insert(all.end(), per_thread.begin(), per_thread.end());
   }
-  std::sort(all.begin(), all.end());
+  const testing_internal::Acked all = testing_internal::SortedUnion(acked);
   ASSERT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
   for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i].first, i + 1);
 
@@ -311,31 +298,16 @@ TYPED_TEST_P(EventStoreConformanceTest, TwoPhaseAppendsAreDenseAndDurableWhenWai
   ASSERT_NE(store, nullptr);
   constexpr int kThreads = 4;
   constexpr int kPerThread = 100;
-  std::vector<std::vector<std::pair<uint64_t, std::string>>> acked(kThreads);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kPerThread; ++i) {
-        std::string record = testing_internal::NumberedRecord(t, i);
-        absl::StatusOr<uint64_t> sequence = store->StartAppend(record);
-        if (!sequence.ok()) {
-          ADD_FAILURE() << sequence.status();
-          return;
-        }
-        absl::Status durable = store->WaitDurable(*sequence);
-        if (!durable.ok()) {
-          ADD_FAILURE() << durable;
-          return;
-        }
-        acked[t].emplace_back(*sequence, std::move(record));
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  std::vector<std::pair<uint64_t, std::string>> all;
-  for (const auto& per_thread : acked)
-    all.insert(all.end(), per_thread.begin(), per_thread.end());
-  std::sort(all.begin(), all.end());
+  const testing_internal::Acked all =
+      testing_internal::SortedUnion(testing_internal::AppendFromThreads(
+          kThreads, kPerThread,
+          [&](const std::string& record) -> absl::StatusOr<uint64_t> {
+            absl::StatusOr<uint64_t> sequence = store->StartAppend(record);
+            if (!sequence.ok()) return sequence;
+            absl::Status durable = store->WaitDurable(*sequence);
+            if (!durable.ok()) return durable;
+            return sequence;
+          }));
   ASSERT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
   for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i].first, i + 1);
   auto replayed = testing_internal::ReplayAll(*store);

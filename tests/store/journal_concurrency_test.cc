@@ -37,27 +37,14 @@ TEST(JournalConcurrencyTest, GroupCommitAcrossThreadsSurvivesReopen) {
   const std::string dir = tmp.Sub("j");
   constexpr int kThreads = 8;
   constexpr int kPerThread = 100;
-  std::vector<std::vector<std::pair<uint64_t, std::string>>> acked(kThreads);
+  testing_internal::Acked all;
   {
     std::unique_ptr<EventStore> store = MustOpen(dir, JournalOptions::Sync::kGroupCommit);
     ASSERT_NE(store, nullptr);
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&, t] {
-        for (int i = 0; i < kPerThread; ++i) {
-          std::string record = testing_internal::NumberedRecord(t, i);
-          absl::StatusOr<uint64_t> sequence = store->Append(record);
-          ASSERT_TRUE(sequence.ok()) << sequence.status();
-          acked[t].emplace_back(*sequence, std::move(record));
-        }
-      });
-    }
-    for (std::thread& t : threads) t.join();
+    all = testing_internal::SortedUnion(testing_internal::AppendFromThreads(
+        kThreads, kPerThread,
+        [&](const std::string& record) { return store->Append(record); }));
   }
-  std::vector<std::pair<uint64_t, std::string>> all;
-  for (const auto& per_thread : acked)
-    all.insert(all.end(), per_thread.begin(), per_thread.end());
-  std::sort(all.begin(), all.end());
   std::unique_ptr<EventStore> store = MustOpen(dir, JournalOptions::Sync::kNone);
   ASSERT_NE(store, nullptr);
   auto replayed = ReplayAll(*store);

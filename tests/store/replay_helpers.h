@@ -4,8 +4,11 @@
 // Helpers shared by the store tests: collect what Recover() delivers, and records
 // with awkward contents.
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -14,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "groupguard/event_store.h"
+#include "gtest/gtest.h"
 
 namespace groupguard::testing_internal {
 
@@ -61,6 +65,47 @@ inline std::vector<std::string> AwkwardRecords() {
 
 inline std::string NumberedRecord(int thread, int i) {
   return absl::StrCat("thread ", thread, " record ", i, std::string(i % 50, '.'));
+}
+
+// What one thread had acknowledged: (sequence number, record), in its order.
+using Acked = std::vector<std::pair<uint64_t, std::string>>;
+
+// Runs `threads` threads at once, thread t appending NumberedRecord(t, 0..per_thread)
+// through `append` (record -> StatusOr<sequence number>), and `during` on the calling
+// thread while they run. Returns each thread's acknowledged records; a failed append
+// is a test failure and ends its thread.
+inline std::vector<Acked> AppendFromThreads(
+    int threads, int per_thread,
+    const std::function<absl::StatusOr<uint64_t>(const std::string&)>& append,
+    const std::function<void()>& during = [] {}) {
+  std::vector<Acked> acked(threads);
+  std::vector<std::thread> running;
+  for (int t = 0; t < threads; ++t) {
+    running.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        std::string record = NumberedRecord(t, i);
+        absl::StatusOr<uint64_t> sequence = append(record);
+        if (!sequence.ok()) {
+          ADD_FAILURE() << sequence.status();
+          return;
+        }
+        acked[t].emplace_back(*sequence, std::move(record));
+      }
+    });
+  }
+  during();
+  for (std::thread& t : running) t.join();
+  return acked;
+}
+
+// Every thread's acknowledged records together, by sequence number.
+inline Acked SortedUnion(const std::vector<Acked>& acked) {
+  Acked all;
+  for (const Acked& per_thread : acked) {
+    all.insert(all.end(), per_thread.begin(), per_thread.end());
+  }
+  std::sort(all.begin(), all.end());
+  return all;
 }
 
 }  // namespace groupguard::testing_internal
