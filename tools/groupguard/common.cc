@@ -1,9 +1,7 @@
 #include "common.h"
 
-#include <errno.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <iostream>
 #include <thread>
 
@@ -11,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "output_file.h"
 
 namespace groupguard::cli {
 
@@ -20,19 +19,7 @@ void PrintError(absl::string_view message) {
 }
 
 absl::Status WriteStdout(absl::string_view text) {
-  const char* p = text.data();
-  size_t left = text.size();
-  while (left > 0) {
-    ssize_t n = write(STDOUT_FILENO, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::UnavailableError(
-          absl::StrCat("cannot write standard output: ", std::strerror(errno)));
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
+  return WriteAll(STDOUT_FILENO, text, "standard output");
 }
 
 void ExitWith(int code) {

@@ -33,20 +33,21 @@ OutputFile::~OutputFile() {
   if (!finished_) Abort();
 }
 
-absl::Status OutputFile::Write(absl::string_view data) {
-  const char* p = data.data();
-  size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = write(fd_, p, left);
+absl::Status WriteAll(int fd, absl::string_view data, absl::string_view name) {
+  while (!data.empty()) {
+    const ssize_t n = write(fd, data.data(), data.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      return absl::UnavailableError(absl::StrCat(
-          "cannot write ", is_stdout() ? "standard output" : path_, ": ", std::strerror(errno)));
+      return absl::UnavailableError(
+          absl::StrCat("cannot write ", name, ": ", std::strerror(errno)));
     }
-    p += n;
-    left -= static_cast<size_t>(n);
+    data.remove_prefix(static_cast<size_t>(n));
   }
   return absl::OkStatus();
+}
+
+absl::Status OutputFile::Write(absl::string_view data) {
+  return WriteAll(fd_, data, is_stdout() ? "standard output" : path_);
 }
 
 absl::Status OutputFile::Commit() {

@@ -10,6 +10,10 @@
 
 namespace groupguard::cli {
 
+// Writes all of `data` to `fd` (retrying EINTR and short writes); on failure
+// kUnavailable "cannot write <name>: <reason>".
+absl::Status WriteAll(int fd, absl::string_view data, absl::string_view name);
+
 // Where a command writes its results: standard output, or a file that only appears
 // (by rename from a temporary file beside it) when Commit() is called, so a failed
 // run never leaves a partial file that looks whole. Not thread-safe.
