@@ -207,6 +207,37 @@ TEST_F(GroupguardCliTest, SkipBadCountsAndReportsLines) {
   EXPECT_EQ(Lines(ReadFile(out)).size(), 3u);
 }
 
+// The bad records are reported in input order whatever the number of threads: an
+// oversize record (found by the reader) after broken ones (found by a worker,
+// here still busy with a long post after them) is listed after them.
+TEST_F(GroupguardCliTest, SkippedRecordsAreReportedInInputOrderOnManyThreads) {
+  std::string dump;
+  for (int line = 1; line <= 1200; ++line) {
+    if (line == 998 || line == 999) {
+      absl::StrAppend(&dump, "{broken\n");
+    } else if (line == 1000) {
+      absl::StrAppend(&dump, "{\"text\":\"", std::string(800 << 10, 'w'), "\"}\n");
+    } else if (line == 1001) {
+      absl::StrAppend(&dump, "{\"text\":\"", std::string(3 << 19, 'a'), "\"}\n");
+    } else {
+      absl::StrAppend(&dump, "{\"id\":\"", line, "\",\"text\":\"post number ", line,
+                      "\"}\n");
+    }
+  }
+  std::string input = WriteFile("order.jsonl", dump);
+  Result r = RunCli(absl::StrCat("score --skip-bad --threads 4 --block-kib 1 ",
+                                 "--max-record-mib 1 -m ", model_, " ", input));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).size(), 1197u);
+  EXPECT_THAT(r.err, HasSubstr("skipped 3 malformed records; the first: "));
+  const size_t first = r.err.find("order.jsonl:998:");
+  const size_t second = r.err.find("order.jsonl:999:");
+  const size_t third = r.err.find("order.jsonl:1001:");
+  ASSERT_NE(third, std::string::npos) << r.err;
+  EXPECT_LT(first, second) << r.err;
+  EXPECT_LT(second, third) << r.err;
+}
+
 TEST_F(GroupguardCliTest, OddPostsAreScoredNotFatal) {
   std::string dump = "{\"id\":\"empty\",\"text\":\"\"}\n";
   absl::StrAppend(&dump, "{\"id\":\"nul\",\"text\":\"a\\u0000b\"}\n");

@@ -33,6 +33,10 @@ struct Task {
   std::unique_ptr<RecordBlock> block;
   size_t pos = 0;
   int64_t line = 1;
+  // Oversize records the reader skipped just before this block: they come
+  // before its records, so they are counted when its output is (in input order
+  // with the other bad records, however many threads run).
+  std::vector<std::string> skipped_before;
   BlockOutput out;
   bool done = false;  // guarded by the pool's mutex
 };
@@ -131,6 +135,14 @@ class WorkerPool {
   std::vector<std::thread> threads_;
 };
 
+// The end of the input (`status` OK) or the read error that ends the run, after
+// every earlier block's output: counts the oversize records met after the last
+// block (the one that stopped the run without --skip-bad).
+absl::Status EndOfInput(const Task& task, absl::Status status, BadRecords* bad) {
+  for (const std::string& message : task.skipped_before) bad->Add(message);
+  return status;
+}
+
 }  // namespace
 
 absl::Status RunPipeline(const PipelineOptions& options,
@@ -149,8 +161,10 @@ absl::Status RunPipeline(const PipelineOptions& options,
 
   std::vector<std::unique_ptr<RecordBlock>> spare;
   // Reads the next block into `task`; false at the end of the input. Oversize
-  // records are malformed records; the CSV/TSV header is read from the first block.
+  // records are malformed records (kept in task->skipped_before with --skip-bad;
+  // otherwise the error); the CSV/TSV header is read from the first block.
   auto read_task = [&](Task* task) -> absl::StatusOr<bool> {
+    task->skipped_before.clear();
     if (task->block == nullptr) {
       if (spare.empty()) {
         task->block = std::make_unique<RecordBlock>();
@@ -165,7 +179,7 @@ absl::Status RunPipeline(const PipelineOptions& options,
         if (more.status().code() != absl::StatusCode::kInvalidArgument) {
           return more.status();
         }
-        bad->Add(more.status().message());
+        task->skipped_before.emplace_back(more.status().message());
         if (!options.skip_bad) return more.status();
         continue;
       }
@@ -183,6 +197,7 @@ absl::Status RunPipeline(const PipelineOptions& options,
   };
   // Takes a finished task's output, in order. Returns the error that stops the run.
   auto finish = [&](Task* task) -> absl::Status {
+    for (const std::string& message : task->skipped_before) bad->Add(message);
     BlockOutput& out = task->out;
     stats->posts += out.posts;
     stats->bad += out.bad_count;
@@ -200,8 +215,7 @@ absl::Status RunPipeline(const PipelineOptions& options,
     Task task;
     for (;;) {
       absl::StatusOr<bool> more = read_task(&task);
-      if (!more.ok()) return more.status();
-      if (!*more) return absl::OkStatus();
+      if (!more.ok() || !*more) return EndOfInput(task, more.status(), bad);
       Process(&task, options.skip_bad, &*parser, handler.get(), &post);
       absl::Status status = finish(&task);
       if (!status.ok()) return status;
@@ -211,19 +225,18 @@ absl::Status RunPipeline(const PipelineOptions& options,
   const size_t window = static_cast<size_t>(options.threads) * 3;
   std::deque<std::unique_ptr<Task>> in_flight;
   std::unique_ptr<WorkerPool> pool;
+  std::unique_ptr<Task> tail;
   absl::Status read_error;
   bool input_done = false;
   absl::Status result;
   for (;;) {
-    while (!input_done && read_error.ok() && in_flight.size() < window) {
+    while (!input_done && in_flight.size() < window) {
       auto task = std::make_unique<Task>();
       absl::StatusOr<bool> more = read_task(task.get());
-      if (!more.ok()) {
+      if (!more.ok() || !*more) {
         read_error = more.status();
-        break;
-      }
-      if (!*more) {
         input_done = true;
+        tail = std::move(task);  // oversize records after the last block
         break;
       }
       // Workers start once the header (if any) is known: they clone the parser.
@@ -243,7 +256,7 @@ absl::Status RunPipeline(const PipelineOptions& options,
   }
   pool.reset();  // joins the workers before the tasks go away
   if (!result.ok()) return result;
-  return read_error;
+  return tail == nullptr ? read_error : EndOfInput(*tail, read_error, bad);
 }
 
 }  // namespace groupguard::cli
