@@ -102,8 +102,11 @@ struct TrainedModel {
   std::string bytes;  // a model file: Classifier::FromBytes(bytes) loads it
   TrainingReport report;
 
-  // Writes `bytes` to `path` (replacing it through a temporary file and a rename).
-  // Returns kUnavailable / kPermissionDenied / kNotFound naming the path on failure.
+  // Writes `bytes` to `path` atomically: a new temporary file next to it (never an
+  // existing file; mode 0666 less the umask), synced to disk, then renamed over
+  // `path`. After a crash `path` holds the old model or the new one, whole. On
+  // failure nothing is left behind and the status (kNotFound, kPermissionDenied,
+  // kResourceExhausted for a full disk, kUnavailable otherwise) names the path.
   absl::Status Save(absl::string_view path) const;
 };
 

@@ -1,6 +1,8 @@
 #include "groupguard/trainer.h"
 
 #include <algorithm>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -21,6 +23,7 @@
 #include "model/model.pb.h"
 #include "model/model_file.h"
 #include "model/naive_bayes.h"
+#include "util/file_util.h"
 #include "util/status_macros.h"
 #include "xxhash.h"
 
@@ -52,29 +55,36 @@ absl::StatusOr<ModelType> ParseModelType(absl::string_view name) {
 
 absl::Status TrainedModel::Save(absl::string_view path) const {
   const std::string target(path);
-  const std::string temporary = target + ".tmp";
-  auto error = [&](absl::string_view what, int err) {
+  auto error = [&](absl::string_view what, const absl::Status& cause) {
+    // The cause names the temporary file and the call; the caller knows the model
+    // by its path.
     const std::string message =
-        absl::StrCat(target, ": cannot ", what, " model file: ", std::strerror(err));
-    if (err == ENOENT) return absl::NotFoundError(message);
-    if (err == EACCES || err == EPERM || err == EROFS) {
-      return absl::PermissionDeniedError(message);
+        absl::StrCat(target, ": cannot ", what, " model file (", cause.message(), ")");
+    switch (cause.code()) {
+      case absl::StatusCode::kNotFound:
+      case absl::StatusCode::kPermissionDenied:
+      case absl::StatusCode::kResourceExhausted:
+        return absl::Status(cause.code(), message);
+      default:
+        return absl::UnavailableError(message);
     }
-    return absl::UnavailableError(message);
   };
-  FILE* file = std::fopen(temporary.c_str(), "wb");
-  if (file == nullptr) return error("create", errno);
-  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
-  const int write_errno = errno;
-  const bool closed = std::fclose(file) == 0;
-  if (!written || !closed) {
-    std::remove(temporary.c_str());
-    return error("write", written ? errno : write_errno);
+  std::string temporary;
+  absl::StatusOr<internal::ScopedFd> fd = internal::CreateUniqueFile(target, &temporary);
+  if (!fd.ok()) return error("create", fd.status());
+  absl::Status written = internal::WriteAll(fd->get(), bytes, temporary);
+  if (written.ok()) written = internal::SyncFd(fd->get(), temporary, /*data_only=*/false);
+  if (written.ok() && ::close(fd->release()) != 0) {
+    written = internal::ErrnoStatus("close", temporary, errno);
+  }
+  if (!written.ok()) {
+    ::unlink(temporary.c_str());
+    return error("write", written);
   }
   if (std::rename(temporary.c_str(), target.c_str()) != 0) {
-    const int err = errno;
-    std::remove(temporary.c_str());
-    return error("rename into place", err);
+    const absl::Status renamed = internal::ErrnoStatus("rename", temporary, errno);
+    ::unlink(temporary.c_str());
+    return error("rename into place", renamed);
   }
   return absl::OkStatus();
 }

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "store/file_util.h"
+#include "util/file_util.h"
 #include "store/journal_format.h"
 #include "util/status_macros.h"
 

@@ -1,9 +1,17 @@
 // The model file: round trips, determinism, and every way a file can be bad.
 #include "model/model_file.h"
 
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "groupguard/classifier.h"
@@ -222,6 +230,43 @@ TEST(ModelFileTest, SaveToMissingDirectoryFails) {
   const absl::Status status = model.Save(TempPath("no/such/dir/model.ggm"));
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(status.message(), HasSubstr("no/such/dir/model.ggm"));
+}
+
+// Save writes a temporary file of its own (a file the user happens to have at
+// "<path>.tmp" is not touched), gives the model the mode a plain create would
+// (0666 less the umask) and leaves nothing else in the directory.
+TEST(ModelFileTest, SaveUsesItsOwnTemporaryAndTheUmask) {
+  std::string dir = TempPath("save_XXXXXX");
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr) << std::strerror(errno);
+  const std::string path = dir + "/model.ggm";
+  WriteFile(path + ".tmp", "the user's own file");
+  const TrainedModel model = TrainSynthetic(ModelType::kNaiveBayes);
+  for (const mode_t mask : {mode_t{022}, mode_t{077}}) {
+    const mode_t old_mask = ::umask(mask);
+    const absl::Status status = model.Save(path);
+    ::umask(old_mask);
+    ASSERT_TRUE(status.ok()) << status;
+    struct stat st;
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0666 & ~mask);
+  }
+  std::ifstream in(path + ".tmp");
+  std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(kept, "the user's own file");
+  auto loaded = Classifier::Load(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+
+  std::vector<std::string> names;
+  DIR* d = ::opendir(dir.c_str());
+  ASSERT_NE(d, nullptr);
+  while (const dirent* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') names.push_back(e->d_name);
+  }
+  ::closedir(d);
+  EXPECT_THAT(names, ::testing::UnorderedElementsAre("model.ggm", "model.ggm.tmp"));
+  std::remove((path + ".tmp").c_str());
+  std::remove(path.c_str());
+  ::rmdir(dir.c_str());
 }
 
 }  // namespace

@@ -238,6 +238,22 @@ TEST_F(GroupguardCliTest, SkippedRecordsAreReportedInInputOrderOnManyThreads) {
   EXPECT_LT(second, third) << r.err;
 }
 
+// An output file gets the mode a plain create gives (0666 less the umask), like
+// a shell redirection would, not the 0600 of its temporary's mkstemp.
+TEST_F(GroupguardCliTest, OutputFileModeFollowsTheUmask) {
+  std::string input = WriteFile("mode.jsonl", "{\"text\":\"hello\"}\n");
+  for (const mode_t mask : {mode_t{022}, mode_t{027}}) {
+    std::string out = absl::StrCat(Dir(), "/mode_", mask, ".out.jsonl");
+    const mode_t old_mask = umask(mask);
+    Result r = RunCli(absl::StrCat("score -m ", model_, " -o ", out, " ", input));
+    umask(old_mask);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    struct stat st;
+    ASSERT_EQ(stat(out.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0666 & ~mask);
+  }
+}
+
 TEST_F(GroupguardCliTest, OddPostsAreScoredNotFatal) {
   std::string dump = "{\"id\":\"empty\",\"text\":\"\"}\n";
   absl::StrAppend(&dump, "{\"id\":\"nul\",\"text\":\"a\\u0000b\"}\n");

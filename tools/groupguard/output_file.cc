@@ -1,15 +1,13 @@
 #include "output_file.h"
 
 #include <errno.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "util/file_util.h"
 
 namespace groupguard::cli {
 
@@ -17,16 +15,15 @@ absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& 
   if (path.empty() || path == "-") {
     return std::unique_ptr<OutputFile>(new OutputFile(STDOUT_FILENO, "", ""));
   }
-  std::string temp = absl::StrCat(path, ".tmp.XXXXXX");
-  std::vector<char> name(temp.begin(), temp.end());
-  name.push_back('\0');
-  int fd = mkstemp(name.data());
-  if (fd < 0) {
+  // A new file next to the output (mode 0666 less the umask, as a plain create),
+  // renamed over it by Commit().
+  std::string temp;
+  absl::StatusOr<internal::ScopedFd> fd = internal::CreateUniqueFile(path, &temp);
+  if (!fd.ok()) {
     return absl::UnavailableError(
-        absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
+        absl::StrCat("cannot write ", path, ": ", fd.status().message()));
   }
-  fchmod(fd, 0644);
-  return std::unique_ptr<OutputFile>(new OutputFile(fd, path, name.data()));
+  return std::unique_ptr<OutputFile>(new OutputFile(fd->release(), path, temp));
 }
 
 OutputFile::~OutputFile() {

@@ -1,8 +1,9 @@
-#ifndef GROUPGUARD_LIB_STORE_FILE_UTIL_H_
-#define GROUPGUARD_LIB_STORE_FILE_UTIL_H_
+#ifndef GROUPGUARD_LIB_UTIL_FILE_UTIL_H_
+#define GROUPGUARD_LIB_UTIL_FILE_UTIL_H_
 
-// Small POSIX helpers for the journal: every error becomes an absl::Status that names
-// the file and the failing call.
+// Small POSIX helpers for the files the library writes (journal, snapshots, model
+// files) and the command's output files: every error becomes an absl::Status that
+// names the file and the failing call.
 
 #include <string>
 
@@ -41,6 +42,12 @@ class ScopedFd {
 
 absl::StatusOr<ScopedFd> OpenFile(const std::string& path, int flags, int mode = 0644);
 
+// Creates a new file `prefix` + "." + a suffix no other file has, open for writing,
+// and stores its name in *path: a temporary to be renamed into place. Its mode is
+// 0666 less the process umask, the mode a plain create gives (mkstemp(3) gives 0600,
+// which would carry over to the renamed file). Never opens an existing file.
+absl::StatusOr<ScopedFd> CreateUniqueFile(const std::string& prefix, std::string* path);
+
 // Writes all of `data` (retrying short writes and EINTR).
 absl::Status WriteAll(int fd, absl::string_view data, absl::string_view path);
 
@@ -62,4 +69,4 @@ absl::Status WriteFileAtomically(const std::string& dir, const std::string& name
 
 }  // namespace groupguard::internal
 
-#endif  // GROUPGUARD_LIB_STORE_FILE_UTIL_H_
+#endif  // GROUPGUARD_LIB_UTIL_FILE_UTIL_H_

@@ -1,10 +1,12 @@
-#include "store/file_util.h"
+#include "util/file_util.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -52,6 +54,21 @@ absl::StatusOr<ScopedFd> OpenFile(const std::string& path, int flags, int mode) 
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) return ErrnoStatus("open", path, errno);
   return ScopedFd(fd);
+}
+
+absl::StatusOr<ScopedFd> CreateUniqueFile(const std::string& prefix, std::string* path) {
+  // The process id keeps processes apart, the counter threads of one process; a
+  // name taken anyway (a file left by a process of the same id) moves on.
+  static std::atomic<uint64_t> counter{0};
+  for (int attempt = 0;; ++attempt) {
+    *path = absl::StrCat(prefix, ".", ::getpid(), ".", counter.fetch_add(1));
+    int fd;
+    do {
+      fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    } while (fd < 0 && errno == EINTR);
+    if (fd >= 0) return ScopedFd(fd);
+    if (errno != EEXIST || attempt == 100) return ErrnoStatus("create", *path, errno);
+  }
 }
 
 absl::Status WriteAll(int fd, absl::string_view data, absl::string_view path) {
