@@ -1,5 +1,6 @@
-// Scores posts read from standard input, one per line, with a groupguard model:
-//   batch_score <prefix>/share/groupguard/default.ggm < posts.txt
+// Scores posts read from standard input, one per line, with the installed default
+// model (or the model file given as the argument):
+//   batch_score [MODEL_FILE] < posts.txt
 // prints "verdict<TAB>P(spam)<TAB>text" for each line.
 #include <iostream>
 #include <memory>
@@ -8,11 +9,12 @@
 #include "groupguard/classifier.h"
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: batch_score MODEL_FILE < posts.txt\n";
+  if (argc > 2) {
+    std::cerr << "usage: batch_score [MODEL_FILE] < posts.txt\n";
     return 2;
   }
-  auto model = groupguard::Classifier::Load(argv[1]);
+  // GROUPGUARD_DEFAULT_MODEL: set by CMakeLists.txt from find_package(groupguard).
+  auto model = groupguard::Classifier::Load(argc == 2 ? argv[1] : GROUPGUARD_DEFAULT_MODEL);
   if (!model.ok()) {
     std::cerr << "batch_score: " << model.status().message() << "\n";
     return 1;
