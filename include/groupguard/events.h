@@ -19,7 +19,9 @@ struct ModerationEvent {
     kPostHeld = 0,          // post_id, member, group; reasons
     kPostReleased = 1,      // approved by `actor`; feedback carries the labeled text
     kPostRejected = 2,      // rejected by `actor`; feedback carries the labeled text
-    kProbationStarted = 3,  // member; site_wide, until (also when it widens to site-wide)
+    // member; site_wide, until. Also sent when a flag holds the member in more
+    // groups (another group, or site-wide) or for longer (a later `until`).
+    kProbationStarted = 3,
     kProbationLifted = 4,   // member; group ("" = everywhere), by a moderator or appeal
     kProbationExpired = 5,  // member: the last flag ran out
   };

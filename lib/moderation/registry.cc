@@ -680,11 +680,13 @@ class Registry::Impl {
           times.push_back(t);
         }
         AddAuditLocked(e, sequence, "flag", f.member(), f.group(), "");
-        bool widened =
+        const bool widened =
             !before.any || (after.site_wide && !before.site_wide) ||
             (!after.site_wide && !std::binary_search(before.flag_groups.begin(),
                                                      before.flag_groups.end(), g));
-        if (out != nullptr && widened) {
+        // A flag that makes the probation last longer is news to the member too.
+        const bool lengthened = before.any && after.until > before.until;
+        if (out != nullptr && (widened || lengthened)) {
           ModerationEvent ev =
               BaseEvent(ModerationEvent::Type::kProbationStarted, e, sequence);
           ev.member = f.member();

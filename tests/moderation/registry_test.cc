@@ -92,6 +92,21 @@ TEST_F(RegistryTest, FlagPutsMemberOnProbationEverywhereIncludingGroupsJoinedLat
   EXPECT_TRUE(recorder_.events()[0].site_wide);
 }
 
+// The member hears of every flag that holds them longer: a second flag with a later
+// end is announced with that end; one that ends earlier changes nothing they see.
+TEST_F(RegistryTest, AFlagThatLengthensTheProbationIsAnnounced) {
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(2)).ok());
+  clock_.Advance(absl::Hours(1));
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "again", absl::Hours(1)).ok());
+  EXPECT_THAT(recorder_.types(), ElementsAre(Type::kProbationStarted));
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam", absl::Hours(48)).ok());
+  ASSERT_THAT(recorder_.types(),
+              ElementsAre(Type::kProbationStarted, Type::kProbationStarted));
+  EXPECT_EQ(recorder_.events()[1].until, clock_.Now() + absl::Hours(48));
+  EXPECT_EQ(recorder_.events()[1].group, "dogs");
+  EXPECT_EQ(registry_->ProbationStatusOf("alice").until, clock_.Now() + absl::Hours(48));
+}
+
 TEST_F(RegistryTest, ProbationSurvivesLeavingAndRejoining) {
   ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
   ASSERT_TRUE(registry_->Leave("alice", "cats").ok());
