@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "groupguard/features.h"
 #include "groupguard/metrics.h"
 #include "groupguard/tokenizer.h"
@@ -142,6 +143,46 @@ class Trainer {
  private:
   TrainerOptions options_;
 };
+
+// --- Choosing settings by cross-validation.
+
+struct LabeledPost {
+  std::string text;  // any bytes
+  bool is_spam = false;
+};
+
+struct CrossValidationOptions {
+  // The posts are dealt into this many folds; each fold is scored by a model trained
+  // on the others. 2..50.
+  int folds = 5;
+  // Cross-validations with differently seeded folds, averaged. 1..20.
+  int repeats = 2;
+  // Seeds the folds.
+  uint64_t seed = 1;
+  // Trainings run at once, each on a thread of its own. 1..256.
+  int threads = 1;
+};
+
+struct CrossValidationResult {
+  // Means over every fold of every repeat.
+  double roc_auc = 0;
+  double spam_caught_at_1pct_ham_blocked = 0;
+  std::vector<double> fold_roc_auc;  // repeat by repeat, fold by fold
+};
+
+// How well models trained with `options` rank posts they were not trained on: for
+// every fold of every repeat, trains on the posts of the other folds and scores the
+// fold's posts. Folds are stratified by label, and posts whose tokens are equal but
+// for signals (the same words up to case, spacing, punctuation, homoglyphs...) stay
+// in one fold, so a copy of a post never helps rank itself. Deterministic: the same posts,
+// options and seed give the same figures whatever `threads` is.
+//
+// Holds a model per running training; the posts are not copied. Returns
+// kInvalidArgument for bad options, kFailedPrecondition when there are fewer
+// distinct spam (or ham) texts than folds.
+absl::StatusOr<CrossValidationResult> CrossValidate(absl::Span<const LabeledPost> posts,
+                                                    const TrainerOptions& options,
+                                                    const CrossValidationOptions& cv);
 
 }  // namespace groupguard
 

@@ -313,9 +313,27 @@ class Registry::Impl {
                          absl::string_view what) const {
     GG_RETURN_IF_ERROR(CheckId("actor", actor));
     if (IsAdmin(actor) || IsModerator(actor, g)) return absl::OkStatus();
+    return Denied(actor, GroupName(g), what);
+  }
+
+  static absl::Status Denied(absl::string_view actor, absl::string_view group,
+                             absl::string_view what) {
     return absl::PermissionDeniedError(
-        absl::StrCat("\"", actor, "\" may not ", what, " in group \"", GroupName(g),
+        absl::StrCat("\"", actor, "\" may not ", what, " in group \"", group,
                      "\": not a moderator of it or a site administrator"));
+  }
+
+  // RequireGroup() for a moderator's call: an unknown group is kNotFound for a site
+  // administrator only. Anyone else gets the kPermissionDenied (same message) that a
+  // group they do not moderate gives, so whether a group exists does not leak to
+  // them. Authorize() still decides for a group that exists.
+  absl::StatusOr<uint32_t> RequireGroupAs(absl::string_view actor, absl::string_view group,
+                                          absl::string_view what) const {
+    GG_RETURN_IF_ERROR(CheckId("group", group));
+    GG_RETURN_IF_ERROR(CheckId("actor", actor));
+    if (std::optional<uint32_t> g = GroupIndex(group)) return *g;
+    if (!IsAdmin(actor)) return Denied(actor, group, what);
+    return absl::NotFoundError(absl::StrCat("no group \"", group, "\""));
   }
 
   absl::Status AuthorizeAdmin(absl::string_view actor, absl::string_view what) const {
@@ -1235,7 +1253,7 @@ absl::Status Registry::Leave(absl::string_view member, absl::string_view group) 
 
 absl::Status Registry::SetGroupPolicy(absl::string_view actor, absl::string_view group,
                                       const GroupPolicy& policy) {
-  GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
+  GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroupAs(actor, group, "set the policy"));
   GG_RETURN_IF_ERROR(CheckPolicy(policy));
   std::unique_lock<std::mutex> w(impl_->write_mu_);
   GG_RETURN_IF_ERROR(impl_->Authorize(actor, g, "set the policy"));
@@ -1272,11 +1290,11 @@ namespace {
 absl::StatusOr<Feedback> Review(Registry::Impl* impl, absl::string_view actor,
                                 absl::string_view group, absl::string_view post_id,
                                 absl::string_view reason, bool approve) {
-  GG_ASSIGN_OR_RETURN(uint32_t g, impl->RequireGroup(group));
+  const absl::string_view what = approve ? "approve posts" : "reject posts";
+  GG_ASSIGN_OR_RETURN(uint32_t g, impl->RequireGroupAs(actor, group, what));
   GG_RETURN_IF_ERROR(CheckId("post", post_id));
   std::unique_lock<std::mutex> w(impl->write_mu_);
-  GG_RETURN_IF_ERROR(
-      impl->Authorize(actor, g, approve ? "approve posts" : "reject posts"));
+  GG_RETURN_IF_ERROR(impl->Authorize(actor, g, what));
   HeldPost held;
   {
     std::shared_lock<std::shared_mutex> l(impl->groups_mu_);
@@ -1302,7 +1320,7 @@ absl::Status Registry::Flag(absl::string_view actor, absl::string_view member,
                             absl::string_view group, absl::string_view reason,
                             absl::Duration duration) {
   GG_RETURN_IF_ERROR(CheckId("member", member));
-  GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
+  GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroupAs(actor, group, "flag members"));
   if (reason.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("flagging \"", member, "\" needs a reason"));
@@ -1351,7 +1369,7 @@ absl::Status Registry::Lift(absl::string_view actor, absl::string_view member,
   GG_RETURN_IF_ERROR(CheckId("member", member));
   std::optional<uint32_t> g;
   if (!group.empty()) {
-    GG_ASSIGN_OR_RETURN(g, impl_->RequireGroup(group));
+    GG_ASSIGN_OR_RETURN(g, impl_->RequireGroupAs(actor, group, "lift probations"));
   }
   std::unique_lock<std::mutex> w(impl_->write_mu_);
   if (g) {
@@ -1376,7 +1394,7 @@ absl::Status Registry::Lift(absl::string_view actor, absl::string_view member,
 
 absl::StatusOr<std::vector<HeldPost>> Registry::ListQueue(absl::string_view actor,
                                                           absl::string_view group) const {
-  GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
+  GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroupAs(actor, group, "see the queue"));
   GG_RETURN_IF_ERROR(impl_->Authorize(actor, g, "see the queue"));
   std::vector<HeldPost> out;
   {

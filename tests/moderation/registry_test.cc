@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "groupguard/clock.h"
 #include "groupguard/event_store.h"
@@ -407,6 +408,27 @@ TEST_F(RegistryTest, EveryUnauthorizedCallIsDeniedAndChangesNothing) {
     EXPECT_EQ(registry_->DecideAppeal(actor, "alice", true, "").code(), denied);
     EXPECT_EQ(registry_->DecideAppeal(actor, "alice", false, "").code(), denied);
   }
+  // Nor do they learn which groups exist: an unknown group is denied the same way
+  // (only a site administrator is told it does not exist).
+  for (const char* actor : {"mod_dogs", "bob", "nobody"}) {
+    SCOPED_TRACE(actor);
+    for (const char* group : {"cats", "no_such_group"}) {
+      const std::string message = absl::StrCat("\"", actor, "\" may not see the queue in group \"",
+                                               group, "\": not a moderator of it or a site administrator");
+      EXPECT_EQ(registry_->ListQueue(actor, group).status(),
+                absl::PermissionDeniedError(message));
+    }
+    EXPECT_EQ(registry_->Approve(actor, "no_such_group", "p1", "").status().code(), denied);
+    EXPECT_EQ(registry_->Reject(actor, "no_such_group", "p1", "").status().code(), denied);
+    EXPECT_EQ(registry_->SetGroupPolicy(actor, "no_such_group", GroupPolicy()).code(),
+              denied);
+    EXPECT_EQ(registry_->Flag(actor, "bob", "no_such_group", "spam").code(), denied);
+    EXPECT_EQ(registry_->Lift(actor, "alice", "no_such_group", "").code(), denied);
+  }
+  EXPECT_EQ(registry_->ListQueue("admin", "no_such_group").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry_->Flag("admin", "bob", "no_such_group", "spam").code(),
+            absl::StatusCode::kNotFound);
   // A moderator's rights stop at their own groups, even site-wide lifts and appeals.
   EXPECT_EQ(registry_->Lift("mod_cats", "alice", "", "").code(), denied);
   EXPECT_EQ(registry_->DecideAppeal("mod_cats", "alice", true, "").code(), denied);

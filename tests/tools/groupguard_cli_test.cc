@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -322,6 +324,54 @@ TEST_F(GroupguardCliTest, InspectShowsTheConfiguration) {
   EXPECT_THAT(r.out, HasSubstr("model type:          naive_bayes"));
   EXPECT_THAT(r.out, HasSubstr("data sources:        sms.train.jsonl"));
   EXPECT_THAT(r.out, Not(HasSubstr(GROUPGUARD_DATA_DIR)));
+}
+
+// train --select cross-validates ten settings, reports each, marks the best one
+// (highest mean ROC AUC) and trains with it.
+TEST_F(GroupguardCliTest, TrainSelectChoosesSettingsByCrossValidation) {
+  std::string out = Dir() + "/selected.ggm";
+  Result r = RunCli(absl::StrCat("train --select --cv-folds 3 --cv-repeats 1 --threads 2 ",
+                                 "--date 2026-11-26 -o ", out, " ", GROUPGUARD_DATA_DIR,
+                                 "/jsonl/youtube.train.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("choosing settings by 1 x 3-fold cross-validation on 1566 "
+                               "posts"));
+  std::vector<std::string> settings;
+  double best = -1, chosen = -1;
+  std::string chosen_flags;
+  for (const std::string& line : Lines(r.out)) {
+    double auc, caught;
+    char flags[128];
+    if (std::sscanf(line.c_str(), " %lf %lf %127[^\n]", &auc, &caught, flags) != 3) continue;
+    std::string f = flags;
+    best = std::max(best, auc);
+    if (absl::StrContains(f, "<- chosen")) {
+      chosen = auc;
+      chosen_flags = f.substr(0, f.find("   <- chosen"));
+    }
+    settings.push_back(f);
+  }
+  ASSERT_EQ(settings.size(), 10u) << r.out;
+  EXPECT_EQ(chosen, best) << r.out;
+  EXPECT_THAT(settings[0], StartsWith("--model-type naive_bayes"));
+  // The model is the chosen settings' model.
+  Result inspect = RunCli(absl::StrCat("inspect -m ", out));
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  const std::string type = chosen_flags.substr(13, chosen_flags.find(' ', 13) - 13);
+  EXPECT_THAT(inspect.out, HasSubstr(type)) << chosen_flags;
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat(type == "ensemble" ? "trained an " : "trained a ",
+                                            type, " model on 1566 posts")));
+
+  // --select picks what the settings flags would set; --cv-* need --select.
+  EXPECT_EQ(RunCli(absl::StrCat("train --select --model-type nb -o ", out, " x.jsonl"))
+                .exit_code,
+            2);
+  EXPECT_EQ(RunCli(absl::StrCat("train --cv-folds 3 -o ", out, " x.jsonl")).exit_code, 2);
+  Result few = RunCli(absl::StrCat("train --select --cv-folds 50 -o ", out, " ",
+                                   GROUPGUARD_DATA_DIR, "/jsonl/tgspam.test.jsonl"));
+  EXPECT_EQ(few.exit_code, 1);
+  EXPECT_THAT(few.err, HasSubstr("cross-validation failed: cross-validation with 50 folds "
+                                 "needs at least 50 distinct spam texts"));
 }
 
 TEST_F(GroupguardCliTest, TrainStopsAtAnUnlabeledPostUnlessSkipping) {

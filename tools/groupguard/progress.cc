@@ -10,21 +10,23 @@
 
 namespace groupguard::cli {
 
-Progress::Progress(std::string what, std::optional<uint64_t> total_bytes)
+Progress::Progress(std::string what, std::optional<uint64_t> total_bytes, std::string unit)
     : enabled_(isatty(STDERR_FILENO) == 1),
       what_(std::move(what)),
+      unit_(std::move(unit)),
       total_(total_bytes),
       start_(absl::Now()),
       last_(start_) {}
 
-void Progress::Update(int64_t posts, uint64_t bytes) {
+void Progress::Update(int64_t items, uint64_t bytes) {
   if (!enabled_) return;
   absl::Time now = absl::Now();
   if (now - last_ < absl::Milliseconds(200)) return;
   last_ = now;
   double seconds = absl::ToDoubleSeconds(now - start_);
-  double rate = seconds > 0 ? posts / seconds : 0;
-  std::string line = absl::StrFormat("\r%s: %d posts, %.0f posts/s", what_, posts, rate);
+  double rate = seconds > 0 ? items / seconds : 0;
+  std::string line =
+      absl::StrFormat("\r%s: %d %s, %.0f %s/s", what_, items, unit_, rate, unit_);
   if (total_.has_value() && *total_ > 0) {
     double fraction = std::min(1.0, static_cast<double>(bytes) / *total_);
     const int kWidth = 24;

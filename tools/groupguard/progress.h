@@ -10,21 +10,25 @@
 namespace groupguard::cli {
 
 // A one-line progress bar on stderr (posts, posts/s, and percent and ETA when the
-// input size is known). Prints nothing unless stderr is a terminal. Not thread-safe.
+// input size is known; `unit` names what is counted when it is not posts). Prints
+// nothing unless stderr is a terminal. Not thread-safe.
 class Progress {
  public:
-  Progress(std::string what, std::optional<uint64_t> total_bytes);
+  Progress(std::string what, std::optional<uint64_t> total_bytes,
+           std::string unit = "posts");
   ~Progress() { Finish(); }
 
   void set_total(std::optional<uint64_t> total_bytes) { total_ = total_bytes; }
   // Redraws at most every 200 ms.
-  void Update(int64_t posts, uint64_t bytes);
+  // `items` done so far (posts unless another unit was given); `bytes` of the total.
+  void Update(int64_t items, uint64_t bytes);
   // Clears the line.
   void Finish();
 
  private:
   bool enabled_;
   std::string what_;
+  std::string unit_;
   std::optional<uint64_t> total_;
   absl::Time start_;
   absl::Time last_;

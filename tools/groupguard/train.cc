@@ -25,9 +25,41 @@ struct TrainFlags {
   bool no_normalize = false;
   bool no_binary = false;
   bool nb_tfidf = false;
+  bool select = false;
+  CrossValidationOptions cv;
+  int threads = 0;  // --select's trainings at once; 0: all cores
   TrainerOptions options;
   InputFlags in;
 };
+
+// The settings `train --select` tries, on top of the other flags: each model type,
+// with and without character n-grams (3 to 5) and, where naive Bayes takes part,
+// with and without its tf-idf counts. Simplest first (a tie keeps the first).
+struct Candidate {
+  std::string flags;  // as the user would write them
+  TrainerOptions options;
+};
+
+std::vector<Candidate> SelectionCandidates(const TrainerOptions& base) {
+  std::vector<Candidate> out;
+  for (ModelType type : {ModelType::kNaiveBayes, ModelType::kLogistic, ModelType::kEnsemble}) {
+    for (bool tfidf : {false, true}) {
+      if (tfidf && type == ModelType::kLogistic) continue;
+      for (bool chars : {false, true}) {
+        Candidate c;
+        c.options = base;
+        c.options.model_type = type;
+        c.options.naive_bayes.tfidf = tfidf;
+        c.options.features.char_ngram_min = chars ? 3 : 0;
+        c.options.features.char_ngram_max = chars ? 5 : 0;
+        c.flags = absl::StrCat("--model-type ", ModelTypeName(type), tfidf ? " --nb-tfidf" : "",
+                               chars ? " --char-ngrams 3 5" : "");
+        out.push_back(std::move(c));
+      }
+    }
+  }
+  return out;
+}
 
 std::string BaseName(const std::string& path) {
   if (path == "-") return "<stdin>";
@@ -59,6 +91,22 @@ int RunTrain(TrainFlags& flags) {
   // Only base names: the model file must not depend on where the data lived.
   options.data_sources.clear();
   for (const std::string& input : flags.inputs) options.data_sources.push_back(BaseName(input));
+  std::vector<Candidate> candidates;
+  if (flags.select) {
+    candidates = SelectionCandidates(options);
+    flags.cv.threads = flags.threads > 0 ? flags.threads : HardwareThreads();
+  } else {
+    candidates.push_back({"", options});
+  }
+  for (const Candidate& c : candidates) {
+    if (auto checked = Trainer::Create(c.options); !checked.ok()) {
+      PrintError(checked.status().message());
+      return kExitUsageError;
+    }
+  }
+  // Without --select the posts go straight into the trainer; with it they are kept
+  // (as text) for the cross-validation, then given to the chosen settings' trainer.
+  std::vector<LabeledPost> kept;
   auto trainer = Trainer::Create(options);
   if (!trainer.ok()) {
     PrintError(trainer.status().message());
@@ -86,7 +134,11 @@ int RunTrain(TrainFlags& flags) {
       if (more.ok()) {
         if (!*more) break;
         if (post.is_spam.has_value()) {
-          (*trainer)->Add(post.text, *post.is_spam);
+          if (flags.select) {
+            kept.push_back({post.text, *post.is_spam});
+          } else {
+            (*trainer)->Add(post.text, *post.is_spam);
+          }
           if ((++posts & 1023) == 0) progress.Update(posts, (*reader)->bytes_consumed());
           continue;
         }
@@ -107,6 +159,47 @@ int RunTrain(TrainFlags& flags) {
       }
     }
   }
+  std::string report;
+  if (flags.select) {
+    absl::StrAppendFormat(&report,
+                          "choosing settings by %d x %d-fold cross-validation on %d posts "
+                          "(mean over folds):\n",
+                          flags.cv.repeats, flags.cv.folds, kept.size());
+    absl::StrAppend(&report, "  ROC AUC  caught@1%  settings\n");
+    const int trainings = flags.cv.repeats * flags.cv.folds;
+    Progress progress("train: cross-validating settings", candidates.size() * trainings,
+                      "trainings");
+    size_t best = 0;
+    std::vector<CrossValidationResult> results;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      auto result = CrossValidate(kept, candidates[i].options, flags.cv);
+      if (!result.ok()) {
+        progress.Finish();
+        PrintError(absl::StrCat("cross-validation failed: ", result.status().message()));
+        return result.status().code() == absl::StatusCode::kInvalidArgument
+                   ? kExitUsageError
+                   : kExitRuntimeError;
+      }
+      results.push_back(*result);
+      if (result->roc_auc > results[best].roc_auc) best = i;
+      progress.Update(static_cast<int64_t>(i + 1) * trainings, (i + 1) * trainings);
+    }
+    progress.Finish();
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      absl::StrAppendFormat(&report, "   %.4f     %.3f   %s%s\n", results[i].roc_auc,
+                            results[i].spam_caught_at_1pct_ham_blocked, candidates[i].flags,
+                            i == best ? "   <- chosen" : "");
+    }
+    options = candidates[best].options;
+    trainer = Trainer::Create(options);
+    if (!trainer.ok()) {
+      PrintError(trainer.status().message());
+      return kExitUsageError;
+    }
+    for (const LabeledPost& p : kept) (*trainer)->Add(p.text, p.is_spam);
+    kept.clear();
+    kept.shrink_to_fit();
+  }
   auto model = (*trainer)->Train();
   if (!model.ok()) {
     PrintError(absl::StrCat("training failed: ", model.status().message()));
@@ -118,9 +211,9 @@ int RunTrain(TrainFlags& flags) {
     return kExitRuntimeError;
   }
   const TrainingReport& r = model->report;
-  std::string s = absl::StrFormat(
-      "trained a %s model on %d posts (%d spam), validated on %d posts (%d spam)\n",
-      ModelTypeName(options.model_type), r.train_posts, r.train_spam, r.validation_posts,
+  std::string s = report + absl::StrFormat(
+      "trained %s %s model on %d posts (%d spam), validated on %d posts (%d spam)\n",
+      options.model_type == ModelType::kEnsemble ? "an" : "a", ModelTypeName(options.model_type), r.train_posts, r.train_spam, r.validation_posts,
       r.validation_spam);
   if (r.iterations > 0) absl::StrAppendFormat(&s, "iterations: %d\n", r.iterations);
   absl::StrAppendFormat(&s, "thresholds: unsure >= %.6f, spam >= %.6f\n", r.unsure_threshold,
@@ -186,6 +279,22 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--unsure-ham-rate", o.unsure_threshold_ham_rate,
                   "Share of validation ham the unsure threshold may hold")
       ->capture_default_str();
+  CLI::Option* select = cmd->add_flag(
+      "--select", flags->select,
+      "Choose the model type, --nb-tfidf and --char-ngrams 3 5 by cross-validation on the "
+      "training posts (best mean ROC AUC of the held-out folds), then train with them");
+  select->excludes("--model-type")->excludes("--nb-tfidf")->excludes("--char-ngrams");
+  cmd->add_option("--cv-folds", flags->cv.folds, "--select: folds (2..50)")
+      ->needs(select)
+      ->capture_default_str();
+  cmd->add_option("--cv-repeats", flags->cv.repeats,
+                  "--select: cross-validations with differently seeded folds (1..20)")
+      ->needs(select)
+      ->capture_default_str();
+  cmd->add_option("-t,--threads", flags->threads,
+                  "--select: trainings at once (default: all cores)")
+      ->needs(select)
+      ->check(CLI::Range(0, 256));
   cmd->add_option("--date", o.date, "Date written into the model (metadata)");
   cmd->add_option("--description", o.description, "Description written into the model");
   AddInputFlags(cmd, &flags->in);

@@ -1,0 +1,184 @@
+// CrossValidate(): k-fold cross-validation of trainer options, for choosing them.
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "groupguard/classifier.h"
+#include "groupguard/metrics.h"
+#include "groupguard/tokenizer.h"
+#include "groupguard/trainer.h"
+#include "xxhash.h"
+
+namespace groupguard {
+namespace {
+
+constexpr uint64_t kFoldSalt = 0xF01D'5EED'2C4B'7A93ULL;
+
+// The hash of a post's token sequence (kind and text of each token) without its
+// signals ("shouting", "many_exclaims"...): the same words, however written.
+uint64_t TokenSequenceHash(const Tokenizer& tokenizer, absl::string_view text,
+                           Tokenization* tokens, std::string* key) {
+  tokenizer.Tokenize(text, tokens);
+  key->clear();
+  for (const Token& t : tokens->tokens()) {
+    if (t.kind == TokenKind::kSignal) continue;
+    key->push_back(static_cast<char>(t.kind));
+    const absl::string_view token_text = tokens->text(t);
+    key->append(token_text.data(), token_text.size());
+    key->push_back('\0');
+  }
+  return XXH3_64bits(key->data(), key->size());
+}
+
+// fold[r][i]: the fold of posts[i] in repeat r. Groups of equal token sequences are
+// labeled by their majority, ordered per label by a seeded hash and dealt round
+// robin, so each fold gets an equal share of each label's groups.
+absl::StatusOr<std::vector<std::vector<uint8_t>>> AssignFolds(
+    absl::Span<const LabeledPost> posts, const TokenizerOptions& tokenizer_options,
+    const CrossValidationOptions& cv) {
+  absl::StatusOr<Tokenizer> tokenizer = Tokenizer::Create(tokenizer_options);
+  if (!tokenizer.ok()) return tokenizer.status();
+  struct Group {
+    int64_t posts = 0;
+    int64_t spam = 0;
+  };
+  std::vector<uint64_t> group_of(posts.size());
+  std::unordered_map<uint64_t, Group> groups;
+  Tokenization tokens;
+  std::string key;
+  for (size_t i = 0; i < posts.size(); ++i) {
+    group_of[i] = TokenSequenceHash(*tokenizer, posts[i].text, &tokens, &key);
+    Group& g = groups[group_of[i]];
+    ++g.posts;
+    g.spam += posts[i].is_spam;
+  }
+  std::vector<uint64_t> by_label[2];  // [ham, spam]
+  for (const auto& [hash, g] : groups) by_label[2 * g.spam >= g.posts].push_back(hash);
+  for (int label = 0; label < 2; ++label) {
+    if (by_label[label].size() < static_cast<size_t>(cv.folds)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cross-validation with ", cv.folds, " folds needs at least ", cv.folds,
+          " distinct ", label ? "spam" : "ham", " texts; there are ",
+          by_label[label].size()));
+    }
+  }
+  std::vector<std::vector<uint8_t>> fold(cv.repeats);
+  for (int r = 0; r < cv.repeats; ++r) {
+    const uint64_t seed = cv.seed ^ (kFoldSalt * static_cast<uint64_t>(r + 1));
+    std::unordered_map<uint64_t, uint8_t> fold_of_group;
+    for (std::vector<uint64_t>& hashes : by_label) {
+      std::vector<std::pair<uint64_t, uint64_t>> order;  // (seeded hash, group)
+      order.reserve(hashes.size());
+      for (uint64_t h : hashes) order.emplace_back(XXH3_64bits_withSeed(&h, sizeof(h), seed), h);
+      std::sort(order.begin(), order.end());
+      for (size_t j = 0; j < order.size(); ++j) {
+        fold_of_group[order[j].second] = static_cast<uint8_t>(j % cv.folds);
+      }
+    }
+    fold[r].resize(posts.size());
+    for (size_t i = 0; i < posts.size(); ++i) fold[r][i] = fold_of_group[group_of[i]];
+  }
+  return fold;
+}
+
+struct FoldScore {
+  absl::Status status;
+  double roc_auc = 0;
+  double caught = 0;
+};
+
+FoldScore ScoreFold(absl::Span<const LabeledPost> posts, const std::vector<uint8_t>& fold,
+                    int k, const TrainerOptions& options) {
+  FoldScore out;
+  absl::StatusOr<std::unique_ptr<Trainer>> trainer = Trainer::Create(options);
+  if (!trainer.ok()) {
+    out.status = trainer.status();
+    return out;
+  }
+  for (size_t i = 0; i < posts.size(); ++i) {
+    if (fold[i] != k) (*trainer)->Add(posts[i].text, posts[i].is_spam);
+  }
+  absl::StatusOr<TrainedModel> model = (*trainer)->Train();
+  if (!model.ok()) {
+    out.status = model.status();
+    return out;
+  }
+  trainer->reset();  // its features are no longer needed
+  absl::StatusOr<std::unique_ptr<Classifier>> classifier =
+      Classifier::FromBytes(model->bytes);
+  if (!classifier.ok()) {
+    out.status = classifier.status();
+    return out;
+  }
+  std::vector<double> probabilities;
+  std::unique_ptr<bool[]> labels(new bool[posts.size()]);  // not vector<bool>: a Span
+  size_t n = 0;
+  for (size_t i = 0; i < posts.size(); ++i) {
+    if (fold[i] != k) continue;
+    probabilities.push_back((*classifier)->SpamProbability(posts[i].text));
+    labels[n++] = posts[i].is_spam;
+  }
+  const absl::Span<const bool> is_spam(labels.get(), n);
+  out.roc_auc = RocAuc(probabilities, is_spam);
+  out.caught = SpamCaughtAtHamBlocked(probabilities, is_spam, 0.01);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<CrossValidationResult> CrossValidate(absl::Span<const LabeledPost> posts,
+                                                    const TrainerOptions& options,
+                                                    const CrossValidationOptions& cv) {
+  if (cv.folds < 2 || cv.folds > 50) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cross-validation folds ", cv.folds, " out of range 2..50"));
+  }
+  if (cv.repeats < 1 || cv.repeats > 20) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cross-validation repeats ", cv.repeats, " out of range 1..20"));
+  }
+  if (cv.threads < 1 || cv.threads > 256) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cross-validation threads ", cv.threads, " out of range 1..256"));
+  }
+  // Bad options fail here once, not in every fold.
+  absl::StatusOr<std::unique_ptr<Trainer>> check = Trainer::Create(options);
+  if (!check.ok()) return check.status();
+  check->reset();
+
+  absl::StatusOr<std::vector<std::vector<uint8_t>>> fold =
+      AssignFolds(posts, options.tokenizer, cv);
+  if (!fold.ok()) return fold.status();
+
+  const int tasks = cv.repeats * cv.folds;
+  std::vector<FoldScore> scores(tasks);
+  std::atomic<int> next{0};
+  auto work = [&] {
+    for (int t = next++; t < tasks; t = next++) {
+      scores[t] = ScoreFold(posts, (*fold)[t / cv.folds], t % cv.folds, options);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 1; i < std::min(cv.threads, tasks); ++i) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
+
+  CrossValidationResult result;
+  for (const FoldScore& s : scores) {
+    if (!s.status.ok()) return s.status;
+    result.fold_roc_auc.push_back(s.roc_auc);
+    result.roc_auc += s.roc_auc / tasks;
+    result.spam_caught_at_1pct_ham_blocked += s.caught / tasks;
+  }
+  return result;
+}
+
+}  // namespace groupguard
