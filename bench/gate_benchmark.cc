@@ -206,7 +206,8 @@ void BM_Registry_HoldGroupCommit(benchmark::State& state) {
       return;
     }
     auto registry = Registry::Open(*std::move(store), RealClock(), RegistryOptions());
-    if (!registry.ok() || !(*registry)->CreateGroup("group").ok()) {
+    if (!registry.ok() || !(*registry)->CreateGroup("group").ok() ||
+        !(*registry)->Join("member", "group").ok()) {
       state.SkipWithError("could not set up the registry");
       return;
     }

@@ -180,7 +180,8 @@ class Registry {
   absl::StatusOr<PostingCheck> CheckPosting(absl::string_view member,
                                             absl::string_view group) const;
   // Puts `post` in its group's queue with `reasons` (durably) and notifies
-  // kPostHeld. kAlreadyExists if that post id is already held in the group.
+  // kPostHeld. kAlreadyExists if that post id is already held in the group,
+  // kFailedPrecondition if the member is not in the group (any more).
   absl::StatusOr<HeldPost> Hold(const Submission& post, std::vector<HoldReason> reasons);
 
   const Clock& clock() const;

@@ -1633,6 +1633,13 @@ absl::StatusOr<HeldPost> Registry::Hold(const Submission& post,
   GG_RETURN_IF_ERROR(CheckId("member", post.member));
   GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(post.group));
   std::unique_lock<std::mutex> w(impl_->write_mu_);
+  // Checked again under the writer lock: the member may have left since the gate's
+  // CheckPosting.
+  const Impl::MemberSnapshot m = impl_->CopyMember(post.member);
+  if (!std::binary_search(m.groups.begin(), m.groups.end(), g)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("\"", post.member, "\" is not a member of \"", post.group, "\""));
+  }
   {
     std::shared_lock<std::shared_mutex> l(impl_->groups_mu_);
     if (impl_->groups_[g]->queue.count(post.id)) {

@@ -252,6 +252,7 @@ TEST(RegistryJournalGroupCommitTest, ConcurrentHoldsShareSyncs) {
     Registry& registry = **opened;
     ASSERT_TRUE(registry.CreateGroup("g").ok());
     ASSERT_TRUE(registry.AddAdministrator("admin").ok());
+    ASSERT_TRUE(registry.Join("m", "g").ok());
     std::atomic<int> notified{0};
     registry.Subscribe([&](const ModerationEvent&) { notified.fetch_add(1); });
     const uint64_t syncs_before = *internal::JournalAppendSyncs(*store);

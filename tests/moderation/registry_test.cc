@@ -333,6 +333,13 @@ TEST_F(RegistryTest, QueueReviewAuthorizationAndFeedback) {
   Submission post{"p1", "alice", "cats", "buy spam", clock_.Now()};
   ASSERT_TRUE(registry_->Hold(post, {}).ok());
   EXPECT_EQ(registry_->Hold(post, {}).status().code(), absl::StatusCode::kAlreadyExists);
+  // A member who left after the gate's check has nothing held there.
+  ASSERT_TRUE(registry_->Leave("alice", "cats").ok());
+  EXPECT_EQ(registry_->Hold(Submission{"p3", "alice", "cats", "late", clock_.Now()}, {})
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(registry_->Join("alice", "cats").ok());
   EXPECT_EQ(registry_->ListQueue("mod_dogs", "cats").status().code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(registry_->ListQueue("alice", "cats").status().code(),
