@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   // GROUPGUARD_DEFAULT_MODEL: set by CMakeLists.txt from find_package(groupguard).
-  auto model = groupguard::Classifier::Load(argc == 2 ? argv[1] : GROUPGUARD_DEFAULT_MODEL);
+  auto model =
+      groupguard::Classifier::Load(argc == 2 ? argv[1] : GROUPGUARD_DEFAULT_MODEL);
   if (!model.ok()) {
     std::cerr << "batch_score: " << model.status().message() << "\n";
     return 1;

@@ -16,9 +16,9 @@ namespace groupguard {
 // store, never during recovery.
 struct ModerationEvent {
   enum class Type : uint8_t {
-    kPostHeld = 0,          // post_id, member, group; reasons
-    kPostReleased = 1,      // approved by `actor`; feedback carries the labeled text
-    kPostRejected = 2,      // rejected by `actor`; feedback carries the labeled text
+    kPostHeld = 0,      // post_id, member, group; reasons
+    kPostReleased = 1,  // approved by `actor`; feedback carries the labeled text
+    kPostRejected = 2,  // rejected by `actor`; feedback carries the labeled text
     // member; site_wide, until. Also sent when a flag holds the member in more
     // groups (another group, or site-wide) or for longer (a later `until`).
     kProbationStarted = 3,

@@ -176,8 +176,8 @@ struct CrossValidationResult {
 // every fold of every repeat, trains on the posts of the other folds and scores the
 // fold's posts. Folds are stratified by label, and posts whose tokens are equal but
 // for signals (the same words up to case, spacing, punctuation, homoglyphs...) stay
-// in one fold, so a copy of a post never helps rank itself. Deterministic: the same posts,
-// options and seed give the same figures whatever `threads` is.
+// in one fold, so a copy of a post never helps rank itself. Deterministic: the same
+// posts, options and seed give the same figures whatever `threads` is.
 //
 // Holds a model per running training; the posts are not copied. Returns
 // kInvalidArgument for bad options, kFailedPrecondition when there are fewer

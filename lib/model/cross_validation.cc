@@ -64,10 +64,10 @@ absl::StatusOr<std::vector<std::vector<uint8_t>>> AssignFolds(
   for (const auto& [hash, g] : groups) by_label[2 * g.spam >= g.posts].push_back(hash);
   for (int label = 0; label < 2; ++label) {
     if (by_label[label].size() < static_cast<size_t>(cv.folds)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cross-validation with ", cv.folds, " folds needs at least ", cv.folds,
-          " distinct ", label ? "spam" : "ham", " texts; there are ",
-          by_label[label].size()));
+      return absl::FailedPreconditionError(
+          absl::StrCat("cross-validation with ", cv.folds, " folds needs at least ",
+                       cv.folds, " distinct ", label ? "spam" : "ham",
+                       " texts; there are ", by_label[label].size()));
     }
   }
   std::vector<std::vector<uint8_t>> fold(cv.repeats);
@@ -77,7 +77,8 @@ absl::StatusOr<std::vector<std::vector<uint8_t>>> AssignFolds(
     for (std::vector<uint64_t>& hashes : by_label) {
       std::vector<std::pair<uint64_t, uint64_t>> order;  // (seeded hash, group)
       order.reserve(hashes.size());
-      for (uint64_t h : hashes) order.emplace_back(XXH3_64bits_withSeed(&h, sizeof(h), seed), h);
+      for (uint64_t h : hashes)
+        order.emplace_back(XXH3_64bits_withSeed(&h, sizeof(h), seed), h);
       std::sort(order.begin(), order.end());
       for (size_t j = 0; j < order.size(); ++j) {
         fold_of_group[order[j].second] = static_cast<uint8_t>(j % cv.folds);

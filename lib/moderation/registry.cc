@@ -327,7 +327,8 @@ class Registry::Impl {
   // administrator only. Anyone else gets the kPermissionDenied (same message) that a
   // group they do not moderate gives, so whether a group exists does not leak to
   // them. Authorize() still decides for a group that exists.
-  absl::StatusOr<uint32_t> RequireGroupAs(absl::string_view actor, absl::string_view group,
+  absl::StatusOr<uint32_t> RequireGroupAs(absl::string_view actor,
+                                          absl::string_view group,
                                           absl::string_view what) const {
     GG_RETURN_IF_ERROR(CheckId("group", group));
     GG_RETURN_IF_ERROR(CheckId("actor", actor));

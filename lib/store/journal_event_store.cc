@@ -39,9 +39,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "groupguard/event_store.h"
-#include "util/file_util.h"
 #include "store/journal_format.h"
 #include "store/segment_reader.h"
+#include "util/file_util.h"
 #include "util/status_macros.h"
 
 namespace groupguard {

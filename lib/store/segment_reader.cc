@@ -9,8 +9,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "util/file_util.h"
 #include "store/journal_format.h"
+#include "util/file_util.h"
 #include "util/status_macros.h"
 
 namespace groupguard::internal {

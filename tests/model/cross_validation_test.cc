@@ -80,7 +80,8 @@ TEST(CrossValidationTest, CopiesOfAPostStayInOneFold) {
     }
     const bool spam = next(2) == 1;
     std::string upper = text;
-    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (char& c : upper)
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     posts.push_back({text, spam});
     posts.push_back({upper, spam});
     posts.push_back({absl::StrCat("  ", text, " !"), spam});
@@ -115,10 +116,12 @@ TEST(CrossValidationTest, Errors) {
   std::vector<LabeledPost> few = posts;
   for (LabeledPost& p : few) p.is_spam = false;
   const char* const kWords[] = {"alpha", "beta", "gamma", "delta"};
-  for (int i = 0; i < 8; ++i) few.push_back({absl::StrCat("win cash ", kWords[i % 4]), true});
+  for (int i = 0; i < 8; ++i)
+    few.push_back({absl::StrCat("win cash ", kWords[i % 4]), true});
   auto r = CrossValidate(few, Ensemble(), CrossValidationOptions());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(r.status().message(), HasSubstr("at least 5 distinct spam texts; there are 4"));
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("at least 5 distinct spam texts; there are 4"));
 }
 
 }  // namespace

@@ -251,7 +251,8 @@ TEST(ModelFileTest, SaveUsesItsOwnTemporaryAndTheUmask) {
     EXPECT_EQ(st.st_mode & 0777, 0666 & ~mask);
   }
   std::ifstream in(path + ".tmp");
-  std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string kept((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
   EXPECT_EQ(kept, "the user's own file");
   auto loaded = Classifier::Load(path);
   ASSERT_TRUE(loaded.ok()) << loaded.status();

@@ -420,13 +420,16 @@ TEST_F(RegistryTest, EveryUnauthorizedCallIsDeniedAndChangesNothing) {
   for (const char* actor : {"mod_dogs", "bob", "nobody"}) {
     SCOPED_TRACE(actor);
     for (const char* group : {"cats", "no_such_group"}) {
-      const std::string message = absl::StrCat("\"", actor, "\" may not see the queue in group \"",
-                                               group, "\": not a moderator of it or a site administrator");
+      const std::string message =
+          absl::StrCat("\"", actor, "\" may not see the queue in group \"", group,
+                       "\": not a moderator of it or a site administrator");
       EXPECT_EQ(registry_->ListQueue(actor, group).status(),
                 absl::PermissionDeniedError(message));
     }
-    EXPECT_EQ(registry_->Approve(actor, "no_such_group", "p1", "").status().code(), denied);
-    EXPECT_EQ(registry_->Reject(actor, "no_such_group", "p1", "").status().code(), denied);
+    EXPECT_EQ(registry_->Approve(actor, "no_such_group", "p1", "").status().code(),
+              denied);
+    EXPECT_EQ(registry_->Reject(actor, "no_such_group", "p1", "").status().code(),
+              denied);
     EXPECT_EQ(registry_->SetGroupPolicy(actor, "no_such_group", GroupPolicy()).code(),
               denied);
     EXPECT_EQ(registry_->Flag(actor, "bob", "no_such_group", "spam").code(), denied);

@@ -330,9 +330,9 @@ TEST_F(GroupguardCliTest, InspectShowsTheConfiguration) {
 // (highest mean ROC AUC) and trains with it.
 TEST_F(GroupguardCliTest, TrainSelectChoosesSettingsByCrossValidation) {
   std::string out = Dir() + "/selected.ggm";
-  Result r = RunCli(absl::StrCat("train --select --cv-folds 3 --cv-repeats 1 --threads 2 ",
-                                 "--date 2026-11-26 -o ", out, " ", GROUPGUARD_DATA_DIR,
-                                 "/jsonl/youtube.train.jsonl"));
+  Result r = RunCli(absl::StrCat(
+      "train --select --cv-folds 3 --cv-repeats 1 --threads 2 ", "--date 2026-11-26 -o ",
+      out, " ", GROUPGUARD_DATA_DIR, "/jsonl/youtube.train.jsonl"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("choosing settings by 1 x 3-fold cross-validation on 1566 "
                                "posts"));
@@ -342,7 +342,8 @@ TEST_F(GroupguardCliTest, TrainSelectChoosesSettingsByCrossValidation) {
   for (const std::string& line : Lines(r.out)) {
     double auc, caught;
     char flags[128];
-    if (std::sscanf(line.c_str(), " %lf %lf %127[^\n]", &auc, &caught, flags) != 3) continue;
+    if (std::sscanf(line.c_str(), " %lf %lf %127[^\n]", &auc, &caught, flags) != 3)
+      continue;
     std::string f = flags;
     best = std::max(best, auc);
     if (absl::StrContains(f, "<- chosen")) {
@@ -359,8 +360,9 @@ TEST_F(GroupguardCliTest, TrainSelectChoosesSettingsByCrossValidation) {
   ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
   const std::string type = chosen_flags.substr(13, chosen_flags.find(' ', 13) - 13);
   EXPECT_THAT(inspect.out, HasSubstr(type)) << chosen_flags;
-  EXPECT_THAT(r.out, HasSubstr(absl::StrCat(type == "ensemble" ? "trained an " : "trained a ",
-                                            type, " model on 1566 posts")));
+  EXPECT_THAT(r.out,
+              HasSubstr(absl::StrCat(type == "ensemble" ? "trained an " : "trained a ",
+                                     type, " model on 1566 posts")));
 
   // --select picks what the settings flags would set; --cv-* need --select.
   EXPECT_EQ(RunCli(absl::StrCat("train --select --model-type nb -o ", out, " x.jsonl"))
@@ -370,8 +372,9 @@ TEST_F(GroupguardCliTest, TrainSelectChoosesSettingsByCrossValidation) {
   Result few = RunCli(absl::StrCat("train --select --cv-folds 50 -o ", out, " ",
                                    GROUPGUARD_DATA_DIR, "/jsonl/tgspam.test.jsonl"));
   EXPECT_EQ(few.exit_code, 1);
-  EXPECT_THAT(few.err, HasSubstr("cross-validation failed: cross-validation with 50 folds "
-                                 "needs at least 50 distinct spam texts"));
+  EXPECT_THAT(few.err,
+              HasSubstr("cross-validation failed: cross-validation with 50 folds "
+                        "needs at least 50 distinct spam texts"));
 }
 
 TEST_F(GroupguardCliTest, TrainStopsAtAnUnlabeledPostUnlessSkipping) {

@@ -10,7 +10,8 @@
 
 namespace groupguard::cli {
 
-Progress::Progress(std::string what, std::optional<uint64_t> total_bytes, std::string unit)
+Progress::Progress(std::string what, std::optional<uint64_t> total_bytes,
+                   std::string unit)
     : enabled_(isatty(STDERR_FILENO) == 1),
       what_(std::move(what)),
       unit_(std::move(unit)),

@@ -42,7 +42,8 @@ struct Candidate {
 
 std::vector<Candidate> SelectionCandidates(const TrainerOptions& base) {
   std::vector<Candidate> out;
-  for (ModelType type : {ModelType::kNaiveBayes, ModelType::kLogistic, ModelType::kEnsemble}) {
+  for (ModelType type :
+       {ModelType::kNaiveBayes, ModelType::kLogistic, ModelType::kEnsemble}) {
     for (bool tfidf : {false, true}) {
       if (tfidf && type == ModelType::kLogistic) continue;
       for (bool chars : {false, true}) {
@@ -52,8 +53,9 @@ std::vector<Candidate> SelectionCandidates(const TrainerOptions& base) {
         c.options.naive_bayes.tfidf = tfidf;
         c.options.features.char_ngram_min = chars ? 3 : 0;
         c.options.features.char_ngram_max = chars ? 5 : 0;
-        c.flags = absl::StrCat("--model-type ", ModelTypeName(type), tfidf ? " --nb-tfidf" : "",
-                               chars ? " --char-ngrams 3 5" : "");
+        c.flags =
+            absl::StrCat("--model-type ", ModelTypeName(type), tfidf ? " --nb-tfidf" : "",
+                         chars ? " --char-ngrams 3 5" : "");
         out.push_back(std::move(c));
       }
     }
@@ -95,6 +97,7 @@ int RunTrain(TrainFlags& flags) {
   if (flags.select) {
     candidates = SelectionCandidates(options);
     flags.cv.threads = flags.threads > 0 ? flags.threads : HardwareThreads();
+    flags.cv.seed = options.seed;
   } else {
     candidates.push_back({"", options});
   }
@@ -161,10 +164,11 @@ int RunTrain(TrainFlags& flags) {
   }
   std::string report;
   if (flags.select) {
-    absl::StrAppendFormat(&report,
-                          "choosing settings by %d x %d-fold cross-validation on %d posts "
-                          "(mean over folds):\n",
-                          flags.cv.repeats, flags.cv.folds, kept.size());
+    absl::StrAppendFormat(
+        &report,
+        "choosing settings by %d x %d-fold cross-validation on %d posts "
+        "(mean over folds):\n",
+        flags.cv.repeats, flags.cv.folds, kept.size());
     absl::StrAppend(&report, "  ROC AUC  caught@1%  settings\n");
     const int trainings = flags.cv.repeats * flags.cv.folds;
     Progress progress("train: cross-validating settings", candidates.size() * trainings,
@@ -187,8 +191,8 @@ int RunTrain(TrainFlags& flags) {
     progress.Finish();
     for (size_t i = 0; i < candidates.size(); ++i) {
       absl::StrAppendFormat(&report, "   %.4f     %.3f   %s%s\n", results[i].roc_auc,
-                            results[i].spam_caught_at_1pct_ham_blocked, candidates[i].flags,
-                            i == best ? "   <- chosen" : "");
+                            results[i].spam_caught_at_1pct_ham_blocked,
+                            candidates[i].flags, i == best ? "   <- chosen" : "");
     }
     options = candidates[best].options;
     trainer = Trainer::Create(options);
@@ -211,10 +215,13 @@ int RunTrain(TrainFlags& flags) {
     return kExitRuntimeError;
   }
   const TrainingReport& r = model->report;
-  std::string s = report + absl::StrFormat(
-      "trained %s %s model on %d posts (%d spam), validated on %d posts (%d spam)\n",
-      options.model_type == ModelType::kEnsemble ? "an" : "a", ModelTypeName(options.model_type), r.train_posts, r.train_spam, r.validation_posts,
-      r.validation_spam);
+  std::string s =
+      report +
+      absl::StrFormat(
+          "trained %s %s model on %d posts (%d spam), validated on %d posts (%d spam)\n",
+          options.model_type == ModelType::kEnsemble ? "an" : "a",
+          ModelTypeName(options.model_type), r.train_posts, r.train_spam,
+          r.validation_posts, r.validation_spam);
   if (r.iterations > 0) absl::StrAppendFormat(&s, "iterations: %d\n", r.iterations);
   absl::StrAppendFormat(&s, "thresholds: unsure >= %.6f, spam >= %.6f\n", r.unsure_threshold,
                         r.spam_threshold);
@@ -270,7 +277,9 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--validation-fraction", o.validation_fraction,
                   "Share held out for early stopping, calibration and thresholds")
       ->capture_default_str();
-  cmd->add_option("--seed", o.seed, "Seed of the split")->capture_default_str();
+  cmd->add_option("--seed", o.seed,
+                  "Seed of the validation split (and of --select's folds)")
+      ->capture_default_str();
   cmd->add_flag("--no-refit", flags->no_refit,
                 "Do not retrain on all posts after choosing thresholds");
   cmd->add_option("--spam-ham-rate", o.spam_threshold_ham_rate,
@@ -281,7 +290,8 @@ void AddTrainCommand(CLI::App& app) {
       ->capture_default_str();
   CLI::Option* select = cmd->add_flag(
       "--select", flags->select,
-      "Choose the model type, --nb-tfidf and --char-ngrams 3 5 by cross-validation on the "
+      "Choose the model type, --nb-tfidf and --char-ngrams 3 5 by cross-validation on "
+      "the "
       "training posts (best mean ROC AUC of the held-out folds), then train with them");
   select->excludes("--model-type")->excludes("--nb-tfidf")->excludes("--char-ngrams");
   cmd->add_option("--cv-folds", flags->cv.folds, "--select: folds (2..50)")
