@@ -91,34 +91,24 @@ absl::StatusOr<std::vector<std::vector<uint8_t>>> AssignFolds(
 }
 
 struct FoldScore {
-  absl::Status status;
   double roc_auc = 0;
   double caught = 0;
 };
 
-FoldScore ScoreFold(absl::Span<const LabeledPost> posts, const std::vector<uint8_t>& fold,
-                    int k, const TrainerOptions& options) {
-  FoldScore out;
+absl::StatusOr<FoldScore> ScoreFold(absl::Span<const LabeledPost> posts,
+                                    const std::vector<uint8_t>& fold, int k,
+                                    const TrainerOptions& options) {
   absl::StatusOr<std::unique_ptr<Trainer>> trainer = Trainer::Create(options);
-  if (!trainer.ok()) {
-    out.status = trainer.status();
-    return out;
-  }
+  if (!trainer.ok()) return trainer.status();
   for (size_t i = 0; i < posts.size(); ++i) {
     if (fold[i] != k) (*trainer)->Add(posts[i].text, posts[i].is_spam);
   }
   absl::StatusOr<TrainedModel> model = (*trainer)->Train();
-  if (!model.ok()) {
-    out.status = model.status();
-    return out;
-  }
+  if (!model.ok()) return model.status();
   trainer->reset();  // its features are no longer needed
   absl::StatusOr<std::unique_ptr<Classifier>> classifier =
       Classifier::FromBytes(model->bytes);
-  if (!classifier.ok()) {
-    out.status = classifier.status();
-    return out;
-  }
+  if (!classifier.ok()) return classifier.status();
   std::vector<double> probabilities;
   std::unique_ptr<bool[]> labels(new bool[posts.size()]);  // not vector<bool>: a Span
   size_t n = 0;
@@ -128,6 +118,7 @@ FoldScore ScoreFold(absl::Span<const LabeledPost> posts, const std::vector<uint8
     labels[n++] = posts[i].is_spam;
   }
   const absl::Span<const bool> is_spam(labels.get(), n);
+  FoldScore out;
   out.roc_auc = RocAuc(probabilities, is_spam);
   out.caught = SpamCaughtAtHamBlocked(probabilities, is_spam, 0.01);
   return out;
@@ -160,7 +151,7 @@ absl::StatusOr<CrossValidationResult> CrossValidate(absl::Span<const LabeledPost
   if (!fold.ok()) return fold.status();
 
   const int tasks = cv.repeats * cv.folds;
-  std::vector<FoldScore> scores(tasks);
+  std::vector<absl::StatusOr<FoldScore>> scores(tasks);
   std::atomic<int> next{0};
   auto work = [&] {
     for (int t = next++; t < tasks; t = next++) {
@@ -173,11 +164,11 @@ absl::StatusOr<CrossValidationResult> CrossValidate(absl::Span<const LabeledPost
   for (std::thread& t : threads) t.join();
 
   CrossValidationResult result;
-  for (const FoldScore& s : scores) {
-    if (!s.status.ok()) return s.status;
-    result.fold_roc_auc.push_back(s.roc_auc);
-    result.roc_auc += s.roc_auc / tasks;
-    result.spam_caught_at_1pct_ham_blocked += s.caught / tasks;
+  for (const absl::StatusOr<FoldScore>& s : scores) {
+    if (!s.ok()) return s.status();
+    result.fold_roc_auc.push_back(s->roc_auc);
+    result.roc_auc += s->roc_auc / tasks;
+    result.spam_caught_at_1pct_ham_blocked += s->caught / tasks;
   }
   return result;
 }

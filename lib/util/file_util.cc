@@ -47,11 +47,21 @@ ScopedFd::~ScopedFd() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-absl::StatusOr<ScopedFd> OpenFile(const std::string& path, int flags, int mode) {
+namespace {
+
+// open(2) with O_CLOEXEC, retried on EINTR; -1 with errno set on failure.
+int OpenRetrying(const std::string& path, int flags, int mode) {
   int fd;
   do {
     fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
   } while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
+}  // namespace
+
+absl::StatusOr<ScopedFd> OpenFile(const std::string& path, int flags, int mode) {
+  const int fd = OpenRetrying(path, flags, mode);
   if (fd < 0) return ErrnoStatus("open", path, errno);
   return ScopedFd(fd);
 }
@@ -62,10 +72,7 @@ absl::StatusOr<ScopedFd> CreateUniqueFile(const std::string& prefix, std::string
   static std::atomic<uint64_t> counter{0};
   for (int attempt = 0;; ++attempt) {
     *path = absl::StrCat(prefix, ".", ::getpid(), ".", counter.fetch_add(1));
-    int fd;
-    do {
-      fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    } while (fd < 0 && errno == EINTR);
+    const int fd = OpenRetrying(*path, O_WRONLY | O_CREAT | O_EXCL, 0666);
     if (fd >= 0) return ScopedFd(fd);
     if (errno != EEXIST || attempt == 100) return ErrnoStatus("create", *path, errno);
   }

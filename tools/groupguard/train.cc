@@ -92,23 +92,12 @@ int RunTrain(TrainFlags& flags) {
   }
   // Only base names: the model file must not depend on where the data lived.
   options.data_sources.clear();
-  for (const std::string& input : flags.inputs) options.data_sources.push_back(BaseName(input));
-  std::vector<Candidate> candidates;
-  if (flags.select) {
-    candidates = SelectionCandidates(options);
-    flags.cv.threads = flags.threads > 0 ? flags.threads : HardwareThreads();
-    flags.cv.seed = options.seed;
-  } else {
-    candidates.push_back({"", options});
-  }
-  for (const Candidate& c : candidates) {
-    if (auto checked = Trainer::Create(c.options); !checked.ok()) {
-      PrintError(checked.status().message());
-      return kExitUsageError;
-    }
-  }
+  for (const std::string& input : flags.inputs)
+    options.data_sources.push_back(BaseName(input));
   // Without --select the posts go straight into the trainer; with it they are kept
   // (as text) for the cross-validation, then given to the chosen settings' trainer.
+  // Either way the trainer checks the options first (the candidates differ from
+  // them only in settings that are always valid).
   std::vector<LabeledPost> kept;
   auto trainer = Trainer::Create(options);
   if (!trainer.ok()) {
@@ -164,6 +153,9 @@ int RunTrain(TrainFlags& flags) {
   }
   std::string report;
   if (flags.select) {
+    const std::vector<Candidate> candidates = SelectionCandidates(options);
+    flags.cv.threads = flags.threads > 0 ? flags.threads : HardwareThreads();
+    flags.cv.seed = options.seed;
     absl::StrAppendFormat(
         &report,
         "choosing settings by %d x %d-fold cross-validation on %d posts "
