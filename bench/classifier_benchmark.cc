@@ -75,7 +75,22 @@ const Classifier& GetClassifier(ModelType type, int bits = 20) {
   return *slot;
 }
 
-enum class Size { kShort, kMedium, kLong, kNonAscii };
+// The shipped default model (models/default.ggm), as `groupguard score` uses it.
+const Classifier& DefaultClassifier() {
+  static const Classifier* classifier = [] {
+    auto c = Classifier::Load(absl::StrCat(GROUPGUARD_SOURCE_DIR, "/models/default.ggm"));
+    if (!c.ok()) {
+      std::fprintf(stderr, "%s\n", c.status().ToString().c_str());
+      std::exit(1);
+    }
+    return c->release();
+  }();
+  return *classifier;
+}
+
+// kDump: every sms and youtube text (all splits), the mix of the end-to-end dump
+// (bench/make_speed_dump.py).
+enum class Size { kShort, kMedium, kLong, kNonAscii, kDump };
 
 // Test-split texts shaped to a size: short ones as they are (sms + youtube, ~80 B on
 // average), medium ones joined to ~1 KB, long ones to ~20 KB; non-ASCII: tgspam
@@ -85,7 +100,11 @@ const std::vector<std::string>& Texts(Size size) {
   auto it = cache->find(size);
   if (it != cache->end()) return it->second;
   std::vector<std::string> base;
-  if (size == Size::kNonAscii) {
+  if (size == Size::kDump) {
+    for (const char* name : {"sms", "youtube"}) {
+      for (Post& p : ReadSplit(name)) base.push_back(std::move(p.text));
+    }
+  } else if (size == Size::kNonAscii) {
     for (Post& p : ReadSplit("tgspam.test")) base.push_back(std::move(p.text));
   } else {
     for (const char* name : {"sms.test", "youtube.test"}) {
@@ -110,8 +129,8 @@ const std::vector<std::string>& Texts(Size size) {
   return (*cache)[size] = std::move(out);
 }
 
-void RunScore(benchmark::State& state, ModelType type, Size size, int bits, int clues) {
-  const Classifier& classifier = GetClassifier(type, bits);
+void RunScoreWith(benchmark::State& state, const Classifier& classifier, Size size,
+                  int clues) {
   const std::vector<std::string>& texts = Texts(size);
   ScoreOptions options;
   options.max_clues = clues;
@@ -131,6 +150,10 @@ void RunScore(benchmark::State& state, ModelType type, Size size, int bits, int 
   benchmark::DoNotOptimize(sum);
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(bytes);
+}
+
+void RunScore(benchmark::State& state, ModelType type, Size size, int bits, int clues) {
+  RunScoreWith(state, GetClassifier(type, bits), size, clues);
 }
 
 void BM_Score_NaiveBayes_Short(benchmark::State& s) {
@@ -189,6 +212,13 @@ BENCHMARK(BM_Score_Ensemble_Long);
 BENCHMARK(BM_Score_Ensemble_NonAscii);
 BENCHMARK(BM_Score_Ensemble_Short)->Arg(20)->ThreadRange(1, 2)->UseRealTime();
 BENCHMARK(BM_Explain_Logistic_Short);
+
+// What `groupguard score` does per post of the end-to-end dump, without reading
+// and writing: the default model on every sms and youtube text in turn.
+void BM_Score_DefaultModel_Dump(benchmark::State& s) {
+  RunScoreWith(s, DefaultClassifier(), Size::kDump, 0);
+}
+BENCHMARK(BM_Score_DefaultModel_Dump);
 
 // Loading a model file from bytes already in memory (parse, check, build the table).
 void BM_LoadModel(benchmark::State& state) {

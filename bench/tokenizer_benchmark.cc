@@ -1,11 +1,20 @@
-// Throughput of Tokenizer::Tokenize on short (84 B), medium (~1 KB) and long
-// (~20 KB) posts, ASCII and non-ASCII, with a warm Tokenization (the steady state of
-// a scoring thread). Release builds only.
+// Throughput of normalization (internal::Normalize, the folding step) and of
+// Tokenizer::Tokenize (which includes it) on short (84 B), medium (~1 KB) and long
+// (~20 KB) posts, ASCII and non-ASCII, with warm buffers (the steady state of a
+// scoring thread). One text repeated lets the branch predictor learn it, so the
+// "Corpus" variants cycle through every sms and youtube text of GROUPGUARD_DATA_DIR
+// (the mix of the end-to-end dump, bench/make_speed_dump.py). Release builds only.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
+#include "groupguard/post_reader.h"
 #include "groupguard/tokenizer.h"
+#include "text/normalizer.h"
 
 namespace groupguard {
 namespace {
@@ -48,20 +57,90 @@ const std::string& Text(int which) {
   return (*texts)[which];
 }
 
+// Every sms and youtube text, in file order.
+const std::vector<std::string>& CorpusTexts() {
+  static const std::vector<std::string>* texts = [] {
+    auto* out = new std::vector<std::string>();
+    for (const char* name : {"sms", "youtube"}) {
+      auto posts =
+          ReadPosts(absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/", name, ".jsonl"));
+      if (!posts.ok()) {
+        std::fprintf(stderr, "%s\n", posts.status().ToString().c_str());
+        std::exit(1);
+      }
+      for (Post& post : *posts) out->push_back(std::move(post.text));
+    }
+    return out;
+  }();
+  return *texts;
+}
+
+// The texts a benchmark cycles through: one of Text(), or (kCorpus) CorpusTexts().
+constexpr int kCorpus = -1;
+std::vector<absl::string_view> TextsFor(int which) {
+  if (which != kCorpus) return {Text(which)};
+  return std::vector<absl::string_view>(CorpusTexts().begin(), CorpusTexts().end());
+}
+
+void BM_Normalize(benchmark::State& state, int which) {
+  const std::vector<absl::string_view> texts = TextsFor(which);
+  std::string folded;
+  std::vector<uint32_t> begins, ends;
+  const internal::NormalizeBuffers buffers{&folded, &begins, &ends};
+  internal::NormalizeStats stats;
+  for (absl::string_view text : texts) {  // warm the buffers
+    internal::Normalize(text, /*decode_html=*/true, TokenizerOptions().max_input_bytes,
+                        buffers, &stats);
+  }
+  size_t i = 0;
+  int64_t bytes = 0;
+  for (auto _ : state) {
+    const absl::string_view text = texts[i];
+    if (++i == texts.size()) i = 0;
+    internal::Normalize(text, /*decode_html=*/true, TokenizerOptions().max_input_bytes,
+                        buffers, &stats);
+    benchmark::DoNotOptimize(stats.folded_size);
+    bytes += static_cast<int64_t>(text.size());
+  }
+  state.SetBytesProcessed(bytes);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
+void BM_Normalize_Short_Ascii(benchmark::State& s) { BM_Normalize(s, 0); }
+void BM_Normalize_Medium_Ascii(benchmark::State& s) { BM_Normalize(s, 1); }
+void BM_Normalize_Long_Ascii(benchmark::State& s) { BM_Normalize(s, 2); }
+void BM_Normalize_Short_NonAscii(benchmark::State& s) { BM_Normalize(s, 3); }
+void BM_Normalize_Medium_NonAscii(benchmark::State& s) { BM_Normalize(s, 4); }
+void BM_Normalize_Long_NonAscii(benchmark::State& s) { BM_Normalize(s, 5); }
+void BM_Normalize_Corpus(benchmark::State& s) { BM_Normalize(s, kCorpus); }
+
+BENCHMARK(BM_Normalize_Short_Ascii);
+BENCHMARK(BM_Normalize_Medium_Ascii);
+BENCHMARK(BM_Normalize_Long_Ascii);
+BENCHMARK(BM_Normalize_Short_NonAscii);
+BENCHMARK(BM_Normalize_Medium_NonAscii);
+BENCHMARK(BM_Normalize_Long_NonAscii);
+BENCHMARK(BM_Normalize_Corpus);
+
 void BM_Tokenize(benchmark::State& state, int which) {
   const Tokenizer tokenizer = Tokenizer::Create(TokenizerOptions()).value();
-  const std::string& text = Text(which);
+  const std::vector<absl::string_view> texts = TextsFor(which);
   Tokenization t;
-  tokenizer.Tokenize(text, &t);  // warm the buffers
+  for (absl::string_view text : texts) tokenizer.Tokenize(text, &t);  // warm the buffers
+  size_t i = 0;
+  int64_t bytes = 0;
   size_t tokens = 0;
   for (auto _ : state) {
+    const absl::string_view text = texts[i];
+    if (++i == texts.size()) i = 0;
     tokenizer.Tokenize(text, &t);
     tokens += t.tokens().size();
     benchmark::DoNotOptimize(t.tokens().data());
+    bytes += static_cast<int64_t>(text.size());
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+  state.SetBytesProcessed(bytes);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-  state.counters["bytes"] = static_cast<double>(text.size());
+  state.counters["bytes"] = static_cast<double>(bytes) / state.iterations();
   state.counters["tokens"] = static_cast<double>(tokens) / state.iterations();
 }
 
@@ -71,6 +150,7 @@ void BM_Tokenize_Long_Ascii(benchmark::State& s) { BM_Tokenize(s, 2); }
 void BM_Tokenize_Short_NonAscii(benchmark::State& s) { BM_Tokenize(s, 3); }
 void BM_Tokenize_Medium_NonAscii(benchmark::State& s) { BM_Tokenize(s, 4); }
 void BM_Tokenize_Long_NonAscii(benchmark::State& s) { BM_Tokenize(s, 5); }
+void BM_Tokenize_Corpus(benchmark::State& s) { BM_Tokenize(s, kCorpus); }
 
 BENCHMARK(BM_Tokenize_Short_Ascii);
 BENCHMARK(BM_Tokenize_Medium_Ascii);
@@ -78,6 +158,7 @@ BENCHMARK(BM_Tokenize_Long_Ascii);
 BENCHMARK(BM_Tokenize_Short_NonAscii);
 BENCHMARK(BM_Tokenize_Medium_NonAscii);
 BENCHMARK(BM_Tokenize_Long_NonAscii);
+BENCHMARK(BM_Tokenize_Corpus);
 
 }  // namespace
 }  // namespace groupguard
