@@ -436,6 +436,25 @@ TEST_F(GroupguardCliTest, EvalWithOneClassLeavesRankingFiguresUndefined) {
   EXPECT_THAT(t.out, Not(HasSubstr("ROC AUC                            0.0000")));
 }
 
+// An ROC curve of one class cannot be drawn: the run fails before printing any
+// metric, says why, and leaves no picture (nor a temporary) behind.
+TEST_F(GroupguardCliTest, EvalRocOfOneClassFailsBeforePrinting) {
+  std::string input =
+      WriteFile("onlyspam-roc.jsonl",
+                "{\"text\":\"WIN a FREE prize\",\"label\":\"spam\"}\n"
+                "{\"text\":\"call now to claim cash\",\"label\":\"spam\"}\n");
+  std::string svg = Dir() + "/oneclass.svg";
+  Result r = RunCli(absl::StrCat("eval -m ", model_, " --roc ", svg, " ", input));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "") << "no metrics when the run fails";
+  EXPECT_THAT(r.err, HasSubstr("onlyspam-roc.jsonl: cannot draw an ROC curve: 2 spam and "
+                               "0 ham posts (it needs both)"));
+  EXPECT_FALSE(std::filesystem::exists(svg));
+  for (const auto& entry : std::filesystem::directory_iterator(Dir())) {
+    EXPECT_THAT(entry.path().filename().string(), Not(HasSubstr("oneclass")));
+  }
+}
+
 TEST_F(GroupguardCliTest, EvalRefusesAnUnwritableRocFileBeforeWorking) {
   Result r = RunCli(absl::StrCat("eval -m ", model_, " --roc /nonexistent/dir/roc.svg ",
                                  GROUPGUARD_DATA_DIR, "/jsonl/youtube.test.jsonl"));

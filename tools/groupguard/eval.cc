@@ -113,6 +113,13 @@ int RunEval(const EvalFlags& flags) {
     PrintError(metrics.status().message());
     return kExitRuntimeError;
   }
+  // Checked before anything is printed: a run that fails prints no metrics.
+  if (!flags.roc.empty() && (metrics->spam == 0 || metrics->ham == 0)) {
+    PrintError(absl::StrCat(flags.input == "-" ? "<stdin>" : flags.input,
+                            ": cannot draw an ROC curve: ", metrics->spam, " spam and ",
+                            metrics->ham, " ham posts (it needs both)"));
+    return kExitRuntimeError;
+  }
   std::string text;
   if (flags.json) {
     text = absl::StrCat(MetricsJson(*metrics, flags.threshold, eval_options.unsure_threshold,
@@ -131,10 +138,6 @@ int RunEval(const EvalFlags& flags) {
     return kExitRuntimeError;
   }
   if (!flags.roc.empty()) {
-    if (metrics->spam == 0 || metrics->ham == 0) {
-      PrintError("cannot draw an ROC curve without both spam and ham posts");
-      return kExitRuntimeError;
-    }
     std::string svg = RocSvg(RocCurve(probabilities, label_span), metrics->roc_auc,
                              absl::StrCat("ROC curve: ", flags.input));
     absl::Status st = roc_file->Write(svg);
