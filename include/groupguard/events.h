@@ -24,6 +24,10 @@ struct ModerationEvent {
     kProbationStarted = 3,
     kProbationLifted = 4,   // member; group ("" = everywhere), by a moderator or appeal
     kProbationExpired = 5,  // member: the last flag ran out
+    // member; until. Some flags ran out and the rest hold the member in fewer
+    // groups: no longer site-wide, or fewer flagging groups (ProbationStatusOf
+    // lists where it still applies). Sent by ExpireProbations, like kProbationExpired.
+    kProbationNarrowed = 6,
   };
   Type type = Type::kPostHeld;
   uint64_t sequence = 0;

@@ -149,9 +149,11 @@ class Registry {
 
   // --- Maintenance.
   // Records the expiry of every flag whose time has come (one event per member) and
-  // notifies kProbationExpired. Expired flags stop holding posts at their `until`
-  // even before this runs; call it periodically so subscribers hear about it.
-  // Returns how many members' probations ended.
+  // notifies kProbationExpired when a member's last flag ran out, or
+  // kProbationNarrowed when the remaining flags hold them in fewer groups. Expired
+  // flags stop holding posts at their `until` even before this runs; call it
+  // periodically so subscribers hear about it. Returns how many members' probations
+  // ended.
   absl::StatusOr<int> ExpireProbations();
   // Writes a snapshot of the whole state so the store can drop older records. Waits
   // (under the writer lock) until every change applied so far is durable first.

@@ -30,6 +30,8 @@ absl::string_view EventTypeName(ModerationEvent::Type type) {
       return "probation_lifted";
     case ModerationEvent::Type::kProbationExpired:
       return "probation_expired";
+    case ModerationEvent::Type::kProbationNarrowed:
+      return "probation_narrowed";
   }
   return "unknown";
 }

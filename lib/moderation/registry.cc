@@ -773,6 +773,7 @@ class Registry::Impl {
       case pb::Event::kExpired: {
         const std::string& member = e.expired().member();
         bool ended = false;
+        ProbationView before, after;
         {
           Shard& sh = ShardFor(member);
           std::unique_lock<std::shared_mutex> l(sh.mu);
@@ -782,6 +783,10 @@ class Registry::Impl {
           }
           MemberRecord& rec = it->second;
           Probation& p = *rec.probation;
+          // Where the member was held as they last heard it: every flag not yet
+          // recorded as expired, whatever its `until`.
+          before = Evaluate(&p, std::numeric_limits<int64_t>::min(),
+                            options_.sitewide_after_distinct_groups);
           p.flags.erase(std::remove_if(p.flags.begin(), p.flags.end(),
                                        [t](const FlagRecord& f) { return f.until <= t; }),
                         p.flags.end());
@@ -794,6 +799,8 @@ class Registry::Impl {
             rec.probation.reset();
             on_probation_.erase(member);
             if (rec.groups.empty()) sh.members.erase(it);
+          } else {
+            after = Evaluate(&p, t, options_.sitewide_after_distinct_groups);
           }
         }
         if (ended) {
@@ -801,10 +808,20 @@ class Registry::Impl {
           appeals_.erase(member);
         }
         AddAuditLocked(e, sequence, "expire", member, "", "");
-        if (out != nullptr && ended) {
-          ModerationEvent ev =
-              BaseEvent(ModerationEvent::Type::kProbationExpired, e, sequence);
+        // Part of the probation ran out and the member is now held in fewer groups
+        // (no longer site-wide, or fewer flagging groups): news to them too.
+        const bool narrowed =
+            !ended && !after.site_wide &&
+            (before.site_wide || after.flag_groups != before.flag_groups);
+        if (out != nullptr && (ended || narrowed)) {
+          ModerationEvent ev = BaseEvent(ended ? ModerationEvent::Type::kProbationExpired
+                                               : ModerationEvent::Type::kProbationNarrowed,
+                                         e, sequence);
           ev.member = member;
+          if (narrowed) {
+            ev.site_wide = false;
+            ev.until = FromMicros(after.until);
+          }
           out->push_back(std::move(ev));
         }
         return absl::OkStatus();

@@ -329,6 +329,52 @@ TEST_F(RegistryTest, SiteWideOnlyAfterFlagsFromDistinctGroups) {
   EXPECT_TRUE(recorder_.events()[1].site_wide);
 }
 
+// Flags from two groups make the probation site-wide; when one group's flag runs
+// out, the member is held only where the other flagged them, and hears of it.
+TEST_F(RegistryTest, PartialExpiryThatNarrowsTheProbationIsAnnounced) {
+  options_.sitewide_after_distinct_groups = 2;
+  Reopen();
+  ASSERT_TRUE(registry_->Join("alice", "birds").ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(2)).ok());
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam", absl::Hours(5)).ok());
+  EXPECT_TRUE(HeldIn("alice", "birds"));
+  clock_.Advance(absl::Hours(3));
+  EXPECT_FALSE(HeldIn("alice", "birds"));
+  EXPECT_FALSE(HeldIn("alice", "cats"));
+  EXPECT_TRUE(HeldIn("alice", "dogs"));
+  auto ended = registry_->ExpireProbations();
+  ASSERT_TRUE(ended.ok());
+  EXPECT_EQ(*ended, 0) << "alice is still on probation in dogs";
+  EXPECT_THAT(recorder_.types(),
+              ElementsAre(Type::kProbationStarted, Type::kProbationStarted,
+                          Type::kProbationNarrowed));
+  const ModerationEvent narrowed = recorder_.events().back();
+  EXPECT_EQ(narrowed.member, "alice");
+  EXPECT_FALSE(narrowed.site_wide);
+  EXPECT_EQ(narrowed.until, registry_->ProbationStatusOf("alice").until);
+  EXPECT_THAT(registry_->ProbationStatusOf("alice").held_in, ElementsAre("dogs"));
+  EXPECT_EQ(EventTypeName(narrowed.type), "probation_narrowed");
+  // Nothing more to say until the last flag runs out.
+  EXPECT_EQ(*registry_->ExpireProbations(), 0);
+  EXPECT_EQ(recorder_.types().size(), 3u);
+  clock_.Advance(absl::Hours(2));
+  EXPECT_EQ(*registry_->ExpireProbations(), 1);
+  EXPECT_EQ(recorder_.types().back(), Type::kProbationExpired);
+}
+
+// A flag that runs out while another from the same group remains changes nothing
+// the member can see: no event.
+TEST_F(RegistryTest, PartialExpiryThatHoldsInTheSameGroupsIsSilent) {
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(2)).ok());
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam", absl::Hours(5)).ok());
+  clock_.Advance(absl::Hours(3));
+  EXPECT_EQ(*registry_->ExpireProbations(), 0);
+  // Started, then longer (the second flag's later end): nothing after.
+  EXPECT_THAT(recorder_.types(),
+              ElementsAre(Type::kProbationStarted, Type::kProbationStarted));
+  EXPECT_TRUE(registry_->ProbationStatusOf("alice").site_wide);
+}
+
 TEST_F(RegistryTest, QueueReviewAuthorizationAndFeedback) {
   Submission post{"p1", "alice", "cats", "buy spam", clock_.Now()};
   ASSERT_TRUE(registry_->Hold(post, {}).ok());
