@@ -58,7 +58,7 @@ class EventStore {
   // Replays the store: `on_snapshot` once with the newest snapshot and the sequence
   // number it covers (if there is one), then `on_record` for every later record, in
   // order. A callback's error stops the replay and is returned. Returns kDataLoss for
-  // corruption that is not a torn tail (a torn tail is truncated silently).
+  // corruption that is not a torn tail (a torn tail is dropped when the store opens).
   // Records appended while Recover runs may or may not be delivered; what is delivered
   // is always a gap-free prefix of the history. The callbacks may call Append but not
   // Recover or WriteSnapshot on the same store (they would deadlock).
@@ -102,10 +102,14 @@ struct JournalOptions {
 //   Append) finds no write in progress writes and fdatasyncs everything queued.
 // - Torn tail: damage at the very end of the last segment (a partial record header, a
 //   record running past the end of the file, a last record whose checksum fails,
-//   trailing zero bytes) is what a crash mid-write leaves; it is truncated on open,
-//   silently. A crash leaves only unacknowledged appends there (or, under kNone,
-//   appends lost with the page cache in a power loss); but a bit flip in the payload
-//   of the very last record looks the same and is truncated too.
+//   trailing zero bytes) is what a crash mid-write leaves; it is truncated on open.
+//   A crash leaves only unacknowledged appends there (or, under kNone, appends lost
+//   with the page cache in a power loss); but a bit flip in the payload of the very
+//   last record looks the same, so before truncating, the open copies the dropped
+//   bytes (unless all zero) to "<segment>.torn-at-<offset>" beside the segment,
+//   durably: nothing is destroyed, and a file of that name in the directory says
+//   the journal's end was damaged (the journal never reads those files; inspect or
+//   delete them).
 // - Anything else is kDataLoss naming the file and byte offset (a bad record followed
 //   by more data, a damaged or truncated earlier segment, a missing segment, a damaged
 //   newest snapshot), and nothing is modified: acknowledged data is never dropped to

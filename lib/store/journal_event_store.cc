@@ -59,6 +59,12 @@ struct SnapshotRef {
   std::string path;
 };
 
+// Where the bytes of a torn tail that started at `offset` of `segment` are kept:
+// "journal-<first>.log.torn-at-<offset>" beside it (never read by the journal).
+std::string TornTailPath(const std::string& segment, uint64_t offset) {
+  return absl::StrCat(segment, ".torn-at-", offset);
+}
+
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   GG_ASSIGN_OR_RETURN(ScopedFd fd, internal::OpenFile(path, O_RDONLY));
   struct stat st;
@@ -84,6 +90,9 @@ class JournalEventStore final : public EventStore {
   // Reads the directory, checks everything, truncates a torn tail of the last segment
   // and opens it for appending.
   absl::Status Init();
+  // Copies the bytes of `segment` from `offset` on (a torn tail about to be
+  // truncated) to TornTailPath(segment, offset), durably, unless they are all zero.
+  absl::Status KeepTornTail(const std::string& segment, uint64_t offset);
 
   absl::StatusOr<uint64_t> Append(absl::string_view record) override;
   absl::StatusOr<uint64_t> StartAppend(absl::string_view record) override;
@@ -170,6 +179,36 @@ absl::Status JournalEventStore::CreateSegment(uint64_t first_sequence, ScopedFd*
     std::lock_guard<std::mutex> lock(mu_);
     if (failed_.ok()) failed_ = status;
   }
+  return status;
+}
+
+absl::Status JournalEventStore::KeepTornTail(const std::string& segment,
+                                             uint64_t offset) {
+  const std::string final_path = TornTailPath(segment, offset);
+  const std::string temp_path = absl::StrCat(final_path, ".tmp");
+  bool any_data = false;
+  absl::Status status = [&]() -> absl::Status {
+    GG_ASSIGN_OR_RETURN(ScopedFd in, internal::OpenFile(segment, O_RDONLY));
+    GG_ASSIGN_OR_RETURN(ScopedFd out,
+                        internal::OpenFile(temp_path, O_WRONLY | O_CREAT | O_TRUNC));
+    std::string buffer(size_t{64} << 10, '\0');
+    for (uint64_t at = offset;;) {
+      GG_ASSIGN_OR_RETURN(size_t got, internal::ReadAt(in.get(), buffer.data(),
+                                                       buffer.size(), at, segment));
+      if (got == 0) break;
+      const absl::string_view chunk(buffer.data(), got);
+      any_data |= chunk.find_first_not_of('\0') != absl::string_view::npos;
+      GG_RETURN_IF_ERROR(internal::WriteAll(out.get(), chunk, temp_path));
+      at += got;
+    }
+    if (!any_data) return absl::OkStatus();  // zeros: nothing to keep
+    if (syncs()) GG_RETURN_IF_ERROR(internal::SyncFd(out.get(), temp_path, false));
+    if (::rename(temp_path.c_str(), final_path.c_str()) != 0) {
+      return internal::ErrnoStatus("rename", temp_path, errno);
+    }
+    return syncs() ? internal::SyncDirectory(dir_) : absl::OkStatus();
+  }();
+  if (!status.ok() || !any_data) ::unlink(temp_path.c_str());
   return status;
 }
 
@@ -264,7 +303,10 @@ absl::Status JournalEventStore::Init() {
           " starts at record ", segments[i + 1].first_sequence));
     }
     if (is_last && scan.torn_tail) {
-      // The process died mid-write: drop the partial record.
+      // The process died mid-write: drop the partial record. A crash leaves only
+      // unacknowledged appends there, but a damaged last record looks the same, so
+      // the bytes are kept aside first rather than destroyed.
+      GG_RETURN_IF_ERROR(KeepTornTail(segments[i].path, scan.valid_end));
       GG_ASSIGN_OR_RETURN(ScopedFd fd, internal::OpenFile(segments[i].path, O_WRONLY));
       if (::ftruncate(fd.get(), static_cast<off_t>(scan.valid_end)) != 0) {
         return internal::ErrnoStatus("ftruncate", segments[i].path, errno);

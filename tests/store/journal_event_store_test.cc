@@ -129,6 +129,12 @@ TEST(JournalTest, TornTailIsTruncatedAtEveryOffsetOfTheLastRecord) {
       std::unique_ptr<EventStore> store = MustOpen(dir);
       ASSERT_NE(store, nullptr);
       EXPECT_EQ(std::filesystem::file_size(segment), last_start);
+      const std::string kept = absl::StrCat(segment, ".torn-at-", last_start);
+      if (cut == last_start) {
+        EXPECT_FALSE(std::filesystem::exists(kept));
+      } else {
+        EXPECT_EQ(ReadFileOrDie(kept), full.substr(last_start, cut - last_start));
+      }
       auto replayed = ReplayAll(*store);
       ASSERT_TRUE(replayed.ok()) << replayed.status();
       EXPECT_EQ(replayed->records, ExpectedRecords(1, 4));
@@ -158,6 +164,11 @@ TEST(JournalTest, ZeroFilledTailIsTruncated) {
   auto replayed = ReplayAll(*store);
   ASSERT_TRUE(replayed.ok()) << replayed.status();
   EXPECT_EQ(replayed->records, ExpectedRecords(1, 3));
+  // Zeros carry nothing: no copy of them is kept, and no temporary is left.
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    EXPECT_EQ(entry.path().filename().string().find(".torn-at-"), std::string::npos);
+    EXPECT_NE(entry.path().extension(), ".tmp");
+  }
 }
 
 // A last record whose checksum fails right at the end of the file is what a torn
@@ -175,6 +186,24 @@ TEST(JournalTest, BadChecksumOfTheLastRecordIsATornTail) {
   auto replayed = ReplayAll(*store);
   ASSERT_TRUE(replayed.ok()) << replayed.status();
   EXPECT_EQ(replayed->records, ExpectedRecords(1, 3));
+  // The dropped record is not destroyed: its bytes (flip included) are kept beside
+  // the segment, named by where they were cut.
+  const size_t kept_from =
+      bytes.size() - internal::kFrameHeaderBytes - RecordText(4).size();
+  EXPECT_EQ(std::filesystem::file_size(segment), kept_from);
+  EXPECT_EQ(ReadFileOrDie(absl::StrCat(segment, ".torn-at-", kept_from)),
+            bytes.substr(kept_from));
+  // The journal goes on past it, and later opens leave it alone.
+  ASSERT_TRUE(store->Append("after the damage").ok());
+  store.reset();
+  store = MustOpen(dir);
+  ASSERT_NE(store, nullptr);
+  replayed = ReplayAll(*store);
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  EXPECT_EQ(replayed->records.size(), 4u);
+  EXPECT_EQ(replayed->records[3], Rec(4, "after the damage"));
+  EXPECT_EQ(ReadFileOrDie(absl::StrCat(segment, ".torn-at-", kept_from)),
+            bytes.substr(kept_from));
 }
 
 TEST(JournalTest, AnyFlippedByteInAMiddleRecordIsDataLossWithItsOffset) {
