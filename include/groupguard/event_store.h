@@ -57,11 +57,12 @@ class EventStore {
 
   // Replays the store: `on_snapshot` once with the newest snapshot and the sequence
   // number it covers (if there is one), then `on_record` for every later record, in
-  // order. A callback's error stops the replay and is returned. Returns kDataLoss for
-  // corruption that is not a torn tail (a torn tail is dropped when the store opens).
-  // Records appended while Recover runs may or may not be delivered; what is delivered
-  // is always a gap-free prefix of the history. The callbacks may call Append but not
-  // Recover or WriteSnapshot on the same store (they would deadlock).
+  // order. A callback's error stops the replay and is returned (its code kept; a
+  // store may put where the record or snapshot came from before its message). Returns
+  // kDataLoss for corruption that is not a torn tail (a torn tail is dropped when the
+  // store opens). Records appended while Recover runs may or may not be delivered; what
+  // is delivered is always a gap-free prefix of the history. The callbacks may call
+  // Append but not Recover or WriteSnapshot on the same store (they would deadlock).
   virtual absl::Status Recover(
       const std::function<absl::Status(absl::string_view snapshot, uint64_t through)>&
           on_snapshot,

@@ -463,7 +463,9 @@ absl::Status JournalEventStore::Recover(
         absl::string_view payload,
         internal::DecodeSnapshot(contents, snapshot->through, snapshot->path));
     through = snapshot->through;
-    GG_RETURN_IF_ERROR(on_snapshot(payload, through));
+    if (absl::Status s = on_snapshot(payload, through); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat(snapshot->path, ": ", s.message()));
+    }
   }
   uint64_t expected = segments.empty() ? 1 : segments.front().first_sequence;
   for (size_t i = 0; i < segments.size(); ++i) {

@@ -163,7 +163,12 @@ absl::StatusOr<SegmentScan> ScanSegment(
                                               sequence, ": checksum mismatch"));
     }
     if (sequence > options.deliver_after && sequence <= options.deliver_through) {
-      GG_RETURN_IF_ERROR(on_record(sequence, payload));
+      // The consumer's error (say, a record it cannot decode) says what; this says
+      // where.
+      if (absl::Status s = on_record(sequence, payload); !s.ok()) {
+        return absl::Status(s.code(),
+                            absl::StrCat(path, ": offset ", pos, ": ", s.message()));
+      }
     }
     reader.Skip(static_cast<size_t>(frame));
     pos += frame;

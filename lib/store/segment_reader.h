@@ -37,7 +37,8 @@ struct SegmentScan {
 
 // Returns kDataLoss naming `path`, the byte offset and the sequence number for
 // damage that is not an allowed torn tail; kFailedPrecondition for a newer format;
-// the callback's error if it fails (the scan stops). The views passed to `on_record`
+// the callback's error, with the file and the record's offset put before its
+// message, if it fails (the scan stops). The views passed to `on_record`
 // are valid only during the call.
 absl::StatusOr<SegmentScan> ScanSegment(
     const std::string& path, const SegmentScanOptions& options,

@@ -1,6 +1,8 @@
 #include "groupguard/registry.h"
 
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -602,6 +604,29 @@ TEST_F(RegistryTest, RecoveryRejectsUndecodableEvent) {
   auto r = Registry::Open(std::make_unique<testing::SharedStore>(base_.get()), &clock_,
                           options_);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+}
+
+// Over a journal, the error also says where the bad event is: file and offset.
+TEST(RegistryJournalTest, UndecodableEventNamesItsFileAndOffset) {
+  std::string dir = absl::StrCat(::testing::TempDir(), "/gg_bad_event_XXXXXX");
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  JournalOptions jo;
+  jo.sync = JournalOptions::Sync::kNone;
+  {
+    auto journal = OpenJournal(dir, jo);
+    ASSERT_TRUE(journal.ok()) << journal.status();
+    ASSERT_TRUE((*journal)->Append("\xff\xff\xff not an event").ok());
+  }
+  auto journal = OpenJournal(dir, jo);
+  ASSERT_TRUE(journal.ok()) << journal.status();
+  auto r = Registry::Open(*std::move(journal), nullptr, RegistryOptions());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(r.status().message()),
+              ::testing::MatchesRegex(
+                  absl::StrCat(dir,
+                               "/journal-0+1\\.log: offset [0-9]+: "
+                               "moderation event at sequence 1 is not decodable")));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(RegistryOptionsTest, RejectsBadOptions) {

@@ -102,7 +102,8 @@ TYPED_TEST_P(EventStoreConformanceTest, CallbackErrorStopsReplay) {
                        return absl::OkStatus();
                      });
   EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
-  EXPECT_EQ(status.message(), "stop at 3");
+  // The code is the callback's; a store may say where before its message.
+  EXPECT_THAT(std::string(status.message()), ::testing::EndsWith("stop at 3"));
   EXPECT_THAT(seen, ::testing::ElementsAre(1, 2, 3));
 
   ASSERT_TRUE(store->WriteSnapshot("snap", 2).ok());
