@@ -33,6 +33,11 @@ struct RegistryOptions {
   // active flags come from this many distinct groups. With fewer, the member is held
   // only in the groups that flagged them. 1 = the first flag is site-wide. 1..1000.
   int sitewide_after_distinct_groups = 1;
+  // How long audit entries are kept: Compact() drops the entries older than this
+  // (from memory and from the snapshot it writes), so a long-running registry's log
+  // does not grow without bound. > 0; absl::InfiniteDuration() (the default) keeps
+  // every entry.
+  absl::Duration audit_retention = absl::InfiniteDuration();
 };
 
 // The cross-group probation registry: members, groups, memberships, moderators, site
@@ -132,7 +137,8 @@ class Registry {
   // A group's queue, oldest first. Moderators of `group` or site administrators.
   absl::StatusOr<std::vector<HeldPost>> ListQueue(absl::string_view actor,
                                                   absl::string_view group) const;
-  // The audit log, oldest first. Site administrators only.
+  // The audit log, oldest first (what the last Compact() kept of it, and every
+  // entry since). Site administrators only.
   absl::StatusOr<std::vector<AuditEntry>> AuditLog(absl::string_view actor) const;
 
   // --- Fairness: what a member may ask, and appeals.
@@ -157,6 +163,7 @@ class Registry {
   absl::StatusOr<int> ExpireProbations();
   // Writes a snapshot of the whole state so the store can drop older records. Waits
   // (under the writer lock) until every change applied so far is durable first.
+  // Drops audit entries older than options.audit_retention first.
   absl::Status Compact();
   // A canonical, sorted, human-readable dump of the whole state (for tests and
   // debugging): equal states give equal dumps.

@@ -1144,9 +1144,11 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(
     return absl::InvalidArgumentError("Registry::Open: no event store");
   if (options.default_probation <= absl::ZeroDuration() ||
       options.max_probation <= absl::ZeroDuration() ||
-      options.flag_window <= absl::ZeroDuration()) {
+      options.flag_window <= absl::ZeroDuration() ||
+      options.audit_retention <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "RegistryOptions: default_probation, max_probation and flag_window must be > 0");
+        "RegistryOptions: default_probation, max_probation, flag_window and "
+        "audit_retention must be > 0");
   }
   if (options.max_flags_per_window < 1 || options.max_flags_per_window > 1'000'000) {
     return absl::InvalidArgumentError(
@@ -1564,6 +1566,16 @@ absl::Status Registry::Compact() {
   if (absl::Status d = impl_->store_->WaitDurable(impl_->last_sequence_); !d.ok()) {
     impl_->failed_ = d;
     return d;
+  }
+  if (impl_->options_.audit_retention != absl::InfiniteDuration()) {
+    // Trimmed only here, so the state stays a fold over the events and the
+    // snapshots: a reopen rebuilds exactly this.
+    const absl::Time cutoff = impl_->clock_->Now() - impl_->options_.audit_retention;
+    std::unique_lock<std::shared_mutex> l(impl_->meta_mu_);
+    std::vector<AuditEntry>& audit = impl_->audit_;
+    audit.erase(std::remove_if(audit.begin(), audit.end(),
+                               [cutoff](const AuditEntry& a) { return a.time < cutoff; }),
+                audit.end());
   }
   pb::Snapshot s = impl_->BuildSnapshotLocked();
   std::string bytes;

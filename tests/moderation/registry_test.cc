@@ -513,6 +513,37 @@ TEST_F(RegistryTest, AuditLogRecordsActorTimeAndReason) {
   EXPECT_GT(last.sequence, (*log)[log->size() - 2].sequence);
 }
 
+// With a retention, Compact() drops older audit entries (and only it: the log
+// before it is whole), and a reopen rebuilds the trimmed log exactly.
+TEST_F(RegistryTest, CompactDropsAuditEntriesOlderThanTheRetention) {
+  options_.audit_retention = absl::Hours(24);
+  Reopen();
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "old spam").ok());
+  clock_.Advance(absl::Hours(20));
+  ASSERT_TRUE(registry_->Flag("mod_cats", "bob", "cats", "newer spam").ok());
+  clock_.Advance(absl::Hours(5));
+  auto whole = registry_->AuditLog("admin");
+  ASSERT_TRUE(whole.ok());
+  ASSERT_GE(whole->size(), 2u);
+  EXPECT_EQ((*whole)[whole->size() - 2].reason, "old spam");
+  ASSERT_TRUE(registry_->Compact().ok());
+  auto kept = registry_->AuditLog("admin");
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 1u) << "BuildWorld's entries and the first flag are 25 h old";
+  EXPECT_EQ((*kept)[0].reason, "newer spam");
+  // The probations themselves are untouched.
+  EXPECT_TRUE(registry_->ProbationStatusOf("alice").on_probation);
+  const std::string dump = registry_->CanonicalDump();
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), dump);
+  ASSERT_TRUE(registry_->Lift("admin", "bob", "", "appeal by mail").ok());
+  EXPECT_EQ(registry_->AuditLog("admin")->size(), 2u);
+
+  options_.audit_retention = absl::ZeroDuration();
+  EXPECT_EQ(Registry::Open(NewMemoryEventStore(), &clock_, options_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(RegistryTest, FailedAppendChangesNothing) {
   const std::string before = registry_->CanonicalDump();
   fail_ = true;
