@@ -1,6 +1,10 @@
 #ifndef GROUPGUARD_GATE_H_
 #define GROUPGUARD_GATE_H_
 
+#include <atomic>
+#include <cstddef>
+#include <memory>
+
 #include "absl/status/statusor.h"
 #include "groupguard/classifier.h"
 #include "groupguard/moderation.h"
@@ -26,11 +30,27 @@ struct GateOptions {
 // waits for a moderator action's disk write; a hold itself is written durably before
 // Submit returns.
 //
-// Thread-safe. Holds non-owning pointers: `registry` and `classifier` must outlive the
-// gate. `classifier` may be null: then only probation and policy decide.
+// Thread-safe. `registry` is not owned and must outlive the gate. The classifier may
+// be null: then only probation and policy decide. A retrained model goes in with
+// SetClassifier while posts are being submitted, without a restart.
 class Gate {
  public:
+  // Shares ownership of `classifier`.
+  Gate(Registry* registry, std::shared_ptr<const Classifier> classifier,
+       GateOptions options = {});
+  // Does not own `classifier`, which must outlive the gate (or its replacement by
+  // SetClassifier).
   Gate(Registry* registry, const Classifier* classifier, GateOptions options = {});
+  // No classifier (until SetClassifier).
+  Gate(Registry* registry, std::nullptr_t, GateOptions options = {})
+      : Gate(registry, std::shared_ptr<const Classifier>(), options) {}
+
+  // Replaces the classifier (null: none) for every later Submit. A Submit already
+  // running finishes with the classifier it started with, which stays alive until
+  // then (the gate's reference to it is dropped here).
+  void SetClassifier(std::shared_ptr<const Classifier> classifier);
+  // The classifier Submit uses now (null if none).
+  std::shared_ptr<const Classifier> classifier() const;
 
   // Decides on `post`. Errors: kInvalidArgument (empty id), kNotFound (unknown group),
   // kFailedPrecondition (author not a member), kAlreadyExists (post id already held),
@@ -39,7 +59,12 @@ class Gate {
 
  private:
   Registry* registry_;
-  const Classifier* classifier_;
+  // Read and replaced with std::atomic_load / std::atomic_store (C++17's atomic
+  // operations on a shared_ptr), so a Submit holds a reference while it scores.
+  std::shared_ptr<const Classifier> classifier_;
+  // Whether classifier_ is set: a gate without one skips the atomic_load (a lock
+  // from libstdc++'s pool, shared by every submitting thread).
+  std::atomic<bool> has_classifier_{false};
   GateOptions options_;
 };
 

@@ -1,6 +1,7 @@
 #include "groupguard/gate.h"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -8,9 +9,29 @@
 
 namespace groupguard {
 
-Gate::Gate(Registry* registry, const Classifier* classifier, GateOptions options)
-    : registry_(registry), classifier_(classifier), options_(options) {
+Gate::Gate(Registry* registry, std::shared_ptr<const Classifier> classifier,
+           GateOptions options)
+    : registry_(registry),
+      classifier_(std::move(classifier)),
+      has_classifier_(classifier_ != nullptr),
+      options_(options) {
   options_.max_clues = std::clamp(options_.max_clues, 0, 100);
+}
+
+// Not owned: a shared_ptr that deletes nothing.
+Gate::Gate(Registry* registry, const Classifier* classifier, GateOptions options)
+    : Gate(registry,
+           std::shared_ptr<const Classifier>(classifier, [](const Classifier*) {}),
+           options) {}
+
+void Gate::SetClassifier(std::shared_ptr<const Classifier> classifier) {
+  const bool has = classifier != nullptr;
+  std::atomic_store(&classifier_, std::move(classifier));
+  has_classifier_.store(has);
+}
+
+std::shared_ptr<const Classifier> Gate::classifier() const {
+  return std::atomic_load(&classifier_);
 }
 
 absl::StatusOr<Decision> Gate::Submit(const Submission& post) const {
@@ -25,17 +46,20 @@ absl::StatusOr<Decision> Gate::Submit(const Submission& post) const {
   bool classifier_holds = false;
   bool reject = false;
   std::optional<HoldReason> classifier_reason;
-  if (classifier_ != nullptr) {
-    const double p = classifier_->SpamProbability(post.text);
+  // One classifier for the whole decision, kept alive across a SetClassifier.
+  const std::shared_ptr<const Classifier> classifier =
+      has_classifier_.load() ? std::atomic_load(&classifier_) : nullptr;
+  if (classifier != nullptr) {
+    const double p = classifier->SpamProbability(post.text);
     d.spam_probability = p;
-    const Label label = classifier_->LabelFor(p);
-    const double hold_at = policy.hold_threshold.value_or(classifier_->spam_threshold());
+    const Label label = classifier->LabelFor(p);
+    const double hold_at = policy.hold_threshold.value_or(classifier->spam_threshold());
     reject = policy.reject_threshold.has_value() && p >= *policy.reject_threshold;
     classifier_holds = p >= hold_at || (label == Label::kUnsure && policy.hold_unsure);
     if (reject || classifier_holds) {
       ScoreOptions so;
       so.max_clues = options_.max_clues;
-      Verdict v = classifier_->Score(post.text, so);
+      Verdict v = classifier->Score(post.text, so);
       HoldReason r;
       r.kind = HoldReason::Kind::kClassifier;
       r.spam_probability = p;

@@ -143,6 +143,26 @@ TEST_F(GateTest, WithoutClassifierOnlyProbationDecides) {
   EXPECT_EQ(Submit(gate, "p2", "bob", "cats", "hi").action, Action::kHold);
 }
 
+TEST_F(GateTest, SetClassifierReplacesTheModelForLaterPosts) {
+  Gate gate(registry_.get(), nullptr);
+  EXPECT_EQ(gate.classifier(), nullptr);
+  EXPECT_EQ(Submit(gate, "p1", "bob", "cats", "cheap spam").action, Action::kPublish);
+  auto classifier = std::make_shared<testing::FakeClassifier>();
+  gate.SetClassifier(classifier);
+  EXPECT_EQ(gate.classifier(), classifier);
+  EXPECT_EQ(Submit(gate, "p2", "bob", "cats", "cheap spam").action, Action::kHold);
+  // The gate shares ownership: the caller's reference may go.
+  std::weak_ptr<testing::FakeClassifier> weak = classifier;
+  classifier.reset();
+  EXPECT_EQ(Submit(gate, "p3", "bob", "cats", "more spam").action, Action::kHold);
+  gate.SetClassifier(nullptr);
+  EXPECT_TRUE(weak.expired());
+  EXPECT_EQ(Submit(gate, "p4", "bob", "cats", "cheap spam").action, Action::kPublish);
+  // A gate built on a shared_ptr (say, from Classifier::Load's unique_ptr).
+  Gate owning(registry_.get(), std::make_unique<testing::FakeClassifier>());
+  EXPECT_EQ(Submit(owning, "p5", "bob", "cats", "cheap spam").action, Action::kHold);
+}
+
 TEST_F(GateTest, Errors) {
   Gate gate(registry_.get(), &classifier_);
   EXPECT_EQ(gate.Submit(Submission{"", "bob", "cats", "x"}).status().code(),

@@ -1,0 +1,120 @@
+// Gate::SetClassifier while posts are being submitted: every decision is made by one
+// whole classifier (never a freed one), and a replaced classifier is destroyed once
+// the last Submit using it returns. Run under TSan and ASan by the sanitizer stages.
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "groupguard/clock.h"
+#include "groupguard/event_store.h"
+#include "groupguard/gate.h"
+#include "groupguard/registry.h"
+#include "gtest/gtest.h"
+#include "moderation_test_util.h"
+
+namespace groupguard {
+namespace {
+
+// Says `probability` for every text, and counts the calls made after its destructor
+// began (there must be none).
+class ConstantClassifier final : public Classifier {
+ public:
+  ConstantClassifier(double probability, std::atomic<int>* live,
+                     std::atomic<int>* calls_after_death)
+      : probability_(probability), live_(live), calls_after_death_(calls_after_death) {
+    live_->fetch_add(1);
+  }
+  ~ConstantClassifier() override {
+    alive_.store(false);
+    live_->fetch_sub(1);
+  }
+  Verdict Score(absl::string_view text, const ScoreOptions&) const override {
+    Verdict v;
+    v.spam_probability = SpamProbability(text);
+    v.label = LabelFor(v.spam_probability);
+    return v;
+  }
+  double SpamProbability(absl::string_view) const override {
+    // Some work between two checks, so a destruction while scoring shows.
+    if (!alive_.load()) calls_after_death_->fetch_add(1);
+    for (int i = 0; i < 200; ++i) spin_.fetch_add(1, std::memory_order_relaxed);
+    if (!alive_.load()) calls_after_death_->fetch_add(1);
+    return probability_;
+  }
+  Label LabelFor(double p) const override {
+    return p >= spam_threshold()     ? Label::kSpam
+           : p >= unsure_threshold() ? Label::kUnsure
+                                     : Label::kHam;
+  }
+  double unsure_threshold() const override { return 0.4; }
+  double spam_threshold() const override { return 0.8; }
+  const ModelInfo& info() const override { return info_; }
+
+ private:
+  const double probability_;
+  std::atomic<bool> alive_{true};
+  mutable std::atomic<int> spin_{0};
+  std::atomic<int>* live_;
+  std::atomic<int>* calls_after_death_;
+  ModelInfo info_;
+};
+
+TEST(GateSwapTest, ClassifierReplacedWhileSubmitting) {
+  ManualClock clock;
+  auto opened = Registry::Open(NewMemoryEventStore(), &clock, RegistryOptions());
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Registry& registry = **opened;
+  ASSERT_TRUE(registry.CreateGroup("g").ok());
+  ASSERT_TRUE(registry.Join("m", "g").ok());
+
+  std::atomic<int> live{0};
+  std::atomic<int> calls_after_death{0};
+  Gate gate(&registry,
+            std::make_shared<ConstantClassifier>(0.1, &live, &calls_after_death));
+  constexpr int kSubmitters = 2;
+  constexpr int kPostsEach = 3000;
+  std::atomic<bool> done{false};
+  std::atomic<int> odd{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kSubmitters; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPostsEach; ++i) {
+        auto d = gate.Submit(Submission{absl::StrCat(t, "-", i), "m", "g", "text"});
+        // Both classifiers publish; the probability says which one decided.
+        if (!d.ok() || d->action != Decision::Action::kPublish ||
+            !d->spam_probability.has_value() ||
+            (*d->spam_probability != 0.1 && *d->spam_probability != 0.2)) {
+          odd.fetch_add(1);
+        }
+      }
+    });
+  }
+  std::thread swapper([&] {
+    for (int i = 0; !done.load(); ++i) {
+      // The gate holds the only reference: the replaced one dies as soon as no
+      // Submit uses it.
+      gate.SetClassifier(std::make_shared<ConstantClassifier>(i % 2 ? 0.1 : 0.2, &live,
+                                                              &calls_after_death));
+      std::this_thread::yield();
+    }
+  });
+  for (auto& t : threads) t.join();
+  done = true;
+  swapper.join();
+  EXPECT_EQ(odd.load(), 0);
+  EXPECT_EQ(calls_after_death.load(), 0);
+  EXPECT_EQ(live.load(), 1) << "replaced classifiers must be destroyed";
+  gate.SetClassifier(nullptr);
+  EXPECT_EQ(live.load(), 0);
+  EXPECT_EQ(gate.classifier(), nullptr);
+  auto d = gate.Submit(Submission{"last", "m", "g", "text"});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_FALSE(d->spam_probability.has_value());
+}
+
+}  // namespace
+}  // namespace groupguard
