@@ -15,22 +15,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "util/file_util.h"
 
 namespace groupguard::internal {
 namespace {
 
 absl::Status OpenError(absl::string_view path, int err) {
-  std::string message = absl::StrCat(path, ": ", std::strerror(err));
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(message);
-    case EACCES:
-    case EPERM:
-      return absl::PermissionDeniedError(message);
-    default:
-      return absl::UnavailableError(message);
-  }
+  return absl::Status(ErrnoCode(err), absl::StrCat(path, ": ", std::strerror(err)));
 }
 
 // Counts '\n' eight bytes at a time (std::count is scalar at -O2): a byte of

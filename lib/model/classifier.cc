@@ -17,6 +17,7 @@
 #include "model/features.h"
 #include "model/model_file.h"
 #include "text/tokenization_access.h"
+#include "util/file_util.h"
 #include "util/status_macros.h"
 
 namespace groupguard {
@@ -400,11 +401,9 @@ absl::StatusOr<std::unique_ptr<Classifier>> Classifier::Load(absl::string_view p
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(p.c_str(), "rb"), &std::fclose);
   if (file == nullptr) {
     const int err = errno;
-    const std::string message =
-        absl::StrCat(p, ": cannot open model file: ", std::strerror(err));
-    if (err == ENOENT) return absl::NotFoundError(message);
-    if (err == EACCES) return absl::PermissionDeniedError(message);
-    return absl::UnavailableError(message);
+    return absl::Status(
+        internal::ErrnoCode(err),
+        absl::StrCat(p, ": cannot open model file: ", std::strerror(err)));
   }
   // The header first: it says how long the payload is, so at most that much more
   // (and one byte, to see trailing garbage) is read. A file that is not a model, or

@@ -17,22 +17,30 @@
 
 namespace groupguard::internal {
 
-absl::Status ErrnoStatus(absl::string_view call, absl::string_view path, int error) {
-  std::string message = absl::StrCat(path, ": ", call, " failed: ", std::strerror(error));
+absl::StatusCode ErrnoCode(int error) {
   switch (error) {
-    case ENOSPC:
-    case EDQUOT:
-    case EFBIG:
-      return absl::ResourceExhaustedError(message);
     case ENOENT:
-      return absl::NotFoundError(message);
+    case ENOTDIR:
+      return absl::StatusCode::kNotFound;
     case EACCES:
     case EPERM:
     case EROFS:
-      return absl::PermissionDeniedError(message);
+      return absl::StatusCode::kPermissionDenied;
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM:
+      return absl::StatusCode::kResourceExhausted;
     default:
-      return absl::InternalError(message);
+      return absl::StatusCode::kUnavailable;
   }
+}
+
+absl::Status ErrnoStatus(absl::string_view call, absl::string_view path, int error) {
+  return absl::Status(ErrnoCode(error),
+                      absl::StrCat(path, ": ", call, " failed: ", std::strerror(error)));
 }
 
 ScopedFd& ScopedFd::operator=(ScopedFd&& other) noexcept {

@@ -13,8 +13,14 @@
 
 namespace groupguard::internal {
 
-// A status for a failed system call: kResourceExhausted for ENOSPC/EDQUOT/EFBIG,
-// kNotFound for ENOENT, kPermissionDenied for EACCES/EPERM/EROFS, kInternal otherwise.
+// The status code of a failed system call's errno, the one mapping of the library:
+// kNotFound for ENOENT/ENOTDIR, kPermissionDenied for EACCES/EPERM/EROFS,
+// kResourceExhausted for ENOSPC/EDQUOT/EFBIG/EMFILE/ENFILE/ENOMEM, kUnavailable
+// otherwise (EIO and the like: the call may succeed another time).
+absl::StatusCode ErrnoCode(int error);
+
+// A status for a failed system call: ErrnoCode(error) with
+// "<path>: <call> failed: <strerror>".
 absl::Status ErrnoStatus(absl::string_view call, absl::string_view path, int error);
 
 // An owned file descriptor, closed on destruction. Not thread-safe.
