@@ -3,7 +3,8 @@
 #   bench/compare_speed.sh [N_POSTS]      default 1,000,000
 # Needs a Release build in build/release and the peers (scripts/setup.sh --peers).
 # Every system is timed in the same run on the same file; each groupguard figure is the
-# median of 3 runs. Prints posts/s, MB/s, peak RSS and the ratios to fastText.
+# median of 3 runs. Prints posts/s, MB/s, peak RSS and the ratios to fastText, then
+# whether each target of the throughput issue is met in this run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -66,4 +67,17 @@ for name, r in rows:
     s = max(float(s), 1e-3)
     print("| %s | %.2f | %.0f | %.1f | %.0f | %.1f |" % (
         name, s, n / s, size / 1e6 / s, int(kb) / 1024, n / s / ft))
+
+# The throughput issue's targets, each with its figure from this run.
+def met(ok):
+    return "met" if ok else "NOT met"
+one, many = (r.split() for r in (sys.argv[4], sys.argv[5]))
+one_rate = n / max(float(one[0]), 1e-3)
+many_rate = n / max(float(many[0]), 1e-3)
+peak_mb = max(int(one[1]), int(many[1])) / 1024
+print()
+print("target --threads 1 >= 30x fastText: %.1fx (%s)" % (one_rate / ft, met(one_rate >= 30 * ft)))
+print("target peak memory < 64 MB: %.0f MB (%s)" % (peak_mb, met(peak_mb < 64)))
+print("target --threads %s >= 1.8x --threads 1: %.2fx (%s)" % (
+    threads, many_rate / one_rate, met(many_rate >= 1.8 * one_rate)))
 PY
