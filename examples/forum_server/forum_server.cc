@@ -217,6 +217,19 @@ int main(int argc, char** argv) {
   if (!ended.ok()) return Fail(ended.status());
   std::printf("  49 hours later: %d probation(s) expired\n", *ended);
   Post(gate2, {"p8", "sam", "cooking", "More pasta tips"});
+
+  std::printf("\n== 7. a retrained model goes in without a restart\n");
+  if (argc > 1) {
+    // A real server loads the model it retrained on the moderators' feedback.
+    auto retrained = groupguard::Classifier::Load(argv[1]);
+    if (!retrained.ok()) return Fail(retrained.status());
+    gate2.SetClassifier(std::move(retrained).value());
+    std::printf("  model swapped in from %s; posts in flight finish with the old one\n",
+                argv[1]);
+  } else {
+    std::printf("  (no model given: nothing to swap in)\n");
+  }
+  Post(gate2, {"p9", "kim", "cooking", "WIN a FREE prize!!! click http://bit.ly/win"});
   std::filesystem::remove_all(dir);
   return 0;
 }
