@@ -106,21 +106,13 @@ void BM_Normalize(benchmark::State& state, int which) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
 
-void BM_Normalize_Short_Ascii(benchmark::State& s) { BM_Normalize(s, 0); }
-void BM_Normalize_Medium_Ascii(benchmark::State& s) { BM_Normalize(s, 1); }
-void BM_Normalize_Long_Ascii(benchmark::State& s) { BM_Normalize(s, 2); }
-void BM_Normalize_Short_NonAscii(benchmark::State& s) { BM_Normalize(s, 3); }
-void BM_Normalize_Medium_NonAscii(benchmark::State& s) { BM_Normalize(s, 4); }
-void BM_Normalize_Long_NonAscii(benchmark::State& s) { BM_Normalize(s, 5); }
-void BM_Normalize_Corpus(benchmark::State& s) { BM_Normalize(s, kCorpus); }
-
-BENCHMARK(BM_Normalize_Short_Ascii);
-BENCHMARK(BM_Normalize_Medium_Ascii);
-BENCHMARK(BM_Normalize_Long_Ascii);
-BENCHMARK(BM_Normalize_Short_NonAscii);
-BENCHMARK(BM_Normalize_Medium_NonAscii);
-BENCHMARK(BM_Normalize_Long_NonAscii);
-BENCHMARK(BM_Normalize_Corpus);
+BENCHMARK_CAPTURE(BM_Normalize, Short_Ascii, 0);
+BENCHMARK_CAPTURE(BM_Normalize, Medium_Ascii, 1);
+BENCHMARK_CAPTURE(BM_Normalize, Long_Ascii, 2);
+BENCHMARK_CAPTURE(BM_Normalize, Short_NonAscii, 3);
+BENCHMARK_CAPTURE(BM_Normalize, Medium_NonAscii, 4);
+BENCHMARK_CAPTURE(BM_Normalize, Long_NonAscii, 5);
+BENCHMARK_CAPTURE(BM_Normalize, Corpus, kCorpus);
 
 void BM_Tokenize(benchmark::State& state, int which) {
   const Tokenizer tokenizer = Tokenizer::Create(TokenizerOptions()).value();
@@ -144,21 +136,13 @@ void BM_Tokenize(benchmark::State& state, int which) {
   state.counters["tokens"] = static_cast<double>(tokens) / state.iterations();
 }
 
-void BM_Tokenize_Short_Ascii(benchmark::State& s) { BM_Tokenize(s, 0); }
-void BM_Tokenize_Medium_Ascii(benchmark::State& s) { BM_Tokenize(s, 1); }
-void BM_Tokenize_Long_Ascii(benchmark::State& s) { BM_Tokenize(s, 2); }
-void BM_Tokenize_Short_NonAscii(benchmark::State& s) { BM_Tokenize(s, 3); }
-void BM_Tokenize_Medium_NonAscii(benchmark::State& s) { BM_Tokenize(s, 4); }
-void BM_Tokenize_Long_NonAscii(benchmark::State& s) { BM_Tokenize(s, 5); }
-void BM_Tokenize_Corpus(benchmark::State& s) { BM_Tokenize(s, kCorpus); }
-
-BENCHMARK(BM_Tokenize_Short_Ascii);
-BENCHMARK(BM_Tokenize_Medium_Ascii);
-BENCHMARK(BM_Tokenize_Long_Ascii);
-BENCHMARK(BM_Tokenize_Short_NonAscii);
-BENCHMARK(BM_Tokenize_Medium_NonAscii);
-BENCHMARK(BM_Tokenize_Long_NonAscii);
-BENCHMARK(BM_Tokenize_Corpus);
+BENCHMARK_CAPTURE(BM_Tokenize, Short_Ascii, 0);
+BENCHMARK_CAPTURE(BM_Tokenize, Medium_Ascii, 1);
+BENCHMARK_CAPTURE(BM_Tokenize, Long_Ascii, 2);
+BENCHMARK_CAPTURE(BM_Tokenize, Short_NonAscii, 3);
+BENCHMARK_CAPTURE(BM_Tokenize, Medium_NonAscii, 4);
+BENCHMARK_CAPTURE(BM_Tokenize, Long_NonAscii, 5);
+BENCHMARK_CAPTURE(BM_Tokenize, Corpus, kCorpus);
 
 }  // namespace
 }  // namespace groupguard

@@ -21,7 +21,7 @@ namespace {
 
 // Says `probability` for every text, and counts the calls made after its destructor
 // began (there must be none).
-class ConstantClassifier final : public Classifier {
+class ConstantClassifier final : public testing::TestClassifier {
  public:
   ConstantClassifier(double probability, std::atomic<int>* live,
                      std::atomic<int>* calls_after_death)
@@ -32,12 +32,6 @@ class ConstantClassifier final : public Classifier {
     alive_.store(false);
     live_->fetch_sub(1);
   }
-  Verdict Score(absl::string_view text, const ScoreOptions&) const override {
-    Verdict v;
-    v.spam_probability = SpamProbability(text);
-    v.label = LabelFor(v.spam_probability);
-    return v;
-  }
   double SpamProbability(absl::string_view) const override {
     // Some work between two checks, so a destruction while scoring shows.
     if (!alive_.load()) calls_after_death_->fetch_add(1);
@@ -45,14 +39,6 @@ class ConstantClassifier final : public Classifier {
     if (!alive_.load()) calls_after_death_->fetch_add(1);
     return probability_;
   }
-  Label LabelFor(double p) const override {
-    return p >= spam_threshold()     ? Label::kSpam
-           : p >= unsure_threshold() ? Label::kUnsure
-                                     : Label::kHam;
-  }
-  double unsure_threshold() const override { return 0.4; }
-  double spam_threshold() const override { return 0.8; }
-  const ModelInfo& info() const override { return info_; }
 
  private:
   const double probability_;
@@ -60,7 +46,6 @@ class ConstantClassifier final : public Classifier {
   mutable std::atomic<int> spin_{0};
   std::atomic<int>* live_;
   std::atomic<int>* calls_after_death_;
-  ModelInfo info_;
 };
 
 TEST(GateSwapTest, ClassifierReplacedWhileSubmitting) {

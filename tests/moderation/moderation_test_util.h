@@ -19,26 +19,16 @@
 
 namespace groupguard::testing {
 
-// Scores by keyword: "spam" -> 0.95, "maybe" -> 0.5, anything else 0.05.
-// Thresholds: unsure at 0.4, spam at 0.8. Clues name the keyword.
-class FakeClassifier final : public Classifier {
+// The tests' classifiers: thresholds unsure at 0.4, spam at 0.8; Score() gives the
+// probability and label of SpamProbability() and the clues of Clues().
+class TestClassifier : public Classifier {
  public:
   Verdict Score(absl::string_view text, const ScoreOptions& options) const override {
     Verdict v;
     v.spam_probability = SpamProbability(text);
     v.label = LabelFor(v.spam_probability);
-    if (options.max_clues > 0) {
-      for (absl::string_view word : {"spam", "maybe"}) {
-        if (absl::StrContains(text, word))
-          v.clues.push_back(Clue{std::string(word), 2.0, {}});
-      }
-    }
+    if (options.max_clues > 0) v.clues = Clues(text);
     return v;
-  }
-  double SpamProbability(absl::string_view text) const override {
-    if (absl::StrContains(text, "spam")) return 0.95;
-    if (absl::StrContains(text, "maybe")) return 0.5;
-    return 0.05;
   }
   Label LabelFor(double p) const override {
     return p >= spam_threshold()     ? Label::kSpam
@@ -49,8 +39,32 @@ class FakeClassifier final : public Classifier {
   double spam_threshold() const override { return 0.8; }
   const ModelInfo& info() const override { return info_; }
 
+ protected:
+  virtual std::vector<Clue> Clues(absl::string_view) const { return {}; }
+
  private:
   ModelInfo info_;
+};
+
+// Scores by keyword: "spam" -> 0.95, "maybe" -> 0.5, anything else 0.05. Clues name
+// the keyword.
+class FakeClassifier final : public TestClassifier {
+ public:
+  double SpamProbability(absl::string_view text) const override {
+    if (absl::StrContains(text, "spam")) return 0.95;
+    if (absl::StrContains(text, "maybe")) return 0.5;
+    return 0.05;
+  }
+
+ private:
+  std::vector<Clue> Clues(absl::string_view text) const override {
+    std::vector<Clue> clues;
+    for (absl::string_view word : {"spam", "maybe"}) {
+      if (absl::StrContains(text, word))
+        clues.push_back(Clue{std::string(word), 2.0, {}});
+    }
+    return clues;
+  }
 };
 
 // The base of the tests' stores: forwards Append, Recover and WriteSnapshot to a
