@@ -25,7 +25,8 @@ struct Post {
 };
 
 enum class DumpFormat : uint8_t {
-  kJsonLines = 0,  // {"id":..,"text":..,"label":"spam"|"ham",...}, unknown keys ignored
+  kJsonLines = 0,  // {"id":..,"text":..,"label":"spam"|"ham",...}, unknown keys ignored,
+                   // a known key given twice is a malformed record
   kCsv = 1,        // RFC 4180, with a header row
   kTsv = 2,        // tab-separated, with a header row
 };

@@ -1,5 +1,6 @@
 #include "io/record_parser.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <utility>
@@ -225,6 +226,29 @@ struct RecordParser::Impl {
                   absl::string_view* record, int64_t* record_line) const;
 };
 
+namespace {
+
+// One bit per field a record may give: a key given twice is an error, not a silent
+// choice between two texts. (A key that names two fields, when options clash, counts
+// as the first in ParseJson()'s order of precedence.)
+constexpr uint32_t kTextBit = 1, kLabelBit = 2, kIdBit = 4, kAuthorBit = 8,
+                   kGroupBit = 16, kTimeBit = 32;
+
+uint32_t KeyBit(bool is_text, bool is_label, bool is_id, bool is_author, bool is_group) {
+  return is_text     ? kTextBit
+         : is_label  ? kLabelBit
+         : is_id     ? kIdBit
+         : is_author ? kAuthorBit
+         : is_group  ? kGroupBit
+                     : kTimeBit;
+}
+
+std::string RepeatedKeyError(absl::string_view key) {
+  return absl::StrCat("\"", key, "\" appears more than once");
+}
+
+}  // namespace
+
 RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capacity,
                                           Post* post) {
   RecordError err;
@@ -246,6 +270,7 @@ RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capac
   }
   if (code) return fail(code);
   bool have_text = false;
+  uint32_t seen = 0;  // bit i: known key i (KnownKey) read already
   for (auto field_result : object) {
     od::field field;
     if ((code = std::move(field_result).get(field))) return fail(code);
@@ -260,6 +285,12 @@ RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capac
     const bool is_group = key == "group";
     const bool is_time = key == "time";
     if (!(is_text || is_id || is_label || is_author || is_group || is_time)) continue;
+    const uint32_t bit = KeyBit(is_text, is_label, is_id, is_author, is_group);
+    if (seen & bit) {
+      err.what = RepeatedKeyError(key);
+      return err;
+    }
+    seen |= bit;
     od::json_type type;
     if ((code = value.type().get(type))) return fail(code);
     std::string_view sv;
@@ -339,8 +370,8 @@ RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capac
 // them simdjson's stage 1). Returns false for any other record, which
 // ParseJson() then parses; *post may have been written to. For every record it
 // accepts, valid JSON by construction, the post and error are those
-// ParseJson() gives: the same fields, the same order (a repeated key: the last
-// wins), the same messages.
+// ParseJson() gives: the same fields, the same messages (a repeated key is an
+// error in both).
 bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacity,
                                         Post* post, RecordError* err) {
   const auto* p = reinterpret_cast<const unsigned char*>(record.data());
@@ -370,7 +401,8 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
   ++p;
   skip_space();
   bool have_text = false;
-  std::string bad_label;  // the first label that is not one
+  uint32_t seen = 0;        // as in ParseJson()
+  std::string first_error;  // the first bad label or repeated key, in record order
   if (p < end && *p == '}') {
     ++p;
   } else {
@@ -382,28 +414,46 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
       ++p;
       skip_space();
       if (!string(&value)) return false;
-      // The keys in ParseJson()'s order of precedence (option values may clash).
-      if (key == options.text_field) {
-        set(value, &post->text);
-        have_text = true;
-      } else if (key == options.label_field) {
-        std::optional<bool> label;
-        if (!ParseLabel(value, &label) && bad_label.empty()) {
-          // Reported once the whole record is known to be plain JSON: ParseJson()
-          // would report a broken record, found before any field, instead.
-          bad_label = absl::StrCat("\"", options.label_field, "\" is \"",
-                                   absl::StripAsciiWhitespace(value),
-                                   "\", not spam/ham, 1/0 or true/false");
+      // The keys in ParseJson()'s order of precedence (option values may clash),
+      // each compared once.
+      const uint32_t bit = key == options.text_field    ? kTextBit
+                           : key == options.label_field ? kLabelBit
+                           : key == options.id_field    ? kIdBit
+                           : key == "author"            ? kAuthorBit
+                           : key == "group"             ? kGroupBit
+                           : key == "time"              ? kTimeBit
+                                                        : 0;
+      // Errors are reported once the whole record is known to be plain JSON:
+      // ParseJson() would report a broken record, found before any field, instead.
+      if ((seen & bit) != 0 && first_error.empty()) first_error = RepeatedKeyError(key);
+      seen |= bit;
+      switch (bit) {
+        case kTextBit:
+          set(value, &post->text);
+          have_text = true;
+          break;
+        case kLabelBit: {
+          std::optional<bool> label;
+          if (!ParseLabel(value, &label) && first_error.empty()) {
+            first_error = absl::StrCat("\"", options.label_field, "\" is \"",
+                                       absl::StripAsciiWhitespace(value),
+                                       "\", not spam/ham, 1/0 or true/false");
+          }
+          post->is_spam = label;
+          break;
         }
-        post->is_spam = label;
-      } else if (key == options.id_field) {
-        set(value, &post->id);
-      } else if (key == "author") {
-        set(value, &post->author);
-      } else if (key == "group") {
-        set(value, &post->group);
-      } else if (key == "time") {
-        set(value, &post->time);
+        case kIdBit:
+          set(value, &post->id);
+          break;
+        case kAuthorBit:
+          set(value, &post->author);
+          break;
+        case kGroupBit:
+          set(value, &post->group);
+          break;
+        case kTimeBit:
+          set(value, &post->time);
+          break;
       }
       skip_space();
       if (p == end) return false;
@@ -418,8 +468,8 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
   }
   skip_space();
   if (p != end) return false;  // trailing content: ParseJson() words the error
-  if (!bad_label.empty()) {
-    err->what = std::move(bad_label);
+  if (!first_error.empty()) {
+    err->what = std::move(first_error);
   } else if (!have_text) {
     err->what = absl::StrCat("missing \"", options.text_field, "\"");
   }
@@ -523,6 +573,16 @@ absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t lin
   std::string what = SplitFields(record);
   if (!what.empty()) return Error(line, absl::StrCat("header: ", what));
   columns = field_count;
+  // A column read twice would be ambiguous, as a repeated JSON key: an error.
+  for (absl::string_view name :
+       {absl::string_view(options.text_field), absl::string_view(options.id_field),
+        absl::string_view(options.label_field), absl::string_view("author"),
+        absl::string_view("group"), absl::string_view("time")}) {
+    if (std::count(fields.begin(), fields.begin() + field_count, name) > 1) {
+      return Error(line,
+                   absl::StrCat("header: column \"", name, "\" appears more than once"));
+    }
+  }
   auto find = [this](absl::string_view name) {
     for (size_t i = 0; i < field_count; ++i) {
       if (fields[i] == name) return static_cast<int>(i);

@@ -1,6 +1,7 @@
 #include "groupguard/post_reader.h"
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -196,13 +197,13 @@ std::string Describe(const ReadResult& result) {
 TEST(PostReaderTest, PlainRecordsReadAsSimdjsonReadsThem) {
   const std::string long_text(100, 'a');
   const std::string records = absl::StrCat(
-      "{\"id\": \"x\", \"text\": \"caf\\u00e9 \\\"q\\\"\"}\n",     // escapes
-      "{\"label\": \"bogus\", \"text\": \"abc}\n",                         // unclosed
+      "{\"id\": \"x\", \"text\": \"caf\\u00e9 \\\"q\\\"\"}\n",  // escapes
+      "{\"label\": \"bogus\", \"text\": \"abc}\n",              // unclosed
       "{\"label\": \"bogus\", \"text\": \"ok\"}\n",
-      "{\"text\": \"a\", \"text\": \"b\", \"id\": \"1\", \"id\": \"2\"}\n",  // last wins
-      "{\"text\": \"x\xC0\xAF\"}\n",                                          // overlong
+      "{\"text\": \"a\", \"text\": \"b\", \"id\": \"1\", \"id\": \"2\"}\n",  // repeated
+      "{\"text\": \"x\xC0\xAF\"}\n",                                         // overlong
       "{\"text\": \"y\xED\xA0\x80\"}\n",                                     // surrogate
-      "{\"text\": \"z\xF4\x90\x80\x80\"}\n",                                // > U+10FFFF
+      "{\"text\": \"z\xF4\x90\x80\x80\"}\n",                                 // > U+10FFFF
       "{\"text\": \"ok \xE2\x99\xA5 \xF0\x9F\x98\x80 \xD0\x96\xE0\xA0\x80\"}\n",
       "{\"text\": \"ok\"} x\n", "{\"text\": \"ok\",}\n",
       "  {\"text\" : \"sp\" ,\t\"id\":\"s\"}  \n", "{}\n",
@@ -212,17 +213,20 @@ TEST(PostReaderTest, PlainRecordsReadAsSimdjsonReadsThem) {
       "{\"label\": \"bogus\", \"text\": \"x\", \"label\": \"what\"}\n",
       "{\"text\": \"x\"}{\"text\": \"y\"}\n",
       "{\"text\": \"0123456789abcde\"}\n{\"text\": \"0123456789abcdef\"}\n",
-      "{\"text\":\"x\",\"author\":\"a\",\"group\":\"g\",\"time\":\"t\",\"label\":\" SPAM \"}\n",
+      "{\"text\":\"x\",\"author\":\"a\",\"group\":\"g\",\"time\":\"t\",\"label\":\" SPAM "
+      "\"}\n",
       "{\"t\xC3\xABxt\": \"x\", \"text\": \"y\\/\"}\n", "{\"text\": \"abc\x7f\"}\n",
       "{\"text\": \"a\xE2\x99\"}\n", "{\"text\" \"a\"}\n", "{\"text\": \"a\"\n",
       "{\"text\": \"", long_text, "\xE2\x99\xA5", long_text, "\"}");
   const std::string expected =
-"1 id=[x] text=[caf\xC3\xA9 \"q\"] label=none author=[] group=[] time=[]\n"
-      "4 id=[2] text=[b] label=none author=[] group=[] time=[]\n"
+      "1 id=[x] text=[caf\xC3\xA9 \"q\"] label=none author=[] group=[] time=[]\n"
       "5 id=[] text=[x\xEF\xBF\xBD\xEF\xBF\xBD] label=none author=[] group=[] time=[]\n"
-      "6 id=[] text=[y\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD] label=none author=[] group=[] time=[]\n"
-      "7 id=[] text=[z\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD] label=none author=[] group=[] time=[]\n"
-      "8 id=[] text=[ok \xE2\x99\xA5 \xF0\x9F\x98\x80 \xD0\x96\xE0\xA0\x80] label=none author=[] group=[] time=[]\n"
+      "6 id=[] text=[y\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD] label=none author=[] "
+      "group=[] time=[]\n"
+      "7 id=[] text=[z\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD] label=none "
+      "author=[] group=[] time=[]\n"
+      "8 id=[] text=[ok \xE2\x99\xA5 \xF0\x9F\x98\x80 \xD0\x96\xE0\xA0\x80] label=none "
+      "author=[] group=[] time=[]\n"
       "11 id=[s] text=[sp] label=none author=[] group=[] time=[]\n"
       "13 id=[] text=[ok] label=none author=[] group=[] time=[]\n"
       "15 id=[] text=[a\tb] label=none author=[] group=[] time=[]\n"
@@ -233,19 +237,29 @@ TEST(PostReaderTest, PlainRecordsReadAsSimdjsonReadsThem) {
       "24 id=[] text=[y/] label=none author=[] group=[] time=[]\n"
       "25 id=[] text=[abc\x7F] label=none author=[] group=[] time=[]\n"
       "26 id=[] text=[a\xEF\xBF\xBD\xEF\xBF\xBD] label=none author=[] group=[] time=[]\n"
-      "29 id=[] text=[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xE2\x99\xA5" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa] label=none author=[] group=[] time=[]\n"
+      "29 id=[] "
+      "text=["
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+      "aaaaaaaaaaaaaaaaaa\xE2\x99\xA5"
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+      "aaaaaaaaaaaaaaaaaa] label=none author=[] group=[] time=[]\n"
       "plain.jsonl:2: broken JSON (A string is opened, but never closed.)\n"
       "plain.jsonl:3: \"label\" is \"bogus\", not spam/ham, 1/0 or true/false\n"
-      "plain.jsonl:9: broken JSON (JSON document ended early in the middle of an object or array.)\n"
-      "plain.jsonl:10: broken JSON (The JSON document has an improper structure: missing or superfluous commas, braces, missing keys, etc.)\n"
+      "plain.jsonl:4: \"text\" appears more than once\n"
+      "plain.jsonl:9: broken JSON (JSON document ended early in the middle of an object "
+      "or array.)\n"
+      "plain.jsonl:10: broken JSON (The JSON document has an improper structure: missing "
+      "or superfluous commas, braces, missing keys, etc.)\n"
       "plain.jsonl:12: missing \"text\"\n"
       "plain.jsonl:14: not a JSON object\n"
       "plain.jsonl:16: broken JSON (A string is opened, but never closed.)\n"
-      "plain.jsonl:18: \"label\" is \"bogus\", not spam/ham, 1/0 or true/false\n"
+      "plain.jsonl:18: \"label\" appears more than once\n"
       "plain.jsonl:19: \"label\" is \"bogus\", not spam/ham, 1/0 or true/false\n"
       "plain.jsonl:20: trailing content after the JSON object\n"
-      "plain.jsonl:27: broken JSON (The JSON document has an improper structure: missing or superfluous commas, braces, missing keys, etc.)\n"
-      "plain.jsonl:28: broken JSON (JSON document ended early in the middle of an object or array.)\n";
+      "plain.jsonl:27: broken JSON (The JSON document has an improper structure: missing "
+      "or superfluous commas, braces, missing keys, etc.)\n"
+      "plain.jsonl:28: broken JSON (JSON document ended early in the middle of an object "
+      "or array.)\n";
   ReadResult result = ReadSkippingErrors(WriteTempFile("plain.jsonl", records), {});
   EXPECT_EQ(Describe(result), expected);
 }
@@ -349,6 +363,27 @@ TEST(PostReaderTest, CsvWithoutTextColumnFailsToOpen) {
   EXPECT_EQ(reader.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(reader.status().message(),
               HasSubstr("notext.csv:1: no column \"text\" in the header (columns: id, body)"));
+}
+
+// Two columns of one name that the reader reads would be ambiguous: refused at the
+// header. Repeated names of other columns are left alone.
+TEST(PostReaderTest, CsvAndTsvRefuseARepeatedColumnTheyRead) {
+  for (const auto& [name, format, header] :
+       {std::tuple{"twice.csv", DumpFormat::kCsv, "id,text,text\n1,a,b\n"},
+        std::tuple{"twice.tsv", DumpFormat::kTsv,
+                   "label\ttext\tlabel\nspam\ta\tham\n"}}) {
+    auto reader = PostReader::Open(WriteTempFile(name, header), Format(format));
+    ASSERT_FALSE(reader.ok()) << name;
+    EXPECT_EQ(reader.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(reader.status().message(),
+                HasSubstr(absl::StrCat(name, ":1: header: column \"",
+                                       format == DumpFormat::kCsv ? "text" : "label",
+                                       "\" appears more than once")));
+  }
+  auto posts = ReadPosts(WriteTempFile("other.csv", "x,text,x\n1,hi,2\n"),
+                         Format(DumpFormat::kCsv));
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  EXPECT_EQ((*posts)[0].text, "hi");
 }
 
 TEST(PostReaderTest, ReadsTsv) {

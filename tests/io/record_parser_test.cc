@@ -71,5 +71,31 @@ TEST(RecordParserTest, PlainScannerValidatesUtf8AsSimdjsonDoes) {
                 << "\nsimdjson: " << parsed.substr(start, parsed.find('\n', i) - start);
 }
 
+// A field given twice is an error (a record with two texts is ambiguous: which one
+// another system would read is anyone's guess), the same with either parser, and
+// the first fault of a record in its order is the one reported.
+TEST(RecordParserTest, RepeatedFieldsAreErrors) {
+  const std::string records =
+      "{\"text\": \"a\", \"text\": \"b\"}\n"
+      "{\"id\": \"1\", \"text\": \"a\", \"id\": \"2\"}\n"
+      "{\"text\": \"a\", \"author\": \"x\", \"author\": \"y\"}\n"
+      "{\"label\": \"ham\", \"label\": \"bogus\", \"text\": \"x\"}\n"
+      "{\"label\": \"bogus\", \"text\": \"x\", \"label\": \"spam\"}\n"
+      "{\"text\": \"a\\u0021\", \"text\": \"b\"}\n"         // an escape: simdjson only
+      "{\"other\": 1, \"other\": 2, \"text\": \"fine\"}\n"  // unread keys may repeat
+      "{\"group\": \"g\", \"time\": \"t\", \"time\": \"u\", \"text\": \"x\"}\n";
+  const std::string expected =
+      "t.jsonl:1: \"text\" appears more than once\n"
+      "t.jsonl:2: \"id\" appears more than once\n"
+      "t.jsonl:3: \"author\" appears more than once\n"
+      "t.jsonl:4: \"label\" appears more than once\n"
+      "t.jsonl:5: \"label\" is \"bogus\", not spam/ham, 1/0 or true/false\n"
+      "t.jsonl:6: \"text\" appears more than once\n"
+      "7 fine\n"
+      "t.jsonl:8: \"time\" appears more than once\n";
+  EXPECT_EQ(ReadAll(records, true), expected);
+  EXPECT_EQ(ReadAll(records, false), expected);
+}
+
 }  // namespace
 }  // namespace groupguard::internal
