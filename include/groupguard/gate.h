@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 
 #include "absl/status/statusor.h"
 #include "groupguard/classifier.h"
@@ -65,6 +66,7 @@ class Gate {
   // Whether classifier_ is set: a gate without one skips the atomic_load (a lock
   // from libstdc++'s pool, shared by every submitting thread).
   std::atomic<bool> has_classifier_{false};
+  std::mutex set_mu_;  // SetClassifier's: the pointer and the flag change together
   GateOptions options_;
 };
 

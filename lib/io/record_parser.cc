@@ -270,7 +270,7 @@ RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capac
   }
   if (code) return fail(code);
   bool have_text = false;
-  uint32_t seen = 0;  // bit i: known key i (KnownKey) read already
+  uint32_t seen = 0;  // the fields read so far (k*Bit)
   for (auto field_result : object) {
     od::field field;
     if ((code = std::move(field_result).get(field))) return fail(code);

@@ -26,6 +26,7 @@ Gate::Gate(Registry* registry, const Classifier* classifier, GateOptions options
 
 void Gate::SetClassifier(std::shared_ptr<const Classifier> classifier) {
   const bool has = classifier != nullptr;
+  std::lock_guard<std::mutex> l(set_mu_);
   std::atomic_store(&classifier_, std::move(classifier));
   has_classifier_.store(has);
 }
