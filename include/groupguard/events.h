@@ -22,7 +22,10 @@ struct ModerationEvent {
     // member; site_wide, until. Also sent when a flag holds the member in more
     // groups (another group, or site-wide) or for longer (a later `until`).
     kProbationStarted = 3,
-    kProbationLifted = 4,   // member; group ("" = everywhere), by a moderator or appeal
+    // member; group ("" = everywhere), by a moderator or an appeal; site_wide when
+    // the member is held nowhere any more (also when lifting in one group removed
+    // their last flags).
+    kProbationLifted = 4,
     kProbationExpired = 5,  // member: the last flag ran out
     // member; until. Some flags ran out and the rest hold the member in fewer
     // groups: no longer site-wide, or fewer flagging groups (ProbationStatusOf

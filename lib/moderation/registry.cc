@@ -718,6 +718,7 @@ class Registry::Impl {
       }
       case pb::Event::kLifted: {
         const auto& lf = e.lifted();
+        bool ended = false;  // the member is on probation nowhere any more
         std::optional<uint32_t> g;
         if (!lf.group().empty()) {
           GG_ASSIGN_OR_RETURN(g, require_group(lf.group()));
@@ -749,7 +750,8 @@ class Registry::Impl {
               rec.probation.reset();
             }
           }
-          if (rec.probation == nullptr) {
+          ended = rec.probation == nullptr;
+          if (ended) {
             on_probation_.erase(lf.member());
             if (rec.groups.empty()) sh.members.erase(it);
           }
@@ -765,7 +767,8 @@ class Registry::Impl {
               BaseEvent(ModerationEvent::Type::kProbationLifted, e, sequence);
           ev.member = lf.member();
           ev.group = lf.group();
-          ev.site_wide = !g;
+          // Also when lifting in one group removed the last flags: held nowhere.
+          ev.site_wide = ended;
           out->push_back(std::move(ev));
         }
         return absl::OkStatus();

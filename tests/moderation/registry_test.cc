@@ -281,8 +281,23 @@ TEST_F(RegistryTest, NewFlagFromAGroupEndsItsExemption) {
   EXPECT_TRUE(HeldIn("alice", "dogs"));
   EXPECT_EQ(recorder_.events().back().type, Type::kProbationLifted);
   EXPECT_EQ(recorder_.events().back().group, "cats");
+  EXPECT_FALSE(recorder_.events().back().site_wide) << "still held in dogs";
   ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam after all").ok());
   EXPECT_TRUE(HeldIn("alice", "cats"));
+}
+
+// Lifting in the only group that flagged the member ends the probation everywhere,
+// and the event says so.
+TEST_F(RegistryTest, GroupLiftOfTheLastFlagsSaysHeldNowhere) {
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
+  EXPECT_TRUE(HeldIn("alice", "dogs"));
+  ASSERT_TRUE(registry_->Lift("mod_cats", "alice", "cats", "mistake").ok());
+  EXPECT_FALSE(registry_->ProbationStatusOf("alice").on_probation);
+  EXPECT_FALSE(HeldIn("alice", "dogs"));
+  const ModerationEvent lifted = recorder_.events().back();
+  EXPECT_EQ(lifted.type, Type::kProbationLifted);
+  EXPECT_EQ(lifted.group, "cats");
+  EXPECT_TRUE(lifted.site_wide);
 }
 
 TEST_F(RegistryTest, FlagRateLimitPerModerator) {
