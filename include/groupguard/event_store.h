@@ -107,10 +107,11 @@ struct JournalOptions {
 //   A crash leaves only unacknowledged appends there (or, under kNone, appends lost
 //   with the page cache in a power loss); but a bit flip in the payload of the very
 //   last record looks the same, so before truncating, the open copies the dropped
-//   bytes (unless all zero) to "<segment>.torn-at-<offset>" beside the segment,
-//   durably: nothing is destroyed, and a file of that name in the directory says
-//   the journal's end was damaged (the journal never reads those files; inspect or
-//   delete them).
+//   bytes (unless all zero) to a new file "<segment>.torn-at-<offset>" beside the
+//   segment (".1", ".2", ... added if that name is taken), synced unless the policy
+//   is kNone: nothing is destroyed, and such a file in the directory says the
+//   journal's end was cut (the journal never reads those files; inspect or delete
+//   them). With no room for the copy, the open fails rather than truncate.
 // - Anything else is kDataLoss naming the file and byte offset (a bad record followed
 //   by more data, a damaged or truncated earlier segment, a missing segment, a damaged
 //   newest snapshot), and nothing is modified: acknowledged data is never dropped to

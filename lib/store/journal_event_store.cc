@@ -60,7 +60,8 @@ struct SnapshotRef {
 };
 
 // Where the bytes of a torn tail that started at `offset` of `segment` are kept:
-// "journal-<first>.log.torn-at-<offset>" beside it (never read by the journal).
+// "journal-<first>.log.torn-at-<offset>" beside it, or that name + ".1", ".2", ...
+// if it is taken (never read by the journal).
 std::string TornTailPath(const std::string& segment, uint64_t offset) {
   return absl::StrCat(segment, ".torn-at-", offset);
 }
@@ -91,7 +92,8 @@ class JournalEventStore final : public EventStore {
   // and opens it for appending.
   absl::Status Init();
   // Copies the bytes of `segment` from `offset` on (a torn tail about to be
-  // truncated) to TornTailPath(segment, offset), durably, unless they are all zero.
+  // truncated) to a new file named after TornTailPath(segment, offset), durably
+  // (unless the store never syncs), unless they are all zero.
   absl::Status KeepTornTail(const std::string& segment, uint64_t offset);
 
   absl::StatusOr<uint64_t> Append(absl::string_view record) override;
@@ -203,12 +205,17 @@ absl::Status JournalEventStore::KeepTornTail(const std::string& segment,
     }
     if (!any_data) return absl::OkStatus();  // zeros: nothing to keep
     if (syncs()) GG_RETURN_IF_ERROR(internal::SyncFd(out.get(), temp_path, false));
-    if (::rename(temp_path.c_str(), final_path.c_str()) != 0) {
-      return internal::ErrnoStatus("rename", temp_path, errno);
+    // Never over an earlier copy: a crash right after a damaged record was cut away
+    // leaves a new tail at the same offset. link() fails if the name is taken; the
+    // next free name ".1", ".2", ... is used then.
+    for (int n = 0;; ++n) {
+      const std::string name = n == 0 ? final_path : absl::StrCat(final_path, ".", n);
+      if (::link(temp_path.c_str(), name.c_str()) == 0) break;
+      if (errno != EEXIST) return internal::ErrnoStatus("link", name, errno);
     }
     return syncs() ? internal::SyncDirectory(dir_) : absl::OkStatus();
   }();
-  if (!status.ok() || !any_data) ::unlink(temp_path.c_str());
+  ::unlink(temp_path.c_str());  // linked under its kept name, or not to be kept
   return status;
 }
 

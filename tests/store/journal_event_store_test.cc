@@ -193,7 +193,17 @@ TEST(JournalTest, BadChecksumOfTheLastRecordIsATornTail) {
   EXPECT_EQ(std::filesystem::file_size(segment), kept_from);
   EXPECT_EQ(ReadFileOrDie(absl::StrCat(segment, ".torn-at-", kept_from)),
             bytes.substr(kept_from));
-  // The journal goes on past it, and later opens leave it alone.
+  // A crash mid-append right after leaves a new tail at the same offset: kept
+  // under the next free name, never over the first copy.
+  const std::string kept = absl::StrCat(segment, ".torn-at-", kept_from);
+  store.reset();
+  WriteFileOrDie(segment, ReadFileOrDie(segment) + "abc");
+  store = MustOpen(dir);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(ReadFileOrDie(kept), bytes.substr(kept_from));
+  EXPECT_EQ(ReadFileOrDie(kept + ".1"), "abc");
+  EXPECT_EQ(std::filesystem::file_size(segment), kept_from);
+  // The journal goes on past it, and later opens leave the copies alone.
   ASSERT_TRUE(store->Append("after the damage").ok());
   store.reset();
   store = MustOpen(dir);
