@@ -1570,20 +1570,35 @@ absl::Status Registry::Compact() {
     impl_->failed_ = d;
     return d;
   }
-  if (impl_->options_.audit_retention != absl::InfiniteDuration()) {
-    // Trimmed only here, so the state stays a fold over the events and the
-    // snapshots: a reopen rebuilds exactly this.
-    const absl::Time cutoff = impl_->clock_->Now() - impl_->options_.audit_retention;
-    std::unique_lock<std::shared_mutex> l(impl_->meta_mu_);
-    std::vector<AuditEntry>& audit = impl_->audit_;
-    audit.erase(std::remove_if(audit.begin(), audit.end(),
-                               [cutoff](const AuditEntry& a) { return a.time < cutoff; }),
-                audit.end());
-  }
   pb::Snapshot s = impl_->BuildSnapshotLocked();
+  // The audit log is trimmed only here, in the snapshot and then in memory once the
+  // snapshot is stored, so the state stays a fold over the events and the
+  // snapshots: a reopen rebuilds exactly what memory holds, whether or not the
+  // snapshot could be written.
+  const bool trim = impl_->options_.audit_retention != absl::InfiniteDuration();
+  const int64_t cutoff = trim ? impl_->NowMicros() - absl::ToInt64Microseconds(
+                                                         impl_->options_.audit_retention)
+                              : 0;
+  if (trim) {
+    auto* audit = s.mutable_audit();
+    audit->erase(std::remove_if(audit->begin(), audit->end(),
+                                [cutoff](const pb::AuditEntryState& a) {
+                                  return a.time() < cutoff;
+                                }),
+                 audit->end());
+  }
   std::string bytes;
   s.SerializeToString(&bytes);
-  return impl_->store_->WriteSnapshot(bytes, impl_->last_sequence_);
+  GG_RETURN_IF_ERROR(impl_->store_->WriteSnapshot(bytes, impl_->last_sequence_));
+  if (trim) {
+    std::unique_lock<std::shared_mutex> l(impl_->meta_mu_);
+    std::vector<AuditEntry>& audit = impl_->audit_;
+    audit.erase(
+        std::remove_if(audit.begin(), audit.end(),
+                       [cutoff](const AuditEntry& a) { return Micros(a.time) < cutoff; }),
+        audit.end());
+  }
+  return absl::OkStatus();
 }
 
 std::string Registry::CanonicalDump() const {

@@ -102,17 +102,24 @@ class ForwardingStore : public EventStore {
 // fails appends on demand.
 class SharedStore final : public ForwardingStore {
  public:
-  explicit SharedStore(EventStore* target, std::atomic<bool>* fail_appends = nullptr)
-      : ForwardingStore(target), fail_appends_(fail_appends) {}
+  // While *fail_writes is true, Append and WriteSnapshot fail.
+  explicit SharedStore(EventStore* target, std::atomic<bool>* fail_writes = nullptr)
+      : ForwardingStore(target), fail_writes_(fail_writes) {}
   absl::StatusOr<uint64_t> Append(absl::string_view record) override {
-    if (fail_appends_ != nullptr && fail_appends_->load()) {
+    if (fail_writes_ != nullptr && fail_writes_->load()) {
       return absl::UnavailableError("injected append failure");
     }
     return ForwardingStore::Append(record);
   }
+  absl::Status WriteSnapshot(absl::string_view snapshot, uint64_t through) override {
+    if (fail_writes_ != nullptr && fail_writes_->load()) {
+      return absl::UnavailableError("injected snapshot failure");
+    }
+    return ForwardingStore::WriteSnapshot(snapshot, through);
+  }
 
  private:
-  std::atomic<bool>* fail_appends_;
+  std::atomic<bool>* fail_writes_;
 };
 
 // Records every event delivered to it. Thread-safe.

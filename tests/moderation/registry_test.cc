@@ -559,6 +559,26 @@ TEST_F(RegistryTest, CompactDropsAuditEntriesOlderThanTheRetention) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// A Compact() whose snapshot cannot be written trims nothing: memory keeps what a
+// reopen would rebuild.
+TEST_F(RegistryTest, FailedCompactKeepsTheWholeAuditLog) {
+  options_.audit_retention = absl::Hours(24);
+  Reopen();
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "old spam").ok());
+  clock_.Advance(absl::Hours(25));
+  const std::string before = registry_->CanonicalDump();
+  const size_t entries = registry_->AuditLog("admin")->size();
+  fail_ = true;
+  EXPECT_EQ(registry_->Compact().code(), absl::StatusCode::kUnavailable);
+  fail_ = false;
+  EXPECT_EQ(registry_->AuditLog("admin")->size(), entries);
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  ASSERT_TRUE(registry_->Compact().ok());
+  EXPECT_TRUE(registry_->AuditLog("admin")->empty());
+}
+
 TEST_F(RegistryTest, FailedAppendChangesNothing) {
   const std::string before = registry_->CanonicalDump();
   fail_ = true;
