@@ -17,7 +17,8 @@ grep -q 'POST p6 .*-> 201 publish' <<<"$out"             # lifted everywhere
 grep -q 'state identical after restart: yes' <<<"$out"
 grep -q '1 probation(s) expired' <<<"$out"
 grep -q 'POST p8 .*-> 201 publish' <<<"$out"
+grep -q 'POST p9 .*-> 201 publish' <<<"$out"             # a gate without a model
 if [ ${#args[@]} -gt 0 ]; then                            # the model swapped in decides
   grep -q 'model swapped in from' <<<"$out"
-  grep -q 'POST p9 .*-> 202 hold' <<<"$out"
+  grep -q 'POST p10 .*-> 202 hold' <<<"$out"
 fi

@@ -218,18 +218,23 @@ int main(int argc, char** argv) {
   std::printf("  49 hours later: %d probation(s) expired\n", *ended);
   Post(gate2, {"p8", "sam", "cooking", "More pasta tips"});
 
-  std::printf("\n== 7. a retrained model goes in without a restart\n");
+  std::printf("\n== 7. a model goes in without a restart\n");
+  // A gate that started without a model (say, before the first training)...
+  groupguard::Gate gate3(registry.get(), nullptr);
+  const char* const prize = "WIN a FREE prize!!! click http://bit.ly/win";
+  Post(gate3, {"p9", "kim", "cooking", prize});
   if (argc > 1) {
-    // A real server loads the model it retrained on the moderators' feedback.
-    auto retrained = groupguard::Classifier::Load(argv[1]);
-    if (!retrained.ok()) return Fail(retrained.status());
-    gate2.SetClassifier(std::move(retrained).value());
+    // ...gets one while it runs: a real server loads the model it trained on the
+    // moderators' feedback.
+    auto trained = groupguard::Classifier::Load(argv[1]);
+    if (!trained.ok()) return Fail(trained.status());
+    gate3.SetClassifier(std::move(trained).value());
     std::printf("  model swapped in from %s; posts in flight finish with the old one\n",
                 argv[1]);
+    Post(gate3, {"p10", "kim", "cooking", prize});
   } else {
     std::printf("  (no model given: nothing to swap in)\n");
   }
-  Post(gate2, {"p9", "kim", "cooking", "WIN a FREE prize!!! click http://bit.ly/win"});
   std::filesystem::remove_all(dir);
   return 0;
 }

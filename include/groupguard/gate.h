@@ -31,7 +31,8 @@ struct GateOptions {
 // waits for a moderator action's disk write; a hold itself is written durably before
 // Submit returns.
 //
-// Thread-safe. `registry` is not owned and must outlive the gate. The classifier may
+// Thread-safe; neither copyable nor movable. `registry` is not owned and must outlive
+// the gate. The classifier may
 // be null: then only probation and policy decide. A retrained model goes in with
 // SetClassifier while posts are being submitted, without a restart.
 class Gate {
@@ -39,16 +40,17 @@ class Gate {
   // Shares ownership of `classifier`.
   Gate(Registry* registry, std::shared_ptr<const Classifier> classifier,
        GateOptions options = {});
-  // Does not own `classifier`, which must outlive the gate (or its replacement by
-  // SetClassifier).
+  // Does not own `classifier`, which must outlive the gate, or, once replaced by
+  // SetClassifier, every Submit that started before the replacement (the gate cannot
+  // keep a borrowed classifier alive: prefer the shared_ptr form with SetClassifier).
   Gate(Registry* registry, const Classifier* classifier, GateOptions options = {});
   // No classifier (until SetClassifier).
   Gate(Registry* registry, std::nullptr_t, GateOptions options = {})
       : Gate(registry, std::shared_ptr<const Classifier>(), options) {}
 
   // Replaces the classifier (null: none) for every later Submit. A Submit already
-  // running finishes with the classifier it started with, which stays alive until
-  // then (the gate's reference to it is dropped here).
+  // running finishes with the classifier it started with; a shared one stays alive
+  // until then (the gate's reference to it is dropped here).
   void SetClassifier(std::shared_ptr<const Classifier> classifier);
   // The classifier Submit uses now (null if none).
   std::shared_ptr<const Classifier> classifier() const;

@@ -41,6 +41,12 @@ class ConstantClassifier final : public testing::TestClassifier {
   }
 
  private:
+  // Names the classifier, so a hold reason shows which one gave its clues.
+  std::vector<Clue> Clues(absl::string_view text) const override {
+    SpamProbability(text);  // the same liveness checks
+    return {Clue{absl::StrCat("p", probability_), 1.0, {}}};
+  }
+
   const double probability_;
   std::atomic<bool> alive_{true};
   mutable std::atomic<int> spin_{0};
@@ -69,12 +75,16 @@ TEST(GateSwapTest, ClassifierReplacedWhileSubmitting) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPostsEach; ++i) {
         auto d = gate.Submit(Submission{absl::StrCat(t, "-", i), "m", "g", "text"});
-        // Both classifiers publish; the probability says which one decided.
-        if (!d.ok() || d->action != Decision::Action::kPublish ||
-            !d->spam_probability.has_value() ||
-            (*d->spam_probability != 0.1 && *d->spam_probability != 0.2)) {
-          odd.fetch_add(1);
-        }
+        // One classifier publishes (0.1), the other holds (0.9, scoring again for
+        // the clues): the action, the probability and the hold reason must all
+        // come from the same one.
+        const bool ok =
+            d.ok() && d->spam_probability.has_value() &&
+            ((*d->spam_probability == 0.1 && d->action == Decision::Action::kPublish) ||
+             (*d->spam_probability == 0.9 && d->action == Decision::Action::kHold &&
+              d->reasons.size() == 1 && d->reasons[0].spam_probability == 0.9 &&
+              d->reasons[0].clues == std::vector<std::string>{"p0.9"}));
+        if (!ok) odd.fetch_add(1);
       }
     });
   }
@@ -82,7 +92,7 @@ TEST(GateSwapTest, ClassifierReplacedWhileSubmitting) {
     for (int i = 0; !done.load(); ++i) {
       // The gate holds the only reference: the replaced one dies as soon as no
       // Submit uses it.
-      gate.SetClassifier(std::make_shared<ConstantClassifier>(i % 2 ? 0.1 : 0.2, &live,
+      gate.SetClassifier(std::make_shared<ConstantClassifier>(i % 2 ? 0.1 : 0.9, &live,
                                                               &calls_after_death));
       std::this_thread::yield();
     }
