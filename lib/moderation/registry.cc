@@ -786,8 +786,10 @@ class Registry::Impl {
           }
           MemberRecord& rec = it->second;
           Probation& p = *rec.probation;
-          // Where the member was held as they last heard it: every flag not yet
-          // recorded as expired, whatever its `until`.
+          // Where the member was held before this expiry: every flag not yet
+          // recorded as expired, whatever its `until`. (If a flag came after another
+          // ran out, the member already heard of the narrower scope with it; the
+          // narrowed event then repeats it, harmlessly.)
           before = Evaluate(&p, std::numeric_limits<int64_t>::min(),
                             options_.sitewide_after_distinct_groups);
           p.flags.erase(std::remove_if(p.flags.begin(), p.flags.end(),

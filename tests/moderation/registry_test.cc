@@ -379,7 +379,31 @@ TEST_F(RegistryTest, PartialExpiryThatNarrowsTheProbationIsAnnounced) {
   EXPECT_EQ(recorder_.types().back(), Type::kProbationExpired);
 }
 
-// A flag that runs out while another from the same group remains changes nothing
+// Below the site-wide threshold the member is held where they were flagged: losing
+// one flagging group narrows the probation; losing one of two flags from the same
+// group does not.
+TEST_F(RegistryTest, PartialExpiryNarrowsOnlyWhenAFlaggingGroupIsLost) {
+  options_.sitewide_after_distinct_groups = 3;
+  Reopen();
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(2)).ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "more", absl::Hours(9)).ok());
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam", absl::Hours(5)).ok());
+  const size_t started = recorder_.types().size();
+  clock_.Advance(absl::Hours(3));  // one of the two cats flags ran out
+  EXPECT_EQ(*registry_->ExpireProbations(), 0);
+  EXPECT_EQ(recorder_.types().size(), started) << "still held in cats and dogs";
+  EXPECT_THAT(registry_->ProbationStatusOf("alice").held_in, ElementsAre("cats", "dogs"));
+  clock_.Advance(absl::Hours(3));  // the dogs flag ran out
+  EXPECT_EQ(*registry_->ExpireProbations(), 0);
+  ASSERT_EQ(recorder_.types().size(), started + 1);
+  const ModerationEvent narrowed = recorder_.events().back();
+  EXPECT_EQ(narrowed.type, Type::kProbationNarrowed);
+  EXPECT_FALSE(narrowed.site_wide);
+  EXPECT_EQ(narrowed.until, registry_->ProbationStatusOf("alice").until);
+  EXPECT_THAT(registry_->ProbationStatusOf("alice").held_in, ElementsAre("cats"));
+}
+
+// A flag that runs out while a site-wide probation stays site-wide changes nothing
 // the member can see: no event.
 TEST_F(RegistryTest, PartialExpiryThatHoldsInTheSameGroupsIsSilent) {
   ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(2)).ok());
