@@ -128,8 +128,10 @@ absl::Status BlockReader::Fill(RecordBlock* block, size_t want) {
     n = read(fd_, block->buffer_.get() + block->size_, want);
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
+    const int err = errno;
     error_ = true;
-    return absl::DataLossError(absl::StrCat(name_, ": read failed: ", std::strerror(errno)));
+    return absl::Status(ErrnoCode(err),
+                        absl::StrCat(name_, ": read failed: ", std::strerror(err)));
   }
   if (n == 0) eof_ = true;
   block->size_ += static_cast<size_t>(n);

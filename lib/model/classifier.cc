@@ -415,6 +415,12 @@ absl::StatusOr<std::unique_ptr<Classifier>> Classifier::Load(absl::string_view p
     const size_t want =
         static_cast<size_t>(std::min<uint64_t>(sizeof(buffer), limit - bytes.size()));
     const size_t n = want == 0 ? 0 : std::fread(buffer, 1, want, file.get());
+    if (n < want && std::ferror(file.get())) {  // a directory, an I/O error
+      const int err = errno;
+      return absl::Status(
+          internal::ErrnoCode(err),
+          absl::StrCat(p, ": cannot read model file: ", std::strerror(err)));
+    }
     bytes.append(buffer, n);
     if (n == 0 || n < want) break;
     if (bytes.size() == internal::kModelHeaderSize &&

@@ -33,6 +33,8 @@ absl::StatusCode ErrnoCode(int error) {
     case ENFILE:
     case ENOMEM:
       return absl::StatusCode::kResourceExhausted;
+    case EISDIR:
+      return absl::StatusCode::kInvalidArgument;
     default:
       return absl::StatusCode::kUnavailable;
   }

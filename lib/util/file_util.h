@@ -15,8 +15,10 @@ namespace groupguard::internal {
 
 // The status code of a failed system call's errno, the one mapping of the library:
 // kNotFound for ENOENT/ENOTDIR, kPermissionDenied for EACCES/EPERM/EROFS,
-// kResourceExhausted for ENOSPC/EDQUOT/EFBIG/EMFILE/ENFILE/ENOMEM, kUnavailable
-// otherwise (EIO and the like: the call may succeed another time).
+// kResourceExhausted for ENOSPC/EDQUOT/EFBIG/EMFILE/ENFILE/ENOMEM, kInvalidArgument
+// for EISDIR (a directory where a file belongs), kUnavailable otherwise (EIO and the
+// like; whether a retry can help depends on the caller: a journal that failed a sync
+// stays failed until reopened).
 absl::StatusCode ErrnoCode(int error);
 
 // A status for a failed system call: ErrnoCode(error) with

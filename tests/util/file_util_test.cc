@@ -22,6 +22,7 @@ TEST(ErrnoCodeTest, OneMappingForTheWholeLibrary) {
   for (int e : {ENOSPC, EDQUOT, EFBIG, EMFILE, ENFILE, ENOMEM}) {
     EXPECT_EQ(ErrnoCode(e), absl::StatusCode::kResourceExhausted);
   }
+  EXPECT_EQ(ErrnoCode(EISDIR), absl::StatusCode::kInvalidArgument);
   for (int e : {EIO, EINVAL, EBUSY})
     EXPECT_EQ(ErrnoCode(e), absl::StatusCode::kUnavailable);
 }
@@ -41,6 +42,14 @@ TEST(ErrnoCodeTest, ModelAndPostReadersAgree) {
   auto posts = ReadPosts(missing);
   EXPECT_EQ(posts.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(posts.status().message()), HasSubstr(missing));
+}
+
+// A directory where a model file belongs is refused as such, not read as an empty
+// file.
+TEST(ErrnoCodeTest, ModelPathThatIsADirectory) {
+  auto model = Classifier::Load(::testing::TempDir());
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(model.status().message()), HasSubstr("Is a directory"));
 }
 
 }  // namespace
