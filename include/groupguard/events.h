@@ -20,7 +20,8 @@ struct ModerationEvent {
     kPostReleased = 1,  // approved by `actor`; feedback carries the labeled text
     kPostRejected = 2,  // rejected by `actor`; feedback carries the labeled text
     // member; site_wide, until. Also sent when a flag holds the member in more
-    // groups (another group, or site-wide) or for longer (a later `until`).
+    // groups (another group, site-wide, or a group where a lift had exempted them)
+    // or for longer (a later `until`).
     kProbationStarted = 3,
     // member; group ("" = everywhere), by a moderator or an appeal; site_wide when
     // the member is held nowhere any more (also when lifting in one group removed

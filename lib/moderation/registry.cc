@@ -323,16 +323,22 @@ class Registry::Impl {
                      "\": not a moderator of it or a site administrator"));
   }
 
-  // RequireGroup() for a moderator's call: an unknown group is kNotFound for a site
-  // administrator only. Anyone else gets the kPermissionDenied (same message) that a
-  // group they do not moderate gives, so whether a group exists does not leak to
-  // them. Authorize() still decides for a group that exists.
+  // RequireGroup() for a moderator's call, authorized: the group if `actor` may act
+  // in it (Authorize()). An unknown group is kNotFound for a site administrator only;
+  // anyone else gets the kPermissionDenied (same message) that a group they do not
+  // moderate gives. Callers check their other arguments after this, so no answer
+  // (an invalid reason, policy or post id) tells an unauthorized actor whether a
+  // group exists. Callers authorize again under the writer lock (rights may change
+  // in between).
   absl::StatusOr<uint32_t> RequireGroupAs(absl::string_view actor,
                                           absl::string_view group,
                                           absl::string_view what) const {
     GG_RETURN_IF_ERROR(CheckId("group", group));
     GG_RETURN_IF_ERROR(CheckId("actor", actor));
-    if (std::optional<uint32_t> g = GroupIndex(group)) return *g;
+    if (std::optional<uint32_t> g = GroupIndex(group)) {
+      GG_RETURN_IF_ERROR(Authorize(actor, *g, what));
+      return *g;
+    }
     if (!IsAdmin(actor)) return Denied(actor, group, what);
     return absl::NotFoundError(absl::StrCat("no group \"", group, "\""));
   }
@@ -667,6 +673,7 @@ class Registry::Impl {
         const auto& f = e.flagged();
         GG_ASSIGN_OR_RETURN(uint32_t g, require_group(f.group()));
         ProbationView before, after;
+        bool was_held_in_group = false, held_in_group = false;
         {
           Shard& sh = ShardFor(f.member());
           std::unique_lock<std::shared_mutex> l(sh.mu);
@@ -674,6 +681,7 @@ class Registry::Impl {
           if (rec.probation == nullptr) rec.probation = std::make_unique<Probation>();
           Probation& p = *rec.probation;
           before = Evaluate(&p, t, options_.sitewide_after_distinct_groups);
+          was_held_in_group = HeldIn(&p, before, g, t);
           FlagRecord flag;
           flag.id = f.flag_id();
           flag.moderator = e.actor();
@@ -687,6 +695,7 @@ class Registry::Impl {
                              [g](const Exemption& x) { return x.group == g; }),
               p.exemptions.end());
           after = Evaluate(&p, t, options_.sitewide_after_distinct_groups);
+          held_in_group = HeldIn(&p, after, g, t);
         }
         on_probation_.insert(f.member());
         next_flag_id_ = std::max(next_flag_id_, f.flag_id() + 1);
@@ -699,10 +708,13 @@ class Registry::Impl {
           times.push_back(t);
         }
         AddAuditLocked(e, sequence, "flag", f.member(), f.group(), "");
+        // Also when the flag ends an exemption (a lift in this group earlier): the
+        // member is held here again.
         const bool widened =
             !before.any || (after.site_wide && !before.site_wide) ||
             (!after.site_wide && !std::binary_search(before.flag_groups.begin(),
-                                                     before.flag_groups.end(), g));
+                                                     before.flag_groups.end(), g)) ||
+            (held_in_group && !was_held_in_group);
         // A flag that makes the probation last longer is news to the member too.
         const bool lengthened = before.any && after.until > before.until;
         if (out != nullptr && (widened || lengthened)) {
@@ -756,7 +768,7 @@ class Registry::Impl {
             if (rec.groups.empty()) sh.members.erase(it);
           }
         }
-        if (lf.appeal() || !g) {
+        if (lf.appeal() || !g || ended) {  // an appeal of a probation that is over
           std::unique_lock<std::shared_mutex> l(meta_mu_);
           appeals_.erase(lf.member());
         }
@@ -1353,6 +1365,12 @@ absl::Status Registry::Flag(absl::string_view actor, absl::string_view member,
   if (duration < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "probation duration ", absl::FormatDuration(duration), " is negative"));
+  }
+  if (duration > absl::ZeroDuration() && duration < absl::Microseconds(1)) {
+    // Times are kept in microseconds: it would end as it starts.
+    return absl::InvalidArgumentError(absl::StrCat("probation duration ",
+                                                   absl::FormatDuration(duration),
+                                                   " is under a microsecond"));
   }
   const RegistryOptions& o = impl_->options_;
   if (duration == absl::ZeroDuration()) duration = o.default_probation;

@@ -300,6 +300,66 @@ TEST_F(RegistryTest, GroupLiftOfTheLastFlagsSaysHeldNowhere) {
   EXPECT_TRUE(lifted.site_wide);
 }
 
+// An unauthorized actor gets the same kPermissionDenied whatever else is wrong with
+// the call, for a group that exists and for one that does not: no answer tells them
+// which groups exist.
+TEST_F(RegistryTest, UnauthorizedCallsLearnNothingFromTheirArguments) {
+  GroupPolicy bad_policy;
+  bad_policy.hold_threshold = 2.0;
+  for (const char* group : {"cats", "no_such_group"}) {
+    SCOPED_TRACE(group);
+    EXPECT_EQ(registry_->Flag("nobody", "bob", group, "").code(),
+              absl::StatusCode::kPermissionDenied);
+    EXPECT_EQ(registry_->Flag("nobody", "bob", group, "x", absl::Seconds(-1)).code(),
+              absl::StatusCode::kPermissionDenied);
+    EXPECT_EQ(registry_->SetGroupPolicy("nobody", group, bad_policy).code(),
+              absl::StatusCode::kPermissionDenied);
+    EXPECT_EQ(registry_->Approve("nobody", group, "", "").status().code(),
+              absl::StatusCode::kPermissionDenied);
+    EXPECT_EQ(registry_->Reject("mod_dogs", group, "", "").status().code(),
+              absl::StatusCode::kPermissionDenied);
+  }
+  // An authorized actor still hears what is wrong.
+  EXPECT_EQ(registry_->Flag("mod_cats", "bob", "cats", "").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      registry_->Flag("mod_cats", "bob", "cats", "x", absl::Nanoseconds(500)).code(),
+      absl::StatusCode::kInvalidArgument);  // would end as it starts
+}
+
+// A probation that ends by a lift in its only group takes its pending appeal with
+// it: the member can appeal a later probation, and the old statement decides nothing.
+TEST_F(RegistryTest, GroupLiftThatEndsTheProbationEndsItsAppeal) {
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
+  ASSERT_TRUE(registry_->FileAppeal("alice", "old statement").ok());
+  ASSERT_TRUE(registry_->Lift("mod_cats", "alice", "cats", "mistake").ok());
+  EXPECT_FALSE(registry_->ProbationStatusOf("alice").on_probation);
+  EXPECT_FALSE(registry_->ProbationStatusOf("alice").appeal_pending);
+  EXPECT_TRUE(registry_->ListAppeals("admin")->empty());
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "new spam").ok());
+  ASSERT_TRUE(registry_->FileAppeal("alice", "new statement").ok());
+  ASSERT_EQ(registry_->ListAppeals("admin")->size(), 1u);
+  EXPECT_EQ(registry_->ListAppeals("admin")->front().statement, "new statement");
+  const std::string dump = registry_->CanonicalDump();
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), dump);
+}
+
+// A flag from a group where a lift had exempted the member holds them there again:
+// news to them.
+TEST_F(RegistryTest, FlagThatEndsAnExemptionIsAnnounced) {
+  ASSERT_TRUE(registry_->Flag("admin", "alice", "dogs", "spam", absl::Hours(240)).ok());
+  ASSERT_TRUE(registry_->Lift("mod_cats", "alice", "cats", "not here").ok());
+  EXPECT_FALSE(HeldIn("alice", "cats"));
+  const size_t before = recorder_.types().size();
+  ASSERT_TRUE(
+      registry_->Flag("mod_cats", "alice", "cats", "here too", absl::Hours(1)).ok());
+  EXPECT_TRUE(HeldIn("alice", "cats"));
+  ASSERT_EQ(recorder_.types().size(), before + 1);
+  EXPECT_EQ(recorder_.events().back().type, Type::kProbationStarted);
+  EXPECT_EQ(recorder_.events().back().group, "cats");
+}
+
 TEST_F(RegistryTest, FlagRateLimitPerModerator) {
   options_.max_flags_per_window = 2;
   options_.flag_window = absl::Hours(1);
