@@ -1593,8 +1593,10 @@ absl::Status Registry::Compact() {
   pb::Snapshot s = impl_->BuildSnapshotLocked();
   // The audit log is trimmed only here, in the snapshot and then in memory once the
   // snapshot is stored, so the state stays a fold over the events and the
-  // snapshots: a reopen rebuilds exactly what memory holds, whether or not the
-  // snapshot could be written.
+  // snapshots: a reopen rebuilds what memory holds. (One exception: a store that
+  // fails after making the snapshot durable, say while deleting old segments,
+  // leaves memory untrimmed and the disk trimmed until the next Compact(); only
+  // entries older than the retention differ.)
   const bool trim = impl_->options_.audit_retention != absl::InfiniteDuration();
   const int64_t cutoff = trim ? impl_->NowMicros() - absl::ToInt64Microseconds(
                                                          impl_->options_.audit_retention)
