@@ -225,6 +225,32 @@ TEST(ModelFileTest, LoadReadsNoMoreThanTheHeaderAnnounces) {
   std::remove(claim.c_str());
 }
 
+// Saving over an existing model replaces the file a symbolic link points to (the
+// link stays), keeps the file's mode, and refuses what is not a regular file.
+TEST(ModelFileTest, SaveOverAnExistingFileKeepsLinkAndMode) {
+  std::string dir = TempPath("save_link_XXXXXX");
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr) << std::strerror(errno);
+  const std::string real = dir + "/v1.ggm", link = dir + "/current.ggm";
+  WriteFile(real, "old");
+  ASSERT_EQ(::chmod(real.c_str(), 0640), 0);
+  ASSERT_EQ(::symlink(real.c_str(), link.c_str()), 0);
+  const TrainedModel model = TrainSynthetic(ModelType::kNaiveBayes);
+  ASSERT_TRUE(model.Save(link).ok());
+  struct stat st;
+  ASSERT_EQ(::lstat(link.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  ASSERT_EQ(::stat(real.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  ASSERT_TRUE(Classifier::Load(real).ok());
+  const std::string fifo = dir + "/fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(model.Save(fifo).code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  for (const std::string& p : {fifo, link, real}) std::remove(p.c_str());
+  ::rmdir(dir.c_str());
+}
+
 TEST(ModelFileTest, SaveToMissingDirectoryFails) {
   const TrainedModel model = TrainSynthetic(ModelType::kNaiveBayes);
   const absl::Status status = model.Save(TempPath("no/such/dir/model.ggm"));
@@ -233,7 +259,7 @@ TEST(ModelFileTest, SaveToMissingDirectoryFails) {
 }
 
 // Save writes a temporary file of its own (a file the user happens to have at
-// "<path>.tmp" is not touched), gives the model the mode a plain create would
+// "<path>.tmp" is not touched), gives a new model the mode a plain create would
 // (0666 less the umask) and leaves nothing else in the directory.
 TEST(ModelFileTest, SaveUsesItsOwnTemporaryAndTheUmask) {
   std::string dir = TempPath("save_XXXXXX");
@@ -242,6 +268,7 @@ TEST(ModelFileTest, SaveUsesItsOwnTemporaryAndTheUmask) {
   WriteFile(path + ".tmp", "the user's own file");
   const TrainedModel model = TrainSynthetic(ModelType::kNaiveBayes);
   for (const mode_t mask : {mode_t{022}, mode_t{077}}) {
+    std::remove(path.c_str());  // a new file each time (an existing one keeps its mode)
     const mode_t old_mask = ::umask(mask);
     const absl::Status status = model.Save(path);
     ::umask(old_mask);

@@ -78,6 +78,37 @@ TEST_F(ReplayCommandTest, ReadableSummaryAndSkippingUntimed) {
   EXPECT_THAT(out, HasSubstr("1 records had no usable time (rule: skip; 1 skipped)"));
 }
 
+// An id, author or group too long for the registry is a malformed record with its
+// line (skipped under --skip-bad), not an error ending the run without one.
+TEST_F(ReplayCommandTest, OverlongIdsAreMalformedRecords) {
+  {
+    std::ofstream f(path_, std::ios::app);
+    f << R"({"id":"5","text":"hello","label":"ham","author":")" << std::string(5000, 'a')
+      << R"(","group":"music","time":"2024-01-04T10:00:00"})"
+      << "\n";
+  }
+  int code = -1;
+  std::string out =
+      RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay ", path_, " 2>&1"), &code);
+  if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_THAT(out, HasSubstr(absl::StrCat(path_, ":5: \"author\" is 5000 bytes")));
+  out = RunCommand(
+      absl::StrCat(GROUPGUARD_CLI, " replay --skip-bad --json ", path_, " 2>&1"), &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"posts\":4,"));
+}
+
+// A failed write of the summary is a runtime error, as in every other command.
+TEST_F(ReplayCommandTest, FailedWriteToStandardOutputIsARuntimeError) {
+  int code = -1;
+  std::string out = RunCommand(
+      absl::StrCat(GROUPGUARD_CLI, " replay ", path_, " 2>&1 >/dev/full"), &code);
+  if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+  EXPECT_EQ(code, 1);
+  EXPECT_THAT(out, HasSubstr("cannot write standard output"));
+}
+
 TEST_F(ReplayCommandTest, MissingFileIsARuntimeError) {
   int code = -1;
   RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay ", path_, ".missing 2>/dev/null"),

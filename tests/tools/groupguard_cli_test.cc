@@ -527,6 +527,37 @@ Result RunCliToFullDisk(const std::string& args) {
   return r;
 }
 
+// -o writes where the user pointed: through a symbolic link (which stays one), into
+// a FIFO (not replaced by a file), keeping an existing file's mode.
+TEST_F(GroupguardCliTest, OutputFileRespectsLinksFifosAndModes) {
+  const std::string input = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/sms.test.jsonl");
+  const std::string expected = RunCli(absl::StrCat("score -m ", model_, " ", input)).out;
+  ASSERT_FALSE(expected.empty());
+
+  const std::string target = Dir() + "/real-output.jsonl";
+  const std::string link = Dir() + "/link-output.jsonl";
+  WriteFile("real-output.jsonl", "old");
+  ASSERT_EQ(::chmod(target.c_str(), 0600), 0);
+  std::filesystem::remove(link);
+  std::filesystem::create_symlink(target, link);
+  Result r = RunCli(absl::StrCat("score -m ", model_, " -o ", link, " ", input));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(ReadFile(target), expected);
+  EXPECT_EQ(std::filesystem::status(target).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  const std::string fifo = Dir() + "/output.fifo";
+  std::filesystem::remove(fifo);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::string copied = Dir() + "/from-fifo.jsonl";
+  Result f = RunCli(absl::StrCat("score -m ", model_, " -o ", fifo, " ", input, " & cat ",
+                                 fifo, " > ", copied, "; wait $!"));
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_EQ(ReadFile(copied), expected);
+  EXPECT_EQ(std::filesystem::status(fifo).type(), std::filesystem::file_type::fifo);
+}
+
 TEST_F(GroupguardCliTest, FailedWriteToStandardOutputIsARuntimeError) {
   const std::string test = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/sms.test.jsonl");
   for (const std::string& args :

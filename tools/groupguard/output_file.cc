@@ -1,10 +1,14 @@
 #include "output_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "util/file_util.h"
@@ -13,17 +17,43 @@ namespace groupguard::cli {
 
 absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& path) {
   if (path.empty() || path == "-") {
-    return std::unique_ptr<OutputFile>(new OutputFile(STDOUT_FILENO, "", ""));
+    return std::unique_ptr<OutputFile>(new OutputFile(STDOUT_FILENO, "", "", ""));
   }
-  // A new file next to the output (mode 0666 less the umask, as a plain create),
-  // renamed over it by Commit().
+  const auto cannot = [&path](absl::string_view why) {
+    return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", why));
+  };
+  struct stat st;
+  const bool exists = ::stat(path.c_str(), &st) == 0;  // through symbolic links
+  if (exists && S_ISDIR(st.st_mode)) return cannot(std::strerror(EISDIR));
+  if (exists && !S_ISREG(st.st_mode)) {
+    // A FIFO, a device, a socket: written in place, as standard output is (a file
+    // renamed over it would replace it).
+    int fd;
+    do {
+      fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return cannot(std::strerror(errno));
+    return std::unique_ptr<OutputFile>(new OutputFile(fd, path, "", ""));
+  }
+  // A new file next to the output, renamed over it by Commit(). An existing file is
+  // replaced where it really is (a symbolic link to it stays one) and keeps its
+  // mode; a new one gets 0666 less the umask, as a plain create.
+  std::string target = path;
+  if (exists) {
+    std::unique_ptr<char, void (*)(void*)> real(::realpath(path.c_str(), nullptr),
+                                                &std::free);
+    if (real == nullptr) return cannot(std::strerror(errno));
+    target = real.get();
+  }
   std::string temp;
-  absl::StatusOr<internal::ScopedFd> fd = internal::CreateUniqueFile(path, &temp);
-  if (!fd.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot write ", path, ": ", fd.status().message()));
+  absl::StatusOr<internal::ScopedFd> fd = internal::CreateUniqueFile(target, &temp);
+  if (!fd.ok()) return cannot(fd.status().message());
+  if (exists && ::fchmod(fd->get(), st.st_mode & 07777) != 0) {
+    const int err = errno;
+    ::unlink(temp.c_str());
+    return cannot(std::strerror(err));
   }
-  return std::unique_ptr<OutputFile>(new OutputFile(fd->release(), path, temp));
+  return std::unique_ptr<OutputFile>(new OutputFile(fd->release(), path, target, temp));
 }
 
 OutputFile::~OutputFile() {
@@ -51,10 +81,13 @@ absl::Status OutputFile::Commit() {
   finished_ = true;
   if (is_stdout()) return absl::OkStatus();
   if (close(fd_) != 0) {
-    unlink(temp_path_.c_str());
-    return absl::UnavailableError(absl::StrCat("cannot write ", path_, ": ", std::strerror(errno)));
+    const int err = errno;
+    if (!temp_path_.empty()) unlink(temp_path_.c_str());
+    return absl::UnavailableError(
+        absl::StrCat("cannot write ", path_, ": ", std::strerror(err)));
   }
-  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+  if (temp_path_.empty()) return absl::OkStatus();  // written in place
+  if (std::rename(temp_path_.c_str(), target_path_.c_str()) != 0) {
     int err = errno;
     unlink(temp_path_.c_str());
     return absl::UnavailableError(absl::StrCat("cannot write ", path_, ": ", std::strerror(err)));
@@ -67,7 +100,7 @@ void OutputFile::Abort() {
   finished_ = true;
   if (is_stdout()) return;
   close(fd_);
-  unlink(temp_path_.c_str());
+  if (!temp_path_.empty()) unlink(temp_path_.c_str());
 }
 
 }  // namespace groupguard::cli

@@ -16,7 +16,9 @@ absl::Status WriteAll(int fd, absl::string_view data, absl::string_view name);
 
 // Where a command writes its results: standard output, or a file that only appears
 // (by rename from a temporary file beside it) when Commit() is called, so a failed
-// run never leaves a partial file that looks whole. Not thread-safe.
+// run never leaves a partial file that looks whole. An existing file keeps its mode,
+// and a symbolic link to it stays a link; a FIFO or a device is written in place.
+// Not thread-safe.
 class OutputFile {
  public:
   // "" or "-" is standard output.
@@ -32,11 +34,16 @@ class OutputFile {
   void Abort();
 
  private:
-  OutputFile(int fd, std::string path, std::string temp_path)
-      : fd_(fd), path_(std::move(path)), temp_path_(std::move(temp_path)) {}
+  OutputFile(int fd, std::string path, std::string target_path, std::string temp_path)
+      : fd_(fd),
+        path_(std::move(path)),
+        target_path_(std::move(target_path)),
+        temp_path_(std::move(temp_path)) {}
   int fd_;
-  std::string path_;
-  std::string temp_path_;
+  std::string path_;         // as the user named it ("" for standard output)
+  std::string target_path_;  // the file it names, symbolic links resolved
+  std::string temp_path_;    // renamed to target_path_ by Commit(); "" when written
+                             // in place (standard output, a FIFO, a device)
   bool finished_ = false;
 };
 

@@ -235,7 +235,7 @@ std::string Percent(int64_t part, int64_t whole) {
   return absl::StrFormat("%.1f%%", 100.0 * static_cast<double>(part) / whole);
 }
 
-void PrintJson(const Counts& c, const ReplayFlags& f) {
+absl::Status PrintJson(const Counts& c, const ReplayFlags& f) {
   std::string o = "{";
   auto field = [&o](absl::string_view key, int64_t v) {
     if (o.size() > 1) o.push_back(',');
@@ -270,10 +270,10 @@ void PrintJson(const Counts& c, const ReplayFlags& f) {
   AppendJsonString(f.untimed, &o);
   absl::StrAppend(&o, ",\"probation_days\":", f.probation_days,
                   ",\"sitewide_after_distinct_groups\":", f.sitewide_after, "}\n");
-  std::fwrite(o.data(), 1, o.size(), stdout);
+  return WriteStdout(o);
 }
 
-void PrintSummary(const Counts& c, const ReplayFlags& f) {
+absl::Status PrintSummary(const Counts& c, const ReplayFlags& f) {
   std::string o;
   absl::StrAppendFormat(
       &o,
@@ -305,7 +305,24 @@ void PrintSummary(const Counts& c, const ReplayFlags& f) {
       "moderator: %d flags (%d refused by the rate limit), %d probations "
       "started; probation %g days, site-wide after %d group(s)\n",
       c.flags, c.flags_refused, c.probations_started, f.probation_days, f.sitewide_after);
-  std::fwrite(o.data(), 1, o.size(), stdout);
+  return WriteStdout(o);
+}
+
+// Longest id, author or group a replayed record may have.
+constexpr size_t kMaxReplayIdBytes = 1000;
+
+absl::Status CheckReplayIds(const Post& p, const std::string& input) {
+  for (const auto& [field, value] :
+       {std::pair<const char*, const std::string*>{"id", &p.id},
+        std::pair<const char*, const std::string*>{"author", &p.author},
+        std::pair<const char*, const std::string*>{"group", &p.group}}) {
+    if (value->size() > kMaxReplayIdBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          input == "-" ? "<stdin>" : input, ":", p.line, ": \"", field, "\" is ",
+          value->size(), " bytes; replay takes at most ", kMaxReplayIdBytes));
+    }
+  }
+  return absl::OkStatus();
 }
 
 int RunReplay(const ReplayFlags& f) {
@@ -339,6 +356,17 @@ int RunReplay(const ReplayFlags& f) {
       return kExitRuntimeError;
     }
     if (!*more) break;
+    // The replay derives registry ids from these ("<line>:<id>", "moderator of
+    // <group>"), and the registry takes ids of at most 1 KiB: a longer one is a
+    // malformed record, skipped under --skip-bad.
+    if (absl::Status ids = CheckReplayIds(it.post, f.input); !ids.ok()) {
+      if (f.in.skip_bad) {
+        bad.Add(ids.message());
+        continue;
+      }
+      PrintError(ids.message());
+      return kExitRuntimeError;
+    }
     it.time = ParseTime(it.post.time);
     items.push_back(std::move(it));
   }
@@ -350,10 +378,10 @@ int RunReplay(const ReplayFlags& f) {
     return kExitRuntimeError;
   }
   bad.Report();
-  if (f.json) {
-    PrintJson(c, f);
-  } else {
-    PrintSummary(c, f);
+  if (absl::Status printed = f.json ? PrintJson(c, f) : PrintSummary(c, f);
+      !printed.ok()) {
+    PrintError(printed.message());
+    return kExitRuntimeError;
   }
   return kExitOk;
 }
