@@ -33,10 +33,10 @@ struct RegistryOptions {
   // active flags come from this many distinct groups. With fewer, the member is held
   // only in the groups that flagged them. 1 = the first flag is site-wide. 1..1000.
   int sitewide_after_distinct_groups = 1;
-  // How long audit entries are kept: Compact() drops the entries older than this
-  // (from memory and from the snapshot it writes), so a long-running registry's log
-  // does not grow without bound. > 0; absl::InfiniteDuration() (the default) keeps
-  // every entry.
+  // How long audit entries are kept: Compact() drops the entries older than this,
+  // by an event of its own (audited as "trim_audit" by "system"), so a long-running
+  // registry's log does not grow without bound. > 0; absl::InfiniteDuration() (the
+  // default) keeps every entry.
   absl::Duration audit_retention = absl::InfiniteDuration();
 };
 
@@ -163,7 +163,8 @@ class Registry {
   absl::StatusOr<int> ExpireProbations();
   // Writes a snapshot of the whole state so the store can drop older records. Waits
   // (under the writer lock) until every change applied so far is durable first.
-  // Drops audit entries older than options.audit_retention first.
+  // First drops audit entries older than options.audit_retention (an event in the
+  // store, so a reopen agrees with memory whatever becomes of the snapshot).
   absl::Status Compact();
   // A canonical, sorted, human-readable dump of the whole state (for tests and
   // debugging): equal states give equal dumps.

@@ -866,6 +866,19 @@ class Registry::Impl {
         AddAuditLocked(e, sequence, "deny_appeal", a.member(), "", "");
         return absl::OkStatus();
       }
+      case pb::Event::kAuditTrimmed: {
+        const int64_t before = e.audit_trimmed().before();
+        {
+          std::unique_lock<std::shared_mutex> l(meta_mu_);
+          audit_.erase(std::remove_if(audit_.begin(), audit_.end(),
+                                      [before](const AuditEntry& a) {
+                                        return Micros(a.time) < before;
+                                      }),
+                       audit_.end());
+        }
+        AddAuditLocked(e, sequence, "trim_audit", "", "", "");
+        return absl::OkStatus();
+      }
       case pb::Event::KIND_NOT_SET:
         break;
     }
@@ -1582,6 +1595,24 @@ absl::StatusOr<int> Registry::ExpireProbations() {
 absl::Status Registry::Compact() {
   std::unique_lock<std::mutex> w(impl_->write_mu_);
   if (!impl_->failed_.ok()) return impl_->FailedLocked();
+  if (impl_->options_.audit_retention != absl::InfiniteDuration()) {
+    // Older audit entries go by an event of their own, so the trim is in the
+    // journal before any snapshot reflects it: a reopen rebuilds exactly what memory
+    // holds, whatever becomes of the snapshot.
+    const int64_t cutoff =
+        AddMicros(impl_->NowMicros(), -impl_->options_.audit_retention);
+    bool any_old = false;
+    {
+      std::shared_lock<std::shared_mutex> l(impl_->meta_mu_);
+      for (const AuditEntry& a : impl_->audit_) any_old |= Micros(a.time) < cutoff;
+    }
+    if (any_old) {
+      pb::Event e = impl_->NewEvent(kSystem, "audit retention");
+      e.mutable_audit_trimmed()->set_before(cutoff);
+      // Made durable with everything else just below; it notifies nobody.
+      GG_RETURN_IF_ERROR(impl_->StartCommitLocked(e).status());
+    }
+  }
   // The snapshot covers every change applied so far, so they must all be durable
   // first (a store accepts a snapshot only through an acknowledged record). Waiting
   // under the writer lock is fine here: compaction is rare, and its own disk writes
@@ -1591,36 +1622,9 @@ absl::Status Registry::Compact() {
     return d;
   }
   pb::Snapshot s = impl_->BuildSnapshotLocked();
-  // The audit log is trimmed only here, in the snapshot and then in memory once the
-  // snapshot is stored, so the state stays a fold over the events and the
-  // snapshots: a reopen rebuilds what memory holds. (One exception: a store that
-  // fails after making the snapshot durable, say while deleting old segments,
-  // leaves memory untrimmed and the disk trimmed until the next Compact(); only
-  // entries older than the retention differ.)
-  const bool trim = impl_->options_.audit_retention != absl::InfiniteDuration();
-  const int64_t cutoff = trim ? impl_->NowMicros() - absl::ToInt64Microseconds(
-                                                         impl_->options_.audit_retention)
-                              : 0;
-  if (trim) {
-    auto* audit = s.mutable_audit();
-    audit->erase(std::remove_if(audit->begin(), audit->end(),
-                                [cutoff](const pb::AuditEntryState& a) {
-                                  return a.time() < cutoff;
-                                }),
-                 audit->end());
-  }
   std::string bytes;
   s.SerializeToString(&bytes);
-  GG_RETURN_IF_ERROR(impl_->store_->WriteSnapshot(bytes, impl_->last_sequence_));
-  if (trim) {
-    std::unique_lock<std::shared_mutex> l(impl_->meta_mu_);
-    std::vector<AuditEntry>& audit = impl_->audit_;
-    audit.erase(
-        std::remove_if(audit.begin(), audit.end(),
-                       [cutoff](const AuditEntry& a) { return Micros(a.time) < cutoff; }),
-        audit.end());
-  }
-  return absl::OkStatus();
+  return impl_->store_->WriteSnapshot(bytes, impl_->last_sequence_);
 }
 
 std::string Registry::CanonicalDump() const {

@@ -613,7 +613,8 @@ TEST_F(RegistryTest, AuditLogRecordsActorTimeAndReason) {
 }
 
 // With a retention, Compact() drops older audit entries (and only it: the log
-// before it is whole), and a reopen rebuilds the trimmed log exactly.
+// before it is whole) by an event of its own, which the log records; a reopen
+// rebuilds the trimmed log exactly.
 TEST_F(RegistryTest, CompactDropsAuditEntriesOlderThanTheRetention) {
   options_.audit_retention = absl::Hours(24);
   Reopen();
@@ -628,39 +629,62 @@ TEST_F(RegistryTest, CompactDropsAuditEntriesOlderThanTheRetention) {
   ASSERT_TRUE(registry_->Compact().ok());
   auto kept = registry_->AuditLog("admin");
   ASSERT_TRUE(kept.ok());
-  ASSERT_EQ(kept->size(), 1u) << "BuildWorld's entries and the first flag are 25 h old";
+  ASSERT_EQ(kept->size(), 2u) << "BuildWorld's entries and the first flag are 25 h old";
   EXPECT_EQ((*kept)[0].reason, "newer spam");
+  EXPECT_EQ((*kept)[1].action, "trim_audit");
+  EXPECT_EQ((*kept)[1].actor, "system");
   // The probations themselves are untouched.
   EXPECT_TRUE(registry_->ProbationStatusOf("alice").on_probation);
   const std::string dump = registry_->CanonicalDump();
   Reopen();
   EXPECT_EQ(registry_->CanonicalDump(), dump);
   ASSERT_TRUE(registry_->Lift("admin", "bob", "", "appeal by mail").ok());
-  EXPECT_EQ(registry_->AuditLog("admin")->size(), 2u);
+  EXPECT_EQ(registry_->AuditLog("admin")->size(), 3u);
+  // Nothing old enough: no trim event.
+  ASSERT_TRUE(registry_->Compact().ok());
+  EXPECT_EQ(registry_->AuditLog("admin")->size(), 3u);
 
   options_.audit_retention = absl::ZeroDuration();
   EXPECT_EQ(Registry::Open(NewMemoryEventStore(), &clock_, options_).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
-// A Compact() whose snapshot cannot be written trims nothing: memory keeps what a
-// reopen would rebuild.
-TEST_F(RegistryTest, FailedCompactKeepsTheWholeAuditLog) {
+// Memory and a reopen agree whatever happens to the snapshot: a trim that cannot be
+// recorded changes nothing; a trim recorded before a snapshot that fails stays
+// trimmed, and a reopen (which replays it) agrees.
+TEST_F(RegistryTest, AuditTrimAndReopenAgreeWhenSnapshotsFail) {
   options_.audit_retention = absl::Hours(24);
   Reopen();
   ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "old spam").ok());
   clock_.Advance(absl::Hours(25));
   const std::string before = registry_->CanonicalDump();
   const size_t entries = registry_->AuditLog("admin")->size();
-  fail_ = true;
+  fail_ = true;  // appends and snapshots fail
   EXPECT_EQ(registry_->Compact().code(), absl::StatusCode::kUnavailable);
   fail_ = false;
   EXPECT_EQ(registry_->AuditLog("admin")->size(), entries);
   EXPECT_EQ(registry_->CanonicalDump(), before);
+
+  // Appends work, snapshots fail.
+  class NoSnapshots final : public testing::ForwardingStore {
+   public:
+    using ForwardingStore::ForwardingStore;
+    absl::Status WriteSnapshot(absl::string_view, uint64_t) override {
+      return absl::UnavailableError("injected snapshot failure");
+    }
+  };
+  registry_.reset();
+  auto r = Registry::Open(std::make_unique<NoSnapshots>(base_.get()), &clock_, options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->Compact().code(), absl::StatusCode::kUnavailable);
+  auto log = (*r)->AuditLog("admin");
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->size(), 1u);
+  EXPECT_EQ(log->front().action, "trim_audit");
+  const std::string trimmed = (*r)->CanonicalDump();
+  r->reset();
   Reopen();
-  EXPECT_EQ(registry_->CanonicalDump(), before);
-  ASSERT_TRUE(registry_->Compact().ok());
-  EXPECT_TRUE(registry_->AuditLog("admin")->empty());
+  EXPECT_EQ(registry_->CanonicalDump(), trimmed);
 }
 
 TEST_F(RegistryTest, FailedAppendChangesNothing) {
