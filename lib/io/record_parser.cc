@@ -204,6 +204,9 @@ struct RecordParser::Impl {
 
   // JSON Lines ---------------------------------------------------------------
 
+  // The field a JSON key gives (k*Bit, 0 for none), in the order of precedence of
+  // both parsers (option values may clash: a key naming two fields is the first).
+  uint32_t KeyBitOf(absl::string_view key) const;
   RecordError ParseJson(absl::string_view record, size_t capacity, Post* post);
   bool ParsePlainJson(absl::string_view record, size_t capacity, Post* post,
                       RecordError* err);
@@ -234,20 +237,23 @@ namespace {
 constexpr uint32_t kTextBit = 1, kLabelBit = 2, kIdBit = 4, kAuthorBit = 8,
                    kGroupBit = 16, kTimeBit = 32;
 
-uint32_t KeyBit(bool is_text, bool is_label, bool is_id, bool is_author, bool is_group) {
-  return is_text     ? kTextBit
-         : is_label  ? kLabelBit
-         : is_id     ? kIdBit
-         : is_author ? kAuthorBit
-         : is_group  ? kGroupBit
-                     : kTimeBit;
-}
-
 std::string RepeatedKeyError(absl::string_view key) {
   return absl::StrCat("\"", key, "\" appears more than once");
 }
 
 }  // namespace
+
+// Inlined: the plain-record scanner calls it for every key.
+[[gnu::always_inline]] inline uint32_t RecordParser::Impl::KeyBitOf(
+    absl::string_view key) const {
+  return key == options.text_field    ? kTextBit
+         : key == options.label_field ? kLabelBit
+         : key == options.id_field    ? kIdBit
+         : key == "author"            ? kAuthorBit
+         : key == "group"             ? kGroupBit
+         : key == "time"              ? kTimeBit
+                                      : 0;
+}
 
 RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capacity,
                                           Post* post) {
@@ -278,14 +284,13 @@ RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capac
     if ((code = field.unescaped_key().get(raw_key))) return fail(code);
     absl::string_view key(raw_key.data(), raw_key.size());
     od::value value = field.value();
-    const bool is_text = key == options.text_field;
-    const bool is_id = key == options.id_field;
-    const bool is_label = key == options.label_field;
-    const bool is_author = key == "author";
-    const bool is_group = key == "group";
-    const bool is_time = key == "time";
-    if (!(is_text || is_id || is_label || is_author || is_group || is_time)) continue;
-    const uint32_t bit = KeyBit(is_text, is_label, is_id, is_author, is_group);
+    const uint32_t bit = KeyBitOf(key);
+    if (bit == 0) continue;
+    const bool is_text = bit == kTextBit;
+    const bool is_label = bit == kLabelBit;
+    const bool is_id = bit == kIdBit;
+    const bool is_author = bit == kAuthorBit;
+    const bool is_group = bit == kGroupBit;
     if (seen & bit) {
       err.what = RepeatedKeyError(key);
       return err;
@@ -414,15 +419,7 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
       ++p;
       skip_space();
       if (!string(&value)) return false;
-      // The keys in ParseJson()'s order of precedence (option values may clash),
-      // each compared once.
-      const uint32_t bit = key == options.text_field    ? kTextBit
-                           : key == options.label_field ? kLabelBit
-                           : key == options.id_field    ? kIdBit
-                           : key == "author"            ? kAuthorBit
-                           : key == "group"             ? kGroupBit
-                           : key == "time"              ? kTimeBit
-                                                        : 0;
+      const uint32_t bit = KeyBitOf(key);
       // Errors are reported once the whole record is known to be plain JSON:
       // ParseJson() would report a broken record, found before any field, instead.
       if ((seen & bit) != 0 && first_error.empty()) first_error = RepeatedKeyError(key);

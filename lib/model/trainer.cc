@@ -1,13 +1,11 @@
 #include "groupguard/trainer.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -73,30 +71,14 @@ absl::Status TrainedModel::Save(absl::string_view path) const {
   };
   // An existing file is replaced where it really is (a symbolic link to it stays
   // one) and keeps its mode; something that is not a regular file is not replaced.
-  std::string destination = target;
-  struct stat st;
-  const bool exists = ::stat(target.c_str(), &st) == 0;
-  if (exists && !S_ISREG(st.st_mode)) {
+  std::string destination, temporary;
+  absl::StatusOr<internal::ScopedFd> fd =
+      internal::CreateReplacementFile(target, &destination, &temporary);
+  if (fd.status().code() == absl::StatusCode::kFailedPrecondition) {
     return absl::FailedPreconditionError(
         absl::StrCat(target, ": cannot write model file: not a regular file"));
   }
-  if (exists) {
-    std::unique_ptr<char, void (*)(void*)> real(::realpath(target.c_str(), nullptr),
-                                                &std::free);
-    if (real == nullptr) {
-      return error("resolve", internal::ErrnoStatus("realpath", target, errno));
-    }
-    destination = real.get();
-  }
-  std::string temporary;
-  absl::StatusOr<internal::ScopedFd> fd =
-      internal::CreateUniqueFile(destination, &temporary);
   if (!fd.ok()) return error("create", fd.status());
-  if (exists && ::fchmod(fd->get(), st.st_mode & 07777) != 0) {
-    const absl::Status chmod = internal::ErrnoStatus("fchmod", temporary, errno);
-    ::unlink(temporary.c_str());
-    return error("create", chmod);
-  }
   absl::Status written = internal::WriteAll(fd->get(), bytes, temporary);
   if (written.ok()) written = internal::SyncFd(fd->get(), temporary, /*data_only=*/false);
   if (written.ok() && ::close(fd->release()) != 0) {

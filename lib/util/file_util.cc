@@ -7,7 +7,9 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -86,6 +88,31 @@ absl::StatusOr<ScopedFd> CreateUniqueFile(const std::string& prefix, std::string
     if (fd >= 0) return ScopedFd(fd);
     if (errno != EEXIST || attempt == 100) return ErrnoStatus("create", *path, errno);
   }
+}
+
+absl::StatusOr<ScopedFd> CreateReplacementFile(const std::string& path,
+                                               std::string* destination,
+                                               std::string* temp) {
+  *destination = path;
+  struct stat st;
+  const bool exists = ::stat(path.c_str(), &st) == 0;  // through symbolic links
+  if (exists && S_ISDIR(st.st_mode)) return ErrnoStatus("replace", path, EISDIR);
+  if (exists && !S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(path, ": not a regular file"));
+  }
+  if (exists) {
+    std::unique_ptr<char, void (*)(void*)> real(::realpath(path.c_str(), nullptr),
+                                                &std::free);
+    if (real == nullptr) return ErrnoStatus("realpath", path, errno);
+    *destination = real.get();
+  }
+  GG_ASSIGN_OR_RETURN(ScopedFd fd, CreateUniqueFile(*destination, temp));
+  if (exists && ::fchmod(fd.get(), st.st_mode & 07777) != 0) {
+    const absl::Status status = ErrnoStatus("fchmod", *temp, errno);
+    ::unlink(temp->c_str());
+    return status;
+  }
+  return fd;
 }
 
 absl::Status WriteAll(int fd, absl::string_view data, absl::string_view path) {

@@ -56,6 +56,15 @@ absl::StatusOr<ScopedFd> OpenFile(const std::string& path, int flags, int mode =
 // which would carry over to the renamed file). Never opens an existing file.
 absl::StatusOr<ScopedFd> CreateUniqueFile(const std::string& prefix, std::string* path);
 
+// A new file to be renamed over `path` once written: *destination is the file
+// `path` names (symbolic links resolved, so a link to it stays a link) and *temp a
+// CreateUniqueFile() beside it, with the mode of the existing file if there is one.
+// kFailedPrecondition if `path` exists and is not a regular file (a FIFO, a device:
+// renaming over it would replace it); kInvalidArgument for a directory.
+absl::StatusOr<ScopedFd> CreateReplacementFile(const std::string& path,
+                                               std::string* destination,
+                                               std::string* temp);
+
 // Writes all of `data` (retrying short writes and EINTR).
 absl::Status WriteAll(int fd, absl::string_view data, absl::string_view path);
 

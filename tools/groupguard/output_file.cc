@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -35,24 +34,13 @@ absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& 
     if (fd < 0) return cannot(std::strerror(errno));
     return std::unique_ptr<OutputFile>(new OutputFile(fd, path, "", ""));
   }
-  // A new file next to the output, renamed over it by Commit(). An existing file is
+  // A new file next to the output, renamed over it by Commit(): an existing file is
   // replaced where it really is (a symbolic link to it stays one) and keeps its
   // mode; a new one gets 0666 less the umask, as a plain create.
-  std::string target = path;
-  if (exists) {
-    std::unique_ptr<char, void (*)(void*)> real(::realpath(path.c_str(), nullptr),
-                                                &std::free);
-    if (real == nullptr) return cannot(std::strerror(errno));
-    target = real.get();
-  }
-  std::string temp;
-  absl::StatusOr<internal::ScopedFd> fd = internal::CreateUniqueFile(target, &temp);
+  std::string target, temp;
+  absl::StatusOr<internal::ScopedFd> fd =
+      internal::CreateReplacementFile(path, &target, &temp);
   if (!fd.ok()) return cannot(fd.status().message());
-  if (exists && ::fchmod(fd->get(), st.st_mode & 07777) != 0) {
-    const int err = errno;
-    ::unlink(temp.c_str());
-    return cannot(std::strerror(err));
-  }
   return std::unique_ptr<OutputFile>(new OutputFile(fd->release(), path, target, temp));
 }
 
