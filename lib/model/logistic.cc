@@ -206,9 +206,6 @@ void FitPlatt(const std::vector<double>& scores, const std::vector<bool>& is_spa
   if (positives == 0 || negatives == 0) return;
   const double hi = (positives + 1) / (positives + 2);
   const double lo = 1 / (negatives + 2);
-  // Newton's method with step halving on the 2-parameter log loss (Platt 1999, as
-  // refined by Lin, Lin and Weng 2007), starting from the identity map.
-  double A = 1, B = 0;
   auto objective = [&](double A_, double B_) {
     double f = 0;
     for (size_t i = 0; i < scores.size(); ++i) {
@@ -218,39 +215,62 @@ void FitPlatt(const std::vector<double>& scores, const std::vector<bool>& is_spa
     }
     return f;
   };
-  double f = objective(A, B);
-  for (int iteration = 0; iteration < 100; ++iteration) {
-    double g1 = 0, g2 = 0, h11 = 1e-12, h22 = 1e-12, h21 = 0;
-    for (size_t i = 0; i < scores.size(); ++i) {
-      const double t = is_spam[i] ? hi : lo;
-      const double p = Logistic(A * scores[i] + B);
-      const double d1 = p - t;
-      const double d2 = p * (1 - p);
-      g1 += scores[i] * d1;
-      g2 += d1;
-      h11 += scores[i] * scores[i] * d2;
-      h22 += d2;
-      h21 += scores[i] * d2;
-    }
-    if (std::fabs(g1) < 1e-9 && std::fabs(g2) < 1e-9) break;
-    const double det = h11 * h22 - h21 * h21;
-    if (!(det > 0)) break;
-    const double dA = -(h22 * g1 - h21 * g2) / det;
-    const double dB = -(-h21 * g1 + h11 * g2) / det;
-    double step = 1;
-    bool moved = false;
-    while (step > 1e-10) {
-      const double nf = objective(A + step * dA, B + step * dB);
-      if (nf < f + 1e-4 * step * (g1 * dA + g2 * dB)) {
-        A += step * dA;
-        B += step * dB;
-        f = nf;
-        moved = true;
-        break;
+  // Newton's method with step halving on the 2-parameter log loss (Platt 1999, as
+  // refined by Lin, Lin and Weng 2007) from (A, B). Returns whether it converged.
+  auto newton = [&](double& A, double& B, double& f) {
+    f = objective(A, B);
+    for (int iteration = 0; iteration < 100; ++iteration) {
+      double g1 = 0, g2 = 0, h11 = 1e-12, h22 = 1e-12, h21 = 0;
+      for (size_t i = 0; i < scores.size(); ++i) {
+        const double t = is_spam[i] ? hi : lo;
+        const double p = Logistic(A * scores[i] + B);
+        const double d1 = p - t;
+        const double d2 = p * (1 - p);
+        g1 += scores[i] * d1;
+        g2 += d1;
+        h11 += scores[i] * scores[i] * d2;
+        h22 += d2;
+        h21 += scores[i] * d2;
       }
-      step /= 2;
+      if (std::fabs(g1) < 1e-9 && std::fabs(g2) < 1e-9) return true;
+      const double det = h11 * h22 - h21 * h21;
+      if (!(det > 0)) return false;
+      const double dA = -(h22 * g1 - h21 * g2) / det;
+      const double dB = -(-h21 * g1 + h11 * g2) / det;
+      double step = 1;
+      bool moved = false;
+      while (step > 1e-10) {
+        const double nf = objective(A + step * dA, B + step * dB);
+        if (nf < f + 1e-4 * step * (g1 * dA + g2 * dB)) {
+          A += step * dA;
+          B += step * dB;
+          f = nf;
+          moved = true;
+          break;
+        }
+        step /= 2;
+      }
+      // No decrease found: at the minimum to rounding, or the (near-singular)
+      // Hessian of a saturated start pointed nowhere useful.
+      if (!moved) return false;
     }
-    if (!moved) break;
+    return true;
+  };
+  // From the identity map first (a model that is already calibrated stays close to
+  // it). Where every score is far from 0, sigmoid(score) saturates there, the
+  // Hessian is ~0 and Newton cannot move: then also from Platt's own start (slope 0,
+  // the prior log-odds) and keep the clearly better fit.
+  double A = 1, B = 0, f = 0;
+  const bool converged = newton(A, B, f);
+  if (!converged || !std::isfinite(f)) {
+    double A2 = 0, B2 = std::log((positives + 1) / (negatives + 1)), f2 = 0;
+    newton(A2, B2, f2);
+    // Only a clearly better fit replaces the first one (not a rounding difference).
+    if (std::isfinite(A2) && std::isfinite(B2) &&
+        (!std::isfinite(f) || f2 < f - 1e-9 * std::max(1.0, std::fabs(f)))) {
+      A = A2;
+      B = B2;
+    }
   }
   if (std::isfinite(A) && std::isfinite(B)) {
     *a = A;

@@ -1,5 +1,6 @@
 #include "groupguard/trainer.h"
 
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "groupguard/metrics.h"
 #include "groupguard/post_reader.h"
 #include "gtest/gtest.h"
+#include "model/logistic.h"
 #include "test_corpus.h"
 
 namespace groupguard {
@@ -98,6 +100,46 @@ TEST(TrainerTest, ThresholdsMeetTheirHamRatesOnValidation) {
   ASSERT_GT(ham, 100);
   EXPECT_EQ(m.ham_as_spam, 0);
   EXPECT_LE(m.ham_as_unsure + m.ham_as_spam, ham * 5 / 100);
+}
+
+// Platt scaling of scores that are all far from 0 (a strongly regularized logistic
+// component weighed by its own steep Platt slope gives such ensemble scores): from
+// the identity map sigmoid(score) is saturated, so the fit must not give up there and
+// return the identity map (every probability ~1e-260).
+TEST(PlattTest, FitsScoresFarFromZero) {
+  std::vector<double> scores;
+  std::vector<bool> is_spam;
+  for (int i = 0; i < 200; ++i) {
+    const bool spam = i % 4 == 0;
+    scores.push_back(-600 + (spam ? 0.5 : -0.5) + 0.001 * (i % 7));
+    is_spam.push_back(spam);
+  }
+  double a = 0, b = 0;
+  internal::FitPlatt(scores, is_spam, &a, &b);
+  for (size_t i = 0; i < scores.size(); ++i) {
+    const double p = 1 / (1 + std::exp(-(a * scores[i] + b)));
+    if (is_spam[i]) {
+      EXPECT_GT(p, 0.9) << i;
+    } else {
+      EXPECT_LT(p, 0.1) << i;
+    }
+  }
+}
+
+// The same through the trainer: an ensemble with the strongest documented L2 penalty
+// (10) still calls the synthetic spam spam at its own thresholds.
+TEST(TrainerTest, EnsembleWithStrongL2IsCalibrated) {
+  TrainerOptions options;
+  options.logistic.l2 = 10;
+  options.refit_on_all = false;  // the refit's own problem is another matter
+  const TrainedModel model =
+      groupguard::testing::TrainSynthetic(ModelType::kEnsemble, 600, options);
+  ASSERT_FALSE(model.bytes.empty());
+  const BinaryMetrics& v = model.report.validation;
+  ASSERT_GT(v.spam, 20);
+  EXPECT_GT(model.report.spam_threshold, 0.01);
+  EXPECT_GT(v.recall, 0.8);
+  EXPECT_GT(v.precision, 0.8);
 }
 
 TEST(TrainerTest, RemoveWorksForLogisticToo) {
