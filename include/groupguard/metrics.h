@@ -57,6 +57,7 @@ struct BinaryMetrics {
 };
 
 // Area under the ROC curve (ties count one half). 0 unless both classes occur.
+// Here and below, a NaN probability ranks below every number (ties with NaN).
 // REQUIRES: probabilities.size() == is_spam.size().
 double RocAuc(absl::Span<const double> probabilities, absl::Span<const bool> is_spam);
 

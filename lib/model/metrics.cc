@@ -13,13 +13,19 @@
 namespace groupguard {
 namespace {
 
-// Indices of `probabilities`, highest probability first (ties by index, so the
-// order is deterministic).
+// Whether a and b fall in one group of tied probabilities (NaN ties with NaN).
+bool Tied(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+
+// Indices of `probabilities`, highest probability first, NaN last (below every
+// number: `>` alone is no ordering with NaN in it, and the walk below would never
+// leave a NaN's group); ties by index, so the order is deterministic.
 std::vector<size_t> DescendingOrder(absl::Span<const double> probabilities) {
   std::vector<size_t> order(probabilities.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return probabilities[a] > probabilities[b];
+    const double pa = probabilities[a], pb = probabilities[b];
+    if (std::isnan(pa) || std::isnan(pb)) return !std::isnan(pa) && std::isnan(pb);
+    return pa > pb;
   });
   return order;
 }
@@ -44,7 +50,7 @@ void WalkThresholds(absl::Span<const double> probabilities,
   int64_t spam = 0, ham = 0;
   for (size_t i = 0; i < order.size();) {
     const double threshold = probabilities[order[i]];
-    while (i < order.size() && probabilities[order[i]] == threshold) {
+    while (i < order.size() && Tied(probabilities[order[i]], threshold)) {
       (is_spam[order[i]] ? spam : ham)++;
       ++i;
     }

@@ -1,7 +1,11 @@
 #include "groupguard/metrics.h"
 
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <future>
 #include <limits>
+#include <tuple>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -31,6 +35,28 @@ TEST(MetricsTest, RocAucNeedsBothClasses) {
   const std::vector<double> p = {0.5, 0.2};
   const bool y[] = {true, true};
   EXPECT_EQ(RocAuc(p, absl::MakeConstSpan(y, 2)), 0);
+}
+
+// A NaN probability ranks below every number. (It used to stop the walk over the
+// thresholds: RocAuc and SpamCaughtAtHamBlocked looped forever, RocCurve grew until
+// memory ran out.) Run on a thread with a deadline, so a regression fails, not hangs.
+TEST(MetricsTest, NanProbabilityRanksLowest) {
+  auto figures = std::async(std::launch::async, [] {
+    const std::vector<double> p = {0.9, std::nan(""), 0.2, std::nan("")};
+    const bool y[] = {true, false, false, true};
+    const auto labels = absl::MakeConstSpan(y, 4);
+    return std::make_tuple(RocAuc(p, labels), SpamCaughtAtHamBlocked(p, labels, 0.0),
+                           RocCurve(p, labels).size());
+  });
+  if (figures.wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+    ADD_FAILURE() << "metrics of a NaN probability did not finish";
+    std::_Exit(1);
+  }
+  const auto [auc, caught, points] = figures.get();
+  // Pairs (spam, ham): 0.9 beats 0.2 and NaN; NaN (spam) ties NaN (ham), loses to 0.2.
+  EXPECT_DOUBLE_EQ(auc, (1 + 1 + 0 + 0.5) / 4);
+  EXPECT_DOUBLE_EQ(caught, 0.5);
+  EXPECT_EQ(points, 4u);  // (0,0), 0.9, 0.2, NaN
 }
 
 TEST(MetricsTest, SpamCaughtAtHamBlocked) {
