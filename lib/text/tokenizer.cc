@@ -101,6 +101,7 @@ inline char LeetLetter(unsigned char d) {
 
 constexpr size_t kMaxWordBytes = 64;
 constexpr size_t kMaxShapeBytes = 24;
+constexpr size_t kMaxLabelBytes = 63;  // of a host name label (RFC 1035)
 constexpr int kManyExclaims = 3;
 constexpr uint32_t kShoutingMinLetters = 8;
 
@@ -257,6 +258,10 @@ class Scanner {
     const unsigned char sep = f_[run_end], next = f_[run_end + 1];
     return (sep == ' ' || sep == '-' || sep == '.') && (IsAsciiDigit(next) || next == '(');
   }
+  // The end of the host label at f_[q] (letters, digits, marks, '-'), or, for a
+  // label longer than kMaxLabelBytes (which no URL has), some position more than
+  // kMaxLabelBytes past q: the scan stops there, so trying a URL at every word of
+  // a long hyphenated run ("a-a-a-...") costs a bounded amount each.
   size_t LabelEnd(size_t q) const;
   // Appends the folded label f_[b, e) to storage_, homoglyphs mapped to Latin when
   // the label is otherwise Latin.
@@ -532,7 +537,8 @@ size_t Scanner::TryEmail(size_t p) {
 }
 
 size_t Scanner::LabelEnd(size_t q) const {
-  while (q < m_) {
+  const size_t limit = std::min(m_, q + kMaxLabelBytes + 1);
+  while (q < limit) {
     const unsigned char c = f_[q];
     if (c < 0x80) {
       if (kFolded.cls[c] == 0 && c != '-') break;
@@ -696,7 +702,7 @@ size_t Scanner::TryUrl(size_t p) {
   int labels = 0;
   while (labels < kMaxLabels) {
     const size_t e = LabelEnd(q);
-    if (e == q || f_[q] == '-' || f_[e - 1] == '-' || e - q > 63) return 0;
+    if (e == q || f_[q] == '-' || f_[e - 1] == '-' || e - q > kMaxLabelBytes) return 0;
     label_begin[labels] = q;
     label_end[labels] = e;
     ++labels;
