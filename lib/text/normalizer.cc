@@ -79,6 +79,9 @@ inline char AsciiLower(unsigned char c) { return kBytes.fold[c]; }
 
 constexpr int kMaxClusterCodepoints = 32;
 constexpr int kMaxDecomposed = 256;
+// Bytes one step may write once the output is full: a cluster's folding (at most
+// kMaxDecomposed code points of 4 bytes), or the spaces around a tag.
+constexpr size_t kMaxOvershoot = 4 * kMaxDecomposed + 8;
 
 class Normalizer {
  public:
@@ -133,6 +136,9 @@ class Normalizer {
   void EmitByte(char b, uint32_t begin, uint32_t end);
   void LeaveIdentity();
   bool Full() const { return k_ >= max_output_; }
+  // Output bytes left before max_output_: FastRun and TwoByteRun (one output byte
+  // per input byte) stop there.
+  size_t Room() const { return k_ < max_output_ ? max_output_ - k_ : 0; }
 
   const unsigned char* in_;
   size_t n_;
@@ -151,7 +157,13 @@ class Normalizer {
 };
 
 void Normalizer::Grow(size_t n) {
-  const size_t size = std::max({folded_.size() * 2, k_ + n, size_t{256}});
+  // Doubling, but not past where the output stops: max_output_ plus what one unit
+  // may add after it. (The spans take 8 bytes per folded byte: a post of 4 MiB
+  // that folds to 16 MiB would otherwise leave 32 MiB of text and 256 MiB of spans
+  // behind in a warm Tokenization.)
+  const size_t cap = max_output_ + kMaxOvershoot;
+  const size_t size =
+      std::max(k_ + n, std::min(std::max(folded_.size() * 2, size_t{256}), cap));
   folded_.resize(size);
   if (!stats_.identity) {
     begins_.resize(size);
@@ -182,6 +194,7 @@ void Normalizer::EmitByte(char b, uint32_t begin, uint32_t end) {
 }
 
 size_t Normalizer::FastRun(size_t i, size_t end) {
+  end = std::min(end, i + Room());
   Reserve(end - i);
   char* out = &folded_[k_];
   const uint8_t* cls_table = decode_html_ ? kBytes.cls_html : kBytes.cls_plain;
@@ -317,6 +330,7 @@ void Normalizer::Process(size_t begin, size_t end, bool allow_tags) {
 }
 
 size_t Normalizer::TwoByteRun(size_t i, size_t end) {
+  end = std::min(end, i + Room());
   Reserve(end - i);
   unsigned char* out = reinterpret_cast<unsigned char*>(&folded_[k_]);
   uint32_t upper = 0, cased = 0;

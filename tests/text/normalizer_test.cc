@@ -5,6 +5,7 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -90,6 +91,35 @@ TEST(NormalizerTest, SpansMapFoldedBytesToInput) {
   EXPECT_EQ(ends[0], 5u);
   EXPECT_EQ(begins[1], 5u);
   EXPECT_EQ(ends[1], 8u);
+}
+
+// Output stops at max_output (one unit's folding past it at most, under 1 KiB), and
+// so does buffer growth: a post that folds to several times its size must not
+// leave buffers of twice that behind (8 bytes of spans per folded byte).
+TEST(NormalizerTest, OutputAndBuffersStopNearMaxOutput) {
+  const std::string fdfa = "\xEF\xB7\xBA";  // U+FDFA folds to 33 bytes of Arabic
+  std::string expanding;
+  for (int i = 0; i < 1800; ++i) expanding += fdfa;  // 5,400 bytes that fold to 59,400
+  const std::string plain(10000, 'a');
+  const std::string two_byte = [] {
+    std::string s;
+    for (int i = 0; i < 5000; ++i) s += "\xD0\xB0";  // Cyrillic a
+    return s;
+  }();
+  for (const std::string& input :
+       {expanding + plain, expanding + two_byte, expanding + "<a href=\"" + plain + "\">",
+        expanding + expanding + expanding, std::string(20000, '\xFF')}) {
+    std::string folded;
+    std::vector<uint32_t> begins, ends;
+    NormalizeStats stats;
+    const size_t max_output = 4 * input.size() + 64;
+    Normalize(input, /*decode_html=*/true, max_output, {&folded, &begins, &ends}, &stats);
+    EXPECT_GE(stats.folded_size, std::min(max_output, size_t{59400}));
+    EXPECT_LT(stats.folded_size, max_output + 1024);
+    EXPECT_LT(folded.size(), max_output + 2048);
+    EXPECT_LT(begins.size(), max_output + 2048);
+    EXPECT_LT(ends.size(), max_output + 2048);
+  }
 }
 
 }  // namespace
