@@ -98,6 +98,14 @@ struct TrainingReport {
   double spam_threshold = 0;
   BinaryMetrics train;       // of the training split, at the chosen thresholds
   BinaryMetrics validation;  // of the validation split (all zero without one)
+  // Whether the final weights were trained again on all posts (refit_on_all). The
+  // calibration and thresholds are fitted before the refit, on the validation
+  // split; the refit is dropped (the calibrated weights kept, and the model file's
+  // hyperparameters say `refit_dropped=1`) when the validation posts' log loss under
+  // the refit weights, below, is clearly worse than validation.log_loss: the
+  // calibration did not carry over to them.
+  bool refit = false;
+  double refit_validation_log_loss = 0;  // 0 when no refit was tried
 };
 
 // A trained model: the model file's bytes and how training went.

@@ -101,6 +101,10 @@ namespace internal {
 namespace {
 
 constexpr uint64_t kSplitSalt = 0x5B17'0C3A'99E2'4D61ULL;
+// A refit is kept when the validation posts' log loss under it is at most
+// kRefitLogLossSlack times theirs before it, plus kRefitLogLossMargin.
+constexpr double kRefitLogLossSlack = 1.5;
+constexpr double kRefitLogLossMargin = 0.01;
 
 struct Example {
   std::vector<uint32_t> buckets;
@@ -377,6 +381,7 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
         Evaluate(held_probabilities, absl::MakeConstSpan(flags.get(), held_labels.size()),
                  eval));
     if (o.refit_on_all) {
+      const std::vector<Scorer> fitted = built.scorers;
       const std::vector<ComponentParams> kept = built.params;
       for (size_t k = 0; k < kinds.size(); ++k) {
         int refit_iterations = 0;
@@ -385,6 +390,29 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
       }
       built.Build(hasher_.num_buckets());
       for (size_t k = 0; k < kinds.size(); ++k) built.params[k].weight = kept[k].weight;
+      // The calibration and thresholds were fitted to the scores of the weights
+      // trained without the validation posts. The refit weights have seen those
+      // posts, so under the same calibration they should score them at least as
+      // well; if they score them worse, the calibration does not carry over (with
+      // strong L2 the scores spread by 1e-4, the Platt slope is 1e4, and the refit's
+      // slightly different class prior alone moved every score by tens of logits).
+      // Then the weights that were calibrated are kept.
+      std::vector<double> refit_probabilities;
+      for (const Example* e : held) {
+        refit_probabilities.push_back(Sigmoid(a * built.Raw(e->buckets) + b));
+      }
+      GG_ASSIGN_OR_RETURN(
+          const BinaryMetrics refit_metrics,
+          Evaluate(refit_probabilities,
+                   absl::MakeConstSpan(flags.get(), held_labels.size()), eval));
+      report.refit_validation_log_loss = refit_metrics.log_loss;
+      report.refit = refit_metrics.log_loss <=
+                     kRefitLogLossSlack * report.validation.log_loss + kRefitLogLossMargin;
+      if (!report.refit) {
+        built.scorers = fitted;
+        built.Build(hasher_.num_buckets());
+        built.params = kept;
+      }
     }
   }
   // Training figures of the final weights, on the posts they were trained on.
@@ -392,7 +420,7 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
     std::vector<double> probabilities;
     std::vector<char> labels;
     for (const Example& e : examples_) {
-      if (use_validation && !o.refit_on_all && e.validation) continue;
+      if (use_validation && !report.refit && e.validation) continue;
       probabilities.push_back(Sigmoid(a * built.Raw(e.buckets) + b));
       labels.push_back(e.is_spam);
     }
@@ -474,6 +502,9 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
   absl::StrAppend(ti->mutable_hyperparameters(),
                   " validation_fraction=", o.validation_fraction,
                   " refit_on_all=", o.refit_on_all ? 1 : 0, " seed=", o.seed);
+  if (o.refit_on_all && use_validation && !report.refit) {
+    absl::StrAppend(ti->mutable_hyperparameters(), " refit_dropped=1");
+  }
   ti->set_train_posts(report.train_posts);
   ti->set_train_spam(report.train_spam);
   ti->set_validation_posts(report.validation_posts);

@@ -142,6 +142,48 @@ TEST(TrainerTest, EnsembleWithStrongL2IsCalibrated) {
   EXPECT_GT(v.precision, 0.8);
 }
 
+// The fraction of SyntheticCorpus(n) that `model` labels right at 0.5.
+double AccuracyOnSynthetic(const TrainedModel& model, int n) {
+  auto classifier = Classifier::FromBytes(model.bytes);
+  EXPECT_TRUE(classifier.ok()) << classifier.status();
+  if (!classifier.ok()) return 0;
+  int right = 0;
+  const auto corpus = SyntheticCorpus(n);
+  for (const auto& post : corpus) {
+    right += ((*classifier)->SpamProbability(post.text) >= 0.5) == post.is_spam;
+  }
+  return static_cast<double>(right) / static_cast<double>(corpus.size());
+}
+
+TEST(TrainerTest, RefitThatBreaksTheCalibrationIsDropped) {
+  // Strong L2 (scores spread by ~1e-4, a Platt slope of ~1e4) and a single
+  // iteration: the refit on all posts moves every score by many logits, so the
+  // calibration fitted before it would call nearly every post one class.
+  TrainerOptions strong;
+  strong.logistic.l2 = 10;
+  TrainerOptions one_iteration;
+  one_iteration.logistic.max_iterations = 1;
+  for (const TrainerOptions& options : {strong, one_iteration}) {
+    const TrainedModel model =
+        groupguard::testing::TrainSynthetic(ModelType::kLogistic, 600, options);
+    ASSERT_FALSE(model.bytes.empty());
+    EXPECT_FALSE(model.report.refit);
+    EXPECT_GT(model.report.refit_validation_log_loss, 2 * model.report.validation.log_loss);
+    EXPECT_GT(AccuracyOnSynthetic(model, 600), 0.9);
+    auto classifier = Classifier::FromBytes(model.bytes);
+    ASSERT_TRUE(classifier.ok()) << classifier.status();
+    EXPECT_THAT((*classifier)->info().hyperparameters,
+                ::testing::HasSubstr("refit_dropped=1"));
+  }
+  // The usual refit scores the validation posts, which it has now seen, better.
+  for (ModelType type : {ModelType::kNaiveBayes, ModelType::kLogistic, ModelType::kEnsemble}) {
+    const TrainedModel model = groupguard::testing::TrainSynthetic(type, 600);
+    EXPECT_TRUE(model.report.refit) << ModelTypeName(type);
+    EXPECT_LT(model.report.refit_validation_log_loss, model.report.validation.log_loss);
+    EXPECT_GT(AccuracyOnSynthetic(model, 600), 0.9);
+  }
+}
+
 TEST(TrainerTest, RemoveWorksForLogisticToo) {
   TrainerOptions options;
   options.model_type = ModelType::kLogistic;

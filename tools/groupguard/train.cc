@@ -215,6 +215,14 @@ int RunTrain(TrainFlags& flags) {
           ModelTypeName(options.model_type), r.train_posts, r.train_spam,
           r.validation_posts, r.validation_spam);
   if (r.iterations > 0) absl::StrAppendFormat(&s, "iterations: %d\n", r.iterations);
+  if (options.refit_on_all && r.validation_posts > 0) {
+    absl::StrAppendFormat(
+        &s,
+        r.refit ? "refit on all posts: validation log loss %.4f before, %.4f after\n"
+                : "refit on all posts dropped: it took the validation log loss from %.4f "
+                  "to %.4f, so the calibration fitted before it does not hold for it\n",
+        r.validation.log_loss, r.refit_validation_log_loss);
+  }
   absl::StrAppendFormat(&s, "thresholds: unsure >= %.6f, spam >= %.6f\n", r.unsure_threshold,
                         r.spam_threshold);
   absl::StrAppendFormat(&s, "wrote %s (%d bytes)\n", flags.output, model->bytes.size());
