@@ -406,8 +406,9 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
           Evaluate(refit_probabilities,
                    absl::MakeConstSpan(flags.get(), held_labels.size()), eval));
       report.refit_validation_log_loss = refit_metrics.log_loss;
-      report.refit = refit_metrics.log_loss <=
-                     kRefitLogLossSlack * report.validation.log_loss + kRefitLogLossMargin;
+      report.refit =
+          refit_metrics.log_loss <=
+          kRefitLogLossSlack * report.validation.log_loss + kRefitLogLossMargin;
       if (!report.refit) {
         built.scorers = fitted;
         built.Build(hasher_.num_buckets());

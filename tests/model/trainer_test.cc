@@ -168,7 +168,8 @@ TEST(TrainerTest, RefitThatBreaksTheCalibrationIsDropped) {
         groupguard::testing::TrainSynthetic(ModelType::kLogistic, 600, options);
     ASSERT_FALSE(model.bytes.empty());
     EXPECT_FALSE(model.report.refit);
-    EXPECT_GT(model.report.refit_validation_log_loss, 2 * model.report.validation.log_loss);
+    EXPECT_GT(model.report.refit_validation_log_loss,
+              2 * model.report.validation.log_loss);
     EXPECT_GT(AccuracyOnSynthetic(model, 600), 0.9);
     auto classifier = Classifier::FromBytes(model.bytes);
     ASSERT_TRUE(classifier.ok()) << classifier.status();
@@ -176,7 +177,8 @@ TEST(TrainerTest, RefitThatBreaksTheCalibrationIsDropped) {
                 ::testing::HasSubstr("refit_dropped=1"));
   }
   // The usual refit scores the validation posts, which it has now seen, better.
-  for (ModelType type : {ModelType::kNaiveBayes, ModelType::kLogistic, ModelType::kEnsemble}) {
+  for (ModelType type :
+       {ModelType::kNaiveBayes, ModelType::kLogistic, ModelType::kEnsemble}) {
     const TrainedModel model = groupguard::testing::TrainSynthetic(type, 600);
     EXPECT_TRUE(model.report.refit) << ModelTypeName(type);
     EXPECT_LT(model.report.refit_validation_log_loss, model.report.validation.log_loss);

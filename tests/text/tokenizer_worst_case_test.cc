@@ -67,8 +67,8 @@ TEST(TokenizerWorstCaseTest, HyphenatedRunsAreLinear) {
 
 TEST(TokenizerWorstCaseTest, HostLabelsUpTo63BytesMakeUrls) {
   const std::string label63(63, 'x'), label64(64, 'x');
-  EXPECT_THAT(Tok(label63 + ".com"),
-              ElementsAre("url:url", "host:" + label63 + ".com", "domain:" + label63 + ".com"));
+  EXPECT_THAT(Tok(label63 + ".com"), ElementsAre("url:url", "host:" + label63 + ".com",
+                                                 "domain:" + label63 + ".com"));
   EXPECT_THAT(Tok("www." + label63 + ".com"),
               ElementsAre("url:url", "host:www." + label63 + ".com",
                           "domain:" + label63 + ".com"));
