@@ -23,7 +23,12 @@ uint64_t ReadLittleEndian(absl::string_view bytes, size_t offset, int size) {
   return value;
 }
 
-bool Finite(double x) { return std::isfinite(x); }
+// Largest magnitude of a bias, component weight or calibration parameter: far
+// beyond anything training writes, and small enough that a score's arithmetic
+// (their products with sums of up to ~1e7 float weights) can never overflow to an
+// infinity and, from inf - inf, to a NaN probability. False for NaN.
+constexpr double kMaxMagnitude = 1e100;
+bool Finite(double x) { return std::fabs(x) <= kMaxMagnitude; }
 
 }  // namespace
 
@@ -130,7 +135,7 @@ absl::Status ValidateModel(const model::Model& model) {
     return corrupt("components in a model that is not an ensemble");
   }
   for (double w : model.component_weights()) {
-    if (!Finite(w)) return corrupt("non-finite component weight");
+    if (!Finite(w)) return corrupt("component weight not finite or beyond 1e100");
   }
   const uint64_t buckets = uint64_t{1} << f.hash_bits();
   const int scorers = ensemble ? model.components_size() : 1;
@@ -154,10 +159,10 @@ absl::Status ValidateModel(const model::Model& model) {
       }
       if (!std::isfinite(s.weights(i))) return corrupt("non-finite weight");
     }
-    if (!Finite(s.bias())) return corrupt("non-finite bias");
+    if (!Finite(s.bias())) return corrupt("bias not finite or beyond 1e100");
   }
   if (!Finite(model.calibration().a()) || !Finite(model.calibration().b())) {
-    return corrupt("non-finite bias or calibration");
+    return corrupt("calibration not finite or beyond 1e100");
   }
   const model::Thresholds& th = model.thresholds();
   if (!(th.unsure() >= 0 && th.unsure() <= th.spam() && th.spam() <= 1)) {

@@ -174,6 +174,17 @@ TEST(ModelFileTest, ValidChecksumButNonsenseContentIsDataLoss) {
     EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
               absl::StatusCode::kDataLoss);
   }
+  // Finite but huge: scoring would overflow to inf - inf, a NaN probability.
+  for (double huge : {1e101, -1e308}) {
+    model::Model bad = m;
+    bad.mutable_calibration()->set_a(huge);
+    EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
+              absl::StatusCode::kDataLoss);
+    bad = m;
+    bad.mutable_scorer()->set_bias(huge);
+    EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
+              absl::StatusCode::kDataLoss);
+  }
   // Re-encoding the unchanged message gives the same bytes.
   EXPECT_EQ(internal::EncodeModelFile(m), LogisticModel());
 }
