@@ -59,7 +59,37 @@ struct Occurrence {
   FeatureSource source;
 };
 
+// The explaining path's features of one post (kept at its high-water size).
+std::vector<Occurrence>& ThreadOccurrences() {
+  thread_local std::vector<Occurrence> occurrences;
+  return occurrences;
+}
+
+// The per-thread scratch above keeps its high-water size, so a warm thread scores
+// without allocating. One long post would make that size stay: a 4 MiB post of
+// characters that fold to many (U+FDFA folds to 33 bytes) left ~290 MB behind in
+// every thread that scored one. So after a post of more than kLongPostBytes, scratch
+// above kKeptScratchBytes is freed. Posts up to kLongPostBytes cannot grow it past
+// about 40 bytes a byte of post, and pay one comparison.
+constexpr size_t kLongPostBytes = size_t{64} << 10;
+constexpr size_t kKeptScratchBytes = size_t{8} << 20;
+
+void TrimScratchAfter(absl::string_view text) {
+  if (text.size() <= kLongPostBytes) return;
+  if (ThreadScratchBytes() <= kKeptScratchBytes) return;
+  TokenizationAccess::Release(ThreadTokenization());
+  ThreadBucketSet() = BucketSet();
+  std::vector<uint32_t>().swap(ThreadBuckets());
+  std::vector<Occurrence>().swap(ThreadOccurrences());
+}
+
 }  // namespace
+
+size_t ThreadScratchBytes() {
+  return TokenizationAccess::HeldBytes(ThreadTokenization()) +
+         ThreadBucketSet().HeldBytes() + ThreadBuckets().capacity() * sizeof(uint32_t) +
+         ThreadOccurrences().capacity() * sizeof(Occurrence);
+}
 
 TokenizerOptions TokenizerOptionsFromProto(const model::TokenizerConfig& config) {
   TokenizerOptions options;
@@ -292,7 +322,9 @@ double LinearClassifier::RawScore(const Tokenization& tokens) const {
 double LinearClassifier::SpamProbability(absl::string_view text) const {
   Tokenization& tokens = ThreadTokenization();
   tokenizer_.Tokenize(text, &tokens);
-  return Calibrate(RawScore(tokens));
+  const double p = Calibrate(RawScore(tokens));
+  TrimScratchAfter(text);
+  return p;
 }
 
 Verdict LinearClassifier::Score(absl::string_view text,
@@ -304,12 +336,13 @@ Verdict LinearClassifier::Score(absl::string_view text,
   if (max_clues == 0) {
     verdict.spam_probability = Calibrate(RawScore(tokens));
     verdict.label = LabelFor(verdict.spam_probability);
+    TrimScratchAfter(text);
     return verdict;
   }
 
   // The explaining path: the same features in the same order (so the same sum),
   // remembering where each came from.
-  thread_local std::vector<Occurrence> occurrences;
+  std::vector<Occurrence>& occurrences = ThreadOccurrences();
   occurrences.clear();
   const auto text_of = [&](const Token& t) { return tokens.text(t); };
   double sums[2] = {0, 0};
@@ -378,6 +411,7 @@ Verdict LinearClassifier::Score(absl::string_view text,
   });
   if (clues.size() > static_cast<size_t>(max_clues)) clues.resize(max_clues);
   verdict.clues = std::move(clues);
+  TrimScratchAfter(text);
   return verdict;
 }
 

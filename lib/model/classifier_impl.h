@@ -19,6 +19,11 @@ TokenizerOptions TokenizerOptionsFromProto(const model::TokenizerConfig& config)
 FeatureOptions FeatureOptionsFromProto(const model::FeatureConfig& config);
 BinaryMetrics MetricsFromProto(const model::Metrics& proto);
 
+// Bytes of scoring scratch (tokenization, buckets, sets) the calling thread holds.
+// A thread keeps it between posts, except what a long post grew it to (freed when
+// over 8 MiB after a post over 64 KiB).
+size_t ThreadScratchBytes();
+
 // 1 / (1 + exp(-z)); 0.5 for NaN.
 double Sigmoid(double z);
 

@@ -239,6 +239,9 @@ class BucketSet {
   // fields live in registers (Insert() reloads members after every store).
   inline Inserter ClearForInserts(size_t max_inserts);
 
+  // Bytes of memory the set holds.
+  size_t HeldBytes() const { return slots_.capacity() * sizeof(uint64_t); }
+
  private:
   // Buckets are top bits of a hash already, hence uniform: the low bits pick
   // the slot as they are.

@@ -1,6 +1,9 @@
 #ifndef GROUPGUARD_LIB_TEXT_TOKENIZATION_ACCESS_H_
 #define GROUPGUARD_LIB_TEXT_TOKENIZATION_ACCESS_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/string_view.h"
 #include "groupguard/tokenizer.h"
 
@@ -22,6 +25,24 @@ class TokenizationAccess {
   static absl::string_view Text(const Tokenization& tokenization, const Token& token) {
     return absl::string_view(tokenization.storage_.data() + token.text_offset,
                              token.text_size);
+  }
+  // Empties `tokenization` and frees its buffers.
+  static void Release(Tokenization& tokenization) {
+    tokenization.Clear();
+    std::vector<Token>().swap(tokenization.tokens_);
+    std::string().swap(tokenization.storage_);
+    std::string().swap(tokenization.folded_);
+    std::vector<uint32_t>().swap(tokenization.folded_to_input_);
+    std::vector<uint32_t>().swap(tokenization.folded_end_);
+  }
+  // Bytes of memory `tokenization` holds (its buffers stay at their high-water
+  // size between calls).
+  static size_t HeldBytes(const Tokenization& tokenization) {
+    return tokenization.tokens_.capacity() * sizeof(Token) +
+           tokenization.storage_.capacity() + tokenization.folded_.capacity() +
+           (tokenization.folded_to_input_.capacity() +
+            tokenization.folded_end_.capacity()) *
+               sizeof(uint32_t);
   }
 };
 
