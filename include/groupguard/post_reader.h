@@ -36,7 +36,9 @@ struct PostReaderOptions {
   // Columns (CSV/TSV) or keys (JSON Lines) to read.
   std::string text_field = "text";
   std::string id_field = "id";
-  std::string label_field = "label";  // "spam"/"ham", also "1"/"0", true/false
+  // "spam"/"ham", also "1"/"0", true/false. Empty: labels are not read (every
+  // post's is_spam is unset, and a label field is just another ignored one).
+  std::string label_field = "label";
   // A record longer than this is an error, not an allocation. 1 KiB..1 GiB.
   size_t max_record_bytes = size_t{64} << 20;
 };

@@ -247,7 +247,7 @@ std::string RepeatedKeyError(absl::string_view key) {
 [[gnu::always_inline]] inline uint32_t RecordParser::Impl::KeyBitOf(
     absl::string_view key) const {
   return key == options.text_field    ? kTextBit
-         : key == options.label_field ? kLabelBit
+         : key == options.label_field && !options.label_field.empty() ? kLabelBit
          : key == options.id_field    ? kIdBit
          : key == "author"            ? kAuthorBit
          : key == "group"             ? kGroupBit
@@ -575,6 +575,7 @@ absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t lin
        {absl::string_view(options.text_field), absl::string_view(options.id_field),
         absl::string_view(options.label_field), absl::string_view("author"),
         absl::string_view("group"), absl::string_view("time")}) {
+    if (name.empty()) continue;  // no label field
     if (std::count(fields.begin(), fields.begin() + field_count, name) > 1) {
       return Error(line,
                    absl::StrCat("header: column \"", name, "\" appears more than once"));
@@ -594,7 +595,7 @@ absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t lin
                                     absl::StrJoin(names, ", "), ")"));
   }
   id_column = find(options.id_field);
-  label_column = find(options.label_field);
+  label_column = options.label_field.empty() ? -1 : find(options.label_field);
   author_column = find("author");
   group_column = find("group");
   time_column = find("time");

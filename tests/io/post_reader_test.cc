@@ -14,6 +14,7 @@ namespace {
 
 using ::groupguard::testing::WriteTempFile;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 // Reads every record, collecting posts and error messages (the reader goes on after
 // a malformed record).
@@ -115,6 +116,29 @@ TEST(PostReaderTest, ReportsEachJsonErrorWithItsLineAndGoesOn) {
   EXPECT_THAT(result.errors[3], HasSubstr("errors.jsonl:5: not a JSON object"));
   EXPECT_THAT(result.errors[4], HasSubstr("errors.jsonl:6: \"label\" is \"maybe\""));
   EXPECT_THAT(result.errors[5], HasSubstr("errors.jsonl:7: broken JSON"));
+}
+
+TEST(PostReaderTest, EmptyLabelFieldReadsNoLabels) {
+  PostReaderOptions options;
+  options.label_field.clear();
+  // Plain records, records the plain scanner leaves to simdjson (an escape), an
+  // empty key, and a label column of other words: all read, none labeled.
+  std::string jsonl = WriteTempFile(
+      "no_labels.jsonl",
+      "{\"text\": \"a\", \"label\": \"maybe\"}\n"
+      "{\"text\": \"b\\n\", \"label\": \"promo\", \"label\": 7}\n"
+      "{\"\": \"x\", \"text\": \"c\", \"label\": \"spam\"}\n");
+  ReadResult result = ReadSkippingErrors(jsonl, options);
+  EXPECT_THAT(result.errors, IsEmpty());
+  ASSERT_EQ(result.posts.size(), 3u);
+  for (const Post& p : result.posts) EXPECT_FALSE(p.is_spam.has_value()) << p.line;
+  options.format = DumpFormat::kCsv;
+  std::string csv =
+      WriteTempFile("no_labels.csv", "text,label,label,\nhello,promo,x,y\nbye,spam,ham,z\n");
+  result = ReadSkippingErrors(csv, options);
+  EXPECT_THAT(result.errors, IsEmpty());
+  ASSERT_EQ(result.posts.size(), 2u);
+  for (const Post& p : result.posts) EXPECT_FALSE(p.is_spam.has_value()) << p.line;
 }
 
 TEST(PostReaderTest, ReadPostsStopsAtTheFirstBadRecord) {

@@ -135,6 +135,21 @@ TEST_F(GroupguardCliTest, MissingInputIsOneClearLine) {
   EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
 }
 
+TEST_F(GroupguardCliTest, ScoreIgnoresLabels) {
+  // Labels in other words (or given twice) stop eval and train, not score.
+  const std::string input = WriteFile(
+      "odd_labels.jsonl",
+      "{\"id\":\"a\",\"text\":\"hello there\",\"label\":\"promo\"}\n"
+      "{\"id\":\"b\",\"text\":\"WIN a prize\",\"label\":\"spam\",\"label\":1}\n");
+  Result r = RunCli(absl::StrCat("score -m ", model_, " ", input));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(Lines(r.out).size(), 2u) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\"id\":\"b\""));
+  r = RunCli(absl::StrCat("eval -m ", model_, " ", input));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("odd_labels.jsonl:1: \"label\" is \"promo\""));
+}
+
 TEST_F(GroupguardCliTest, ScoresInInputOrderWithTwoThreads) {
   std::string dump;
   for (int i = 0; i < 3000; ++i) {

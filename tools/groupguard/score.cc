@@ -212,6 +212,9 @@ int RunScore(const ScoreFlags& flags) {
   PipelineOptions options;
   options.path = flags.input;
   options.reader = *reader_options;
+  // Scoring never uses a label: a dump whose label column holds other words
+  // ("promo", "maybe") is scored, not refused.
+  options.reader.label_field.clear();
   options.threads = flags.threads > 0 ? flags.threads : HardwareThreads();
   options.skip_bad = flags.in.skip_bad;
   options.block_bytes = flags.block_kib << 10;
