@@ -64,8 +64,40 @@ TEST_F(ReplayCommandTest, ProbationHoldsWhatTheClassifierAloneWouldPublish) {
   EXPECT_THAT(out, HasSubstr("\"spam_held_by_classifier\":1,"));
   EXPECT_THAT(out, HasSubstr("\"spam_held_by_probation_only\":1,"));
   EXPECT_THAT(out, HasSubstr("\"flags\":2,"));
+  // The second flag comes while the first probation runs (30 days): it extends it.
+  EXPECT_THAT(out, HasSubstr("\"probations_started\":1,"));
+  EXPECT_THAT(out, HasSubstr("\"probations_extended\":1,"));
   EXPECT_THAT(out, HasSubstr("\"untimed\":1,"));
   EXPECT_THAT(out, HasSubstr("\"groups\":2,"));
+}
+
+TEST_F(ReplayCommandTest, AFlagAfterAProbationEndedStartsANewOne) {
+  // Obvious spam on day 1 and day 3, each flagged. With one day of probation the
+  // second flag finds the first probation over (the replay never calls
+  // ExpireProbations, and the count must not depend on it); with 30 it extends it.
+  const std::string path = path_ + ".twice.jsonl";
+  {
+    std::ofstream f(path);
+    for (const char* line :
+         {R"({"id":"1","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"music","time":"2024-01-01T10:00:00"})",
+          R"({"id":"2","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"games","time":"2024-01-03T10:00:00"})"}) {
+      f << line << "\n";
+    }
+  }
+  for (const char* days : {"1", "30"}) {
+    int code = -1;
+    std::string out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json --probation-days ",
+                                              days, " ", path, " 2>&1"),
+                                 &code);
+    if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+    ASSERT_EQ(code, 0) << out;
+    const bool ended = std::string(days) == "1";
+    EXPECT_THAT(out, HasSubstr("\"flags\":2,"));
+    EXPECT_THAT(out, HasSubstr(ended ? "\"probations_started\":2," : "\"probations_started\":1,"));
+    EXPECT_THAT(out,
+                HasSubstr(ended ? "\"probations_extended\":0," : "\"probations_extended\":1,"));
+  }
+  std::filesystem::remove(path);
 }
 
 TEST_F(ReplayCommandTest, ReadableSummaryAndSkippingUntimed) {

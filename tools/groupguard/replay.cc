@@ -64,7 +64,12 @@ struct Counts {
   int64_t spam_held_by_classifier = 0;      // the classifier's verdict held it
   int64_t spam_held_by_probation_only = 0;  // the classifier alone would have published
   int64_t ham_held_by_probation_only = 0;
-  int64_t flags = 0, flags_refused = 0, probations_started = 0;
+  int64_t flags = 0, flags_refused = 0;
+  // Members put on probation while not on it, and flags that held a member already
+  // on probation longer or in more groups (the registry sends kProbationStarted for
+  // both).
+  int64_t probations_started = 0, probations_extended = 0;
+  std::map<MemberId, absl::Time> on_probation;  // until when
   int64_t untimed = 0, untimed_skipped = 0, bad_records = 0;
   int64_t groups = 0, authors = 0;
 };
@@ -149,7 +154,25 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
   if (!opened.ok()) return opened.status();
   Registry& registry = **opened;
   registry.Subscribe([c](const ModerationEvent& e) {
-    if (e.type == ModerationEvent::Type::kProbationStarted) ++c->probations_started;
+    switch (e.type) {
+      case ModerationEvent::Type::kProbationStarted: {
+        // The replay never calls ExpireProbations: a probation whose end has passed
+        // is over all the same.
+        auto [it, inserted] = c->on_probation.try_emplace(e.member, e.until);
+        ++(inserted || it->second <= e.time ? c->probations_started
+                                            : c->probations_extended);
+        it->second = e.until;
+        break;
+      }
+      case ModerationEvent::Type::kProbationLifted:
+        if (e.site_wide) c->on_probation.erase(e.member);  // held nowhere any more
+        break;
+      case ModerationEvent::Type::kProbationExpired:
+        c->on_probation.erase(e.member);
+        break;
+      default:
+        break;
+    }
   });
   Gate gate(&registry, model, GateOptions{0});
   std::set<std::string> groups, authors;
@@ -261,6 +284,7 @@ absl::Status PrintJson(const Counts& c, const ReplayFlags& f) {
   field("flags", c.flags);
   field("flags_refused_by_rate_limit", c.flags_refused);
   field("probations_started", c.probations_started);
+  field("probations_extended", c.probations_extended);
   field("groups", c.groups);
   field("authors", c.authors);
   field("untimed", c.untimed);
@@ -302,9 +326,10 @@ absl::Status PrintSummary(const Counts& c, const ReplayFlags& f) {
       c.ham_held_by_probation_only, c.ham_rejected);
   absl::StrAppendFormat(
       &o,
-      "moderator: %d flags (%d refused by the rate limit), %d probations "
-      "started; probation %g days, site-wide after %d group(s)\n",
-      c.flags, c.flags_refused, c.probations_started, f.probation_days, f.sitewide_after);
+      "moderator: %d flags (%d refused by the rate limit), %d probations started, "
+      "%d extended or widened; probation %g days, site-wide after %d group(s)\n",
+      c.flags, c.flags_refused, c.probations_started, c.probations_extended,
+      f.probation_days, f.sitewide_after);
   return WriteStdout(o);
 }
 
