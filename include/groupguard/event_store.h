@@ -122,7 +122,8 @@ struct JournalOptions {
 // - After a failed write or sync the store refuses writes (see Append); reopen.
 // - One store per directory: a second OpenJournal of an open directory (from this
 //   process or another) is kFailedPrecondition. Other errors: kInvalidArgument for
-//   bad options; the errno's status for file-system failures.
+//   bad options or a `dir` that exists and is not a directory; the errno's status
+//   for file-system failures.
 absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
                                                         const JournalOptions& options);
 

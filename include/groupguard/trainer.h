@@ -117,7 +117,9 @@ struct TrainedModel {
   // existing file; mode 0666 less the umask), synced to disk, then renamed over
   // `path`. After a crash `path` holds the old model or the new one, whole. On
   // failure nothing is left behind and the status (kNotFound, kPermissionDenied,
-  // kResourceExhausted for a full disk, kUnavailable otherwise) names the path.
+  // kResourceExhausted for a full disk, kInvalidArgument for a directory at `path`,
+  // kFailedPrecondition for another file that is not a regular one, kUnavailable
+  // otherwise) names the path.
   absl::Status Save(absl::string_view path) const;
 };
 

@@ -65,6 +65,7 @@ absl::Status TrainedModel::Save(absl::string_view path) const {
       case absl::StatusCode::kNotFound:
       case absl::StatusCode::kPermissionDenied:
       case absl::StatusCode::kResourceExhausted:
+      case absl::StatusCode::kInvalidArgument:  // a directory where the file belongs
         return absl::Status(cause.code(), message);
       default:
         return absl::UnavailableError(message);

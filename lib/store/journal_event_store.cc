@@ -608,6 +608,11 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
   std::string path(dir);
   if (path.empty()) return absl::InvalidArgumentError("journal: empty directory name");
   std::error_code error;
+  // A file where the directory belongs is the caller's mistake, like a directory
+  // where a file belongs (create_directories would say ENOTDIR, "not found").
+  if (std::filesystem::exists(path, error) && !std::filesystem::is_directory(path, error)) {
+    return absl::InvalidArgumentError(absl::StrCat("journal ", path, ": not a directory"));
+  }
   const bool created = std::filesystem::create_directories(path, error);
   if (error) {
     return internal::ErrnoStatus("create_directories", path, error.value());

@@ -269,6 +269,16 @@ TEST(ModelFileTest, SaveToMissingDirectoryFails) {
   EXPECT_THAT(status.message(), HasSubstr("no/such/dir/model.ggm"));
 }
 
+TEST(ModelFileTest, SaveOverADirectoryIsInvalidArgument) {
+  const TrainedModel model = TrainSynthetic(ModelType::kNaiveBayes);
+  const std::string dir = TempPath("a_directory.ggm");
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  const absl::Status status = model.Save(dir);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(status.message(), HasSubstr(dir));
+  rmdir(dir.c_str());
+}
+
 // Save writes a temporary file of its own (a file the user happens to have at
 // "<path>.tmp" is not touched), gives a new model the mode a plain create would
 // (0666 less the umask) and leaves nothing else in the directory.

@@ -463,6 +463,18 @@ TEST(JournalTest, TruncatedMiddleSegmentIsDataLoss) {
   EXPECT_THAT(store.status().message(), HasSubstr("record 3"));
 }
 
+TEST(JournalTest, AFileWhereTheDirectoryBelongsIsInvalidArgument) {
+  ScratchDir tmp;
+  const std::string file = tmp.Sub("plain_file");
+  std::ofstream(file) << "not a journal";
+  auto store = OpenJournal(file, JournalOptions());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument) << store.status();
+  EXPECT_THAT(store.status().message(), HasSubstr(file + ": not a directory"));
+  // Below a file: no such directory can be made.
+  store = OpenJournal(file + "/journal", JournalOptions());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kNotFound) << store.status();
+}
+
 TEST(JournalTest, RejectsBadOptionsAndOversizedRecords) {
   ScratchDir tmp;
   JournalOptions options;
