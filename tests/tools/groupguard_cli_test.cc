@@ -1,5 +1,6 @@
 // End-to-end tests of the groupguard command: runs the built executable.
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -604,6 +605,56 @@ TEST_F(GroupguardCliTest, DefaultModelIsBuiltIn) {
                               "/examples/data/sample_posts.jsonl"));
   ASSERT_EQ(s.exit_code, 0) << s.err;
   EXPECT_EQ(Lines(s.out).size(), 36u);
+}
+
+// Files in `dir` (names only).
+std::vector<std::string> FilesIn(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// A `score -o FILE` stopped by SIGINT, SIGTERM or SIGHUP while it waits for more
+// input (a FIFO held open) leaves neither FILE nor its temporary file behind, and
+// dies of the signal.
+TEST_F(GroupguardCliTest, FatalSignalLeavesNoTemporaryFile) {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    const std::string dir = absl::StrCat(Dir(), "/signal_", sig);
+    std::filesystem::create_directories(dir);
+    const std::string fifo = dir + "/in.fifo";
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    const std::string out = dir + "/scores.jsonl";
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      for (int s : {SIGINT, SIGTERM, SIGHUP}) signal(s, SIG_DFL);
+      int devnull = open("/dev/null", O_WRONLY);
+      dup2(devnull, STDERR_FILENO);
+      execl(GROUPGUARD_CLI, GROUPGUARD_CLI, "score", "-t", "2", "-m", model_.c_str(),
+            "-o", out.c_str(), fifo.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    int writer = open(fifo.c_str(), O_WRONLY);  // waits for the command to open it
+    ASSERT_GE(writer, 0);
+    std::string records;
+    for (int i = 0; i < 100; ++i) {
+      absl::StrAppend(&records, "{\"id\":\"p", i, "\",\"text\":\"win a free prize\"}\n");
+    }
+    ASSERT_EQ(write(writer, records.data(), records.size()),
+              static_cast<ssize_t>(records.size()));
+    // The temporary file is there once the command has started writing.
+    for (int i = 0; i < 500 && FilesIn(dir).size() < 2; ++i) usleep(10000);
+    ASSERT_EQ(FilesIn(dir).size(), 2u) << "no temporary file appeared";
+    ASSERT_EQ(kill(pid, sig), 0);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    close(writer);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << "status " << status;
+    EXPECT_EQ(FilesIn(dir), std::vector<std::string>{"in.fifo"}) << "signal " << sig;
+  }
 }
 
 }  // namespace

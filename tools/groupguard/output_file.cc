@@ -2,9 +2,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -13,6 +16,65 @@
 #include "util/file_util.h"
 
 namespace groupguard::cli {
+namespace {
+
+// Temporary files not yet renamed or removed, for the handler of a fatal signal
+// (SIGINT, SIGTERM, SIGHUP): it removes them, then dies of the signal as it
+// would have. Fixed slots, so the handler only reads memory and calls unlink().
+constexpr int kTempSlots = 8;
+char temp_paths[kTempSlots][PATH_MAX];
+std::atomic<bool> temp_used[kTempSlots];  // slot claimed (by Register)
+std::atomic<bool> temp_live[kTempSlots];  // its path is to be removed on a signal
+
+void RemoveTempsAndDie(int sig) {
+  const int saved_errno = errno;
+  for (int i = 0; i < kTempSlots; ++i) {
+    if (temp_live[i].load(std::memory_order_acquire)) unlink(temp_paths[i]);
+  }
+  errno = saved_errno;
+  // SA_RESETHAND restored the default action: die of the signal.
+  raise(sig);
+}
+
+void InstallSignalHandlers() {
+  static const bool installed = [] {
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+      struct sigaction old;
+      if (sigaction(sig, nullptr, &old) != 0 || old.sa_handler != SIG_DFL) continue;
+      struct sigaction sa;
+      std::memset(&sa, 0, sizeof sa);
+      sa.sa_handler = RemoveTempsAndDie;
+      sigemptyset(&sa.sa_mask);
+      sa.sa_flags = SA_RESETHAND;
+      sigaction(sig, &sa, nullptr);
+    }
+    return true;
+  }();
+  (void)installed;
+}
+
+// Returns the slot now guarding `path`, or -1 (no free slot, path too long).
+int RegisterTemp(const std::string& path) {
+  if (path.empty() || path.size() >= PATH_MAX) return -1;
+  InstallSignalHandlers();
+  for (int i = 0; i < kTempSlots; ++i) {
+    bool expected = false;
+    if (temp_used[i].compare_exchange_strong(expected, true)) {
+      std::memcpy(temp_paths[i], path.c_str(), path.size() + 1);
+      temp_live[i].store(true, std::memory_order_release);
+      return i;
+    }
+  }
+  return -1;
+}
+
+void UnregisterTemp(int slot) {
+  if (slot < 0) return;
+  temp_live[slot].store(false, std::memory_order_release);
+  temp_used[slot].store(false, std::memory_order_release);
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& path) {
   if (path.empty() || path == "-") {
@@ -41,7 +103,10 @@ absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& 
   absl::StatusOr<internal::ScopedFd> fd =
       internal::CreateReplacementFile(path, &target, &temp);
   if (!fd.ok()) return cannot(fd.status().message());
-  return std::unique_ptr<OutputFile>(new OutputFile(fd->release(), path, target, temp));
+  auto out =
+      std::unique_ptr<OutputFile>(new OutputFile(fd->release(), path, target, temp));
+  out->temp_slot_ = RegisterTemp(out->temp_path_);
+  return out;
 }
 
 OutputFile::~OutputFile() {
@@ -71,6 +136,7 @@ absl::Status OutputFile::Commit() {
   if (close(fd_) != 0) {
     const int err = errno;
     if (!temp_path_.empty()) unlink(temp_path_.c_str());
+    UnregisterTemp(temp_slot_);
     return absl::UnavailableError(
         absl::StrCat("cannot write ", path_, ": ", std::strerror(err)));
   }
@@ -78,8 +144,10 @@ absl::Status OutputFile::Commit() {
   if (std::rename(temp_path_.c_str(), target_path_.c_str()) != 0) {
     int err = errno;
     unlink(temp_path_.c_str());
+    UnregisterTemp(temp_slot_);
     return absl::UnavailableError(absl::StrCat("cannot write ", path_, ": ", std::strerror(err)));
   }
+  UnregisterTemp(temp_slot_);
   return absl::OkStatus();
 }
 
@@ -89,6 +157,7 @@ void OutputFile::Abort() {
   if (is_stdout()) return;
   close(fd_);
   if (!temp_path_.empty()) unlink(temp_path_.c_str());
+  UnregisterTemp(temp_slot_);
 }
 
 }  // namespace groupguard::cli

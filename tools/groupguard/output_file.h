@@ -18,6 +18,8 @@ absl::Status WriteAll(int fd, absl::string_view data, absl::string_view name);
 // (by rename from a temporary file beside it) when Commit() is called, so a failed
 // run never leaves a partial file that looks whole. An existing file keeps its mode,
 // and a symbolic link to it stays a link; a FIFO or a device is written in place.
+// SIGINT, SIGTERM or SIGHUP (when their action is the default one) remove the
+// temporary files not yet committed or aborted before the process dies of them.
 // Not thread-safe.
 class OutputFile {
  public:
@@ -45,6 +47,7 @@ class OutputFile {
   std::string temp_path_;    // renamed to target_path_ by Commit(); "" when written
                              // in place (standard output, a FIFO, a device)
   bool finished_ = false;
+  int temp_slot_ = -1;  // where a fatal signal's handler finds temp_path_ to remove
 };
 
 }  // namespace groupguard::cli
