@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -146,6 +147,40 @@ TEST_F(ReplayCommandTest, MissingFileIsARuntimeError) {
   RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay ", path_, ".missing 2>/dev/null"),
              &code);
   EXPECT_EQ(code, 1);
+}
+
+// Records without a time in a group with no timed record before them take the time
+// of the next timed record of their group. Finding it must not cost a scan of the
+// rest of the dump per record: a dump of untimed records replays about as fast as
+// the same dump with times (a scan each took 13x as long for 80,000 records).
+TEST_F(ReplayCommandTest, UntimedRecordsArePlacedInLinearTime) {
+  constexpr int kRecords = 80000;
+  const auto write_dump = [this](bool timed) {
+    std::ofstream f(path_, std::ios::trunc);
+    for (int i = 0; i < kRecords; ++i) {
+      f << "{\"id\":\"" << i << "\",\"text\":\"hello there\",\"label\":\"ham\","
+        << "\"author\":\"a" << i << "\",\"group\":\"g\",\"time\":"
+        << (timed ? "\"2024-01-01T00:00:00\"" : "null") << "}\n";
+    }
+  };
+  const auto seconds = [this](std::string* out) {
+    int code = -1;
+    const auto start = std::chrono::steady_clock::now();
+    *out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json ", path_, " 2>&1"),
+                      &code);
+    EXPECT_EQ(code, 0) << *out;
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+        .count();
+  };
+  std::string out;
+  write_dump(true);
+  const double timed = seconds(&out);
+  if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+  write_dump(false);
+  const double untimed = seconds(&out);
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("\"untimed\":", kRecords, ",")));
+  EXPECT_LT(untimed, 4 * timed + 0.5) << "timed " << timed << " s, untimed " << untimed
+                                      << " s";
 }
 
 }  // namespace

@@ -110,14 +110,20 @@ void PlaceUntimed(std::vector<Item>* items, const std::string& rule, Counts* c) 
       }
     }
   }
-  // Those with no timed record before them take the next one's time in their group.
-  for (size_t i : pending) {
-    Item& it = (*items)[i];
-    for (size_t j = i + 1; j < items->size(); ++j) {
-      const Item& n = (*items)[j];
-      if (n.post.group == it.post.group && n.time) {
-        it.time = n.time;
-        break;
+  // Those with no timed record before them take the next one's time in their group:
+  // one backward pass (a forward scan per record was quadratic in a group with no
+  // timed record at all).
+  if (!pending.empty()) {
+    std::map<std::string, absl::Time> next_in_group;
+    size_t k = pending.size();
+    for (size_t i = items->size(); i-- > 0 && k > 0;) {
+      Item& it = (*items)[i];
+      if (it.time) {
+        next_in_group[it.post.group] = *it.time;
+      } else if (pending[k - 1] == i) {
+        --k;
+        auto next = next_in_group.find(it.post.group);
+        if (next != next_in_group.end()) it.time = next->second;
       }
     }
   }
