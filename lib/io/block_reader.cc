@@ -232,7 +232,13 @@ absl::StatusOr<bool> BlockReader::Next(RecordBlock* block) {
     }
     end = eof_ ? block->size_ : RecordsPrefix(block->data());
     if (end > 0 || eof_) break;
-    if (block->size_ > options_.max_record_bytes) {
+    // The record has no end yet. It is too long once it holds more than
+    // max_record_bytes bytes, not counting a final '\r' that may be the start of
+    // its "\r\n" end (a record of max_record_bytes is read whatever its line end,
+    // however the input falls into blocks).
+    const size_t max = options_.max_record_bytes;
+    if (block->size_ > max + 1 ||
+        (block->size_ == max + 1 && block->data().back() != '\r')) {
       // Reported now; the rest of the record is read and dropped by the next
       // call only, so a caller that stops here does not read on (an endless line
       // would otherwise be read to its end first).
@@ -243,7 +249,7 @@ absl::StatusOr<bool> BlockReader::Next(RecordBlock* block) {
           name_, ":", line, ": record longer than ", options_.max_record_bytes, " bytes"));
     }
     target = std::min(std::max(target * 2, block->size_ + options_.block_bytes),
-                      options_.max_record_bytes + 1);
+                      max + 2);
   }
   if (end == 0) return false;
   pending_.assign(block->buffer_.get() + end, block->size_ - end);

@@ -90,6 +90,46 @@ TEST(BlockReaderTest, OversizeRecordIsSkippedWithItsLine) {
   EXPECT_FALSE(*more);
 }
 
+// A record of exactly max_record_bytes is read whether its line ends in "\n" or
+// "\r\n", however the input falls into blocks (a CRLF record of max_record_bytes
+// was an error when it started a block that had to grow to hold it, so whether a
+// dump was read depended on --block-kib). One byte more is an error, here or in
+// the record parser.
+TEST(BlockReaderTest, RecordOfMaxBytesIsReadWhateverItsLineEnd) {
+  constexpr size_t kMax = 64;
+  const std::string record(kMax, 'x');
+  for (const std::string eol : {"\n", "\r\n"}) {
+    const std::string contents = "ok" + eol + record + eol + "after" + eol;
+    const std::string path = WriteTempFile("max_record.txt", contents);
+    for (size_t block_bytes = 1; block_bytes <= kMax + 8; ++block_bytes) {
+      BlockReaderOptions options;
+      options.max_record_bytes = kMax;
+      options.block_bytes = block_bytes;
+      std::string all;
+      for (const auto& [data, line] : ReadAll(path, options)) all += data;
+      EXPECT_EQ(all, contents) << (eol == "\n" ? "LF" : "CRLF") << ", blocks of "
+                               << block_bytes;
+    }
+  }
+  // One byte more, starting a block that must grow: an error naming its line.
+  const std::string path =
+      WriteTempFile("max_record.txt", "ok\r\n" + record + "x\r\nafter\r\n");
+  BlockReaderOptions options;
+  options.max_record_bytes = kMax;
+  options.block_bytes = 4;
+  auto reader = BlockReader::Open(path, options);
+  ASSERT_TRUE(reader.ok());
+  RecordBlock block;
+  ASSERT_TRUE(*(*reader)->Next(&block));
+  absl::StatusOr<bool> more = (*reader)->Next(&block);
+  ASSERT_FALSE(more.ok());
+  EXPECT_THAT(more.status().message(), HasSubstr("max_record.txt:2: record longer than 64"));
+  more = (*reader)->Next(&block);
+  ASSERT_TRUE(more.ok() && *more) << more.status();
+  EXPECT_EQ(block.data().substr(0, 5), "after");
+  EXPECT_EQ(block.first_line(), 3);
+}
+
 // The error comes as soon as the record is known to be too long, before the rest of
 // it is read: a caller that stops there (the default of the command) does not read
 // an endless line to its end. The next call drops the rest and goes on.
