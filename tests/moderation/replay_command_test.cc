@@ -183,4 +183,17 @@ TEST_F(ReplayCommandTest, UntimedRecordsArePlacedInLinearTime) {
                                       << " s";
 }
 
+// NaN passes CLI11's range checks; it is a usage error, not a probation of NaN
+// days (which printed "probation_days":nan, invalid JSON, and changed the counts).
+TEST_F(ReplayCommandTest, NotANumberIsAUsageError) {
+  for (const char* flag : {"--probation-days", "--hold-threshold", "--reject-threshold"}) {
+    int code = -1;
+    std::string out = RunCommand(
+        absl::StrCat(GROUPGUARD_CLI, " replay --json ", flag, " nan ", path_, " 2>&1"),
+        &code);
+    EXPECT_EQ(code, 2) << flag << ": " << out;
+    EXPECT_THAT(out, ::testing::Not(HasSubstr("nan,"))) << flag;
+  }
+}
+
 }  // namespace

@@ -357,6 +357,21 @@ absl::Status CheckReplayIds(const Post& p, const std::string& input) {
 }
 
 int RunReplay(const ReplayFlags& f) {
+  // CLI::Range lets NaN through (no comparison with it fails): a NaN probation
+  // length gave nonsense durations and "probation_days":nan in --json.
+  if (!(f.probation_days >= 0.001 && f.probation_days <= 3650.0)) {
+    PrintError("--probation-days must be a number in 0.001..3650");
+    return kExitUsageError;
+  }
+  for (const auto& [name, value] : {std::pair<const char*, const std::optional<double>*>{
+                                        "--hold-threshold", &f.hold_threshold},
+                                    std::pair<const char*, const std::optional<double>*>{
+                                        "--reject-threshold", &f.reject_threshold}}) {
+    if (value->has_value() && !(**value >= 0.0 && **value <= 1.0)) {
+      PrintError(absl::StrCat(name, " must be a number in 0..1"));
+      return kExitUsageError;
+    }
+  }
   auto options = ReaderOptionsFor(f.in, f.input);
   if (!options.ok()) {
     PrintError(options.status().message());
