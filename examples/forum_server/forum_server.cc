@@ -47,7 +47,12 @@ std::string Describe(const HoldReason& r) {
                         " until ",
                         absl::FormatTime("%F %R", r.probation_until, absl::UTCTimeZone()),
                         r.site_wide ? " (site-wide)" : "", ", flagged from ",
-                        absl::StrJoin(r.flagged_from, ", "));
+                        absl::StrJoin(r.flagged_from, ", "),
+                        r.flagged_from_count > static_cast<int64_t>(r.flagged_from.size())
+                            ? absl::StrCat(" and ",
+                                           r.flagged_from_count - r.flagged_from.size(),
+                                           " more groups")
+                            : "");
   }
   return absl::StrCat(
       "classifier: P(spam)=", r.spam_probability, " (", groupguard::LabelName(r.label),

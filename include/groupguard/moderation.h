@@ -47,6 +47,9 @@ struct GroupPolicy {
   bool hold_on_probation = true;
 };
 
+// HoldReason::flagged_from lists at most this many groups.
+inline constexpr size_t kMaxFlaggedFromListed = 16;
+
 // Why a post was held or rejected.
 struct HoldReason {
   enum class Kind : uint8_t {
@@ -56,11 +59,15 @@ struct HoldReason {
   Kind kind = Kind::kProbation;
 
   // kProbation: since when and until when, whether site-wide, and the groups whose
-  // moderators flagged the author (never the moderators themselves).
+  // moderators flagged the author (never the moderators themselves): how many, and
+  // the first kMaxFlaggedFromListed of them by name (every held post's event carries
+  // its reasons, so a member flagged in thousands of groups must not make each one
+  // that large).
   absl::Time probation_since = absl::InfinitePast();
   absl::Time probation_until = absl::InfinitePast();
   bool site_wide = false;
-  std::vector<GroupId> flagged_from;  // sorted
+  std::vector<GroupId> flagged_from;  // sorted, at most kMaxFlaggedFromListed
+  int64_t flagged_from_count = 0;     // all the flagging groups
 
   // kClassifier: the verdict and its strongest clues (feature names).
   double spam_probability = 0;

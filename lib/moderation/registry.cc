@@ -91,6 +91,7 @@ void ToProto(const HoldReason& r, pb::HoldReasonProto* out) {
   out->set_probation_until(Micros(r.probation_until));
   out->set_site_wide(r.site_wide);
   for (const auto& g : r.flagged_from) out->add_flagged_from(g);
+  out->set_flagged_from_count(r.flagged_from_count);
   out->set_spam_probability(r.spam_probability);
   out->set_label(static_cast<int32_t>(r.label));
   for (const auto& c : r.clues) out->add_clues(c);
@@ -103,6 +104,9 @@ HoldReason FromProto(const pb::HoldReasonProto& p) {
   r.probation_until = FromMicros(p.probation_until());
   r.site_wide = p.site_wide();
   r.flagged_from.assign(p.flagged_from().begin(), p.flagged_from().end());
+  r.flagged_from_count = p.flagged_from_count() != 0
+                             ? p.flagged_from_count()
+                             : static_cast<int64_t>(r.flagged_from.size());
   r.spam_probability = p.spam_probability();
   r.label = p.label() == 2 ? Label::kSpam : p.label() == 1 ? Label::kUnsure : Label::kHam;
   r.clues.assign(p.clues().begin(), p.clues().end());
@@ -297,6 +301,17 @@ class Registry::Impl {
     for (uint32_t g : gs) out.push_back(groups_[g]->name);
     std::sort(out.begin(), out.end());
     return out;
+  }
+  // The first `limit` of GroupNames(gs), without copying the others.
+  std::vector<std::string> FirstGroupNames(const std::vector<uint32_t>& gs,
+                                           size_t limit) const {
+    std::shared_lock<std::shared_mutex> l(groups_mu_);
+    std::vector<absl::string_view> names;
+    names.reserve(gs.size());
+    for (uint32_t g : gs) names.push_back(groups_[g]->name);
+    const auto end = names.begin() + static_cast<ptrdiff_t>(std::min(limit, names.size()));
+    std::partial_sort(names.begin(), end, names.end());
+    return std::vector<std::string>(names.begin(), end);
   }
 
   bool IsAdmin(absl::string_view actor) const {
@@ -1695,7 +1710,8 @@ absl::StatusOr<Registry::PostingCheck> Registry::CheckPosting(
     r.probation_since = FromMicros(v.since);
     r.probation_until = FromMicros(v.until);
     r.site_wide = v.site_wide;
-    r.flagged_from = impl_->GroupNames(v.flag_groups);
+    r.flagged_from = impl_->FirstGroupNames(v.flag_groups, kMaxFlaggedFromListed);
+    r.flagged_from_count = static_cast<int64_t>(v.flag_groups.size());
     check.probation = std::move(r);
   }
   return check;

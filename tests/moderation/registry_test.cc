@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "groupguard/clock.h"
 #include "groupguard/event_store.h"
@@ -93,6 +94,40 @@ TEST_F(RegistryTest, FlagPutsMemberOnProbationEverywhereIncludingGroupsJoinedLat
   EXPECT_EQ(c->probation->probation_until, clock_.Now() + absl::Hours(48));
   EXPECT_THAT(recorder_.types(), ElementsAre(Type::kProbationStarted));
   EXPECT_TRUE(recorder_.events()[0].site_wide);
+}
+
+// A member flagged in many groups: each held post's reasons (and its event in the
+// store) name the first kMaxFlaggedFromListed groups and count them all, so they do
+// not grow with the number of flags.
+TEST_F(RegistryTest, HoldReasonsListAFewFlaggingGroupsAndCountThemAll) {
+  constexpr int kGroups = 40;
+  for (int i = 0; i < kGroups; ++i) {
+    const std::string group = absl::StrFormat("g%02d", kGroups - 1 - i);  // not in order
+    ASSERT_TRUE(registry_->CreateGroup(group).ok());
+    ASSERT_TRUE(registry_->AddModerator(group, "mod_" + group).ok());
+    ASSERT_TRUE(registry_->Join("alice", group).ok());
+    ASSERT_TRUE(
+        registry_->Flag("mod_" + group, "alice", group, "spam", absl::Hours(48)).ok());
+  }
+  std::vector<std::string> first;
+  for (size_t i = 0; i < kMaxFlaggedFromListed; ++i) {
+    first.push_back(absl::StrFormat("g%02d", static_cast<int>(i)));
+  }
+  auto c = registry_->CheckPosting("alice", "cats");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(c->probation.has_value());
+  EXPECT_EQ(c->probation->flagged_from, first);
+  EXPECT_EQ(c->probation->flagged_from_count, kGroups);
+
+  Submission post{"p1", "alice", "cats", "hello", clock_.Now()};
+  ASSERT_TRUE(registry_->Hold(post, {*c->probation}).ok());
+  Reopen();
+  auto queue = registry_->ListQueue("admin", "cats");
+  ASSERT_TRUE(queue.ok()) << queue.status();
+  ASSERT_EQ(queue->size(), 1u);
+  ASSERT_EQ((*queue)[0].reasons.size(), 1u);
+  EXPECT_EQ((*queue)[0].reasons[0].flagged_from, first);
+  EXPECT_EQ((*queue)[0].reasons[0].flagged_from_count, kGroups);
 }
 
 // The member hears of every flag that holds them longer: a second flag with a later
