@@ -35,7 +35,7 @@ struct Verdict {
 };
 
 struct ScoreOptions {
-  int max_clues = 0;  // how many clues to return; 0..1000
+  int max_clues = 0;  // how many clues to return; 0..1000 (values outside are clamped)
 };
 
 // What a model file says about itself, for `groupguard inspect` and model cards.

@@ -14,7 +14,8 @@
 namespace groupguard {
 
 struct GateOptions {
-  // How many classifier clues a hold or reject reason carries. 0..100.
+  // How many classifier clues a hold or reject reason carries. 0..100 (values
+  // outside are clamped).
   int max_clues = 5;
 };
 

@@ -79,8 +79,10 @@ struct RegistryOptions {
 //
 // Thread-safe: every method may be called from any number of threads at once.
 //
-// Errors: kInvalidArgument for bad ids or arguments, kNotFound for an unknown group or
-// post, kFailedPrecondition when the world forbids it (not a member, already exists),
+// Errors: kInvalidArgument for bad ids or arguments, kNotFound for an unknown group
+// (to a site administrator or the server's own calls; an actor who is neither gets
+// kPermissionDenied, so nobody learns which groups exist) or post,
+// kFailedPrecondition when the world forbids it (not a member, already exists),
 // when the registry is failed (above) or when a subscriber tries to change it,
 // kPermissionDenied when the actor lacks the right (nothing changes),
 // kResourceExhausted for a moderator over their flag rate, and the store's error if
@@ -99,7 +101,9 @@ class Registry {
   Registry& operator=(const Registry&) = delete;
 
   // --- The world. Called by the forum server itself, which has already decided the
-  // caller may do this; audited with actor "system".
+  // caller may do this. Group and role changes are audited with actor "system";
+  // joins and leaves are not (nor are the gate's holds): the audit log is of
+  // decisions about people, and they are the bulk of a forum's traffic.
   absl::Status CreateGroup(absl::string_view group, const GroupPolicy& policy = {});
   absl::Status AddAdministrator(absl::string_view member);
   absl::Status RemoveAdministrator(absl::string_view member);
