@@ -90,8 +90,12 @@ void ToProto(const HoldReason& r, pb::HoldReasonProto* out) {
   out->set_probation_since(Micros(r.probation_since));
   out->set_probation_until(Micros(r.probation_until));
   out->set_site_wide(r.site_wide);
-  for (const auto& g : r.flagged_from) out->add_flagged_from(g);
-  out->set_flagged_from_count(r.flagged_from_count);
+  // At most kMaxFlaggedFromListed names (a caller's own reasons may list more), and
+  // a count of at least as many as the list names.
+  const size_t listed = std::min(r.flagged_from.size(), kMaxFlaggedFromListed);
+  for (size_t i = 0; i < listed; ++i) out->add_flagged_from(r.flagged_from[i]);
+  out->set_flagged_from_count(
+      std::max(r.flagged_from_count, static_cast<int64_t>(r.flagged_from.size())));
   out->set_spam_probability(r.spam_probability);
   out->set_label(static_cast<int32_t>(r.label));
   for (const auto& c : r.clues) out->add_clues(c);
@@ -103,10 +107,12 @@ HoldReason FromProto(const pb::HoldReasonProto& p) {
   r.probation_since = FromMicros(p.probation_since());
   r.probation_until = FromMicros(p.probation_until());
   r.site_wide = p.site_wide();
-  r.flagged_from.assign(p.flagged_from().begin(), p.flagged_from().end());
-  r.flagged_from_count = p.flagged_from_count() != 0
-                             ? p.flagged_from_count()
-                             : static_cast<int64_t>(r.flagged_from.size());
+  // Events written before flagged_from_count existed list every flagging group
+  // (sorted) and have no count: they are counted, and listed as new ones are.
+  const int listed = std::min(p.flagged_from_size(), static_cast<int>(kMaxFlaggedFromListed));
+  r.flagged_from.assign(p.flagged_from().begin(), p.flagged_from().begin() + listed);
+  r.flagged_from_count = std::max(p.flagged_from_count(),
+                                  static_cast<int64_t>(p.flagged_from_size()));
   r.spam_probability = p.spam_probability();
   r.label = p.label() == 2 ? Label::kSpam : p.label() == 1 ? Label::kUnsure : Label::kHam;
   r.clues.assign(p.clues().begin(), p.clues().end());

@@ -130,6 +130,30 @@ TEST_F(RegistryTest, HoldReasonsListAFewFlaggingGroupsAndCountThemAll) {
   EXPECT_EQ((*queue)[0].reasons[0].flagged_from_count, kGroups);
 }
 
+// A reason with more names than kMaxFlaggedFromListed and no count: what events
+// written before flagged_from_count existed hold (every flagging group, count 0),
+// and what a caller's own reasons may say. The queue lists the first
+// kMaxFlaggedFromListed and counts them all, before and after a reopen.
+TEST_F(RegistryTest, HoldReasonsWithoutACountAreCountedAndCut) {
+  HoldReason old;
+  old.kind = HoldReason::Kind::kProbation;
+  for (int i = 0; i < 40; ++i) old.flagged_from.push_back(absl::StrFormat("g%02d", i));
+  const std::vector<std::string> first(old.flagged_from.begin(),
+                                       old.flagged_from.begin() + kMaxFlaggedFromListed);
+  Submission post{"p1", "alice", "cats", "hello", clock_.Now()};
+  auto held = registry_->Hold(post, {old});
+  ASSERT_TRUE(held.ok()) << held.status();
+  ASSERT_EQ(held->reasons.size(), 1u);
+  EXPECT_EQ(held->reasons[0].flagged_from, first);
+  EXPECT_EQ(held->reasons[0].flagged_from_count, 40);
+  Reopen();
+  auto queue = registry_->ListQueue("admin", "cats");
+  ASSERT_TRUE(queue.ok()) << queue.status();
+  ASSERT_EQ(queue->size(), 1u);
+  EXPECT_EQ((*queue)[0].reasons[0].flagged_from, first);
+  EXPECT_EQ((*queue)[0].reasons[0].flagged_from_count, 40);
+}
+
 // The member hears of every flag that holds them longer: a second flag with a later
 // end is announced with that end; one that ends earlier changes nothing they see.
 TEST_F(RegistryTest, AFlagThatLengthensTheProbationIsAnnounced) {
