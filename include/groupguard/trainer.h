@@ -102,8 +102,10 @@ struct TrainingReport {
   // calibration and thresholds are fitted before the refit, on the validation
   // split; the refit is dropped (the calibrated weights kept, and the model file's
   // hyperparameters say `refit_dropped=1`) when the validation posts' log loss under
-  // the refit weights, below, is clearly worse than validation.log_loss: the
-  // calibration did not carry over to them.
+  // the refit weights, below, is worse than validation.log_loss: it has seen those
+  // posts and should do better on them, so the calibration did not carry over. (A
+  // refit that passes may still be miscalibrated on new posts; only held-out posts
+  // could tell, and the refit has none.)
   bool refit = false;
   double refit_validation_log_loss = 0;  // 0 when no refit was tried
 };

@@ -571,11 +571,13 @@ absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t lin
   if (!what.empty()) return Error(line, absl::StrCat("header: ", what));
   columns = field_count;
   // A column read twice would be ambiguous, as a repeated JSON key: an error.
+  // (An empty label field name means no label column, not a column named "".)
   for (absl::string_view name :
        {absl::string_view(options.text_field), absl::string_view(options.id_field),
-        absl::string_view(options.label_field), absl::string_view("author"),
-        absl::string_view("group"), absl::string_view("time")}) {
-    if (name.empty()) continue;  // no label field
+        absl::string_view(options.label_field.empty() ? options.text_field
+                                                      : options.label_field),
+        absl::string_view("author"), absl::string_view("group"),
+        absl::string_view("time")}) {
     if (std::count(fields.begin(), fields.begin() + field_count, name) > 1) {
       return Error(line,
                    absl::StrCat("header: column \"", name, "\" appears more than once"));

@@ -69,10 +69,11 @@ std::vector<Occurrence>& ThreadOccurrences() {
 // without allocating. One long post would make that size stay: a 4 MiB post of
 // characters that fold to many (U+FDFA folds to 33 bytes) left ~290 MB behind in
 // every thread that scored one. So after a post of more than kLongPostBytes, scratch
-// above kKeptScratchBytes is freed. Posts up to kLongPostBytes cannot grow it past
-// about 40 bytes a byte of post, and pay one comparison.
+// above kKeptScratchBytes is freed. Shorter posts pay one comparison; scratch takes
+// about 40 bytes a byte of post, so posts up to ~800 KB keep theirs (a run of them
+// does not allocate for every post).
 constexpr size_t kLongPostBytes = size_t{64} << 10;
-constexpr size_t kKeptScratchBytes = size_t{8} << 20;
+constexpr size_t kKeptScratchBytes = size_t{32} << 20;
 
 void TrimScratchAfter(absl::string_view text) {
   if (text.size() <= kLongPostBytes) return;

@@ -21,7 +21,7 @@ BinaryMetrics MetricsFromProto(const model::Metrics& proto);
 
 // Bytes of scoring scratch (tokenization, buckets, sets) the calling thread holds.
 // A thread keeps it between posts, except what a long post grew it to (freed when
-// over 8 MiB after a post over 64 KiB).
+// over 32 MiB after a post over 64 KiB).
 size_t ThreadScratchBytes();
 
 // 1 / (1 + exp(-z)); 0.5 for NaN.

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,7 +57,6 @@ void InstallSignalHandlers() {
 // Returns the slot now guarding `path`, or -1 (no free slot, path too long).
 int RegisterTemp(const std::string& path) {
   if (path.empty() || path.size() >= PATH_MAX) return -1;
-  InstallSignalHandlers();
   for (int i = 0; i < kTempSlots; ++i) {
     bool expected = false;
     if (temp_used[i].compare_exchange_strong(expected, true)) {
@@ -72,6 +72,12 @@ void UnregisterTemp(int slot) {
   if (slot < 0) return;
   temp_live[slot].store(false, std::memory_order_release);
   temp_used[slot].store(false, std::memory_order_release);
+}
+
+// Removes an uncommitted temporary file (none: "") and its slot.
+void RemoveTemp(const std::string& path, int slot) {
+  if (!path.empty()) unlink(path.c_str());
+  UnregisterTemp(slot);
 }
 
 }  // namespace
@@ -99,13 +105,23 @@ absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& 
   // A new file next to the output, renamed over it by Commit(): an existing file is
   // replaced where it really is (a symbolic link to it stays one) and keeps its
   // mode; a new one gets 0666 less the umask, as a plain create.
+  // The fatal signals wait while the temporary is created and registered, so none
+  // can come between the two and leave it behind.
+  InstallSignalHandlers();
+  sigset_t fatal, previous;
+  sigemptyset(&fatal);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&fatal, sig);
+  pthread_sigmask(SIG_BLOCK, &fatal, &previous);
   std::string target, temp;
   absl::StatusOr<internal::ScopedFd> fd =
       internal::CreateReplacementFile(path, &target, &temp);
+  std::unique_ptr<OutputFile> out;
+  if (fd.ok()) {
+    out.reset(new OutputFile(fd->release(), path, target, temp));
+    out->temp_slot_ = RegisterTemp(out->temp_path_);
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (!fd.ok()) return cannot(fd.status().message());
-  auto out =
-      std::unique_ptr<OutputFile>(new OutputFile(fd->release(), path, target, temp));
-  out->temp_slot_ = RegisterTemp(out->temp_path_);
   return out;
 }
 
@@ -135,16 +151,14 @@ absl::Status OutputFile::Commit() {
   if (is_stdout()) return absl::OkStatus();
   if (close(fd_) != 0) {
     const int err = errno;
-    if (!temp_path_.empty()) unlink(temp_path_.c_str());
-    UnregisterTemp(temp_slot_);
+    RemoveTemp(temp_path_, temp_slot_);
     return absl::UnavailableError(
         absl::StrCat("cannot write ", path_, ": ", std::strerror(err)));
   }
   if (temp_path_.empty()) return absl::OkStatus();  // written in place
   if (std::rename(temp_path_.c_str(), target_path_.c_str()) != 0) {
     int err = errno;
-    unlink(temp_path_.c_str());
-    UnregisterTemp(temp_slot_);
+    RemoveTemp(temp_path_, temp_slot_);
     return absl::UnavailableError(absl::StrCat("cannot write ", path_, ": ", std::strerror(err)));
   }
   UnregisterTemp(temp_slot_);
@@ -156,8 +170,7 @@ void OutputFile::Abort() {
   finished_ = true;
   if (is_stdout()) return;
   close(fd_);
-  if (!temp_path_.empty()) unlink(temp_path_.c_str());
-  UnregisterTemp(temp_slot_);
+  RemoveTemp(temp_path_, temp_slot_);
 }
 
 }  // namespace groupguard::cli
