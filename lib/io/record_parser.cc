@@ -570,14 +570,12 @@ absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t lin
   std::string what = SplitFields(record);
   if (!what.empty()) return Error(line, absl::StrCat("header: ", what));
   columns = field_count;
-  // A column read twice would be ambiguous, as a repeated JSON key: an error.
-  // (An empty label field name means no label column, not a column named "".)
-  for (absl::string_view name :
-       {absl::string_view(options.text_field), absl::string_view(options.id_field),
-        absl::string_view(options.label_field.empty() ? options.text_field
-                                                      : options.label_field),
-        absl::string_view("author"), absl::string_view("group"),
-        absl::string_view("time")}) {
+  // A column read twice would be ambiguous, as a repeated JSON key: an error. (An
+  // empty label field name means no label column, not a column named "".)
+  std::vector<absl::string_view> read = {options.text_field, options.id_field};
+  if (!options.label_field.empty()) read.push_back(options.label_field);
+  for (absl::string_view name : {"author", "group", "time"}) read.push_back(name);
+  for (absl::string_view name : read) {
     if (std::count(fields.begin(), fields.begin() + field_count, name) > 1) {
       return Error(line,
                    absl::StrCat("header: column \"", name, "\" appears more than once"));

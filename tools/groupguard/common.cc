@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "output_file.h"
@@ -73,6 +74,18 @@ absl::StatusOr<PostReaderOptions> ReaderOptionsFor(const InputFlags& flags,
   options.label_field = flags.label_field;
   options.max_record_bytes = flags.max_record_mib << 20;
   return options;
+}
+
+CLI::Validator NumberIn(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& value) -> std::string {
+        double v;
+        if (!absl::SimpleAtod(value, &v) || !(v >= lo && v <= hi)) {
+          return absl::StrCat("Value ", value, " not a number in [", lo, " - ", hi, "]");
+        }
+        return "";
+      },
+      absl::StrCat("FLOAT in [", lo, " - ", hi, "]"));
 }
 
 void AddModelFlag(CLI::App* command, std::string* model_path) {

@@ -50,6 +50,10 @@ void AddInputFlags(CLI::App* command, InputFlags* flags);
 absl::StatusOr<PostReaderOptions> ReaderOptionsFor(const InputFlags& flags,
                                                    absl::string_view path);
 
+// CLI::Range for a floating-point option, except that NaN is refused too (CLI::Range
+// lets it through: no comparison with NaN fails). A value outside is a usage error.
+CLI::Validator NumberIn(double lo, double hi);
+
 // Adds --model (default: the model built into this program).
 void AddModelFlag(CLI::App* command, std::string* model_path);
 

@@ -164,7 +164,7 @@ void AddEvalCommand(CLI::App& app) {
   cmd->add_option("--roc", flags->roc, "Also draw the ROC curve into this SVG file");
   cmd->add_option("--threshold", flags->threshold,
                   "P(spam) at which accuracy, precision, recall and F1 call a post spam")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(NumberIn(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("-t,--threads", flags->threads, "Worker threads (default: all cores)")
       ->check(CLI::Range(0, 1024));

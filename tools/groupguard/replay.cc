@@ -357,21 +357,6 @@ absl::Status CheckReplayIds(const Post& p, const std::string& input) {
 }
 
 int RunReplay(const ReplayFlags& f) {
-  // CLI::Range lets NaN through (no comparison with it fails): a NaN probation
-  // length gave nonsense durations and "probation_days":nan in --json.
-  if (!(f.probation_days >= 0.001 && f.probation_days <= 3650.0)) {
-    PrintError("--probation-days must be a number in 0.001..3650");
-    return kExitUsageError;
-  }
-  for (const auto& [name, value] : {std::pair<const char*, const std::optional<double>*>{
-                                        "--hold-threshold", &f.hold_threshold},
-                                    std::pair<const char*, const std::optional<double>*>{
-                                        "--reject-threshold", &f.reject_threshold}}) {
-    if (value->has_value() && !(**value >= 0.0 && **value <= 1.0)) {
-      PrintError(absl::StrCat(name, " must be a number in 0..1"));
-      return kExitUsageError;
-    }
-  }
   auto options = ReaderOptionsFor(f.in, f.input);
   if (!options.ok()) {
     PrintError(options.status().message());
@@ -451,7 +436,7 @@ void AddReplayCommand(CLI::App& app) {
       ->check(CLI::IsMember({"neighbor", "end", "skip"}))
       ->capture_default_str();
   cmd->add_option("--probation-days", f->probation_days, "How long a flag lasts, in days")
-      ->check(CLI::Range(0.001, 3650.0))
+      ->check(NumberIn(0.001, 3650.0))
       ->capture_default_str();
   cmd->add_option("--sitewide-after", f->sitewide_after,
                   "Probation is site-wide after flags from this many groups")
@@ -463,11 +448,11 @@ void AddReplayCommand(CLI::App& app) {
   cmd->add_option("--hold-threshold", f->hold_threshold,
                   "P(spam) at or above which a post is held (default: the model's spam "
                   "threshold)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(NumberIn(0.0, 1.0));
   cmd->add_option(
          "--reject-threshold", f->reject_threshold,
          "P(spam) at or above which a post is rejected outright (default: never)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(NumberIn(0.0, 1.0));
   cmd->add_flag("!--no-hold-unsure", f->hold_unsure,
                 "Publish posts the model is unsure of");
   AddInputFlags(cmd, &f->in);
