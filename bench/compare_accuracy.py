@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Accuracy side by side on the same train/test splits of ../shared/data:
-groupguard (naive Bayes, logistic and their ensemble) against fastText (supervised, word bigrams) and
-scikit-learn (TF-IDF of word 1-2 grams with LogisticRegression, LinearSVC and
-MultinomialNB). Prints one table of ROC AUC and spam caught at 1% ham blocked.
+groupguard (naive Bayes, logistic and their ensemble) against fastText (supervised, word
+bigrams), scikit-learn (TF-IDF of word 1-2 grams with LogisticRegression, LinearSVC and
+MultinomialNB) and bogofilter (its defaults: Robinson-Fisher token statistics). Prints
+one table of ROC AUC and spam caught at 1% ham blocked.
 
   bench/compare_accuracy.py [--groupguard PATH] [--data DIR] [--work DIR]
 
@@ -19,11 +20,14 @@ sequences kept in one fold), then trains on the whole train split with the best;
 the test sets and datacamp play no part in the choice. The choices are printed
 under the table.
 
-Needs the Debian packages fasttext and python3-sklearn.
+Needs the Debian packages fasttext, bogofilter and python3-sklearn
+(`scripts/setup.sh --peers`).
 """
 import argparse
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -122,6 +126,44 @@ def fasttext_scores(work, train_texts, train_labels, tests):
     return results
 
 
+def bogofilter_scores(work, train_texts, train_labels, tests):
+    """Trains a fresh bogofilter word list on the posts (each one an e-mail body in
+    an mbox, UTF-8) with its built-in settings (-C: no configuration file is read),
+    and returns its spamicity of every test post."""
+    def write_mbox(texts, path):
+        with open(path, "w", encoding="utf-8") as f:
+            for t in texts:
+                # mboxrd quoting: a body line that looks like a separator gets a '>'.
+                body = "\n".join(">" + line if re.match(r">*From ", line) else line
+                                 for line in t.split("\n"))
+                f.write("From post@example.invalid Thu Jan  1 00:00:00 1970\n"
+                        "Content-Type: text/plain; charset=utf-8\n\n%s\n\n" % body)
+    db = os.path.join(work, "bogofilter")
+    shutil.rmtree(db, ignore_errors=True)
+    os.makedirs(db)
+    base = ["bogofilter", "-C", "-d", db, "-M"]
+    for flag, label in (("-s", 1), ("-n", 0)):
+        path = os.path.join(work, "bogo.train.mbox")
+        write_mbox([t for t, y in zip(train_texts, train_labels) if y == label], path)
+        subprocess.run(base + [flag, "-I", path], check=True, capture_output=True)
+    results = []
+    for texts in tests:
+        path = os.path.join(work, "bogo.test.mbox")
+        write_mbox(texts, path)
+        # -v -T: one line per message, "S|H|U spamicity". Exit status 0/1/2 is the
+        # verdict of the last message, 3 an error.
+        run = subprocess.run(base + ["-v", "-T", "-I", path], capture_output=True,
+                             text=True)
+        if run.returncode == 3:
+            raise SystemExit("bogofilter failed: " + run.stderr)
+        scores = [float(line.split()[1]) for line in run.stdout.splitlines() if line]
+        if len(scores) != len(texts):
+            raise SystemExit("bogofilter returned %d scores for %d posts"
+                             % (len(scores), len(texts)))
+        results.append(np.array(scores))
+    return results
+
+
 def sklearn_scores(train_texts, train_labels, tests):
     vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
     x = vec.fit_transform(train_texts)
@@ -162,7 +204,7 @@ def main():
 
     systems = ["groupguard nb", "groupguard logistic", "groupguard ensemble",
                "groupguard --select", "fastText bigrams", "sklearn LR",
-               "sklearn LinearSVC", "sklearn MultinomialNB"]
+               "sklearn LinearSVC", "sklearn MultinomialNB", "bogofilter"]
     rows = []  # (row name, {system: (auc, caught)})
     choices = []  # (train data, "ROC AUC caught@1% flags" of the chosen settings)
 
@@ -188,6 +230,9 @@ def main():
         for name, scores in sk.items():
             for i, (_, labels) in enumerate(tests):
                 results[i][name] = figures(labels, scores[i])
+        bf = bogofilter_scores(work, train_texts, train_labels, [t for t, _ in tests])
+        for i, (_, labels) in enumerate(tests):
+            results[i]["bogofilter"] = figures(labels, bf[i])
         return [(name, r) for (name, _), r in zip(test_sets, results)]
 
     for d in DATASETS:

@@ -2,9 +2,10 @@
 # End-to-end scoring speed, side by side, on one deterministic dump (issue: throughput).
 #   bench/compare_speed.sh [N_POSTS]      default 1,000,000
 # Needs a Release build in build/release and the peers (scripts/setup.sh --peers).
-# Every system is timed in the same run on the same file; each groupguard figure is the
-# median of 3 runs. Prints posts/s, MB/s, peak RSS and the ratios to fastText, then
-# whether each target of the throughput issue is met in this run.
+# Every system is timed in the same run on the same posts; each figure is the median of
+# 3 runs (scikit-learn: one). Prints posts/s, MB/s, peak RSS and the ratios to fastText,
+# then how many times faster groupguard is than each peer, and whether each target of
+# the throughput issue is met in this run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -32,6 +33,33 @@ PY
     -wordNgrams 2 -epoch 25 -lr 0.5 -dim 100 -verbose 0 >&2
 fi
 
+# bogofilter: its built-in settings (-C), a word list trained (untimed) on the same
+# train splits; it reads the dump's texts (those fastText reads) as an mbox, one
+# message per post.
+if [ ! -f "$work/bogofilter/wordlist.db" ] || [ ! -f "$work/posts.mbox" ] ||
+   [ "$work/posts.mbox" -ot "$work/posts.txt" ]; then
+  rm -rf "$work/bogofilter" && mkdir -p "$work/bogofilter"
+  python3 - "$train" "$work" <<'PY'
+import json, os, re, sys
+def message(text):
+    body = "\n".join(">" + l if re.match(r">*From ", l) else l for l in text.split("\n"))
+    return ("From post@example.invalid Thu Jan  1 00:00:00 1970\n"
+            "Content-Type: text/plain; charset=utf-8\n\n%s\n\n" % body)
+work = sys.argv[2]
+with open(os.path.join(work, "bogo.spam.mbox"), "w", encoding="utf-8") as spam, \
+     open(os.path.join(work, "bogo.ham.mbox"), "w", encoding="utf-8") as ham:
+    for path in sys.argv[1].split(","):
+        for line in open(path, encoding="utf-8"):
+            r = json.loads(line)
+            (spam if r["label"] == "spam" else ham).write(message(r["text"]))
+with open(os.path.join(work, "posts.mbox"), "w", encoding="utf-8") as out:
+    for line in open(os.path.join(work, "posts.txt"), encoding="utf-8"):
+        out.write(message(line.rstrip("\n")))
+PY
+  bogofilter -C -d "$work/bogofilter" -M -s -I "$work/bogo.spam.mbox"
+  bogofilter -C -d "$work/bogofilter" -M -n -I "$work/bogo.ham.mbox"
+fi
+
 # run NAME COMMAND...: runs the command 3 times, prints "seconds peak_kb" of the median.
 run() {
   local name=$1; shift
@@ -46,18 +74,22 @@ run() {
 gg1=$(run gg1 "$gg" score --threads 1 "$work/posts.jsonl")
 ggn=$(run ggn "$gg" score --threads "$threads" "$work/posts.jsonl")
 ft=$(run fasttext fasttext predict-prob "$work/fasttext.bin" "$work/posts.txt")
+# bogofilter's exit status is its last message's verdict (0, 1 or 2); 3 is an error.
+bf=$(run bogofilter sh -c 'bogofilter "$@"; [ $? -lt 3 ]' bogofilter \
+  -C -d "$work/bogofilter" -M -v -T -I "$work/posts.mbox")
 sk_err=$(/usr/bin/time -f "%e %M" -o "$work/time.sk" \
   bench/sklearn_speed.py "$train" "$work/posts.txt" 2>&1 >/dev/null)
 sk_seconds=$(echo "$sk_err" | sed -n 's/.*sklearn_seconds=\([0-9.]*\).*/\1/p')
 sk="$sk_seconds $(cut -d' ' -f2 "$work/time.sk")"
 
-python3 - "$n" "$bytes" "$threads" "$gg1" "$ggn" "$ft" "$sk" <<'PY'
+python3 - "$n" "$bytes" "$threads" "$gg1" "$ggn" "$ft" "$sk" "$bf" <<'PY'
 import sys
 n, size, threads = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 rows = [("groupguard score --threads 1", sys.argv[4]),
         ("groupguard score --threads " + threads, sys.argv[5]),
         ("fastText predict-prob (bigrams)", sys.argv[6]),
-        ("scikit-learn TF-IDF+LR (scoring only)", sys.argv[7])]
+        ("scikit-learn TF-IDF+LR (scoring only)", sys.argv[7]),
+        ("bogofilter (built-in settings, mbox)", sys.argv[8])]
 ft = n / float(sys.argv[6].split()[0])
 print("%d posts, %.1f MB of JSON Lines" % (n, size / 1e6))
 print("| system | seconds | posts/s | MB/s | peak RSS MB | x fastText |")
@@ -76,6 +108,9 @@ one_rate = n / max(float(one[0]), 1e-3)
 many_rate = n / max(float(many[0]), 1e-3)
 peak_mb = max(int(one[1]), int(many[1])) / 1024
 print()
+print("groupguard --threads 1 against each peer: " + ", ".join(
+    "%.1fx %s" % (one_rate / (n / max(float(r.split()[0]), 1e-3)), name.split()[0])
+    for name, r in rows[2:]))
 print("target --threads 1 >= 30x fastText: %.1fx (%s)" % (one_rate / ft, met(one_rate >= 30 * ft)))
 print("target peak memory < 64 MB: %.0f MB (%s)" % (peak_mb, met(peak_mb < 64)))
 print("target --threads %s >= 1.8x --threads 1: %.2fx (%s)" % (

@@ -12,7 +12,7 @@ packages=(
 )
 if [ "${1:-}" = "--peers" ]; then
   # Only for the side-by-side accuracy and speed scripts in bench/.
-  packages+=(fasttext python3-sklearn python3-numpy hyperfine valgrind time)
+  packages+=(fasttext bogofilter python3-sklearn python3-numpy hyperfine valgrind time)
 fi
 
 missing=()
