@@ -120,8 +120,11 @@ class Tokenizer {
 
   // Replaces the contents of `out` with the tokens of `input`. `input` is any bytes:
   // invalid UTF-8 is replaced by U+FFFD, and bytes past options().max_input_bytes are
-  // ignored (cut back to a character boundary). Never fails. With a warm `out` (one
-  // that tokenized a post at least as long before) it does not allocate.
+  // ignored (cut back to a character boundary); so is the rest of a post once its
+  // folded text reaches twice its size plus 64 bytes (real text folds to about its
+  // own size; a run of U+FDFA, 3 bytes that fold to 33, would take ~100 bytes of
+  // memory per byte of post). Never fails. With a warm `out` (one that tokenized a
+  // post at least as long before) it does not allocate.
   //
   // Folding, in order: HTML entities decoded and tags dropped (inline tags such as
   // <b> without a trace, others as a space, href values kept); zero-width and bidi

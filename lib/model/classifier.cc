@@ -226,6 +226,14 @@ absl::StatusOr<std::unique_ptr<Classifier>> LinearClassifier::Create(
 
 namespace {
 
+// The size to give the binary-feature set for up to `features` features: no more
+// distinct ones than there are buckets. (A 4 MiB post of short words has millions
+// of features but, with 2^20 buckets, at most a million distinct ones: the set
+// would otherwise take 128 MB instead of 32.)
+size_t DistinctAtMost(const FeatureHasher& hasher, size_t features) {
+  return std::min<size_t>(features, hasher.num_buckets());
+}
+
 // The scoring loop: the weight sums of the features of `tokens` into sums[0,
 // kStride) and their number (distinct ones under binary features). Force-inlined
 // into each variant below, so the popcount builtin is compiled for the variant's
@@ -254,7 +262,7 @@ template <size_t kStride, bool kHardwarePopCount, bool kBinary>
     };
     const size_t max_features = hasher.MaxFeatures(tokens.tokens(), text_of);
     BucketSet::Inserter seen =
-        ThreadBucketSet().ClearForInserts(binary ? max_features : 0);
+        ThreadBucketSet().ClearForInserts(binary ? DistinctAtMost(hasher, max_features) : 0);
     // Two passes, the hashes into a buffer, then the look-ups: each loop has the
     // registers it needs (one loop doing both kept a dozen values on the stack).
     std::vector<uint32_t>& buckets = ThreadBuckets();
@@ -267,7 +275,7 @@ template <size_t kStride, bool kHardwarePopCount, bool kBinary>
   } else {
     const auto text_of = [&](const Token& t) { return tokens.text(t); };
     BucketSet::Inserter seen = ThreadBucketSet().ClearForInserts(
-        binary ? hasher.MaxFeatures(tokens.tokens(), text_of) : 0);
+        binary ? DistinctAtMost(hasher, hasher.MaxFeatures(tokens.tokens(), text_of)) : 0);
     hasher.ForEach(tokens.tokens(), text_of,
                    [&](uint32_t bucket, const FeatureSource&) { add(bucket, seen); });
   }

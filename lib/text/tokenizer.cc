@@ -104,6 +104,8 @@ constexpr size_t kMaxShapeBytes = 24;
 constexpr size_t kMaxLabelBytes = 63;  // of a host name label (RFC 1035)
 constexpr int kManyExclaims = 3;
 constexpr uint32_t kShoutingMinLetters = 8;
+// Folded text stops at this many bytes per input byte (plus 64): see Tokenize().
+constexpr size_t kMaxFoldedPerInputByte = 2;
 
 // Appends token texts to a Tokenization's storage, which is kept at its high-water
 // size between calls (so a warm call neither allocates nor clears); bytes past
@@ -1126,8 +1128,11 @@ void Tokenizer::Tokenize(absl::string_view input, Tokenization* out) const {
     input = input.substr(0, cut);
   }
   internal::NormalizeStats stats;
-  // Folding can expand text (NFKC of U+FDFA is 33 bytes); the budget bounds memory.
-  const size_t max_output = 4 * input.size() + 64;
+  // Folding can expand text (NFKC of U+FDFA is 33 bytes); the budget bounds memory,
+  // which is about 9 bytes per folded byte (text and input spans) plus the tokens.
+  // Real posts fold to at most ~1.03 times their size (every text of the labeled
+  // corpora), so only hostile ones reach it.
+  const size_t max_output = kMaxFoldedPerInputByte * input.size() + 64;
   internal::Normalize(input, options_.decode_html, max_output,
                       {&out->folded_, &out->folded_to_input_, &out->folded_end_}, &stats);
   out->folded_size_ = stats.folded_size;

@@ -190,10 +190,10 @@ TEST(TokenizerTest, ExpandingCharactersAreBounded) {
   const Tokenizer tokenizer = MakeTokenizer();
   Tokenization t;
   tokenizer.Tokenize(input, &t);
-  // The budget is 4 bytes per input byte, overshot by at most one character's
+  // The budget is 2 bytes per input byte, overshot by at most one character's
   // folding (under 1 KiB).
-  EXPECT_LE(t.folded().size(), 4 * input.size() + 64 + 1024);
-  EXPECT_GT(t.folded().size(), 4 * input.size());
+  EXPECT_LE(t.folded().size(), 2 * input.size() + 64 + 1024);
+  EXPECT_GT(t.folded().size(), 2 * input.size());
   EXPECT_EQ(CheckInvariants(input, t, tokenizer.options().max_input_bytes), "");
 }
 
