@@ -87,6 +87,24 @@ struct TrainerOptions {
   std::string description;
 };
 
+// How the calibration fitted before a refit holds for weights fitted the way the
+// refit is (same settings and iteration count) on posts they did not see: each fold
+// of the training split (folds about the validation split's size, by a seeded hash
+// of the text) is scored by weights fitted on all the other posts, under the
+// calibration the refit would keep.
+struct RefitCheck {
+  int64_t posts = 0;        // posts scored that way; 0 when not checked
+  double log_loss = 0;      // their log loss under the calibration kept
+  // Cox's calibration regression: sigmoid(slope * calibrated log-odds + intercept)
+  // fitted to those posts (1 and 0 when the calibration holds), and its log loss.
+  double slope = 1;
+  double intercept = 0;
+  double recalibrated_log_loss = 0;
+  // False when log_loss is significantly (likelihood ratio test, p < 0.001) and
+  // materially (over 1.25x) worse than recalibrated_log_loss: the refit is dropped.
+  bool transfers = true;
+};
+
 // Figures of a training run.
 struct TrainingReport {
   int64_t train_posts = 0;
@@ -100,14 +118,16 @@ struct TrainingReport {
   BinaryMetrics validation;  // of the validation split (all zero without one)
   // Whether the final weights were trained again on all posts (refit_on_all). The
   // calibration and thresholds are fitted before the refit, on the validation
-  // split; the refit is dropped (the calibrated weights kept, and the model file's
-  // hyperparameters say `refit_dropped=1`) when the validation posts' log loss under
-  // the refit weights, below, is worse than validation.log_loss: it has seen those
-  // posts and should do better on them, so the calibration did not carry over. (A
-  // refit that passes may still be miscalibrated on new posts; only held-out posts
-  // could tell, and the refit has none.)
+  // split, and kept. The refit is dropped (the calibrated weights kept, and the
+  // model file's hyperparameters say `refit_dropped=1`) when that calibration does
+  // not hold for weights fitted the refit's way on posts they did not see
+  // (refit_check, below), or when the validation posts' log loss under the refit
+  // weights, below, is worse than validation.log_loss: it has seen those posts and
+  // should do better on them.
   bool refit = false;
   double refit_validation_log_loss = 0;  // 0 when no refit was tried
+  // Checked before the refit is tried (refit_check.transfers false: not tried).
+  RefitCheck refit_check;
 };
 
 // A trained model: the model file's bytes and how training went.

@@ -215,7 +215,15 @@ int RunTrain(TrainFlags& flags) {
           ModelTypeName(options.model_type), r.train_posts, r.train_spam,
           r.validation_posts, r.validation_spam);
   if (r.iterations > 0) absl::StrAppendFormat(&s, "iterations: %d\n", r.iterations);
-  if (options.refit_on_all && r.validation_posts > 0) {
+  if (options.refit_on_all && r.validation_posts > 0 && !r.refit_check.transfers) {
+    absl::StrAppendFormat(
+        &s,
+        "refit on all posts dropped: weights fitted its way score %d posts they did not "
+        "see with log loss %.4f under the calibration it would keep (%.4f recalibrated, "
+        "slope %.3f, intercept %.3f), so that calibration does not hold for it\n",
+        r.refit_check.posts, r.refit_check.log_loss, r.refit_check.recalibrated_log_loss,
+        r.refit_check.slope, r.refit_check.intercept);
+  } else if (options.refit_on_all && r.validation_posts > 0) {
     absl::StrAppendFormat(
         &s,
         r.refit ? "refit on all posts: validation log loss %.4f before, %.4f after\n"
