@@ -183,6 +183,39 @@ TEST_F(ReplayCommandTest, UntimedRecordsArePlacedInLinearTime) {
                                       << " s";
 }
 
+// Times come in many forms in real dumps; each of these is read (and its offset
+// applied), so only the record whose time is not a time counts as untimed. The
+// spammer's later post in "games" (Unix seconds, after the flagging spam in
+// "music") is held by probation alone only if both times were read.
+TEST_F(ReplayCommandTest, CommonTimeFormatsAreRead) {
+  {
+    std::ofstream f(path_, std::ios::trunc);
+    f << R"({"id":"3","text":"nice","label":"spam","author":"spammer","group":"games","time":1704276000.5})"
+         "\n"
+      << R"({"id":"1","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"music","time":"Mon, 01 Jan 2024 05:00:00 -0500"})"
+         "\n"
+      << R"({"id":"2","text":"I love this song, the chorus is great","label":"ham","author":"fan","group":"music","time":"2024-01-02 10:00:00+01:00"})"
+         "\n"
+      << R"({"id":"4","text":"what a great game last night","label":"ham","author":"fan","group":"games","time":"2024-01-02 10:00:00 +0100"})"
+         "\n"
+      << R"({"id":"5","text":"see you all tomorrow","label":"ham","author":"fan","group":"music","time":"2024-01-02T11:00:00.250Z"})"
+         "\n"
+      << R"({"id":"6","text":"good morning everyone","label":"ham","author":"fan","group":"games","time":"02 Jan 2024 12:00:00 +0000"})"
+         "\n"
+      << R"({"id":"7","text":"thanks for sharing","label":"ham","author":"fan","group":"games","time":"yesterday"})"
+         "\n";
+  }
+  int code = -1;
+  std::string out =
+      RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json ", path_, " 2>&1"), &code);
+  if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"posts\":7,"));
+  EXPECT_THAT(out, HasSubstr("\"untimed\":1,"));
+  EXPECT_THAT(out, HasSubstr("\"spam_held_by_probation_only\":1,"));
+  EXPECT_THAT(out, HasSubstr("\"ham_held\":0,"));
+}
+
 // NaN passes CLI11's range checks; it is a usage error, not a probation of NaN
 // days (which printed "probation_days":nan, invalid JSON, and changed the counts).
 TEST_F(ReplayCommandTest, NotANumberIsAUsageError) {

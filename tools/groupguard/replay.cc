@@ -26,8 +26,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common.h"
 #include "groupguard/clock.h"
@@ -74,15 +76,46 @@ struct Counts {
   int64_t groups = 0, authors = 0;
 };
 
+// Unix seconds, as in many dumps ("created_utc": 1420070400): 9 to 12 digits (1973
+// to far ahead; fewer would read a year or a YYYYMMDD date as a time in 1970) and
+// an optional fraction of up to 9 digits.
+std::optional<absl::Time> ParseUnixSeconds(absl::string_view s) {
+  const size_t dot = s.find('.');
+  const absl::string_view whole = s.substr(0, dot);
+  const absl::string_view fraction =
+      dot == absl::string_view::npos ? absl::string_view() : s.substr(dot + 1);
+  const auto digits = [](absl::string_view d) {
+    return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (whole.size() < 9 || whole.size() > 12 || !digits(whole) ||
+      (dot != absl::string_view::npos &&
+       (fraction.empty() || fraction.size() > 9 || !digits(fraction)))) {
+    return std::nullopt;
+  }
+  int64_t seconds = 0, nanos = 0;
+  if (!absl::SimpleAtoi(whole, &seconds)) return std::nullopt;
+  for (size_t i = 0; i < 9; ++i) {
+    nanos = 10 * nanos + (i < fraction.size() ? fraction[i] - '0' : 0);
+  }
+  return absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos);
+}
+
+// The forms of a post's time replay reads (README: "replay"); a time without an
+// offset is UTC.
 std::optional<absl::Time> ParseTime(const std::string& s) {
   if (s.empty()) return std::nullopt;
   absl::Time t;
   std::string err;
-  for (const char* f : {"%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*S",
-                        "%Y-%m-%d %H:%M:%E*S", "%Y-%m-%d"}) {
+  // RFC 3339 ("Z" or +hh:mm) and ISO 8601 without an offset; the same with a space
+  // for the 'T' (SQL), also with " +hhmm"; a day; RFC 2822 (e-mail, RSS), with or
+  // without its weekday.
+  for (const char* f :
+       {"%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*S", "%Y-%m-%d %H:%M:%E*S%Ez",
+        "%Y-%m-%d %H:%M:%E*S %z", "%Y-%m-%d %H:%M:%E*S", "%Y-%m-%d",
+        "%a, %d %b %Y %H:%M:%E*S %z", "%d %b %Y %H:%M:%E*S %z"}) {
     if (absl::ParseTime(f, s, absl::UTCTimeZone(), &t, &err)) return t;
   }
-  return std::nullopt;
+  return ParseUnixSeconds(s);
 }
 
 struct Item {
