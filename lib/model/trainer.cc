@@ -267,9 +267,12 @@ class TrainerImpl final : public Trainer {
   }
 
   bool KeepsCounts() const { return options().model_type != ModelType::kLogistic; }
-  Scorer Fit(ModelType type, bool all_posts, int fixed_iterations, int* iterations) const;
-  // Fits on the posts outside `fold` for exactly `fixed_iterations` (logistic).
-  Scorer FitWithoutFold(ModelType type, int fold, int fixed_iterations) const;
+  // Fits a `type` component on the training split (logistic: early stopping on the
+  // validation split unless fixed_iterations > 0), on all posts (all_posts), or on
+  // all posts but those of fold `without_fold` (with all_posts; see
+  // CalibrationFolds). Sets *iterations to the logistic iterations run.
+  Scorer Fit(ModelType type, bool all_posts, int fixed_iterations, int* iterations,
+             int without_fold = -1) const;
   // Whether the calibration (a, b, component weights in `params`) of the weights
   // fitted on the training split holds for weights fitted like the refit (on all
   // posts but one fold of the training split), on the posts of that fold.
@@ -288,33 +291,47 @@ class TrainerImpl final : public Trainer {
 };
 
 Scorer TrainerImpl::Fit(ModelType type, bool all_posts, int fixed_iterations,
-                        int* iterations) const {
+                        int* iterations, int without_fold) const {
+  const auto learns = [&](const Example& e) {
+    return all_posts ? e.fold != without_fold : !e.validation;
+  };
   Scorer scorer;
+  *iterations = 0;
   if (type == ModelType::kNaiveBayes && options().naive_bayes.tfidf) {
-    *iterations = 0;
     std::vector<CountedPost> posts;
     for (const Example& e : examples_) {
-      if (all_posts || !e.validation) posts.push_back({&e.buckets, e.is_spam});
+      if (learns(e)) posts.push_back({&e.buckets, e.is_spam});
     }
     scorer.weights = TfidfNaiveBayesWeights(posts, options().naive_bayes.alpha, &scorer.bias);
     scorer.normalize = true;
     return scorer;
   }
   if (type == ModelType::kNaiveBayes) {
-    *iterations = 0;
-    if (all_posts) {
+    // The splits' counts are kept as posts are added; only a fold is counted here.
+    const double alpha = options().naive_bayes.alpha;
+    if (without_fold >= 0) {
+      NaiveBayesCounts counts;
+      for (const Example& e : examples_) {
+        if (learns(e)) counts.Learn(e.buckets, e.is_spam);
+      }
+      scorer.weights = counts.Weights(alpha, &scorer.bias);
+    } else if (all_posts) {
       NaiveBayesCounts all = train_counts_;
       all.Merge(validation_counts_);
-      scorer.weights = all.Weights(options().naive_bayes.alpha, &scorer.bias);
+      scorer.weights = all.Weights(alpha, &scorer.bias);
     } else {
-      scorer.weights = train_counts_.Weights(options().naive_bayes.alpha, &scorer.bias);
+      scorer.weights = train_counts_.Weights(alpha, &scorer.bias);
     }
     scorer.normalize = false;
     return scorer;
   }
   std::vector<LabeledFeatures> train, validation;
   for (const Example& e : examples_) {
-    (all_posts || !e.validation ? train : validation).push_back({&e.buckets, e.is_spam});
+    if (learns(e)) {
+      train.push_back({&e.buckets, e.is_spam});
+    } else if (!all_posts) {
+      validation.push_back({&e.buckets, e.is_spam});
+    }
   }
   LogisticFitOptions fit_options;
   fit_options.l2 = options().logistic.l2;
@@ -324,43 +341,6 @@ Scorer TrainerImpl::Fit(ModelType type, bool all_posts, int fixed_iterations,
   fit_options.fixed_iterations = fixed_iterations;
   LogisticFit fit = FitLogistic(train, validation, fit_options);
   *iterations = fit.iterations;
-  scorer.weights = std::move(fit.weights);
-  scorer.bias = fit.bias;
-  scorer.normalize = options().logistic.normalize;
-  return scorer;
-}
-
-Scorer TrainerImpl::FitWithoutFold(ModelType type, int fold, int fixed_iterations) const {
-  Scorer scorer;
-  if (type == ModelType::kNaiveBayes && options().naive_bayes.tfidf) {
-    std::vector<CountedPost> posts;
-    for (const Example& e : examples_) {
-      if (e.fold != fold) posts.push_back({&e.buckets, e.is_spam});
-    }
-    scorer.weights = TfidfNaiveBayesWeights(posts, options().naive_bayes.alpha, &scorer.bias);
-    scorer.normalize = true;
-    return scorer;
-  }
-  if (type == ModelType::kNaiveBayes) {
-    NaiveBayesCounts counts;
-    for (const Example& e : examples_) {
-      if (e.fold != fold) counts.Learn(e.buckets, e.is_spam);
-    }
-    scorer.weights = counts.Weights(options().naive_bayes.alpha, &scorer.bias);
-    scorer.normalize = false;
-    return scorer;
-  }
-  std::vector<LabeledFeatures> train;
-  for (const Example& e : examples_) {
-    if (e.fold != fold) train.push_back({&e.buckets, e.is_spam});
-  }
-  LogisticFitOptions fit_options;
-  fit_options.l2 = options().logistic.l2;
-  fit_options.max_iterations = options().logistic.max_iterations;
-  fit_options.patience = options().logistic.patience;
-  fit_options.normalize = options().logistic.normalize;
-  fit_options.fixed_iterations = std::max(1, fixed_iterations);
-  LogisticFit fit = FitLogistic(train, {}, fit_options);
   scorer.weights = std::move(fit.weights);
   scorer.bias = fit.bias;
   scorer.normalize = options().logistic.normalize;
@@ -377,18 +357,19 @@ RefitCheck TrainerImpl::CheckCalibrationTransfer(const std::vector<ModelType>& k
   std::vector<bool> labels;
   // Fold 0 is the validation split, where the calibration was fitted.
   for (int f = 1; f < folds; ++f) {
-    bool any = false;
-    for (const Example& e : examples_) any = any || e.fold == f;
-    if (!any) continue;
+    if (std::none_of(examples_.begin(), examples_.end(),
+                     [f](const Example& e) { return e.fold == f; })) {
+      continue;
+    }
     Scorers fold_model;
     for (size_t k = 0; k < kinds.size(); ++k) {
-      fold_model.scorers.push_back(FitWithoutFold(kinds[k], f, iterations[k]));
+      int fold_iterations = 0;
+      fold_model.scorers.push_back(Fit(kinds[k], /*all_posts=*/true,
+                                       std::max(1, iterations[k]), &fold_iterations, f));
     }
     fold_model.Build(hasher_.num_buckets());
-    fold_model.params = params;  // Build() set bias and scaling; the weights are kept
-    for (size_t k = 0; k < kinds.size(); ++k) {
-      fold_model.params[k].bias = fold_model.scorers[k].bias;
-    }
+    // As the refit is: its own biases, the component weights of the calibration.
+    for (size_t k = 0; k < kinds.size(); ++k) fold_model.params[k].weight = params[k].weight;
     for (const Example& e : examples_) {
       if (e.fold != f) continue;
       logits.push_back(a * fold_model.Raw(e.buckets) + b);
