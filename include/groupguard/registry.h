@@ -169,6 +169,9 @@ class Registry {
   // (under the writer lock) until every change applied so far is durable first.
   // First drops audit entries older than options.audit_retention (an event in the
   // store, so a reopen agrees with memory whatever becomes of the snapshot).
+  // kResourceExhausted, naming the snapshot's size, when the state is too big for one
+  // snapshot (protobuf's limit, 2 GiB): nothing is written and the store keeps every
+  // record (a shorter audit_retention, or reviewing held posts, makes it smaller).
   absl::Status Compact();
   // A canonical, sorted, human-readable dump of the whole state (for tests and
   // debugging): equal states give equal dumps.

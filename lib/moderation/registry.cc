@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <limits>
@@ -20,12 +21,28 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
 #include "moderation/events.pb.h"
+#include "moderation/registry_testing.h"
+#include "util/proto_util.h"
 #include "util/status_macros.h"
 
 namespace groupguard {
+
+namespace internal {
+
+std::atomic<size_t>& RegistryMessageLimitForTesting() {
+  static std::atomic<size_t> limit{kMaxProtoBytes};
+  return limit;
+}
+
+}  // namespace internal
+
 namespace {
 
 namespace pb = ::groupguard::moderation;
+
+// The largest event or snapshot the registry serializes: protobuf's limit, or less
+// in tests.
+size_t MessageLimit() { return internal::RegistryMessageLimitForTesting().load(); }
 
 constexpr int kShards = 64;
 constexpr char kSystem[] = "system";
@@ -236,9 +253,10 @@ class Registry::Impl {
     return store_->Recover(
         [this](absl::string_view bytes, uint64_t through) -> absl::Status {
           pb::Snapshot snapshot;
-          if (!snapshot.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-            return absl::DataLossError(absl::StrCat(
-                "moderation snapshot through sequence ", through, " is not decodable"));
+          if (!internal::ParseWithin(bytes, &snapshot)) {
+            return absl::DataLossError(
+                absl::StrCat("moderation snapshot through sequence ", through, " (",
+                             bytes.size(), " bytes) is not decodable"));
           }
           if (snapshot.format_version() != kSnapshotFormat) {
             return absl::FailedPreconditionError(absl::StrCat(
@@ -251,7 +269,7 @@ class Registry::Impl {
         },
         [this, &event](uint64_t sequence, absl::string_view bytes) -> absl::Status {
           // One message reused for every record: its strings keep their capacity.
-          if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          if (!internal::ParseWithin(bytes, &event)) {
             return absl::DataLossError(absl::StrCat("moderation event at sequence ",
                                                     sequence, " is not decodable"));
           }
@@ -1643,9 +1661,22 @@ absl::Status Registry::Compact() {
     return d;
   }
   pb::Snapshot s = impl_->BuildSnapshotLocked();
-  std::string bytes;
-  s.SerializeToString(&bytes);
-  return impl_->store_->WriteSnapshot(bytes, impl_->last_sequence_);
+  // A state protobuf cannot serialize (over 2 GiB: a long audit log, big held posts)
+  // must not reach WriteSnapshot: SerializeToString would leave "", and the store
+  // would drop every record that empty snapshot claims to cover. Nothing is written;
+  // the journal keeps its records and the registry goes on.
+  absl::StatusOr<std::string> bytes = internal::SerializeWithin(
+      s, MessageLimit(), absl::StatusCode::kResourceExhausted,
+      absl::StrCat("the moderation snapshot through sequence ", impl_->last_sequence_));
+  if (!bytes.ok()) {
+    return absl::Status(
+        bytes.status().code(),
+        absl::StrCat(
+            "Compact: ", bytes.status().message(),
+            "; nothing was compacted (the store keeps every record). Set "
+            "RegistryOptions.audit_retention or review held posts to shrink it"));
+  }
+  return impl_->store_->WriteSnapshot(*bytes, impl_->last_sequence_);
 }
 
 std::string Registry::CanonicalDump() const {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +14,7 @@
 #include "groupguard/clock.h"
 #include "groupguard/event_store.h"
 #include "gtest/gtest.h"
+#include "moderation/registry_testing.h"
 #include "moderation_test_util.h"
 
 namespace groupguard {
@@ -755,6 +757,66 @@ TEST_F(RegistryTest, FailedAppendChangesNothing) {
   EXPECT_EQ(registry_->CanonicalDump(), before);
   EXPECT_FALSE(HeldIn("alice", "cats"));
   EXPECT_THAT(recorder_.types(), IsEmpty());
+}
+
+// Lowers the largest event or snapshot the registry serializes (protobuf's 2 GiB
+// limit) for one test, so that states and posts over it need not be allocated.
+class ScopedMessageLimit {
+ public:
+  explicit ScopedMessageLimit(size_t limit)
+      : saved_(internal::RegistryMessageLimitForTesting().exchange(limit)) {}
+  ~ScopedMessageLimit() { internal::RegistryMessageLimitForTesting().store(saved_); }
+
+ private:
+  size_t saved_;
+};
+
+// Whether the store holds a snapshot, and how many records follow it.
+std::pair<bool, int> SnapshotAndRecords(EventStore& store) {
+  bool snapshot = false;
+  int records = 0;
+  EXPECT_TRUE(store
+                  .Recover(
+                      [&](absl::string_view, uint64_t) {
+                        snapshot = true;
+                        return absl::OkStatus();
+                      },
+                      [&](uint64_t, absl::string_view) {
+                        ++records;
+                        return absl::OkStatus();
+                      })
+                  .ok());
+  return {snapshot, records};
+}
+
+// A state too big to serialize (over 2 GiB in production; over 4 KiB here) is not
+// compacted: Compact says what and how big, writes no snapshot (protobuf would have
+// given an empty one, and the store would have dropped every record it covers), and
+// the store and the registry stay as they were.
+TEST_F(RegistryTest, CompactOfAStateTooBigToSerializeWritesNothing) {
+  const ScopedMessageLimit limit(4096);
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(registry_
+                    ->Hold(Submission{absl::StrCat("p", i), "alice", "cats",
+                                      std::string(1000, 'x'), clock_.Now()},
+                           {})
+                    .ok());
+  }
+  const std::string before = registry_->CanonicalDump();
+  const auto [had_snapshot, records] = SnapshotAndRecords(*base_);
+  ASSERT_FALSE(had_snapshot);
+  absl::Status compacted = registry_->Compact();
+  EXPECT_EQ(compacted.code(), absl::StatusCode::kResourceExhausted) << compacted;
+  EXPECT_THAT(std::string(compacted.message()),
+              ::testing::HasSubstr("moderation snapshot through sequence"));
+  EXPECT_THAT(std::string(compacted.message()), ::testing::HasSubstr("bytes"));
+  EXPECT_EQ(SnapshotAndRecords(*base_), std::make_pair(false, records));
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  // The registry goes on, and a reopen rebuilds it from the records.
+  ASSERT_TRUE(registry_->Approve("mod_cats", "cats", "p0", "fine").ok());
+  const std::string after = registry_->CanonicalDump();
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), after);
 }
 
 // Drives a varied history, so recovery has every kind of event to rebuild.
