@@ -198,7 +198,9 @@ class Registry {
                                             absl::string_view group) const;
   // Puts `post` in its group's queue with `reasons` (durably) and notifies
   // kPostHeld. kAlreadyExists if that post id is already held in the group,
-  // kFailedPrecondition if the member is not in the group (any more).
+  // kFailedPrecondition if the member is not in the group (any more),
+  // kInvalidArgument (nothing stored) if its event is over the store's record limit
+  // or over protobuf's 2 GiB, whatever the store.
   absl::StatusOr<HeldPost> Hold(const Submission& post, std::vector<HoldReason> reasons);
 
   const Clock& clock() const;

@@ -442,8 +442,13 @@ class Registry::Impl {
           "a subscriber may not change the registry from within its notification");
     }
     if (!failed_.ok()) return FailedLocked();
-    std::string bytes;
-    event.SerializeToString(&bytes);
+    // An event protobuf cannot serialize (a held post over 2 GiB) is refused like one
+    // over the store's record limit; SerializeToString would have given "" (an empty
+    // record, which no Open could decode) and logged.
+    GG_ASSIGN_OR_RETURN(std::string bytes,
+                        internal::SerializeWithin(event, MessageLimit(),
+                                                  absl::StatusCode::kInvalidArgument,
+                                                  "the moderation event"));
     GG_ASSIGN_OR_RETURN(uint64_t sequence, store_->StartAppend(bytes));
     last_sequence_ = sequence;
     PendingCommit pending;

@@ -819,6 +819,25 @@ TEST_F(RegistryTest, CompactOfAStateTooBigToSerializeWritesNothing) {
   EXPECT_EQ(registry_->CanonicalDump(), after);
 }
 
+// A held post whose event protobuf cannot serialize (over 2 GiB in production, over
+// 4 KiB here) is refused like one over the journal's max_record_bytes: no empty
+// record is stored (no Open could decode it), nothing changes, nobody is notified.
+TEST_F(RegistryTest, HoldOfAPostTooBigToSerializeIsRefusedAndStoresNothing) {
+  const ScopedMessageLimit limit(4096);
+  const std::string before = registry_->CanonicalDump();
+  const int records = SnapshotAndRecords(*base_).second;
+  auto held = registry_->Hold(
+      Submission{"big", "alice", "cats", std::string(5000, 'x'), clock_.Now()}, {});
+  EXPECT_EQ(held.status().code(), absl::StatusCode::kInvalidArgument) << held.status();
+  EXPECT_THAT(std::string(held.status().message()), ::testing::HasSubstr("bytes"));
+  EXPECT_EQ(SnapshotAndRecords(*base_).second, records);
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  EXPECT_THAT(recorder_.types(), IsEmpty());
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  EXPECT_TRUE(registry_->ListQueue("mod_cats", "cats")->empty());
+}
+
 // Drives a varied history, so recovery has every kind of event to rebuild.
 void VariedHistory(Registry& r, ManualClock& clock) {
   ASSERT_TRUE(r.Flag("mod_cats", "alice", "cats", "spam", absl::Hours(3)).ok());
