@@ -132,10 +132,12 @@ class Registry {
   absl::Status Flag(absl::string_view actor, absl::string_view member,
                     absl::string_view group, absl::string_view reason,
                     absl::Duration duration = absl::ZeroDuration());
-  // Lifts a probation. With a `group`: the member is no longer held there (its flags
-  // are withdrawn and the group is exempt for the rest of the probation); moderators
-  // of `group` or site administrators. With group "": everywhere at once; site
-  // administrators only.
+  // Lifts a probation. With a `group`: the member is no longer held there for the
+  // rest of the probation (its flags are withdrawn and the group is exempt until the
+  // probation ends, however long later flags from other groups make it; a later flag
+  // from `group` itself holds the member there again, and a probation that starts
+  // after this one has ended is not covered); moderators of `group` or site
+  // administrators. With group "": everywhere at once; site administrators only.
   absl::Status Lift(absl::string_view actor, absl::string_view member,
                     absl::string_view group, absl::string_view reason);
   // A group's queue, oldest first. Moderators of `group` or site administrators.

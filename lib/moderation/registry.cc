@@ -167,6 +167,8 @@ struct FlagRecord {
   int64_t until = 0;
 };
 
+// A group where a lift (Lift with a group) exempts the member for the rest of the
+// probation: `until` is the probation's end, moved with it by later flags.
 struct Exemption {
   uint32_t group = 0;
   int64_t until = 0;
@@ -734,11 +736,23 @@ class Registry::Impl {
           flag.since = t;
           flag.until = f.until();
           p.flags.push_back(std::move(flag));
+          // A flag from an exempt group ends its exemption: it decided again.
           p.exemptions.erase(
               std::remove_if(p.exemptions.begin(), p.exemptions.end(),
                              [g](const Exemption& x) { return x.group == g; }),
               p.exemptions.end());
           after = Evaluate(&p, t, options_.sitewide_after_distinct_groups);
+          if (!before.any) {
+            // A new probation: the lifts were about the one that ran out
+            // (ExpireProbations may not have recorded it yet).
+            p.exemptions.clear();
+          } else {
+            // A lift exempts its group for the rest of the probation, however long
+            // flags from other groups make it: the exemption follows the end.
+            for (Exemption& x : p.exemptions) {
+              if (x.until > t) x.until = std::max(x.until, after.until);
+            }
+          }
           held_in_group = HeldIn(&p, after, g, t);
         }
         on_probation_.insert(f.member());

@@ -347,6 +347,61 @@ TEST_F(RegistryTest, NewFlagFromAGroupEndsItsExemption) {
   EXPECT_TRUE(HeldIn("alice", "cats"));
 }
 
+// A lift in one group exempts the member there for the rest of the probation, also
+// when a flag from another group makes it last longer: the member hears of the new end
+// and stays unheld in the group that lifted it, until the probation ends. A flag after
+// that starts a new probation, which holds them there again.
+TEST_F(RegistryTest, GroupLiftLastsAsLongAsOtherGroupsExtendTheProbation) {
+  constexpr absl::Duration kDay = absl::Hours(24);
+  ASSERT_TRUE(registry_->Join("alice", "birds").ok());
+  const absl::Time t0 = clock_.Now();
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", 30 * kDay).ok());
+  ASSERT_TRUE(registry_->Lift("mod_dogs", "alice", "dogs", "fine here").ok());
+  EXPECT_FALSE(HeldIn("alice", "dogs"));
+  clock_.Advance(10 * kDay);
+  ASSERT_TRUE(registry_->Flag("admin", "alice", "birds", "spam", 30 * kDay).ok());
+  EXPECT_EQ(recorder_.events().back().type, Type::kProbationStarted);
+  EXPECT_EQ(recorder_.events().back().until, t0 + 40 * kDay);
+  const size_t events = recorder_.events().size();
+  for (int day : {29, 31, 39}) {
+    clock_.Advance(t0 + day * kDay - clock_.Now());
+    ASSERT_TRUE(registry_->ExpireProbations().ok());
+    EXPECT_FALSE(HeldIn("alice", "dogs")) << "day " << day;
+    EXPECT_TRUE(HeldIn("alice", "cats")) << "day " << day;
+  }
+  EXPECT_EQ(recorder_.events().size(), events) << "nothing changed for alice";
+  const std::string dump = registry_->CanonicalDump();
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), dump);
+  EXPECT_FALSE(HeldIn("alice", "dogs"));
+  // The probation ends at day 40; a flag at day 41 (before ExpireProbations has
+  // recorded the end) starts a new one, which the old lift does not cover.
+  clock_.Advance(t0 + 41 * kDay - clock_.Now());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "again", 30 * kDay).ok());
+  EXPECT_TRUE(HeldIn("alice", "dogs"));
+  const std::string renewed = registry_->CanonicalDump();
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), renewed);
+}
+
+// An exemption outlasting the probation it came with (another group's lift shortened
+// that probation) does not cover the next one.
+TEST_F(RegistryTest, AGroupLiftDoesNotCarryIntoTheNextProbation) {
+  constexpr absl::Duration kDay = absl::Hours(24);
+  ASSERT_TRUE(registry_->Join("alice", "birds").ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", 30 * kDay).ok());
+  ASSERT_TRUE(registry_->Flag("admin", "alice", "birds", "spam", 10 * kDay).ok());
+  ASSERT_TRUE(registry_->Lift("mod_dogs", "alice", "dogs", "fine here").ok());
+  ASSERT_TRUE(registry_->Lift("mod_cats", "alice", "cats", "mistake").ok());
+  EXPECT_FALSE(HeldIn("alice", "dogs"));
+  EXPECT_TRUE(HeldIn("alice", "birds"));
+  clock_.Advance(15 * kDay);  // the probation ended at day 10
+  EXPECT_FALSE(registry_->ProbationStatusOf("alice").on_probation);
+  ASSERT_TRUE(registry_->Flag("admin", "alice", "birds", "spam again", 10 * kDay).ok());
+  EXPECT_TRUE(HeldIn("alice", "dogs")) << "a new probation; dogs lifted the old one";
+  EXPECT_TRUE(HeldIn("alice", "cats"));
+}
+
 // Lifting in the only group that flagged the member ends the probation everywhere,
 // and the event says so.
 TEST_F(RegistryTest, GroupLiftOfTheLastFlagsSaysHeldNowhere) {
