@@ -58,8 +58,9 @@ struct HoldReason {
   };
   Kind kind = Kind::kProbation;
 
-  // kProbation: since when and until when, whether site-wide, and the groups whose
-  // moderators flagged the author (never the moderators themselves): how many, and
+  // kProbation: since when and until when, whether site-wide (held in every group
+  // but those where a moderator lifted it: ProbationStatus::exempt_in), and the groups
+  // whose moderators flagged the author (never the moderators themselves): how many, and
   // the first kMaxFlaggedFromListed of them by name (every held post's event carries
   // its reasons, so a member flagged in thousands of groups must not make each one
   // that large).
@@ -115,8 +116,13 @@ struct Feedback {
 // and where it applies; never who flagged them or why.
 struct ProbationStatus {
   bool on_probation = false;
-  bool site_wide = false;        // held in every group, including ones joined later
+  // Held in every group, including ones joined later, except those in exempt_in.
+  bool site_wide = false;
   std::vector<GroupId> held_in;  // when not site-wide: the groups where it applies
+  // Sorted: the groups whose moderators lifted it there, for the rest of this
+  // probation (Registry::Lift with a group); never in held_in. Mostly of note when
+  // site_wide: the member is not held in these.
+  std::vector<GroupId> exempt_in;
   absl::Time since = absl::InfinitePast();
   absl::Time until = absl::InfinitePast();
   bool appeal_pending = false;

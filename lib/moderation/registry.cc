@@ -1544,6 +1544,11 @@ ProbationStatus Registry::ProbationStatusOf(absl::string_view member) const {
     if (st.on_probation) {
       st.site_wide = v.site_wide;
       st.held_in = impl_->GroupNames(held);
+      std::vector<uint32_t> exempt;
+      for (const Exemption& x : p->exemptions) {
+        if (x.until > now) exempt.push_back(x.group);
+      }
+      st.exempt_in = impl_->GroupNames(exempt);
       st.since = FromMicros(v.since);
       st.until = FromMicros(v.until);
     }

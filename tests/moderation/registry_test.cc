@@ -279,6 +279,26 @@ TEST_F(RegistryTest, MemberLearnsStatusButNotWhoFlagged) {
   EXPECT_FALSE(st.appeal_pending);
 }
 
+// A site-wide probation lifted in one group: the member's status says site-wide and
+// names the group where it does not apply.
+TEST_F(RegistryTest, StatusNamesTheGroupsWhereALiftExemptsTheMember) {
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
+  EXPECT_THAT(registry_->ProbationStatusOf("alice").exempt_in, IsEmpty());
+  ASSERT_TRUE(registry_->Lift("mod_dogs", "alice", "dogs", "fine here").ok());
+  ASSERT_FALSE(HeldIn("alice", "dogs"));
+  ProbationStatus st = registry_->ProbationStatusOf("alice");
+  EXPECT_TRUE(st.on_probation);
+  EXPECT_TRUE(st.site_wide);
+  EXPECT_THAT(st.held_in, IsEmpty());
+  EXPECT_THAT(st.exempt_in, ElementsAre("dogs"));
+  Reopen();
+  EXPECT_THAT(registry_->ProbationStatusOf("alice").exempt_in, ElementsAre("dogs"));
+  // A flag from dogs holds her there again.
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam here too").ok());
+  EXPECT_TRUE(HeldIn("alice", "dogs"));
+  EXPECT_THAT(registry_->ProbationStatusOf("alice").exempt_in, IsEmpty());
+}
+
 TEST_F(RegistryTest, AppealGrantedByAdminLiftsEverywhere) {
   ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
   ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam").ok());
