@@ -58,7 +58,9 @@ struct HoldReason {
   };
   Kind kind = Kind::kProbation;
 
-  // kProbation: since when and until when, whether site-wide (held in every group
+  // kProbation: since when and until when it holds the author in this group (the
+  // group's own flags, or the site-wide probation until too few groups' flags are
+  // left for it: whichever ends later), whether site-wide (held in every group
   // but those where a moderator lifted it: ProbationStatus::exempt_in), and the groups
   // whose moderators flagged the author (never the moderators themselves): how many, and
   // the first kMaxFlaggedFromListed of them by name (every held post's event carries
@@ -119,12 +121,14 @@ struct ProbationStatus {
   // Held in every group, including ones joined later, except those in exempt_in.
   bool site_wide = false;
   std::vector<GroupId> held_in;  // when not site-wide: the groups where it applies
+  // Parallel to held_in: when it ends in each (`until` is the latest of these).
+  std::vector<absl::Time> held_until;
   // Sorted: the groups whose moderators lifted it there, for the rest of this
   // probation (Registry::Lift with a group); never in held_in. Mostly of note when
   // site_wide: the member is not held in these.
   std::vector<GroupId> exempt_in;
-  absl::Time since = absl::InfinitePast();
-  absl::Time until = absl::InfinitePast();
+  absl::Time since = absl::InfinitePast();  // the earliest start of the active flags
+  absl::Time until = absl::InfinitePast();  // when the last one ends
   bool appeal_pending = false;
 };
 

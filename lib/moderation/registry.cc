@@ -193,13 +193,26 @@ struct ProbationView {
   bool any = false;
   bool site_wide = false;
   std::vector<uint32_t> flag_groups;  // distinct, sorted
-  int64_t since = 0;
+  // Parallel to flag_groups: the earliest start and the latest end of each group's
+  // active flags.
+  std::vector<int64_t> group_since;
+  std::vector<int64_t> group_until;
+  int64_t since = 0;  // of every active flag
   int64_t until = 0;
+  // When site_wide: when fewer than sitewide_after groups' flags will be left, which
+  // ends the site-wide part (the sitewide_after-th latest group end).
+  int64_t site_wide_until = 0;
 };
 
 ProbationView Evaluate(const Probation* p, int64_t now, int sitewide_after) {
   ProbationView v;
   if (p == nullptr) return v;
+  struct Active {
+    uint32_t group;
+    int64_t since;
+    int64_t until;
+  };
+  absl::InlinedVector<Active, 8> active;
   for (const FlagRecord& f : p->flags) {
     if (f.until <= now) continue;
     if (!v.any) {
@@ -210,13 +223,47 @@ ProbationView Evaluate(const Probation* p, int64_t now, int sitewide_after) {
       v.since = std::min(v.since, f.since);
       v.until = std::max(v.until, f.until);
     }
-    v.flag_groups.push_back(f.group);
+    active.push_back(Active{f.group, f.since, f.until});
   }
-  std::sort(v.flag_groups.begin(), v.flag_groups.end());
-  v.flag_groups.erase(std::unique(v.flag_groups.begin(), v.flag_groups.end()),
-                      v.flag_groups.end());
+  std::sort(active.begin(), active.end(),
+            [](const Active& a, const Active& b) { return a.group < b.group; });
+  for (const Active& a : active) {
+    if (!v.flag_groups.empty() && v.flag_groups.back() == a.group) {
+      v.group_since.back() = std::min(v.group_since.back(), a.since);
+      v.group_until.back() = std::max(v.group_until.back(), a.until);
+    } else {
+      v.flag_groups.push_back(a.group);
+      v.group_since.push_back(a.since);
+      v.group_until.push_back(a.until);
+    }
+  }
   v.site_wide = v.any && static_cast<int>(v.flag_groups.size()) >= sitewide_after;
+  if (v.site_wide) {
+    std::vector<int64_t> ends = v.group_until;
+    const auto nth = ends.begin() + (sitewide_after - 1);
+    std::nth_element(ends.begin(), nth, ends.end(), std::greater<int64_t>());
+    v.site_wide_until = *nth;
+  }
   return v;
+}
+
+// Since and until when the probation holds the member in `group`, where it does
+// (HeldIn): site-wide, until too few groups' flags are left, and by the group's own
+// flags until they end, whichever is later.
+std::pair<int64_t, int64_t> HeldWindow(const ProbationView& v, uint32_t group) {
+  int64_t since = std::numeric_limits<int64_t>::max();
+  int64_t until = std::numeric_limits<int64_t>::min();
+  if (v.site_wide) {
+    since = v.since;
+    until = v.site_wide_until;
+  }
+  auto it = std::lower_bound(v.flag_groups.begin(), v.flag_groups.end(), group);
+  if (it != v.flag_groups.end() && *it == group) {
+    const size_t i = static_cast<size_t>(it - v.flag_groups.begin());
+    since = std::min(since, v.group_since[i]);
+    until = std::max(until, v.group_until[i]);
+  }
+  return {since, until};
 }
 
 bool Exempt(const Probation* p, uint32_t group, int64_t now) {
@@ -1535,15 +1582,31 @@ ProbationStatus Registry::ProbationStatusOf(absl::string_view member) const {
   ProbationView v = Evaluate(p, now, impl_->options_.sitewide_after_distinct_groups);
   if (v.any) {
     std::vector<uint32_t> held;
+    std::vector<int64_t> held_until;
     if (!v.site_wide) {
-      for (uint32_t g : v.flag_groups) {
-        if (!Exempt(p, g, now)) held.push_back(g);
+      for (size_t i = 0; i < v.flag_groups.size(); ++i) {
+        if (!Exempt(p, v.flag_groups[i], now)) {
+          held.push_back(v.flag_groups[i]);
+          held_until.push_back(v.group_until[i]);
+        }
       }
     }
     st.on_probation = v.site_wide || !held.empty();
     if (st.on_probation) {
       st.site_wide = v.site_wide;
-      st.held_in = impl_->GroupNames(held);
+      // By name, each with its group's end.
+      std::vector<std::pair<std::string, int64_t>> named;
+      {
+        std::shared_lock<std::shared_mutex> l(impl_->groups_mu_);
+        for (size_t i = 0; i < held.size(); ++i) {
+          named.emplace_back(impl_->groups_[held[i]]->name, held_until[i]);
+        }
+      }
+      std::sort(named.begin(), named.end());
+      for (auto& [name, until] : named) {
+        st.held_in.push_back(std::move(name));
+        st.held_until.push_back(FromMicros(until));
+      }
       std::vector<uint32_t> exempt;
       for (const Exemption& x : p->exemptions) {
         if (x.until > now) exempt.push_back(x.group);
@@ -1768,8 +1831,9 @@ absl::StatusOr<Registry::PostingCheck> Registry::CheckPosting(
   if (held) {
     HoldReason r;
     r.kind = HoldReason::Kind::kProbation;
-    r.probation_since = FromMicros(v.since);
-    r.probation_until = FromMicros(v.until);
+    const auto [since, until] = HeldWindow(v, g);
+    r.probation_since = FromMicros(since);
+    r.probation_until = FromMicros(until);
     r.site_wide = v.site_wide;
     r.flagged_from = impl_->FirstGroupNames(v.flag_groups, kMaxFlaggedFromListed);
     r.flagged_from_count = static_cast<int64_t>(v.flag_groups.size());

@@ -542,6 +542,57 @@ TEST_F(RegistryTest, SiteWideOnlyAfterFlagsFromDistinctGroups) {
   EXPECT_TRUE(recorder_.events()[1].site_wide);
 }
 
+// Below the site-wide threshold, each group holds the member until its own flags end:
+// a hold reason gives that end, not another group's, and so does the status.
+TEST_F(RegistryTest, GroupScopedHoldReasonsGiveTheirGroupsEnd) {
+  options_.sitewide_after_distinct_groups = 3;
+  Reopen();
+  const absl::Time t0 = clock_.Now();
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(24)).ok());
+  clock_.Advance(absl::Hours(1));
+  ASSERT_TRUE(
+      registry_->Flag("mod_dogs", "alice", "dogs", "spam", absl::Hours(24 * 30)).ok());
+  auto cats = registry_->CheckPosting("alice", "cats");
+  ASSERT_TRUE(cats.ok() && cats->probation.has_value());
+  EXPECT_EQ(cats->probation->probation_since, t0);
+  EXPECT_EQ(cats->probation->probation_until, t0 + absl::Hours(24));
+  EXPECT_FALSE(cats->probation->site_wide);
+  auto dogs = registry_->CheckPosting("alice", "dogs");
+  ASSERT_TRUE(dogs.ok() && dogs->probation.has_value());
+  EXPECT_EQ(dogs->probation->probation_since, t0 + absl::Hours(1));
+  EXPECT_EQ(dogs->probation->probation_until, t0 + absl::Hours(1 + 24 * 30));
+  ProbationStatus st = registry_->ProbationStatusOf("alice");
+  EXPECT_THAT(st.held_in, ElementsAre("cats", "dogs"));
+  EXPECT_THAT(st.held_until,
+              ElementsAre(t0 + absl::Hours(24), t0 + absl::Hours(1 + 24 * 30)));
+  EXPECT_EQ(st.since, t0);
+  EXPECT_EQ(st.until, t0 + absl::Hours(1 + 24 * 30));
+  clock_.Advance(absl::Hours(24));
+  EXPECT_FALSE(HeldIn("alice", "cats"));
+  EXPECT_THAT(registry_->ProbationStatusOf("alice").held_in, ElementsAre("dogs"));
+}
+
+// A site-wide probation holds a group that did not flag the member only until too
+// few groups' flags are left: its hold reasons give that end.
+TEST_F(RegistryTest, SiteWideHoldReasonsEndWhenTheProbationNarrows) {
+  options_.sitewide_after_distinct_groups = 2;
+  Reopen();
+  ASSERT_TRUE(registry_->Join("alice", "birds").ok());
+  const absl::Time t0 = clock_.Now();
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(2)).ok());
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam", absl::Hours(5)).ok());
+  auto birds = registry_->CheckPosting("alice", "birds");
+  ASSERT_TRUE(birds.ok() && birds->probation.has_value());
+  EXPECT_TRUE(birds->probation->site_wide);
+  EXPECT_EQ(birds->probation->probation_until, t0 + absl::Hours(2));
+  auto dogs = registry_->CheckPosting("alice", "dogs");
+  ASSERT_TRUE(dogs.ok() && dogs->probation.has_value());
+  EXPECT_EQ(dogs->probation->probation_until, t0 + absl::Hours(5));
+  EXPECT_EQ(registry_->ProbationStatusOf("alice").until, t0 + absl::Hours(5));
+  clock_.Advance(absl::Hours(2));
+  EXPECT_FALSE(HeldIn("alice", "birds"));
+}
+
 // Flags from two groups make the probation site-wide; when one group's flag runs
 // out, the member is held only where the other flagged them, and hears of it.
 TEST_F(RegistryTest, PartialExpiryThatNarrowsTheProbationIsAnnounced) {
