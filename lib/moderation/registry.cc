@@ -444,7 +444,9 @@ class Registry::Impl {
     absl::InlinedVector<uint32_t, 10> groups;
     std::optional<Probation> probation;
   };
-  MemberSnapshot CopyMember(absl::string_view member) const {
+  // Without `with_probation`, only the memberships (what Join, Leave, Flag and Hold
+  // check): a member's probation may hold many flag records.
+  MemberSnapshot CopyMember(absl::string_view member, bool with_probation = true) const {
     MemberSnapshot out;
     const Shard& sh = ShardFor(member);
     std::shared_lock<std::shared_mutex> l(sh.mu);
@@ -452,7 +454,7 @@ class Registry::Impl {
     if (it == sh.members.end()) return out;
     out.exists = true;
     out.groups = it->second.groups;
-    if (it->second.probation) out.probation = *it->second.probation;
+    if (with_probation && it->second.probation) out.probation = *it->second.probation;
     return out;
   }
 
@@ -775,14 +777,30 @@ class Registry::Impl {
           Probation& p = *rec.probation;
           before = Evaluate(&p, t, options_.sitewide_after_distinct_groups);
           was_held_in_group = HeldIn(&p, before, g, t);
-          FlagRecord flag;
-          flag.id = f.flag_id();
-          flag.moderator = e.actor();
-          flag.group = g;
-          flag.reason = e.reason();
-          flag.since = t;
-          flag.until = f.until();
-          p.flags.push_back(std::move(flag));
+          // One record per group while it is active: a later flag from the same group
+          // extends it (the audit log keeps every flag). Every view of the probation
+          // takes each group's earliest start and latest end, so this changes none;
+          // it keeps a member flagged again and again by one group from costing every
+          // later call on them time in the number of flags.
+          FlagRecord* same = nullptr;
+          for (FlagRecord& x : p.flags) {
+            if (x.group == g && x.until > t) {
+              same = &x;
+              break;
+            }
+          }
+          if (same != nullptr) {
+            same->until = std::max(same->until, f.until());
+          } else {
+            FlagRecord flag;
+            flag.id = f.flag_id();
+            flag.moderator = e.actor();
+            flag.group = g;
+            flag.reason = e.reason();
+            flag.since = t;
+            flag.until = f.until();
+            p.flags.push_back(std::move(flag));
+          }
           // A flag from an exempt group ends its exemption: it decided again.
           p.exemptions.erase(
               std::remove_if(p.exemptions.begin(), p.exemptions.end(),
@@ -1378,7 +1396,7 @@ absl::Status Registry::Join(absl::string_view member, absl::string_view group) {
   GG_RETURN_IF_ERROR(CheckId("member", member));
   GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
   std::unique_lock<std::mutex> w(impl_->write_mu_);
-  Impl::MemberSnapshot m = impl_->CopyMember(member);
+  Impl::MemberSnapshot m = impl_->CopyMember(member, /*with_probation=*/false);
   if (std::binary_search(m.groups.begin(), m.groups.end(), g)) {
     return absl::FailedPreconditionError(
         absl::StrCat("\"", member, "\" is already a member of \"", group, "\""));
@@ -1394,7 +1412,7 @@ absl::Status Registry::Leave(absl::string_view member, absl::string_view group) 
   GG_RETURN_IF_ERROR(CheckId("member", member));
   GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
   std::unique_lock<std::mutex> w(impl_->write_mu_);
-  Impl::MemberSnapshot m = impl_->CopyMember(member);
+  Impl::MemberSnapshot m = impl_->CopyMember(member, /*with_probation=*/false);
   if (!std::binary_search(m.groups.begin(), m.groups.end(), g)) {
     return absl::FailedPreconditionError(
         absl::StrCat("\"", member, "\" is not a member of \"", group, "\""));
@@ -1495,7 +1513,7 @@ absl::Status Registry::Flag(absl::string_view actor, absl::string_view member,
   duration = std::min(duration, o.max_probation);
   std::unique_lock<std::mutex> w(impl_->write_mu_);
   GG_RETURN_IF_ERROR(impl_->Authorize(actor, g, "flag members"));
-  Impl::MemberSnapshot m = impl_->CopyMember(member);
+  Impl::MemberSnapshot m = impl_->CopyMember(member, /*with_probation=*/false);
   if (!std::binary_search(m.groups.begin(), m.groups.end(), g)) {
     return absl::FailedPreconditionError(
         absl::StrCat("\"", member, "\" is not a member of \"", group, "\""));
@@ -1850,7 +1868,7 @@ absl::StatusOr<HeldPost> Registry::Hold(const Submission& post,
   std::unique_lock<std::mutex> w(impl_->write_mu_);
   // Checked again under the writer lock: the member may have left since the gate's
   // CheckPosting.
-  const Impl::MemberSnapshot m = impl_->CopyMember(post.member);
+  const Impl::MemberSnapshot m = impl_->CopyMember(post.member, /*with_probation=*/false);
   if (!std::binary_search(m.groups.begin(), m.groups.end(), g)) {
     return absl::FailedPreconditionError(
         absl::StrCat("\"", post.member, "\" is not a member of \"", post.group, "\""));

@@ -171,6 +171,53 @@ TEST_F(RegistryTest, AFlagThatLengthensTheProbationIsAnnounced) {
   EXPECT_EQ(registry_->ProbationStatusOf("alice").until, clock_.Now() + absl::Hours(48));
 }
 
+// Counts `needle` in `haystack`.
+int Occurrences(const std::string& haystack, const std::string& needle) {
+  int n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + needle.size())) {
+    ++n;
+  }
+  return n;
+}
+
+// A member flagged again and again by one group: the flags are one record while it
+// is in force (earliest start, latest end), so later calls about the member do not
+// grow with the number of flags; the audit log still has every flag, and the member
+// sees the same since and until.
+TEST_F(RegistryTest, RepeatedFlagsFromOneGroupKeepOneRecord) {
+  const absl::Time t0 = clock_.Now();
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(registry_->Flag("admin", "alice", "cats", "again", absl::Hours(10)).ok());
+    clock_.Advance(absl::Minutes(1));
+  }
+  ASSERT_TRUE(registry_->Flag("admin", "alice", "cats", "short", absl::Hours(1)).ok());
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam", absl::Hours(2)).ok());
+  const std::string dump = registry_->CanonicalDump();
+  EXPECT_EQ(Occurrences(dump, "flags {"), 2) << dump;
+  int flags_audited = 0;
+  for (const AuditEntry& a : *registry_->AuditLog("admin")) {
+    flags_audited += a.action == "flag" ? 1 : 0;
+  }
+  EXPECT_EQ(flags_audited, 52);
+  const absl::Time last_end = t0 + absl::Minutes(49) + absl::Hours(10);
+  ProbationStatus st = registry_->ProbationStatusOf("alice");
+  EXPECT_EQ(st.since, t0);
+  EXPECT_EQ(st.until, last_end);
+  auto cats = registry_->CheckPosting("alice", "cats");
+  ASSERT_TRUE(cats.ok() && cats->probation.has_value());
+  EXPECT_EQ(cats->probation->probation_until, last_end);
+  EXPECT_EQ(cats->probation->flagged_from_count, 2);
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), dump);
+  // Once it has run out, a flag from the same group is a record of its own.
+  clock_.Advance(absl::Hours(11));
+  ASSERT_TRUE(registry_->Flag("admin", "alice", "cats", "back", absl::Hours(1)).ok());
+  EXPECT_EQ(registry_->ProbationStatusOf("alice").since, clock_.Now());
+  ASSERT_EQ(*registry_->ExpireProbations(), 0);
+  EXPECT_EQ(Occurrences(registry_->CanonicalDump(), "flags {"), 1);
+}
+
 TEST_F(RegistryTest, ProbationSurvivesLeavingAndRejoining) {
   ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
   ASSERT_TRUE(registry_->Leave("alice", "cats").ok());
