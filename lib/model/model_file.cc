@@ -169,6 +169,29 @@ absl::Status ValidateModel(const model::Model& model) {
     return corrupt(absl::StrCat("thresholds unsure=", th.unsure(), " spam=", th.spam(),
                                 " not 0 <= unsure <= spam <= 1"));
   }
+  // Training figures are only shown, but they are counted with (ham = posts - spam
+  // overflowed for posts = INT64_MIN).
+  const model::TrainingInfo& info = model.training();
+  const auto counts_ok = [](int64_t posts, int64_t spam) {
+    return posts >= 0 && spam >= 0 && spam <= posts;
+  };
+  for (const auto& [what, metrics] :
+       {std::pair<const char*, const model::Metrics*>{"training", &info.train_metrics()},
+        {"validation", &info.validation_metrics()}}) {
+    if (!counts_ok(metrics->posts(), metrics->spam())) {
+      return corrupt(absl::StrCat(what, " metrics count ", metrics->spam(), " spam of ",
+                                  metrics->posts(), " posts"));
+    }
+    for (int64_t n : metrics->confusion()) {
+      if (n < 0) return corrupt(absl::StrCat(what, " metrics with a negative count"));
+    }
+  }
+  if (!counts_ok(info.train_posts(), info.train_spam()) ||
+      !counts_ok(info.validation_posts(), info.validation_spam())) {
+    return corrupt(absl::StrCat("training counts ", info.train_spam(), " spam of ",
+                                info.train_posts(), " posts, ", info.validation_spam(),
+                                " of ", info.validation_posts(), " in validation"));
+  }
   return absl::OkStatus();
 }
 

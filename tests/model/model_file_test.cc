@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -182,6 +184,32 @@ TEST(ModelFileTest, ValidChecksumButNonsenseContentIsDataLoss) {
               absl::StatusCode::kDataLoss);
     bad = m;
     bad.mutable_scorer()->set_bias(huge);
+    EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
+              absl::StatusCode::kDataLoss);
+  }
+  // Training counts that are not counts (posts - spam overflowed for INT64_MIN posts).
+  for (const auto& mutate : std::vector<std::function<void(model::Model*)>>{
+           [](model::Model* x) {
+             x->mutable_training()->mutable_train_metrics()->set_posts(
+                 std::numeric_limits<int64_t>::min());
+           },
+           [](model::Model* x) {
+             x->mutable_training()->mutable_validation_metrics()->set_spam(-1);
+           },
+           [](model::Model* x) {
+             x->mutable_training()->mutable_train_metrics()->set_spam(
+                 x->training().train_metrics().posts() + 1);
+           },
+           [](model::Model* x) {
+             x->mutable_training()->mutable_train_metrics()->set_confusion(0, -5);
+           },
+           [](model::Model* x) { x->mutable_training()->set_train_posts(-1); },
+           [](model::Model* x) {
+             x->mutable_training()->set_validation_spam(x->training().validation_posts() +
+                                                        1);
+           }}) {
+    model::Model bad = m;
+    mutate(&bad);
     EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
               absl::StatusCode::kDataLoss);
   }
