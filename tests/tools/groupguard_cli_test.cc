@@ -597,6 +597,16 @@ TEST_F(GroupguardCliTest, ExplainOfUnreadableStandardInputIsAnError) {
   EXPECT_THAT(r.err, HasSubstr("cannot read standard input: Is a directory"));
 }
 
+// Standard input may never end: explain reads what the model would read of a post
+// (max_input_bytes, 4 MiB by default) and no more. It read all of it, to an
+// out-of-memory abort under a memory limit, or forever.
+TEST_F(GroupguardCliTest, ExplainReadsNoMoreOfStandardInputThanTheModelReads) {
+  Result r = RunCli(absl::StrCat("explain -m ", model_), "/dev/zero");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("verdict: "));
+  EXPECT_THAT(r.err, HasSubstr("read the first 4194304 bytes of standard input"));
+}
+
 TEST_F(GroupguardCliTest, DefaultModelIsBuiltIn) {
   Result r = RunCli("inspect");
   ASSERT_EQ(r.exit_code, 0) << r.err;

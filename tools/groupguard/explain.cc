@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -40,10 +42,13 @@ int RunExplain(const ExplainFlags& flags) {
   std::string text = flags.text;
   if (!flags.have_text) {
     // read(2), not std::cin: an istream takes a read error (standard input is a
-    // directory, an I/O error) for the end of the input and would score "".
+    // directory, an I/O error) for the end of the input and would score "". The
+    // model reads at most max_input_bytes of a post, so no more than that (and the
+    // newline that may end it) is read: standard input may never end (/dev/zero).
+    const size_t limit = (*model)->info().tokenizer.max_input_bytes + 1;
     char buffer[1 << 16];
-    for (;;) {
-      ssize_t n = read(STDIN_FILENO, buffer, sizeof buffer);
+    while (text.size() < limit) {
+      ssize_t n = read(STDIN_FILENO, buffer, std::min(sizeof buffer, limit - text.size()));
       if (n == 0) break;
       if (n < 0) {
         if (errno == EINTR) continue;
@@ -53,6 +58,12 @@ int RunExplain(const ExplainFlags& flags) {
       text.append(buffer, static_cast<size_t>(n));
     }
     if (!text.empty() && text.back() == '\n') text.pop_back();
+    if (text.size() >= limit) {
+      std::fprintf(stderr,
+                   "groupguard: note: read the first %zu bytes of standard input; the "
+                   "model reads no more of a post\n",
+                   limit - 1);
+    }
   }
   ScoreOptions options;
   options.max_clues = flags.clues;
