@@ -342,6 +342,19 @@ TEST_F(GroupguardCliTest, InspectShowsTheConfiguration) {
   EXPECT_THAT(r.out, Not(HasSubstr(GROUPGUARD_DATA_DIR)));
 }
 
+// A model file is input: a description holding an escape sequence (clear the screen)
+// is shown escaped, not sent to the terminal.
+TEST_F(GroupguardCliTest, InspectEscapesControlCharactersOfTheModel) {
+  std::string out = Dir() + "/escape.ggm";
+  Result r = RunCli(absl::StrCat("train --model-type nb --description \"$(printf 'a\\033[2Jb')\" -o ",
+                                 out, " ", GROUPGUARD_DATA_DIR, "/jsonl/youtube.train.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunCli(absl::StrCat("inspect ", out));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("description:         \"a\\u001b[2Jb\"\n"));
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
+}
+
 // train --select cross-validates ten settings, reports each, marks the best one
 // (highest mean ROC AUC) and trains with it.
 TEST_F(GroupguardCliTest, TrainSelectChoosesSettingsByCrossValidation) {

@@ -1,13 +1,16 @@
 // `groupguard inspect`: a model's metadata, configuration and size.
+#include <algorithm>
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/str_join.h"
 #include "commands.h"
 #include "common.h"
 #include "groupguard/trainer.h"
 #include "metrics_text.h"
+#include "output.h"
 
 namespace groupguard::cli {
 namespace {
@@ -17,6 +20,19 @@ struct InspectFlags {
 };
 
 const char* YesNo(bool b) { return b ? "yes" : "no"; }
+
+// A text of the model file as it is, or, if it holds a control character (a model
+// file is input: an escape sequence would act on the terminal), as an escaped JSON
+// string.
+std::string Shown(absl::string_view text) {
+  const bool plain = std::none_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
+  });
+  if (plain) return std::string(text);
+  std::string quoted;
+  AppendJsonString(text, &quoted);
+  return quoted;
+}
 
 int RunInspect(const InspectFlags& flags) {
   auto model = LoadModel(flags.model);
@@ -34,11 +50,15 @@ int RunInspect(const InspectFlags& flags) {
                         bytes / 1048576.0);
   absl::StrAppendFormat(&s, "format version:      %d\n", i.format_version);
   absl::StrAppendFormat(&s, "model type:          %s\n", i.model_type);
-  absl::StrAppendFormat(&s, "written by:          groupguard %s\n", i.library_version);
-  absl::StrAppendFormat(&s, "date:                %s\n", i.date);
-  absl::StrAppendFormat(&s, "description:         %s\n", i.description);
-  absl::StrAppendFormat(&s, "data sources:        %s\n", absl::StrJoin(i.data_sources, ", "));
-  absl::StrAppendFormat(&s, "hyperparameters:     %s\n", i.hyperparameters);
+  absl::StrAppendFormat(&s, "written by:          groupguard %s\n", Shown(i.library_version));
+  absl::StrAppendFormat(&s, "date:                %s\n", Shown(i.date));
+  absl::StrAppendFormat(&s, "description:         %s\n", Shown(i.description));
+  absl::StrAppendFormat(&s, "data sources:        %s\n",
+                        absl::StrJoin(i.data_sources, ", ",
+                                      [](std::string* out, const std::string& source) {
+                                        out->append(Shown(source));
+                                      }));
+  absl::StrAppendFormat(&s, "hyperparameters:     %s\n", Shown(i.hyperparameters));
   absl::StrAppendFormat(&s, "training posts:      %d (%d spam)\n", i.train_posts, i.train_spam);
   absl::StrAppendFormat(&s, "validation posts:    %d (%d spam)\n", i.validation_posts,
                         i.validation_spam);
