@@ -342,6 +342,17 @@ TEST_F(GroupguardCliTest, InspectShowsTheConfiguration) {
   EXPECT_THAT(r.out, Not(HasSubstr(GROUPGUARD_DATA_DIR)));
 }
 
+// When training fails for want of posts, --skip-bad still says what it skipped:
+// that is why there were none.
+TEST_F(GroupguardCliTest, TrainThatFailsStillReportsTheSkippedRecords) {
+  std::string input = WriteFile(
+      "all_bad.jsonl", "{\"text\":\"a\",\"label\":\"maybe\"}\n{\"text\":\"b\"}\n");
+  Result r = RunCli(absl::StrCat("train --skip-bad -o ", Dir(), "/none.ggm ", input));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("skipped 2 malformed records"));
+  EXPECT_THAT(r.err, HasSubstr("needs both spam and ham posts"));
+}
+
 // A model file is input: a description holding an escape sequence (clear the screen)
 // is shown escaped, not sent to the terminal.
 TEST_F(GroupguardCliTest, InspectEscapesControlCharactersOfTheModel) {

@@ -151,6 +151,8 @@ int RunTrain(TrainFlags& flags) {
       }
     }
   }
+  // Said before training, which may fail for want of the posts skipped.
+  if (flags.in.skip_bad) bad.Report();
   std::string report;
   if (flags.select) {
     const std::vector<Candidate> candidates = SelectionCandidates(options);
@@ -244,7 +246,6 @@ int RunTrain(TrainFlags& flags) {
     PrintError(written.message());
     return kExitRuntimeError;
   }
-  if (flags.in.skip_bad) bad.Report();
   return kExitOk;
 }
 
