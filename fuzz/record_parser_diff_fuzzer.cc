@@ -7,11 +7,22 @@
 // (SetPlainJsonScannerForTesting(false)). At each step the outcome (a post, the
 // end, or the error's code and message) and the position and line must be equal,
 // and a post's fields must be equal. Any difference aborts with both on stderr.
+//
+// With bit 8 of the first byte, the input is a CSV dump (header first) instead, and
+// the difference looked for is in where records end: BlockReader cuts the input
+// into blocks (of 1 to 64 bytes, from the second byte, and of 1 MiB) and drops
+// oversize records' rests, RecordParser cuts each block into records; both must
+// find the same ends whatever the block size, so the posts and errors read with
+// small blocks must be those read with one block holding the whole input.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
@@ -39,6 +50,69 @@ std::string Describe(const absl::StatusOr<bool>& result, const Post& post, size_
       "\" time \"", absl::CHexEscape(post.time), "\"");
 }
 
+// Every post and error of a CSV dump in `fd`, read the way the CLI's pipeline
+// reads it: blocks from a BlockReader, records from a RecordParser.
+std::vector<std::string> ReadCsv(int fd, const groupguard::PostReaderOptions& options,
+                                 size_t block_bytes) {
+  namespace internal = groupguard::internal;
+  std::vector<std::string> out;
+  internal::BlockReaderOptions block_options;
+  block_options.quoted_records = true;
+  block_options.max_record_bytes = options.max_record_bytes;
+  block_options.block_bytes = block_bytes;
+  lseek(fd, 0, SEEK_SET);
+  auto reader =
+      internal::BlockReader::Open(absl::StrCat("/proc/self/fd/", fd), block_options);
+  if (!reader.ok()) std::abort();
+  RecordParser parser = RecordParser::Create(options, (*reader)->name()).value();
+  internal::RecordBlock block;
+  Post post;
+  for (;;) {
+    absl::StatusOr<bool> more = (*reader)->Next(&block);
+    if (!more.ok()) {
+      out.push_back(more.status().ToString());
+      continue;
+    }
+    if (!*more) return out;
+    size_t pos = 0;
+    int64_t line = block.first_line();
+    for (;;) {
+      absl::StatusOr<bool> got = parser.Next(block.data(), &pos, &line, &post);
+      if (!got.ok()) {
+        out.push_back(got.status().ToString());
+      } else if (!*got) {
+        break;
+      } else {
+        out.push_back(Describe(got, post, 0, line));
+      }
+    }
+  }
+}
+
+int CsvDifferential(const uint8_t* data, size_t size,
+                    const groupguard::PostReaderOptions& options) {
+  const int fd = memfd_create("fuzz.csv", 0);
+  if (fd < 0) std::abort();
+  if (write(fd, data + 2, size - 2) != static_cast<ssize_t>(size - 2)) std::abort();
+  const size_t small = 1 + data[1] % 64;
+  const std::vector<std::string> blocks = ReadCsv(fd, options, small);
+  const std::vector<std::string> whole = ReadCsv(fd, options, size_t{1} << 20);
+  close(fd);
+  if (blocks == whole) return 0;
+  std::string a, b;
+  for (const std::string& s : blocks) absl::StrAppend(&a, "  ", s, "\n");
+  for (const std::string& s : whole) absl::StrAppend(&b, "  ", s, "\n");
+  std::fprintf(stderr,
+               "CSV read in %zu-byte blocks and in one block differ on \"%s\" "
+               "(max_record_bytes %zu)\nblocks:\n%swhole:\n%s",
+               small,
+               absl::CHexEscape(absl::string_view(reinterpret_cast<const char*>(data) + 2,
+                                                  size - 2))
+                   .c_str(),
+               options.max_record_bytes, a.c_str(), b.c_str());
+  std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -63,6 +137,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
   }
   if (data[0] & 4) options.max_record_bytes = 1024;
+  if (data[0] & 8) {
+    options.format = groupguard::DumpFormat::kCsv;
+    return CsvDifferential(data, size, options);
+  }
   // The block and its padding: the scanner may read into the padding, which must
   // change nothing, whatever it holds.
   std::string block(reinterpret_cast<const char*>(data) + 2, size - 2);

@@ -27,7 +27,10 @@ struct Post {
 enum class DumpFormat : uint8_t {
   kJsonLines = 0,  // {"id":..,"text":..,"label":"spam"|"ham",...}, unknown keys ignored,
                    // a known key given twice is a malformed record
-  kCsv = 1,        // RFC 4180, with a header row
+  kCsv = 1,        // RFC 4180, with a header row: a " opens a quoted field only as
+                   // a field's first byte (elsewhere it makes the record malformed);
+                   // a quote still open max_record_bytes after its record's start,
+                   // or at the end, makes a malformed record of its line
   kTsv = 2,        // tab-separated, with a header row
 };
 

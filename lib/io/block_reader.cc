@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "io/csv_scan.h"
 #include "util/file_util.h"
 
 namespace groupguard::internal {
@@ -151,34 +152,27 @@ size_t BlockReader::RecordsPrefix(absl::string_view data) {
     const void* nl = memrchr(data.data(), '\n', data.size());
     return nl == nullptr ? 0 : static_cast<const char*>(nl) - data.data() + 1;
   }
-  // A newline ends a record when the double quotes before it (from the start of the
-  // record) are balanced; an escaped quote ("") counts twice, so parity suffices.
-  bool in_quotes = false;
-  size_t end = 0;
-  for (size_t i = 0; i < data.size(); ++i) {
-    char c = data[i];
-    if (c == '"') {
-      in_quotes = !in_quotes;
-    } else if (c == '\n' && !in_quotes) {
-      end = i + 1;
-    }
+  // Record by record, by the rule RecordParser cuts a block with.
+  size_t pos = 0;
+  CsvRecordEnd record;
+  while (pos < data.size() &&
+         FindCsvRecordEnd(data, pos, options_.max_record_bytes, eof_, &record)) {
+    pos = record.end < data.size() ? record.end + 1 : record.end;
   }
-  return end;
+  return pos;
 }
 
 void BlockReader::StartSkipping(absl::string_view data) {
   // `data` is the start of the record and holds no end of it: only its newlines
-  // (for line numbers) and its quote parity matter.
-  skip_in_quotes_ = false;
-  for (char c : data) {
-    if (c == '"' && options_.quoted_records) skip_in_quotes_ = !skip_in_quotes_;
-  }
+  // (for line numbers) matter.
   next_line_ += CountNewlines(data);
   consumed_ += data.size();
   skipping_ = true;
 }
 
 absl::Status BlockReader::SkipRecord(RecordBlock* scratch) {
+  // An oversize record ends at the first newline after what was seen of it, quoted
+  // or not (see FindCsvRecordEnd: past the limit, a quote leaves no field open).
   for (;;) {
     scratch->size_ = 0;
     if (eof_) {
@@ -188,19 +182,14 @@ absl::Status BlockReader::SkipRecord(RecordBlock* scratch) {
     absl::Status status = Fill(scratch, options_.block_bytes);
     if (!status.ok()) return status;
     const absl::string_view data = scratch->data();
-    for (size_t i = 0; i < data.size(); ++i) {
-      const char c = data[i];
-      if (c == '"' && options_.quoted_records) {
-        skip_in_quotes_ = !skip_in_quotes_;
-      } else if (c == '\n') {
-        ++next_line_;
-        if (!skip_in_quotes_) {
-          pending_.assign(data.data() + i + 1, data.size() - i - 1);
-          consumed_ += i + 1;
-          skipping_ = false;
-          return absl::OkStatus();
-        }
-      }
+    const void* nl = std::memchr(data.data(), '\n', data.size());
+    if (nl != nullptr) {
+      const size_t i = static_cast<size_t>(static_cast<const char*>(nl) - data.data());
+      ++next_line_;
+      pending_.assign(data.data() + i + 1, data.size() - i - 1);
+      consumed_ += i + 1;
+      skipping_ = false;
+      return absl::OkStatus();
     }
     consumed_ += data.size();
   }
@@ -236,9 +225,12 @@ absl::StatusOr<bool> BlockReader::Next(RecordBlock* block) {
     // max_record_bytes bytes, not counting a final '\r' that may be the start of
     // its "\r\n" end (a record of max_record_bytes is read whatever its line end,
     // however the input falls into blocks).
+    // (A CSV record's first max_record_bytes + 2 bytes decide where it ends:
+    // FindCsvRecordEnd found it is longer.)
     const size_t max = options_.max_record_bytes;
     if (block->size_ > max + 1 ||
-        (block->size_ == max + 1 && block->data().back() != '\r')) {
+        (block->size_ == max + 1 && block->data().back() != '\r' &&
+         !options_.quoted_records)) {
       // Reported now; the rest of the record is read and dropped by the next
       // call only, so a caller that stops here does not read on (an endless line
       // would otherwise be read to its end first).

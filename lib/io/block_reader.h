@@ -36,7 +36,8 @@ class RecordBlock {
 };
 
 struct BlockReaderOptions {
-  // RFC 4180 quoting: a newline inside double quotes does not end a record.
+  // CSV quoting: a newline inside a quoted field does not end a record (see
+  // FindCsvRecordEnd in csv_scan.h for the rule, an unterminated quote included).
   bool quoted_records = false;
   // A record longer than this (bytes) is an error. >= 1.
   size_t max_record_bytes = size_t{64} << 20;
@@ -45,7 +46,7 @@ struct BlockReaderOptions {
 };
 
 // Reads a file or standard input in blocks of whole records (a record ends at a
-// newline, outside double quotes when options.quoted_records). Drops a leading UTF-8
+// newline; with options.quoted_records, where FindCsvRecordEnd says). Drops a leading UTF-8
 // byte order mark. Memory: one partial record plus the caller's blocks. Not
 // thread-safe.
 class BlockReader {
@@ -79,7 +80,6 @@ class BlockReader {
   // Appends up to `want` bytes from the input to `block` (size_ grows). Sets eof_.
   absl::Status Fill(RecordBlock* block, size_t want);
   // Returns the length of the longest prefix of `data` made of whole records, or 0.
-  // Updates the quote parity state for `data[scanned..]`.
   size_t RecordsPrefix(absl::string_view data);
   // Starts dropping an oversize record whose first bytes are `data` (no record end
   // among them).
@@ -98,7 +98,6 @@ class BlockReader {
   bool error_ = false;
   bool first_read_ = true;
   bool skipping_ = false;        // an oversize record's rest is still to be dropped
-  bool skip_in_quotes_ = false;  // quote parity within the record being dropped
   int64_t next_line_ = 1;
   uint64_t consumed_ = 0;
 };

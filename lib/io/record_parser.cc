@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "io/block_reader.h"
+#include "io/csv_scan.h"
 #include "simdjson.h"
 #include "utf8proc.h"
 
@@ -218,8 +219,9 @@ struct RecordParser::Impl {
   // Finds the end of the record at data[pos]: returns the index of its '\n' or
   // data.size(); adds the newlines inside the record to *newlines.
   size_t RecordEnd(absl::string_view data, size_t pos, int64_t* newlines) const;
-  // Splits a record (no line terminator) into fields[0..field_count).
-  std::string SplitFields(absl::string_view record);
+  // Splits a record (no line terminator) that starts on `line` into
+  // fields[0..field_count). Returns what is wrong with it, or "".
+  std::string SplitFields(absl::string_view record, int64_t line);
   absl::Status ParseTabular(absl::string_view record, int64_t line, Post* post);
   absl::Status SetHeader(absl::string_view record, int64_t line);
 
@@ -511,20 +513,15 @@ size_t RecordParser::Impl::RecordEnd(absl::string_view data, size_t pos,
     const void* nl = std::memchr(data.data() + pos, '\n', data.size() - pos);
     return nl == nullptr ? data.size() : static_cast<const char*>(nl) - data.data();
   }
-  bool in_quotes = false;
-  for (size_t i = pos; i < data.size(); ++i) {
-    char c = data[i];
-    if (c == '"') {
-      in_quotes = !in_quotes;
-    } else if (c == '\n') {
-      if (!in_quotes) return i;
-      ++*newlines;
-    }
-  }
-  return data.size();
+  // By the rule BlockReader cut the input into blocks with: a block ends where a
+  // record does (and, at the end of a block, data.size() is the end of the input).
+  CsvRecordEnd record;
+  FindCsvRecordEnd(data, pos, options.max_record_bytes, /*at_eof=*/true, &record);
+  *newlines += std::count(data.begin() + pos, data.begin() + record.end, '\n');
+  return record.end;
 }
 
-std::string RecordParser::Impl::SplitFields(absl::string_view record) {
+std::string RecordParser::Impl::SplitFields(absl::string_view record, int64_t line) {
   field_count = 0;
   const char sep = options.format == DumpFormat::kCsv ? ',' : '\t';
   const bool quoted = options.format == DumpFormat::kCsv;
@@ -535,10 +532,17 @@ std::string RecordParser::Impl::SplitFields(absl::string_view record) {
     std::string& field = fields[field_count++];
     field.clear();
     if (quoted && i < n && record[i] == '"') {
-      ++i;
+      const size_t quote_at = i++;
       for (;;) {
         const void* q = std::memchr(record.data() + i, '"', n - i);
-        if (q == nullptr) return "unterminated quoted field";
+        if (q == nullptr) {
+          // Only at the end of the input or past max_record_bytes (FindCsvRecordEnd
+          // ended the record with the quote's line).
+          return absl::StrCat(
+              "quoted field opened on line ",
+              line + std::count(record.begin(), record.begin() + quote_at, '\n'),
+              " is not closed");
+        }
         size_t at = static_cast<const char*>(q) - record.data();
         field.append(record.data() + i, at - i);
         if (at + 1 < n && record[at + 1] == '"') {
@@ -550,7 +554,18 @@ std::string RecordParser::Impl::SplitFields(absl::string_view record) {
         }
       }
       if (i == n) return "";
-      if (record[i] != sep) return "unexpected character after a closing quote";
+      if (record[i] != sep) {
+        // A stray quote that opened a field swallows the lines up to the next
+        // quote: say which, so the quote can be found.
+        const int64_t opened =
+            line + std::count(record.begin(), record.begin() + quote_at, '\n');
+        const int64_t closed =
+            opened + std::count(record.begin() + quote_at, record.begin() + i, '\n');
+        if (opened == closed) return "unexpected character after a closing quote";
+        return absl::StrCat("unexpected character after a closing quote (the quoted "
+                            "field runs from line ",
+                            opened, " to line ", closed, ")");
+      }
       ++i;
       continue;
     }
@@ -567,7 +582,7 @@ std::string RecordParser::Impl::SplitFields(absl::string_view record) {
 }
 
 absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t line) {
-  std::string what = SplitFields(record);
+  std::string what = SplitFields(record, line);
   if (!what.empty()) return Error(line, absl::StrCat("header: ", what));
   columns = field_count;
   // A column read twice would be ambiguous, as a repeated JSON key: an error. (An
@@ -606,7 +621,7 @@ absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t lin
 absl::Status RecordParser::Impl::ParseTabular(absl::string_view record, int64_t line,
                                               Post* post) {
   post->line = line;
-  std::string what = SplitFields(record);
+  std::string what = SplitFields(record, line);
   if (!what.empty()) return Error(line, what);
   if (field_count != columns) {
     return Error(line, absl::StrCat("expected ", columns, " fields, got ", field_count));
@@ -650,7 +665,9 @@ bool RecordParser::Impl::NextRecord(absl::string_view data, size_t* pos, int64_t
     *line += inner_newlines + (end < data.size() ? 1 : 0);
     *pos = end < data.size() ? end + 1 : end;
     if (!r.empty() && r.back() == '\r') r.remove_suffix(1);
-    if (IsBlank(r)) continue;
+    // A blank record over the limit is still an error: BlockReader reports it so
+    // when it is the first record of a block.
+    if (r.size() <= options.max_record_bytes && IsBlank(r)) continue;
     *record = r;
     return true;
   }
@@ -705,6 +722,10 @@ absl::StatusOr<bool> RecordParser::ReadHeader(absl::string_view data, size_t* po
   absl::string_view record;
   int64_t record_line;
   if (!impl_->NextRecord(data, pos, line, &record, &record_line)) return false;
+  if (record.size() > impl_->options.max_record_bytes) {
+    return impl_->Error(record_line, absl::StrCat("record longer than ",
+                                                  impl_->options.max_record_bytes, " bytes"));
+  }
   absl::Status status = impl_->SetHeader(record, record_line);
   if (!status.ok()) return status;
   return true;

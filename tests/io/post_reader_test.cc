@@ -380,6 +380,59 @@ TEST(PostReaderTest, CsvErrorsNameTheLine) {
   EXPECT_EQ(result.posts[1].line, 6);
 }
 
+// A quote opens a quoted field only at a field's start: a stray one inside an
+// unquoted field is that record's error, and the records after it are read (they
+// were swallowed into it up to the next quote, and --skip-bad dropped them unseen).
+TEST(PostReaderTest, StrayCsvQuoteCostsOnlyItsRecord) {
+  std::string path = WriteTempFile(
+      "stray.csv",
+      "id,text\n1,hello\n2,a 5\" screen\n3,normal\n4,normal two\n5,buy \"cheap\n6,last\n");
+  ReadResult result = ReadSkippingErrors(path, Format(DumpFormat::kCsv));
+  std::vector<std::string> ids;
+  for (const Post& post : result.posts) ids.push_back(post.id);
+  EXPECT_THAT(ids, ::testing::ElementsAre("1", "3", "4", "6"));
+  EXPECT_THAT(result.errors,
+              ::testing::ElementsAre(HasSubstr("stray.csv:3: double quote inside an unquoted field"),
+                                     HasSubstr("stray.csv:6: double quote inside an unquoted field")));
+}
+
+// A quote at a field's start that never closes ends its record with its own line,
+// at the end of the input and when it is still open past max_record_bytes (a real
+// quoted field longer than that is an error anyway): reading goes on at the next
+// line, and the error names the quote's line.
+TEST(PostReaderTest, UnterminatedCsvQuoteCostsOnlyItsLine) {
+  ReadResult result = ReadSkippingErrors(
+      WriteTempFile("open.csv",
+                    "id,text\n1,\"two\nlines\"x\n2,\"never closed\n3,next\n4,last"),
+      Format(DumpFormat::kCsv));
+  ASSERT_EQ(result.posts.size(), 2u);
+  EXPECT_EQ(result.posts[0].id, "3");
+  EXPECT_EQ(result.posts[0].line, 5);
+  EXPECT_EQ(result.posts[1].text, "last");
+  EXPECT_THAT(result.errors,
+              ::testing::ElementsAre(
+                  HasSubstr("open.csv:2: unexpected character after a closing quote (the quoted "
+                  "field runs from line 2 to line 3)"),
+                  HasSubstr("open.csv:4: quoted field opened on line 4 is not closed")));
+
+  // Closed only after more than max_record_bytes: the lines in between are records.
+  std::string dump = "id,text\n1,\"opens here\n";
+  for (int i = 2; i < 100; ++i) absl::StrAppend(&dump, i, ",line without quotes\n");
+  absl::StrAppend(&dump, "100,closes here\"\n101,last\n");
+  PostReaderOptions options = Format(DumpFormat::kCsv);
+  options.max_record_bytes = 1024;
+  result = ReadSkippingErrors(WriteTempFile("late.csv", dump), options);
+  ASSERT_EQ(result.posts.size(), 99u);
+  EXPECT_EQ(result.posts.front().id, "2");
+  EXPECT_EQ(result.posts.front().line, 3);
+  EXPECT_EQ(result.posts.back().id, "101");
+  EXPECT_EQ(result.posts.back().line, 102);
+  EXPECT_THAT(result.errors,
+              ::testing::ElementsAre(
+                  HasSubstr("late.csv:2: quoted field opened on line 2 is not closed"),
+                  HasSubstr("late.csv:101: double quote inside an unquoted field")));
+}
+
 TEST(PostReaderTest, CsvWithoutTextColumnFailsToOpen) {
   auto reader = PostReader::Open(WriteTempFile("notext.csv", "id,body\n1,hi\n"),
                                  Format(DumpFormat::kCsv));

@@ -3,12 +3,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "groupguard/post_reader.h"
 #include "gtest/gtest.h"
 #include "io/block_reader.h"
+#include "test_files.h"
 
 namespace groupguard::internal {
 namespace {
@@ -95,6 +98,86 @@ TEST(RecordParserTest, RepeatedFieldsAreErrors) {
       "t.jsonl:8: \"time\" appears more than once\n";
   EXPECT_EQ(ReadAll(records, true), expected);
   EXPECT_EQ(ReadAll(records, false), expected);
+}
+
+// Every post and error of a CSV dump, read as the CLI reads it: BlockReader cuts
+// blocks of whole records, RecordParser cuts each block into records.
+std::vector<std::string> ReadCsvInBlocks(const std::string& path, size_t block_bytes,
+                                         size_t max_record_bytes) {
+  BlockReaderOptions block_options;
+  block_options.quoted_records = true;
+  block_options.block_bytes = block_bytes;
+  block_options.max_record_bytes = max_record_bytes;
+  auto reader = BlockReader::Open(path, block_options);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  PostReaderOptions options;
+  options.format = DumpFormat::kCsv;
+  options.max_record_bytes = max_record_bytes;
+  // Both name the input t.csv in messages.
+  RecordParser parser = RecordParser::Create(options, path).value();
+  const auto message = [&path](const absl::Status& status) {
+    return absl::StrReplaceAll(status.message(), {{path, "t.csv"}});
+  };
+  std::vector<std::string> out;
+  RecordBlock block;
+  Post post;
+  for (;;) {
+    absl::StatusOr<bool> more = (*reader)->Next(&block);
+    if (!more.ok()) {
+      out.push_back(message(more.status()));
+      continue;
+    }
+    if (!*more) return out;
+    size_t pos = 0;
+    int64_t line = block.first_line();
+    for (;;) {
+      absl::StatusOr<bool> got = parser.Next(block.data(), &pos, &line, &post);
+      if (!got.ok()) {
+        out.push_back(message(got.status()));
+      } else if (!*got) {
+        break;
+      } else {
+        out.push_back(absl::StrCat(post.line, " ", post.id, " ", absl::CHexEscape(post.text)));
+      }
+    }
+  }
+}
+
+// BlockReader and RecordParser find the same record ends (one function decides),
+// so how the input falls into blocks changes nothing: stray quotes, escaped quotes,
+// quoted newlines, a quote still open at the record limit, an oversize record.
+TEST(RecordParserTest, CsvRecordsEndWhereverBlocksEnd) {
+  std::string dump =
+      "id,text\r\n1,\"a \"\"quoted\"\"\r\nfield\"\r\n2,a 5\" screen\n3,\"\"\n"
+      "4,\"x\"y\n5,ok\n6,\"opens\n";
+  for (int i = 7; i < 200; ++i) absl::StrAppend(&dump, i, ",\"\"\n");
+  absl::StrAppend(&dump, "200,", std::string(1100, 'x'), "\"\n201,\"", std::string(1100, 'y'),
+                  "\n202,after\n203,\"open at the end\n204,last");
+  const std::string path = testing::WriteTempFile("blocks.csv", dump);
+  const std::vector<std::string> whole = ReadCsvInBlocks(path, 1 << 20, 1024);
+  ASSERT_EQ(whole.size(), 204u);
+  EXPECT_EQ(whole[0], "2 1 a \\\"quoted\\\"\\r\\nfield");
+  EXPECT_EQ(whole[1], "t.csv:4: double quote inside an unquoted field");
+  EXPECT_EQ(whole[2], "5 3 ");
+  EXPECT_EQ(whole[3], "t.csv:6: unexpected character after a closing quote");
+  // Open to the limit (the "" of the next lines keep it open): ends with its line.
+  EXPECT_EQ(whole[5], "t.csv:8: quoted field opened on line 8 is not closed");
+  EXPECT_EQ(whole[6], "9 7 ");
+  EXPECT_EQ(whole[198], "201 199 ");
+  EXPECT_EQ(whole[199], "t.csv:202: record longer than 1024 bytes");
+  EXPECT_EQ(whole[200], "t.csv:203: record longer than 1024 bytes");
+  EXPECT_EQ(whole[201], "204 202 after");
+  EXPECT_EQ(whole[202], "t.csv:205: quoted field opened on line 205 is not closed");
+  EXPECT_EQ(whole[203], "206 204 last");
+  for (size_t block_bytes : {1, 2, 3, 5, 8, 13, 64, 1000, 1025, 1026, 1027, 4096}) {
+    const std::vector<std::string> blocks = ReadCsvInBlocks(path, block_bytes, 1024);
+    size_t i = 0;
+    while (i < blocks.size() && i < whole.size() && blocks[i] == whole[i]) ++i;
+    EXPECT_TRUE(i == blocks.size() && i == whole.size())
+        << block_bytes << "-byte blocks, item " << i << ": "
+        << (i < blocks.size() ? blocks[i] : "(none)") << "\nin one block: "
+        << (i < whole.size() ? whole[i] : "(none)");
+  }
 }
 
 }  // namespace
