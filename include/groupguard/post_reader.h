@@ -31,7 +31,8 @@ enum class DumpFormat : uint8_t {
                    // a field's first byte (elsewhere it makes the record malformed);
                    // a quote still open max_record_bytes after its record's start,
                    // or at the end, makes a malformed record of its line
-  kTsv = 2,        // tab-separated, with a header row
+  kTsv = 2,        // tab-separated, with a header row; no quoting (a newline always
+                   // ends a record, quotes are kept)
 };
 
 struct PostReaderOptions {

@@ -473,6 +473,18 @@ TEST(PostReaderTest, ReadsTsv) {
   EXPECT_EQ((*posts)[1].is_spam, std::optional<bool>(false));
 }
 
+// TSV has no quoting (README): quotes are text, and a newline always ends a record.
+TEST(PostReaderTest, TsvQuotesAreText) {
+  ReadResult result = ReadSkippingErrors(
+      WriteTempFile("quotes.tsv", "id\ttext\n1\t\"two\n2\tlines\"\n3\t\"\"\n"),
+      Format(DumpFormat::kTsv));
+  EXPECT_THAT(result.errors, IsEmpty());
+  ASSERT_EQ(result.posts.size(), 3u);
+  EXPECT_EQ(result.posts[0].text, "\"two");
+  EXPECT_EQ(result.posts[1].text, "lines\"");
+  EXPECT_EQ(result.posts[2].text, "\"\"");
+}
+
 TEST(PostReaderTest, ReadsTheSmsTestSplit) {
   auto posts = ReadPosts(GROUPGUARD_DATA_DIR "/jsonl/sms.test.jsonl");
   ASSERT_TRUE(posts.ok()) << posts.status();
