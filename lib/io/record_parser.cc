@@ -205,9 +205,9 @@ struct RecordParser::Impl {
 
   // JSON Lines ---------------------------------------------------------------
 
-  // The field a JSON key gives (k*Bit, 0 for none), in the order of precedence of
-  // both parsers (option values may clash: a key naming two fields is the first).
-  uint32_t KeyBitOf(absl::string_view key) const;
+  // The fields a JSON key gives (k*Bit, 0 for none): options may name one key for
+  // more than one field, and each of them gets its value.
+  uint32_t KeyBitsOf(absl::string_view key) const;
   RecordError ParseJson(absl::string_view record, size_t capacity, Post* post);
   bool ParsePlainJson(absl::string_view record, size_t capacity, Post* post,
                       RecordError* err);
@@ -234,8 +234,8 @@ struct RecordParser::Impl {
 namespace {
 
 // One bit per field a record may give: a key given twice is an error, not a silent
-// choice between two texts. (A key that names two fields, when options clash, counts
-// as the first in ParseJson()'s order of precedence.)
+// choice between two texts. Both parsers set a key's fields in this order (text
+// first), so a record with more than one fault reports the same one.
 constexpr uint32_t kTextBit = 1, kLabelBit = 2, kIdBit = 4, kAuthorBit = 8,
                    kGroupBit = 16, kTimeBit = 32;
 
@@ -246,15 +246,12 @@ std::string RepeatedKeyError(absl::string_view key) {
 }  // namespace
 
 // Inlined: the plain-record scanner calls it for every key.
-[[gnu::always_inline]] inline uint32_t RecordParser::Impl::KeyBitOf(
+[[gnu::always_inline]] inline uint32_t RecordParser::Impl::KeyBitsOf(
     absl::string_view key) const {
-  return key == options.text_field    ? kTextBit
-         : key == options.label_field && !options.label_field.empty() ? kLabelBit
-         : key == options.id_field    ? kIdBit
-         : key == "author"            ? kAuthorBit
-         : key == "group"             ? kGroupBit
-         : key == "time"              ? kTimeBit
-                                      : 0;
+  return (key == options.text_field ? kTextBit : 0) |
+         (key == options.label_field && !options.label_field.empty() ? kLabelBit : 0) |
+         (key == options.id_field ? kIdBit : 0) | (key == "author" ? kAuthorBit : 0) |
+         (key == "group" ? kGroupBit : 0) | (key == "time" ? kTimeBit : 0);
 }
 
 RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capacity,
@@ -286,75 +283,71 @@ RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capac
     if ((code = field.unescaped_key().get(raw_key))) return fail(code);
     absl::string_view key(raw_key.data(), raw_key.size());
     od::value value = field.value();
-    const uint32_t bit = KeyBitOf(key);
-    if (bit == 0) continue;
-    const bool is_text = bit == kTextBit;
-    const bool is_label = bit == kLabelBit;
-    const bool is_id = bit == kIdBit;
-    const bool is_author = bit == kAuthorBit;
-    const bool is_group = bit == kGroupBit;
-    if (seen & bit) {
+    const uint32_t bits = KeyBitsOf(key);
+    if (bits == 0) continue;
+    if (seen & bits) {
       err.what = RepeatedKeyError(key);
       return err;
     }
-    seen |= bit;
+    seen |= bits;
     od::json_type type;
     if ((code = value.type().get(type))) return fail(code);
+    // The value is read once, then given to every field the key names.
     std::string_view sv;
-    absl::string_view s;
-    if (is_text) {
+    bool boolean = false;
+    if (type == od::json_type::string) {
+      if ((code = value.get_string().get(sv))) return fail(code);
+    } else if (type == od::json_type::null) {
+      bool is_null;
+      if ((code = value.is_null().get(is_null))) return fail(code);
+    } else if (type == od::json_type::number || type == od::json_type::boolean) {
+      sv = value.raw_json_token();
+      // A label checks its spelling (a field other than the label keeps the token).
+      if (type == od::json_type::boolean && (bits & kLabelBit) &&
+          (code = value.get_bool().get(boolean))) {
+        return fail(code);
+      }
+    }
+    const absl::string_view s(sv.data(), sv.size());
+    if (bits & kTextBit) {
       if (type != od::json_type::string) {
         err.what = absl::StrCat("\"", options.text_field, "\" is not a string");
         return err;
       }
-      if ((code = value.get_string().get(sv))) return fail(code);
-      post->text.assign(sv.data(), sv.size());
+      post->text.assign(s.data(), s.size());
       have_text = true;
-    } else if (is_label) {
+    }
+    if (bits & kLabelBit) {
       if (type == od::json_type::null) {
-        bool is_null;
-        if ((code = value.is_null().get(is_null))) return fail(code);
         post->is_spam.reset();
-        continue;
-      }
-      if (type == od::json_type::boolean) {
-        bool b;
-        if ((code = value.get_bool().get(b))) return fail(code);
-        post->is_spam = b;
-        continue;
-      }
-      if (type == od::json_type::string) {
-        if ((code = value.get_string().get(sv))) return fail(code);
-      } else if (type == od::json_type::number) {
-        sv = value.raw_json_token();
+      } else if (type == od::json_type::boolean) {
+        post->is_spam = boolean;
+      } else if (type == od::json_type::string || type == od::json_type::number) {
+        std::optional<bool> label;
+        if (!ParseLabel(s, &label)) {
+          err.what = absl::StrCat("\"", options.label_field, "\" is \"",
+                                  absl::StripAsciiWhitespace(s),
+                                  "\", not spam/ham, 1/0 or true/false");
+          return err;
+        }
+        post->is_spam = label;
       } else {
         err.what = absl::StrCat("\"", options.label_field, "\" is not a label");
         return err;
       }
-      s = absl::string_view(sv.data(), sv.size());
-      std::optional<bool> label;
-      if (!ParseLabel(s, &label)) {
-        err.what = absl::StrCat("\"", options.label_field, "\" is \"",
-                                absl::StripAsciiWhitespace(s),
-                                "\", not spam/ham, 1/0 or true/false");
-        return err;
-      }
-      post->is_spam = label;
-    } else {
-      std::string* out = is_id       ? &post->id
-                         : is_author ? &post->author
-                         : is_group  ? &post->group
-                                     : &post->time;
+    }
+    for (const auto& [bit, out] : {std::pair{kIdBit, &post->id},
+                                   std::pair{kAuthorBit, &post->author},
+                                   std::pair{kGroupBit, &post->group},
+                                   std::pair{kTimeBit, &post->time}}) {
+      if (!(bits & bit)) continue;
       if (type == od::json_type::string) {
-        if ((code = value.get_string().get(sv))) return fail(code);
-        out->assign(sv.data(), sv.size());
+        out->assign(s.data(), s.size());
       } else if (type == od::json_type::null) {
-        bool is_null;
-        if ((code = value.is_null().get(is_null))) return fail(code);
         out->clear();
       } else if (type == od::json_type::number || type == od::json_type::boolean) {
-        sv = value.raw_json_token();
-        out->assign(std::string(absl::StripAsciiWhitespace(absl::string_view(sv.data(), sv.size()))));
+        const absl::string_view token = absl::StripAsciiWhitespace(s);
+        out->assign(token.data(), token.size());
       } else {
         err.what = absl::StrCat("\"", key, "\" is not a string");
         return err;
@@ -421,17 +414,17 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
       ++p;
       skip_space();
       if (!string(&value)) return false;
-      const uint32_t bit = KeyBitOf(key);
+      const uint32_t bits = KeyBitsOf(key);
       // Errors are reported once the whole record is known to be plain JSON:
       // ParseJson() would report a broken record, found before any field, instead.
-      if ((seen & bit) != 0 && first_error.empty()) first_error = RepeatedKeyError(key);
-      seen |= bit;
-      switch (bit) {
-        case kTextBit:
+      if ((seen & bits) != 0 && first_error.empty()) first_error = RepeatedKeyError(key);
+      seen |= bits;
+      if (bits != 0) {
+        if (bits & kTextBit) {
           set(value, &post->text);
           have_text = true;
-          break;
-        case kLabelBit: {
+        }
+        if (bits & kLabelBit) {
           std::optional<bool> label;
           if (!ParseLabel(value, &label) && first_error.empty()) {
             first_error = absl::StrCat("\"", options.label_field, "\" is \"",
@@ -439,20 +432,11 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
                                        "\", not spam/ham, 1/0 or true/false");
           }
           post->is_spam = label;
-          break;
         }
-        case kIdBit:
-          set(value, &post->id);
-          break;
-        case kAuthorBit:
-          set(value, &post->author);
-          break;
-        case kGroupBit:
-          set(value, &post->group);
-          break;
-        case kTimeBit:
-          set(value, &post->time);
-          break;
+        if (bits & kIdBit) set(value, &post->id);
+        if (bits & kAuthorBit) set(value, &post->author);
+        if (bits & kGroupBit) set(value, &post->group);
+        if (bits & kTimeBit) set(value, &post->time);
       }
       skip_space();
       if (p == end) return false;
@@ -626,11 +610,12 @@ absl::Status RecordParser::Impl::ParseTabular(absl::string_view record, int64_t 
   if (field_count != columns) {
     return Error(line, absl::StrCat("expected ", columns, " fields, got ", field_count));
   }
+  // Copied, not swapped out: options may name one column for more than one field.
   auto take = [this](int column, std::string* out) {
     if (column < 0) {
       out->clear();
     } else {
-      out->swap(fields[column]);
+      out->assign(fields[column]);
     }
   };
   std::optional<bool> label;

@@ -433,6 +433,71 @@ TEST(PostReaderTest, UnterminatedCsvQuoteCostsOnlyItsLine) {
                   HasSubstr("late.csv:101: double quote inside an unquoted field")));
 }
 
+// Options may name one column or key for more than one field (score --id-field
+// text, replay --id-field author): each field gets that column's value of the same
+// record, in every format, also when the caller reuses its Post (the second field
+// got the previous record's value in CSV and TSV, and none in JSON Lines).
+TEST(PostReaderTest, ColumnNamedForTwoFieldsGivesBoth) {
+  const std::tuple<const char*, DumpFormat, const char*> dumps[] = {
+      {"two.csv", DumpFormat::kCsv, "text,author\nfirst,alice\nsecond,bob\nthird,carol\n"},
+      {"two.tsv", DumpFormat::kTsv, "text\tauthor\nfirst\talice\nsecond\tbob\nthird\tcarol\n"},
+      {"two.jsonl", DumpFormat::kJsonLines,
+       "{\"text\": \"first\", \"author\": \"alice\"}\n"
+       "{\"text\": \"second\", \"author\": \"bob\"}\n"
+       "{\"text\": \"third\", \"author\": \"carol\"}\n"}};
+  for (const auto& [name, format, contents] : dumps) {
+    const std::string path = WriteTempFile(name, contents);
+    for (const char* id_field : {"text", "author"}) {
+      PostReaderOptions options = Format(format);
+      options.id_field = id_field;
+      auto reader = PostReader::Open(path, options);
+      ASSERT_TRUE(reader.ok()) << reader.status();
+      Post post;  // reused, as callers do
+      std::vector<std::string> got;
+      for (;;) {
+        absl::StatusOr<bool> more = (*reader)->Next(&post);
+        ASSERT_TRUE(more.ok()) << more.status();
+        if (!*more) break;
+        got.push_back(absl::StrCat(post.id, "/", post.text, "/", post.author));
+      }
+      EXPECT_THAT(got, ::testing::ElementsAre(
+                           std::string(id_field) == "text" ? "first/first/alice"
+                                                           : "alice/first/alice",
+                           std::string(id_field) == "text" ? "second/second/bob"
+                                                           : "bob/second/bob",
+                           std::string(id_field) == "text" ? "third/third/carol"
+                                                           : "carol/third/carol"))
+          << name << " --id-field " << id_field;
+    }
+  }
+  // A label key that is also the text: both read it (a text that is no label
+  // spelling is then a malformed record, in JSON Lines as in CSV).
+  PostReaderOptions options;
+  options.label_field = "text";
+  ReadResult result = ReadSkippingErrors(
+      WriteTempFile("label.jsonl", "{\"text\": \"spam\"}\n{\"text\": \"hi\"}\n"), options);
+  ASSERT_EQ(result.posts.size(), 1u);
+  EXPECT_EQ(result.posts[0].is_spam, std::optional<bool>(true));
+  EXPECT_EQ(result.posts[0].text, "spam");
+  EXPECT_THAT(result.errors, ::testing::ElementsAre(HasSubstr(
+                                 "label.jsonl:2: \"text\" is \"hi\", not spam/ham")));
+  options.label_field = "flag";
+  options.id_field = "flag";
+  auto posts = ReadPosts(
+      WriteTempFile("flag.jsonl", "{\"text\": \"a\", \"flag\": true}\n"
+                                  "{\"text\": \"b\", \"flag\": 0}\n"
+                                  "{\"text\": \"c\", \"flag\": null}\n"),
+      options);
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  ASSERT_EQ(posts->size(), 3u);
+  EXPECT_EQ((*posts)[0].id, "true");
+  EXPECT_EQ((*posts)[0].is_spam, std::optional<bool>(true));
+  EXPECT_EQ((*posts)[1].id, "0");
+  EXPECT_EQ((*posts)[1].is_spam, std::optional<bool>(false));
+  EXPECT_EQ((*posts)[2].id, "");
+  EXPECT_FALSE((*posts)[2].is_spam.has_value());
+}
+
 TEST(PostReaderTest, CsvWithoutTextColumnFailsToOpen) {
   auto reader = PostReader::Open(WriteTempFile("notext.csv", "id,body\n1,hi\n"),
                                  Format(DumpFormat::kCsv));
