@@ -53,7 +53,8 @@ class PostReader {
   virtual ~PostReader() = default;
 
   // Opens `path` ("-" is standard input). Returns kNotFound / kPermissionDenied if it
-  // cannot be opened, kInvalidArgument for bad options or a missing CSV header column.
+  // cannot be opened, kInvalidArgument for bad options, a missing CSV/TSV header
+  // column or a header of more than 10,000 columns.
   static absl::StatusOr<std::unique_ptr<PostReader>> Open(absl::string_view path,
                                                           const PostReaderOptions& options);
 

@@ -194,8 +194,15 @@ struct RecordParser::Impl {
   int author_column = -1;
   int group_column = -1;
   int time_column = -1;
-  std::vector<std::string> fields;
-  size_t field_count = 0;
+  // The fields of the record being parsed: the first `columns` of them (at most
+  // kMaxColumns + 1 for a header), so a line of separators costs no more.
+  struct Field {
+    size_t begin = 0;      // in the record, quotes excluded
+    size_t size = 0;
+    bool escaped = false;  // holds "" to read as "
+  };
+  std::vector<Field> fields;
+  size_t field_count = 0;  // all fields of the record, kept or not
 
   bool tabular() const { return options.format != DumpFormat::kJsonLines; }
 
@@ -219,9 +226,12 @@ struct RecordParser::Impl {
   // Finds the end of the record at data[pos]: returns the index of its '\n' or
   // data.size(); adds the newlines inside the record to *newlines.
   size_t RecordEnd(absl::string_view data, size_t pos, int64_t* newlines) const;
-  // Splits a record (no line terminator) that starts on `line` into
-  // fields[0..field_count). Returns what is wrong with it, or "".
-  std::string SplitFields(absl::string_view record, int64_t line);
+  // Splits a record (no line terminator) that starts on `line`: counts its fields
+  // in field_count and keeps the first `keep` in fields. Returns what is wrong with
+  // it, or "".
+  std::string SplitFields(absl::string_view record, int64_t line, size_t keep);
+  // The value of a kept field of `record`, unescaped, into *out.
+  static void FieldValue(absl::string_view record, const Field& field, std::string* out);
   absl::Status ParseTabular(absl::string_view record, int64_t line, Post* post);
   absl::Status SetHeader(absl::string_view record, int64_t line);
 
@@ -236,6 +246,14 @@ namespace {
 // One bit per field a record may give: a key given twice is an error, not a silent
 // choice between two texts. Both parsers set a key's fields in this order (text
 // first), so a record with more than one fault reports the same one.
+// Columns a CSV/TSV header may have (a header of more is refused): bounds the
+// scratch a record's fields take, whatever the line.
+constexpr size_t kMaxColumns = 10000;
+
+// Per-parser scratch (a repaired record, simdjson's buffers) is kept for the next
+// record up to this size (bytes of record it can hold).
+constexpr size_t kKeptScratchBytes = size_t{1} << 20;
+
 constexpr uint32_t kTextBit = 1, kLabelBit = 2, kIdBit = 4, kAuthorBit = 8,
                    kGroupBit = 16, kTimeBit = 32;
 
@@ -487,6 +505,10 @@ absl::Status RecordParser::Impl::ParseJsonRecord(absl::string_view record,
     post->text.clear();
     err = ParseJson(absl::string_view(repaired.data(), size), repaired.size(), post);
   }
+  // Scratch grown for a huge record is not kept for the records after it (a
+  // simdjson parser takes several bytes per byte of its largest document).
+  if (repaired.capacity() > kKeptScratchBytes) std::string().swap(repaired);
+  if (json.capacity() > kKeptScratchBytes) json = od::parser();
   if (err.what.empty()) return absl::OkStatus();
   return Error(line, err.what);
 }
@@ -505,18 +527,24 @@ size_t RecordParser::Impl::RecordEnd(absl::string_view data, size_t pos,
   return record.end;
 }
 
-std::string RecordParser::Impl::SplitFields(absl::string_view record, int64_t line) {
+std::string RecordParser::Impl::SplitFields(absl::string_view record, int64_t line,
+                                            size_t keep) {
   field_count = 0;
   const char sep = options.format == DumpFormat::kCsv ? ',' : '\t';
   const bool quoted = options.format == DumpFormat::kCsv;
   size_t i = 0;
   const size_t n = record.size();
+  const auto add = [this, keep](size_t begin, size_t size, bool escaped) {
+    if (field_count < keep) {
+      if (field_count == fields.size()) fields.emplace_back();
+      fields[field_count] = Field{begin, size, escaped};
+    }
+    ++field_count;
+  };
   for (;;) {
-    if (field_count == fields.size()) fields.emplace_back();
-    std::string& field = fields[field_count++];
-    field.clear();
     if (quoted && i < n && record[i] == '"') {
       const size_t quote_at = i++;
+      bool escaped = false;
       for (;;) {
         const void* q = std::memchr(record.data() + i, '"', n - i);
         if (q == nullptr) {
@@ -527,16 +555,16 @@ std::string RecordParser::Impl::SplitFields(absl::string_view record, int64_t li
               line + std::count(record.begin(), record.begin() + quote_at, '\n'),
               " is not closed");
         }
-        size_t at = static_cast<const char*>(q) - record.data();
-        field.append(record.data() + i, at - i);
+        const size_t at = static_cast<const char*>(q) - record.data();
         if (at + 1 < n && record[at + 1] == '"') {
-          field.push_back('"');
+          escaped = true;
           i = at + 2;
         } else {
           i = at + 1;
           break;
         }
       }
+      add(quote_at + 1, i - 1 - (quote_at + 1), escaped);
       if (i == n) return "";
       if (record[i] != sep) {
         // A stray quote that opened a field swallows the lines up to the next
@@ -554,44 +582,72 @@ std::string RecordParser::Impl::SplitFields(absl::string_view record, int64_t li
       continue;
     }
     const void* s = std::memchr(record.data() + i, sep, n - i);
-    size_t end = s == nullptr ? n : static_cast<const char*>(s) - record.data();
-    absl::string_view value = record.substr(i, end - i);
-    if (quoted && value.find('"') != absl::string_view::npos) {
+    const size_t end = s == nullptr ? n : static_cast<const char*>(s) - record.data();
+    if (quoted && std::memchr(record.data() + i, '"', end - i) != nullptr) {
       return "double quote inside an unquoted field";
     }
-    field.assign(value.data(), value.size());
+    add(i, end - i, false);
     if (s == nullptr) return "";
     i = end + 1;
   }
 }
 
+void RecordParser::Impl::FieldValue(absl::string_view record, const Field& field,
+                                    std::string* out) {
+  const absl::string_view value = record.substr(field.begin, field.size);
+  if (!field.escaped) {
+    out->assign(value.data(), value.size());
+    return;
+  }
+  out->clear();
+  size_t i = 0;
+  while (i < value.size()) {
+    const size_t q = value.find('"', i);
+    if (q == absl::string_view::npos) {
+      out->append(value.data() + i, value.size() - i);
+      break;
+    }
+    out->append(value.data() + i, q + 1 - i);  // through the first quote of ""
+    i = q + 2;
+  }
+}
+
 absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t line) {
-  std::string what = SplitFields(record, line);
+  std::string what = SplitFields(record, line, kMaxColumns + 1);
   if (!what.empty()) return Error(line, absl::StrCat("header: ", what));
+  if (field_count > kMaxColumns) {
+    return Error(line, absl::StrCat("header: ", field_count, " columns, more than ",
+                                    kMaxColumns));
+  }
   columns = field_count;
+  std::vector<std::string> names(field_count);
+  for (size_t i = 0; i < field_count; ++i) FieldValue(record, fields[i], &names[i]);
   // A column read twice would be ambiguous, as a repeated JSON key: an error. (An
   // empty label field name means no label column, not a column named "".)
   std::vector<absl::string_view> read = {options.text_field, options.id_field};
   if (!options.label_field.empty()) read.push_back(options.label_field);
   for (absl::string_view name : {"author", "group", "time"}) read.push_back(name);
   for (absl::string_view name : read) {
-    if (std::count(fields.begin(), fields.begin() + field_count, name) > 1) {
+    if (std::count(names.begin(), names.end(), name) > 1) {
       return Error(line,
                    absl::StrCat("header: column \"", name, "\" appears more than once"));
     }
   }
-  auto find = [this](absl::string_view name) {
-    for (size_t i = 0; i < field_count; ++i) {
-      if (fields[i] == name) return static_cast<int>(i);
+  auto find = [&names](absl::string_view name) {
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == name) return static_cast<int>(i);
     }
     return -1;
   };
   text_column = find(options.text_field);
   if (text_column < 0) {
-    std::vector<absl::string_view> names(fields.begin(), fields.begin() + field_count);
+    // The first columns only: a header may have thousands.
+    constexpr size_t kListed = 20;
+    std::string list = absl::StrJoin(
+        names.begin(), names.begin() + std::min(names.size(), kListed), ", ");
+    if (names.size() > kListed) absl::StrAppend(&list, ", ... (", names.size(), " in all)");
     return Error(line, absl::StrCat("no column \"", options.text_field,
-                                    "\" in the header (columns: ",
-                                    absl::StrJoin(names, ", "), ")"));
+                                    "\" in the header (columns: ", list, ")"));
   }
   id_column = find(options.id_field);
   label_column = options.label_field.empty() ? -1 : find(options.label_field);
@@ -599,32 +655,41 @@ absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t lin
   group_column = find("group");
   time_column = find("time");
   have_header = true;
+  // Scratch for kMaxColumns fields is not kept for a dump of a few.
+  fields.clear();
+  fields.shrink_to_fit();
   return absl::OkStatus();
 }
 
 absl::Status RecordParser::Impl::ParseTabular(absl::string_view record, int64_t line,
                                               Post* post) {
   post->line = line;
-  std::string what = SplitFields(record, line);
+  std::string what = SplitFields(record, line, columns);
   if (!what.empty()) return Error(line, what);
   if (field_count != columns) {
     return Error(line, absl::StrCat("expected ", columns, " fields, got ", field_count));
   }
-  // Copied, not swapped out: options may name one column for more than one field.
-  auto take = [this](int column, std::string* out) {
+  std::optional<bool> label;
+  if (label_column >= 0) {
+    const Field& field = fields[label_column];
+    // A label spelling has no quote: an escaped field is no label.
+    if (field.escaped || !ParseLabel(record.substr(field.begin, field.size), &label)) {
+      std::string value;
+      FieldValue(record, field, &value);
+      return Error(line, absl::StrCat("\"", options.label_field, "\" is \"",
+                                      absl::StripAsciiWhitespace(value),
+                                      "\", not spam/ham, 1/0 or true/false"));
+    }
+  }
+  post->is_spam = label;
+  // Copied, not moved out: options may name one column for more than one field.
+  auto take = [this, record](int column, std::string* out) {
     if (column < 0) {
       out->clear();
     } else {
-      out->assign(fields[column]);
+      FieldValue(record, fields[column], out);
     }
   };
-  std::optional<bool> label;
-  if (label_column >= 0 && !ParseLabel(fields[label_column], &label)) {
-    return Error(line, absl::StrCat("\"", options.label_field, "\" is \"",
-                                    absl::StripAsciiWhitespace(fields[label_column]),
-                                    "\", not spam/ham, 1/0 or true/false"));
-  }
-  post->is_spam = label;
   take(text_column, &post->text);
   take(id_column, &post->id);
   take(author_column, &post->author);

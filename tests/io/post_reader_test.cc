@@ -507,6 +507,28 @@ TEST(PostReaderTest, CsvWithoutTextColumnFailsToOpen) {
               HasSubstr("notext.csv:1: no column \"text\" in the header (columns: id, body)"));
 }
 
+// A header may have up to 10,000 columns (README); a message lists the first 20.
+TEST(PostReaderTest, CsvHeaderColumnsAreBounded) {
+  std::string header = "text";
+  for (int i = 1; i < 10000; ++i) absl::StrAppend(&header, ",c", i);
+  auto posts = ReadPosts(WriteTempFile("wide.csv", header + "\n" + header + "\n"),
+                         Format(DumpFormat::kCsv));
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  EXPECT_EQ((*posts)[0].text, "text");
+  auto reader = PostReader::Open(WriteTempFile("wider.csv", header + ",x\n"),
+                                 Format(DumpFormat::kCsv));
+  ASSERT_FALSE(reader.ok());
+  EXPECT_THAT(reader.status().message(),
+              HasSubstr("wider.csv:1: header: 10001 columns, more than 10000"));
+  reader = PostReader::Open(WriteTempFile("notext.csv", header.substr(4) + "\n"),
+                            Format(DumpFormat::kCsv));
+  ASSERT_FALSE(reader.ok());
+  EXPECT_THAT(reader.status().message(),
+              HasSubstr("notext.csv:1: no column \"text\" in the header (columns: , c1, "
+                        "c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, "
+                        "c17, c18, c19, ... (10000 in all))"));
+}
+
 // Two columns of one name that the reader reads would be ambiguous: refused at the
 // header. Repeated names of other columns are left alone.
 TEST(PostReaderTest, CsvAndTsvRefuseARepeatedColumnTheyRead) {
