@@ -74,7 +74,8 @@ class PostReader {
 
 // Reads a whole dump into memory; fails on the first malformed record. Blank lines are
 // skipped; a leading UTF-8 byte order mark and CRLF line ends are accepted. Invalid
-// UTF-8 in a JSON Lines record is replaced by U+FFFD rather than rejected.
+// UTF-8 in a JSON Lines record, and an escaped surrogate without its other half
+// (\ud83d), are replaced by U+FFFD rather than rejected.
 absl::StatusOr<std::vector<Post>> ReadPosts(absl::string_view path,
                                             const PostReaderOptions& options = {});
 

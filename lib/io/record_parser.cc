@@ -33,9 +33,25 @@ bool IsBlank(absl::string_view s) {
   return true;
 }
 
-// Copies a JSON record to `out`, replacing each invalid UTF-8 sequence by U+FFFD and
-// escaping raw control characters inside strings (a raw NUL or tab in a string is
-// invalid JSON, but a dump's text is scored, not rejected, for it).
+// The value of the four hex digits at p (at least 4 readable), or -1.
+int Hex4(const unsigned char* p) {
+  int value = 0;
+  for (int i = 0; i < 4; ++i) {
+    const int d = absl::ascii_isdigit(p[i])          ? p[i] - '0'
+                  : p[i] >= 'a' && p[i] <= 'f'     ? p[i] - 'a' + 10
+                  : p[i] >= 'A' && p[i] <= 'F'     ? p[i] - 'A' + 10
+                                                   : -1;
+    if (d < 0) return -1;
+    value = value * 16 + d;
+  }
+  return value;
+}
+
+// Copies a JSON record to `out`, replacing each invalid UTF-8 sequence and each
+// escaped UTF-16 surrogate without its other half (\ud83d alone: what JSON
+// encoders write for text cut inside an emoji) by U+FFFD, and escaping raw control
+// characters inside strings (a raw NUL or tab in a string is invalid JSON, but a
+// dump's text is scored, not rejected, for it).
 void RepairJson(absl::string_view in, std::string* out) {
   out->clear();
   out->reserve(in.size() + 16);
@@ -52,6 +68,20 @@ void RepairJson(absl::string_view in, std::string* out) {
         const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
         out->append(esc, 6);
         escaped = false;
+      } else if (escaped && c == 'u' && left >= 5 && Hex4(p + 1) >= 0xD800 &&
+                 Hex4(p + 1) <= 0xDFFF) {
+        // A surrogate escape (its backslash is written): a high one followed by an
+        // escaped low one is a pair, kept; any other is U+FFFD.
+        escaped = false;
+        const int high = Hex4(p + 1);
+        if (high <= 0xDBFF && left >= 11 && p[5] == '\\' && p[6] == 'u' &&
+            Hex4(p + 7) >= 0xDC00 && Hex4(p + 7) <= 0xDFFF) {
+          n = 11;
+          out->append(reinterpret_cast<const char*>(p), 11);
+        } else {
+          n = 5;
+          out->append("uFFFD");
+        }
       } else {
         out->push_back(static_cast<char>(c));
         if (escaped) {
@@ -314,7 +344,12 @@ RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capac
     std::string_view sv;
     bool boolean = false;
     if (type == od::json_type::string) {
-      if ((code = value.get_string().get(sv))) return fail(code);
+      if ((code = value.get_string().get(sv))) {
+        err.json = code;
+        err.what = absl::StrCat("broken JSON (\"", key,
+                                "\": ", simdjson::error_message(code), ")");
+        return err;
+      }
     } else if (type == od::json_type::null) {
       bool is_null;
       if ((code = value.is_null().get(is_null))) return fail(code);
@@ -496,13 +531,17 @@ absl::Status RecordParser::Impl::ParseJsonRecord(absl::string_view record,
     clear();  // of what the plain parse wrote before it gave up
     err = ParseJson(record, capacity, post);
   }
-  if (err.json == simdjson::UTF8_ERROR || err.json == simdjson::UNESCAPED_CHARS) {
-    // Invalid UTF-8 and raw control characters are not fatal: score the text with
-    // U+FFFD in place of bad bytes and the control characters kept.
+  if (err.json == simdjson::UTF8_ERROR || err.json == simdjson::UNESCAPED_CHARS ||
+      err.json == simdjson::STRING_ERROR) {
+    // Invalid UTF-8, raw control characters and lone surrogate escapes are not
+    // fatal: score the text with U+FFFD in place of bad bytes and halves of
+    // surrogate pairs, and the control characters kept. (A string error of another
+    // kind, such as \x, stays an error.)
     RepairJson(record, &repaired);
     size_t size = repaired.size();
     repaired.append(kBlockPadding, ' ');
-    post->text.clear();
+    clear();
+    post->line = line;
     err = ParseJson(absl::string_view(repaired.data(), size), repaired.size(), post);
   }
   // Scratch grown for a huge record is not kept for the records after it (a

@@ -100,6 +100,27 @@ TEST(RecordParserTest, RepeatedFieldsAreErrors) {
   EXPECT_EQ(ReadAll(records, false), expected);
 }
 
+// An escaped UTF-16 surrogate without its other half (what JSON encoders write for
+// text cut inside an emoji) is U+FFFD, as invalid UTF-8 is, not a broken record;
+// pairs stay what they are. Another bad escape is an error naming its key.
+TEST(RecordParserTest, LoneSurrogateEscapesAreReplaced) {
+  const std::string records =
+      "{\"id\": \"1\", \"text\": \"emoji cut \\ud83d\"}\n"
+      "{\"text\": \"pair \\ud83d\\ude00 low \\uDE00 high high \\ud83d\\ud83d\\ude00\"}\n"
+      "{\"text\": \"at the end \\udbff\", \"id\": \"\\ud800x\"}\n"
+      "{\"text\": \"escaped backslash \\\\ud83d stays\"}\n"
+      "{\"text\": \"bad \\x escape\"}\n";
+  const std::string expected =
+      "1 emoji cut \\xef\\xbf\\xbd\n"
+      "2 pair \\xf0\\x9f\\x98\\x80 low \\xef\\xbf\\xbd high high "
+      "\\xef\\xbf\\xbd\\xf0\\x9f\\x98\\x80\n"
+      "3 at the end \\xef\\xbf\\xbd\n"
+      "4 escaped backslash \\\\ud83d stays\n"
+      "t.jsonl:5: broken JSON (\"text\": Problem while parsing a string)\n";
+  EXPECT_EQ(ReadAll(records, true), expected);
+  EXPECT_EQ(ReadAll(records, false), expected);
+}
+
 // Every post and error of a CSV dump, read as the CLI reads it: BlockReader cuts
 // blocks of whole records, RecordParser cuts each block into records.
 std::vector<std::string> ReadCsvInBlocks(const std::string& path, size_t block_bytes,
