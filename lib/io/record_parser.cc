@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -180,6 +181,46 @@ bool IsJsonSpace(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+// Input quoted in a message, made safe for a terminal and short: at most
+// kQuotedBytes bytes of it, then "..."; control characters (C0, DEL, C1), bidi
+// controls, invalid UTF-8, backslashes and double quotes as C escapes (\x1b, \",
+// \u202e), other UTF-8 as it is.
+constexpr size_t kQuotedBytes = 80;
+
+std::string Printable(absl::string_view in) {
+  std::string out;
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(in.data());
+  const size_t size = std::min(in.size(), kQuotedBytes);
+  size_t i = 0;
+  while (i < size) {
+    const unsigned char c = p[i];
+    if (c >= 0x20 && c < 0x7F && c != '\\' && c != '"') {
+      out.push_back(static_cast<char>(c));
+      ++i;
+      continue;
+    }
+    utf8proc_int32_t cp = -1;
+    utf8proc_ssize_t n = 1;
+    if (c >= 0x80) {
+      n = utf8proc_iterate(p + i, static_cast<utf8proc_ssize_t>(in.size() - i), &cp);
+    }
+    if (n > 0 && i + static_cast<size_t>(n) > size) break;  // a character cut by the cap
+    if (c >= 0x80 && n > 0 && cp >= 0xA0 && !(cp >= 0x202A && cp <= 0x202E) &&
+        !(cp >= 0x2066 && cp <= 0x2069)) {
+      out.append(in.data() + i, static_cast<size_t>(n));
+      i += static_cast<size_t>(n);
+    } else if (c >= 0x80 && n > 0) {
+      absl::StrAppend(&out, "\\u", absl::Hex(cp, absl::kZeroPad4));
+      i += static_cast<size_t>(n);
+    } else {
+      out += absl::CHexEscape(absl::string_view(in.data() + i, 1));
+      ++i;
+    }
+  }
+  if (i < in.size()) out += "...";
+  return out;
+}
+
 std::string JsonErrorText(simdjson::error_code code) {
   return absl::StrCat("broken JSON (", simdjson::error_message(code), ")");
 }
@@ -288,7 +329,13 @@ constexpr uint32_t kTextBit = 1, kLabelBit = 2, kIdBit = 4, kAuthorBit = 8,
                    kGroupBit = 16, kTimeBit = 32;
 
 std::string RepeatedKeyError(absl::string_view key) {
-  return absl::StrCat("\"", key, "\" appears more than once");
+  return absl::StrCat("\"", Printable(key), "\" appears more than once");
+}
+
+std::string NotALabelError(absl::string_view field, absl::string_view value) {
+  return absl::StrCat("\"", Printable(field), "\" is \"",
+                      Printable(absl::StripAsciiWhitespace(value)),
+                      "\", not spam/ham, 1/0 or true/false");
 }
 
 }  // namespace
@@ -346,7 +393,7 @@ RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capac
     if (type == od::json_type::string) {
       if ((code = value.get_string().get(sv))) {
         err.json = code;
-        err.what = absl::StrCat("broken JSON (\"", key,
+        err.what = absl::StrCat("broken JSON (\"", Printable(key),
                                 "\": ", simdjson::error_message(code), ")");
         return err;
       }
@@ -378,9 +425,7 @@ RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capac
       } else if (type == od::json_type::string || type == od::json_type::number) {
         std::optional<bool> label;
         if (!ParseLabel(s, &label)) {
-          err.what = absl::StrCat("\"", options.label_field, "\" is \"",
-                                  absl::StripAsciiWhitespace(s),
-                                  "\", not spam/ham, 1/0 or true/false");
+          err.what = NotALabelError(options.label_field, s);
           return err;
         }
         post->is_spam = label;
@@ -402,7 +447,7 @@ RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capac
         const absl::string_view token = absl::StripAsciiWhitespace(s);
         out->assign(token.data(), token.size());
       } else {
-        err.what = absl::StrCat("\"", key, "\" is not a string");
+        err.what = absl::StrCat("\"", Printable(key), "\" is not a string");
         return err;
       }
     }
@@ -480,9 +525,7 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
         if (bits & kLabelBit) {
           std::optional<bool> label;
           if (!ParseLabel(value, &label) && first_error.empty()) {
-            first_error = absl::StrCat("\"", options.label_field, "\" is \"",
-                                       absl::StripAsciiWhitespace(value),
-                                       "\", not spam/ham, 1/0 or true/false");
+            first_error = NotALabelError(options.label_field, value);
           }
           post->is_spam = label;
         }
@@ -683,7 +726,8 @@ absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t lin
     // The first columns only: a header may have thousands.
     constexpr size_t kListed = 20;
     std::string list = absl::StrJoin(
-        names.begin(), names.begin() + std::min(names.size(), kListed), ", ");
+        names.begin(), names.begin() + std::min(names.size(), kListed), ", ",
+        [](std::string* out, const std::string& name) { out->append(Printable(name)); });
     if (names.size() > kListed) absl::StrAppend(&list, ", ... (", names.size(), " in all)");
     return Error(line, absl::StrCat("no column \"", options.text_field,
                                     "\" in the header (columns: ", list, ")"));
@@ -715,9 +759,7 @@ absl::Status RecordParser::Impl::ParseTabular(absl::string_view record, int64_t 
     if (field.escaped || !ParseLabel(record.substr(field.begin, field.size), &label)) {
       std::string value;
       FieldValue(record, field, &value);
-      return Error(line, absl::StrCat("\"", options.label_field, "\" is \"",
-                                      absl::StripAsciiWhitespace(value),
-                                      "\", not spam/ham, 1/0 or true/false"));
+      return Error(line, NotALabelError(options.label_field, value));
     }
   }
   post->is_spam = label;

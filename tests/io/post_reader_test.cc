@@ -529,6 +529,30 @@ TEST(PostReaderTest, CsvHeaderColumnsAreBounded) {
                         "c17, c18, c19, ... (10000 in all))"));
 }
 
+// Input quoted in a message is escaped (a label of "\u001b[2J" cleared the
+// terminal it was printed on) and cut at 80 bytes.
+TEST(PostReaderTest, MessagesQuoteInputSafely) {
+  PostReaderOptions options;
+  const std::string long_label(200, 'x');
+  ReadResult result = ReadSkippingErrors(
+      WriteTempFile("esc.jsonl", "{\"text\": \"a\", \"label\": \"\\u001b[2J\\u009b\\u202e\\\"\\\\ é\"}\n"
+                                 "{\"text\": \"a\", \"label\": \"" + long_label + "\"}\n"
+                                 "{\"text\": \"a\", \"label\": \"\x1b]0;t\x07\"}\n"),
+      options);
+  EXPECT_THAT(result.errors,
+              ::testing::ElementsAre(
+                  HasSubstr("esc.jsonl:1: \"label\" is \"\\x1b[2J\\u009b\\u202e\\\"\\\\ é\", not"),
+                  HasSubstr("esc.jsonl:2: \"label\" is \"" + long_label.substr(0, 80) +
+                            "...\", not"),
+                  HasSubstr("esc.jsonl:3: \"label\" is \"\\x1b]0;t\\x07\", not")));
+  auto reader = PostReader::Open(
+      WriteTempFile("esc.csv", std::string("id\r\x1b[2J,b\0dy\n1,x\n", 17)),
+      Format(DumpFormat::kCsv));
+  ASSERT_FALSE(reader.ok());
+  EXPECT_THAT(reader.status().message(),
+              HasSubstr("no column \"text\" in the header (columns: id\\r\\x1b[2J, b\\x00dy)"));
+}
+
 // Two columns of one name that the reader reads would be ambiguous: refused at the
 // header. Repeated names of other columns are left alone.
 TEST(PostReaderTest, CsvAndTsvRefuseARepeatedColumnTheyRead) {
