@@ -136,6 +136,10 @@ absl::Status BlockReader::Fill(RecordBlock* block, size_t want) {
   }
   if (n == 0) eof_ = true;
   block->size_ += static_cast<size_t>(n);
+  // A byte order mark is the input's first three bytes: once a block has been
+  // handed out (a first record under three bytes long, read in pieces), the bytes
+  // at a block's start are another record's.
+  if (first_read_ && consumed_ > 0) first_read_ = false;
   if (first_read_ && (block->size_ >= 3 || eof_)) {
     first_read_ = false;
     if (block->size_ >= 3 && std::memcmp(block->buffer_.get(), "\xEF\xBB\xBF", 3) == 0) {

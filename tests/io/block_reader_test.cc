@@ -65,6 +65,20 @@ TEST(BlockReaderTest, DropsByteOrderMark) {
   EXPECT_EQ(blocks[0].first, "hello\n");
 }
 
+// Only the input's first bytes can be a byte order mark: with a first record under
+// three bytes read in small pieces, one starting the second line was dropped too.
+TEST(BlockReaderTest, ByteOrderMarkOnlyAtTheStart) {
+  for (bool quoted : {false, true}) {
+    BlockReaderOptions options;
+    options.quoted_records = quoted;
+    options.block_bytes = 2;
+    auto blocks = ReadAll(WriteTempFile("bom2.txt", "a\n\xEF\xBB\xBF" "b\n"), options);
+    std::string all;
+    for (const auto& block : blocks) all += block.first;
+    EXPECT_EQ(all, "a\n\xEF\xBB\xBF" "b\n") << quoted;
+  }
+}
+
 TEST(BlockReaderTest, OversizeRecordIsSkippedWithItsLine) {
   std::string big(100, 'x');
   std::string path = WriteTempFile("oversize.txt", "ok\n" + big + "\nafter\n");
