@@ -14,15 +14,15 @@
 // oversize records' rests, RecordParser cuts each block into records; both must
 // find the same ends whatever the block size, so the posts and errors read with
 // small blocks must be those read with one block holding the whole input.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
-
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
@@ -106,8 +106,8 @@ int CsvDifferential(const uint8_t* data, size_t size,
                "CSV read in %zu-byte blocks and in one block differ on \"%s\" "
                "(max_record_bytes %zu)\nblocks:\n%swhole:\n%s",
                small,
-               absl::CHexEscape(absl::string_view(reinterpret_cast<const char*>(data) + 2,
-                                                  size - 2))
+               absl::CHexEscape(
+                   absl::string_view(reinterpret_cast<const char*>(data) + 2, size - 2))
                    .c_str(),
                options.max_record_bytes, a.c_str(), b.c_str());
   std::abort();

@@ -46,8 +46,8 @@ struct BlockReaderOptions {
 };
 
 // Reads a file or standard input in blocks of whole records (a record ends at a
-// newline; with options.quoted_records, where FindCsvRecordEnd says). Drops a leading UTF-8
-// byte order mark. Memory: one partial record plus the caller's blocks. Not
+// newline; with options.quoted_records, where FindCsvRecordEnd says). Drops a leading
+// UTF-8 byte order mark. Memory: one partial record plus the caller's blocks. Not
 // thread-safe.
 class BlockReader {
  public:
@@ -97,7 +97,7 @@ class BlockReader {
   bool eof_ = false;
   bool error_ = false;
   bool first_read_ = true;
-  bool skipping_ = false;        // an oversize record's rest is still to be dropped
+  bool skipping_ = false;  // an oversize record's rest is still to be dropped
   int64_t next_line_ = 1;
   uint64_t consumed_ = 0;
 };

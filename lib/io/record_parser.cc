@@ -38,10 +38,10 @@ bool IsBlank(absl::string_view s) {
 int Hex4(const unsigned char* p) {
   int value = 0;
   for (int i = 0; i < 4; ++i) {
-    const int d = absl::ascii_isdigit(p[i])          ? p[i] - '0'
-                  : p[i] >= 'a' && p[i] <= 'f'     ? p[i] - 'a' + 10
-                  : p[i] >= 'A' && p[i] <= 'F'     ? p[i] - 'A' + 10
-                                                   : -1;
+    const int d = absl::ascii_isdigit(p[i])    ? p[i] - '0'
+                  : p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10
+                  : p[i] >= 'A' && p[i] <= 'F' ? p[i] - 'A' + 10
+                                               : -1;
     if (d < 0) return -1;
     value = value * 16 + d;
   }
@@ -268,7 +268,7 @@ struct RecordParser::Impl {
   // The fields of the record being parsed: the first `columns` of them (at most
   // kMaxColumns + 1 for a header), so a line of separators costs no more.
   struct Field {
-    size_t begin = 0;      // in the record, quotes excluded
+    size_t begin = 0;  // in the record, quotes excluded
     size_t size = 0;
     bool escaped = false;  // holds "" to read as "
   };
@@ -434,10 +434,9 @@ RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capac
         return err;
       }
     }
-    for (const auto& [bit, out] : {std::pair{kIdBit, &post->id},
-                                   std::pair{kAuthorBit, &post->author},
-                                   std::pair{kGroupBit, &post->group},
-                                   std::pair{kTimeBit, &post->time}}) {
+    for (const auto& [bit, out] :
+         {std::pair{kIdBit, &post->id}, std::pair{kAuthorBit, &post->author},
+          std::pair{kGroupBit, &post->group}, std::pair{kTimeBit, &post->time}}) {
       if (!(bits & bit)) continue;
       if (type == od::json_type::string) {
         out->assign(s.data(), s.size());
@@ -656,9 +655,10 @@ std::string RecordParser::Impl::SplitFields(absl::string_view record, int64_t li
         const int64_t closed =
             opened + std::count(record.begin() + quote_at, record.begin() + i, '\n');
         if (opened == closed) return "unexpected character after a closing quote";
-        return absl::StrCat("unexpected character after a closing quote (the quoted "
-                            "field runs from line ",
-                            opened, " to line ", closed, ")");
+        return absl::StrCat(
+            "unexpected character after a closing quote (the quoted "
+            "field runs from line ",
+            opened, " to line ", closed, ")");
       }
       ++i;
       continue;
@@ -698,8 +698,8 @@ absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t lin
   std::string what = SplitFields(record, line, kMaxColumns + 1);
   if (!what.empty()) return Error(line, absl::StrCat("header: ", what));
   if (field_count > kMaxColumns) {
-    return Error(line, absl::StrCat("header: ", field_count, " columns, more than ",
-                                    kMaxColumns));
+    return Error(
+        line, absl::StrCat("header: ", field_count, " columns, more than ", kMaxColumns));
   }
   columns = field_count;
   std::vector<std::string> names(field_count);
@@ -728,7 +728,8 @@ absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t lin
     std::string list = absl::StrJoin(
         names.begin(), names.begin() + std::min(names.size(), kListed), ", ",
         [](std::string* out, const std::string& name) { out->append(Printable(name)); });
-    if (names.size() > kListed) absl::StrAppend(&list, ", ... (", names.size(), " in all)");
+    if (names.size() > kListed)
+      absl::StrAppend(&list, ", ... (", names.size(), " in all)");
     return Error(line, absl::StrCat("no column \"", options.text_field,
                                     "\" in the header (columns: ", list, ")"));
   }
@@ -854,8 +855,9 @@ absl::StatusOr<bool> RecordParser::ReadHeader(absl::string_view data, size_t* po
   int64_t record_line;
   if (!impl_->NextRecord(data, pos, line, &record, &record_line)) return false;
   if (record.size() > impl_->options.max_record_bytes) {
-    return impl_->Error(record_line, absl::StrCat("record longer than ",
-                                                  impl_->options.max_record_bytes, " bytes"));
+    return impl_->Error(
+        record_line,
+        absl::StrCat("record longer than ", impl_->options.max_record_bytes, " bytes"));
   }
   absl::Status status = impl_->SetHeader(record, record_line);
   if (!status.ok()) return status;

@@ -72,10 +72,16 @@ TEST(BlockReaderTest, ByteOrderMarkOnlyAtTheStart) {
     BlockReaderOptions options;
     options.quoted_records = quoted;
     options.block_bytes = 2;
-    auto blocks = ReadAll(WriteTempFile("bom2.txt", "a\n\xEF\xBB\xBF" "b\n"), options);
+    auto blocks = ReadAll(WriteTempFile("bom2.txt",
+                                        "a\n\xEF\xBB\xBF"
+                                        "b\n"),
+                          options);
     std::string all;
     for (const auto& block : blocks) all += block.first;
-    EXPECT_EQ(all, "a\n\xEF\xBB\xBF" "b\n") << quoted;
+    EXPECT_EQ(all,
+              "a\n\xEF\xBB\xBF"
+              "b\n")
+        << quoted;
   }
 }
 

@@ -384,16 +384,17 @@ TEST(PostReaderTest, CsvErrorsNameTheLine) {
 // unquoted field is that record's error, and the records after it are read (they
 // were swallowed into it up to the next quote, and --skip-bad dropped them unseen).
 TEST(PostReaderTest, StrayCsvQuoteCostsOnlyItsRecord) {
-  std::string path = WriteTempFile(
-      "stray.csv",
-      "id,text\n1,hello\n2,a 5\" screen\n3,normal\n4,normal two\n5,buy \"cheap\n6,last\n");
+  std::string path = WriteTempFile("stray.csv",
+                                   "id,text\n1,hello\n2,a 5\" screen\n3,normal\n4,normal "
+                                   "two\n5,buy \"cheap\n6,last\n");
   ReadResult result = ReadSkippingErrors(path, Format(DumpFormat::kCsv));
   std::vector<std::string> ids;
   for (const Post& post : result.posts) ids.push_back(post.id);
   EXPECT_THAT(ids, ::testing::ElementsAre("1", "3", "4", "6"));
   EXPECT_THAT(result.errors,
-              ::testing::ElementsAre(HasSubstr("stray.csv:3: double quote inside an unquoted field"),
-                                     HasSubstr("stray.csv:6: double quote inside an unquoted field")));
+              ::testing::ElementsAre(
+                  HasSubstr("stray.csv:3: double quote inside an unquoted field"),
+                  HasSubstr("stray.csv:6: double quote inside an unquoted field")));
 }
 
 // A quote at a field's start that never closes ends its record with its own line,
@@ -409,11 +410,12 @@ TEST(PostReaderTest, UnterminatedCsvQuoteCostsOnlyItsLine) {
   EXPECT_EQ(result.posts[0].id, "3");
   EXPECT_EQ(result.posts[0].line, 5);
   EXPECT_EQ(result.posts[1].text, "last");
-  EXPECT_THAT(result.errors,
-              ::testing::ElementsAre(
-                  HasSubstr("open.csv:2: unexpected character after a closing quote (the quoted "
-                  "field runs from line 2 to line 3)"),
-                  HasSubstr("open.csv:4: quoted field opened on line 4 is not closed")));
+  EXPECT_THAT(
+      result.errors,
+      ::testing::ElementsAre(
+          HasSubstr("open.csv:2: unexpected character after a closing quote (the quoted "
+                    "field runs from line 2 to line 3)"),
+          HasSubstr("open.csv:4: quoted field opened on line 4 is not closed")));
 
   // Closed only after more than max_record_bytes: the lines in between are records.
   std::string dump = "id,text\n1,\"opens here\n";
@@ -439,8 +441,10 @@ TEST(PostReaderTest, UnterminatedCsvQuoteCostsOnlyItsLine) {
 // got the previous record's value in CSV and TSV, and none in JSON Lines).
 TEST(PostReaderTest, ColumnNamedForTwoFieldsGivesBoth) {
   const std::tuple<const char*, DumpFormat, const char*> dumps[] = {
-      {"two.csv", DumpFormat::kCsv, "text,author\nfirst,alice\nsecond,bob\nthird,carol\n"},
-      {"two.tsv", DumpFormat::kTsv, "text\tauthor\nfirst\talice\nsecond\tbob\nthird\tcarol\n"},
+      {"two.csv", DumpFormat::kCsv,
+       "text,author\nfirst,alice\nsecond,bob\nthird,carol\n"},
+      {"two.tsv", DumpFormat::kTsv,
+       "text\tauthor\nfirst\talice\nsecond\tbob\nthird\tcarol\n"},
       {"two.jsonl", DumpFormat::kJsonLines,
        "{\"text\": \"first\", \"author\": \"alice\"}\n"
        "{\"text\": \"second\", \"author\": \"bob\"}\n"
@@ -460,13 +464,13 @@ TEST(PostReaderTest, ColumnNamedForTwoFieldsGivesBoth) {
         if (!*more) break;
         got.push_back(absl::StrCat(post.id, "/", post.text, "/", post.author));
       }
-      EXPECT_THAT(got, ::testing::ElementsAre(
-                           std::string(id_field) == "text" ? "first/first/alice"
-                                                           : "alice/first/alice",
-                           std::string(id_field) == "text" ? "second/second/bob"
-                                                           : "bob/second/bob",
-                           std::string(id_field) == "text" ? "third/third/carol"
-                                                           : "carol/third/carol"))
+      EXPECT_THAT(
+          got,
+          ::testing::ElementsAre(
+              std::string(id_field) == "text" ? "first/first/alice" : "alice/first/alice",
+              std::string(id_field) == "text" ? "second/second/bob" : "bob/second/bob",
+              std::string(id_field) == "text" ? "third/third/carol"
+                                              : "carol/third/carol"))
           << name << " --id-field " << id_field;
     }
   }
@@ -475,7 +479,8 @@ TEST(PostReaderTest, ColumnNamedForTwoFieldsGivesBoth) {
   PostReaderOptions options;
   options.label_field = "text";
   ReadResult result = ReadSkippingErrors(
-      WriteTempFile("label.jsonl", "{\"text\": \"spam\"}\n{\"text\": \"hi\"}\n"), options);
+      WriteTempFile("label.jsonl", "{\"text\": \"spam\"}\n{\"text\": \"hi\"}\n"),
+      options);
   ASSERT_EQ(result.posts.size(), 1u);
   EXPECT_EQ(result.posts[0].is_spam, std::optional<bool>(true));
   EXPECT_EQ(result.posts[0].text, "spam");
@@ -483,11 +488,11 @@ TEST(PostReaderTest, ColumnNamedForTwoFieldsGivesBoth) {
                                  "label.jsonl:2: \"text\" is \"hi\", not spam/ham")));
   options.label_field = "flag";
   options.id_field = "flag";
-  auto posts = ReadPosts(
-      WriteTempFile("flag.jsonl", "{\"text\": \"a\", \"flag\": true}\n"
-                                  "{\"text\": \"b\", \"flag\": 0}\n"
-                                  "{\"text\": \"c\", \"flag\": null}\n"),
-      options);
+  auto posts = ReadPosts(WriteTempFile("flag.jsonl",
+                                       "{\"text\": \"a\", \"flag\": true}\n"
+                                       "{\"text\": \"b\", \"flag\": 0}\n"
+                                       "{\"text\": \"c\", \"flag\": null}\n"),
+                         options);
   ASSERT_TRUE(posts.ok()) << posts.status();
   ASSERT_EQ(posts->size(), 3u);
   EXPECT_EQ((*posts)[0].id, "true");
@@ -523,10 +528,11 @@ TEST(PostReaderTest, CsvHeaderColumnsAreBounded) {
   reader = PostReader::Open(WriteTempFile("notext.csv", header.substr(4) + "\n"),
                             Format(DumpFormat::kCsv));
   ASSERT_FALSE(reader.ok());
-  EXPECT_THAT(reader.status().message(),
-              HasSubstr("notext.csv:1: no column \"text\" in the header (columns: , c1, "
-                        "c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, "
-                        "c17, c18, c19, ... (10000 in all))"));
+  EXPECT_THAT(
+      reader.status().message(),
+      HasSubstr("notext.csv:1: no column \"text\" in the header (columns: , c1, "
+                "c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, "
+                "c17, c18, c19, ... (10000 in all))"));
 }
 
 // Input quoted in a message is escaped (a label of "\u001b[2J" cleared the
@@ -535,22 +541,29 @@ TEST(PostReaderTest, MessagesQuoteInputSafely) {
   PostReaderOptions options;
   const std::string long_label(200, 'x');
   ReadResult result = ReadSkippingErrors(
-      WriteTempFile("esc.jsonl", "{\"text\": \"a\", \"label\": \"\\u001b[2J\\u009b\\u202e\\\"\\\\ é\"}\n"
-                                 "{\"text\": \"a\", \"label\": \"" + long_label + "\"}\n"
-                                 "{\"text\": \"a\", \"label\": \"\x1b]0;t\x07\"}\n"),
+      WriteTempFile(
+          "esc.jsonl",
+          "{\"text\": \"a\", \"label\": \"\\u001b[2J\\u009b\\u202e\\\"\\\\ é\"}\n"
+          "{\"text\": \"a\", \"label\": \"" +
+              long_label +
+              "\"}\n"
+              "{\"text\": \"a\", \"label\": \"\x1b]0;t\x07\"}\n"),
       options);
-  EXPECT_THAT(result.errors,
-              ::testing::ElementsAre(
-                  HasSubstr("esc.jsonl:1: \"label\" is \"\\x1b[2J\\u009b\\u202e\\\"\\\\ é\", not"),
-                  HasSubstr("esc.jsonl:2: \"label\" is \"" + long_label.substr(0, 80) +
-                            "...\", not"),
-                  HasSubstr("esc.jsonl:3: \"label\" is \"\\x1b]0;t\\x07\", not")));
+  EXPECT_THAT(
+      result.errors,
+      ::testing::ElementsAre(
+          HasSubstr(
+              "esc.jsonl:1: \"label\" is \"\\x1b[2J\\u009b\\u202e\\\"\\\\ é\", not"),
+          HasSubstr("esc.jsonl:2: \"label\" is \"" + long_label.substr(0, 80) +
+                    "...\", not"),
+          HasSubstr("esc.jsonl:3: \"label\" is \"\\x1b]0;t\\x07\", not")));
   auto reader = PostReader::Open(
       WriteTempFile("esc.csv", std::string("id\r\x1b[2J,b\0dy\n1,x\n", 17)),
       Format(DumpFormat::kCsv));
   ASSERT_FALSE(reader.ok());
-  EXPECT_THAT(reader.status().message(),
-              HasSubstr("no column \"text\" in the header (columns: id\\r\\x1b[2J, b\\x00dy)"));
+  EXPECT_THAT(
+      reader.status().message(),
+      HasSubstr("no column \"text\" in the header (columns: id\\r\\x1b[2J, b\\x00dy)"));
 }
 
 // Two columns of one name that the reader reads would be ambiguous: refused at the

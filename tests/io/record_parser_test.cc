@@ -158,7 +158,8 @@ std::vector<std::string> ReadCsvInBlocks(const std::string& path, size_t block_b
       } else if (!*got) {
         break;
       } else {
-        out.push_back(absl::StrCat(post.line, " ", post.id, " ", absl::CHexEscape(post.text)));
+        out.push_back(
+            absl::StrCat(post.line, " ", post.id, " ", absl::CHexEscape(post.text)));
       }
     }
   }
@@ -172,8 +173,8 @@ TEST(RecordParserTest, CsvRecordsEndWhereverBlocksEnd) {
       "id,text\r\n1,\"a \"\"quoted\"\"\r\nfield\"\r\n2,a 5\" screen\n3,\"\"\n"
       "4,\"x\"y\n5,ok\n6,\"opens\n";
   for (int i = 7; i < 200; ++i) absl::StrAppend(&dump, i, ",\"\"\n");
-  absl::StrAppend(&dump, "200,", std::string(1100, 'x'), "\"\n201,\"", std::string(1100, 'y'),
-                  "\n202,after\n203,\"open at the end\n204,last");
+  absl::StrAppend(&dump, "200,", std::string(1100, 'x'), "\"\n201,\"",
+                  std::string(1100, 'y'), "\n202,after\n203,\"open at the end\n204,last");
   const std::string path = testing::WriteTempFile("blocks.csv", dump);
   const std::vector<std::string> whole = ReadCsvInBlocks(path, 1 << 20, 1024);
   ASSERT_EQ(whole.size(), 204u);
@@ -196,8 +197,8 @@ TEST(RecordParserTest, CsvRecordsEndWhereverBlocksEnd) {
     while (i < blocks.size() && i < whole.size() && blocks[i] == whole[i]) ++i;
     EXPECT_TRUE(i == blocks.size() && i == whole.size())
         << block_bytes << "-byte blocks, item " << i << ": "
-        << (i < blocks.size() ? blocks[i] : "(none)") << "\nin one block: "
-        << (i < whole.size() ? whole[i] : "(none)");
+        << (i < blocks.size() ? blocks[i] : "(none)")
+        << "\nin one block: " << (i < whole.size() ? whole[i] : "(none)");
   }
 }
 
