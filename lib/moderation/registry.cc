@@ -199,8 +199,10 @@ struct ProbationView {
   std::vector<int64_t> group_until;
   int64_t since = 0;  // of every active flag
   int64_t until = 0;
-  // When site_wide: when fewer than sitewide_after groups' flags will be left, which
-  // ends the site-wide part (the sitewide_after-th latest group end).
+  // When site_wide: since sitewide_after groups' flags have been in force (the
+  // sitewide_after-th earliest group start), and until fewer will be left (the
+  // sitewide_after-th latest group end).
+  int64_t site_wide_since = 0;
   int64_t site_wide_until = 0;
 };
 
@@ -239,22 +241,27 @@ ProbationView Evaluate(const Probation* p, int64_t now, int sitewide_after) {
   }
   v.site_wide = v.any && static_cast<int>(v.flag_groups.size()) >= sitewide_after;
   if (v.site_wide) {
+    std::vector<int64_t> starts = v.group_since;
+    const auto first = starts.begin() + (sitewide_after - 1);
+    std::nth_element(starts.begin(), first, starts.end());
+    v.site_wide_since = *first;
     std::vector<int64_t> ends = v.group_until;
-    const auto nth = ends.begin() + (sitewide_after - 1);
-    std::nth_element(ends.begin(), nth, ends.end(), std::greater<int64_t>());
-    v.site_wide_until = *nth;
+    const auto last = ends.begin() + (sitewide_after - 1);
+    std::nth_element(ends.begin(), last, ends.end(), std::greater<int64_t>());
+    v.site_wide_until = *last;
   }
   return v;
 }
 
 // Since and until when the probation holds the member in `group`, where it does
-// (HeldIn): site-wide, until too few groups' flags are left, and by the group's own
-// flags until they end, whichever is later.
+// (HeldIn): site-wide, from when enough groups had flagged the member until too few
+// groups' flags are left, and by the group's own flags, whichever began earlier and
+// ends later.
 std::pair<int64_t, int64_t> HeldWindow(const ProbationView& v, uint32_t group) {
   int64_t since = std::numeric_limits<int64_t>::max();
   int64_t until = std::numeric_limits<int64_t>::min();
   if (v.site_wide) {
-    since = v.since;
+    since = v.site_wide_since;
     until = v.site_wide_until;
   }
   auto it = std::lower_bound(v.flag_groups.begin(), v.flag_groups.end(), group);

@@ -619,23 +619,31 @@ TEST_F(RegistryTest, GroupScopedHoldReasonsGiveTheirGroupsEnd) {
   EXPECT_THAT(registry_->ProbationStatusOf("alice").held_in, ElementsAre("dogs"));
 }
 
-// A site-wide probation holds a group that did not flag the member only until too
-// few groups' flags are left: its hold reasons give that end.
+// A site-wide probation holds a group that did not flag the member from when enough
+// groups had flagged them until too few groups' flags are left: its hold reasons
+// give that start and end.
 TEST_F(RegistryTest, SiteWideHoldReasonsEndWhenTheProbationNarrows) {
   options_.sitewide_after_distinct_groups = 2;
   Reopen();
   ASSERT_TRUE(registry_->Join("alice", "birds").ok());
   const absl::Time t0 = clock_.Now();
-  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(2)).ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(3)).ok());
+  clock_.Advance(absl::Hours(1));
   ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam", absl::Hours(5)).ok());
+  // Held in birds since the second group flagged her, until the first flag ends.
   auto birds = registry_->CheckPosting("alice", "birds");
   ASSERT_TRUE(birds.ok() && birds->probation.has_value());
   EXPECT_TRUE(birds->probation->site_wide);
-  EXPECT_EQ(birds->probation->probation_until, t0 + absl::Hours(2));
+  EXPECT_EQ(birds->probation->probation_since, t0 + absl::Hours(1));
+  EXPECT_EQ(birds->probation->probation_until, t0 + absl::Hours(3));
   auto dogs = registry_->CheckPosting("alice", "dogs");
   ASSERT_TRUE(dogs.ok() && dogs->probation.has_value());
-  EXPECT_EQ(dogs->probation->probation_until, t0 + absl::Hours(5));
-  EXPECT_EQ(registry_->ProbationStatusOf("alice").until, t0 + absl::Hours(5));
+  EXPECT_EQ(dogs->probation->probation_since, t0 + absl::Hours(1));
+  EXPECT_EQ(dogs->probation->probation_until, t0 + absl::Hours(6));
+  auto cats = registry_->CheckPosting("alice", "cats");
+  ASSERT_TRUE(cats.ok() && cats->probation.has_value());
+  EXPECT_EQ(cats->probation->probation_since, t0);
+  EXPECT_EQ(registry_->ProbationStatusOf("alice").until, t0 + absl::Hours(6));
   clock_.Advance(absl::Hours(2));
   EXPECT_FALSE(HeldIn("alice", "birds"));
 }
