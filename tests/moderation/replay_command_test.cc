@@ -203,6 +203,14 @@ TEST_F(ReplayCommandTest, CommonTimeFormatsAreRead) {
       << R"({"id":"6","text":"good morning everyone","label":"ham","author":"fan","group":"games","time":"02 Jan 2024 12:00:00 +0000"})"
          "\n"
       << R"({"id":"7","text":"thanks for sharing","label":"ham","author":"fan","group":"games","time":"yesterday"})"
+         "\n"
+      << R"({"id":"8","text":"see you there","label":"ham","author":"fan","group":"music","time":"Tue, 02 Jan 2024 13:00:00 GMT"})"
+         "\n"
+      << R"({"id":"9","text":"welcome back","label":"ham","author":"fan","group":"games","time":"Tue, 02 Jan 2024 13:30 +0000"})"
+         "\n"
+      // Twelve digits are a compact date and time, not Unix seconds thousands of
+      // years ahead: untimed.
+      << R"({"id":"10","text":"nice one","label":"ham","author":"fan","group":"games","time":"202401021400"})"
          "\n";
   }
   int code = -1;
@@ -210,8 +218,8 @@ TEST_F(ReplayCommandTest, CommonTimeFormatsAreRead) {
       RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json ", path_, " 2>&1"), &code);
   if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
   ASSERT_EQ(code, 0) << out;
-  EXPECT_THAT(out, HasSubstr("\"posts\":7,"));
-  EXPECT_THAT(out, HasSubstr("\"untimed\":1,"));
+  EXPECT_THAT(out, HasSubstr("\"posts\":10,"));
+  EXPECT_THAT(out, HasSubstr("\"untimed\":2,"));
   EXPECT_THAT(out, HasSubstr("\"spam_held_by_probation_only\":1,"));
   EXPECT_THAT(out, HasSubstr("\"ham_held\":0,"));
 }

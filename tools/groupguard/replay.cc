@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -76,9 +77,10 @@ struct Counts {
   int64_t groups = 0, authors = 0;
 };
 
-// Unix seconds, as in many dumps ("created_utc": 1420070400): 9 to 12 digits (1973
-// to far ahead; fewer would read a year or a YYYYMMDD date as a time in 1970) and
-// an optional fraction of up to 9 digits.
+// Unix seconds, as in many dumps ("created_utc": 1420070400): 9 or 10 digits (1973
+// to 2286; fewer would read a year or a YYYYMMDD date as a time in 1970, more a
+// YYYYMMDDhhmm as one thousands of years ahead) and an optional fraction of up to 9
+// digits.
 std::optional<absl::Time> ParseUnixSeconds(absl::string_view s) {
   const size_t dot = s.find('.');
   const absl::string_view whole = s.substr(0, dot);
@@ -87,7 +89,7 @@ std::optional<absl::Time> ParseUnixSeconds(absl::string_view s) {
   const auto digits = [](absl::string_view d) {
     return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
-  if (whole.size() < 9 || whole.size() > 12 || !digits(whole) ||
+  if (whole.size() < 9 || whole.size() > 10 || !digits(whole) ||
       (dot != absl::string_view::npos &&
        (fraction.empty() || fraction.size() > 9 || !digits(fraction)))) {
     return std::nullopt;
@@ -107,13 +109,24 @@ std::optional<absl::Time> ParseTime(const std::string& s) {
   absl::Time t;
   std::string err;
   // RFC 3339 ("Z" or +hh:mm) and ISO 8601 without an offset; the same with a space
-  // for the 'T' (SQL), also with " +hhmm"; a day; RFC 2822 (e-mail, RSS), with or
-  // without its weekday.
+  // for the 'T' (SQL), also with " +hhmm"; a day.
   for (const char* f :
        {"%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*S", "%Y-%m-%d %H:%M:%E*S%Ez",
-        "%Y-%m-%d %H:%M:%E*S %z", "%Y-%m-%d %H:%M:%E*S", "%Y-%m-%d",
-        "%a, %d %b %Y %H:%M:%E*S %z", "%d %b %Y %H:%M:%E*S %z"}) {
+        "%Y-%m-%d %H:%M:%E*S %z", "%Y-%m-%d %H:%M:%E*S", "%Y-%m-%d"}) {
     if (absl::ParseTime(f, s, absl::UTCTimeZone(), &t, &err)) return t;
+  }
+  // RFC 2822 (e-mail, RSS, HTTP), with or without the weekday and the seconds; its
+  // zone a numeric offset or one of the names of UTC ("GMT", "UT", "UTC", "Z").
+  std::string rfc2822 = s;
+  for (absl::string_view utc : {" GMT", " UTC", " UT", " Z"}) {
+    if (absl::EndsWith(rfc2822, utc)) {
+      rfc2822.replace(rfc2822.size() - utc.size(), utc.size(), " +0000");
+      break;
+    }
+  }
+  for (const char* f : {"%a, %d %b %Y %H:%M:%S %z", "%a, %d %b %Y %H:%M %z",
+                        "%d %b %Y %H:%M:%S %z", "%d %b %Y %H:%M %z"}) {
+    if (absl::ParseTime(f, rfc2822, absl::UTCTimeZone(), &t, &err)) return t;
   }
   return ParseUnixSeconds(s);
 }
