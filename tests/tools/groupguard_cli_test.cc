@@ -354,15 +354,15 @@ TEST_F(GroupguardCliTest, TrainThatFailsStillReportsTheSkippedRecords) {
 }
 
 // A model file is input: a description holding an escape sequence (clear the screen)
-// is shown escaped, not sent to the terminal.
+// or a bidi control (U+202E) is shown escaped, not sent to the terminal.
 TEST_F(GroupguardCliTest, InspectEscapesControlCharactersOfTheModel) {
   std::string out = Dir() + "/escape.ggm";
-  Result r = RunCli(absl::StrCat("train --model-type nb --description \"$(printf 'a\\033[2Jb')\" -o ",
+  Result r = RunCli(absl::StrCat("train --model-type nb --description \"$(printf 'a\\033[2Jb\\342\\200\\256c')\" -o ",
                                  out, " ", GROUPGUARD_DATA_DIR, "/jsonl/youtube.train.jsonl"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = RunCli(absl::StrCat("inspect ", out));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("description:         \"a\\u001b[2Jb\"\n"));
+  EXPECT_THAT(r.out, HasSubstr("description:         \"a\\x1b[2Jb\\u202ec\"\n"));
   EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
 }
 

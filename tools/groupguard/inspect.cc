@@ -1,16 +1,16 @@
 // `groupguard inspect`: a model's metadata, configuration and size.
-#include <algorithm>
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/string_view.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "commands.h"
 #include "common.h"
 #include "groupguard/trainer.h"
 #include "metrics_text.h"
-#include "output.h"
+#include "util/printable.h"
 
 namespace groupguard::cli {
 namespace {
@@ -21,17 +21,12 @@ struct InspectFlags {
 
 const char* YesNo(bool b) { return b ? "yes" : "no"; }
 
-// A text of the model file as it is, or, if it holds a control character (a model
-// file is input: an escape sequence would act on the terminal), as an escaped JSON
-// string.
+// A text of the model file as it is, or, if it holds anything a terminal could act
+// on (a model file is input: an escape sequence, a bidi control), quoted and escaped.
 std::string Shown(absl::string_view text) {
-  const bool plain = std::none_of(text.begin(), text.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
-  });
-  if (plain) return std::string(text);
-  std::string quoted;
-  AppendJsonString(text, &quoted);
-  return quoted;
+  std::string shown = internal::Printable(text, 1000);
+  if (shown == text) return shown;
+  return absl::StrCat("\"", shown, "\"");
 }
 
 int RunInspect(const InspectFlags& flags) {

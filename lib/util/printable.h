@@ -1,0 +1,19 @@
+#ifndef GROUPGUARD_LIB_UTIL_PRINTABLE_H_
+#define GROUPGUARD_LIB_UTIL_PRINTABLE_H_
+
+#include <cstddef>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace groupguard::internal {
+
+// Input quoted in a message, made safe for a terminal and short: at most
+// `max_bytes` bytes of it, then "..." (a cut never splits a character); control
+// characters (C0, DEL, C1), bidi controls, invalid UTF-8, backslashes and double
+// quotes as C escapes (\x1b, \", \u202e), other UTF-8 as it is.
+std::string Printable(absl::string_view in, size_t max_bytes = 80);
+
+}  // namespace groupguard::internal
+
+#endif  // GROUPGUARD_LIB_UTIL_PRINTABLE_H_
