@@ -89,9 +89,10 @@ struct TrainerOptions {
 
 // How the calibration fitted before a refit holds for weights fitted the way the
 // refit is (same settings and iteration count) on posts they did not see: each fold
-// of the training split (folds about the validation split's size, by a seeded hash
-// of the text) is scored by weights fitted on all the other posts, under the
-// calibration the refit would keep.
+// of the training split (by a seeded hash of the text; round(1 / validation_fraction)
+// - 1 folds, 1 to 9, so about the validation split's size down to a fraction of 0.1)
+// is scored by weights fitted on all the other posts, under the calibration the
+// refit would keep.
 struct RefitCheck {
   int64_t posts = 0;        // posts scored that way; 0 when not checked
   double log_loss = 0;      // their log loss under the calibration kept

@@ -462,8 +462,8 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
     held_probabilities.push_back(p);
     if (!held_labels[i]) held_ham.push_back(p);
   }
-  double spam_threshold = ThresholdForHamRate(held_ham, o.spam_threshold_ham_rate);
-  double unsure_threshold = std::min(
+  const double spam_threshold = ThresholdForHamRate(held_ham, o.spam_threshold_ham_rate);
+  const double unsure_threshold = std::min(
       spam_threshold, ThresholdForHamRate(held_ham, o.unsure_threshold_ham_rate));
   EvaluationOptions eval;
   eval.decision_threshold = 0.5;
@@ -616,7 +616,6 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
   if (o.refit_on_all && use_validation && !report.refit) {
     absl::StrAppend(ti->mutable_hyperparameters(), " refit_dropped=1");
   }
-
   ti->set_train_posts(report.train_posts);
   ti->set_train_spam(report.train_spam);
   ti->set_validation_posts(report.validation_posts);

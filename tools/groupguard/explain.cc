@@ -57,8 +57,9 @@ int RunExplain(const ExplainFlags& flags) {
       }
       text.append(buffer, static_cast<size_t>(n));
     }
+    const bool stopped = text.size() >= limit;  // more may follow
     if (!text.empty() && text.back() == '\n') text.pop_back();
-    if (text.size() >= limit) {
+    if (stopped) {
       std::fprintf(stderr,
                    "groupguard: note: read the first %zu bytes of standard input; the "
                    "model reads no more of a post\n",
