@@ -196,9 +196,10 @@ TEST_F(RegistryTest, RepeatedFlagsFromOneGroupKeepOneRecord) {
   const std::string dump = registry_->CanonicalDump();
   EXPECT_EQ(Occurrences(dump, "flags {"), 2) << dump;
   int flags_audited = 0;
-  for (const AuditEntry& a : *registry_->AuditLog("admin")) {
-    flags_audited += a.action == "flag" ? 1 : 0;
-  }
+  // Held in a variable: a range-for over *AuditLog() would read a destroyed temporary.
+  auto audit = registry_->AuditLog("admin");
+  ASSERT_TRUE(audit.ok()) << audit.status();
+  for (const AuditEntry& a : *audit) flags_audited += a.action == "flag" ? 1 : 0;
   EXPECT_EQ(flags_audited, 52);
   const absl::Time last_end = t0 + absl::Minutes(49) + absl::Hours(10);
   ProbationStatus st = registry_->ProbationStatusOf("alice");
