@@ -15,8 +15,11 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  static const std::string path =
-      absl::StrCat("/tmp/groupguard-post-reader-fuzz-", getpid(), ".dump");
+  static const std::string path = [] {
+    const char* tmp = getenv("TMPDIR");
+    return absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/groupguard-post-reader-fuzz-",
+                        getpid(), ".dump");
+  }();
   groupguard::PostReaderOptions options;
   options.format = static_cast<groupguard::DumpFormat>(data[0] % 3);
   options.max_record_bytes = 1024 + data[0] * 64;

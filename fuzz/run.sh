@@ -57,7 +57,12 @@ for t in "${targets[@]}"; do
   esac
   [ -d "$dir/seeds-$t" ] && seeds+=("$dir/seeds-$t")
   echo "fuzz: $t for ${seconds}s"
-  (cd "$dir" && "./fuzz/$t" -max_total_time="$seconds" -print_final_stats=1 \
-     -max_len=65536 -rss_limit_mb=2048 "corpus-$t" "${seeds[@]/#/../../}" 2>&1 | tail -n 12)
-  # libFuzzer exits non-zero on a crash; pipefail carries it here.
+  # The targets' scratch files (TMPDIR) go to a directory removed after each run;
+  # libFuzzer exits non-zero on a crash (its input is kept in build/fuzz), and
+  # pipefail carries that out of the subshell.
+  scratch=$(mktemp -d "${TMPDIR:-/tmp}/groupguard-fuzz-XXXXXX")
+  (cd "$dir" && TMPDIR="$scratch" "./fuzz/$t" -max_total_time="$seconds" \
+     -print_final_stats=1 -max_len=65536 -rss_limit_mb=2048 "corpus-$t" \
+     "${seeds[@]/#/../../}" 2>&1 | tail -n 12) || { rm -rf "$scratch"; exit 1; }
+  rm -rf "$scratch"
 done
