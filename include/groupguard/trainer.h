@@ -1,6 +1,7 @@
 #ifndef GROUPGUARD_TRAINER_H_
 #define GROUPGUARD_TRAINER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -81,7 +82,8 @@ struct TrainerOptions {
   double spam_threshold_ham_rate = 0.001;
   double unsure_threshold_ham_rate = 0.01;
   // Metadata written into the model file as given (never the wall clock, so
-  // retraining reproduces the file).
+  // retraining reproduces the file); at most kMaxMetadataBytes together.
+  static constexpr size_t kMaxMetadataBytes = size_t{1} << 20;
   std::string date;
   std::vector<std::string> data_sources;
   std::string description;

@@ -32,14 +32,23 @@ bool Finite(double x) { return std::fabs(x) <= kMaxMagnitude; }
 
 }  // namespace
 
-std::string EncodeModelFile(const model::Model& model) {
+absl::StatusOr<std::string> EncodeModelFile(const model::Model& model) {
+  // Measured first: protobuf refuses (and logs) a message over 2 GiB.
+  const size_t size = model.ByteSizeLong();
+  if (size > kMaxModelPayloadSize) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the model would be ", size, " bytes; a model file holds at most ",
+                     kMaxModelPayloadSize));
+  }
   std::string payload;
+  bool serialized;
   {
     google::protobuf::io::StringOutputStream stream(&payload);
     google::protobuf::io::CodedOutputStream coded(&stream);
     coded.SetSerializationDeterministic(true);
-    model.SerializeToCodedStream(&coded);
+    serialized = model.SerializeToCodedStream(&coded);
   }
+  if (!serialized) return absl::InternalError("protobuf could not serialize the model");
   std::string out(kModelMagic);
   AppendLittleEndian(kModelFormatVersion, 4, &out);
   AppendLittleEndian(payload.size(), 8, &out);

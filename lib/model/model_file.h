@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "model/model.pb.h"
 
@@ -24,8 +25,10 @@ inline constexpr size_t kModelHeaderSize = 28;
 // The payload is one protobuf message, which cannot exceed 2 GiB.
 inline constexpr uint64_t kMaxModelPayloadSize = 0x7fffffff;
 
-// Returns the file bytes for `model` (same model -> same bytes).
-std::string EncodeModelFile(const model::Model& model);
+// Returns the file bytes for `model` (same model -> same bytes), or
+// kResourceExhausted if its payload would be over kMaxModelPayloadSize (nothing is
+// serialized then; Trainer::Create bounds what a trained model can hold well below it).
+absl::StatusOr<std::string> EncodeModelFile(const model::Model& model);
 
 // Checks the container and parses the payload into `model`. Errors (messages do not
 // name a file; the caller prefixes it): kInvalidArgument if the magic is not ours,

@@ -623,8 +623,10 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
   MetricsToProto(report.train, ti->mutable_train_metrics());
   MetricsToProto(report.validation, ti->mutable_validation_metrics());
 
+  auto bytes = EncodeModelFile(m);
+  if (!bytes.ok()) return bytes.status();
   TrainedModel trained;
-  trained.bytes = EncodeModelFile(m);
+  trained.bytes = *std::move(bytes);
   trained.report = report;
   return trained;
 }
@@ -662,6 +664,13 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const TrainerOptions& o
         options.unsure_threshold_ham_rate >= options.spam_threshold_ham_rate &&
         options.unsure_threshold_ham_rate <= 1)) {
     return bad("need 0 <= spam_threshold_ham_rate <= unsure_threshold_ham_rate <= 1");
+  }
+  size_t metadata_bytes = options.date.size() + options.description.size();
+  for (const std::string& source : options.data_sources) metadata_bytes += source.size();
+  if (metadata_bytes > TrainerOptions::kMaxMetadataBytes) {
+    return bad(absl::StrCat("date, data_sources and description take ", metadata_bytes,
+                            " bytes; at most ", TrainerOptions::kMaxMetadataBytes,
+                            " are kept in a model"));
   }
   auto tokenizer = Tokenizer::Create(options.tokenizer);
   if (!tokenizer.ok()) return tokenizer.status();

@@ -35,6 +35,13 @@ const std::string& LogisticModel() {
   return *bytes;
 }
 
+// The file bytes of `m`, which must encode.
+std::string Encode(const model::Model& m) {
+  absl::StatusOr<std::string> bytes = internal::EncodeModelFile(m);
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  return bytes.ok() ? *std::move(bytes) : std::string();
+}
+
 std::string TempPath(const std::string& name) {
   const char* dir = std::getenv("TEST_TMPDIR");
   return std::string(dir != nullptr ? dir : "/tmp") + "/gg_model_file_test_" + name;
@@ -143,48 +150,48 @@ TEST(ModelFileTest, ValidChecksumButNonsenseContentIsDataLoss) {
   {
     model::Model bad = m;
     bad.mutable_scorer()->set_bucket_deltas(0, 1u << 30);  // beyond 2^20 buckets
-    EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
+    EXPECT_EQ(Classifier::FromBytes(Encode(bad)).status().code(),
               absl::StatusCode::kDataLoss);
   }
   {
     model::Model bad = m;
     bad.mutable_features()->set_hash_bits(40);
-    EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
+    EXPECT_EQ(Classifier::FromBytes(Encode(bad)).status().code(),
               absl::StatusCode::kDataLoss);
   }
   {
     model::Model bad = m;
     bad.mutable_scorer()->add_weights(1.0f);  // one weight more than buckets
-    EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
+    EXPECT_EQ(Classifier::FromBytes(Encode(bad)).status().code(),
               absl::StatusCode::kDataLoss);
   }
   {
     model::Model bad = m;
     bad.mutable_thresholds()->set_spam(1.5);
-    EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
+    EXPECT_EQ(Classifier::FromBytes(Encode(bad)).status().code(),
               absl::StatusCode::kDataLoss);
   }
   {
     model::Model bad = m;
     bad.set_type(model::MODEL_TYPE_UNSPECIFIED);
-    EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
+    EXPECT_EQ(Classifier::FromBytes(Encode(bad)).status().code(),
               absl::StatusCode::kDataLoss);
   }
   {
     model::Model bad = m;
     bad.mutable_calibration()->set_a(std::numeric_limits<double>::quiet_NaN());
-    EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
+    EXPECT_EQ(Classifier::FromBytes(Encode(bad)).status().code(),
               absl::StatusCode::kDataLoss);
   }
   // Finite but huge: scoring would overflow to inf - inf, a NaN probability.
   for (double huge : {1e101, -1e308}) {
     model::Model bad = m;
     bad.mutable_calibration()->set_a(huge);
-    EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
+    EXPECT_EQ(Classifier::FromBytes(Encode(bad)).status().code(),
               absl::StatusCode::kDataLoss);
     bad = m;
     bad.mutable_scorer()->set_bias(huge);
-    EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
+    EXPECT_EQ(Classifier::FromBytes(Encode(bad)).status().code(),
               absl::StatusCode::kDataLoss);
   }
   // Training counts that are not counts (posts - spam overflowed for INT64_MIN posts).
@@ -210,11 +217,11 @@ TEST(ModelFileTest, ValidChecksumButNonsenseContentIsDataLoss) {
            }}) {
     model::Model bad = m;
     mutate(&bad);
-    EXPECT_EQ(Classifier::FromBytes(internal::EncodeModelFile(bad)).status().code(),
+    EXPECT_EQ(Classifier::FromBytes(Encode(bad)).status().code(),
               absl::StatusCode::kDataLoss);
   }
   // Re-encoding the unchanged message gives the same bytes.
-  EXPECT_EQ(internal::EncodeModelFile(m), LogisticModel());
+  EXPECT_EQ(Encode(m), LogisticModel());
 }
 
 TEST(ModelFileTest, LoadErrorsNameThePath) {
@@ -359,7 +366,7 @@ TEST(ModelFileTest, InvalidUtf8MetadataIsQuiet) {
   ASSERT_TRUE(internal::DecodeModelFile(LogisticModel(), &m).ok());
   m.mutable_training()->set_date("\xff\xfe not utf-8");
   ::testing::internal::CaptureStderr();
-  auto c = Classifier::FromBytes(internal::EncodeModelFile(m));
+  auto c = Classifier::FromBytes(Encode(m));
   const std::string err = ::testing::internal::GetCapturedStderr();
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ((*c)->info().date, "\xff\xfe not utf-8");

@@ -35,6 +35,15 @@ TEST(TrainerTest, RejectsBadOptions) {
   options = TrainerOptions();
   options.logistic.l2 = -1;
   EXPECT_FALSE(Trainer::Create(options).ok());
+  // The model's descriptive fields are bounded, so a model always fits its file.
+  options = TrainerOptions();
+  options.description.assign(TrainerOptions::kMaxMetadataBytes / 2, 'd');
+  options.data_sources = {std::string(TrainerOptions::kMaxMetadataBytes / 2, 's')};
+  EXPECT_TRUE(Trainer::Create(options).ok());
+  options.date = "2026-11-26";
+  const absl::Status status = Trainer::Create(options).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), ::testing::HasSubstr("at most 1048576"));
 }
 
 TEST(TrainerTest, NeedsBothClasses) {
