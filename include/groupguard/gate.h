@@ -25,7 +25,8 @@ struct GateOptions {
 //
 //   reject  if P(spam) >= policy.reject_threshold;
 //   hold    if the author is on probation here (and policy.hold_on_probation), or
-//           P(spam) >= hold threshold, or the label is "unsure" and policy.hold_unsure;
+//           P(spam) >= hold threshold, or policy.hold_unsure and the label is
+//           "unsure" or "spam" (P(spam) >= the model's unsure threshold);
 //   publish otherwise.
 //
 // For a member not on probation the decision reads in-memory state only and never

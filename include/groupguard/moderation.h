@@ -40,7 +40,9 @@ struct GroupPolicy {
   // P(spam) at or above which a post is rejected outright, in [0, 1]. Unset: never;
   // every suspicious post waits for a human.
   std::optional<double> reject_threshold;
-  // Whether a post the classifier labels "unsure" is held.
+  // Whether a post the classifier labels "unsure" is held, and so every post from
+  // the model's unsure threshold up ("unsure" or "spam"), whatever hold_threshold
+  // says: a hold_threshold above the unsure threshold matters only without this.
   bool hold_unsure = true;
   // Whether posts of a member on probation in this group are held. A group that
   // turns this off still sees the probation as a reason when the classifier holds.

@@ -56,7 +56,9 @@ absl::StatusOr<Decision> Gate::Submit(const Submission& post) const {
     const Label label = classifier->LabelFor(p);
     const double hold_at = policy.hold_threshold.value_or(classifier->spam_threshold());
     reject = policy.reject_threshold.has_value() && p >= *policy.reject_threshold;
-    classifier_holds = p >= hold_at || (label == Label::kUnsure && policy.hold_unsure);
+    // With hold_unsure, held from the model's unsure threshold up (its "unsure" and
+    // "spam" labels) whatever hold_at is: a more spam-like post is never less held.
+    classifier_holds = p >= hold_at || (policy.hold_unsure && label != Label::kHam);
     if (reject || classifier_holds) {
       ScoreOptions so;
       so.max_clues = options_.max_clues;

@@ -78,6 +78,21 @@ TEST_F(GateTest, UnsureIsHeldOnlyIfThePolicySaysSo) {
   EXPECT_EQ(Submit(gate, "p2", "bob", "cats", "maybe buy").action, Action::kPublish);
 }
 
+// A hold threshold above the model's spam threshold does not publish what the model
+// calls spam while it holds what it calls unsure: holding grows with P(spam).
+TEST_F(GateTest, HoldingUnsureAlsoHoldsSpamBelowTheHoldThreshold) {
+  Gate gate(registry_.get(), &classifier_);
+  GroupPolicy p;
+  p.hold_threshold = 0.99;  // above "spam"'s 0.95
+  ASSERT_TRUE(registry_->SetGroupPolicy("mod", "cats", p).ok());
+  EXPECT_EQ(Submit(gate, "p1", "bob", "cats", "maybe buy").action, Action::kHold);
+  const Decision spam = Submit(gate, "p2", "bob", "cats", "cheap spam here");
+  EXPECT_EQ(spam.action, Action::kHold);
+  ASSERT_EQ(spam.reasons.size(), 1u);
+  EXPECT_EQ(spam.reasons[0].label, Label::kSpam);
+  EXPECT_EQ(Submit(gate, "p3", "bob", "cats", "nice cat").action, Action::kPublish);
+}
+
 TEST_F(GateTest, ThresholdsToHoldAndReject) {
   Gate gate(registry_.get(), &classifier_);
   GroupPolicy p;

@@ -493,14 +493,16 @@ void AddReplayCommand(CLI::App& app) {
       ->check(CLI::Range(0, 1'000'000));
   cmd->add_option("--hold-threshold", f->hold_threshold,
                   "P(spam) at or above which a post is held (default: the model's spam "
-                  "threshold)")
+                  "threshold); unless --no-hold-unsure, every post from the model's "
+                  "unsure threshold up is held as well")
       ->check(NumberIn(0.0, 1.0));
   cmd->add_option(
          "--reject-threshold", f->reject_threshold,
          "P(spam) at or above which a post is rejected outright (default: never)")
       ->check(NumberIn(0.0, 1.0));
   cmd->add_flag("!--no-hold-unsure", f->hold_unsure,
-                "Publish posts the model is unsure of");
+                "Hold by --hold-threshold alone, not from the model's unsure "
+                "threshold up");
   AddInputFlags(cmd, &f->in);
   cmd->callback([f] { ExitWith(RunReplay(*f)); });
 }
