@@ -9,8 +9,8 @@
 #include "absl/status/statusor.h"
 #include "groupguard/classifier.h"
 #include "groupguard/tokenizer.h"
+#include "groupguard_internal/model/model.pb.h"
 #include "model/features.h"
-#include "model/model.pb.h"
 #include "model/weight_table.h"
 
 namespace groupguard::internal {

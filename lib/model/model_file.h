@@ -15,7 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "model/model.pb.h"
+#include "groupguard_internal/model/model.pb.h"
 
 namespace groupguard::internal {
 

@@ -20,7 +20,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
-#include "moderation/events.pb.h"
+#include "groupguard_internal/moderation/events.pb.h"
 #include "moderation/registry_testing.h"
 #include "util/proto_util.h"
 #include "util/status_macros.h"
