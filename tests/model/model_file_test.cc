@@ -18,8 +18,8 @@
 #include "gmock/gmock.h"
 #include "groupguard/classifier.h"
 #include "groupguard/trainer.h"
+#include "groupguard_internal/model/model.pb.h"
 #include "gtest/gtest.h"
-#include "model/model.pb.h"
 #include "test_corpus.h"
 
 namespace groupguard {
