@@ -342,6 +342,12 @@ absl::Status JournalEventStore::Init() {
 
   GG_ASSIGN_OR_RETURN(ScopedFd fd,
                       internal::OpenFile(segments.back().path, O_WRONLY | O_APPEND));
+  // The records read above may be only in the page cache (the process that wrote
+  // them died before its sync), and Linux reports a failed write-back that no one has
+  // seen yet to the next fsync: sync before acknowledging anything after them. (An
+  // error the writer already saw is not reported again; the registry treats that
+  // writer's failed sync as fatal.)
+  if (syncs()) GG_RETURN_IF_ERROR(internal::SyncFd(fd.get(), segments.back().path, true));
   std::lock_guard<std::mutex> lock(mu_);
   fd_ = std::move(fd);
   segments_.assign(segments.begin() + keep_from, segments.end());
