@@ -56,7 +56,9 @@ absl::string_view EventTypeName(ModerationEvent::Type type);
 // CanonicalDump, ...) and Unsubscribe, but must not change it: a change from within a
 // subscriber returns kFailedPrecondition (Gate::Submit counts when it holds a post).
 // Should be quick (hand work to a queue): later changes' notifications, and so their
-// calls' returns, wait for it.
+// calls' returns, wait for it. For the same reason it must never wait for a change
+// made on another thread (a Gate::Submit that holds a post included): that change
+// waits for this notification to end, and neither would return.
 using EventSubscriber = std::function<void(const ModerationEvent&)>;
 
 }  // namespace groupguard
