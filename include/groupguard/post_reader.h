@@ -40,8 +40,9 @@ struct PostReaderOptions {
   // Columns (CSV/TSV) or keys (JSON Lines) to read.
   std::string text_field = "text";
   std::string id_field = "id";
-  // "spam"/"ham", also "1"/"0", true/false. Empty: labels are not read (every
-  // post's is_spam is unset, and a label field is just another ignored one).
+  // "spam"/"ham", also "1"/"0", true/false and t/f (PostgreSQL's booleans), any
+  // case. Empty: labels are not read (every post's is_spam is unset, and a label
+  // field is just another ignored one).
   std::string label_field = "label";
   // A record longer than this is an error, not an allocation. 1 KiB..1 GiB.
   size_t max_record_bytes = size_t{64} << 20;

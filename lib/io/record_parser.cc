@@ -198,13 +198,14 @@ bool ParseLabel(absl::string_view value, std::optional<bool>* label) {
     *label = std::nullopt;
     return true;
   }
+  // "t"/"f": how PostgreSQL writes a boolean (COPY, psql --csv).
   if (absl::EqualsIgnoreCase(value, "spam") || value == "1" ||
-      absl::EqualsIgnoreCase(value, "true")) {
+      absl::EqualsIgnoreCase(value, "true") || absl::EqualsIgnoreCase(value, "t")) {
     *label = true;
     return true;
   }
   if (absl::EqualsIgnoreCase(value, "ham") || value == "0" ||
-      absl::EqualsIgnoreCase(value, "false")) {
+      absl::EqualsIgnoreCase(value, "false") || absl::EqualsIgnoreCase(value, "f")) {
     *label = false;
     return true;
   }
@@ -296,7 +297,7 @@ std::string RepeatedKeyError(absl::string_view key) {
 std::string NotALabelError(absl::string_view field, absl::string_view value) {
   return absl::StrCat("\"", Printable(field), "\" is \"",
                       Printable(absl::StripAsciiWhitespace(value)),
-                      "\", not spam/ham, 1/0 or true/false");
+                      "\", not spam/ham, 1/0, true/false or t/f");
 }
 
 }  // namespace

@@ -14,9 +14,9 @@
 
 namespace groupguard::internal {
 
-// Parses the label spellings of a dump: "spam"/"ham", "1"/"0", "true"/"false" (any
-// case, surrounding spaces ignored) into *label (true = spam); "" is no label
-// (nullopt). Returns false, leaving *label alone, for any other spelling.
+// Parses the label spellings of a dump: "spam"/"ham", "1"/"0", "true"/"false",
+// "t"/"f" (PostgreSQL's booleans) (any case, surrounding spaces ignored) into *label
+// (true = spam); "" is no label (nullopt). Returns false, leaving *label alone, for any other spelling.
 bool ParseLabel(absl::string_view value, std::optional<bool>* label);
 
 // JSON Lines records that are flat objects of strings without escapes are parsed

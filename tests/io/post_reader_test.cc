@@ -81,7 +81,10 @@ TEST(PostReaderTest, AcceptsEveryLabelSpelling) {
       "{\"text\":\"a\",\"label\":\"1\"}\n{\"text\":\"a\",\"label\":\"0\"}\n"
       "{\"text\":\"a\",\"label\":true}\n{\"text\":\"a\",\"label\":false}\n"
       "{\"text\":\"a\",\"label\":1}\n{\"text\":\"a\",\"label\":0}\n"
-      "{\"text\":\"a\",\"label\":\"SPAM\"}\n");
+      "{\"text\":\"a\",\"label\":\"SPAM\"}\n"
+      // PostgreSQL's booleans (COPY and psql --csv write t/f).
+      "{\"text\":\"a\",\"label\":\"t\"}\n{\"text\":\"a\",\"label\":\"f\"}\n"
+      "{\"text\":\"a\",\"label\":\" T \"}\n{\"text\":\"a\",\"label\":\"F\"}\n");
   auto posts = ReadPosts(path);
   ASSERT_TRUE(posts.ok()) << posts.status();
   std::vector<bool> labels;
@@ -90,7 +93,16 @@ TEST(PostReaderTest, AcceptsEveryLabelSpelling) {
     labels.push_back(*p.is_spam);
   }
   EXPECT_EQ(labels, (std::vector<bool>{true, false, true, false, true, false, true, false,
-                                       true}));
+                                       true, true, false, true, false}));
+  // The same in a CSV column, as `psql --csv` or COPY ... CSV write it.
+  PostReaderOptions csv;
+  csv.format = DumpFormat::kCsv;
+  csv.label_field = "is_spam";
+  posts = ReadPosts(WriteTempFile("labels.csv", "text,is_spam\r\na,t\r\nb,f\r\n"), csv);
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  ASSERT_EQ(posts->size(), 2u);
+  EXPECT_EQ((*posts)[0].is_spam, true);
+  EXPECT_EQ((*posts)[1].is_spam, false);
 }
 
 TEST(PostReaderTest, ReportsEachJsonErrorWithItsLineAndGoesOn) {
@@ -268,7 +280,7 @@ TEST(PostReaderTest, PlainRecordsReadAsSimdjsonReadsThem) {
       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
       "aaaaaaaaaaaaaaaaaa] label=none author=[] group=[] time=[]\n"
       "plain.jsonl:2: broken JSON (A string is opened, but never closed.)\n"
-      "plain.jsonl:3: \"label\" is \"bogus\", not spam/ham, 1/0 or true/false\n"
+      "plain.jsonl:3: \"label\" is \"bogus\", not spam/ham, 1/0, true/false or t/f\n"
       "plain.jsonl:4: \"text\" appears more than once\n"
       "plain.jsonl:9: broken JSON (JSON document ended early in the middle of an object "
       "or array.)\n"
@@ -278,7 +290,7 @@ TEST(PostReaderTest, PlainRecordsReadAsSimdjsonReadsThem) {
       "plain.jsonl:14: not a JSON object\n"
       "plain.jsonl:16: broken JSON (A string is opened, but never closed.)\n"
       "plain.jsonl:18: \"label\" appears more than once\n"
-      "plain.jsonl:19: \"label\" is \"bogus\", not spam/ham, 1/0 or true/false\n"
+      "plain.jsonl:19: \"label\" is \"bogus\", not spam/ham, 1/0, true/false or t/f\n"
       "plain.jsonl:20: trailing content after the JSON object\n"
       "plain.jsonl:27: broken JSON (The JSON document has an improper structure: missing "
       "or superfluous commas, braces, missing keys, etc.)\n"

@@ -92,7 +92,7 @@ TEST(RecordParserTest, RepeatedFieldsAreErrors) {
       "t.jsonl:2: \"id\" appears more than once\n"
       "t.jsonl:3: \"author\" appears more than once\n"
       "t.jsonl:4: \"label\" appears more than once\n"
-      "t.jsonl:5: \"label\" is \"bogus\", not spam/ham, 1/0 or true/false\n"
+      "t.jsonl:5: \"label\" is \"bogus\", not spam/ham, 1/0, true/false or t/f\n"
       "t.jsonl:6: \"text\" appears more than once\n"
       "7 fine\n"
       "t.jsonl:8: \"time\" appears more than once\n";

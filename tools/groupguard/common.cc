@@ -39,7 +39,7 @@ void AddInputFlags(CLI::App* command, InputFlags* flags) {
   command->add_option("--id-field", flags->id_field, "Key or column holding the post id")
       ->capture_default_str();
   command->add_option("--label-field", flags->label_field,
-                      "Key or column holding the label: spam/ham, 1/0 or true/false")
+                      "Key or column holding the label: spam/ham, 1/0, true/false or t/f")
       ->capture_default_str();
   command->add_option("--max-record-mib", flags->max_record_mib,
                       "A record longer than this many MiB is malformed")
