@@ -224,6 +224,31 @@ TEST_F(ReplayCommandTest, CommonTimeFormatsAreRead) {
   EXPECT_THAT(out, HasSubstr("\"ham_held\":0,"));
 }
 
+// SQL dumps write times without the seconds (MySQL, spreadsheets: "2013-11-07
+// 06:20") or with the offset as a name (PostgreSQL: "... 06:20:00 UTC"); both used to
+// count as untimed. The games post comes first in the file: it is held by probation
+// alone only if both times were read and put the music spam (flagged) before it.
+TEST_F(ReplayCommandTest, SqlTimesWithoutSecondsOrWithAZoneNameAreRead) {
+  {
+    std::ofstream f(path_, std::ios::trunc);
+    f << R"({"id":"3","text":"nice","label":"spam","author":"spammer","group":"games","time":"2013-11-08 09:00:00 UTC"})"
+         "\n"
+      << R"({"id":"1","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"music","time":"2013-11-07 06:20"})"
+         "\n"
+      << R"({"id":"2","text":"I love this song, the chorus is great","label":"ham","author":"fan","group":"music","time":"2013-11-07T07:20Z"})"
+         "\n"
+      << R"({"id":"4","text":"what a great game last night","label":"ham","author":"fan","group":"games","time":"2013-11-07 08:00 GMT"})"
+         "\n";
+  }
+  int code = -1;
+  std::string out =
+      RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json ", path_, " 2>&1"), &code);
+  if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"untimed\":0,"));
+  EXPECT_THAT(out, HasSubstr("\"spam_held_by_probation_only\":1,"));
+}
+
 // NaN passes CLI11's range checks; it is a usage error, not a probation of NaN
 // days (which printed "probation_days":nan, invalid JSON, and changed the counts).
 TEST_F(ReplayCommandTest, NotANumberIsAUsageError) {

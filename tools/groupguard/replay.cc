@@ -106,27 +106,33 @@ std::optional<absl::Time> ParseUnixSeconds(absl::string_view s) {
 // offset is UTC.
 std::optional<absl::Time> ParseTime(const std::string& s) {
   if (s.empty()) return std::nullopt;
-  absl::Time t;
-  std::string err;
-  // RFC 3339 ("Z" or +hh:mm) and ISO 8601 without an offset; the same with a space
-  // for the 'T' (SQL), also with " +hhmm"; a day.
-  for (const char* f :
-       {"%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*S", "%Y-%m-%d %H:%M:%E*S%Ez",
-        "%Y-%m-%d %H:%M:%E*S %z", "%Y-%m-%d %H:%M:%E*S", "%Y-%m-%d"}) {
-    if (absl::ParseTime(f, s, absl::UTCTimeZone(), &t, &err)) return t;
-  }
-  // RFC 2822 (e-mail, RSS, HTTP), with or without the weekday and the seconds; its
-  // zone a numeric offset or one of the names of UTC ("GMT", "UT", "UTC", "Z").
-  std::string rfc2822 = s;
+  // A name of UTC for the offset ("GMT", "UT", "UTC", "Z" after a space), as SQL
+  // (PostgreSQL's "2013-11-07 06:20:00 UTC"), e-mail and HTTP write it, is read as
+  // +0000: absl::ParseTime takes numeric offsets only.
+  std::string t = s;
   for (absl::string_view utc : {" GMT", " UTC", " UT", " Z"}) {
-    if (absl::EndsWith(rfc2822, utc)) {
-      rfc2822.replace(rfc2822.size() - utc.size(), utc.size(), " +0000");
+    if (absl::EndsWith(t, utc)) {
+      t.replace(t.size() - utc.size(), utc.size(), " +0000");
       break;
     }
   }
+  absl::Time time;
+  std::string err;
+  // RFC 3339 ("Z" or +hh:mm) and ISO 8601 without an offset; the same with a space
+  // for the 'T' (SQL), also with " +hhmm"; each also without the seconds (as
+  // spreadsheets often export them: "2013-11-07 06:20"); a day.
+  for (const char* f :
+       {"%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*S %z", "%Y-%m-%dT%H:%M:%E*S",
+        "%Y-%m-%d %H:%M:%E*S%Ez", "%Y-%m-%d %H:%M:%E*S %z", "%Y-%m-%d %H:%M:%E*S",
+        "%Y-%m-%dT%H:%M%Ez", "%Y-%m-%dT%H:%M %z", "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M%Ez", "%Y-%m-%d %H:%M %z", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
+    if (absl::ParseTime(f, t, absl::UTCTimeZone(), &time, &err)) return time;
+  }
+  // RFC 2822 (e-mail, RSS, HTTP), with or without the weekday and the seconds; its
+  // zone a numeric offset or one of the names of UTC.
   for (const char* f : {"%a, %d %b %Y %H:%M:%S %z", "%a, %d %b %Y %H:%M %z",
                         "%d %b %Y %H:%M:%S %z", "%d %b %Y %H:%M %z"}) {
-    if (absl::ParseTime(f, rfc2822, absl::UTCTimeZone(), &t, &err)) return t;
+    if (absl::ParseTime(f, t, absl::UTCTimeZone(), &time, &err)) return time;
   }
   return ParseUnixSeconds(s);
 }
