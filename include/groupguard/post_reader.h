@@ -35,15 +35,37 @@ enum class DumpFormat : uint8_t {
                    // ends a record, quotes are kept)
 };
 
+// CSV/TSV: the fields whose column a header must have (PostReaderOptions).
+struct RequiredColumns {
+  bool id = false;
+  bool label = false;  // no effect when label_field is empty (no label is read)
+  bool author = false;
+  bool group = false;
+  bool time = false;
+};
+
 struct PostReaderOptions {
   DumpFormat format = DumpFormat::kJsonLines;
-  // Columns (CSV/TSV) or keys (JSON Lines) to read.
+  // Columns (CSV/TSV) or keys (JSON Lines) to read. The text column is required; a
+  // missing column of another field is that field absent (null) in every record,
+  // unless required_columns says otherwise.
   std::string text_field = "text";
   std::string id_field = "id";
   // "spam"/"ham", also "1"/"0", true/false and t/f (PostgreSQL's booleans), any
   // case. Empty: labels are not read (every post's is_spam is unset, and a label
   // field is just another ignored one).
   std::string label_field = "label";
+  // Who posted, where and when (what `groupguard replay` needs). Empty: not read (the
+  // post's field stays "").
+  std::string author_field = "author";
+  std::string group_field = "group";
+  std::string time_field = "time";
+  // CSV/TSV: fields whose column the header must have, as it must have the text
+  // column: Open() fails with `no column "NAME" in the header (columns: ...)` without
+  // one. For a column name a user gave explicitly, where a typo would otherwise read
+  // as a dump whose every record lacks the field. JSON Lines has no header: a missing
+  // key is absent from that record only, required or not.
+  RequiredColumns required_columns;
   // A record longer than this is an error, not an allocation. 1 KiB..1 GiB.
   size_t max_record_bytes = size_t{64} << 20;
 };
@@ -54,8 +76,9 @@ class PostReader {
   virtual ~PostReader() = default;
 
   // Opens `path` ("-" is standard input). Returns kNotFound / kPermissionDenied if it
-  // cannot be opened, kInvalidArgument for bad options, a missing CSV/TSV header
-  // column or a header of more than 10,000 columns.
+  // cannot be opened, kInvalidArgument for bad options, a CSV/TSV header without the
+  // text column or a required one (options.required_columns), or a header of more
+  // than 10,000 columns.
   static absl::StatusOr<std::unique_ptr<PostReader>> Open(absl::string_view path,
                                                           const PostReaderOptions& options);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <tuple>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -307,8 +308,10 @@ std::string NotALabelError(absl::string_view field, absl::string_view value) {
     absl::string_view key) const {
   return (key == options.text_field ? kTextBit : 0) |
          (key == options.label_field && !options.label_field.empty() ? kLabelBit : 0) |
-         (key == options.id_field ? kIdBit : 0) | (key == "author" ? kAuthorBit : 0) |
-         (key == "group" ? kGroupBit : 0) | (key == "time" ? kTimeBit : 0);
+         (key == options.id_field ? kIdBit : 0) |
+         (key == options.author_field && !options.author_field.empty() ? kAuthorBit : 0) |
+         (key == options.group_field && !options.group_field.empty() ? kGroupBit : 0) |
+         (key == options.time_field && !options.time_field.empty() ? kTimeBit : 0);
 }
 
 RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capacity,
@@ -667,10 +670,13 @@ absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t lin
   std::vector<std::string> names(field_count);
   for (size_t i = 0; i < field_count; ++i) FieldValue(record, fields[i], &names[i]);
   // A column read twice would be ambiguous, as a repeated JSON key: an error. (An
-  // empty label field name means no label column, not a column named "".)
+  // empty label, author, group or time field name means no such column, not a
+  // column named "".)
   std::vector<absl::string_view> read = {options.text_field, options.id_field};
-  if (!options.label_field.empty()) read.push_back(options.label_field);
-  for (absl::string_view name : {"author", "group", "time"}) read.push_back(name);
+  for (const std::string* name : {&options.label_field, &options.author_field,
+                                  &options.group_field, &options.time_field}) {
+    if (!name->empty()) read.push_back(*name);
+  }
   for (absl::string_view name : read) {
     if (std::count(names.begin(), names.end(), name) > 1) {
       return Error(line,
@@ -683,8 +689,8 @@ absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t lin
     }
     return -1;
   };
-  text_column = find(options.text_field);
-  if (text_column < 0) {
+  // The error for a column the header must have and lacks.
+  auto missing = [&](absl::string_view column) {
     // The first columns only: a header may have thousands.
     constexpr size_t kListed = 20;
     std::string list = absl::StrJoin(
@@ -692,14 +698,32 @@ absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t lin
         [](std::string* out, const std::string& name) { out->append(Printable(name)); });
     if (names.size() > kListed)
       absl::StrAppend(&list, ", ... (", names.size(), " in all)");
-    return Error(line, absl::StrCat("no column \"", options.text_field,
+    return Error(line, absl::StrCat("no column \"", Printable(column),
                                     "\" in the header (columns: ", list, ")"));
-  }
+  };
+  // An empty name reads no column.
+  auto find_field = [&find](const std::string& name) {
+    return name.empty() ? -1 : find(name);
+  };
+  text_column = find(options.text_field);
+  if (text_column < 0) return missing(options.text_field);
   id_column = find(options.id_field);
-  label_column = options.label_field.empty() ? -1 : find(options.label_field);
-  author_column = find("author");
-  group_column = find("group");
-  time_column = find("time");
+  label_column = find_field(options.label_field);
+  author_column = find_field(options.author_field);
+  group_column = find_field(options.group_field);
+  time_column = find_field(options.time_field);
+  // Columns named explicitly by the caller: a typo must not read as a dump whose
+  // every record lacks the field (every id null, every post untimed). An empty name
+  // asks for no column.
+  const RequiredColumns& required = options.required_columns;
+  for (const auto& [wanted, column, name] :
+       {std::tuple{required.id, id_column, &options.id_field},
+        std::tuple{required.label, label_column, &options.label_field},
+        std::tuple{required.author, author_column, &options.author_field},
+        std::tuple{required.group, group_column, &options.group_field},
+        std::tuple{required.time, time_column, &options.time_field}}) {
+    if (wanted && column < 0 && !name->empty()) return missing(*name);
+  }
   have_header = true;
   // Scratch for kMaxColumns fields is not kept for a dump of a few.
   fields.clear();

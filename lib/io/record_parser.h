@@ -44,7 +44,7 @@ class RecordParser {
   // For CSV/TSV, reads the first non-blank record of `data` at *pos as the header
   // (Next() does this by itself when needed). Returns false if no record is left.
   // kInvalidArgument "name:line: no column "text" in the header (...)" when the text
-  // column is missing. Same REQUIRES and position rules as Next(). For JSON Lines,
+  // column, or a column of options.required_columns, is missing. Same REQUIRES and position rules as Next(). For JSON Lines,
   // returns true and consumes nothing.
   absl::StatusOr<bool> ReadHeader(absl::string_view data, size_t* pos, int64_t* line);
 

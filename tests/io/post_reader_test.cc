@@ -524,6 +524,112 @@ TEST(PostReaderTest, CsvWithoutTextColumnFailsToOpen) {
               HasSubstr("notext.csv:1: no column \"text\" in the header (columns: id, body)"));
 }
 
+// Exports name their columns as their database did: author, group and time are
+// read from the keys or columns options name, and an empty name reads none.
+TEST(PostReaderTest, AuthorGroupAndTimeFieldsAreNamedByOptions) {
+  PostReaderOptions options;
+  options.author_field = "user";
+  options.group_field = "channel";
+  options.time_field = "created_at";
+  auto posts = ReadPosts(
+      WriteTempFile("named.jsonl",
+                    "{\"text\":\"a\",\"user\":\"bob\",\"channel\":\"g\","
+                    "\"created_at\":\"2024-01-02\",\"author\":\"x\",\"time\":\"y\"}\n"
+                    // An escape: the record goes to simdjson, not the plain scanner.
+                    "{\"text\":\"b\\n\",\"user\":\"amy\",\"created_at\":1704153600}\n"),
+      options);
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  ASSERT_EQ(posts->size(), 2u);
+  EXPECT_EQ((*posts)[0].author, "bob");
+  EXPECT_EQ((*posts)[0].group, "g");
+  EXPECT_EQ((*posts)[0].time, "2024-01-02");
+  EXPECT_EQ((*posts)[1].author, "amy");
+  EXPECT_EQ((*posts)[1].group, "");
+  EXPECT_EQ((*posts)[1].time, "1704153600");
+
+  options.format = DumpFormat::kCsv;
+  posts = ReadPosts(WriteTempFile("named.csv",
+                                  "created_at,user,text,channel,author\r\n"
+                                  "2013-11-07 06:20:48,Julius,hi,Psy,x\r\n"),
+                    options);
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  ASSERT_EQ(posts->size(), 1u);
+  EXPECT_EQ((*posts)[0].author, "Julius");
+  EXPECT_EQ((*posts)[0].group, "Psy");
+  EXPECT_EQ((*posts)[0].time, "2013-11-07 06:20:48");
+
+  options.author_field.clear();
+  options.group_field.clear();
+  options.time_field.clear();
+  posts = ReadPosts(WriteTempFile("unnamed.csv", "text,author,group,time\nhi,a,g,t\n"),
+                    options);
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  ASSERT_EQ(posts->size(), 1u);
+  EXPECT_EQ((*posts)[0].author, "");
+  EXPECT_EQ((*posts)[0].group, "");
+  EXPECT_EQ((*posts)[0].time, "");
+}
+
+// A column the caller requires (a name a user typed) must be in a CSV/TSV header, as
+// the text column must: a typo is an error at the header, not a dump whose every
+// record lacks the field. Without required_columns a missing column is a null field.
+// JSON Lines has no header: a missing key stays a per-record absence.
+TEST(PostReaderTest, RequiredColumnsMustBeInTheHeader) {
+  const std::string csv = WriteTempFile("required.csv", "text,id,is_spam\nhi,1,t\n");
+  const std::string tsv = WriteTempFile("required.tsv", "text\tid\tis_spam\nhi\t1\tt\n");
+  struct Case {
+    const char* column;  // not in the header
+    std::string PostReaderOptions::*name;
+    bool RequiredColumns::*required;
+  };
+  const Case cases[] = {
+      {"ID", &PostReaderOptions::id_field, &RequiredColumns::id},
+      {"spam", &PostReaderOptions::label_field, &RequiredColumns::label},
+      {"user", &PostReaderOptions::author_field, &RequiredColumns::author},
+      {"channel", &PostReaderOptions::group_field, &RequiredColumns::group},
+      {"created", &PostReaderOptions::time_field, &RequiredColumns::time},
+  };
+  for (const Case& c : cases) {
+    for (DumpFormat format : {DumpFormat::kCsv, DumpFormat::kTsv}) {
+      PostReaderOptions options = Format(format);
+      options.label_field = "is_spam";
+      const std::string& path = format == DumpFormat::kCsv ? csv : tsv;
+      options.*c.name = c.column;
+      options.required_columns.*c.required = true;
+      auto reader = PostReader::Open(path, options);
+      ASSERT_FALSE(reader.ok()) << c.column;
+      EXPECT_EQ(reader.status().code(), absl::StatusCode::kInvalidArgument);
+      EXPECT_THAT(reader.status().message(),
+                  HasSubstr(absl::StrCat(":1: no column \"", c.column,
+                                         "\" in the header (columns: text, id, is_spam)")));
+      options.required_columns.*c.required = false;
+      auto posts = ReadPosts(path, options);
+      ASSERT_TRUE(posts.ok()) << c.column << ": " << posts.status();
+      EXPECT_EQ(posts->size(), 1u);
+    }
+    // JSON Lines: every record is read, the field absent.
+    PostReaderOptions options;
+    options.*c.name = c.column;
+    options.required_columns.*c.required = true;
+    auto posts = ReadPosts(WriteTempFile("required.jsonl", "{\"text\":\"hi\"}\n"), options);
+    ASSERT_TRUE(posts.ok()) << c.column << ": " << posts.status();
+    EXPECT_EQ(posts->size(), 1u);
+  }
+  // A required column that is there is read; an empty name requires nothing.
+  PostReaderOptions options = Format(DumpFormat::kCsv);
+  options.label_field = "is_spam";
+  options.required_columns = {true, true, false, false, false};
+  auto posts = ReadPosts(csv, options);
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  ASSERT_EQ(posts->size(), 1u);
+  EXPECT_EQ((*posts)[0].id, "1");
+  EXPECT_EQ((*posts)[0].is_spam, true);
+  options.label_field.clear();
+  options.author_field.clear();
+  options.required_columns = {false, true, true, false, false};
+  EXPECT_TRUE(ReadPosts(csv, options).ok());
+}
+
 // A header may have up to 10,000 columns (README); a message lists the first 20.
 TEST(PostReaderTest, CsvHeaderColumnsAreBounded) {
   std::string header = "text";
