@@ -432,6 +432,34 @@ TEST_F(GroupguardCliTest, TrainStopsAtAnUnlabeledPostUnlessSkipping) {
   EXPECT_TRUE(Exists(out));
 }
 
+// A column named on the command line must be in a CSV/TSV header, as --text-field's
+// must: a typo in --id-field or --label-field is one clear error, not a run with every
+// id null or every record "no label". A default name may be missing, and JSON Lines,
+// without a header, keeps the per-record message.
+TEST_F(GroupguardCliTest, NamedColumnsMustBeInTheHeader) {
+  std::string csv = WriteFile("named.csv", "id,text,is_spam\n1,win cash now,t\n2,hello,f\n");
+  for (const std::string args :
+       {absl::StrCat("score -m ", model_, " --id-field ID ", csv),
+        absl::StrCat("train --label-field spam -o ", Dir(), "/named.ggm ", csv),
+        absl::StrCat("eval -m ", model_, " --label-field Is_spam ", csv)}) {
+    Result r = RunCli(args);
+    EXPECT_EQ(r.exit_code, 1) << args;
+    EXPECT_THAT(r.err, HasSubstr("named.csv:1: no column \""));
+    EXPECT_THAT(r.err, HasSubstr("\" in the header (columns: id, text, is_spam)")) << args;
+  }
+  // Named and present; a default absent (no "label" column: eval needs labels, so
+  // score); score reads no label, whatever --label-field names.
+  Result r = RunCli(absl::StrCat("eval -m ", model_, " --id-field id --label-field is_spam ", csv));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = RunCli(absl::StrCat("score -m ", model_, " --label-field nothing ", csv));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).size(), 2u);
+  std::string jsonl = WriteFile("named.jsonl", "{\"text\":\"win\",\"is_spam\":\"t\"}\n");
+  r = RunCli(absl::StrCat("train --label-field spam -o ", Dir(), "/named.ggm ", jsonl));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("named.jsonl:1: no label"));
+}
+
 TEST_F(GroupguardCliTest, WrongCsvArityStopsWithFileAndLine) {
   std::string input = WriteFile("arity.csv", "id,text\n1,hello\n2,a,b\n3,fine\n");
   Result r = RunCli(absl::StrCat("score -m ", model_, " ", input));

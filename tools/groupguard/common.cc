@@ -36,11 +36,17 @@ void AddInputFlags(CLI::App* command, InputFlags* flags) {
   command->add_option("--text-field", flags->text_field,
                       "Key (JSON Lines) or column (CSV/TSV) holding the post text")
       ->capture_default_str();
-  command->add_option("--id-field", flags->id_field, "Key or column holding the post id")
-      ->capture_default_str();
-  command->add_option("--label-field", flags->label_field,
-                      "Key or column holding the label: spam/ham, 1/0, true/false or t/f")
-      ->capture_default_str();
+  flags->id_option = command
+                        ->add_option("--id-field", flags->id_field,
+                                     "Key or column holding the post id (a column named "
+                                     "here must be in a CSV/TSV header)")
+                        ->capture_default_str();
+  flags->label_option =
+      command
+          ->add_option("--label-field", flags->label_field,
+                       "Key or column holding the label: spam/ham, 1/0, true/false or "
+                       "t/f (a column named here must be in a CSV/TSV header)")
+          ->capture_default_str();
   command->add_option("--max-record-mib", flags->max_record_mib,
                       "A record longer than this many MiB is malformed")
       ->check(CLI::Range(1, 1024))
@@ -48,6 +54,20 @@ void AddInputFlags(CLI::App* command, InputFlags* flags) {
   command->add_flag("--skip-bad", flags->skip_bad,
                     "Skip malformed records (counted and reported at the end) instead "
                     "of stopping at the first one");
+}
+
+void AddPostContextFlags(CLI::App* command, InputFlags* flags) {
+  const auto add = [command](const char* name, std::string* value, const char* what) {
+    return command
+        ->add_option(name, *value,
+                     absl::StrCat("Key or column holding ", what,
+                                  " (a column named here must be in a CSV/TSV header)"))
+        ->capture_default_str();
+  };
+  flags->author_option = add("--author-field", &flags->author_field, "the post's author");
+  flags->group_option =
+      add("--group-field", &flags->group_field, "the group (channel, forum) posted to");
+  flags->time_option = add("--time-field", &flags->time_field, "the time of the post");
 }
 
 absl::StatusOr<PostReaderOptions> ReaderOptionsFor(const InputFlags& flags,
@@ -72,6 +92,19 @@ absl::StatusOr<PostReaderOptions> ReaderOptionsFor(const InputFlags& flags,
   options.text_field = flags.text_field;
   options.id_field = flags.id_field;
   options.label_field = flags.label_field;
+  options.author_field = flags.author_field;
+  options.group_field = flags.group_field;
+  options.time_field = flags.time_field;
+  // A column the user named must exist: a typo would otherwise read as a dump whose
+  // every id is null, every post unlabeled or untimed. A default may be missing.
+  const auto given = [](const CLI::Option* option) {
+    return option != nullptr && option->count() > 0;
+  };
+  options.required_columns.id = given(flags.id_option);
+  options.required_columns.label = given(flags.label_option);
+  options.required_columns.author = given(flags.author_option);
+  options.required_columns.group = given(flags.group_option);
+  options.required_columns.time = given(flags.time_option);
   options.max_record_bytes = flags.max_record_mib << 20;
   return options;
 }

@@ -31,22 +31,40 @@ absl::Status WriteStdout(absl::string_view text);
 // Throws CLI::RuntimeError(code) unless code is 0: how a subcommand callback ends.
 void ExitWith(int code);
 
-// How dumps are read; shared by train, score and eval.
+// How dumps are read; shared by train, score, eval and replay.
 struct InputFlags {
   std::string format = "auto";  // auto (from the extension), jsonl, csv, tsv
   std::string text_field = "text";
   std::string id_field = "id";
   std::string label_field = "label";
+  // replay only (AddPostContextFlags).
+  std::string author_field = "author";
+  std::string group_field = "group";
+  std::string time_field = "time";
   size_t max_record_mib = 64;
   bool skip_bad = false;
+  // The field options, to tell a name given on the command line (whose CSV/TSV
+  // column must exist) from a default (whose column may be missing). Null when the
+  // command has no such option.
+  CLI::Option* id_option = nullptr;
+  CLI::Option* label_option = nullptr;
+  CLI::Option* author_option = nullptr;
+  CLI::Option* group_option = nullptr;
+  CLI::Option* time_option = nullptr;
 };
 
 // Adds --input-format, --text-field, --id-field, --label-field, --max-record-mib and
 // --skip-bad to `command`.
 void AddInputFlags(CLI::App* command, InputFlags* flags);
 
+// Adds --author-field, --group-field and --time-field to `command` (replay).
+void AddPostContextFlags(CLI::App* command, InputFlags* flags);
+
 // The reader options for `path` ("-" is stdin, read as JSON Lines unless --format
-// says otherwise). kInvalidArgument for an unknown --format.
+// says otherwise). A field named on the command line (--id-field, --label-field,
+// --author-field, ...) is a required column (PostReaderOptions::required_columns):
+// a CSV/TSV header without it is an error, as without the text column. Call after
+// parsing. kInvalidArgument for an unknown --format.
 absl::StatusOr<PostReaderOptions> ReaderOptionsFor(const InputFlags& flags,
                                                    absl::string_view path);
 

@@ -510,6 +510,7 @@ void AddReplayCommand(CLI::App& app) {
                 "Hold by --hold-threshold alone, not from the model's unsure "
                 "threshold up");
   AddInputFlags(cmd, &f->in);
+  AddPostContextFlags(cmd, &f->in);
   cmd->callback([f] { ExitWith(RunReplay(*f)); });
 }
 
