@@ -300,6 +300,64 @@ TEST_F(ReplayCommandTest, ColumnsAreNamedByFieldFlags) {
   std::filesystem::remove(csv);
 }
 
+// A dump whose times and authors replay cannot find (here under other keys) used to
+// replay without a word, the summary naming an --untimed rule that placed nothing:
+// the clock never moved and every post had an author of its own. Both are warned of
+// on stderr, and the summary says what happened instead of naming the rule.
+TEST_F(ReplayCommandTest, WarnsWhenNoRecordHasATimeOrAnAuthor) {
+  {
+    std::ofstream f(path_, std::ios::trunc);
+    for (int i = 0; i < 3; ++i) {
+      f << R"({"id":")" << i << R"(","text":"hello there","label":"ham","user":"u)" << i
+        << R"(","group":"g","created_at":"2024-01-0)" << i + 1 << R"("})" << "\n";
+    }
+  }
+  int code = -1;
+  std::string out =
+      RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay ", path_, " 2>&1"), &code);
+  if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("warning: no record had a usable time (in \"time\"; "
+                             "--time-field names another)"));
+  EXPECT_THAT(out, HasSubstr("warning: no record had an author (in \"author\"; "
+                             "--author-field names another)"));
+  EXPECT_THAT(out, HasSubstr("no record had a usable time: all 3 replayed at one instant"));
+  EXPECT_THAT(out, HasSubstr("3 records had no author"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("rule: neighbor")));
+  out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json ", path_, " 2>/dev/null"),
+                   &code);
+  EXPECT_THAT(out, HasSubstr("\"untimed\":3,"));
+  EXPECT_THAT(out, HasSubstr("\"untimed_at_end\":3,"));
+  EXPECT_THAT(out, HasSubstr("\"no_author\":3,"));
+  // Named, both are read: no warning.
+  out = RunCommand(absl::StrCat(GROUPGUARD_CLI,
+                                " replay --author-field user --time-field created_at ",
+                                path_, " 2>&1"),
+                   &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("warning")));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("no usable time")));
+  EXPECT_THAT(out, HasSubstr("by 3 authors"));
+}
+
+// An untimed record in a group with no timed record cannot take a neighbour's time:
+// the summary says how many went to the end rather than only naming the rule.
+TEST_F(ReplayCommandTest, SummarySaysWhichUntimedRecordsTheRuleCouldNotPlace) {
+  {
+    std::ofstream f(path_, std::ios::app);
+    f << R"({"id":"5","text":"first!","label":"ham","author":"fan","group":"news","time":null})"
+         "\n";
+  }
+  int code = -1;
+  std::string out =
+      RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay ", path_, " 2>&1"), &code);
+  if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("2 records had no usable time (rule: neighbor; 1 with no "
+                             "timed record in their group replayed at the end)"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("warning")));
+}
+
 // NaN passes CLI11's range checks; it is a usage error, not a probation of NaN
 // days (which printed "probation_days":nan, invalid JSON, and changed the counts).
 TEST_F(ReplayCommandTest, NotANumberIsAUsageError) {

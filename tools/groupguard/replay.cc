@@ -9,7 +9,9 @@
 // time on any of its 245 spam comments (and a time on all its ham; its dump order is
 // reverse-chronological): `end` replays them after everything else (the most
 // probation can do for them), `skip` drops them. A record without an author gets a
-// unique one ("anonymous:LINE"); one without a group goes to group "(none)".
+// unique one ("anonymous:LINE"); one without a group goes to group "(none)". A dump
+// where no record has a usable time, or none an author, is replayed with a warning:
+// its figures say nothing of probation (README: "Replay").
 //
 // The simulated moderator reviews each held post at once: spam (by the dump's label)
 // is rejected and its author flagged from that group; ham is approved. Unlabeled held
@@ -74,6 +76,10 @@ struct Counts {
   int64_t probations_started = 0, probations_extended = 0;
   std::map<MemberId, absl::Time> on_probation;  // until when
   int64_t untimed = 0, untimed_skipped = 0, bad_records = 0;
+  // Untimed records replayed after every timed one: by --untimed end, or by neighbor
+  // when their group has no timed record to take a time from.
+  int64_t untimed_at_end = 0;
+  int64_t no_author = 0;  // records replayed under an author of their own
   int64_t groups = 0, authors = 0;
 };
 
@@ -189,6 +195,7 @@ void PlaceUntimed(std::vector<Item>* items, const std::string& rule, Counts* c) 
         continue;
       }
       it.time = end;  // "end", or a group with no timed record at all
+      ++c->untimed_at_end;
     }
     kept.push_back(std::move(it));
   }
@@ -242,7 +249,10 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
   for (Item& it : items) {
     Post& p = it.post;
     if (p.group.empty()) p.group = "(none)";
-    if (p.author.empty()) p.author = absl::StrCat("anonymous:", p.line);
+    if (p.author.empty()) {
+      p.author = absl::StrCat("anonymous:", p.line);
+      ++c->no_author;
+    }
     if (*it.time != absl::InfiniteFuture() && *it.time > clock.Now()) clock.Set(*it.time);
     const std::string mod = absl::StrCat("moderator of ", p.group);
     if (groups.insert(p.group).second) {
@@ -316,6 +326,31 @@ std::string Percent(int64_t part, int64_t whole) {
   return absl::StrFormat("%.1f%%", 100.0 * static_cast<double>(part) / whole);
 }
 
+// True when the dump had records and none had a usable time (skipped ones included).
+bool NoRecordTimed(const Counts& c) {
+  return c.untimed > 0 && c.untimed == c.posts + c.untimed_skipped;
+}
+
+// Warns on stderr of a replay that cannot mean what its figures seem to say: with no
+// time on any record the registry's clock never moves (probations never end, the
+// flag limit counts the whole history as one day); with no author on any record,
+// each post has an author of its own and probation can hold nothing. Usually a
+// column or key named otherwise than replay looked for.
+void WarnOfMissingFields(const Counts& c, const ReplayFlags& f) {
+  if (NoRecordTimed(c)) {
+    PrintError(absl::StrCat(
+        "warning: no record had a usable time (in \"", f.in.time_field,
+        "\"; --time-field names another): the replay's clock never moved, so no "
+        "probation ended and --flag-limit counted all flags as one day"));
+  }
+  if (c.posts > 0 && c.no_author == c.posts) {
+    PrintError(absl::StrCat(
+        "warning: no record had an author (in \"", f.in.author_field,
+        "\"; --author-field names another): each post was replayed as an author of "
+        "its own, so probation held nothing"));
+  }
+}
+
 absl::Status PrintJson(const Counts& c, const ReplayFlags& f) {
   std::string o = "{";
   auto field = [&o](absl::string_view key, int64_t v) {
@@ -347,6 +382,8 @@ absl::Status PrintJson(const Counts& c, const ReplayFlags& f) {
   field("authors", c.authors);
   field("untimed", c.untimed);
   field("untimed_skipped", c.untimed_skipped);
+  field("untimed_at_end", c.untimed_at_end);
+  field("no_author", c.no_author);
   field("bad_records", c.bad_records);
   o.append(",\"untimed_rule\":");
   AppendJsonString(f.untimed, &o);
@@ -361,11 +398,26 @@ absl::Status PrintSummary(const Counts& c, const ReplayFlags& f) {
       &o,
       "replayed %d posts (%d spam, %d ham, %d unlabeled) by %d authors in %d groups\n",
       c.posts, c.spam, c.ham, c.unlabeled, c.authors, c.groups);
-  if (c.untimed > 0) {
-    absl::StrAppendFormat(
-        &o, "  %d records had no usable time (rule: %s%s)\n", c.untimed, f.untimed,
-        c.untimed_skipped > 0 ? absl::StrCat("; ", c.untimed_skipped, " skipped")
-                              : std::string());
+  // The --untimed rule is named only when it placed something: with no timed
+  // record at all, every rule but skip replays everything at one instant.
+  if (NoRecordTimed(c) && f.untimed != "skip") {
+    absl::StrAppendFormat(&o,
+                          "  no record had a usable time: all %d replayed at one instant, "
+                          "in dump order\n",
+                          c.untimed);
+  } else if (c.untimed > 0) {
+    std::string rule = f.untimed;
+    if (c.untimed_skipped > 0) absl::StrAppend(&rule, "; ", c.untimed_skipped, " skipped");
+    if (f.untimed == "neighbor" && c.untimed_at_end > 0) {
+      absl::StrAppend(&rule, "; ", c.untimed_at_end,
+                      " with no timed record in their group replayed at the end");
+    }
+    absl::StrAppendFormat(&o, "  %d records had no usable time (rule: %s)\n", c.untimed,
+                          rule);
+  }
+  if (c.no_author > 0) {
+    absl::StrAppendFormat(&o, "  %d records had no author (each replayed as one of its own)\n",
+                          c.no_author);
   }
   absl::StrAppendFormat(&o, "gate:      %d published, %d held, %d rejected\n",
                         c.published, c.held, c.rejected);
@@ -461,6 +513,7 @@ int RunReplay(const ReplayFlags& f) {
     return kExitRuntimeError;
   }
   bad.Report();
+  WarnOfMissingFields(c, f);
   if (absl::Status printed = f.json ? PrintJson(c, f) : PrintSummary(c, f);
       !printed.ok()) {
     PrintError(printed.message());
