@@ -8,7 +8,8 @@ args=()
 [ -f "$model" ] && args=("$model")
 out=$("$build/forum_server" "${args[@]}")
 echo "$out"
-grep -q 'POST p3 .*-> 403' <<<"$out"                      # not a member
+grep -q 'POST p3 .*chess.*-> 403' <<<"$out"              # not a member
+grep -q 'POST p3 .*knitting.*-> 404' <<<"$out"           # no such group
 grep -q 'leo flags sam in cooking.*PERMISSION_DENIED' <<<"$out"
 grep -q 'POST p4 .*-> 202 hold; on probation since' <<<"$out"
 grep -q 'POST p5 .*-> 202 hold; on probation' <<<"$out"  # a group joined later
@@ -21,4 +22,15 @@ grep -q 'POST p9 .*-> 201 publish' <<<"$out"             # a gate without a mode
 if [ ${#args[@]} -gt 0 ]; then                            # the model swapped in decides
   grep -q 'model swapped in from' <<<"$out"
   grep -q 'POST p10 .*-> 202 hold' <<<"$out"
+fi
+# A failed registry: 503 (not 403) and no internal message to the client, until the
+# server reopens it; "not a member" stays 403 meanwhile.
+grep -q 'POST q1 .*-> 503 moderation is unavailable' <<<"$out"
+grep -q 'POST q2 .*-> 503 moderation is unavailable' <<<"$out"
+grep -q 'POST q3 .*-> 403' <<<"$out"
+grep -q 'reopened; health: OK' <<<"$out"
+grep -q 'POST q4 .*-> 202 hold' <<<"$out"
+if grep -- '-> [0-9]* .*\(fdatasync\|registry accepts\)' <<<"$out"; then
+  echo "check.sh: an internal error message reached a client" >&2
+  exit 1
 fi

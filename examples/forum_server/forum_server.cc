@@ -7,14 +7,21 @@
 //   4. the member asks about their status (not told who flagged them) and appeals;
 //   5. an administrator grants the appeal: lifted everywhere at once;
 //   6. the server restarts from its journal with the queue and audit log intact;
-//   7. a probation expires (the example's clock is moved, nothing sleeps).
+//   7. a probation expires (the example's clock is moved, nothing sleeps);
+//   8. the disk fails: the registry refuses changes (503) until the server reopens it.
 //
+// Errors become HTTP statuses by their code (HttpStatusFor), never by their message,
+// and clients get fixed texts: a status's message names ids, limits, or the store's
+// files and OS errors, which are for the server's log only.
 // Usage: forum_server [MODEL_FILE]. Without a model only probation decides.
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -60,14 +67,40 @@ std::string Describe(const HoldReason& r) {
       r.clues.empty() ? "" : absl::StrCat(", clues: ", absl::StrJoin(r.clues, ", ")));
 }
 
-// The forum's "new post" handler: the gate decides, the handler maps it to HTTP.
-Response HandleNewPost(const groupguard::Gate& gate, const PostRequest& req) {
-  auto decision = gate.Submit({req.post_id, req.member, req.group, req.text});
-  if (!decision.ok()) {
-    const int code =
-        decision.status().code() == absl::StatusCode::kFailedPrecondition ? 403 : 400;
-    return {code, std::string(decision.status().message())};
+// What the client is told about a failed call: a status by its code, with a fixed
+// text. A failed registry (kUnavailable, or any other error while Health() says it
+// is failed: the call whose sync failed returns the store's own error) is 503 until
+// the server has reopened it. A forum with private groups may prefer to answer 404
+// for "not a member" too, so that nobody learns which groups exist.
+Response HttpStatusFor(const absl::Status& s, const groupguard::Registry& registry) {
+  // The full status is for the server's own log.
+  std::printf("  (server log: %s)\n", std::string(s.ToString()).c_str());
+  switch (s.code()) {
+    case absl::StatusCode::kUnavailable:
+      return {503, "moderation is unavailable; try again later"};
+    case absl::StatusCode::kInvalidArgument:
+      return {400, "bad request: missing or overlong id, or a post too long to hold"};
+    case absl::StatusCode::kNotFound:
+      return {404, "no such group"};
+    case absl::StatusCode::kFailedPrecondition:
+      return {403, "not a member of this group"};
+    case absl::StatusCode::kPermissionDenied:
+      return {403, "not allowed"};
+    case absl::StatusCode::kAlreadyExists:
+      return {409, "a post with this id is already waiting for review"};
+    default:
+      if (!registry.Health().ok()) {
+        return {503, "moderation is unavailable; try again later"};
+      }
+      return {500, "internal error"};
   }
+}
+
+// The forum's "new post" handler: the gate decides, the handler maps it to HTTP.
+Response HandleNewPost(const groupguard::Gate& gate, const groupguard::Registry& registry,
+                       const PostRequest& req) {
+  auto decision = gate.Submit({req.post_id, req.member, req.group, req.text});
+  if (!decision.ok()) return HttpStatusFor(decision.status(), registry);
   std::string body(groupguard::ActionName(decision->action));
   if (decision->spam_probability && decision->action == Decision::Action::kPublish) {
     absl::StrAppend(&body, " (P(spam)=", *decision->spam_probability, ")");
@@ -84,11 +117,15 @@ Response HandleNewPost(const groupguard::Gate& gate, const PostRequest& req) {
   return {500, "unknown decision"};
 }
 
-void Post(const groupguard::Gate& gate, const PostRequest& req) {
-  Response r = HandleNewPost(gate, req);
-  std::printf("  POST %-3s %-6s in %-8s %-40s -> %d %s\n", req.post_id.c_str(),
+void Post(const groupguard::Gate& gate, const groupguard::Registry& registry,
+          const PostRequest& req) {
+  Response r = HandleNewPost(gate, registry, req);
+  const std::string id =
+      req.post_id.size() > 8 ? absl::StrCat(req.post_id.size(), "B") : req.post_id;
+  std::printf("  POST %-3s %-6s in %-8s %-40s -> %d %s\n", id.c_str(),
               req.member.c_str(), req.group.c_str(), ("\"" + req.text + "\"").c_str(),
               r.http_status, r.body.c_str());
+  std::fflush(stdout);
 }
 
 void Check(const absl::Status& s, const char* what) {
@@ -98,6 +135,80 @@ void Check(const absl::Status& s, const char* what) {
 int Fail(const absl::Status& s) {
   std::fprintf(stderr, "forum_server: %s\n", std::string(s.ToString()).c_str());
   return 1;
+}
+
+// A journal on a disk that fails on demand (say, the volume filled up): while
+// `failing`, appends and syncs fail.
+class FlakyDisk final : public groupguard::EventStore {
+ public:
+  FlakyDisk(std::unique_ptr<groupguard::EventStore> journal, std::atomic<bool>* failing)
+      : journal_(std::move(journal)), failing_(failing) {}
+  absl::StatusOr<uint64_t> Append(absl::string_view record) override {
+    if (*failing_) return absl::InternalError("fdatasync: No space left on device");
+    return journal_->Append(record);
+  }
+  absl::StatusOr<uint64_t> StartAppend(absl::string_view record) override {
+    return journal_->StartAppend(record);
+  }
+  absl::Status WaitDurable(uint64_t sequence) override {
+    if (*failing_) return absl::InternalError("fdatasync: No space left on device");
+    return journal_->WaitDurable(sequence);
+  }
+  absl::Status Recover(
+      const std::function<absl::Status(absl::string_view, uint64_t)>& on_snapshot,
+      const std::function<absl::Status(uint64_t, absl::string_view)>& on_record)
+      override {
+    return journal_->Recover(on_snapshot, on_record);
+  }
+  absl::Status WriteSnapshot(absl::string_view snapshot, uint64_t through) override {
+    return journal_->WriteSnapshot(snapshot, through);
+  }
+
+ private:
+  std::unique_ptr<groupguard::EventStore> journal_;
+  std::atomic<bool>* failing_;
+};
+
+// Step 8, on a registry of its own: after a failed sync the registry refuses every
+// change (kUnavailable, Registry::Health()) until the server recovers it: destroy the
+// gates and the registry, reopen over the same journal, build new gates.
+int DiskFailure(const std::string& dir, const groupguard::Clock* clock,
+                const groupguard::RegistryOptions& options,
+                const groupguard::JournalOptions& journal) {
+  std::atomic<bool> failing{false};
+  auto open = [&]() -> absl::StatusOr<std::unique_ptr<groupguard::Registry>> {
+    auto store = groupguard::OpenJournal(dir, journal);
+    if (!store.ok()) return store.status();
+    return groupguard::Registry::Open(
+        std::make_unique<FlakyDisk>(std::move(store).value(), &failing), clock, options);
+  };
+  auto opened = open();
+  if (!opened.ok()) return Fail(opened.status());
+  std::unique_ptr<groupguard::Registry> registry = std::move(opened).value();
+  for (absl::Status s : {registry->CreateGroup("cooking"), registry->Join("sam", "cooking"),
+                         registry->AddAdministrator("ada"),
+                         registry->Flag("ada", "sam", "cooking", "spam")}) {
+    if (!s.ok()) return Fail(s);
+  }
+  {
+    groupguard::Gate gate(registry.get(), nullptr);
+    failing = true;
+    std::printf("  the disk fills up\n");
+    Post(gate, *registry, {"q1", "sam", "cooking", "held: its sync fails"});
+    failing = false;
+    std::printf("  space is freed; the registry stays failed until reopened\n");
+    Post(gate, *registry, {"q2", "sam", "cooking", "held: refused"});
+    Post(gate, *registry, {"q3", "ann", "cooking", "not a member"});
+    std::printf("  health: %s\n", registry->Health().ok() ? "OK" : "failed");
+  }  // the gate goes first...
+  registry.reset();  // ...then the registry, which closes the journal
+  opened = open();
+  if (!opened.ok()) return Fail(opened.status());
+  registry = std::move(opened).value();
+  groupguard::Gate gate(registry.get(), nullptr);
+  std::printf("  reopened; health: %s\n", registry->Health().ok() ? "OK" : "failed");
+  Post(gate, *registry, {"q4", "sam", "cooking", "held again"});
+  return 0;
 }
 
 }  // namespace
@@ -148,19 +259,20 @@ int main(int argc, char** argv) {
 
   groupguard::Gate gate(registry.get(), model.get());
   std::printf("\n== 1. posting (classifier: %s)\n", model ? argv[1] : "none");
-  Post(gate, {"p1", "kim", "cooking", "Try browning the butter first"});
-  Post(gate, {"p2", "sam", "cooking",
+  Post(gate, *registry, {"p1", "kim", "cooking", "Try browning the butter first"});
+  Post(gate, *registry, {"p2", "sam", "cooking",
               "Subscribe to my channel!!! check out my videos http://bit.ly/xyz"});
-  Post(gate, {"p3", "sam", "chess", "hello"});  // not a member: 403
+  Post(gate, *registry, {"p3", "sam", "chess", "hello"});  // not a member: 403
+  Post(gate, *registry, {"p3", "sam", "knitting", "hello"});  // no such group: 404
 
   std::printf("\n== 2. mia flags sam as a spammer from cooking (probation everywhere)\n");
   Check(registry->Flag("leo", "sam", "cooking", "spam"),
         "leo flags sam in cooking (not his group)");
   Check(registry->Flag("mia", "sam", "cooking", "phone-prize spam", absl::Hours(24 * 7)),
         "mia flags sam in cooking for 7 days");
-  Post(gate, {"p4", "sam", "cycling", "Nice ride today"});
+  Post(gate, *registry, {"p4", "sam", "cycling", "Nice ride today"});
   Check(registry->Join("sam", "chess"), "sam joins chess afterwards");
-  Post(gate, {"p5", "sam", "chess", "e4 is the best opening"});
+  Post(gate, *registry, {"p5", "sam", "chess", "e4 is the best opening"});
 
   std::printf("\n== 3. moderators review their queues\n");
   auto denied = registry->ListQueue("leo", "cooking");
@@ -188,7 +300,7 @@ int main(int argc, char** argv) {
   Check(registry->DecideAppeal("mia", "sam", true, "ok"), "mia tries to grant it");
   Check(registry->DecideAppeal("ada", "sam", true, "password reset confirmed"),
         "ada grants the appeal");
-  Post(gate, {"p6", "sam", "cycling", "Thanks, back to riding"});
+  Post(gate, *registry, {"p6", "sam", "cycling", "Thanks, back to riding"});
 
   std::printf("\n== 5. restart: state comes back from the journal\n");
   const std::string before = registry->CanonicalDump();
@@ -216,18 +328,18 @@ int main(int argc, char** argv) {
   groupguard::Gate gate2(registry.get(), model.get());
   Check(registry->Flag("leo", "sam", "cycling", "spam again", absl::Hours(48)),
         "leo flags sam from cycling for 48 hours");
-  Post(gate2, {"p7", "sam", "cooking", "Pasta tips"});
+  Post(gate2, *registry, {"p7", "sam", "cooking", "Pasta tips"});
   clock.Advance(absl::Hours(49));
   auto ended = registry->ExpireProbations();
   if (!ended.ok()) return Fail(ended.status());
   std::printf("  49 hours later: %d probation(s) expired\n", *ended);
-  Post(gate2, {"p8", "sam", "cooking", "More pasta tips"});
+  Post(gate2, *registry, {"p8", "sam", "cooking", "More pasta tips"});
 
   std::printf("\n== 7. a model goes in without a restart\n");
   // A gate that started without a model (say, before the first training)...
   groupguard::Gate gate3(registry.get(), nullptr);
   const char* const prize = "WIN a FREE prize!!! click http://bit.ly/win";
-  Post(gate3, {"p9", "kim", "cooking", prize});
+  Post(gate3, *registry, {"p9", "kim", "cooking", prize});
   if (argc > 1) {
     // ...gets one while it runs: a real server loads the model it trained on the
     // moderators' feedback.
@@ -236,10 +348,16 @@ int main(int argc, char** argv) {
     gate3.SetClassifier(std::move(trained).value());
     std::printf("  model swapped in from %s; posts in flight finish with the old one\n",
                 argv[1]);
-    Post(gate3, {"p10", "kim", "cooking", prize});
+    Post(gate3, *registry, {"p10", "kim", "cooking", prize});
   } else {
     std::printf("  (no model given: nothing to swap in)\n");
   }
+
+  std::printf("\n== 8. the disk fails\n");
+  const std::string dir8 = dir + "_disk";
+  std::filesystem::remove_all(dir8);
+  const int failed = DiskFailure(dir8, &clock, options, journal);
+  std::filesystem::remove_all(dir8);
   std::filesystem::remove_all(dir);
-  return 0;
+  return failed;
 }

@@ -59,7 +59,9 @@ class Gate {
 
   // Decides on `post`. Errors: kInvalidArgument (empty id), kNotFound (unknown group),
   // kFailedPrecondition (author not a member), kAlreadyExists (post id already held),
-  // or the store's error for a hold that could not be made durable.
+  // kUnavailable for a hold once the registry has failed (Registry::Health(): reopen
+  // it and build a new gate), or the store's error for a hold that could not be made
+  // durable (which fails the registry).
   absl::StatusOr<Decision> Submit(const Submission& post) const;
 
  private:

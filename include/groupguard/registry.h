@@ -72,18 +72,28 @@ struct RegistryOptions {
 // record, or a failed journal), nothing changed, in memory or in the store. If the
 // event was applied but could not be made durable (WaitDurable failed: the journal is
 // failed by then), memory holds a change the store may lack: the call returns the
-// store's error, no subscriber hears of it, and every later change (and Compact)
-// returns kFailedPrecondition naming that error. Reads keep answering from memory,
-// including that change. Reopen (a new store over the same files, then Open) to
-// rebuild from what is durable.
+// store's error, no subscriber hears of it, and the registry is failed: every later
+// change (and Compact) returns kUnavailable naming that error, and so does Health().
+// Reads keep answering from memory, including that change. A failed registry never
+// recovers by itself (retrying is useless, even once the disk is back). To recover:
+//   1. stop using it: destroy every Gate over it, then the registry (destroying it
+//      closes its store);
+//   2. open a new store over the same files (OpenJournal) and Registry::Open it,
+//      which rebuilds from what is durable: the change that failed may or may not be
+//      there, and nobody was told of it;
+//   3. build new Gates over the new registry and subscribe again.
+// A server should check Health() when a call fails with a code it does not expect
+// (the failing call itself returns the store's error, whatever its code), and answer
+// "unavailable" (HTTP 503) while it recovers.
 //
 // Thread-safe: every method may be called from any number of threads at once.
 //
 // Errors: kInvalidArgument for bad ids or arguments, kNotFound for an unknown group
 // (to a site administrator or the server's own calls; an actor who is neither gets
 // kPermissionDenied, so nobody learns which groups exist) or post,
-// kFailedPrecondition when the world forbids it (not a member, already exists),
-// when the registry is failed (above) or when a subscriber tries to change it,
+// kFailedPrecondition when the world forbids it (not a member, already exists) or
+// when a subscriber tries to change it, kUnavailable when the registry is failed
+// (above: reopen it),
 // kPermissionDenied when the actor lacks the right (nothing changes),
 // kResourceExhausted for a moderator over their flag rate, and the store's error if
 // the event could not be stored or made durable (see Failure).
@@ -206,6 +216,11 @@ class Registry {
   absl::StatusOr<HeldPost> Hold(const Submission& post, std::vector<HoldReason> reasons);
 
   const Clock& clock() const;
+
+  // OK while the registry accepts changes; once it has failed (see Failure above),
+  // the kUnavailable every change returns, naming the store's error. Never waits for
+  // a writer.
+  absl::Status Health() const;
 
   class Impl;
 

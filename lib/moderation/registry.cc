@@ -481,11 +481,28 @@ class Registry::Impl {
     std::vector<ModerationEvent> events;
   };
 
-  absl::Status FailedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
-    return absl::FailedPreconditionError(absl::StrCat(
+  // What every change (and Health()) returns once the registry has failed: its own
+  // code, kUnavailable, so that a server can tell it from the kFailedPrecondition of
+  // "not a member" or "called from a subscriber" (which the caller can fix; this only
+  // a reopen can).
+  static absl::Status FailedStatus(const absl::Status& cause) {
+    return absl::UnavailableError(absl::StrCat(
         "registry accepts no more changes: a change it applied in memory could not be "
         "made durable (",
-        failed_.message(), "); reopen it over its store"));
+        cause.ToString(),
+        "); destroy it (and its gates) and reopen it over its store with "
+        "Registry::Open"));
+  }
+  absl::Status FailedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    return FailedStatus(failed_);
+  }
+  // Marks the registry failed by `cause` (the first cause is kept). Health() reads it
+  // without the writer lock, which a writer may hold across a disk write.
+  void SetFailedLocked(absl::Status cause) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    if (!failed_.ok()) return;
+    failed_ = std::move(cause);
+    std::lock_guard<std::mutex> h(health_mu_);
+    health_ = FailedStatus(failed_);
   }
 
   // Starts the store's append of `event` (StartAppend: in order, without waiting for
@@ -515,9 +532,10 @@ class Registry::Impl {
     if (!s.ok()) {
       // Validation before the append makes this unreachable; say so loudly if not. The
       // store has the event and memory does not: refuse further changes.
-      failed_ = absl::InternalError(absl::StrCat(
+      absl::Status cause = absl::InternalError(absl::StrCat(
           "event ", sequence, " was stored but did not apply: ", s.message()));
-      return failed_;
+      SetFailedLocked(cause);
+      return cause;
     }
     if (!pending.events.empty()) pending.ticket = next_ticket_++;
     return pending;
@@ -532,7 +550,7 @@ class Registry::Impl {
     absl::Status s = store_->WaitDurable(pending.sequence);
     if (!s.ok()) {
       std::lock_guard<std::mutex> w(write_mu_);
-      if (failed_.ok()) failed_ = s;
+      SetFailedLocked(s);
     }
     if (pending.ticket != 0) {
       {
@@ -1258,6 +1276,9 @@ class Registry::Impl {
   uint64_t last_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;  // started, maybe not durable
   // Set when a change applied in memory could not be made durable: no more changes.
   absl::Status failed_ ABSL_GUARDED_BY(write_mu_);
+  // OK, or FailedStatus(failed_) once failed_ is set: what Health() returns.
+  mutable std::mutex health_mu_;
+  absl::Status health_ ABSL_GUARDED_BY(health_mu_);
   uint64_t next_ticket_ ABSL_GUARDED_BY(write_mu_) = 1;
   uint64_t next_flag_id_ ABSL_GUARDED_BY(write_mu_) = 1;
   // Members with a probation record (for ExpireProbations without a full scan).
@@ -1327,6 +1348,11 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(
 }
 
 const Clock& Registry::clock() const { return *impl_->clock_; }
+
+absl::Status Registry::Health() const {
+  std::lock_guard<std::mutex> h(impl_->health_mu_);
+  return impl_->health_;
+}
 
 absl::Status Registry::CreateGroup(absl::string_view group, const GroupPolicy& policy) {
   GG_RETURN_IF_ERROR(CheckId("group", group));
@@ -1769,7 +1795,7 @@ absl::Status Registry::Compact() {
   // under the writer lock is fine here: compaction is rare, and its own disk writes
   // hold the lock anyway.
   if (absl::Status d = impl_->store_->WaitDurable(impl_->last_sequence_); !d.ok()) {
-    impl_->failed_ = d;
+    impl_->SetFailedLocked(d);
     return d;
   }
   pb::Snapshot s = impl_->BuildSnapshotLocked();

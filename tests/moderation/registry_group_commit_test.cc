@@ -200,16 +200,30 @@ TEST_F(RegistryGroupCommitTest, SubscribersHearChangesInSequenceOrderAcrossThrea
 }
 
 TEST_F(RegistryGroupCommitTest, FailedSyncFailsTheCallAndStopsFurtherChanges) {
+  EXPECT_TRUE(registry_->Health().ok());
   store_->Gate(base_sequence_);
   store_->FailWaits(absl::DataLossError("injected fdatasync failure"));
   absl::Status held = HoldPost("a");
   EXPECT_EQ(held.code(), absl::StatusCode::kDataLoss) << held;
   EXPECT_TRUE(recorder_.events().empty());  // never durable: never announced
-  // Memory is ahead of the store now; the registry says so and refuses changes.
+  // Memory is ahead of the store now; the registry says so and refuses changes, with
+  // a code of its own (not the kFailedPrecondition of "not a member"), which says
+  // to reopen it.
   absl::Status join = registry_->Join("n", "g");
-  EXPECT_EQ(join.code(), absl::StatusCode::kFailedPrecondition) << join;
+  EXPECT_EQ(join.code(), absl::StatusCode::kUnavailable) << join;
   EXPECT_TRUE(absl::StrContains(join.message(), "injected fdatasync failure")) << join;
-  EXPECT_EQ(registry_->Compact().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(join.message(), "reopen")) << join;
+  EXPECT_EQ(registry_->Health(), join);
+  EXPECT_EQ(registry_->Compact().code(), absl::StatusCode::kUnavailable);
+  // Through the gate: a hold is kUnavailable; an author who is not a member is still
+  // kFailedPrecondition, so a server can tell them apart.
+  Gate gate(registry_.get(), nullptr);
+  EXPECT_EQ(registry_->Flag("admin", "m", "g", "spam").code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(registry_->Hold(Submission{"b", "m", "g", "text"}, {}).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(gate.Submit(Submission{"c", "stranger", "g", "text"}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(store_->started(), static_cast<int>(base_sequence_) + 1);
   EXPECT_TRUE(registry_->CheckPosting("m", "g").ok());  // reads still answer
   // Reopening rebuilds from what the store has (here the memory store kept it).
