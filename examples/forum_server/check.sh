@@ -10,6 +10,7 @@ out=$("$build/forum_server" "${args[@]}")
 echo "$out"
 grep -q 'POST p3 .*chess.*-> 403' <<<"$out"              # not a member
 grep -q 'POST p3 .*knitting.*-> 404' <<<"$out"           # no such group
+grep -q 'POST 2000B .*-> 400' <<<"$out"                  # an id over 1 KiB
 grep -q 'leo flags sam in cooking.*PERMISSION_DENIED' <<<"$out"
 grep -q 'POST p4 .*-> 202 hold; on probation since' <<<"$out"
 grep -q 'POST p5 .*-> 202 hold; on probation' <<<"$out"  # a group joined later

@@ -264,6 +264,7 @@ int main(int argc, char** argv) {
               "Subscribe to my channel!!! check out my videos http://bit.ly/xyz"});
   Post(gate, *registry, {"p3", "sam", "chess", "hello"});  // not a member: 403
   Post(gate, *registry, {"p3", "sam", "knitting", "hello"});  // no such group: 404
+  Post(gate, *registry, {std::string(2000, 'x'), "sam", "cooking", "hello"});  // 400
 
   std::printf("\n== 2. mia flags sam as a spammer from cooking (probation everywhere)\n");
   Check(registry->Flag("leo", "sam", "cooking", "spam"),

@@ -57,7 +57,9 @@ class Gate {
   // The classifier Submit uses now (null if none).
   std::shared_ptr<const Classifier> classifier() const;
 
-  // Decides on `post`. Errors: kInvalidArgument (empty id), kNotFound (unknown group),
+  // Decides on `post`. Errors: kInvalidArgument if post.id, post.member or
+  // post.group is empty or over kMaxIdBytes (checked first, whatever the decision
+  // would be: the limits of Registry::Hold), kNotFound (unknown group),
   // kFailedPrecondition (author not a member), kAlreadyExists (post id already held),
   // kUnavailable for a hold once the registry has failed (Registry::Health(): reopen
   // it and build a new gate), or the store's error for a hold that could not be made

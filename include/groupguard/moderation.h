@@ -6,18 +6,26 @@
 // labeled feedback and audit entries. Plain value types; not thread-safe to mutate,
 // safe to copy between threads.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "groupguard/classifier.h"
 
 namespace groupguard {
 
-// Ids are the forum server's own opaque strings (non-empty, at most 1 KiB).
+// Ids are the forum server's own opaque strings (non-empty, at most kMaxIdBytes).
+inline constexpr size_t kMaxIdBytes = 1024;
+// OK if `id` is a valid id: non-empty and at most kMaxIdBytes. Otherwise
+// kInvalidArgument naming `what` ("post", "member", "group", ...) and the size, not
+// the id itself. What the registry and the gate check every id against.
+absl::Status ValidateId(absl::string_view what, absl::string_view id);
+
 using MemberId = std::string;
 using GroupId = std::string;
 using PostId = std::string;

@@ -36,10 +36,11 @@ std::shared_ptr<const Classifier> Gate::classifier() const {
 }
 
 absl::StatusOr<Decision> Gate::Submit(const Submission& post) const {
-  if (post.id.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("post by \"", post.member, "\" in \"", post.group, "\" has no id"));
-  }
+  // Every id, whatever the decision: Hold would refuse a bad one, so a post must not
+  // be published with an id it could not have been held with.
+  GG_RETURN_IF_ERROR(ValidateId("post", post.id));
+  GG_RETURN_IF_ERROR(ValidateId("member", post.member));
+  GG_RETURN_IF_ERROR(ValidateId("group", post.group));
   GG_ASSIGN_OR_RETURN(Registry::PostingCheck check,
                       registry_->CheckPosting(post.member, post.group));
   const GroupPolicy& policy = check.policy;

@@ -1,8 +1,18 @@
 #include "groupguard/moderation.h"
 
+#include "absl/strings/str_cat.h"
 #include "groupguard/events.h"
 
 namespace groupguard {
+
+absl::Status ValidateId(absl::string_view what, absl::string_view id) {
+  if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(what, " id is empty"));
+  if (id.size() > kMaxIdBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " id is ", id.size(), " bytes; at most ", kMaxIdBytes));
+  }
+  return absl::OkStatus();
+}
 
 absl::string_view ActionName(Decision::Action action) {
   switch (action) {

@@ -46,7 +46,6 @@ size_t MessageLimit() { return internal::RegistryMessageLimitForTesting().load()
 
 constexpr int kShards = 64;
 constexpr char kSystem[] = "system";
-constexpr size_t kMaxIdBytes = 1024;
 constexpr uint32_t kSnapshotFormat = 1;
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
@@ -66,12 +65,7 @@ int64_t AddMicros(int64_t t, absl::Duration d) {
 }
 
 absl::Status CheckId(absl::string_view what, absl::string_view id) {
-  if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(what, " id is empty"));
-  if (id.size() > kMaxIdBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " id is ", id.size(), " bytes; at most ", kMaxIdBytes));
-  }
-  return absl::OkStatus();
+  return ValidateId(what, id);
 }
 
 absl::Status CheckPolicy(const GroupPolicy& p) {

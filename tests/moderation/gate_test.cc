@@ -187,6 +187,26 @@ TEST_F(GateTest, Errors) {
   EXPECT_EQ(gate.Submit(Submission{"p", "bob", "fish", "x"}).status().code(),
             absl::StatusCode::kNotFound);
   ASSERT_EQ(Submit(gate, "dup", "bob", "cats", "spam").action, Action::kHold);
+  // An overlong id is refused whatever the decision would be: a clean post is not
+  // published with an id its spammy twin could not be held with.
+  const std::string long_id(kMaxIdBytes + 1, 'x');
+  for (const char* text : {"hello", "spam"}) {
+    EXPECT_EQ(gate.Submit(Submission{long_id, "bob", "cats", text}).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << text;
+  }
+  EXPECT_EQ(gate.Submit(Submission{"p", long_id, "cats", "hello"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(gate.Submit(Submission{"p", "", "cats", "hello"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(gate.Submit(Submission{"p", "bob", long_id, "hello"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(gate.Submit(Submission{"p", "bob", "", "hello"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  const std::string max_id(kMaxIdBytes, 'y');  // the limit itself is fine
+  EXPECT_EQ(Submit(gate, max_id, "bob", "cats", "hello").action, Action::kPublish);
+  EXPECT_EQ(Submit(gate, max_id, "bob", "cats", "spam").action, Action::kHold);
+  EXPECT_TRUE(ValidateId("post", max_id).ok());
   EXPECT_EQ(gate.Submit(Submission{"dup", "bob", "cats", "spam"}).status().code(),
             absl::StatusCode::kAlreadyExists);
 }
