@@ -33,6 +33,15 @@ struct RegistryOptions {
   // active flags come from this many distinct groups. With fewer, the member is held
   // only in the groups that flagged them. 1 = the first flag is site-wide. 1..1000.
   int sitewide_after_distinct_groups = 1;
+  // How long after a member leaves a group (or the server removes them: Leave) the
+  // group's moderators (and site administrators) may still flag them from it, so
+  // that leaving before a moderator gets to the queue does not escape probation.
+  // The flag holds as any other: site-wide (see sitewide_after_distinct_groups), or
+  // in that group should they rejoin it. >= 0; zero: members only (the old rule).
+  // The registry remembers each member's departures this long (journaled with the
+  // leave, in snapshots while they count); reopening with a longer value does not
+  // bring back departures a snapshot has already dropped.
+  absl::Duration flag_after_leaving = absl::Hours(24 * 30);
   // How long audit entries are kept: Compact() drops the entries older than this,
   // by an event of its own (audited as "trim_audit" by "system"), so a long-running
   // registry's log does not grow without bound. > 0; absl::InfiniteDuration() (the
@@ -134,7 +143,8 @@ class Registry {
                                    absl::string_view post_id, absl::string_view reason);
   absl::StatusOr<Feedback> Reject(absl::string_view actor, absl::string_view group,
                                   absl::string_view post_id, absl::string_view reason);
-  // Flags `member` as a spammer from `group`, which the member must belong to: on
+  // Flags `member` as a spammer from `group`, which the member must belong to or
+  // have left within options.flag_after_leaving (else kFailedPrecondition): on
   // probation for `duration` (zero: options.default_probation; capped at
   // options.max_probation), site-wide or in `group` only (see
   // options.sitewide_after_distinct_groups). Moderators of `group` (rate-limited) or

@@ -11,6 +11,7 @@
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -634,6 +635,71 @@ class Registry::Impl {
     audit_.push_back(std::move(a));
   }
 
+  // ---------------------------------------------------------------- departures
+
+  // Whether a departure at `left_at` still lets the group's moderators flag the
+  // member at `now` (RegistryOptions::flag_after_leaving).
+  bool DepartureCounts(int64_t left_at, int64_t now) const {
+    return AddMicros(left_at, options_.flag_after_leaving) > now;
+  }
+
+  // `member` left group `g` at `t`: recorded (one entry per group, the latest), and
+  // the member's departures too old to count at `t` are dropped.
+  void RecordDepartureLocked(const std::string& member, uint32_t g, int64_t t)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    if (options_.flag_after_leaving <= absl::ZeroDuration()) return;
+    Departures& ds = departures_[member];
+    ds.erase(std::remove_if(ds.begin(), ds.end(),
+                            [&](const Departure& d) {
+                              return d.group == g || !DepartureCounts(d.left_at, t);
+                            }),
+             ds.end());
+    ds.push_back(Departure{g, t});
+  }
+
+  // `member` is in group `g` again: a departure from it means nothing any more.
+  void ForgetDepartureLocked(const std::string& member, uint32_t g)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    auto it = departures_.find(member);
+    if (it == departures_.end()) return;
+    Departures& ds = it->second;
+    ds.erase(std::remove_if(ds.begin(), ds.end(),
+                            [g](const Departure& d) { return d.group == g; }),
+             ds.end());
+    if (ds.empty()) departures_.erase(it);
+  }
+
+  // When `member` left group `g`, if that still counts at `now`.
+  std::optional<int64_t> RecentDepartureLocked(absl::string_view member, uint32_t g,
+                                               int64_t now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    auto it = departures_.find(member);
+    if (it == departures_.end()) return std::nullopt;
+    for (const Departure& d : it->second) {
+      if (d.group == g && DepartureCounts(d.left_at, now)) return d.left_at;
+    }
+    return std::nullopt;
+  }
+
+  // Drops the departures too old to count at `now`. Changes nothing any call can
+  // see (every reader filters by time): only memory. Done by Compact and
+  // ExpireProbations, so that the departures kept are about those within
+  // flag_after_leaving, plus those since the last maintenance.
+  void PruneDeparturesLocked(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    for (auto it = departures_.begin(); it != departures_.end();) {
+      Departures& ds = it->second;
+      ds.erase(std::remove_if(
+                   ds.begin(), ds.end(),
+                   [&](const Departure& d) { return !DepartureCounts(d.left_at, now); }),
+               ds.end());
+      if (ds.empty()) {
+        departures_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- apply
 
   // Folds one event into the state. Used live (after the append) and in recovery
@@ -716,6 +782,7 @@ class Registry::Impl {
             return absl::AlreadyExistsError("already a member");
           }
           rec.groups.insert(pos, g);
+          ForgetDepartureLocked(m.member(), g);
         } else {
           auto it = sh.members.find(m.member());
           if (it == sh.members.end()) return absl::NotFoundError("not a member");
@@ -724,6 +791,7 @@ class Registry::Impl {
           if (pos == gs.end() || *pos != g) return absl::NotFoundError("not a member");
           gs.erase(pos);
           if (gs.empty() && it->second.probation == nullptr) sh.members.erase(it);
+          RecordDepartureLocked(m.member(), g, t);
         }
         return absl::OkStatus();
       }
@@ -1123,6 +1191,26 @@ class Registry::Impl {
     s.mutable_members()->Reserve(static_cast<int>(members.size()));
     for (auto& [name, ms] : members) *s.add_members() = std::move(ms);
     {
+      // The departures that count now (older ones are invisible to every call), by
+      // member and group.
+      const int64_t now = NowMicros();
+      std::vector<std::tuple<std::string, std::string, int64_t>> deps;
+      for (const auto& [member, ds] : departures_) {
+        for (const Departure& d : ds) {
+          if (DepartureCounts(d.left_at, now)) {
+            deps.emplace_back(member, group_names[d.group], d.left_at);
+          }
+        }
+      }
+      std::sort(deps.begin(), deps.end());
+      for (const auto& [member, group, left_at] : deps) {
+        pb::DepartureState* ds = s.add_departures();
+        ds->set_member(member);
+        ds->set_group(group);
+        ds->set_left_at(left_at);
+      }
+    }
+    {
       std::shared_lock<std::shared_mutex> l(meta_mu_);
       for (const auto& a : admins_) s.add_administrators(a);
       for (const AuditEntry& a : audit_) {
@@ -1225,6 +1313,16 @@ class Registry::Impl {
       shards_[i].members = std::move(members[i]);
     }
     on_probation_ = std::move(on_probation);
+    // Snapshots written before departures were kept have none.
+    departures_.clear();
+    for (const pb::DepartureState& ds : s.departures()) {
+      std::optional<uint32_t> g = GroupIndex(ds.group());
+      if (!g) {
+        return absl::DataLossError(
+            absl::StrCat("snapshot names unknown group \"", ds.group(), "\""));
+      }
+      departures_[ds.member()].push_back(Departure{*g, ds.left_at()});
+    }
     next_flag_id_ = s.next_flag_id();
     {
       std::unique_lock<std::shared_mutex> l(meta_mu_);
@@ -1277,6 +1375,15 @@ class Registry::Impl {
   uint64_t next_flag_id_ ABSL_GUARDED_BY(write_mu_) = 1;
   // Members with a probation record (for ExpireProbations without a full scan).
   std::set<std::string> on_probation_ ABSL_GUARDED_BY(write_mu_);
+  // Who left which group when (RegistryOptions::flag_after_leaving): the group's
+  // moderators may still flag them. Read and changed only under the writer lock
+  // (Flag, apply, snapshots).
+  struct Departure {
+    uint32_t group = 0;
+    int64_t left_at = 0;
+  };
+  using Departures = absl::InlinedVector<Departure, 1>;
+  absl::flat_hash_map<std::string, Departures> departures_ ABSL_GUARDED_BY(write_mu_);
 
   // The three locks below are taken one at a time, never nested, and held only for
   // in-memory work.
@@ -1324,6 +1431,11 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(
     return absl::InvalidArgumentError(
         "RegistryOptions: default_probation, max_probation, flag_window and "
         "audit_retention must be > 0");
+  }
+  if (options.flag_after_leaving < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("RegistryOptions.flag_after_leaving ",
+                     absl::FormatDuration(options.flag_after_leaving), " is negative"));
   }
   if (options.max_flags_per_window < 1 || options.max_flags_per_window > 1'000'000) {
     return absl::InvalidArgumentError(
@@ -1540,12 +1652,19 @@ absl::Status Registry::Flag(absl::string_view actor, absl::string_view member,
   duration = std::min(duration, o.max_probation);
   std::unique_lock<std::mutex> w(impl_->write_mu_);
   GG_RETURN_IF_ERROR(impl_->Authorize(actor, g, "flag members"));
-  Impl::MemberSnapshot m = impl_->CopyMember(member, /*with_probation=*/false);
-  if (!std::binary_search(m.groups.begin(), m.groups.end(), g)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("\"", member, "\" is not a member of \"", group, "\""));
-  }
   pb::Event e = impl_->NewEvent(actor, reason);
+  // A member of the group, or one who left it (or was removed) recently: leaving
+  // before the moderators get to the queue must not escape probation.
+  Impl::MemberSnapshot m = impl_->CopyMember(member, /*with_probation=*/false);
+  if (!std::binary_search(m.groups.begin(), m.groups.end(), g) &&
+      !impl_->RecentDepartureLocked(member, g, e.time())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "\"", member, "\" is not a member of \"", group, "\"",
+        o.flag_after_leaving > absl::ZeroDuration()
+            ? absl::StrCat(" and has not left it in the last ",
+                           absl::FormatDuration(o.flag_after_leaving))
+            : std::string()));
+  }
   if (!impl_->IsAdmin(actor)) {
     const int64_t window_start = AddMicros(e.time(), -o.flag_window);
     int recent = 0;
@@ -1728,6 +1847,7 @@ absl::Status Registry::DecideAppeal(absl::string_view actor, absl::string_view m
 absl::StatusOr<int> Registry::ExpireProbations() {
   std::unique_lock<std::mutex> w(impl_->write_mu_);
   const int64_t now = impl_->NowMicros();
+  impl_->PruneDeparturesLocked(now);
   std::vector<std::string> due;
   for (const std::string& member : impl_->on_probation_) {
     Impl::MemberSnapshot m = impl_->CopyMember(member);
@@ -1792,6 +1912,7 @@ absl::Status Registry::Compact() {
     impl_->SetFailedLocked(d);
     return d;
   }
+  impl_->PruneDeparturesLocked(impl_->NowMicros());
   pb::Snapshot s = impl_->BuildSnapshotLocked();
   // A state protobuf cannot serialize (over 2 GiB: a long audit log, big held posts)
   // must not reach WriteSnapshot: SerializeToString would leave "", and the store

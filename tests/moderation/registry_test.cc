@@ -246,6 +246,73 @@ TEST_F(RegistryTest, FlagRequiresMembershipAndRights) {
   EXPECT_TRUE(registry_->Flag("admin", "bob", "cats", "spam").ok());
 }
 
+// A spammer who leaves a group (or whom the forum removes) before its moderators get
+// to the queue can still be flagged from it for options.flag_after_leaving (30 days
+// by default), and the flag holds them everywhere else.
+TEST_F(RegistryTest, MembersWhoLeftRecentlyCanStillBeFlagged) {
+  ASSERT_TRUE(registry_->Join("bob", "dogs").ok());
+  ASSERT_TRUE(registry_->Leave("bob", "cats").ok());
+  clock_.Advance(absl::Hours(24 * 29));
+  ASSERT_TRUE(registry_->Flag("mod_cats", "bob", "cats", "prize spam").ok());
+  EXPECT_TRUE(HeldIn("bob", "dogs"));  // site-wide: held where they still post
+  EXPECT_TRUE(registry_->ProbationStatusOf("bob").on_probation);
+  // Leaving both groups changes nothing for a site administrator either.
+  ASSERT_TRUE(registry_->Leave("alice", "cats").ok());
+  ASSERT_TRUE(registry_->Leave("alice", "dogs").ok());
+  EXPECT_TRUE(registry_->Flag("admin", "alice", "dogs", "spam").ok());
+  // Never a member: still refused; another group's moderator: still denied.
+  EXPECT_EQ(registry_->Flag("mod_dogs", "carol", "dogs", "spam").code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(registry_->Flag("mod_dogs", "alice", "cats", "spam").code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(RegistryTest, FlagAfterLeavingEndsWithItsWindow) {
+  ASSERT_TRUE(registry_->Leave("bob", "cats").ok());
+  clock_.Advance(absl::Hours(24 * 30));
+  absl::Status late = registry_->Flag("mod_cats", "bob", "cats", "spam");
+  EXPECT_EQ(late.code(), absl::StatusCode::kFailedPrecondition) << late;
+  EXPECT_THAT(std::string(late.message()), ::testing::HasSubstr("has not left it"));
+  // Rejoining and leaving again starts a new window.
+  ASSERT_TRUE(registry_->Join("bob", "cats").ok());
+  ASSERT_TRUE(registry_->Leave("bob", "cats").ok());
+  EXPECT_TRUE(registry_->Flag("mod_cats", "bob", "cats", "spam").ok());
+}
+
+TEST_F(RegistryTest, FlagAfterLeavingCanBeTurnedOff) {
+  options_.flag_after_leaving = absl::ZeroDuration();
+  Reopen();
+  ASSERT_TRUE(registry_->Leave("bob", "cats").ok());
+  EXPECT_EQ(registry_->Flag("mod_cats", "bob", "cats", "spam").code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+// Departures come back from the journal and from snapshots, and a snapshot keeps
+// only those that still count.
+TEST_F(RegistryTest, DeparturesSurviveReopenAndCompaction) {
+  ASSERT_TRUE(registry_->Leave("bob", "cats").ok());       // counts until day 30
+  clock_.Advance(absl::Hours(24 * 20));
+  ASSERT_TRUE(registry_->Leave("alice", "cats").ok());     // until day 50
+  ASSERT_TRUE(registry_->Leave("alice", "dogs").ok());
+  ASSERT_TRUE(registry_->Join("alice", "dogs").ok());      // back in dogs
+  const std::string before = registry_->CanonicalDump();
+  EXPECT_THAT(before, ::testing::HasSubstr("departures"));
+  Reopen();  // from the journal
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  ASSERT_TRUE(registry_->Compact().ok());
+  Reopen();  // from the snapshot
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  clock_.Advance(absl::Hours(24 * 15));  // day 35: bob's departure no longer counts
+  const std::string later = registry_->CanonicalDump();
+  EXPECT_NE(later, before);
+  ASSERT_TRUE(registry_->Compact().ok());
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), later);
+  EXPECT_EQ(registry_->Flag("mod_cats", "bob", "cats", "spam").code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
+}
+
 TEST_F(RegistryTest, ProbationExpiresWithInjectedClock) {
   ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(2)).ok());
   clock_.Advance(absl::Hours(2) - absl::Microseconds(1));
@@ -1132,6 +1199,10 @@ TEST(RegistryOptionsTest, RejectsBadOptions) {
             absl::StatusCode::kInvalidArgument);
   o = RegistryOptions();
   o.default_probation = absl::ZeroDuration();
+  EXPECT_EQ(Registry::Open(NewMemoryEventStore(), nullptr, o).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  o = RegistryOptions();
+  o.flag_after_leaving = -absl::Seconds(1);
   EXPECT_EQ(Registry::Open(NewMemoryEventStore(), nullptr, o).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Registry::Open(nullptr, nullptr, RegistryOptions()).status().code(),
