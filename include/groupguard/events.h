@@ -32,6 +32,9 @@ struct ModerationEvent {
     // groups: no longer site-wide, or fewer flagging groups (ProbationStatusOf
     // lists where it still applies). Sent by ExpireProbations, like kProbationExpired.
     kProbationNarrowed = 6,
+    // post_id, member (the author), group; actor "system". Taken out of the queue
+    // without a review (Registry::Withdraw): no feedback, nothing against the member.
+    kPostWithdrawn = 7,
   };
   Type type = Type::kPostHeld;
   uint64_t sequence = 0;

@@ -132,6 +132,14 @@ class Registry {
   // probation outlives memberships: leaving and rejoining does not clear it.
   absl::Status Join(absl::string_view member, absl::string_view group);
   absl::Status Leave(absl::string_view member, absl::string_view group);
+  // Takes a held post out of its group's queue without a review: its author deleted
+  // it, or their account is gone. Unlike Approve and Reject it gives no Feedback (no
+  // training label) and nothing counts against the author; it is audited (action
+  // "withdraw", actor "system", the author, the post and `reason`) and notified
+  // (kPostWithdrawn). kNotFound for an unknown group or a post not held there (say,
+  // a moderator reviewed it first), kInvalidArgument for a bad id.
+  absl::Status Withdraw(absl::string_view group, absl::string_view post_id,
+                        absl::string_view reason);
 
   // --- Moderator and administrator actions, authorized against `actor`.
   // Moderators of `group` or site administrators.

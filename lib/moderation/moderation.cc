@@ -42,6 +42,8 @@ absl::string_view EventTypeName(ModerationEvent::Type type) {
       return "probation_expired";
     case ModerationEvent::Type::kProbationNarrowed:
       return "probation_narrowed";
+    case ModerationEvent::Type::kPostWithdrawn:
+      return "post_withdrawn";
   }
   return "unknown";
 }

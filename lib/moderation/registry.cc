@@ -851,6 +851,31 @@ class Registry::Impl {
         }
         return absl::OkStatus();
       }
+      case pb::Event::kPostWithdrawn: {
+        const auto& r = e.post_withdrawn();
+        GG_ASSIGN_OR_RETURN(uint32_t g, require_group(r.group()));
+        std::string member;
+        {
+          std::unique_lock<std::shared_mutex> l(groups_mu_);
+          auto& queue = groups_[g]->queue;
+          auto it = queue.find(r.post_id());
+          if (it == queue.end()) {
+            return absl::NotFoundError(absl::StrCat("post \"", r.post_id(), "\""));
+          }
+          member = std::move(it->second.post.member);
+          queue.erase(it);
+        }
+        AddAuditLocked(e, sequence, "withdraw", member, r.group(), r.post_id());
+        if (out != nullptr) {
+          ModerationEvent ev =
+              BaseEvent(ModerationEvent::Type::kPostWithdrawn, e, sequence);
+          ev.member = std::move(member);
+          ev.group = r.group();
+          ev.post_id = r.post_id();
+          out->push_back(std::move(ev));
+        }
+        return absl::OkStatus();
+      }
       case pb::Event::kFlagged: {
         const auto& f = e.flagged();
         GG_ASSIGN_OR_RETURN(uint32_t g, require_group(f.group()));
@@ -1560,6 +1585,24 @@ absl::Status Registry::Leave(absl::string_view member, absl::string_view group) 
   e.mutable_membership()->set_member(std::string(member));
   e.mutable_membership()->set_group(std::string(group));
   e.mutable_membership()->set_joined(false);
+  return impl_->Commit(w, e).status();
+}
+
+absl::Status Registry::Withdraw(absl::string_view group, absl::string_view post_id,
+                                absl::string_view reason) {
+  GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
+  GG_RETURN_IF_ERROR(CheckId("post", post_id));
+  std::unique_lock<std::mutex> w(impl_->write_mu_);
+  {
+    std::shared_lock<std::shared_mutex> l(impl_->groups_mu_);
+    if (impl_->groups_[g]->queue.count(std::string(post_id)) == 0) {
+      return absl::NotFoundError(
+          absl::StrCat("no post \"", post_id, "\" held in group \"", group, "\""));
+    }
+  }
+  pb::Event e = impl_->NewEvent(kSystem, reason);
+  e.mutable_post_withdrawn()->set_post_id(std::string(post_id));
+  e.mutable_post_withdrawn()->set_group(std::string(group));
   return impl_->Commit(w, e).status();
 }
 

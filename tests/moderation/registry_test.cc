@@ -786,6 +786,58 @@ TEST_F(RegistryTest, PartialExpiryThatHoldsInTheSameGroupsIsSilent) {
   EXPECT_TRUE(registry_->ProbationStatusOf("alice").site_wide);
 }
 
+// A held post whose author deleted it (or whose account is gone) leaves the queue
+// without a review: no feedback, no mark against the member; audited and notified,
+// and the same after a reopen from the journal or a snapshot.
+TEST_F(RegistryTest, WithdrawTakesAPostOutOfTheQueueWithoutALabel) {
+  ASSERT_TRUE(registry_->Hold(Submission{"p1", "bob", "cats", "buy spam"}, {}).ok());
+  ASSERT_TRUE(registry_->Hold(Submission{"p2", "bob", "cats", "more spam"}, {}).ok());
+  ASSERT_TRUE(registry_->Withdraw("cats", "p1", "deleted by its author").ok());
+  auto q = registry_->ListQueue("mod_cats", "cats");
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(q->size(), 1u);
+  EXPECT_EQ((*q)[0].post.id, "p2");
+  const ModerationEvent last = recorder_.events().back();
+  EXPECT_EQ(last.type, Type::kPostWithdrawn);
+  EXPECT_EQ(EventTypeName(last.type), "post_withdrawn");
+  EXPECT_EQ(last.member, "bob");
+  EXPECT_EQ(last.group, "cats");
+  EXPECT_EQ(last.post_id, "p1");
+  EXPECT_EQ(last.actor, "system");
+  EXPECT_FALSE(last.feedback.has_value());
+  auto log = registry_->AuditLog("admin");
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(log->back().action, "withdraw");
+  EXPECT_EQ(log->back().actor, "system");
+  EXPECT_EQ(log->back().member, "bob");
+  EXPECT_EQ(log->back().post_id, "p1");
+  EXPECT_EQ(log->back().reason, "deleted by its author");
+  EXPECT_FALSE(registry_->ProbationStatusOf("bob").on_probation);
+  // Gone: neither reviewable nor withdrawable again; its id may be held again.
+  EXPECT_EQ(registry_->Reject("mod_cats", "cats", "p1", "spam").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry_->Withdraw("cats", "p1", "").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry_->Withdraw("fish", "p1", "").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry_->Withdraw("cats", "", "").code(),
+            absl::StatusCode::kInvalidArgument);
+  // The account is gone: the member left, the post is withdrawn all the same.
+  ASSERT_TRUE(registry_->Leave("bob", "cats").ok());
+  ASSERT_TRUE(registry_->Withdraw("cats", "p2", "account deleted").ok());
+  EXPECT_TRUE(registry_->ListQueue("mod_cats", "cats")->empty());
+  ASSERT_TRUE(registry_->Hold(Submission{"p1", "alice", "cats", "hello"}, {}).ok());
+  const std::string before = registry_->CanonicalDump();
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  ASSERT_TRUE(registry_->Compact().ok());
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  // And after a snapshot, too.
+  ASSERT_TRUE(registry_->Withdraw("cats", "p1", "deleted").ok());
+  const std::string after = registry_->CanonicalDump();
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), after);
+}
+
 TEST_F(RegistryTest, QueueReviewAuthorizationAndFeedback) {
   Submission post{"p1", "alice", "cats", "buy spam", clock_.Now()};
   ASSERT_TRUE(registry_->Hold(post, {}).ok());
