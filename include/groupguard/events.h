@@ -19,9 +19,11 @@ struct ModerationEvent {
     kPostHeld = 0,      // post_id, member, group; reasons
     kPostReleased = 1,  // approved by `actor`; feedback carries the labeled text
     kPostRejected = 2,  // rejected by `actor`; feedback carries the labeled text
-    // member; site_wide, until. Also sent when a flag holds the member in more
-    // groups (another group, site-wide, or a group where a lift had exempted them)
-    // or for longer (a later `until`).
+    // member; site_wide, until (when the last flag ends) and, when site_wide,
+    // site_wide_since and site_wide_until. Also sent when a flag holds the member in
+    // more groups (another group, site-wide, or a group where a lift had exempted
+    // them) or for longer (a later `until`, site_wide_until, or end in `group`).
+    // ProbationStatusOf gives each group's end.
     kProbationStarted = 3,
     // member; group ("" = everywhere), by a moderator or an appeal; site_wide when
     // the member is held nowhere any more (also when lifting in one group removed
@@ -45,6 +47,10 @@ struct ModerationEvent {
   PostId post_id;
   bool site_wide = false;
   absl::Time until = absl::InfinitePast();
+  // kProbationStarted when site_wide: since and until when it is site-wide (until
+  // may be later, in the groups whose own flags last longer).
+  absl::Time site_wide_since = absl::InfinitePast();
+  absl::Time site_wide_until = absl::InfinitePast();
   std::vector<HoldReason> reasons;   // kPostHeld
   std::optional<Feedback> feedback;  // kPostReleased, kPostRejected
 };

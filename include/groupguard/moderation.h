@@ -128,10 +128,21 @@ struct Feedback {
 // and where it applies; never who flagged them or why.
 struct ProbationStatus {
   bool on_probation = false;
-  // Held in every group, including ones joined later, except those in exempt_in.
+  // Held in every group, including ones joined later, except those in exempt_in,
+  // from site_wide_since until site_wide_until: while flags from enough groups
+  // (RegistryOptions::sitewide_after_distinct_groups) are in force. A flagging
+  // group's own flags may hold the member there longer (held_until).
   bool site_wide = false;
-  std::vector<GroupId> held_in;  // when not site-wide: the groups where it applies
-  // Parallel to held_in: when it ends in each (`until` is the latest of these).
+  absl::Time site_wide_since = absl::InfinitePast();  // when site_wide
+  absl::Time site_wide_until = absl::InfinitePast();  // when site_wide
+  // Sorted: every group where it holds the member now, never one in exempt_in: the
+  // flagging groups and, when site_wide, also every group the member is in (and any
+  // they join before site_wide_until, which are not listed).
+  std::vector<GroupId> held_in;
+  // Parallel to held_in: since and until when it holds the member there, as a held
+  // post's probation reason gives it (the group's own flags, or the site-wide
+  // probation: whichever began earlier and ends later).
+  std::vector<absl::Time> held_since;
   std::vector<absl::Time> held_until;
   // Sorted: the groups whose moderators lifted it there, for the rest of this
   // probation (Registry::Lift with a group); never in held_in. Mostly of note when

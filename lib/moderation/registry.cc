@@ -950,8 +950,13 @@ class Registry::Impl {
             (!after.site_wide && !std::binary_search(before.flag_groups.begin(),
                                                      before.flag_groups.end(), g)) ||
             (held_in_group && !was_held_in_group);
-        // A flag that makes the probation last longer is news to the member too.
-        const bool lengthened = before.any && after.until > before.until;
+        // A flag that makes the probation last longer is news to the member too:
+        // its last end, its site-wide end, or its end in the flagging group.
+        const bool lengthened =
+            before.any &&
+            (after.until > before.until ||
+             (before.site_wide && after.site_wide_until > before.site_wide_until) ||
+             (held_in_group && HeldWindow(after, g).second > HeldWindow(before, g).second));
         if (out != nullptr && (widened || lengthened)) {
           ModerationEvent ev =
               BaseEvent(ModerationEvent::Type::kProbationStarted, e, sequence);
@@ -959,6 +964,10 @@ class Registry::Impl {
           ev.group = f.group();
           ev.site_wide = after.site_wide;
           ev.until = FromMicros(after.until);
+          if (after.site_wide) {
+            ev.site_wide_since = FromMicros(after.site_wide_since);
+            ev.site_wide_until = FromMicros(after.site_wide_until);
+          }
           out->push_back(std::move(ev));
         }
         return absl::OkStatus();
@@ -1788,30 +1797,36 @@ ProbationStatus Registry::ProbationStatusOf(absl::string_view member) const {
   const Probation* p = m.probation ? &*m.probation : nullptr;
   ProbationView v = Evaluate(p, now, impl_->options_.sitewide_after_distinct_groups);
   if (v.any) {
+    // Where it holds the member now: the flagging groups and, site-wide, the
+    // member's groups too (HeldIn says which, without the exempt ones).
+    std::vector<uint32_t> candidates(v.flag_groups.begin(), v.flag_groups.end());
+    if (v.site_wide) candidates.insert(candidates.end(), m.groups.begin(), m.groups.end());
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     std::vector<uint32_t> held;
-    std::vector<int64_t> held_until;
-    if (!v.site_wide) {
-      for (size_t i = 0; i < v.flag_groups.size(); ++i) {
-        if (!Exempt(p, v.flag_groups[i], now)) {
-          held.push_back(v.flag_groups[i]);
-          held_until.push_back(v.group_until[i]);
-        }
-      }
+    for (uint32_t g : candidates) {
+      if (HeldIn(p, v, g, now)) held.push_back(g);
     }
     st.on_probation = v.site_wide || !held.empty();
     if (st.on_probation) {
       st.site_wide = v.site_wide;
-      // By name, each with its group's end.
-      std::vector<std::pair<std::string, int64_t>> named;
+      if (v.site_wide) {
+        st.site_wide_since = FromMicros(v.site_wide_since);
+        st.site_wide_until = FromMicros(v.site_wide_until);
+      }
+      // By name, each with the window a held post's reason gives there.
+      std::vector<std::tuple<std::string, int64_t, int64_t>> named;
       {
         std::shared_lock<std::shared_mutex> l(impl_->groups_mu_);
-        for (size_t i = 0; i < held.size(); ++i) {
-          named.emplace_back(impl_->groups_[held[i]]->name, held_until[i]);
+        for (uint32_t g : held) {
+          const auto [since, until] = HeldWindow(v, g);
+          named.emplace_back(impl_->groups_[g]->name, since, until);
         }
       }
       std::sort(named.begin(), named.end());
-      for (auto& [name, until] : named) {
+      for (auto& [name, since, until] : named) {
         st.held_in.push_back(std::move(name));
+        st.held_since.push_back(FromMicros(since));
         st.held_until.push_back(FromMicros(until));
       }
       std::vector<uint32_t> exempt;

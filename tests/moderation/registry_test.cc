@@ -388,10 +388,66 @@ TEST_F(RegistryTest, MemberLearnsStatusButNotWhoFlagged) {
   ProbationStatus st = registry_->ProbationStatusOf("alice");
   EXPECT_TRUE(st.on_probation);
   EXPECT_TRUE(st.site_wide);
-  EXPECT_THAT(st.held_in, IsEmpty());
+  EXPECT_EQ(st.site_wide_since, t0);
+  EXPECT_EQ(st.site_wide_until, t0 + absl::Hours(24));
+  // Site-wide: held in every group the member is in.
+  EXPECT_THAT(st.held_in, ElementsAre("cats", "dogs"));
+  EXPECT_THAT(st.held_since, ElementsAre(t0, t0));
+  EXPECT_THAT(st.held_until, ElementsAre(t0 + absl::Hours(24), t0 + absl::Hours(24)));
   EXPECT_EQ(st.since, t0);
   EXPECT_EQ(st.until, t0 + absl::Hours(24));
   EXPECT_FALSE(st.appeal_pending);
+}
+
+// Site-wide after two groups: a long flag from one and a short one from another make
+// the probation site-wide only until the short one ends. The status says so, and
+// gives each group's end as the gate applies it (review probe status_edges.cc).
+TEST_F(RegistryTest, StatusGivesTheSiteWideEndAndEachGroupsEnd) {
+  options_.sitewide_after_distinct_groups = 2;
+  Reopen();
+  ASSERT_TRUE(registry_->CreateGroup("fish").ok());
+  ASSERT_TRUE(registry_->Join("alice", "fish").ok());
+  const absl::Time t0 = clock_.Now();
+  ASSERT_TRUE(registry_->Flag("admin", "alice", "cats", "spam", absl::Hours(240)).ok());
+  clock_.Advance(absl::Hours(1));
+  ASSERT_TRUE(registry_->Flag("admin", "alice", "dogs", "spam", absl::Hours(48)).ok());
+  const absl::Time t1 = clock_.Now();
+  const ModerationEvent started = recorder_.events().back();
+  EXPECT_EQ(started.type, Type::kProbationStarted);
+  EXPECT_TRUE(started.site_wide);
+  EXPECT_EQ(started.until, t0 + absl::Hours(240));
+  EXPECT_EQ(started.site_wide_since, t1);
+  EXPECT_EQ(started.site_wide_until, t1 + absl::Hours(48));
+
+  ProbationStatus st = registry_->ProbationStatusOf("alice");
+  EXPECT_TRUE(st.site_wide);
+  EXPECT_EQ(st.site_wide_since, t1);
+  EXPECT_EQ(st.site_wide_until, t1 + absl::Hours(48));
+  EXPECT_EQ(st.until, t0 + absl::Hours(240));
+  EXPECT_THAT(st.held_in, ElementsAre("cats", "dogs", "fish"));
+  EXPECT_THAT(st.held_since, ElementsAre(t0, t1, t1));
+  EXPECT_THAT(st.held_until, ElementsAre(t0 + absl::Hours(240), t1 + absl::Hours(48),
+                                         t1 + absl::Hours(48)));
+  // What the gate applies in each group agrees.
+  for (size_t i = 0; i < st.held_in.size(); ++i) {
+    auto c = registry_->CheckPosting("alice", st.held_in[i]);
+    ASSERT_TRUE(c.ok() && c->probation.has_value()) << st.held_in[i];
+    EXPECT_EQ(c->probation->probation_until, st.held_until[i]) << st.held_in[i];
+    EXPECT_EQ(c->probation->probation_since, st.held_since[i]) << st.held_in[i];
+  }
+  // A longer flag from dogs keeps `until` but moves the site-wide end: announced.
+  ASSERT_TRUE(registry_->Flag("admin", "alice", "dogs", "spam", absl::Hours(100)).ok());
+  EXPECT_EQ(recorder_.events().back().type, Type::kProbationStarted);
+  EXPECT_EQ(recorder_.events().back().site_wide_until, t1 + absl::Hours(100));
+  EXPECT_EQ(registry_->ProbationStatusOf("alice").site_wide_until, t1 + absl::Hours(100));
+  // Once the dogs flag runs out: held in cats only, until its end.
+  clock_.Advance(absl::Hours(101));
+  st = registry_->ProbationStatusOf("alice");
+  EXPECT_FALSE(st.site_wide);
+  EXPECT_EQ(st.site_wide_until, absl::InfinitePast());
+  EXPECT_THAT(st.held_in, ElementsAre("cats"));
+  EXPECT_THAT(st.held_until, ElementsAre(t0 + absl::Hours(240)));
+  EXPECT_FALSE(HeldIn("alice", "fish"));
 }
 
 // A site-wide probation lifted in one group: the member's status says site-wide and
@@ -404,7 +460,7 @@ TEST_F(RegistryTest, StatusNamesTheGroupsWhereALiftExemptsTheMember) {
   ProbationStatus st = registry_->ProbationStatusOf("alice");
   EXPECT_TRUE(st.on_probation);
   EXPECT_TRUE(st.site_wide);
-  EXPECT_THAT(st.held_in, IsEmpty());
+  EXPECT_THAT(st.held_in, ElementsAre("cats"));  // never where it is lifted
   EXPECT_THAT(st.exempt_in, ElementsAre("dogs"));
   Reopen();
   EXPECT_THAT(registry_->ProbationStatusOf("alice").exempt_in, ElementsAre("dogs"));
