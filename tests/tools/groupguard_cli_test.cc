@@ -300,6 +300,49 @@ TEST_F(GroupguardCliTest, EvalJsonHasEveryKey) {
   EXPECT_EQ(Lines(r.out).size(), 1u);
 }
 
+// "Spam caught at x% ham blocked" comes with the P(spam) threshold that achieves
+// it (for 1%, 0.1% and each --ham-rate): scoring the same posts and calling spam
+// what is at or above that threshold blocks at most that share of the ham and
+// catches the share of spam printed.
+TEST_F(GroupguardCliTest, EvalPrintsTheThresholdOfEachHamRate) {
+  const std::string test = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/sms.test.jsonl");
+  Result r = RunCli(absl::StrCat("eval --ham-rate 0.05 -m ", model_, " ", test));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Result scores = RunCli(absl::StrCat("score --format csv -m ", model_, " ", test));
+  ASSERT_EQ(scores.exit_code, 0) << scores.err;
+  std::vector<std::string> posts = Lines(ReadFile(test));
+  std::vector<std::string> rows = Lines(scores.out);
+  ASSERT_EQ(rows.size(), posts.size() + 1);
+  for (const char* rate : {"1%", "0.1%", "5%"}) {
+    const std::string label = absl::StrCat("  spam caught at ", rate, " ham blocked");
+    const size_t at = r.out.find(label);
+    ASSERT_NE(at, std::string::npos) << rate << "\n" << r.out;
+    double caught, threshold, blocked_percent;
+    ASSERT_EQ(std::sscanf(r.out.c_str() + at + label.size(),
+                          " %lf at P(spam) >= %lf (blocks %lf%% of ham)", &caught,
+                          &threshold, &blocked_percent),
+              3)
+        << r.out;
+    int spam = 0, ham = 0, spam_called = 0, ham_called = 0;
+    for (size_t i = 0; i < posts.size(); ++i) {
+      const bool is_spam = absl::StrContains(posts[i], "\"label\": \"spam\"");
+      std::vector<std::string> fields = absl::StrSplit(rows[i + 1], ',');
+      const bool called = std::stod(fields[fields.size() - 2]) >= threshold;
+      (is_spam ? spam : ham)++;
+      if (called) (is_spam ? spam_called : ham_called)++;
+    }
+    EXPECT_NEAR(static_cast<double>(spam_called) / spam, caught, 1e-4) << rate;
+    EXPECT_NEAR(100.0 * ham_called / ham, blocked_percent, 0.01) << rate;
+    EXPECT_LE(100.0 * ham_called / ham, std::stod(rate)) << rate;
+  }
+  Result json = RunCli(absl::StrCat("eval --json --ham-rate 0.05 -m ", model_, " ", test));
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_THAT(json.out, HasSubstr("\"threshold_at_1pct_ham_blocked\":0."));
+  EXPECT_THAT(json.out, HasSubstr("\"threshold_at_0_1pct_ham_blocked\":0."));
+  EXPECT_THAT(json.out, HasSubstr("{\"max_ham_blocked\":0.05,\"spam_caught\":0."));
+  EXPECT_EQ(RunCli(absl::StrCat("eval --ham-rate 2 -m ", model_, " ", test)).exit_code, 2);
+}
+
 TEST_F(GroupguardCliTest, EvalDrawsRocSvgAndPrintsATable) {
   std::string svg = Dir() + "/roc.svg";
   Result r = RunCli(absl::StrCat("eval -m ", model_, " --roc ", svg, " ", GROUPGUARD_DATA_DIR,

@@ -1,6 +1,7 @@
 // `groupguard eval`: model + labeled dump -> metrics (table or JSON), ROC curve SVG.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "commands.h"
@@ -21,6 +22,7 @@ struct EvalFlags {
   bool json = false;
   std::string roc;
   double threshold = 0.5;
+  std::vector<double> ham_rates;  // --ham-rate, besides 1% and 0.1%
   int threads = 0;
   InputFlags in;
 };
@@ -120,10 +122,16 @@ int RunEval(const EvalFlags& flags) {
                             metrics->ham, " ham posts (it needs both)"));
     return kExitRuntimeError;
   }
+  // The thresholds behind "spam caught at x% ham blocked": 1%, 0.1%, then the
+  // rates asked for.
+  std::vector<double> rates = {0.01, 0.001};
+  rates.insert(rates.end(), flags.ham_rates.begin(), flags.ham_rates.end());
+  const std::vector<RocPoint> curve = RocCurve(probabilities, label_span);
+  const std::vector<HamRateFigure> figures = HamRateFigures(curve, metrics->ham, rates);
   std::string text;
   if (flags.json) {
     text = absl::StrCat(MetricsJson(*metrics, flags.threshold, eval_options.unsure_threshold,
-                                    eval_options.spam_threshold),
+                                    eval_options.spam_threshold, figures),
                         "\n");
   } else {
     text = absl::StrCat("evaluation of ",
@@ -131,14 +139,14 @@ int RunEval(const EvalFlags& flags) {
                         flags.input == "-" ? "<stdin>" : flags.input, "\n",
                         MetricsTable(*metrics, flags.threshold,
                                      eval_options.unsure_threshold,
-                                     eval_options.spam_threshold));
+                                     eval_options.spam_threshold, figures));
   }
   if (absl::Status written = WriteStdout(text); !written.ok()) {
     PrintError(written.message());
     return kExitRuntimeError;
   }
   if (!flags.roc.empty()) {
-    std::string svg = RocSvg(RocCurve(probabilities, label_span), metrics->roc_auc,
+    std::string svg = RocSvg(curve, metrics->roc_auc,
                              absl::StrCat("ROC curve: ", flags.input));
     absl::Status st = roc_file->Write(svg);
     if (st.ok()) st = roc_file->Commit();
@@ -156,7 +164,8 @@ void AddEvalCommand(CLI::App& app) {
   auto flags = std::make_shared<EvalFlags>();
   CLI::App* cmd = app.add_subcommand(
       "eval", "Evaluate a model on a labeled dump: ROC AUC, spam caught at 1% and 0.1% "
-              "ham blocked, accuracy, precision, recall, F1, confusion matrix");
+              "ham blocked (and the P(spam) threshold that does it), accuracy, precision, "
+              "recall, F1, confusion matrix");
   cmd->add_option("input", flags->input,
                   "Labeled dump: JSON Lines, CSV or TSV (\"-\" or none: standard input)");
   AddModelFlag(cmd, &flags->model);
@@ -166,6 +175,11 @@ void AddEvalCommand(CLI::App& app) {
                   "P(spam) at which accuracy, precision, recall and F1 call a post spam")
       ->check(NumberIn(0.0, 1.0))
       ->capture_default_str();
+  cmd->add_option("--ham-rate", flags->ham_rates,
+                  "Also report the spam caught, and the P(spam) threshold, when at most "
+                  "this share of ham (0..1) is blocked; may be repeated")
+      ->check(NumberIn(0.0, 1.0))
+      ->allow_extra_args(false);
   cmd->add_option("-t,--threads", flags->threads, "Worker threads (default: all cores)")
       ->check(CLI::Range(0, 1024));
   AddInputFlags(cmd, &flags->in);

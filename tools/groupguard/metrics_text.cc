@@ -1,5 +1,7 @@
 #include "metrics_text.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -19,19 +21,81 @@ std::string JsonFigure(const BinaryMetrics& m, double v) {
   return RankingDefined(m) ? absl::StrFormat("%.6f", v) : "null";
 }
 
+// "1%", "0.1%", "2.5%".
+std::string Percent(double rate) { return absl::StrFormat("%g%%", rate * 100); }
+
+std::string JsonThreshold(const HamRateFigure& f) {
+  return f.threshold.has_value() ? absl::StrFormat("%.6f", *f.threshold) : "null";
+}
+
+// The figure for `rate` among `rates`, if there is one.
+const HamRateFigure* FigureFor(absl::Span<const HamRateFigure> rates, double rate) {
+  for (const HamRateFigure& f : rates) {
+    if (f.max_ham_blocked == rate) return &f;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
+std::vector<HamRateFigure> HamRateFigures(absl::Span<const RocPoint> curve, int64_t ham,
+                                          absl::Span<const double> rates) {
+  std::vector<HamRateFigure> figures;
+  for (const double rate : rates) {
+    HamRateFigure f;
+    f.max_ham_blocked = rate;
+    // As SpamCaughtAtHamBlocked: counts, not rates, so 1% of 1000 ham is 10 posts.
+    // The curve runs from the highest threshold down, so the first point with the
+    // most spam is the highest threshold that catches it.
+    const double allowed = rate * static_cast<double>(ham) + 1e-9;
+    const RocPoint* best = nullptr;
+    for (const RocPoint& point : curve) {
+      const double blocked =
+          static_cast<double>(std::llround(point.false_positive_rate * ham));
+      if (blocked > allowed) continue;
+      if (best == nullptr || point.true_positive_rate > best->true_positive_rate) {
+        best = &point;
+      }
+    }
+    if (best != nullptr && std::isfinite(best->threshold) && best->true_positive_rate > 0) {
+      f.spam_caught = best->true_positive_rate;
+      f.ham_blocked = best->false_positive_rate;
+      f.threshold = std::floor(best->threshold * 1e6) / 1e6;
+    }
+    figures.push_back(f);
+  }
+  return figures;
+}
+
 std::string MetricsTable(const BinaryMetrics& m, double decision_threshold,
-                         double unsure_threshold, double spam_threshold) {
+                         double unsure_threshold, double spam_threshold,
+                         absl::Span<const HamRateFigure> rates) {
   std::string s;
   absl::StrAppendFormat(&s, "  posts                              %d (%d spam, %d ham)\n",
                         m.posts, m.spam, m.ham);
   absl::StrAppendFormat(&s, "  ROC AUC                            %s\n",
                         TableFigure(m, m.roc_auc));
-  absl::StrAppendFormat(&s, "  spam caught at 1%% ham blocked      %s\n",
-                        TableFigure(m, m.spam_caught_at_1pct_ham_blocked));
-  absl::StrAppendFormat(&s, "  spam caught at 0.1%% ham blocked    %s\n",
-                        TableFigure(m, m.spam_caught_at_0_1pct_ham_blocked));
+  if (rates.empty()) {
+    absl::StrAppendFormat(&s, "  spam caught at 1%% ham blocked      %s\n",
+                          TableFigure(m, m.spam_caught_at_1pct_ham_blocked));
+    absl::StrAppendFormat(&s, "  spam caught at 0.1%% ham blocked    %s\n",
+                          TableFigure(m, m.spam_caught_at_0_1pct_ham_blocked));
+  }
+  for (const HamRateFigure& f : rates) {
+    std::string figure = TableFigure(m, f.spam_caught);
+    if (!RankingDefined(m)) {
+      // "n/a" says why.
+    } else if (f.threshold.has_value()) {
+      absl::StrAppendFormat(&figure, " at P(spam) >= %.6f (blocks %.2f%% of ham)",
+                            *f.threshold, f.ham_blocked * 100);
+    } else {
+      absl::StrAppend(&figure, " (no threshold: the top-scored posts hold more ham)");
+    }
+    absl::StrAppendFormat(&s, "  %-34s %s\n",
+                          absl::StrCat("spam caught at ", Percent(f.max_ham_blocked),
+                                       " ham blocked"),
+                          figure);
+  }
   absl::StrAppendFormat(&s, "  at P(spam) >= %.4f:  accuracy %.4f  precision %.4f  "
                         "recall %.4f  F1 %.4f\n",
                         decision_threshold, m.accuracy, m.precision, m.recall, m.f1);
@@ -50,19 +114,38 @@ std::string MetricsTable(const BinaryMetrics& m, double decision_threshold,
 }
 
 std::string MetricsJson(const BinaryMetrics& m, double decision_threshold,
-                        double unsure_threshold, double spam_threshold) {
+                        double unsure_threshold, double spam_threshold,
+                        absl::Span<const HamRateFigure> rates) {
   const ConfusionMatrix& c = m.confusion;
+  std::string thresholds;
+  if (!rates.empty()) {
+    const HamRateFigure* one = FigureFor(rates, 0.01);
+    const HamRateFigure* tenth = FigureFor(rates, 0.001);
+    absl::StrAppend(&thresholds, ",\"threshold_at_1pct_ham_blocked\":",
+                    one != nullptr ? JsonThreshold(*one) : "null",
+                    ",\"threshold_at_0_1pct_ham_blocked\":",
+                    tenth != nullptr ? JsonThreshold(*tenth) : "null", ",\"ham_rates\":[");
+    for (size_t i = 0; i < rates.size(); ++i) {
+      absl::StrAppendFormat(&thresholds,
+                            "%s{\"max_ham_blocked\":%.6g,\"spam_caught\":%s,"
+                            "\"ham_blocked\":%s,\"threshold\":%s}",
+                            i > 0 ? "," : "", rates[i].max_ham_blocked,
+                            JsonFigure(m, rates[i].spam_caught),
+                            JsonFigure(m, rates[i].ham_blocked), JsonThreshold(rates[i]));
+    }
+    thresholds += "]";
+  }
   return absl::StrFormat(
       "{\"posts\":%d,\"spam\":%d,\"ham\":%d,\"roc_auc\":%s,\"accuracy\":%.6f,"
       "\"precision\":%.6f,\"recall\":%.6f,\"f1\":%.6f,\"log_loss\":%.6f,"
       "\"spam_caught_at_1pct_ham_blocked\":%s,"
-      "\"spam_caught_at_0_1pct_ham_blocked\":%s,\"decision_threshold\":%.6f,"
+      "\"spam_caught_at_0_1pct_ham_blocked\":%s%s,\"decision_threshold\":%.6f,"
       "\"unsure_threshold\":%.6f,\"spam_threshold\":%.6f,"
       "\"confusion\":{\"spam_as_spam\":%d,\"spam_as_unsure\":%d,\"spam_as_ham\":%d,"
       "\"ham_as_spam\":%d,\"ham_as_unsure\":%d,\"ham_as_ham\":%d}}",
       m.posts, m.spam, m.ham, JsonFigure(m, m.roc_auc), m.accuracy, m.precision, m.recall,
       m.f1, m.log_loss, JsonFigure(m, m.spam_caught_at_1pct_ham_blocked),
-      JsonFigure(m, m.spam_caught_at_0_1pct_ham_blocked),
+      JsonFigure(m, m.spam_caught_at_0_1pct_ham_blocked), thresholds,
       decision_threshold, unsure_threshold, spam_threshold, c.spam_as_spam,
       c.spam_as_unsure, c.spam_as_ham, c.ham_as_spam, c.ham_as_unsure, c.ham_as_ham);
 }

@@ -1,25 +1,57 @@
 #ifndef GROUPGUARD_TOOLS_GROUPGUARD_METRICS_TEXT_H_
 #define GROUPGUARD_TOOLS_GROUPGUARD_METRICS_TEXT_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/types/span.h"
 #include "groupguard/metrics.h"
 
 namespace groupguard::cli {
 
+// "Spam caught at x% ham blocked" with the threshold that achieves it, so an admin
+// can answer "which threshold blocks at most 1% of ham?" from eval's output.
+struct HamRateFigure {
+  double max_ham_blocked = 0;  // the rate asked for, 0..1
+  double spam_caught = 0;      // share of spam at or above `threshold`
+  double ham_blocked = 0;      // share of ham at or above it (at most max_ham_blocked)
+  // Posts with P(spam) >= threshold are called spam. The probability of the
+  // lowest-scored post so called, rounded down to 6 decimals (as printed), so
+  // that post is still called spam at the printed figure. nullopt when no threshold
+  // catches any spam within the rate (the highest-scored posts include more ham than
+  // that), or when the posts are not both spam and ham.
+  std::optional<double> threshold;
+};
+
+// One figure per rate of `rates`, from `curve` (RocCurve of the same posts) and
+// the number of ham posts: the threshold catching the most spam while blocking at
+// most that share of the ham (the same figure as SpamCaughtAtHamBlocked), the
+// highest such threshold when several catch as much.
+std::vector<HamRateFigure> HamRateFigures(absl::Span<const RocPoint> curve, int64_t ham,
+                                          absl::Span<const double> rates);
+
 // A readable table of `m`: counts, ROC AUC, spam caught at 1% / 0.1% ham blocked,
 // accuracy/precision/recall/F1 (at `decision_threshold`), log loss, and the
 // confusion matrix at the thresholds of the three-way verdict. ROC AUC and spam
-// caught at x% ham blocked read "n/a" unless `m` has both spam and ham.
+// caught at x% ham blocked read "n/a" unless `m` has both spam and ham. With
+// `rates` (eval), one "spam caught at x% ham blocked" line per figure, with its
+// threshold, replaces the 1% and 0.1% lines.
 std::string MetricsTable(const BinaryMetrics& m, double decision_threshold,
-                         double unsure_threshold, double spam_threshold);
+                         double unsure_threshold, double spam_threshold,
+                         absl::Span<const HamRateFigure> rates = {});
 
 // One JSON object with the figures of `m` (keys roc_auc, accuracy, precision, recall,
 // f1, spam_caught_at_1pct_ham_blocked, spam_caught_at_0_1pct_ham_blocked, confusion,
 // ...), no trailing newline. ROC AUC and spam caught at x% ham blocked are null
-// unless `m` has both spam and ham.
+// unless `m` has both spam and ham. With `rates` (eval), also
+// threshold_at_1pct_ham_blocked and threshold_at_0_1pct_ham_blocked (from the
+// figures for 0.01 and 0.001, null without a threshold) and "ham_rates": one object
+// per figure {max_ham_blocked, spam_caught, ham_blocked, threshold}.
 std::string MetricsJson(const BinaryMetrics& m, double decision_threshold,
-                        double unsure_threshold, double spam_threshold);
+                        double unsure_threshold, double spam_threshold,
+                        absl::Span<const HamRateFigure> rates = {});
 
 }  // namespace groupguard::cli
 
