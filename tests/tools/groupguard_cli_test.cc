@@ -212,6 +212,30 @@ TEST_F(GroupguardCliTest, MalformedRecordStopsWithFileAndLine) {
   EXPECT_THAT(lines[2], HasSubstr("bad.jsonl:3:"));
 }
 
+// In CSV the error row is a row of the header's columns: the message in the id
+// column, no probability, verdict "error" (no post has it); under the header even
+// when the first record is the bad one.
+TEST_F(GroupguardCliTest, CsvErrorRowIsWellFormed) {
+  std::string input =
+      WriteFile("bad-csv.jsonl", "{\"text\":\"a\"}\n{\"text\":\"b\"}\n{\"text\": 7}\n");
+  Result r = RunCli(absl::StrCat("score --format csv -m ", model_, " ", input));
+  EXPECT_EQ(r.exit_code, 1);
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 4u) << r.out;
+  EXPECT_EQ(lines[0], "id,spam_probability,verdict");
+  EXPECT_EQ(lines[3], absl::StrCat("\"", input, ":3: \"\"text\"\" is not a string\",,error"));
+  Result e = RunCli(absl::StrCat("score --format csv --explain 2 -m ", model_, " ", input));
+  EXPECT_EQ(e.exit_code, 1);
+  EXPECT_THAT(Lines(e.out).back(), testing::EndsWith(",,error,")) << e.out;
+  std::string first = WriteFile("bad-first.jsonl", "{\"text\": 7}\n{\"text\":\"b\"}\n");
+  Result f = RunCli(absl::StrCat("score --format csv -m ", model_, " ", first));
+  EXPECT_EQ(f.exit_code, 1);
+  lines = Lines(f.out);
+  ASSERT_EQ(lines.size(), 2u) << f.out;
+  EXPECT_EQ(lines[0], "id,spam_probability,verdict");
+  EXPECT_THAT(lines[1], testing::EndsWith(",,error"));
+}
+
 TEST_F(GroupguardCliTest, SkipBadCountsAndReportsLines) {
   std::string input = WriteFile(
       "skip.jsonl",

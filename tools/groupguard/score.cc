@@ -246,8 +246,12 @@ int RunScore(const ScoreFlags& flags) {
       // Mark the output as cut short, so it cannot pass for a whole result.
       std::string marker;
       if (csv) {
-        marker = "#error,";
+        // A row like the others, under the header (written first if no block was):
+        // the message in the id column, no probability, and "error" for the verdict,
+        // which no scored post has (an id could be anything).
+        if (!header_written) sink(*std::make_unique<BlockOutput>()).IgnoreError();
         AppendCsvField(status.message(), &marker);
+        marker += flags.explain > 0 ? ",,error," : ",,error";
       } else {
         marker = "{\"error\":";
         AppendJsonString(status.message(), &marker);
