@@ -401,6 +401,25 @@ TEST_F(GroupguardCliTest, ExplainQuotesTheText) {
   EXPECT_THAT(s.out, HasSubstr("\"see you at lunch\""));
 }
 
+// "-" is standard input or output where that makes sense, and refused where
+// standard output already carries something else.
+TEST_F(GroupguardCliTest, DashIsStandardInputOrRefused) {
+  std::string input = WriteFile("dash.txt", "URGENT! You have won a 1000 cash prize\n");
+  Result r = RunCli(absl::StrCat("explain -m ", model_, " -"), input);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("text:    \"URGENT! You have won a 1000 cash prize\""));
+  const std::string test = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/youtube.test.jsonl");
+  Result roc = RunCli(absl::StrCat("eval --json --roc - -m ", model_, " ", test));
+  EXPECT_EQ(roc.exit_code, 2);
+  EXPECT_EQ(roc.out, "");
+  EXPECT_THAT(roc.err, HasSubstr("--roc -: standard output carries the metrics"));
+  Result train = RunCli(absl::StrCat("train --model-type nb -o - ", test));
+  EXPECT_EQ(train.exit_code, 2);
+  EXPECT_THAT(train.err, HasSubstr("-o -: standard output carries the training report"));
+  EXPECT_EQ(train.out, "");
+  EXPECT_FALSE(Exists("-"));
+}
+
 TEST_F(GroupguardCliTest, InspectShowsTheConfiguration) {
   Result r = RunCli(absl::StrCat("inspect ", model_));
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -46,6 +46,11 @@ class EvalHandler : public PostHandler {
 };
 
 int RunEval(const EvalFlags& flags) {
+  if (flags.roc == "-") {
+    // Standard output carries the metrics: an SVG after them would be neither.
+    PrintError("--roc -: standard output carries the metrics; name an SVG file");
+    return kExitUsageError;
+  }
   auto model = LoadModel(flags.model);
   if (!model.ok()) {
     PrintError(model.status().message());
@@ -170,7 +175,9 @@ void AddEvalCommand(CLI::App& app) {
                   "Labeled dump: JSON Lines, CSV or TSV (\"-\" or none: standard input)");
   AddModelFlag(cmd, &flags->model);
   cmd->add_flag("--json", flags->json, "Print one JSON object instead of a table");
-  cmd->add_option("--roc", flags->roc, "Also draw the ROC curve into this SVG file");
+  cmd->add_option("--roc", flags->roc,
+                  "Also draw the ROC curve into this SVG file (not \"-\": standard output "
+                  "carries the metrics)");
   cmd->add_option("--threshold", flags->threshold,
                   "P(spam) at which accuracy, precision, recall and F1 call a post spam")
       ->check(NumberIn(0.0, 1.0))

@@ -39,7 +39,7 @@ int RunExplain(const ExplainFlags& flags) {
     PrintError(model.status().message());
     return kExitRuntimeError;
   }
-  std::string text = flags.text;
+  std::string text = flags.have_text ? flags.text : "";
   if (!flags.have_text) {
     // read(2), not std::cin: an istream takes a read error (standard input is a
     // directory, an I/O error) for the end of the input and would score "". The
@@ -105,13 +105,16 @@ void AddExplainCommand(CLI::App& app) {
   auto flags = std::make_shared<ExplainFlags>();
   CLI::App* cmd = app.add_subcommand(
       "explain", "Score one text and show the verdict with the clues behind it");
-  cmd->add_option("text", flags->text, "The text (default: all of standard input)");
+  cmd->add_option("text", flags->text,
+                  "The text (\"-\" or none: standard input, up to the model's "
+                  "max_input_bytes)");
   AddModelFlag(cmd, &flags->model);
   cmd->add_option("-k,--clues", flags->clues, "How many clues to show")
       ->check(CLI::Range(0, 1000))
       ->capture_default_str();
   cmd->callback([flags, cmd] {
-    flags->have_text = cmd->count("text") > 0;
+    // "-" is standard input, as everywhere else (the text "-" itself: echo - | ...).
+    flags->have_text = cmd->count("text") > 0 && flags->text != "-";
     ExitWith(RunExplain(*flags));
   });
 }

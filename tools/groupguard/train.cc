@@ -70,6 +70,11 @@ std::string BaseName(const std::string& path) {
 }
 
 int RunTrain(TrainFlags& flags) {
+  if (flags.output == "-") {
+    // Standard output carries the report; a binary model in it would spoil both.
+    PrintError("-o -: standard output carries the training report; name a model file");
+    return kExitUsageError;
+  }
   TrainerOptions options = flags.options;
   auto type = ParseModelType(flags.model_type);
   if (!type.ok()) {
@@ -258,7 +263,9 @@ void AddTrainCommand(CLI::App& app) {
       "train", "Train a model on one or more labeled dumps and write the model file");
   cmd->add_option("inputs", flags->inputs, "Labeled dumps: JSON Lines, CSV or TSV")
       ->required();
-  cmd->add_option("-o,--output", flags->output, "Model file to write")->required();
+  cmd->add_option("-o,--output", flags->output,
+                  "Model file to write (not \"-\": standard output carries the report)")
+      ->required();
   cmd->add_option("--model-type", flags->model_type, "naive_bayes (nb), logistic (lr) or ensemble (nb+lr)")
       ->capture_default_str();
   cmd->add_option("--alpha", o.naive_bayes.alpha, "Naive Bayes: additive smoothing")
