@@ -186,6 +186,31 @@ TEST_F(GroupguardCliTest, ReadsStandardInputAndWritesCsv) {
   EXPECT_THAT(lines[2], StartsWith("2,0."));  // no id: the line number
 }
 
+// Without --format, -o's extension chooses the output format; --format wins.
+TEST_F(GroupguardCliTest, OutputFormatFollowsTheOutputExtension) {
+  std::string input = WriteFile("ext.jsonl", "{\"id\":\"a\",\"text\":\"hello\"}\n");
+  const std::string csv = Dir() + "/scores.CSV";
+  Result r = RunCli(absl::StrCat("score -m ", model_, " -o ", csv, " ", input));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(ReadFile(csv), StartsWith("id,spam_probability,verdict\na,0."));
+  const std::string jsonl = Dir() + "/scores.jsonl";
+  r = RunCli(absl::StrCat("score -m ", model_, " -o ", jsonl, " ", input));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(ReadFile(jsonl), StartsWith("{\"id\":\"a\","));
+  r = RunCli(absl::StrCat("score --format jsonl -m ", model_, " -o ", csv, " ", input));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(ReadFile(csv), StartsWith("{\"id\":\"a\","));
+  const std::string other = Dir() + "/scores.out";
+  r = RunCli(absl::StrCat("score -m ", model_, " -o ", other, " ", input));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(ReadFile(other), StartsWith("{\"id\":\"a\","));
+  const std::string tsv = Dir() + "/scores.tsv";
+  r = RunCli(absl::StrCat("score -m ", model_, " -o ", tsv, " ", input));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("score writes jsonl or csv, not TSV"));
+  EXPECT_FALSE(Exists(tsv));
+}
+
 TEST_F(GroupguardCliTest, ExplainFlagAddsCluesWithQuotedText) {
   std::string input = WriteFile(
       "explain.jsonl", "{\"id\":\"x\",\"text\":\"WINNER! Claim your FREE prize now\"}\n");

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "commands.h"
 #include "common.h"
@@ -21,6 +22,7 @@ struct ScoreFlags {
   std::string model;
   std::string output;
   std::string format = "jsonl";
+  bool format_given = false;  // --format on the command line
   int explain = 0;
   int threads = 0;
   size_t block_kib = 256;
@@ -192,7 +194,30 @@ class ScoreHandler : public PostHandler {
   Verdict verdict_;
 };
 
-int RunScore(const ScoreFlags& flags) {
+// The output format -o's name asks for ("csv", "jsonl"), "tsv" (which score does not
+// write), or "" when it says nothing (no -o, "-", another extension).
+std::string FormatOfOutputName(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  const size_t dot = path.find_last_of('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
+  const std::string ext = absl::AsciiStrToLower(absl::string_view(path).substr(dot + 1));
+  if (ext == "csv" || ext == "tsv") return ext;
+  if (ext == "jsonl" || ext == "ndjson") return "jsonl";
+  return "";
+}
+
+int RunScore(ScoreFlags flags) {
+  if (!flags.format_given) {
+    // Without --format, -o scores.csv gets CSV (it got JSON Lines under that name).
+    const std::string wanted = FormatOfOutputName(flags.output);
+    if (wanted == "tsv") {
+      PrintError(absl::StrCat("-o ", flags.output,
+                              ": score writes jsonl or csv, not TSV; give --format or "
+                              "another name"));
+      return kExitUsageError;
+    }
+    if (!wanted.empty()) flags.format = wanted;
+  }
   auto model = LoadModel(flags.model);
   if (!model.ok()) {
     PrintError(model.status().message());
@@ -287,9 +312,10 @@ void AddScoreCommand(CLI::App& app) {
   cmd->add_option("-o,--output", flags->output,
                   "Write here instead of standard output (appears only if the run "
                   "succeeds)");
-  cmd->add_option("--format", flags->format, "Output format: jsonl or csv")
-      ->check(CLI::IsMember({"jsonl", "csv"}))
-      ->capture_default_str();
+  cmd->add_option("--format", flags->format,
+                  "Output format: jsonl or csv (default: from -o's extension, .csv or "
+                  ".jsonl / .ndjson; otherwise jsonl)")
+      ->check(CLI::IsMember({"jsonl", "csv"}));
   cmd->add_option("--explain", flags->explain,
                   "Add the top K clues of each verdict, with the text they came from")
       ->check(CLI::Range(0, 1000));
@@ -301,7 +327,10 @@ void AddScoreCommand(CLI::App& app) {
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();
   AddInputFlags(cmd, &flags->in);
-  cmd->callback([flags] { ExitWith(RunScore(*flags)); });
+  cmd->callback([flags, cmd] {
+    flags->format_given = cmd->count("--format") > 0;
+    ExitWith(RunScore(*flags));
+  });
 }
 
 }  // namespace groupguard::cli
