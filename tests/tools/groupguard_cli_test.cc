@@ -790,6 +790,30 @@ std::vector<std::string> FilesIn(const std::string& dir) {
   return names;
 }
 
+// train finds out that it cannot write the model before it reads and trains, not
+// after: here the input has no posts, so training would fail first.
+TEST_F(GroupguardCliTest, TrainRefusesAnUnwritableOutputBeforeTraining) {
+  const std::string empty = WriteFile("no-posts.jsonl", "");
+  const std::string fifo = Dir() + "/model.fifo";
+  std::filesystem::remove(fifo);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& out : {std::string("/nonexistent/dir/m.ggm"), Dir(), fifo}) {
+    Result r = RunCli(absl::StrCat("train -o ", out, " ", empty));
+    EXPECT_EQ(r.exit_code, 1) << out << ": " << r.err;
+    EXPECT_THAT(r.err, StartsWith(absl::StrCat("groupguard: cannot write ", out, ": ")))
+        << out;
+    EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+    EXPECT_EQ(r.out, "") << out;
+  }
+  // A writable path passes the check and leaves nothing behind it.
+  const std::string dir = Dir() + "/train-check";
+  std::filesystem::create_directories(dir);
+  Result r = RunCli(absl::StrCat("train -o ", dir, "/m.ggm ", empty));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("training failed"));
+  EXPECT_TRUE(FilesIn(dir).empty());
+}
+
 // A `score -o FILE` stopped by SIGINT, SIGTERM or SIGHUP while it waits for more
 // input (a FIFO held open) leaves neither FILE nor its temporary file behind, and
 // dies of the signal.

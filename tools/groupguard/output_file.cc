@@ -82,6 +82,23 @@ void RemoveTemp(const std::string& path, int slot) {
 
 }  // namespace
 
+absl::Status CheckReplaceable(const std::string& path) {
+  std::string target, temp;
+  absl::StatusOr<internal::ScopedFd> fd =
+      internal::CreateReplacementFile(path, &target, &temp);
+  if (!fd.ok()) {
+    return absl::Status(fd.status().code(),
+                        absl::StrCat("cannot write ", path, ": ",
+                                     fd.status().code() ==
+                                             absl::StatusCode::kFailedPrecondition
+                                         ? "not a regular file"
+                                         : fd.status().message()));
+  }
+  close(fd->release());
+  unlink(temp.c_str());
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& path) {
   if (path.empty() || path == "-") {
     return std::unique_ptr<OutputFile>(new OutputFile(STDOUT_FILENO, "", "", ""));

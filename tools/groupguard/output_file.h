@@ -14,6 +14,13 @@ namespace groupguard::cli {
 // kUnavailable "cannot write <name>: <reason>".
 absl::Status WriteAll(int fd, absl::string_view data, absl::string_view name);
 
+// Whether a file can be written at `path` the way a model file is saved (a
+// temporary file beside it, renamed over it): creates that temporary and removes
+// it at once. For a check before long work (train) whose result is written by
+// other code. "cannot write <path>: <reason>": the directory is missing or not
+// writable, `path` is a directory or not a regular file (a FIFO, a device).
+absl::Status CheckReplaceable(const std::string& path);
+
 // Where a command writes its results: standard output, or a file that only appears
 // (by rename from a temporary file beside it) when Commit() is called, so a failed
 // run never leaves a partial file that looks whole. An existing file keeps its mode,

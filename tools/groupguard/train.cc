@@ -10,6 +10,7 @@
 #include "common.h"
 #include "groupguard/trainer.h"
 #include "metrics_text.h"
+#include "output_file.h"
 #include "progress.h"
 
 namespace groupguard::cli {
@@ -74,6 +75,12 @@ int RunTrain(TrainFlags& flags) {
     // Standard output carries the report; a binary model in it would spoil both.
     PrintError("-o -: standard output carries the training report; name a model file");
     return kExitUsageError;
+  }
+  // Before reading and training (minutes with --select): a model that cannot be
+  // written is better known at once.
+  if (absl::Status writable = CheckReplaceable(flags.output); !writable.ok()) {
+    PrintError(writable.message());
+    return kExitRuntimeError;
   }
   TrainerOptions options = flags.options;
   auto type = ParseModelType(flags.model_type);
