@@ -528,6 +528,64 @@ TEST_F(GroupguardCliTest, TrainSelectChoosesSettingsByCrossValidation) {
                         "needs at least 50 distinct spam texts"));
 }
 
+// The validation posts are held out, then trained on with the refit: the first line
+// says so rather than read as posts besides the training posts; with --no-refit the
+// two counts add up to the posts read.
+TEST_F(GroupguardCliTest, TrainSaysTheValidationPostsAreHeldOutThenRefit) {
+  const std::string train = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/youtube.train.jsonl");
+  const std::string out = Dir() + "/youtube-nb.ggm";
+  Result r = RunCli(absl::StrCat("train --model-type nb -o ", out, " ", train));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  long long posts, spam, held, held_spam, all;
+  ASSERT_EQ(std::sscanf(r.out.c_str(),
+                        "trained a naive_bayes model on %lld posts (%lld spam): validated "
+                        "on %lld held-out posts (%lld spam), then refit on all %lld",
+                        &posts, &spam, &held, &held_spam, &all),
+            5)
+      << r.out;
+  EXPECT_EQ(posts, 1566);
+  EXPECT_EQ(all, 1566);
+  EXPECT_GT(held, 0);
+  // About 150 validation ham: enough for the 1% of the unsure threshold.
+  EXPECT_THAT(r.out, HasSubstr("chosen to block at most 1% and 0.1% of the "));
+  EXPECT_THAT(r.err, Not(HasSubstr("warning")));
+  Result inspect = RunCli(absl::StrCat("inspect ", out));
+  EXPECT_THAT(inspect.out, HasSubstr("held out, then among the training posts (refit on all)"));
+  Result n = RunCli(absl::StrCat("train --no-refit --model-type nb -o ", out, " ", train));
+  ASSERT_EQ(n.exit_code, 0) << n.err;
+  long long kept, kept_spam, held2, held_spam2, all2;
+  ASSERT_EQ(std::sscanf(n.out.c_str(),
+                        "trained a naive_bayes model on %lld posts (%lld spam), validated "
+                        "on %lld held-out posts (%lld spam); not refit on all %lld",
+                        &kept, &kept_spam, &held2, &held_spam2, &all2),
+            5)
+      << n.out;
+  EXPECT_EQ(kept + held2, 1566);
+  EXPECT_EQ(all2, 1566);
+  EXPECT_THAT(n.out, HasSubstr("(--no-refit)"));
+}
+
+// Thresholds chosen on a handful of ham posts say nothing of the share of ham they
+// block: train warns, and inspect shows it, instead of "1% of validation ham".
+TEST_F(GroupguardCliTest, TrainWarnsWhenThresholdsRestOnTooFewHam) {
+  std::string csv = "text,label\n";
+  for (int i = 0; i < 10; ++i) {
+    absl::StrAppend(&csv, "win a free prize number ", i, " call now,spam\n");
+    absl::StrAppend(&csv, "see you at lunch on day ", i, ",ham\n");
+  }
+  const std::string input = WriteFile("few.csv", csv);
+  const std::string out = Dir() + "/few.ggm";
+  Result r = RunCli(absl::StrCat("train --model-type nb -o ", out, " ", input));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("groupguard: warning: the thresholds rest on too few ham "
+                               "posts: 1% of the "));
+  EXPECT_THAT(r.out, HasSubstr("validation ham (0 and 0 posts)"));
+  Result inspect = RunCli(absl::StrCat("inspect ", out));
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_THAT(inspect.out, HasSubstr("warning: the thresholds rest on too few ham posts"));
+  EXPECT_THAT(inspect.out, Not(HasSubstr("1.000% of validation ham")));
+}
+
 TEST_F(GroupguardCliTest, TrainStopsAtAnUnlabeledPostUnlessSkipping) {
   std::string input = WriteFile(
       "train.csv", "text,label\nwin cash now,spam\nhello there,ham\nno label here,\n"

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "commands.h"
@@ -55,12 +56,27 @@ int RunInspect(const InspectFlags& flags) {
                                       }));
   absl::StrAppendFormat(&s, "hyperparameters:     %s\n", Shown(i.hyperparameters));
   absl::StrAppendFormat(&s, "training posts:      %d (%d spam)\n", i.train_posts, i.train_spam);
-  absl::StrAppendFormat(&s, "validation posts:    %d (%d spam)\n", i.validation_posts,
-                        i.validation_spam);
-  absl::StrAppendFormat(&s, "thresholds:          unsure >= %.6f (%.3f%% of validation ham), "
-                        "spam >= %.6f (%.3f%%)\n",
-                        i.unsure_threshold, i.unsure_target_ham_rate * 100,
-                        i.spam_threshold, i.spam_target_ham_rate * 100);
+  // With the refit the validation posts are among the training posts: said so, so
+  // they do not read as posts besides them.
+  const bool refit = absl::StrContains(i.hyperparameters, "refit_on_all=1") &&
+                     !absl::StrContains(i.hyperparameters, "refit_dropped=1");
+  absl::StrAppendFormat(&s, "validation posts:    %d (%d spam)%s\n", i.validation_posts,
+                        i.validation_spam,
+                        i.validation_posts == 0 ? ""
+                        : refit ? ", held out, then among the training posts (refit on all)"
+                                : ", held out (not among the training posts)");
+  // Chosen on the validation ham (without a validation split, on the training ham).
+  const bool validated = i.validation_posts > 0;
+  const int64_t threshold_ham =
+      validated ? i.validation_posts - i.validation_spam : i.train_posts - i.train_spam;
+  absl::StrAppendFormat(&s, "thresholds:          unsure >= %.6f, spam >= %.6f, %s\n",
+                        i.unsure_threshold, i.spam_threshold,
+                        ThresholdBasis(i.unsure_target_ham_rate, i.spam_target_ham_rate,
+                                       threshold_ham, validated));
+  if (std::string few = FewHamWarning(i.unsure_target_ham_rate, threshold_ham, validated);
+      !few.empty()) {
+    absl::StrAppendFormat(&s, "                     warning: %s\n", few);
+  }
   absl::StrAppendFormat(&s, "calibration:         P(spam) = 1 / (1 + exp(-(%.6f * score + %.6f)))\n",
                         i.calibration_a, i.calibration_b);
   absl::StrAppendFormat(&s, "bias:                %.6f\n", i.bias);

@@ -67,6 +67,36 @@ std::vector<HamRateFigure> HamRateFigures(absl::Span<const RocPoint> curve, int6
   return figures;
 }
 
+namespace {
+
+// Ham posts a threshold chosen for `rate` may block: as the trainer counts them.
+int64_t AllowedHam(double rate, int64_t ham) {
+  return static_cast<int64_t>(std::floor(rate * static_cast<double>(ham) + 1e-9));
+}
+
+const char* SplitName(bool validation) { return validation ? "validation" : "training"; }
+
+}  // namespace
+
+std::string ThresholdBasis(double unsure_ham_rate, double spam_ham_rate, int64_t ham,
+                           bool validation) {
+  return absl::StrFormat("chosen to block at most %s and %s of the %d %s ham (%d and %d "
+                         "posts)",
+                         Percent(unsure_ham_rate), Percent(spam_ham_rate), ham,
+                         SplitName(validation), AllowedHam(unsure_ham_rate, ham),
+                         AllowedHam(spam_ham_rate, ham));
+}
+
+std::string FewHamWarning(double unsure_ham_rate, int64_t ham, bool validation) {
+  if (unsure_ham_rate <= 0 || AllowedHam(unsure_ham_rate, ham) >= 1) return "";
+  return absl::StrFormat(
+      "the thresholds rest on too few ham posts: %s of the %d %s ham is less than one "
+      "post, so both lie above every one of them, and the share of new ham they block "
+      "is not known (give more ham%s)",
+      Percent(unsure_ham_rate), ham, SplitName(validation),
+      validation ? " or a larger --validation-fraction" : ", or a validation split");
+}
+
 std::string MetricsTable(const BinaryMetrics& m, double decision_threshold,
                          double unsure_threshold, double spam_threshold,
                          absl::Span<const HamRateFigure> rates) {

@@ -53,6 +53,19 @@ std::string MetricsJson(const BinaryMetrics& m, double decision_threshold,
                         double unsure_threshold, double spam_threshold,
                         absl::Span<const HamRateFigure> rates = {});
 
+// What train and inspect say of a model's thresholds: the share of ham each was
+// chosen to block and the posts that rested on, e.g. "chosen to block at most 1% and
+// 0.1% of the 1084 validation ham (10 and 1 posts)". `ham` is the number of ham
+// posts they were chosen on: the validation split's, or (`validation` false: no
+// validation split) the training posts'.
+std::string ThresholdBasis(double unsure_ham_rate, double spam_ham_rate, int64_t ham,
+                           bool validation);
+
+// A warning (no newline; "" if none) when the thresholds rest on too few ham posts:
+// the unsure threshold's share of them is less than one post, so both thresholds
+// lie above every one of them and say nothing of the share of new ham they block.
+std::string FewHamWarning(double unsure_ham_rate, int64_t ham, bool validation);
+
 }  // namespace groupguard::cli
 
 #endif  // GROUPGUARD_TOOLS_GROUPGUARD_METRICS_TEXT_H_

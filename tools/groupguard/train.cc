@@ -221,13 +221,30 @@ int RunTrain(TrainFlags& flags) {
     return kExitRuntimeError;
   }
   const TrainingReport& r = model->report;
-  std::string s =
-      report +
-      absl::StrFormat(
-          "trained %s %s model on %d posts (%d spam), validated on %d posts (%d spam)\n",
-          options.model_type == ModelType::kEnsemble ? "an" : "a",
-          ModelTypeName(options.model_type), r.train_posts, r.train_spam,
-          r.validation_posts, r.validation_spam);
+  // The validation posts are held out, then (with the refit) trained on too: said
+  // so, so they do not read as posts besides the training posts.
+  const char* article = options.model_type == ModelType::kEnsemble ? "an" : "a";
+  std::string s = report;
+  if (r.validation_posts == 0) {
+    absl::StrAppendFormat(&s, "trained %s %s model on %d posts (%d spam), no validation split\n",
+                          article, ModelTypeName(options.model_type), r.train_posts,
+                          r.train_spam);
+  } else if (r.refit) {
+    absl::StrAppendFormat(&s,
+                          "trained %s %s model on %d posts (%d spam): validated on %d "
+                          "held-out posts (%d spam), then refit on all %d\n",
+                          article, ModelTypeName(options.model_type), r.train_posts,
+                          r.train_spam, r.validation_posts, r.validation_spam,
+                          r.train_posts);
+  } else {
+    absl::StrAppendFormat(&s,
+                          "trained %s %s model on %d posts (%d spam), validated on %d "
+                          "held-out posts (%d spam); not refit on all %d%s\n",
+                          article, ModelTypeName(options.model_type), r.train_posts,
+                          r.train_spam, r.validation_posts, r.validation_spam,
+                          r.train_posts + r.validation_posts,
+                          options.refit_on_all ? "" : " (--no-refit)");
+  }
   if (r.iterations > 0) absl::StrAppendFormat(&s, "iterations: %d\n", r.iterations);
   if (options.refit_on_all && r.validation_posts > 0 && !r.refit_check.transfers) {
     absl::StrAppendFormat(
@@ -245,8 +262,17 @@ int RunTrain(TrainFlags& flags) {
                   "to %.4f, so the calibration fitted before it does not hold for it\n",
         r.validation.log_loss, r.refit_validation_log_loss);
   }
-  absl::StrAppendFormat(&s, "thresholds: unsure >= %.6f, spam >= %.6f\n", r.unsure_threshold,
-                        r.spam_threshold);
+  // The thresholds were chosen on the validation ham (without a validation split,
+  // on the training ham).
+  const bool validated = r.validation_posts > 0;
+  const int64_t threshold_ham = validated ? r.validation.ham : r.train.ham;
+  absl::StrAppendFormat(&s, "thresholds: unsure >= %.6f, spam >= %.6f, %s\n",
+                        r.unsure_threshold, r.spam_threshold,
+                        ThresholdBasis(options.unsure_threshold_ham_rate,
+                                       options.spam_threshold_ham_rate, threshold_ham,
+                                       validated));
+  const std::string few_ham =
+      FewHamWarning(options.unsure_threshold_ham_rate, threshold_ham, validated);
   absl::StrAppendFormat(&s, "wrote %s (%d bytes)\n", flags.output, model->bytes.size());
   s += "training split:\n";
   s += MetricsTable(r.train, 0.5, r.unsure_threshold, r.spam_threshold);
@@ -258,6 +284,7 @@ int RunTrain(TrainFlags& flags) {
     PrintError(written.message());
     return kExitRuntimeError;
   }
+  if (!few_ham.empty()) PrintError(absl::StrCat("warning: ", few_ham));
   return kExitOk;
 }
 
