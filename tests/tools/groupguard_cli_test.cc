@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -443,6 +444,47 @@ TEST_F(GroupguardCliTest, DashIsStandardInputOrRefused) {
   EXPECT_THAT(train.err, HasSubstr("-o -: standard output carries the training report"));
   EXPECT_EQ(train.out, "");
   EXPECT_FALSE(Exists("-"));
+}
+
+// explain's lines add up: the clues shown, the rest, and the offset every post
+// starts from (the calibration of the model's bias, a * bias + b) sum to the
+// log-odds of the P(spam) it prints.
+TEST_F(GroupguardCliTest, ExplainShowsTheBiasSoTheWeightsAddUp) {
+  Result inspect = RunCli(absl::StrCat("inspect ", model_));
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  double a, b, bias;
+  const size_t calibration = inspect.out.find("calibration:");
+  const size_t bias_at = inspect.out.find("bias:");
+  ASSERT_NE(bias_at, std::string::npos);
+  ASSERT_EQ(std::sscanf(inspect.out.c_str() + calibration,
+                        "calibration: P(spam) = 1 / (1 + exp(-(%lf * score + %lf)))", &a, &b),
+            2);
+  ASSERT_EQ(std::sscanf(inspect.out.c_str() + bias_at, "bias: %lf", &bias), 1);
+  for (const char* text : {"URGENT! You have won a 1000 cash prize, call now",
+                           "see you at lunch tomorrow", ""}) {
+    Result r = RunCli(absl::StrCat("explain -k 3 -m ", model_, " '", text, "'"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    double p = -1, sum = 0, total = 0, offset = 0;
+    int terms = 0;
+    bool have_total = false;
+    for (const std::string& line : Lines(r.out)) {
+      double v;
+      if (std::sscanf(line.c_str(), "verdict: %*s (P(spam) = %lf", &v) == 1) p = v;
+      if (std::sscanf(line.c_str(), " = %lf log-odds of spam", &v) == 1) {
+        total = v;
+        have_total = true;
+      } else if (absl::StartsWith(line, "  ") &&
+                 std::sscanf(line.c_str(), " %lf", &v) == 1) {
+        sum += v;
+        ++terms;
+        if (absl::StrContains(line, "(bias and calibration")) offset = v;
+      }
+    }
+    ASSERT_TRUE(have_total) << r.out;
+    EXPECT_NEAR(offset, a * bias + b, 1e-4) << r.out;
+    EXPECT_NEAR(sum, total, 1e-4 * (terms + 1)) << r.out;
+    EXPECT_NEAR(1 / (1 + std::exp(-total)), p, 1e-4) << r.out;
+  }
 }
 
 TEST_F(GroupguardCliTest, InspectShowsTheConfiguration) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -66,9 +67,18 @@ int RunExplain(const ExplainFlags& flags) {
                    limit - 1);
     }
   }
+  // All clues (up to the library's 1000), so the ones not shown can be summed.
   ScoreOptions options;
-  options.max_clues = flags.clues;
+  options.max_clues = 1000;
   Verdict verdict = (*model)->Score(text, options);
+  const size_t shown = std::min(verdict.clues.size(), static_cast<size_t>(flags.clues));
+  // The clues' weights are each feature's share of the calibrated log-odds; what no
+  // feature accounts for is the same for every post: the calibration applied to
+  // the model's bias, a * bias + b.
+  const ModelInfo& info = (*model)->info();
+  const double offset = info.calibration_a * info.bias + info.calibration_b;
+  double log_odds = offset;
+  for (const Clue& clue : verdict.clues) log_odds += clue.weight;
   std::string out;
   absl::StrAppendFormat(&out, "verdict: %s (P(spam) = %.4f; unsure from %.4f, spam from %.4f)\n",
                         LabelName(verdict.label), verdict.spam_probability,
@@ -78,7 +88,8 @@ int RunExplain(const ExplainFlags& flags) {
     out += "clues:   none\n";
   } else {
     out += "clues, strongest first (weight: log-odds of spam, > 0 spammy):\n";
-    for (const Clue& clue : verdict.clues) {
+    for (size_t c = 0; c < shown; ++c) {
+      const Clue& clue = verdict.clues[c];
       std::string quotes;
       for (size_t i = 0; i < clue.spans.size() && i < 3; ++i) {
         size_t begin = std::min<size_t>(clue.spans[i].first, text.size());
@@ -92,6 +103,28 @@ int RunExplain(const ExplainFlags& flags) {
                             Quoted(clue.feature, 60), quotes);
     }
   }
+  // The rest, so the lines add up to the log-odds of P(spam).
+  if (shown < verdict.clues.size()) {
+    double rest = 0;
+    for (size_t c = shown; c < verdict.clues.size(); ++c) rest += verdict.clues[c].weight;
+    absl::StrAppendFormat(&out, "  %+8.4f  (%d more clue%s)\n", rest,
+                          verdict.clues.size() - shown,
+                          verdict.clues.size() - shown == 1 ? "" : "s");
+  }
+  if (verdict.clues.size() >= static_cast<size_t>(options.max_clues)) {
+    // The library gives no more than 1000: the ones beyond, from P(spam) itself.
+    const double p = verdict.spam_probability;
+    if (p > 0 && p < 1) {
+      const double beyond = std::log(p / (1 - p)) - log_odds;
+      absl::StrAppendFormat(&out, "  %+8.4f  (clues beyond the first %d)\n", beyond,
+                            options.max_clues);
+      log_odds += beyond;
+    }
+  }
+  absl::StrAppendFormat(&out, "  %+8.4f  (bias and calibration: where every post starts)\n",
+                        offset);
+  absl::StrAppendFormat(&out, "  = %+.4f log-odds of spam: P(spam) = 1 / (1 + exp(%+.4f)) = %.6f\n",
+                        log_odds, -log_odds, verdict.spam_probability);
   if (absl::Status written = WriteStdout(out); !written.ok()) {
     PrintError(written.message());
     return kExitRuntimeError;
