@@ -24,11 +24,11 @@ if [ ${#args[@]} -gt 0 ]; then                            # the model swapped in
   grep -q 'model swapped in from' <<<"$out"
   grep -q 'POST p10 .*-> 202 hold' <<<"$out"
 fi
-# A failed registry: 503 (not 403) and no internal message to the client, until the
-# server reopens it; "not a member" stays 403 meanwhile.
+# A failed registry: 503 (not 403) for every post, with no internal message to the
+# client, until the server reopens it.
 grep -q 'POST q1 .*-> 503 moderation is unavailable' <<<"$out"
 grep -q 'POST q2 .*-> 503 moderation is unavailable' <<<"$out"
-grep -q 'POST q3 .*-> 403' <<<"$out"
+grep -q 'POST q3 .*-> 503 moderation is unavailable' <<<"$out"
 grep -q 'reopened; health: OK' <<<"$out"
 grep -q 'POST q4 .*-> 202 hold' <<<"$out"
 if grep -- '-> [0-9]* .*\(fdatasync\|registry accepts\)' <<<"$out"; then

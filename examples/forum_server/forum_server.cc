@@ -170,8 +170,9 @@ class FlakyDisk final : public groupguard::EventStore {
 };
 
 // Step 8, on a registry of its own: after a failed sync the registry refuses every
-// change (kUnavailable, Registry::Health()) until the server recovers it: destroy the
-// gates and the registry, reopen over the same journal, build new gates.
+// change and every gate decision (kUnavailable, Registry::Health()) until the server
+// recovers it: destroy the gates and the registry, reopen over the same journal,
+// build new gates.
 int DiskFailure(const std::string& dir, const groupguard::Clock* clock,
                 const groupguard::RegistryOptions& options,
                 const groupguard::JournalOptions& journal) {
@@ -198,7 +199,7 @@ int DiskFailure(const std::string& dir, const groupguard::Clock* clock,
     failing = false;
     std::printf("  space is freed; the registry stays failed until reopened\n");
     Post(gate, *registry, {"q2", "sam", "cooking", "held: refused"});
-    Post(gate, *registry, {"q3", "ann", "cooking", "not a member"});
+    Post(gate, *registry, {"q3", "ann", "cooking", "not a member: still 503"});
     std::printf("  health: %s\n", registry->Health().ok() ? "OK" : "failed");
   }  // the gate goes first...
   registry.reset();  // ...then the registry, which closes the journal

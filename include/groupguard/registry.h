@@ -80,10 +80,13 @@ struct RegistryOptions {
 // Failure: if starting the append fails (e.g. kInvalidArgument for an oversized
 // record, or a failed journal), nothing changed, in memory or in the store. If the
 // event was applied but could not be made durable (WaitDurable failed: the journal is
-// failed by then), memory holds a change the store may lack: the call returns the
+// failed by then, and under kEveryAppend a failed sync after the write counts as
+// such), memory holds a change the store may or may not have: the call returns the
 // store's error, no subscriber hears of it, and the registry is failed: every later
-// change (and Compact) returns kUnavailable naming that error, and so does Health().
-// Reads keep answering from memory, including that change. A failed registry never
+// change (and Compact) returns kUnavailable naming that error, and so do Health() and
+// CheckPosting() (so Gate::Submit: no post is decided on a state the store may lack).
+// The other reads keep answering from memory, including that change, for a server
+// to show while it recovers. A failed registry never
 // recovers by itself (retrying is useless, even once the disk is back). To recover:
 //   1. stop using it: destroy every Gate over it, then the registry (destroying it
 //      closes its store);

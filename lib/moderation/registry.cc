@@ -498,6 +498,7 @@ class Registry::Impl {
     failed_ = std::move(cause);
     std::lock_guard<std::mutex> h(health_mu_);
     health_ = FailedStatus(failed_);
+    failed_for_readers_.store(true, std::memory_order_release);
   }
 
   // Starts the store's append of `event` (StartAppend: in order, without waiting for
@@ -1405,6 +1406,9 @@ class Registry::Impl {
   // OK, or FailedStatus(failed_) once failed_ is set: what Health() returns.
   mutable std::mutex health_mu_;
   absl::Status health_ ABSL_GUARDED_BY(health_mu_);
+  // Set with health_: CheckPosting, which takes no writer lock, answers Health() from
+  // then on rather than decide from a state the store may lack.
+  std::atomic<bool> failed_for_readers_{false};
   uint64_t next_ticket_ ABSL_GUARDED_BY(write_mu_) = 1;
   uint64_t next_flag_id_ ABSL_GUARDED_BY(write_mu_) = 1;
   // Members with a probation record (for ExpireProbations without a full scan).
@@ -2024,6 +2028,7 @@ void Registry::Unsubscribe(int handle) {
 
 absl::StatusOr<Registry::PostingCheck> Registry::CheckPosting(
     absl::string_view member, absl::string_view group) const {
+  if (impl_->failed_for_readers_.load(std::memory_order_acquire)) return Health();
   PostingCheck check;
   uint32_t g;
   {

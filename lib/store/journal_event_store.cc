@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdint>
@@ -40,11 +41,21 @@
 #include "absl/strings/string_view.h"
 #include "groupguard/event_store.h"
 #include "store/journal_format.h"
+#include "store/journal_testing.h"
 #include "store/segment_reader.h"
 #include "util/file_util.h"
 #include "util/status_macros.h"
 
 namespace groupguard {
+namespace internal {
+
+std::atomic<bool>& JournalFailSyncsForTesting() {
+  static std::atomic<bool> fail{false};
+  return fail;
+}
+
+}  // namespace internal
+
 namespace {
 
 using internal::ScopedFd;
@@ -115,6 +126,8 @@ class JournalEventStore final : public EventStore {
   absl::Status FailedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<uint64_t> AppendDirectLocked(absl::string_view record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // fdatasync of the segment `fd` after an append (or a group's batch).
+  static absl::Status SyncAppended(int fd, const std::string& path);
   absl::Status CheckSize(absl::string_view record) const;
 
  public:
@@ -388,6 +401,11 @@ absl::StatusOr<uint64_t> JournalEventStore::StartAppend(absl::string_view record
   return AppendDirectLocked(record);
 }
 
+// A failed write leaves at most a torn frame, which reopening drops: nothing was
+// started, as StartAppend's contract says. A failed sync after a whole write leaves
+// the record in the file, where a reopen may find it: the record was started, so
+// StartAppend returns its sequence and WaitDurable (so Append) the sync's error, as
+// under group commit; a registry then knows its change may or may not be stored.
 absl::StatusOr<uint64_t> JournalEventStore::AppendDirectLocked(absl::string_view record) {
   if (!failed_.ok()) return FailedLocked();
   const uint64_t sequence = next_sequence_;
@@ -396,18 +414,29 @@ absl::StatusOr<uint64_t> JournalEventStore::AppendDirectLocked(absl::string_view
   internal::AppendFrame(sequence, record, &frame);
   const std::string path = CurrentPathLocked();
   absl::Status status = internal::WriteAll(fd_.get(), frame, path);
-  if (status.ok() && options_.sync == JournalOptions::Sync::kEveryAppend) {
-    status = internal::SyncFd(fd_.get(), path, /*data_only=*/true);
-    ++append_syncs_;
-  }
   if (!status.ok()) {
     failed_ = status;
     return status;
   }
   ++next_sequence_;
+  if (options_.sync == JournalOptions::Sync::kEveryAppend) {
+    status = SyncAppended(fd_.get(), path);
+    ++append_syncs_;
+    if (!status.ok()) {
+      failed_ = status;  // WaitDurable(sequence) returns it
+      return sequence;
+    }
+  }
   durable_sequence_ = sequence;
   durable_offset_ += frame.size();
   return sequence;
+}
+
+absl::Status JournalEventStore::SyncAppended(int fd, const std::string& path) {
+  if (internal::JournalFailSyncsForTesting().load()) {
+    return internal::ErrnoStatus("fdatasync", path, EIO);
+  }
+  return internal::SyncFd(fd, path, /*data_only=*/true);
 }
 
 // Leader/follower group commit: StartAppend frames each record into pending_ under
@@ -435,7 +464,7 @@ absl::Status JournalEventStore::WaitDurable(uint64_t sequence) {
       const int fd = fd_.get();
       lock.unlock();
       absl::Status status = internal::WriteAll(fd, batch, path);
-      if (status.ok()) status = internal::SyncFd(fd, path, /*data_only=*/true);
+      if (status.ok()) status = SyncAppended(fd, path);
       lock.lock();
       writer_busy_ = false;
       ++append_syncs_;

@@ -15,6 +15,7 @@
 #include "groupguard/event_store.h"
 #include "gtest/gtest.h"
 #include "moderation/registry_testing.h"
+#include "store/journal_testing.h"
 #include "moderation_test_util.h"
 
 namespace groupguard {
@@ -1297,6 +1298,44 @@ TEST(RegistryJournalTest, UndecodableEventNamesItsFileAndOffset) {
                   absl::StrCat(dir,
                                "/journal-0+1\\.log: offset [0-9]+: "
                                "moderation event at sequence 1 is not decodable")));
+  std::filesystem::remove_all(dir);
+}
+
+// Under kEveryAppend, a sync that fails after the write leaves the change in the
+// journal but not yet durable: the registry fails (the change's outcome is unknown)
+// and decides no post from then on; reopening finds the change. It used to return
+// the error with memory unchanged and go on deciding, the gate publishing the posts
+// of a member a reopen then holds.
+TEST(RegistryJournalTest, FailedSyncUnderEveryAppendFailsTheRegistry) {
+  std::string dir = absl::StrCat(::testing::TempDir(), "/gg_failed_sync_XXXXXX");
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  JournalOptions jo;
+  jo.sync = JournalOptions::Sync::kEveryAppend;
+  ManualClock clock;
+  {
+    auto journal = OpenJournal(dir, jo);
+    ASSERT_TRUE(journal.ok()) << journal.status();
+    auto opened = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    Registry& r = **opened;
+    ASSERT_TRUE(r.CreateGroup("cats").ok());
+    ASSERT_TRUE(r.AddAdministrator("ada").ok());
+    ASSERT_TRUE(r.Join("sam", "cats").ok());
+    internal::JournalFailSyncsForTesting() = true;
+    const absl::Status flagged = r.Flag("ada", "sam", "cats", "spam");
+    internal::JournalFailSyncsForTesting() = false;
+    EXPECT_FALSE(flagged.ok());
+    EXPECT_EQ(r.Health().code(), absl::StatusCode::kUnavailable) << r.Health();
+    EXPECT_EQ(r.CheckPosting("sam", "cats").status(), r.Health());
+    EXPECT_EQ(r.Join("ann", "cats").code(), absl::StatusCode::kUnavailable);
+  }
+  auto journal = OpenJournal(dir, jo);
+  ASSERT_TRUE(journal.ok()) << journal.status();
+  auto reopened = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  auto check = (*reopened)->CheckPosting("sam", "cats");
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_TRUE(check->probation.has_value());  // the flag was in the journal after all
   std::filesystem::remove_all(dir);
 }
 

@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "replay_helpers.h"
 #include "store/journal_format.h"
+#include "store/journal_testing.h"
 #include "store_test_util.h"
 
 namespace groupguard {
@@ -575,6 +576,39 @@ void CheckFailedWriteIsStickyAndReopenRecovers(JournalOptions::Sync sync) {
   absl::StatusOr<uint64_t> sequence = store->Append("after reopen");
   ASSERT_TRUE(sequence.ok()) << sequence.status();
   EXPECT_EQ(*sequence, acked + 1);
+}
+
+// A sync that fails after the write (a failing disk) leaves the record in the file,
+// where a reopen finds it: the record was started, so StartAppend returns its
+// sequence and WaitDurable the error (under kEveryAppend it used to be StartAppend's
+// error, which says nothing was started: a registry then kept a change out of memory
+// that reopening applied). The journal is failed from then on.
+TEST(JournalTest, FailedSyncAfterTheWriteStartsTheRecordAndFailsItsWait) {
+  for (const JournalOptions::Sync sync :
+       {JournalOptions::Sync::kEveryAppend, JournalOptions::Sync::kGroupCommit}) {
+    SCOPED_TRACE(static_cast<int>(sync));
+    ScratchDir tmp;
+    const std::string dir = tmp.Sub("j");
+    {
+      std::unique_ptr<EventStore> store = MustOpen(dir, sync);
+      ASSERT_NE(store, nullptr);
+      ASSERT_TRUE(store->Append(RecordText(1)).ok());
+      internal::JournalFailSyncsForTesting() = true;
+      absl::StatusOr<uint64_t> started = store->StartAppend(RecordText(2));
+      ASSERT_TRUE(started.ok()) << started.status();
+      EXPECT_EQ(*started, 2u);
+      const absl::Status waited = store->WaitDurable(*started);
+      internal::JournalFailSyncsForTesting() = false;
+      EXPECT_FALSE(waited.ok());
+      EXPECT_THAT(waited.message(), HasSubstr("fdatasync"));
+      EXPECT_FALSE(store->Append(RecordText(3)).ok());  // failed from then on
+    }
+    std::unique_ptr<EventStore> reopened = MustOpen(dir, sync);
+    ASSERT_NE(reopened, nullptr);
+    absl::StatusOr<testing_internal::Replayed> replayed = ReplayAll(*reopened);
+    ASSERT_TRUE(replayed.ok()) << replayed.status();
+    EXPECT_EQ(replayed->records, ExpectedRecords(1, 2));
+  }
 }
 
 TEST(JournalTest, FailedWriteIsStickyAndReopenRecovers) {
