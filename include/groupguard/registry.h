@@ -198,8 +198,10 @@ class Registry {
   // periodically so subscribers hear about it. Returns how many members' probations
   // ended.
   absl::StatusOr<int> ExpireProbations();
-  // Writes a snapshot of the whole state so the store can drop older records. Waits
-  // (under the writer lock) until every change applied so far is durable first.
+  // Writes a snapshot of the whole state so the store can drop older records. The
+  // state is copied under the writer lock (changes wait for that much); then, with
+  // changes going on, it waits until every change in the copy is durable, serializes
+  // it and writes it. One Compact runs at a time.
   // First drops audit entries older than options.audit_retention (an event in the
   // store, so a reopen agrees with memory whatever becomes of the snapshot).
   // kResourceExhausted, naming the snapshot's size, when the state is too big for one

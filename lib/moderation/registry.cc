@@ -1400,6 +1400,8 @@ class Registry::Impl {
   // Serializes every change: validate, start the store's append, apply. Released
   // before the wait for durability and the notification. The read path never takes it.
   mutable std::mutex write_mu_;
+  // Held through a whole Compact(), taken before write_mu_.
+  std::mutex compact_mu_;
   uint64_t last_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;  // started, maybe not durable
   // Set when a change applied in memory could not be made durable: no more changes.
   absl::Status failed_ ABSL_GUARDED_BY(write_mu_);
@@ -1946,6 +1948,10 @@ absl::StatusOr<int> Registry::ExpireProbations() {
 }
 
 absl::Status Registry::Compact() {
+  // One compaction at a time (snapshots go to the store in order); changes go on
+  // meanwhile but for the writer lock's share below: the state is copied under it,
+  // then waited for, serialized and written without it.
+  std::lock_guard<std::mutex> one_at_a_time(impl_->compact_mu_);
   std::unique_lock<std::mutex> w(impl_->write_mu_);
   if (!impl_->failed_.ok()) return impl_->FailedLocked();
   if (impl_->options_.audit_retention != absl::InfiniteDuration()) {
@@ -1966,23 +1972,24 @@ absl::Status Registry::Compact() {
       GG_RETURN_IF_ERROR(impl_->StartCommitLocked(e).status());
     }
   }
-  // The snapshot covers every change applied so far, so they must all be durable
-  // first (a store accepts a snapshot only through an acknowledged record). Waiting
-  // under the writer lock is fine here: compaction is rare, and its own disk writes
-  // hold the lock anyway.
-  if (absl::Status d = impl_->store_->WaitDurable(impl_->last_sequence_); !d.ok()) {
+  impl_->PruneDeparturesLocked(impl_->NowMicros());
+  const pb::Snapshot s = impl_->BuildSnapshotLocked();
+  const uint64_t through = impl_->last_sequence_;
+  w.unlock();
+  // The snapshot covers every change applied up to `through`, so they must all be
+  // durable first (a store accepts a snapshot only through an acknowledged record).
+  if (absl::Status d = impl_->store_->WaitDurable(through); !d.ok()) {
+    w.lock();
     impl_->SetFailedLocked(d);
     return d;
   }
-  impl_->PruneDeparturesLocked(impl_->NowMicros());
-  pb::Snapshot s = impl_->BuildSnapshotLocked();
   // A state protobuf cannot serialize (over 2 GiB: a long audit log, big held posts)
   // must not reach WriteSnapshot: SerializeToString would leave "", and the store
   // would drop every record that empty snapshot claims to cover. Nothing is written;
   // the journal keeps its records and the registry goes on.
   absl::StatusOr<std::string> bytes = internal::SerializeWithin(
       s, MessageLimit(), absl::StatusCode::kResourceExhausted,
-      absl::StrCat("the moderation snapshot through sequence ", impl_->last_sequence_));
+      absl::StrCat("the moderation snapshot through sequence ", through));
   if (!bytes.ok()) {
     return absl::Status(
         bytes.status().code(),
@@ -1991,7 +1998,7 @@ absl::Status Registry::Compact() {
             "; nothing was compacted (the store keeps every record). Set "
             "RegistryOptions.audit_retention or review held posts to shrink it"));
   }
-  return impl_->store_->WriteSnapshot(*bytes, impl_->last_sequence_);
+  return impl_->store_->WriteSnapshot(*bytes, through);
 }
 
 std::string Registry::CanonicalDump() const {

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <future>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -244,6 +245,65 @@ TEST_F(RegistryGroupCommitTest, SubscriberMayNotChangeTheRegistry) {
   registry_->Unsubscribe(handle);
   EXPECT_EQ(inner.code(), absl::StatusCode::kFailedPrecondition) << inner;
   EXPECT_FALSE(registry_->CheckPosting("n", "g").ok());
+}
+
+// A store whose WriteSnapshot waits until the test lets it go on.
+class BlockingSnapshotStore final : public testing::ForwardingStore {
+ public:
+  using testing::ForwardingStore::ForwardingStore;
+  absl::Status WriteSnapshot(absl::string_view snapshot, uint64_t through) override {
+    entered_.set_value();
+    go_on_.wait();
+    return testing::ForwardingStore::WriteSnapshot(snapshot, through);
+  }
+  std::shared_future<void> entered() const { return entered_future_; }
+  void GoOn() { go_on_promise_.set_value(); }
+
+ private:
+  std::promise<void> entered_;
+  std::shared_future<void> entered_future_ = entered_.get_future().share();
+  std::promise<void> go_on_promise_;
+  std::shared_future<void> go_on_ = go_on_promise_.get_future().share();
+};
+
+// Compact writes its snapshot without the writer lock: a hold (and any change) goes
+// through while the snapshot is being written, and the snapshot is the state before
+// it. It used to hold the lock through the disk write, stopping every change.
+TEST(RegistryCompactTest, ChangesGoOnWhileTheSnapshotIsWritten) {
+  std::unique_ptr<EventStore> base = NewMemoryEventStore();
+  auto owned = std::make_unique<BlockingSnapshotStore>(base.get());
+  BlockingSnapshotStore* store = owned.get();
+  ManualClock clock;
+  auto opened = Registry::Open(std::move(owned), &clock, RegistryOptions());
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<Registry> registry = *std::move(opened);
+  ASSERT_TRUE(registry->AddAdministrator("admin").ok());
+  ASSERT_TRUE(registry->CreateGroup("g").ok());
+  ASSERT_TRUE(registry->Join("m", "g").ok());
+  ASSERT_TRUE(registry->Flag("admin", "m", "g", "spam").ok());
+  std::future<absl::Status> compacted =
+      std::async(std::launch::async, [&] { return registry->Compact(); });
+  store->entered().wait();
+  // The snapshot is being written: a gate hold must not wait for it.
+  Gate gate(registry.get(), nullptr);
+  std::future<absl::StatusOr<Decision>> held = std::async(std::launch::async, [&] {
+    return gate.Submit(Submission{"p", "m", "g", "text"});
+  });
+  const bool went_through =
+      held.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  store->GoOn();
+  EXPECT_TRUE(went_through) << "a hold waited for the snapshot's disk write";
+  ASSERT_TRUE(compacted.get().ok());
+  const absl::StatusOr<Decision> decision = held.get();
+  ASSERT_TRUE(decision.ok()) << decision.status();
+  EXPECT_EQ(decision->action, Decision::Action::kHold);
+  // Reopened from the snapshot and the record after it: the hold is there.
+  const std::string live = registry->CanonicalDump();
+  registry.reset();
+  auto reopened = Registry::Open(std::make_unique<testing::SharedStore>(base.get()),
+                                 &clock, RegistryOptions());
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->CanonicalDump(), live);
 }
 
 // The real journal under kGroupCommit: concurrent holds share fdatasyncs (each hold
