@@ -172,6 +172,8 @@ class Registry {
   absl::Status Lift(absl::string_view actor, absl::string_view member,
                     absl::string_view group, absl::string_view reason);
   // A group's queue, oldest first. Moderators of `group` or site administrators.
+  // Keep the result in a variable before iterating: `for (auto& p :
+  // *registry->ListQueue(...))` iterates a destroyed temporary (so with AuditLog).
   absl::StatusOr<std::vector<HeldPost>> ListQueue(absl::string_view actor,
                                                   absl::string_view group) const;
   // The audit log, oldest first (what the last Compact() kept of it, and every
