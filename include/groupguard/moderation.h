@@ -45,8 +45,9 @@ struct GroupPolicy {
   // P(spam) at or above which a post is held for review, in [0, 1]. Unset: the
   // classifier's own spam_threshold().
   std::optional<double> hold_threshold;
-  // P(spam) at or above which a post is rejected outright, in [0, 1]. Unset: never;
-  // every suspicious post waits for a human.
+  // P(spam) at or above which a post is rejected outright, in [0, 1], not below
+  // hold_threshold when both are set. Unset: never; every suspicious post waits for
+  // a human.
   std::optional<double> reject_threshold;
   // Whether a post the classifier labels "unsure" is held, and so every post from
   // the model's unsure threshold up ("unsure" or "spam"), whatever hold_threshold

@@ -76,6 +76,12 @@ absl::Status CheckPolicy(const GroupPolicy& p) {
           absl::StrCat("policy threshold ", *t, " is outside [0, 1]"));
     }
   }
+  // Rejecting below the hold threshold would reject what the group means to review.
+  if (p.hold_threshold && p.reject_threshold && *p.reject_threshold < *p.hold_threshold) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("policy reject threshold ", *p.reject_threshold,
+                     " is below its hold threshold ", *p.hold_threshold));
+  }
   return absl::OkStatus();
 }
 

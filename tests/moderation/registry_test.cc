@@ -944,6 +944,12 @@ TEST_F(RegistryTest, PolicyChangesAreAuthorized) {
   strict.hold_threshold = 1.5;
   EXPECT_EQ(registry_->SetGroupPolicy("mod_cats", "cats", strict).code(),
             absl::StatusCode::kInvalidArgument);
+  strict.hold_threshold = 0.95;  // above the reject threshold
+  const absl::Status inverted = registry_->SetGroupPolicy("mod_cats", "cats", strict);
+  EXPECT_EQ(inverted.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(inverted.message(), ::testing::HasSubstr("below its hold threshold"));
+  EXPECT_EQ(registry_->CreateGroup("birds", strict).code(),
+            absl::StatusCode::kInvalidArgument);
   strict.hold_threshold = 0.3;
   ASSERT_TRUE(registry_->SetGroupPolicy("mod_cats", "cats", strict).ok());
   auto c = registry_->CheckPosting("bob", "cats");
