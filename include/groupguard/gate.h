@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 
@@ -51,8 +52,11 @@ class Gate {
       : Gate(registry, std::shared_ptr<const Classifier>(), options) {}
 
   // Replaces the classifier (null: none) for every later Submit. A Submit already
-  // running finishes with the classifier it started with; a shared one stays alive
-  // until then (the gate's reference to it is dropped here).
+  // running finishes with the classifier it started with. The gate's reference to a
+  // shared one is dropped here; each thread that submitted keeps a reference to the
+  // classifier it last used (so Submit shares no reference count among threads)
+  // until it submits with another one or ends, so a replaced classifier is freed
+  // once every such thread has submitted again.
   void SetClassifier(std::shared_ptr<const Classifier> classifier);
   // The classifier Submit uses now (null if none).
   std::shared_ptr<const Classifier> classifier() const;
@@ -68,13 +72,15 @@ class Gate {
 
  private:
   Registry* registry_;
-  // Read and replaced with std::atomic_load / std::atomic_store (C++17's atomic
-  // operations on a shared_ptr), so a Submit holds a reference while it scores.
+  // This thread's copy of classifier_ (see gate.cc), loaded again when
+  // classifier_version_ has changed since.
+  const Classifier* ThreadCopyOfClassifier() const;
+
+  // Replaced with std::atomic_store (C++17's atomic operations on a shared_ptr), then
+  // classifier_version_ is given a number never used before by any gate.
   std::shared_ptr<const Classifier> classifier_;
-  // Whether classifier_ is set: a gate without one skips the atomic_load (a lock
-  // from libstdc++'s pool, shared by every submitting thread).
-  std::atomic<bool> has_classifier_{false};
-  std::mutex set_mu_;  // SetClassifier's: the pointer and the flag change together
+  std::atomic<uint64_t> classifier_version_;
+  std::mutex set_mu_;  // SetClassifier's: one replacement at a time
   GateOptions options_;
 };
 

@@ -1,6 +1,8 @@
 #include "groupguard/gate.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <utility>
 
@@ -8,12 +10,31 @@
 #include "util/status_macros.h"
 
 namespace groupguard {
+namespace {
+
+// Numbers every classifier a gate is given (at construction and by SetClassifier),
+// process-wide: one number is one gate's classifier at one time, whatever the gate.
+std::atomic<uint64_t> next_classifier_version{1};
+
+// The classifier this thread last submitted with, and its number. While the gate's
+// number is the same, Submit takes the classifier from here: it touches nothing that
+// other threads write (std::atomic_load of the gate's shared_ptr takes a lock from a
+// pool libstdc++ shares among all threads, and a copy bumps one shared reference
+// count: both stop scaling with cores). It keeps a replaced classifier alive until
+// this thread submits with another one or ends.
+struct ThreadClassifier {
+  uint64_t version = 0;
+  std::shared_ptr<const Classifier> classifier;
+};
+thread_local ThreadClassifier thread_classifier;
+
+}  // namespace
 
 Gate::Gate(Registry* registry, std::shared_ptr<const Classifier> classifier,
            GateOptions options)
     : registry_(registry),
       classifier_(std::move(classifier)),
-      has_classifier_(classifier_ != nullptr),
+      classifier_version_(next_classifier_version.fetch_add(1)),
       options_(options) {
   options_.max_clues = std::clamp(options_.max_clues, 0, 100);
 }
@@ -25,14 +46,25 @@ Gate::Gate(Registry* registry, const Classifier* classifier, GateOptions options
            options) {}
 
 void Gate::SetClassifier(std::shared_ptr<const Classifier> classifier) {
-  const bool has = classifier != nullptr;
   std::lock_guard<std::mutex> l(set_mu_);
   std::atomic_store(&classifier_, std::move(classifier));
-  has_classifier_.store(has);
+  // After the store: a thread that sees the new number loads the new classifier.
+  classifier_version_.store(next_classifier_version.fetch_add(1),
+                            std::memory_order_release);
 }
 
 std::shared_ptr<const Classifier> Gate::classifier() const {
   return std::atomic_load(&classifier_);
+}
+
+const Classifier* Gate::ThreadCopyOfClassifier() const {
+  const uint64_t version = classifier_version_.load(std::memory_order_acquire);
+  ThreadClassifier& mine = thread_classifier;
+  if (mine.version != version) {
+    mine.classifier = std::atomic_load(&classifier_);
+    mine.version = version;
+  }
+  return mine.classifier.get();
 }
 
 absl::StatusOr<Decision> Gate::Submit(const Submission& post) const {
@@ -48,9 +80,10 @@ absl::StatusOr<Decision> Gate::Submit(const Submission& post) const {
   bool classifier_holds = false;
   bool reject = false;
   std::optional<HoldReason> classifier_reason;
-  // One classifier for the whole decision, kept alive across a SetClassifier.
-  const std::shared_ptr<const Classifier> classifier =
-      has_classifier_.load() ? std::atomic_load(&classifier_) : nullptr;
+  // One classifier for the whole decision, kept alive across a SetClassifier by this
+  // thread's copy. Only used before Hold: Hold's subscribers run on this thread and
+  // may Submit to another gate, which replaces the copy.
+  const Classifier* const classifier = ThreadCopyOfClassifier();
   if (classifier != nullptr) {
     const double p = classifier->SpamProbability(post.text);
     d.spam_probability = p;

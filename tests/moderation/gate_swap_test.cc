@@ -1,6 +1,7 @@
 // Gate::SetClassifier while posts are being submitted: every decision is made by one
 // whole classifier (never a freed one), and a replaced classifier is destroyed once
-// the last Submit using it returns. Run under TSan and ASan by the sanitizer stages.
+// no Submit uses it and every thread that used it has submitted with another one or
+// ended. Run under TSan and ASan by the sanitizer stages.
 
 #include <atomic>
 #include <memory>
