@@ -65,9 +65,9 @@ class Gate {
   // post.group is empty or over kMaxIdBytes (checked first, whatever the decision
   // would be: the limits of Registry::Hold), kNotFound (unknown group),
   // kFailedPrecondition (author not a member), kAlreadyExists (post id already held),
-  // kUnavailable for a hold once the registry has failed (Registry::Health(): reopen
-  // it and build a new gate), or the store's error for a hold that could not be made
-  // durable (which fails the registry).
+  // kUnavailable for every post once the registry has failed (Registry::Health():
+  // reopen it and build a new gate), or the store's error for a hold the store could
+  // not take or make durable (which fails the registry).
   absl::StatusOr<Decision> Submit(const Submission& post) const;
 
  private:

@@ -77,8 +77,10 @@ struct RegistryOptions {
 // writer or a disk write, only, at worst, behind a few-microsecond in-memory update of
 // the same member shard.
 //
-// Failure: if starting the append fails (e.g. kInvalidArgument for an oversized
-// record, or a failed journal), nothing changed, in memory or in the store. If the
+// Failure: if starting the append fails, nothing changed, in memory or in the store;
+// the call returns the store's error and, unless that is kInvalidArgument (a record
+// over the store's size limit: only that change fails), the registry is failed as
+// below (a journal whose write failed, say on a full disk, takes no more). If the
 // event was applied but could not be made durable (WaitDurable failed: the journal is
 // failed by then, and under kEveryAppend a failed sync after the write counts as
 // such), memory holds a change the store may or may not have: the call returns the

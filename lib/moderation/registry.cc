@@ -488,9 +488,7 @@ class Registry::Impl {
   // a reopen can).
   static absl::Status FailedStatus(const absl::Status& cause) {
     return absl::UnavailableError(absl::StrCat(
-        "registry accepts no more changes: a change it applied in memory could not be "
-        "made durable (",
-        cause.ToString(),
+        "registry accepts no more changes: its store failed (", cause.ToString(),
         "); destroy it (and its gates) and reopen it over its store with "
         "Registry::Open"));
   }
@@ -526,7 +524,19 @@ class Registry::Impl {
                         internal::SerializeWithin(event, MessageLimit(),
                                                   absl::StatusCode::kInvalidArgument,
                                                   "the moderation event"));
-    GG_ASSIGN_OR_RETURN(uint64_t sequence, store_->StartAppend(bytes));
+    absl::StatusOr<uint64_t> started = store_->StartAppend(bytes);
+    if (!started.ok()) {
+      // Nothing was started (the store's contract), so memory is as the store has
+      // it. But a store that failed to write (a full disk under kEveryAppend or
+      // kNone) refuses every later write: the registry is failed as after a failed
+      // sync, so Health() and the gate say so. kInvalidArgument is a record the
+      // store refused (over its size limit): only this change fails.
+      if (started.status().code() != absl::StatusCode::kInvalidArgument) {
+        SetFailedLocked(started.status());
+      }
+      return started.status();
+    }
+    const uint64_t sequence = *started;
     last_sequence_ = sequence;
     PendingCommit pending;
     pending.sequence = sequence;
@@ -1409,7 +1419,8 @@ class Registry::Impl {
   // Held through a whole Compact(), taken before write_mu_.
   std::mutex compact_mu_;
   uint64_t last_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;  // started, maybe not durable
-  // Set when a change applied in memory could not be made durable: no more changes.
+  // Set when the store failed (an append it could not take, or a change applied in
+  // memory it could not make durable): no more changes.
   absl::Status failed_ ABSL_GUARDED_BY(write_mu_);
   // OK, or FailedStatus(failed_) once failed_ is set: what Health() returns.
   mutable std::mutex health_mu_;

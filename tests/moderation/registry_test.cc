@@ -1112,14 +1112,23 @@ TEST_F(RegistryTest, AuditTrimAndReopenAgreeWhenSnapshotsFail) {
   EXPECT_EQ(registry_->CanonicalDump(), trimmed);
 }
 
+// A store that cannot take an append: nothing changes, in memory or in the store,
+// and the registry is failed (a journal whose write failed takes no more): every
+// later change and the gate's check say kUnavailable, and Health() says why.
 TEST_F(RegistryTest, FailedAppendChangesNothing) {
   const std::string before = registry_->CanonicalDump();
   fail_ = true;
-  EXPECT_EQ(registry_->Flag("mod_cats", "alice", "cats", "spam").code(),
-            absl::StatusCode::kUnavailable);
-  EXPECT_EQ(registry_->Join("bob", "dogs").code(), absl::StatusCode::kUnavailable);
+  const absl::Status flagged = registry_->Flag("mod_cats", "alice", "cats", "spam");
+  EXPECT_EQ(flagged.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(flagged.message()), ::testing::HasSubstr("injected append"));
+  fail_ = false;  // the registry stays failed all the same
+  const absl::Status joined = registry_->Join("bob", "dogs");
+  EXPECT_EQ(joined.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(joined.message()), ::testing::HasSubstr("store failed"));
+  EXPECT_EQ(registry_->Health(), joined);
+  EXPECT_EQ(registry_->CheckPosting("alice", "cats").status(), joined);
   EXPECT_EQ(registry_->CanonicalDump(), before);
-  EXPECT_FALSE(HeldIn("alice", "cats"));
+  EXPECT_FALSE(registry_->ProbationStatusOf("alice").on_probation);
   EXPECT_THAT(recorder_.types(), IsEmpty());
 }
 
