@@ -66,6 +66,16 @@ struct PostReaderOptions {
   // as a dump whose every record lacks the field. JSON Lines has no header: a missing
   // key is absent from that record only, required or not.
   RequiredColumns required_columns;
+  // CSV/TSV: the spelling of SQL's NULL in the dump, as PostgreSQL COPY's NULL
+  // option: "\N" (MySQL's SELECT ... INTO OUTFILE, mysqldump --tab, PostgreSQL's text
+  // COPY), "NULL" (other tools). A field equal to it is null, whatever its column:
+  // the id, author, group and time "", the label unset (unlabeled), and a null text a
+  // malformed record (as a JSON null text is). A quoted CSV field never is ("\N" in
+  // quotes is the two characters), as in COPY; TSV has no quoting, so the field is
+  // compared as written. Compared exactly (case and spaces count). Empty (the
+  // default): no field is null. It may not hold a newline, a carriage return or the
+  // format's separator. JSON Lines ignores it (it has null).
+  std::string null_value;
   // A record longer than this is an error, not an allocation. 1 KiB..1 GiB.
   size_t max_record_bytes = size_t{64} << 20;
 };

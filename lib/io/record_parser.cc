@@ -234,6 +234,7 @@ struct RecordParser::Impl {
     size_t begin = 0;  // in the record, quotes excluded
     size_t size = 0;
     bool escaped = false;  // holds "" to read as "
+    bool quoted = false;   // CSV: was in quotes (so never options.null_value)
   };
   std::vector<Field> fields;
   size_t field_count = 0;  // all fields of the record, kept or not
@@ -580,10 +581,10 @@ std::string RecordParser::Impl::SplitFields(absl::string_view record, int64_t li
   const bool quoted = options.format == DumpFormat::kCsv;
   size_t i = 0;
   const size_t n = record.size();
-  const auto add = [this, keep](size_t begin, size_t size, bool escaped) {
+  const auto add = [this, keep](size_t begin, size_t size, bool escaped, bool quoted) {
     if (field_count < keep) {
       if (field_count == fields.size()) fields.emplace_back();
-      fields[field_count] = Field{begin, size, escaped};
+      fields[field_count] = Field{begin, size, escaped, quoted};
     }
     ++field_count;
   };
@@ -610,7 +611,7 @@ std::string RecordParser::Impl::SplitFields(absl::string_view record, int64_t li
           break;
         }
       }
-      add(quote_at + 1, i - 1 - (quote_at + 1), escaped);
+      add(quote_at + 1, i - 1 - (quote_at + 1), escaped, /*quoted=*/true);
       if (i == n) return "";
       if (record[i] != sep) {
         // A stray quote that opened a field swallows the lines up to the next
@@ -633,7 +634,7 @@ std::string RecordParser::Impl::SplitFields(absl::string_view record, int64_t li
     if (quoted && std::memchr(record.data() + i, '"', end - i) != nullptr) {
       return "double quote inside an unquoted field";
     }
-    add(i, end - i, false);
+    add(i, end - i, /*escaped=*/false, /*quoted=*/false);
     if (s == nullptr) return "";
     i = end + 1;
   }
@@ -739,8 +740,18 @@ absl::Status RecordParser::Impl::ParseTabular(absl::string_view record, int64_t 
   if (field_count != columns) {
     return Error(line, absl::StrCat("expected ", columns, " fields, got ", field_count));
   }
+  // SQL's NULL (options.null_value): an unquoted field spelled so.
+  const auto is_null = [this, record](int column) {
+    if (column < 0 || options.null_value.empty()) return false;
+    const Field& field = fields[column];
+    return !field.quoted && record.substr(field.begin, field.size) == options.null_value;
+  };
+  if (is_null(text_column)) {
+    return Error(line, absl::StrCat("\"", Printable(options.text_field), "\" is null (\"",
+                                    Printable(options.null_value), "\")"));
+  }
   std::optional<bool> label;
-  if (label_column >= 0) {
+  if (label_column >= 0 && !is_null(label_column)) {
     const Field& field = fields[label_column];
     // A label spelling has no quote: an escaped field is no label.
     if (field.escaped || !ParseLabel(record.substr(field.begin, field.size), &label)) {
@@ -751,8 +762,8 @@ absl::Status RecordParser::Impl::ParseTabular(absl::string_view record, int64_t 
   }
   post->is_spam = label;
   // Copied, not moved out: options may name one column for more than one field.
-  auto take = [this, record](int column, std::string* out) {
-    if (column < 0) {
+  auto take = [this, record, &is_null](int column, std::string* out) {
+    if (column < 0 || is_null(column)) {
       out->clear();
     } else {
       FieldValue(record, fields[column], out);
@@ -808,6 +819,17 @@ absl::StatusOr<RecordParser> RecordParser::Create(const PostReaderOptions& optio
   if (options.format != DumpFormat::kJsonLines && options.format != DumpFormat::kCsv &&
       options.format != DumpFormat::kTsv) {
     return absl::InvalidArgumentError("unknown dump format");
+  }
+  if (options.format != DumpFormat::kJsonLines &&
+      options.null_value.find_first_of(
+          options.format == DumpFormat::kCsv ? "\n\r,\"" : "\n\r\t") != std::string::npos) {
+    // No unquoted field could be spelled so: a mistake, not a marker that never
+    // matches.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the null value \"", Printable(options.null_value), "\" holds ",
+        options.format == DumpFormat::kCsv ? "a newline, a comma or a double quote"
+                                           : "a newline or a tab",
+        ", so no field can be spelled so"));
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;

@@ -750,5 +750,86 @@ TEST(PostReaderTest, ReadsTheRawYoutubeCsv) {
   EXPECT_FALSE(posts->front().id.empty());
 }
 
+// SQL's NULL as exports write it: MySQL's \N (INTO OUTFILE, mysqldump --tab),
+// others' NULL. Unquoted, it is null in every column; quoted, it is text (COPY's
+// rule); without null_value it is text as before.
+TEST(PostReaderTest, NullValueIsNullInEveryColumnUnlessQuoted) {
+  std::string path = WriteTempFile(
+      "nulls.csv",
+      "id,author,group,time,text,label\r\n"
+      "\\N,\\N,\\N,\\N,hello,\\N\r\n"
+      "p2,\"\\N\",g,2024-01-02,\"\\N\",spam\r\n"
+      "p3,\\Nx,\\N ,,bye,ham\r\n");
+  PostReaderOptions options = Format(DumpFormat::kCsv);
+  options.null_value = "\\N";
+  auto posts = ReadPosts(path, options);
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  ASSERT_EQ(posts->size(), 3u);
+  const Post& a = (*posts)[0];
+  EXPECT_EQ(a.id, "");
+  EXPECT_EQ(a.author, "");
+  EXPECT_EQ(a.group, "");
+  EXPECT_EQ(a.time, "");
+  EXPECT_EQ(a.text, "hello");
+  EXPECT_FALSE(a.is_spam.has_value());  // the last column, before the CR of CRLF
+  const Post& b = (*posts)[1];
+  EXPECT_EQ(b.author, "\\N");  // quoted: the two characters
+  EXPECT_EQ(b.text, "\\N");
+  EXPECT_EQ(b.is_spam, std::optional<bool>(true));
+  const Post& c = (*posts)[2];
+  EXPECT_EQ(c.author, "\\Nx");  // compared exactly
+  EXPECT_EQ(c.group, "\\N ");
+
+  // Without the option, \N is text (and no label: a malformed record).
+  auto plain = ReadSkippingErrors(path, Format(DumpFormat::kCsv));
+  ASSERT_EQ(plain.posts.size(), 2u);
+  EXPECT_EQ(plain.posts[0].author, "\\N");
+  ASSERT_EQ(plain.errors.size(), 1u);
+  EXPECT_THAT(plain.errors[0], HasSubstr(":2: \"label\" is \"\\\\N\""));
+}
+
+TEST(PostReaderTest, NullValueInTsvAndANullTextIsMalformed) {
+  std::string path = WriteTempFile(
+      "nulls.tsv",
+      "id\tauthor\ttext\tlabel\n"
+      "1\tNULL\tfree money\t1\n"
+      "2\tNULL\tNULL\t0\n"
+      "3\t\"NULL\"\tnull\tNULL\n");
+  PostReaderOptions options = Format(DumpFormat::kTsv);
+  options.null_value = "NULL";
+  auto result = ReadSkippingErrors(path, options);
+  ASSERT_EQ(result.posts.size(), 2u);
+  EXPECT_EQ(result.posts[0].author, "");
+  EXPECT_EQ(result.posts[1].author, "\"NULL\"");  // TSV keeps quotes: not the value
+  EXPECT_EQ(result.posts[1].text, "null");        // case counts
+  EXPECT_FALSE(result.posts[1].is_spam.has_value());
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_THAT(result.errors[0], HasSubstr("nulls.tsv:3: \"text\" is null (\"NULL\")"));
+}
+
+TEST(PostReaderTest, NullValueThatNoFieldCanHaveIsRefused) {
+  std::string csv = WriteTempFile("nullbad.csv", "text\nx\n");
+  std::string tsv = WriteTempFile("nullbad.tsv", "text\nx\n");
+  for (const char* bad : {"a,b", "\"", "a\nb", "\r"}) {
+    PostReaderOptions options = Format(DumpFormat::kCsv);
+    options.null_value = bad;
+    EXPECT_EQ(ReadPosts(csv, options).status().code(), absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  PostReaderOptions options = Format(DumpFormat::kTsv);
+  options.null_value = "a\tb";
+  EXPECT_EQ(ReadPosts(tsv, options).status().code(), absl::StatusCode::kInvalidArgument);
+  options.null_value = "a,b";  // a comma is no separator in TSV
+  EXPECT_TRUE(ReadPosts(tsv, options).ok());
+  // JSON Lines has null of its own: the option changes nothing there.
+  std::string jsonl =
+      WriteTempFile("nulls.jsonl", "{\"text\":\"x\",\"author\":\"\\\\N\",\"group\":null}\n");
+  PostReaderOptions json;
+  json.null_value = "\\N";
+  auto posts = ReadPosts(jsonl, json);
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  EXPECT_EQ((*posts)[0].author, "\\N");
+}
+
 }  // namespace
 }  // namespace groupguard

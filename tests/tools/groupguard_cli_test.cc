@@ -955,4 +955,26 @@ TEST_F(GroupguardCliTest, FatalSignalLeavesNoTemporaryFile) {
 }
 
 }  // namespace
+// --null reads SQL's NULL as an export writes it: an id \N is no id (score gives the
+// line), a label \N no label (eval refuses it as unlabeled, not as a bad spelling).
+TEST_F(GroupguardCliTest, NullFlagReadsSqlNullInEveryCommand) {
+  std::string csv = WriteFile("nulls.csv",
+                              "id,text,label\r\n\\N,win a free prize,1\r\nb,\"\\N\",\\N\r\n");
+  Result r = RunCli(absl::StrCat("score --null '\\N' -m ", model_, " ", csv));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_THAT(lines[0], StartsWith("{\"id\":null,\"line\":2,"));
+  EXPECT_THAT(lines[1], StartsWith("{\"id\":\"b\","));  // a quoted \N text is text
+  r = RunCli(absl::StrCat("eval --null '\\N' -m ", model_, " ", csv));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr(":3: no label"));
+  r = RunCli(absl::StrCat("eval -m ", model_, " ", csv));  // without it: text
+  EXPECT_THAT(r.err, HasSubstr(":3: \"label\" is \"\\\\N\", not spam/ham"));
+  r = RunCli(absl::StrCat("train --null '\\N' -o ", Dir(), "/n.ggm ", csv));
+  EXPECT_THAT(r.err, HasSubstr(":3: no label"));
+  r = RunCli(absl::StrCat("score --null '\"' -m ", model_, " ", csv));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
 }  // namespace groupguard

@@ -47,6 +47,10 @@ void AddInputFlags(CLI::App* command, InputFlags* flags) {
                        "Key or column holding the label: spam/ham, 1/0, true/false or "
                        "t/f (a column named here must be in a CSV/TSV header)")
           ->capture_default_str();
+  command->add_option("--null", flags->null_value,
+                      "CSV/TSV: an unquoted field spelled so is null (absent), in any "
+                      "column, as SQL's NULL: \\N (MySQL's INTO OUTFILE, mysqldump "
+                      "--tab), NULL; a quoted one never is (default: none)");
   command->add_option("--max-record-mib", flags->max_record_mib,
                       "A record longer than this many MiB is malformed")
       ->check(CLI::Range(1, 1024))
@@ -106,6 +110,19 @@ absl::StatusOr<PostReaderOptions> ReaderOptionsFor(const InputFlags& flags,
   options.required_columns.group = given(flags.group_option);
   options.required_columns.time = given(flags.time_option);
   options.max_record_bytes = flags.max_record_mib << 20;
+  options.null_value = flags.null_value;
+  // Checked here too (the reader refuses it as well) so that it is a usage error.
+  if (options.format != DumpFormat::kJsonLines &&
+      options.null_value.find_first_of(options.format == DumpFormat::kCsv ? "\n\r,\""
+                                                                         : "\n\r\t") !=
+          std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--null ", flags.null_value, " holds ",
+                     options.format == DumpFormat::kCsv
+                         ? "a newline, a comma or a double quote"
+                         : "a newline or a tab",
+                     ": no ", format, " field can be spelled so"));
+  }
   return options;
 }
 

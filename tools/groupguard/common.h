@@ -41,6 +41,7 @@ struct InputFlags {
   std::string author_field = "author";
   std::string group_field = "group";
   std::string time_field = "time";
+  std::string null_value;  // --null: CSV/TSV spelling of SQL's NULL ("" = none)
   size_t max_record_mib = 64;
   bool skip_bad = false;
   // The field options, to tell a name given on the command line (whose CSV/TSV
@@ -53,8 +54,8 @@ struct InputFlags {
   CLI::Option* time_option = nullptr;
 };
 
-// Adds --input-format, --text-field, --id-field, --label-field, --max-record-mib and
-// --skip-bad to `command`.
+// Adds --input-format, --text-field, --id-field, --label-field, --null,
+// --max-record-mib and --skip-bad to `command`.
 void AddInputFlags(CLI::App* command, InputFlags* flags);
 
 // Adds --author-field, --group-field and --time-field to `command` (replay).
