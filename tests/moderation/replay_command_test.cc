@@ -371,4 +371,50 @@ TEST_F(ReplayCommandTest, NotANumberIsAUsageError) {
   }
 }
 
+// A MySQL export writes NULL as \N (CRLF lines here, as INTO OUTFILE with LINES
+// TERMINATED BY '\r\n'). Read as text, every record had the author "\N": one member,
+// whom the first flag put on probation for every later post, and no warning. With
+// --null '\N' they have no author (and the no-author warning says so); without it,
+// the one-author warning fires.
+TEST_F(ReplayCommandTest, SqlNullAuthorsAreNoAuthorWithNull) {
+  const std::string csv = path_ + ".csv";
+  {
+    std::ofstream f(csv, std::ios::binary);
+    f << "id,author,group,created_at,body,is_spam\r\n";
+    for (int i = 0; i < 20; ++i) {
+      f << "p" << i << ",\\N,\\N,2024-01-" << 10 + i << " 10:00:00,"
+        << (i % 2 == 0 ? "Subscribe to my channel!!! free iphone http://bit.ly/xyz"
+                       : "what a lovely song")
+        << "," << (i % 2 == 0 ? 1 : 0) << "\r\n";
+    }
+  }
+  const std::string args = absl::StrCat(" --text-field body --label-field is_spam "
+                                        "--time-field created_at ", csv);
+  int code = -1;
+  std::string out =
+      RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay", args, " 2>&1"), &code);
+  if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("by 1 authors in 1 groups"));
+  EXPECT_THAT(out, HasSubstr("warning: \"\\\\N\" is the author of 20 of 20 records "
+                             "(100.0%): if that is how the dump writes no author "
+                             "(SQL's NULL: --null"));
+
+  out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --null '\\N'", args, " 2>&1"),
+                   &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("by 20 authors in 1 groups"));
+  EXPECT_THAT(out, HasSubstr("20 records had no author"));
+  EXPECT_THAT(out, HasSubstr("warning: no record had an author"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("is the author of")));
+  EXPECT_THAT(out, HasSubstr("by probation alone: 0 "));
+
+  // A --null that no CSV field can be is a usage error.
+  out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --null 'a,b'", args, " 2>&1"),
+                   &code);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_THAT(out, HasSubstr("--null a,b holds a newline, a comma or a double quote"));
+  std::filesystem::remove(csv);
+}
+
 }  // namespace

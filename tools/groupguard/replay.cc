@@ -41,6 +41,7 @@
 #include "groupguard/post_reader.h"
 #include "groupguard/registry.h"
 #include "output.h"
+#include "util/printable.h"
 #include "util/status_macros.h"
 
 namespace groupguard::cli {
@@ -81,6 +82,9 @@ struct Counts {
   int64_t untimed_at_end = 0;
   int64_t no_author = 0;  // records replayed under an author of their own
   int64_t groups = 0, authors = 0;
+  // The author of the most records (of those that had one), and how many.
+  std::string top_author;
+  int64_t top_author_posts = 0;
 };
 
 // Unix seconds, as in many dumps ("created_utc": 1420070400): 9 or 10 digits (1973
@@ -240,7 +244,8 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
     }
   });
   Gate gate(&registry, model, GateOptions{0});
-  std::set<std::string> groups, authors;
+  std::set<std::string> groups;
+  std::map<std::string, int64_t> authors;  // records per author
   GroupPolicy policy;
   policy.hold_threshold = f.hold_threshold;
   policy.reject_threshold = f.reject_threshold;
@@ -252,6 +257,9 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
     if (p.author.empty()) {
       p.author = absl::StrCat("anonymous:", p.line);
       ++c->no_author;
+    } else if (const int64_t n = ++authors[p.author]; n > c->top_author_posts) {
+      c->top_author = p.author;
+      c->top_author_posts = n;
     }
     if (*it.time != absl::InfiniteFuture() && *it.time > clock.Now()) clock.Set(*it.time);
     const std::string mod = absl::StrCat("moderator of ", p.group);
@@ -259,7 +267,6 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
       GG_RETURN_IF_ERROR(registry.CreateGroup(p.group, policy));
       GG_RETURN_IF_ERROR(registry.AddModerator(p.group, mod));
     }
-    authors.insert(p.author);
     if (!registry.CheckPosting(p.author, p.group).ok()) {
       GG_RETURN_IF_ERROR(registry.Join(p.author, p.group));
     }
@@ -317,7 +324,7 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
     }
   }
   c->groups = static_cast<int64_t>(groups.size());
-  c->authors = static_cast<int64_t>(authors.size());
+  c->authors = static_cast<int64_t>(authors.size() + c->no_author);
   return absl::OkStatus();
 }
 
@@ -325,6 +332,9 @@ std::string Percent(int64_t part, int64_t whole) {
   if (whole == 0) return "n/a";
   return absl::StrFormat("%.1f%%", 100.0 * static_cast<double>(part) / whole);
 }
+
+// A replay of at least this many records warns when one author wrote more than half.
+constexpr int64_t kMinPostsForAuthorShare = 20;
 
 // True when the dump had records and none had a usable time (skipped ones included).
 bool NoRecordTimed(const Counts& c) {
@@ -348,6 +358,18 @@ void WarnOfMissingFields(const Counts& c, const ReplayFlags& f) {
         "warning: no record had an author (in \"", f.in.author_field,
         "\"; --author-field names another): each post was replayed as an author of "
         "its own, so probation held nothing"));
+  }
+  // One author for most of a dump of some size is rarely a real community, and
+  // usually a dump's spelling of "no author" read as a name: SQL's NULL as an export
+  // writes it (\N, NULL, without --null), "deleted", "0". Replayed as one member,
+  // the first flag held every later post of theirs.
+  if (c.posts >= kMinPostsForAuthorShare && 2 * c.top_author_posts > c.posts) {
+    PrintError(absl::StrCat(
+        "warning: \"", internal::Printable(c.top_author), "\" is the author of ",
+        c.top_author_posts, " of ", c.posts, " records (", Percent(c.top_author_posts, c.posts),
+        "): if that is how the dump writes no author (SQL's NULL: --null; \"",
+        f.in.author_field, "\": --author-field), they were replayed as one member, "
+        "whom one flag put on probation for all of them"));
   }
 }
 
