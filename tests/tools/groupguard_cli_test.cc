@@ -977,4 +977,35 @@ TEST_F(GroupguardCliTest, NullFlagReadsSqlNullInEveryCommand) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
 }
 
+// "-" as the model is standard input (it looked for a file named "-"): inspect -,
+// and -m - where the posts or the text come from a file or the command line; where
+// standard input carries them too, a usage error.
+TEST_F(GroupguardCliTest, DashModelIsStandardInputWhereItIsFree) {
+  Result r = RunCli("inspect -", model_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("model:               standard input\n"));
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("file size:           ",
+                                            std::filesystem::file_size(model_), " bytes")));
+  std::string posts = WriteFile("dash_model.jsonl", "{\"id\":\"a\",\"text\":\"win a prize\"}\n");
+  Result by_name = RunCli(absl::StrCat("score -m ", model_, " ", posts));
+  r = RunCli(absl::StrCat("score -m - ", posts), model_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, by_name.out);
+  r = RunCli("explain -m - 'win a prize'", model_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("P(spam)"));
+  // Not a model on standard input: the loader's error, naming <stdin>.
+  r = RunCli("inspect -");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, StartsWith("groupguard: cannot load model <stdin>: "));
+  // Standard input cannot carry both.
+  for (const char* args : {"score -m -", "score -m - -", "eval -m - -", "explain -m -",
+                           "explain -m - -", "replay -m - -"}) {
+    r = RunCli(args, model_);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr("--model -: standard input carries the ")) << args;
+    EXPECT_EQ(r.out, "") << args;
+  }
+}
+
 }  // namespace groupguard

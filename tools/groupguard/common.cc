@@ -1,5 +1,7 @@
 #include "common.h"
 
+#include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -140,7 +142,56 @@ CLI::Validator NumberIn(double lo, double hi) {
 
 void AddModelFlag(CLI::App* command, std::string* model_path) {
   command->add_option("-m,--model", *model_path,
-                      "Model file (default: the default model built into groupguard)");
+                      "Model file (\"-\" = stdin, when the posts or text come from elsewhere; default: the "
+                      "default model built into groupguard)");
+}
+
+namespace {
+
+// `--model -` / `inspect -`: reads all of standard input (read(2), so a read error
+// is one, not an end) and loads it as a model file.
+absl::StatusOr<std::unique_ptr<Classifier>> LoadModelFromStdin() {
+  if (isatty(STDIN_FILENO)) {
+    // It would wait for a model typed in: a mistake, not a use.
+    return absl::InvalidArgumentError(
+        "model -: standard input is a terminal; pipe or redirect a model file into it");
+  }
+  // A model file holds at most a 2 GiB payload and a 28-byte header: a little more
+  // is read, so that the loader, not a silent cut, says what is wrong.
+  constexpr size_t kLimit = (size_t{2} << 30) + 64;
+  std::string bytes;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = read(STDIN_FILENO, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::UnavailableError(
+          absl::StrCat("cannot load model <stdin>: cannot read: ", strerror(errno)));
+    }
+    if (n == 0) break;
+    bytes.append(buffer, static_cast<size_t>(n));
+    if (bytes.size() > kLimit) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot load model <stdin>: more than ", kLimit,
+          " bytes, larger than any model file"));
+    }
+  }
+  auto model = Classifier::FromBytes(bytes);
+  if (!model.ok()) {
+    return absl::Status(model.status().code(), absl::StrCat("cannot load model <stdin>: ",
+                                                            model.status().message()));
+  }
+  return model;
+}
+
+}  // namespace
+
+absl::Status CheckModelStdin(const std::string& model_path, bool stdin_taken,
+                             absl::string_view what) {
+  if (model_path != "-" || !stdin_taken) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("--model -: standard input carries ", what,
+                   "; give the model or the ", what, " a file name"));
 }
 
 absl::StatusOr<std::unique_ptr<Classifier>> LoadModel(const std::string& path) {
@@ -158,6 +209,7 @@ absl::StatusOr<std::unique_ptr<Classifier>> LoadModel(const std::string& path) {
     }
     return model;
   }
+  if (path == "-") return LoadModelFromStdin();
   auto model = Classifier::Load(path);
   if (!model.ok()) {
     std::string message(model.status().message());

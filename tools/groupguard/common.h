@@ -76,9 +76,16 @@ CLI::Validator NumberIn(double lo, double hi);
 // Adds --model (default: the model built into this program).
 void AddModelFlag(CLI::App* command, std::string* model_path);
 
-// Loads the model at `path`, or the built-in default model when `path` is empty.
-// The error message names the file.
+// Loads the model at `path`, or the built-in default model when `path` is empty,
+// or the model on standard input when `path` is "-" (kInvalidArgument, a usage
+// error, when standard input is a terminal). The error message names the file
+// ("<stdin>").
 absl::StatusOr<std::unique_ptr<Classifier>> LoadModel(const std::string& path);
+
+// A usage error (kInvalidArgument) when `model_path` is "-" and standard input also
+// carries `what` (the posts, the text): one stream cannot hold both. OK otherwise.
+absl::Status CheckModelStdin(const std::string& model_path, bool stdin_taken,
+                             absl::string_view what);
 
 // The bytes of the default model built into this program ("" if none was).
 absl::string_view DefaultModelBytes();

@@ -51,6 +51,10 @@ int RunEval(const EvalFlags& flags) {
     PrintError("--roc -: standard output carries the metrics; name an SVG file");
     return kExitUsageError;
   }
+  if (absl::Status s = CheckModelStdin(flags.model, flags.input == "-", "the posts"); !s.ok()) {
+    PrintError(s.message());
+    return kExitUsageError;
+  }
   auto model = LoadModel(flags.model);
   if (!model.ok()) {
     PrintError(model.status().message());

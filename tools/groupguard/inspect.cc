@@ -41,7 +41,9 @@ int RunInspect(const InspectFlags& flags) {
                                    : static_cast<int64_t>(DefaultModelBytes().size());
   std::string s;
   absl::StrAppendFormat(&s, "model:               %s\n",
-                        flags.model.empty() ? "built-in default model" : flags.model);
+                        flags.model.empty()   ? "built-in default model"
+                        : flags.model == "-" ? "standard input"
+                                             : flags.model);
   absl::StrAppendFormat(&s, "file size:           %d bytes (%.2f MiB)\n", bytes,
                         bytes / 1048576.0);
   absl::StrAppendFormat(&s, "format version:      %d\n", i.format_version);
@@ -113,7 +115,7 @@ void AddInspectCommand(CLI::App& app) {
   auto flags = std::make_shared<InspectFlags>();
   CLI::App* cmd = app.add_subcommand(
       "inspect", "Show a model's metadata, configuration, size and training figures");
-  cmd->add_option("model_file", flags->model, "Model file (default: the built-in default model)");
+  cmd->add_option("model_file", flags->model, "Model file (\"-\" = stdin; default: the built-in default model)");
   cmd->add_option("-m,--model", flags->model, "Same as the positional argument");
   cmd->callback([flags] { ExitWith(RunInspect(*flags)); });
 }

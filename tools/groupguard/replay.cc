@@ -488,6 +488,10 @@ int RunReplay(const ReplayFlags& f) {
     PrintError(options.status().message());
     return kExitUsageError;
   }
+  if (absl::Status s = CheckModelStdin(f.model, f.input == "-", "the posts"); !s.ok()) {
+    PrintError(s.message());
+    return kExitUsageError;
+  }
   auto model = LoadModel(f.model);
   if (!model.ok()) {
     PrintError(model.status().message());

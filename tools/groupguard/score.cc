@@ -218,6 +218,10 @@ int RunScore(ScoreFlags flags) {
     }
     if (!wanted.empty()) flags.format = wanted;
   }
+  if (absl::Status s = CheckModelStdin(flags.model, flags.input == "-", "the posts"); !s.ok()) {
+    PrintError(s.message());
+    return kExitUsageError;
+  }
   auto model = LoadModel(flags.model);
   if (!model.ok()) {
     PrintError(model.status().message());
