@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -415,6 +416,39 @@ TEST_F(ReplayCommandTest, SqlNullAuthorsAreNoAuthorWithNull) {
   EXPECT_EQ(code, 2) << out;
   EXPECT_THAT(out, HasSubstr("--null a,b holds a newline, a comma or a double quote"));
   std::filesystem::remove(csv);
+}
+
+// replay printed only totals: --decisions writes one JSON line per replayed post,
+// in replay order, so one held post or flag can be explained.
+TEST_F(ReplayCommandTest, DecisionsFileExplainsEachPost) {
+  const std::string decisions = path_ + ".decisions";
+  int code = -1;
+  std::string out = RunCommand(
+      absl::StrCat(GROUPGUARD_CLI, " replay --decisions ", decisions, " ", path_, " 2>&1"),
+      &code);
+  if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+  ASSERT_EQ(code, 0) << out;
+  std::ifstream in(decisions);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 4u);
+  // By time: post 1 (music, held by the classifier; its author flagged), 2, then 3
+  // (held by probation alone, flagged from music), then the untimed 4 at 3's time.
+  EXPECT_THAT(lines[0], HasSubstr(R"({"id":"1","line":2,"member":"spammer","group":"music","time":"2024-01-01T10:00:00Z","untimed":false,"action":"hold","why":"classifier","spam_probability":)"));
+  EXPECT_THAT(lines[0], HasSubstr(R"("label":"spam","moderator":"reject","flag":"flagged","flag_probation_until":"2024-01-31T10:00:00Z"})"));
+  EXPECT_THAT(lines[1], HasSubstr(R"("id":"2",)"));
+  EXPECT_THAT(lines[1], HasSubstr(R"("action":"publish","why":null,)"));
+  EXPECT_THAT(lines[1], HasSubstr(R"("label":"ham","moderator":null,"flag":null})"));
+  EXPECT_THAT(lines[2], HasSubstr(R"("id":"3",)"));
+  EXPECT_THAT(lines[2], HasSubstr(R"("action":"hold","why":"probation",)"));
+  EXPECT_THAT(lines[2], HasSubstr(R"("probation_until":"2024-01-31T10:00:00Z","site_wide":true,"flagged_from":["music"],"moderator":"reject","flag":"flagged")"));
+  EXPECT_THAT(lines[3], HasSubstr(R"("id":"4","line":4,"member":"fan","group":"games","time":"2024-01-03T10:00:00Z","untimed":true,"action":"publish")"));
+  std::filesystem::remove(decisions);
+  // Standard output carries the summary.
+  out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --decisions - ", path_, " 2>&1"),
+                   &code);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_THAT(out, HasSubstr("--decisions -: standard output carries the summary"));
 }
 
 }  // namespace

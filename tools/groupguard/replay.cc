@@ -41,6 +41,7 @@
 #include "groupguard/post_reader.h"
 #include "groupguard/registry.h"
 #include "output.h"
+#include "output_file.h"
 #include "util/printable.h"
 #include "util/status_macros.h"
 
@@ -58,6 +59,7 @@ struct ReplayFlags {
   std::optional<double> hold_threshold;
   std::optional<double> reject_threshold;
   bool hold_unsure = true;
+  std::string decisions;  // --decisions FILE: one JSON line per replayed post
   InputFlags in;
 };
 
@@ -150,6 +152,102 @@ std::optional<absl::Time> ParseTime(const std::string& s) {
 struct Item {
   Post post;
   std::optional<absl::Time> time;
+  bool untimed = false;  // the dump's time was unusable (placed by --untimed)
+};
+
+// --decisions: where each post's record goes, written as the replay goes (a dump of
+// millions of posts is not kept as text in memory).
+class DecisionLog {
+ public:
+  explicit DecisionLog(OutputFile* file) : file_(file) {}
+  // Appends the record of one replayed post (README: "replay --decisions").
+  absl::Status Add(const Item& it, const Submission& s, const Decision& d,
+                   absl::string_view moderator, absl::string_view flag,
+                   std::optional<absl::Time> probation_until) {
+    const Post& p = it.post;
+    AppendLiteral("{\"id\":", &text_);
+    if (p.id.empty()) {
+      AppendLiteral("null", &text_);
+    } else {
+      AppendJsonString(p.id, &text_);
+    }
+    absl::StrAppend(&text_, ",\"line\":", p.line, ",\"member\":");
+    AppendJsonString(s.member, &text_);
+    AppendLiteral(",\"group\":", &text_);
+    AppendJsonString(s.group, &text_);
+    absl::StrAppend(&text_, ",\"time\":\"", Rfc3339(s.time), "\",\"untimed\":",
+                    it.untimed ? "true" : "false", ",\"action\":\"", ActionName(d.action),
+                    "\",\"why\":");
+    bool probation = false, classifier = false;
+    const HoldReason* probation_reason = nullptr;
+    for (const HoldReason& r : d.reasons) {
+      if (r.kind == HoldReason::Kind::kProbation) {
+        probation = true;
+        probation_reason = &r;
+      } else {
+        classifier = true;
+      }
+    }
+    // A reject is the classifier's alone (its reject threshold), whatever else held.
+    if (d.action == Decision::Action::kReject) probation = false;
+    text_.append(d.action == Decision::Action::kPublish ? "null"
+                  : probation && classifier             ? "\"both\""
+                  : probation                           ? "\"probation\""
+                                                       : "\"classifier\"");
+    AppendLiteral(",\"spam_probability\":", &text_);
+    if (d.spam_probability) {
+      AppendProbability(*d.spam_probability, &text_);
+    } else {
+      AppendLiteral("null", &text_);
+    }
+    AppendLiteral(",\"label\":", &text_);
+    text_.append(!p.is_spam ? "null" : *p.is_spam ? "\"spam\"" : "\"ham\"");
+    if (probation_reason != nullptr && probation) {
+      // Which groups' flags held it, and until when (never who flagged).
+      absl::StrAppend(&text_, ",\"probation_until\":\"",
+                      Rfc3339(probation_reason->probation_until), "\",\"site_wide\":",
+                      probation_reason->site_wide ? "true" : "false",
+                      ",\"flagged_from\":[");
+      for (size_t i = 0; i < probation_reason->flagged_from.size(); ++i) {
+        if (i > 0) text_.push_back(',');
+        AppendJsonString(probation_reason->flagged_from[i], &text_);
+      }
+      text_.push_back(']');
+    }
+    AppendLiteral(",\"moderator\":", &text_);
+    if (moderator.empty()) {
+      AppendLiteral("null", &text_);
+    } else {
+      absl::StrAppend(&text_, "\"", moderator, "\"");
+    }
+    AppendLiteral(",\"flag\":", &text_);
+    if (flag.empty()) {
+      AppendLiteral("null", &text_);
+    } else {
+      absl::StrAppend(&text_, "\"", flag, "\"");
+    }
+    if (probation_until) {
+      absl::StrAppend(&text_, ",\"flag_probation_until\":\"", Rfc3339(*probation_until),
+                      "\"");
+    }
+    AppendLiteral("}\n", &text_);
+    if (text_.size() >= kFlushBytes) return Flush();
+    return absl::OkStatus();
+  }
+
+  absl::Status Flush() {
+    absl::Status s = file_->Write(text_);
+    text_.clear();
+    return s;
+  }
+
+ private:
+  static constexpr size_t kFlushBytes = size_t{256} << 10;
+  static std::string Rfc3339(absl::Time t) {
+    return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
+  }
+  OutputFile* file_;
+  std::string text_;
 };
 
 // Gives untimed items a time by the --untimed rule; returns false for items to drop.
@@ -209,7 +307,7 @@ void PlaceUntimed(std::vector<Item>* items, const std::string& rule, Counts* c) 
 }
 
 absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
-                      const ReplayFlags& f, Counts* c) {
+                      const ReplayFlags& f, Counts* c, DecisionLog* log) {
   // Replay times are the dump's; the registry's clock follows them. Untimed posts
   // placed at the end run at the last known time.
   ManualClock clock(absl::UnixEpoch());
@@ -284,6 +382,9 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
     Submission s{absl::StrCat(p.line, ":", p.id), p.author, p.group, p.text, clock.Now()};
     auto d = gate.Submit(s);
     if (!d.ok()) return d.status();
+    // What the simulated moderator did with it, for --decisions.
+    absl::string_view moderated, flagged;
+    std::optional<absl::Time> flag_until;
     switch (d->action) {
       case Decision::Action::kPublish:
         ++c->published;
@@ -306,23 +407,33 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
         if (spam) {
           auto fb = registry.Reject(mod, p.group, s.id, "spam");
           if (!fb.ok()) return fb.status();
+          moderated = "reject";
           absl::Status flag =
               registry.Flag(mod, p.author, p.group, "posted spam", absl::ZeroDuration());
           if (flag.ok()) {
             ++c->flags;
+            flagged = "flagged";
+            if (auto until = c->on_probation.find(p.author); until != c->on_probation.end())
+              flag_until = until->second;
           } else if (flag.code() == absl::StatusCode::kResourceExhausted) {
             ++c->flags_refused;
+            flagged = "refused";
           } else {
             return flag;
           }
         } else {
           auto fb = registry.Approve(mod, p.group, s.id, "ham");
           if (!fb.ok()) return fb.status();
+          moderated = "approve";
         }
         break;
       }
     }
+    if (log != nullptr) {
+      GG_RETURN_IF_ERROR(log->Add(it, s, *d, moderated, flagged, flag_until));
+    }
   }
+  if (log != nullptr) GG_RETURN_IF_ERROR(log->Flush());
   c->groups = static_cast<int64_t>(groups.size());
   c->authors = static_cast<int64_t>(authors.size() + c->no_author);
   return absl::OkStatus();
@@ -497,6 +608,22 @@ int RunReplay(const ReplayFlags& f) {
     PrintError(model.status().message());
     return kExitRuntimeError;
   }
+  if (f.decisions == "-") {
+    // Standard output carries the summary: records after it would be neither.
+    PrintError("--decisions -: standard output carries the summary; name a file");
+    return kExitUsageError;
+  }
+  // Opened before the work, so an unwritable path fails at once; it appears only
+  // when the replay succeeds.
+  std::unique_ptr<OutputFile> decisions;
+  if (!f.decisions.empty()) {
+    auto out = OutputFile::Open(f.decisions);
+    if (!out.ok()) {
+      PrintError(out.status().message());
+      return kExitRuntimeError;
+    }
+    decisions = std::move(*out);
+  }
   auto reader = PostReader::Open(f.input, *options);
   if (!reader.ok()) {
     PrintError(reader.status().message());
@@ -529,11 +656,15 @@ int RunReplay(const ReplayFlags& f) {
       return kExitRuntimeError;
     }
     it.time = ParseTime(it.post.time);
+    it.untimed = !it.time.has_value();
     items.push_back(std::move(it));
   }
   c.bad_records = bad.count();
   PlaceUntimed(&items, f.untimed, &c);
-  absl::Status s = Simulate(items, model->get(), f, &c);
+  std::optional<DecisionLog> log;
+  if (decisions != nullptr) log.emplace(decisions.get());
+  absl::Status s = Simulate(items, model->get(), f, &c, log ? &*log : nullptr);
+  if (s.ok() && decisions != nullptr) s = decisions->Commit();
   if (!s.ok()) {
     PrintError(s.message());
     return kExitRuntimeError;
@@ -588,6 +719,11 @@ void AddReplayCommand(CLI::App& app) {
   cmd->add_flag("!--no-hold-unsure", f->hold_unsure,
                 "Hold by --hold-threshold alone, not from the model's unsure "
                 "threshold up");
+  cmd->add_option("--decisions", f->decisions,
+                  "Also write one JSON line per replayed post, in replay order, to this "
+                  "file: id, line, member, group, time, action, why, spam_probability, "
+                  "label, the moderator's action and flag (not \"-\": standard output "
+                  "carries the summary)");
   AddInputFlags(cmd, &f->in);
   AddPostContextFlags(cmd, &f->in);
   cmd->callback([f] { ExitWith(RunReplay(*f)); });
