@@ -1,7 +1,12 @@
 #include "metrics_text.h"
 
 #include <cmath>
+#include <limits>
+#include <string>
+#include <tuple>
+#include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -25,7 +30,26 @@ std::string JsonFigure(const BinaryMetrics& m, double v) {
 std::string Percent(double rate) { return absl::StrFormat("%g%%", rate * 100); }
 
 std::string JsonThreshold(const HamRateFigure& f) {
-  return f.threshold.has_value() ? absl::StrFormat("%.6f", *f.threshold) : "null";
+  return f.threshold.has_value()
+             ? absl::StrFormat("%.*f", f.threshold_places, *f.threshold)
+             : "null";
+}
+
+// The shortest decimal of at least 6 places in (lower, t], as places and value: a
+// gate set at it calls spam the posts at or above t and none at or below `lower`
+// (the next lower score). `t` itself (17 places) if none shorter is.
+std::pair<int, double> ThresholdBetween(double lower, double t) {
+  for (int places = 6; places < 17; ++places) {
+    const double scale = std::pow(10.0, places);
+    // Printed with `places` decimals, which must give back the same double.
+    const double d = std::floor(t * scale) / scale;
+    double printed;
+    if (d > lower && d <= t &&
+        absl::SimpleAtod(absl::StrFormat("%.*f", places, d), &printed) && printed == d) {
+      return {places, d};
+    }
+  }
+  return {17, t};
 }
 
 // The figure for `rate` among `rates`, if there is one.
@@ -60,7 +84,11 @@ std::vector<HamRateFigure> HamRateFigures(absl::Span<const RocPoint> curve, int6
     if (best != nullptr && std::isfinite(best->threshold) && best->true_positive_rate > 0) {
       f.spam_caught = best->true_positive_rate;
       f.ham_blocked = best->false_positive_rate;
-      f.threshold = std::floor(best->threshold * 1e6) / 1e6;
+      // The next point down the curve is the next lower score.
+      const double lower = best + 1 < curve.data() + curve.size()
+                               ? best[1].threshold
+                               : -std::numeric_limits<double>::infinity();
+      std::tie(f.threshold_places, f.threshold) = ThresholdBetween(lower, best->threshold);
     }
     figures.push_back(f);
   }
@@ -116,8 +144,8 @@ std::string MetricsTable(const BinaryMetrics& m, double decision_threshold,
     if (!RankingDefined(m)) {
       // "n/a" says why.
     } else if (f.threshold.has_value()) {
-      absl::StrAppendFormat(&figure, " at P(spam) >= %.6f (blocks %.2f%% of ham)",
-                            *f.threshold, f.ham_blocked * 100);
+      absl::StrAppendFormat(&figure, " at P(spam) >= %.*f (blocks %.2f%% of ham)",
+                            f.threshold_places, *f.threshold, f.ham_blocked * 100);
     } else {
       absl::StrAppend(&figure, " (no threshold: the top-scored posts hold more ham)");
     }

@@ -17,12 +17,14 @@ struct HamRateFigure {
   double max_ham_blocked = 0;  // the rate asked for, 0..1
   double spam_caught = 0;      // share of spam at or above `threshold`
   double ham_blocked = 0;      // share of ham at or above it (at most max_ham_blocked)
-  // Posts with P(spam) >= threshold are called spam. The probability of the
-  // lowest-scored post so called, rounded down to 6 decimals (as printed), so
-  // that post is still called spam at the printed figure. nullopt when no threshold
-  // catches any spam within the rate (the highest-scored posts include more ham than
-  // that), or when the posts are not both spam and ham.
+  // Posts with P(spam) >= threshold are called spam: the probability of the
+  // lowest-scored post so called, rounded down to `threshold_places` decimals (as
+  // printed: 6, or more when a post below it scores within that rounding), so that
+  // a gate set at the printed figure calls spam exactly the same posts. nullopt when
+  // no threshold catches any spam within the rate (the highest-scored posts include
+  // more ham than that), or when the posts are not both spam and ham.
   std::optional<double> threshold;
+  int threshold_places = 6;
 };
 
 // One figure per rate of `rates`, from `curve` (RocCurve of the same posts) and
