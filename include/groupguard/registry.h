@@ -64,18 +64,21 @@ struct RegistryOptions {
 // subscribers and returns. So concurrent changes can share one sync (a journal with
 // JournalOptions::Sync::kGroupCommit), and:
 // - Acknowledgment: a call returns OK only once its event is durable.
-// - Visibility: a change is visible to readers (CheckPosting, ProbationStatusOf,
-//   ListQueue, ...) and to later changes from the moment it is applied, which may be
-//   before it is durable and before its call returns. A crash can lose such a change,
-//   but only together with every change started after it (the store keeps its order),
-//   so a change that depended on it is lost too; the lost calls were never
-//   acknowledged.
+// - Visibility: a change is visible to readers (ProbationStatusOf, ListQueue, ...)
+//   and to later changes from the moment it is applied, which may be before it is
+//   durable and before its call returns. A crash can lose such a change, but only
+//   together with every change started after it (the store keeps its order), so a
+//   change that depended on it is lost too; the lost calls were never acknowledged.
+//   CheckPosting (so Gate::Submit, whose publish no crash can take back) decides on
+//   durable changes only: when the group's or the member's last change (a join, a
+//   flag, a lift, a policy) is still waiting for its sync, it waits for that sync.
 // - With a store that has no two-phase append (the memory store, older custom
 //   stores), the append is made durable under the lock, as before: correct, no shared
 //   syncs. Under kEveryAppend each change syncs alone under the lock.
 // CheckPosting() (and Gate::Submit for a member not on probation) never waits for a
-// writer or a disk write, only, at worst, behind a few-microsecond in-memory update of
-// the same member shard.
+// writer or for another member's disk write, only, at worst, behind a few-microsecond
+// in-memory update of the same member shard, and for the sync of a change to that
+// member or group still in flight (above).
 //
 // Failure: if starting the append fails, nothing changed, in memory or in the store;
 // the call returns the store's error and, unless that is kInvalidArgument (a record
@@ -252,6 +255,11 @@ class Registry {
   class Impl;
 
  private:
+  // CheckPosting on the state as it is, and the sequence of the last change it
+  // rests on (of the group and the member).
+  absl::StatusOr<PostingCheck> CheckPostingNow(absl::string_view member,
+                                               absl::string_view group,
+                                               uint64_t* changed_at) const;
   explicit Registry(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -187,6 +187,9 @@ struct MemberRecord {
   // and no heap block per member.
   absl::InlinedVector<uint32_t, 10> groups;
   std::unique_ptr<Probation> probation;
+  // The sequence of the last event that changed what CheckPosting answers for this
+  // member (a join, a flag, a lift): CheckPosting waits for it to be durable.
+  uint64_t changed_at = 0;
 };
 
 // A probation as seen at one instant.
@@ -291,6 +294,7 @@ bool HeldIn(const Probation* p, const ProbationView& v, uint32_t group, int64_t 
 struct GroupRecord {
   std::string name;
   GroupPolicy policy;
+  uint64_t changed_at = 0;  // its creation's or last policy's sequence (see MemberRecord)
   std::set<std::string> moderators;
   std::map<std::string, HeldPost> queue;  // by post id
 };
@@ -307,7 +311,7 @@ class Registry::Impl {
   absl::Status Recover() {
     std::lock_guard<std::mutex> w(write_mu_);
     pb::Event event;
-    return store_->Recover(
+    absl::Status recovered = store_->Recover(
         [this](absl::string_view bytes, uint64_t through) -> absl::Status {
           pb::Snapshot snapshot;
           if (!internal::ParseWithin(bytes, &snapshot)) {
@@ -338,6 +342,36 @@ class Registry::Impl {
           last_sequence_ = sequence;
           return absl::OkStatus();
         });
+    durable_through_.store(last_sequence_);  // everything replayed was durable
+    return recovered;
+  }
+
+  // Records that every event through `sequence` is durable.
+  void NoteDurable(uint64_t sequence) {
+    uint64_t known = durable_through_.load(std::memory_order_relaxed);
+    while (known < sequence &&
+           !durable_through_.compare_exchange_weak(known, sequence,
+                                                   std::memory_order_release)) {
+    }
+  }
+
+  // Waits until the event `changed_at` (a member's or group's last change, which
+  // CheckPosting read) is durable, so that no post is decided on a change a crash
+  // could still lose. Almost always returns at once: only a change still waiting
+  // for its sync makes it wait (for that sync).
+  absl::Status AwaitDurable(uint64_t changed_at) {
+    if (changed_at <= durable_through_.load(std::memory_order_acquire)) {
+      return absl::OkStatus();
+    }
+    absl::Status s = store_->WaitDurable(changed_at);
+    if (!s.ok()) {
+      // The writer of that change fails the registry on the same error.
+      return absl::UnavailableError(absl::StrCat(
+          "a change this post's check depends on could not be made durable (",
+          s.ToString(), ")"));
+    }
+    NoteDurable(changed_at);
+    return absl::OkStatus();
   }
 
   // ---------------------------------------------------------------- helpers
@@ -560,7 +594,9 @@ class Registry::Impl {
   // further changes, and the change is not notified.
   absl::StatusOr<uint64_t> FinishCommit(const PendingCommit& pending) {
     absl::Status s = store_->WaitDurable(pending.sequence);
-    if (!s.ok()) {
+    if (s.ok()) {
+      NoteDurable(pending.sequence);
+    } else {
       std::lock_guard<std::mutex> w(write_mu_);
       SetFailedLocked(s);
     }
@@ -740,6 +776,7 @@ class Registry::Impl {
         auto rec = std::make_unique<GroupRecord>();
         rec->name = c.group();
         rec->policy = FromProto(c.policy());
+        rec->changed_at = sequence;
         {
           std::unique_lock<std::shared_mutex> l(groups_mu_);
           group_index_[c.group()] = static_cast<uint32_t>(groups_.size());
@@ -753,6 +790,7 @@ class Registry::Impl {
         {
           std::unique_lock<std::shared_mutex> l(groups_mu_);
           groups_[g]->policy = FromProto(e.policy_set().policy());
+          groups_[g]->changed_at = sequence;
         }
         AddAuditLocked(e, sequence, "set_policy", "", e.policy_set().group(), "");
         return absl::OkStatus();
@@ -799,6 +837,7 @@ class Registry::Impl {
             return absl::AlreadyExistsError("already a member");
           }
           rec.groups.insert(pos, g);
+          rec.changed_at = sequence;
           ForgetDepartureLocked(m.member(), g);
         } else {
           auto it = sh.members.find(m.member());
@@ -902,6 +941,7 @@ class Registry::Impl {
           Shard& sh = ShardFor(f.member());
           std::unique_lock<std::shared_mutex> l(sh.mu);
           MemberRecord& rec = sh.members[f.member()];
+          rec.changed_at = sequence;
           if (rec.probation == nullptr) rec.probation = std::make_unique<Probation>();
           Probation& p = *rec.probation;
           before = Evaluate(&p, t, options_.sitewide_after_distinct_groups);
@@ -1004,6 +1044,7 @@ class Registry::Impl {
             return absl::NotFoundError("no probation to lift");
           }
           MemberRecord& rec = it->second;
+          rec.changed_at = sequence;
           if (!g) {
             rec.probation.reset();
           } else {
@@ -1428,6 +1469,8 @@ class Registry::Impl {
   // Set with health_: CheckPosting, which takes no writer lock, answers Health() from
   // then on rather than decide from a state the store may lack.
   std::atomic<bool> failed_for_readers_{false};
+  // Every event through this sequence is known to be durable (see AwaitDurable).
+  std::atomic<uint64_t> durable_through_{0};
   uint64_t next_ticket_ ABSL_GUARDED_BY(write_mu_) = 1;
   uint64_t next_flag_id_ ABSL_GUARDED_BY(write_mu_) = 1;
   // Members with a probation record (for ExpireProbations without a full scan).
@@ -2052,6 +2095,21 @@ void Registry::Unsubscribe(int handle) {
 
 absl::StatusOr<Registry::PostingCheck> Registry::CheckPosting(
     absl::string_view member, absl::string_view group) const {
+  // A decision may rest only on durable changes: when the group's or the member's
+  // last change is still waiting for its sync, wait for it, then read again.
+  while (true) {
+    uint64_t changed_at = 0;
+    absl::StatusOr<PostingCheck> check = CheckPostingNow(member, group, &changed_at);
+    if (!check.ok()) return check;
+    if (changed_at <= impl_->durable_through_.load(std::memory_order_acquire)) {
+      return check;
+    }
+    GG_RETURN_IF_ERROR(impl_->AwaitDurable(changed_at));
+  }
+}
+
+absl::StatusOr<Registry::PostingCheck> Registry::CheckPostingNow(
+    absl::string_view member, absl::string_view group, uint64_t* changed_at) const {
   if (impl_->failed_for_readers_.load(std::memory_order_acquire)) return Health();
   PostingCheck check;
   uint32_t g;
@@ -2063,6 +2121,7 @@ absl::StatusOr<Registry::PostingCheck> Registry::CheckPosting(
     }
     g = it->second;
     check.policy = impl_->groups_[g]->policy;
+    *changed_at = impl_->groups_[g]->changed_at;
   }
   ProbationView v;
   bool held = false;
@@ -2075,6 +2134,7 @@ absl::StatusOr<Registry::PostingCheck> Registry::CheckPosting(
       return absl::FailedPreconditionError(
           absl::StrCat("\"", member, "\" is not a member of \"", group, "\""));
     }
+    *changed_at = std::max(*changed_at, it->second.changed_at);
     const Probation* p = it->second.probation.get();
     if (p == nullptr) return check;  // the fast path: not on probation anywhere
     const int64_t now = impl_->NowMicros();

@@ -146,6 +146,53 @@ class RegistryGroupCommitTest : public ::testing::Test {
   uint64_t base_sequence_ = 0;  // records in the store before the test's own
 };
 
+// The gate decides no post on a change still waiting for its sync: a submit by a
+// member whose lift is not yet durable waits for that sync (a crash could still lose
+// the lift, and the post would have been published past a probation that stands),
+// while a member with no change pending is decided at once.
+TEST_F(RegistryGroupCommitTest, GateWaitsForTheMembersPendingChange) {
+  ASSERT_TRUE(registry_->Join("n", "g").ok());
+  ASSERT_TRUE(registry_->Flag("admin", "m", "g", "spam").ok());
+  store_->Gate(static_cast<uint64_t>(store_->started()));
+  absl::Status lifted;
+  std::thread lifter([&] { lifted = registry_->Lift("admin", "m", "", "sorry"); });
+  ASSERT_TRUE(store_->AwaitWaiting(1));
+  Gate gate(registry_.get(), nullptr);
+  std::future<absl::StatusOr<Decision>> submitted = std::async(
+      std::launch::async, [&] { return gate.Submit(Submission{"p", "m", "g", "hi"}); });
+  const bool submit_waits_for_the_lift = store_->AwaitWaiting(2);
+  absl::StatusOr<Decision> other = gate.Submit(Submission{"q", "n", "g", "hi"});
+  store_->ReleaseAll();
+  lifter.join();
+  EXPECT_TRUE(submit_waits_for_the_lift);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->action, Decision::Action::kPublish);
+  ASSERT_TRUE(lifted.ok()) << lifted;
+  const absl::StatusOr<Decision> decided = submitted.get();
+  ASSERT_TRUE(decided.ok()) << decided.status();
+  EXPECT_EQ(decided->action, Decision::Action::kPublish);  // by the lift, now durable
+}
+
+// If that sync fails, the waiting submit is not decided: kUnavailable, and the
+// registry is failed.
+TEST_F(RegistryGroupCommitTest, GateDecidesNothingOnAChangeWhoseSyncFailed) {
+  ASSERT_TRUE(registry_->Flag("admin", "m", "g", "spam").ok());
+  store_->Gate(static_cast<uint64_t>(store_->started()));
+  absl::Status lifted;
+  std::thread lifter([&] { lifted = registry_->Lift("admin", "m", "", "sorry"); });
+  ASSERT_TRUE(store_->AwaitWaiting(1));
+  Gate gate(registry_.get(), nullptr);
+  std::future<absl::StatusOr<Decision>> submitted = std::async(
+      std::launch::async, [&] { return gate.Submit(Submission{"p", "m", "g", "hi"}); });
+  ASSERT_TRUE(store_->AwaitWaiting(2));
+  store_->FailWaits(absl::DataLossError("injected fdatasync failure"));
+  lifter.join();
+  EXPECT_EQ(lifted.code(), absl::StatusCode::kDataLoss) << lifted;
+  const absl::StatusOr<Decision> decided = submitted.get();
+  EXPECT_EQ(decided.status().code(), absl::StatusCode::kUnavailable) << decided.status();
+  EXPECT_EQ(registry_->Health().code(), absl::StatusCode::kUnavailable);
+}
+
 TEST_F(RegistryGroupCommitTest, SecondWriterStartsWhileFirstWaitsForDurability) {
   store_->Gate(base_sequence_);
   std::thread a([&] { EXPECT_TRUE(HoldPost("a").ok()); });
