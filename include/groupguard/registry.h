@@ -184,6 +184,12 @@ class Registry {
   // The audit log, oldest first (what the last Compact() kept of it, and every
   // entry since). Site administrators only.
   absl::StatusOr<std::vector<AuditEntry>> AuditLog(absl::string_view actor) const;
+  // The members on probation now, sorted (each one's ProbationStatusOf says where
+  // and until when). Site administrators only.
+  absl::StatusOr<std::vector<MemberId>> MembersOnProbation(absl::string_view actor) const;
+  // A group's policy (the server's own call, as CheckPosting): kNotFound for an
+  // unknown group.
+  absl::StatusOr<GroupPolicy> GroupPolicyOf(absl::string_view group) const;
 
   // --- Fairness: what a member may ask, and appeals.
   // A member's own probation status (unknown members are simply not on probation).

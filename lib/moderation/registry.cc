@@ -1856,6 +1856,35 @@ absl::StatusOr<std::vector<AuditEntry>> Registry::AuditLog(
   return impl_->audit_;
 }
 
+absl::StatusOr<std::vector<MemberId>> Registry::MembersOnProbation(
+    absl::string_view actor) const {
+  GG_RETURN_IF_ERROR(impl_->AuthorizeAdmin(actor, "list the members on probation"));
+  std::vector<MemberId> recorded;
+  {
+    // Members with a probation record, sorted (a std::set); ExpireProbations removes
+    // those that ran out, so each is checked against the clock.
+    std::lock_guard<std::mutex> w(impl_->write_mu_);
+    recorded.assign(impl_->on_probation_.begin(), impl_->on_probation_.end());
+  }
+  const int64_t now = impl_->NowMicros();
+  std::vector<MemberId> members;
+  for (MemberId& m : recorded) {
+    const Impl::MemberSnapshot snapshot = impl_->CopyMember(m);
+    if (!snapshot.probation) continue;
+    if (Evaluate(&*snapshot.probation, now, impl_->options_.sitewide_after_distinct_groups)
+            .any) {
+      members.push_back(std::move(m));
+    }
+  }
+  return members;
+}
+
+absl::StatusOr<GroupPolicy> Registry::GroupPolicyOf(absl::string_view group) const {
+  GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
+  std::shared_lock<std::shared_mutex> l(impl_->groups_mu_);
+  return impl_->groups_[g]->policy;
+}
+
 ProbationStatus Registry::ProbationStatusOf(absl::string_view member) const {
   ProbationStatus st;
   const int64_t now = impl_->NowMicros();

@@ -936,6 +936,37 @@ TEST_F(RegistryTest, QueueReviewAuthorizationAndFeedback) {
   EXPECT_EQ(recorder_.events()[3].feedback->text, "hello");
 }
 
+// What a moderation page lists: the members on probation now (for site
+// administrators; flags that ran out drop off by the clock, before ExpireProbations
+// writes it down), and a group's policy.
+TEST_F(RegistryTest, MembersOnProbationAndGroupPolicyOf) {
+  ASSERT_TRUE(registry_->Flag("mod_cats", "bob", "cats", "spam", absl::Hours(24)).ok());
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam", absl::Hours(48)).ok());
+  auto listed = registry_->MembersOnProbation("admin");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_THAT(*listed, ElementsAre("alice", "bob"));
+  EXPECT_EQ(registry_->MembersOnProbation("mod_cats").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  clock_.Advance(absl::Hours(30));  // bob's flag ran out; nothing expired it yet
+  listed = registry_->MembersOnProbation("admin");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_THAT(*listed, ElementsAre("alice"));
+  ASSERT_TRUE(registry_->Lift("admin", "alice", "", "sorry").ok());
+  listed = registry_->MembersOnProbation("admin");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_THAT(*listed, IsEmpty());
+
+  GroupPolicy strict;
+  strict.reject_threshold = 0.9;
+  strict.hold_unsure = false;
+  ASSERT_TRUE(registry_->SetGroupPolicy("mod_cats", "cats", strict).ok());
+  auto policy = registry_->GroupPolicyOf("cats");
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  EXPECT_EQ(policy->reject_threshold, 0.9);
+  EXPECT_FALSE(policy->hold_unsure);
+  EXPECT_EQ(registry_->GroupPolicyOf("fish").status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(RegistryTest, PolicyChangesAreAuthorized) {
   GroupPolicy strict;
   strict.reject_threshold = 0.9;
