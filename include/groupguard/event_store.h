@@ -79,7 +79,8 @@ class EventStore {
 
 struct JournalOptions {
   enum class Sync : uint8_t {
-    kEveryAppend = 0,  // fdatasync before each Append (and StartAppend) returns
+    kEveryAppend = 0,  // fdatasync before each Append (and StartAppend) returns;
+                       // a failed sync is WaitDurable's (and Append's) error
     kGroupCommit = 1,  // concurrent Appends (and WaitDurables) share one fdatasync;
                        // each still waits for it. StartAppend only queues the record
                        // in memory; the write and the sync happen in WaitDurable.
@@ -98,9 +99,13 @@ struct JournalOptions {
 // - Append returns once the record is written (kNone: survives the process being
 //   killed) or written and fdatasync'ed (kEveryAppend, kGroupCommit: survives a power
 //   loss). Sequence numbers are dense; a reopened journal continues them. Under
-//   kEveryAppend and kNone StartAppend does the same and WaitDurable returns at once;
-//   under kGroupCommit StartAppend queues the record and whichever WaitDurable (or
+//   kEveryAppend and kNone StartAppend does the same and WaitDurable returns at once,
+//   except after a sync that failed once the record was written: StartAppend then
+//   returns its sequence (the record is in the file, where a reopen may find it) and
+//   WaitDurable the sync's error, so only WaitDurable says a record is durable.
+//   Under kGroupCommit StartAppend queues the record and whichever WaitDurable (or
 //   Append) finds no write in progress writes and fdatasyncs everything queued.
+//   WaitDurable for a record already durable never waits for a write in progress.
 // - Torn tail: damage at the very end of the last segment (a partial record header, a
 //   record running past the end of the file, a last record whose checksum fails,
 //   trailing zero bytes) is what a crash mid-write leaves; it is truncated on open.

@@ -31,8 +31,9 @@ struct GateOptions {
 //   publish otherwise.
 //
 // For a member not on probation the decision reads in-memory state only and never
-// waits for a moderator action's disk write; a hold itself is written durably before
-// Submit returns.
+// waits for another member's disk write, only for the sync of a change to this member
+// or group still in flight (Registry::CheckPosting); a hold itself is written durably
+// before Submit returns.
 //
 // Thread-safe; neither copyable nor movable. `registry` is not owned and must outlive
 // the gate. The classifier may
@@ -73,8 +74,9 @@ class Gate {
  private:
   Registry* registry_;
   // This thread's copy of classifier_ (see gate.cc), loaded again when
-  // classifier_version_ has changed since.
-  const Classifier* ThreadCopyOfClassifier() const;
+  // classifier_version_ has changed since. Once the thread's copy is destroyed (a
+  // Submit from a destructor at the thread's end), classifier_ is loaded into *kept.
+  const Classifier* ThreadCopyOfClassifier(std::shared_ptr<const Classifier>* kept) const;
 
   // Replaced with std::atomic_store (C++17's atomic operations on a shared_ptr), then
   // classifier_version_ is given a number never used before by any gate.

@@ -23,10 +23,16 @@ std::atomic<uint64_t> next_classifier_version{1};
 // count: both stop scaling with cores). It keeps a replaced classifier alive until
 // this thread submits with another one or ends.
 struct ThreadClassifier {
+  ~ThreadClassifier();
   uint64_t version = 0;
   std::shared_ptr<const Classifier> classifier;
 };
 thread_local ThreadClassifier thread_classifier;
+// Set once this thread's copy is destroyed (at its end, or the program's for the
+// main thread): a Submit after that, say from another thread_local's or a static's
+// destructor, must not touch it. Trivially destructible, so it is never destroyed.
+thread_local bool thread_classifier_gone = false;
+ThreadClassifier::~ThreadClassifier() { thread_classifier_gone = true; }
 
 }  // namespace
 
@@ -57,7 +63,12 @@ std::shared_ptr<const Classifier> Gate::classifier() const {
   return std::atomic_load(&classifier_);
 }
 
-const Classifier* Gate::ThreadCopyOfClassifier() const {
+const Classifier* Gate::ThreadCopyOfClassifier(
+    std::shared_ptr<const Classifier>* kept) const {
+  if (thread_classifier_gone) {
+    *kept = std::atomic_load(&classifier_);
+    return kept->get();
+  }
   const uint64_t version = classifier_version_.load(std::memory_order_acquire);
   ThreadClassifier& mine = thread_classifier;
   if (mine.version != version) {
@@ -83,7 +94,8 @@ absl::StatusOr<Decision> Gate::Submit(const Submission& post) const {
   // One classifier for the whole decision, kept alive across a SetClassifier by this
   // thread's copy. Only used before Hold: Hold's subscribers run on this thread and
   // may Submit to another gate, which replaces the copy.
-  const Classifier* const classifier = ThreadCopyOfClassifier();
+  std::shared_ptr<const Classifier> kept;  // set only once the copy is gone
+  const Classifier* const classifier = ThreadCopyOfClassifier(&kept);
   if (classifier != nullptr) {
     const double p = classifier->SpamProbability(post.text);
     d.spam_probability = p;

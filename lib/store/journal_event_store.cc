@@ -161,6 +161,10 @@ class JournalEventStore final : public EventStore {
   std::optional<SnapshotRef> snapshot_ ABSL_GUARDED_BY(mu_);
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 1;     // to be assigned
   uint64_t durable_sequence_ ABSL_GUARDED_BY(mu_) = 0;  // acknowledged
+  // durable_sequence_, also readable without mu_: WaitDurable for a record already
+  // durable returns without queueing behind a writer that holds mu_ through its
+  // write and sync (kEveryAppend).
+  std::atomic<uint64_t> durable_sequence_seen_{0};
   uint64_t durable_offset_ ABSL_GUARDED_BY(mu_) = 0;  // end of it in the current segment
   std::string pending_ ABSL_GUARDED_BY(mu_);  // framed records waiting for a leader
   uint64_t pending_last_ ABSL_GUARDED_BY(mu_) = 0;
@@ -367,6 +371,7 @@ absl::Status JournalEventStore::Init() {
   if (!snapshots.empty()) snapshot_ = snapshots.back();
   next_sequence_ = last_sequence + 1;
   durable_sequence_ = last_sequence;
+  durable_sequence_seen_.store(last_sequence, std::memory_order_release);
   durable_offset_ = tail_end;
   return absl::OkStatus();
 }
@@ -428,6 +433,7 @@ absl::StatusOr<uint64_t> JournalEventStore::AppendDirectLocked(absl::string_view
     }
   }
   durable_sequence_ = sequence;
+  durable_sequence_seen_.store(sequence, std::memory_order_release);
   durable_offset_ += frame.size();
   return sequence;
 }
@@ -446,6 +452,9 @@ absl::Status JournalEventStore::SyncAppended(int fd, const std::string& path) {
 // wait until their own sequence is durable (or lead the next batch). Under the other
 // policies StartAppend already wrote (and synced) the record: nothing is pending.
 absl::Status JournalEventStore::WaitDurable(uint64_t sequence) {
+  if (sequence <= durable_sequence_seen_.load(std::memory_order_acquire)) {
+    return absl::OkStatus();
+  }
   std::unique_lock<std::mutex> lock(mu_);
   if (sequence >= next_sequence_) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -470,6 +479,7 @@ absl::Status JournalEventStore::WaitDurable(uint64_t sequence) {
       ++append_syncs_;
       if (status.ok()) {
         durable_sequence_ = batch_last;
+        durable_sequence_seen_.store(batch_last, std::memory_order_release);
         durable_offset_ += batch.size();
       } else if (failed_.ok()) {
         failed_ = status;

@@ -1,7 +1,10 @@
 #include "groupguard/gate.h"
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "groupguard/clock.h"
@@ -178,6 +181,39 @@ TEST_F(GateTest, SetClassifierReplacesTheModelForLaterPosts) {
   // A gate built on a shared_ptr (say, from Classifier::Load's unique_ptr).
   Gate owning(registry_.get(), std::make_unique<testing::FakeClassifier>());
   EXPECT_EQ(Submit(owning, "p5", "bob", "cats", "cheap spam").action, Action::kHold);
+}
+
+// A Submit from a destructor that runs at a thread's end after the gate's per-thread
+// classifier copy is gone (thread_locals go in reverse order of construction) is
+// decided, and frees no classifier a gate still owns. It used to assign into the
+// destroyed copy and free the first gate's classifier.
+TEST_F(GateTest, SubmitAfterTheThreadsClassifierCopyIsGone) {
+  auto first = std::make_shared<testing::FakeClassifier>();
+  auto second = std::make_shared<testing::FakeClassifier>();
+  const std::weak_ptr<testing::FakeClassifier> first_alive = first, second_alive = second;
+  Gate gate1(registry_.get(), std::move(first));
+  Gate gate2(registry_.get(), std::move(second));
+  struct FlushAtThreadEnd {
+    std::function<void()> flush;
+    ~FlushAtThreadEnd() { flush(); }
+  };
+  std::atomic<int> published{0};
+  auto count = [&](const absl::StatusOr<Decision>& d) {
+    if (d.ok() && d->action == Action::kPublish) published.fetch_add(1);
+  };
+  std::thread worker([&] {
+    thread_local FlushAtThreadEnd at_end;  // before the copy: destroyed after it
+    at_end.flush = [&] {
+      count(gate2.Submit(Submission{"f2", "bob", "cats", "nice cat"}));
+      count(gate1.Submit(Submission{"f1", "bob", "cats", "nice cat"}));
+    };
+    count(gate1.Submit(Submission{"p1", "bob", "cats", "nice cat"}));
+  });
+  worker.join();
+  EXPECT_EQ(published.load(), 3);
+  EXPECT_FALSE(first_alive.expired());
+  EXPECT_FALSE(second_alive.expired());
+  EXPECT_EQ(Submit(gate1, "p2", "bob", "cats", "nice cat").action, Action::kPublish);
 }
 
 TEST_F(GateTest, Errors) {
