@@ -122,9 +122,9 @@ void Post(const groupguard::Gate& gate, const groupguard::Registry& registry,
   Response r = HandleNewPost(gate, registry, req);
   const std::string id =
       req.post_id.size() > 8 ? absl::StrCat(req.post_id.size(), "B") : req.post_id;
-  std::printf("  POST %-3s %-6s in %-8s %-40s -> %d %s\n", id.c_str(),
-              req.member.c_str(), req.group.c_str(), ("\"" + req.text + "\"").c_str(),
-              r.http_status, r.body.c_str());
+  std::printf("  POST %-3s %-6s in %-8s %-40s -> %d %s\n", id.c_str(), req.member.c_str(),
+              req.group.c_str(), ("\"" + req.text + "\"").c_str(), r.http_status,
+              r.body.c_str());
   std::fflush(stdout);
 }
 
@@ -186,9 +186,10 @@ int DiskFailure(const std::string& dir, const groupguard::Clock* clock,
   auto opened = open();
   if (!opened.ok()) return Fail(opened.status());
   std::unique_ptr<groupguard::Registry> registry = std::move(opened).value();
-  for (absl::Status s : {registry->CreateGroup("cooking"), registry->Join("sam", "cooking"),
-                         registry->AddAdministrator("ada"),
-                         registry->Flag("ada", "sam", "cooking", "spam")}) {
+  for (absl::Status s :
+       {registry->CreateGroup("cooking"), registry->Join("sam", "cooking"),
+        registry->AddAdministrator("ada"),
+        registry->Flag("ada", "sam", "cooking", "spam")}) {
     if (!s.ok()) return Fail(s);
   }
   {
@@ -201,7 +202,7 @@ int DiskFailure(const std::string& dir, const groupguard::Clock* clock,
     Post(gate, *registry, {"q2", "sam", "cooking", "held: refused"});
     Post(gate, *registry, {"q3", "ann", "cooking", "not a member: still 503"});
     std::printf("  health: %s\n", registry->Health().ok() ? "OK" : "failed");
-  }  // the gate goes first...
+  }                  // the gate goes first...
   registry.reset();  // ...then the registry, which closes the journal
   opened = open();
   if (!opened.ok()) return Fail(opened.status());
@@ -261,9 +262,10 @@ int main(int argc, char** argv) {
   groupguard::Gate gate(registry.get(), model.get());
   std::printf("\n== 1. posting (classifier: %s)\n", model ? argv[1] : "none");
   Post(gate, *registry, {"p1", "kim", "cooking", "Try browning the butter first"});
-  Post(gate, *registry, {"p2", "sam", "cooking",
-              "Subscribe to my channel!!! check out my videos http://bit.ly/xyz"});
-  Post(gate, *registry, {"p3", "sam", "chess", "hello"});  // not a member: 403
+  Post(gate, *registry,
+       {"p2", "sam", "cooking",
+        "Subscribe to my channel!!! check out my videos http://bit.ly/xyz"});
+  Post(gate, *registry, {"p3", "sam", "chess", "hello"});     // not a member: 403
   Post(gate, *registry, {"p3", "sam", "knitting", "hello"});  // no such group: 404
   Post(gate, *registry, {std::string(2000, 'x'), "sam", "cooking", "hello"});  // 400
 

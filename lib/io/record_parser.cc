@@ -821,8 +821,9 @@ absl::StatusOr<RecordParser> RecordParser::Create(const PostReaderOptions& optio
     return absl::InvalidArgumentError("unknown dump format");
   }
   if (options.format != DumpFormat::kJsonLines &&
-      options.null_value.find_first_of(
-          options.format == DumpFormat::kCsv ? "\n\r,\"" : "\n\r\t") != std::string::npos) {
+      options.null_value.find_first_of(options.format == DumpFormat::kCsv
+                                           ? "\n\r,\""
+                                           : "\n\r\t") != std::string::npos) {
     // No unquoted field could be spelled so: a mistake, not a marker that never
     // matches.
     return absl::InvalidArgumentError(absl::StrCat(

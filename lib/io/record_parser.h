@@ -16,7 +16,8 @@ namespace groupguard::internal {
 
 // Parses the label spellings of a dump: "spam"/"ham", "1"/"0", "true"/"false",
 // "t"/"f" (PostgreSQL's booleans) (any case, surrounding spaces ignored) into *label
-// (true = spam); "" is no label (nullopt). Returns false, leaving *label alone, for any other spelling.
+// (true = spam); "" is no label (nullopt). Returns false, leaving *label alone, for any
+// other spelling.
 bool ParseLabel(absl::string_view value, std::optional<bool>* label);
 
 // JSON Lines records that are flat objects of strings without escapes are parsed
@@ -44,8 +45,8 @@ class RecordParser {
   // For CSV/TSV, reads the first non-blank record of `data` at *pos as the header
   // (Next() does this by itself when needed). Returns false if no record is left.
   // kInvalidArgument "name:line: no column "text" in the header (...)" when the text
-  // column, or a column of options.required_columns, is missing. Same REQUIRES and position rules as Next(). For JSON Lines,
-  // returns true and consumes nothing.
+  // column, or a column of options.required_columns, is missing. Same REQUIRES and
+  // position rules as Next(). For JSON Lines, returns true and consumes nothing.
   absl::StatusOr<bool> ReadHeader(absl::string_view data, size_t* pos, int64_t* line);
 
   // A parser with the same options and header and its own scratch.

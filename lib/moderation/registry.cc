@@ -349,9 +349,8 @@ class Registry::Impl {
   // Records that every event through `sequence` is durable.
   void NoteDurable(uint64_t sequence) {
     uint64_t known = durable_through_.load(std::memory_order_relaxed);
-    while (known < sequence &&
-           !durable_through_.compare_exchange_weak(known, sequence,
-                                                   std::memory_order_release)) {
+    while (known < sequence && !durable_through_.compare_exchange_weak(
+                                   known, sequence, std::memory_order_release)) {
     }
   }
 
@@ -1013,7 +1012,8 @@ class Registry::Impl {
             before.any &&
             (after.until > before.until ||
              (before.site_wide && after.site_wide_until > before.site_wide_until) ||
-             (held_in_group && HeldWindow(after, g).second > HeldWindow(before, g).second));
+             (held_in_group &&
+              HeldWindow(after, g).second > HeldWindow(before, g).second));
         if (out != nullptr && (widened || lengthened)) {
           ModerationEvent ev =
               BaseEvent(ModerationEvent::Type::kProbationStarted, e, sequence);
@@ -1776,12 +1776,12 @@ absl::Status Registry::Flag(absl::string_view actor, absl::string_view member,
   Impl::MemberSnapshot m = impl_->CopyMember(member, /*with_probation=*/false);
   if (!std::binary_search(m.groups.begin(), m.groups.end(), g) &&
       !impl_->RecentDepartureLocked(member, g, e.time())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "\"", member, "\" is not a member of \"", group, "\"",
-        o.flag_after_leaving > absl::ZeroDuration()
-            ? absl::StrCat(" and has not left it in the last ",
-                           absl::FormatDuration(o.flag_after_leaving))
-            : std::string()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("\"", member, "\" is not a member of \"", group, "\"",
+                     o.flag_after_leaving > absl::ZeroDuration()
+                         ? absl::StrCat(" and has not left it in the last ",
+                                        absl::FormatDuration(o.flag_after_leaving))
+                         : std::string()));
   }
   if (!impl_->IsAdmin(actor)) {
     const int64_t window_start = AddMicros(e.time(), -o.flag_window);
@@ -1871,7 +1871,8 @@ absl::StatusOr<std::vector<MemberId>> Registry::MembersOnProbation(
   for (MemberId& m : recorded) {
     const Impl::MemberSnapshot snapshot = impl_->CopyMember(m);
     if (!snapshot.probation) continue;
-    if (Evaluate(&*snapshot.probation, now, impl_->options_.sitewide_after_distinct_groups)
+    if (Evaluate(&*snapshot.probation, now,
+                 impl_->options_.sitewide_after_distinct_groups)
             .any) {
       members.push_back(std::move(m));
     }
@@ -1895,7 +1896,8 @@ ProbationStatus Registry::ProbationStatusOf(absl::string_view member) const {
     // Where it holds the member now: the flagging groups and, site-wide, the
     // member's groups too (HeldIn says which, without the exempt ones).
     std::vector<uint32_t> candidates(v.flag_groups.begin(), v.flag_groups.end());
-    if (v.site_wide) candidates.insert(candidates.end(), m.groups.begin(), m.groups.end());
+    if (v.site_wide)
+      candidates.insert(candidates.end(), m.groups.begin(), m.groups.end());
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     std::vector<uint32_t> held;

@@ -599,9 +599,10 @@ TEST(PostReaderTest, RequiredColumnsMustBeInTheHeader) {
       auto reader = PostReader::Open(path, options);
       ASSERT_FALSE(reader.ok()) << c.column;
       EXPECT_EQ(reader.status().code(), absl::StatusCode::kInvalidArgument);
-      EXPECT_THAT(reader.status().message(),
-                  HasSubstr(absl::StrCat(":1: no column \"", c.column,
-                                         "\" in the header (columns: text, id, is_spam)")));
+      EXPECT_THAT(
+          reader.status().message(),
+          HasSubstr(absl::StrCat(":1: no column \"", c.column,
+                                 "\" in the header (columns: text, id, is_spam)")));
       options.required_columns.*c.required = false;
       auto posts = ReadPosts(path, options);
       ASSERT_TRUE(posts.ok()) << c.column << ": " << posts.status();
@@ -611,7 +612,8 @@ TEST(PostReaderTest, RequiredColumnsMustBeInTheHeader) {
     PostReaderOptions options;
     options.*c.name = c.column;
     options.required_columns.*c.required = true;
-    auto posts = ReadPosts(WriteTempFile("required.jsonl", "{\"text\":\"hi\"}\n"), options);
+    auto posts =
+        ReadPosts(WriteTempFile("required.jsonl", "{\"text\":\"hi\"}\n"), options);
     ASSERT_TRUE(posts.ok()) << c.column << ": " << posts.status();
     EXPECT_EQ(posts->size(), 1u);
   }
@@ -754,12 +756,11 @@ TEST(PostReaderTest, ReadsTheRawYoutubeCsv) {
 // others' NULL. Unquoted, it is null in every column; quoted, it is text (COPY's
 // rule); without null_value it is text as before.
 TEST(PostReaderTest, NullValueIsNullInEveryColumnUnlessQuoted) {
-  std::string path = WriteTempFile(
-      "nulls.csv",
-      "id,author,group,time,text,label\r\n"
-      "\\N,\\N,\\N,\\N,hello,\\N\r\n"
-      "p2,\"\\N\",g,2024-01-02,\"\\N\",spam\r\n"
-      "p3,\\Nx,\\N ,,bye,ham\r\n");
+  std::string path = WriteTempFile("nulls.csv",
+                                   "id,author,group,time,text,label\r\n"
+                                   "\\N,\\N,\\N,\\N,hello,\\N\r\n"
+                                   "p2,\"\\N\",g,2024-01-02,\"\\N\",spam\r\n"
+                                   "p3,\\Nx,\\N ,,bye,ham\r\n");
   PostReaderOptions options = Format(DumpFormat::kCsv);
   options.null_value = "\\N";
   auto posts = ReadPosts(path, options);
@@ -789,12 +790,11 @@ TEST(PostReaderTest, NullValueIsNullInEveryColumnUnlessQuoted) {
 }
 
 TEST(PostReaderTest, NullValueInTsvAndANullTextIsMalformed) {
-  std::string path = WriteTempFile(
-      "nulls.tsv",
-      "id\tauthor\ttext\tlabel\n"
-      "1\tNULL\tfree money\t1\n"
-      "2\tNULL\tNULL\t0\n"
-      "3\t\"NULL\"\tnull\tNULL\n");
+  std::string path = WriteTempFile("nulls.tsv",
+                                   "id\tauthor\ttext\tlabel\n"
+                                   "1\tNULL\tfree money\t1\n"
+                                   "2\tNULL\tNULL\t0\n"
+                                   "3\t\"NULL\"\tnull\tNULL\n");
   PostReaderOptions options = Format(DumpFormat::kTsv);
   options.null_value = "NULL";
   auto result = ReadSkippingErrors(path, options);
@@ -822,8 +822,8 @@ TEST(PostReaderTest, NullValueThatNoFieldCanHaveIsRefused) {
   options.null_value = "a,b";  // a comma is no separator in TSV
   EXPECT_TRUE(ReadPosts(tsv, options).ok());
   // JSON Lines has null of its own: the option changes nothing there.
-  std::string jsonl =
-      WriteTempFile("nulls.jsonl", "{\"text\":\"x\",\"author\":\"\\\\N\",\"group\":null}\n");
+  std::string jsonl = WriteTempFile(
+      "nulls.jsonl", "{\"text\":\"x\",\"author\":\"\\\\N\",\"group\":null}\n");
   PostReaderOptions json;
   json.null_value = "\\N";
   auto posts = ReadPosts(jsonl, json);

@@ -158,8 +158,9 @@ TEST_F(RegistryGroupCommitTest, GateWaitsForTheMembersPendingChange) {
   std::thread lifter([&] { lifted = registry_->Lift("admin", "m", "", "sorry"); });
   ASSERT_TRUE(store_->AwaitWaiting(1));
   Gate gate(registry_.get(), nullptr);
-  std::future<absl::StatusOr<Decision>> submitted = std::async(
-      std::launch::async, [&] { return gate.Submit(Submission{"p", "m", "g", "hi"}); });
+  std::future<absl::StatusOr<Decision>> submitted = std::async(std::launch::async, [&] {
+    return gate.Submit(Submission{"p", "m", "g", "hi"});
+  });
   const bool submit_waits_for_the_lift = store_->AwaitWaiting(2);
   absl::StatusOr<Decision> other = gate.Submit(Submission{"q", "n", "g", "hi"});
   store_->ReleaseAll();
@@ -182,8 +183,9 @@ TEST_F(RegistryGroupCommitTest, GateDecidesNothingOnAChangeWhoseSyncFailed) {
   std::thread lifter([&] { lifted = registry_->Lift("admin", "m", "", "sorry"); });
   ASSERT_TRUE(store_->AwaitWaiting(1));
   Gate gate(registry_.get(), nullptr);
-  std::future<absl::StatusOr<Decision>> submitted = std::async(
-      std::launch::async, [&] { return gate.Submit(Submission{"p", "m", "g", "hi"}); });
+  std::future<absl::StatusOr<Decision>> submitted = std::async(std::launch::async, [&] {
+    return gate.Submit(Submission{"p", "m", "g", "hi"});
+  });
   ASSERT_TRUE(store_->AwaitWaiting(2));
   store_->FailWaits(absl::DataLossError("injected fdatasync failure"));
   lifter.join();

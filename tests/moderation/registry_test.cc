@@ -15,8 +15,8 @@
 #include "groupguard/event_store.h"
 #include "gtest/gtest.h"
 #include "moderation/registry_testing.h"
-#include "store/journal_testing.h"
 #include "moderation_test_util.h"
+#include "store/journal_testing.h"
 
 namespace groupguard {
 namespace {
@@ -291,11 +291,11 @@ TEST_F(RegistryTest, FlagAfterLeavingCanBeTurnedOff) {
 // Departures come back from the journal and from snapshots, and a snapshot keeps
 // only those that still count.
 TEST_F(RegistryTest, DeparturesSurviveReopenAndCompaction) {
-  ASSERT_TRUE(registry_->Leave("bob", "cats").ok());       // counts until day 30
+  ASSERT_TRUE(registry_->Leave("bob", "cats").ok());  // counts until day 30
   clock_.Advance(absl::Hours(24 * 20));
-  ASSERT_TRUE(registry_->Leave("alice", "cats").ok());     // until day 50
+  ASSERT_TRUE(registry_->Leave("alice", "cats").ok());  // until day 50
   ASSERT_TRUE(registry_->Leave("alice", "dogs").ok());
-  ASSERT_TRUE(registry_->Join("alice", "dogs").ok());      // back in dogs
+  ASSERT_TRUE(registry_->Join("alice", "dogs").ok());  // back in dogs
   const std::string before = registry_->CanonicalDump();
   EXPECT_THAT(before, ::testing::HasSubstr("departures"));
   Reopen();  // from the journal
@@ -964,7 +964,8 @@ TEST_F(RegistryTest, MembersOnProbationAndGroupPolicyOf) {
   ASSERT_TRUE(policy.ok()) << policy.status();
   EXPECT_EQ(policy->reject_threshold, 0.9);
   EXPECT_FALSE(policy->hold_unsure);
-  EXPECT_EQ(registry_->GroupPolicyOf("fish").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry_->GroupPolicyOf("fish").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(RegistryTest, PolicyChangesAreAuthorized) {

@@ -264,12 +264,13 @@ TEST_F(ReplayCommandTest, ColumnsAreNamedByFieldFlags) {
          "3,spammer,games,2024-01-03 10:00:00,nice,t\r\n"
          "1,spammer,music,2024-01-01 10:00:00,Subscribe to my channel!!! check out my "
          "videos http://bit.ly/xyz free iphone,t\r\n"
-         "2,fan,music,2024-01-02 10:00:00,\"I love this song, the chorus is great\",f\r\n";
+         "2,fan,music,2024-01-02 10:00:00,\"I love this song, the chorus is "
+         "great\",f\r\n";
   }
   const std::pair<const char*, const char*> named[] = {
-      {"--author-field", "user"}, {"--group-field", "channel"},
+      {"--author-field", "user"},     {"--group-field", "channel"},
       {"--time-field", "created_at"}, {"--text-field", "body"},
-      {"--label-field", "is_spam"}, {"--id-field", "id"}};
+      {"--label-field", "is_spam"},   {"--id-field", "id"}};
   // The flags, with `misnamed`'s value replaced by "when".
   const auto fields = [&named](absl::string_view misnamed) {
     std::string args;
@@ -294,8 +295,9 @@ TEST_F(ReplayCommandTest, ColumnsAreNamedByFieldFlags) {
                      &code);
     EXPECT_EQ(code, 1) << flag << ": " << out;
     EXPECT_THAT(out, HasSubstr(absl::StrCat(
-                         csv, ":1: no column \"when\" in the header (columns: id, user, "
-                              "channel, created_at, body, is_spam)")))
+                         csv,
+                         ":1: no column \"when\" in the header (columns: id, user, "
+                         "channel, created_at, body, is_spam)")))
         << flag;
   }
   std::filesystem::remove(csv);
@@ -310,7 +312,8 @@ TEST_F(ReplayCommandTest, WarnsWhenNoRecordHasATimeOrAnAuthor) {
     std::ofstream f(path_, std::ios::trunc);
     for (int i = 0; i < 3; ++i) {
       f << R"({"id":")" << i << R"(","text":"hello there","label":"ham","user":"u)" << i
-        << R"(","group":"g","created_at":"2024-01-0)" << i + 1 << R"("})" << "\n";
+        << R"(","group":"g","created_at":"2024-01-0)" << i + 1 << R"("})"
+        << "\n";
     }
   }
   int code = -1;
@@ -322,7 +325,8 @@ TEST_F(ReplayCommandTest, WarnsWhenNoRecordHasATimeOrAnAuthor) {
                              "--time-field names another)"));
   EXPECT_THAT(out, HasSubstr("warning: no record had an author (in \"author\"; "
                              "--author-field names another)"));
-  EXPECT_THAT(out, HasSubstr("no record had a usable time: all 3 replayed at one instant"));
+  EXPECT_THAT(out,
+              HasSubstr("no record had a usable time: all 3 replayed at one instant"));
   EXPECT_THAT(out, HasSubstr("3 records had no author"));
   EXPECT_THAT(out, ::testing::Not(HasSubstr("rule: neighbor")));
   out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json ", path_, " 2>/dev/null"),
@@ -331,10 +335,10 @@ TEST_F(ReplayCommandTest, WarnsWhenNoRecordHasATimeOrAnAuthor) {
   EXPECT_THAT(out, HasSubstr("\"untimed_at_end\":3,"));
   EXPECT_THAT(out, HasSubstr("\"no_author\":3,"));
   // Named, both are read: no warning.
-  out = RunCommand(absl::StrCat(GROUPGUARD_CLI,
-                                " replay --author-field user --time-field created_at ",
-                                path_, " 2>&1"),
-                   &code);
+  out = RunCommand(
+      absl::StrCat(GROUPGUARD_CLI, " replay --author-field user --time-field created_at ",
+                   path_, " 2>&1"),
+      &code);
   EXPECT_EQ(code, 0) << out;
   EXPECT_THAT(out, ::testing::Not(HasSubstr("warning")));
   EXPECT_THAT(out, ::testing::Not(HasSubstr("no usable time")));
@@ -389,8 +393,10 @@ TEST_F(ReplayCommandTest, SqlNullAuthorsAreNoAuthorWithNull) {
         << "," << (i % 2 == 0 ? 1 : 0) << "\r\n";
     }
   }
-  const std::string args = absl::StrCat(" --text-field body --label-field is_spam "
-                                        "--time-field created_at ", csv);
+  const std::string args = absl::StrCat(
+      " --text-field body --label-field is_spam "
+      "--time-field created_at ",
+      csv);
   int code = -1;
   std::string out =
       RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay", args, " 2>&1"), &code);
@@ -423,9 +429,9 @@ TEST_F(ReplayCommandTest, SqlNullAuthorsAreNoAuthorWithNull) {
 TEST_F(ReplayCommandTest, DecisionsFileExplainsEachPost) {
   const std::string decisions = path_ + ".decisions";
   int code = -1;
-  std::string out = RunCommand(
-      absl::StrCat(GROUPGUARD_CLI, " replay --decisions ", decisions, " ", path_, " 2>&1"),
-      &code);
+  std::string out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --decisions ",
+                                            decisions, " ", path_, " 2>&1"),
+                               &code);
   if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
   ASSERT_EQ(code, 0) << out;
   std::ifstream in(decisions);
@@ -434,15 +440,27 @@ TEST_F(ReplayCommandTest, DecisionsFileExplainsEachPost) {
   ASSERT_EQ(lines.size(), 4u);
   // By time: post 1 (music, held by the classifier; its author flagged), 2, then 3
   // (held by probation alone, flagged from music), then the untimed 4 at 3's time.
-  EXPECT_THAT(lines[0], HasSubstr(R"({"id":"1","line":2,"member":"spammer","group":"music","time":"2024-01-01T10:00:00Z","untimed":false,"action":"hold","why":"classifier","spam_probability":)"));
-  EXPECT_THAT(lines[0], HasSubstr(R"("label":"spam","moderator":"reject","flag":"flagged","flag_probation_until":"2024-01-31T10:00:00Z"})"));
+  EXPECT_THAT(
+      lines[0],
+      HasSubstr(
+          R"({"id":"1","line":2,"member":"spammer","group":"music","time":"2024-01-01T10:00:00Z","untimed":false,"action":"hold","why":"classifier","spam_probability":)"));
+  EXPECT_THAT(
+      lines[0],
+      HasSubstr(
+          R"("label":"spam","moderator":"reject","flag":"flagged","flag_probation_until":"2024-01-31T10:00:00Z"})"));
   EXPECT_THAT(lines[1], HasSubstr(R"("id":"2",)"));
   EXPECT_THAT(lines[1], HasSubstr(R"("action":"publish","why":null,)"));
   EXPECT_THAT(lines[1], HasSubstr(R"("label":"ham","moderator":null,"flag":null})"));
   EXPECT_THAT(lines[2], HasSubstr(R"("id":"3",)"));
   EXPECT_THAT(lines[2], HasSubstr(R"("action":"hold","why":"probation",)"));
-  EXPECT_THAT(lines[2], HasSubstr(R"("probation_until":"2024-01-31T10:00:00Z","site_wide":true,"flagged_from":["music"],"moderator":"reject","flag":"flagged")"));
-  EXPECT_THAT(lines[3], HasSubstr(R"("id":"4","line":4,"member":"fan","group":"games","time":"2024-01-03T10:00:00Z","untimed":true,"action":"publish")"));
+  EXPECT_THAT(
+      lines[2],
+      HasSubstr(
+          R"("probation_until":"2024-01-31T10:00:00Z","site_wide":true,"flagged_from":["music"],"moderator":"reject","flag":"flagged")"));
+  EXPECT_THAT(
+      lines[3],
+      HasSubstr(
+          R"("id":"4","line":4,"member":"fan","group":"games","time":"2024-01-03T10:00:00Z","untimed":true,"action":"publish")"));
   std::filesystem::remove(decisions);
   // Standard output carries the summary.
   out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --decisions - ", path_, " 2>&1"),

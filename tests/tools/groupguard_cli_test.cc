@@ -249,8 +249,10 @@ TEST_F(GroupguardCliTest, CsvErrorRowIsWellFormed) {
   std::vector<std::string> lines = Lines(r.out);
   ASSERT_EQ(lines.size(), 4u) << r.out;
   EXPECT_EQ(lines[0], "id,spam_probability,verdict");
-  EXPECT_EQ(lines[3], absl::StrCat("\"", input, ":3: \"\"text\"\" is not a string\",,error"));
-  Result e = RunCli(absl::StrCat("score --format csv --explain 2 -m ", model_, " ", input));
+  EXPECT_EQ(lines[3],
+            absl::StrCat("\"", input, ":3: \"\"text\"\" is not a string\",,error"));
+  Result e =
+      RunCli(absl::StrCat("score --format csv --explain 2 -m ", model_, " ", input));
   EXPECT_EQ(e.exit_code, 1);
   EXPECT_THAT(Lines(e.out).back(), testing::EndsWith(",,error,")) << e.out;
   std::string first = WriteFile("bad-first.jsonl", "{\"text\": 7}\n{\"text\":\"b\"}\n");
@@ -385,12 +387,14 @@ TEST_F(GroupguardCliTest, EvalPrintsTheThresholdOfEachHamRate) {
     EXPECT_NEAR(100.0 * ham_called / ham, blocked_percent, 0.01) << rate;
     EXPECT_LE(100.0 * ham_called / ham, std::stod(rate)) << rate;
   }
-  Result json = RunCli(absl::StrCat("eval --json --ham-rate 0.05 -m ", model_, " ", test));
+  Result json =
+      RunCli(absl::StrCat("eval --json --ham-rate 0.05 -m ", model_, " ", test));
   ASSERT_EQ(json.exit_code, 0) << json.err;
   EXPECT_THAT(json.out, HasSubstr("\"threshold_at_1pct_ham_blocked\":0."));
   EXPECT_THAT(json.out, HasSubstr("\"threshold_at_0_1pct_ham_blocked\":0."));
   EXPECT_THAT(json.out, HasSubstr("{\"max_ham_blocked\":0.05,\"spam_caught\":0."));
-  EXPECT_EQ(RunCli(absl::StrCat("eval --ham-rate 2 -m ", model_, " ", test)).exit_code, 2);
+  EXPECT_EQ(RunCli(absl::StrCat("eval --ham-rate 2 -m ", model_, " ", test)).exit_code,
+            2);
 }
 
 TEST_F(GroupguardCliTest, EvalDrawsRocSvgAndPrintsATable) {
@@ -456,9 +460,10 @@ TEST_F(GroupguardCliTest, ExplainShowsTheBiasSoTheWeightsAddUp) {
   const size_t calibration = inspect.out.find("calibration:");
   const size_t bias_at = inspect.out.find("bias:");
   ASSERT_NE(bias_at, std::string::npos);
-  ASSERT_EQ(std::sscanf(inspect.out.c_str() + calibration,
-                        "calibration: P(spam) = 1 / (1 + exp(-(%lf * score + %lf)))", &a, &b),
-            2);
+  ASSERT_EQ(
+      std::sscanf(inspect.out.c_str() + calibration,
+                  "calibration: P(spam) = 1 / (1 + exp(-(%lf * score + %lf)))", &a, &b),
+      2);
   ASSERT_EQ(std::sscanf(inspect.out.c_str() + bias_at, "bias: %lf", &bias), 1);
   for (const char* text : {"URGENT! You have won a 1000 cash prize, call now",
                            "see you at lunch tomorrow", ""}) {
@@ -574,16 +579,18 @@ TEST_F(GroupguardCliTest, TrainSelectChoosesSettingsByCrossValidation) {
 // says so rather than read as posts besides the training posts; with --no-refit the
 // two counts add up to the posts read.
 TEST_F(GroupguardCliTest, TrainSaysTheValidationPostsAreHeldOutThenRefit) {
-  const std::string train = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/youtube.train.jsonl");
+  const std::string train =
+      absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/youtube.train.jsonl");
   const std::string out = Dir() + "/youtube-nb.ggm";
   Result r = RunCli(absl::StrCat("train --model-type nb -o ", out, " ", train));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   long long posts, spam, held, held_spam, all;
-  ASSERT_EQ(std::sscanf(r.out.c_str(),
-                        "trained a naive_bayes model on %lld posts (%lld spam): validated "
-                        "on %lld held-out posts (%lld spam), then refit on all %lld",
-                        &posts, &spam, &held, &held_spam, &all),
-            5)
+  ASSERT_EQ(
+      std::sscanf(r.out.c_str(),
+                  "trained a naive_bayes model on %lld posts (%lld spam): validated "
+                  "on %lld held-out posts (%lld spam), then refit on all %lld",
+                  &posts, &spam, &held, &held_spam, &all),
+      5)
       << r.out;
   EXPECT_EQ(posts, 1566);
   EXPECT_EQ(all, 1566);
@@ -592,15 +599,18 @@ TEST_F(GroupguardCliTest, TrainSaysTheValidationPostsAreHeldOutThenRefit) {
   EXPECT_THAT(r.out, HasSubstr("chosen to block at most 1% and 0.1% of the "));
   EXPECT_THAT(r.err, Not(HasSubstr("warning")));
   Result inspect = RunCli(absl::StrCat("inspect ", out));
-  EXPECT_THAT(inspect.out, HasSubstr("held out, then among the training posts (refit on all)"));
-  Result n = RunCli(absl::StrCat("train --no-refit --model-type nb -o ", out, " ", train));
+  EXPECT_THAT(inspect.out,
+              HasSubstr("held out, then among the training posts (refit on all)"));
+  Result n =
+      RunCli(absl::StrCat("train --no-refit --model-type nb -o ", out, " ", train));
   ASSERT_EQ(n.exit_code, 0) << n.err;
   long long kept, kept_spam, held2, held_spam2, all2;
-  ASSERT_EQ(std::sscanf(n.out.c_str(),
-                        "trained a naive_bayes model on %lld posts (%lld spam), validated "
-                        "on %lld held-out posts (%lld spam); not refit on all %lld",
-                        &kept, &kept_spam, &held2, &held_spam2, &all2),
-            5)
+  ASSERT_EQ(
+      std::sscanf(n.out.c_str(),
+                  "trained a naive_bayes model on %lld posts (%lld spam), validated "
+                  "on %lld held-out posts (%lld spam); not refit on all %lld",
+                  &kept, &kept_spam, &held2, &held_spam2, &all2),
+      5)
       << n.out;
   EXPECT_EQ(kept + held2, 1566);
   EXPECT_EQ(all2, 1566);
@@ -624,7 +634,8 @@ TEST_F(GroupguardCliTest, TrainWarnsWhenThresholdsRestOnTooFewHam) {
   EXPECT_THAT(r.out, HasSubstr("validation ham (0 and 0 posts)"));
   Result inspect = RunCli(absl::StrCat("inspect ", out));
   ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
-  EXPECT_THAT(inspect.out, HasSubstr("warning: the thresholds rest on too few ham posts"));
+  EXPECT_THAT(inspect.out,
+              HasSubstr("warning: the thresholds rest on too few ham posts"));
   EXPECT_THAT(inspect.out, Not(HasSubstr("1.000% of validation ham")));
 }
 
@@ -648,7 +659,8 @@ TEST_F(GroupguardCliTest, TrainStopsAtAnUnlabeledPostUnlessSkipping) {
 // id null or every record "no label". A default name may be missing, and JSON Lines,
 // without a header, keeps the per-record message.
 TEST_F(GroupguardCliTest, NamedColumnsMustBeInTheHeader) {
-  std::string csv = WriteFile("named.csv", "id,text,is_spam\n1,win cash now,t\n2,hello,f\n");
+  std::string csv =
+      WriteFile("named.csv", "id,text,is_spam\n1,win cash now,t\n2,hello,f\n");
   for (const std::string args :
        {absl::StrCat("score -m ", model_, " --id-field ID ", csv),
         absl::StrCat("train --label-field spam -o ", Dir(), "/named.ggm ", csv),
@@ -656,11 +668,13 @@ TEST_F(GroupguardCliTest, NamedColumnsMustBeInTheHeader) {
     Result r = RunCli(args);
     EXPECT_EQ(r.exit_code, 1) << args;
     EXPECT_THAT(r.err, HasSubstr("named.csv:1: no column \""));
-    EXPECT_THAT(r.err, HasSubstr("\" in the header (columns: id, text, is_spam)")) << args;
+    EXPECT_THAT(r.err, HasSubstr("\" in the header (columns: id, text, is_spam)"))
+        << args;
   }
   // Named and present; a default absent (no "label" column: eval needs labels, so
   // score); score reads no label, whatever --label-field names.
-  Result r = RunCli(absl::StrCat("eval -m ", model_, " --id-field id --label-field is_spam ", csv));
+  Result r = RunCli(
+      absl::StrCat("eval -m ", model_, " --id-field id --label-field is_spam ", csv));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   r = RunCli(absl::StrCat("score -m ", model_, " --label-field nothing ", csv));
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -958,8 +972,8 @@ TEST_F(GroupguardCliTest, FatalSignalLeavesNoTemporaryFile) {
 // --null reads SQL's NULL as an export writes it: an id \N is no id (score gives the
 // line), a label \N no label (eval refuses it as unlabeled, not as a bad spelling).
 TEST_F(GroupguardCliTest, NullFlagReadsSqlNullInEveryCommand) {
-  std::string csv = WriteFile("nulls.csv",
-                              "id,text,label\r\n\\N,win a free prize,1\r\nb,\"\\N\",\\N\r\n");
+  std::string csv = WriteFile(
+      "nulls.csv", "id,text,label\r\n\\N,win a free prize,1\r\nb,\"\\N\",\\N\r\n");
   Result r = RunCli(absl::StrCat("score --null '\\N' -m ", model_, " ", csv));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> lines = Lines(r.out);
@@ -984,9 +998,11 @@ TEST_F(GroupguardCliTest, DashModelIsStandardInputWhereItIsFree) {
   Result r = RunCli("inspect -", model_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("model:               standard input\n"));
-  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("file size:           ",
-                                            std::filesystem::file_size(model_), " bytes")));
-  std::string posts = WriteFile("dash_model.jsonl", "{\"id\":\"a\",\"text\":\"win a prize\"}\n");
+  EXPECT_THAT(
+      r.out, HasSubstr(absl::StrCat(
+                 "file size:           ", std::filesystem::file_size(model_), " bytes")));
+  std::string posts =
+      WriteFile("dash_model.jsonl", "{\"id\":\"a\",\"text\":\"win a prize\"}\n");
   Result by_name = RunCli(absl::StrCat("score -m ", model_, " ", posts));
   r = RunCli(absl::StrCat("score -m - ", posts), model_);
   ASSERT_EQ(r.exit_code, 0) << r.err;

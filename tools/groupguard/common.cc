@@ -39,10 +39,10 @@ void AddInputFlags(CLI::App* command, InputFlags* flags) {
                       "Key (JSON Lines) or column (CSV/TSV) holding the post text")
       ->capture_default_str();
   flags->id_option = command
-                        ->add_option("--id-field", flags->id_field,
-                                     "Key or column holding the post id (a column named "
-                                     "here must be in a CSV/TSV header)")
-                        ->capture_default_str();
+                         ->add_option("--id-field", flags->id_field,
+                                      "Key or column holding the post id (a column named "
+                                      "here must be in a CSV/TSV header)")
+                         ->capture_default_str();
   flags->label_option =
       command
           ->add_option("--label-field", flags->label_field,
@@ -115,15 +115,14 @@ absl::StatusOr<PostReaderOptions> ReaderOptionsFor(const InputFlags& flags,
   options.null_value = flags.null_value;
   // Checked here too (the reader refuses it as well) so that it is a usage error.
   if (options.format != DumpFormat::kJsonLines &&
-      options.null_value.find_first_of(options.format == DumpFormat::kCsv ? "\n\r,\""
-                                                                         : "\n\r\t") !=
-          std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--null ", flags.null_value, " holds ",
-                     options.format == DumpFormat::kCsv
-                         ? "a newline, a comma or a double quote"
-                         : "a newline or a tab",
-                     ": no ", format, " field can be spelled so"));
+      options.null_value.find_first_of(options.format == DumpFormat::kCsv
+                                           ? "\n\r,\""
+                                           : "\n\r\t") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--null ", flags.null_value, " holds ",
+        options.format == DumpFormat::kCsv ? "a newline, a comma or a double quote"
+                                           : "a newline or a tab",
+        ": no ", format, " field can be spelled so"));
   }
   return options;
 }
@@ -142,7 +141,8 @@ CLI::Validator NumberIn(double lo, double hi) {
 
 void AddModelFlag(CLI::App* command, std::string* model_path) {
   command->add_option("-m,--model", *model_path,
-                      "Model file (\"-\" = stdin, when the posts or text come from elsewhere; default: the "
+                      "Model file (\"-\" = stdin, when the posts or text come from "
+                      "elsewhere; default: the "
                       "default model built into groupguard)");
 }
 
@@ -171,9 +171,9 @@ absl::StatusOr<std::unique_ptr<Classifier>> LoadModelFromStdin() {
     if (n == 0) break;
     bytes.append(buffer, static_cast<size_t>(n));
     if (bytes.size() > kLimit) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "cannot load model <stdin>: more than ", kLimit,
-          " bytes, larger than any model file"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot load model <stdin>: more than ", kLimit,
+                       " bytes, larger than any model file"));
     }
   }
   auto model = Classifier::FromBytes(bytes);
@@ -189,9 +189,9 @@ absl::StatusOr<std::unique_ptr<Classifier>> LoadModelFromStdin() {
 absl::Status CheckModelStdin(const std::string& model_path, bool stdin_taken,
                              absl::string_view what) {
   if (model_path != "-" || !stdin_taken) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("--model -: standard input carries ", what,
-                   "; give the model or the ", what, " a file name"));
+  return absl::InvalidArgumentError(absl::StrCat("--model -: standard input carries ",
+                                                 what, "; give the model or the ", what,
+                                                 " a file name"));
 }
 
 absl::StatusOr<std::unique_ptr<Classifier>> LoadModel(const std::string& path) {

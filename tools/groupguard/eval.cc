@@ -51,7 +51,8 @@ int RunEval(const EvalFlags& flags) {
     PrintError("--roc -: standard output carries the metrics; name an SVG file");
     return kExitUsageError;
   }
-  if (absl::Status s = CheckModelStdin(flags.model, flags.input == "-", "the posts"); !s.ok()) {
+  if (absl::Status s = CheckModelStdin(flags.model, flags.input == "-", "the posts");
+      !s.ok()) {
     PrintError(s.message());
     return kExitUsageError;
   }
@@ -139,24 +140,24 @@ int RunEval(const EvalFlags& flags) {
   const std::vector<HamRateFigure> figures = HamRateFigures(curve, metrics->ham, rates);
   std::string text;
   if (flags.json) {
-    text = absl::StrCat(MetricsJson(*metrics, flags.threshold, eval_options.unsure_threshold,
-                                    eval_options.spam_threshold, figures),
-                        "\n");
+    text =
+        absl::StrCat(MetricsJson(*metrics, flags.threshold, eval_options.unsure_threshold,
+                                 eval_options.spam_threshold, figures),
+                     "\n");
   } else {
-    text = absl::StrCat("evaluation of ",
-                        flags.model.empty() ? "the default model" : flags.model, " on ",
-                        flags.input == "-" ? "<stdin>" : flags.input, "\n",
-                        MetricsTable(*metrics, flags.threshold,
-                                     eval_options.unsure_threshold,
-                                     eval_options.spam_threshold, figures));
+    text = absl::StrCat(
+        "evaluation of ", flags.model.empty() ? "the default model" : flags.model, " on ",
+        flags.input == "-" ? "<stdin>" : flags.input, "\n",
+        MetricsTable(*metrics, flags.threshold, eval_options.unsure_threshold,
+                     eval_options.spam_threshold, figures));
   }
   if (absl::Status written = WriteStdout(text); !written.ok()) {
     PrintError(written.message());
     return kExitRuntimeError;
   }
   if (!flags.roc.empty()) {
-    std::string svg = RocSvg(curve, metrics->roc_auc,
-                             absl::StrCat("ROC curve: ", flags.input));
+    std::string svg =
+        RocSvg(curve, metrics->roc_auc, absl::StrCat("ROC curve: ", flags.input));
     absl::Status st = roc_file->Write(svg);
     if (st.ok()) st = roc_file->Commit();
     if (!st.ok()) {
@@ -172,16 +173,18 @@ int RunEval(const EvalFlags& flags) {
 void AddEvalCommand(CLI::App& app) {
   auto flags = std::make_shared<EvalFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "eval", "Evaluate a model on a labeled dump: ROC AUC, spam caught at 1% and 0.1% "
-              "ham blocked (and the P(spam) threshold that does it), accuracy, precision, "
-              "recall, F1, confusion matrix");
+      "eval",
+      "Evaluate a model on a labeled dump: ROC AUC, spam caught at 1% and 0.1% "
+      "ham blocked (and the P(spam) threshold that does it), accuracy, precision, "
+      "recall, F1, confusion matrix");
   cmd->add_option("input", flags->input,
                   "Labeled dump: JSON Lines, CSV or TSV (\"-\" or none: standard input)");
   AddModelFlag(cmd, &flags->model);
   cmd->add_flag("--json", flags->json, "Print one JSON object instead of a table");
-  cmd->add_option("--roc", flags->roc,
-                  "Also draw the ROC curve into this SVG file (not \"-\": standard output "
-                  "carries the metrics)");
+  cmd->add_option(
+      "--roc", flags->roc,
+      "Also draw the ROC curve into this SVG file (not \"-\": standard output "
+      "carries the metrics)");
   cmd->add_option("--threshold", flags->threshold,
                   "P(spam) at which accuracy, precision, recall and F1 call a post spam")
       ->check(NumberIn(0.0, 1.0))

@@ -35,7 +35,8 @@ std::string Quoted(absl::string_view text, size_t max) {
 }
 
 int RunExplain(const ExplainFlags& flags) {
-  if (absl::Status s = CheckModelStdin(flags.model, !flags.have_text, "the text"); !s.ok()) {
+  if (absl::Status s = CheckModelStdin(flags.model, !flags.have_text, "the text");
+      !s.ok()) {
     PrintError(s.message());
     return kExitUsageError;
   }
@@ -125,10 +126,11 @@ int RunExplain(const ExplainFlags& flags) {
       log_odds += beyond;
     }
   }
-  absl::StrAppendFormat(&out, "  %+8.4f  (bias and calibration: where every post starts)\n",
-                        offset);
-  absl::StrAppendFormat(&out, "  = %+.4f log-odds of spam: P(spam) = 1 / (1 + exp(%+.4f)) = %.6f\n",
-                        log_odds, -log_odds, verdict.spam_probability);
+  absl::StrAppendFormat(
+      &out, "  %+8.4f  (bias and calibration: where every post starts)\n", offset);
+  absl::StrAppendFormat(
+      &out, "  = %+.4f log-odds of spam: P(spam) = 1 / (1 + exp(%+.4f)) = %.6f\n",
+      log_odds, -log_odds, verdict.spam_probability);
   if (absl::Status written = WriteStdout(out); !written.ok()) {
     PrintError(written.message());
     return kExitRuntimeError;

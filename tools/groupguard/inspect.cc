@@ -2,9 +2,9 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "commands.h"
@@ -41,7 +41,7 @@ int RunInspect(const InspectFlags& flags) {
                                    : static_cast<int64_t>(DefaultModelBytes().size());
   std::string s;
   absl::StrAppendFormat(&s, "model:               %s\n",
-                        flags.model.empty()   ? "built-in default model"
+                        flags.model.empty()  ? "built-in default model"
                         : flags.model == "-" ? "standard input"
                                              : flags.model);
   absl::StrAppendFormat(&s, "file size:           %d bytes (%.2f MiB)\n", bytes,
@@ -62,11 +62,11 @@ int RunInspect(const InspectFlags& flags) {
   // they do not read as posts besides them.
   const bool refit = absl::StrContains(i.hyperparameters, "refit_on_all=1") &&
                      !absl::StrContains(i.hyperparameters, "refit_dropped=1");
-  absl::StrAppendFormat(&s, "validation posts:    %d (%d spam)%s\n", i.validation_posts,
-                        i.validation_spam,
-                        i.validation_posts == 0 ? ""
-                        : refit ? ", held out, then among the training posts (refit on all)"
-                                : ", held out (not among the training posts)");
+  absl::StrAppendFormat(
+      &s, "validation posts:    %d (%d spam)%s\n", i.validation_posts, i.validation_spam,
+      i.validation_posts == 0 ? ""
+      : refit                 ? ", held out, then among the training posts (refit on all)"
+                              : ", held out (not among the training posts)");
   // Chosen on the validation ham (without a validation split, on the training ham).
   const bool validated = i.validation_posts > 0;
   const int64_t threshold_ham =
@@ -115,7 +115,8 @@ void AddInspectCommand(CLI::App& app) {
   auto flags = std::make_shared<InspectFlags>();
   CLI::App* cmd = app.add_subcommand(
       "inspect", "Show a model's metadata, configuration, size and training figures");
-  cmd->add_option("model_file", flags->model, "Model file (\"-\" = stdin; default: the built-in default model)");
+  cmd->add_option("model_file", flags->model,
+                  "Model file (\"-\" = stdin; default: the built-in default model)");
   cmd->add_option("-m,--model", flags->model, "Same as the positional argument");
   cmd->callback([flags] { ExitWith(RunInspect(*flags)); });
 }

@@ -81,14 +81,16 @@ std::vector<HamRateFigure> HamRateFigures(absl::Span<const RocPoint> curve, int6
         best = &point;
       }
     }
-    if (best != nullptr && std::isfinite(best->threshold) && best->true_positive_rate > 0) {
+    if (best != nullptr && std::isfinite(best->threshold) &&
+        best->true_positive_rate > 0) {
       f.spam_caught = best->true_positive_rate;
       f.ham_blocked = best->false_positive_rate;
       // The next point down the curve is the next lower score.
       const double lower = best + 1 < curve.data() + curve.size()
                                ? best[1].threshold
                                : -std::numeric_limits<double>::infinity();
-      std::tie(f.threshold_places, f.threshold) = ThresholdBetween(lower, best->threshold);
+      std::tie(f.threshold_places, f.threshold) =
+          ThresholdBetween(lower, best->threshold);
     }
     figures.push_back(f);
   }
@@ -108,11 +110,11 @@ const char* SplitName(bool validation) { return validation ? "validation" : "tra
 
 std::string ThresholdBasis(double unsure_ham_rate, double spam_ham_rate, int64_t ham,
                            bool validation) {
-  return absl::StrFormat("chosen to block at most %s and %s of the %d %s ham (%d and %d "
-                         "posts)",
-                         Percent(unsure_ham_rate), Percent(spam_ham_rate), ham,
-                         SplitName(validation), AllowedHam(unsure_ham_rate, ham),
-                         AllowedHam(spam_ham_rate, ham));
+  return absl::StrFormat(
+      "chosen to block at most %s and %s of the %d %s ham (%d and %d "
+      "posts)",
+      Percent(unsure_ham_rate), Percent(spam_ham_rate), ham, SplitName(validation),
+      AllowedHam(unsure_ham_rate, ham), AllowedHam(spam_ham_rate, ham));
 }
 
 std::string FewHamWarning(double unsure_ham_rate, int64_t ham, bool validation) {
@@ -149,10 +151,10 @@ std::string MetricsTable(const BinaryMetrics& m, double decision_threshold,
     } else {
       absl::StrAppend(&figure, " (no threshold: the top-scored posts hold more ham)");
     }
-    absl::StrAppendFormat(&s, "  %-34s %s\n",
-                          absl::StrCat("spam caught at ", Percent(f.max_ham_blocked),
-                                       " ham blocked"),
-                          figure);
+    absl::StrAppendFormat(
+        &s, "  %-34s %s\n",
+        absl::StrCat("spam caught at ", Percent(f.max_ham_blocked), " ham blocked"),
+        figure);
   }
   absl::StrAppendFormat(&s, "  at P(spam) >= %.4f:  accuracy %.4f  precision %.4f  "
                         "recall %.4f  F1 %.4f\n",
@@ -182,7 +184,8 @@ std::string MetricsJson(const BinaryMetrics& m, double decision_threshold,
     absl::StrAppend(&thresholds, ",\"threshold_at_1pct_ham_blocked\":",
                     one != nullptr ? JsonThreshold(*one) : "null",
                     ",\"threshold_at_0_1pct_ham_blocked\":",
-                    tenth != nullptr ? JsonThreshold(*tenth) : "null", ",\"ham_rates\":[");
+                    tenth != nullptr ? JsonThreshold(*tenth) : "null",
+                    ",\"ham_rates\":[");
     for (size_t i = 0; i < rates.size(); ++i) {
       absl::StrAppendFormat(&thresholds,
                             "%s{\"max_ham_blocked\":%.6g,\"spam_caught\":%s,"
@@ -203,9 +206,9 @@ std::string MetricsJson(const BinaryMetrics& m, double decision_threshold,
       "\"ham_as_spam\":%d,\"ham_as_unsure\":%d,\"ham_as_ham\":%d}}",
       m.posts, m.spam, m.ham, JsonFigure(m, m.roc_auc), m.accuracy, m.precision, m.recall,
       m.f1, m.log_loss, JsonFigure(m, m.spam_caught_at_1pct_ham_blocked),
-      JsonFigure(m, m.spam_caught_at_0_1pct_ham_blocked), thresholds,
-      decision_threshold, unsure_threshold, spam_threshold, c.spam_as_spam,
-      c.spam_as_unsure, c.spam_as_ham, c.ham_as_spam, c.ham_as_unsure, c.ham_as_ham);
+      JsonFigure(m, m.spam_caught_at_0_1pct_ham_blocked), thresholds, decision_threshold,
+      unsure_threshold, spam_threshold, c.spam_as_spam, c.spam_as_unsure, c.spam_as_ham,
+      c.ham_as_spam, c.ham_as_unsure, c.ham_as_ham);
 }
 
 }  // namespace groupguard::cli

@@ -87,12 +87,12 @@ absl::Status CheckReplaceable(const std::string& path) {
   absl::StatusOr<internal::ScopedFd> fd =
       internal::CreateReplacementFile(path, &target, &temp);
   if (!fd.ok()) {
-    return absl::Status(fd.status().code(),
-                        absl::StrCat("cannot write ", path, ": ",
-                                     fd.status().code() ==
-                                             absl::StatusCode::kFailedPrecondition
-                                         ? "not a regular file"
-                                         : fd.status().message()));
+    return absl::Status(
+        fd.status().code(),
+        absl::StrCat("cannot write ", path, ": ",
+                     fd.status().code() == absl::StatusCode::kFailedPrecondition
+                         ? "not a regular file"
+                         : fd.status().message()));
   }
   close(fd->release());
   unlink(temp.c_str());

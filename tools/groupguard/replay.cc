@@ -136,8 +136,8 @@ std::optional<absl::Time> ParseTime(const std::string& s) {
   for (const char* f :
        {"%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*S %z", "%Y-%m-%dT%H:%M:%E*S",
         "%Y-%m-%d %H:%M:%E*S%Ez", "%Y-%m-%d %H:%M:%E*S %z", "%Y-%m-%d %H:%M:%E*S",
-        "%Y-%m-%dT%H:%M%Ez", "%Y-%m-%dT%H:%M %z", "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M%Ez", "%Y-%m-%d %H:%M %z", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
+        "%Y-%m-%dT%H:%M%Ez", "%Y-%m-%dT%H:%M %z", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M%Ez",
+        "%Y-%m-%d %H:%M %z", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
     if (absl::ParseTime(f, t, absl::UTCTimeZone(), &time, &err)) return time;
   }
   // RFC 2822 (e-mail, RSS, HTTP), with or without the weekday and the seconds; its
@@ -175,9 +175,9 @@ class DecisionLog {
     AppendJsonString(s.member, &text_);
     AppendLiteral(",\"group\":", &text_);
     AppendJsonString(s.group, &text_);
-    absl::StrAppend(&text_, ",\"time\":\"", Rfc3339(s.time), "\",\"untimed\":",
-                    it.untimed ? "true" : "false", ",\"action\":\"", ActionName(d.action),
-                    "\",\"why\":");
+    absl::StrAppend(&text_, ",\"time\":\"", Rfc3339(s.time),
+                    "\",\"untimed\":", it.untimed ? "true" : "false", ",\"action\":\"",
+                    ActionName(d.action), "\",\"why\":");
     bool probation = false, classifier = false;
     const HoldReason* probation_reason = nullptr;
     for (const HoldReason& r : d.reasons) {
@@ -191,9 +191,9 @@ class DecisionLog {
     // A reject is the classifier's alone (its reject threshold), whatever else held.
     if (d.action == Decision::Action::kReject) probation = false;
     text_.append(d.action == Decision::Action::kPublish ? "null"
-                  : probation && classifier             ? "\"both\""
-                  : probation                           ? "\"probation\""
-                                                       : "\"classifier\"");
+                 : probation && classifier              ? "\"both\""
+                 : probation                            ? "\"probation\""
+                                                        : "\"classifier\"");
     AppendLiteral(",\"spam_probability\":", &text_);
     if (d.spam_probability) {
       AppendProbability(*d.spam_probability, &text_);
@@ -205,8 +205,8 @@ class DecisionLog {
     if (probation_reason != nullptr && probation) {
       // Which groups' flags held it, and until when (never who flagged).
       absl::StrAppend(&text_, ",\"probation_until\":\"",
-                      Rfc3339(probation_reason->probation_until), "\",\"site_wide\":",
-                      probation_reason->site_wide ? "true" : "false",
+                      Rfc3339(probation_reason->probation_until),
+                      "\",\"site_wide\":", probation_reason->site_wide ? "true" : "false",
                       ",\"flagged_from\":[");
       for (size_t i = 0; i < probation_reason->flagged_from.size(); ++i) {
         if (i > 0) text_.push_back(',');
@@ -413,7 +413,8 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
           if (flag.ok()) {
             ++c->flags;
             flagged = "flagged";
-            if (auto until = c->on_probation.find(p.author); until != c->on_probation.end())
+            if (auto until = c->on_probation.find(p.author);
+                until != c->on_probation.end())
               flag_until = until->second;
           } else if (flag.code() == absl::StatusCode::kResourceExhausted) {
             ++c->flags_refused;
@@ -477,9 +478,11 @@ void WarnOfMissingFields(const Counts& c, const ReplayFlags& f) {
   if (c.posts >= kMinPostsForAuthorShare && 2 * c.top_author_posts > c.posts) {
     PrintError(absl::StrCat(
         "warning: \"", internal::Printable(c.top_author), "\" is the author of ",
-        c.top_author_posts, " of ", c.posts, " records (", Percent(c.top_author_posts, c.posts),
+        c.top_author_posts, " of ", c.posts, " records (",
+        Percent(c.top_author_posts, c.posts),
         "): if that is how the dump writes no author (SQL's NULL: --null; \"",
-        f.in.author_field, "\": --author-field), they were replayed as one member, "
+        f.in.author_field,
+        "\": --author-field), they were replayed as one member, "
         "whom one flag put on probation for all of them"));
   }
 }
@@ -534,13 +537,15 @@ absl::Status PrintSummary(const Counts& c, const ReplayFlags& f) {
   // The --untimed rule is named only when it placed something: with no timed
   // record at all, every rule but skip replays everything at one instant.
   if (NoRecordTimed(c) && f.untimed != "skip") {
-    absl::StrAppendFormat(&o,
-                          "  no record had a usable time: all %d replayed at one instant, "
-                          "in dump order\n",
-                          c.untimed);
+    absl::StrAppendFormat(
+        &o,
+        "  no record had a usable time: all %d replayed at one instant, "
+        "in dump order\n",
+        c.untimed);
   } else if (c.untimed > 0) {
     std::string rule = f.untimed;
-    if (c.untimed_skipped > 0) absl::StrAppend(&rule, "; ", c.untimed_skipped, " skipped");
+    if (c.untimed_skipped > 0)
+      absl::StrAppend(&rule, "; ", c.untimed_skipped, " skipped");
     if (f.untimed == "neighbor" && c.untimed_at_end > 0) {
       absl::StrAppend(&rule, "; ", c.untimed_at_end,
                       " with no timed record in their group replayed at the end");
@@ -549,8 +554,9 @@ absl::Status PrintSummary(const Counts& c, const ReplayFlags& f) {
                           rule);
   }
   if (c.no_author > 0) {
-    absl::StrAppendFormat(&o, "  %d records had no author (each replayed as one of its own)\n",
-                          c.no_author);
+    absl::StrAppendFormat(
+        &o, "  %d records had no author (each replayed as one of its own)\n",
+        c.no_author);
   }
   absl::StrAppendFormat(&o, "gate:      %d published, %d held, %d rejected\n",
                         c.published, c.held, c.rejected);

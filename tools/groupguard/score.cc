@@ -218,7 +218,8 @@ int RunScore(ScoreFlags flags) {
     }
     if (!wanted.empty()) flags.format = wanted;
   }
-  if (absl::Status s = CheckModelStdin(flags.model, flags.input == "-", "the posts"); !s.ok()) {
+  if (absl::Status s = CheckModelStdin(flags.model, flags.input == "-", "the posts");
+      !s.ok()) {
     PrintError(s.message());
     return kExitUsageError;
   }

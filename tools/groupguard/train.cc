@@ -226,9 +226,9 @@ int RunTrain(TrainFlags& flags) {
   const char* article = options.model_type == ModelType::kEnsemble ? "an" : "a";
   std::string s = report;
   if (r.validation_posts == 0) {
-    absl::StrAppendFormat(&s, "trained %s %s model on %d posts (%d spam), no validation split\n",
-                          article, ModelTypeName(options.model_type), r.train_posts,
-                          r.train_spam);
+    absl::StrAppendFormat(
+        &s, "trained %s %s model on %d posts (%d spam), no validation split\n", article,
+        ModelTypeName(options.model_type), r.train_posts, r.train_spam);
   } else if (r.refit) {
     absl::StrAppendFormat(&s,
                           "trained %s %s model on %d posts (%d spam): validated on %d "
@@ -266,11 +266,11 @@ int RunTrain(TrainFlags& flags) {
   // on the training ham).
   const bool validated = r.validation_posts > 0;
   const int64_t threshold_ham = validated ? r.validation.ham : r.train.ham;
-  absl::StrAppendFormat(&s, "thresholds: unsure >= %.6f, spam >= %.6f, %s\n",
-                        r.unsure_threshold, r.spam_threshold,
-                        ThresholdBasis(options.unsure_threshold_ham_rate,
-                                       options.spam_threshold_ham_rate, threshold_ham,
-                                       validated));
+  absl::StrAppendFormat(
+      &s, "thresholds: unsure >= %.6f, spam >= %.6f, %s\n", r.unsure_threshold,
+      r.spam_threshold,
+      ThresholdBasis(options.unsure_threshold_ham_rate, options.spam_threshold_ham_rate,
+                     threshold_ham, validated));
   const std::string few_ham =
       FewHamWarning(options.unsure_threshold_ham_rate, threshold_ham, validated);
   absl::StrAppendFormat(&s, "wrote %s (%d bytes)\n", flags.output, model->bytes.size());
