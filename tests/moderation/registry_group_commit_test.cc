@@ -146,30 +146,45 @@ class RegistryGroupCommitTest : public ::testing::Test {
   uint64_t base_sequence_ = 0;  // records in the store before the test's own
 };
 
+// "m" flagged, then lifted on a thread of its own while the store holds back the
+// lift's sync, and a submit by "m" through `gate` on another thread: the two
+// futures, and whether the submit became the store's second waiter (it waits for
+// the lift's sync). The caller releases or fails the sync.
+struct LiftInFlight {
+  std::future<absl::Status> lifted;
+  std::future<absl::StatusOr<Decision>> submitted;
+  bool submit_waits = false;
+};
+LiftInFlight StartLiftAndSubmit(Registry* registry, GatedStore* store, const Gate* gate) {
+  LiftInFlight f;
+  EXPECT_TRUE(registry->Flag("admin", "m", "g", "spam").ok());
+  store->Gate(static_cast<uint64_t>(store->started()));
+  f.lifted = std::async(std::launch::async,
+                        [registry] { return registry->Lift("admin", "m", "", "sorry"); });
+  EXPECT_TRUE(store->AwaitWaiting(1));
+  f.submitted = std::async(std::launch::async, [gate] {
+    return gate->Submit(Submission{"p", "m", "g", "hi"});
+  });
+  f.submit_waits = store->AwaitWaiting(2);
+  return f;
+}
+
 // The gate decides no post on a change still waiting for its sync: a submit by a
 // member whose lift is not yet durable waits for that sync (a crash could still lose
 // the lift, and the post would have been published past a probation that stands),
 // while a member with no change pending is decided at once.
 TEST_F(RegistryGroupCommitTest, GateWaitsForTheMembersPendingChange) {
   ASSERT_TRUE(registry_->Join("n", "g").ok());
-  ASSERT_TRUE(registry_->Flag("admin", "m", "g", "spam").ok());
-  store_->Gate(static_cast<uint64_t>(store_->started()));
-  absl::Status lifted;
-  std::thread lifter([&] { lifted = registry_->Lift("admin", "m", "", "sorry"); });
-  ASSERT_TRUE(store_->AwaitWaiting(1));
   Gate gate(registry_.get(), nullptr);
-  std::future<absl::StatusOr<Decision>> submitted = std::async(std::launch::async, [&] {
-    return gate.Submit(Submission{"p", "m", "g", "hi"});
-  });
-  const bool submit_waits_for_the_lift = store_->AwaitWaiting(2);
-  absl::StatusOr<Decision> other = gate.Submit(Submission{"q", "n", "g", "hi"});
+  LiftInFlight f = StartLiftAndSubmit(registry_.get(), store_, &gate);
+  const absl::StatusOr<Decision> other = gate.Submit(Submission{"q", "n", "g", "hi"});
   store_->ReleaseAll();
-  lifter.join();
-  EXPECT_TRUE(submit_waits_for_the_lift);
+  EXPECT_TRUE(f.submit_waits);
   ASSERT_TRUE(other.ok()) << other.status();
   EXPECT_EQ(other->action, Decision::Action::kPublish);
+  const absl::Status lifted = f.lifted.get();
   ASSERT_TRUE(lifted.ok()) << lifted;
-  const absl::StatusOr<Decision> decided = submitted.get();
+  const absl::StatusOr<Decision> decided = f.submitted.get();
   ASSERT_TRUE(decided.ok()) << decided.status();
   EXPECT_EQ(decided->action, Decision::Action::kPublish);  // by the lift, now durable
 }
@@ -177,20 +192,13 @@ TEST_F(RegistryGroupCommitTest, GateWaitsForTheMembersPendingChange) {
 // If that sync fails, the waiting submit is not decided: kUnavailable, and the
 // registry is failed.
 TEST_F(RegistryGroupCommitTest, GateDecidesNothingOnAChangeWhoseSyncFailed) {
-  ASSERT_TRUE(registry_->Flag("admin", "m", "g", "spam").ok());
-  store_->Gate(static_cast<uint64_t>(store_->started()));
-  absl::Status lifted;
-  std::thread lifter([&] { lifted = registry_->Lift("admin", "m", "", "sorry"); });
-  ASSERT_TRUE(store_->AwaitWaiting(1));
   Gate gate(registry_.get(), nullptr);
-  std::future<absl::StatusOr<Decision>> submitted = std::async(std::launch::async, [&] {
-    return gate.Submit(Submission{"p", "m", "g", "hi"});
-  });
-  ASSERT_TRUE(store_->AwaitWaiting(2));
+  LiftInFlight f = StartLiftAndSubmit(registry_.get(), store_, &gate);
   store_->FailWaits(absl::DataLossError("injected fdatasync failure"));
-  lifter.join();
+  EXPECT_TRUE(f.submit_waits);
+  const absl::Status lifted = f.lifted.get();
   EXPECT_EQ(lifted.code(), absl::StatusCode::kDataLoss) << lifted;
-  const absl::StatusOr<Decision> decided = submitted.get();
+  const absl::StatusOr<Decision> decided = f.submitted.get();
   EXPECT_EQ(decided.status().code(), absl::StatusCode::kUnavailable) << decided.status();
   EXPECT_EQ(registry_->Health().code(), absl::StatusCode::kUnavailable);
 }
