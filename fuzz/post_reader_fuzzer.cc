@@ -1,5 +1,6 @@
-// Reads arbitrary bytes as a post dump, in the format picked by the first byte, through
-// the public PostReader (block reading, record splitting, JSON / CSV / TSV parsing).
+// Reads arbitrary bytes as a post dump, in the format (and NULL spelling, and required
+// columns) picked by the first byte, through the public PostReader (block reading,
+// record splitting, JSON / CSV / TSV parsing).
 // Every outcome must be a Status or a post, never a crash; after a malformed record
 // the reader must go on, and it must reach the end in a bounded number of steps.
 #include <unistd.h>
@@ -23,6 +24,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   groupguard::PostReaderOptions options;
   options.format = static_cast<groupguard::DumpFormat>(data[0] % 3);
   options.max_record_bytes = 1024 + data[0] * 64;
+  // SQL's NULL spellings (CSV/TSV), and columns a header must have.
+  static const char* const kNulls[] = {"", "\\N", "NULL", "x"};
+  options.null_value = kNulls[(data[0] / 3) % 4];
+  options.required_columns.label = (data[0] / 12) % 2 == 1;
+  options.required_columns.id = (data[0] / 24) % 2 == 1;
   FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) std::abort();
   std::fwrite(data + 1, 1, size - 1, f);
