@@ -213,6 +213,16 @@ bool ParseLabel(absl::string_view value, std::optional<bool>* label) {
   return false;
 }
 
+std::optional<absl::string_view> NullValueFault(DumpFormat format,
+                                                absl::string_view null_value) {
+  if (format == DumpFormat::kJsonLines) return std::nullopt;
+  const bool csv = format == DumpFormat::kCsv;
+  if (null_value.find_first_of(csv ? "\n\r,\"" : "\n\r\t") == absl::string_view::npos) {
+    return std::nullopt;
+  }
+  return csv ? "a newline, a comma or a double quote" : "a newline or a tab";
+}
+
 struct RecordParser::Impl {
   PostReaderOptions options;
   std::string name;
@@ -820,17 +830,12 @@ absl::StatusOr<RecordParser> RecordParser::Create(const PostReaderOptions& optio
       options.format != DumpFormat::kTsv) {
     return absl::InvalidArgumentError("unknown dump format");
   }
-  if (options.format != DumpFormat::kJsonLines &&
-      options.null_value.find_first_of(options.format == DumpFormat::kCsv
-                                           ? "\n\r,\""
-                                           : "\n\r\t") != std::string::npos) {
+  if (const auto fault = NullValueFault(options.format, options.null_value)) {
     // No unquoted field could be spelled so: a mistake, not a marker that never
     // matches.
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the null value \"", Printable(options.null_value), "\" holds ",
-        options.format == DumpFormat::kCsv ? "a newline, a comma or a double quote"
-                                           : "a newline or a tab",
-        ", so no field can be spelled so"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the null value \"", Printable(options.null_value), "\" holds ",
+                     *fault, ", so no field can be spelled so"));
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;

@@ -20,6 +20,13 @@ namespace groupguard::internal {
 // other spelling.
 bool ParseLabel(absl::string_view value, std::optional<bool>* label);
 
+// Why no unquoted field of `format` can be spelled `null_value` (PostReaderOptions),
+// in words: "a newline, a comma or a double quote" (CSV), "a newline or a tab"
+// (TSV), if it holds one of those; nullopt if it can be (and for JSON Lines, which
+// ignores it).
+std::optional<absl::string_view> NullValueFault(DumpFormat format,
+                                                absl::string_view null_value);
+
 // JSON Lines records that are flat objects of strings without escapes are parsed
 // by a scanner of their own, which must give exactly the post and error simdjson
 // gives. Turning it off sends every record to simdjson, so tests and fuzzers can

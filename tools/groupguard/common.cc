@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "io/record_parser.h"
 #include "output_file.h"
 
 namespace groupguard::cli {
@@ -114,15 +115,10 @@ absl::StatusOr<PostReaderOptions> ReaderOptionsFor(const InputFlags& flags,
   options.max_record_bytes = flags.max_record_mib << 20;
   options.null_value = flags.null_value;
   // Checked here too (the reader refuses it as well) so that it is a usage error.
-  if (options.format != DumpFormat::kJsonLines &&
-      options.null_value.find_first_of(options.format == DumpFormat::kCsv
-                                           ? "\n\r,\""
-                                           : "\n\r\t") != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--null ", flags.null_value, " holds ",
-        options.format == DumpFormat::kCsv ? "a newline, a comma or a double quote"
-                                           : "a newline or a tab",
-        ": no ", format, " field can be spelled so"));
+  if (const auto fault = internal::NullValueFault(options.format, options.null_value)) {
+    return absl::InvalidArgumentError(absl::StrCat("--null ", flags.null_value, " holds ",
+                                                   *fault, ": no ", format,
+                                                   " field can be spelled so"));
   }
   return options;
 }
