@@ -1,6 +1,7 @@
 // Feeds arbitrary bytes to the journal as segment and snapshot files, opens and
 // recovers. Must never crash, and a journal that opens must replay, accept an append
-// and show that append after reopening.
+// and show that append after reopening. One that does not open (kDataLoss) must open
+// after SalvageJournal, with the history the salvage reported.
 
 #include <stdlib.h>
 
@@ -125,14 +126,41 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint64_t appended = 0;
   {
     auto store = groupguard::OpenJournal(dir, options);
-    if (!store.ok()) return 0;
+    uint64_t salvaged_through = 0;
+    if (!store.ok()) {
+      if (!absl::IsDataLoss(store.status())) return 0;
+      // A journal that will not open is salvaged, a dry run saying the same as the
+      // salvage, and then opens with the history the salvage reported.
+      groupguard::JournalSalvageOptions salvage;
+      salvage.sync = false;
+      salvage.dry_run = true;
+      auto dry = groupguard::SalvageJournal(dir, salvage);
+      Check(dry.ok() && dry->changed);
+      salvage.dry_run = false;
+      auto report = groupguard::SalvageJournal(dir, salvage);
+      Check(report.ok() && report->kept_through == dry->kept_through &&
+            report->damage == dry->damage);
+      store = groupguard::OpenJournal(dir, options);
+      Check(store.ok());
+      salvaged_through = report->kept_through;
+    }
     uint64_t last = 0;
     std::string last_record;
-    CountReplay(**store, &last, &last_record);
+    const uint64_t records = CountReplay(**store, &last, &last_record);
     auto sequence = (*store)->Append("appended by the fuzzer");
     Check(sequence.ok());
     appended = *sequence;
+    if (salvaged_through > 0) {
+      Check(appended == salvaged_through + 1 &&
+            (records == 0 || last == salvaged_through));
+    }
   }
+  // A journal that opens gives a salvage nothing to do.
+  groupguard::JournalSalvageOptions check;
+  check.sync = false;
+  check.dry_run = true;
+  auto report = groupguard::SalvageJournal(dir, check);
+  Check(report.ok() && !report->changed && report->kept_through == appended);
   auto store = groupguard::OpenJournal(dir, options);
   Check(store.ok());
   uint64_t last = 0;

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -120,7 +121,8 @@ struct JournalOptions {
 // - Anything else is kDataLoss naming the file and byte offset (a bad record followed
 //   by more data, a damaged or truncated earlier segment, a missing segment, a damaged
 //   newest snapshot), and nothing is modified: acknowledged data is never dropped to
-//   "repair" a journal. A file of a newer format version is kFailedPrecondition.
+//   "repair" a journal (SalvageJournal below is the operator's deliberate way past
+//   it). A file of a newer format version is kFailedPrecondition.
 // - WriteSnapshot makes the snapshot durable (temporary file, fsync, rename, fsync of
 //   the directory) before starting a new segment and deleting the segments and older
 //   snapshots it supersedes; a crash at any point leaves a journal that recovers.
@@ -131,6 +133,55 @@ struct JournalOptions {
 //   for file-system failures.
 absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
                                                         const JournalOptions& options);
+
+// Salvaging a journal that OpenJournal refuses with kDataLoss (or whose records a
+// registry cannot apply): a deliberate step for an operator, never taken by
+// OpenJournal. It keeps the longest intact beginning of the history, which every
+// later record builds on, and sets everything after it aside:
+// - The newest snapshot that checks out is kept; damaged newer ones are renamed
+//   "<name>.set-aside" (the history then restarts from the older snapshot, if the
+//   segments after it are still there).
+// - The segments are read in order up to the first damage: a damaged header or
+//   record, a segment that does not continue the previous one, or the record
+//   `drop_from`. That segment is cut there, its bytes from that offset copied first
+//   to "<segment>.cut-at-<offset>"; a segment with a damaged header, and every later
+//   segment, is renamed "<segment>.set-aside" (".1", ".2", ... if the name is taken).
+//   Nothing is deleted: the files set aside can be examined, and the journal never
+//   reads them.
+// - Where no kept segment ends the history any more, an empty one continues it.
+struct JournalSalvageOptions {
+  // If nonzero, the history also ends before this record (say, the one
+  // Registry::Open names as undecodable). A record a kept snapshot already includes
+  // cannot be dropped (kFailedPrecondition).
+  uint64_t drop_from = 0;
+  // Report what would be done, and change nothing.
+  bool dry_run = false;
+  // Sync what is written, as JournalOptions::sync does (false: as kNone).
+  bool sync = true;
+};
+
+struct JournalSalvageReport {
+  // Whether anything was (with dry_run: would be) cut or set aside.
+  bool changed = false;
+  // The first damage found, naming the file and the byte offset; empty if none.
+  std::string damage;
+  // The history ends with record `kept_through` (0: nothing); `snapshot_through` of
+  // it come from the snapshot kept (0: none).
+  uint64_t kept_through = 0;
+  uint64_t snapshot_through = 0;
+  // The highest sequence number of any intact record or snapshot seen, kept or not:
+  // records kept_through + 1 .. at least this many are no longer in the history.
+  uint64_t last_seen = 0;
+  // Files written or renamed aside (with dry_run: that would be), and bytes in them.
+  std::vector<std::string> set_aside;
+  uint64_t bytes_set_aside = 0;
+};
+
+// Salvages the journal in `dir` (see above). It takes the directory's lock, so the
+// journal must not be open. kNotFound if `dir` holds no journal; errors of the file
+// system as their errno's status. On success, OpenJournal(dir) opens it.
+absl::StatusOr<JournalSalvageReport> SalvageJournal(absl::string_view dir,
+                                                    const JournalSalvageOptions& options);
 
 // A store that keeps everything in memory (tests, replays).
 std::unique_ptr<EventStore> NewMemoryEventStore();

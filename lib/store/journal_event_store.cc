@@ -40,6 +40,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "groupguard/event_store.h"
+#include "store/journal_files.h"
 #include "store/journal_format.h"
 #include "store/journal_testing.h"
 #include "store/segment_reader.h"
@@ -60,32 +61,14 @@ namespace {
 
 using internal::ScopedFd;
 
-struct Segment {
-  uint64_t first_sequence;
-  std::string path;
-};
-
-struct SnapshotRef {
-  uint64_t through;
-  std::string path;
-};
+using Segment = internal::SegmentFile;
+using SnapshotRef = internal::SnapshotFile;
 
 // Where the bytes of a torn tail that started at `offset` of `segment` are kept:
 // "journal-<first>.log.torn-at-<offset>" beside it, or that name + ".1", ".2", ...
 // if it is taken (never read by the journal).
 std::string TornTailPath(const std::string& segment, uint64_t offset) {
   return absl::StrCat(segment, ".torn-at-", offset);
-}
-
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  GG_ASSIGN_OR_RETURN(ScopedFd fd, internal::OpenFile(path, O_RDONLY));
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return internal::ErrnoStatus("fstat", path, errno);
-  std::string contents(static_cast<size_t>(st.st_size), '\0');
-  GG_ASSIGN_OR_RETURN(
-      size_t got, internal::ReadAt(fd.get(), contents.data(), contents.size(), 0, path));
-  contents.resize(got);
-  return contents;
 }
 
 class JournalEventStore final : public EventStore {
@@ -203,71 +186,25 @@ absl::Status JournalEventStore::CreateSegment(uint64_t first_sequence, ScopedFd*
 
 absl::Status JournalEventStore::KeepTornTail(const std::string& segment,
                                              uint64_t offset) {
-  const std::string final_path = TornTailPath(segment, offset);
-  const std::string temp_path = absl::StrCat(final_path, ".tmp");
-  bool any_data = false;
-  absl::Status status = [&]() -> absl::Status {
-    GG_ASSIGN_OR_RETURN(ScopedFd in, internal::OpenFile(segment, O_RDONLY));
-    GG_ASSIGN_OR_RETURN(ScopedFd out,
-                        internal::OpenFile(temp_path, O_WRONLY | O_CREAT | O_TRUNC));
-    std::string buffer(size_t{64} << 10, '\0');
-    for (uint64_t at = offset;;) {
-      GG_ASSIGN_OR_RETURN(size_t got, internal::ReadAt(in.get(), buffer.data(),
-                                                       buffer.size(), at, segment));
-      if (got == 0) break;
-      const absl::string_view chunk(buffer.data(), got);
-      any_data |= chunk.find_first_not_of('\0') != absl::string_view::npos;
-      GG_RETURN_IF_ERROR(internal::WriteAll(out.get(), chunk, temp_path));
-      at += got;
-    }
-    if (!any_data) return absl::OkStatus();  // zeros: nothing to keep
-    if (syncs()) GG_RETURN_IF_ERROR(internal::SyncFd(out.get(), temp_path, false));
-    // Never over an earlier copy: a crash right after a damaged record was cut away
-    // leaves a new tail at the same offset. link() fails if the name is taken; the
-    // next free name ".1", ".2", ... is used then.
-    for (int n = 0;; ++n) {
-      const std::string name = n == 0 ? final_path : absl::StrCat(final_path, ".", n);
-      if (::link(temp_path.c_str(), name.c_str()) == 0) break;
-      if (errno != EEXIST) return internal::ErrnoStatus("link", name, errno);
-    }
-    return syncs() ? internal::SyncDirectory(dir_) : absl::OkStatus();
-  }();
-  ::unlink(temp_path.c_str());  // linked under its kept name, or not to be kept
-  return status;
+  // Never over an earlier copy: a crash right after a damaged record was cut away
+  // leaves a new tail at the same offset (CopyTailAside takes the next free name).
+  return internal::CopyTailAside(dir_, segment, offset, TornTailPath(segment, offset),
+                                 syncs())
+      .status();
 }
 
 absl::Status JournalEventStore::Init() {
-  std::vector<Segment> segments;
-  std::vector<SnapshotRef> snapshots;
-  {
-    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir_.c_str()), &::closedir);
-    if (d == nullptr) return internal::ErrnoStatus("opendir", dir_, errno);
-    while (struct dirent* entry = ::readdir(d.get())) {
-      const absl::string_view name = entry->d_name;
-      if (auto first = internal::ParseSegmentFileName(name)) {
-        segments.push_back({*first, PathOf(std::string(name))});
-      } else if (auto through = internal::ParseSnapshotFileName(name)) {
-        snapshots.push_back({*through, PathOf(std::string(name))});
-      } else if (absl::EndsWith(name, ".tmp") && (absl::StartsWith(name, "journal-") ||
-                                                  absl::StartsWith(name, "snapshot-"))) {
-        // A file that never became durable (crash before its rename).
-        ::unlink(PathOf(std::string(name)).c_str());
-      }
-    }
-  }
-  std::sort(segments.begin(), segments.end(), [](const Segment& a, const Segment& b) {
-    return a.first_sequence < b.first_sequence;
-  });
-  std::sort(
-      snapshots.begin(), snapshots.end(),
-      [](const SnapshotRef& a, const SnapshotRef& b) { return a.through < b.through; });
+  GG_ASSIGN_OR_RETURN(internal::JournalListing listing,
+                      internal::ListJournal(dir_, /*remove_temporaries=*/true));
+  std::vector<Segment>& segments = listing.segments;
+  std::vector<SnapshotRef>& snapshots = listing.snapshots;
 
   uint64_t through = 0;
   if (!snapshots.empty()) {
     // Only the newest snapshot counts; if it is damaged that is data loss (an older
     // one would silently roll the state back).
     const SnapshotRef& newest = snapshots.back();
-    GG_ASSIGN_OR_RETURN(std::string contents, ReadWholeFile(newest.path));
+    GG_ASSIGN_OR_RETURN(std::string contents, internal::ReadWholeFile(newest.path));
     GG_RETURN_IF_ERROR(
         internal::DecodeSnapshot(contents, newest.through, newest.path).status());
     through = newest.through;
@@ -510,7 +447,7 @@ absl::Status JournalEventStore::Recover(
   }
   uint64_t through = 0;
   if (snapshot.has_value()) {
-    GG_ASSIGN_OR_RETURN(std::string contents, ReadWholeFile(snapshot->path));
+    GG_ASSIGN_OR_RETURN(std::string contents, internal::ReadWholeFile(snapshot->path));
     GG_ASSIGN_OR_RETURN(
         absl::string_view payload,
         internal::DecodeSnapshot(contents, snapshot->through, snapshot->path));
@@ -667,16 +604,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
     std::string parent = std::filesystem::path(path).parent_path().string();
     GG_RETURN_IF_ERROR(internal::SyncDirectory(parent.empty() ? "." : parent));
   }
-  const std::string lock_path = absl::StrCat(path, "/LOCK");
-  GG_ASSIGN_OR_RETURN(ScopedFd lock_fd,
-                      internal::OpenFile(lock_path, O_RDWR | O_CREAT, 0644));
-  if (::flock(lock_fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("journal ", path, " is already open (", lock_path, " is locked)"));
-    }
-    return internal::ErrnoStatus("flock", lock_path, errno);
-  }
+  GG_ASSIGN_OR_RETURN(ScopedFd lock_fd, internal::LockJournal(path));
   auto store = std::make_unique<JournalEventStore>(path, options, std::move(lock_fd));
   GG_RETURN_IF_ERROR(store->Init());
   return store;

@@ -106,16 +106,22 @@ absl::StatusOr<SegmentScan> ScanSegment(
 
   char header[kSegmentHeaderBytes];
   GG_ASSIGN_OR_RETURN(size_t got, ReadAt(fd.get(), header, sizeof(header), 0, path));
-  GG_ASSIGN_OR_RETURN(const uint64_t first,
-                      DecodeSegmentHeader(absl::string_view(header, got), path));
-
   SegmentScan scan;
-  scan.first_sequence = first;
+  absl::StatusOr<uint64_t> first =
+      DecodeSegmentHeader(absl::string_view(header, got), path);
+  if (!first.ok()) {
+    if (!options.stop_at_damage || !absl::IsDataLoss(first.status())) {
+      return first.status();
+    }
+    scan.damage = first.status();
+    return scan;
+  }
+  scan.first_sequence = *first;
   BlockReader reader(fd.get(), path, kSegmentHeaderBytes, file_end);
   uint64_t pos = kSegmentHeaderBytes;
-  uint64_t sequence = first;
+  uint64_t sequence = *first;
 
-  // Damage at `pos`: a torn tail if allowed, otherwise data loss.
+  // Damage at `pos` that would be a torn tail: one if allowed, otherwise data loss.
   auto tail = [&](absl::string_view why) -> absl::Status {
     if (!options.allow_torn_tail) {
       return absl::DataLossError(
@@ -124,58 +130,70 @@ absl::StatusOr<SegmentScan> ScanSegment(
     scan.torn_tail = true;
     return absl::OkStatus();
   };
-
-  while (pos < file_end) {
-    const uint64_t remaining = file_end - pos;
-    if (remaining < kFrameHeaderBytes) {
-      GG_RETURN_IF_ERROR(tail("partial record header at the end of the segment"));
-      break;
-    }
-    GG_RETURN_IF_ERROR(reader.Ensure(kFrameHeaderBytes));
-    const uint32_t length = LoadU32(reader.data());
-    if (LengthCheck(reader.data(), sequence) != LoadU32(reader.data() + 4)) {
-      GG_ASSIGN_OR_RETURN(bool zeros, AllZero(fd.get(), path, pos, file_end));
-      if (zeros) {
-        GG_RETURN_IF_ERROR(tail("zero bytes at the end of the segment"));
+  // Damage returns kDataLoss; the loop's end says where (pos).
+  auto scan_records = [&]() -> absl::Status {
+    while (pos < file_end) {
+      if (sequence >= options.stop_before) {
+        scan.stopped = true;
         break;
       }
-      return absl::DataLossError(absl::StrCat(path, ": offset ", pos, ": record ",
-                                              sequence, ": header checksum mismatch"));
-    }
-    if (length > kMaxRecordBytesLimit) {
-      return absl::DataLossError(absl::StrCat(path, ": offset ", pos, ": record ",
-                                              sequence, ": length ", length,
-                                              " exceeds the limit"));
-    }
-    const uint64_t frame = kFrameHeaderBytes + uint64_t{length};
-    if (frame > remaining) {
-      GG_RETURN_IF_ERROR(tail("record runs past the end of the segment"));
-      break;
-    }
-    GG_RETURN_IF_ERROR(reader.Ensure(static_cast<size_t>(frame)));
-    const absl::string_view payload(reader.data() + kFrameHeaderBytes, length);
-    if (PayloadCheck(payload, sequence) != LoadU64(reader.data() + 8)) {
-      if (frame == remaining) {
-        GG_RETURN_IF_ERROR(tail("last record's checksum mismatch"));
+      const uint64_t remaining = file_end - pos;
+      if (remaining < kFrameHeaderBytes) {
+        GG_RETURN_IF_ERROR(tail("partial record header at the end of the segment"));
         break;
       }
-      return absl::DataLossError(absl::StrCat(path, ": offset ", pos, ": record ",
-                                              sequence, ": checksum mismatch"));
-    }
-    if (sequence > options.deliver_after && sequence <= options.deliver_through) {
-      // The consumer's error (say, a record it cannot decode) says what; this says
-      // where.
-      if (absl::Status s = on_record(sequence, payload); !s.ok()) {
-        return absl::Status(s.code(),
-                            absl::StrCat(path, ": offset ", pos, ": ", s.message()));
+      GG_RETURN_IF_ERROR(reader.Ensure(kFrameHeaderBytes));
+      const uint32_t length = LoadU32(reader.data());
+      if (LengthCheck(reader.data(), sequence) != LoadU32(reader.data() + 4)) {
+        GG_ASSIGN_OR_RETURN(bool zeros, AllZero(fd.get(), path, pos, file_end));
+        if (zeros) {
+          GG_RETURN_IF_ERROR(tail("zero bytes at the end of the segment"));
+          break;
+        }
+        return absl::DataLossError(absl::StrCat(path, ": offset ", pos, ": record ",
+                                                sequence, ": header checksum mismatch"));
       }
+      if (length > kMaxRecordBytesLimit) {
+        return absl::DataLossError(absl::StrCat(path, ": offset ", pos, ": record ",
+                                                sequence, ": length ", length,
+                                                " exceeds the limit"));
+      }
+      const uint64_t frame = kFrameHeaderBytes + uint64_t{length};
+      if (frame > remaining) {
+        GG_RETURN_IF_ERROR(tail("record runs past the end of the segment"));
+        break;
+      }
+      GG_RETURN_IF_ERROR(reader.Ensure(static_cast<size_t>(frame)));
+      const absl::string_view payload(reader.data() + kFrameHeaderBytes, length);
+      if (PayloadCheck(payload, sequence) != LoadU64(reader.data() + 8)) {
+        if (frame == remaining) {
+          GG_RETURN_IF_ERROR(tail("last record's checksum mismatch"));
+          break;
+        }
+        return absl::DataLossError(absl::StrCat(path, ": offset ", pos, ": record ",
+                                                sequence, ": checksum mismatch"));
+      }
+      if (sequence > options.deliver_after && sequence <= options.deliver_through) {
+        // The consumer's error (say, a record it cannot decode) says what; this says
+        // where.
+        if (absl::Status s = on_record(sequence, payload); !s.ok()) {
+          return absl::Status(s.code(),
+                              absl::StrCat(path, ": offset ", pos, ": ", s.message()));
+        }
+      }
+      reader.Skip(static_cast<size_t>(frame));
+      pos += frame;
+      ++sequence;
+      ++scan.records;
     }
-    reader.Skip(static_cast<size_t>(frame));
-    pos += frame;
-    ++sequence;
-    ++scan.records;
-  }
+    return absl::OkStatus();
+  };
+  absl::Status status = scan_records();
   scan.valid_end = pos;
+  if (!status.ok()) {
+    if (!options.stop_at_damage || !absl::IsDataLoss(status)) return status;
+    scan.damage = std::move(status);
+  }
   return scan;
 }
 

@@ -23,6 +23,12 @@ struct SegmentScanOptions {
   // length runs past the end; a last record whose payload checksum fails and that
   // ends exactly at the end; or a bad header followed by nothing but zero bytes.
   bool allow_torn_tail = false;
+  // Whether damage that is not an allowed torn tail ends the scan with the damage
+  // reported in SegmentScan::damage (for salvaging a journal) rather than kDataLoss.
+  bool stop_at_damage = false;
+  // The scan ends before the record with this sequence number (valid_end is where it
+  // starts).
+  uint64_t stop_before = std::numeric_limits<uint64_t>::max();
   // Records with sequence in (deliver_after, deliver_through] go to the callback.
   uint64_t deliver_after = 0;
   uint64_t deliver_through = std::numeric_limits<uint64_t>::max();
@@ -33,13 +39,17 @@ struct SegmentScan {
   uint64_t records = 0;    // whole, checked records
   uint64_t valid_end = 0;  // byte offset just after the last whole record
   bool torn_tail = false;  // bytes after valid_end were a torn tail
+  bool stopped = false;    // the scan reached options.stop_before
+  // With stop_at_damage: the kDataLoss that stopped the scan at valid_end (0 if the
+  // segment header itself is damaged; first_sequence is then 0), or OK.
+  absl::Status damage;
 };
 
 // Returns kDataLoss naming `path`, the byte offset and the sequence number for
-// damage that is not an allowed torn tail; kFailedPrecondition for a newer format;
-// the callback's error, with the file and the record's offset put before its
-// message, if it fails (the scan stops). The views passed to `on_record`
-// are valid only during the call.
+// damage that is not an allowed torn tail (unless stop_at_damage); kFailedPrecondition
+// for a newer format; the callback's error, with the file and the record's offset put
+// before its message, if it fails (the scan stops). The views passed to `on_record` are
+// valid only during the call.
 absl::StatusOr<SegmentScan> ScanSegment(
     const std::string& path, const SegmentScanOptions& options,
     absl::FunctionRef<absl::Status(uint64_t sequence, absl::string_view record)>

@@ -1348,6 +1348,53 @@ TEST(RegistryJournalTest, UndecodableEventNamesItsFileAndOffset) {
   std::filesystem::remove_all(dir);
 }
 
+// The operator's way out of that error: SalvageJournal with drop_from = the sequence
+// the error names ends the history before the bad event, and the registry opens with
+// everything before it.
+TEST(RegistryJournalTest, SalvagingBeforeAnUndecodableEventOpensTheRegistry) {
+  std::string dir = absl::StrCat(::testing::TempDir(), "/gg_salvage_XXXXXX");
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  JournalOptions jo;
+  jo.sync = JournalOptions::Sync::kNone;
+  std::string before;
+  {
+    auto journal = OpenJournal(dir, jo);
+    ASSERT_TRUE(journal.ok()) << journal.status();
+    auto r = Registry::Open(*std::move(journal), nullptr, RegistryOptions());
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_TRUE((*r)->CreateGroup("cats").ok());
+    ASSERT_TRUE((*r)->Join("ann", "cats").ok());
+    before = (*r)->CanonicalDump();
+  }
+  uint64_t bad = 0;
+  {
+    auto journal = OpenJournal(dir, jo);
+    ASSERT_TRUE(journal.ok()) << journal.status();
+    absl::StatusOr<uint64_t> appended = (*journal)->Append("\xff\xff\xff not an event");
+    ASSERT_TRUE(appended.ok()) << appended.status();
+    bad = *appended;
+  }
+  auto journal = OpenJournal(dir, jo);
+  ASSERT_TRUE(journal.ok()) << journal.status();
+  auto r = Registry::Open(*std::move(journal), nullptr, RegistryOptions());
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(r.status().message()),
+              ::testing::HasSubstr(absl::StrCat("sequence ", bad, " ")));
+
+  JournalSalvageOptions salvage;
+  salvage.drop_from = bad;
+  salvage.sync = false;
+  absl::StatusOr<JournalSalvageReport> report = SalvageJournal(dir, salvage);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->kept_through, bad - 1);
+  journal = OpenJournal(dir, jo);
+  ASSERT_TRUE(journal.ok()) << journal.status();
+  r = Registry::Open(*std::move(journal), nullptr, RegistryOptions());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->CanonicalDump(), before);
+  std::filesystem::remove_all(dir);
+}
+
 // Under kEveryAppend, a sync that fails after the write leaves the change in the
 // journal but not yet durable: the registry fails (the change's outcome is unknown)
 // and decides no post from then on; reopening finds the change. It used to return

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
+#include "groupguard/event_store.h"
 #include "gtest/gtest.h"
 
 namespace groupguard {
@@ -108,7 +109,8 @@ TEST_F(GroupguardCliTest, UnknownFlagIsAUsageError) {
 }
 
 TEST_F(GroupguardCliTest, HelpOnEverySubcommand) {
-  for (const char* sub : {"train", "score", "eval", "explain", "inspect"}) {
+  for (const char* sub : {"train", "score", "eval", "explain", "inspect", "journal",
+                          "journal check", "journal salvage"}) {
     Result r = RunCli(absl::StrCat(sub, " --help"));
     EXPECT_EQ(r.exit_code, 0) << sub;
     EXPECT_THAT(r.out, HasSubstr("Usage")) << sub;
@@ -1022,6 +1024,49 @@ TEST_F(GroupguardCliTest, DashModelIsStandardInputWhereItIsFree) {
     EXPECT_THAT(r.err, HasSubstr("--model -: standard input carries the ")) << args;
     EXPECT_EQ(r.out, "") << args;
   }
+}
+
+// A journal whose middle record is damaged: `check` says where and what `salvage`
+// would do (exit 1, nothing changed), `salvage --dry-run` likewise (exit 0),
+// `salvage` cuts it, and `check` then passes and the journal opens.
+TEST_F(GroupguardCliTest, JournalCheckAndSalvage) {
+  const std::string dir = Dir() + "/journal";
+  JournalOptions options;
+  options.sync = JournalOptions::Sync::kNone;
+  {
+    auto store = OpenJournal(dir, options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (int i = 1; i <= 3; ++i) ASSERT_TRUE((*store)->Append("a record").ok());
+  }
+  const std::string segment = dir + "/journal-00000000000000000001.log";
+  std::string bytes = ReadFile(segment);
+  const size_t second = 32 + 16 + 8;  // the header, then record 1's frame and payload
+  bytes[second + 20] ^= 1;            // record 2's payload
+  std::ofstream(segment, std::ios::binary | std::ios::trunc) << bytes;
+
+  Result r = RunCli("journal check " + dir);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("damage: ", segment, ": offset ", second,
+                                            ": record 2: checksum mismatch")));
+  EXPECT_THAT(r.out, HasSubstr("salvage would cut the history at record 1"));
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat(segment, ".cut-at-", second)));
+  r = RunCli("journal salvage --dry-run " + dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(segment), bytes);
+
+  r = RunCli("journal salvage " + dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("salvaged: cut the history at record 1"));
+  EXPECT_EQ(ReadFile(absl::StrCat(segment, ".cut-at-", second)), bytes.substr(second));
+  r = RunCli("journal check " + dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("no damage found"));
+  EXPECT_THAT(r.out, HasSubstr("its history ends with record 1"));
+  EXPECT_TRUE(OpenJournal(dir, options).ok());
+
+  r = RunCli("journal check " + Dir() + "/no-such-journal");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("no such directory"));
 }
 
 }  // namespace groupguard

@@ -15,6 +15,7 @@ void AddScoreCommand(CLI::App& app);
 void AddEvalCommand(CLI::App& app);
 void AddExplainCommand(CLI::App& app);
 void AddInspectCommand(CLI::App& app);
+void AddJournalCommand(CLI::App& app);
 
 }  // namespace groupguard::cli
 

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   AddEvalCommand(app);
   AddExplainCommand(app);
   AddInspectCommand(app);
+  AddJournalCommand(app);
 #ifdef GROUPGUARD_HAVE_REPLAY
   AddReplayCommand(app);
 #endif

@@ -1,0 +1,254 @@
+// SalvageJournal(): point-in-time salvage of a journal that OpenJournal refuses, for
+// an operator to run deliberately (the contract is in event_store.h). It decides
+// everything from a read-only pass first, so a dry run and the real run agree, then
+// moves the files aside, cuts the one segment, and continues the history with an
+// empty segment where none is left to end it.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "groupguard/event_store.h"
+#include "store/journal_files.h"
+#include "store/journal_format.h"
+#include "store/segment_reader.h"
+#include "util/file_util.h"
+#include "util/status_macros.h"
+
+namespace groupguard {
+namespace {
+
+using internal::JournalListing;
+using internal::ScopedFd;
+
+absl::StatusOr<uint64_t> FileSize(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return internal::ErrnoStatus("stat", path, errno);
+  return static_cast<uint64_t>(st.st_size);
+}
+
+// What the read-only pass decided.
+struct Plan {
+  std::vector<size_t> snapshots_aside;  // indexes into listing.snapshots
+  size_t cut = 0;            // first segment not kept whole (segments.size(): none)
+  uint64_t cut_offset = 0;   // bytes of segments[cut] kept (0: set aside whole)
+  bool new_segment = false;  // an empty segment continues the history
+};
+
+// Checks `segments` from `from` on, as OpenJournal would but stopping at the first
+// damage, and fills in where the history must end.
+absl::Status PlanSegments(const JournalListing& listing, size_t from, uint64_t through,
+                          const JournalSalvageOptions& options,
+                          JournalSalvageReport& report, Plan& plan) {
+  const auto& segments = listing.segments;
+  plan.cut = segments.size();
+  bool chain = false;      // a kept segment at or after `from` ends the history
+  uint64_t chain_end = 0;  // its last record
+  for (size_t i = from; i < segments.size(); ++i) {
+    const internal::SegmentFile& segment = segments[i];
+    internal::SegmentScanOptions scan_options;
+    scan_options.stop_at_damage = true;
+    scan_options.deliver_through = 0;  // check only
+    if (options.drop_from != 0) scan_options.stop_before = options.drop_from;
+    GG_ASSIGN_OR_RETURN(internal::SegmentScan scan,
+                        internal::ScanSegment(segment.path, scan_options,
+                                              [](uint64_t, absl::string_view) {
+                                                return absl::OkStatus();
+                                              }));
+    std::string damage;
+    if (!scan.damage.ok() && scan.valid_end == 0) {
+      damage = std::string(scan.damage.message());
+    } else if (scan.first_sequence != segment.first_sequence) {
+      damage = absl::StrCat(segment.path, ": offset 16: header says first record ",
+                            scan.first_sequence, " but the file name says ",
+                            segment.first_sequence);
+    } else if (i == from ? segment.first_sequence > through + 1
+                         : segment.first_sequence != chain_end + 1) {
+      damage = absl::StrCat(segment.path, ": offset 0: segment starts at record ",
+                            segment.first_sequence, " but the history before it ends at ",
+                            i == from ? through : chain_end);
+    }
+    if (!damage.empty()) {  // not a usable segment at all
+      report.damage = damage;
+      plan.cut = i;
+      plan.cut_offset = 0;
+      break;
+    }
+    chain = true;
+    chain_end = scan.first_sequence + scan.records - 1;
+    report.last_seen = std::max(report.last_seen, chain_end);
+    if (!scan.damage.ok() || scan.stopped) {
+      if (!scan.damage.ok()) report.damage = std::string(scan.damage.message());
+      plan.cut = i;
+      plan.cut_offset = scan.valid_end;
+      break;
+    }
+  }
+  if (plan.cut == segments.size() && !chain) {
+    report.damage = absl::StrCat("journal has no segment continuing ",
+                                 listing.snapshots.empty()
+                                     ? std::string("from record 1")
+                                     : absl::StrCat("snapshot through record ", through));
+  } else if (plan.cut == segments.size() && chain_end < through) {
+    report.damage = absl::StrCat(segments.back().path, ": journal ends at record ",
+                                 chain_end, " but the snapshot covers through ", through);
+  }
+
+  // What is set aside: what the damage hides is unknown, but the intact records of
+  // later segments, and their names, say how far the history went.
+  for (size_t i = plan.cut; i < segments.size(); ++i) {
+    if (segments[i].first_sequence > 0) {
+      report.last_seen = std::max(report.last_seen, segments[i].first_sequence - 1);
+    }
+    if (i == plan.cut && plan.cut_offset > 0) continue;  // scanned above
+    internal::SegmentScanOptions scan_options;
+    scan_options.stop_at_damage = true;
+    scan_options.deliver_through = 0;
+    GG_ASSIGN_OR_RETURN(internal::SegmentScan scan,
+                        internal::ScanSegment(segments[i].path, scan_options,
+                                              [](uint64_t, absl::string_view) {
+                                                return absl::OkStatus();
+                                              }));
+    if (scan.records > 0) {
+      report.last_seen =
+          std::max(report.last_seen, scan.first_sequence + scan.records - 1);
+    }
+  }
+
+  report.kept_through = std::max(chain_end, through);
+  plan.new_segment = !chain || chain_end < through;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<JournalSalvageReport> SalvageJournal(
+    absl::string_view dir, const JournalSalvageOptions& options) {
+  const std::string path(dir);
+  if (path.empty()) return absl::InvalidArgumentError("journal: empty directory name");
+  std::error_code error;
+  if (!std::filesystem::is_directory(path, error)) {
+    return absl::NotFoundError(absl::StrCat("journal ", path, ": no such directory"));
+  }
+  GG_ASSIGN_OR_RETURN(JournalListing listing,
+                      internal::ListJournal(path, /*remove_temporaries=*/false));
+  if (listing.segments.empty() && listing.snapshots.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("journal ", path, ": no journal segment or snapshot there"));
+  }
+  GG_ASSIGN_OR_RETURN(ScopedFd lock, internal::LockJournal(path));
+  // Listed again under the lock: a store open until a moment ago may have moved on.
+  GG_ASSIGN_OR_RETURN(listing, internal::ListJournal(path, /*remove_temporaries=*/false));
+
+  JournalSalvageReport report;
+  Plan plan;
+  // The newest snapshot that checks out.
+  uint64_t through = 0;
+  for (size_t i = listing.snapshots.size(); i-- > 0;) {
+    const internal::SnapshotFile& snapshot = listing.snapshots[i];
+    report.last_seen = std::max(report.last_seen, snapshot.through);
+    GG_ASSIGN_OR_RETURN(std::string contents, internal::ReadWholeFile(snapshot.path));
+    absl::Status status =
+        internal::DecodeSnapshot(contents, snapshot.through, snapshot.path).status();
+    if (status.ok()) {
+      through = snapshot.through;
+      break;
+    }
+    if (!absl::IsDataLoss(status)) return status;  // say, a newer format version
+    if (report.damage.empty()) report.damage = std::string(status.message());
+    plan.snapshots_aside.push_back(i);
+  }
+  report.snapshot_through = through;
+  if (options.drop_from != 0 && options.drop_from <= through) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "journal ", path, ": record ", options.drop_from,
+        " cannot be dropped: the snapshot kept holds the history through record ",
+        through));
+  }
+
+  // As OpenJournal: segments wholly covered by the snapshot are not read.
+  size_t from = 0;
+  while (from + 1 < listing.segments.size() &&
+         listing.segments[from + 1].first_sequence <= through + 1) {
+    ++from;
+  }
+  std::string snapshot_damage = report.damage;
+  GG_RETURN_IF_ERROR(PlanSegments(listing, from, through, options, report, plan));
+  if (!snapshot_damage.empty()) report.damage = snapshot_damage;  // the first found
+
+  // What would change.
+  for (size_t i : plan.snapshots_aside) {
+    const std::string& name = listing.snapshots[i].path;
+    report.set_aside.push_back(absl::StrCat(name, ".set-aside"));
+    GG_ASSIGN_OR_RETURN(uint64_t size, FileSize(name));
+    report.bytes_set_aside += size;
+  }
+  for (size_t i = plan.cut; i < listing.segments.size(); ++i) {
+    const std::string& name = listing.segments[i].path;
+    GG_ASSIGN_OR_RETURN(uint64_t size, FileSize(name));
+    if (i == plan.cut && plan.cut_offset > 0) {
+      if (size > plan.cut_offset) {
+        report.set_aside.push_back(absl::StrCat(name, ".cut-at-", plan.cut_offset));
+        report.bytes_set_aside += size - plan.cut_offset;
+      }
+    } else {
+      report.set_aside.push_back(absl::StrCat(name, ".set-aside"));
+      report.bytes_set_aside += size;
+    }
+  }
+  report.changed = !report.set_aside.empty() || plan.new_segment;
+  if (options.dry_run || !report.changed) return report;
+
+  // Carry it out: the copies and renames first, so a crash in between leaves every
+  // byte somewhere; the cut last but one, and the new segment last (until then the
+  // journal still refuses to open, and running this again finishes the job).
+  std::vector<std::string> written;
+  for (size_t i : plan.snapshots_aside) {
+    const std::string& name = listing.snapshots[i].path;
+    GG_ASSIGN_OR_RETURN(std::string kept,
+                        internal::MoveAside(name, absl::StrCat(name, ".set-aside")));
+    written.push_back(kept);
+  }
+  for (size_t i = plan.cut; i < listing.segments.size(); ++i) {
+    const std::string& name = listing.segments[i].path;
+    if (i == plan.cut && plan.cut_offset > 0) {
+      GG_ASSIGN_OR_RETURN(
+          std::string kept,
+          internal::CopyTailAside(path, name, plan.cut_offset,
+                                  absl::StrCat(name, ".cut-at-", plan.cut_offset),
+                                  options.sync));
+      if (!kept.empty()) written.push_back(kept);
+      GG_ASSIGN_OR_RETURN(ScopedFd fd, internal::OpenFile(name, O_WRONLY));
+      if (::ftruncate(fd.get(), static_cast<off_t>(plan.cut_offset)) != 0) {
+        return internal::ErrnoStatus("ftruncate", name, errno);
+      }
+      if (options.sync) GG_RETURN_IF_ERROR(internal::SyncFd(fd.get(), name, false));
+    } else {
+      GG_ASSIGN_OR_RETURN(std::string kept,
+                          internal::MoveAside(name, absl::StrCat(name, ".set-aside")));
+      written.push_back(kept);
+    }
+  }
+  if (options.sync) GG_RETURN_IF_ERROR(internal::SyncDirectory(path));
+  if (plan.new_segment) {
+    GG_RETURN_IF_ERROR(internal::WriteFileAtomically(
+        path, internal::SegmentFileName(report.kept_through + 1),
+        internal::EncodeSegmentHeader(report.kept_through + 1), "", options.sync));
+  }
+  report.set_aside = std::move(written);
+  return report;
+}
+
+}  // namespace groupguard

@@ -1,0 +1,369 @@
+// SalvageJournal: what a journal that OpenJournal refuses becomes, what is set aside,
+// and that a dry run changes nothing.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "groupguard/event_store.h"
+#include "gtest/gtest.h"
+#include "replay_helpers.h"
+#include "store/journal_format.h"
+#include "store_test_util.h"
+
+namespace groupguard {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using testing_internal::FilesWithPrefix;
+using testing_internal::OptionsWith;
+using testing_internal::ReadFileOrDie;
+using testing_internal::ReplayAll;
+using testing_internal::ScratchDir;
+using testing_internal::WriteFileOrDie;
+using Rec = std::pair<uint64_t, std::string>;
+
+constexpr JournalOptions::Sync kNone = JournalOptions::Sync::kNone;
+
+std::string RecordText(int i) { return absl::StrCat("record ", i, std::string(i, '.')); }
+
+std::vector<Rec> ExpectedRecords(int from, int to) {
+  std::vector<Rec> out;
+  for (int i = from; i <= to; ++i) out.emplace_back(i, RecordText(i));
+  return out;
+}
+
+std::unique_ptr<EventStore> MustOpen(const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<EventStore>> store =
+      OpenJournal(dir, OptionsWith(kNone));
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? *std::move(store) : nullptr;
+}
+
+void Append(EventStore& store, int from, int to) {
+  for (int i = from; i <= to; ++i) {
+    absl::StatusOr<uint64_t> sequence = store.Append(RecordText(i));
+    ASSERT_TRUE(sequence.ok()) << sequence.status();
+    ASSERT_EQ(*sequence, static_cast<uint64_t>(i));
+  }
+}
+
+std::string SegmentPath(const std::string& dir, uint64_t first) {
+  return absl::StrCat(dir, "/", internal::SegmentFileName(first));
+}
+
+// Offset of record `n` (1-based) in a segment that starts at record `first`.
+size_t RecordOffset(int first, int n) {
+  size_t at = internal::kSegmentHeaderBytes;
+  for (int i = first; i < n; ++i)
+    at += internal::kFrameHeaderBytes + RecordText(i).size();
+  return at;
+}
+
+// Every file in `dir` with its contents.
+std::map<std::string, std::string> Contents(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    out[entry.path().filename().string()] = ReadFileOrDie(entry.path().string());
+  }
+  return out;
+}
+
+absl::StatusOr<JournalSalvageReport> Salvage(const std::string& dir,
+                                             uint64_t drop_from = 0,
+                                             bool dry_run = false) {
+  JournalSalvageOptions options;
+  options.drop_from = drop_from;
+  options.dry_run = dry_run;
+  options.sync = false;
+  return SalvageJournal(dir, options);
+}
+
+// The journal opens with exactly `snapshot` through `through` and records
+// `through + 1 .. last`, and its next record gets number last + 1.
+void ExpectHistory(const std::string& dir, const std::string& snapshot, uint64_t through,
+                   int last) {
+  std::unique_ptr<EventStore> store = MustOpen(dir);
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<testing_internal::Replayed> replayed = ReplayAll(*store);
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  EXPECT_EQ(replayed->snapshot, snapshot);
+  EXPECT_EQ(replayed->through, through);
+  EXPECT_EQ(replayed->records, ExpectedRecords(static_cast<int>(through) + 1, last));
+  absl::StatusOr<uint64_t> next = store->Append("after the salvage");
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(*next, static_cast<uint64_t>(last) + 1);
+}
+
+TEST(JournalSalvageTest, AnIntactJournalIsLeftAsItIs) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  {
+    std::unique_ptr<EventStore> store = MustOpen(dir);
+    Append(*store, 1, 5);
+  }
+  const auto before = Contents(dir);
+  absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_FALSE(report->changed);
+  EXPECT_EQ(report->damage, "");
+  EXPECT_EQ(report->kept_through, 5u);
+  EXPECT_EQ(report->last_seen, 5u);
+  EXPECT_THAT(report->set_aside, IsEmpty());
+  EXPECT_EQ(Contents(dir), before);
+  ExpectHistory(dir, "", 0, 5);
+}
+
+// What a power loss in the middle of an unsynced batch can leave: zeros where record
+// 3 was, then records 4 and 5. OpenJournal refuses it; the salvage keeps 1 and 2.
+TEST(JournalSalvageTest, ZerosFollowedByRecordsAreCutAtTheZeros) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  {
+    std::unique_ptr<EventStore> store = MustOpen(dir);
+    Append(*store, 1, 5);
+  }
+  const std::string segment = SegmentPath(dir, 1);
+  std::string bytes = ReadFileOrDie(segment);
+  const size_t start = RecordOffset(1, 3);
+  for (size_t at = start; at < RecordOffset(1, 4); ++at) bytes[at] = '\0';
+  WriteFileOrDie(segment, bytes);
+  ASSERT_EQ(OpenJournal(dir, OptionsWith(kNone)).status().code(),
+            absl::StatusCode::kDataLoss);
+
+  // A dry run says what would happen and changes nothing.
+  const auto before = Contents(dir);
+  absl::StatusOr<JournalSalvageReport> dry = Salvage(dir, 0, /*dry_run=*/true);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  EXPECT_EQ(Contents(dir), before);
+  EXPECT_TRUE(dry->changed);
+  EXPECT_THAT(dry->damage, HasSubstr(absl::StrCat(segment, ": offset ", start, ":")));
+  EXPECT_THAT(dry->damage, HasSubstr("record 3"));
+  EXPECT_EQ(dry->kept_through, 2u);
+  EXPECT_THAT(dry->set_aside, ElementsAre(absl::StrCat(segment, ".cut-at-", start)));
+  EXPECT_EQ(dry->bytes_set_aside, bytes.size() - start);
+
+  absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->kept_through, dry->kept_through);
+  EXPECT_EQ(report->set_aside, dry->set_aside);
+  // The bytes cut away are all kept, and the segment is what was before them.
+  EXPECT_EQ(ReadFileOrDie(report->set_aside[0]), bytes.substr(start));
+  EXPECT_EQ(ReadFileOrDie(segment), bytes.substr(0, start));
+  ExpectHistory(dir, "", 0, 2);
+
+  // Nothing left to do.
+  report = Salvage(dir);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_FALSE(report->changed);
+}
+
+TEST(JournalSalvageTest, AnyFlippedByteOfAMiddleRecordKeepsTheRecordsBeforeIt) {
+  ScratchDir tmp;
+  const std::string original = tmp.Sub("original");
+  {
+    std::unique_ptr<EventStore> store = MustOpen(original);
+    Append(*store, 1, 5);
+  }
+  const std::string full = ReadFileOrDie(SegmentPath(original, 1));
+  for (size_t at = RecordOffset(1, 3); at < RecordOffset(1, 4); ++at) {
+    SCOPED_TRACE(absl::StrCat("flipped byte ", at));
+    const std::string dir = tmp.Sub("flipped");
+    std::filesystem::remove_all(dir);
+    std::filesystem::copy(original, dir);
+    std::string bytes = full;
+    bytes[at] ^= 0x01;
+    WriteFileOrDie(SegmentPath(dir, 1), bytes);
+    absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_EQ(report->kept_through, 2u);
+    ExpectHistory(dir, "", 0, 2);
+  }
+}
+
+// Segments 1 (records 1..3), 4 (4..6) and 7 (7): a damaged header or a missing
+// segment ends the history before it; what comes after is set aside whole.
+void WriteThreeSegments(const std::string& dir) {
+  std::unique_ptr<EventStore> store = MustOpen(dir);
+  Append(*store, 1, 3);
+  ASSERT_TRUE(store->WriteSnapshot("s0", 0).ok());  // segment 4 starts
+  Append(*store, 4, 6);
+  ASSERT_TRUE(store->WriteSnapshot("s0 again", 0).ok());  // segment 7 starts
+  Append(*store, 7, 7);
+}
+
+TEST(JournalSalvageTest, ADamagedSegmentHeaderSetsItAndLaterSegmentsAside) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  WriteThreeSegments(dir);
+  ASSERT_THAT(FilesWithPrefix(dir, "journal-"),
+              ElementsAre(internal::SegmentFileName(1), internal::SegmentFileName(4),
+                          internal::SegmentFileName(7)));
+  const std::string second = SegmentPath(dir, 4);
+  const std::string third = SegmentPath(dir, 7);
+  std::string bytes = ReadFileOrDie(second);
+  bytes[20] ^= 0x40;  // its first sequence
+  WriteFileOrDie(second, bytes);
+  const std::string third_bytes = ReadFileOrDie(third);
+
+  absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->damage, HasSubstr(second));
+  EXPECT_EQ(report->kept_through, 3u);
+  EXPECT_EQ(report->last_seen, 7u);
+  EXPECT_THAT(report->set_aside, ElementsAre(absl::StrCat(second, ".set-aside"),
+                                             absl::StrCat(third, ".set-aside")));
+  EXPECT_EQ(ReadFileOrDie(absl::StrCat(second, ".set-aside")), bytes);
+  EXPECT_EQ(ReadFileOrDie(absl::StrCat(third, ".set-aside")), third_bytes);
+  ExpectHistory(dir, "s0 again", 0, 3);
+}
+
+TEST(JournalSalvageTest, AMissingSegmentEndsTheHistoryBeforeIt) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  WriteThreeSegments(dir);
+  std::filesystem::remove(SegmentPath(dir, 4));
+  absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->damage, HasSubstr("starts at record 7"));
+  EXPECT_EQ(report->kept_through, 3u);
+  EXPECT_EQ(report->last_seen, 7u);
+  EXPECT_THAT(report->set_aside,
+              ElementsAre(absl::StrCat(SegmentPath(dir, 7), ".set-aside")));
+  ExpectHistory(dir, "s0 again", 0, 3);
+}
+
+TEST(JournalSalvageTest, DropFromEndsTheHistoryBeforeThatRecord) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  WriteThreeSegments(dir);
+  // Record 5, in the middle of the second segment.
+  absl::StatusOr<JournalSalvageReport> report = Salvage(dir, 5);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->damage, "");
+  EXPECT_TRUE(report->changed);
+  EXPECT_EQ(report->kept_through, 4u);
+  EXPECT_EQ(report->last_seen, 7u);
+  EXPECT_THAT(
+      report->set_aside,
+      ElementsAre(absl::StrCat(SegmentPath(dir, 4), ".cut-at-", RecordOffset(4, 5)),
+                  absl::StrCat(SegmentPath(dir, 7), ".set-aside")));
+  ExpectHistory(dir, "s0 again", 0, 4);
+
+  // The first record of a segment: the segment stays, empty.
+  report = Salvage(dir, 4);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->kept_through, 3u);
+  EXPECT_EQ(ReadFileOrDie(SegmentPath(dir, 4)).size(), internal::kSegmentHeaderBytes);
+  ExpectHistory(dir, "s0 again", 0, 3);
+
+  // Past the end: nothing to do.
+  report = Salvage(dir, 100);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_FALSE(report->changed);
+}
+
+TEST(JournalSalvageTest, ARecordInTheSnapshotCannotBeDropped) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  {
+    std::unique_ptr<EventStore> store = MustOpen(dir);
+    Append(*store, 1, 4);
+    ASSERT_TRUE(store->WriteSnapshot("through 3", 3).ok());
+  }
+  const auto before = Contents(dir);
+  absl::StatusOr<JournalSalvageReport> report = Salvage(dir, 3);
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(report.status().message(), HasSubstr("through record 3"));
+  EXPECT_EQ(Contents(dir), before);
+  report = Salvage(dir, 4);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->kept_through, 3u);
+  ExpectHistory(dir, "through 3", 3, 3);
+}
+
+// A damaged newest snapshot: the history restarts from the older one that a crash
+// before the clean-up left, with the segments after it.
+TEST(JournalSalvageTest, ADamagedSnapshotFallsBackToAnOlderOneAndItsSegments) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  const std::string saved = tmp.Sub("saved");
+  {
+    std::unique_ptr<EventStore> store = MustOpen(dir);
+    Append(*store, 1, 4);
+    ASSERT_TRUE(store->WriteSnapshot("through 2", 2).ok());
+    std::filesystem::copy(dir, saved);  // snapshot 2 and segment 1 (records 1..4)
+    Append(*store, 5, 6);
+    ASSERT_TRUE(store->WriteSnapshot("through 6", 6).ok());  // deletes both
+  }
+  std::filesystem::copy_file(absl::StrCat(saved, "/", internal::SnapshotFileName(2)),
+                             absl::StrCat(dir, "/", internal::SnapshotFileName(2)));
+  std::filesystem::copy_file(SegmentPath(saved, 1), SegmentPath(dir, 1));
+  const std::string newest = absl::StrCat(dir, "/", internal::SnapshotFileName(6));
+  std::string bytes = ReadFileOrDie(newest);
+  bytes[bytes.size() - 1] ^= 0x01;
+  WriteFileOrDie(newest, bytes);
+  ASSERT_EQ(OpenJournal(dir, OptionsWith(kNone)).status().code(),
+            absl::StatusCode::kDataLoss);
+
+  absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->damage, HasSubstr(newest));
+  EXPECT_EQ(report->snapshot_through, 2u);
+  EXPECT_EQ(report->kept_through, 4u);
+  EXPECT_EQ(report->last_seen, 6u);
+  // Segment 5 held records 5 and 6 until the snapshot through 6 dropped it; the
+  // segment after the snapshot (7, empty) does not continue record 4.
+  EXPECT_THAT(report->set_aside,
+              ElementsAre(absl::StrCat(newest, ".set-aside"),
+                          absl::StrCat(SegmentPath(dir, 7), ".set-aside")));
+  ExpectHistory(dir, "through 2", 2, 4);
+}
+
+TEST(JournalSalvageTest, ASnapshotWithoutSegmentsGetsAnEmptyOneAfterIt) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  {
+    std::unique_ptr<EventStore> store = MustOpen(dir);
+    Append(*store, 1, 2);
+    ASSERT_TRUE(store->WriteSnapshot("through 2", 2).ok());
+  }
+  for (const std::string& name : FilesWithPrefix(dir, "journal-")) {
+    std::filesystem::remove(absl::StrCat(dir, "/", name));
+  }
+  absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->changed);
+  EXPECT_THAT(report->damage, HasSubstr("no segment"));
+  EXPECT_EQ(report->kept_through, 2u);
+  EXPECT_THAT(report->set_aside, IsEmpty());
+  ExpectHistory(dir, "through 2", 2, 2);
+}
+
+TEST(JournalSalvageTest, AnOpenJournalOrNoJournalIsRefused) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  std::unique_ptr<EventStore> store = MustOpen(dir);
+  Append(*store, 1, 1);
+  EXPECT_EQ(Salvage(dir).status().code(), absl::StatusCode::kFailedPrecondition);
+  store.reset();
+  EXPECT_TRUE(Salvage(dir).ok());
+
+  std::filesystem::create_directory(tmp.Sub("empty"));
+  EXPECT_EQ(Salvage(tmp.Sub("empty")).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(FilesWithPrefix(tmp.Sub("empty"), ""), IsEmpty());  // no LOCK left
+  EXPECT_EQ(Salvage(tmp.Sub("absent")).status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace groupguard

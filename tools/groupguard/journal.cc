@@ -1,0 +1,119 @@
+// `groupguard journal check|salvage DIR`: what is wrong with a moderation journal that
+// will not open, and the operator's deliberate way past it (SalvageJournal).
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "commands.h"
+#include "common.h"
+#include "groupguard/event_store.h"
+#include "util/printable.h"
+
+namespace groupguard::cli {
+namespace {
+
+struct JournalFlags {
+  std::string dir;
+  uint64_t drop_from = 0;
+  bool dry_run = false;
+};
+
+// The report in words. `done` is false for `check` and dry runs.
+std::string Describe(const JournalSalvageReport& report, bool done) {
+  std::string s;
+  if (report.damage.empty()) {
+    absl::StrAppend(&s, "no damage found\n");
+  } else {
+    absl::StrAppend(&s, "damage: ", internal::Printable(report.damage, 1000), "\n");
+  }
+  if (!report.changed) {
+    absl::StrAppendFormat(&s,
+                          "the journal opens as it is: its history ends with record %d",
+                          report.kept_through);
+    if (report.snapshot_through > 0) {
+      absl::StrAppendFormat(&s, " (a snapshot holds records 1..%d)",
+                            report.snapshot_through);
+    }
+    s += "\n";
+    return s;
+  }
+  absl::StrAppendFormat(&s, "%s the history at record %d",
+                        done ? "salvaged: cut" : "salvage would cut",
+                        report.kept_through);
+  if (report.snapshot_through > 0) {
+    absl::StrAppendFormat(&s, " (from the snapshot through record %d)",
+                          report.snapshot_through);
+  }
+  s += "\n";
+  if (report.last_seen > report.kept_through) {
+    absl::StrAppendFormat(&s,
+                          "lost from the history: records %d..%d at least (the files set "
+                          "aside hold what survives of them)\n",
+                          report.kept_through + 1, report.last_seen);
+  }
+  absl::StrAppendFormat(&s, "%s (%d bytes):\n", done ? "set aside" : "would set aside",
+                        report.bytes_set_aside);
+  for (const std::string& path : report.set_aside) {
+    absl::StrAppend(&s, "  ", internal::Printable(path, 1000), "\n");
+  }
+  if (report.set_aside.empty()) s += "  nothing\n";
+  return s;
+}
+
+int RunJournal(const JournalFlags& flags, bool salvage) {
+  JournalSalvageOptions options;
+  options.drop_from = flags.drop_from;
+  options.dry_run = !salvage || flags.dry_run;
+  absl::StatusOr<JournalSalvageReport> report = SalvageJournal(flags.dir, options);
+  if (!report.ok()) {
+    PrintError(report.status().message());
+    return kExitRuntimeError;
+  }
+  if (absl::Status written = WriteStdout(Describe(*report, !options.dry_run));
+      !written.ok()) {
+    PrintError(written.message());
+    return kExitRuntimeError;
+  }
+  // `check` fails when the journal would not open as it is (or would lose drop_from).
+  return !salvage && report->changed ? kExitRuntimeError : kExitOk;
+}
+
+}  // namespace
+
+void AddJournalCommand(CLI::App& app) {
+  CLI::App* journal = app.add_subcommand(
+      "journal", "Check a moderation journal, or salvage one that will not open");
+  journal->require_subcommand(1);
+
+  auto check_flags = std::make_shared<JournalFlags>();
+  CLI::App* check = journal->add_subcommand(
+      "check",
+      "Read the whole journal and say whether it opens as it is; if not, what is "
+      "damaged and what `salvage` would do (exit 1). Changes nothing");
+  check->add_option("dir", check_flags->dir, "Journal directory")->required();
+  check
+      ->add_option("--drop-from", check_flags->drop_from,
+                   "Also show what salvaging with --drop-from N would do")
+      ->check(CLI::PositiveNumber);
+  check->callback([check_flags] { ExitWith(RunJournal(*check_flags, false)); });
+
+  auto salvage_flags = std::make_shared<JournalFlags>();
+  CLI::App* salvage = journal->add_subcommand(
+      "salvage",
+      "Keep the longest intact beginning of the history and set the rest aside (files "
+      "renamed or copied, never deleted), so the journal opens again. The journal must "
+      "not be open");
+  salvage->add_option("dir", salvage_flags->dir, "Journal directory")->required();
+  salvage
+      ->add_option("--drop-from", salvage_flags->drop_from,
+                   "Also end the history before record N (the sequence number "
+                   "Registry::Open names for an event it cannot apply)")
+      ->check(CLI::PositiveNumber);
+  salvage->add_flag("--dry-run", salvage_flags->dry_run,
+                    "Say what would be done; change nothing");
+  salvage->callback([salvage_flags] { ExitWith(RunJournal(*salvage_flags, true)); });
+}
+
+}  // namespace groupguard::cli
