@@ -211,9 +211,11 @@ absl::StatusOr<JournalSalvageReport> SalvageJournal(
   report.changed = !report.set_aside.empty() || plan.new_segment;
   if (options.dry_run || !report.changed) return report;
 
-  // Carry it out: the copies and renames first, so a crash in between leaves every
-  // byte somewhere; the cut last but one, and the new segment last (until then the
-  // journal still refuses to open, and running this again finishes the job).
+  // Carry it out. Every byte is copied or renamed aside before anything is cut, so a
+  // crash at any point leaves each byte somewhere. Until the last step the journal
+  // refuses to open (a cut segment does not continue into the later ones still
+  // there; no segment yet continues the snapshot), so a crash never leaves a history
+  // other than the planned one, and running the salvage again finishes the job.
   std::vector<std::string> written;
   for (size_t i : plan.snapshots_aside) {
     const std::string& name = listing.snapshots[i].path;
