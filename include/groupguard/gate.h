@@ -16,8 +16,16 @@ namespace groupguard {
 
 struct GateOptions {
   // How many classifier clues a hold or reject reason carries. 0..100 (values
-  // outside are clamped).
+  // outside are clamped). Each is at most kMaxClueBytes of the feature's text.
   int max_clues = 5;
+  // A post whose text is longer is refused (kInvalidArgument) before anything is
+  // decided, so every post the gate accepts, clean or not, can be held: the store
+  // limits a record's size (JournalOptions::max_record_bytes, 1 MiB by default) and a
+  // held post's record carries its text, three ids of up to kMaxIdBytes and its
+  // reasons. Keep it at most the store's limit minus 64 KiB. (A forum's own limit on
+  // posts is usually far lower.)
+  size_t max_post_bytes = size_t{512} << 10;
+  static constexpr size_t kMaxClueBytes = 256;
 };
 
 // The posting gate: decides publish / hold / reject for each new post from the
@@ -63,8 +71,9 @@ class Gate {
   std::shared_ptr<const Classifier> classifier() const;
 
   // Decides on `post`. Errors: kInvalidArgument if post.id, post.member or
-  // post.group is empty or over kMaxIdBytes (checked first, whatever the decision
-  // would be: the limits of Registry::Hold), kNotFound (unknown group),
+  // post.group is empty or over kMaxIdBytes, or post.text is over
+  // GateOptions::max_post_bytes (checked first, whatever the decision would be: a
+  // post that could not be held is not published either), kNotFound (unknown group),
   // kFailedPrecondition (author not a member), kAlreadyExists (post id already held),
   // kUnavailable for every post once the registry has failed (Registry::Health():
   // reopen it and build a new gate), or the store's error for a hold the store could

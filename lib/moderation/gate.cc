@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -33,6 +34,20 @@ thread_local ThreadClassifier thread_classifier;
 // destructor, must not touch it. Trivially destructible, so it is never destroyed.
 thread_local bool thread_classifier_gone = false;
 ThreadClassifier::~ThreadClassifier() { thread_classifier_gone = true; }
+
+// A clue as a hold reason keeps it: at most GateOptions::kMaxClueBytes, cut before a
+// UTF-8 continuation byte and marked with "...". A clue quotes a token, and one
+// "word" of a long post could otherwise make the held post's record several times
+// the post's size.
+std::string ShortClue(std::string clue) {
+  constexpr size_t kMax = GateOptions::kMaxClueBytes;
+  if (clue.size() <= kMax) return clue;
+  size_t cut = kMax - 3;
+  while (cut > 0 && (static_cast<unsigned char>(clue[cut]) & 0xC0) == 0x80) --cut;
+  clue.resize(cut);
+  clue += "...";
+  return clue;
+}
 
 }  // namespace
 
@@ -84,6 +99,11 @@ absl::StatusOr<Decision> Gate::Submit(const Submission& post) const {
   GG_RETURN_IF_ERROR(ValidateId("post", post.id));
   GG_RETURN_IF_ERROR(ValidateId("member", post.member));
   GG_RETURN_IF_ERROR(ValidateId("group", post.group));
+  if (post.text.size() > options_.max_post_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("post text is ", post.text.size(), " bytes; at most ",
+                     options_.max_post_bytes, " (GateOptions::max_post_bytes)"));
+  }
   GG_ASSIGN_OR_RETURN(Registry::PostingCheck check,
                       registry_->CheckPosting(post.member, post.group));
   const GroupPolicy& policy = check.policy;
@@ -113,7 +133,7 @@ absl::StatusOr<Decision> Gate::Submit(const Submission& post) const {
       r.kind = HoldReason::Kind::kClassifier;
       r.spam_probability = p;
       r.label = label;
-      for (Clue& c : v.clues) r.clues.push_back(std::move(c.feature));
+      for (Clue& c : v.clues) r.clues.push_back(ShortClue(std::move(c.feature)));
       classifier_reason = std::move(r);
     }
   }

@@ -1,11 +1,17 @@
 #include "groupguard/gate.h"
 
+#include <stdlib.h>
+
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "groupguard/clock.h"
 #include "groupguard/event_store.h"
@@ -247,6 +253,97 @@ TEST_F(GateTest, Errors) {
   EXPECT_TRUE(ValidateId("post", max_id).ok());
   EXPECT_EQ(gate.Submit(Submission{"dup", "bob", "cats", "spam"}).status().code(),
             absl::StatusCode::kAlreadyExists);
+}
+
+// Scores like FakeClassifier, with five clues that quote the whole text: a post that
+// is one long "word".
+class WholeTextClueClassifier final : public testing::TestClassifier {
+ public:
+  double SpamProbability(absl::string_view text) const override {
+    return absl::StrContains(text, "spam") ? 0.95 : 0.05;
+  }
+
+ private:
+  std::vector<Clue> Clues(absl::string_view text) const override {
+    return std::vector<Clue>(5, Clue{std::string(text), 2.0, {}});
+  }
+};
+
+// A post too long to be held is refused whatever the decision would be: a clean one
+// used to be published and its spammy twin refused by the store.
+TEST_F(GateTest, APostOverMaxPostBytesIsRefusedWhateverTheDecision) {
+  GateOptions options;
+  options.max_post_bytes = 100;
+  Gate gate(registry_.get(), &classifier_, options);
+  for (const char* word : {"hello", "spam"}) {
+    std::string text = word;
+    text.resize(101, '.');
+    absl::StatusOr<Decision> d = gate.Submit(Submission{"long", "bob", "cats", text});
+    EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument) << word;
+    EXPECT_THAT(d.status().message(), ::testing::HasSubstr("max_post_bytes")) << word;
+    text.resize(100);  // the limit itself is fine
+    EXPECT_EQ(Submit(gate, word, "bob", "cats", text).action,
+              text.rfind("spam", 0) == 0 ? Action::kHold : Action::kPublish);
+  }
+}
+
+TEST_F(GateTest, LongCluesAreCutInHoldReasons) {
+  WholeTextClueClassifier classifier;
+  Gate gate(registry_.get(), &classifier);
+  // "spam", then two-byte characters: the cut must not split one.
+  std::string text = "spam";
+  for (int i = 0; i < 1000; ++i) text += "\xc3\xa9";
+  Decision d = Submit(gate, "p", "bob", "cats", text);
+  ASSERT_EQ(d.action, Action::kHold);
+  ASSERT_EQ(d.reasons.size(), 1u);
+  ASSERT_EQ(d.reasons[0].clues.size(), 5u);
+  for (const std::string& clue : d.reasons[0].clues) {
+    EXPECT_LE(clue.size(), GateOptions::kMaxClueBytes);
+    EXPECT_GE(clue.size(), GateOptions::kMaxClueBytes - 4);
+    ASSERT_TRUE(absl::EndsWith(clue, "..."));
+    const std::string kept = clue.substr(0, clue.size() - 3);
+    EXPECT_EQ(text.compare(0, kept.size(), kept), 0);
+    EXPECT_NE(static_cast<unsigned char>(text[kept.size()]) & 0xC0, 0x80);
+  }
+  // A short clue is kept whole.
+  EXPECT_THAT(Submit(gate, "q", "bob", "cats", "spam").reasons[0].clues[0], "spam");
+}
+
+// With the default options, the longest post the gate takes, with ids at their limit,
+// clues quoting all of it and its author on probation, fits in a journal record of
+// the default size: every post the gate accepts can be held.
+TEST(GateJournalTest, TheLongestPostIsHeldInADefaultJournal) {
+  std::string dir = absl::StrCat(::testing::TempDir(), "/gg_gate_journal_XXXXXX");
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  JournalOptions journal_options;  // default max_record_bytes
+  journal_options.sync = JournalOptions::Sync::kNone;
+  auto journal = OpenJournal(dir, journal_options);
+  ASSERT_TRUE(journal.ok()) << journal.status();
+  ManualClock clock;
+  auto registry = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  const std::string group(kMaxIdBytes, 'g');
+  const std::string member(kMaxIdBytes, 'm');
+  ASSERT_TRUE((*registry)->CreateGroup(group).ok());
+  ASSERT_TRUE((*registry)->AddModerator(group, "mod").ok());
+  ASSERT_TRUE((*registry)->Join(member, group).ok());
+  ASSERT_TRUE((*registry)->Flag("mod", member, group, "spam").ok());
+  WholeTextClueClassifier classifier;
+  GateOptions options;
+  options.max_clues = 100;
+  Gate gate(registry->get(), &classifier, options);
+  std::string text = "spam";
+  text.resize(options.max_post_bytes, 'x');
+  absl::StatusOr<Decision> d =
+      gate.Submit(Submission{std::string(kMaxIdBytes, 'p'), member, group, text});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->action, Action::kHold);
+  auto queue = (*registry)->ListQueue("mod", group);
+  ASSERT_TRUE(queue.ok()) << queue.status();
+  ASSERT_EQ(queue->size(), 1u);
+  EXPECT_EQ((*queue)[0].post.text, text);
+  registry->reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -341,7 +342,12 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
         break;
     }
   });
-  Gate gate(&registry, model, GateOptions{0});
+  GateOptions gate_options;
+  gate_options.max_clues = 0;
+  // The replay's registry keeps its events in memory, with no limit on a record: a
+  // dump's long posts are decided, not refused.
+  gate_options.max_post_bytes = std::numeric_limits<size_t>::max();
+  Gate gate(&registry, model, gate_options);
   std::set<std::string> groups;
   std::map<std::string, int64_t> authors;  // records per author
   GroupPolicy policy;
