@@ -178,8 +178,10 @@ struct JournalSalvageReport {
 };
 
 // Salvages the journal in `dir` (see above). It takes the directory's lock, so the
-// journal must not be open. kNotFound if `dir` holds no journal; errors of the file
-// system as their errno's status. On success, OpenJournal(dir) opens it.
+// journal must not be open (kFailedPrecondition), even for a dry run. kNotFound if
+// `dir` does not exist or holds no journal, kInvalidArgument if it is not a
+// directory; errors of the file system as their errno's status. On success,
+// OpenJournal(dir) opens it.
 absl::StatusOr<JournalSalvageReport> SalvageJournal(absl::string_view dir,
                                                     const JournalSalvageOptions& options);
 

@@ -139,8 +139,11 @@ absl::StatusOr<JournalSalvageReport> SalvageJournal(
   const std::string path(dir);
   if (path.empty()) return absl::InvalidArgumentError("journal: empty directory name");
   std::error_code error;
-  if (!std::filesystem::is_directory(path, error)) {
+  if (!std::filesystem::exists(path, error)) {
     return absl::NotFoundError(absl::StrCat("journal ", path, ": no such directory"));
+  }
+  if (!std::filesystem::is_directory(path, error)) {
+    return absl::InvalidArgumentError(absl::StrCat("journal ", path, ": not a directory"));
   }
   GG_ASSIGN_OR_RETURN(JournalListing listing,
                       internal::ListJournal(path, /*remove_temporaries=*/false));

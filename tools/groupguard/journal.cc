@@ -91,7 +91,8 @@ void AddJournalCommand(CLI::App& app) {
   CLI::App* check = journal->add_subcommand(
       "check",
       "Read the whole journal and say whether it opens as it is; if not, what is "
-      "damaged and what `salvage` would do (exit 1). Changes nothing");
+      "damaged and what `salvage` would do (exit 1). Changes nothing; the journal "
+      "must not be open");
   check->add_option("dir", check_flags->dir, "Journal directory")->required();
   check
       ->add_option("--drop-from", check_flags->drop_from,
