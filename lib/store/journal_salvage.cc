@@ -143,7 +143,8 @@ absl::StatusOr<JournalSalvageReport> SalvageJournal(
     return absl::NotFoundError(absl::StrCat("journal ", path, ": no such directory"));
   }
   if (!std::filesystem::is_directory(path, error)) {
-    return absl::InvalidArgumentError(absl::StrCat("journal ", path, ": not a directory"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("journal ", path, ": not a directory"));
   }
   GG_ASSIGN_OR_RETURN(JournalListing listing,
                       internal::ListJournal(path, /*remove_temporaries=*/false));

@@ -364,8 +364,7 @@ TEST(JournalSalvageTest, AnOpenJournalOrNoJournalIsRefused) {
   EXPECT_THAT(FilesWithPrefix(tmp.Sub("empty"), ""), IsEmpty());  // no LOCK left
   EXPECT_EQ(Salvage(tmp.Sub("absent")).status().code(), absl::StatusCode::kNotFound);
   WriteFileOrDie(tmp.Sub("file"), "");
-  EXPECT_EQ(Salvage(tmp.Sub("file")).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Salvage(tmp.Sub("file")).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
