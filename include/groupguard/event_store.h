@@ -169,8 +169,9 @@ struct JournalSalvageReport {
   // it come from the snapshot kept (0: none).
   uint64_t kept_through = 0;
   uint64_t snapshot_through = 0;
-  // The highest sequence number of any intact record or snapshot seen, kept or not:
-  // records kept_through + 1 .. at least this many are no longer in the history.
+  // The highest sequence number the journal's files hold or name (intact records,
+  // snapshot and segment file names), kept or not: records kept_through + 1 up to
+  // at least this one are no longer in the history.
   uint64_t last_seen = 0;
   // Files written or renamed aside (with dry_run: that would be), and bytes in them.
   std::vector<std::string> set_aside;
