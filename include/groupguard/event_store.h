@@ -143,7 +143,8 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
 //   segments after it are still there).
 // - The segments are read in order up to the first damage: a damaged header or
 //   record, a segment that does not continue the previous one, or the record
-//   `drop_from`. That segment is cut there, its bytes from that offset copied first
+//   `drop_from` (a torn tail of the last segment is not damage: OpenJournal cuts it
+//   as above). That segment is cut there, its bytes from that offset copied first
 //   to "<segment>.cut-at-<offset>"; a segment with a damaged header, and every later
 //   segment, is renamed "<segment>.set-aside" (".1", ".2", ... if the name is taken).
 //   Nothing is deleted: the files set aside can be examined, and the journal never

@@ -59,6 +59,9 @@ absl::Status PlanSegments(const JournalListing& listing, size_t from, uint64_t t
   for (size_t i = from; i < segments.size(); ++i) {
     const internal::SegmentFile& segment = segments[i];
     internal::SegmentScanOptions scan_options;
+    // As OpenJournal: a torn tail of the last segment is not damage (OpenJournal cuts
+    // it, keeping its bytes aside).
+    scan_options.allow_torn_tail = i + 1 == segments.size();
     scan_options.stop_at_damage = true;
     scan_options.deliver_through = 0;  // check only
     if (options.drop_from != 0) scan_options.stop_before = options.drop_from;

@@ -168,6 +168,43 @@ TEST(JournalSalvageTest, ZerosFollowedByRecordsAreCutAtTheZeros) {
   EXPECT_FALSE(report->changed);
 }
 
+// A torn tail at the end of the last segment (what a crash mid-append leaves) is
+// not damage: OpenJournal cuts it itself, keeping its bytes aside. A check says the
+// journal opens as it is, and a salvage leaves it to OpenJournal.
+TEST(JournalSalvageTest, ATornTailIsLeftToOpenJournal) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  {
+    std::unique_ptr<EventStore> store = MustOpen(dir);
+    Append(*store, 1, 5);
+  }
+  const std::string segment = SegmentPath(dir, 1);
+  const std::string full = ReadFileOrDie(segment);
+  for (const std::string& torn :
+       {full.substr(0, full.size() - 3),                            // record 5 partial
+        full.substr(0, RecordOffset(1, 5)) + std::string(40, '\0'),  // zeros
+        full.substr(0, RecordOffset(1, 5) + 4)}) {                  // partial header
+    SCOPED_TRACE(torn.size());
+    WriteFileOrDie(segment, torn);
+    for (const std::string& name : FilesWithPrefix(dir, "journal-")) {
+      if (name != internal::SegmentFileName(1)) {
+        std::filesystem::remove(absl::StrCat(dir, "/", name));
+      }
+    }
+    const auto before = Contents(dir);
+    for (bool dry_run : {true, false}) {
+      absl::StatusOr<JournalSalvageReport> report = Salvage(dir, 0, dry_run);
+      ASSERT_TRUE(report.ok()) << report.status();
+      EXPECT_FALSE(report->changed);
+      EXPECT_EQ(report->damage, "");
+      EXPECT_EQ(report->kept_through, 4u);
+      EXPECT_THAT(report->set_aside, IsEmpty());
+      EXPECT_EQ(Contents(dir), before);
+    }
+    ExpectHistory(dir, "", 0, 4);
+  }
+}
+
 TEST(JournalSalvageTest, AnyFlippedByteOfAMiddleRecordKeepsTheRecordsBeforeIt) {
   ScratchDir tmp;
   const std::string original = tmp.Sub("original");
