@@ -139,7 +139,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       salvage.dry_run = false;
       auto report = groupguard::SalvageJournal(dir, salvage);
       Check(report.ok() && report->kept_through == dry->kept_through &&
-            report->damage == dry->damage);
+            report->damage == dry->damage && report->changed == dry->changed &&
+            report->set_aside == dry->set_aside &&
+            report->bytes_set_aside == dry->bytes_set_aside);
       store = groupguard::OpenJournal(dir, options);
       Check(store.ok());
       salvaged_through = report->kept_through;

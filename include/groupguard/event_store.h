@@ -145,7 +145,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
 //   record, a segment that does not continue the previous one, or the record
 //   `drop_from` (a torn tail of the last segment is not damage: OpenJournal cuts it
 //   as above). That segment is cut there, its bytes from that offset copied first
-//   to "<segment>.cut-at-<offset>"; a segment with a damaged header, and every later
+//   to "<segment>.cut-at-<offset>" (unless all zero, as for a torn tail); a segment with a damaged header, and every later
 //   segment, is renamed "<segment>.set-aside" (".1", ".2", ... if the name is taken).
 //   Nothing is deleted: the files set aside can be examined, and the journal never
 //   reads them.
@@ -174,7 +174,8 @@ struct JournalSalvageReport {
   // snapshot and segment file names), kept or not: records kept_through + 1 up to
   // at least this one are no longer in the history.
   uint64_t last_seen = 0;
-  // Files written or renamed aside (with dry_run: that would be), and bytes in them.
+  // Files written or renamed aside (with dry_run: that would be, under the same
+  // names), and bytes in them.
   std::vector<std::string> set_aside;
   uint64_t bytes_set_aside = 0;
 };

@@ -39,6 +39,36 @@ absl::StatusOr<uint64_t> FileSize(const std::string& path) {
   return static_cast<uint64_t>(st.st_size);
 }
 
+// The name MoveAside or CopyTailAside will use for `keep_as`: the first of `keep_as`,
+// `keep_as`.1, ... that does not exist (the salvage holds the lock, so it stays free).
+absl::StatusOr<std::string> FreeName(const std::string& keep_as) {
+  for (int n = 0;; ++n) {
+    std::string name = n == 0 ? keep_as : absl::StrCat(keep_as, ".", n);
+    struct stat st;
+    if (::lstat(name.c_str(), &st) != 0) {
+      if (errno == ENOENT) return name;
+      return internal::ErrnoStatus("lstat", name, errno);
+    }
+  }
+}
+
+// Whether the bytes of `path` from `offset` on are all zero (CopyTailAside keeps
+// nothing then).
+absl::StatusOr<bool> ZerosFrom(const std::string& path, uint64_t offset) {
+  GG_ASSIGN_OR_RETURN(ScopedFd fd, internal::OpenFile(path, O_RDONLY));
+  std::string buffer(size_t{64} << 10, '\0');
+  for (uint64_t at = offset;;) {
+    GG_ASSIGN_OR_RETURN(size_t got,
+                        internal::ReadAt(fd.get(), buffer.data(), buffer.size(), at, path));
+    if (got == 0) return true;
+    if (absl::string_view(buffer.data(), got).find_first_not_of('\0') !=
+        absl::string_view::npos) {
+      return false;
+    }
+    at += got;
+  }
+}
+
 // What the read-only pass decided.
 struct Plan {
   std::vector<size_t> snapshots_aside;  // indexes into listing.snapshots
@@ -196,26 +226,34 @@ absl::StatusOr<JournalSalvageReport> SalvageJournal(
   if (!snapshot_damage.empty()) report.damage = snapshot_damage;  // the first found
 
   // What would change.
+  // The names are those the steps below will take, so that a dry run says the same.
   for (size_t i : plan.snapshots_aside) {
     const std::string& name = listing.snapshots[i].path;
-    report.set_aside.push_back(absl::StrCat(name, ".set-aside"));
+    GG_ASSIGN_OR_RETURN(std::string kept, FreeName(absl::StrCat(name, ".set-aside")));
+    report.set_aside.push_back(std::move(kept));
     GG_ASSIGN_OR_RETURN(uint64_t size, FileSize(name));
     report.bytes_set_aside += size;
   }
+  bool cut_tail_is_zeros = false;
   for (size_t i = plan.cut; i < listing.segments.size(); ++i) {
     const std::string& name = listing.segments[i].path;
     GG_ASSIGN_OR_RETURN(uint64_t size, FileSize(name));
     if (i == plan.cut && plan.cut_offset > 0) {
-      if (size > plan.cut_offset) {
-        report.set_aside.push_back(absl::StrCat(name, ".cut-at-", plan.cut_offset));
-        report.bytes_set_aside += size - plan.cut_offset;
-      }
+      if (size <= plan.cut_offset) continue;
+      GG_ASSIGN_OR_RETURN(cut_tail_is_zeros, ZerosFrom(name, plan.cut_offset));
+      if (cut_tail_is_zeros) continue;  // nothing to keep, as for a torn tail
+      GG_ASSIGN_OR_RETURN(std::string kept,
+                          FreeName(absl::StrCat(name, ".cut-at-", plan.cut_offset)));
+      report.set_aside.push_back(std::move(kept));
+      report.bytes_set_aside += size - plan.cut_offset;
     } else {
-      report.set_aside.push_back(absl::StrCat(name, ".set-aside"));
+      GG_ASSIGN_OR_RETURN(std::string kept, FreeName(absl::StrCat(name, ".set-aside")));
+      report.set_aside.push_back(std::move(kept));
       report.bytes_set_aside += size;
     }
   }
-  report.changed = !report.set_aside.empty() || plan.new_segment;
+  // A segment that is cut changes the journal even if its tail was zeros.
+  report.changed = !report.set_aside.empty() || plan.new_segment || cut_tail_is_zeros;
   if (options.dry_run || !report.changed) return report;
 
   // Carry it out. Every byte is copied or renamed aside before anything is cut, so a

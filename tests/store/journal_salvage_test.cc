@@ -310,6 +310,40 @@ TEST(JournalSalvageTest, DropFromEndsTheHistoryBeforeThatRecord) {
   EXPECT_FALSE(report->changed);
 }
 
+// The dry run names the files the salvage writes and counts their bytes: a tail of
+// zeros is not kept (as for a torn tail), and a name taken by an earlier salvage gets
+// ".1".
+TEST(JournalSalvageTest, ADryRunReportsWhatTheSalvageDoes) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  WriteThreeSegments(dir);
+  const std::string first = SegmentPath(dir, 1);
+  WriteFileOrDie(first, ReadFileOrDie(first) + std::string(40, '\0'));
+  const std::string taken = absl::StrCat(SegmentPath(dir, 4), ".set-aside");
+  WriteFileOrDie(taken, "from an earlier salvage");
+  ASSERT_EQ(OpenJournal(dir, OptionsWith(kNone)).status().code(),
+            absl::StatusCode::kDataLoss);
+
+  absl::StatusOr<JournalSalvageReport> dry = Salvage(dir, 0, /*dry_run=*/true);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->kept_through, 3u);
+  EXPECT_THAT(report->set_aside, ElementsAre(absl::StrCat(taken, ".1"),
+                                             absl::StrCat(SegmentPath(dir, 7), ".set-aside")));
+  EXPECT_EQ(ReadFileOrDie(taken), "from an earlier salvage");
+  uint64_t bytes = 0;
+  for (const std::string& name : report->set_aside) bytes += ReadFileOrDie(name).size();
+  EXPECT_EQ(report->bytes_set_aside, bytes);
+  EXPECT_EQ(dry->changed, report->changed);
+  EXPECT_EQ(dry->damage, report->damage);
+  EXPECT_EQ(dry->kept_through, report->kept_through);
+  EXPECT_EQ(dry->last_seen, report->last_seen);
+  EXPECT_EQ(dry->set_aside, report->set_aside);
+  EXPECT_EQ(dry->bytes_set_aside, report->bytes_set_aside);
+  ExpectHistory(dir, "s0 again", 0, 3);
+}
+
 TEST(JournalSalvageTest, ARecordInTheSnapshotCannotBeDropped) {
   ScratchDir tmp;
   const std::string dir = tmp.Sub("j");
