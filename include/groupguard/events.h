@@ -36,7 +36,13 @@ struct ModerationEvent {
     kProbationNarrowed = 6,
     // post_id, member (the author), group; actor "system". Taken out of the queue
     // without a review (Registry::Withdraw): no feedback, nothing against the member.
+    // Also sent for each held post Registry::Forget removes, with the administrator
+    // as actor, before that call's kMemberForgotten.
     kPostWithdrawn = 7,
+    // member; actor (the administrator). Registry::Forget erased everything the
+    // registry held about the member: a subscriber that keeps copies of events
+    // (texts, statements, ids) should forget the member too.
+    kMemberForgotten = 8,
   };
   Type type = Type::kPostHeld;
   uint64_t sequence = 0;

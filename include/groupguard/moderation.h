@@ -154,13 +154,19 @@ struct ProbationStatus {
   bool appeal_pending = false;
 };
 
+// What the audit log (and other members' flag records) say in place of a member
+// that Registry::Forget erased.
+inline constexpr absl::string_view kForgottenMember = "(forgotten)";
+
 // One line of the audit log: every authorized action that changed something.
 struct AuditEntry {
   uint64_t sequence = 0;  // the event's sequence number in the store
   absl::Time time = absl::InfinitePast();
   MemberId actor;      // "system" for server-side changes and expiry
   std::string action;  // "flag", "lift", "approve", "reject", "appeal", ...
-  MemberId member;     // subject member, if any
+  // subject member, if any; kForgottenMember once Registry::Forget erased them (and
+  // so for actor)
+  MemberId member;
   GroupId group;       // group, if any
   PostId post_id;      // post, if any
   std::string reason;

@@ -203,6 +203,41 @@ class Registry {
   absl::Status DecideAppeal(absl::string_view actor, absl::string_view member, bool grant,
                             absl::string_view reason);
 
+  // --- Erasure ("right to erasure": the forum deletes an account).
+  // Erases what the registry holds about `member`: every post of theirs held in any
+  // group (withdrawn: no Feedback, nothing against anyone; a kPostWithdrawn each),
+  // their pending appeal and its statement, their memberships, departures, flags,
+  // exemptions (so their probation), moderator and administrator roles, and the
+  // record of the flags they gave (the rate limit). In the audit log and in the flags
+  // they gave others their id becomes kForgottenMember; an entry about them (its
+  // `member`) also loses its reason and post id, free text and forum ids that may
+  // quote or identify them (a reject may quote the post, a flag the member); actor,
+  // action, time and group stay, so the log still says who decided what, when and
+  // where. The call itself is audited ("forget", actor `actor`, member
+  // kForgottenMember) and notified (kMemberForgotten, after the withdrawals).
+  // Afterwards they are unknown: a post from them is "not a member" (a Submit decided
+  // before, on the membership they had, is decided as it was, as with Leave; no post
+  // of theirs is held after the Forget), and a Join starts a new member.
+  // Site administrators only (kPermissionDenied). OK, and nothing written, when the
+  // registry holds nothing about `member`: erasure is a postcondition, so a retry or
+  // a member who never joined a group succeeds (kUnavailable all the same on a failed
+  // registry). Linear in the state (queues, audit log, probations) under the writer
+  // lock: for account deletions, not a hot path.
+  // The store: the Forget event names the member (an id, not a text: a replay must
+  // know whom to erase) and the records before it keep their texts (held posts,
+  // appeal statements, reasons) until a snapshot supersedes them. Compact() after
+  // Forget writes a snapshot without them and deletes the segments and the older
+  // snapshots it covers, so a journal's files (OpenJournal) then hold neither the
+  // texts nor the id. A segment goes only once a snapshot covers all its records: a
+  // change made while that Compact runs keeps the last segment until the next one.
+  // Not covered: files a journal sets aside and never reads or deletes (*.torn-at-*,
+  // and a salvage's *.cut-at-* and *.set-aside), backups, what subscribers and the
+  // server copied (events, Feedback kept for training), and what a filesystem keeps
+  // of deleted files (a deletion is an unlink, not an overwrite). A store holding a
+  // MemberForgotten event cannot be opened by a library older than this call (an
+  // event of unknown kind: kDataLoss).
+  absl::Status Forget(absl::string_view actor, absl::string_view member);
+
   // --- Maintenance.
   // Records the expiry of every flag whose time has come (one event per member) and
   // notifies kProbationExpired when a member's last flag ran out, or

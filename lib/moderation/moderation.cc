@@ -44,6 +44,8 @@ absl::string_view EventTypeName(ModerationEvent::Type type) {
       return "probation_narrowed";
     case ModerationEvent::Type::kPostWithdrawn:
       return "post_withdrawn";
+    case ModerationEvent::Type::kMemberForgotten:
+      return "member_forgotten";
   }
   return "unknown";
 }

@@ -752,6 +752,162 @@ class Registry::Impl {
     }
   }
 
+  // ---------------------------------------------------------------- erasure
+
+  // Whether an audit entry's actor `actor` is `member` for Forget. "system" names
+  // the server and expiry, not a member: a member with that id is forgotten where
+  // they are the subject (and everywhere else), but the server's entries keep their
+  // actor.
+  static bool ActorIs(absl::string_view actor, absl::string_view member) {
+    return actor == member && member != kSystem;
+  }
+
+  // Whether the state names `member` anywhere Forget would erase or rewrite: if not,
+  // Forget has nothing to do and writes nothing. Linear in the state.
+  bool NamesMemberLocked(const std::string& member) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    {
+      const Shard& sh = ShardFor(member);
+      std::shared_lock<std::shared_mutex> l(sh.mu);
+      if (sh.members.count(member)) return true;
+    }
+    if (departures_.count(member)) return true;
+    if (!FlaggedByLocked(member).empty()) return true;
+    {
+      std::shared_lock<std::shared_mutex> l(groups_mu_);
+      for (const auto& g : groups_) {
+        if (g->moderators.count(member)) return true;
+        for (const auto& [id, h] : g->queue) {
+          if (h.post.member == member) return true;
+        }
+      }
+    }
+    std::shared_lock<std::shared_mutex> l(meta_mu_);
+    if (admins_.count(member) || rates_.count(member) || appeals_.count(member)) {
+      return true;
+    }
+    for (const AuditEntry& a : audit_) {
+      if (a.member == member || ActorIs(a.actor, member)) return true;
+    }
+    return false;
+  }
+
+  // The members on probation with a flag that `moderator` gave.
+  std::vector<std::string> FlaggedByLocked(absl::string_view moderator) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    std::vector<std::string> out;
+    for (const std::string& m : on_probation_) {
+      const Shard& sh = ShardFor(m);
+      std::shared_lock<std::shared_mutex> l(sh.mu);
+      auto it = sh.members.find(m);
+      if (it == sh.members.end() || it->second.probation == nullptr) continue;
+      for (const FlagRecord& f : it->second.probation->flags) {
+        if (f.moderator == moderator) {
+          out.push_back(m);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  // Applies MemberForgotten (see Registry::Forget): erases everything about
+  // `member`. Never fails: forgetting a member the state does not know changes
+  // nothing. Each structure is scanned under a shared lock and changed under a short
+  // exclusive one (the writer lock keeps it as scanned), so the gate's readers wait
+  // only for the changes.
+  void ForgetLocked(const pb::Event& e, uint64_t sequence,
+                    std::vector<ModerationEvent>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    const std::string& member = e.member_forgotten().member();
+    // Their held posts, by group (creation order), oldest first: withdrawn.
+    std::vector<std::pair<uint32_t, std::string>> posts;
+    {
+      std::shared_lock<std::shared_mutex> l(groups_mu_);
+      for (uint32_t g = 0; g < groups_.size(); ++g) {
+        std::vector<const HeldPost*> mine;
+        for (const auto& [id, h] : groups_[g]->queue) {
+          if (h.post.member == member) mine.push_back(&h);
+        }
+        std::sort(mine.begin(), mine.end(), [](const HeldPost* a, const HeldPost* b) {
+          return a->sequence < b->sequence;
+        });
+        for (const HeldPost* h : mine) posts.emplace_back(g, h->post.id);
+      }
+    }
+    std::vector<HeldPost> removed;  // freed after the lock
+    removed.reserve(posts.size());
+    std::vector<std::string> group_names;
+    {
+      std::unique_lock<std::shared_mutex> l(groups_mu_);
+      for (const auto& [g, id] : posts) {
+        auto it = groups_[g]->queue.find(id);
+        removed.push_back(std::move(it->second));
+        groups_[g]->queue.erase(it);
+      }
+      for (const auto& g : groups_) g->moderators.erase(member);
+      if (out != nullptr) {
+        for (const auto& [g, id] : posts) group_names.push_back(groups_[g]->name);
+      }
+    }
+    {
+      Shard& sh = ShardFor(member);
+      std::unique_lock<std::shared_mutex> l(sh.mu);
+      sh.members.erase(member);
+    }
+    on_probation_.erase(member);
+    departures_.erase(member);
+    // The flags they gave others stay (they are the others' probations), anonymous.
+    for (const std::string& m : FlaggedByLocked(member)) {
+      Shard& sh = ShardFor(m);
+      std::unique_lock<std::shared_mutex> l(sh.mu);
+      for (FlagRecord& f : sh.members.find(m)->second.probation->flags) {
+        if (f.moderator == member) f.moderator = std::string(kForgottenMember);
+      }
+    }
+    AddAuditLocked(e, sequence, "forget", kForgottenMember, "", "");
+    std::vector<size_t> entries;
+    {
+      std::shared_lock<std::shared_mutex> l(meta_mu_);
+      for (size_t i = 0; i < audit_.size(); ++i) {
+        if (audit_[i].member == member || ActorIs(audit_[i].actor, member)) {
+          entries.push_back(i);
+        }
+      }
+    }
+    {
+      std::unique_lock<std::shared_mutex> l(meta_mu_);
+      admins_.erase(member);
+      rates_.erase(member);
+      appeals_.erase(member);
+      // Their id goes; an entry about them also loses its free text and post id,
+      // which may quote or identify them. Who acted, what, when and where stay.
+      for (size_t i : entries) {
+        AuditEntry& a = audit_[i];
+        if (a.member == member) {
+          a.member = std::string(kForgottenMember);
+          a.reason.clear();
+          a.post_id.clear();
+        }
+        if (ActorIs(a.actor, member)) a.actor = std::string(kForgottenMember);
+      }
+    }
+    if (out != nullptr) {
+      for (size_t i = 0; i < posts.size(); ++i) {
+        ModerationEvent ev =
+            BaseEvent(ModerationEvent::Type::kPostWithdrawn, e, sequence);
+        ev.member = member;
+        ev.group = group_names[i];
+        ev.post_id = posts[i].second;
+        out->push_back(std::move(ev));
+      }
+      ModerationEvent ev =
+          BaseEvent(ModerationEvent::Type::kMemberForgotten, e, sequence);
+      ev.member = member;
+      out->push_back(std::move(ev));
+    }
+  }
+
   // ---------------------------------------------------------------- apply
 
   // Folds one event into the state. Used live (after the append) and in recovery
@@ -1181,6 +1337,9 @@ class Registry::Impl {
         AddAuditLocked(e, sequence, "trim_audit", "", "", "");
         return absl::OkStatus();
       }
+      case pb::Event::kMemberForgotten:
+        ForgetLocked(e, sequence, out);
+        return absl::OkStatus();
       case pb::Event::KIND_NOT_SET:
         break;
     }
@@ -1996,6 +2155,21 @@ absl::Status Registry::DecideAppeal(absl::string_view actor, absl::string_view m
   } else {
     e.mutable_appeal_denied()->set_member(std::string(member));
   }
+  return impl_->Commit(w, e).status();
+}
+
+absl::Status Registry::Forget(absl::string_view actor, absl::string_view member) {
+  GG_RETURN_IF_ERROR(CheckId("member", member));
+  std::unique_lock<std::mutex> w(impl_->write_mu_);
+  GG_RETURN_IF_ERROR(impl_->AuthorizeAdmin(actor, "forget members"));
+  // Not "nothing to forget" on a failed registry: memory may hold a Forget (or
+  // lack a change) the store does not.
+  if (!impl_->failed_.ok()) return impl_->FailedLocked();
+  // Nothing about them: nothing is written (the event would only put their id in
+  // the store), and a retry of an acknowledged Forget succeeds.
+  if (!impl_->NamesMemberLocked(std::string(member))) return absl::OkStatus();
+  pb::Event e = impl_->NewEvent(actor, "");
+  e.mutable_member_forgotten()->set_member(std::string(member));
   return impl_->Commit(w, e).status();
 }
 

@@ -135,6 +135,10 @@ class EventRecorder {
     std::lock_guard<std::mutex> l(mu_);
     return events_;
   }
+  void Clear() {
+    std::lock_guard<std::mutex> l(mu_);
+    events_.clear();
+  }
   std::vector<ModerationEvent::Type> types() const {
     std::lock_guard<std::mutex> l(mu_);
     std::vector<ModerationEvent::Type> out;

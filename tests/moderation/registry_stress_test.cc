@@ -5,6 +5,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -152,6 +154,124 @@ TEST(RegistryStressTest, SubmittersAndModeratorsAtOnce) {
       Registry::Open(std::make_unique<testing::SharedStore>(base.get()), &clock, options);
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   EXPECT_EQ((*reopened)->CanonicalDump(), live);
+}
+
+// Forget racing the gate and a moderator over the same member, on a group-commit
+// journal (so changes are visible before they are durable). Every submit is decided
+// before the Forget (published, or held and then withdrawn by it or reviewed) or
+// after it ("not a member"); no post of the member is held after the Forget, none
+// is left in a queue, the state names them nowhere, and a reopen agrees.
+TEST(RegistryForgetRaceTest, ForgetRacingSubmitsAndReviewsOfTheSameMember) {
+  std::string dir = absl::StrCat(::testing::TempDir(), "/gg_forget_race_XXXXXX");
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  JournalOptions jo;
+  jo.sync = JournalOptions::Sync::kGroupCommit;
+  ManualClock clock;
+  auto journal = OpenJournal(dir, jo);
+  ASSERT_TRUE(journal.ok()) << journal.status();
+  auto opened = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<Registry> registry = std::move(opened).value();
+  testing::FakeClassifier classifier;
+  Gate gate(registry.get(), &classifier);
+  ASSERT_TRUE(registry->AddAdministrator("admin").ok());
+  for (int g = 0; g < kGroups; ++g) {
+    ASSERT_TRUE(registry->CreateGroup(GroupName(g)).ok());
+    ASSERT_TRUE(registry->Join("victim", GroupName(g)).ok());
+    ASSERT_TRUE(registry->Join("other", GroupName(g)).ok());
+  }
+
+  std::mutex mu;
+  uint64_t forgotten_at = 0;  // the Forget's sequence, once notified
+  std::vector<uint64_t> held_at;
+  int withdrawn = 0;
+  registry->Subscribe([&](const ModerationEvent& e) {
+    if (e.member != "victim") return;
+    std::lock_guard<std::mutex> l(mu);
+    if (e.type == ModerationEvent::Type::kPostHeld) held_at.push_back(e.sequence);
+    if (e.type == ModerationEvent::Type::kPostWithdrawn) ++withdrawn;
+    if (e.type == ModerationEvent::Type::kMemberForgotten) forgotten_at = e.sequence;
+  });
+
+  std::atomic<int> holds{0}, refused{0}, reviewed{0}, unexpected{0};
+  std::atomic<int> refused_late{0}, decided_late{0};
+  std::atomic<bool> forget_returned{false}, stop{false};
+  std::vector<std::thread> threads;
+  for (int s = 0; s < kSubmitters; ++s) {
+    threads.emplace_back([&, s] {
+      for (int i = 0; !stop.load(); ++i) {
+        const bool late = forget_returned.load();
+        const std::string member = i % 4 == 3 ? "other" : "victim";
+        auto d = gate.Submit(Submission{absl::StrCat("s", s, "-", i), member,
+                                        GroupName(i % kGroups),
+                                        i % 2 == 0 ? "buy spam now" : "hello there"});
+        if (member == "other") {
+          if (!d.ok()) ++unexpected;
+          continue;
+        }
+        if (!d.ok()) {
+          if (d.status().code() != absl::StatusCode::kFailedPrecondition) ++unexpected;
+          ++refused;
+          if (late) ++refused_late;
+          continue;
+        }
+        if (late) ++decided_late;  // a submit started after Forget returned
+        if (d->action == Decision::Action::kHold) ++holds;
+      }
+    });
+  }
+  threads.emplace_back([&] {  // a moderator reviewing the queues meanwhile
+    while (!stop.load()) {
+      for (int g = 0; g < kGroups; ++g) {
+        auto q = registry->ListQueue("admin", GroupName(g));
+        if (!q.ok()) {
+          ++unexpected;
+          continue;
+        }
+        for (size_t j = 0; j < q->size() && j < 4; ++j) {
+          auto fb = registry->Reject("admin", GroupName(g), (*q)[j].post.id, "spam");
+          if (fb.ok()) {
+            if ((*q)[j].post.member == "victim") ++reviewed;
+          } else if (fb.status().code() != absl::StatusCode::kNotFound) {
+            ++unexpected;  // withdrawn by the Forget first is kNotFound
+          }
+        }
+      }
+    }
+  });
+  // Forget once the member has posts held, then let the submitters run on.
+  while (holds.load() < 40) std::this_thread::yield();
+  ASSERT_TRUE(registry->Forget("admin", "victim").ok());
+  forget_returned = true;
+  while (refused_late.load() < 40) std::this_thread::yield();
+  stop = true;
+  for (auto& t : threads) t.join();
+
+  EXPECT_EQ(unexpected.load(), 0);
+  EXPECT_EQ(decided_late.load(), 0);
+  {
+    std::lock_guard<std::mutex> l(mu);
+    ASSERT_NE(forgotten_at, 0u);
+    for (uint64_t seq : held_at) EXPECT_LT(seq, forgotten_at);
+    EXPECT_EQ(holds.load(), static_cast<int>(held_at.size()));
+    // Every hold was reviewed before the Forget or withdrawn by it.
+    EXPECT_EQ(holds.load(), reviewed.load() + withdrawn);
+  }
+  for (int g = 0; g < kGroups; ++g) {
+    auto q = registry->ListQueue("admin", GroupName(g));
+    ASSERT_TRUE(q.ok());
+    for (const HeldPost& h : *q) EXPECT_NE(h.post.member, "victim");
+  }
+  const std::string live = registry->CanonicalDump();
+  EXPECT_EQ(live.find("victim"), std::string::npos);
+  registry.reset();
+  journal = OpenJournal(dir, jo);
+  ASSERT_TRUE(journal.ok()) << journal.status();
+  auto reopened = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->CanonicalDump(), live);
+  reopened->reset();
+  std::filesystem::remove_all(dir);
 }
 
 // Unsubscribe is a promise: once it returns, the subscriber is not running and will

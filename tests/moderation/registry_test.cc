@@ -3,6 +3,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <utility>
@@ -895,6 +897,187 @@ TEST_F(RegistryTest, WithdrawTakesAPostOutOfTheQueueWithoutALabel) {
   EXPECT_EQ(registry_->CanonicalDump(), after);
 }
 
+// Forget erases a member: held posts in every group, appeal, memberships,
+// departures, probation (flags and exemptions), roles and flag rate; the audit log
+// and the flags they gave others no longer name them; the state names them nowhere.
+TEST_F(RegistryTest, ForgetErasesTheMemberEverywhere) {
+  ASSERT_TRUE(registry_->AddAdministrator("zed42").ok());
+  ASSERT_TRUE(registry_->AddModerator("birds", "zed42").ok());
+  for (const char* g : {"cats", "dogs", "birds"})
+    ASSERT_TRUE(registry_->Join("zed42", g).ok());
+  ASSERT_TRUE(registry_->Join("bob", "birds").ok());
+  ASSERT_TRUE(registry_->Leave("zed42", "birds").ok());  // a departure
+  ASSERT_TRUE(
+      registry_->Hold(Submission{"z1", "zed42", "cats", "zed secret one"}, {}).ok());
+  ASSERT_TRUE(
+      registry_->Hold(Submission{"z2", "zed42", "dogs", "zed secret two"}, {}).ok());
+  ASSERT_TRUE(
+      registry_->Hold(Submission{"z3", "zed42", "cats", "zed secret three"}, {}).ok());
+  ASSERT_TRUE(registry_->Hold(Submission{"b1", "bob", "cats", "bob's post"}, {}).ok());
+  ASSERT_TRUE(registry_->Reject("mod_cats", "cats", "z3", "quotes: zed secret three")
+                  .status()
+                  .ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "zed42", "cats", "zed secret spam").ok());
+  ASSERT_TRUE(registry_->Lift("mod_dogs", "zed42", "dogs", "zed secret in dogs").ok());
+  ASSERT_TRUE(registry_->FileAppeal("zed42", "zed secret statement").ok());
+  // As a moderator of birds, zed42 flags bob: bob's probation stays, anonymous.
+  ASSERT_TRUE(registry_->Flag("zed42", "bob", "birds", "bob spams").ok());
+  ASSERT_TRUE(registry_->ProbationStatusOf("zed42").on_probation);
+  ASSERT_NE(registry_->CanonicalDump().find("zed42"), std::string::npos);
+  const size_t audit_before = registry_->AuditLog("admin")->size();
+  recorder_.Clear();
+
+  ASSERT_TRUE(registry_->Forget("admin", "zed42").ok());
+
+  auto cats = registry_->ListQueue("admin", "cats");
+  ASSERT_TRUE(cats.ok());
+  ASSERT_EQ(cats->size(), 1u);
+  EXPECT_EQ((*cats)[0].post.id, "b1");
+  EXPECT_THAT(*registry_->ListQueue("admin", "dogs"), IsEmpty());
+  EXPECT_THAT(*registry_->ListAppeals("admin"), IsEmpty());
+  const ProbationStatus st = registry_->ProbationStatusOf("zed42");
+  EXPECT_FALSE(st.on_probation);
+  EXPECT_FALSE(st.appeal_pending);
+  EXPECT_THAT(*registry_->MembersOnProbation("admin"), ElementsAre("bob"));
+  EXPECT_TRUE(registry_->ProbationStatusOf("bob").on_probation);
+  // Not a member anywhere, holds no role, cannot be flagged from a group left.
+  for (const char* g : {"cats", "dogs", "birds"}) {
+    EXPECT_EQ(registry_->CheckPosting("zed42", g).status().code(),
+              absl::StatusCode::kFailedPrecondition);
+  }
+  EXPECT_EQ(
+      registry_->Hold(Submission{"z4", "zed42", "cats", "again"}, {}).status().code(),
+      absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(registry_->AuditLog("zed42").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(registry_->ListQueue("zed42", "birds").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(registry_->Flag("admin", "zed42", "birds", "x").code(),
+            absl::StatusCode::kFailedPrecondition);
+  // Events: a withdrawal per held post (group creation order, oldest first), then
+  // the forgetting.
+  EXPECT_THAT(recorder_.types(), ElementsAre(Type::kPostWithdrawn, Type::kPostWithdrawn,
+                                             Type::kMemberForgotten));
+  EXPECT_EQ(recorder_.events()[0].post_id, "z1");
+  EXPECT_EQ(recorder_.events()[0].group, "cats");
+  EXPECT_EQ(recorder_.events()[1].post_id, "z2");
+  EXPECT_EQ(recorder_.events()[1].group, "dogs");
+  EXPECT_FALSE(recorder_.events()[0].feedback.has_value());
+  EXPECT_EQ(recorder_.events()[2].member, "zed42");
+  EXPECT_EQ(recorder_.events()[2].actor, "admin");
+  EXPECT_EQ(EventTypeName(Type::kMemberForgotten), "member_forgotten");
+  // The audit log keeps every entry (and one more), none naming them: entries about
+  // them lose reason and post id, entries by them keep theirs.
+  auto log = registry_->AuditLog("admin");
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->size(), audit_before + 1);
+  for (const AuditEntry& a : *log) {
+    EXPECT_NE(a.actor, "zed42");
+    EXPECT_NE(a.member, "zed42");
+    EXPECT_EQ(a.reason.find("secret"), std::string::npos) << a.action;
+    if (a.member == kForgottenMember) {
+      EXPECT_THAT(a.reason, IsEmpty()) << a.action;
+      EXPECT_THAT(a.post_id, IsEmpty()) << a.action;
+    }
+    if (a.action == "reject") {
+      EXPECT_EQ(a.actor, "mod_cats");
+      EXPECT_EQ(a.member, kForgottenMember);
+      EXPECT_EQ(a.group, "cats");
+    }
+    if (a.action == "flag" && a.member == "bob") {
+      EXPECT_EQ(a.actor, kForgottenMember);
+      EXPECT_EQ(a.reason, "bob spams");
+    }
+    if (a.action == "file_appeal") EXPECT_EQ(a.actor, kForgottenMember);
+  }
+  EXPECT_EQ(log->back().action, "forget");
+  EXPECT_EQ(log->back().actor, "admin");
+  EXPECT_EQ(log->back().member, kForgottenMember);
+  const std::string dump = registry_->CanonicalDump();
+  EXPECT_EQ(dump.find("zed42"), std::string::npos) << dump;
+  EXPECT_EQ(dump.find("secret"), std::string::npos) << dump;
+
+  // Replayed from the events, from a snapshot, and forgotten after a snapshot.
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), dump);
+  ASSERT_TRUE(registry_->Compact().ok());
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), dump);
+  // Back under the same id, they are a new member.
+  ASSERT_TRUE(registry_->Join("zed42", "cats").ok());
+  EXPECT_FALSE(HeldIn("zed42", "cats"));
+  ASSERT_TRUE(
+      registry_->Hold(Submission{"z1", "zed42", "cats", "zed secret four"}, {}).ok());
+  ASSERT_TRUE(registry_->Forget("admin", "zed42").ok());
+  const std::string again = registry_->CanonicalDump();
+  EXPECT_EQ(again.find("zed42"), std::string::npos);
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), again);
+}
+
+// An administrator who forgets themselves: the role goes, and the log's entry of
+// the call does not name them either.
+TEST_F(RegistryTest, AnAdministratorMayForgetThemselves) {
+  ASSERT_TRUE(registry_->AddAdministrator("ada").ok());
+  ASSERT_TRUE(registry_->Forget("ada", "ada").ok());
+  EXPECT_EQ(registry_->AuditLog("ada").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  auto log = registry_->AuditLog("admin");
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(log->back().action, "forget");
+  EXPECT_EQ(log->back().actor, kForgottenMember);
+  EXPECT_EQ(registry_->CanonicalDump().find("ada"), std::string::npos);
+}
+
+TEST_F(RegistryTest, ForgetIsForAdministratorsOnly) {
+  ASSERT_TRUE(registry_->Hold(Submission{"p1", "alice", "cats", "hello"}, {}).ok());
+  const std::string before = registry_->CanonicalDump();
+  recorder_.Clear();
+  for (const char* actor : {"mod_cats", "alice", "bob", "nobody"}) {
+    EXPECT_EQ(registry_->Forget(actor, "alice").code(),
+              absl::StatusCode::kPermissionDenied)
+        << actor;
+    // Whether the member exists or not: the answer tells nothing.
+    EXPECT_EQ(registry_->Forget(actor, "nobody").code(),
+              absl::StatusCode::kPermissionDenied)
+        << actor;
+  }
+  EXPECT_EQ(registry_->Forget("", "alice").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry_->Forget("admin", "").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  EXPECT_THAT(recorder_.types(), IsEmpty());
+}
+
+// Erasure is a postcondition: a member the registry knows nothing of (never joined,
+// or already forgotten) is OK, and nothing is written: no event, no audit entry.
+// A failed registry says so instead (its memory may be ahead of its store).
+TEST_F(RegistryTest, ForgetOfAMemberNotKnownIsOkAndWritesNothing) {
+  ASSERT_TRUE(registry_->Forget("admin", "alice").ok());
+  const std::string before = registry_->CanonicalDump();
+  const size_t audit = registry_->AuditLog("admin")->size();
+  recorder_.Clear();
+  EXPECT_TRUE(registry_->Forget("admin", "alice").ok());  // a retry
+  EXPECT_TRUE(registry_->Forget("admin", "never-joined").ok());
+  EXPECT_EQ(registry_->AuditLog("admin")->size(), audit);
+  EXPECT_THAT(recorder_.types(), IsEmpty());
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  EXPECT_EQ(registry_->AuditLog("admin")->size(), audit);
+  // A member known only by the audit log (added and removed as a moderator) is
+  // known: the entries are rewritten.
+  ASSERT_TRUE(registry_->AddModerator("cats", "temp").ok());
+  ASSERT_TRUE(registry_->RemoveModerator("cats", "temp").ok());
+  ASSERT_TRUE(registry_->Forget("admin", "temp").ok());
+  EXPECT_EQ(registry_->AuditLog("admin")->size(), audit + 3);
+  EXPECT_EQ(registry_->CanonicalDump().find("temp"), std::string::npos);
+  fail_ = true;
+  EXPECT_EQ(registry_->Forget("admin", "bob").code(), absl::StatusCode::kUnavailable);
+  fail_ = false;
+  EXPECT_EQ(registry_->Forget("admin", "never-joined").code(),
+            absl::StatusCode::kUnavailable);
+}
+
 TEST_F(RegistryTest, QueueReviewAuthorizationAndFeedback) {
   Submission post{"p1", "alice", "cats", "buy spam", clock_.Now()};
   ASSERT_TRUE(registry_->Hold(post, {}).ok());
@@ -1430,6 +1613,70 @@ TEST(RegistryJournalTest, FailedSyncUnderEveryAppendFailsTheRegistry) {
   auto check = (*reopened)->CheckPosting("sam", "cats");
   ASSERT_TRUE(check.ok()) << check.status();
   EXPECT_TRUE(check->probation.has_value());  // the flag was in the journal after all
+  std::filesystem::remove_all(dir);
+}
+
+// With a journal: Forget, then Compact, and no file of the journal's directory holds
+// the member's texts or id any more, though a snapshot and a segment held them.
+// Before the Compact they are still there (the records before the Forget, and the
+// Forget itself naming the member).
+TEST(RegistryJournalTest, ForgetThenCompactLeavesNoTraceInTheJournalFiles) {
+  std::string dir = absl::StrCat(::testing::TempDir(), "/gg_forget_XXXXXX");
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  JournalOptions jo;
+  jo.sync = JournalOptions::Sync::kGroupCommit;
+  ManualClock clock;
+  const std::vector<std::string> traces = {"qv7-member", "qv7 held text",
+                                           "qv7 appeal statement", "qv7 flag reason"};
+  auto files_holding = [&](const std::string& trace) {
+    std::vector<std::string> found;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      std::ifstream in(entry.path(), std::ios::binary);
+      const std::string bytes((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+      if (bytes.find(trace) != std::string::npos) {
+        found.push_back(entry.path().filename().string());
+      }
+    }
+    return found;
+  };
+  std::string dump;
+  {
+    auto journal = OpenJournal(dir, jo);
+    ASSERT_TRUE(journal.ok()) << journal.status();
+    auto opened = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    Registry& r = **opened;
+    ASSERT_TRUE(r.CreateGroup("cats").ok());
+    ASSERT_TRUE(r.CreateGroup("dogs").ok());
+    ASSERT_TRUE(r.AddAdministrator("ada").ok());
+    ASSERT_TRUE(r.Join("qv7-member", "cats").ok());
+    ASSERT_TRUE(r.Join("qv7-member", "dogs").ok());
+    ASSERT_TRUE(r.Join("sam", "cats").ok());
+    ASSERT_TRUE(r.Hold(Submission{"p1", "qv7-member", "cats", "qv7 held text"}, {}).ok());
+    ASSERT_TRUE(r.Hold(Submission{"p2", "sam", "cats", "sam's text"}, {}).ok());
+    ASSERT_TRUE(r.Flag("ada", "qv7-member", "cats", "qv7 flag reason").ok());
+    ASSERT_TRUE(r.Compact().ok());  // a snapshot with all of it
+    ASSERT_TRUE(r.Hold(Submission{"p3", "qv7-member", "dogs", "qv7 held text"}, {}).ok());
+    ASSERT_TRUE(r.FileAppeal("qv7-member", "qv7 appeal statement").ok());
+    for (const std::string& trace : traces) {
+      EXPECT_THAT(files_holding(trace), ::testing::Not(IsEmpty())) << trace;
+    }
+    ASSERT_TRUE(r.Forget("ada", "qv7-member").ok());
+    EXPECT_THAT(files_holding("qv7 held text"), ::testing::Not(IsEmpty()));
+    ASSERT_TRUE(r.Compact().ok());
+    for (const std::string& trace : traces) {
+      EXPECT_THAT(files_holding(trace), IsEmpty()) << trace;
+    }
+    EXPECT_THAT(files_holding("sam's text"), ::testing::Not(IsEmpty()));
+    dump = r.CanonicalDump();
+  }
+  auto journal = OpenJournal(dir, jo);
+  ASSERT_TRUE(journal.ok()) << journal.status();
+  auto reopened = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->CanonicalDump(), dump);
+  EXPECT_EQ((*reopened)->ListQueue("ada", "cats")->size(), 1u);
   std::filesystem::remove_all(dir);
 }
 
