@@ -239,14 +239,25 @@ TEST(RegistryForgetRaceTest, ForgetRacingSubmitsAndReviewsOfTheSameMember) {
       }
     }
   });
-  // Forget once the member has posts held, then let the submitters run on.
-  while (holds.load() < 40) std::this_thread::yield();
-  ASSERT_TRUE(registry->Forget("admin", "victim").ok());
+  // Forget once the member has posts held, then let the submitters run on. (With a
+  // deadline, so that a broken registry fails the test rather than hangs it.)
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto wait_for = [&](const std::atomic<int>& n) {
+    while (n.load() < 40 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    return n.load() >= 40;
+  };
+  const bool held_some = wait_for(holds);
+  const absl::Status forgot = registry->Forget("admin", "victim");
   forget_returned = true;
-  while (refused_late.load() < 40) std::this_thread::yield();
+  const bool refused_some = wait_for(refused_late);
   stop = true;
   for (auto& t : threads) t.join();
 
+  ASSERT_TRUE(forgot.ok()) << forgot;
+  EXPECT_TRUE(held_some);
+  EXPECT_TRUE(refused_some);
   EXPECT_EQ(unexpected.load(), 0);
   EXPECT_EQ(decided_late.load(), 0);
   {
