@@ -37,7 +37,8 @@ struct ModerationEvent {
     // post_id, member (the author), group; actor "system". Taken out of the queue
     // without a review (Registry::Withdraw): no feedback, nothing against the member.
     // Also sent for each held post Registry::Forget removes, with the administrator
-    // as actor, before that call's kMemberForgotten.
+    // as actor, before that call's kMemberForgotten: these events share the Forget's
+    // sequence (the only events that share one).
     kPostWithdrawn = 7,
     // member; actor (the administrator). Registry::Forget erased everything the
     // registry held about the member: a subscriber that keeps copies of events
