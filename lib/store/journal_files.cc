@@ -112,6 +112,22 @@ absl::StatusOr<std::string> CopyTailAside(const std::string& dir, const std::str
   return kept;
 }
 
+absl::StatusOr<bool> AllZero(int fd, const std::string& path, uint64_t from,
+                             uint64_t to) {
+  std::string chunk(std::min<uint64_t>(size_t{1} << 20, to - from), '\0');
+  while (from < to) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), to - from));
+    GG_ASSIGN_OR_RETURN(size_t got, ReadAt(fd, chunk.data(), want, from, path));
+    if (got == 0) return true;
+    if (absl::string_view(chunk.data(), got).find_first_not_of('\0') !=
+        absl::string_view::npos) {
+      return false;
+    }
+    from += got;
+  }
+  return true;
+}
+
 absl::StatusOr<std::string> MoveAside(const std::string& path,
                                       const std::string& keep_as) {
   GG_ASSIGN_OR_RETURN(std::string name, LinkUnderFreeName(path, keep_as));

@@ -49,6 +49,10 @@ absl::StatusOr<std::string> CopyTailAside(const std::string& dir, const std::str
                                           uint64_t offset, const std::string& keep_as,
                                           bool sync);
 
+// Whether the bytes [from, to) of the file open as `fd` (named `path` in errors) are
+// all zero; the end of the file comes first if it is shorter.
+absl::StatusOr<bool> AllZero(int fd, const std::string& path, uint64_t from, uint64_t to);
+
 // Renames `path` to `keep_as` (or `keep_as` + ".1", ".2", ... if taken) and returns
 // the name used. The caller syncs the directory.
 absl::StatusOr<std::string> MoveAside(const std::string& path,

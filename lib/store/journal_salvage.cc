@@ -52,23 +52,6 @@ absl::StatusOr<std::string> FreeName(const std::string& keep_as) {
   }
 }
 
-// Whether the bytes of `path` from `offset` on are all zero (CopyTailAside keeps
-// nothing then).
-absl::StatusOr<bool> ZerosFrom(const std::string& path, uint64_t offset) {
-  GG_ASSIGN_OR_RETURN(ScopedFd fd, internal::OpenFile(path, O_RDONLY));
-  std::string buffer(size_t{64} << 10, '\0');
-  for (uint64_t at = offset;;) {
-    GG_ASSIGN_OR_RETURN(size_t got,
-                        internal::ReadAt(fd.get(), buffer.data(), buffer.size(), at, path));
-    if (got == 0) return true;
-    if (absl::string_view(buffer.data(), got).find_first_not_of('\0') !=
-        absl::string_view::npos) {
-      return false;
-    }
-    at += got;
-  }
-}
-
 // What the read-only pass decided.
 struct Plan {
   std::vector<size_t> snapshots_aside;  // indexes into listing.snapshots
@@ -240,7 +223,11 @@ absl::StatusOr<JournalSalvageReport> SalvageJournal(
     GG_ASSIGN_OR_RETURN(uint64_t size, FileSize(name));
     if (i == plan.cut && plan.cut_offset > 0) {
       if (size <= plan.cut_offset) continue;
-      GG_ASSIGN_OR_RETURN(cut_tail_is_zeros, ZerosFrom(name, plan.cut_offset));
+      {  // CopyTailAside keeps nothing of a tail of zeros
+        GG_ASSIGN_OR_RETURN(ScopedFd fd, internal::OpenFile(name, O_RDONLY));
+        GG_ASSIGN_OR_RETURN(cut_tail_is_zeros,
+                            internal::AllZero(fd.get(), name, plan.cut_offset, size));
+      }
       if (cut_tail_is_zeros) continue;  // nothing to keep, as for a torn tail
       GG_ASSIGN_OR_RETURN(std::string kept,
                           FreeName(absl::StrCat(name, ".cut-at-", plan.cut_offset)));
@@ -259,8 +246,11 @@ absl::StatusOr<JournalSalvageReport> SalvageJournal(
   // Carry it out. Every byte is copied or renamed aside before anything is cut, so a
   // crash at any point leaves each byte somewhere. Until the last step the journal
   // refuses to open (a cut segment does not continue into the later ones still
-  // there; no segment yet continues the snapshot), so a crash never leaves a history
-  // other than the planned one, and running the salvage again finishes the job.
+  // there; no segment yet continues the snapshot), and running the salvage again
+  // finishes the job. One layout escapes that: damage after the last record of a
+  // segment that is not the last, whose successor continues the numbering. A crash
+  // between its cut and the renames leaves a journal that opens with the later
+  // segments too (every record in it intact).
   std::vector<std::string> written;
   for (size_t i : plan.snapshots_aside) {
     const std::string& name = listing.snapshots[i].path;

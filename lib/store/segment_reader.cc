@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "store/journal_files.h"
 #include "store/journal_format.h"
 #include "util/file_util.h"
 #include "util/status_macros.h"
@@ -76,21 +77,6 @@ class BlockReader {
   size_t end_ = 0;
   uint64_t file_end_;
 };
-
-absl::StatusOr<bool> AllZero(int fd, const std::string& path, uint64_t from,
-                             uint64_t to) {
-  std::string chunk(std::min<uint64_t>(kBlockBytes, to - from), '\0');
-  while (from < to) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), to - from));
-    GG_ASSIGN_OR_RETURN(size_t got, ReadAt(fd, chunk.data(), want, from, path));
-    if (got == 0) return true;
-    for (size_t i = 0; i < got; ++i) {
-      if (chunk[i] != 0) return false;
-    }
-    from += got;
-  }
-  return true;
-}
 
 }  // namespace
 
