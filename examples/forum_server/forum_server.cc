@@ -163,6 +163,8 @@ class FlakyDisk final : public groupguard::EventStore {
   absl::Status WriteSnapshot(absl::string_view snapshot, uint64_t through) override {
     return journal_->WriteSnapshot(snapshot, through);
   }
+  // The journal's limit, so that the registry cuts a held post to fit it.
+  size_t MaxRecordBytes() const override { return journal_->MaxRecordBytes(); }
 
  private:
   std::unique_ptr<groupguard::EventStore> journal_;

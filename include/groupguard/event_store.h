@@ -1,8 +1,10 @@
 #ifndef GROUPGUARD_EVENT_STORE_H_
 #define GROUPGUARD_EVENT_STORE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,6 +58,15 @@ class EventStore {
     return absl::OkStatus();
   }
 
+  // The longest record Append and StartAppend take (a longer one is kInvalidArgument),
+  // constant for the store's life. A registry reads it when it opens, so that it can
+  // cut the text of a held post whose record would be longer rather than have the
+  // store refuse the hold (Registry::Hold). A store with a limit should say so here;
+  // the default, for stores without one (the memory store) and stores written before
+  // this existed, is "no limit": a registry over such a store with a limit gets the
+  // store's kInvalidArgument for a held post over it.
+  virtual size_t MaxRecordBytes() const { return std::numeric_limits<size_t>::max(); }
+
   // Replays the store: `on_snapshot` once with the newest snapshot and the sequence
   // number it covers (if there is one), then `on_record` for every later record, in
   // order. A callback's error stops the replay and is returned (its code kept; a
@@ -89,7 +100,8 @@ struct JournalOptions {
                        // not a power loss
   };
   Sync sync = Sync::kEveryAppend;
-  // Largest record accepted. 1 B..64 MiB.
+  // Largest record accepted (the store's MaxRecordBytes()). 1 B..64 MiB; a registry
+  // needs at least Registry::kMinStoreRecordBytes (64 KiB).
   size_t max_record_bytes = size_t{1} << 20;
 };
 

@@ -19,11 +19,12 @@ struct GateOptions {
   // outside are clamped). Each is at most kMaxClueBytes of the feature's text.
   int max_clues = 5;
   // A post whose text is longer is refused (kInvalidArgument) before anything is
-  // decided, so every post the gate accepts, clean or not, can be held: the store
-  // limits a record's size (JournalOptions::max_record_bytes, 1 MiB by default) and a
-  // held post's record carries its text, three ids of up to kMaxIdBytes and its
-  // reasons. Keep it at most the store's limit minus 64 KiB. (A forum's own limit on
-  // posts is usually far lower.)
+  // decided, whatever the decision would be: it bounds what one post costs (the
+  // classifier reads all of it; a held one is kept in memory and in the store). It
+  // need not fit the store's record limit (JournalOptions::max_record_bytes): a held
+  // post whose record would be over it is held with its text cut to fit
+  // (Registry::Hold, HeldPost::text_truncated). With the defaults (1 MiB records)
+  // nothing is cut. (A forum's own limit on posts is usually far lower.)
   size_t max_post_bytes = size_t{512} << 10;
   static constexpr size_t kMaxClueBytes = 256;
 };
@@ -70,7 +71,10 @@ class Gate {
   // The classifier Submit uses now (null if none).
   std::shared_ptr<const Classifier> classifier() const;
 
-  // Decides on `post`. Errors: kInvalidArgument if post.id, post.member or
+  // Decides on `post`. A post the gate takes is held, published or rejected by the
+  // rules above whatever its size: a held one over the store's record limit is held
+  // with its text cut to fit (the queue's HeldPost says so), never published or
+  // refused for being long. Errors: kInvalidArgument if post.id, post.member or
   // post.group is empty or over kMaxIdBytes, or post.text is over
   // GateOptions::max_post_bytes (checked first, whatever the decision would be: a
   // post that could not be held is not published either), kNotFound (unknown group),

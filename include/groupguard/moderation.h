@@ -111,6 +111,13 @@ struct HeldPost {
   std::vector<HoldReason> reasons;
   absl::Time held_at = absl::InfinitePast();
   uint64_t sequence = 0;  // the event that held it; the queue is in this order
+  // Whether post.text is only the beginning of the text submitted: a held post is one
+  // record in the store, and one over the store's limit is held with its text cut to
+  // fit (Registry::Hold), on a UTF-8 character boundary. original_text_bytes is the
+  // submitted text's size (post.text.size() when whole). A server that shows or
+  // publishes a held post should use its own copy of a cut one.
+  bool text_truncated = false;
+  uint64_t original_text_bytes = 0;
 };
 
 // A reviewed post, as a labeled example for retraining: approved = ham, rejected =
@@ -120,6 +127,9 @@ struct Feedback {
   GroupId group;
   MemberId member;
   std::string text;
+  // The held post's text was cut to fit the store (HeldPost::text_truncated): `text`
+  // is only its beginning.
+  bool text_truncated = false;
   bool is_spam = false;
   MemberId reviewer;
   absl::Time time = absl::InfinitePast();

@@ -1,6 +1,7 @@
 #ifndef GROUPGUARD_REGISTRY_H_
 #define GROUPGUARD_REGISTRY_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -116,10 +117,17 @@ struct RegistryOptions {
 // the event could not be stored or made durable (see Failure).
 class Registry {
  public:
+  // The shortest record limit (EventStore::MaxRecordBytes) of a store a registry
+  // opens over. A held post's event carries its ids (kMaxIdBytes each), its reasons
+  // (for the gate's, at most 16 flagging groups by name and 100 clues of 256 bytes:
+  // under 48 KiB in all) and its text, which Hold cuts to fit the rest of the record:
+  // with this much, every post the gate holds fits, with some of its text.
+  static constexpr size_t kMinStoreRecordBytes = size_t{64} << 10;
+
   // Opens a registry over `store`, replaying its snapshot and records. `clock` (not
   // owned, must outlive the registry) may be null for RealClock(). Returns the
   // store's error, kDataLoss for an undecodable event, kInvalidArgument for bad
-  // options.
+  // options or a store whose MaxRecordBytes() is under kMinStoreRecordBytes.
   static absl::StatusOr<std::unique_ptr<Registry>> Open(std::unique_ptr<EventStore> store,
                                                         const Clock* clock,
                                                         const RegistryOptions& options);
@@ -280,10 +288,17 @@ class Registry {
   absl::StatusOr<PostingCheck> CheckPosting(absl::string_view member,
                                             absl::string_view group) const;
   // Puts `post` in its group's queue with `reasons` (durably) and notifies
-  // kPostHeld. kAlreadyExists if that post id is already held in the group,
-  // kFailedPrecondition if the member is not in the group (any more),
-  // kInvalidArgument (nothing stored) if its event is over the store's record limit
-  // or over protobuf's 2 GiB, whatever the store.
+  // kPostHeld. A post whose event would be over the store's record limit
+  // (EventStore::MaxRecordBytes, as read at Open; whatever the store, protobuf's
+  // 2 GiB) is held all the same, with its text cut to fit, before a UTF-8
+  // character (HeldPost::text_truncated, original_text_bytes): a post that could
+  // not be held must not be published either, so the size of a post never decides
+  // between hold and publish, nor changes a hold into an error. The returned
+  // HeldPost is what the queue keeps. kAlreadyExists if that post id is already held
+  // in the group, kFailedPrecondition if the member is not in the group (any more),
+  // kInvalidArgument (nothing stored) if the event is over the limit even without
+  // its text (reasons a caller made that long; never the gate's, see
+  // kMinStoreRecordBytes).
   absl::StatusOr<HeldPost> Hold(const Submission& post, std::vector<HoldReason> reasons);
 
   const Clock& clock() const;

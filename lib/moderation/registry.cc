@@ -147,6 +147,8 @@ HeldPost FromProto(const pb::PostHeld& p, uint64_t sequence, int64_t held_at) {
   for (const auto& r : p.reasons()) h.reasons.push_back(FromProto(r));
   h.held_at = FromMicros(held_at);
   h.sequence = sequence;
+  h.text_truncated = p.original_text_bytes() != 0;
+  h.original_text_bytes = h.text_truncated ? p.original_text_bytes() : p.text().size();
   return h;
 }
 
@@ -157,6 +159,52 @@ void ToProto(const HeldPost& h, pb::PostHeld* out) {
   out->set_text(h.post.text);
   out->set_posted(Micros(h.post.time));
   for (const auto& r : h.reasons) ToProto(r, out->add_reasons());
+  if (h.text_truncated) out->set_original_text_bytes(h.original_text_bytes);
+}
+
+// How many bytes `v` takes as a protobuf varint.
+size_t VarintBytes(uint64_t v) {
+  size_t n = 1;
+  for (; v >= 0x80; v >>= 7) ++n;
+  return n;
+}
+
+// If the held post's event `e` is over `limit` bytes, cuts the post's text so that
+// it is not, and sets original_text_bytes: the post is held all the same. A post too
+// long to hold must not be published instead (a member on probation would get a
+// post out by making it long), nor turn a hold into an error that a clean post of
+// the same size never gets. The cut keeps whole UTF-8 characters: it moves back over
+// the continuation bytes (10xxxxxx, at most three) of the character it falls in, so a
+// text that is not UTF-8 loses at most three bytes more than it must.
+// kInvalidArgument, for the caller to return with nothing stored, if `e` is over
+// `limit` even without its text.
+absl::Status FitHeldPostWithin(size_t limit, pb::Event* e) {
+  if (e->ByteSizeLong() <= limit) return absl::OkStatus();
+  pb::PostHeld* p = e->mutable_post_held();
+  std::string text = std::move(*p->mutable_text());
+  p->clear_text();
+  p->set_original_text_bytes(text.size());
+  const size_t rest = e->ByteSizeLong();
+  if (rest > limit) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the held post's event would be ", rest, " bytes without its text; the most ",
+        "that can be stored is ", limit));
+  }
+  // The text costs a tag byte, its length and its bytes, and lengthens post_held's
+  // own length: reckoned with the whole room for both lengths, which may leave a
+  // byte or two unused.
+  const size_t room = limit - rest;
+  const size_t inner = p->ByteSizeLong();
+  const size_t overhead =
+      1 + VarintBytes(room) + VarintBytes(inner + room) - VarintBytes(inner);
+  size_t keep = room > overhead ? std::min(room - overhead, text.size()) : 0;
+  auto continues = [&](size_t i) {
+    return (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80;
+  };
+  for (int back = 0; back < 3 && keep > 0 && continues(keep); ++back) --keep;
+  text.resize(keep);
+  *p->mutable_text() = std::move(text);
+  return absl::OkStatus();
 }
 
 struct FlagRecord {
@@ -306,7 +354,8 @@ class Registry::Impl {
   Impl(std::unique_ptr<EventStore> store, const Clock* clock, RegistryOptions options)
       : store_(std::move(store)),
         clock_(clock != nullptr ? clock : RealClock()),
-        options_(options) {}
+        options_(options),
+        record_limit_(store_->MaxRecordBytes()) {}
 
   absl::Status Recover() {
     std::lock_guard<std::mutex> w(write_mu_);
@@ -1362,6 +1411,7 @@ class Registry::Impl {
     fb.group = held.post.group;
     fb.member = held.post.member;
     fb.text = held.post.text;
+    fb.text_truncated = held.text_truncated;
     fb.is_spam = is_spam;
     fb.reviewer = e.actor();
     fb.time = FromMicros(e.time());
@@ -1612,6 +1662,8 @@ class Registry::Impl {
   std::unique_ptr<EventStore> store_;
   const Clock* clock_;
   const RegistryOptions options_;
+  // The store's MaxRecordBytes(), which Hold fits a held post's event to.
+  const size_t record_limit_;
 
   // Serializes every change: validate, start the store's append, apply. Released
   // before the wait for durability and the notification. The read path never takes it.
@@ -1706,6 +1758,14 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(
     return absl::InvalidArgumentError(
         absl::StrCat("RegistryOptions.sitewide_after_distinct_groups ",
                      options.sitewide_after_distinct_groups, " is outside 1..1000"));
+  }
+  // Below this, a post the gate holds might not fit the store even with its text cut
+  // away: the gate would get an error for a post that a clean twin publishes.
+  if (store->MaxRecordBytes() < kMinStoreRecordBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Registry::Open: the store takes records of at most ", store->MaxRecordBytes(),
+        " bytes; a registry needs ", kMinStoreRecordBytes,
+        " (Registry::kMinStoreRecordBytes) to hold any post the gate takes"));
   }
   auto impl = std::make_unique<Impl>(std::move(store), clock, options);
   GG_RETURN_IF_ERROR(impl->Recover());
@@ -2386,6 +2446,8 @@ absl::StatusOr<HeldPost> Registry::Hold(const Submission& post,
   if (held.post.time == absl::InfinitePast()) held.post.time = FromMicros(e.time());
   held.reasons = std::move(reasons);
   ToProto(held, e.mutable_post_held());
+  GG_RETURN_IF_ERROR(
+      FitHeldPostWithin(std::min(impl_->record_limit_, MessageLimit()), &e));
   GG_ASSIGN_OR_RETURN(held.sequence, impl_->Commit(w, e));
   // Return exactly what the queue holds (times at microsecond resolution).
   return FromProto(e.post_held(), held.sequence, e.time());

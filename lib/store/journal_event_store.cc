@@ -97,6 +97,7 @@ class JournalEventStore final : public EventStore {
       const std::function<absl::Status(absl::string_view, uint64_t)>& on_snapshot,
       const std::function<absl::Status(uint64_t, absl::string_view)>& on_record) override;
   absl::Status WriteSnapshot(absl::string_view snapshot, uint64_t through) override;
+  size_t MaxRecordBytes() const override { return options_.max_record_bytes; }
 
  private:
   bool syncs() const { return options_.sync != JournalOptions::Sync::kNone; }

@@ -255,18 +255,21 @@ TEST_F(GateTest, Errors) {
             absl::StatusCode::kAlreadyExists);
 }
 
-// Scores like FakeClassifier, with five clues that quote the whole text: a post that
-// is one long "word".
+// Scores like FakeClassifier, with `clues` clues (five by default) that quote the
+// whole text: a post that is one long "word".
 class WholeTextClueClassifier final : public testing::TestClassifier {
  public:
+  explicit WholeTextClueClassifier(int clues = 5) : clues_(clues) {}
   double SpamProbability(absl::string_view text) const override {
     return absl::StrContains(text, "spam") ? 0.95 : 0.05;
   }
 
  private:
   std::vector<Clue> Clues(absl::string_view text) const override {
-    return std::vector<Clue>(5, Clue{std::string(text), 2.0, {}});
+    return std::vector<Clue>(clues_, Clue{std::string(text), 2.0, {}});
   }
+
+  int clues_;
 };
 
 // A post too long to be held is refused whatever the decision would be: a clean one
@@ -342,6 +345,154 @@ TEST(GateJournalTest, TheLongestPostIsHeldInADefaultJournal) {
   ASSERT_TRUE(queue.ok()) << queue.status();
   ASSERT_EQ(queue->size(), 1u);
   EXPECT_EQ((*queue)[0].post.text, text);
+  registry->reset();
+  std::filesystem::remove_all(dir);
+}
+
+// A journal whose record limit is below a post the gate takes (the gate cannot know
+// the store's limit: GateOptions::max_post_bytes is 512 KiB here, the journal's
+// max_record_bytes 64 KiB). A clean post of 80 KB is published; its spammy twin, and
+// any post of a member on probation, are held too, with their text cut to fit the
+// record, not refused by the store (kInvalidArgument, as before) nor published
+// because they are long.
+TEST(GateJournalTest, APostOverTheStoresRecordLimitIsHeldCut) {
+  std::string dir = absl::StrCat(::testing::TempDir(), "/gg_gate_journal_XXXXXX");
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  JournalOptions journal_options;
+  journal_options.sync = JournalOptions::Sync::kNone;
+  journal_options.max_record_bytes = size_t{64} << 10;
+  ManualClock clock;
+  std::unique_ptr<Registry> registry;
+  auto open = [&] {
+    registry.reset();
+    auto journal = OpenJournal(dir, journal_options);
+    ASSERT_TRUE(journal.ok()) << journal.status();
+    auto r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+    ASSERT_TRUE(r.ok()) << r.status();
+    registry = *std::move(r);
+  };
+  open();
+  ASSERT_TRUE(registry->CreateGroup("cats").ok());
+  ASSERT_TRUE(registry->AddModerator("cats", "mod").ok());
+  ASSERT_TRUE(registry->Join("bob", "cats").ok());
+  ASSERT_TRUE(registry->Join("sam", "cats").ok());
+  ASSERT_TRUE(registry->Flag("mod", "sam", "cats", "spam").ok());
+  testing::FakeClassifier classifier;
+  Gate gate(registry.get(), &classifier);
+  // Two-byte characters after one byte: a cut by bytes alone would split one.
+  std::string body;
+  for (int i = 0; i < 40'000; ++i) body += "\xc3\xa9";
+  const std::string clean = "x" + body;
+  const std::string spammy = "spam" + body;
+  absl::StatusOr<Decision> d = gate.Submit(Submission{"clean", "bob", "cats", clean});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->action, Action::kPublish);
+  d = gate.Submit(Submission{"spammy", "bob", "cats", spammy});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->action, Action::kHold);
+  d = gate.Submit(Submission{"probation", "sam", "cats", clean});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->action, Action::kHold);
+  ASSERT_EQ(d->reasons.size(), 1u);
+  EXPECT_EQ(d->reasons[0].kind, Kind::kProbation);
+
+  // The queue keeps each text cut to fit the record, after a whole character, and
+  // says so.
+  auto check_queue = [&] {
+    auto queue = registry->ListQueue("mod", "cats");
+    ASSERT_TRUE(queue.ok()) << queue.status();
+    ASSERT_EQ(queue->size(), 2u);
+    for (const HeldPost& held : *queue) {
+      const std::string& original = held.post.id == "spammy" ? spammy : clean;
+      const std::string& kept = held.post.text;
+      EXPECT_TRUE(held.text_truncated) << held.post.id;
+      EXPECT_EQ(held.original_text_bytes, original.size()) << held.post.id;
+      EXPECT_LT(kept.size(), journal_options.max_record_bytes) << held.post.id;
+      EXPECT_GT(kept.size(), journal_options.max_record_bytes - 2048) << held.post.id;
+      EXPECT_EQ(original.compare(0, kept.size(), kept), 0) << held.post.id;
+      EXPECT_NE(static_cast<unsigned char>(original[kept.size()]) & 0xC0, 0x80)
+          << held.post.id;
+    }
+  };
+  check_queue();
+  open();  // the journal's records say the same
+  check_queue();
+  // A short post is kept whole, and the feedback of a cut one says it is cut.
+  Gate reopened_gate(registry.get(), &classifier);
+  d = reopened_gate.Submit(Submission{"short", "bob", "cats", "spam"});
+  ASSERT_TRUE(d.ok()) << d.status();
+  auto queue = registry->ListQueue("mod", "cats");
+  ASSERT_TRUE(queue.ok()) << queue.status();
+  ASSERT_EQ(queue->size(), 3u);
+  EXPECT_EQ((*queue)[2].post.text, "spam");
+  EXPECT_FALSE((*queue)[2].text_truncated);
+  EXPECT_EQ((*queue)[2].original_text_bytes, 4u);
+  auto feedback = registry->Reject("mod", "cats", "spammy", "ads");
+  ASSERT_TRUE(feedback.ok()) << feedback.status();
+  EXPECT_TRUE(feedback->text_truncated);
+  EXPECT_EQ(feedback->text, (*queue)[0].post.text);
+  feedback = registry->Approve("mod", "cats", "short", "fine");
+  ASSERT_TRUE(feedback.ok()) << feedback.status();
+  EXPECT_FALSE(feedback->text_truncated);
+  registry.reset();
+  std::filesystem::remove_all(dir);
+}
+
+// A store at the smallest record limit a registry opens over takes the largest hold
+// the gate makes (ids at kMaxIdBytes, 16 flagging groups named with 1 KiB each, 100
+// clues of kMaxClueBytes), with the text cut; a smaller store is refused at Open.
+TEST(GateJournalTest, TheLargestHoldFitsAStoreAtTheSmallestLimit) {
+  std::string dir = absl::StrCat(::testing::TempDir(), "/gg_gate_journal_XXXXXX");
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  JournalOptions journal_options;
+  journal_options.sync = JournalOptions::Sync::kNone;
+  journal_options.max_record_bytes = Registry::kMinStoreRecordBytes - 1;
+  ManualClock clock;
+  {
+    auto journal = OpenJournal(dir, journal_options);
+    ASSERT_TRUE(journal.ok()) << journal.status();
+    auto refused = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(refused.status().message(),
+                ::testing::HasSubstr("Registry::kMinStoreRecordBytes"));
+  }
+  journal_options.max_record_bytes = Registry::kMinStoreRecordBytes;
+  auto journal = OpenJournal(dir, journal_options);
+  ASSERT_TRUE(journal.ok()) << journal.status();
+  auto registry = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  const std::string member(kMaxIdBytes, 'm');
+  const std::string group(kMaxIdBytes, 'g');
+  ASSERT_TRUE((*registry)->AddAdministrator("admin").ok());
+  ASSERT_TRUE((*registry)->CreateGroup(group).ok());
+  ASSERT_TRUE((*registry)->Join(member, group).ok());
+  for (int i = 0; i < 20; ++i) {
+    std::string flagger = absl::StrCat(i, "-");
+    flagger.resize(kMaxIdBytes, 'f');
+    ASSERT_TRUE((*registry)->CreateGroup(flagger).ok());
+    ASSERT_TRUE((*registry)->Join(member, flagger).ok());
+    ASSERT_TRUE((*registry)->Flag("admin", member, flagger, "spam").ok());
+  }
+  WholeTextClueClassifier classifier(100);
+  GateOptions options;
+  options.max_clues = 100;
+  Gate gate(registry->get(), &classifier, options);
+  std::string text = "spam";
+  text.resize(options.max_post_bytes, 'x');
+  absl::StatusOr<Decision> d =
+      gate.Submit(Submission{std::string(kMaxIdBytes, 'p'), member, group, text});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->action, Action::kHold);
+  ASSERT_EQ(d->reasons.size(), 2u);
+  EXPECT_EQ(d->reasons[0].flagged_from.size(), kMaxFlaggedFromListed);
+  EXPECT_EQ(d->reasons[1].clues.size(), 100u);
+  auto queue = (*registry)->ListQueue("admin", group);
+  ASSERT_TRUE(queue.ok()) << queue.status();
+  ASSERT_EQ(queue->size(), 1u);
+  EXPECT_TRUE((*queue)[0].text_truncated);
+  EXPECT_EQ((*queue)[0].original_text_bytes, text.size());
+  EXPECT_GT((*queue)[0].post.text.size(), 8192u);  // some of the text is left
+  EXPECT_EQ(text.compare(0, (*queue)[0].post.text.size(), (*queue)[0].post.text), 0);
   registry->reset();
   std::filesystem::remove_all(dir);
 }

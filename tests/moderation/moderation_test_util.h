@@ -67,10 +67,10 @@ class FakeClassifier final : public TestClassifier {
   }
 };
 
-// The base of the tests' stores: forwards Append, Recover and WriteSnapshot to a
-// target store, owned or kept by the test. StartAppend and WaitDurable keep
-// EventStore's defaults (Append; nothing to wait for) unless a derived store
-// overrides them.
+// The base of the tests' stores: forwards Append, Recover, WriteSnapshot and
+// MaxRecordBytes to a target store, owned or kept by the test. StartAppend and
+// WaitDurable keep EventStore's defaults (Append; nothing to wait for) unless a derived
+// store overrides them.
 class ForwardingStore : public EventStore {
  public:
   explicit ForwardingStore(EventStore* target) : target_(target) {}
@@ -89,6 +89,7 @@ class ForwardingStore : public EventStore {
   absl::Status WriteSnapshot(absl::string_view snapshot, uint64_t through) override {
     return target_->WriteSnapshot(snapshot, through);
   }
+  size_t MaxRecordBytes() const override { return target_->MaxRecordBytes(); }
 
  protected:
   EventStore& target() { return *target_; }

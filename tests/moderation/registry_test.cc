@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -1407,23 +1408,147 @@ TEST_F(RegistryTest, CompactOfAStateTooBigToSerializeWritesNothing) {
   EXPECT_EQ(registry_->CanonicalDump(), after);
 }
 
-// A held post whose event protobuf cannot serialize (over 2 GiB in production, over
-// 4 KiB here) is refused like one over the journal's max_record_bytes: no empty
-// record is stored (no Open could decode it), nothing changes, nobody is notified.
-TEST_F(RegistryTest, HoldOfAPostTooBigToSerializeIsRefusedAndStoresNothing) {
+// An event protobuf cannot serialize (over 2 GiB in production, over 4 KiB here) is
+// refused like one over the journal's max_record_bytes: no empty record is stored
+// (no Open could decode it), nothing changes, nobody is notified. A held post is cut
+// to fit (below); one whose reasons alone are too long is refused so.
+TEST_F(RegistryTest, AnEventTooBigToSerializeIsRefusedAndStoresNothing) {
   const ScopedMessageLimit limit(4096);
   const std::string before = registry_->CanonicalDump();
   const int records = SnapshotAndRecords(*base_).second;
-  auto held = registry_->Hold(
-      Submission{"big", "alice", "cats", std::string(5000, 'x'), clock_.Now()}, {});
+  absl::Status flagged =
+      registry_->Flag("mod_cats", "alice", "cats", std::string(5000, 'x'));
+  EXPECT_EQ(flagged.code(), absl::StatusCode::kInvalidArgument) << flagged;
+  EXPECT_THAT(std::string(flagged.message()), ::testing::HasSubstr("bytes"));
+  HoldReason long_reason;
+  long_reason.kind = HoldReason::Kind::kClassifier;
+  long_reason.clues = {std::string(5000, 'c')};
+  auto held = registry_->Hold(Submission{"big", "alice", "cats", "x", clock_.Now()},
+                              {long_reason});
   EXPECT_EQ(held.status().code(), absl::StatusCode::kInvalidArgument) << held.status();
-  EXPECT_THAT(std::string(held.status().message()), ::testing::HasSubstr("bytes"));
+  EXPECT_THAT(std::string(held.status().message()),
+              ::testing::HasSubstr("without its text"));
   EXPECT_EQ(SnapshotAndRecords(*base_).second, records);
   EXPECT_EQ(registry_->CanonicalDump(), before);
   EXPECT_THAT(recorder_.types(), IsEmpty());
   Reopen();
   EXPECT_EQ(registry_->CanonicalDump(), before);
   EXPECT_TRUE(registry_->ListQueue("mod_cats", "cats")->empty());
+}
+
+// A held post whose event would be over the record limit (here the event limit of
+// the test hook, 20,000 bytes, on either side of the 16,384 where the text's length
+// takes a third byte) is held with as much of its text as fits: the event is at
+// most the limit and at most a few bytes under it (as many as the cut moves back to
+// keep a character whole, and a byte or two of the lengths' reckoning). What the queue
+// keeps is what the store has, and the post says it was cut and how long it was.
+TEST_F(RegistryTest, HoldCutsTheTextOfAPostOverTheRecordLimitToFit) {
+  for (size_t limit : {size_t{16'500}, size_t{20'000}}) {
+    const ScopedMessageLimit scoped_limit(limit);
+    for (size_t size = limit - 300; size <= limit + 300; size += 7) {
+      SCOPED_TRACE(absl::StrCat("limit ", limit, ", text of ", size, " bytes"));
+      // ASCII, or a 3-byte character at every third byte from the second on.
+      for (bool utf8 : {false, true}) {
+        std::string text = "a";
+        while (text.size() < size) text += utf8 ? "\xe2\x82\xac" : "b";
+        text.resize(size);
+        const std::string id = absl::StrCat("p", size, utf8 ? "u" : "a");
+        auto held =
+            registry_->Hold(Submission{id, "alice", "cats", text, clock_.Now()}, {});
+        ASSERT_TRUE(held.ok()) << held.status();
+        std::string record;
+        ASSERT_TRUE(
+            base_
+                ->Recover([](absl::string_view, uint64_t) { return absl::OkStatus(); },
+                          [&](uint64_t sequence, absl::string_view r) {
+                            if (sequence == held->sequence) record = std::string(r);
+                            return absl::OkStatus();
+                          })
+                .ok());
+        EXPECT_LE(record.size(), limit);
+        EXPECT_EQ(held->original_text_bytes, text.size());
+        EXPECT_EQ(text.compare(0, held->post.text.size(), held->post.text), 0);
+        if (held->text_truncated) {
+          EXPECT_LT(held->post.text.size(), text.size());
+          EXPECT_GE(record.size(), limit - (utf8 ? 4 : 2));
+          EXPECT_NE(static_cast<unsigned char>(text[held->post.text.size()]) & 0xC0,
+                    0x80);
+        } else {
+          EXPECT_EQ(held->post.text, text);
+        }
+        auto queue = registry_->ListQueue("mod_cats", "cats");
+        ASSERT_TRUE(queue.ok());
+        EXPECT_EQ(queue->back().post.text, held->post.text);
+        EXPECT_EQ(queue->back().text_truncated, held->text_truncated);
+        EXPECT_EQ(queue->back().original_text_bytes, held->original_text_bytes);
+      }
+    }
+    // Both sides of the limit were seen.
+    auto queue = registry_->ListQueue("mod_cats", "cats");
+    ASSERT_TRUE(queue.ok());
+    int cut = 0;
+    for (const HeldPost& h : *queue) cut += h.text_truncated;
+    EXPECT_GT(cut, 0);
+    EXPECT_LT(cut, static_cast<int>(queue->size()));
+    for (const HeldPost& h : *queue) {
+      ASSERT_TRUE(registry_->Reject("mod_cats", "cats", h.post.id, "test").ok());
+    }
+  }
+}
+
+// The queue and its cut posts come back the same from the records and from a
+// snapshot.
+TEST_F(RegistryTest, CutHeldPostsSurviveReopenAndCompaction) {
+  {
+    // Only for the hold: a snapshot of the state is over 8 KiB.
+    const ScopedMessageLimit limit(8192);
+    ASSERT_TRUE(registry_
+                    ->Hold(Submission{"long", "alice", "cats", std::string(10'000, 'x'),
+                                      clock_.Now()},
+                           {})
+                    .ok());
+  }
+  ASSERT_TRUE(
+      registry_->Hold(Submission{"short", "bob", "cats", "hi", clock_.Now()}, {}).ok());
+  const std::string before = registry_->CanonicalDump();
+  EXPECT_NE(before.find("original_text_bytes: 10000"), std::string::npos) << before;
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  ASSERT_TRUE(registry_->Compact().ok());
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  auto queue = registry_->ListQueue("mod_cats", "cats");
+  ASSERT_TRUE(queue.ok());
+  ASSERT_EQ(queue->size(), 2u);
+  EXPECT_TRUE((*queue)[0].text_truncated);
+  EXPECT_EQ((*queue)[0].original_text_bytes, 10'000u);
+  EXPECT_FALSE((*queue)[1].text_truncated);
+  EXPECT_EQ((*queue)[1].original_text_bytes, 2u);
+}
+
+// A store that states a record limit too small for the gate's holds is refused; a
+// store that states none (the memory store, older custom stores) is taken.
+TEST(RegistryOpenTest, AStoreWithRecordsTooShortForAHeldPostIsRefused) {
+  class SmallRecords final : public testing::ForwardingStore {
+   public:
+    explicit SmallRecords(size_t limit)
+        : ForwardingStore(NewMemoryEventStore()), limit_(limit) {}
+    size_t MaxRecordBytes() const override { return limit_; }
+
+   private:
+    size_t limit_;
+  };
+  auto refused = Registry::Open(
+      std::make_unique<SmallRecords>(Registry::kMinStoreRecordBytes - 1), nullptr, {});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::HasSubstr("kMinStoreRecordBytes"));
+  EXPECT_TRUE(
+      Registry::Open(std::make_unique<SmallRecords>(Registry::kMinStoreRecordBytes),
+                     nullptr, {})
+          .ok());
+  EXPECT_EQ(NewMemoryEventStore()->MaxRecordBytes(), std::numeric_limits<size_t>::max());
+  EXPECT_TRUE(Registry::Open(NewMemoryEventStore(), nullptr, {}).ok());
 }
 
 // Drives a varied history, so recovery has every kind of event to rebuild.

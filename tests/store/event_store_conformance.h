@@ -319,6 +319,22 @@ TYPED_TEST_P(EventStoreConformanceTest, TwoPhaseAppendsAreDenseAndDurableWhenWai
   EXPECT_TRUE(store->WaitDurable(0).ok());  // nothing to wait for
 }
 
+// A store that states a record limit keeps it: a record of exactly that many bytes
+// is taken, one byte more is kInvalidArgument and changes nothing. (A registry cuts
+// held posts to the stated limit; a store that refused less would fail holds.)
+TYPED_TEST_P(EventStoreConformanceTest, MaxRecordBytesIsTheLimitAppendKeeps) {
+  std::unique_ptr<EventStore> store = this->OpenStore();
+  ASSERT_NE(store, nullptr);
+  const size_t limit = store->MaxRecordBytes();
+  if (limit > (size_t{64} << 20)) return;  // no limit stated, or too big to try
+  absl::StatusOr<uint64_t> too_long = store->Append(std::string(limit + 1, 'x'));
+  EXPECT_EQ(too_long.status().code(), absl::StatusCode::kInvalidArgument)
+      << too_long.status();
+  absl::StatusOr<uint64_t> longest = store->Append(std::string(limit, 'y'));
+  ASSERT_TRUE(longest.ok()) << longest.status();
+  EXPECT_EQ(*longest, 1u);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(EventStoreConformanceTest, EmptyStoreRecoversNothing,
                             AppendNumbersRecordsFromOne, RecoverReturnsExactBytesInOrder,
                             CallbackErrorStopsReplay, SnapshotThenLaterRecords,
@@ -326,7 +342,8 @@ REGISTER_TYPED_TEST_SUITE_P(EventStoreConformanceTest, EmptyStoreRecoversNothing
                             RejectsSnapshotOutOfRange, SnapshotOfEmptyStore,
                             ConcurrentAppendsAreDenseAndExact, CallbacksMayAppend,
                             ReopenSeesEverything,
-                            TwoPhaseAppendsAreDenseAndDurableWhenWaited);
+                            TwoPhaseAppendsAreDenseAndDurableWhenWaited,
+                            MaxRecordBytesIsTheLimitAppendKeeps);
 
 }  // namespace groupguard
 
