@@ -44,6 +44,15 @@ class RegistryTest : public ::testing::Test {
     registry_->Subscribe(recorder_.AsSubscriber());
   }
 
+  // The state is `dump` again when replayed from the events, and from a snapshot.
+  void ExpectSameAfterReopenAndCompact(const std::string& dump) {
+    Reopen();
+    EXPECT_EQ(registry_->CanonicalDump(), dump);
+    ASSERT_TRUE(registry_->Compact().ok());
+    Reopen();  // from the snapshot
+    EXPECT_EQ(registry_->CanonicalDump(), dump);
+  }
+
   void BuildWorld() {
     for (const char* g : {"cats", "dogs", "birds"})
       ASSERT_TRUE(registry_->CreateGroup(g).ok());
@@ -301,11 +310,7 @@ TEST_F(RegistryTest, DeparturesSurviveReopenAndCompaction) {
   ASSERT_TRUE(registry_->Join("alice", "dogs").ok());  // back in dogs
   const std::string before = registry_->CanonicalDump();
   EXPECT_THAT(before, ::testing::HasSubstr("departures"));
-  Reopen();  // from the journal
-  EXPECT_EQ(registry_->CanonicalDump(), before);
-  ASSERT_TRUE(registry_->Compact().ok());
-  Reopen();  // from the snapshot
-  EXPECT_EQ(registry_->CanonicalDump(), before);
+  ExpectSameAfterReopenAndCompact(before);
   clock_.Advance(absl::Hours(24 * 15));  // day 35: bob's departure no longer counts
   const std::string later = registry_->CanonicalDump();
   EXPECT_NE(later, before);
@@ -886,11 +891,7 @@ TEST_F(RegistryTest, WithdrawTakesAPostOutOfTheQueueWithoutALabel) {
   EXPECT_TRUE(registry_->ListQueue("mod_cats", "cats")->empty());
   ASSERT_TRUE(registry_->Hold(Submission{"p1", "alice", "cats", "hello"}, {}).ok());
   const std::string before = registry_->CanonicalDump();
-  Reopen();
-  EXPECT_EQ(registry_->CanonicalDump(), before);
-  ASSERT_TRUE(registry_->Compact().ok());
-  Reopen();
-  EXPECT_EQ(registry_->CanonicalDump(), before);
+  ExpectSameAfterReopenAndCompact(before);
   // And after a snapshot, too.
   ASSERT_TRUE(registry_->Withdraw("cats", "p1", "deleted").ok());
   const std::string after = registry_->CanonicalDump();
@@ -999,11 +1000,7 @@ TEST_F(RegistryTest, ForgetErasesTheMemberEverywhere) {
   EXPECT_EQ(dump.find("secret"), std::string::npos) << dump;
 
   // Replayed from the events, from a snapshot, and forgotten after a snapshot.
-  Reopen();
-  EXPECT_EQ(registry_->CanonicalDump(), dump);
-  ASSERT_TRUE(registry_->Compact().ok());
-  Reopen();
-  EXPECT_EQ(registry_->CanonicalDump(), dump);
+  ExpectSameAfterReopenAndCompact(dump);
   // Back under the same id, they are a new member.
   ASSERT_TRUE(registry_->Join("zed42", "cats").ok());
   EXPECT_FALSE(HeldIn("zed42", "cats"));
@@ -1512,11 +1509,7 @@ TEST_F(RegistryTest, CutHeldPostsSurviveReopenAndCompaction) {
       registry_->Hold(Submission{"short", "bob", "cats", "hi", clock_.Now()}, {}).ok());
   const std::string before = registry_->CanonicalDump();
   EXPECT_NE(before.find("original_text_bytes: 10000"), std::string::npos) << before;
-  Reopen();
-  EXPECT_EQ(registry_->CanonicalDump(), before);
-  ASSERT_TRUE(registry_->Compact().ok());
-  Reopen();
-  EXPECT_EQ(registry_->CanonicalDump(), before);
+  ExpectSameAfterReopenAndCompact(before);
   auto queue = registry_->ListQueue("mod_cats", "cats");
   ASSERT_TRUE(queue.ok());
   ASSERT_EQ(queue->size(), 2u);
@@ -1585,11 +1578,7 @@ TEST_F(RegistryTest, RecoveryFromSnapshotPlusTailRebuildsExactly) {
   ASSERT_TRUE(registry_->Compact().ok());
   VariedHistory(*registry_, clock_);
   const std::string before = registry_->CanonicalDump();
-  Reopen();
-  EXPECT_EQ(registry_->CanonicalDump(), before);
-  ASSERT_TRUE(registry_->Compact().ok());
-  Reopen();
-  EXPECT_EQ(registry_->CanonicalDump(), before);
+  ExpectSameAfterReopenAndCompact(before);
   // And it keeps working: the queue and probations came back.
   EXPECT_TRUE(HeldIn("alice", "dogs"));
   auto q = registry_->ListQueue("mod_dogs", "dogs");
