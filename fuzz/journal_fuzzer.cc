@@ -68,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::filesystem::remove_all(dir, ignored);
   std::filesystem::create_directories(dir, ignored);
 
-  const int mode = data[0] % 5;
+  const int mode = data[0] % 6;
   const uint64_t number = data[1] % 8;
   absl::string_view rest(reinterpret_cast<const char*>(data) + 2, size - 2);
   auto path = [&](const std::string& name) { return absl::StrCat(dir, "/", name); };
@@ -87,7 +87,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       WriteFile(path(internal::SnapshotFileName(number)), rest);
       break;
     }
-    case 3: {  // valid records split from the bytes at '|', then one byte damaged or cut
+    case 3:    // valid records split from the bytes at '|', then one byte damaged or cut
+    case 5: {  // ... with a snapshot through record `number` beside them
       if (rest.size() < 4) return 0;
       const size_t damage_at =
           static_cast<uint8_t>(rest[0]) | static_cast<uint8_t>(rest[1]) << 8;
@@ -108,6 +109,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         segment[damage_at] ^= flip;
       }
       WriteFile(path(internal::SegmentFileName(1)), segment);
+      if (mode == 5) {
+        WriteFile(path(internal::SnapshotFileName(number)),
+                  internal::EncodeSnapshotHeader("state", number) + "state");
+      }
       break;
     }
     default: {  // two segments sharing the bytes
@@ -139,8 +144,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       salvage.dry_run = false;
       auto report = groupguard::SalvageJournal(dir, salvage);
       Check(report.ok() && report->kept_through == dry->kept_through &&
-            report->damage == dry->damage && report->changed == dry->changed &&
-            report->set_aside == dry->set_aside &&
+            report->damage == dry->damage && report->stepped_over == dry->stepped_over &&
+            report->changed == dry->changed && report->set_aside == dry->set_aside &&
             report->bytes_set_aside == dry->bytes_set_aside);
       store = groupguard::OpenJournal(dir, options);
       Check(store.ok());

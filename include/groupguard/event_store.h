@@ -157,10 +157,18 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
 //   record, a segment that does not continue the previous one, or the record
 //   `drop_from` (a torn tail of the last segment is not damage: OpenJournal cuts it
 //   as above). That segment is cut there, its bytes from that offset copied first
-//   to "<segment>.cut-at-<offset>" (unless all zero, as for a torn tail); a segment with a damaged header, and every later
-//   segment, is renamed "<segment>.set-aside" (".1", ".2", ... if the name is taken).
-//   Nothing is deleted: the files set aside can be examined, and the journal never
-//   reads them.
+//   to "<segment>.cut-at-<offset>" (unless all zero, as for a torn tail); a segment with
+//   a damaged header, and every later segment, is renamed "<segment>.set-aside" (".1",
+//   ".2", ... if the name is taken). Nothing is deleted: the files set aside can be
+//   examined, and the journal never reads them.
+// - Damage in the segment that holds the snapshot's next record (through + 1), before
+//   that record, hides nothing the history needs: the records there are ones the
+//   snapshot includes (one segment can hold records on both sides of a snapshot), or
+//   it is the segment's header. The salvage finds record through + 1 past it by its
+//   checksums (they are seeded with its sequence number), copies it and the intact
+//   records after it into a new segment named for it, and sets the damaged segment
+//   aside whole; the history goes on from there as above. Only if the damage hides
+//   that record too does the history end at the snapshot.
 // - Where no kept segment ends the history any more, an empty one continues it.
 struct JournalSalvageOptions {
   // If nonzero, the history also ends before this record (say, the one
@@ -176,8 +184,13 @@ struct JournalSalvageOptions {
 struct JournalSalvageReport {
   // Whether anything was (with dry_run: would be) cut or set aside.
   bool changed = false;
-  // The first damage found, naming the file and the byte offset; empty if none.
+  // The first damage found that the history could not go on past (a damaged snapshot
+  // set aside, or where the history ends), naming the file and the byte offset;
+  // empty if none.
   std::string damage;
+  // Damage the history went on past (see above), naming the file and the byte
+  // offset; empty if none.
+  std::string stepped_over;
   // The history ends with record `kept_through` (0: nothing); `snapshot_through` of
   // it come from the snapshot kept (0: none).
   uint64_t kept_through = 0;

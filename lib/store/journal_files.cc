@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -20,7 +21,26 @@
 namespace groupguard::internal {
 namespace {
 
-// Links `from` under `keep_as`, or the first free `keep_as`.N, and returns the name.
+// Copies the bytes [from, to) of `in` (or up to its end, if shorter) to the end of
+// `out`; returns whether any of them was not zero.
+absl::StatusOr<bool> CopyBytes(int in, const std::string& in_path, uint64_t from,
+                               uint64_t to, int out, const std::string& out_path) {
+  bool any_data = false;
+  std::string buffer(size_t{64} << 10, '\0');
+  for (uint64_t at = from; at < to;) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), to - at));
+    GG_ASSIGN_OR_RETURN(size_t got, ReadAt(in, buffer.data(), want, at, in_path));
+    if (got == 0) break;
+    const absl::string_view chunk(buffer.data(), got);
+    any_data |= chunk.find_first_not_of('\0') != absl::string_view::npos;
+    GG_RETURN_IF_ERROR(WriteAll(out, chunk, out_path));
+    at += got;
+  }
+  return any_data;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> LinkUnderFreeName(const std::string& from,
                                               const std::string& keep_as) {
   for (int n = 0;; ++n) {
@@ -29,8 +49,6 @@ absl::StatusOr<std::string> LinkUnderFreeName(const std::string& from,
     if (errno != EEXIST) return ErrnoStatus("link", name, errno);
   }
 }
-
-}  // namespace
 
 absl::StatusOr<JournalListing> ListJournal(const std::string& dir,
                                            bool remove_temporaries) {
@@ -88,20 +106,12 @@ absl::StatusOr<std::string> CopyTailAside(const std::string& dir, const std::str
                                           uint64_t offset, const std::string& keep_as,
                                           bool sync) {
   const std::string temp_path = absl::StrCat(keep_as, ".tmp");
-  bool any_data = false;
   absl::StatusOr<std::string> kept = [&]() -> absl::StatusOr<std::string> {
     GG_ASSIGN_OR_RETURN(ScopedFd in, OpenFile(path, O_RDONLY));
     GG_ASSIGN_OR_RETURN(ScopedFd out, OpenFile(temp_path, O_WRONLY | O_CREAT | O_TRUNC));
-    std::string buffer(size_t{64} << 10, '\0');
-    for (uint64_t at = offset;;) {
-      GG_ASSIGN_OR_RETURN(size_t got,
-                          ReadAt(in.get(), buffer.data(), buffer.size(), at, path));
-      if (got == 0) break;
-      const absl::string_view chunk(buffer.data(), got);
-      any_data |= chunk.find_first_not_of('\0') != absl::string_view::npos;
-      GG_RETURN_IF_ERROR(WriteAll(out.get(), chunk, temp_path));
-      at += got;
-    }
+    GG_ASSIGN_OR_RETURN(bool any_data, CopyBytes(in.get(), path, offset,
+                                                 std::numeric_limits<uint64_t>::max(),
+                                                 out.get(), temp_path));
     if (!any_data) return std::string();  // zeros: nothing to keep
     if (sync) GG_RETURN_IF_ERROR(SyncFd(out.get(), temp_path, false));
     GG_ASSIGN_OR_RETURN(std::string name, LinkUnderFreeName(temp_path, keep_as));
@@ -110,6 +120,30 @@ absl::StatusOr<std::string> CopyTailAside(const std::string& dir, const std::str
   }();
   ::unlink(temp_path.c_str());  // linked under its kept name, or not to be kept
   return kept;
+}
+
+absl::Status WriteSegmentFrom(const std::string& dir, uint64_t first_sequence,
+                              const std::string& source, uint64_t from, uint64_t to,
+                              bool sync) {
+  const std::string path = absl::StrCat(dir, "/", SegmentFileName(first_sequence));
+  // The name OpenJournal deletes as a crash's leftover.
+  const std::string temp_path = absl::StrCat(path, ".tmp");
+  absl::Status status = [&]() -> absl::Status {
+    GG_ASSIGN_OR_RETURN(ScopedFd in, OpenFile(source, O_RDONLY));
+    GG_ASSIGN_OR_RETURN(ScopedFd out, OpenFile(temp_path, O_WRONLY | O_CREAT | O_TRUNC));
+    GG_RETURN_IF_ERROR(
+        WriteAll(out.get(), EncodeSegmentHeader(first_sequence), temp_path));
+    GG_RETURN_IF_ERROR(
+        CopyBytes(in.get(), source, from, to, out.get(), temp_path).status());
+    if (sync) GG_RETURN_IF_ERROR(SyncFd(out.get(), temp_path, false));
+    if (::rename(temp_path.c_str(), path.c_str()) != 0) {
+      return ErrnoStatus("rename", path, errno);
+    }
+    if (sync) GG_RETURN_IF_ERROR(SyncDirectory(dir));
+    return absl::OkStatus();
+  }();
+  if (!status.ok()) ::unlink(temp_path.c_str());
+  return status;
 }
 
 absl::StatusOr<bool> AllZero(int fd, const std::string& path, uint64_t from,

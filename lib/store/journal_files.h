@@ -49,9 +49,23 @@ absl::StatusOr<std::string> CopyTailAside(const std::string& dir, const std::str
                                           uint64_t offset, const std::string& keep_as,
                                           bool sync);
 
+// Writes the segment `dir`/SegmentFileName(first_sequence): a new header, then the
+// bytes [from, to) of the segment file `source` (whole records, the first of them
+// `first_sequence`). Atomic: a temporary file (synced with the directory if `sync`)
+// renamed to the name, replacing the file there (which may be `source`: link it
+// aside first to keep it).
+absl::Status WriteSegmentFrom(const std::string& dir, uint64_t first_sequence,
+                              const std::string& source, uint64_t from, uint64_t to,
+                              bool sync);
+
 // Whether the bytes [from, to) of the file open as `fd` (named `path` in errors) are
 // all zero; the end of the file comes first if it is shorter.
 absl::StatusOr<bool> AllZero(int fd, const std::string& path, uint64_t from, uint64_t to);
+
+// Links `path` under `keep_as` (or `keep_as` + ".1", ".2", ... if taken) and returns
+// the name used. The caller syncs the directory.
+absl::StatusOr<std::string> LinkUnderFreeName(const std::string& path,
+                                              const std::string& keep_as);
 
 // Renames `path` to `keep_as` (or `keep_as` + ".1", ".2", ... if taken) and returns
 // the name used. The caller syncs the directory.

@@ -1,8 +1,9 @@
 // SalvageJournal(): point-in-time salvage of a journal that OpenJournal refuses, for
 // an operator to run deliberately (the contract is in event_store.h). It decides
 // everything from a read-only pass first, so a dry run and the real run agree, then
-// moves the files aside, cuts the one segment, and continues the history with an
-// empty segment where none is left to end it.
+// moves the files aside, copies the records past damage the snapshot made moot into
+// a new segment, cuts the one segment, and continues the history with an empty
+// segment where none is left to end it.
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -58,7 +60,29 @@ struct Plan {
   size_t cut = 0;            // first segment not kept whole (segments.size(): none)
   uint64_t cut_offset = 0;   // bytes of segments[cut] kept (0: set aside whole)
   bool new_segment = false;  // an empty segment continues the history
+  // Damage stepped over (JournalSalvageReport::stepped_over): the bytes
+  // [copy_from, copy_to) of segments[copied], the records from the snapshot's next one
+  // on, go to a new segment, and the old one is set aside whole.
+  std::optional<size_t> copied;
+  uint64_t copy_from = 0;
+  uint64_t copy_to = 0;
 };
+
+// For a segment `from` whose damage lies before record through + 1: that record's
+// offset, found past the damage, or nullopt if the damage hides it or it is not there.
+absl::StatusOr<std::optional<uint64_t>> NextRecordPastDamage(
+    const internal::SegmentFile& segment, const internal::SegmentScan& scan,
+    uint64_t through) {
+  if (scan.damage.ok() || segment.first_sequence > through + 1) return std::nullopt;
+  // A damaged record (scan.first_sequence + scan.records) the snapshot includes, or
+  // a damaged segment header (valid_end 0).
+  if (scan.valid_end != 0 && scan.first_sequence + scan.records > through) {
+    return std::nullopt;
+  }
+  return internal::FindRecord(
+      segment.path, std::max<uint64_t>(scan.valid_end, internal::kSegmentHeaderBytes),
+      through + 1);
+}
 
 // Checks `segments` from `from` on, as OpenJournal would but stopping at the first
 // damage, and fills in where the history must end.
@@ -83,6 +107,32 @@ absl::Status PlanSegments(const JournalListing& listing, size_t from, uint64_t t
                                               [](uint64_t, absl::string_view) {
                                                 return absl::OkStatus();
                                               }));
+    if (i == from) {
+      GG_ASSIGN_OR_RETURN(std::optional<uint64_t> next,
+                          NextRecordPastDamage(segment, scan, through));
+      if (next.has_value()) {
+        report.stepped_over = std::string(scan.damage.message());
+        scan_options.start_offset = *next;
+        scan_options.start_sequence = through + 1;
+        GG_ASSIGN_OR_RETURN(internal::SegmentScan rest,
+                            internal::ScanSegment(segment.path, scan_options,
+                                                  [](uint64_t, absl::string_view) {
+                                                    return absl::OkStatus();
+                                                  }));
+        plan.copied = i;
+        plan.copy_from = *next;
+        plan.copy_to = rest.valid_end;  // a torn tail stays in the old segment only
+        chain = true;
+        chain_end = through + rest.records;
+        report.last_seen = std::max(report.last_seen, chain_end);
+        if (!rest.damage.ok() || rest.stopped) {
+          if (!rest.damage.ok()) report.damage = std::string(rest.damage.message());
+          plan.cut = i + 1;  // every later segment is set aside
+          break;
+        }
+        continue;
+      }
+    }
     std::string damage;
     if (!scan.damage.ok() && scan.valid_end == 0) {
       damage = std::string(scan.damage.message());
@@ -217,6 +267,13 @@ absl::StatusOr<JournalSalvageReport> SalvageJournal(
     GG_ASSIGN_OR_RETURN(uint64_t size, FileSize(name));
     report.bytes_set_aside += size;
   }
+  if (plan.copied.has_value()) {
+    const std::string& name = listing.segments[*plan.copied].path;
+    GG_ASSIGN_OR_RETURN(std::string kept, FreeName(absl::StrCat(name, ".set-aside")));
+    report.set_aside.push_back(std::move(kept));
+    GG_ASSIGN_OR_RETURN(uint64_t size, FileSize(name));
+    report.bytes_set_aside += size;
+  }
   bool cut_tail_is_zeros = false;
   for (size_t i = plan.cut; i < listing.segments.size(); ++i) {
     const std::string& name = listing.segments[i].path;
@@ -250,13 +307,32 @@ absl::StatusOr<JournalSalvageReport> SalvageJournal(
   // finishes the job. One layout escapes that: damage after the last record of a
   // segment that is not the last, whose successor continues the numbering. A crash
   // between its cut and the renames leaves a journal that opens with the later
-  // segments too (every record in it intact).
+  // segments too (every record in it intact). And a crash between the copy of the
+  // records past stepped-over damage and the unlinking of the damaged segment leaves
+  // it under its name too, where OpenJournal does not read it (the copy starts right
+  // after the snapshot) and the next snapshot deletes it (its .set-aside link stays).
   std::vector<std::string> written;
   for (size_t i : plan.snapshots_aside) {
     const std::string& name = listing.snapshots[i].path;
     GG_ASSIGN_OR_RETURN(std::string kept,
                         internal::MoveAside(name, absl::StrCat(name, ".set-aside")));
     written.push_back(kept);
+  }
+  if (plan.copied.has_value()) {
+    // The damaged segment is linked aside, then the copy goes beside it (the old one
+    // is then wholly covered by the snapshot: OpenJournal does not read it) or, when
+    // it has the same name (damage in the header), replaces it in one rename.
+    const std::string& name = listing.segments[*plan.copied].path;
+    GG_ASSIGN_OR_RETURN(std::string kept, internal::LinkUnderFreeName(
+                                              name, absl::StrCat(name, ".set-aside")));
+    written.push_back(kept);
+    const uint64_t first = report.snapshot_through + 1;
+    GG_RETURN_IF_ERROR(internal::WriteSegmentFrom(path, first, name, plan.copy_from,
+                                                  plan.copy_to, options.sync));
+    if (first != listing.segments[*plan.copied].first_sequence &&
+        ::unlink(name.c_str()) != 0) {
+      return internal::ErrnoStatus("unlink", name, errno);
+    }
   }
   for (size_t i = plan.cut; i < listing.segments.size(); ++i) {
     const std::string& name = listing.segments[i].path;

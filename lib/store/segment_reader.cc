@@ -90,22 +90,27 @@ absl::StatusOr<SegmentScan> ScanSegment(
   const uint64_t file_end =
       std::min<uint64_t>(static_cast<uint64_t>(st.st_size), options.limit);
 
-  char header[kSegmentHeaderBytes];
-  GG_ASSIGN_OR_RETURN(size_t got, ReadAt(fd.get(), header, sizeof(header), 0, path));
   SegmentScan scan;
-  absl::StatusOr<uint64_t> first =
-      DecodeSegmentHeader(absl::string_view(header, got), path);
-  if (!first.ok()) {
-    if (!options.stop_at_damage || !absl::IsDataLoss(first.status())) {
-      return first.status();
+  uint64_t pos = options.start_offset;
+  if (pos == 0) {
+    char header[kSegmentHeaderBytes];
+    GG_ASSIGN_OR_RETURN(size_t got, ReadAt(fd.get(), header, sizeof(header), 0, path));
+    absl::StatusOr<uint64_t> first =
+        DecodeSegmentHeader(absl::string_view(header, got), path);
+    if (!first.ok()) {
+      if (!options.stop_at_damage || !absl::IsDataLoss(first.status())) {
+        return first.status();
+      }
+      scan.damage = first.status();
+      return scan;
     }
-    scan.damage = first.status();
-    return scan;
+    scan.first_sequence = *first;
+    pos = kSegmentHeaderBytes;
+  } else {
+    scan.first_sequence = options.start_sequence;
   }
-  scan.first_sequence = *first;
-  BlockReader reader(fd.get(), path, kSegmentHeaderBytes, file_end);
-  uint64_t pos = kSegmentHeaderBytes;
-  uint64_t sequence = *first;
+  BlockReader reader(fd.get(), path, pos, file_end);
+  uint64_t sequence = scan.first_sequence;
 
   // Damage at `pos` that would be a torn tail: one if allowed, otherwise data loss.
   auto tail = [&](absl::string_view why) -> absl::Status {
@@ -181,6 +186,37 @@ absl::StatusOr<SegmentScan> ScanSegment(
     scan.damage = std::move(status);
   }
   return scan;
+}
+
+absl::StatusOr<std::optional<uint64_t>> FindRecord(const std::string& path, uint64_t from,
+                                                   uint64_t sequence) {
+  GG_ASSIGN_OR_RETURN(ScopedFd fd, OpenFile(path, O_RDONLY));
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("fstat", path, errno);
+  const uint64_t file_end = static_cast<uint64_t>(st.st_size);
+  // Blocks overlap by a frame header, so that every offset's header is whole in one.
+  std::string block(kBlockBytes, '\0');
+  std::string payload;
+  for (uint64_t at = from; at + kFrameHeaderBytes <= file_end;) {
+    GG_ASSIGN_OR_RETURN(size_t got,
+                        ReadAt(fd.get(), block.data(), block.size(), at, path));
+    if (got < kFrameHeaderBytes) break;  // the file shrank
+    for (size_t i = 0; i + kFrameHeaderBytes <= got; ++i) {
+      const char* frame = block.data() + i;
+      if (LengthCheck(frame, sequence) != LoadU32(frame + 4)) continue;
+      const uint32_t length = LoadU32(frame);
+      const uint64_t payload_at = at + i + kFrameHeaderBytes;
+      if (length > kMaxRecordBytesLimit || payload_at + length > file_end) continue;
+      payload.resize(length);
+      GG_ASSIGN_OR_RETURN(size_t read,
+                          ReadAt(fd.get(), payload.data(), length, payload_at, path));
+      if (read == length && PayloadCheck(payload, sequence) == LoadU64(frame + 8)) {
+        return at + i;
+      }
+    }
+    at += got - kFrameHeaderBytes + 1;
+  }
+  return std::nullopt;
 }
 
 }  // namespace groupguard::internal

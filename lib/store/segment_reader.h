@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "absl/functional/function_ref.h"
@@ -32,6 +33,11 @@ struct SegmentScanOptions {
   // Records with sequence in (deliver_after, deliver_through] go to the callback.
   uint64_t deliver_after = 0;
   uint64_t deliver_through = std::numeric_limits<uint64_t>::max();
+  // If nonzero, the scan starts at this byte offset with record `start_sequence`
+  // instead of after the segment header, which is then not read (for reading on past
+  // damage that FindRecord stepped over).
+  uint64_t start_offset = 0;
+  uint64_t start_sequence = 0;
 };
 
 struct SegmentScan {
@@ -54,6 +60,14 @@ absl::StatusOr<SegmentScan> ScanSegment(
     const std::string& path, const SegmentScanOptions& options,
     absl::FunctionRef<absl::Status(uint64_t sequence, absl::string_view record)>
         on_record);
+
+// Looks in the segment `path`, from byte `from` on, for the frame of record
+// `sequence`: the first offset where a frame header checks as that record's and the
+// payload after it does too. Both checks are seeded with the sequence number, so no
+// other record's frame matches (but for a chance of about 2^-96). Reads the whole
+// rest of the file in the worst case. Returns the offset, or nullopt.
+absl::StatusOr<std::optional<uint64_t>> FindRecord(const std::string& path, uint64_t from,
+                                                   uint64_t sequence);
 
 }  // namespace groupguard::internal
 

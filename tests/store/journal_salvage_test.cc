@@ -228,6 +228,131 @@ TEST(JournalSalvageTest, AnyFlippedByteOfAMiddleRecordKeepsTheRecordsBeforeIt) {
   }
 }
 
+// Segment 1 holds records 1..6 and the snapshot covers 1..3 (a snapshot starts a new
+// segment, 7, but leaves the records after it where they are).
+void WriteRecordsAroundASnapshot(const std::string& dir) {
+  std::unique_ptr<EventStore> store = MustOpen(dir);
+  Append(*store, 1, 6);
+  ASSERT_TRUE(store->WriteSnapshot("through 3", 3).ok());
+}
+
+// Damage among the records the snapshot includes, or in their segment's header, hides
+// nothing the history needs: the salvage finds record 4 past it and keeps 4..6.
+TEST(JournalSalvageTest, DamageBeforeTheRecordsAfterTheSnapshotIsSteppedOver) {
+  ScratchDir tmp;
+  const std::string original = tmp.Sub("original");
+  WriteRecordsAroundASnapshot(original);
+  const std::string full = ReadFileOrDie(SegmentPath(original, 1));
+  for (size_t at = 0; at < RecordOffset(1, 4); ++at) {
+    // A flipped bit in the format version's upper bytes reads as a newer format
+    // (kFailedPrecondition), which the salvage does not touch.
+    if (at >= 9 && at < 12) continue;
+    SCOPED_TRACE(absl::StrCat("flipped byte ", at));
+    const std::string dir = tmp.Sub("flipped");
+    std::filesystem::remove_all(dir);
+    std::filesystem::copy(original, dir);
+    std::string bytes = full;
+    bytes[at] ^= 0x01;
+    WriteFileOrDie(SegmentPath(dir, 1), bytes);
+    ASSERT_EQ(OpenJournal(dir, OptionsWith(kNone)).status().code(),
+              absl::StatusCode::kDataLoss);
+
+    const auto before = Contents(dir);
+    absl::StatusOr<JournalSalvageReport> dry = Salvage(dir, 0, /*dry_run=*/true);
+    ASSERT_TRUE(dry.ok()) << dry.status();
+    EXPECT_EQ(Contents(dir), before);
+    absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_TRUE(report->changed);
+    EXPECT_THAT(report->stepped_over, HasSubstr(SegmentPath(dir, 1)));
+    EXPECT_EQ(report->damage, "");
+    EXPECT_EQ(report->snapshot_through, 3u);
+    EXPECT_EQ(report->kept_through, 6u);
+    EXPECT_EQ(report->last_seen, 6u);
+    EXPECT_THAT(report->set_aside,
+                ElementsAre(absl::StrCat(SegmentPath(dir, 1), ".set-aside")));
+    EXPECT_EQ(report->bytes_set_aside, full.size());
+    EXPECT_EQ(dry->stepped_over, report->stepped_over);
+    EXPECT_EQ(dry->kept_through, report->kept_through);
+    EXPECT_EQ(dry->set_aside, report->set_aside);
+    // The damaged segment is kept whole; the new one holds records 4..6.
+    EXPECT_EQ(ReadFileOrDie(report->set_aside[0]), bytes);
+    EXPECT_EQ(ReadFileOrDie(SegmentPath(dir, 4)).size(),
+              internal::kSegmentHeaderBytes + full.size() - RecordOffset(1, 4));
+    ExpectHistory(dir, "through 3", 3, 6);
+  }
+}
+
+// With no snapshot, only the first segment's header lies before record 1: a damaged
+// one is replaced, under the same name, and the whole history kept.
+TEST(JournalSalvageTest, ADamagedFirstSegmentHeaderIsReplaced) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  {
+    std::unique_ptr<EventStore> store = MustOpen(dir);
+    Append(*store, 1, 3);
+  }
+  std::string bytes = ReadFileOrDie(SegmentPath(dir, 1));
+  const std::string records = bytes.substr(internal::kSegmentHeaderBytes);
+  bytes[0] ^= 0x01;
+  WriteFileOrDie(SegmentPath(dir, 1), bytes);
+
+  absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->stepped_over, HasSubstr("bad magic"));
+  EXPECT_EQ(report->damage, "");
+  EXPECT_EQ(report->kept_through, 3u);
+  EXPECT_THAT(report->set_aside,
+              ElementsAre(absl::StrCat(SegmentPath(dir, 1), ".set-aside")));
+  EXPECT_EQ(ReadFileOrDie(report->set_aside[0]), bytes);
+  EXPECT_EQ(ReadFileOrDie(SegmentPath(dir, 1)),
+            internal::EncodeSegmentHeader(1) + records);
+  ExpectHistory(dir, "", 0, 3);
+}
+
+// Past the stepped-over damage the salvage goes on as anywhere else: damage in
+// record 5 ends the history at 4, and the segments after it are set aside.
+TEST(JournalSalvageTest, DamageAfterTheSteppedOverDamageEndsTheHistory) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  WriteRecordsAroundASnapshot(dir);
+  std::string bytes = ReadFileOrDie(SegmentPath(dir, 1));
+  bytes[RecordOffset(1, 2) + internal::kFrameHeaderBytes] ^= 0x01;  // record 2
+  bytes[RecordOffset(1, 5) + internal::kFrameHeaderBytes] ^= 0x01;  // record 5
+  WriteFileOrDie(SegmentPath(dir, 1), bytes);
+
+  absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->stepped_over,
+              HasSubstr(absl::StrCat("offset ", RecordOffset(1, 2))));
+  EXPECT_THAT(report->damage, HasSubstr(absl::StrCat("offset ", RecordOffset(1, 5))));
+  EXPECT_EQ(report->kept_through, 4u);
+  EXPECT_EQ(report->last_seen, 6u);  // segment 7's name says 6 came before it
+  EXPECT_THAT(report->set_aside,
+              ElementsAre(absl::StrCat(SegmentPath(dir, 1), ".set-aside"),
+                          absl::StrCat(SegmentPath(dir, 7), ".set-aside")));
+  ExpectHistory(dir, "through 3", 3, 4);
+}
+
+// Damage that hides the snapshot's next record too leaves nothing to step over to:
+// the history ends at the snapshot, as for any damage.
+TEST(JournalSalvageTest, DamageThatHidesTheRecordAfterTheSnapshotEndsTheHistoryThere) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  WriteRecordsAroundASnapshot(dir);
+  std::string bytes = ReadFileOrDie(SegmentPath(dir, 1));
+  bytes[RecordOffset(1, 2) + internal::kFrameHeaderBytes] ^= 0x01;  // record 2
+  bytes[RecordOffset(1, 4) + internal::kFrameHeaderBytes] ^= 0x01;  // record 4
+  WriteFileOrDie(SegmentPath(dir, 1), bytes);
+
+  absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->stepped_over, "");
+  EXPECT_THAT(report->damage, HasSubstr(absl::StrCat("offset ", RecordOffset(1, 2))));
+  EXPECT_EQ(report->kept_through, 3u);
+  ExpectHistory(dir, "through 3", 3, 3);
+}
+
 // Segments 1 (records 1..3), 4 (4..6) and 7 (7): a damaged header or a missing
 // segment ends the history before it; what comes after is set aside whole.
 void WriteThreeSegments(const std::string& dir) {

@@ -1069,4 +1069,38 @@ TEST_F(GroupguardCliTest, JournalCheckAndSalvage) {
   EXPECT_THAT(r.err, HasSubstr("no such directory"));
 }
 
+// Damage in a record the snapshot includes: the salvage copies the records after the
+// snapshot past it, and says that the whole history is kept.
+TEST_F(GroupguardCliTest, JournalSalvageStepsOverDamageTheSnapshotMadeMoot) {
+  const std::string dir = Dir() + "/journal-with-snapshot";
+  JournalOptions options;
+  options.sync = JournalOptions::Sync::kNone;
+  {
+    auto store = OpenJournal(dir, options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (int i = 1; i <= 3; ++i) ASSERT_TRUE((*store)->Append("a record").ok());
+    ASSERT_TRUE((*store)->WriteSnapshot("state after record 1", 1).ok());
+  }
+  const std::string segment = dir + "/journal-00000000000000000001.log";
+  std::string bytes = ReadFile(segment);
+  bytes[32 + 16] ^= 1;  // record 1's payload
+  std::ofstream(segment, std::ios::binary | std::ios::trunc) << bytes;
+
+  Result r = RunCli("journal check " + dir);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat(
+                         "damage before the records after the snapshot: ", segment,
+                         ": offset 32: record 1: checksum mismatch")));
+  EXPECT_THAT(r.out, HasSubstr("salvage would copy records 2.. into a new segment"));
+  EXPECT_THAT(r.out, HasSubstr("salvage would keep the whole history, through record 3"));
+  EXPECT_THAT(r.out, Not(HasSubstr("lost")));
+  r = RunCli("journal salvage " + dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("salvaged: kept the whole history, through record 3"));
+  EXPECT_THAT(r.out, HasSubstr(segment + ".set-aside"));
+  r = RunCli("journal check " + dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("its history ends with record 3"));
+}
+
 }  // namespace groupguard

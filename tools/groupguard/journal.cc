@@ -23,9 +23,14 @@ struct JournalFlags {
 // The report in words. `done` is false for `check` and dry runs.
 std::string Describe(const JournalSalvageReport& report, bool done) {
   std::string s;
-  if (report.damage.empty()) {
+  if (report.damage.empty() && report.stepped_over.empty()) {
     absl::StrAppend(&s, "no damage found\n");
-  } else {
+  }
+  if (!report.stepped_over.empty()) {
+    absl::StrAppend(&s, "damage before the records after the snapshot: ",
+                    internal::Printable(report.stepped_over, 1000), "\n");
+  }
+  if (!report.damage.empty()) {
     absl::StrAppend(&s, "damage: ", internal::Printable(report.damage, 1000), "\n");
   }
   if (!report.changed) {
@@ -39,9 +44,22 @@ std::string Describe(const JournalSalvageReport& report, bool done) {
     s += "\n";
     return s;
   }
-  absl::StrAppendFormat(&s, "%s the history at record %d",
-                        done ? "salvaged: cut" : "salvage would cut",
-                        report.kept_through);
+  if (!report.stepped_over.empty()) {
+    absl::StrAppendFormat(&s,
+                          "%s records %d.. into a new segment past the damage before "
+                          "them\n",
+                          done ? "salvaged: copied" : "salvage would copy",
+                          report.snapshot_through + 1);
+  }
+  if (report.damage.empty()) {
+    absl::StrAppendFormat(&s, "%s the whole history, through record %d",
+                          done ? "salvaged: kept" : "salvage would keep",
+                          report.kept_through);
+  } else {
+    absl::StrAppendFormat(&s, "%s the history at record %d",
+                          done ? "salvaged: cut" : "salvage would cut",
+                          report.kept_through);
+  }
   if (report.snapshot_through > 0) {
     absl::StrAppendFormat(&s, " (from the snapshot through record %d)",
                           report.snapshot_through);
