@@ -24,6 +24,15 @@ if [ ${#args[@]} -gt 0 ]; then                            # the model swapped in
   grep -q 'model swapped in from' <<<"$out"
   grep -q 'POST p10 .*-> 202 hold' <<<"$out"
 fi
+# Erasure: administrators only; the member's held post is withdrawn, they are no
+# longer a member, and the audit log no longer names them.
+grep -q 'mia tries to erase sam .*PERMISSION_DENIED' <<<"$out"
+grep -q 'POST p11 .*-> 202 hold' <<<"$out"
+grep -q 'post_withdrawn member=sam group=cooking' <<<"$out"
+grep -q 'ada erases sam .*-> OK' <<<"$out"
+grep -q 'compaction drops .*-> OK' <<<"$out"
+grep -q 'POST p12 .*-> 403' <<<"$out"
+grep -q 'about (forgotten); entries naming sam: 0' <<<"$out"
 # A failed registry: 503 (not 403) for every post, with no internal message to the
 # client, until the server reopens it.
 grep -q 'POST q1 .*-> 503 moderation is unavailable' <<<"$out"

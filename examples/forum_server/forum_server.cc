@@ -8,13 +8,15 @@
 //   5. an administrator grants the appeal: lifted everywhere at once;
 //   6. the server restarts from its journal with the queue and audit log intact;
 //   7. a probation expires (the example's clock is moved, nothing sleeps);
-//   8. the disk fails: the registry refuses changes (503) until the server reopens it.
+//   8. a member deletes their account: an administrator erases them everywhere;
+//   9. the disk fails: the registry refuses changes (503) until the server reopens it.
 //
 // Errors become HTTP statuses by their code (HttpStatusFor), never by their message,
 // and clients get fixed texts: a status's message names ids, limits, or the store's
 // files and OS errors, which are for the server's log only.
 // Usage: forum_server [MODEL_FILE]. Without a model only probation decides.
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -171,7 +173,7 @@ class FlakyDisk final : public groupguard::EventStore {
   std::atomic<bool>* failing_;
 };
 
-// Step 8, on a registry of its own: after a failed sync the registry refuses every
+// Step 9, on a registry of its own: after a failed sync the registry refuses every
 // change and every gate decision (kUnavailable, Registry::Health()) until the server
 // recovers it: destroy the gates and the registry, reopen over the same journal,
 // build new gates.
@@ -359,7 +361,27 @@ int main(int argc, char** argv) {
     std::printf("  (no model given: nothing to swap in)\n");
   }
 
-  std::printf("\n== 8. the disk fails\n");
+  std::printf("\n== 8. sam deletes the account: ada erases sam everywhere\n");
+  Check(registry->Forget("mia", "sam"), "mia tries to erase sam");
+  Check(registry->Flag("mia", "sam", "cooking", "spam once more"), "mia flags sam again");
+  Post(gate2, *registry, {"p11", "sam", "cooking", "one last post, held"});
+  Check(registry->Forget("ada", "sam"),
+        "ada erases sam (their held posts are withdrawn)");
+  // The journal's files keep the old records until a snapshot supersedes them.
+  Check(registry->Compact(), "compaction drops sam's texts from the journal");
+  Post(gate2, *registry, {"p12", "sam", "cooking", "still here?"});  // 403
+  log = registry->AuditLog("ada");
+  if (!log.ok()) return Fail(log.status());
+  size_t forgotten = 0;
+  for (const auto& a : *log) forgotten += a.member == groupguard::kForgottenMember;
+  std::printf(
+      "  audit log: %zu entries, %zu about %s; entries naming sam: %zu\n", log->size(),
+      forgotten, std::string(groupguard::kForgottenMember).c_str(),
+      static_cast<size_t>(std::count_if(log->begin(), log->end(), [](const auto& a) {
+        return a.member == "sam" || a.actor == "sam";
+      })));
+
+  std::printf("\n== 9. the disk fails\n");
   const std::string dir8 = dir + "_disk";
   std::filesystem::remove_all(dir8);
   const int failed = DiskFailure(dir8, &clock, options, journal);

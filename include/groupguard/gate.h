@@ -73,10 +73,10 @@ class Gate {
 
   // Decides on `post`. A post the gate takes is held, published or rejected by the
   // rules above whatever its size: a held one over the store's record limit is held
-  // with its text cut to fit (the queue's HeldPost says so), never published or
-  // refused for being long. Errors: kInvalidArgument if post.id, post.member or
-  // post.group is empty or over kMaxIdBytes, or post.text is over
-  // GateOptions::max_post_bytes (checked first, whatever the decision would be: a
+  // with its text cut to fit (Decision::text_truncated and the queue's HeldPost say
+  // so), never published or refused for being long. Errors: kInvalidArgument if
+  // post.id, post.member or post.group is empty or over kMaxIdBytes, or post.text is
+  // over GateOptions::max_post_bytes (checked first, whatever the decision would be: a
   // post that could not be held is not published either), kNotFound (unknown group),
   // kFailedPrecondition (author not a member), kAlreadyExists (post id already held),
   // kUnavailable for every post once the registry has failed (Registry::Health():

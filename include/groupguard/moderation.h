@@ -100,6 +100,10 @@ struct Decision {
   std::vector<HoldReason> reasons;  // empty for kPublish
   // The classifier's P(spam), if a classifier was consulted.
   std::optional<double> spam_probability;
+  // kHold only: the queue keeps only the beginning of the post's text, cut to fit the
+  // store's record limit (HeldPost::text_truncated). The server should keep its own
+  // copy of the whole post, to show the moderators and to publish if approved.
+  bool text_truncated = false;
 };
 
 // Returns "publish", "hold" or "reject".

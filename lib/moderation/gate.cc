@@ -149,7 +149,8 @@ absl::StatusOr<Decision> Gate::Submit(const Submission& post) const {
   d.action = Decision::Action::kHold;
   Submission held = post;
   if (held.time == absl::InfinitePast()) held.time = registry_->clock().Now();
-  GG_RETURN_IF_ERROR(registry_->Hold(held, d.reasons).status());
+  GG_ASSIGN_OR_RETURN(HeldPost queued, registry_->Hold(held, d.reasons));
+  d.text_truncated = queued.text_truncated;
   return d;
 }
 

@@ -387,12 +387,15 @@ TEST(GateJournalTest, APostOverTheStoresRecordLimitIsHeldCut) {
   absl::StatusOr<Decision> d = gate.Submit(Submission{"clean", "bob", "cats", clean});
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->action, Action::kPublish);
+  EXPECT_FALSE(d->text_truncated);
   d = gate.Submit(Submission{"spammy", "bob", "cats", spammy});
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->action, Action::kHold);
+  EXPECT_TRUE(d->text_truncated);
   d = gate.Submit(Submission{"probation", "sam", "cats", clean});
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->action, Action::kHold);
+  EXPECT_TRUE(d->text_truncated);
   ASSERT_EQ(d->reasons.size(), 1u);
   EXPECT_EQ(d->reasons[0].kind, Kind::kProbation);
 
@@ -421,6 +424,8 @@ TEST(GateJournalTest, APostOverTheStoresRecordLimitIsHeldCut) {
   Gate reopened_gate(registry.get(), &classifier);
   d = reopened_gate.Submit(Submission{"short", "bob", "cats", "spam"});
   ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->action, Action::kHold);
+  EXPECT_FALSE(d->text_truncated);
   auto queue = registry->ListQueue("mod", "cats");
   ASSERT_TRUE(queue.ok()) << queue.status();
   ASSERT_EQ(queue->size(), 3u);
@@ -486,6 +491,7 @@ TEST(GateJournalTest, TheLargestHoldFitsAStoreAtTheSmallestLimit) {
   ASSERT_EQ(d->reasons.size(), 2u);
   EXPECT_EQ(d->reasons[0].flagged_from.size(), kMaxFlaggedFromListed);
   EXPECT_EQ(d->reasons[1].clues.size(), 100u);
+  EXPECT_TRUE(d->text_truncated);
   auto queue = (*registry)->ListQueue("admin", group);
   ASSERT_TRUE(queue.ok()) << queue.status();
   ASSERT_EQ(queue->size(), 1u);
