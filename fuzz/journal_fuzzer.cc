@@ -1,7 +1,8 @@
 // Feeds arbitrary bytes to the journal as segment and snapshot files, opens and
 // recovers. Must never crash, and a journal that opens must replay, accept an append
 // and show that append after reopening. One that does not open (kDataLoss) must open
-// after SalvageJournal, with the history the salvage reported.
+// after SalvageJournal, or by itself with OnDamage::kSalvage, with the history the
+// salvage reported.
 
 #include <stdlib.h>
 
@@ -70,6 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const int mode = data[0] % 6;
   const uint64_t number = data[1] % 8;
+  const bool salvage_on_open = (data[1] & 8) != 0;
   absl::string_view rest(reinterpret_cast<const char*>(data) + 2, size - 2);
   auto path = [&](const std::string& name) { return absl::StrCat(dir, "/", name); };
   switch (mode) {
@@ -141,14 +143,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       salvage.dry_run = true;
       auto dry = groupguard::SalvageJournal(dir, salvage);
       Check(dry.ok() && dry->changed);
-      salvage.dry_run = false;
-      auto report = groupguard::SalvageJournal(dir, salvage);
+      absl::StatusOr<groupguard::JournalSalvageReport> report;
+      if (salvage_on_open) {  // the same, by OpenJournal itself
+        groupguard::JournalOptions salvaging = options;
+        salvaging.on_damage = groupguard::JournalOptions::OnDamage::kSalvage;
+        salvaging.on_salvage = [&](const groupguard::JournalSalvageReport& r) {
+          Check(!report.ok());  // once
+          report = r;
+        };
+        store = groupguard::OpenJournal(dir, salvaging);
+        Check(store.ok());
+      } else {
+        salvage.dry_run = false;
+        report = groupguard::SalvageJournal(dir, salvage);
+      }
       Check(report.ok() && report->kept_through == dry->kept_through &&
             report->damage == dry->damage && report->stepped_over == dry->stepped_over &&
             report->changed == dry->changed && report->set_aside == dry->set_aside &&
             report->bytes_set_aside == dry->bytes_set_aside);
-      store = groupguard::OpenJournal(dir, options);
-      Check(store.ok());
+      if (!salvage_on_open) {
+        store = groupguard::OpenJournal(dir, options);
+        Check(store.ok());
+      }
       salvaged_through = report->kept_through;
     }
     uint64_t last = 0;

@@ -89,6 +89,8 @@ class EventStore {
   virtual absl::Status WriteSnapshot(absl::string_view snapshot, uint64_t through) = 0;
 };
 
+struct JournalSalvageReport;  // below
+
 struct JournalOptions {
   enum class Sync : uint8_t {
     kEveryAppend = 0,  // fdatasync before each Append (and StartAppend) returns;
@@ -103,6 +105,20 @@ struct JournalOptions {
   // Largest record accepted (the store's MaxRecordBytes()). 1 B..64 MiB; a registry
   // needs at least Registry::kMinStoreRecordBytes (64 KiB).
   size_t max_record_bytes = size_t{1} << 20;
+
+  // What OpenJournal does with damage that is not a torn tail (kDataLoss below).
+  enum class OnDamage : uint8_t {
+    kRefuse = 0,   // return kDataLoss and change nothing: the operator decides
+                   // (`groupguard journal check` / `salvage`, or a backup)
+    kSalvage = 1,  // salvage it (SalvageJournal, under the same lock), then open: the
+                   // journal comes up with the longest intact history, what was after
+                   // the damage set aside in files it never reads
+  };
+  OnDamage on_damage = OnDamage::kRefuse;
+  // With kSalvage, called with the salvage's report when opening salvaged the
+  // journal (before OpenJournal returns; the library does not log: a server logs or
+  // alerts here). Not called when nothing needed salvaging.
+  std::function<void(const JournalSalvageReport&)> on_salvage;
 };
 
 // Opens (creating if needed) an append-only journal of checksummed records and its
@@ -134,7 +150,14 @@ struct JournalOptions {
 //   by more data, a damaged or truncated earlier segment, a missing segment, a damaged
 //   newest snapshot), and nothing is modified: acknowledged data is never dropped to
 //   "repair" a journal (SalvageJournal below is the operator's deliberate way past
-//   it). A file of a newer format version is kFailedPrecondition.
+//   it), unless options.on_damage is kSalvage: then the open salvages the journal
+//   and opens what is left, still deleting nothing (the report goes to
+//   options.on_salvage). A choice for a server that must come back up on its own
+//   after a power loss (an unsynced group-commit batch whose later pages reached
+//   the disk and earlier ones did not looks like damage) and would rather lose the
+//   history after damage than wait for an operator: since damage and such a batch
+//   cannot be told apart, it may drop acknowledged records too (set aside, not
+//   destroyed). A file of a newer format version is kFailedPrecondition either way.
 // - WriteSnapshot makes the snapshot durable (temporary file, fsync, rename, fsync of
 //   the directory) before starting a new segment and deleting the segments and older
 //   snapshots it supersedes; a crash at any point leaves a journal that recovers.

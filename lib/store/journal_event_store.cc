@@ -42,6 +42,7 @@
 #include "groupguard/event_store.h"
 #include "store/journal_files.h"
 #include "store/journal_format.h"
+#include "store/journal_salvage.h"
 #include "store/journal_testing.h"
 #include "store/segment_reader.h"
 #include "util/file_util.h"
@@ -588,6 +589,11 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
     return absl::InvalidArgumentError(
         absl::StrCat("journal ", dir, ": unknown sync policy"));
   }
+  if (options.on_damage != JournalOptions::OnDamage::kRefuse &&
+      options.on_damage != JournalOptions::OnDamage::kSalvage) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("journal ", dir, ": unknown on_damage choice"));
+  }
   std::string path(dir);
   if (path.empty()) return absl::InvalidArgumentError("journal: empty directory name");
   std::error_code error;
@@ -606,8 +612,32 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
     GG_RETURN_IF_ERROR(internal::SyncDirectory(parent.empty() ? "." : parent));
   }
   GG_ASSIGN_OR_RETURN(ScopedFd lock_fd, internal::LockJournal(path));
+  // A second descriptor of the lock's open file keeps the lock held if this store
+  // goes and a salvage and a second store follow (flock belongs to the open file).
+  ScopedFd lock_kept;
+  if (options.on_damage == JournalOptions::OnDamage::kSalvage) {
+    lock_kept = ScopedFd(::dup(lock_fd.get()));
+    if (!lock_kept.valid()) return internal::ErrnoStatus("dup", path + "/LOCK", errno);
+  }
   auto store = std::make_unique<JournalEventStore>(path, options, std::move(lock_fd));
+  const absl::Status status = store->Init();
+  if (status.ok()) return store;
+  if (!absl::IsDataLoss(status) || !lock_kept.valid()) return status;
+  store.reset();
+
+  JournalSalvageOptions salvage_options;
+  salvage_options.sync = options.sync != JournalOptions::Sync::kNone;
+  absl::StatusOr<JournalSalvageReport> report =
+      internal::SalvageLockedJournal(path, salvage_options);
+  if (!report.ok()) {
+    return absl::Status(report.status().code(),
+                        absl::StrCat(status.message(), "; salvaging the journal failed: ",
+                                     report.status().message()));
+  }
+  if (!report->changed) return status;  // nothing a salvage can do about it
+  store = std::make_unique<JournalEventStore>(path, options, std::move(lock_kept));
   GG_RETURN_IF_ERROR(store->Init());
+  if (options.on_salvage) options.on_salvage(*report);
   return store;
 }
 

@@ -5,6 +5,8 @@
 // a new segment, cuts the one segment, and continues the history with an empty
 // segment where none is left to end it.
 
+#include "store/journal_salvage.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -219,8 +221,16 @@ absl::StatusOr<JournalSalvageReport> SalvageJournal(
         absl::StrCat("journal ", path, ": no journal segment or snapshot there"));
   }
   GG_ASSIGN_OR_RETURN(ScopedFd lock, internal::LockJournal(path));
-  // Listed again under the lock: a store open until a moment ago may have moved on.
-  GG_ASSIGN_OR_RETURN(listing, internal::ListJournal(path, /*remove_temporaries=*/false));
+  return internal::SalvageLockedJournal(path, options);
+}
+
+namespace internal {
+
+absl::StatusOr<JournalSalvageReport> SalvageLockedJournal(
+    const std::string& path, const JournalSalvageOptions& options) {
+  // Listed under the lock: a store open until a moment ago may have moved on.
+  GG_ASSIGN_OR_RETURN(JournalListing listing,
+                      internal::ListJournal(path, /*remove_temporaries=*/false));
 
   JournalSalvageReport report;
   Plan plan;
@@ -364,4 +374,5 @@ absl::StatusOr<JournalSalvageReport> SalvageJournal(
   return report;
 }
 
+}  // namespace internal
 }  // namespace groupguard

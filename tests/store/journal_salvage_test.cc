@@ -168,6 +168,61 @@ TEST(JournalSalvageTest, ZerosFollowedByRecordsAreCutAtTheZeros) {
   EXPECT_FALSE(report->changed);
 }
 
+// OnDamage::kSalvage: the same journal opens at once, salvaged as above, the report
+// going to on_salvage; an intact journal opens without a call, and the default still
+// refuses.
+TEST(JournalSalvageTest, OpenJournalSalvagesWhenAskedTo) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  JournalOptions options = OptionsWith(kNone);
+  options.on_damage = JournalOptions::OnDamage::kSalvage;
+  std::vector<JournalSalvageReport> reports;
+  options.on_salvage = [&](const JournalSalvageReport& r) { reports.push_back(r); };
+  {
+    absl::StatusOr<std::unique_ptr<EventStore>> store = OpenJournal(dir, options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    Append(**store, 1, 5);
+  }
+  EXPECT_THAT(reports, IsEmpty());
+  const std::string segment = SegmentPath(dir, 1);
+  std::string bytes = ReadFileOrDie(segment);
+  const size_t start = RecordOffset(1, 3);
+  for (size_t at = start; at < RecordOffset(1, 4); ++at) bytes[at] = '\0';
+  WriteFileOrDie(segment, bytes);
+  ASSERT_EQ(OpenJournal(dir, OptionsWith(kNone)).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ReadFileOrDie(segment), bytes);
+
+  {
+    absl::StatusOr<std::unique_ptr<EventStore>> store = OpenJournal(dir, options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    // Held open: the salvage ran under the store's own lock, which it still holds.
+    EXPECT_EQ(OpenJournal(dir, options).status().code(),
+              absl::StatusCode::kFailedPrecondition);
+    absl::StatusOr<testing_internal::Replayed> replayed = ReplayAll(**store);
+    ASSERT_TRUE(replayed.ok()) << replayed.status();
+    EXPECT_EQ(replayed->records, ExpectedRecords(1, 2));
+  }
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_THAT(reports[0].damage, HasSubstr(absl::StrCat(segment, ": offset ", start)));
+  EXPECT_EQ(reports[0].kept_through, 2u);
+  EXPECT_THAT(reports[0].set_aside,
+              ElementsAre(absl::StrCat(segment, ".cut-at-", start)));
+  EXPECT_EQ(ReadFileOrDie(reports[0].set_aside[0]), bytes.substr(start));
+  ExpectHistory(dir, "", 0, 2);
+
+  // Damage a salvage cannot get past, a newer format version, is refused as before.
+  std::string newer = ReadFileOrDie(segment);
+  newer[9] = 1;  // version 257
+  WriteFileOrDie(segment, newer);
+  EXPECT_EQ(OpenJournal(dir, options).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(reports.size(), 1u);
+  options.on_damage = static_cast<JournalOptions::OnDamage>(7);
+  EXPECT_EQ(OpenJournal(dir, options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 // A torn tail at the end of the last segment (what a crash mid-append leaves) is
 // not damage: OpenJournal cuts it itself, keeping its bytes aside. A check says the
 // journal opens as it is, and a salvage leaves it to OpenJournal.
