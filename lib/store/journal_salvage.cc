@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -86,6 +87,18 @@ absl::StatusOr<std::optional<uint64_t>> NextRecordPastDamage(
       through + 1);
 }
 
+// A scan stopped before options.drop_from: the last intact record from the same start
+// on, past drop_from (the records the salvage sets aside with what follows it).
+absl::StatusOr<uint64_t> LastRecordPastDropFrom(const std::string& path,
+                                                internal::SegmentScanOptions options) {
+  options.stop_before = std::numeric_limits<uint64_t>::max();
+  GG_ASSIGN_OR_RETURN(
+      internal::SegmentScan scan,
+      internal::ScanSegment(
+          path, options, [](uint64_t, absl::string_view) { return absl::OkStatus(); }));
+  return scan.records > 0 ? scan.first_sequence + scan.records - 1 : 0;
+}
+
 // Checks `segments` from `from` on, as OpenJournal would but stopping at the first
 // damage, and fills in where the history must end.
 absl::Status PlanSegments(const JournalListing& listing, size_t from, uint64_t through,
@@ -127,6 +140,11 @@ absl::Status PlanSegments(const JournalListing& listing, size_t from, uint64_t t
         chain = true;
         chain_end = through + rest.records;
         report.last_seen = std::max(report.last_seen, chain_end);
+        if (rest.stopped) {
+          GG_ASSIGN_OR_RETURN(uint64_t seen,
+                              LastRecordPastDropFrom(segment.path, scan_options));
+          report.last_seen = std::max(report.last_seen, seen);
+        }
         if (!rest.damage.ok() || rest.stopped) {
           if (!rest.damage.ok()) report.damage = std::string(rest.damage.message());
           plan.cut = i + 1;  // every later segment is set aside
@@ -157,6 +175,11 @@ absl::Status PlanSegments(const JournalListing& listing, size_t from, uint64_t t
     chain = true;
     chain_end = scan.first_sequence + scan.records - 1;
     report.last_seen = std::max(report.last_seen, chain_end);
+    if (scan.stopped) {
+      GG_ASSIGN_OR_RETURN(uint64_t seen,
+                          LastRecordPastDropFrom(segment.path, scan_options));
+      report.last_seen = std::max(report.last_seen, seen);
+    }
     if (!scan.damage.ok() || scan.stopped) {
       if (!scan.damage.ok()) report.damage = std::string(scan.damage.message());
       plan.cut = i;

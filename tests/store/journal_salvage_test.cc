@@ -618,5 +618,35 @@ TEST(JournalSalvageTest, AnOpenJournalOrNoJournalIsRefused) {
   EXPECT_EQ(Salvage(tmp.Sub("file")).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// drop_from: the records from it on are intact and set aside (in a .cut-at file), so
+// last_seen counts them, as its contract says, even with no later segment to name
+// them; the report then says records were lost.
+TEST(JournalSalvageTest, LastSeenCountsTheIntactRecordsDropFromSetsAside) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  {
+    std::unique_ptr<EventStore> store = MustOpen(dir);
+    Append(*store, 1, 5);
+  }
+  absl::StatusOr<JournalSalvageReport> report = Salvage(dir, 3, /*dry_run=*/true);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->kept_through, 2u);
+  EXPECT_EQ(report->last_seen, 5u);
+
+  // The same past stepped-over damage: records 4..6 of segment 1, the last one.
+  const std::string stepped = tmp.Sub("stepped");
+  WriteRecordsAroundASnapshot(stepped);
+  std::filesystem::remove(SegmentPath(stepped, 7));
+  std::string bytes = ReadFileOrDie(SegmentPath(stepped, 1));
+  bytes[RecordOffset(1, 2) + internal::kFrameHeaderBytes] ^= 0x01;  // record 2
+  WriteFileOrDie(SegmentPath(stepped, 1), bytes);
+  report = Salvage(stepped, 5);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->stepped_over, HasSubstr(SegmentPath(stepped, 1)));
+  EXPECT_EQ(report->kept_through, 4u);
+  EXPECT_EQ(report->last_seen, 6u);
+  ExpectHistory(stepped, "through 3", 3, 4);
+}
+
 }  // namespace
 }  // namespace groupguard
