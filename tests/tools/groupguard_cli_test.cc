@@ -1103,4 +1103,26 @@ TEST_F(GroupguardCliTest, JournalSalvageStepsOverDamageTheSnapshotMadeMoot) {
   EXPECT_THAT(r.out, HasSubstr("its history ends with record 3"));
 }
 
+// --drop-from on an intact journal: no damage, but the records from N on are dropped,
+// so the report must not say that the whole history is kept.
+TEST_F(GroupguardCliTest, JournalSalvageDropFromSaysTheHistoryIsCut) {
+  const std::string dir = Dir() + "/journal-drop-from";
+  JournalOptions options;
+  options.sync = JournalOptions::Sync::kNone;
+  {
+    auto store = OpenJournal(dir, options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (int i = 1; i <= 5; ++i) ASSERT_TRUE((*store)->Append("a record").ok());
+  }
+  Result r = RunCli("journal check --drop-from 3 " + dir);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("salvage would cut the history at record 2"));
+  EXPECT_THAT(r.out, Not(HasSubstr("whole history")));
+  r = RunCli("journal salvage --drop-from 3 " + dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("salvaged: cut the history at record 2"));
+  EXPECT_THAT(r.out, Not(HasSubstr("whole history")));
+  EXPECT_THAT(r.out, HasSubstr("lost from the history: records 3..5"));
+}
+
 }  // namespace groupguard

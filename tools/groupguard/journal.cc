@@ -51,7 +51,8 @@ std::string Describe(const JournalSalvageReport& report, bool done) {
                           done ? "salvaged: copied" : "salvage would copy",
                           report.snapshot_through + 1);
   }
-  if (report.damage.empty()) {
+  // Not after drop_from cut it (no damage, but records lost).
+  if (report.damage.empty() && report.last_seen <= report.kept_through) {
     absl::StrAppendFormat(&s, "%s the whole history, through record %d",
                           done ? "salvaged: kept" : "salvage would keep",
                           report.kept_through);
