@@ -127,26 +127,42 @@ absl::Status PlanSegments(const JournalListing& listing, size_t from, uint64_t t
                           NextRecordPastDamage(segment, scan, through));
       if (next.has_value()) {
         report.stepped_over = std::string(scan.damage.message());
-        scan_options.start_offset = *next;
         scan_options.start_sequence = through + 1;
-        GG_ASSIGN_OR_RETURN(internal::SegmentScan rest,
-                            internal::ScanSegment(segment.path, scan_options,
-                                                  [](uint64_t, absl::string_view) {
-                                                    return absl::OkStatus();
-                                                  }));
+        // A record's payload is arbitrary bytes (a post's text, as it came), so one
+        // the snapshot includes may hold a well-formed frame of record through + 1,
+        // found first. Such a frame's records run into the real ones after it (their
+        // checksums are seeded with lower numbers), so the first candidate whose
+        // records go on without damage is taken; if none does, the first one.
+        std::optional<internal::SegmentScan> rest;
+        for (std::optional<uint64_t> at = next; at.has_value();) {
+          scan_options.start_offset = *at;
+          GG_ASSIGN_OR_RETURN(internal::SegmentScan candidate,
+                              internal::ScanSegment(segment.path, scan_options,
+                                                    [](uint64_t, absl::string_view) {
+                                                      return absl::OkStatus();
+                                                    }));
+          if (!rest.has_value() || candidate.damage.ok()) {
+            next = at;
+            rest = std::move(candidate);
+            if (rest->damage.ok()) break;
+          }
+          GG_ASSIGN_OR_RETURN(at,
+                              internal::FindRecord(segment.path, *at + 1, through + 1));
+        }
+        scan_options.start_offset = *next;
         plan.copied = i;
         plan.copy_from = *next;
-        plan.copy_to = rest.valid_end;  // a torn tail stays in the old segment only
+        plan.copy_to = rest->valid_end;  // a torn tail stays in the old segment only
         chain = true;
-        chain_end = through + rest.records;
+        chain_end = through + rest->records;
         report.last_seen = std::max(report.last_seen, chain_end);
-        if (rest.stopped) {
+        if (rest->stopped) {
           GG_ASSIGN_OR_RETURN(uint64_t seen,
                               LastRecordPastDropFrom(segment.path, scan_options));
           report.last_seen = std::max(report.last_seen, seen);
         }
-        if (!rest.damage.ok() || rest.stopped) {
-          if (!rest.damage.ok()) report.damage = std::string(rest.damage.message());
+        if (!rest->damage.ok() || rest->stopped) {
+          if (!rest->damage.ok()) report.damage = std::string(rest->damage.message());
           plan.cut = i + 1;  // every later segment is set aside
           break;
         }

@@ -64,8 +64,10 @@ absl::StatusOr<SegmentScan> ScanSegment(
 // Looks in the segment `path`, from byte `from` on, for the frame of record
 // `sequence`: the first offset where a frame header checks as that record's and the
 // payload after it does too. Both checks are seeded with the sequence number, so no
-// other record's frame matches (but for a chance of about 2^-96). Reads the whole
-// rest of the file in the worst case. Returns the offset, or nullopt.
+// other record's frame matches (but for a chance of about 2^-96); a record's payload
+// can still hold a well-formed frame of `sequence` (payloads are arbitrary bytes), so
+// the caller checks what follows. Reads the whole rest of the file in the worst case.
+// Returns the offset, or nullopt.
 absl::StatusOr<std::optional<uint64_t>> FindRecord(const std::string& path, uint64_t from,
                                                    uint64_t sequence);
 

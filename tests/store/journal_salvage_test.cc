@@ -648,5 +648,35 @@ TEST(JournalSalvageTest, LastSeenCountsTheIntactRecordsDropFromSetsAside) {
   ExpectHistory(stepped, "through 3", 3, 4);
 }
 
+// A record's payload is arbitrary bytes (a held post's text is stored as it came), so
+// a record the snapshot includes can hold a well-formed frame of record through + 1.
+// FindRecord takes the first offset whose frame checks, and that one lies inside the
+// earlier record: the salvage must not keep it as record 4 and set the real 4..6
+// aside.
+TEST(JournalSalvageTest, AFrameInsideAnEarlierRecordIsNotTakenForTheNextRecord) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  std::string forged;
+  internal::AppendFrame(4, "forged record 4", &forged);
+  {
+    std::unique_ptr<EventStore> store = MustOpen(dir);
+    Append(*store, 1, 1);
+    ASSERT_TRUE(store->Append(absl::StrCat("post text ", forged)).ok());  // record 2
+    ASSERT_TRUE(store->Append(RecordText(3)).ok());
+    Append(*store, 4, 6);
+    ASSERT_TRUE(store->WriteSnapshot("through 3", 3).ok());
+  }
+  std::string bytes = ReadFileOrDie(SegmentPath(dir, 1));
+  bytes[internal::kSegmentHeaderBytes + internal::kFrameHeaderBytes] ^= 0x01;  // 1
+  WriteFileOrDie(SegmentPath(dir, 1), bytes);
+
+  absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->stepped_over, HasSubstr(SegmentPath(dir, 1)));
+  EXPECT_EQ(report->damage, "");
+  EXPECT_EQ(report->kept_through, 6u);
+  ExpectHistory(dir, "through 3", 3, 6);
+}
+
 }  // namespace
 }  // namespace groupguard
