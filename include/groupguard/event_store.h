@@ -116,8 +116,9 @@ struct JournalOptions {
   };
   OnDamage on_damage = OnDamage::kRefuse;
   // With kSalvage, called with the salvage's report when opening salvaged the
-  // journal (before OpenJournal returns; the library does not log: a server logs or
-  // alerts here). Not called when nothing needed salvaging.
+  // journal, before it opens the journal again (so also if that fails; the library
+  // does not log: a server logs or alerts here). Not called when nothing needed
+  // salvaging.
   std::function<void(const JournalSalvageReport&)> on_salvage;
 };
 

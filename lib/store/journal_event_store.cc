@@ -635,9 +635,10 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
                                      report.status().message()));
   }
   if (!report->changed) return status;  // nothing a salvage can do about it
+  // Told before the second open, which may fail: files were set aside either way.
+  if (options.on_salvage) options.on_salvage(*report);
   store = std::make_unique<JournalEventStore>(path, options, std::move(lock_kept));
   GG_RETURN_IF_ERROR(store->Init());
-  if (options.on_salvage) options.on_salvage(*report);
   return store;
 }
 

@@ -359,7 +359,7 @@ absl::StatusOr<JournalSalvageReport> SalvageLockedJournal(
   // segments too (every record in it intact). And a crash between the copy of the
   // records past stepped-over damage and the unlinking of the damaged segment leaves
   // it under its name too, where OpenJournal does not read it (the copy starts right
-  // after the snapshot) and the next snapshot deletes it (its .set-aside link stays).
+  // after the snapshot) and deletes it as wholly covered (its .set-aside link stays).
   std::vector<std::string> written;
   for (size_t i : plan.snapshots_aside) {
     const std::string& name = listing.snapshots[i].path;
