@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -291,6 +292,13 @@ void WriteRecordsAroundASnapshot(const std::string& dir) {
   ASSERT_TRUE(store->WriteSnapshot("through 3", 3).ok());
 }
 
+// Flips the first payload byte of each of `records` in `dir`'s segment 1.
+void DamageRecords(const std::string& dir, std::initializer_list<int> records) {
+  std::string bytes = ReadFileOrDie(SegmentPath(dir, 1));
+  for (int n : records) bytes[RecordOffset(1, n) + internal::kFrameHeaderBytes] ^= 0x01;
+  WriteFileOrDie(SegmentPath(dir, 1), bytes);
+}
+
 // Damage among the records the snapshot includes, or in their segment's header, hides
 // nothing the history needs: the salvage finds record 4 past it and keeps 4..6.
 TEST(JournalSalvageTest, DamageBeforeTheRecordsAfterTheSnapshotIsSteppedOver) {
@@ -371,10 +379,7 @@ TEST(JournalSalvageTest, DamageAfterTheSteppedOverDamageEndsTheHistory) {
   ScratchDir tmp;
   const std::string dir = tmp.Sub("j");
   WriteRecordsAroundASnapshot(dir);
-  std::string bytes = ReadFileOrDie(SegmentPath(dir, 1));
-  bytes[RecordOffset(1, 2) + internal::kFrameHeaderBytes] ^= 0x01;  // record 2
-  bytes[RecordOffset(1, 5) + internal::kFrameHeaderBytes] ^= 0x01;  // record 5
-  WriteFileOrDie(SegmentPath(dir, 1), bytes);
+  DamageRecords(dir, {2, 5});
 
   absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
   ASSERT_TRUE(report.ok()) << report.status();
@@ -395,10 +400,7 @@ TEST(JournalSalvageTest, DamageThatHidesTheRecordAfterTheSnapshotEndsTheHistoryT
   ScratchDir tmp;
   const std::string dir = tmp.Sub("j");
   WriteRecordsAroundASnapshot(dir);
-  std::string bytes = ReadFileOrDie(SegmentPath(dir, 1));
-  bytes[RecordOffset(1, 2) + internal::kFrameHeaderBytes] ^= 0x01;  // record 2
-  bytes[RecordOffset(1, 4) + internal::kFrameHeaderBytes] ^= 0x01;  // record 4
-  WriteFileOrDie(SegmentPath(dir, 1), bytes);
+  DamageRecords(dir, {2, 4});
 
   absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
   ASSERT_TRUE(report.ok()) << report.status();
@@ -637,9 +639,7 @@ TEST(JournalSalvageTest, LastSeenCountsTheIntactRecordsDropFromSetsAside) {
   const std::string stepped = tmp.Sub("stepped");
   WriteRecordsAroundASnapshot(stepped);
   std::filesystem::remove(SegmentPath(stepped, 7));
-  std::string bytes = ReadFileOrDie(SegmentPath(stepped, 1));
-  bytes[RecordOffset(1, 2) + internal::kFrameHeaderBytes] ^= 0x01;  // record 2
-  WriteFileOrDie(SegmentPath(stepped, 1), bytes);
+  DamageRecords(stepped, {2});
   report = Salvage(stepped, 5);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_THAT(report->stepped_over, HasSubstr(SegmentPath(stepped, 1)));
