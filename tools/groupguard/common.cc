@@ -186,7 +186,7 @@ absl::Status CheckModelStdin(const std::string& model_path, bool stdin_taken,
                              absl::string_view what) {
   if (model_path != "-" || !stdin_taken) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat("--model -: standard input carries ",
-                                                 what, "; give the model or the ", what,
+                                                 what, "; give the model or ", what,
                                                  " a file name"));
 }
 
