@@ -1,12 +1,13 @@
 // The registry as a state machine: the input is a sequence of calls (groups, roles,
 // memberships, flags, lifts, posts through the gate, reviews, appeals, erasures,
 // expiry, time passing, compaction) on a registry over a memory store, or raw records
-// put in the store before it opens. Must never crash, and:
+// or a changed snapshot put in the store before it opens. Must never crash, and:
 // - a registry reopened from its store (records, or snapshot and records) has the
 //   same state (CanonicalDump) as the one that wrote it, at any point;
 // - after Forget(member) no queue holds a post of theirs, they are not on probation,
 //   and the audit log names them nowhere;
-// - raw records the registry cannot apply fail Open with an error, never a crash.
+// - raw records, or a snapshot with bytes changed, that the registry cannot apply
+//   fail Open with an error, never a crash.
 
 #include <cstddef>
 #include <cstdint>
@@ -144,21 +145,57 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   groupguard::ManualClock clock;
   std::unique_ptr<EventStore> store = groupguard::NewMemoryEventStore();
 
-  if (in.Byte() % 4 == 0) {
-    // Raw records ('|' between them) after a valid beginning: the registry opens
-    // with them or refuses them, and what opens replays the same.
+  const uint8_t mode = in.Byte();
+  if (mode % 4 == 0) {
+    // Raw records ('|' between them) after a valid beginning, or the bytes as the
+    // registry's snapshot (one a store's checksum would pass): the registry opens with
+    // them or refuses them, and what opens replays the same.
+    const bool snapshot_mode = mode % 8 == 4;
     {
       std::unique_ptr<Registry> registry = Open(store.get(), &clock);
       Check(registry->AddAdministrator(kRoot).ok());
       Check(registry->CreateGroup("group0").ok());
       Check(registry->Join("member0", "group0").ok());
+      if (snapshot_mode) {  // something in every part of the state, then a snapshot
+        Check(registry->AddModerator("group0", "member1").ok());
+        Check(registry->Join("member1", "group0").ok());
+        Check(registry->Flag("member1", "member0", "group0", "spam").ok());
+        groupguard::Gate gate(registry.get(), nullptr);
+        Check(gate.Submit({"post0", "member0", "group0", "text"}).ok());
+        Check(registry->FileAppeal("member0", "not me").ok());
+        Check(registry->Leave("member1", "group0").ok());
+        Check(registry->Compact().ok());
+      }
     }
     const absl::string_view rest = in.Rest();
-    for (size_t start = 0;;) {
-      const size_t end = rest.find('|', start);
-      Check(store->Append(rest.substr(start, end - start)).ok());
-      if (end == absl::string_view::npos) break;
-      start = end + 1;
+    if (snapshot_mode) {
+      // That snapshot, changed at the input's (offset, xor) triples.
+      std::string snapshot;
+      uint64_t through = 0;
+      Check(store
+                ->Recover(
+                    [&](absl::string_view s, uint64_t t) {
+                      snapshot = std::string(s);
+                      through = t;
+                      return absl::OkStatus();
+                    },
+                    [](uint64_t, absl::string_view) { return absl::OkStatus(); })
+                .ok());
+      Check(!snapshot.empty());
+      for (size_t i = 0; i + 3 <= rest.size(); i += 3) {
+        const size_t at = (static_cast<uint8_t>(rest[i]) |
+                           static_cast<size_t>(static_cast<uint8_t>(rest[i + 1])) << 8) %
+                          snapshot.size();
+        snapshot[at] ^= rest[i + 2];
+      }
+      Check(store->WriteSnapshot(snapshot, through).ok());
+    } else {
+      for (size_t start = 0;;) {
+        const size_t end = rest.find('|', start);
+        Check(store->Append(rest.substr(start, end - start)).ok());
+        if (end == absl::string_view::npos) break;
+        start = end + 1;
+      }
     }
     auto opened =
         Registry::Open(std::make_unique<LentStore>(store.get()), &clock, Options());
