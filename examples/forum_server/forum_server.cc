@@ -235,6 +235,14 @@ int main(int argc, char** argv) {
   options.default_probation = absl::Hours(24 * 7);
   groupguard::JournalOptions journal;
   journal.sync = groupguard::JournalOptions::Sync::kGroupCommit;
+  // Come back up by itself if a power loss left the journal damaged: keep the longest
+  // intact history (what follows is set aside, not deleted) and tell the operator.
+  journal.on_damage = groupguard::JournalOptions::OnDamage::kSalvage;
+  journal.on_salvage = [](const groupguard::JournalSalvageReport& report) {
+    std::printf("  (server log: journal salvaged at record %llu: %s)\n",
+                static_cast<unsigned long long>(report.kept_through),
+                report.damage.c_str());
+  };
 
   auto store = groupguard::OpenJournal(dir, journal);
   if (!store.ok()) return Fail(store.status());
