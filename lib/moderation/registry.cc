@@ -1141,6 +1141,7 @@ class Registry::Impl {
         GG_ASSIGN_OR_RETURN(uint32_t g, require_group(f.group()));
         ProbationView before, after;
         bool was_held_in_group = false, held_in_group = false;
+        bool new_probation = false;
         {
           Shard& sh = ShardFor(f.member());
           std::unique_lock<std::shared_mutex> l(sh.mu);
@@ -1184,6 +1185,7 @@ class Registry::Impl {
             // A new probation: the lifts were about the one that ran out
             // (ExpireProbations may not have recorded it yet).
             p.exemptions.clear();
+            new_probation = true;
           } else {
             // A lift exempts its group for the rest of the probation, however long
             // flags from other groups make it: the exemption follows the end.
@@ -1202,6 +1204,10 @@ class Registry::Impl {
             times.pop_front();
           }
           times.push_back(t);
+          // A new probation also closes an appeal of the one that ran out, as
+          // ExpireProbations would have: the new one is the member's to appeal, not
+          // the old statement's to decide.
+          if (new_probation) appeals_.erase(f.member());
         }
         AddAuditLocked(e, sequence, "flag", f.member(), f.group(), "");
         // Also when the flag ends an exemption (a lift in this group earlier): the

@@ -1794,6 +1794,28 @@ TEST(RegistryJournalTest, ForgetThenCompactLeavesNoTraceInTheJournalFiles) {
   std::filesystem::remove_all(dir);
 }
 
+// An appeal filed against a probation that then ran out is about that probation:
+// a flag after the end starts a new one (whether or not ExpireProbations has recorded
+// the end yet), which the old statement must not decide, and which the member may
+// appeal afresh.
+TEST_F(RegistryTest, AnAppealDoesNotCarryIntoTheNextProbation) {
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(1)).ok());
+  ASSERT_TRUE(registry_->FileAppeal("alice", "old statement").ok());
+  clock_.Advance(absl::Hours(2));  // ran out; ExpireProbations has not run
+  EXPECT_FALSE(registry_->ProbationStatusOf("alice").on_probation);
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "new spam").ok());
+  EXPECT_FALSE(registry_->ProbationStatusOf("alice").appeal_pending);
+  EXPECT_TRUE(registry_->ListAppeals("admin")->empty());
+  EXPECT_TRUE(registry_->FileAppeal("alice", "new statement").ok());
+  auto appeals = registry_->ListAppeals("admin");
+  ASSERT_TRUE(appeals.ok());
+  ASSERT_EQ(appeals->size(), 1u);
+  EXPECT_EQ(appeals->front().statement, "new statement");
+  const std::string dump = registry_->CanonicalDump();
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), dump);
+}
+
 TEST(RegistryOptionsTest, RejectsBadOptions) {
   RegistryOptions o;
   o.sitewide_after_distinct_groups = 0;
