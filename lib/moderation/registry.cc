@@ -2210,7 +2210,11 @@ absl::Status Registry::DecideAppeal(absl::string_view actor, absl::string_view m
   pb::Event e = impl_->NewEvent(actor, reason);
   if (grant) {
     Impl::MemberSnapshot m = impl_->CopyMember(member);
-    if (m.probation) {
+    // Whether it is still in force, not merely recorded: one that ran out before
+    // ExpireProbations recorded it is over too.
+    if (m.probation && Evaluate(&*m.probation, e.time(),
+                                impl_->options_.sitewide_after_distinct_groups)
+                           .any) {
       e.mutable_lifted()->set_member(std::string(member));
       e.mutable_lifted()->set_appeal(true);
     } else {

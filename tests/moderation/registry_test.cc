@@ -1816,6 +1816,24 @@ TEST_F(RegistryTest, AnAppealDoesNotCarryIntoTheNextProbation) {
   EXPECT_EQ(registry_->CanonicalDump(), dump);
 }
 
+// Deciding an appeal whose probation ran out (ExpireProbations not yet run) closes it
+// as moot, as when the end was recorded: no lift "on appeal" of a probation that was
+// over, and the member hears of the end as an expiry.
+TEST_F(RegistryTest, GrantingAnAppealAfterTheProbationRanOutIsMoot) {
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(1)).ok());
+  ASSERT_TRUE(registry_->FileAppeal("alice", "statement").ok());
+  clock_.Advance(absl::Hours(2));
+  recorder_.Clear();
+  ASSERT_TRUE(registry_->DecideAppeal("admin", "alice", true, "fine").ok());
+  EXPECT_FALSE(registry_->ProbationStatusOf("alice").appeal_pending);
+  EXPECT_THAT(recorder_.types(), IsEmpty()) << "nothing was lifted";
+  auto log = registry_->AuditLog("admin");
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(log->back().action, "deny_appeal");
+  EXPECT_EQ(*registry_->ExpireProbations(), 1);
+  EXPECT_THAT(recorder_.types(), ElementsAre(Type::kProbationExpired));
+}
+
 TEST(RegistryOptionsTest, RejectsBadOptions) {
   RegistryOptions o;
   o.sitewide_after_distinct_groups = 0;
