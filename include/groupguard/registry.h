@@ -202,12 +202,17 @@ class Registry {
   // --- Fairness: what a member may ask, and appeals.
   // A member's own probation status (unknown members are simply not on probation).
   ProbationStatus ProbationStatusOf(absl::string_view member) const;
-  // Files an appeal; kFailedPrecondition if not on probation or one is pending.
+  // Files an appeal; kFailedPrecondition if not on probation or one is pending. An
+  // appeal is about the probation it was filed against: it is closed when that one
+  // ends (a lift, ExpireProbations), also when a flag after its end starts a new
+  // probation before ExpireProbations recorded the end (the member may appeal the new
+  // one).
   absl::Status FileAppeal(absl::string_view member, absl::string_view statement);
   // Pending appeals, oldest first. Site administrators only.
   absl::StatusOr<std::vector<Appeal>> ListAppeals(absl::string_view actor) const;
-  // Grants (lifts the probation everywhere at once) or denies a pending appeal.
-  // Site administrators only.
+  // Grants (lifts the probation everywhere at once) or denies a pending appeal. A grant
+  // after the probation has run out closes the appeal as moot (audited as a denial,
+  // "moot: ..."): there is nothing left to lift. Site administrators only.
   absl::Status DecideAppeal(absl::string_view actor, absl::string_view member, bool grant,
                             absl::string_view reason);
 

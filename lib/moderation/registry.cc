@@ -1141,7 +1141,6 @@ class Registry::Impl {
         GG_ASSIGN_OR_RETURN(uint32_t g, require_group(f.group()));
         ProbationView before, after;
         bool was_held_in_group = false, held_in_group = false;
-        bool new_probation = false;
         {
           Shard& sh = ShardFor(f.member());
           std::unique_lock<std::shared_mutex> l(sh.mu);
@@ -1185,7 +1184,6 @@ class Registry::Impl {
             // A new probation: the lifts were about the one that ran out
             // (ExpireProbations may not have recorded it yet).
             p.exemptions.clear();
-            new_probation = true;
           } else {
             // A lift exempts its group for the rest of the probation, however long
             // flags from other groups make it: the exemption follows the end.
@@ -1204,10 +1202,9 @@ class Registry::Impl {
             times.pop_front();
           }
           times.push_back(t);
-          // A new probation also closes an appeal of the one that ran out, as
-          // ExpireProbations would have: the new one is the member's to appeal, not
-          // the old statement's to decide.
-          if (new_probation) appeals_.erase(f.member());
+          // Registry::Flag decided that this flag starts a new probation and closes
+          // the appeal of the one that ran out.
+          if (f.closes_appeal()) appeals_.erase(f.member());
         }
         AddAuditLocked(e, sequence, "flag", f.member(), f.group(), "");
         // Also when the flag ends an exemption (a lift in this group earlier): the
@@ -2029,6 +2026,24 @@ absl::Status Registry::Flag(absl::string_view actor, absl::string_view member,
   e.mutable_flagged()->set_member(std::string(member));
   e.mutable_flagged()->set_group(std::string(group));
   e.mutable_flagged()->set_until(AddMicros(e.time(), duration));
+  // A flag that starts a new probation also closes an appeal of the one that ran out
+  // (ExpireProbations closes it when it records the end first): the new probation is
+  // the member's to appeal, not the old statement's to decide. Recorded in the event
+  // (closes_appeal), not derived when it is applied, so that journals written before
+  // this rule (where such an appeal stayed pending and was later decided) replay as
+  // they were.
+  bool appeal_pending;
+  {
+    std::shared_lock<std::shared_mutex> l(impl_->meta_mu_);
+    appeal_pending = impl_->appeals_.count(std::string(member)) > 0;
+  }
+  if (appeal_pending) {
+    Impl::MemberSnapshot p = impl_->CopyMember(member);
+    if (!p.probation ||
+        !Evaluate(&*p.probation, e.time(), o.sitewide_after_distinct_groups).any) {
+      e.mutable_flagged()->set_closes_appeal(true);
+    }
+  }
   return impl_->Commit(w, e).status();
 }
 

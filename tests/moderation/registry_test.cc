@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "groupguard/clock.h"
 #include "groupguard/event_store.h"
+#include "groupguard_internal/moderation/events.pb.h"
 #include "gtest/gtest.h"
 #include "moderation/registry_testing.h"
 #include "moderation_test_util.h"
@@ -1832,6 +1833,47 @@ TEST_F(RegistryTest, GrantingAnAppealAfterTheProbationRanOutIsMoot) {
   EXPECT_EQ(log->back().action, "deny_appeal");
   EXPECT_EQ(*registry_->ExpireProbations(), 1);
   EXPECT_THAT(recorder_.types(), ElementsAre(Type::kProbationExpired));
+}
+
+// Before a new probation closed a pending appeal of the one that ran out, such an
+// appeal stayed pending and could be decided later. A journal written then (its flag
+// event without closes_appeal, then the appeal denied) still opens, as it was: the
+// rule is recorded in the event, not applied to old ones.
+TEST_F(RegistryTest, AJournalWrittenBeforeTheAppealRuleReplaysAsItWas) {
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(1)).ok());
+  ASSERT_TRUE(registry_->FileAppeal("alice", "old statement").ok());
+  clock_.Advance(absl::Hours(2));
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "new spam").ok());
+  registry_.reset();
+  // The same records as an older library wrote them, then its denial of the appeal.
+  std::unique_ptr<EventStore> old = NewMemoryEventStore();
+  int closing = 0;
+  ASSERT_TRUE(base_
+                  ->Recover([](absl::string_view, uint64_t) { return absl::OkStatus(); },
+                            [&](uint64_t, absl::string_view record) {
+                              moderation::Event e;
+                              if (!e.ParseFromString(std::string(record))) {
+                                return absl::DataLossError("undecodable");
+                              }
+                              if (e.has_flagged()) {
+                                closing += e.flagged().closes_appeal() ? 1 : 0;
+                                e.mutable_flagged()->clear_closes_appeal();
+                              }
+                              return old->Append(e.SerializeAsString()).status();
+                            })
+                  .ok());
+  EXPECT_EQ(closing, 1);
+  moderation::Event denied;
+  denied.set_time(absl::ToUnixMicros(clock_.Now()));
+  denied.set_actor("admin");
+  denied.set_reason("decided under the old rule");
+  denied.mutable_appeal_denied()->set_member("alice");
+  ASSERT_TRUE(old->Append(denied.SerializeAsString()).ok());
+  auto r = Registry::Open(std::make_unique<testing::SharedStore>(old.get()), &clock_,
+                          options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE((*r)->ProbationStatusOf("alice").on_probation);
+  EXPECT_FALSE((*r)->ProbationStatusOf("alice").appeal_pending);
 }
 
 TEST(RegistryOptionsTest, RejectsBadOptions) {
