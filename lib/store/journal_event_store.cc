@@ -616,8 +616,8 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
   // goes and a salvage and a second store follow (flock belongs to the open file).
   ScopedFd lock_kept;
   if (options.on_damage == JournalOptions::OnDamage::kSalvage) {
-    lock_kept = ScopedFd(::dup(lock_fd.get()));
-    if (!lock_kept.valid()) return internal::ErrnoStatus("dup", path + "/LOCK", errno);
+    lock_kept = ScopedFd(::fcntl(lock_fd.get(), F_DUPFD_CLOEXEC, 0));
+    if (!lock_kept.valid()) return internal::ErrnoStatus("fcntl", path + "/LOCK", errno);
   }
   auto store = std::make_unique<JournalEventStore>(path, options, std::move(lock_fd));
   const absl::Status status = store->Init();
