@@ -390,10 +390,10 @@ int main(int argc, char** argv) {
       })));
 
   std::printf("\n== 9. the disk fails\n");
-  const std::string dir8 = dir + "_disk";
-  std::filesystem::remove_all(dir8);
-  const int failed = DiskFailure(dir8, &clock, options, journal);
-  std::filesystem::remove_all(dir8);
+  const std::string disk_dir = dir + "_disk";
+  std::filesystem::remove_all(disk_dir);
+  const int failed = DiskFailure(disk_dir, &clock, options, journal);
+  std::filesystem::remove_all(disk_dir);
   std::filesystem::remove_all(dir);
   return failed;
 }
