@@ -1,15 +1,13 @@
 #include "groupguard/gate.h"
 
-#include <stdlib.h>
-
 #include <atomic>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "../store/store_test_util.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -316,8 +314,8 @@ TEST_F(GateTest, LongCluesAreCutInHoldReasons) {
 // clues quoting all of it and its author on probation, fits in a journal record of
 // the default size: every post the gate accepts can be held.
 TEST(GateJournalTest, TheLongestPostIsHeldInADefaultJournal) {
-  std::string dir = absl::StrCat(::testing::TempDir(), "/gg_gate_journal_XXXXXX");
-  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  testing_internal::ScratchDir scratch;
+  const std::string& dir = scratch.path();
   JournalOptions journal_options;  // default max_record_bytes
   journal_options.sync = JournalOptions::Sync::kNone;
   auto journal = OpenJournal(dir, journal_options);
@@ -346,7 +344,6 @@ TEST(GateJournalTest, TheLongestPostIsHeldInADefaultJournal) {
   ASSERT_EQ(queue->size(), 1u);
   EXPECT_EQ((*queue)[0].post.text, text);
   registry->reset();
-  std::filesystem::remove_all(dir);
 }
 
 // A journal whose record limit is below a post the gate takes (the gate cannot know
@@ -356,8 +353,8 @@ TEST(GateJournalTest, TheLongestPostIsHeldInADefaultJournal) {
 // record, not refused by the store (kInvalidArgument, as before) nor published
 // because they are long.
 TEST(GateJournalTest, APostOverTheStoresRecordLimitIsHeldCut) {
-  std::string dir = absl::StrCat(::testing::TempDir(), "/gg_gate_journal_XXXXXX");
-  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  testing_internal::ScratchDir scratch;
+  const std::string& dir = scratch.path();
   JournalOptions journal_options;
   journal_options.sync = JournalOptions::Sync::kNone;
   journal_options.max_record_bytes = size_t{64} << 10;
@@ -440,15 +437,14 @@ TEST(GateJournalTest, APostOverTheStoresRecordLimitIsHeldCut) {
   ASSERT_TRUE(feedback.ok()) << feedback.status();
   EXPECT_FALSE(feedback->text_truncated);
   registry.reset();
-  std::filesystem::remove_all(dir);
 }
 
 // A store at the smallest record limit a registry opens over takes the largest hold
 // the gate makes (ids at kMaxIdBytes, 16 flagging groups named with 1 KiB each, 100
 // clues of kMaxClueBytes), with the text cut; a smaller store is refused at Open.
 TEST(GateJournalTest, TheLargestHoldFitsAStoreAtTheSmallestLimit) {
-  std::string dir = absl::StrCat(::testing::TempDir(), "/gg_gate_journal_XXXXXX");
-  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  testing_internal::ScratchDir scratch;
+  const std::string& dir = scratch.path();
   JournalOptions journal_options;
   journal_options.sync = JournalOptions::Sync::kNone;
   journal_options.max_record_bytes = Registry::kMinStoreRecordBytes - 1;
@@ -500,7 +496,6 @@ TEST(GateJournalTest, TheLargestHoldFitsAStoreAtTheSmallestLimit) {
   EXPECT_GT((*queue)[0].post.text.size(), 8192u);  // some of the text is left
   EXPECT_EQ(text.compare(0, (*queue)[0].post.text.size(), (*queue)[0].post.text), 0);
   registry->reset();
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 #include "groupguard/registry.h"
 
 #include <atomic>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -11,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "../store/store_test_util.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
@@ -1625,8 +1625,8 @@ TEST_F(RegistryTest, RecoveryRejectsUndecodableEvent) {
 
 // Over a journal, the error also says where the bad event is: file and offset.
 TEST(RegistryJournalTest, UndecodableEventNamesItsFileAndOffset) {
-  std::string dir = absl::StrCat(::testing::TempDir(), "/gg_bad_event_XXXXXX");
-  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  testing_internal::ScratchDir scratch;
+  const std::string& dir = scratch.path();
   JournalOptions jo;
   jo.sync = JournalOptions::Sync::kNone;
   {
@@ -1643,15 +1643,14 @@ TEST(RegistryJournalTest, UndecodableEventNamesItsFileAndOffset) {
                   absl::StrCat(dir,
                                "/journal-0+1\\.log: offset [0-9]+: "
                                "moderation event at sequence 1 is not decodable")));
-  std::filesystem::remove_all(dir);
 }
 
 // The operator's way out of that error: SalvageJournal with drop_from = the sequence
 // the error names ends the history before the bad event, and the registry opens with
 // everything before it.
 TEST(RegistryJournalTest, SalvagingBeforeAnUndecodableEventOpensTheRegistry) {
-  std::string dir = absl::StrCat(::testing::TempDir(), "/gg_salvage_XXXXXX");
-  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  testing_internal::ScratchDir scratch;
+  const std::string& dir = scratch.path();
   JournalOptions jo;
   jo.sync = JournalOptions::Sync::kNone;
   std::string before;
@@ -1690,7 +1689,6 @@ TEST(RegistryJournalTest, SalvagingBeforeAnUndecodableEventOpensTheRegistry) {
   r = Registry::Open(*std::move(journal), nullptr, RegistryOptions());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ((*r)->CanonicalDump(), before);
-  std::filesystem::remove_all(dir);
 }
 
 // Under kEveryAppend, a sync that fails after the write leaves the change in the
@@ -1699,8 +1697,8 @@ TEST(RegistryJournalTest, SalvagingBeforeAnUndecodableEventOpensTheRegistry) {
 // the error with memory unchanged and go on deciding, the gate publishing the posts
 // of a member a reopen then holds.
 TEST(RegistryJournalTest, FailedSyncUnderEveryAppendFailsTheRegistry) {
-  std::string dir = absl::StrCat(::testing::TempDir(), "/gg_failed_sync_XXXXXX");
-  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  testing_internal::ScratchDir scratch;
+  const std::string& dir = scratch.path();
   JournalOptions jo;
   jo.sync = JournalOptions::Sync::kEveryAppend;
   ManualClock clock;
@@ -1728,7 +1726,6 @@ TEST(RegistryJournalTest, FailedSyncUnderEveryAppendFailsTheRegistry) {
   auto check = (*reopened)->CheckPosting("sam", "cats");
   ASSERT_TRUE(check.ok()) << check.status();
   EXPECT_TRUE(check->probation.has_value());  // the flag was in the journal after all
-  std::filesystem::remove_all(dir);
 }
 
 // With a journal: Forget, then Compact, and no file of the journal's directory holds
@@ -1736,8 +1733,8 @@ TEST(RegistryJournalTest, FailedSyncUnderEveryAppendFailsTheRegistry) {
 // Before the Compact they are still there (the records before the Forget, and the
 // Forget itself naming the member).
 TEST(RegistryJournalTest, ForgetThenCompactLeavesNoTraceInTheJournalFiles) {
-  std::string dir = absl::StrCat(::testing::TempDir(), "/gg_forget_XXXXXX");
-  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  testing_internal::ScratchDir scratch;
+  const std::string& dir = scratch.path();
   JournalOptions jo;
   jo.sync = JournalOptions::Sync::kGroupCommit;
   ManualClock clock;
@@ -1792,7 +1789,6 @@ TEST(RegistryJournalTest, ForgetThenCompactLeavesNoTraceInTheJournalFiles) {
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   EXPECT_EQ((*reopened)->CanonicalDump(), dump);
   EXPECT_EQ((*reopened)->ListQueue("ada", "cats")->size(), 1u);
-  std::filesystem::remove_all(dir);
 }
 
 // An appeal filed against a probation that then ran out is about that probation:
