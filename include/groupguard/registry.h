@@ -162,7 +162,9 @@ class Registry {
   absl::Status SetGroupPolicy(absl::string_view actor, absl::string_view group,
                               const GroupPolicy& policy);
   // Approves (publishes) or rejects a held post; returns it as labeled feedback.
-  // Moderators of the post's group or site administrators.
+  // Moderators of the post's group or site administrators, but not the post's author
+  // (kPermissionDenied: nobody decides their own case, so a moderator's held post
+  // waits for another moderator of the group or a site administrator).
   absl::StatusOr<Feedback> Approve(absl::string_view actor, absl::string_view group,
                                    absl::string_view post_id, absl::string_view reason);
   absl::StatusOr<Feedback> Reject(absl::string_view actor, absl::string_view group,
@@ -182,6 +184,7 @@ class Registry {
   // from `group` itself holds the member there again, and a probation that starts
   // after this one has ended is not covered); moderators of `group` or site
   // administrators. With group "": everywhere at once; site administrators only.
+  // Never the member themselves (kPermissionDenied), moderator or administrator.
   absl::Status Lift(absl::string_view actor, absl::string_view member,
                     absl::string_view group, absl::string_view reason);
   // A group's queue, oldest first. Moderators of `group` or site administrators.
@@ -212,7 +215,9 @@ class Registry {
   absl::StatusOr<std::vector<Appeal>> ListAppeals(absl::string_view actor) const;
   // Grants (lifts the probation everywhere at once) or denies a pending appeal. A grant
   // after the probation has run out closes the appeal as moot (audited as a denial,
-  // "moot: ..."): there is nothing left to lift. Site administrators only.
+  // "moot: ..."): there is nothing left to lift. Site administrators only, and not
+  // the member themselves (kPermissionDenied); an administrator's own appeal waits for
+  // another administrator (or for the probation to run out).
   absl::Status DecideAppeal(absl::string_view actor, absl::string_view member, bool grant,
                             absl::string_view reason);
 

@@ -1958,6 +1958,11 @@ absl::StatusOr<Feedback> Review(Registry::Impl* impl, absl::string_view actor,
     }
     held = it->second;
   }
+  if (held.post.member == actor) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "\"", actor, "\" may not ", what, " of their own (\"", post_id, "\" in group \"",
+        group, "\"): another moderator of it or a site administrator decides"));
+  }
   pb::Event e = impl->NewEvent(actor, reason);
   e.mutable_post_reviewed()->set_post_id(std::string(post_id));
   e.mutable_post_reviewed()->set_group(std::string(group));
@@ -2059,6 +2064,12 @@ absl::Status Registry::Lift(absl::string_view actor, absl::string_view member,
     GG_RETURN_IF_ERROR(impl_->Authorize(actor, *g, "lift probations"));
   } else {
     GG_RETURN_IF_ERROR(impl_->AuthorizeAdmin(actor, "lift a probation site-wide"));
+  }
+  if (member == actor) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("\"", actor, "\" may not lift their own probation: ",
+                     g ? "another moderator of the group or a site administrator decides"
+                       : "another site administrator decides"));
   }
   pb::Event e = impl_->NewEvent(actor, reason);
   Impl::MemberSnapshot m = impl_->CopyMember(member);
@@ -2216,6 +2227,12 @@ absl::Status Registry::DecideAppeal(absl::string_view actor, absl::string_view m
   GG_RETURN_IF_ERROR(CheckId("member", member));
   std::unique_lock<std::mutex> w(impl_->write_mu_);
   GG_RETURN_IF_ERROR(impl_->AuthorizeAdmin(actor, "decide appeals"));
+  if (member == actor) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("\"", actor,
+                     "\" may not decide their own appeal: another site administrator "
+                     "decides"));
+  }
   {
     std::shared_lock<std::shared_mutex> l(impl_->meta_mu_);
     if (impl_->appeals_.count(std::string(member)) == 0) {

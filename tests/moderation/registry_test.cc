@@ -536,6 +536,58 @@ TEST_F(RegistryTest, LiftRights) {
   EXPECT_FALSE(HeldIn("alice", "dogs"));
 }
 
+// Nobody decides their own case: a moderator on probation does not lift it in their
+// group or review their own held posts there, and an administrator does not lift
+// their own probation or decide their own appeal. Another moderator of the group or
+// another administrator does, and nothing changes before.
+TEST_F(RegistryTest, NobodyDecidesTheirOwnCase) {
+  ASSERT_TRUE(registry_->AddModerator("cats", "mod_cats_2").ok());
+  ASSERT_TRUE(registry_->Join("mod_cats", "cats").ok());
+  ASSERT_TRUE(registry_->Join("mod_cats", "dogs").ok());
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "mod_cats", "dogs", "spam").ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats_2", "mod_cats", "cats", "spam").ok());
+  ASSERT_TRUE(registry_->AddAdministrator("admin_2").ok());
+  ASSERT_TRUE(registry_->Join("admin", "birds").ok());
+  ASSERT_TRUE(registry_->Flag("admin_2", "admin", "birds", "spam").ok());
+  ASSERT_TRUE(registry_->FileAppeal("admin", "not me").ok());
+  ASSERT_TRUE(
+      registry_->Hold(Submission{"p1", "mod_cats", "cats", "mine", clock_.Now()}, {})
+          .ok());
+  const std::string before = registry_->CanonicalDump();
+  const size_t events = recorder_.events().size();
+
+  const auto denied = absl::StatusCode::kPermissionDenied;
+  EXPECT_EQ(registry_->Lift("mod_cats", "mod_cats", "cats", "").code(), denied);
+  EXPECT_EQ(registry_->Approve("mod_cats", "cats", "p1", "").status(),
+            absl::PermissionDeniedError(
+                "\"mod_cats\" may not approve posts of their own (\"p1\" in group "
+                "\"cats\"): another moderator of it or a site administrator decides"));
+  EXPECT_EQ(registry_->Reject("mod_cats", "cats", "p1", "").status().code(), denied);
+  EXPECT_EQ(registry_->Lift("admin", "admin", "", ""),
+            absl::PermissionDeniedError("\"admin\" may not lift their own probation: "
+                                        "another site administrator decides"));
+  EXPECT_EQ(registry_->Lift("admin", "admin", "birds", "").code(), denied);
+  EXPECT_EQ(registry_->DecideAppeal("admin", "admin", true, ""),
+            absl::PermissionDeniedError("\"admin\" may not decide their own appeal: "
+                                        "another site administrator decides"));
+  EXPECT_EQ(registry_->DecideAppeal("admin", "admin", false, "").code(), denied);
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  EXPECT_EQ(recorder_.events().size(), events);
+
+  // The others may.
+  auto fb = registry_->Approve("mod_cats_2", "cats", "p1", "fine");
+  ASSERT_TRUE(fb.ok()) << fb.status();
+  EXPECT_EQ(fb->reviewer, "mod_cats_2");
+  ASSERT_TRUE(registry_->Lift("mod_cats_2", "mod_cats", "cats", "mistake").ok());
+  EXPECT_FALSE(HeldIn("mod_cats", "cats"));
+  EXPECT_TRUE(HeldIn("mod_cats", "dogs"));
+  ASSERT_TRUE(registry_->DecideAppeal("admin_2", "admin", true, "credible").ok());
+  EXPECT_FALSE(registry_->ProbationStatusOf("admin").on_probation);
+  // An administrator still acts on others' cases and reviews others' posts.
+  ASSERT_TRUE(registry_->Lift("admin", "mod_cats", "", "cleared").ok());
+  EXPECT_FALSE(HeldIn("mod_cats", "dogs"));
+}
+
 TEST_F(RegistryTest, NewFlagFromAGroupEndsItsExemption) {
   ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam").ok());
   ASSERT_TRUE(registry_->Lift("mod_cats", "alice", "cats", "not here").ok());
