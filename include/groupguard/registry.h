@@ -158,7 +158,9 @@ class Registry {
                         absl::string_view reason);
 
   // --- Moderator and administrator actions, authorized against `actor`.
-  // Moderators of `group` or site administrators.
+  // Moderators of `group` or site administrators; one on probation in `group` may
+  // not turn hold_on_probation off there (kPermissionDenied, as for their own case
+  // below).
   absl::Status SetGroupPolicy(absl::string_view actor, absl::string_view group,
                               const GroupPolicy& policy);
   // Approves (publishes) or rejects a held post; returns it as labeled feedback.

@@ -1910,6 +1910,26 @@ absl::Status Registry::SetGroupPolicy(absl::string_view actor, absl::string_view
   std::unique_lock<std::mutex> w(impl_->write_mu_);
   GG_RETURN_IF_ERROR(impl_->Authorize(actor, g, "set the policy"));
   pb::Event e = impl_->NewEvent(actor, "");
+  if (!policy.hold_on_probation) {
+    // Nobody decides their own case (as Lift): a moderator held in the group does
+    // not stop its holding of members on probation, themselves among them.
+    bool holds_now;
+    {
+      std::shared_lock<std::shared_mutex> l(impl_->groups_mu_);
+      holds_now = impl_->groups_[g]->policy.hold_on_probation;
+    }
+    Impl::MemberSnapshot m = impl_->CopyMember(actor);
+    const Probation* p = m.probation ? &*m.probation : nullptr;
+    if (holds_now &&
+        HeldIn(p, Evaluate(p, e.time(), impl_->options_.sitewide_after_distinct_groups),
+               g, e.time())) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "\"", actor,
+          "\" may not stop holding the posts of members on probation in group \"", group,
+          "\" while on probation there: another moderator of it or a site "
+          "administrator decides"));
+    }
+  }
   e.mutable_policy_set()->set_group(std::string(group));
   *e.mutable_policy_set()->mutable_policy() = ToProto(policy);
   return impl_->Commit(w, e).status();

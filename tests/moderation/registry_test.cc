@@ -571,6 +571,15 @@ TEST_F(RegistryTest, NobodyDecidesTheirOwnCase) {
             absl::PermissionDeniedError("\"admin\" may not decide their own appeal: "
                                         "another site administrator decides"));
   EXPECT_EQ(registry_->DecideAppeal("admin", "admin", false, "").code(), denied);
+  // Nor stops their group holding members on probation (other changes are theirs).
+  GroupPolicy open_door;
+  open_door.hold_on_probation = false;
+  EXPECT_EQ(registry_->SetGroupPolicy("mod_cats", "cats", open_door),
+            absl::PermissionDeniedError(
+                "\"mod_cats\" may not stop holding the posts of members on probation in "
+                "group \"cats\" while on probation there: another moderator of it or a "
+                "site administrator decides"));
+  EXPECT_EQ(registry_->SetGroupPolicy("admin", "birds", open_door).code(), denied);
   EXPECT_EQ(registry_->CanonicalDump(), before);
   EXPECT_EQ(recorder_.events().size(), events);
 
@@ -578,6 +587,9 @@ TEST_F(RegistryTest, NobodyDecidesTheirOwnCase) {
   auto fb = registry_->Approve("mod_cats_2", "cats", "p1", "fine");
   ASSERT_TRUE(fb.ok()) << fb.status();
   EXPECT_EQ(fb->reviewer, "mod_cats_2");
+  GroupPolicy stricter;
+  stricter.hold_threshold = 0.5;
+  ASSERT_TRUE(registry_->SetGroupPolicy("mod_cats", "cats", stricter).ok());
   ASSERT_TRUE(registry_->Lift("mod_cats_2", "mod_cats", "cats", "mistake").ok());
   EXPECT_FALSE(HeldIn("mod_cats", "cats"));
   EXPECT_TRUE(HeldIn("mod_cats", "dogs"));
@@ -586,6 +598,9 @@ TEST_F(RegistryTest, NobodyDecidesTheirOwnCase) {
   // An administrator still acts on others' cases and reviews others' posts.
   ASSERT_TRUE(registry_->Lift("admin", "mod_cats", "", "cleared").ok());
   EXPECT_FALSE(HeldIn("mod_cats", "dogs"));
+  // Off probation, the policy is theirs to set again.
+  ASSERT_TRUE(registry_->SetGroupPolicy("mod_cats", "cats", open_door).ok());
+  EXPECT_FALSE(registry_->GroupPolicyOf("cats")->hold_on_probation);
 }
 
 TEST_F(RegistryTest, NewFlagFromAGroupEndsItsExemption) {
