@@ -252,6 +252,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       case 8:
         status = registry->Lift(Actor(a), Member(b), (c & 1) ? "" : Group(c), "ok");
+        Check(!status.ok() || Actor(a) != Member(b));  // nobody decides their own case
         break;
       case 9: {  // a post through the gate (no classifier: probation decides)
         groupguard::Gate gate(registry.get(), nullptr);
@@ -261,14 +262,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       case 10:
-        status =
-            registry->Approve(Actor(a), Group(b), HeldPostId(*registry, b, c), "fine")
-                .status();
+      case 11: {
+        const std::string post = HeldPostId(*registry, b, c);
+        auto feedback = op % 21 == 10
+                            ? registry->Approve(Actor(a), Group(b), post, "fine")
+                            : registry->Reject(Actor(a), Group(b), post, "spam");
+        status = feedback.status();
+        Check(!feedback.ok() || feedback->member != Actor(a));
         break;
-      case 11:
-        status = registry->Reject(Actor(a), Group(b), HeldPostId(*registry, b, c), "spam")
-                     .status();
-        break;
+      }
       case 12:
         status = registry->Withdraw(Group(a), HeldPostId(*registry, a, b), "deleted");
         break;
@@ -281,6 +283,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const std::string member =
             appeals->empty() ? Member(b) : (*appeals)[b % appeals->size()].member;
         status = registry->DecideAppeal(Actor(a), member, (c & 1) != 0, "decided");
+        Check(!status.ok() || Actor(a) != member);
         break;
       }
       case 15: {
