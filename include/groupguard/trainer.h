@@ -196,7 +196,8 @@ struct CrossValidationOptions {
   int repeats = 2;
   // Seeds the folds.
   uint64_t seed = 1;
-  // Trainings run at once, each on a thread of its own. 1..256.
+  // Trainings run at once, each on a thread of its own (fewer if the system cannot
+  // start that many threads; the figures are the same). 1..256.
   int threads = 1;
 };
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -159,7 +160,16 @@ absl::StatusOr<CrossValidationResult> CrossValidate(absl::Span<const LabeledPost
     }
   };
   std::vector<std::thread> threads;
-  for (int i = 1; i < std::min(cv.threads, tasks); ++i) threads.emplace_back(work);
+  for (int i = 1; i < std::min(cv.threads, tasks); ++i) {
+    // A thread that cannot be started (out of threads or memory) throws, which must
+    // not leave this call (nor destroy the started ones unjoined: std::terminate).
+    // The ones started and this one take its share of the tasks.
+    try {
+      threads.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;
+    }
+  }
   work();
   for (std::thread& t : threads) t.join();
 

@@ -1,7 +1,13 @@
 // CrossValidate(): figures, determinism across threads, folds that keep copies of a
 // post together, and its errors.
+#include <malloc.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cctype>
 #include <cstdint>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -92,6 +98,56 @@ TEST(CrossValidationTest, CopiesOfAPostStayInOneFold) {
   auto r = CrossValidate(posts, Ensemble(), cv);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_LT(r->roc_auc, 0.7) << "copies of a post were split across folds";
+}
+
+// The process's address space in bytes (VmSize), or 0.
+uint64_t AddressSpaceBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmSize:", 0) == 0) return std::stoull(line.substr(7)) * 1024;
+  }
+  return 0;
+}
+
+// When no thread can be started (here: no address space left for a thread's stack),
+// the trainings run on the calling thread. std::thread's exception used to escape,
+// and destroyed the threads already started unjoined: std::terminate, the process
+// aborted. The limit applies to the whole process, so this runs in a child.
+TEST(CrossValidationTest, ThreadsThatCannotStartLeaveTheWorkToTheCaller) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's allocator does not run under an address space limit";
+#endif
+  const std::vector<LabeledPost> posts = Synthetic(150);
+  TrainerOptions options = Ensemble();
+  options.features.hash_bits = 10;
+  CrossValidationOptions cv;
+  cv.folds = 2;
+  cv.repeats = 16;
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // Memory freed by the first run stays in the heap for the second, so the limit
+    // below leaves room for the trainings but not for a thread's stack.
+    ::mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    ::mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    auto one = CrossValidate(posts, options, cv);
+    if (!one.ok()) ::_exit(10);
+    const uint64_t used = AddressSpaceBytes();
+    if (used == 0) ::_exit(11);
+    struct rlimit limit = {used + (256 << 10), used + (256 << 10)};
+    if (::setrlimit(RLIMIT_AS, &limit) != 0) ::_exit(12);
+    // More threads than the C library keeps stacks of ended ones for reuse.
+    cv.threads = 32;
+    auto many = CrossValidate(posts, options, cv);
+    if (!many.ok()) ::_exit(13);
+    if (many->fold_roc_auc != one->fold_roc_auc) ::_exit(14);
+    ::_exit(0);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(::waitpid(pid, &wstatus, 0), pid);
+  ASSERT_TRUE(WIFEXITED(wstatus)) << "the child died of signal " << WTERMSIG(wstatus);
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "child check failed";
 }
 
 TEST(CrossValidationTest, Errors) {
