@@ -117,7 +117,9 @@ struct TrainingReport {
   int iterations = 0;  // L-BFGS iterations kept (logistic); 0 for naive Bayes
   double unsure_threshold = 0;
   double spam_threshold = 0;
-  BinaryMetrics train;       // of the training split, at the chosen thresholds
+  // Of the posts the final weights were trained on (all posts after a refit, else
+  // the training split; train_posts counts them), at the chosen thresholds.
+  BinaryMetrics train;
   BinaryMetrics validation;  // of the validation split (all zero without one)
   // Whether the final weights were trained again on all posts (refit_on_all). The
   // calibration and thresholds are fitted before the refit, on the validation
