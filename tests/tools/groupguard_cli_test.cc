@@ -57,11 +57,14 @@ bool Exists(const std::string& path) {
 }
 
 // Runs `groupguard ARGS` through the shell (args are trusted test strings), with
-// standard input from `stdin_path` (or /dev/null).
-Result RunCli(const std::string& args, const std::string& stdin_path = "/dev/null") {
+// standard input from `stdin_path` (or /dev/null), after the shell command `before`
+// (such as a ulimit) if any.
+Result RunCli(const std::string& args, const std::string& stdin_path = "/dev/null",
+              const std::string& before = "") {
   std::string err_path = Dir() + "/stderr.txt";
-  std::string command = absl::StrCat(GROUPGUARD_CLI, " ", args, " <", stdin_path, " 2>",
-                                     err_path);
+  std::string command =
+      absl::StrCat(before.empty() ? "" : before + " && ", GROUPGUARD_CLI, " ", args, " <",
+                   stdin_path, " 2>", err_path);
   Result r;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return r;
@@ -308,6 +311,37 @@ TEST_F(GroupguardCliTest, SkippedRecordsAreReportedInInputOrderOnManyThreads) {
   ASSERT_NE(third, std::string::npos) << r.err;
   EXPECT_LT(first, second) << r.err;
   EXPECT_LT(second, third) << r.err;
+}
+
+// Worker threads that cannot all be started leave the work to those that did, and
+// with none, score says so. Here each thread's stack (RLIMIT_STACK, glibc's default
+// for new threads) is 1 GiB of a 1.5 GiB address space: one worker starts, the
+// second cannot; with 2 GiB stacks, none. The exception of the thread that failed
+// used to destroy the started ones unjoined (std::terminate, SIGABRT, no output).
+TEST_F(GroupguardCliTest, WorkerThreadsThatCannotStartDoNotAbortTheRun) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's allocator does not run under an address space limit";
+#endif
+  if (std::system("ulimit -s 2097152 && ulimit -v 1572864") != 0) {
+    GTEST_SKIP() << "the hard limits do not allow these stack and address space limits";
+  }
+  std::string dump;
+  for (int line = 1; line <= 2000; ++line) {
+    absl::StrAppend(&dump, "{\"id\":\"", line, "\",\"text\":\"post number ", line,
+                    " win a prize\"}\n");
+  }
+  const std::string input = WriteFile("threads.jsonl", dump);
+  const std::string args = absl::StrCat("--block-kib 1 -m ", model_, " ", input);
+  const Result serial = RunCli("score --threads 1 " + args);
+  ASSERT_EQ(serial.exit_code, 0) << serial.err;
+  const Result one = RunCli("score --threads 64 " + args, "/dev/null",
+                            "ulimit -s 1048576 && ulimit -v 1572864");
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(one.out, serial.out);
+  const Result none = RunCli("score --threads 64 " + args, "/dev/null",
+                             "ulimit -s 2097152 && ulimit -v 1572864");
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_THAT(none.err, HasSubstr("cannot start a worker thread (--threads 64): "));
 }
 
 // An output file gets the mode a plain create gives (0666 less the umask), like

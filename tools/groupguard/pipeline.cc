@@ -3,9 +3,12 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common.h"
 #include "io/block_reader.h"
 #include "io/record_parser.h"
@@ -79,26 +82,15 @@ class WorkerPool {
              const std::function<std::unique_ptr<PostHandler>()>& make_handler) {
     for (int i = 0; i < threads; ++i) {
       auto handler = make_handler();
-      threads_.emplace_back([this, skip_bad, p = parser.Clone(),
-                             h = std::move(handler)]() mutable {
-        Post post;
-        for (;;) {
-          Task* task;
-          {
-            std::unique_lock<std::mutex> lock(mu_);
-            work_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-            if (stop_) return;
-            task = queue_.front();
-            queue_.pop_front();
-          }
-          Process(task, skip_bad, &p, h.get(), &post);
-          {
-            std::lock_guard<std::mutex> lock(mu_);
-            task->done = true;
-          }
-          done_cv_.notify_all();
-        }
-      });
+      // A thread that cannot be started (out of threads or address space) throws,
+      // which must not leave here with the started ones unjoined (std::terminate):
+      // those do the work (none: start_error()).
+      try {
+        StartThread(skip_bad, parser.Clone(), std::move(handler));
+      } catch (const std::system_error& e) {
+        start_error_ = e.what();
+        break;
+      }
     }
   }
 
@@ -111,6 +103,10 @@ class WorkerPool {
     work_cv_.notify_all();
     for (std::thread& t : threads_) t.join();
   }
+
+  // Whether a worker thread started; if not, start_error() says why.
+  bool started() const { return !threads_.empty(); }
+  const std::string& start_error() const { return start_error_; }
 
   void Submit(Task* task) {
     {
@@ -127,12 +123,36 @@ class WorkerPool {
   }
 
  private:
+  template <typename Parser>
+  void StartThread(bool skip_bad, Parser p, std::unique_ptr<PostHandler> h) {
+    threads_.emplace_back([this, skip_bad, p = std::move(p), h = std::move(h)]() mutable {
+      Post post;
+      for (;;) {
+        Task* task;
+        {
+          std::unique_lock<std::mutex> lock(mu_);
+          work_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+          if (stop_) return;
+          task = queue_.front();
+          queue_.pop_front();
+        }
+        Process(task, skip_bad, &p, h.get(), &post);
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          task->done = true;
+        }
+        done_cv_.notify_all();
+      }
+    });
+  }
+
   std::mutex mu_;
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
   std::deque<Task*> queue_;  // guarded by mu_
   bool stop_ = false;        // guarded by mu_
   std::vector<std::thread> threads_;
+  std::string start_error_;
 };
 
 // The end of the input (`status` OK) or the read error that ends the run, after
@@ -243,6 +263,11 @@ absl::Status RunPipeline(const PipelineOptions& options,
       if (pool == nullptr) {
         pool = std::make_unique<WorkerPool>(options.threads, options.skip_bad, *parser,
                                             make_handler);
+        if (!pool->started()) {
+          return absl::ResourceExhaustedError(
+              absl::StrCat("cannot start a worker thread (--threads ", options.threads,
+                           "): ", pool->start_error(), "; --threads 1 needs none"));
+        }
       }
       pool->Submit(task.get());
       in_flight.push_back(std::move(task));
