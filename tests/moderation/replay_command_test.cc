@@ -103,6 +103,31 @@ TEST_F(ReplayCommandTest, AFlagAfterAProbationEndedStartsANewOne) {
   std::filesystem::remove(path);
 }
 
+// A dump's author may have the simulated moderator's name. Nobody reviews their own
+// post, so a second simulated moderator of the group decides, and the run goes on.
+TEST_F(ReplayCommandTest, AnAuthorNamedAsTheSimulatedModeratorIsReviewedByAnother) {
+  const std::string path = path_ + ".namesake.jsonl";
+  {
+    std::ofstream f(path);
+    for (
+        const char* line :
+        {R"({"id":"1","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"moderator of music","group":"music","time":"2024-01-01T10:00:00"})",
+         R"({"id":"2","text":"I love this song, the chorus is great","label":"ham","author":"moderator of music","group":"music","time":"2024-01-02T10:00:00"})"}) {
+      f << line << "\n";
+    }
+  }
+  int code = -1;
+  std::string out =
+      RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json ", path, " 2>&1"), &code);
+  std::filesystem::remove(path);
+  if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"posts\":2,"));
+  EXPECT_THAT(out, HasSubstr("\"flags\":1,"));
+  // The flagged author's next post is held by probation alone, and approved.
+  EXPECT_THAT(out, HasSubstr("\"ham_held\":1,"));
+}
+
 TEST_F(ReplayCommandTest, ReadableSummaryAndSkippingUntimed) {
   int code = -1;
   std::string out = RunCommand(

@@ -349,6 +349,7 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
   gate_options.max_post_bytes = std::numeric_limits<size_t>::max();
   Gate gate(&registry, model, gate_options);
   std::set<std::string> groups;
+  std::set<std::string> second_moderators;  // groups where one was needed
   std::map<std::string, int64_t> authors;  // records per author
   GroupPolicy policy;
   policy.hold_threshold = f.hold_threshold;
@@ -410,12 +411,21 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
         if (spam)
           ++(by_classifier ? c->spam_held_by_classifier : c->spam_held_by_probation_only);
         if (labeled && !spam && !by_classifier) ++c->ham_held_by_probation_only;
+        // Nobody reviews their own post: when a dump's author has the simulated
+        // moderator's name, a second simulated moderator of the group decides.
+        std::string reviewer = mod;
+        if (p.author == mod) {
+          reviewer = absl::StrCat("second ", mod);
+          if (second_moderators.insert(p.group).second) {
+            GG_RETURN_IF_ERROR(registry.AddModerator(p.group, reviewer));
+          }
+        }
         if (spam) {
-          auto fb = registry.Reject(mod, p.group, s.id, "spam");
+          auto fb = registry.Reject(reviewer, p.group, s.id, "spam");
           if (!fb.ok()) return fb.status();
           moderated = "reject";
-          absl::Status flag =
-              registry.Flag(mod, p.author, p.group, "posted spam", absl::ZeroDuration());
+          absl::Status flag = registry.Flag(reviewer, p.author, p.group, "posted spam",
+                                            absl::ZeroDuration());
           if (flag.ok()) {
             ++c->flags;
             flagged = "flagged";
@@ -429,7 +439,7 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
             return flag;
           }
         } else {
-          auto fb = registry.Approve(mod, p.group, s.id, "ham");
+          auto fb = registry.Approve(reviewer, p.group, s.id, "ham");
           if (!fb.ok()) return fb.status();
           moderated = "approve";
         }
