@@ -123,8 +123,7 @@ class WorkerPool {
   }
 
  private:
-  template <typename Parser>
-  void StartThread(bool skip_bad, Parser p, std::unique_ptr<PostHandler> h) {
+  void StartThread(bool skip_bad, RecordParser p, std::unique_ptr<PostHandler> h) {
     threads_.emplace_back([this, skip_bad, p = std::move(p), h = std::move(h)]() mutable {
       Post post;
       for (;;) {
