@@ -183,6 +183,137 @@ bool IsJsonSpace(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+// What makes a record that simdjson's On-Demand parser read without error broken
+// JSON, as "broken JSON (what at byte N)" (N from 1), or "" if it is JSON. On-Demand
+// checks only what it reads: a value of a key nobody reads is skipped by its
+// brackets alone, and a number or literal read as a token (an id's 12) is not
+// spelled out, so `tru`, `NaN`, `01`, `{]` or `[1,]` pass it. Bytes inside
+// strings other than escapes are not checked here (simdjson validates UTF-8, and raw
+// control characters are repaired, not rejected), nor is what follows the value.
+// Iterative: any depth.
+std::string JsonSyntaxError(absl::string_view record) {
+  const char* const p = record.data();
+  const size_t n = record.size();
+  const auto at = [](absl::string_view what, size_t i) {
+    return absl::StrCat("broken JSON (", what, " at byte ", i + 1, ")");
+  };
+  const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  // A value ends at whitespace, a comma, a closing bracket or the record's end.
+  const auto ends_value = [p, n](size_t i) {
+    return i == n || IsJsonSpace(static_cast<unsigned char>(p[i])) || p[i] == ',' ||
+           p[i] == ']' || p[i] == '}';
+  };
+  std::string open;  // the brackets open at i, innermost last
+  enum { kValue, kValueOrClose, kKey, kKeyOrClose, kAfter } state = kValue;
+  size_t i = 0;
+  for (;;) {
+    while (i < n && IsJsonSpace(static_cast<unsigned char>(p[i]))) ++i;
+    // What follows the value is ParseJson()'s to report.
+    if (state == kAfter && open.empty()) return "";
+    if (i == n) return at("the record ends inside a value", i);
+    const char c = p[i];
+    if (state == kAfter) {
+      if (c == ',') {
+        state = open.back() == '{' ? kKey : kValue;
+        ++i;
+      } else if (c == (open.back() == '{' ? '}' : ']')) {
+        open.pop_back();
+        ++i;
+      } else {
+        return at(open.back() == '{' ? "expected ',' or '}'" : "expected ',' or ']'", i);
+      }
+      continue;
+    }
+    if ((state == kValueOrClose && c == ']') || (state == kKeyOrClose && c == '}')) {
+      open.pop_back();
+      ++i;
+      state = kAfter;
+      continue;
+    }
+    const bool key = state == kKey || state == kKeyOrClose;
+    if (c == '"') {
+      const size_t start = i++;
+      for (;;) {
+#if defined(__SSE2__)
+        while (n - i >= 16) {
+          const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+          const int mask =
+              _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                             _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+          if (mask != 0) {
+            i += __builtin_ctz(static_cast<unsigned>(mask));
+            break;
+          }
+          i += 16;
+        }
+#endif
+        while (i < n && p[i] != '"' && p[i] != '\\') ++i;
+        if (i == n) return at("a string not closed", start);
+        if (p[i] == '"') break;
+        // An escape: \" \\ \/ \b \f \n \r \t or \u and four hex digits.
+        if (i + 1 < n && std::strchr("\"\\/bfnrt", p[i + 1]) != nullptr &&
+            p[i + 1] != '\0') {
+          i += 2;
+        } else if (i + 5 < n && p[i + 1] == 'u' &&
+                   Hex4(reinterpret_cast<const unsigned char*>(p + i + 2)) >= 0) {
+          i += 6;
+        } else {
+          return at("bad escape in a string", i);
+        }
+      }
+      ++i;
+      if (key) {
+        while (i < n && IsJsonSpace(static_cast<unsigned char>(p[i]))) ++i;
+        if (i == n || p[i] != ':') return at("expected ':'", i);
+        ++i;
+        state = kValue;
+      } else {
+        state = kAfter;
+      }
+      continue;
+    }
+    if (key) return at(state == kKey ? "expected a key" : "expected a key or '}'", i);
+    if (c == '{' || c == '[') {
+      open.push_back(c);
+      state = c == '{' ? kKeyOrClose : kValueOrClose;
+      ++i;
+      continue;
+    }
+    // A number or a literal, followed by the end of the value.
+    const size_t start = i;
+    if (c == '-' || is_digit(c)) {
+      if (c == '-') ++i;
+      if (i < n && p[i] == '0') {
+        ++i;
+      } else if (i < n && is_digit(p[i])) {
+        while (i < n && is_digit(p[i])) ++i;
+      } else {
+        return at("not a JSON value", start);
+      }
+      if (i < n && p[i] == '.') {
+        ++i;
+        if (i == n || !is_digit(p[i])) return at("not a JSON value", start);
+        while (i < n && is_digit(p[i])) ++i;
+      }
+      if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        ++i;
+        if (i < n && (p[i] == '+' || p[i] == '-')) ++i;
+        if (i == n || !is_digit(p[i])) return at("not a JSON value", start);
+        while (i < n && is_digit(p[i])) ++i;
+      }
+    } else {
+      for (absl::string_view literal : {"true", "false", "null"}) {
+        if (absl::StartsWith(record.substr(i), literal)) {
+          i += literal.size();
+          break;
+        }
+      }
+    }
+    if (i == start || !ends_value(i)) return at("not a JSON value", start);
+    state = kAfter;
+  }
+}
+
 std::string JsonErrorText(simdjson::error_code code) {
   return absl::StrCat("broken JSON (", simdjson::error_message(code), ")");
 }
@@ -544,10 +675,12 @@ absl::Status RecordParser::Impl::ParseJsonRecord(absl::string_view record,
   clear();
   post->line = line;
   RecordError err;
+  bool on_demand = false;  // read by ParseJson(), not the plain-record scanner
   if (!plain_json_scanner_enabled.load(std::memory_order_relaxed) ||
       !ParsePlainJson(record, capacity, post, &err)) {
     clear();  // of what the plain parse wrote before it gave up
     err = ParseJson(record, capacity, post);
+    on_demand = true;
   }
   if (err.json == simdjson::UTF8_ERROR || err.json == simdjson::UNESCAPED_CHARS ||
       err.json == simdjson::STRING_ERROR) {
@@ -566,6 +699,12 @@ absl::Status RecordParser::Impl::ParseJsonRecord(absl::string_view record,
   // simdjson parser takes several bytes per byte of its largest document).
   if (repaired.capacity() > kKeptScratchBytes) std::string().swap(repaired);
   if (json.capacity() > kKeptScratchBytes) json = od::parser();
+  // What On-Demand did not check (a record the plain scanner took is JSON). The
+  // repair changes no structure, so the original record says where.
+  if (on_demand && err.json == simdjson::SUCCESS) {
+    std::string broken = JsonSyntaxError(record);
+    if (!broken.empty()) err.what = std::move(broken);
+  }
   if (err.what.empty()) return absl::OkStatus();
   return Error(line, err.what);
 }

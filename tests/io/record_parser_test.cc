@@ -121,6 +121,47 @@ TEST(RecordParserTest, LoneSurrogateEscapesAreReplaced) {
   EXPECT_EQ(ReadAll(records, false), expected);
 }
 
+// simdjson's On-Demand parser checks only the values it reads, and not the
+// spelling of a number or literal it hands on as a token: broken JSON anywhere in a
+// record (a value of a key nobody reads, a nested one, an id's number) is still
+// broken JSON, an error saying where, not a post with an id "tru". Valid JSON of
+// any shape (deep nesting, big numbers, escapes, lone surrogates) is read as before.
+TEST(RecordParserTest, BrokenJsonInAnyValueIsAnError) {
+  const std::string deep = std::string(3000, '[') + std::string(3000, ']');
+  const std::string records = absl::StrCat(
+      "{\"text\": \"a\\n\", \"id\": tru}\n"
+      "{\"text\": \"a\", \"id\": 1abc}\n"
+      "{\"text\": \"a\", \"id\": 01}\n"
+      "{\"text\": \"a\", \"extra\": nul}\n"
+      "{\"text\": \"a\", \"extra\": NaN}\n"
+      "{\"text\": \"a\", \"extra\": +1}\n"
+      "{\"text\": \"a\", \"extra\": {\"k\" 1}}\n"
+      "{\"text\": \"a\", \"extra\": {]}\n"
+      "{\"text\": \"a\", \"extra\": [1,]}\n"
+      "{\"text\": \"a\", \"extra\": [1 2]}\n"
+      "{\"text\": \"a\", \"extra\": \"\\x\"}\n"
+      "{\"text\": \"a\", \"extra\": {\"k\": [1, 2.5e-3, -0, true, null, \"\\u00e9\"]}}\n",
+      "{\"text\": \"b\", \"extra\": ", deep, ", \"n\": 123456789012345678901234567890}\n",
+      "{\"text\": \"c\", \"extra\": \"\\ud83d \\u0007 tab\there\", \"id\": 12 }\n");
+  const std::string expected =
+      "t.jsonl:1: broken JSON (not a JSON value at byte 23)\n"
+      "t.jsonl:2: broken JSON (not a JSON value at byte 21)\n"
+      "t.jsonl:3: broken JSON (not a JSON value at byte 21)\n"
+      "t.jsonl:4: broken JSON (not a JSON value at byte 24)\n"
+      "t.jsonl:5: broken JSON (not a JSON value at byte 24)\n"
+      "t.jsonl:6: broken JSON (not a JSON value at byte 24)\n"
+      "t.jsonl:7: broken JSON (expected ':' at byte 29)\n"
+      "t.jsonl:8: broken JSON (expected a key or '}' at byte 25)\n"
+      "t.jsonl:9: broken JSON (not a JSON value at byte 27)\n"
+      "t.jsonl:10: broken JSON (expected ',' or ']' at byte 27)\n"
+      "t.jsonl:11: broken JSON (bad escape in a string at byte 25)\n"
+      "12 a\n"
+      "13 b\n"
+      "14 c\n";
+  EXPECT_EQ(ReadAll(records, true), expected);
+  EXPECT_EQ(ReadAll(records, false), expected);
+}
+
 // Every post and error of a CSV dump, read as the CLI reads it: BlockReader cuts
 // blocks of whole records, RecordParser cuts each block into records.
 std::vector<std::string> ReadCsvInBlocks(const std::string& path, size_t block_bytes,
