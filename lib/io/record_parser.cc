@@ -942,7 +942,9 @@ bool RecordParser::Impl::NextRecord(absl::string_view data, size_t* pos, int64_t
     *record_line = *line;
     *line += inner_newlines + (end < data.size() ? 1 : 0);
     *pos = end < data.size() ? end + 1 : end;
-    if (!r.empty() && r.back() == '\r') r.remove_suffix(1);
+    // CRLF, and the \r\r\n of a CSV written in text mode on Windows (Python's csv
+    // module without newline=""): no field of any format ends with a \r.
+    while (!r.empty() && r.back() == '\r') r.remove_suffix(1);
     // A blank record over the limit is still an error: BlockReader reports it so
     // when it is the first record of a block.
     if (r.size() <= options.max_record_bytes && IsBlank(r)) continue;

@@ -1,5 +1,6 @@
 #include "groupguard/post_reader.h"
 
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -173,6 +174,24 @@ TEST(PostReaderTest, HandlesCrlfBomAndBlankLines) {
   EXPECT_EQ((*posts)[0].line, 1);
   EXPECT_EQ((*posts)[1].text, "two");
   EXPECT_EQ((*posts)[1].line, 4);
+}
+
+// Python's csv module on Windows, writing to a file opened without newline="",
+// ends every line with \r\r\n: the last column is still the last column (not
+// "id\r", so every id null, every label missing), and its values have no \r.
+TEST(PostReaderTest, CsvAndTsvLinesEndingInSeveralCarriageReturns) {
+  for (const auto& [name, dump, format] :
+       {std::tuple{"crcrlf.csv", "text,id,label\r\r\nhello,1,spam\r\r\nbye,2,ham\r\r\n",
+                   DumpFormat::kCsv},
+        std::tuple{"crcrlf.tsv", "text\tid\tlabel\r\r\nhello\t1\tspam\r\r\n",
+                   DumpFormat::kTsv}}) {
+    ReadResult result = ReadSkippingErrors(WriteTempFile(name, dump), Format(format));
+    EXPECT_THAT(result.errors, IsEmpty()) << name;
+    ASSERT_GE(result.posts.size(), 1u) << name;
+    EXPECT_EQ(result.posts[0].text, "hello");
+    EXPECT_EQ(result.posts[0].id, "1") << name;
+    EXPECT_EQ(result.posts[0].is_spam, std::optional<bool>(true)) << name;
+  }
 }
 
 TEST(PostReaderTest, LastLineWithoutNewline) {
