@@ -874,6 +874,17 @@ absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t lin
         std::tuple{required.time, time_column, &options.time_field}}) {
     if (wanted && column < 0 && !name->empty()) return missing(*name);
   }
+  // A \r inside the line: lines ended by a lone \r (classic Mac, Excel's "CSV
+  // (Macintosh)"), which the reader does not split, so this "header" holds the
+  // whole dump, and with the text column named before the first \r no record and
+  // no error would follow.
+  for (size_t i = 0; i < columns; ++i) {
+    if (!fields[i].quoted && names[i].find('\r') != std::string::npos) {
+      return Error(line,
+                   "header: a carriage return (\\r) not followed by a newline: lines "
+                   "ended by a lone \\r are not read; convert them to \\n or \\r\\n");
+    }
+  }
   have_header = true;
   // Scratch for kMaxColumns fields is not kept for a dump of a few.
   fields.clear();

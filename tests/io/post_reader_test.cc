@@ -194,6 +194,28 @@ TEST(PostReaderTest, CsvAndTsvLinesEndingInSeveralCarriageReturns) {
   }
 }
 
+// Lines ended by a lone \r (classic Mac, "CSV (Macintosh)") are one line to the
+// reader: the header swallowed the whole dump, and with the text column first,
+// there was no record and no error. The header says what is wrong instead.
+TEST(PostReaderTest, CsvAndTsvWithLoneCarriageReturnLineEndsAreRefused) {
+  for (const auto& [name, dump, format] :
+       {std::tuple{"mac.csv", "text,label\rhello,spam\rbye,ham\r", DumpFormat::kCsv},
+        std::tuple{"mac.tsv", "text\tlabel\rhello\tspam\r", DumpFormat::kTsv}}) {
+    auto posts = ReadPosts(WriteTempFile(name, dump), Format(format));
+    ASSERT_FALSE(posts.ok()) << name;
+    EXPECT_EQ(posts.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(posts.status().message(),
+                HasSubstr(absl::StrCat(name,
+                                       ":1: header: a carriage return (\\r) not "
+                                       "followed by a newline")));
+  }
+  // A quoted column name may hold one.
+  auto posts = ReadPosts(WriteTempFile("quoted.csv", "text,\"a\rb\"\nhello,x\n"),
+                         Format(DumpFormat::kCsv));
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  EXPECT_EQ(posts->size(), 1u);
+}
+
 TEST(PostReaderTest, LastLineWithoutNewline) {
   std::string path = WriteTempFile("nonl.jsonl", "{\"text\": \"a\"}\n{\"text\": \"b\"}");
   auto posts = ReadPosts(path);
