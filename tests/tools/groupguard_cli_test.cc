@@ -887,6 +887,35 @@ TEST_F(GroupguardCliTest, OutputFileRespectsLinksFifosAndModes) {
   EXPECT_EQ(std::filesystem::status(fifo).type(), std::filesystem::file_type::fifo);
 }
 
+// `-o /dev/stdout` (or /proc/self/fd/1, or the file standard output or standard
+// error is redirected to) with that stream a regular file: written in place
+// through the stream, as to a FIFO. A file renamed over it replaced the file the
+// shell had open: what the shell wrote to it before and after was lost.
+TEST_F(GroupguardCliTest, OutputFileThatIsAStandardStreamIsWrittenInPlace) {
+  const std::string input = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/sms.test.jsonl");
+  const std::string expected = RunCli(absl::StrCat("score -m ", model_, " ", input)).out;
+  ASSERT_FALSE(expected.empty());
+  const std::string log = Dir() + "/stream.log";
+  for (const std::string& out :
+       {std::string("/dev/stdout"), std::string("/proc/self/fd/1"), log}) {
+    std::filesystem::remove(log);
+    Result r =
+        RunCli(absl::StrCat("score -m ", model_, " -o ", out, " ", input, " >", log,
+                            "; (echo before; ", GROUPGUARD_CLI, " score -m ", model_,
+                            " -o ", out, " ", input, "; echo after) >>", log));
+    ASSERT_EQ(r.exit_code, 0) << out << ": " << r.err;
+    EXPECT_EQ(ReadFile(log), absl::StrCat(expected, "before\n", expected, "after\n"))
+        << out;
+  }
+  // The same through standard error.
+  std::filesystem::remove(log);
+  Result e = RunCli(absl::StrCat("--version >/dev/null; (echo before >&2; ",
+                                 GROUPGUARD_CLI, " score -m ", model_, " -o /dev/stderr ",
+                                 input, "; echo after >&2) 2>>", log, "; true"));
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_EQ(ReadFile(log), absl::StrCat("before\n", expected, "after\n"));
+}
+
 TEST_F(GroupguardCliTest, FailedWriteToStandardOutputIsARuntimeError) {
   const std::string test = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/sms.test.jsonl");
   for (const std::string& args :

@@ -24,7 +24,8 @@ absl::Status CheckReplaceable(const std::string& path);
 // Where a command writes its results: standard output, or a file that only appears
 // (by rename from a temporary file beside it) when Commit() is called, so a failed
 // run never leaves a partial file that looks whole. An existing file keeps its mode,
-// and a symbolic link to it stays a link; a FIFO or a device is written in place.
+// and a symbolic link to it stays a link; a FIFO or a device is written in place,
+// and so is the file standard output or standard error writes to (through it).
 // SIGINT, SIGTERM or SIGHUP (when their action is the default one) remove the
 // temporary files not yet committed or aborted before the process dies of them.
 // Not thread-safe.
