@@ -916,6 +916,24 @@ TEST_F(GroupguardCliTest, OutputFileThatIsAStandardStreamIsWrittenInPlace) {
   EXPECT_EQ(ReadFile(log), absl::StrCat("before\n", expected, "after\n"));
 }
 
+// train's report goes to standard output: a model named /dev/stdout (standard
+// output redirected to a file) is refused as `-o -` is, not renamed over the file
+// the shell had open, which dropped the report and everything else written there.
+TEST_F(GroupguardCliTest, TrainRefusesAModelFileThatIsAStandardStream) {
+  const std::string test = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/sms.test.jsonl");
+  const std::string log = Dir() + "/train.log";
+  for (const char* out : {"/dev/stdout", "/dev/stderr"}) {
+    std::filesystem::remove(log);
+    Result r = RunCli(absl::StrCat("--version >/dev/null; (echo before; ", GROUPGUARD_CLI,
+                                   " train --model-type nb -o ", out, " ", test,
+                                   "; echo exit=$?) >", log, " 2>&1; true"));
+    const std::string written = ReadFile(log);
+    EXPECT_THAT(written, StartsWith("before\ngroupguard: -o ")) << out;
+    EXPECT_THAT(written, HasSubstr("carry the training report")) << out;
+    EXPECT_THAT(written, HasSubstr("exit=2\n")) << out;
+  }
+}
+
 TEST_F(GroupguardCliTest, FailedWriteToStandardOutputIsARuntimeError) {
   const std::string test = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/sms.test.jsonl");
   for (const std::string& args :

@@ -82,6 +82,19 @@ void RemoveTemp(const std::string& path, int slot) {
 
 }  // namespace
 
+int StandardStreamAt(const std::string& path) {
+  struct stat st;
+  if (path.empty() || ::stat(path.c_str(), &st) != 0) return -1;
+  for (int stream : {STDOUT_FILENO, STDERR_FILENO}) {
+    struct stat stream_st;
+    if (fstat(stream, &stream_st) == 0 && stream_st.st_dev == st.st_dev &&
+        stream_st.st_ino == st.st_ino) {
+      return stream;
+    }
+  }
+  return -1;
+}
+
 absl::Status CheckReplaceable(const std::string& path) {
   std::string target, temp;
   absl::StatusOr<internal::ScopedFd> fd =
@@ -119,21 +132,14 @@ absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& 
     if (fd < 0) return cannot(std::strerror(errno));
     return std::unique_ptr<OutputFile>(new OutputFile(fd, path, "", ""));
   }
-  if (exists) {
+  if (const int stream = StandardStreamAt(path); stream >= 0) {
     // The file standard output or standard error writes to (-o /dev/stdout with
     // it redirected to a file): written in place through that stream, at its
     // offset (or appending, after >>). A file renamed over it would replace the
     // file the shell has open, and what it wrote there before and after is lost.
-    for (int stream : {STDOUT_FILENO, STDERR_FILENO}) {
-      struct stat stream_st;
-      if (fstat(stream, &stream_st) != 0 || stream_st.st_dev != st.st_dev ||
-          stream_st.st_ino != st.st_ino) {
-        continue;
-      }
-      const int fd = fcntl(stream, F_DUPFD_CLOEXEC, 0);
-      if (fd < 0) return cannot(std::strerror(errno));
-      return std::unique_ptr<OutputFile>(new OutputFile(fd, path, "", ""));
-    }
+    const int fd = fcntl(stream, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return cannot(std::strerror(errno));
+    return std::unique_ptr<OutputFile>(new OutputFile(fd, path, "", ""));
   }
   // A new file next to the output, renamed over it by Commit(): an existing file is
   // replaced where it really is (a symbolic link to it stays one) and keeps its

@@ -14,6 +14,11 @@ namespace groupguard::cli {
 // kUnavailable "cannot write <name>: <reason>".
 absl::Status WriteAll(int fd, absl::string_view data, absl::string_view name);
 
+// STDOUT_FILENO or STDERR_FILENO if `path` names the file that standard output or
+// standard error writes to (/dev/stdout, /proc/self/fd/2, a file they are
+// redirected to), else -1.
+int StandardStreamAt(const std::string& path);
+
 // Whether a file can be written at `path` the way a model file is saved (a
 // temporary file beside it, renamed over it): creates that temporary and removes
 // it at once. For a check before long work (train) whose result is written by

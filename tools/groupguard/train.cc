@@ -76,6 +76,14 @@ int RunTrain(TrainFlags& flags) {
     PrintError("-o -: standard output carries the training report; name a model file");
     return kExitUsageError;
   }
+  if (StandardStreamAt(flags.output) >= 0) {
+    // The same, named otherwise (/dev/stdout redirected to a file): the model
+    // renamed over that file would also drop what the shell wrote there.
+    PrintError(absl::StrCat("-o ", flags.output,
+                            ": that is where standard output or standard error goes, "
+                            "which carry the training report; name a model file"));
+    return kExitUsageError;
+  }
   // Before reading and training (minutes with --select): a model that cannot be
   // written is better known at once.
   if (absl::Status writable = CheckReplaceable(flags.output); !writable.ok()) {
