@@ -314,6 +314,18 @@ std::string JsonSyntaxError(absl::string_view record) {
   }
 }
 
+// Why the first record of an input in UTF-16 (or UTF-32), such as Excel's "Unicode
+// text" or a PowerShell redirection writes, cannot be read, or "": its byte order
+// mark. Read as UTF-8, it would be broken JSON or a header without its columns.
+std::string Utf16Error(absl::string_view record, int64_t line) {
+  if (line != 1 ||
+      !(absl::StartsWith(record, "\xFF\xFE") || absl::StartsWith(record, "\xFE\xFF"))) {
+    return "";
+  }
+  return "the input is UTF-16 or UTF-32 (it starts with a byte order mark of one); "
+         "convert it to UTF-8";
+}
+
 std::string JsonErrorText(simdjson::error_code code) {
   return absl::StrCat("broken JSON (", simdjson::error_message(code), ")");
 }
@@ -561,7 +573,16 @@ RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capac
   // After the object, the iterator must be out of bounds: nothing may follow.
   const char* after = nullptr;
   if (doc.current_location().get(after) == simdjson::SUCCESS) {
-    err.what = "trailing content after the JSON object";
+    // JSON's whitespace, a lone \r included, separates the object from what follows.
+    bool lone_cr = false;
+    for (const char* q = after; q > record.data() && IsJsonSpace(q[-1]); --q) {
+      lone_cr |= q[-1] == '\r';
+    }
+    err.what = lone_cr
+                   ? "a carriage return (\\r) not followed by a newline after the JSON "
+                     "object: lines ended by a lone \\r are not read; convert them to "
+                     "\\n or \\r\\n"
+                   : "trailing content after the JSON object";
     return err;
   }
   if (!have_text) err.what = absl::StrCat("missing \"", options.text_field, "\"");
@@ -674,6 +695,9 @@ absl::Status RecordParser::Impl::ParseJsonRecord(absl::string_view record,
   };
   clear();
   post->line = line;
+  if (std::string utf16 = Utf16Error(record, line); !utf16.empty()) {
+    return Error(line, utf16);
+  }
   RecordError err;
   bool on_demand = false;  // read by ParseJson(), not the plain-record scanner
   if (!plain_json_scanner_enabled.load(std::memory_order_relaxed) ||
@@ -810,6 +834,9 @@ void RecordParser::Impl::FieldValue(absl::string_view record, const Field& field
 }
 
 absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t line) {
+  if (std::string utf16 = Utf16Error(record, line); !utf16.empty()) {
+    return Error(line, absl::StrCat("header: ", utf16));
+  }
   std::string what = SplitFields(record, line, kMaxColumns + 1);
   if (!what.empty()) return Error(line, absl::StrCat("header: ", what));
   if (field_count > kMaxColumns) {

@@ -216,6 +216,41 @@ TEST(PostReaderTest, CsvAndTsvWithLoneCarriageReturnLineEndsAreRefused) {
   EXPECT_EQ(posts->size(), 1u);
 }
 
+// JSON Lines whose lines end with a lone \r is one record to the reader, and a
+// UTF-16 (or UTF-32) file read as UTF-8 is garbage from its first byte: each error
+// says so, not only "trailing content" or "broken JSON at byte 1".
+TEST(PostReaderTest, LoneCarriageReturnsAndUtf16AreNamedAsSuch) {
+  auto mac =
+      ReadPosts(WriteTempFile("mac.jsonl", "{\"text\":\"a\"}\r{\"text\":\"b\"}\r"));
+  ASSERT_FALSE(mac.ok());
+  EXPECT_THAT(mac.status().message(),
+              HasSubstr("mac.jsonl:1: a carriage return (\\r) not followed by a newline "
+                        "after the JSON object"));
+  auto two = ReadPosts(WriteTempFile("two.jsonl", "{\"text\":\"a\"} {\"text\":\"b\"}\n"));
+  ASSERT_FALSE(two.ok());
+  EXPECT_THAT(two.status().message(),
+              HasSubstr("two.jsonl:1: trailing content after the JSON object"));
+  // "text,label\nhi,spam\n" in UTF-16LE and UTF-16BE, and a JSON Lines record.
+  std::string le = "\xFF\xFE", be = "\xFE\xFF", json = "\xFF\xFE";
+  for (char c : std::string("text,label\nhi,spam\n")) {
+    le += {c, '\0'};
+    be += {'\0', c};
+  }
+  for (char c : std::string("{\"text\":\"hi\"}\n")) json += {c, '\0'};
+  for (const auto& [name, dump, format] :
+       {std::tuple{"le.csv", le, DumpFormat::kCsv},
+        std::tuple{"be.csv", be, DumpFormat::kCsv},
+        std::tuple{"le.jsonl", json, DumpFormat::kJsonLines}}) {
+    auto posts = ReadPosts(WriteTempFile(name, dump), Format(format));
+    ASSERT_FALSE(posts.ok()) << name;
+    EXPECT_EQ(posts.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(
+        posts.status().message(),
+        HasSubstr(absl::StrCat(name, ":1: ", format == DumpFormat::kCsv ? "header: " : "",
+                               "the input is UTF-16 or UTF-32")));
+  }
+}
+
 TEST(PostReaderTest, LastLineWithoutNewline) {
   std::string path = WriteTempFile("nonl.jsonl", "{\"text\": \"a\"}\n{\"text\": \"b\"}");
   auto posts = ReadPosts(path);
