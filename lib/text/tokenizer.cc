@@ -54,6 +54,9 @@ struct FoldedTables {
   // ASCII bytes that only separate tokens (space, most punctuation): Scanner::Run
   // steps over them. Not '+' and '(' (phone numbers), '!' (counted), '$' (a token).
   bool inert[256];
+  // ASCII letters that, after "word ", cannot carry on an obfuscated host (all but
+  // 'd'): Scanner::FastWords goes on to the word they start without more checks.
+  bool plain_after_space[256];
 };
 constexpr FoldedTables MakeFoldedTables() {
   FoldedTables t{};
@@ -73,6 +76,9 @@ constexpr FoldedTables MakeFoldedTables() {
   for (unsigned char c : {'.', '_', '-', '+', '%', '@'}) t.after[c] |= kEmailLocalOrAt;
   for (int c = 0; c < 0x80; ++c) t.inert[c] = t.cls[c] == 0;
   for (unsigned char c : {'+', '(', '!', '$'}) t.inert[c] = false;
+  for (int c = 0; c < 256; ++c) {
+    t.plain_after_space[c] = t.cls[c] == kLetter && (t.after[c] & kObfuscatedStart) == 0;
+  }
   return t;
 }
 constexpr FoldedTables kFolded = MakeFoldedTables();
@@ -138,11 +144,18 @@ class TextBuffer {
     if (n > n_) Reserve(n - n_);
     n_ = n;
   }
-
- private:
+  // For a loop that keeps the buffer in locals (Scanner::FastWords): its bytes
+  // (valid until it grows) and how many there is room for; set_size() hands the
+  // used size back.
+  char* raw() { return &s_[0]; }
+  size_t capacity() const { return s_.size(); }
+  void set_size(size_t n) { n_ = n; }
+  // Room for n more bytes past size().
   void Reserve(size_t n) {
     if (n_ + n > s_.size()) s_.resize(std::max({2 * s_.size(), n_ + n, size_t{256}}));
   }
+
+ private:
   std::string& s_;
   size_t n_ = 0;
 };
@@ -160,6 +173,13 @@ class TokenBuffer {
     if (next_ == end_) Grow();
     return *next_++;
   }
+  // For a loop that keeps the next slot in a local (Scanner::FastWords): where
+  // the next token goes and the end of the room; set_next() hands it back.
+  Token* next() const { return next_; }
+  Token* end() const { return end_; }
+  void set_next(Token* next) { next_ = next; }
+  // Grows the room (next() == end()); next() and end() change.
+  void GrowRoom() { Grow(); }
 
  private:
   // Out of line: the common Append is a compare and an increment.
@@ -233,6 +253,11 @@ class Scanner {
   // shorten. Emits it and returns its end, or returns 0 for the general path (which
   // gives the same result for such a word).
   size_t FastWord(size_t p);
+  // FastWord for word after word, with the separators between them stepped over
+  // as Run() does, the buffers held in locals (as members, they are reloaded after
+  // every byte stored). From the word at p; returns where Run() goes on: at a byte
+  // that starts no word, or, with *stuck set, at a word FastWord turns down.
+  size_t FastWords(size_t p, bool* stuck);
   RunInfo ScanRun(size_t p) const;
   // Each returns the position after what it matched and emitted, or 0.
   size_t TryEmail(size_t p);
@@ -309,13 +334,9 @@ void Scanner::Run() {
     if (c < 0x80) {
       const uint8_t cls = kFolded.cls[c];
       if (cls == kLetter && fast_paths_) {
-        const size_t q = FastWord(p);
-        if (q != 0) {
-          // A single space after a word is the usual separator, and does nothing.
-          p = q + (f_[q] == ' ');
-          continue;
-        }
-        p = ScanWordOrNumber(p);
+        bool stuck;
+        p = FastWords(p, &stuck);
+        if (stuck) p = ScanWordOrNumber(p);
         continue;
       }
       if (cls != 0) {
@@ -420,6 +441,107 @@ size_t Scanner::FastWord(size_t p) {
   }
   Emit(TokenKind::kWord, start, InBegin(p), InEnd(q));
   return q;
+}
+
+size_t Scanner::FastWords(size_t p, bool* stuck) {
+  // FastWord's scan of one chunk, for the usual word of at most 7 letters (a
+  // longer one goes through FastWord itself); see there.
+  constexpr uint64_t k01 = 0x0101010101010101ULL;
+  constexpr uint64_t k7F = 0x7F7F7F7F7F7F7F7FULL;
+  constexpr uint64_t k80 = 0x8080808080808080ULL;
+  const unsigned char* const f = f_;
+  const size_t m = m_;
+  const int max_run = options_.max_char_run;
+  const bool detect_urls = options_.detect_urls;
+  const bool identity = identity_;
+  char* text = storage_.raw();
+  size_t text_size = storage_.size();
+  size_t text_room = storage_.capacity();
+  Token* token = tokens_.next();
+  Token* token_end = tokens_.end();
+  const size_t tokens_before = tokens_.size();
+  *stuck = false;
+  while (true) {
+    // f[p] is an ASCII letter.
+    uint64_t x;
+    std::memcpy(&x, f + p, 8);
+    const uint64_t y = x & k7F;
+    const uint64_t stop =
+        (~(y + k01 * (0x80 - 'a')) | (y + k01 * (0x7F - 'z')) | x) & k80;
+    if (stop == 0) {
+      storage_.set_size(text_size);
+      tokens_.set_next(token);
+      const size_t q = FastWord(p);
+      text = storage_.raw();
+      text_size = storage_.size();
+      text_room = storage_.capacity();
+      token = tokens_.next();
+      token_end = tokens_.end();
+      if (q == 0) {
+        *stuck = true;
+        break;
+      }
+      p = q;
+    } else {
+      const size_t bits = static_cast<size_t>(__builtin_ctzll(stop)) & ~size_t{7};
+      const uint64_t z = x ^ (x << 8);
+      const uint64_t equal = ~(((z & k7F) + k7F) | z) & k80 & ((uint64_t{1} << bits) - 1);
+      const int pairs = static_cast<int>(((equal >> 7) * k01) >> 56);
+      const size_t q = p + (bits >> 3);
+      const unsigned char next = f[q];
+      if (pairs >= max_run || kFolded.cls[next] != 0) {
+        *stuck = true;
+        break;
+      }
+      // The usual end: a space, then a letter that starts an ordinary word (no
+      // URL can follow). f[m] is a space, so q + 1 < m if f[q + 1] is a letter
+      // and q < m.
+      const bool space_then_word =
+          next == ' ' && kFolded.plain_after_space[f[q + 1]] && q < m;
+      if (!space_then_word) {
+        const uint8_t after = kFolded.after[next];
+        if (after != 0 && q < m &&
+            (((after & kMaybeEmail) && MayBeEmail(p, q)) ||
+             (UrlMayFollow(after, q) && detect_urls && MayBeUrl(p, q)))) {
+          *stuck = true;
+          break;
+        }
+      }
+      if (text_size + 8 > text_room) {
+        storage_.set_size(text_size);
+        storage_.Reserve(8);
+        text = storage_.raw();
+        text_room = storage_.capacity();
+      }
+      std::memcpy(text + text_size, &x, 8);  // the bytes past the word are stale
+      if (token == token_end) {
+        tokens_.set_next(token);
+        tokens_.GrowRoom();
+        token = tokens_.next();
+        token_end = tokens_.end();
+      }
+      const uint32_t begin = identity ? static_cast<uint32_t>(p) : begins_[p];
+      const uint32_t end = identity ? static_cast<uint32_t>(q) : ends_[q - 1];
+      token->kind = TokenKind::kWord;
+      token->text_offset = static_cast<uint32_t>(text_size);
+      token->text_size = static_cast<uint32_t>(q - p);
+      token->begin = begin;
+      token->end = std::max(begin, end);
+      ++token;
+      text_size += q - p;
+      if (space_then_word) {
+        p = q + 1;
+        continue;
+      }
+      p = q;
+    }
+    while (p < m && kFolded.inert[f[p]]) ++p;
+    if (p >= m || kFolded.cls[f[p]] != kLetter) break;
+  }
+  storage_.set_size(text_size);
+  tokens_.set_next(token);
+  if (tokens_.size() != tokens_before) emoji_run_ = 0;
+  return p;
 }
 
 RunInfo Scanner::ScanRun(size_t p) const {
