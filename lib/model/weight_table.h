@@ -91,13 +91,14 @@ class WeightTable {
     void AddWeights(uint32_t bucket, double& sum0, double& sum1) const {
       static_assert(kStride == 1 || kStride == 2, "one or two components");
       const Block& block = blocks_[bucket >> 6];
-      const uint64_t bit = uint64_t{1} << (bucket & 63);
-      if ((block.bits & bit) == 0) return;
-      const uint64_t below = block.bits & (bit - 1);
-      const uint32_t rank_in_block =
-          kHardwarePopCount ? static_cast<uint32_t>(__builtin_popcountll(below))
-                            : PopCount64(below);
-      const float* w = weights_ + (block.rank + size_t{rank_in_block}) * kStride;
+      // The bucket's bit shifted to the top (the sign bit), the bits below it
+      // under it: one test for the bit, and the bits up to it counted at once.
+      const uint64_t upto = block.bits << (63 - (bucket & 63));
+      if (static_cast<int64_t>(upto) >= 0) return;
+      const uint32_t rank_upto =  // the bucket's own bit and the ones below it
+          kHardwarePopCount ? static_cast<uint32_t>(__builtin_popcountll(upto))
+                            : PopCount64(upto);
+      const float* w = weights_ + (block.rank + size_t{rank_upto} - 1) * kStride;
       sum0 += w[0];
       if (kStride == 2) sum1 += w[1];
     }
