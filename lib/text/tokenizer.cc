@@ -486,10 +486,12 @@ size_t Scanner::FastWords(size_t p, bool* stuck) {
       const size_t bits = static_cast<size_t>(__builtin_ctzll(stop)) & ~size_t{7};
       const uint64_t z = x ^ (x << 8);
       const uint64_t equal = ~(((z & k7F) + k7F) | z) & k80 & ((uint64_t{1} << bits) - 1);
-      const int pairs = static_cast<int>(((equal >> 7) * k01) >> 56);
+      // One pair or none is below any max_char_run (2 at least): counted only if more.
+      const bool long_run = (equal & (equal - 1)) != 0 &&
+                            static_cast<int>(((equal >> 7) * k01) >> 56) >= max_run;
       const size_t q = p + (bits >> 3);
       const unsigned char next = f[q];
-      if (pairs >= max_run || kFolded.cls[next] != 0) {
+      if (long_run || kFolded.cls[next] != 0) {
         *stuck = true;
         break;
       }
