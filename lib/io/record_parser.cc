@@ -317,7 +317,7 @@ std::string JsonSyntaxError(absl::string_view record) {
 // Why the first record of an input in UTF-16 (or UTF-32), such as Excel's "Unicode
 // text" or a PowerShell redirection writes, cannot be read, or "": its byte order
 // mark. Read as UTF-8, it would be broken JSON or a header without its columns.
-std::string Utf16Error(absl::string_view record, int64_t line) {
+absl::string_view Utf16Error(absl::string_view record, int64_t line) {
   if (line != 1 ||
       !(absl::StartsWith(record, "\xFF\xFE") || absl::StartsWith(record, "\xFE\xFF"))) {
     return "";
@@ -695,7 +695,7 @@ absl::Status RecordParser::Impl::ParseJsonRecord(absl::string_view record,
   };
   clear();
   post->line = line;
-  if (std::string utf16 = Utf16Error(record, line); !utf16.empty()) {
+  if (const absl::string_view utf16 = Utf16Error(record, line); !utf16.empty()) {
     return Error(line, utf16);
   }
   RecordError err;
@@ -834,7 +834,7 @@ void RecordParser::Impl::FieldValue(absl::string_view record, const Field& field
 }
 
 absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t line) {
-  if (std::string utf16 = Utf16Error(record, line); !utf16.empty()) {
+  if (const absl::string_view utf16 = Utf16Error(record, line); !utf16.empty()) {
     return Error(line, absl::StrCat("header: ", utf16));
   }
   std::string what = SplitFields(record, line, kMaxColumns + 1);
