@@ -75,7 +75,10 @@ struct TrainerOptions {
   // same model file, byte for byte.
   uint64_t seed = 1;
   // After calibrating and choosing thresholds on the validation split, train the
-  // weights again on all posts (same hyperparameters and iteration count).
+  // weights again on all posts (same hyperparameters and iteration count). When
+  // early stopping kept iteration 0, the logistic weights (all 0) and bias are kept
+  // as they are: calibrated on the one score they give every post, they would say
+  // nothing of another bias's.
   bool refit_on_all = true;
   // The spam threshold lets at most this share of validation ham through as spam,
   // the unsure threshold at most this share as unsure or spam. 0..1, unsure >= spam.
@@ -97,6 +100,9 @@ struct TrainerOptions {
 // refit would keep.
 struct RefitCheck {
   int64_t posts = 0;        // posts scored that way; 0 when not checked
+  // The most L-BFGS iterations a fold's logistic weights ran: TrainingReport's
+  // `iterations`, fewer only where a fit converged sooner (0 for naive Bayes).
+  int iterations = 0;
   double log_loss = 0;      // their log loss under the calibration kept
   // Cox's calibration regression: sigmoid(slope * calibrated log-odds + intercept)
   // fitted to those posts (1 and 0 when the calibration holds), and its log loss.
@@ -114,7 +120,10 @@ struct TrainingReport {
   int64_t train_spam = 0;
   int64_t validation_posts = 0;
   int64_t validation_spam = 0;
-  int iterations = 0;  // L-BFGS iterations kept (logistic); 0 for naive Bayes
+  // L-BFGS iterations kept (logistic); 0 for naive Bayes, and when the validation
+  // log loss never improved on the starting logistic weights (all 0, the bias at
+  // the prior log-odds; a logistic model then scores every post the same).
+  int iterations = 0;
   double unsure_threshold = 0;
   double spam_threshold = 0;
   // Of the posts the final weights were trained on (all posts after a refit, else
@@ -131,6 +140,9 @@ struct TrainingReport {
   // should do better on them.
   bool refit = false;
   double refit_validation_log_loss = 0;  // 0 when no refit was tried
+  // L-BFGS iterations the refit's logistic weights ran: `iterations`, fewer only
+  // where the fit converged sooner; 0 when no refit was tried.
+  int refit_iterations = 0;
   // Checked before the refit is tried (refit_check.transfers false: not tried).
   RefitCheck refit_check;
 };

@@ -110,9 +110,9 @@ LogisticFit FitLogistic(const std::vector<LabeledFeatures>& train,
   columns.erase(std::unique(columns.begin(), columns.end()), columns.end());
   const Design d = BuildDesign(train, columns, options.normalize);
   const Design v = BuildDesign(validation, columns, options.normalize);
-  const bool early_stopping = options.fixed_iterations <= 0 && v.y.size() > 0;
+  const bool early_stopping = options.fixed_iterations < 0 && v.y.size() > 0;
   const int max_iterations =
-      options.fixed_iterations > 0 ? options.fixed_iterations : options.max_iterations;
+      options.fixed_iterations >= 0 ? options.fixed_iterations : options.max_iterations;
 
   const Eigen::Index dim = static_cast<Eigen::Index>(columns.size()) + 1;
   Vector theta = Vector::Zero(dim);

@@ -19,8 +19,10 @@ struct LogisticFitOptions {
   int max_iterations = 300;
   int patience = 20;
   bool normalize = true;
-  // If > 0, run exactly this many iterations (no early stopping): for refitting.
-  int fixed_iterations = 0;
+  // If >= 0, run this many iterations (fewer only where the fit converges sooner)
+  // with no early stopping: for refitting with the count early stopping chose. 0
+  // keeps the starting weights: all 0, the bias at the log prior odds of `train`.
+  int fixed_iterations = -1;
 };
 
 struct LogisticFit {
@@ -30,8 +32,10 @@ struct LogisticFit {
 };
 
 // L2-regularized logistic regression, fitted with L-BFGS on the buckets seen in
+// `train`, from weights 0 and the bias at the (add-one smoothed) log prior odds of
 // `train`; stops early when the log loss of `validation` (may be empty) has not
-// improved for `patience` iterations, keeping the best weights. Deterministic.
+// improved for `patience` iterations, keeping the best weights (those it started
+// from, iteration 0, if it never improved). Deterministic.
 // REQUIRES: `train` has both classes.
 LogisticFit FitLogistic(const std::vector<LabeledFeatures>& train,
                         const std::vector<LabeledFeatures>& validation,

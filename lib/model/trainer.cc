@@ -268,16 +268,27 @@ class TrainerImpl final : public Trainer {
 
   bool KeepsCounts() const { return options().model_type != ModelType::kLogistic; }
   // Fits a `type` component on the training split (logistic: early stopping on the
-  // validation split unless fixed_iterations > 0), on all posts (all_posts), or on
-  // all posts but those of fold `without_fold` (with all_posts; see
-  // CalibrationFolds). Sets *iterations to the logistic iterations run.
+  // validation split unless fixed_iterations >= 0; 0 keeps the starting weights),
+  // on all posts (all_posts), or on all posts but those of fold `without_fold` (with
+  // all_posts; see CalibrationFolds). Sets *iterations to the logistic iterations of
+  // the weights kept.
+  static constexpr int kEarlyStopping = -1;
   Scorer Fit(ModelType type, bool all_posts, int fixed_iterations, int* iterations,
              int without_fold = -1) const;
+  // The refit of a `type` component `fitted` on the training split with
+  // `iterations` kept by early stopping: fitted again as many iterations on all
+  // posts (but those of fold `without_fold`, if >= 0). A logistic component that
+  // kept iteration 0 is kept as it is (weights 0, the bias at the training split's
+  // prior log-odds): the calibration saw it score every post the same, and says
+  // nothing of the other score a bias fitted on other posts would give.
+  Scorer Refit(ModelType type, int iterations, const Scorer& fitted,
+               int* refit_iterations, int without_fold = -1) const;
   // Whether the calibration (a, b, component weights in `params`) of the weights
-  // fitted on the training split holds for weights fitted like the refit (on all
-  // posts but one fold of the training split), on the posts of that fold.
+  // `fitted` on the training split holds for weights refit like them (on all posts
+  // but one fold of the training split), on the posts of that fold.
   RefitCheck CheckCalibrationTransfer(const std::vector<ModelType>& kinds,
                                       const std::vector<int>& iterations,
+                                      const std::vector<Scorer>& fitted,
                                       const std::vector<ComponentParams>& params,
                                       double a, double b) const;
 
@@ -347,10 +358,19 @@ Scorer TrainerImpl::Fit(ModelType type, bool all_posts, int fixed_iterations,
   return scorer;
 }
 
-RefitCheck TrainerImpl::CheckCalibrationTransfer(const std::vector<ModelType>& kinds,
-                                                 const std::vector<int>& iterations,
-                                                 const std::vector<ComponentParams>& params,
-                                                 double a, double b) const {
+Scorer TrainerImpl::Refit(ModelType type, int iterations, const Scorer& fitted,
+                          int* refit_iterations, int without_fold) const {
+  if (type == ModelType::kLogistic && iterations == 0) {
+    *refit_iterations = 0;
+    return fitted;
+  }
+  return Fit(type, /*all_posts=*/true, iterations, refit_iterations, without_fold);
+}
+
+RefitCheck TrainerImpl::CheckCalibrationTransfer(
+    const std::vector<ModelType>& kinds, const std::vector<int>& iterations,
+    const std::vector<Scorer>& fitted, const std::vector<ComponentParams>& params,
+    double a, double b) const {
   RefitCheck check;
   const int folds = CalibrationFolds(options().validation_fraction);
   std::vector<double> logits;  // a * raw + b, the calibrated log-odds
@@ -364,8 +384,9 @@ RefitCheck TrainerImpl::CheckCalibrationTransfer(const std::vector<ModelType>& k
     Scorers fold_model;
     for (size_t k = 0; k < kinds.size(); ++k) {
       int fold_iterations = 0;
-      fold_model.scorers.push_back(Fit(kinds[k], /*all_posts=*/true,
-                                       std::max(1, iterations[k]), &fold_iterations, f));
+      fold_model.scorers.push_back(
+          Refit(kinds[k], iterations[k], fitted[k], &fold_iterations, f));
+      check.iterations = std::max(check.iterations, fold_iterations);
     }
     fold_model.Build(hasher_.num_buckets());
     // As the refit is: its own biases, the component weights of the calibration.
@@ -427,8 +448,8 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
   Scorers built;
   std::vector<int> kind_iterations(kinds.size(), 0);
   for (size_t k = 0; k < kinds.size(); ++k) {
-    built.scorers.push_back(
-        Fit(kinds[k], /*all_posts=*/!use_validation, 0, &kind_iterations[k]));
+    built.scorers.push_back(Fit(kinds[k], /*all_posts=*/!use_validation, kEarlyStopping,
+                                &kind_iterations[k]));
   }
   built.Build(hasher_.num_buckets());
   const int iterations = kind_iterations.back();
@@ -491,15 +512,16 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
       // So first, the refit procedure is tried on posts it did not see: the weights
       // fitted with the refit's settings and iteration count on all posts but one
       // fold of the training split score that fold, under the calibration kept.
-      report.refit_check = CheckCalibrationTransfer(kinds, kind_iterations, built.params,
-                                                    a, b);
+      report.refit_check = CheckCalibrationTransfer(kinds, kind_iterations, built.scorers,
+                                                    built.params, a, b);
       if (report.refit_check.transfers) {
         const std::vector<Scorer> fitted = built.scorers;
         const std::vector<ComponentParams> kept = built.params;
         for (size_t k = 0; k < kinds.size(); ++k) {
           int refit_iterations = 0;
-          built.scorers[k] = Fit(kinds[k], /*all_posts=*/true,
-                                 std::max(1, kind_iterations[k]), &refit_iterations);
+          built.scorers[k] =
+              Refit(kinds[k], kind_iterations[k], fitted[k], &refit_iterations);
+          report.refit_iterations = std::max(report.refit_iterations, refit_iterations);
         }
         built.Build(hasher_.num_buckets());
         for (size_t k = 0; k < kinds.size(); ++k) built.params[k].weight = kept[k].weight;

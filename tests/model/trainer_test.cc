@@ -199,6 +199,90 @@ TEST(TrainerTest, RefitThatBreaksTheCalibrationIsDropped) {
   }
 }
 
+// When the validation log loss never improves on the starting weights (all 0, the
+// bias at the prior log-odds), early stopping keeps iteration 0. The refit, and the
+// check before it, must keep those weights: not fit 1 iteration, nor move the bias
+// (the calibration saw one score; a model that spam outnumbers then called every
+// post spam).
+void ExpectIterationZeroThroughout(const std::vector<LabeledPost>& posts,
+                                   ModelType type) {
+  SCOPED_TRACE(ModelTypeName(type));
+  TrainerOptions options;
+  options.model_type = type;
+  auto trainer = Trainer::Create(options);
+  ASSERT_TRUE(trainer.ok()) << trainer.status();
+  for (const LabeledPost& post : posts) (*trainer)->Add(post.text, post.is_spam);
+  auto model = (*trainer)->Train();
+  ASSERT_TRUE(model.ok()) << model.status();
+  const TrainingReport& r = model->report;
+  ASSERT_GT(r.validation_posts, 60);
+  EXPECT_EQ(r.iterations, 0);
+  EXPECT_GT(r.refit_check.posts, r.validation_posts);
+  EXPECT_EQ(r.refit_check.iterations, 0);
+  // Tried (kept or not by the validation posts' log loss) with 0 iterations.
+  EXPECT_GT(r.refit_validation_log_loss, 0);
+  EXPECT_EQ(r.refit_iterations, 0);
+  auto classifier = Classifier::FromBytes(model->bytes);
+  ASSERT_TRUE(classifier.ok()) << classifier.status();
+  EXPECT_THAT((*classifier)->info().hyperparameters,
+              ::testing::HasSubstr(" iterations=0 "));
+  // Refit or not, the logistic weights are the starting ones: a logistic model
+  // scores every post the same, under its thresholds, which lie above every
+  // validation ham, and calls no post spam.
+  if (type == ModelType::kLogistic) {
+    EXPECT_EQ(r.validation.confusion.ham_as_spam, 0);
+    EXPECT_EQ(r.train.confusion.ham_as_spam, 0);
+    EXPECT_EQ((*classifier)->info().nonzero_weights, 0);
+    const double p = (*classifier)->SpamProbability(posts[0].text);
+    EXPECT_EQ((*classifier)->SpamProbability("a prize offer this weekend"), p);
+    EXPECT_LT(p, r.unsure_threshold);
+  }
+}
+
+TEST(TrainerTest, RefitKeepsIterationZero) {
+  // Every text once as spam and once as ham (copies fall on one side of the split):
+  // no feature tells them apart, and the starting weights are exactly the best.
+  const char* const kWords[] = {"meeting", "lunch",   "offer", "prize",
+                                "weekend", "invoice", "photo"};
+  std::vector<LabeledPost> contradicting;
+  for (int i = 0; i < 300; ++i) {
+    const std::string text =
+        absl::StrCat("post ", i, " about the ", kWords[i % 7], " and ", kWords[i % 5]);
+    contradicting.push_back({text, true});
+    contradicting.push_back({text, false});
+  }
+  // The synthetic corpus with labels drawn independently of the text (one in
+  // `one_in` spam, or all but one in `one_in`): what the training split learns does
+  // not hold on the validation split.
+  auto shuffled = [](uint64_t seed, int n, int one_in, bool spam_majority) {
+    std::vector<LabeledPost> posts;
+    for (const auto& post : SyntheticCorpus(n)) {
+      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      posts.push_back({post.text, ((seed >> 33) % one_in == 0) != spam_majority});
+    }
+    return posts;
+  };
+  for (ModelType type : {ModelType::kLogistic, ModelType::kEnsemble}) {
+    ExpectIterationZeroThroughout(contradicting, type);
+  }
+  ExpectIterationZeroThroughout(shuffled(99, 600, 3, false), ModelType::kLogistic);
+  ExpectIterationZeroThroughout(shuffled(108, 600, 3, false), ModelType::kEnsemble);
+  ExpectIterationZeroThroughout(shuffled(119, 300, 4, true), ModelType::kLogistic);
+}
+
+// The usual refit runs the iterations early stopping kept, as the check before it.
+TEST(TrainerTest, RefitRunsTheIterationsKept) {
+  const TrainedModel model =
+      groupguard::testing::TrainSynthetic(ModelType::kLogistic, 600);
+  const TrainingReport& r = model.report;
+  ASSERT_TRUE(r.refit);
+  EXPECT_GT(r.iterations, 0);
+  EXPECT_GT(r.refit_iterations, 0);
+  EXPECT_LE(r.refit_iterations, r.iterations);
+  EXPECT_GT(r.refit_check.iterations, 0);
+  EXPECT_LE(r.refit_check.iterations, r.iterations);
+}
+
 TEST(TrainerTest, RemoveWorksForLogisticToo) {
   TrainerOptions options;
   options.model_type = ModelType::kLogistic;

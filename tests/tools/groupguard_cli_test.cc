@@ -675,6 +675,21 @@ TEST_F(GroupguardCliTest, TrainWarnsWhenThresholdsRestOnTooFewHam) {
   EXPECT_THAT(inspect.out, Not(HasSubstr("1.000% of validation ham")));
 }
 
+// Every text once as spam and once as ham: nothing to learn, so early stopping keeps
+// the starting weights (iteration 0), and train says so.
+TEST_F(GroupguardCliTest, TrainSaysWhenNoIterationImproved) {
+  std::string csv = "text,label\n";
+  for (int i = 0; i < 200; ++i) {
+    absl::StrAppend(&csv, "post ", i, " about lunch,spam\n");
+    absl::StrAppend(&csv, "post ", i, " about lunch,ham\n");
+  }
+  const std::string input = WriteFile("pairs.csv", csv);
+  const std::string out = Dir() + "/pairs.ggm";
+  Result r = RunCli(absl::StrCat("train --model-type lr -o ", out, " ", input));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("iterations: 0 (the validation log loss never improved"));
+}
+
 TEST_F(GroupguardCliTest, TrainStopsAtAnUnlabeledPostUnlessSkipping) {
   std::string input = WriteFile(
       "train.csv", "text,label\nwin cash now,spam\nhello there,ham\nno label here,\n"

@@ -253,7 +253,16 @@ int RunTrain(TrainFlags& flags) {
                           r.train_posts + r.validation_posts,
                           options.refit_on_all ? "" : " (--no-refit)");
   }
-  if (r.iterations > 0) absl::StrAppendFormat(&s, "iterations: %d\n", r.iterations);
+  if (options.model_type != ModelType::kNaiveBayes) {
+    const bool alone = options.model_type == ModelType::kLogistic;
+    absl::StrAppendFormat(
+        &s, "iterations: %d%s\n", r.iterations,
+        r.iterations > 0 ? ""
+        : alone ? " (the validation log loss never improved on the starting weights: the "
+                  "logistic weights are all 0, and every post scores the same)"
+                : " (the validation log loss never improved on the starting weights: the "
+                  "logistic weights are all 0)");
+  }
   if (options.refit_on_all && r.validation_posts > 0 && !r.refit_check.transfers) {
     absl::StrAppendFormat(
         &s,
