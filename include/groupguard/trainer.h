@@ -82,6 +82,9 @@ struct TrainerOptions {
   bool refit_on_all = true;
   // The spam threshold lets at most this share of validation ham through as spam,
   // the unsure threshold at most this share as unsure or spam. 0..1, unsure >= spam.
+  // Ham that scores P(spam) = 1 is spam at any threshold (thresholds are at most 1):
+  // when more of it than a share allows is there, that threshold is 1 and blocks it
+  // all (TrainingReport::threshold_ham_at_spam says how many).
   double spam_threshold_ham_rate = 0.001;
   double unsure_threshold_ham_rate = 0.01;
   // Metadata written into the model file as given (never the wall clock, so
@@ -126,6 +129,13 @@ struct TrainingReport {
   int iterations = 0;
   double unsure_threshold = 0;
   double spam_threshold = 0;
+  // The ham the thresholds were chosen on (the validation split's; without one, all
+  // posts'), and how many of them score at or above the unsure threshold (unsure or
+  // spam) and the spam one. At most the shares TrainerOptions allow (rounded down),
+  // unless more ham than that score P(spam) = 1: then no threshold lets them through.
+  int64_t threshold_ham = 0;
+  int64_t threshold_ham_at_unsure = 0;
+  int64_t threshold_ham_at_spam = 0;
   // Of the posts the final weights were trained on (all posts after a refit, else
   // the training split; train_posts counts them), at the chosen thresholds.
   BinaryMetrics train;

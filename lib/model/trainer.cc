@@ -23,6 +23,7 @@
 #include "model/logistic.h"
 #include "model/model_file.h"
 #include "model/naive_bayes.h"
+#include "model/thresholds.h"
 #include "model/weight_table.h"
 #include "util/file_util.h"
 #include "util/status_macros.h"
@@ -143,18 +144,6 @@ void MetricsToProto(const BinaryMetrics& m, model::Metrics* proto) {
         m.confusion.ham_as_ham, m.confusion.ham_as_unsure, m.confusion.ham_as_spam}) {
     proto->add_confusion(c);
   }
-}
-
-// The lowest threshold that lets at most `rate` of `ham` (calibrated
-// probabilities) score at or above it.
-double ThresholdForHamRate(std::vector<double> ham, double rate) {
-  if (ham.empty()) return 0.5;
-  std::sort(ham.begin(), ham.end(), std::greater<double>());
-  const size_t allowed =
-      static_cast<size_t>(std::floor(rate * static_cast<double>(ham.size()) + 1e-9));
-  if (allowed >= ham.size()) return 0;
-  // Every ham at index >= allowed must fall below the threshold.
-  return std::min(1.0, std::nextafter(ham[allowed], 2.0));
 }
 
 // One linear scorer being built.
@@ -570,6 +559,9 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
   report.iterations = iterations;
   report.unsure_threshold = unsure_threshold;
   report.spam_threshold = spam_threshold;
+  report.threshold_ham = static_cast<int64_t>(held_ham.size());
+  report.threshold_ham_at_unsure = HamAtOrAbove(held_ham, unsure_threshold);
+  report.threshold_ham_at_spam = HamAtOrAbove(held_ham, spam_threshold);
 
   model::Model m;
   m.set_type(o.model_type == ModelType::kNaiveBayes ? model::MODEL_TYPE_NAIVE_BAYES

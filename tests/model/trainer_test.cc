@@ -109,6 +109,10 @@ TEST(TrainerTest, ThresholdsMeetTheirHamRatesOnValidation) {
   ASSERT_GT(ham, 100);
   EXPECT_EQ(m.ham_as_spam, 0);
   EXPECT_LE(m.ham_as_unsure + m.ham_as_spam, ham * 5 / 100);
+  // The report counts the ham the thresholds block, as the verdicts do.
+  EXPECT_EQ(model.report.threshold_ham, ham);
+  EXPECT_EQ(model.report.threshold_ham_at_spam, m.ham_as_spam);
+  EXPECT_EQ(model.report.threshold_ham_at_unsure, m.ham_as_unsure + m.ham_as_spam);
 }
 
 // Platt scaling of scores that are all far from 0 (a strongly regularized logistic

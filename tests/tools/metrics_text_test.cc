@@ -1,5 +1,6 @@
 #include "metrics_text.h"
 
+#include <string>
 #include <vector>
 
 #include "groupguard/metrics.h"
@@ -32,6 +33,21 @@ TEST(HamRateFiguresTest, ThresholdSeparatesTheLowestCaughtPostFromTheNextOne) {
   ASSERT_TRUE(g[0].threshold.has_value());
   EXPECT_EQ(*g[0].threshold, 0.876543);
   EXPECT_EQ(g[0].threshold_places, 6);
+}
+
+// Ham at P(spam) = 1 is spam at any threshold: the thresholds then block more ham
+// than they were chosen for, and train and inspect say so.
+TEST(HamOverTargetWarningTest, SaysWhenTheThresholdsBlockMoreThanChosen) {
+  // 1% and 0.1% of 1000 ham: 10 and 1 posts.
+  EXPECT_EQ(HamOverTargetWarning(0.01, 0.001, 1000, 10, 1, true), "");
+  EXPECT_EQ(HamOverTargetWarning(0.01, 0.001, 1000, 3, 0, true), "");
+  EXPECT_EQ(HamOverTargetWarning(0.01, 0.001, 1000, 10, 3, true),
+            "the thresholds block 10 and 3 of the 1000 validation ham, more than the 10 "
+            "and 1 they were chosen for: ham that scores P(spam) = 1 is spam at any "
+            "threshold");
+  EXPECT_NE(
+      HamOverTargetWarning(0.01, 0.001, 1000, 12, 12, false).find("1000 training ham"),
+      std::string::npos);
 }
 
 }  // namespace

@@ -79,6 +79,15 @@ int RunInspect(const InspectFlags& flags) {
       !few.empty()) {
     absl::StrAppendFormat(&s, "                     warning: %s\n", few);
   }
+  // The verdicts of the ham they were chosen on.
+  const ConfusionMatrix& c =
+      validated ? i.validation_metrics.confusion : i.train_metrics.confusion;
+  if (std::string over = HamOverTargetWarning(
+          i.unsure_target_ham_rate, i.spam_target_ham_rate, threshold_ham,
+          c.ham_as_unsure + c.ham_as_spam, c.ham_as_spam, validated);
+      !over.empty()) {
+    absl::StrAppendFormat(&s, "                     warning: %s\n", over);
+  }
   absl::StrAppendFormat(&s, "calibration:         P(spam) = 1 / (1 + exp(-(%.6f * score + %.6f)))\n",
                         i.calibration_a, i.calibration_b);
   absl::StrAppendFormat(&s, "bias:                %.6f\n", i.bias);

@@ -127,6 +127,18 @@ std::string FewHamWarning(double unsure_ham_rate, int64_t ham, bool validation) 
       validation ? " or a larger --validation-fraction" : ", or a validation split");
 }
 
+std::string HamOverTargetWarning(double unsure_ham_rate, double spam_ham_rate,
+                                 int64_t ham, int64_t at_unsure, int64_t at_spam,
+                                 bool validation) {
+  const int64_t unsure_allowed = AllowedHam(unsure_ham_rate, ham);
+  const int64_t spam_allowed = AllowedHam(spam_ham_rate, ham);
+  if (at_unsure <= unsure_allowed && at_spam <= spam_allowed) return "";
+  return absl::StrFormat(
+      "the thresholds block %d and %d of the %d %s ham, more than the %d and %d they "
+      "were chosen for: ham that scores P(spam) = 1 is spam at any threshold",
+      at_unsure, at_spam, ham, SplitName(validation), unsure_allowed, spam_allowed);
+}
+
 std::string MetricsTable(const BinaryMetrics& m, double decision_threshold,
                          double unsure_threshold, double spam_threshold,
                          absl::Span<const HamRateFigure> rates) {

@@ -68,6 +68,14 @@ std::string ThresholdBasis(double unsure_ham_rate, double spam_ham_rate, int64_t
 // lie above every one of them and say nothing of the share of new ham they block.
 std::string FewHamWarning(double unsure_ham_rate, int64_t ham, bool validation);
 
+// A warning (no newline; "" if none) when the thresholds block more of those `ham`
+// posts than chosen: `at_unsure` of them score at or above the unsure threshold,
+// `at_spam` at or above the spam one. Only ham that scores P(spam) = 1 does that: it
+// is spam at any threshold (thresholds are at most 1).
+std::string HamOverTargetWarning(double unsure_ham_rate, double spam_ham_rate,
+                                 int64_t ham, int64_t at_unsure, int64_t at_spam,
+                                 bool validation);
+
 }  // namespace groupguard::cli
 
 #endif  // GROUPGUARD_TOOLS_GROUPGUARD_METRICS_TEXT_H_

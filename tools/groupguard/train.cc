@@ -290,6 +290,9 @@ int RunTrain(TrainFlags& flags) {
                      threshold_ham, validated));
   const std::string few_ham =
       FewHamWarning(options.unsure_threshold_ham_rate, threshold_ham, validated);
+  const std::string over_target = HamOverTargetWarning(
+      options.unsure_threshold_ham_rate, options.spam_threshold_ham_rate, threshold_ham,
+      r.threshold_ham_at_unsure, r.threshold_ham_at_spam, validated);
   absl::StrAppendFormat(&s, "wrote %s (%d bytes)\n", flags.output, model->bytes.size());
   s += "training split:\n";
   s += MetricsTable(r.train, 0.5, r.unsure_threshold, r.spam_threshold);
@@ -302,6 +305,7 @@ int RunTrain(TrainFlags& flags) {
     return kExitRuntimeError;
   }
   if (!few_ham.empty()) PrintError(absl::StrCat("warning: ", few_ham));
+  if (!over_target.empty()) PrintError(absl::StrCat("warning: ", over_target));
   return kExitOk;
 }
 
