@@ -314,10 +314,12 @@ TEST_F(GroupguardCliTest, SkippedRecordsAreReportedInInputOrderOnManyThreads) {
 }
 
 // Worker threads that cannot all be started leave the work to those that did, and
-// with none, score says so. Here each thread's stack (RLIMIT_STACK, glibc's default
-// for new threads) is 1 GiB of a 1.5 GiB address space: one worker starts, the
-// second cannot; with 2 GiB stacks, none. The exception of the thread that failed
-// used to destroy the started ones unjoined (std::terminate, SIGABRT, no output).
+// with none, to the calling thread (as with --threads 1, after a note on stderr).
+// Here each thread's stack (RLIMIT_STACK, glibc's default for new threads) is 1 GiB
+// of a 1.5 GiB address space: one worker starts, the second cannot; with 2 GiB
+// stacks, none. The exception of the thread that failed used to destroy the started
+// ones unjoined (std::terminate, SIGABRT, no output); with none started, score and
+// eval used to stop (exit 1).
 TEST_F(GroupguardCliTest, WorkerThreadsThatCannotStartDoNotAbortTheRun) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   GTEST_SKIP() << "a sanitizer's allocator does not run under an address space limit";
@@ -328,20 +330,32 @@ TEST_F(GroupguardCliTest, WorkerThreadsThatCannotStartDoNotAbortTheRun) {
   std::string dump;
   for (int line = 1; line <= 2000; ++line) {
     absl::StrAppend(&dump, "{\"id\":\"", line, "\",\"text\":\"post number ", line,
-                    " win a prize\"}\n");
+                    line % 3 == 0 ? " win a prize\",\"label\":\"spam\"}\n"
+                                  : " see you later\",\"label\":\"ham\"}\n");
   }
   const std::string input = WriteFile("threads.jsonl", dump);
-  const std::string args = absl::StrCat("--block-kib 1 -m ", model_, " ", input);
-  const Result serial = RunCli("score --threads 1 " + args);
-  ASSERT_EQ(serial.exit_code, 0) << serial.err;
-  const Result one = RunCli("score --threads 64 " + args, "/dev/null",
-                            "ulimit -s 1048576 && ulimit -v 1572864");
-  EXPECT_EQ(one.exit_code, 0) << one.err;
-  EXPECT_EQ(one.out, serial.out);
-  const Result none = RunCli("score --threads 64 " + args, "/dev/null",
-                             "ulimit -s 2097152 && ulimit -v 1572864");
-  EXPECT_EQ(none.exit_code, 1);
-  EXPECT_THAT(none.err, HasSubstr("cannot start a worker thread (--threads 64): "));
+  const std::string one_worker = "ulimit -s 1048576 && ulimit -v 1572864";
+  const std::string no_worker = "ulimit -s 2097152 && ulimit -v 1572864";
+  for (const char* command : {"score --block-kib 1", "eval"}) {
+    SCOPED_TRACE(command);
+    const std::string args = absl::StrCat("-m ", model_, " ", input);
+    const Result serial = RunCli(absl::StrCat(command, " --threads 1 ", args));
+    ASSERT_EQ(serial.exit_code, 0) << serial.err;
+    EXPECT_EQ(serial.err, "");
+    const Result one =
+        RunCli(absl::StrCat(command, " --threads 64 ", args), "/dev/null", one_worker);
+    EXPECT_EQ(one.exit_code, 0) << one.err;
+    EXPECT_EQ(one.out, serial.out);
+    EXPECT_EQ(one.err, "");
+    const Result none =
+        RunCli(absl::StrCat(command, " --threads 64 ", args), "/dev/null", no_worker);
+    EXPECT_EQ(none.exit_code, 0) << none.err;
+    EXPECT_EQ(none.out, serial.out);
+    EXPECT_THAT(none.err, StartsWith("groupguard: note: cannot start a worker thread "
+                                     "(--threads 64): "));
+    EXPECT_THAT(none.err, HasSubstr("; working on the main thread\n"));
+    EXPECT_EQ(Lines(none.err).size(), 1u) << none.err;
+  }
 }
 
 // An output file gets the mode a plain create gives (0666 less the umask), like

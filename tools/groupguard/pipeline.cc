@@ -228,17 +228,25 @@ absl::Status RunPipeline(const PipelineOptions& options,
     return out.error;
   };
 
-  if (options.threads <= 1) {
+  // Handles `task` (read, not yet processed) and the rest of the input on the
+  // calling thread.
+  auto run_here = [&](Task* task) -> absl::Status {
     auto handler = make_handler();
     Post post;
-    Task task;
     for (;;) {
-      absl::StatusOr<bool> more = read_task(&task);
-      if (!more.ok() || !*more) return EndOfInput(task, more.status(), bad);
-      Process(&task, options.skip_bad, &*parser, handler.get(), &post);
-      absl::Status status = finish(&task);
+      Process(task, options.skip_bad, &*parser, handler.get(), &post);
+      absl::Status status = finish(task);
       if (!status.ok()) return status;
+      absl::StatusOr<bool> more = read_task(task);
+      if (!more.ok() || !*more) return EndOfInput(*task, more.status(), bad);
     }
+  };
+
+  if (options.threads <= 1) {
+    Task task;
+    absl::StatusOr<bool> more = read_task(&task);
+    if (!more.ok() || !*more) return EndOfInput(task, more.status(), bad);
+    return run_here(&task);
   }
 
   const size_t window = static_cast<size_t>(options.threads) * 3;
@@ -263,9 +271,15 @@ absl::Status RunPipeline(const PipelineOptions& options,
         pool = std::make_unique<WorkerPool>(options.threads, options.skip_bad, *parser,
                                             make_handler);
         if (!pool->started()) {
-          return absl::ResourceExhaustedError(
-              absl::StrCat("cannot start a worker thread (--threads ", options.threads,
-                           "): ", pool->start_error(), "; --threads 1 needs none"));
+          // No worker at all (out of threads or address space): the calling thread
+          // does the work, as with --threads 1 (the same output), and says why it
+          // may take longer than asked for.
+          progress->Finish();
+          PrintError(absl::StrCat("note: cannot start a worker thread (--threads ",
+                                  options.threads, "): ", pool->start_error(),
+                                  "; working on the main thread"));
+          pool.reset();
+          return run_here(task.get());
         }
       }
       pool->Submit(task.get());

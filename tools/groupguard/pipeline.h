@@ -50,7 +50,9 @@ struct PipelineStats {
 
 // Reads the dump in blocks, parses and handles each block on `threads` workers (each
 // with its own handler from make_handler), and passes the outputs to `sink` on the
-// calling thread, in input order. Memory stays bounded: at most ~3 blocks per thread
+// calling thread, in input order. When no worker thread can start at all, the
+// calling thread does the work (as with one thread) after a note on stderr; when
+// some can, those do it. Memory stays bounded: at most ~3 blocks per thread
 // are in flight. Without skip_bad, stops at the first malformed record and returns
 // its error (the outputs before it have gone to the sink); with skip_bad, counts
 // them into `bad`. Also stops at the first error of the sink or of reading.
