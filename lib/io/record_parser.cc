@@ -416,7 +416,7 @@ struct RecordParser::Impl {
   size_t RecordEnd(absl::string_view data, size_t pos, int64_t* newlines) const;
   // Splits a record (no line terminator) that starts on `line`: counts its fields
   // in field_count and keeps the first `keep` in fields. Returns what is wrong with
-  // it, or "".
+  // it, or "". A \r outside quotes is wrong (LoneCarriageReturn).
   std::string SplitFields(absl::string_view record, int64_t line, size_t keep);
   // The value of a kept field of `record`, unescaped, into *out.
   static void FieldValue(absl::string_view record, const Field& field, std::string* out);
@@ -447,6 +447,28 @@ constexpr uint32_t kTextBit = 1, kLabelBit = 2, kIdBit = 4, kAuthorBit = 8,
 
 std::string RepeatedKeyError(absl::string_view key) {
   return absl::StrCat("\"", Printable(key), "\" appears more than once");
+}
+
+// What is wrong with a CSV/TSV record (its line end stripped) that starts on `line`
+// and has a \r at record[at] outside quotes. Such a \r ends no record: two lines
+// ended by a lone \r (classic Mac, one line of a dump pasted together from several)
+// would be read as one record, which the field count does not always catch (a text
+// column alone, or a \r in the last field). A CSV writer quotes a field holding a
+// \r; TSV has no quoting, so there a \r in a field cannot be told from a line end.
+std::string LoneCarriageReturn(absl::string_view record, int64_t line, size_t at,
+                               bool csv) {
+  const absl::string_view before = record.substr(0, at);
+  const size_t newline = before.rfind('\n');
+  const size_t line_start = newline == absl::string_view::npos ? 0 : newline + 1;
+  const int64_t cr_line = line + std::count(before.begin(), before.end(), '\n');
+  return absl::StrCat(
+      "a carriage return (\\r) not followed by a newline at byte ", at - line_start + 1,
+      cr_line == line ? "" : absl::StrCat(" of line ", cr_line),
+      csv ? ", outside quotes" : "",
+      ": lines ended by a lone \\r are not read (they would make one record); "
+      "convert them to \\n or \\r\\n",
+      csv ? " (a field holding a \\r must be quoted)"
+          : " (TSV has no quoting: a field cannot hold a \\r)");
 }
 
 std::string NotALabelError(absl::string_view field, absl::string_view value) {
@@ -754,6 +776,8 @@ std::string RecordParser::Impl::SplitFields(absl::string_view record, int64_t li
   const bool quoted = options.format == DumpFormat::kCsv;
   size_t i = 0;
   const size_t n = record.size();
+  // Rare: the unquoted fields are searched for one only when the record has one.
+  const bool has_cr = std::memchr(record.data(), '\r', n) != nullptr;
   const auto add = [this, keep](size_t begin, size_t size, bool escaped, bool quoted) {
     if (field_count < keep) {
       if (field_count == fields.size()) fields.emplace_back();
@@ -786,6 +810,7 @@ std::string RecordParser::Impl::SplitFields(absl::string_view record, int64_t li
       }
       add(quote_at + 1, i - 1 - (quote_at + 1), escaped, /*quoted=*/true);
       if (i == n) return "";
+      if (record[i] == '\r') return LoneCarriageReturn(record, line, i, quoted);
       if (record[i] != sep) {
         // A stray quote that opened a field swallows the lines up to the next
         // quote: say which, so the quote can be found.
@@ -804,6 +829,12 @@ std::string RecordParser::Impl::SplitFields(absl::string_view record, int64_t li
     }
     const void* s = std::memchr(record.data() + i, sep, n - i);
     const size_t end = s == nullptr ? n : static_cast<const char*>(s) - record.data();
+    if (has_cr) {
+      if (const void* cr = std::memchr(record.data() + i, '\r', end - i)) {
+        return LoneCarriageReturn(record, line,
+                                  static_cast<const char*>(cr) - record.data(), quoted);
+      }
+    }
     if (quoted && std::memchr(record.data() + i, '"', end - i) != nullptr) {
       return "double quote inside an unquoted field";
     }
@@ -837,6 +868,10 @@ absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t lin
   if (const absl::string_view utf16 = Utf16Error(record, line); !utf16.empty()) {
     return Error(line, absl::StrCat("header: ", utf16));
   }
+  // A \r outside quotes is an error here too: with lines ended by a lone \r
+  // (classic Mac, Excel's "CSV (Macintosh)"), which the reader does not split, this
+  // "header" holds the whole dump, and with the text column named before the first
+  // \r no record and no error would follow.
   std::string what = SplitFields(record, line, kMaxColumns + 1);
   if (!what.empty()) return Error(line, absl::StrCat("header: ", what));
   if (field_count > kMaxColumns) {
@@ -900,17 +935,6 @@ absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t lin
         std::tuple{required.group, group_column, &options.group_field},
         std::tuple{required.time, time_column, &options.time_field}}) {
     if (wanted && column < 0 && !name->empty()) return missing(*name);
-  }
-  // A \r inside the line: lines ended by a lone \r (classic Mac, Excel's "CSV
-  // (Macintosh)"), which the reader does not split, so this "header" holds the
-  // whole dump, and with the text column named before the first \r no record and
-  // no error would follow.
-  for (size_t i = 0; i < columns; ++i) {
-    if (!fields[i].quoted && names[i].find('\r') != std::string::npos) {
-      return Error(line,
-                   "header: a carriage return (\\r) not followed by a newline: lines "
-                   "ended by a lone \\r are not read; convert them to \\n or \\r\\n");
-    }
   }
   have_header = true;
   // Scratch for kMaxColumns fields is not kept for a dump of a few.

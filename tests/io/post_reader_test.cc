@@ -207,13 +207,53 @@ TEST(PostReaderTest, CsvAndTsvWithLoneCarriageReturnLineEndsAreRefused) {
     EXPECT_THAT(posts.status().message(),
                 HasSubstr(absl::StrCat(name,
                                        ":1: header: a carriage return (\\r) not "
-                                       "followed by a newline")));
+                                       "followed by a newline at byte 11")));
   }
   // A quoted column name may hold one.
   auto posts = ReadPosts(WriteTempFile("quoted.csv", "text,\"a\rb\"\nhello,x\n"),
                          Format(DumpFormat::kCsv));
   ASSERT_TRUE(posts.ok()) << posts.status();
   EXPECT_EQ(posts->size(), 1u);
+}
+
+// A lone \r in a data line, outside quotes, made one record of two lines whenever
+// the field count still matched (a text column alone; here "hello\rworld"), and the
+// second line's post was lost. It is an error naming the line and the byte, of the
+// line the \r is on when a quoted field before it spans lines; in quotes it is data.
+TEST(PostReaderTest, LoneCarriageReturnInADataLineIsRefused) {
+  for (const auto& [name, dump, format] :
+       {std::tuple{"cr.csv", "text\nhello\rworld\nbye\n", DumpFormat::kCsv},
+        std::tuple{"cr.tsv", "text\nhello\rworld\nbye\n", DumpFormat::kTsv}}) {
+    ReadResult result = ReadSkippingErrors(WriteTempFile(name, dump), Format(format));
+    ASSERT_EQ(result.errors.size(), 1u) << name;
+    EXPECT_THAT(result.errors[0],
+                HasSubstr(absl::StrCat(name,
+                                       ":2: a carriage return (\\r) not followed by a "
+                                       "newline at byte 6")));
+    ASSERT_EQ(result.posts.size(), 1u) << name;
+    EXPECT_EQ(result.posts[0].text, "bye");
+    EXPECT_EQ(result.posts[0].line, 3);
+  }
+  // Right after a closing quote, on the third line of a record that starts on the
+  // second; and with more columns, where the merged line's fields still count two.
+  ReadResult after_quote = ReadSkippingErrors(
+      WriteTempFile("cr_quote.csv", "id,text\n1,\"two\nlines\"\r,\n2,x\rmore\n3,ok\n"),
+      Format(DumpFormat::kCsv));
+  ASSERT_EQ(after_quote.errors.size(), 2u);
+  EXPECT_THAT(after_quote.errors[0],
+              HasSubstr("cr_quote.csv:2: a carriage return (\\r) not followed by a "
+                        "newline at byte 7 of line 3, outside quotes"));
+  EXPECT_THAT(after_quote.errors[1],
+              HasSubstr("cr_quote.csv:4: a carriage return (\\r) not followed by a "
+                        "newline at byte 4, outside quotes"));
+  ASSERT_EQ(after_quote.posts.size(), 1u);
+  EXPECT_EQ(after_quote.posts[0].id, "3");
+  // In quotes, a \r is the field's.
+  auto quoted = ReadPosts(WriteTempFile("cr_quoted.csv", "text\n\"hello\rworld\"\nbye\n"),
+                          Format(DumpFormat::kCsv));
+  ASSERT_TRUE(quoted.ok()) << quoted.status();
+  ASSERT_EQ(quoted->size(), 2u);
+  EXPECT_EQ((*quoted)[0].text, "hello\rworld");
 }
 
 // JSON Lines whose lines end with a lone \r is one record to the reader, and a
@@ -754,12 +794,12 @@ TEST(PostReaderTest, MessagesQuoteInputSafely) {
                     "...\", not"),
           HasSubstr("esc.jsonl:3: \"label\" is \"\\x1b]0;t\\x07\", not")));
   auto reader = PostReader::Open(
-      WriteTempFile("esc.csv", std::string("id\r\x1b[2J,b\0dy\n1,x\n", 17)),
+      WriteTempFile("esc.csv", std::string("id\t\x1b[2J,b\0dy\n1,x\n", 17)),
       Format(DumpFormat::kCsv));
   ASSERT_FALSE(reader.ok());
   EXPECT_THAT(
       reader.status().message(),
-      HasSubstr("no column \"text\" in the header (columns: id\\r\\x1b[2J, b\\x00dy)"));
+      HasSubstr("no column \"text\" in the header (columns: id\\t\\x1b[2J, b\\x00dy)"));
 }
 
 // Two columns of one name that the reader reads would be ambiguous: refused at the
