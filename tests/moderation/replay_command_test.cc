@@ -494,4 +494,83 @@ TEST_F(ReplayCommandTest, DecisionsFileExplainsEachPost) {
   EXPECT_THAT(out, HasSubstr("--decisions -: standard output carries the summary"));
 }
 
+// A time before 1970 is a dump's "no date" (0001-01-01): it counted as timed, so its
+// post was replayed first, at the replay clock's start. It is untimed now, placed by
+// --untimed: here after its group's neighbour, a day after the spammer's flag in
+// music, so probation holds it.
+TEST_F(ReplayCommandTest, TimesBefore1970AreNoTime) {
+  {
+    std::ofstream f(path_, std::ios::trunc);
+    f << R"({"id":"1","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"music","time":"2024-01-01T10:00:00"})"
+         "\n"
+      << R"({"id":"2","text":"what a great game last night","label":"ham","author":"fan","group":"games","time":"2024-01-02T10:00:00"})"
+         "\n"
+      << R"({"id":"3","text":"nice","label":"spam","author":"spammer","group":"games","time":"0001-01-01T00:00:00Z"})"
+         "\n";
+  }
+  const std::string decisions = path_ + ".decisions";
+  int code = -1;
+  std::string out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json --decisions ",
+                                            decisions, " ", path_, " 2>&1"),
+                               &code);
+  if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"untimed\":1,"));
+  EXPECT_THAT(out, HasSubstr("\"spam_held_by_probation_only\":1,"));
+  std::ifstream in(decisions);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_THAT(
+      lines[2],
+      HasSubstr(
+          R"("id":"3","line":3,"member":"spammer","group":"games","time":"2024-01-02T10:00:00Z","untimed":true,"action":"hold","why":"probation")"));
+  std::filesystem::remove(decisions);
+}
+
+// A record without an author is replayed as a member of its own, and one without a
+// group in a group of such records. Their stand-in names ("anonymous:LINE",
+// "(none)") used to be those a dump's own author or group could have, and then
+// merged with them: here the anonymous post on line 2 was held by the probation of
+// the real author "anonymous:2", and the groups "(none)" and none were one. In
+// --decisions they are null.
+TEST_F(ReplayCommandTest, StandInsForNoAuthorAndNoGroupAreNoRealNames) {
+  {
+    std::ofstream f(path_, std::ios::trunc);
+    f << R"json({"id":"1","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"anonymous:2","group":"(none)","time":"2024-01-01T10:00:00"})json"
+         "\n"
+      << R"({"id":"2","text":"nice","label":"spam","time":"2024-01-02T10:00:00"})"
+         "\n"
+      << R"({"id":"3","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"bob","time":"2024-01-03T10:00:00"})"
+         "\n"
+      << R"({"id":"4","text":"nice","label":"spam","author":"bob","group":"games","time":"2024-01-04T10:00:00"})"
+         "\n";
+  }
+  const std::string decisions = path_ + ".decisions";
+  int code = -1;
+  std::string out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json --decisions ",
+                                            decisions, " ", path_, " 2>&1"),
+                               &code);
+  if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"groups\":3,"));
+  EXPECT_THAT(out, HasSubstr("\"authors\":3,"));
+  EXPECT_THAT(out, HasSubstr("\"no_author\":1,"));
+  // Bob's, flagged from the records without a group; not line 2's.
+  EXPECT_THAT(out, HasSubstr("\"spam_held_by_probation_only\":1,"));
+  std::ifstream in(decisions);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_THAT(
+      lines[0],
+      HasSubstr(R"json("id":"1","line":1,"member":"anonymous:2","group":"(none)",)json"));
+  EXPECT_THAT(lines[1], HasSubstr(R"("id":"2","line":2,"member":null,"group":null,)"));
+  EXPECT_THAT(lines[1], HasSubstr(R"("action":"publish",)"));
+  EXPECT_THAT(lines[2], HasSubstr(R"("id":"3","line":3,"member":"bob","group":null,)"));
+  EXPECT_THAT(lines[3], HasSubstr(R"("why":"probation",)"));
+  EXPECT_THAT(lines[3], HasSubstr(R"("flagged_from":[null],)"));
+  std::filesystem::remove(decisions);
+}
+
 }  // namespace

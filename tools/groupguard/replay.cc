@@ -8,8 +8,11 @@
 // neighbours in the dump. This matters for youtube.jsonl, whose Eminem video has no
 // time on any of its 245 spam comments (and a time on all its ham; its dump order is
 // reverse-chronological): `end` replays them after everything else (the most
-// probation can do for them), `skip` drops them. A record without an author gets a
-// unique one ("anonymous:LINE"); one without a group goes to group "(none)". A dump
+// probation can do for them), `skip` drops them. A time before 1970 is no time: no
+// forum post is that old, and dumps write "no date" so (0001-01-01). A record without
+// an author gets a unique one ("anonymous:LINE"); one without a group goes to group
+// "(none)"; both stand-ins get a ' added while a record's own author or group has
+// that name, so they never merge with real ones. A dump
 // where no record has a usable time, or none an author, is replayed with a warning:
 // its figures say nothing of probation (README: "Replay").
 //
@@ -150,11 +153,33 @@ std::optional<absl::Time> ParseTime(const std::string& s) {
   return ParseUnixSeconds(s);
 }
 
+// A record's time for the replay: nullopt when it has none that replay reads, or one
+// before 1970. No forum post is that old: such a time is a dump's way of writing no
+// time (0001-01-01, .NET's DateTime.MinValue; 1899-12-30, a spreadsheet's day 0),
+// which would otherwise be replayed first, at the replay clock's start.
+std::optional<absl::Time> ReplayTime(const std::string& s) {
+  std::optional<absl::Time> time = ParseTime(s);
+  if (time && *time < absl::UnixEpoch()) return std::nullopt;
+  return time;
+}
+
 struct Item {
   Post post;
   std::optional<absl::Time> time;
-  bool untimed = false;  // the dump's time was unusable (placed by --untimed)
+  bool untimed = false;    // the dump's time was unusable (placed by --untimed)
+  bool no_author = false;  // replayed under a stand-in author of its own
+  bool no_group = false;   // replayed in the stand-in group
 };
+
+// Group names and author prefix of the stand-ins for what a record lacks.
+constexpr absl::string_view kNoGroup = "(none)";
+constexpr absl::string_view kNoAuthorPrefix = "anonymous:";
+
+// `name` with a ' added until no name in `taken` is spelled so.
+std::string Unused(std::string name, const std::set<std::string>& taken) {
+  while (taken.count(name) > 0) name.push_back('\'');
+  return name;
+}
 
 // --decisions: where each post's record goes, written as the replay goes (a dump of
 // millions of posts is not kept as text in memory).
@@ -162,9 +187,10 @@ class DecisionLog {
  public:
   explicit DecisionLog(OutputFile* file) : file_(file) {}
   // Appends the record of one replayed post (README: "replay --decisions").
+  // `no_group` is the stand-in group's name: null in the record.
   absl::Status Add(const Item& it, const Submission& s, const Decision& d,
-                   absl::string_view moderator, absl::string_view flag,
-                   std::optional<absl::Time> probation_until) {
+                   absl::string_view no_group, absl::string_view moderator,
+                   absl::string_view flag, std::optional<absl::Time> probation_until) {
     const Post& p = it.post;
     AppendLiteral("{\"id\":", &text_);
     if (p.id.empty()) {
@@ -173,9 +199,9 @@ class DecisionLog {
       AppendJsonString(p.id, &text_);
     }
     absl::StrAppend(&text_, ",\"line\":", p.line, ",\"member\":");
-    AppendJsonString(s.member, &text_);
+    AppendNameOrNull(it.no_author ? "" : s.member);
     AppendLiteral(",\"group\":", &text_);
-    AppendJsonString(s.group, &text_);
+    AppendNameOrNull(it.no_group ? "" : s.group);
     absl::StrAppend(&text_, ",\"time\":\"", Rfc3339(s.time),
                     "\",\"untimed\":", it.untimed ? "true" : "false", ",\"action\":\"",
                     ActionName(d.action), "\",\"why\":");
@@ -211,7 +237,8 @@ class DecisionLog {
                       ",\"flagged_from\":[");
       for (size_t i = 0; i < probation_reason->flagged_from.size(); ++i) {
         if (i > 0) text_.push_back(',');
-        AppendJsonString(probation_reason->flagged_from[i], &text_);
+        const std::string& group = probation_reason->flagged_from[i];
+        AppendNameOrNull(group == no_group ? "" : group);
       }
       text_.push_back(']');
     }
@@ -244,6 +271,14 @@ class DecisionLog {
 
  private:
   static constexpr size_t kFlushBytes = size_t{256} << 10;
+  // A name as a JSON string, or null for "" (a stand-in).
+  void AppendNameOrNull(absl::string_view name) {
+    if (name.empty()) {
+      AppendLiteral("null", &text_);
+    } else {
+      AppendJsonString(name, &text_);
+    }
+  }
   static std::string Rfc3339(absl::Time t) {
     return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
   }
@@ -355,12 +390,26 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
   policy.hold_threshold = f.hold_threshold;
   policy.reject_threshold = f.reject_threshold;
   policy.hold_unsure = f.hold_unsure;
+  // The records' own names a stand-in could be spelled as (a dump may well have an
+  // author called "anonymous:12", or a group "(none)").
+  std::set<std::string> taken_groups, taken_authors;
+  for (const Item& it : items) {
+    if (absl::StartsWith(it.post.group, kNoGroup)) taken_groups.insert(it.post.group);
+    if (absl::StartsWith(it.post.author, kNoAuthorPrefix)) {
+      taken_authors.insert(it.post.author);
+    }
+  }
+  const std::string no_group = Unused(std::string(kNoGroup), taken_groups);
 
   for (Item& it : items) {
     Post& p = it.post;
-    if (p.group.empty()) p.group = "(none)";
+    if (p.group.empty()) {
+      p.group = no_group;
+      it.no_group = true;
+    }
     if (p.author.empty()) {
-      p.author = absl::StrCat("anonymous:", p.line);
+      p.author = Unused(absl::StrCat(kNoAuthorPrefix, p.line), taken_authors);
+      it.no_author = true;
       ++c->no_author;
     } else if (const int64_t n = ++authors[p.author]; n > c->top_author_posts) {
       c->top_author = p.author;
@@ -447,7 +496,7 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
       }
     }
     if (log != nullptr) {
-      GG_RETURN_IF_ERROR(log->Add(it, s, *d, moderated, flagged, flag_until));
+      GG_RETURN_IF_ERROR(log->Add(it, s, *d, no_group, moderated, flagged, flag_until));
     }
   }
   if (log != nullptr) GG_RETURN_IF_ERROR(log->Flush());
@@ -598,7 +647,9 @@ absl::Status PrintSummary(const Counts& c, const ReplayFlags& f) {
   return WriteStdout(o);
 }
 
-// Longest id, author or group a replayed record may have.
+// Longest id, author or group a replayed record may have. What replay derives from
+// them stays within the registry's kMaxIdBytes: "second moderator of <group>", and
+// a stand-in, at most one byte longer than the longest record's name it avoids.
 constexpr size_t kMaxReplayIdBytes = 1000;
 
 absl::Status CheckReplayIds(const Post& p, const std::string& input) {
@@ -677,7 +728,7 @@ int RunReplay(const ReplayFlags& f) {
       PrintError(ids.message());
       return kExitRuntimeError;
     }
-    it.time = ParseTime(it.post.time);
+    it.time = ReplayTime(it.post.time);
     it.untimed = !it.time.has_value();
     items.push_back(std::move(it));
   }
