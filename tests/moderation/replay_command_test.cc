@@ -573,4 +573,43 @@ TEST_F(ReplayCommandTest, StandInsForNoAuthorAndNoGroupAreNoRealNames) {
   std::filesystem::remove(decisions);
 }
 
+// Unix seconds with a fraction are read digit by digit: the microseconds given are
+// those printed. Through a double, 9999999999.999999 (16 significant digits) came
+// out as 39.999998.
+TEST_F(ReplayCommandTest, FractionalUnixSecondsKeepTheirDigits) {
+  {
+    std::ofstream f(path_, std::ios::trunc);
+    f << R"({"id":"1","text":"hello","author":"a","group":"g","time":1700000000.000001})"
+         "\n"
+      << R"({"id":"2","text":"hello","author":"a","group":"g","time":"9999999999.999999"})"
+         "\n"
+      << R"({"id":"3","text":"hello","author":"a","group":"g","time":9999999999.999999})"
+         "\n";
+  }
+  const std::string decisions = path_ + ".decisions";
+  int code = -1;
+  std::string out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --decisions ",
+                                            decisions, " ", path_, " 2>&1"),
+                               &code);
+  if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+  ASSERT_EQ(code, 0) << out;
+  std::ifstream in(decisions);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_THAT(
+      lines[0],
+      HasSubstr(
+          R"("id":"1","line":1,"member":"a","group":"g","time":"2023-11-14T22:13:20.000001Z","untimed":false,)"));
+  EXPECT_THAT(
+      lines[1],
+      HasSubstr(
+          R"("id":"2","line":2,"member":"a","group":"g","time":"2286-11-20T17:46:39.999999Z","untimed":false,)"));
+  EXPECT_THAT(
+      lines[2],
+      HasSubstr(
+          R"("id":"3","line":3,"member":"a","group":"g","time":"2286-11-20T17:46:39.999999Z","untimed":false,)"));
+  std::filesystem::remove(decisions);
+}
+
 }  // namespace
