@@ -78,7 +78,11 @@ absl::StatusOr<ScopedFd> OpenFile(const std::string& path, int flags, int mode) 
   return ScopedFd(fd);
 }
 
-absl::StatusOr<ScopedFd> CreateUniqueFile(const std::string& prefix, std::string* path) {
+namespace {
+
+// CreateUniqueFile, with the errno of a failure in *error.
+absl::StatusOr<ScopedFd> CreateUniqueFile(const std::string& prefix, std::string* path,
+                                          int* error) {
   // The process id keeps processes apart, the counter threads of one process; a
   // name taken anyway (a file left by a process of the same id) moves on.
   static std::atomic<uint64_t> counter{0};
@@ -86,29 +90,50 @@ absl::StatusOr<ScopedFd> CreateUniqueFile(const std::string& prefix, std::string
     *path = absl::StrCat(prefix, ".", ::getpid(), ".", counter.fetch_add(1));
     const int fd = OpenRetrying(*path, O_WRONLY | O_CREAT | O_EXCL, 0666);
     if (fd >= 0) return ScopedFd(fd);
-    if (errno != EEXIST || attempt == 100) return ErrnoStatus("create", *path, errno);
+    if (errno != EEXIST || attempt == 100) {
+      *error = errno;
+      return ErrnoStatus("create", *path, *error);
+    }
   }
+}
+
+}  // namespace
+
+absl::StatusOr<ScopedFd> CreateUniqueFile(const std::string& prefix, std::string* path) {
+  int error;
+  return CreateUniqueFile(prefix, path, &error);
 }
 
 absl::StatusOr<ScopedFd> CreateReplacementFile(const std::string& path,
                                                std::string* destination,
-                                               std::string* temp) {
+                                               std::string* temp, int* error) {
+  int ignored;
+  if (error == nullptr) error = &ignored;
+  *error = 0;
   *destination = path;
   struct stat st;
   const bool exists = ::stat(path.c_str(), &st) == 0;  // through symbolic links
-  if (exists && S_ISDIR(st.st_mode)) return ErrnoStatus("replace", path, EISDIR);
+  if (exists && S_ISDIR(st.st_mode)) {
+    *error = EISDIR;
+    return ErrnoStatus("replace", path, EISDIR);
+  }
   if (exists && !S_ISREG(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(path, ": not a regular file"));
   }
   if (exists) {
     std::unique_ptr<char, void (*)(void*)> real(::realpath(path.c_str(), nullptr),
                                                 &std::free);
-    if (real == nullptr) return ErrnoStatus("realpath", path, errno);
+    if (real == nullptr) {
+      *error = errno;
+      return ErrnoStatus("realpath", path, *error);
+    }
     *destination = real.get();
   }
-  GG_ASSIGN_OR_RETURN(ScopedFd fd, CreateUniqueFile(*destination, temp));
-  if (exists && ::fchmod(fd.get(), st.st_mode & 07777) != 0) {
-    const absl::Status status = ErrnoStatus("fchmod", *temp, errno);
+  absl::StatusOr<ScopedFd> fd = CreateUniqueFile(*destination, temp, error);
+  if (!fd.ok()) return fd.status();
+  if (exists && ::fchmod(fd->get(), st.st_mode & 07777) != 0) {
+    *error = errno;
+    const absl::Status status = ErrnoStatus("fchmod", *temp, *error);
     ::unlink(temp->c_str());
     return status;
   }

@@ -60,10 +60,13 @@ absl::StatusOr<ScopedFd> CreateUniqueFile(const std::string& prefix, std::string
 // `path` names (symbolic links resolved, so a link to it stays a link) and *temp a
 // CreateUniqueFile() beside it, with the mode of the existing file if there is one.
 // kFailedPrecondition if `path` exists and is not a regular file (a FIFO, a device:
-// renaming over it would replace it); kInvalidArgument for a directory.
+// renaming over it would replace it); kInvalidArgument for a directory. The other
+// errors name the file the failed call was on (the temporary, for its create). On
+// an error, *error (when not null) is that call's errno (0 for not a regular file),
+// for a message that names `path` and the reason alone.
 absl::StatusOr<ScopedFd> CreateReplacementFile(const std::string& path,
                                                std::string* destination,
-                                               std::string* temp);
+                                               std::string* temp, int* error = nullptr);
 
 // Writes all of `data` (retrying short writes and EINTR).
 absl::Status WriteAll(int fd, absl::string_view data, absl::string_view path);

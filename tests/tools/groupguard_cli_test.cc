@@ -1017,19 +1017,29 @@ std::vector<std::string> FilesIn(const std::string& dir) {
 }
 
 // train finds out that it cannot write the model before it reads and trains, not
-// after: here the input has no posts, so training would fail first.
+// after: here the input has no posts, so training would fail first. The message
+// names the path given and the reason, once: not the temporary file beside it
+// ("m.ggm.PID.0: create failed: ..."), nor the path twice.
 TEST_F(GroupguardCliTest, TrainRefusesAnUnwritableOutputBeforeTraining) {
   const std::string empty = WriteFile("no-posts.jsonl", "");
   const std::string fifo = Dir() + "/model.fifo";
   std::filesystem::remove(fifo);
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  for (const std::string& out : {std::string("/nonexistent/dir/m.ggm"), Dir(), fifo}) {
+  for (const auto& [out, why] :
+       {std::pair{std::string("/nonexistent/dir/m.ggm"), "No such file or directory"},
+        std::pair{Dir(), "Is a directory"}, std::pair{fifo, "not a regular file"}}) {
     Result r = RunCli(absl::StrCat("train -o ", out, " ", empty));
     EXPECT_EQ(r.exit_code, 1) << out << ": " << r.err;
-    EXPECT_THAT(r.err, StartsWith(absl::StrCat("groupguard: cannot write ", out, ": ")))
-        << out;
-    EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+    EXPECT_EQ(r.err, absl::StrCat("groupguard: cannot write ", out, ": ", why, "\n"));
     EXPECT_EQ(r.out, "") << out;
+  }
+  // score's -o (and eval's --roc, replay's --decisions) likewise.
+  for (const auto& [out, why] :
+       {std::pair{std::string("/nonexistent/dir/s.jsonl"), "No such file or directory"},
+        std::pair{Dir(), "Is a directory"}}) {
+    Result r = RunCli(absl::StrCat("score -m ", model_, " -o ", out, " ", empty));
+    EXPECT_EQ(r.exit_code, 1) << out << ": " << r.err;
+    EXPECT_EQ(r.err, absl::StrCat("groupguard: cannot write ", out, ": ", why, "\n"));
   }
   // A writable path passes the check and leaves nothing behind it.
   const std::string dir = Dir() + "/train-check";

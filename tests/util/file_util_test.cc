@@ -52,5 +52,26 @@ TEST(ErrnoCodeTest, ModelPathThatIsADirectory) {
   EXPECT_THAT(std::string(model.status().message()), HasSubstr("Is a directory"));
 }
 
+// A failed CreateReplacementFile gives the errno of the call that failed, so a
+// caller can say what went wrong with the path it was given rather than quote a
+// status naming the temporary file.
+TEST(CreateReplacementFileTest, ErrorGivesTheErrno) {
+  std::string destination, temp;
+  int error = -1;
+  auto missing = CreateReplacementFile(::testing::TempDir() + "/gg-no-such-dir/file",
+                                       &destination, &temp, &error);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(error, ENOENT);
+  error = -1;
+  auto directory =
+      CreateReplacementFile(::testing::TempDir(), &destination, &temp, &error);
+  EXPECT_EQ(directory.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(error, EISDIR);
+  error = -1;
+  auto device = CreateReplacementFile("/dev/null", &destination, &temp, &error);
+  EXPECT_EQ(device.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(error, 0);
+}
+
 }  // namespace
 }  // namespace groupguard::internal

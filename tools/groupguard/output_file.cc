@@ -80,6 +80,15 @@ void RemoveTemp(const std::string& path, int slot) {
   UnregisterTemp(slot);
 }
 
+// What "cannot write PATH: " goes on with when CreateReplacementFile fails: the
+// reason alone (its status names the file the failed call was on, such as the
+// temporary beside PATH, and the call).
+std::string ReplacementError(const absl::Status& status, int error) {
+  if (status.code() == absl::StatusCode::kFailedPrecondition) return "not a regular file";
+  if (error != 0) return std::strerror(error);
+  return std::string(status.message());
+}
+
 }  // namespace
 
 int StandardStreamAt(const std::string& path) {
@@ -97,15 +106,13 @@ int StandardStreamAt(const std::string& path) {
 
 absl::Status CheckReplaceable(const std::string& path) {
   std::string target, temp;
+  int error = 0;
   absl::StatusOr<internal::ScopedFd> fd =
-      internal::CreateReplacementFile(path, &target, &temp);
+      internal::CreateReplacementFile(path, &target, &temp, &error);
   if (!fd.ok()) {
     return absl::Status(
         fd.status().code(),
-        absl::StrCat("cannot write ", path, ": ",
-                     fd.status().code() == absl::StatusCode::kFailedPrecondition
-                         ? "not a regular file"
-                         : fd.status().message()));
+        absl::StrCat("cannot write ", path, ": ", ReplacementError(fd.status(), error)));
   }
   close(fd->release());
   unlink(temp.c_str());
@@ -152,15 +159,16 @@ absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Open(const std::string& 
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&fatal, sig);
   pthread_sigmask(SIG_BLOCK, &fatal, &previous);
   std::string target, temp;
+  int error = 0;
   absl::StatusOr<internal::ScopedFd> fd =
-      internal::CreateReplacementFile(path, &target, &temp);
+      internal::CreateReplacementFile(path, &target, &temp, &error);
   std::unique_ptr<OutputFile> out;
   if (fd.ok()) {
     out.reset(new OutputFile(fd->release(), path, target, temp));
     out->temp_slot_ = RegisterTemp(out->temp_path_);
   }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  if (!fd.ok()) return cannot(fd.status().message());
+  if (!fd.ok()) return cannot(ReplacementError(fd.status(), error));
   return out;
 }
 
