@@ -8,6 +8,15 @@
 #include "absl/strings/str_cat.h"
 
 namespace groupguard::internal {
+namespace {
+
+// Whether Printable writes the byte other than as itself: an escape, or part of a
+// UTF-8 character (which starts no escape, but may be cut or invalid).
+bool NeedsEscape(unsigned char c) {
+  return c < 0x20 || c >= 0x7F || c == '\\' || c == '"';
+}
+
+}  // namespace
 
 std::string Printable(absl::string_view in, size_t max_bytes) {
   std::string out;
@@ -16,7 +25,18 @@ std::string Printable(absl::string_view in, size_t max_bytes) {
   size_t i = 0;
   while (i < size) {
     const unsigned char c = p[i];
-    if (c >= 0x20 && c < 0x7F && c != '\\' && c != '"') {
+    if (c == '\\') {
+      // As typed (SQL's \N is \N), unless it would read as the start of an escape
+      // this function writes (\n \r \t \xHH \uXXXX \" \\): then doubled. So
+      // is one last, which the closing quote of a message would follow.
+      const bool doubled = i + 1 >= size || NeedsEscape(p[i + 1]) ||
+                           absl::string_view("nrtxu").find(static_cast<char>(p[i + 1])) !=
+                               absl::string_view::npos;
+      out.append(doubled ? "\\\\" : "\\");
+      ++i;
+      continue;
+    }
+    if (!NeedsEscape(c)) {
       out.push_back(static_cast<char>(c));
       ++i;
       continue;

@@ -428,7 +428,7 @@ TEST_F(ReplayCommandTest, SqlNullAuthorsAreNoAuthorWithNull) {
   if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
   ASSERT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr("by 1 authors in 1 groups"));
-  EXPECT_THAT(out, HasSubstr("warning: \"\\\\N\" is the author of 20 of 20 records "
+  EXPECT_THAT(out, HasSubstr("warning: \"\\N\" is the author of 20 of 20 records "
                              "(100.0%): if that is how the dump writes no author "
                              "(SQL's NULL: --null"));
 

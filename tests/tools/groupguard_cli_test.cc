@@ -1106,7 +1106,7 @@ TEST_F(GroupguardCliTest, NullFlagReadsSqlNullInEveryCommand) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr(":3: no label"));
   r = RunCli(absl::StrCat("eval -m ", model_, " ", csv));  // without it: text
-  EXPECT_THAT(r.err, HasSubstr(":3: \"label\" is \"\\\\N\", not spam/ham"));
+  EXPECT_THAT(r.err, HasSubstr(":3: \"label\" is \"\\N\", not spam/ham"));
   r = RunCli(absl::StrCat("train --null '\\N' -o ", Dir(), "/n.ggm ", csv));
   EXPECT_THAT(r.err, HasSubstr(":3: no label"));
   r = RunCli(absl::StrCat("score --null '\"' -m ", model_, " ", csv));
