@@ -6,14 +6,21 @@
 //   same state (CanonicalDump) as the one that wrote it, at any point;
 // - after Forget(member) no queue holds a post of theirs, they are not on probation,
 //   and the audit log names them nowhere;
+// - a member's ProbationStatusOf agrees with what the gate applies in each of their
+//   groups (held there, since and until when), and never lists a group both as held
+//   and as exempt;
+// - a flag from a group where a lift exempts the member holds them there until the
+//   flag's own end, not longer;
 // - raw records, or a snapshot with bytes changed, that the registry cannot apply
 //   fail Open with an error, never a crash.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -121,6 +128,28 @@ void CheckForgotten(const Registry& registry, const std::string& member) {
   Check(log.ok());
   for (const groupguard::AuditEntry& entry : *log) {
     Check(entry.member != member && entry.actor != member);
+  }
+}
+
+bool Contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+void CheckStatusAgreesWithGate(const Registry& registry, const std::string& member) {
+  const groupguard::ProbationStatus st = registry.ProbationStatusOf(member);
+  for (const std::string& g : st.exempt_in) Check(!Contains(st.held_in, g));
+  Check(st.held_since.size() == st.held_in.size());
+  Check(st.held_until.size() == st.held_in.size());
+  for (int i = 0; i < kGroups; ++i) {
+    const std::string group = Group(static_cast<uint8_t>(i));
+    auto check = registry.CheckPosting(member, group);
+    if (!check.ok()) continue;  // no such group, or not a member of it
+    const auto it = std::find(st.held_in.begin(), st.held_in.end(), group);
+    Check(check->probation.has_value() == (it != st.held_in.end()));
+    if (!check->probation) continue;
+    const size_t at = static_cast<size_t>(it - st.held_in.begin());
+    Check(check->probation->probation_since == st.held_since[at]);
+    Check(check->probation->probation_until == st.held_until[at]);
   }
 }
 
@@ -246,10 +275,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 6:
         status = registry->Leave(Member(a), Group(b));
         break;
-      case 7:
-        status = registry->Flag(Actor(a), Member(b), Group(c), "spam",
-                                absl::Hours(in.Byte() % 48));
+      case 7: {
+        const bool exempt =
+            Contains(registry->ProbationStatusOf(Member(b)).exempt_in, Group(c));
+        const absl::Duration asked = absl::Hours(in.Byte() % 48);
+        status = registry->Flag(Actor(a), Member(b), Group(c), "spam", asked);
+        if (status.ok() && exempt) {
+          // Held there again, until this flag's end (default and cap as Options()).
+          const groupguard::ProbationStatus st = registry->ProbationStatusOf(Member(b));
+          const auto it = std::find(st.held_in.begin(), st.held_in.end(), Group(c));
+          Check(it != st.held_in.end());
+          const absl::Duration given = std::min(
+              asked == absl::ZeroDuration() ? Options().default_probation : asked,
+              Options().max_probation);
+          Check(st.held_until[static_cast<size_t>(it - st.held_in.begin())] ==
+                clock.Now() + given);
+        }
         break;
+      }
       case 8:
         status = registry->Lift(Actor(a), Member(b), (c & 1) ? "" : Group(c), "ok");
         Check(!status.ok() || Actor(a) != Member(b));  // nobody decides their own case
@@ -310,6 +353,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     (void)status;  // refusals (roles, unknown ids, limits) are part of the game
     Check(registry->Health().ok());
+    CheckStatusAgreesWithGate(*registry, Member(b));
   }
   CheckReplay(registry, store.get(), &clock);
   Check(registry->Compact().ok());

@@ -71,8 +71,9 @@ struct HoldReason {
 
   // kProbation: since when and until when it holds the author in this group (the
   // group's own flags, or the site-wide probation until too few groups' flags are
-  // left for it: whichever ends later), whether site-wide (held in every group
-  // but those where a moderator lifted it: ProbationStatus::exempt_in), and the groups
+  // left for it, but not in a group where a lift exempts the member: whichever ends
+  // later), whether site-wide (held in every group but those where a moderator
+  // lifted it: ProbationStatus::exempt_in), and the groups
   // whose moderators flagged the author (never the moderators themselves): how many, and
   // the first kMaxFlaggedFromListed of them by name (every held post's event carries
   // its reasons, so a member flagged in thousands of groups must not make each one
@@ -160,8 +161,10 @@ struct ProbationStatus {
   std::vector<absl::Time> held_since;
   std::vector<absl::Time> held_until;
   // Sorted: the groups whose moderators lifted it there, for the rest of this
-  // probation (Registry::Lift with a group); never in held_in. Mostly of note when
-  // site_wide: the member is not held in these.
+  // probation (Registry::Lift with a group); never in held_in (a later flag from such
+  // a group holds the member there until that flag ends: meanwhile the group is in
+  // held_in, then here again). Mostly of note when site_wide: the member is not held
+  // in these.
   std::vector<GroupId> exempt_in;
   absl::Time since = absl::InfinitePast();  // the earliest start of the active flags
   absl::Time until = absl::InfinitePast();  // when the last one ends

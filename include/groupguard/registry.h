@@ -183,8 +183,9 @@ class Registry {
   // Lifts a probation. With a `group`: the member is no longer held there for the
   // rest of the probation (its flags are withdrawn and the group is exempt until the
   // probation ends, however long later flags from other groups make it; a later flag
-  // from `group` itself holds the member there again, and a probation that starts
-  // after this one has ended is not covered); moderators of `group` or site
+  // from `group` itself holds the member there again until that flag ends, then the
+  // group is exempt again; a probation that starts after this one has ended is not
+  // covered); moderators of `group` or site
   // administrators. With group "": everywhere at once; site administrators only.
   // Never the member themselves (kPermissionDenied), moderator or administrator.
   absl::Status Lift(absl::string_view actor, absl::string_view member,

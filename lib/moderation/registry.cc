@@ -305,14 +305,37 @@ ProbationView Evaluate(const Probation* p, int64_t now, int sitewide_after) {
   return v;
 }
 
+bool Exempt(const Probation* p, uint32_t group, int64_t now) {
+  if (p == nullptr) return false;
+  for (const Exemption& e : p->exemptions) {
+    if (e.group == group && e.until > now) return true;
+  }
+  return false;
+}
+
+bool FlaggedFrom(const ProbationView& v, uint32_t group) {
+  return std::binary_search(v.flag_groups.begin(), v.flag_groups.end(), group);
+}
+
+// Whether the probation holds the member in `group` at `now`: by the group's own
+// active flags, or site-wide unless a lift there exempts the group. (A group's own
+// flag and its exemption meet only when a flag keeps the exemption, keeps_exemption:
+// a lift removes the group's flags, and older flags ended the exemption.)
+bool HeldIn(const Probation* p, const ProbationView& v, uint32_t group, int64_t now) {
+  if (!v.any) return false;
+  if (FlaggedFrom(v, group)) return true;
+  return v.site_wide && !Exempt(p, group, now);
+}
+
 // Since and until when the probation holds the member in `group`, where it does
-// (HeldIn): site-wide, from when enough groups had flagged the member until too few
-// groups' flags are left, and by the group's own flags, whichever began earlier and
-// ends later.
-std::pair<int64_t, int64_t> HeldWindow(const ProbationView& v, uint32_t group) {
+// (HeldIn): site-wide (unless exempt there), from when enough groups had flagged the
+// member until too few groups' flags are left, and by the group's own flags,
+// whichever began earlier and ends later.
+std::pair<int64_t, int64_t> HeldWindow(const Probation* p, const ProbationView& v,
+                                       uint32_t group, int64_t now) {
   int64_t since = std::numeric_limits<int64_t>::max();
   int64_t until = std::numeric_limits<int64_t>::min();
-  if (v.site_wide) {
+  if (v.site_wide && !Exempt(p, group, now)) {
     since = v.site_wide_since;
     until = v.site_wide_until;
   }
@@ -323,20 +346,6 @@ std::pair<int64_t, int64_t> HeldWindow(const ProbationView& v, uint32_t group) {
     until = std::max(until, v.group_until[i]);
   }
   return {since, until};
-}
-
-bool Exempt(const Probation* p, uint32_t group, int64_t now) {
-  if (p == nullptr) return false;
-  for (const Exemption& e : p->exemptions) {
-    if (e.group == group && e.until > now) return true;
-  }
-  return false;
-}
-
-bool HeldIn(const Probation* p, const ProbationView& v, uint32_t group, int64_t now) {
-  if (!v.any || Exempt(p, group, now)) return false;
-  return v.site_wide ||
-         std::binary_search(v.flag_groups.begin(), v.flag_groups.end(), group);
 }
 
 struct GroupRecord {
@@ -1141,6 +1150,7 @@ class Registry::Impl {
         GG_ASSIGN_OR_RETURN(uint32_t g, require_group(f.group()));
         ProbationView before, after;
         bool was_held_in_group = false, held_in_group = false;
+        int64_t was_held_until = 0, held_until = 0;
         {
           Shard& sh = ShardFor(f.member());
           std::unique_lock<std::shared_mutex> l(sh.mu);
@@ -1150,6 +1160,7 @@ class Registry::Impl {
           Probation& p = *rec.probation;
           before = Evaluate(&p, t, options_.sitewide_after_distinct_groups);
           was_held_in_group = HeldIn(&p, before, g, t);
+          was_held_until = HeldWindow(&p, before, g, t).second;
           // One record per group while it is active: a later flag from the same group
           // extends it (the audit log keeps every flag). Every view of the probation
           // takes each group's earliest start and latest end, so this changes none;
@@ -1174,11 +1185,16 @@ class Registry::Impl {
             flag.until = f.until();
             p.flags.push_back(std::move(flag));
           }
-          // A flag from an exempt group ends its exemption: it decided again.
-          p.exemptions.erase(
-              std::remove_if(p.exemptions.begin(), p.exemptions.end(),
-                             [g](const Exemption& x) { return x.group == g; }),
-              p.exemptions.end());
+          // A flag from an exempt group holds the member there until it ends, and
+          // the exemption from the rest of the probation stays (keeps_exemption,
+          // Registry::Flag). In events written before that rule, it ended the
+          // exemption.
+          if (!f.keeps_exemption()) {
+            p.exemptions.erase(
+                std::remove_if(p.exemptions.begin(), p.exemptions.end(),
+                               [g](const Exemption& x) { return x.group == g; }),
+                p.exemptions.end());
+          }
           after = Evaluate(&p, t, options_.sitewide_after_distinct_groups);
           if (!before.any) {
             // A new probation: the lifts were about the one that ran out
@@ -1192,6 +1208,7 @@ class Registry::Impl {
             }
           }
           held_in_group = HeldIn(&p, after, g, t);
+          held_until = HeldWindow(&p, after, g, t).second;
         }
         on_probation_.insert(f.member());
         next_flag_id_ = std::max(next_flag_id_, f.flag_id() + 1);
@@ -1220,8 +1237,7 @@ class Registry::Impl {
             before.any &&
             (after.until > before.until ||
              (before.site_wide && after.site_wide_until > before.site_wide_until) ||
-             (held_in_group &&
-              HeldWindow(after, g).second > HeldWindow(before, g).second));
+             (held_in_group && held_until > was_held_until));
         if (out != nullptr && (widened || lengthened)) {
           ModerationEvent ev =
               BaseEvent(ModerationEvent::Type::kProbationStarted, e, sequence);
@@ -2020,7 +2036,8 @@ absl::Status Registry::Flag(absl::string_view actor, absl::string_view member,
   pb::Event e = impl_->NewEvent(actor, reason);
   // A member of the group, or one who left it (or was removed) recently: leaving
   // before the moderators get to the queue must not escape probation.
-  Impl::MemberSnapshot m = impl_->CopyMember(member, /*with_probation=*/false);
+  // With the probation: whether this flag closes an appeal or keeps an exemption.
+  Impl::MemberSnapshot m = impl_->CopyMember(member);
   if (!std::binary_search(m.groups.begin(), m.groups.end(), g) &&
       !impl_->RecentDepartureLocked(member, g, e.time())) {
     return absl::FailedPreconditionError(
@@ -2062,12 +2079,17 @@ absl::Status Registry::Flag(absl::string_view actor, absl::string_view member,
     std::shared_lock<std::shared_mutex> l(impl_->meta_mu_);
     appeal_pending = impl_->appeals_.count(std::string(member)) > 0;
   }
-  if (appeal_pending) {
-    Impl::MemberSnapshot p = impl_->CopyMember(member);
-    if (!p.probation ||
-        !Evaluate(&*p.probation, e.time(), o.sitewide_after_distinct_groups).any) {
-      e.mutable_flagged()->set_closes_appeal(true);
-    }
+  const bool in_force =
+      m.probation &&
+      Evaluate(&*m.probation, e.time(), o.sitewide_after_distinct_groups).any;
+  if (appeal_pending && !in_force) e.mutable_flagged()->set_closes_appeal(true);
+  // A flag from a group whose moderators lifted the probation there holds the member
+  // there for the flag's own duration, not for the rest of a longer probation that
+  // other groups' flags make: once it ends, the lift exempts the group again.
+  // Recorded in the event (keeps_exemption) so that older journals, where such a
+  // flag ended the exemption, replay as they were.
+  if (in_force && Exempt(&*m.probation, g, e.time())) {
+    e.mutable_flagged()->set_keeps_exemption(true);
   }
   return impl_->Commit(w, e).status();
 }
@@ -2187,7 +2209,7 @@ ProbationStatus Registry::ProbationStatusOf(absl::string_view member) const {
       {
         std::shared_lock<std::shared_mutex> l(impl_->groups_mu_);
         for (uint32_t g : held) {
-          const auto [since, until] = HeldWindow(v, g);
+          const auto [since, until] = HeldWindow(p, v, g, now);
           named.emplace_back(impl_->groups_[g]->name, since, until);
         }
       }
@@ -2199,7 +2221,10 @@ ProbationStatus Registry::ProbationStatusOf(absl::string_view member) const {
       }
       std::vector<uint32_t> exempt;
       for (const Exemption& x : p->exemptions) {
-        if (x.until > now) exempt.push_back(x.group);
+        // Not while the group's own flag holds the member there (keeps_exemption).
+        if (x.until > now && !std::binary_search(held.begin(), held.end(), x.group)) {
+          exempt.push_back(x.group);
+        }
       }
       st.exempt_in = impl_->GroupNames(exempt);
       st.since = FromMicros(v.since);
@@ -2452,6 +2477,7 @@ absl::StatusOr<Registry::PostingCheck> Registry::CheckPostingNow(
   }
   ProbationView v;
   bool held = false;
+  std::pair<int64_t, int64_t> window;
   {
     const Impl::Shard& sh = impl_->ShardFor(member);
     std::shared_lock<std::shared_mutex> l(sh.mu);
@@ -2467,11 +2493,12 @@ absl::StatusOr<Registry::PostingCheck> Registry::CheckPostingNow(
     const int64_t now = impl_->NowMicros();
     v = Evaluate(p, now, impl_->options_.sitewide_after_distinct_groups);
     held = HeldIn(p, v, g, now);
+    if (held) window = HeldWindow(p, v, g, now);
   }
   if (held) {
     HoldReason r;
     r.kind = HoldReason::Kind::kProbation;
-    const auto [since, until] = HeldWindow(v, g);
+    const auto [since, until] = window;
     r.probation_since = FromMicros(since);
     r.probation_until = FromMicros(until);
     r.site_wide = v.site_wide;

@@ -744,6 +744,64 @@ TEST_F(RegistryTest, FlagThatEndsAnExemptionIsAnnounced) {
   EXPECT_EQ(recorder_.events().back().group, "cats");
 }
 
+// A short flag from a group whose moderators lifted a longer site-wide probation
+// there holds the member there for the flag's own duration; then the lift exempts the
+// group again for the rest of the probation. A journal written before the rule (the
+// flag ended the exemption) replays as it was.
+TEST_F(RegistryTest, ShortFlagFromAnExemptGroupHoldsOnlyForItsOwnDuration) {
+  const absl::Time t0 = clock_.Now();
+  ASSERT_TRUE(registry_->Flag("admin", "alice", "dogs", "spam", absl::Hours(240)).ok());
+  ASSERT_TRUE(registry_->Lift("mod_cats", "alice", "cats", "not here").ok());
+  ASSERT_TRUE(
+      registry_->Flag("mod_cats", "alice", "cats", "one post", absl::Hours(1)).ok());
+  auto cats = registry_->CheckPosting("alice", "cats");
+  ASSERT_TRUE(cats.ok() && cats->probation.has_value());
+  EXPECT_EQ(cats->probation->probation_until, t0 + absl::Hours(1));
+  ProbationStatus st = registry_->ProbationStatusOf("alice");
+  EXPECT_THAT(st.held_in, ElementsAre("cats", "dogs"));
+  EXPECT_THAT(st.held_until, ElementsAre(t0 + absl::Hours(1), t0 + absl::Hours(240)));
+  EXPECT_THAT(st.exempt_in, IsEmpty());
+  const std::string dump = registry_->CanonicalDump();
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), dump);
+  clock_.Advance(absl::Hours(2));
+  EXPECT_FALSE(HeldIn("alice", "cats")) << "the one-hour flag ran out";
+  EXPECT_TRUE(HeldIn("alice", "dogs"));
+  st = registry_->ProbationStatusOf("alice");
+  EXPECT_THAT(st.held_in, ElementsAre("dogs"));
+  EXPECT_THAT(st.exempt_in, ElementsAre("cats"));
+  ASSERT_TRUE(registry_->ExpireProbations().ok());
+  EXPECT_FALSE(HeldIn("alice", "cats"));
+  EXPECT_THAT(registry_->ProbationStatusOf("alice").exempt_in, ElementsAre("cats"));
+  // The same records without keeps_exemption, as an older library wrote them: its
+  // flag from cats ended the exemption, and that journal opens as it was.
+  registry_.reset();
+  std::unique_ptr<EventStore> old = NewMemoryEventStore();
+  int keeping = 0;
+  ASSERT_TRUE(base_
+                  ->Recover([](absl::string_view, uint64_t) { return absl::OkStatus(); },
+                            [&](uint64_t, absl::string_view record) {
+                              moderation::Event e;
+                              if (!e.ParseFromString(std::string(record))) {
+                                return absl::DataLossError("undecodable");
+                              }
+                              if (e.has_flagged()) {
+                                keeping += e.flagged().keeps_exemption() ? 1 : 0;
+                                e.mutable_flagged()->clear_keeps_exemption();
+                              }
+                              return old->Append(e.SerializeAsString()).status();
+                            })
+                  .ok());
+  EXPECT_EQ(keeping, 1);
+  auto r = Registry::Open(std::make_unique<testing::SharedStore>(old.get()), &clock_,
+                          options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto old_cats = (*r)->CheckPosting("alice", "cats");
+  ASSERT_TRUE(old_cats.ok());
+  EXPECT_TRUE(old_cats->probation.has_value()) << "held for the rest, as it was";
+  EXPECT_THAT((*r)->ProbationStatusOf("alice").exempt_in, IsEmpty());
+}
+
 TEST_F(RegistryTest, FlagRateLimitPerModerator) {
   options_.max_flags_per_window = 2;
   options_.flag_window = absl::Hours(1);
