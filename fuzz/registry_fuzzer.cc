@@ -11,6 +11,8 @@
 //   and as exempt;
 // - a flag from a group where a lift exempts the member holds them there until the
 //   flag's own end, not longer;
+// - a "narrowed" notice is news: the member is held in fewer groups than
+//   ProbationStatusOf said at their last notice (started, lifted, narrowed);
 // - raw records, or a snapshot with bytes changed, that the registry cannot apply
 //   fail Open with an error, never a crash.
 
@@ -18,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -108,13 +111,68 @@ std::unique_ptr<Registry> Open(EventStore* store, const groupguard::Clock* clock
   return std::move(opened).value();
 }
 
+bool Contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+// Whether the probation holds the member in fewer groups in `now` than in `then`.
+bool HeldInFewerGroups(const groupguard::ProbationStatus& then,
+                       const groupguard::ProbationStatus& now) {
+  if (then.site_wide && !now.site_wide) return true;
+  if (then.site_wide) {  // held everywhere but exempt_in, then and now
+    for (const std::string& g : now.exempt_in) {
+      if (!Contains(then.exempt_in, g)) return true;
+    }
+    return false;
+  }
+  if (now.site_wide) return false;
+  for (const std::string& g : then.held_in) {
+    if (!Contains(now.held_in, g)) return true;
+  }
+  return false;
+}
+
+// What each member heard of their probation: ProbationStatusOf at their last notice.
+class Notices {
+ public:
+  void Attach(Registry* registry) {
+    registry->Subscribe([this, registry](const groupguard::ModerationEvent& e) {
+      using Type = groupguard::ModerationEvent::Type;
+      switch (e.type) {
+        case Type::kProbationStarted:
+        case Type::kProbationLifted:
+        case Type::kProbationNarrowed: {
+          groupguard::ProbationStatus now = registry->ProbationStatusOf(e.member);
+          if (e.type == Type::kProbationNarrowed) {
+            auto it = heard_.find(e.member);
+            Check(it != heard_.end());
+            Check(HeldInFewerGroups(it->second, now));
+          }
+          heard_[e.member] = std::move(now);
+          break;
+        }
+        case Type::kProbationExpired:
+        case Type::kMemberForgotten:
+          heard_.erase(e.member);
+          break;
+        default:
+          break;
+      }
+    });
+  }
+
+ private:
+  std::map<std::string, groupguard::ProbationStatus> heard_;
+};
+
 // Reopens from the store and checks that the state is the same.
 void CheckReplay(std::unique_ptr<Registry>& registry, EventStore* store,
-                 const groupguard::Clock* clock) {
+                 const groupguard::Clock* clock, Notices* notices = nullptr) {
   const std::string before = registry->CanonicalDump();
   registry.reset();
   registry = Open(store, clock);
   Check(registry->CanonicalDump() == before);
+  if (notices != nullptr) notices->Attach(registry.get());
 }
 
 void CheckForgotten(const Registry& registry, const std::string& member) {
@@ -129,10 +187,6 @@ void CheckForgotten(const Registry& registry, const std::string& member) {
   for (const groupguard::AuditEntry& entry : *log) {
     Check(entry.member != member && entry.actor != member);
   }
-}
-
-bool Contains(const std::vector<std::string>& list, const std::string& item) {
-  return std::find(list.begin(), list.end(), item) != list.end();
 }
 
 void CheckStatusAgreesWithGate(const Registry& registry, const std::string& member) {
@@ -238,7 +292,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A world to start from, so that short inputs reach flags, holds and reviews:
   // every member in every group but the last, member0 moderating group0 and member1
   // group1.
+  Notices notices;  // outlives the registries it is attached to
   std::unique_ptr<Registry> registry = Open(store.get(), &clock);
+  notices.Attach(registry.get());
   Check(registry->AddAdministrator(kRoot).ok());
   for (uint8_t g = 0; g + 1 < kGroups; ++g) {
     Check(registry->CreateGroup(Group(g)).ok());
@@ -348,15 +404,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         status = registry->SetGroupPolicy(Actor(a), Group(b), Policy(c));
         break;
       default:
-        CheckReplay(registry, store.get(), &clock);
+        CheckReplay(registry, store.get(), &clock, &notices);
         break;
     }
     (void)status;  // refusals (roles, unknown ids, limits) are part of the game
     Check(registry->Health().ok());
     CheckStatusAgreesWithGate(*registry, Member(b));
   }
-  CheckReplay(registry, store.get(), &clock);
+  CheckReplay(registry, store.get(), &clock, &notices);
   Check(registry->Compact().ok());
-  CheckReplay(registry, store.get(), &clock);
+  CheckReplay(registry, store.get(), &clock, &notices);
   return 0;
 }

@@ -30,9 +30,14 @@ struct ModerationEvent {
     // their last flags).
     kProbationLifted = 4,
     kProbationExpired = 5,  // member: the last flag ran out
-    // member; until. Some flags ran out and the rest hold the member in fewer
-    // groups: no longer site-wide, or fewer flagging groups (ProbationStatusOf
-    // lists where it still applies). Sent by ExpireProbations, like kProbationExpired.
+    // member; site_wide, until and, when site_wide, site_wide_since and
+    // site_wide_until. Some flags ran out and the rest hold the member in fewer
+    // groups than at their last notice (kProbationStarted, a group's
+    // kProbationLifted, kProbationNarrowed: ProbationStatusOf as it was then): no
+    // longer site-wide, or no longer in a group that held them (a flagging group, or
+    // a group a lift exempts once its own later flag ran out). A narrowing the member
+    // could already see at a later notice is not sent again (ProbationStatusOf lists
+    // where it still applies). Sent by ExpireProbations, like kProbationExpired.
     kProbationNarrowed = 6,
     // post_id, member (the author), group; actor "system". Taken out of the queue
     // without a review (Registry::Withdraw): no feedback, nothing against the member.

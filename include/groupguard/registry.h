@@ -262,7 +262,9 @@ class Registry {
   // --- Maintenance.
   // Records the expiry of every flag whose time has come (one event per member) and
   // notifies kProbationExpired when a member's last flag ran out, or
-  // kProbationNarrowed when the remaining flags hold them in fewer groups. Expired
+  // kProbationNarrowed when the remaining flags hold them in fewer groups than at
+  // their last notice (see ModerationEvent: not for a narrowing they could already
+  // see then, say at a later flag's kProbationStarted). Expired
   // flags stop holding posts at their `until` even before this runs; call it
   // periodically so subscribers hear about it. Returns how many members' probations
   // ended.

@@ -226,6 +226,13 @@ struct Exemption {
 struct Probation {
   std::vector<FlagRecord> flags;
   std::vector<Exemption> exemptions;
+  // When the member last heard where the probation holds them: the time of its last
+  // notice (kProbationStarted, a group's kProbationLifted, kProbationNarrowed; with
+  // each a subscriber may read ProbationStatusOf), or of an expiry that changed none
+  // of that. Flags that had run out by then were not in what they heard, so their
+  // expiry is not news (ExpireProbations). The lowest time when unknown (a snapshot
+  // written before it existed): every flag not yet recorded as expired counts.
+  int64_t told_at = std::numeric_limits<int64_t>::min();
 };
 
 // One member. Kept small: a million members with ten groups each must fit well
@@ -1151,6 +1158,7 @@ class Registry::Impl {
         ProbationView before, after;
         bool was_held_in_group = false, held_in_group = false;
         int64_t was_held_until = 0, held_until = 0;
+        bool widened = false, lengthened = false;
         {
           Shard& sh = ShardFor(f.member());
           std::unique_lock<std::shared_mutex> l(sh.mu);
@@ -1209,6 +1217,19 @@ class Registry::Impl {
           }
           held_in_group = HeldIn(&p, after, g, t);
           held_until = HeldWindow(&p, after, g, t).second;
+          // Also when the flag ends an exemption (a lift in this group earlier): the
+          // member is held here again.
+          widened = !before.any || (after.site_wide && !before.site_wide) ||
+                    (!after.site_wide && !FlaggedFrom(before, g)) ||
+                    (held_in_group && !was_held_in_group);
+          // A flag that makes the probation last longer is news to the member too:
+          // its last end, its site-wide end, or its end in the flagging group.
+          lengthened =
+              before.any &&
+              (after.until > before.until ||
+               (before.site_wide && after.site_wide_until > before.site_wide_until) ||
+               (held_in_group && held_until > was_held_until));
+          if (widened || lengthened) p.told_at = t;  // kProbationStarted
         }
         on_probation_.insert(f.member());
         next_flag_id_ = std::max(next_flag_id_, f.flag_id() + 1);
@@ -1224,20 +1245,6 @@ class Registry::Impl {
           if (f.closes_appeal()) appeals_.erase(f.member());
         }
         AddAuditLocked(e, sequence, "flag", f.member(), f.group(), "");
-        // Also when the flag ends an exemption (a lift in this group earlier): the
-        // member is held here again.
-        const bool widened =
-            !before.any || (after.site_wide && !before.site_wide) ||
-            (!after.site_wide && !std::binary_search(before.flag_groups.begin(),
-                                                     before.flag_groups.end(), g)) ||
-            (held_in_group && !was_held_in_group);
-        // A flag that makes the probation last longer is news to the member too:
-        // its last end, its site-wide end, or its end in the flagging group.
-        const bool lengthened =
-            before.any &&
-            (after.until > before.until ||
-             (before.site_wide && after.site_wide_until > before.site_wide_until) ||
-             (held_in_group && held_until > was_held_until));
         if (out != nullptr && (widened || lengthened)) {
           ModerationEvent ev =
               BaseEvent(ModerationEvent::Type::kProbationStarted, e, sequence);
@@ -1284,6 +1291,7 @@ class Registry::Impl {
                 p.exemptions.end());
             if (rest.any) {
               p.exemptions.push_back(Exemption{*g, rest.until});
+              p.told_at = t;  // kProbationLifted
             } else {
               rec.probation.reset();
             }
@@ -1314,7 +1322,8 @@ class Registry::Impl {
       case pb::Event::kExpired: {
         const std::string& member = e.expired().member();
         bool ended = false;
-        ProbationView before, after;
+        bool narrowed = false;
+        ProbationView after;
         {
           Shard& sh = ShardFor(member);
           std::unique_lock<std::shared_mutex> l(sh.mu);
@@ -1324,12 +1333,19 @@ class Registry::Impl {
           }
           MemberRecord& rec = it->second;
           Probation& p = *rec.probation;
-          // Where the member was held before this expiry: every flag not yet
-          // recorded as expired, whatever its `until`. (If a flag came after another
-          // ran out, the member already heard of the narrower scope with it; the
-          // narrowed event then repeats it, harmlessly.)
-          before = Evaluate(&p, std::numeric_limits<int64_t>::min(),
-                            options_.sitewide_after_distinct_groups);
+          // Where the member was held when they last heard of it (told_at): flags
+          // that had run out by then were not in what they heard, so a narrowing
+          // they brought is not news now.
+          const int64_t told = p.told_at;
+          const ProbationView before =
+              Evaluate(&p, told, options_.sitewide_after_distinct_groups);
+          std::vector<uint32_t> held_before;
+          for (uint32_t g : before.flag_groups) {
+            if (HeldIn(&p, before, g, told)) held_before.push_back(g);
+          }
+          for (const Exemption& x : p.exemptions) {
+            if (HeldIn(&p, before, x.group, told)) held_before.push_back(x.group);
+          }
           p.flags.erase(std::remove_if(p.flags.begin(), p.flags.end(),
                                        [t](const FlagRecord& f) { return f.until <= t; }),
                         p.flags.end());
@@ -1344,6 +1360,14 @@ class Registry::Impl {
             if (rec.groups.empty()) sh.members.erase(it);
           } else {
             after = Evaluate(&p, t, options_.sitewide_after_distinct_groups);
+            // Part of the probation ran out and the member is now held in fewer
+            // groups than they heard: no longer site-wide, or no longer in a group
+            // that held them (a flagging group, or an exempt group whose own flag
+            // held them there). News to them.
+            narrowed = (before.site_wide && !after.site_wide) ||
+                       std::any_of(held_before.begin(), held_before.end(),
+                                   [&](uint32_t g) { return !HeldIn(&p, after, g, t); });
+            p.told_at = t;  // what they heard, or what they hear now
           }
         }
         if (ended) {
@@ -1351,19 +1375,18 @@ class Registry::Impl {
           appeals_.erase(member);
         }
         AddAuditLocked(e, sequence, "expire", member, "", "");
-        // Part of the probation ran out and the member is now held in fewer groups
-        // (no longer site-wide, or fewer flagging groups): news to them too.
-        const bool narrowed =
-            !ended && !after.site_wide &&
-            (before.site_wide || after.flag_groups != before.flag_groups);
         if (out != nullptr && (ended || narrowed)) {
           ModerationEvent ev = BaseEvent(ended ? ModerationEvent::Type::kProbationExpired
                                                : ModerationEvent::Type::kProbationNarrowed,
                                          e, sequence);
           ev.member = member;
           if (narrowed) {
-            ev.site_wide = false;
+            ev.site_wide = after.site_wide;
             ev.until = FromMicros(after.until);
+            if (after.site_wide) {
+              ev.site_wide_since = FromMicros(after.site_wide_since);
+              ev.site_wide_until = FromMicros(after.site_wide_until);
+            }
           }
           out->push_back(std::move(ev));
         }
@@ -1502,6 +1525,9 @@ class Registry::Impl {
             xs->set_group(g);
             xs->set_until(until);
           }
+          if (rec.probation->told_at != std::numeric_limits<int64_t>::min()) {
+            ms.set_told_at(rec.probation->told_at);
+          }
         }
         members.emplace_back(name, std::move(ms));
       }
@@ -1618,6 +1644,7 @@ class Registry::Impl {
           x.until = xs.until();
           rec.probation->exemptions.push_back(x);
         }
+        if (ms.has_told_at()) rec.probation->told_at = ms.told_at();
         on_probation.insert(ms.member());
       }
       members[absl::HashOf(absl::string_view(ms.member())) % kShards].emplace(

@@ -964,6 +964,51 @@ TEST_F(RegistryTest, PartialExpiryNarrowsOnlyWhenAFlaggingGroupIsLost) {
   EXPECT_THAT(registry_->ProbationStatusOf("alice").held_in, ElementsAre("cats"));
 }
 
+// A narrowing the member could already see at a later notice is not announced again:
+// here the cats flag ran out, then a longer dogs flag told them (kProbationStarted,
+// not site-wide), and ExpireProbations, recording the cats expiry, says nothing more.
+// Also across a snapshot.
+TEST_F(RegistryTest, NarrowingAlreadyHeardOfIsNotAnnouncedAgain) {
+  options_.sitewide_after_distinct_groups = 2;
+  Reopen();
+  ASSERT_TRUE(registry_->Join("alice", "birds").ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(2)).ok());
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam", absl::Hours(5)).ok());
+  clock_.Advance(absl::Hours(3));
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "more", absl::Hours(10)).ok());
+  ASSERT_EQ(recorder_.types().size(), 3u);
+  const ModerationEvent told = recorder_.events().back();
+  EXPECT_EQ(told.type, Type::kProbationStarted);
+  EXPECT_FALSE(told.site_wide);
+  EXPECT_THAT(registry_->ProbationStatusOf("alice").held_in, ElementsAre("dogs"));
+  ExpectSameAfterReopenAndCompact(registry_->CanonicalDump());
+  EXPECT_EQ(*registry_->ExpireProbations(), 0);
+  EXPECT_EQ(recorder_.types().size(), 3u) << "alice heard of it with the dogs flag";
+  EXPECT_THAT(registry_->ProbationStatusOf("alice").held_in, ElementsAre("dogs"));
+}
+
+// A site-wide probation that stays site-wide narrows when the own flag of a group
+// that a lift exempts runs out: the member is no longer held there, and hears of it.
+TEST_F(RegistryTest, ExemptGroupsOwnFlagRunningOutIsAnnounced) {
+  const absl::Time t0 = clock_.Now();
+  ASSERT_TRUE(registry_->Flag("admin", "alice", "dogs", "spam", absl::Hours(240)).ok());
+  ASSERT_TRUE(registry_->Lift("mod_cats", "alice", "cats", "not here").ok());
+  ASSERT_TRUE(
+      registry_->Flag("mod_cats", "alice", "cats", "one post", absl::Hours(1)).ok());
+  const size_t before = recorder_.types().size();
+  clock_.Advance(absl::Hours(2));
+  EXPECT_EQ(*registry_->ExpireProbations(), 0);
+  ASSERT_EQ(recorder_.types().size(), before + 1);
+  const ModerationEvent narrowed = recorder_.events().back();
+  EXPECT_EQ(narrowed.type, Type::kProbationNarrowed);
+  EXPECT_TRUE(narrowed.site_wide);
+  EXPECT_EQ(narrowed.until, t0 + absl::Hours(240));
+  EXPECT_EQ(narrowed.site_wide_until, t0 + absl::Hours(240));
+  EXPECT_THAT(registry_->ProbationStatusOf("alice").exempt_in, ElementsAre("cats"));
+  EXPECT_EQ(*registry_->ExpireProbations(), 0);
+  EXPECT_EQ(recorder_.types().size(), before + 1);
+}
+
 // A flag that runs out while a site-wide probation stays site-wide changes nothing
 // the member can see: no event.
 TEST_F(RegistryTest, PartialExpiryThatHoldsInTheSameGroupsIsSilent) {
