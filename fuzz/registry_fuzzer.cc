@@ -13,6 +13,8 @@
 //   flag's own end, not longer;
 // - a "narrowed" notice is news: the member is held in fewer groups than
 //   ProbationStatusOf said at their last notice (started, lifted, narrowed);
+// - a probation's `since` does not move while it goes on (before an `until` seen
+//   earlier, with no notice of its end between);
 // - raw records, or a snapshot with bytes changed, that the registry cannot apply
 //   fail Open with an error, never a crash.
 
@@ -23,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -148,12 +151,16 @@ class Notices {
             Check(it != heard_.end());
             Check(HeldInFewerGroups(it->second, now));
           }
+          if (e.type == Type::kProbationLifted && !now.on_probation) {
+            seen_.erase(e.member);  // held nowhere any more: it ended
+          }
           heard_[e.member] = std::move(now);
           break;
         }
         case Type::kProbationExpired:
         case Type::kMemberForgotten:
           heard_.erase(e.member);
+          seen_.erase(e.member);
           break;
         default:
           break;
@@ -161,8 +168,22 @@ class Notices {
     });
   }
 
+  // Checks that `member`'s probation, if it goes on from the one seen last, still
+  // says it began when it did.
+  void CheckSince(const Registry& registry, const std::string& member, absl::Time now) {
+    const groupguard::ProbationStatus st = registry.ProbationStatusOf(member);
+    if (!st.on_probation) return;
+    auto it = seen_.find(member);
+    if (it != seen_.end() && now < it->second.second) {
+      Check(st.since == it->second.first);
+    }
+    seen_[member] = {st.since, st.until};
+  }
+
  private:
   std::map<std::string, groupguard::ProbationStatus> heard_;
+  // Each member's probation as last seen: since and until.
+  std::map<std::string, std::pair<absl::Time, absl::Time>> seen_;
 };
 
 // Reopens from the store and checks that the state is the same.
@@ -410,6 +431,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)status;  // refusals (roles, unknown ids, limits) are part of the game
     Check(registry->Health().ok());
     CheckStatusAgreesWithGate(*registry, Member(b));
+    notices.CheckSince(*registry, Member(b), clock.Now());
   }
   CheckReplay(registry, store.get(), &clock, &notices);
   Check(registry->Compact().ok());

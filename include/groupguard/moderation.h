@@ -146,7 +146,9 @@ struct ProbationStatus {
   bool on_probation = false;
   // Held in every group, including ones joined later, except those in exempt_in,
   // from site_wide_since until site_wide_until: while flags from enough groups
-  // (RegistryOptions::sitewide_after_distinct_groups) are in force. A flagging
+  // (RegistryOptions::sitewide_after_distinct_groups) are in force. site_wide_since
+  // is when it last became site-wide: it has been since without a break, also when
+  // the flags that made it so have run out and others keep it site-wide. A flagging
   // group's own flags may hold the member there longer (held_until).
   bool site_wide = false;
   absl::Time site_wide_since = absl::InfinitePast();  // when site_wide
@@ -166,8 +168,13 @@ struct ProbationStatus {
   // held_in, then here again). Mostly of note when site_wide: the member is not held
   // in these.
   std::vector<GroupId> exempt_in;
-  absl::Time since = absl::InfinitePast();  // the earliest start of the active flags
-  absl::Time until = absl::InfinitePast();  // when the last one ends
+  // When this probation began: the member has been on probation since without a
+  // break, also when the flags of that time have run out or been lifted in their
+  // groups (it does not move as they do; a probation that begins after this one
+  // ended has its own). A registry opened from a snapshot written by an older library
+  // knows only the active flags' earliest start for the probations in it.
+  absl::Time since = absl::InfinitePast();
+  absl::Time until = absl::InfinitePast();  // when the last active flag ends
   bool appeal_pending = false;
 };
 

@@ -223,6 +223,9 @@ struct Exemption {
   int64_t until = 0;
 };
 
+// A time a probation does not know (from a snapshot written before it was kept).
+constexpr int64_t kUnknownTime = std::numeric_limits<int64_t>::min();
+
 struct Probation {
   std::vector<FlagRecord> flags;
   std::vector<Exemption> exemptions;
@@ -232,7 +235,14 @@ struct Probation {
   // of that. Flags that had run out by then were not in what they heard, so their
   // expiry is not news (ExpireProbations). The lowest time when unknown (a snapshot
   // written before it existed): every flag not yet recorded as expired counts.
-  int64_t told_at = std::numeric_limits<int64_t>::min();
+  int64_t told_at = kUnknownTime;
+  // When this probation began (the member has been on probation somewhere since,
+  // without a break, whatever flags have run out or been lifted in their groups), and
+  // when it last became site-wide (it has been since, while it is). Set by the flag
+  // that began it; the lowest time when unknown (a snapshot written before they
+  // existed): then the active flags' starts say.
+  int64_t began = kUnknownTime;
+  int64_t site_wide_began = kUnknownTime;
 };
 
 // One member. Kept small: a million members with ten groups each must fit well
@@ -308,7 +318,14 @@ ProbationView Evaluate(const Probation* p, int64_t now, int sitewide_after) {
     const auto last = ends.begin() + (sitewide_after - 1);
     std::nth_element(ends.begin(), last, ends.end(), std::greater<int64_t>());
     v.site_wide_until = *last;
+    // Since it became site-wide, also when the flags that made it so have run out
+    // since (others kept it site-wide).
+    if (p->site_wide_began != kUnknownTime) {
+      v.site_wide_since = std::min(v.site_wide_since, p->site_wide_began);
+    }
   }
+  // Since the probation began, also when the flags of that time have run out.
+  if (v.any && p->began != kUnknownTime) v.since = std::min(v.since, p->began);
   return v;
 }
 
@@ -1203,6 +1220,8 @@ class Registry::Impl {
                                [g](const Exemption& x) { return x.group == g; }),
                 p.exemptions.end());
           }
+          if (!before.any) p.began = t;
+          if (!before.site_wide) p.site_wide_began = t;  // if it is now
           after = Evaluate(&p, t, options_.sitewide_after_distinct_groups);
           if (!before.any) {
             // A new probation: the lifts were about the one that ran out
@@ -1525,9 +1544,11 @@ class Registry::Impl {
             xs->set_group(g);
             xs->set_until(until);
           }
-          if (rec.probation->told_at != std::numeric_limits<int64_t>::min()) {
-            ms.set_told_at(rec.probation->told_at);
-          }
+          const Probation& pr = *rec.probation;
+          if (pr.told_at != kUnknownTime) ms.set_told_at(pr.told_at);
+          if (pr.began != kUnknownTime) ms.set_began(pr.began);
+          if (pr.site_wide_began != kUnknownTime)
+            ms.set_site_wide_began(pr.site_wide_began);
         }
         members.emplace_back(name, std::move(ms));
       }
@@ -1645,6 +1666,10 @@ class Registry::Impl {
           rec.probation->exemptions.push_back(x);
         }
         if (ms.has_told_at()) rec.probation->told_at = ms.told_at();
+        if (ms.has_began()) rec.probation->began = ms.began();
+        if (ms.has_site_wide_began()) {
+          rec.probation->site_wide_began = ms.site_wide_began();
+        }
         on_probation.insert(ms.member());
       }
       members[absl::HashOf(absl::string_view(ms.member())) % kShards].emplace(

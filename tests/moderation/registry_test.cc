@@ -964,6 +964,68 @@ TEST_F(RegistryTest, PartialExpiryNarrowsOnlyWhenAFlaggingGroupIsLost) {
   EXPECT_THAT(registry_->ProbationStatusOf("alice").held_in, ElementsAre("cats"));
 }
 
+// `since` is when the probation began, and stays so while later flags keep the
+// member on probation after the first ones ran out: it does not move forward. A
+// probation that begins after it ended has its own.
+TEST_F(RegistryTest, SinceIsWhenTheProbationBeganWithoutABreak) {
+  const absl::Time t0 = clock_.Now();
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(10)).ok());
+  clock_.Advance(absl::Hours(5));
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam", absl::Hours(30)).ok());
+  clock_.Advance(absl::Hours(7));  // the cats flag ran out; dogs keeps it site-wide
+  for (bool expired : {false, true}) {
+    SCOPED_TRACE(expired ? "recorded" : "not recorded");
+    if (expired) ASSERT_TRUE(registry_->ExpireProbations().ok());
+    ProbationStatus st = registry_->ProbationStatusOf("alice");
+    EXPECT_EQ(st.since, t0);
+    EXPECT_TRUE(st.site_wide);
+    EXPECT_EQ(st.site_wide_since, t0);
+    EXPECT_THAT(st.held_in, ElementsAre("cats", "dogs"));
+    EXPECT_THAT(st.held_since, ElementsAre(t0, t0));
+    auto cats = registry_->CheckPosting("alice", "cats");
+    ASSERT_TRUE(cats.ok() && cats->probation.has_value());
+    EXPECT_EQ(cats->probation->probation_since, t0);
+  }
+  ExpectSameAfterReopenAndCompact(registry_->CanonicalDump());
+  EXPECT_EQ(registry_->ProbationStatusOf("alice").since, t0);
+  clock_.Advance(absl::Hours(30));  // over
+  const absl::Time t1 = clock_.Now();
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "again").ok());
+  EXPECT_EQ(registry_->ProbationStatusOf("alice").since, t1);
+  EXPECT_EQ(registry_->ProbationStatusOf("alice").site_wide_since, t1);
+}
+
+// site_wide_since is when the probation last became site-wide: not moved by the
+// flags that made it so running out while others keep it site-wide, and moved when
+// it becomes site-wide again after a break.
+TEST_F(RegistryTest, SiteWideSinceIsWhenItLastBecameSiteWide) {
+  options_.sitewide_after_distinct_groups = 2;
+  Reopen();
+  ASSERT_TRUE(registry_->Join("alice", "birds").ok());
+  const absl::Time t0 = clock_.Now();
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(10)).ok());
+  clock_.Advance(absl::Hours(1));
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam", absl::Hours(30)).ok());
+  EXPECT_EQ(recorder_.events().back().site_wide_since, t0 + absl::Hours(1));
+  clock_.Advance(absl::Hours(4));
+  ASSERT_TRUE(registry_->Flag("admin", "alice", "birds", "spam", absl::Hours(30)).ok());
+  clock_.Advance(absl::Hours(7));  // cats ran out: dogs and birds keep it site-wide
+  ProbationStatus st = registry_->ProbationStatusOf("alice");
+  EXPECT_TRUE(st.site_wide);
+  EXPECT_EQ(st.site_wide_since, t0 + absl::Hours(1));
+  EXPECT_EQ(st.since, t0);
+  ExpectSameAfterReopenAndCompact(registry_->CanonicalDump());
+  // Lifted in birds: held in dogs only (not site-wide), then site-wide again.
+  ASSERT_TRUE(registry_->Lift("admin", "alice", "birds", "fine").ok());
+  EXPECT_FALSE(registry_->ProbationStatusOf("alice").site_wide);
+  clock_.Advance(absl::Hours(1));
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "again").ok());
+  st = registry_->ProbationStatusOf("alice");
+  EXPECT_TRUE(st.site_wide);
+  EXPECT_EQ(st.site_wide_since, t0 + absl::Hours(13));
+  EXPECT_EQ(st.since, t0);
+}
+
 // A narrowing the member could already see at a later notice is not announced again:
 // here the cats flag ran out, then a longer dogs flag told them (kProbationStarted,
 // not site-wide), and ExpireProbations, recording the cats expiry, says nothing more.
