@@ -73,7 +73,8 @@ struct HoldReason {
   // group's own flags, or the site-wide probation until too few groups' flags are
   // left for it, but not in a group where a lift exempts the member: whichever ends
   // later), whether site-wide (held in every group but those where a moderator
-  // lifted it: ProbationStatus::exempt_in), and the groups
+  // lifted it: ProbationStatus::exempt_in, which a reason does not copy: it is about
+  // other groups and changes after the hold; read it live), and the groups
   // whose moderators flagged the author (never the moderators themselves): how many, and
   // the first kMaxFlaggedFromListed of them by name (every held post's event carries
   // its reasons, so a member flagged in thousands of groups must not make each one

@@ -27,7 +27,11 @@ struct RegistryOptions {
   // absl::InfiniteDuration() for no cap (an "until" then saturates far in the future).
   absl::Duration max_probation = absl::Hours(24 * 365);
   // A moderator (not a site administrator) may flag at most this many members per
-  // `flag_window`; one more returns kResourceExhausted. 1..1'000'000.
+  // `flag_window`; one more returns kResourceExhausted. 1..1'000'000. The count is
+  // the person's flags in the window, as the audit log lists them, whatever role they
+  // gave them in: an administrator demoted to moderator has the flags they gave as
+  // administrator counted (the limit bounds what one account that is not an
+  // administrator can do now, and a demotion is often a matter of trust).
   int max_flags_per_window = 20;
   absl::Duration flag_window = absl::Hours(24);  // > 0
   // Probation becomes site-wide (every group the member is in or joins later) once

@@ -825,6 +825,27 @@ TEST_F(RegistryTest, FlagRateLimitPerModerator) {
             absl::StatusCode::kResourceExhausted);
 }
 
+// The flag rate is the person's, whatever role they flagged in: an administrator
+// demoted to moderator has flagged what the audit log says in the last window, so
+// the flags given as administrator count (an administrator is not limited while one).
+TEST_F(RegistryTest, FlagsGivenAsAdministratorCountAfterADemotion) {
+  options_.max_flags_per_window = 2;
+  options_.flag_window = absl::Hours(1);
+  Reopen();
+  for (const char* m : {"carol", "dave", "erin"})
+    ASSERT_TRUE(registry_->Join(m, "cats").ok());
+  ASSERT_TRUE(registry_->AddModerator("cats", "admin").ok());
+  for (const char* m : {"alice", "bob", "carol"})
+    ASSERT_TRUE(registry_->Flag("admin", m, "cats", "spam").ok()) << m;
+  ASSERT_TRUE(registry_->RemoveAdministrator("admin").ok());
+  EXPECT_EQ(
+      registry_->Flag("admin", "dave", "cats", "spam"),
+      absl::ResourceExhaustedError("\"admin\" has flagged 3 members in the last 1h; "
+                                   "the limit is 2"));
+  clock_.Advance(absl::Hours(1));
+  EXPECT_TRUE(registry_->Flag("admin", "dave", "cats", "spam").ok());
+}
+
 TEST_F(RegistryTest, SiteWideOnlyAfterFlagsFromDistinctGroups) {
   options_.sitewide_after_distinct_groups = 2;
   Reopen();
