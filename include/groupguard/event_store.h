@@ -146,7 +146,11 @@ struct JournalOptions {
 //   segment (".1", ".2", ... added if that name is taken), synced unless the policy
 //   is kNone: nothing is destroyed, and such a file in the directory says the
 //   journal's end was cut (the journal never reads those files; inspect or delete
-//   them). With no room for the copy, the open fails rather than truncate.
+//   them). With no room for the copy (kResourceExhausted: a full disk, a quota), the
+//   open leaves the tail where it is and opens all the same, since reading needs no
+//   room (a registry rebuilds its state and answers reads); the first write copies
+//   the tail aside and cuts it before writing, and fails, as any write would, while
+//   there is still no room.
 // - Anything else is kDataLoss naming the file and byte offset (a bad record followed
 //   by more data, a damaged or truncated earlier segment, a missing segment, a damaged
 //   newest snapshot), and nothing is modified: acknowledged data is never dropped to

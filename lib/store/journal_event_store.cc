@@ -90,6 +90,8 @@ class JournalEventStore final : public EventStore {
   // truncated) to a new file named after TornTailPath(segment, offset), durably
   // (unless the store never syncs), unless they are all zero.
   absl::Status KeepTornTail(const std::string& segment, uint64_t offset);
+  // KeepTornTail, then truncates `segment` at `offset`, durably.
+  absl::Status CutTornTail(const std::string& segment, uint64_t offset);
 
   absl::StatusOr<uint64_t> Append(absl::string_view record) override;
   absl::StatusOr<uint64_t> StartAppend(absl::string_view record) override;
@@ -151,6 +153,10 @@ class JournalEventStore final : public EventStore {
   // write and sync (kEveryAppend).
   std::atomic<uint64_t> durable_sequence_seen_{0};
   uint64_t durable_offset_ ABSL_GUARDED_BY(mu_) = 0;  // end of it in the current segment
+  // A torn tail Init found no room to copy aside (kResourceExhausted): it is still in
+  // the current segment from durable_offset_ on, and no record is written after it
+  // before it is copied aside and cut (CutTornTail) by the first write.
+  bool torn_tail_left_ ABSL_GUARDED_BY(mu_) = false;
   std::string pending_ ABSL_GUARDED_BY(mu_);  // framed records waiting for a leader
   uint64_t pending_last_ ABSL_GUARDED_BY(mu_) = 0;
   std::string spare_ ABSL_GUARDED_BY(mu_);          // a batch buffer kept for reuse
@@ -193,6 +199,15 @@ absl::Status JournalEventStore::KeepTornTail(const std::string& segment,
   return internal::CopyTailAside(dir_, segment, offset, TornTailPath(segment, offset),
                                  syncs())
       .status();
+}
+
+absl::Status JournalEventStore::CutTornTail(const std::string& segment, uint64_t offset) {
+  GG_RETURN_IF_ERROR(KeepTornTail(segment, offset));
+  GG_ASSIGN_OR_RETURN(ScopedFd fd, internal::OpenFile(segment, O_WRONLY));
+  if (::ftruncate(fd.get(), static_cast<off_t>(offset)) != 0) {
+    return internal::ErrnoStatus("ftruncate", segment, errno);
+  }
+  return internal::SyncFd(fd.get(), segment, false);
 }
 
 absl::Status JournalEventStore::Init() {
@@ -243,6 +258,7 @@ absl::Status JournalEventStore::Init() {
 
   uint64_t last_sequence = 0;
   uint64_t tail_end = 0;
+  bool torn_tail_left = false;
   for (size_t i = keep_from; i < segments.size(); ++i) {
     internal::SegmentScanOptions scan_options;
     const bool is_last = i + 1 == segments.size();
@@ -268,13 +284,15 @@ absl::Status JournalEventStore::Init() {
     if (is_last && scan.torn_tail) {
       // The process died mid-write: drop the partial record. A crash leaves only
       // unacknowledged appends there, but a damaged last record looks the same, so
-      // the bytes are kept aside first rather than destroyed.
-      GG_RETURN_IF_ERROR(KeepTornTail(segments[i].path, scan.valid_end));
-      GG_ASSIGN_OR_RETURN(ScopedFd fd, internal::OpenFile(segments[i].path, O_WRONLY));
-      if (::ftruncate(fd.get(), static_cast<off_t>(scan.valid_end)) != 0) {
-        return internal::ErrnoStatus("ftruncate", segments[i].path, errno);
+      // the bytes are kept aside first rather than destroyed. With no room for the
+      // copy (a full disk), the journal opens all the same: reading needs no room,
+      // and the first write copies and cuts the tail (or fails for want of room).
+      absl::Status cut = CutTornTail(segments[i].path, scan.valid_end);
+      if (absl::IsResourceExhausted(cut)) {
+        torn_tail_left = true;
+      } else {
+        GG_RETURN_IF_ERROR(cut);
       }
-      GG_RETURN_IF_ERROR(internal::SyncFd(fd.get(), segments[i].path, false));
     }
     tail_end = scan.valid_end;
   }
@@ -312,6 +330,7 @@ absl::Status JournalEventStore::Init() {
   durable_sequence_ = last_sequence;
   durable_sequence_seen_.store(last_sequence, std::memory_order_release);
   durable_offset_ = tail_end;
+  torn_tail_left_ = torn_tail_left;
   return absl::OkStatus();
 }
 
@@ -352,6 +371,14 @@ absl::StatusOr<uint64_t> JournalEventStore::StartAppend(absl::string_view record
 // under group commit; a registry then knows its change may or may not be stored.
 absl::StatusOr<uint64_t> JournalEventStore::AppendDirectLocked(absl::string_view record) {
   if (!failed_.ok()) return FailedLocked();
+  if (torn_tail_left_) {
+    absl::Status cut = CutTornTail(CurrentPathLocked(), durable_offset_);
+    if (!cut.ok()) {
+      failed_ = cut;
+      return cut;
+    }
+    torn_tail_left_ = false;
+  }
   const uint64_t sequence = next_sequence_;
   std::string& frame = spare_;
   frame.clear();
@@ -410,11 +437,16 @@ absl::Status JournalEventStore::WaitDurable(uint64_t sequence) {
       const uint64_t batch_last = pending_last_;
       const std::string path = CurrentPathLocked();
       const int fd = fd_.get();
+      const bool cut_first = torn_tail_left_;
+      const uint64_t cut_at = durable_offset_;
       lock.unlock();
-      absl::Status status = internal::WriteAll(fd, batch, path);
+      absl::Status status = cut_first ? CutTornTail(path, cut_at) : absl::OkStatus();
+      const bool cut = cut_first && status.ok();
+      if (status.ok()) status = internal::WriteAll(fd, batch, path);
       if (status.ok()) status = SyncAppended(fd, path);
       lock.lock();
       writer_busy_ = false;
+      if (cut) torn_tail_left_ = false;
       ++append_syncs_;
       if (status.ok()) {
         durable_sequence_ = batch_last;
@@ -528,12 +560,19 @@ absl::Status JournalEventStore::RollAndCleanUp(uint64_t through) {
       // No leader is in flight, so everything up to durable_sequence_ is in the file
       // and pending_ holds only later records: the new segment starts right after.
       const uint64_t first = durable_sequence_ + 1;
+      // A torn tail left by Init is cut first: only the last segment may end in one.
+      const bool cut_first = torn_tail_left_;
+      const uint64_t cut_at = durable_offset_;
+      const std::string current = CurrentPathLocked();
       writer_busy_ = true;
       lock.unlock();
       ScopedFd fd;
-      absl::Status status = CreateSegment(first, &fd);
+      absl::Status status = cut_first ? CutTornTail(current, cut_at) : absl::OkStatus();
+      const bool cut = cut_first && status.ok();
+      if (status.ok()) status = CreateSegment(first, &fd);
       lock.lock();
       writer_busy_ = false;
+      if (cut) torn_tail_left_ = false;
       cv_.notify_all();
       if (!status.ok()) return status;  // the old segment stays current
       fd_ = std::move(fd);

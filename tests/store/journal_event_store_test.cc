@@ -583,6 +583,80 @@ void CheckFailedWriteIsStickyAndReopenRecovers(JournalOptions::Sync sync) {
 // sequence and WaitDurable the error (under kEveryAppend it used to be StartAppend's
 // error, which says nothing was started: a registry then kept a change out of memory
 // that reopening applied). The journal is failed from then on.
+// A torn tail that cannot be copied aside for want of room (here the file size limit,
+// EFBIG, below the tail's size; a full disk gives ENOSPC, the same
+// kResourceExhausted) no longer keeps the journal from opening: the records before it
+// are read, and the first write copies the tail aside and cuts it before writing, or
+// fails while there is still no room. In a child: the limit is the process's.
+void CheckTornTailWithNoRoomToSetItAsideOpens(JournalOptions::Sync sync,
+                                              bool room_at_first_write) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  WriteRecords(dir, 3);
+  const std::string segment = OnlySegment(dir);
+  const size_t tail_at = std::filesystem::file_size(segment);
+  {
+    std::unique_ptr<EventStore> store = MustOpen(dir);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append(std::string(3000, 't')).ok());
+  }
+  std::string bytes = ReadFileOrDie(segment);
+  bytes.resize(bytes.size() - 10);  // the last record runs past the end: torn
+  WriteFileOrDie(segment, bytes);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limit = {1000, RLIM_INFINITY};  // room for less than the tail
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
+    auto store = OpenJournal(dir, OptionsWith(sync));
+    if (!store.ok()) ::_exit(11);
+    auto replayed = ReplayAll(**store);
+    if (!replayed.ok() || replayed->records != ExpectedRecords(1, 3)) ::_exit(12);
+    if (std::filesystem::file_size(segment) != bytes.size()) ::_exit(13);
+    if (!room_at_first_write) {
+      if ((*store)->Append("x").status().code() != absl::StatusCode::kResourceExhausted) {
+        ::_exit(14);
+      }
+      if (std::filesystem::file_size(segment) != bytes.size()) ::_exit(15);
+      ::_exit(0);
+    }
+    limit.rlim_cur = RLIM_INFINITY;
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(16);
+    absl::StatusOr<uint64_t> sequence = (*store)->Append(RecordText(4));
+    if (!sequence.ok() || *sequence != 4) ::_exit(17);
+    replayed = ReplayAll(**store);
+    if (!replayed.ok() || replayed->records != ExpectedRecords(1, 4)) ::_exit(18);
+    ::_exit(0);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(::waitpid(pid, &wstatus, 0), pid);
+  ASSERT_TRUE(WIFEXITED(wstatus));
+  ASSERT_EQ(WEXITSTATUS(wstatus), 0) << "child check failed";
+  std::unique_ptr<EventStore> store = MustOpen(dir, sync);
+  ASSERT_NE(store, nullptr);
+  // Set aside whole, never lost: by the first write, or by this open.
+  EXPECT_TRUE(ReadFileOrDie(absl::StrCat(segment, ".torn-at-", tail_at)) ==
+              bytes.substr(tail_at));
+  EXPECT_EQ(
+      std::filesystem::file_size(segment),
+      tail_at +
+          (room_at_first_write ? internal::kFrameHeaderBytes + RecordText(4).size() : 0));
+  auto replayed = ReplayAll(*store);
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  EXPECT_EQ(replayed->records, ExpectedRecords(1, room_at_first_write ? 4 : 3));
+}
+
+TEST(JournalTest, TornTailWithNoRoomToSetItAsideOpens) {
+  for (JournalOptions::Sync sync :
+       {JournalOptions::Sync::kEveryAppend, JournalOptions::Sync::kGroupCommit}) {
+    for (bool room : {false, true}) {
+      SCOPED_TRACE(absl::StrCat(static_cast<int>(sync), room ? " room" : " no room"));
+      CheckTornTailWithNoRoomToSetItAsideOpens(sync, room);
+    }
+  }
+}
+
 TEST(JournalTest, FailedSyncAfterTheWriteStartsTheRecordAndFailsItsWait) {
   for (const JournalOptions::Sync sync :
        {JournalOptions::Sync::kEveryAppend, JournalOptions::Sync::kGroupCommit}) {
