@@ -1169,6 +1169,9 @@ TEST_F(GroupguardCliTest, JournalCheckAndSalvage) {
   EXPECT_THAT(r.out, HasSubstr(absl::StrCat("damage: ", segment, ": offset ", second,
                                             ": record 2: checksum mismatch")));
   EXPECT_THAT(r.out, HasSubstr("salvage would cut the history at record 1"));
+  // Damage in the last segment: no later record says how far the history went, but
+  // it did go on.
+  EXPECT_THAT(r.out, HasSubstr("lost from the history: records 2.., how many unknown"));
   EXPECT_THAT(r.out, HasSubstr(absl::StrCat(segment, ".cut-at-", second)));
   r = RunCli("journal salvage --dry-run " + dir);
   EXPECT_EQ(r.exit_code, 0) << r.err;
