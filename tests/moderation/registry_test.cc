@@ -1016,6 +1016,46 @@ TEST_F(RegistryTest, SinceIsWhenTheProbationBeganWithoutABreak) {
   EXPECT_EQ(registry_->ProbationStatusOf("alice").site_wide_since, t1);
 }
 
+// A snapshot written before the probation kept its times (began, site_wide_began,
+// told_at) still opens: `since` is then the active flags' earliest start, as it was.
+TEST_F(RegistryTest, ASnapshotWithoutTheProbationTimesStillOpens) {
+  const absl::Time t0 = clock_.Now();
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(10)).ok());
+  clock_.Advance(absl::Hours(5));
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam", absl::Hours(30)).ok());
+  ASSERT_TRUE(registry_->Compact().ok());
+  registry_.reset();
+  std::string bytes;
+  uint64_t through = 0;
+  ASSERT_TRUE(base_
+                  ->Recover(
+                      [&](absl::string_view s, uint64_t t) {
+                        bytes = std::string(s);
+                        through = t;
+                        return absl::OkStatus();
+                      },
+                      [](uint64_t, absl::string_view) { return absl::OkStatus(); })
+                  .ok());
+  moderation::Snapshot snapshot;
+  ASSERT_TRUE(snapshot.ParseFromString(bytes));
+  int cleared = 0;
+  for (moderation::MemberState& m : *snapshot.mutable_members()) {
+    cleared += m.has_began() ? 1 : 0;
+    m.clear_began();
+    m.clear_site_wide_began();
+    m.clear_told_at();
+  }
+  EXPECT_EQ(cleared, 1);
+  ASSERT_TRUE(base_->WriteSnapshot(snapshot.SerializeAsString(), through).ok());
+  Reopen();
+  EXPECT_EQ(registry_->ProbationStatusOf("alice").since, t0);
+  clock_.Advance(absl::Hours(7));  // the cats flag ran out
+  ProbationStatus st = registry_->ProbationStatusOf("alice");
+  EXPECT_TRUE(st.site_wide);
+  EXPECT_EQ(st.since, t0 + absl::Hours(5)) << "only the active flags say";
+  EXPECT_EQ(*registry_->ExpireProbations(), 0);
+}
+
 // site_wide_since is when the probation last became site-wide: not moved by the
 // flags that made it so running out while others keep it site-wide, and moved when
 // it becomes site-wide again after a break.
