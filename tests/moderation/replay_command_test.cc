@@ -401,6 +401,29 @@ TEST_F(ReplayCommandTest, NotANumberIsAUsageError) {
   }
 }
 
+// A post from the model's unsure threshold up is held unless --no-hold-unsure; then
+// only --hold-threshold holds.
+TEST_F(ReplayCommandTest, NoHoldUnsureHoldsByTheHoldThresholdAlone) {
+  const std::string dump = path_ + ".unsure.jsonl";
+  std::ofstream(dump)
+      << R"({"id":"1","text":"WINNER! claim your prize at bit.ly/x","label":"spam",)"
+         R"("author":"a","group":"g","time":"2024-01-01T10:00:00"})"
+         "\n";
+  const std::string replay =
+      absl::StrCat(GROUPGUARD_CLI, " replay --json ", dump, " --hold-threshold 0.9999 ");
+  int code = -1;
+  std::string held = RunCommand(absl::StrCat(replay, "2>&1"), &code);
+  if (absl::StrContains(held, "without a default model")) GTEST_SKIP() << held;
+  EXPECT_EQ(code, 0) << held;
+  EXPECT_THAT(held, HasSubstr("\"held\":1,"));
+  std::string published =
+      RunCommand(absl::StrCat(replay, "--no-hold-unsure 2>&1"), &code);
+  EXPECT_EQ(code, 0) << published;
+  EXPECT_THAT(published, HasSubstr("\"held\":0,"));
+  EXPECT_THAT(published, HasSubstr("\"spam_published\":1,"));
+  std::filesystem::remove(dump);
+}
+
 // A MySQL export writes NULL as \N (CRLF lines here, as INTO OUTFILE with LINES
 // TERMINATED BY '\r\n'). Read as text, every record had the author "\N": one member,
 // whom the first flag put on probation for every later post, and no warning. With

@@ -112,12 +112,27 @@ TEST_F(GroupguardCliTest, UnknownFlagIsAUsageError) {
 }
 
 TEST_F(GroupguardCliTest, HelpOnEverySubcommand) {
-  for (const char* sub : {"train", "score", "eval", "explain", "inspect", "journal",
-                          "journal check", "journal salvage"}) {
+  for (const char* sub : {"train", "score", "eval", "explain", "inspect", "replay",
+                          "journal", "journal check", "journal salvage"}) {
     Result r = RunCli(absl::StrCat(sub, " --help"));
     EXPECT_EQ(r.exit_code, 0) << sub;
     EXPECT_THAT(r.out, HasSubstr("Usage")) << sub;
+    // A flag is listed as it is typed: CLI11 shows a negated flag's default after
+    // its name ("--no-hold-unsure{false}"), which reads as another flag.
+    EXPECT_THAT(r.out, Not(HasSubstr("{false}"))) << sub;
+    EXPECT_THAT(r.out, Not(HasSubstr("{true}"))) << sub;
   }
+}
+
+// score refuses -o FILE.tsv without --format; its help says so rather than "otherwise
+// jsonl".
+TEST_F(GroupguardCliTest, ScoreHelpSaysATsvOutputIsRefused) {
+  Result r = RunCli("score --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr(".tsv is refused"));
+  Result tsv = RunCli(absl::StrCat("score -o ", Dir(), "/out.tsv -"));
+  EXPECT_EQ(tsv.exit_code, 2) << tsv.err;
+  EXPECT_THAT(tsv.err, HasSubstr("not TSV"));
 }
 
 TEST_F(GroupguardCliTest, MissingModelIsOneClearLine) {

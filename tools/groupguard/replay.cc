@@ -62,7 +62,7 @@ struct ReplayFlags {
   int flag_limit = 0;  // per moderator per day; 0 = none
   std::optional<double> hold_threshold;
   std::optional<double> reject_threshold;
-  bool hold_unsure = true;
+  bool no_hold_unsure = false;
   std::string decisions;  // --decisions FILE: one JSON line per replayed post
   InputFlags in;
 };
@@ -389,7 +389,7 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
   GroupPolicy policy;
   policy.hold_threshold = f.hold_threshold;
   policy.reject_threshold = f.reject_threshold;
-  policy.hold_unsure = f.hold_unsure;
+  policy.hold_unsure = !f.no_hold_unsure;
   // The records' own names a stand-in could be spelled as (a dump may well have an
   // author called "anonymous:12", or a group "(none)").
   std::set<std::string> taken_groups, taken_authors;
@@ -789,7 +789,7 @@ void AddReplayCommand(CLI::App& app) {
          "--reject-threshold", f->reject_threshold,
          "P(spam) at or above which a post is rejected outright (default: never)")
       ->check(NumberIn(0.0, 1.0));
-  cmd->add_flag("!--no-hold-unsure", f->hold_unsure,
+  cmd->add_flag("--no-hold-unsure", f->no_hold_unsure,
                 "Hold by --hold-threshold alone, not from the model's unsure "
                 "threshold up");
   cmd->add_option("--decisions", f->decisions,

@@ -318,8 +318,8 @@ void AddScoreCommand(CLI::App& app) {
                   "Write here instead of standard output (appears only if the run "
                   "succeeds)");
   cmd->add_option("--format", flags->format,
-                  "Output format: jsonl or csv (default: from -o's extension, .csv or "
-                  ".jsonl / .ndjson; otherwise jsonl)")
+                  "Output format: jsonl or csv (default: from -o's extension: .csv is "
+                  "csv, .tsv is refused, any other is jsonl)")
       ->check(CLI::IsMember({"jsonl", "csv"}));
   cmd->add_option("--explain", flags->explain,
                   "Add the top K clues of each verdict, with the text they came from")
