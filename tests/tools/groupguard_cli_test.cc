@@ -124,6 +124,25 @@ TEST_F(GroupguardCliTest, HelpOnEverySubcommand) {
   }
 }
 
+// A mistyped or missing command is named, with the commands there are (CLI11 alone
+// said "A subcommand is required" for both).
+TEST_F(GroupguardCliTest, UnknownOrMissingCommandNamesTheCommands) {
+  Result typo = RunCli("scor x.jsonl");
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_EQ(typo.err,
+            "groupguard: unknown command \"scor\"; the commands are train, score, eval, "
+            "explain, inspect, journal, replay (groupguard COMMAND --help)\n");
+  Result none = RunCli("");
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_THAT(none.err, StartsWith("groupguard: a command is required; the commands are "
+                                   "train, score,"));
+  EXPECT_EQ(Lines(none.err).size(), 1u) << none.err;
+  // Options before a command are still CLI11's to read.
+  Result version = RunCli("--version");
+  EXPECT_EQ(version.exit_code, 0) << version.err;
+  EXPECT_NE(version.out, "");
+}
+
 // score refuses -o FILE.tsv without --format; its help says so rather than "otherwise
 // jsonl".
 TEST_F(GroupguardCliTest, ScoreHelpSaysATsvOutputIsRefused) {

@@ -1,11 +1,16 @@
 // The groupguard command. Each subcommand is registered from its own file.
 #include <exception>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "commands.h"
 #include "common.h"
 #include "groupguard/version.h"
+#include "util/printable.h"
 #ifdef GROUPGUARD_HAVE_REPLAY
 #include "replay.h"
 #endif
@@ -28,6 +33,23 @@ int main(int argc, char** argv) {
 #ifdef GROUPGUARD_HAVE_REPLAY
   AddReplayCommand(app);
 #endif
+  // CLI11 says "A subcommand is required" both for no command and for one it does
+  // not know ("groupguard scor x"); name the word and the commands instead.
+  std::vector<std::string> commands;
+  bool known = false;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    commands.push_back(sub->get_name());
+    known = known || (argc >= 2 && sub->check_name(argv[1]));
+  }
+  if (argc < 2 || (argv[1][0] != '-' && !known)) {
+    PrintError(absl::StrCat(
+        argc < 2 ? "a command is required"
+                 : absl::StrCat("unknown command \"",
+                                groupguard::internal::Printable(argv[1]), "\""),
+        "; the commands are ", absl::StrJoin(commands, ", "),
+        " (groupguard COMMAND --help)"));
+    return kExitUsageError;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {
