@@ -61,7 +61,7 @@ absl::Status TrainedModel::Save(absl::string_view path) const {
     // The cause names the temporary file and the call; the caller knows the model
     // by its path.
     const std::string message =
-        absl::StrCat(target, ": cannot ", what, " model file (", cause.message(), ")");
+        absl::StrCat(target, ": cannot ", what, " model file: ", cause.message());
     switch (cause.code()) {
       case absl::StatusCode::kNotFound:
       case absl::StatusCode::kPermissionDenied:
@@ -75,11 +75,18 @@ absl::Status TrainedModel::Save(absl::string_view path) const {
   // An existing file is replaced where it really is (a symbolic link to it stays
   // one) and keeps its mode; something that is not a regular file is not replaced.
   std::string destination, temporary;
+  int create_errno = 0;
   absl::StatusOr<internal::ScopedFd> fd =
-      internal::CreateReplacementFile(target, &destination, &temporary);
+      internal::CreateReplacementFile(target, &destination, &temporary, &create_errno);
   if (fd.status().code() == absl::StatusCode::kFailedPrecondition) {
     return absl::FailedPreconditionError(
         absl::StrCat(target, ": cannot write model file: not a regular file"));
+  }
+  if (!fd.ok() && create_errno != 0) {
+    // The reason alone: the failed call was on the temporary file beside `target`,
+    // whose name says nothing to the caller ("m.ggm: cannot create model file: No
+    // such file or directory").
+    return error("create", absl::Status(fd.status().code(), std::strerror(create_errno)));
   }
   if (!fd.ok()) return error("create", fd.status());
   absl::Status written = internal::WriteAll(fd->get(), bytes, temporary);
