@@ -227,6 +227,10 @@ struct JournalSalvageReport {
   // snapshot and segment file names), kept or not: records kept_through + 1 up to
   // at least this one are no longer in the history.
   uint64_t last_seen = 0;
+  // Whether the history ends at damage inside a segment whose bytes after it (not
+  // all zeros) are set aside: the damaged record and any after it are lost too, how
+  // many unknown when no later file counts them (last_seen <= kept_through).
+  bool lost_past_damage = false;
   // Files written or renamed aside (with dry_run: that would be, under the same
   // names), and bytes in them.
   std::vector<std::string> set_aside;

@@ -62,6 +62,8 @@ struct Plan {
   std::vector<size_t> snapshots_aside;  // indexes into listing.snapshots
   size_t cut = 0;            // first segment not kept whole (segments.size(): none)
   uint64_t cut_offset = 0;   // bytes of segments[cut] kept (0: set aside whole)
+  // Damage, not drop_from, ends the history at cut_offset (0: a damaged header).
+  bool cut_at_damage = false;
   bool new_segment = false;  // an empty segment continues the history
   // Damage stepped over (JournalSalvageReport::stepped_over): the bytes
   // [copy_from, copy_to) of segments[copied], the records from the snapshot's next one
@@ -162,7 +164,16 @@ absl::Status PlanSegments(const JournalListing& listing, size_t from, uint64_t t
           report.last_seen = std::max(report.last_seen, seen);
         }
         if (!rest->damage.ok() || rest->stopped) {
-          if (!rest->damage.ok()) report.damage = std::string(rest->damage.message());
+          if (!rest->damage.ok()) {
+            report.damage = std::string(rest->damage.message());
+            // The segment is set aside whole; what the damage hides of it is lost
+            // from the history too.
+            GG_ASSIGN_OR_RETURN(uint64_t size, FileSize(segment.path));
+            GG_ASSIGN_OR_RETURN(ScopedFd fd, internal::OpenFile(segment.path, O_RDONLY));
+            GG_ASSIGN_OR_RETURN(bool zeros, internal::AllZero(fd.get(), segment.path,
+                                                              rest->valid_end, size));
+            report.lost_past_damage = !zeros;
+          }
           plan.cut = i + 1;  // every later segment is set aside
           break;
         }
@@ -186,6 +197,9 @@ absl::Status PlanSegments(const JournalListing& listing, size_t from, uint64_t t
       report.damage = damage;
       plan.cut = i;
       plan.cut_offset = 0;
+      // A damaged header hides every record after it (a numbering that does not
+      // fit leaves them readable: they are counted below).
+      plan.cut_at_damage = !scan.damage.ok() && scan.valid_end == 0;
       break;
     }
     chain = true;
@@ -200,6 +214,7 @@ absl::Status PlanSegments(const JournalListing& listing, size_t from, uint64_t t
       if (!scan.damage.ok()) report.damage = std::string(scan.damage.message());
       plan.cut = i;
       plan.cut_offset = scan.valid_end;
+      plan.cut_at_damage = !scan.damage.ok();
       break;
     }
   }
@@ -335,11 +350,19 @@ absl::StatusOr<JournalSalvageReport> SalvageLockedJournal(
                             internal::AllZero(fd.get(), name, plan.cut_offset, size));
       }
       if (cut_tail_is_zeros) continue;  // nothing to keep, as for a torn tail
+      if (plan.cut_at_damage) report.lost_past_damage = true;
       GG_ASSIGN_OR_RETURN(std::string kept,
                           FreeName(absl::StrCat(name, ".cut-at-", plan.cut_offset)));
       report.set_aside.push_back(std::move(kept));
       report.bytes_set_aside += size - plan.cut_offset;
     } else {
+      if (i == plan.cut && plan.cut_at_damage && size > internal::kSegmentHeaderBytes) {
+        GG_ASSIGN_OR_RETURN(ScopedFd fd, internal::OpenFile(name, O_RDONLY));
+        GG_ASSIGN_OR_RETURN(
+            bool zeros,
+            internal::AllZero(fd.get(), name, internal::kSegmentHeaderBytes, size));
+        if (!zeros) report.lost_past_damage = true;
+      }
       GG_ASSIGN_OR_RETURN(std::string kept, FreeName(absl::StrCat(name, ".set-aside")));
       report.set_aside.push_back(std::move(kept));
       report.bytes_set_aside += size;

@@ -153,6 +153,7 @@ TEST(JournalSalvageTest, ZerosFollowedByRecordsAreCutAtTheZeros) {
   EXPECT_EQ(dry->kept_through, 2u);
   EXPECT_THAT(dry->set_aside, ElementsAre(absl::StrCat(segment, ".cut-at-", start)));
   EXPECT_EQ(dry->bytes_set_aside, bytes.size() - start);
+  EXPECT_TRUE(dry->lost_past_damage);
 
   absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
   ASSERT_TRUE(report.ok()) << report.status();
@@ -391,6 +392,27 @@ TEST(JournalSalvageTest, DamageAfterTheSteppedOverDamageEndsTheHistory) {
   EXPECT_THAT(report->set_aside,
               ElementsAre(absl::StrCat(SegmentPath(dir, 1), ".set-aside"),
                           absl::StrCat(SegmentPath(dir, 7), ".set-aside")));
+  EXPECT_TRUE(report->lost_past_damage);
+  ExpectHistory(dir, "through 3", 3, 4);
+}
+
+// The same in the last segment: no later file counts what the damage hides, but the
+// report says that records from 5 on were lost (the CLI's "how many unknown").
+TEST(JournalSalvageTest, DamageAfterTheSteppedOverDamageInTheLastSegmentLosesRecords) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  WriteRecordsAroundASnapshot(dir);
+  std::filesystem::remove(SegmentPath(dir, 7));
+  DamageRecords(dir, {2, 5});
+
+  absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->damage, HasSubstr(absl::StrCat("offset ", RecordOffset(1, 5))));
+  EXPECT_EQ(report->kept_through, 4u);
+  EXPECT_EQ(report->last_seen, 4u);  // nothing later names or holds 5 or 6
+  EXPECT_TRUE(report->lost_past_damage);
+  EXPECT_THAT(report->set_aside,
+              ElementsAre(absl::StrCat(SegmentPath(dir, 1), ".set-aside")));
   ExpectHistory(dir, "through 3", 3, 4);
 }
 
@@ -447,6 +469,43 @@ TEST(JournalSalvageTest, ADamagedSegmentHeaderSetsItAndLaterSegmentsAside) {
   ExpectHistory(dir, "s0 again", 0, 3);
 }
 
+// The same in the last segment: nothing later counts the records its damaged header
+// hides, but the report says that records from 7 on were lost.
+TEST(JournalSalvageTest, ADamagedHeaderOfTheLastSegmentLosesItsRecords) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  WriteThreeSegments(dir);
+  const std::string third = SegmentPath(dir, 7);
+  std::string bytes = ReadFileOrDie(third);
+  bytes[20] ^= 0x40;  // its first sequence
+  WriteFileOrDie(third, bytes);
+
+  absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->damage, HasSubstr(third));
+  EXPECT_EQ(report->kept_through, 6u);
+  EXPECT_EQ(report->last_seen, 6u);  // the name says 6 came before it, no more
+  EXPECT_TRUE(report->lost_past_damage);
+  EXPECT_THAT(report->set_aside, ElementsAre(absl::StrCat(third, ".set-aside")));
+  ExpectHistory(dir, "s0 again", 0, 6);
+
+  // An empty last segment with a damaged header hid nothing.
+  const std::string empty = tmp.Sub("empty");
+  {
+    std::unique_ptr<EventStore> store = MustOpen(empty);
+    Append(*store, 1, 3);
+    ASSERT_TRUE(store->WriteSnapshot("s0", 0).ok());  // segment 4 starts, empty
+  }
+  bytes = ReadFileOrDie(SegmentPath(empty, 4));
+  ASSERT_EQ(bytes.size(), internal::kSegmentHeaderBytes);
+  bytes[20] ^= 0x40;
+  WriteFileOrDie(SegmentPath(empty, 4), bytes);
+  report = Salvage(empty);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->kept_through, 3u);
+  EXPECT_FALSE(report->lost_past_damage);
+}
+
 TEST(JournalSalvageTest, AMissingSegmentEndsTheHistoryBeforeIt) {
   ScratchDir tmp;
   const std::string dir = tmp.Sub("j");
@@ -473,6 +532,7 @@ TEST(JournalSalvageTest, DropFromEndsTheHistoryBeforeThatRecord) {
   EXPECT_TRUE(report->changed);
   EXPECT_EQ(report->kept_through, 4u);
   EXPECT_EQ(report->last_seen, 7u);
+  EXPECT_FALSE(report->lost_past_damage);  // dropped, every record counted
   EXPECT_THAT(
       report->set_aside,
       ElementsAre(absl::StrCat(SegmentPath(dir, 4), ".cut-at-", RecordOffset(4, 5)),
@@ -645,6 +705,7 @@ TEST(JournalSalvageTest, LastSeenCountsTheIntactRecordsDropFromSetsAside) {
   EXPECT_THAT(report->stepped_over, HasSubstr(SegmentPath(stepped, 1)));
   EXPECT_EQ(report->kept_through, 4u);
   EXPECT_EQ(report->last_seen, 6u);
+  EXPECT_FALSE(report->lost_past_damage);  // dropped, not hidden by damage
   ExpectHistory(stepped, "through 3", 3, 4);
 }
 

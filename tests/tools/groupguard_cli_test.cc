@@ -1260,6 +1260,41 @@ TEST_F(GroupguardCliTest, JournalSalvageStepsOverDamageTheSnapshotMadeMoot) {
   EXPECT_THAT(r.out, HasSubstr("its history ends with record 3"));
 }
 
+// Damage in a record the snapshot includes is stepped over, and more damage later in
+// the same segment, the last one, ends the history: what it hides is lost too, though
+// no later file counts it.
+TEST_F(GroupguardCliTest, JournalCheckSaysDamageAfterSteppedOverDamageLosesRecords) {
+  const std::string dir = Dir() + "/journal-stepped-then-damaged";
+  JournalOptions options;
+  options.sync = JournalOptions::Sync::kNone;
+  {
+    auto store = OpenJournal(dir, options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (int i = 1; i <= 4; ++i) {
+      ASSERT_TRUE((*store)->Append(absl::StrCat("record-", i)).ok());
+    }
+    ASSERT_TRUE((*store)->WriteSnapshot("state after record 1", 1).ok());
+  }
+  // The snapshot's segment is the last one (as when the roll after it found no room).
+  std::filesystem::remove(dir + "/journal-00000000000000000005.log");
+  const std::string segment = dir + "/journal-00000000000000000001.log";
+  std::string bytes = ReadFile(segment);
+  bytes[bytes.find("record-1")] ^= 1;
+  bytes[bytes.find("record-3")] ^= 1;
+  std::ofstream(segment, std::ios::binary | std::ios::trunc) << bytes;
+
+  Result r = RunCli("journal check " + dir);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("damage before the records after the snapshot: "));
+  EXPECT_THAT(r.out, HasSubstr("record 3: checksum mismatch"));
+  EXPECT_THAT(r.out, HasSubstr("salvage would cut the history at record 2"));
+  EXPECT_THAT(r.out, HasSubstr("lost from the history: records 3.., how many unknown"));
+  r = RunCli("journal salvage " + dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("lost from the history: records 3.., how many unknown"));
+  EXPECT_THAT(r.out, HasSubstr(segment + ".set-aside"));
+}
+
 // --drop-from on an intact journal: no damage, but the records from N on are dropped,
 // so the report must not say that the whole history is kept.
 TEST_F(GroupguardCliTest, JournalSalvageDropFromSaysTheHistoryIsCut) {

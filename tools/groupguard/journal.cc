@@ -4,7 +4,6 @@
 #include <memory>
 #include <string>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "commands.h"
@@ -20,15 +19,6 @@ struct JournalFlags {
   uint64_t drop_from = 0;
   bool dry_run = false;
 };
-
-// Whether the history ends inside a segment whose rest (not all zeros) is set aside,
-// "<segment>.cut-at-<offset>".
-bool CutsASegment(const JournalSalvageReport& report) {
-  for (const std::string& path : report.set_aside) {
-    if (absl::StrContains(path, ".cut-at-")) return true;
-  }
-  return false;
-}
 
 // The report in words. `done` is false for `check` and dry runs.
 std::string Describe(const JournalSalvageReport& report, bool done) {
@@ -81,9 +71,9 @@ std::string Describe(const JournalSalvageReport& report, bool done) {
                           "lost from the history: records %d..%d at least (the files set "
                           "aside hold what survives of them)\n",
                           report.kept_through + 1, report.last_seen);
-  } else if (CutsASegment(report)) {
+  } else if (report.lost_past_damage) {
     // Damage in the last segment: no later file names or holds a record, but the
-    // bytes cut off after the history's end held at least the damaged one.
+    // bytes set aside after the history's end held at least the damaged one.
     absl::StrAppendFormat(&s,
                           "lost from the history: records %d.., how many unknown (the "
                           "damage hides them; the files set aside hold what survives of "
