@@ -657,6 +657,64 @@ TEST(JournalTest, TornTailWithNoRoomToSetItAsideOpens) {
   }
 }
 
+// The same tail when a snapshot comes first: the roll to a new segment copies the tail
+// aside and cuts it before the segment stops being the last one (only the last may end
+// in a torn tail), or fails and leaves everything as it was while there is no room.
+TEST(JournalTest, TornTailWithNoRoomToSetItAsideIsCutBeforeASnapshotsRoll) {
+  for (JournalOptions::Sync sync :
+       {JournalOptions::Sync::kEveryAppend, JournalOptions::Sync::kGroupCommit}) {
+    SCOPED_TRACE(static_cast<int>(sync));
+    ScratchDir tmp;
+    const std::string dir = tmp.Sub("j");
+    WriteRecords(dir, 3);
+    const std::string segment = OnlySegment(dir);
+    const size_t tail_at = std::filesystem::file_size(segment);
+    {
+      std::unique_ptr<EventStore> store = MustOpen(dir);
+      ASSERT_NE(store, nullptr);
+      ASSERT_TRUE(store->Append(std::string(3000, 't')).ok());
+    }
+    std::string bytes = ReadFileOrDie(segment);
+    bytes.resize(bytes.size() - 10);  // torn
+    WriteFileOrDie(segment, bytes);
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::signal(SIGXFSZ, SIG_IGN);
+      struct rlimit limit = {1000, RLIM_INFINITY};  // room for less than the tail
+      if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
+      auto store = OpenJournal(dir, OptionsWith(sync));
+      if (!store.ok()) ::_exit(11);
+      if ((*store)->WriteSnapshot("through 2", 2).code() !=
+          absl::StatusCode::kResourceExhausted) {
+        ::_exit(12);
+      }
+      if (std::filesystem::file_size(segment) != bytes.size()) ::_exit(13);
+      if (FilesWithPrefix(dir, "journal-").size() != 1) ::_exit(14);  // no roll
+      limit.rlim_cur = RLIM_INFINITY;
+      if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(15);
+      if (!(*store)->WriteSnapshot("through 2", 2).ok()) ::_exit(16);
+      if (std::filesystem::file_size(segment) != tail_at) ::_exit(17);
+      absl::StatusOr<uint64_t> sequence = (*store)->Append(RecordText(4));
+      if (!sequence.ok() || *sequence != 4) ::_exit(18);
+      ::_exit(0);
+    }
+    int wstatus = 0;
+    ASSERT_EQ(::waitpid(pid, &wstatus, 0), pid);
+    ASSERT_TRUE(WIFEXITED(wstatus));
+    ASSERT_EQ(WEXITSTATUS(wstatus), 0) << "child check failed";
+    EXPECT_TRUE(ReadFileOrDie(absl::StrCat(segment, ".torn-at-", tail_at)) ==
+                bytes.substr(tail_at));
+    std::unique_ptr<EventStore> store = MustOpen(dir, sync);
+    ASSERT_NE(store, nullptr);
+    auto replayed = ReplayAll(*store);
+    ASSERT_TRUE(replayed.ok()) << replayed.status();
+    EXPECT_EQ(replayed->snapshot, "through 2");
+    EXPECT_EQ(replayed->records, ExpectedRecords(3, 4));
+    EXPECT_EQ(std::filesystem::file_size(segment), tail_at);  // kept, cut
+  }
+}
+
 TEST(JournalTest, FailedSyncAfterTheWriteStartsTheRecordAndFailsItsWait) {
   for (const JournalOptions::Sync sync :
        {JournalOptions::Sync::kEveryAppend, JournalOptions::Sync::kGroupCommit}) {
