@@ -149,8 +149,8 @@ struct JournalOptions {
 //   them). With no room for the copy (kResourceExhausted: a full disk, a quota), the
 //   open leaves the tail where it is and opens all the same, since reading needs no
 //   room (a registry rebuilds its state and answers reads); the first write copies
-//   the tail aside and cuts it before writing, and fails, as any write would, while
-//   there is still no room.
+//   the tail aside and cuts it before writing; with still no room it fails, and as
+//   after any failed write the store refuses writes until it is reopened.
 // - Anything else is kDataLoss naming the file and byte offset (a bad record followed
 //   by more data, a damaged or truncated earlier segment, a missing segment, a damaged
 //   newest snapshot), and nothing is modified: acknowledged data is never dropped to
