@@ -32,6 +32,14 @@ std::string RunCommand(const std::string& command, int* exit_code) {
   return out;
 }
 
+// The lines of the file at `path` (a --decisions file), without their newlines.
+std::vector<std::string> FileLines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
 class ReplayCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -482,9 +490,7 @@ TEST_F(ReplayCommandTest, DecisionsFileExplainsEachPost) {
                                &code);
   if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
   ASSERT_EQ(code, 0) << out;
-  std::ifstream in(decisions);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  const std::vector<std::string> lines = FileLines(decisions);
   ASSERT_EQ(lines.size(), 4u);
   // By time: post 1 (music, held by the classifier; its author flagged), 2, then 3
   // (held by probation alone, flagged from music), then the untimed 4 at 3's time.
@@ -540,9 +546,7 @@ TEST_F(ReplayCommandTest, TimesBefore1970AreNoTime) {
   ASSERT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr("\"untimed\":1,"));
   EXPECT_THAT(out, HasSubstr("\"spam_held_by_probation_only\":1,"));
-  std::ifstream in(decisions);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  const std::vector<std::string> lines = FileLines(decisions);
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_THAT(
       lines[2],
@@ -581,9 +585,7 @@ TEST_F(ReplayCommandTest, StandInsForNoAuthorAndNoGroupAreNoRealNames) {
   EXPECT_THAT(out, HasSubstr("\"no_author\":1,"));
   // Bob's, flagged from the records without a group; not line 2's.
   EXPECT_THAT(out, HasSubstr("\"spam_held_by_probation_only\":1,"));
-  std::ifstream in(decisions);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  const std::vector<std::string> lines = FileLines(decisions);
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_THAT(
       lines[0],
@@ -616,9 +618,7 @@ TEST_F(ReplayCommandTest, FractionalUnixSecondsKeepTheirDigits) {
                                &code);
   if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
   ASSERT_EQ(code, 0) << out;
-  std::ifstream in(decisions);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  const std::vector<std::string> lines = FileLines(decisions);
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_THAT(
       lines[0],
