@@ -578,11 +578,49 @@ void CheckFailedWriteIsStickyAndReopenRecovers(JournalOptions::Sync sync) {
   EXPECT_EQ(*sequence, acked + 1);
 }
 
-// A sync that fails after the write (a failing disk) leaves the record in the file,
-// where a reopen finds it: the record was started, so StartAppend returns its
-// sequence and WaitDurable the error (under kEveryAppend it used to be StartAppend's
-// error, which says nothing was started: a registry then kept a change out of memory
-// that reopening applied). The journal is failed from then on.
+// Writes records 1..3 to a new journal in `dir`, then a 3,000-byte record whose last
+// 10 bytes are cut off: a torn tail at *tail_at of *segment, whose bytes are *bytes.
+void WriteJournalWithATornTail(const std::string& dir, std::string* segment,
+                               size_t* tail_at, std::string* bytes) {
+  WriteRecords(dir, 3);
+  *segment = OnlySegment(dir);
+  *tail_at = std::filesystem::file_size(*segment);
+  {
+    std::unique_ptr<EventStore> store = MustOpen(dir);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Append(std::string(3000, 't')).ok());
+  }
+  *bytes = ReadFileOrDie(*segment);
+  bytes->resize(bytes->size() - 10);  // the last record runs past the end: torn
+  WriteFileOrDie(*segment, *bytes);
+}
+
+// Runs `child` in a forked process whose file size limit is 1,000 bytes, less than
+// the torn tail above (SIGXFSZ ignored: a write past the limit fails with EFBIG,
+// kResourceExhausted as for a full disk), and expects it to return 0: the limit is
+// the whole process's. 10 is a limit that could not be set; LiftFileSizeLimit()
+// gives room again.
+template <typename Child>
+void RunWithLittleRoom(Child child) {
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limit = {1000, RLIM_INFINITY};  // room for less than the tail
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
+    ::_exit(child());
+  }
+  int wstatus = 0;
+  ASSERT_EQ(::waitpid(pid, &wstatus, 0), pid);
+  ASSERT_TRUE(WIFEXITED(wstatus));
+  ASSERT_EQ(WEXITSTATUS(wstatus), 0) << "child check failed";
+}
+
+bool LiftFileSizeLimit() {
+  struct rlimit limit = {RLIM_INFINITY, RLIM_INFINITY};
+  return ::setrlimit(RLIMIT_FSIZE, &limit) == 0;
+}
+
 // A torn tail that cannot be copied aside for want of room (here the file size limit,
 // EFBIG, below the tail's size; a full disk gives ENOSPC, the same
 // kResourceExhausted) no longer keeps the journal from opening: the records before it
@@ -592,47 +630,29 @@ void CheckTornTailWithNoRoomToSetItAsideOpens(JournalOptions::Sync sync,
                                               bool room_at_first_write) {
   ScratchDir tmp;
   const std::string dir = tmp.Sub("j");
-  WriteRecords(dir, 3);
-  const std::string segment = OnlySegment(dir);
-  const size_t tail_at = std::filesystem::file_size(segment);
-  {
-    std::unique_ptr<EventStore> store = MustOpen(dir);
-    ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->Append(std::string(3000, 't')).ok());
-  }
-  std::string bytes = ReadFileOrDie(segment);
-  bytes.resize(bytes.size() - 10);  // the last record runs past the end: torn
-  WriteFileOrDie(segment, bytes);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::signal(SIGXFSZ, SIG_IGN);
-    struct rlimit limit = {1000, RLIM_INFINITY};  // room for less than the tail
-    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
+  std::string segment, bytes;
+  size_t tail_at = 0;
+  ASSERT_NO_FATAL_FAILURE(WriteJournalWithATornTail(dir, &segment, &tail_at, &bytes));
+  ASSERT_NO_FATAL_FAILURE(RunWithLittleRoom([&] {
     auto store = OpenJournal(dir, OptionsWith(sync));
-    if (!store.ok()) ::_exit(11);
+    if (!store.ok()) return 11;
     auto replayed = ReplayAll(**store);
-    if (!replayed.ok() || replayed->records != ExpectedRecords(1, 3)) ::_exit(12);
-    if (std::filesystem::file_size(segment) != bytes.size()) ::_exit(13);
+    if (!replayed.ok() || replayed->records != ExpectedRecords(1, 3)) return 12;
+    if (std::filesystem::file_size(segment) != bytes.size()) return 13;
     if (!room_at_first_write) {
       if ((*store)->Append("x").status().code() != absl::StatusCode::kResourceExhausted) {
-        ::_exit(14);
+        return 14;
       }
-      if (std::filesystem::file_size(segment) != bytes.size()) ::_exit(15);
-      ::_exit(0);
+      if (std::filesystem::file_size(segment) != bytes.size()) return 15;
+      return 0;
     }
-    limit.rlim_cur = RLIM_INFINITY;
-    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(16);
+    if (!LiftFileSizeLimit()) return 16;
     absl::StatusOr<uint64_t> sequence = (*store)->Append(RecordText(4));
-    if (!sequence.ok() || *sequence != 4) ::_exit(17);
+    if (!sequence.ok() || *sequence != 4) return 17;
     replayed = ReplayAll(**store);
-    if (!replayed.ok() || replayed->records != ExpectedRecords(1, 4)) ::_exit(18);
-    ::_exit(0);
-  }
-  int wstatus = 0;
-  ASSERT_EQ(::waitpid(pid, &wstatus, 0), pid);
-  ASSERT_TRUE(WIFEXITED(wstatus));
-  ASSERT_EQ(WEXITSTATUS(wstatus), 0) << "child check failed";
+    if (!replayed.ok() || replayed->records != ExpectedRecords(1, 4)) return 18;
+    return 0;
+  }));
   std::unique_ptr<EventStore> store = MustOpen(dir, sync);
   ASSERT_NE(store, nullptr);
   // Set aside whole, never lost: by the first write, or by this open.
@@ -666,43 +686,25 @@ TEST(JournalTest, TornTailWithNoRoomToSetItAsideIsCutBeforeASnapshotsRoll) {
     SCOPED_TRACE(static_cast<int>(sync));
     ScratchDir tmp;
     const std::string dir = tmp.Sub("j");
-    WriteRecords(dir, 3);
-    const std::string segment = OnlySegment(dir);
-    const size_t tail_at = std::filesystem::file_size(segment);
-    {
-      std::unique_ptr<EventStore> store = MustOpen(dir);
-      ASSERT_NE(store, nullptr);
-      ASSERT_TRUE(store->Append(std::string(3000, 't')).ok());
-    }
-    std::string bytes = ReadFileOrDie(segment);
-    bytes.resize(bytes.size() - 10);  // torn
-    WriteFileOrDie(segment, bytes);
-    const pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      ::signal(SIGXFSZ, SIG_IGN);
-      struct rlimit limit = {1000, RLIM_INFINITY};  // room for less than the tail
-      if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
+    std::string segment, bytes;
+    size_t tail_at = 0;
+    ASSERT_NO_FATAL_FAILURE(WriteJournalWithATornTail(dir, &segment, &tail_at, &bytes));
+    ASSERT_NO_FATAL_FAILURE(RunWithLittleRoom([&] {
       auto store = OpenJournal(dir, OptionsWith(sync));
-      if (!store.ok()) ::_exit(11);
+      if (!store.ok()) return 11;
       if ((*store)->WriteSnapshot("through 2", 2).code() !=
           absl::StatusCode::kResourceExhausted) {
-        ::_exit(12);
+        return 12;
       }
-      if (std::filesystem::file_size(segment) != bytes.size()) ::_exit(13);
-      if (FilesWithPrefix(dir, "journal-").size() != 1) ::_exit(14);  // no roll
-      limit.rlim_cur = RLIM_INFINITY;
-      if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(15);
-      if (!(*store)->WriteSnapshot("through 2", 2).ok()) ::_exit(16);
-      if (std::filesystem::file_size(segment) != tail_at) ::_exit(17);
+      if (std::filesystem::file_size(segment) != bytes.size()) return 13;
+      if (FilesWithPrefix(dir, "journal-").size() != 1) return 14;  // no roll
+      if (!LiftFileSizeLimit()) return 15;
+      if (!(*store)->WriteSnapshot("through 2", 2).ok()) return 16;
+      if (std::filesystem::file_size(segment) != tail_at) return 17;
       absl::StatusOr<uint64_t> sequence = (*store)->Append(RecordText(4));
-      if (!sequence.ok() || *sequence != 4) ::_exit(18);
-      ::_exit(0);
-    }
-    int wstatus = 0;
-    ASSERT_EQ(::waitpid(pid, &wstatus, 0), pid);
-    ASSERT_TRUE(WIFEXITED(wstatus));
-    ASSERT_EQ(WEXITSTATUS(wstatus), 0) << "child check failed";
+      if (!sequence.ok() || *sequence != 4) return 18;
+      return 0;
+    }));
     EXPECT_TRUE(ReadFileOrDie(absl::StrCat(segment, ".torn-at-", tail_at)) ==
                 bytes.substr(tail_at));
     std::unique_ptr<EventStore> store = MustOpen(dir, sync);
@@ -715,6 +717,11 @@ TEST(JournalTest, TornTailWithNoRoomToSetItAsideIsCutBeforeASnapshotsRoll) {
   }
 }
 
+// A sync that fails after the write (a failing disk) leaves the record in the file,
+// where a reopen finds it: the record was started, so StartAppend returns its
+// sequence and WaitDurable the error (under kEveryAppend it used to be StartAppend's
+// error, which says nothing was started: a registry then kept a change out of memory
+// that reopening applied). The journal is failed from then on.
 TEST(JournalTest, FailedSyncAfterTheWriteStartsTheRecordAndFailsItsWait) {
   for (const JournalOptions::Sync sync :
        {JournalOptions::Sync::kEveryAppend, JournalOptions::Sync::kGroupCommit}) {
