@@ -1,43 +1,28 @@
 // CrossValidate(): k-fold cross-validation of trainer options, for choosing them.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <system_error>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "groupguard/classifier.h"
 #include "groupguard/metrics.h"
 #include "groupguard/tokenizer.h"
 #include "groupguard/trainer.h"
-#include "xxhash.h"
+#include "model/split.h"
 
 namespace groupguard {
 namespace {
 
 constexpr uint64_t kFoldSalt = 0xF01D'5EED'2C4B'7A93ULL;
-
-// The hash of a post's token sequence (kind and text of each token) without its
-// signals ("shouting", "many_exclaims"...): the same words, however written.
-uint64_t TokenSequenceHash(const Tokenizer& tokenizer, absl::string_view text,
-                           Tokenization* tokens, std::string* key) {
-  tokenizer.Tokenize(text, tokens);
-  key->clear();
-  for (const Token& t : tokens->tokens()) {
-    if (t.kind == TokenKind::kSignal) continue;
-    key->push_back(static_cast<char>(t.kind));
-    const absl::string_view token_text = tokens->text(t);
-    key->append(token_text.data(), token_text.size());
-    key->push_back('\0');
-  }
-  return XXH3_64bits(key->data(), key->size());
-}
 
 // fold[r][i]: the fold of posts[i] in repeat r. Groups of equal token sequences are
 // labeled by their majority, ordered per label by a seeded hash and dealt round
@@ -47,42 +32,33 @@ absl::StatusOr<std::vector<std::vector<uint8_t>>> AssignFolds(
     const CrossValidationOptions& cv) {
   absl::StatusOr<Tokenizer> tokenizer = Tokenizer::Create(tokenizer_options);
   if (!tokenizer.ok()) return tokenizer.status();
-  struct Group {
-    int64_t posts = 0;
-    int64_t spam = 0;
-  };
   std::vector<uint64_t> group_of(posts.size());
-  std::unordered_map<uint64_t, Group> groups;
+  absl::flat_hash_map<uint64_t, internal::GroupCounts> groups;
   Tokenization tokens;
-  std::string key;
+  std::string scratch;
   for (size_t i = 0; i < posts.size(); ++i) {
-    group_of[i] = TokenSequenceHash(*tokenizer, posts[i].text, &tokens, &key);
-    Group& g = groups[group_of[i]];
+    tokenizer->Tokenize(posts[i].text, &tokens);
+    group_of[i] = internal::NearDuplicateKey(tokens, &scratch);
+    internal::GroupCounts& g = groups[group_of[i]];
     ++g.posts;
     g.spam += posts[i].is_spam;
   }
-  std::vector<uint64_t> by_label[2];  // [ham, spam]
-  for (const auto& [hash, g] : groups) by_label[2 * g.spam >= g.posts].push_back(hash);
+  std::array<size_t, 2> distinct = {0, 0};  // [ham, spam]
+  for (const auto& [key, g] : groups) ++distinct[2 * g.spam >= g.posts];
   for (int label = 0; label < 2; ++label) {
-    if (by_label[label].size() < static_cast<size_t>(cv.folds)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cross-validation with ", cv.folds, " folds needs at least ",
-                       cv.folds, " distinct ", label ? "spam" : "ham",
-                       " texts; there are ", by_label[label].size()));
+    if (distinct[label] < static_cast<size_t>(cv.folds)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cross-validation with ", cv.folds, " folds needs at least ", cv.folds,
+          " distinct ", label ? "spam" : "ham", " texts; there are ", distinct[label]));
     }
   }
   std::vector<std::vector<uint8_t>> fold(cv.repeats);
   for (int r = 0; r < cv.repeats; ++r) {
     const uint64_t seed = cv.seed ^ (kFoldSalt * static_cast<uint64_t>(r + 1));
-    std::unordered_map<uint64_t, uint8_t> fold_of_group;
-    for (std::vector<uint64_t>& hashes : by_label) {
-      std::vector<std::pair<uint64_t, uint64_t>> order;  // (seeded hash, group)
-      order.reserve(hashes.size());
-      for (uint64_t h : hashes)
-        order.emplace_back(XXH3_64bits_withSeed(&h, sizeof(h), seed), h);
-      std::sort(order.begin(), order.end());
-      for (size_t j = 0; j < order.size(); ++j) {
-        fold_of_group[order[j].second] = static_cast<uint8_t>(j % cv.folds);
+    absl::flat_hash_map<uint64_t, uint8_t> fold_of_group;
+    for (const std::vector<uint64_t>& keys : internal::GroupsByLabel(groups, seed)) {
+      for (size_t j = 0; j < keys.size(); ++j) {
+        fold_of_group[keys[j]] = static_cast<uint8_t>(j % cv.folds);
       }
     }
     fold[r].resize(posts.size());

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -23,6 +24,7 @@
 #include "model/logistic.h"
 #include "model/model_file.h"
 #include "model/naive_bayes.h"
+#include "model/split.h"
 #include "model/thresholds.h"
 #include "model/weight_table.h"
 #include "util/file_util.h"
@@ -113,17 +115,17 @@ constexpr uint64_t kSplitSalt = 0x5B17'0C3A'99E2'4D61ULL;
 
 struct Example {
   std::vector<uint32_t> buckets;
-  uint64_t text_hash = 0;
+  uint64_t text_hash = 0;  // seeded hash of the text as given
+  uint64_t group = 0;      // NearDuplicateKey(), with grouped_validation
   bool is_spam = false;
-  bool validation = false;
-  // The cross-fitting fold (0 is the validation split); see CalibrationFolds.
-  int fold = 0;
 };
 
-// The folds of the cross-fitted check of a refit's calibration: the validation split (a
-// seeded hash of the text below validation_fraction) is fold 0, and the rest of the
-// hash range is cut into equal parts, so folds are about the validation split's size
-// and copies of one text stay in one fold. 2 to 10 folds.
+// The folds of the cross-fitted check of a refit's calibration: the validation split
+// is fold 0, and the training split is cut into the others, so folds are about the
+// validation split's size and copies of one text stay in one fold. 2 to 10 folds (1
+// without a validation split). By text: the rest of the text hash's range is cut
+// into equal parts. Grouped: each label's groups of the training split are dealt
+// round robin, in the split's seeded order, so each fold has the label's share.
 int CalibrationFolds(double validation_fraction) {
   if (!(validation_fraction > 0)) return 1;
   return std::clamp(static_cast<int>(std::lround(1 / validation_fraction)), 2, 10);
@@ -133,6 +135,14 @@ int FoldOf(double u, double validation_fraction, int folds) {
   const double width = (1 - validation_fraction) / (folds - 1);
   return std::min(folds - 1, 1 + static_cast<int>((u - validation_fraction) / width));
 }
+
+// The side of every post (by index in the trainer's posts): fold[i] is 0 for the
+// validation split, else the calibration fold of a post of the training split.
+struct Split {
+  std::vector<uint8_t> fold;
+  bool has_validation = false;  // false: fold 0 is every post
+  bool validation(size_t i) const { return has_validation && fold[i] == 0; }
+};
 
 void MetricsToProto(const BinaryMetrics& m, model::Metrics* proto) {
   proto->set_posts(m.posts);
@@ -208,10 +218,7 @@ class TrainerImpl final : public Trainer {
 
   void Add(absl::string_view text, bool is_spam) override {
     Example example = Featurize(text, is_spam);
-    if (KeepsCounts()) {
-      (example.validation ? validation_counts_ : train_counts_)
-          .Learn(example.buckets, is_spam);
-    }
+    if (KeepsCounts()) counts_.Learn(example.buckets, is_spam);
     examples_.push_back(std::move(example));
   }
 
@@ -221,10 +228,7 @@ class TrainerImpl final : public Trainer {
       const Example& e = examples_[i];
       if (e.text_hash == example.text_hash && e.is_spam == is_spam &&
           e.buckets == example.buckets) {
-        if (KeepsCounts()) {
-          GG_RETURN_IF_ERROR((e.validation ? validation_counts_ : train_counts_)
-                                 .Unlearn(e.buckets, is_spam));
-        }
+        if (KeepsCounts()) GG_RETURN_IF_ERROR(counts_.Unlearn(e.buckets, is_spam));
         examples_.erase(examples_.begin() + static_cast<std::ptrdiff_t>(i));
         return absl::OkStatus();
       }
@@ -254,13 +258,13 @@ class TrainerImpl final : public Trainer {
     example.is_spam = is_spam;
     example.text_hash =
         XXH3_64bits_withSeed(text.data(), text.size(), options().seed ^ kSplitSalt);
-    // The top 53 bits of the hash as a uniform number in [0, 1).
-    const double u = static_cast<double>(example.text_hash >> 11) * 0x1.0p-53;
-    example.validation = u < options().validation_fraction;
-    example.fold = FoldOf(u, options().validation_fraction,
-                          CalibrationFolds(options().validation_fraction));
+    if (options().grouped_validation) example.group = NearDuplicateKey(tokens_, &key_);
     return example;
   }
+
+  // The validation split and calibration folds of the posts held: see
+  // TrainerOptions::validation_fraction and grouped_validation.
+  Split SplitPosts() const;
 
   bool KeepsCounts() const { return options().model_type != ModelType::kLogistic; }
   // Fits a `type` component on the training split (logistic: early stopping on the
@@ -269,20 +273,21 @@ class TrainerImpl final : public Trainer {
   // all_posts; see CalibrationFolds). Sets *iterations to the logistic iterations of
   // the weights kept.
   static constexpr int kEarlyStopping = -1;
-  Scorer Fit(ModelType type, bool all_posts, int fixed_iterations, int* iterations,
-             int without_fold = -1) const;
+  Scorer Fit(const Split& split, ModelType type, bool all_posts, int fixed_iterations,
+             int* iterations, int without_fold = -1) const;
   // The refit of a `type` component `fitted` on the training split with
   // `iterations` kept by early stopping: fitted again as many iterations on all
   // posts (but those of fold `without_fold`, if >= 0). A logistic component that
   // kept iteration 0 is kept as it is (weights 0, the bias at the training split's
   // prior log-odds): the calibration saw it score every post the same, and says
   // nothing of the other score a bias fitted on other posts would give.
-  Scorer Refit(ModelType type, int iterations, const Scorer& fitted,
+  Scorer Refit(const Split& split, ModelType type, int iterations, const Scorer& fitted,
                int* refit_iterations, int without_fold = -1) const;
   // Whether the calibration (a, b, component weights in `params`) of the weights
   // `fitted` on the training split holds for weights refit like them (on all posts
   // but one fold of the training split), on the posts of that fold.
-  RefitCheck CheckCalibrationTransfer(const std::vector<ModelType>& kinds,
+  RefitCheck CheckCalibrationTransfer(const Split& split,
+                                      const std::vector<ModelType>& kinds,
                                       const std::vector<int>& iterations,
                                       const std::vector<Scorer>& fitted,
                                       const std::vector<ComponentParams>& params,
@@ -292,49 +297,82 @@ class TrainerImpl final : public Trainer {
   FeatureHasher hasher_;
   Tokenization tokens_;  // scratch
   BucketSet seen_;       // scratch
+  std::string key_;      // scratch
   std::vector<Example> examples_;
-  NaiveBayesCounts train_counts_;       // naive Bayes: posts of the training split
-  NaiveBayesCounts validation_counts_;  // naive Bayes: posts of the validation split
+  NaiveBayesCounts counts_;  // naive Bayes: of all posts held
 };
 
-Scorer TrainerImpl::Fit(ModelType type, bool all_posts, int fixed_iterations,
-                        int* iterations, int without_fold) const {
-  const auto learns = [&](const Example& e) {
-    return all_posts ? e.fold != without_fold : !e.validation;
+Split TrainerImpl::SplitPosts() const {
+  const double fraction = options().validation_fraction;
+  const int folds = CalibrationFolds(fraction);
+  Split split;
+  split.fold.reserve(examples_.size());
+  if (!options().grouped_validation) {
+    for (const Example& e : examples_) {
+      // The top 53 bits of the hash as a uniform number in [0, 1).
+      const double u = static_cast<double>(e.text_hash >> 11) * 0x1.0p-53;
+      split.has_validation |= u < fraction;
+      split.fold.push_back(static_cast<uint8_t>(FoldOf(u, fraction, folds)));
+    }
+    return split;
+  }
+  absl::flat_hash_map<uint64_t, GroupCounts> groups;
+  for (const Example& e : examples_) {
+    GroupCounts& g = groups[e.group];
+    ++g.posts;
+    g.spam += e.is_spam;
+  }
+  absl::flat_hash_map<uint64_t, uint8_t> fold_of_group;
+  for (const std::vector<uint64_t>& keys :
+       GroupsByLabel(groups, options().seed ^ kSplitSalt)) {
+    const std::vector<bool> held = ValidationGroups(keys, groups, fraction);
+    int rest = 0;  // groups of the training split so far
+    for (size_t j = 0; j < keys.size(); ++j) {
+      split.has_validation |= held[j];
+      fold_of_group[keys[j]] =
+          held[j] || folds < 2 ? 0 : static_cast<uint8_t>(1 + rest++ % (folds - 1));
+    }
+  }
+  for (const Example& e : examples_) split.fold.push_back(fold_of_group[e.group]);
+  return split;
+}
+
+Scorer TrainerImpl::Fit(const Split& split, ModelType type, bool all_posts,
+                        int fixed_iterations, int* iterations, int without_fold) const {
+  const auto learns = [&](size_t i) {
+    return all_posts ? split.fold[i] != without_fold : !split.validation(i);
   };
   Scorer scorer;
   *iterations = 0;
   if (type == ModelType::kNaiveBayes && options().naive_bayes.tfidf) {
     std::vector<CountedPost> posts;
-    for (const Example& e : examples_) {
-      if (learns(e)) posts.push_back({&e.buckets, e.is_spam});
+    for (size_t i = 0; i < examples_.size(); ++i) {
+      if (learns(i)) posts.push_back({&examples_[i].buckets, examples_[i].is_spam});
     }
     scorer.weights = TfidfNaiveBayesWeights(posts, options().naive_bayes.alpha, &scorer.bias);
     scorer.normalize = true;
     return scorer;
   }
   if (type == ModelType::kNaiveBayes) {
-    // The splits' counts are kept as posts are added; only a fold is counted here.
+    // The counts of all posts are kept as posts are added; a split's are counted
+    // here (the split depends on every post).
     const double alpha = options().naive_bayes.alpha;
-    if (without_fold >= 0) {
+    if (all_posts && without_fold < 0) {
+      scorer.weights = counts_.Weights(alpha, &scorer.bias);
+    } else {
       NaiveBayesCounts counts;
-      for (const Example& e : examples_) {
-        if (learns(e)) counts.Learn(e.buckets, e.is_spam);
+      for (size_t i = 0; i < examples_.size(); ++i) {
+        if (learns(i)) counts.Learn(examples_[i].buckets, examples_[i].is_spam);
       }
       scorer.weights = counts.Weights(alpha, &scorer.bias);
-    } else if (all_posts) {
-      NaiveBayesCounts all = train_counts_;
-      all.Merge(validation_counts_);
-      scorer.weights = all.Weights(alpha, &scorer.bias);
-    } else {
-      scorer.weights = train_counts_.Weights(alpha, &scorer.bias);
     }
     scorer.normalize = false;
     return scorer;
   }
   std::vector<LabeledFeatures> train, validation;
-  for (const Example& e : examples_) {
-    if (learns(e)) {
+  for (size_t i = 0; i < examples_.size(); ++i) {
+    const Example& e = examples_[i];
+    if (learns(i)) {
       train.push_back({&e.buckets, e.is_spam});
     } else if (!all_posts) {
       validation.push_back({&e.buckets, e.is_spam});
@@ -354,43 +392,41 @@ Scorer TrainerImpl::Fit(ModelType type, bool all_posts, int fixed_iterations,
   return scorer;
 }
 
-Scorer TrainerImpl::Refit(ModelType type, int iterations, const Scorer& fitted,
-                          int* refit_iterations, int without_fold) const {
+Scorer TrainerImpl::Refit(const Split& split, ModelType type, int iterations,
+                          const Scorer& fitted, int* refit_iterations,
+                          int without_fold) const {
   if (type == ModelType::kLogistic && iterations == 0) {
     *refit_iterations = 0;
     return fitted;
   }
-  return Fit(type, /*all_posts=*/true, iterations, refit_iterations, without_fold);
+  return Fit(split, type, /*all_posts=*/true, iterations, refit_iterations, without_fold);
 }
 
 RefitCheck TrainerImpl::CheckCalibrationTransfer(
-    const std::vector<ModelType>& kinds, const std::vector<int>& iterations,
-    const std::vector<Scorer>& fitted, const std::vector<ComponentParams>& params,
-    double a, double b) const {
+    const Split& split, const std::vector<ModelType>& kinds,
+    const std::vector<int>& iterations, const std::vector<Scorer>& fitted,
+    const std::vector<ComponentParams>& params, double a, double b) const {
   RefitCheck check;
   const int folds = CalibrationFolds(options().validation_fraction);
   std::vector<double> logits;  // a * raw + b, the calibrated log-odds
   std::vector<bool> labels;
   // Fold 0 is the validation split, where the calibration was fitted.
   for (int f = 1; f < folds; ++f) {
-    if (std::none_of(examples_.begin(), examples_.end(),
-                     [f](const Example& e) { return e.fold == f; })) {
-      continue;
-    }
+    if (std::find(split.fold.begin(), split.fold.end(), f) == split.fold.end()) continue;
     Scorers fold_model;
     for (size_t k = 0; k < kinds.size(); ++k) {
       int fold_iterations = 0;
       fold_model.scorers.push_back(
-          Refit(kinds[k], iterations[k], fitted[k], &fold_iterations, f));
+          Refit(split, kinds[k], iterations[k], fitted[k], &fold_iterations, f));
       check.iterations = std::max(check.iterations, fold_iterations);
     }
     fold_model.Build(hasher_.num_buckets());
     // As the refit is: its own biases, the component weights of the calibration.
     for (size_t k = 0; k < kinds.size(); ++k) fold_model.params[k].weight = params[k].weight;
-    for (const Example& e : examples_) {
-      if (e.fold != f) continue;
-      logits.push_back(a * fold_model.Raw(e.buckets) + b);
-      labels.push_back(e.is_spam);
+    for (size_t i = 0; i < examples_.size(); ++i) {
+      if (split.fold[i] != f) continue;
+      logits.push_back(a * fold_model.Raw(examples_[i].buckets) + b);
+      labels.push_back(examples_[i].is_spam);
     }
   }
   check.posts = static_cast<int64_t>(logits.size());
@@ -422,10 +458,11 @@ RefitCheck TrainerImpl::CheckCalibrationTransfer(
 
 absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
   const TrainerOptions& o = options();
+  const Split split = SplitPosts();
   int64_t spam[2] = {0, 0}, posts[2] = {0, 0};  // [train, validation]
-  for (const Example& e : examples_) {
-    ++posts[e.validation];
-    spam[e.validation] += e.is_spam;
+  for (size_t i = 0; i < examples_.size(); ++i) {
+    ++posts[split.validation(i)];
+    spam[split.validation(i)] += examples_[i].is_spam;
   }
   if (spam[0] + spam[1] == 0 || spam[0] + spam[1] == posts[0] + posts[1]) {
     return absl::FailedPreconditionError(
@@ -444,15 +481,15 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
   Scorers built;
   std::vector<int> kind_iterations(kinds.size(), 0);
   for (size_t k = 0; k < kinds.size(); ++k) {
-    built.scorers.push_back(Fit(kinds[k], /*all_posts=*/!use_validation, kEarlyStopping,
-                                &kind_iterations[k]));
+    built.scorers.push_back(Fit(split, kinds[k], /*all_posts=*/!use_validation,
+                                kEarlyStopping, &kind_iterations[k]));
   }
   built.Build(hasher_.num_buckets());
   const int iterations = kind_iterations.back();
 
   std::vector<const Example*> held;
-  for (const Example& e : examples_) {
-    if (!use_validation || e.validation) held.push_back(&e);
+  for (size_t i = 0; i < examples_.size(); ++i) {
+    if (!use_validation || split.validation(i)) held.push_back(&examples_[i]);
   }
   std::vector<bool> held_labels;
   for (const Example* e : held) held_labels.push_back(e->is_spam);
@@ -508,15 +545,15 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
       // So first, the refit procedure is tried on posts it did not see: the weights
       // fitted with the refit's settings and iteration count on all posts but one
       // fold of the training split score that fold, under the calibration kept.
-      report.refit_check = CheckCalibrationTransfer(kinds, kind_iterations, built.scorers,
-                                                    built.params, a, b);
+      report.refit_check = CheckCalibrationTransfer(split, kinds, kind_iterations,
+                                                    built.scorers, built.params, a, b);
       if (report.refit_check.transfers) {
         const std::vector<Scorer> fitted = built.scorers;
         const std::vector<ComponentParams> kept = built.params;
         for (size_t k = 0; k < kinds.size(); ++k) {
           int refit_iterations = 0;
           built.scorers[k] =
-              Refit(kinds[k], kind_iterations[k], fitted[k], &refit_iterations);
+              Refit(split, kinds[k], kind_iterations[k], fitted[k], &refit_iterations);
           report.refit_iterations = std::max(report.refit_iterations, refit_iterations);
         }
         built.Build(hasher_.num_buckets());
@@ -548,10 +585,10 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
   {
     std::vector<double> probabilities;
     std::vector<char> labels;
-    for (const Example& e : examples_) {
-      if (use_validation && !report.refit && e.validation) continue;
-      probabilities.push_back(Sigmoid(a * built.Raw(e.buckets) + b));
-      labels.push_back(e.is_spam);
+    for (size_t i = 0; i < examples_.size(); ++i) {
+      if (use_validation && !report.refit && split.validation(i)) continue;
+      probabilities.push_back(Sigmoid(a * built.Raw(examples_[i].buckets) + b));
+      labels.push_back(examples_[i].is_spam);
     }
     std::unique_ptr<bool[]> flags(new bool[labels.size()]);
     for (size_t i = 0; i < labels.size(); ++i) flags[i] = labels[i] != 0;
@@ -634,6 +671,9 @@ absl::StatusOr<TrainedModel> TrainerImpl::Train() const {
   absl::StrAppend(ti->mutable_hyperparameters(),
                   " validation_fraction=", o.validation_fraction,
                   " refit_on_all=", o.refit_on_all ? 1 : 0, " seed=", o.seed);
+  if (o.grouped_validation) {
+    absl::StrAppend(ti->mutable_hyperparameters(), " grouped_validation=1");
+  }
   if (o.refit_on_all && use_validation && !report.refit) {
     absl::StrAppend(ti->mutable_hyperparameters(), " refit_dropped=1");
   }

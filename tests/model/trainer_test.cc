@@ -1,11 +1,15 @@
 #include "groupguard/trainer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "groupguard/classifier.h"
 #include "groupguard/metrics.h"
@@ -301,6 +305,127 @@ TEST(TrainerTest, RemoveWorksForLogisticToo) {
   (*a)->Add("an extra post", true);
   ASSERT_TRUE((*a)->Remove("an extra post", true).ok());
   EXPECT_EQ((*a)->Train()->bytes, (*b)->Train()->bytes);
+}
+
+// A word of its own for each number ("qbc" for 12): texts that differ only in it are
+// not near-duplicates (numbers are shapes: "12" and "34" are one token).
+std::string WordFor(int i) {
+  std::string word = "q";
+  for (char digit : std::to_string(i))
+    word.push_back(static_cast<char>('a' + digit - '0'));
+  return word;
+}
+
+// `spam` spam and `ham` ham texts, each written `variants` ways (case, spacing,
+// punctuation: near-duplicates), the variants of a text one after the other.
+std::vector<LabeledPost> NearDuplicates(int spam, int ham, int variants) {
+  std::vector<LabeledPost> posts;
+  for (int i = 0; i < spam + ham; ++i) {
+    const bool is_spam = i < spam;
+    const std::string base =
+        absl::StrCat(is_spam ? "win a free prize " : "see you at lunch ", WordFor(i),
+                     is_spam ? " claim it now" : " tomorrow then");
+    const std::string forms[] = {
+        base, absl::AsciiStrToUpper(base), absl::StrReplaceAll(base, {{" ", "   "}}),
+        absl::StrCat(base, "!!! ..."), absl::StrCat("  ", base, ",")};
+    for (int v = 0; v < variants; ++v) posts.push_back({forms[v % 5], is_spam});
+  }
+  return posts;
+}
+
+absl::StatusOr<TrainedModel> TrainOn(const std::vector<LabeledPost>& posts,
+                                     TrainerOptions options) {
+  auto trainer = Trainer::Create(options);
+  if (!trainer.ok()) return trainer.status();
+  for (const LabeledPost& post : posts) (*trainer)->Add(post.text, post.is_spam);
+  return (*trainer)->Train();
+}
+
+TrainerOptions Grouped(ModelType type = ModelType::kNaiveBayes) {
+  TrainerOptions options;
+  options.model_type = type;
+  options.grouped_validation = true;
+  return options;
+}
+
+// The variants of a text are held out together, and each label's share of posts is:
+// 50 spam texts x 4 = 200 posts, 40 of them (10 texts); 100 ham texts x 4, 80.
+TEST(TrainerTest, GroupedValidationHoldsOutNearDuplicatesTogether) {
+  const std::vector<LabeledPost> posts = NearDuplicates(50, 100, 4);
+  for (ModelType type :
+       {ModelType::kNaiveBayes, ModelType::kLogistic, ModelType::kEnsemble}) {
+    for (uint64_t seed : {1, 2, 3}) {
+      TrainerOptions options = Grouped(type);
+      options.seed = seed;
+      absl::StatusOr<TrainedModel> model = TrainOn(posts, options);
+      ASSERT_TRUE(model.ok()) << model.status();
+      const TrainingReport& r = model->report;
+      EXPECT_EQ(r.validation_spam, 40) << ModelTypeName(type) << " seed " << seed;
+      EXPECT_EQ(r.validation_posts, 120) << ModelTypeName(type) << " seed " << seed;
+      // The refit check scores every post of the training split once.
+      if (r.refit_check.posts > 0) EXPECT_EQ(r.refit_check.posts, 480);
+      auto classifier = Classifier::FromBytes(model->bytes);
+      ASSERT_TRUE(classifier.ok()) << classifier.status();
+      EXPECT_THAT((*classifier)->info().hyperparameters,
+                  ::testing::HasSubstr(" grouped_validation=1"));
+    }
+  }
+  // 5 variants of 3 spam texts: one text (5 posts, not round(0.2 x 15) = 3) is the
+  // spam of the validation split, as no smaller group fills the share.
+  absl::StatusOr<TrainedModel> model = TrainOn(NearDuplicates(3, 40, 5), Grouped());
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_EQ(model->report.validation_spam, 5);
+  EXPECT_EQ(model->report.validation_posts, 45);
+}
+
+// Small and skewed sets: each label is held out in proportion (round(0.2 x posts)),
+// at least one post of a label with two, never all of it.
+TEST(TrainerTest, GroupedValidationHoldsEachLabelsShare) {
+  for (const auto& [spam, ham] : std::vector<std::pair<int, int>>{
+           {2, 10}, {3, 40}, {7, 23}, {12, 88}, {9, 600}, {100, 13}}) {
+    const std::vector<LabeledPost> posts = NearDuplicates(spam, ham, 1);
+    const auto share = [](int n) {
+      return std::clamp(static_cast<int>(std::llround(0.2 * n)), 1, n - 1);
+    };
+    for (uint64_t seed : {1, 7}) {
+      TrainerOptions options = Grouped();
+      options.seed = seed;
+      absl::StatusOr<TrainedModel> model = TrainOn(posts, options);
+      ASSERT_TRUE(model.ok()) << model.status();
+      EXPECT_EQ(model->report.validation_spam, share(spam)) << spam << "/" << ham;
+      EXPECT_EQ(model->report.validation_posts, share(spam) + share(ham))
+          << spam << "/" << ham;
+    }
+  }
+}
+
+// The split depends on the posts and the seed, not on the order they came in.
+TEST(TrainerTest, GroupedValidationIsTheSameInAnyOrder) {
+  std::vector<LabeledPost> posts;
+  for (const auto& post : SyntheticCorpus(400))
+    posts.push_back({post.text, post.is_spam});
+  const std::vector<LabeledPost> near = NearDuplicates(30, 60, 3);
+  posts.insert(posts.end(), near.begin(), near.end());
+  std::vector<LabeledPost> reordered(posts.rbegin(), posts.rend());
+  std::rotate(reordered.begin(), reordered.begin() + 101, reordered.end());
+  absl::StatusOr<TrainedModel> a = TrainOn(posts, Grouped());
+  absl::StatusOr<TrainedModel> b = TrainOn(reordered, Grouped());
+  ASSERT_TRUE(a.ok() && b.ok());
+  // Naive Bayes counts are integers: the same split gives the same scores.
+  EXPECT_EQ(a->report.validation_posts, b->report.validation_posts);
+  EXPECT_EQ(a->report.validation_spam, b->report.validation_spam);
+  EXPECT_EQ(a->report.validation.roc_auc, b->report.validation.roc_auc);
+  EXPECT_NEAR(a->report.validation.log_loss, b->report.validation.log_loss, 1e-12);
+  EXPECT_EQ(a->report.refit_check.posts, b->report.refit_check.posts);
+  EXPECT_NEAR(a->report.refit_check.log_loss, b->report.refit_check.log_loss, 1e-12);
+  // Another seed holds out other posts (as many of each label).
+  TrainerOptions other = Grouped();
+  other.seed = 2;
+  absl::StatusOr<TrainedModel> c = TrainOn(posts, other);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->report.validation_posts, a->report.validation_posts);
+  EXPECT_EQ(c->report.validation_spam, a->report.validation_spam);
+  EXPECT_NE(c->report.validation.log_loss, a->report.validation.log_loss);
 }
 
 TEST(ModelTypeTest, NamesRoundTrip) {

@@ -701,6 +701,22 @@ TEST_F(GroupguardCliTest, TrainSaysTheValidationPostsAreHeldOutThenRefit) {
   EXPECT_THAT(n.out, HasSubstr("(--no-refit)"));
 }
 
+// --grouped-validation holds out each label's share of the posts (round(0.2 x 805)
+// spam, round(0.2 x 761) ham; youtube's many copies of a few texts stay out whole),
+// and the model says how its split was made.
+TEST_F(GroupguardCliTest, TrainGroupedValidationHoldsOutEachLabelsShare) {
+  const std::string train =
+      absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/youtube.train.jsonl");
+  const std::string out = Dir() + "/youtube-grouped.ggm";
+  Result r = RunCli(
+      absl::StrCat("train --grouped-validation --model-type nb -o ", out, " ", train));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("validated on 313 held-out posts (161 spam), then refit "
+                               "on all 1566"));
+  Result inspect = RunCli(absl::StrCat("inspect ", out));
+  EXPECT_THAT(inspect.out, HasSubstr(" grouped_validation=1"));
+}
+
 // Thresholds chosen on a handful of ham posts say nothing of the share of ham they
 // block: train warns, and inspect shows it, instead of "1% of validation ham".
 TEST_F(GroupguardCliTest, TrainWarnsWhenThresholdsRestOnTooFewHam) {

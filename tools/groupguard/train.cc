@@ -348,6 +348,8 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--validation-fraction", o.validation_fraction,
                   "Share held out for early stopping, calibration and thresholds")
       ->capture_default_str();
+  cmd->add_flag("--grouped-validation", o.grouped_validation,
+                "Hold out near-duplicates together and each label's share of posts");
   cmd->add_option("--seed", o.seed,
                   "Seed of the validation split (and of --select's folds)")
       ->capture_default_str();
