@@ -136,6 +136,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       options.label_field = "group";
       break;
   }
+  if (data[0] & 16) {
+    // Names the scanner cannot tell by one 8-byte word (longer, empty) or just can.
+    options.text_field = "message_body";
+    options.id_field = "";
+    options.author_field = "authorxy";
+  }
   if (data[0] & 4) options.max_record_bytes = 1024;
   if (data[0] & 8) {
     options.format = groupguard::DumpFormat::kCsv;

@@ -403,6 +403,22 @@ struct RecordParser::Impl {
   // The fields a JSON key gives (k*Bit, 0 for none): options may name one key for
   // more than one field, and each of them gets its value.
   uint32_t KeyBitsOf(absl::string_view key) const;
+  // KeyBitsOf() for the plain-record scanner, whose keys are followed by at least
+  // 8 readable bytes: a key of up to 8 bytes is loaded as one word and compared
+  // with the words of the field names (key_words), without memcmp.
+  uint32_t PlainKeyBitsOf(absl::string_view key) const;
+  // Fills key_words from options. Called whenever options are set.
+  void SetKeyWords();
+  // A field name of up to 8 bytes as a word (its bytes, then zeros), with its
+  // size; a name the key of no record can match here (longer than 8 bytes, or an
+  // empty name that reads no field) has size kNoKey.
+  struct KeyWord {
+    uint64_t word = 0;
+    size_t size = 0;
+    uint32_t bit = 0;
+  };
+  static constexpr size_t kNoKey = ~size_t{0};
+  KeyWord key_words[6];
   RecordError ParseJson(absl::string_view record, size_t capacity, Post* post);
   bool ParsePlainJson(absl::string_view record, size_t capacity, Post* post,
                       RecordError* err);
@@ -488,6 +504,58 @@ std::string NotALabelError(absl::string_view field, absl::string_view value) {
          (key == options.author_field && !options.author_field.empty() ? kAuthorBit : 0) |
          (key == options.group_field && !options.group_field.empty() ? kGroupBit : 0) |
          (key == options.time_field && !options.time_field.empty() ? kTimeBit : 0);
+}
+
+namespace {
+
+// The first `n` (at most 8) bytes of the word loaded from memory at p, the rest
+// zeros.
+inline uint64_t LoadKeyWord(const char* p, size_t n) {
+  if (n == 0) return 0;
+  uint64_t word;
+  std::memcpy(&word, p, sizeof(word));
+  const unsigned shift = static_cast<unsigned>(64 - 8 * n);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  return word & (~uint64_t{0} << shift);
+#else
+  return word & (~uint64_t{0} >> shift);
+#endif
+}
+
+}  // namespace
+
+void RecordParser::Impl::SetKeyWords() {
+  // As KeyBitsOf(): text and id match by name alone; the others only if named.
+  const std::pair<const std::string*, uint32_t> names[6] = {
+      {&options.text_field, kTextBit},   {&options.label_field, kLabelBit},
+      {&options.id_field, kIdBit},       {&options.author_field, kAuthorBit},
+      {&options.group_field, kGroupBit}, {&options.time_field, kTimeBit}};
+  for (size_t i = 0; i < 6; ++i) {
+    const std::string& name = *names[i].first;
+    const bool may_be_empty = names[i].second == kTextBit || names[i].second == kIdBit;
+    KeyWord& k = key_words[i];
+    k.bit = names[i].second;
+    if (name.size() > 8 || (name.empty() && !may_be_empty)) {
+      k.size = kNoKey;
+      k.word = 0;
+      continue;
+    }
+    char buf[8] = {};
+    std::memcpy(buf, name.data(), name.size());
+    k.size = name.size();
+    k.word = LoadKeyWord(buf, name.size());
+  }
+}
+
+[[gnu::always_inline]] inline uint32_t RecordParser::Impl::PlainKeyBitsOf(
+    absl::string_view key) const {
+  if (key.size() > 8) return KeyBitsOf(key);
+  const uint64_t word = LoadKeyWord(key.data(), key.size());
+  uint32_t bits = 0;
+  for (const KeyWord& k : key_words) {
+    bits |= (k.size == key.size() && k.word == word) ? k.bit : 0;
+  }
+  return bits;
 }
 
 RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capacity,
@@ -661,7 +729,7 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
       ++p;
       skip_space();
       if (!string(&value)) return false;
-      const uint32_t bits = KeyBitsOf(key);
+      const uint32_t bits = PlainKeyBitsOf(key);
       // Errors are reported once the whole record is known to be plain JSON:
       // ParseJson() would report a broken record, found before any field, instead.
       if ((seen & bits) != 0 && first_error.empty()) first_error = RepeatedKeyError(key);
@@ -1042,6 +1110,7 @@ absl::StatusOr<RecordParser> RecordParser::Create(const PostReaderOptions& optio
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  impl->SetKeyWords();
   impl->name = std::string(source_name);
   return RecordParser(std::move(impl));
 }
@@ -1053,6 +1122,7 @@ bool RecordParser::needs_header() const {
 RecordParser RecordParser::Clone() const {
   auto impl = std::make_unique<Impl>();
   impl->options = impl_->options;
+  impl->SetKeyWords();
   impl->name = impl_->name;
   impl->have_header = impl_->have_header;
   impl->columns = impl_->columns;

@@ -74,6 +74,67 @@ TEST(RecordParserTest, PlainScannerValidatesUtf8AsSimdjsonDoes) {
                 << "\nsimdjson: " << parsed.substr(start, parsed.find('\n', i) - start);
 }
 
+// Every post (all its fields) and error of a block of JSON Lines records read with
+// `options`, the plain-record scanner on or off.
+std::string ReadAllFields(const std::string& records, const PostReaderOptions& options,
+                          bool scanner) {
+  std::string block = records;
+  block.append(kBlockPadding, '"');
+  const absl::string_view data(block.data(), records.size());
+  RecordParser parser = RecordParser::Create(options, "t.jsonl").value();
+  std::string out;
+  size_t pos = 0;
+  int64_t line = 1;
+  Post post;
+  SetPlainJsonScannerForTesting(scanner);
+  for (;;) {
+    absl::StatusOr<bool> more = parser.Next(data, &pos, &line, &post);
+    if (!more.ok()) {
+      absl::StrAppend(&out, more.status().message(), "\n");
+    } else if (!*more) {
+      break;
+    } else {
+      absl::StrAppend(
+          &out, post.line, " text=", post.text, " id=", post.id,
+          " label=", post.is_spam.has_value() ? (*post.is_spam ? "spam" : "ham") : "none",
+          " author=", post.author, " group=", post.group, " time=", post.time, "\n");
+    }
+  }
+  SetPlainJsonScannerForTesting(true);
+  return out;
+}
+
+// The plain-record scanner tells a key of up to 8 bytes by one 8-byte word: names
+// of every length around that (an empty id name, one of 8 bytes, one longer than
+// 8), and keys one byte shorter or longer than a name or differing in case, must
+// read as simdjson's parse reads them.
+TEST(RecordParserTest, PlainScannerMatchesKeysOfEveryLength) {
+  PostReaderOptions options;
+  options.text_field = "message_body";  // longer than a word
+  options.id_field = "";                // an empty key is the id
+  options.label_field = "l";
+  options.author_field = "authorxy";  // a whole word
+  options.group_field = "grp";
+  options.time_field = "";  // not read: a key "" is the id's alone
+  const std::string records =
+      "{\"message_body\": \"a\", \"\": \"i0\", \"l\": \"spam\", \"authorxy\": \"au\", "
+      "\"grp\": \"g\", \"time\": \"t\"}\n"
+      "{\"message_bod\": \"x\", \"message_body\": \"b\", \"authorx\": \"no\", "
+      "\"authorxyz\": \"no\", \"gr\": \"no\", \"grpp\": \"no\", \"L\": \"ham\", "
+      "\"Grp\": \"no\", \"message_bodyy\": \"no\"}\n"
+      "{\"text\": \"no\", \"message_body\": \"c\", \"ll\": \"bogus\", \"id\": \"no\"}\n"
+      "{\"message_body\": \"d\", \"\": \"1\", \"\": \"2\"}\n"
+      "{\"authorxy\":\"e\",\"message_body\":\"e\",\"grp\":\"\"}\n";
+  const std::string expected =
+      "1 text=a id=i0 label=spam author=au group=g time=\n"
+      "2 text=b id= label=none author= group= time=\n"
+      "3 text=c id= label=none author= group= time=\n"
+      "t.jsonl:4: \"\" appears more than once\n"
+      "5 text=e id= label=none author=e group= time=\n";
+  EXPECT_EQ(ReadAllFields(records, options, true), expected);
+  EXPECT_EQ(ReadAllFields(records, options, false), expected);
+}
+
 // A field given twice is an error (a record with two texts is ambiguous: which one
 // another system would read is anyone's guess), the same with either parser, and
 // the first fault of a record in its order is the one reported.
