@@ -135,6 +135,29 @@ TEST(RecordParserTest, PlainScannerMatchesKeysOfEveryLength) {
   EXPECT_EQ(ReadAllFields(records, options, false), expected);
 }
 
+// The scanner reads 16 bytes a step while that many are readable and a byte at a
+// time in the last 15 before the end of the block's padding: a string of any length
+// ending at any distance from there, with a non-ASCII letter, an escape or a
+// broken UTF-8 sequence at any place in it, reads as simdjson's parse reads it.
+TEST(RecordParserTest, PlainScannerReadsStringsEndingAnywhere) {
+  for (size_t size = 0; size <= 90; ++size) {
+    for (const absl::string_view special : {"", "\xC3\xA9", "\\n", "\xE2\x99"}) {
+      for (size_t at = 0; at <= size; at += special.empty() ? size + 1 : 1) {
+        std::string text(size, 'a');
+        text.insert(at, special.data(), special.size());
+        // The second record is broken JSON that would read as a post if a closing
+        // quote were missed. The last record has no newline: its closing quote
+        // and brace are the block's last bytes, followed by the padding alone.
+        const std::string records =
+            absl::StrCat("{\"text\": \"", text, "\"}\n{\"text\": \"", text, "\",x\"}\n",
+                         "{\"id\": \"x\", \"text\": \"", text, "\"}");
+        ASSERT_EQ(ReadAll(records, true), ReadAll(records, false))
+            << "size " << size << ", at " << at << ": " << absl::CHexEscape(records);
+      }
+    }
+  }
+}
+
 // A field given twice is an error (a record with two texts is ambiguous: which one
 // another system would read is anyone's guess), the same with either parser, and
 // the first fault of a record in its order is the one reported.
