@@ -435,8 +435,16 @@ struct RecordParser::Impl {
   static constexpr size_t kNoKey = ~size_t{0};
   KeyWord key_words[6];
   RecordError ParseJson(absl::string_view record, size_t capacity, Post* post);
+  // *stop (if given) is set to the size of what the object and the spaces after
+  // it take: `record` may run on past a newline there (see NextPlainJson()).
   bool ParsePlainJson(absl::string_view record, size_t capacity, Post* post,
-                      RecordError* err);
+                      RecordError* err, size_t* stop = nullptr);
+  // The plain-record scanner without the search for the record's end first: for
+  // a record at data[*pos] that opens with '{', reads a plain record up to its
+  // newline into *post and moves *pos and *line past it, as Next() would. Returns
+  // false, moving nothing, for any record it does not read without error (which
+  // Next() then reads as before); *post may have been written to.
+  bool NextPlainJson(absl::string_view data, size_t* pos, int64_t* line, Post* post);
   absl::Status ParseJsonRecord(absl::string_view record, size_t capacity, int64_t line,
                                Post* post);
 
@@ -701,14 +709,17 @@ RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capac
 // ParseJson() then parses; *post may have been written to. For every record it
 // accepts, valid JSON by construction, the post and error are those
 // ParseJson() gives: the same fields, the same messages (a repeated key is an
-// error in both).
+// error in both). A record holds no newline, so the JSON spaces skipped here are
+// the others: `record` may then run on to the next records (NextPlainJson()), the
+// object's end being followed by its newline, and every string stops at a newline
+// (a control character).
 bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacity,
-                                        Post* post, RecordError* err) {
+                                        Post* post, RecordError* err, size_t* stop) {
   const auto* p = reinterpret_cast<const unsigned char*>(record.data());
   const unsigned char* const end = p + record.size();
   const unsigned char* const readable_end = p + capacity;
   const auto skip_space = [&] {
-    while (p < end && IsJsonSpace(*p)) ++p;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r')) ++p;
   };
   // A string at p (its opening quote), returned without quotes; p moves past it.
   const auto string = [&](absl::string_view* out) {
@@ -778,11 +789,46 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
     }
   }
   skip_space();
-  if (p != end) return false;  // trailing content: ParseJson() words the error
+  // Trailing content: ParseJson() words the error.
+  if (p != end && *p != '\n') return false;
+  if (stop != nullptr) {
+    *stop =
+        static_cast<size_t>(p - reinterpret_cast<const unsigned char*>(record.data()));
+  }
   if (!first_error.empty()) {
     err->what = std::move(first_error);
   } else if (!have_text) {
     err->what = absl::StrCat("missing \"", options.text_field, "\"");
+  }
+  return true;
+}
+
+bool RecordParser::Impl::NextPlainJson(absl::string_view data, size_t* pos, int64_t* line,
+                                       Post* post) {
+  // The record starts with '{': it is no blank line, and has no byte order mark.
+  const absl::string_view rest = data.substr(*pos);
+  post->id.clear();
+  post->text.clear();
+  post->is_spam.reset();
+  post->author.clear();
+  post->group.clear();
+  post->time.clear();
+  RecordError err;
+  size_t stop;
+  if (!ParsePlainJson(rest, rest.size() + kBlockPadding, post, &err, &stop) ||
+      !err.what.empty()) {
+    return false;
+  }
+  // The record as NextRecord() cuts it: the line without the \r's at its end.
+  size_t size = stop;
+  while (size > 0 && rest[size - 1] == '\r') --size;
+  if (size > options.max_record_bytes) return false;  // Next()'s error
+  post->line = *line;
+  if (stop < rest.size()) {  // at the newline
+    *pos += stop + 1;
+    ++*line;
+  } else {
+    *pos = data.size();
   }
   return true;
 }
@@ -1171,6 +1217,11 @@ absl::StatusOr<bool> RecordParser::Next(absl::string_view data, size_t* pos,
   if (needs_header()) {
     absl::StatusOr<bool> header = ReadHeader(data, pos, line);
     if (!header.ok() || !*header) return header;
+  }
+  if (!impl_->tabular() && *pos < data.size() && data[*pos] == '{' &&
+      plain_json_scanner_enabled.load(std::memory_order_relaxed) &&
+      impl_->NextPlainJson(data, pos, line, post)) {
+    return true;
   }
   absl::string_view record;
   int64_t record_line;

@@ -158,6 +158,65 @@ TEST(RecordParserTest, PlainScannerReadsStringsEndingAnywhere) {
   }
 }
 
+// A record that opens with '{' is read by the plain-record scanner straight from
+// the block, up to its newline, without the record's end searched for first: line
+// ends, spaces and \r's around the object, blank lines, an object that spans lines
+// or is followed by more, and a plain record longer than max_record_bytes read as
+// they do through simdjson.
+TEST(RecordParserTest, PlainScannerFindsTheRecordsEnd) {
+  PostReaderOptions options;
+  options.max_record_bytes = 1024;
+  const std::string records = absl::StrCat(
+      "{\"text\": \"crlf\"}\r\n"
+      "{\"text\": \"spaces after\"} \t \r\r\n"
+      "\n  \n"
+      "{\"text\"\r:\r\"inner cr\"\r}\n"
+      "{\"text\": \"cr then more\"}\rx\n"
+      "{\"text\": \"lone cr\"}\r \n"
+      "{\"text\":\n\"two lines\"}\n"
+      "{\"text\": \"a\"}{\"text\": \"b\"}\n"
+      "{\"text\": \"a\"} {\n"
+      "  {\"text\": \"space first\"}\n"
+      "{\"text\": \"",
+      std::string(1100, 'x'),
+      "\"}\n"
+      "{\"text\": \"",
+      std::string(1010, 'y'),
+      "\"}\r\r\r\r\r\r\r\r\r\r\n"
+      "{\"text\": \"last\", \"id\": \"no newline\"}");
+  const std::string scanned = ReadAllFields(records, options, true);
+  EXPECT_EQ(scanned, ReadAllFields(records, options, false));
+  const std::string expected = absl::StrCat(
+      "1 text=crlf id= label=none author= group= time=\n"
+      "2 text=spaces after id= label=none author= group= time=\n"
+      "5 text=inner cr id= label=none author= group= time=\n"
+      "t.jsonl:6: broken JSON (JSON document ended early in the middle of an object "
+      "or array.)\n"
+      "7 text=lone cr id= label=none author= group= time=\n"
+      "t.jsonl:8: broken JSON (JSON document ended early in the middle of an object or "
+      "array.)\n"
+      "t.jsonl:9: not a JSON object\n"
+      "t.jsonl:10: trailing content after the JSON object\n"
+      "t.jsonl:11: broken JSON (JSON document ended early in the middle of an object "
+      "or array.)\n"
+      "12 text=space first id= label=none author= group= time=\n"
+      "t.jsonl:13: record longer than 1024 bytes\n"
+      "14 text=",
+      std::string(1010, 'y'),
+      " id= label=none author= group= time=\n"
+      "15 text=last id=no newline label=none author= group= time=\n");
+  EXPECT_EQ(scanned, expected);
+  // An object over two lines at the end of the block, with nothing after it that
+  // would stop a parse that ran on over a newline.
+  const std::string two_lines = "{\"text\": \"x\"}\n{\"text\":\n\"two lines\"}\n";
+  EXPECT_EQ(
+      ReadAllFields(two_lines, options, true),
+      "1 text=x id= label=none author= group= time=\n"
+      "t.jsonl:2: broken JSON (JSON document ended early in the middle of an object "
+      "or array.)\n"
+      "t.jsonl:3: not a JSON object\n");
+}
+
 // A field given twice is an error (a record with two texts is ambiguous: which one
 // another system would read is anyone's guess), the same with either parser, and
 // the first fault of a record in its order is the one reported.
