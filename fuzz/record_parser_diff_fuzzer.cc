@@ -6,7 +6,9 @@
 // the scanner and one with every record sent to simdjson
 // (SetPlainJsonScannerForTesting(false)). At each step the outcome (a post, the
 // end, or the error's code and message) and the position and line must be equal,
-// and a post's fields must be equal. Any difference aborts with both on stderr.
+// and a post's fields must be equal. A third parser reads the block with NextView()
+// (the fields as views, the pipeline's way), which must give the same again. Any
+// difference aborts with both on stderr.
 //
 // With bit 8 of the first byte, the input is a CSV dump (header first) instead, and
 // the difference looked for is in where records end: BlockReader cuts the input
@@ -156,14 +158,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   RecordParser scanner = RecordParser::Create(options, "fuzz.jsonl").value();
   RecordParser simdjson = RecordParser::Create(options, "fuzz.jsonl").value();
+  RecordParser viewer = RecordParser::Create(options, "fuzz.jsonl").value();
   // Reused across records, as a reader's post is: stale fields stay behind.
   Post scanned, parsed;
-  size_t scanned_pos = 0, parsed_pos = 0;
-  int64_t scanned_line = 1, parsed_line = 1;
+  internal::PostView viewed;
+  size_t scanned_pos = 0, parsed_pos = 0, viewed_pos = 0;
+  int64_t scanned_line = 1, parsed_line = 1, viewed_line = 1;
   for (;;) {
     internal::SetPlainJsonScannerForTesting(true);
     const absl::StatusOr<bool> got =
         scanner.Next(records, &scanned_pos, &scanned_line, &scanned);
+    const absl::StatusOr<bool> view =
+        viewer.NextView(records, &viewed_pos, &viewed_line, &viewed);
     internal::SetPlainJsonScannerForTesting(false);
     const absl::StatusOr<bool> want =
         simdjson.Next(records, &parsed_pos, &parsed_line, &parsed);
@@ -178,6 +184,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           scanned.text == parsed.text && scanned.is_spam == parsed.is_spam &&
           scanned.author == parsed.author && scanned.group == parsed.group &&
           scanned.time == parsed.time));
+    const bool same_view =
+        view.status() == got.status() && viewed_pos == scanned_pos &&
+        viewed_line == scanned_line && (!view.ok() || *view == *got) &&
+        (!view.ok() || !*view ||
+         (viewed.line == scanned.line && viewed.id == scanned.id &&
+          viewed.text == scanned.text && viewed.is_spam == scanned.is_spam &&
+          viewed.author == scanned.author && viewed.group == scanned.group &&
+          viewed.time == scanned.time));
+    if (!same_view) {
+      std::fprintf(stderr, "NextView() and Next() differ on \"%s\" at pos %zu\n",
+                   absl::CHexEscape(records).c_str(), scanned_pos);
+      std::abort();
+    }
     if (!same) {
       std::fprintf(stderr,
                    "plain scanner and simdjson differ on \"%s\" (text_field %s, id_field "

@@ -437,14 +437,19 @@ struct RecordParser::Impl {
   RecordError ParseJson(absl::string_view record, size_t capacity, Post* post);
   // *stop (if given) is set to the size of what the object and the spaces after
   // it take: `record` may run on past a newline there (see NextPlainJson()).
-  bool ParsePlainJson(absl::string_view record, size_t capacity, Post* post,
+  // PostT is Post (fields copied) or PostView (fields pointing into `record`).
+  template <typename PostT>
+  bool ParsePlainJson(absl::string_view record, size_t capacity, PostT* post,
                       RecordError* err, size_t* stop = nullptr);
   // The plain-record scanner without the search for the record's end first: for
   // a record at data[*pos] that opens with '{', reads a plain record up to its
   // newline into *post and moves *pos and *line past it, as Next() would. Returns
   // false, moving nothing, for any record it does not read without error (which
   // Next() then reads as before); *post may have been written to.
-  bool NextPlainJson(absl::string_view data, size_t* pos, int64_t* line, Post* post);
+  template <typename PostT>
+  bool NextPlainJson(absl::string_view data, size_t* pos, int64_t* line, PostT* post);
+  // What NextView() hands out for a record the plain-record scanner does not read.
+  Post scratch;
   absl::Status ParseJsonRecord(absl::string_view record, size_t capacity, int64_t line,
                                Post* post);
 
@@ -702,6 +707,39 @@ RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capac
   return err;
 }
 
+namespace {
+
+// A field of a post read by the plain-record scanner. Into a Post: by clear() and
+// append(), cheaper than assign(), which allows for the source overlapping the
+// string. Into a PostView: the string in the block itself.
+inline void SetField(absl::string_view value, std::string* field) {
+  field->clear();
+  field->append(value.data(), value.size());
+}
+inline void SetField(absl::string_view value, absl::string_view* field) {
+  *field = value;
+}
+
+template <typename PostT>
+void ClearFields(PostT* post) {
+  post->id = {};
+  post->text = {};
+  post->is_spam.reset();
+  post->author = {};
+  post->group = {};
+  post->time = {};
+}
+inline void ClearFields(Post* post) {
+  post->id.clear();
+  post->text.clear();
+  post->is_spam.reset();
+  post->author.clear();
+  post->group.clear();
+  post->time.clear();
+}
+
+}  // namespace
+
 // Most records of a dump are a flat object of strings without escapes, such as
 // {"id": "p1", "text": "..."}: those are parsed here, without simdjson's setup
 // and passes over the record (measured: 1,250 instructions a record, half of
@@ -713,8 +751,9 @@ RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capac
 // the others: `record` may then run on to the next records (NextPlainJson()), the
 // object's end being followed by its newline, and every string stops at a newline
 // (a control character).
+template <typename PostT>
 bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacity,
-                                        Post* post, RecordError* err, size_t* stop) {
+                                        PostT* post, RecordError* err, size_t* stop) {
   const auto* p = reinterpret_cast<const unsigned char*>(record.data());
   const unsigned char* const end = p + record.size();
   const unsigned char* const readable_end = p + capacity;
@@ -732,12 +771,7 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
     p = close + 1;
     return true;
   };
-  // Fields are set by clear() and append(): cheaper than assign(), which allows
-  // for the source overlapping the string.
-  const auto set = [](absl::string_view value, std::string* field) {
-    field->clear();
-    field->append(value.data(), value.size());
-  };
+  const auto set = [](absl::string_view value, auto* field) { SetField(value, field); };
   skip_space();
   if (p == end || *p != '{') return false;
   ++p;
@@ -804,16 +838,12 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
   return true;
 }
 
+template <typename PostT>
 bool RecordParser::Impl::NextPlainJson(absl::string_view data, size_t* pos, int64_t* line,
-                                       Post* post) {
+                                       PostT* post) {
   // The record starts with '{': it is no blank line, and has no byte order mark.
   const absl::string_view rest = data.substr(*pos);
-  post->id.clear();
-  post->text.clear();
-  post->is_spam.reset();
-  post->author.clear();
-  post->group.clear();
-  post->time.clear();
+  ClearFields(post);
   RecordError err;
   size_t stop;
   if (!ParsePlainJson(rest, rest.size() + kBlockPadding, post, &err, &stop) ||
@@ -1215,14 +1245,45 @@ absl::StatusOr<bool> RecordParser::ReadHeader(absl::string_view data, size_t* po
 
 absl::StatusOr<bool> RecordParser::Next(absl::string_view data, size_t* pos,
                                         int64_t* line, Post* post) {
-  if (needs_header()) {
-    absl::StatusOr<bool> header = ReadHeader(data, pos, line);
-    if (!header.ok() || !*header) return header;
-  }
   if (!impl_->tabular() && *pos < data.size() && data[*pos] == '{' &&
       plain_json_scanner_enabled.load(std::memory_order_relaxed) &&
       impl_->NextPlainJson(data, pos, line, post)) {
     return true;
+  }
+  return NextOtherwise(data, pos, line, post);
+}
+
+absl::StatusOr<bool> RecordParser::NextView(absl::string_view data, size_t* pos,
+                                            int64_t* line, PostView* post) {
+  if (!impl_->tabular() && *pos < data.size() && data[*pos] == '{' &&
+      plain_json_scanner_enabled.load(std::memory_order_relaxed) &&
+      impl_->NextPlainJson(data, pos, line, post)) {
+    return true;
+  }
+  Post& scratch = impl_->scratch;
+  // A field of a huge record, no longer in use, is not kept for the records after it.
+  for (std::string* field :
+       {&scratch.id, &scratch.text, &scratch.author, &scratch.group, &scratch.time}) {
+    if (field->capacity() > kKeptScratchBytes) std::string().swap(*field);
+  }
+  absl::StatusOr<bool> more = NextOtherwise(data, pos, line, &scratch);
+  if (more.ok() && *more) {
+    post->id = scratch.id;
+    post->text = scratch.text;
+    post->is_spam = scratch.is_spam;
+    post->author = scratch.author;
+    post->group = scratch.group;
+    post->time = scratch.time;
+    post->line = scratch.line;
+  }
+  return more;
+}
+
+absl::StatusOr<bool> RecordParser::NextOtherwise(absl::string_view data, size_t* pos,
+                                                 int64_t* line, Post* post) {
+  if (needs_header()) {
+    absl::StatusOr<bool> header = ReadHeader(data, pos, line);
+    if (!header.ok() || !*header) return header;
   }
   absl::string_view record;
   int64_t record_line;

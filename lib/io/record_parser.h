@@ -34,6 +34,18 @@ std::optional<absl::string_view> NullValueFault(DumpFormat format,
 // tests only: it changes no output, only speed.
 void SetPlainJsonScannerForTesting(bool enabled);
 
+// A post as RecordParser::NextView() reads it: the fields are views of the record's
+// strings in the block it was read from, or of the parser's own copy of them.
+struct PostView {
+  absl::string_view id;
+  absl::string_view text;
+  std::optional<bool> is_spam;
+  absl::string_view author;
+  absl::string_view group;
+  absl::string_view time;
+  int64_t line = 0;
+};
+
 // Parses records of one dump format out of blocks of whole records (BlockReader).
 // Holds per-thread scratch (a simdjson parser): use one per thread; copies made with
 // Clone() share nothing. Not thread-safe.
@@ -68,7 +80,18 @@ class RecordParser {
   absl::StatusOr<bool> Next(absl::string_view data, size_t* pos, int64_t* line,
                             Post* post);
 
+  // As Next(), without copying the fields: a JSON Lines record of plain strings
+  // (no escapes) is read as views of `data`; any other record is read as Next()
+  // reads it into the parser's own Post, which *post then views. *post stays valid
+  // while `data` does, up to the next call.
+  absl::StatusOr<bool> NextView(absl::string_view data, size_t* pos, int64_t* line,
+                                PostView* post);
+
  private:
+  // Next() for the records the plain-record scanner does not read.
+  absl::StatusOr<bool> NextOtherwise(absl::string_view data, size_t* pos, int64_t* line,
+                                     Post* post);
+
   struct Impl;
   explicit RecordParser(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

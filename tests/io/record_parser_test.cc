@@ -217,6 +217,69 @@ TEST(RecordParserTest, PlainScannerFindsTheRecordsEnd) {
       "t.jsonl:3: not a JSON object\n");
 }
 
+// Every post and error of a block read with NextView(), in ReadAllFields()'s words;
+// each post is written down before the next call, while its views are valid.
+std::string ReadAllViews(const std::string& records, const PostReaderOptions& options) {
+  std::string block = records;
+  block.append(kBlockPadding, '"');
+  const absl::string_view data(block.data(), records.size());
+  RecordParser parser = RecordParser::Create(options, "t.jsonl").value();
+  std::string out;
+  size_t pos = 0;
+  int64_t line = 1;
+  PostView post;
+  for (;;) {
+    absl::StatusOr<bool> more = parser.NextView(data, &pos, &line, &post);
+    if (!more.ok()) {
+      absl::StrAppend(&out, more.status().message(), "\n");
+    } else if (!*more) {
+      break;
+    } else {
+      absl::StrAppend(
+          &out, post.line, " text=", post.text, " id=", post.id,
+          " label=", post.is_spam.has_value() ? (*post.is_spam ? "spam" : "ham") : "none",
+          " author=", post.author, " group=", post.group, " time=", post.time, "\n");
+    }
+  }
+  return out;
+}
+
+// NextView() reads what Next() reads: plain records as views of the block, all
+// others (escapes, repairs, numbers, nulls, CSV) through the parser's own copy,
+// with the same errors, and no field of one record left over in the next.
+TEST(RecordParserTest, NextViewReadsAsNextReads) {
+  PostReaderOptions options;
+  const std::string jsonl = absl::StrCat(
+      "{\"id\": \"1\", \"text\": \"plain\", \"label\": \"spam\", \"author\": \"a\", "
+      "\"group\": \"g\", \"time\": \"t\"}\n"
+      "{\"text\": \"esc\\u00e9 \\\"q\\\"\", \"id\": 7, \"time\": null}\n"
+      "{\"text\": \"plain again\"}\n"
+      "{\"text\": \"bad \xFF byte\", \"label\": true}\n"
+      "\n"
+      "{\"text\": \"x\", \"label\": \"maybe\"}\n"
+      "{\"id\": \"no text\"}\n"
+      "  {\"text\": \"space first\", \"group\": \"g2\"}\n"
+      "{\"text\": \"",
+      std::string(3000, 'z'), "\\n\"}\n", "{\"text\": \"last\"}");
+  const std::string expected = ReadAllFields(jsonl, options, true);
+  EXPECT_EQ(ReadAllViews(jsonl, options), expected);
+  EXPECT_NE(expected.find("1 text=plain id=1 label=spam author=a group=g time=t\n"),
+            std::string::npos)
+      << expected;
+  EXPECT_NE(expected.find("2 text=esc\xC3\xA9 \"q\" id=7 label=none"), std::string::npos)
+      << expected;
+  SetPlainJsonScannerForTesting(false);
+  EXPECT_EQ(ReadAllViews(jsonl, options), expected);
+  SetPlainJsonScannerForTesting(true);
+
+  options.format = DumpFormat::kCsv;
+  const std::string csv =
+      "id,text,label\n1,plain,spam\n2,\"quoted, \"\"escaped\"\"\",\n3,,ham\n4,x,bogus\n";
+  EXPECT_EQ(ReadAllViews(csv, options), ReadAllFields(csv, options, true));
+  EXPECT_NE(ReadAllViews(csv, options).find("3 text=quoted, \"escaped\" id=2"),
+            std::string::npos);
+}
+
 // A field given twice is an error (a record with two texts is ambiguous: which one
 // another system would read is anyone's guess), the same with either parser, and
 // the first fault of a record in its order is the one reported.

@@ -30,7 +30,7 @@ struct EvalFlags {
 class EvalHandler : public PostHandler {
  public:
   explicit EvalHandler(const Classifier& model) : model_(model) {}
-  absl::Status Handle(const Post& post, BlockOutput* out) override {
+  absl::Status Handle(const internal::PostView& post, BlockOutput* out) override {
     if (!post.is_spam.has_value()) {
       return absl::InvalidArgumentError(
           absl::StrCat(name_, post.line, ": no label (eval needs labeled posts)"));

@@ -46,14 +46,14 @@ struct Task {
 
 // Parses and handles every record of a task's block.
 void Process(Task* task, bool skip_bad, RecordParser* parser, PostHandler* handler,
-             Post* post) {
+             internal::PostView* post) {
   BlockOutput& out = task->out;
   out.Clear();
   absl::string_view data = task->block->data();
   size_t pos = task->pos;
   int64_t line = task->line;
   for (;;) {
-    absl::StatusOr<bool> more = parser->Next(data, &pos, &line, post);
+    absl::StatusOr<bool> more = parser->NextView(data, &pos, &line, post);
     absl::Status status;
     if (more.ok()) {
       if (!*more) break;
@@ -125,7 +125,7 @@ class WorkerPool {
  private:
   void StartThread(bool skip_bad, RecordParser p, std::unique_ptr<PostHandler> h) {
     threads_.emplace_back([this, skip_bad, p = std::move(p), h = std::move(h)]() mutable {
-      Post post;
+      internal::PostView post;
       for (;;) {
         Task* task;
         {
@@ -232,7 +232,7 @@ absl::Status RunPipeline(const PipelineOptions& options,
   // calling thread.
   auto run_here = [&](Task* task) -> absl::Status {
     auto handler = make_handler();
-    Post post;
+    internal::PostView post;
     for (;;) {
       Process(task, options.skip_bad, &*parser, handler.get(), &post);
       absl::Status status = finish(task);

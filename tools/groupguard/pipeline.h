@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "groupguard/post_reader.h"
+#include "io/record_parser.h"
 
 namespace groupguard::cli {
 
@@ -32,7 +33,9 @@ class PostHandler {
  public:
   virtual ~PostHandler() = default;
   // A non-OK status marks the post as a malformed record (like a parse error).
-  virtual absl::Status Handle(const Post& post, BlockOutput* out) = 0;
+  // The post's fields are views of the input block (or of the parser's copy),
+  // valid during the call only.
+  virtual absl::Status Handle(const internal::PostView& post, BlockOutput* out) = 0;
 };
 
 struct PipelineOptions {

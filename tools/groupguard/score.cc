@@ -44,7 +44,7 @@ class ScoreHandler : public PostHandler {
     }
   }
 
-  absl::Status Handle(const Post& post, BlockOutput* out) override {
+  absl::Status Handle(const internal::PostView& post, BlockOutput* out) override {
     std::string& o = out->text;
     double p;
     Label label;
