@@ -1258,8 +1258,10 @@ absl::StatusOr<bool> RecordParser::NextView(absl::string_view data, size_t* pos,
   if (!impl_->tabular() && *pos < data.size() && data[*pos] == '{' &&
       plain_json_scanner_enabled.load(std::memory_order_relaxed) &&
       impl_->NextPlainJson(data, pos, line, post)) {
+    post->json_plain = true;
     return true;
   }
+  post->json_plain = false;
   Post& scratch = impl_->scratch;
   // A field of a huge record, no longer in use, is not kept for the records after it.
   for (std::string* field :

@@ -44,6 +44,10 @@ struct PostView {
   absl::string_view group;
   absl::string_view time;
   int64_t line = 0;
+  // Whether every field is as a JSON string holds it, quotes aside: no '"', '\\'
+  // or control character, well-formed UTF-8 (so writing one into JSON output
+  // takes no escaping). Set for the records of the plain-record scanner.
+  bool json_plain = false;
 };
 
 // Parses records of one dump format out of blocks of whole records (BlockReader).

@@ -423,6 +423,39 @@ TEST_F(GroupguardCliTest, OddPostsAreScoredNotFatal) {
   EXPECT_THAT(lines[4], StartsWith("{\"id\":\"big\",\"spam_probability\":"));
 }
 
+// Every id is written as a JSON string, whichever way its record was read: plain
+// records (read in place, ids copied as they are: ASCII and well-formed UTF-8) and
+// records with escapes, bad UTF-8 or a number (read through simdjson).
+TEST_F(GroupguardCliTest, ScoreWritesEveryIdAsAJsonString) {
+  const std::string long_id(70, 'L');
+  const std::string dump = absl::StrCat(
+      "{\"id\":\"p1\",\"text\":\"hi\"}\n",
+      "{\"id\":\"caf\xC3\xA9 \xF0\x9F\x98\x80\",\"text\":\"hi\"}\n",
+      "{\"id\":\"q\\\"uote\\\\\",\"text\":\"hi\"}\n",
+      "{\"id\":\"esc\\u00e9\\u0001\",\"text\":\"hi\"}\n",
+      "{\"id\":\"bad\xFF\",\"text\":\"hi\"}\n", "{\"id\":7,\"text\":\"hi\"}\n",
+      "{\"id\":\"", long_id, "\",\"text\":\"hi\"}\n", "{\"id\":\"\",\"text\":\"hi\"}\n",
+      "{\"text\":\"hi \\u00e9\"}\n");
+  Result r = RunCli(absl::StrCat("score -m ", model_, " ", WriteFile("ids.jsonl", dump)));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> lines = Lines(r.out);
+  const std::vector<std::string> starts = {
+      "{\"id\":\"p1\",\"spam_probability\":",
+      "{\"id\":\"caf\xC3\xA9 \xF0\x9F\x98\x80\",\"spam_probability\":",
+      "{\"id\":\"q\\\"uote\\\\\",\"spam_probability\":",
+      "{\"id\":\"esc\xC3\xA9\\u0001\",\"spam_probability\":",
+      "{\"id\":\"bad\xEF\xBF\xBD\",\"spam_probability\":",
+      "{\"id\":\"7\",\"spam_probability\":",
+      absl::StrCat("{\"id\":\"", long_id, "\",\"spam_probability\":"),
+      "{\"id\":null,\"line\":8,\"spam_probability\":",
+      "{\"id\":null,\"line\":9,\"spam_probability\":"};
+  ASSERT_EQ(lines.size(), starts.size()) << r.out;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    EXPECT_THAT(lines[i], StartsWith(starts[i]));
+    EXPECT_THAT(lines[i], testing::EndsWith("\"}")) << lines[i];
+  }
+}
+
 TEST_F(GroupguardCliTest, EvalJsonHasEveryKey) {
   Result r = RunCli(absl::StrCat("eval --json -m ", model_, " ", GROUPGUARD_DATA_DIR,
                               "/jsonl/sms.test.jsonl"));

@@ -85,10 +85,18 @@ class ScoreHandler : public PostHandler {
       char* t = line;
       std::memcpy(t, kIdKey, sizeof(kIdKey) - 1);
       t += sizeof(kIdKey) - 1;
-      bool plain = true;
-      for (const char c : post.id) {
-        plain &= kPlainJsonBytes.plain[static_cast<unsigned char>(c)];
-        *t++ = c;
+      // An id of the plain-record scanner is known to need no escaping (its
+      // UTF-8 is well-formed: AppendJsonString would copy it as it is).
+      bool plain = post.json_plain;
+      if (plain) {
+        std::memcpy(t, post.id.data(), post.id.size());
+        t += post.id.size();
+      } else {
+        plain = true;
+        for (const char c : post.id) {
+          plain &= kPlainJsonBytes.plain[static_cast<unsigned char>(c)];
+          *t++ = c;
+        }
       }
       if (plain) {
         std::memcpy(t, kProbabilityKey, sizeof(kProbabilityKey) - 1);
