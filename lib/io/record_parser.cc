@@ -758,8 +758,9 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
   const unsigned char* const end = p + record.size();
   const unsigned char* const readable_end = p + capacity;
   const auto skip_space = [&] {
-    // Most bytes here are no space: one comparison rules those out.
-    while (p < end && *p <= ' ' && (*p == ' ' || *p == '\t' || *p == '\r')) ++p;
+    // Most bytes here are no space: one comparison rules those out. (The byte at
+    // `end` is readable: the record is followed by at least kBlockPadding bytes.)
+    while (*p <= ' ' && p < end && (*p == ' ' || *p == '\t' || *p == '\r')) ++p;
   };
   // A string at p (its opening quote), returned without quotes; p moves past it.
   const auto string = [&](absl::string_view* out) {
