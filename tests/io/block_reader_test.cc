@@ -206,14 +206,14 @@ TEST(BlockReaderTest, CountsLinesOverEveryByteValue) {
 }
 
 TEST(BlockReaderTest, CountsLinesInLargeBlocks) {
-  // Large blocks, some holding a run of 9000 empty lines: the 16-byte counter
-  // sums its per-lane counts every 255 steps (4080 bytes), and a lane of a run
-  // of newlines gains one every step.
+  // Large blocks, some holding a run of 20000 empty lines: the counter sums its
+  // per-lane counts every 255 steps (8160 bytes at two vectors a step, 4080 at
+  // one), and a lane of a run of newlines gains one every step.
   std::string contents;
   for (int i = 0; i < 40; ++i) {
     contents.append(static_cast<size_t>(1 + (i * 7919) % 3000), 'a' + i % 26);
     contents.push_back('\n');
-    if (i % 10 == 3) contents.append(9000, '\n');
+    if (i % 10 == 3) contents.append(20000, '\n');
   }
   contents.append("last");
   BlockReaderOptions options;
