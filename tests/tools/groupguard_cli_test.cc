@@ -392,6 +392,49 @@ TEST_F(GroupguardCliTest, WorkerThreadsThatCannotStartDoNotAbortTheRun) {
   }
 }
 
+// train --select likewise: its cross-validation trains on the calling thread when no
+// other can start (CrossValidate's own fallback), and the command says so, as score
+// and eval do. It used to say nothing, so a run asked for 64 trainings at once took
+// as long as with one, unexplained.
+TEST_F(GroupguardCliTest, TrainSelectSaysWhenNoWorkerThreadCanStart) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's allocator does not run under an address space limit";
+#endif
+  if (std::system("ulimit -s 2097152 && ulimit -v 1572864") != 0) {
+    GTEST_SKIP() << "the hard limits do not allow these stack and address space limits";
+  }
+  std::string dump;
+  for (int line = 1; line <= 2000; ++line) {
+    absl::StrAppend(&dump, "{\"id\":\"", line, "\",\"text\":\"post number ", line,
+                    line % 3 == 0 ? " win a prize\",\"label\":\"spam\"}\n"
+                                  : " see you later\",\"label\":\"ham\"}\n");
+  }
+  const std::string input = WriteFile("select_threads.jsonl", dump);
+  const std::string model = Dir() + "/select_threads.ggm";
+  const std::string args = absl::StrCat(
+      "train --select --cv-folds 2 --cv-repeats 1 "
+      "--hash-bits 16 -o ",
+      model, " ", input);
+  const Result serial = RunCli(absl::StrCat(args, " --threads 1"));
+  ASSERT_EQ(serial.exit_code, 0) << serial.err;
+  EXPECT_EQ(serial.err, "");
+  const std::string serial_model = ReadFile(model);
+  const Result one = RunCli(absl::StrCat(args, " --threads 64"), "/dev/null",
+                            "ulimit -s 1048576 && ulimit -v 1572864");
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(one.out, serial.out);
+  EXPECT_EQ(one.err, "");
+  const Result none = RunCli(absl::StrCat(args, " --threads 64"), "/dev/null",
+                             "ulimit -s 2097152 && ulimit -v 1572864");
+  EXPECT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(none.out, serial.out);
+  EXPECT_EQ(ReadFile(model), serial_model);
+  EXPECT_THAT(none.err, StartsWith("groupguard: note: cannot start a worker thread "
+                                   "(--threads 64): "));
+  EXPECT_THAT(none.err, HasSubstr("; working on the main thread\n"));
+  EXPECT_EQ(Lines(none.err).size(), 1u) << none.err;
+}
+
 // An output file gets the mode a plain create gives (0666 less the umask), like
 // a shell redirection would, not the 0600 of its temporary's mkstemp.
 TEST_F(GroupguardCliTest, OutputFileModeFollowsTheUmask) {

@@ -1,7 +1,11 @@
 // `groupguard train`: labeled dumps -> a model file, with training and validation
 // figures.
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -62,6 +66,19 @@ std::vector<Candidate> SelectionCandidates(const TrainerOptions& base) {
     }
   }
   return out;
+}
+
+// Why no thread can be started (out of threads or address space), or nullopt when one
+// can. CrossValidate() then trains on the calling thread alone, as with one thread,
+// and says nothing (a library does not print): the command says it, as score and
+// eval do when none of their workers start.
+std::optional<std::string> CannotStartThread() {
+  try {
+    std::thread([] {}).join();
+  } catch (const std::system_error& e) {
+    return std::string(e.what());
+  }
+  return std::nullopt;
 }
 
 std::string BaseName(const std::string& path) {
@@ -178,13 +195,21 @@ int RunTrain(TrainFlags& flags) {
     const std::vector<Candidate> candidates = SelectionCandidates(options);
     flags.cv.threads = flags.threads > 0 ? flags.threads : HardwareThreads();
     flags.cv.seed = options.seed;
+    const int trainings = flags.cv.repeats * flags.cv.folds;
+    if (std::min(flags.cv.threads, trainings) > 1) {
+      if (std::optional<std::string> why = CannotStartThread()) {
+        PrintError(absl::StrCat("note: cannot start a worker thread (--threads ",
+                                flags.cv.threads, "): ", *why,
+                                "; working on the main thread"));
+        flags.cv.threads = 1;
+      }
+    }
     absl::StrAppendFormat(
         &report,
         "choosing settings by %d x %d-fold cross-validation on %d posts "
         "(mean over folds):\n",
         flags.cv.repeats, flags.cv.folds, kept.size());
     absl::StrAppend(&report, "  ROC AUC  caught@1%  settings\n");
-    const int trainings = flags.cv.repeats * flags.cv.folds;
     Progress progress("train: cross-validating settings", candidates.size() * trainings,
                       "trainings");
     size_t best = 0;
