@@ -10,10 +10,22 @@
 namespace groupguard::internal {
 namespace {
 
-// Whether Printable writes the byte other than as itself: an escape, or part of a
-// UTF-8 character (which starts no escape, but may be cut or invalid).
-bool NeedsEscape(unsigned char c) {
-  return c < 0x20 || c >= 0x7F || c == '\\' || c == '"';
+bool IsBidiControl(utf8proc_int32_t cp) {
+  return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+// How many bytes of `p` (of `size`, the bytes that may be shown) Printable writes as
+// they are, from the character at the start: 1 for printable ASCII but a backslash
+// or a double quote, the length of a UTF-8 character from U+00A0 but the bidi
+// controls; 0 for one it escapes, or cuts (at the cap).
+size_t VerbatimLength(const utf8proc_uint8_t* p, size_t size, size_t available) {
+  const unsigned char c = p[0];
+  if (c < 0x80) return c >= 0x20 && c != 0x7F && c != '\\' && c != '"' ? 1 : 0;
+  utf8proc_int32_t cp = -1;
+  const utf8proc_ssize_t n =
+      utf8proc_iterate(p, static_cast<utf8proc_ssize_t>(available), &cp);
+  if (n <= 0 || static_cast<size_t>(n) > size || cp < 0xA0 || IsBidiControl(cp)) return 0;
+  return static_cast<size_t>(n);
 }
 
 }  // namespace
@@ -26,19 +38,23 @@ std::string Printable(absl::string_view in, size_t max_bytes) {
   while (i < size) {
     const unsigned char c = p[i];
     if (c == '\\') {
-      // As typed (SQL's \N is \N), unless it would read as the start of an escape
-      // this function writes (\n \r \t \xHH \uXXXX \" \\): then doubled. So
-      // is one last, which the closing quote of a message would follow.
-      const bool doubled = i + 1 >= size || NeedsEscape(p[i + 1]) ||
-                           absl::string_view("nrtxu").find(static_cast<char>(p[i + 1])) !=
-                               absl::string_view::npos;
+      // As typed (SQL's \N is \N; so before a character written as itself, a
+      // letter or \é), unless it would read as the start of an escape this function
+      // writes (\n \r \t \xHH \uXXXX \" \\): then doubled. So it is before a
+      // character written as an escape, and when last (the closing quote of a
+      // message would follow it, or "...").
+      const bool doubled =
+          i + 1 >= size ||
+          VerbatimLength(p + i + 1, size - i - 1, in.size() - i - 1) == 0 ||
+          absl::string_view("nrtxu").find(static_cast<char>(p[i + 1])) !=
+              absl::string_view::npos;
       out.append(doubled ? "\\\\" : "\\");
       ++i;
       continue;
     }
-    if (!NeedsEscape(c)) {
-      out.push_back(static_cast<char>(c));
-      ++i;
+    if (const size_t n = VerbatimLength(p + i, size - i, in.size() - i); n > 0) {
+      out.append(in.data() + i, n);
+      i += n;
       continue;
     }
     utf8proc_int32_t cp = -1;
@@ -47,11 +63,7 @@ std::string Printable(absl::string_view in, size_t max_bytes) {
       n = utf8proc_iterate(p + i, static_cast<utf8proc_ssize_t>(in.size() - i), &cp);
     }
     if (n > 0 && i + static_cast<size_t>(n) > size) break;  // a character cut by the cap
-    if (c >= 0x80 && n > 0 && cp >= 0xA0 && !(cp >= 0x202A && cp <= 0x202E) &&
-        !(cp >= 0x2066 && cp <= 0x2069)) {
-      out.append(in.data() + i, static_cast<size_t>(n));
-      i += static_cast<size_t>(n);
-    } else if (c >= 0x80 && n > 0) {
+    if (c >= 0x80 && n > 0) {
       absl::StrAppend(&out, "\\u", absl::Hex(cp, absl::kZeroPad4));
       i += static_cast<size_t>(n);
     } else {

@@ -11,7 +11,7 @@ namespace groupguard::internal {
 // Input quoted in a message, made safe for a terminal and short: at most
 // `max_bytes` bytes of it, then "..." (a cut never splits a character); control
 // characters (C0, DEL, C1), bidi controls, invalid UTF-8 and double quotes as C
-// escapes (\x1b, \", \u202e), other UTF-8 as it is. A backslash is as it is (\N),
+// escapes (\x1b, \", \u202e), other UTF-8 as it is. A backslash is as it is (\N, \é),
 // unless what follows would make it read as such an escape, or nothing does: then
 // it is doubled (a typed \n is \\n, a newline \n).
 std::string Printable(absl::string_view in, size_t max_bytes = 80);

@@ -15,6 +15,27 @@ TEST(PrintableTest, BackslashShowsAsTyped) {
   EXPECT_EQ(Printable("a\\ b"), "a\\ b");
 }
 
+// Also before a non-ASCII character written as itself: "\\é" cannot read as an
+// escape. It was doubled, as before any byte >= 0x80, so a typed \é (a Windows
+// path's C:\Übersicht) showed as \\é.
+TEST(PrintableTest, BackslashBeforeACharacterShownAsItselfShowsAsTyped) {
+  EXPECT_EQ(Printable("\\\xc3\xa9"), "\\\xc3\xa9");
+  EXPECT_EQ(Printable("C:\\\u00dcbersicht"), "C:\\\u00dcbersicht");
+  EXPECT_EQ(Printable("\\\u20ac5"), "\\\u20ac5");  // \€5
+  EXPECT_EQ(Printable("\\\xf0\x9f\x98\x80"), "\\\xf0\x9f\x98\x80");
+}
+
+// But doubled before one written as an escape (invalid UTF-8, a C1 or bidi
+// control): "\\\xff" is a backslash and the byte 0xff, "\\xff" would read as an
+// escaped backslash and "xff". And before one the cap cuts, the last shown.
+TEST(PrintableTest, BackslashBeforeANonAsciiEscapeIsDoubled) {
+  EXPECT_EQ(Printable("\\\xff"), "\\\\\\xff");
+  EXPECT_EQ(Printable("\\\xc3"), "\\\\\\xc3");        // a character cut short
+  EXPECT_EQ(Printable("\\\xc2\x85"), "\\\\\\u0085");  // C1 NEL
+  EXPECT_EQ(Printable("\\\xe2\x80\xae"), "\\\\\\u202e");
+  EXPECT_EQ(Printable("a\\\xc3\xa9", 3), "a\\\\...");
+}
+
 // Unless what follows would read as an escape Printable writes: then it is doubled,
 // so a typed \n or \x1b stays apart from a newline or an ESC byte, and one last
 // from an escaped closing quote.
