@@ -555,6 +555,51 @@ TEST_F(ReplayCommandTest, TimesBefore1970AreNoTime) {
   std::filesystem::remove(decisions);
 }
 
+// Unix 0 is a dump's "no date" too: 1970-01-01T00:00:00Z counted as timed (only
+// times before it did not), and so did the same instant written as a local time
+// east of UTC (1970-01-01 01:00:00, MySQL's FROM_UNIXTIME(0) in Central Europe). A
+// time on 1 January 1970 is untimed now; the next day is a time.
+TEST_F(ReplayCommandTest, UnixZeroIsNoTime) {
+  {
+    std::ofstream f(path_, std::ios::trunc);
+    f << R"({"id":"1","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"music","time":"2024-01-01T10:00:00"})"
+         "\n"
+      << R"({"id":"2","text":"what a great game last night","label":"ham","author":"fan","group":"games","time":"2024-01-02T10:00:00"})"
+         "\n"
+      << R"({"id":"3","text":"nice","label":"spam","author":"spammer","group":"games","time":"1970-01-01T00:00:00Z"})"
+         "\n"
+      << R"({"id":"4","text":"nice","label":"spam","author":"spammer","group":"games","time":"1970-01-01 01:00:00"})"
+         "\n"
+      << R"({"id":"5","text":"see you","label":"ham","author":"other","group":"chat","time":"1970-01-02T00:00:00Z"})"
+         "\n";
+  }
+  const std::string decisions = path_ + ".decisions";
+  int code = -1;
+  std::string out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json --decisions ",
+                                            decisions, " ", path_, " 2>&1"),
+                               &code);
+  if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"untimed\":2,"));
+  EXPECT_THAT(out, HasSubstr("\"spam_held_by_probation_only\":2,"));
+  const std::vector<std::string> lines = FileLines(decisions);
+  ASSERT_EQ(lines.size(), 5u);
+  // Replayed by time: the timed one of 1970-01-02 first; the two untimed after
+  // their group's neighbour, a day after the spammer's flag in music.
+  EXPECT_THAT(
+      lines[0],
+      HasSubstr(
+          R"("id":"5","line":5,"member":"other","group":"chat","time":"1970-01-02T00:00:00Z","untimed":false,)"));
+  for (int i : {3, 4}) {
+    EXPECT_THAT(
+        lines[i],
+        HasSubstr(absl::StrCat(
+            R"("id":")", i, R"(","line":)", i,
+            R"(,"member":"spammer","group":"games","time":"2024-01-02T10:00:00Z","untimed":true,"action":"hold","why":"probation")")));
+  }
+  std::filesystem::remove(decisions);
+}
+
 // A record without an author is replayed as a member of its own, and one without a
 // group in a group of such records. Their stand-in names ("anonymous:LINE",
 // "(none)") used to be those a dump's own author or group could have, and then

@@ -8,8 +8,9 @@
 // neighbours in the dump. This matters for youtube.jsonl, whose Eminem video has no
 // time on any of its 245 spam comments (and a time on all its ham; its dump order is
 // reverse-chronological): `end` replays them after everything else (the most
-// probation can do for them), `skip` drops them. A time before 1970 is no time: no
-// forum post is that old, and dumps write "no date" so (0001-01-01). A record without
+// probation can do for them), `skip` drops them. A time on 1 January 1970 or before
+// is no time: no forum post is that old, and dumps write "no date" so (0001-01-01,
+// Unix 0). A record without
 // an author gets a unique one ("anonymous:LINE"); one without a group goes to group
 // "(none)"; both stand-ins get a ' added while a record's own author or group has
 // that name, so they never merge with real ones. A dump
@@ -154,12 +155,14 @@ std::optional<absl::Time> ParseTime(const std::string& s) {
 }
 
 // A record's time for the replay: nullopt when it has none that replay reads, or one
-// before 1970. No forum post is that old: such a time is a dump's way of writing no
-// time (0001-01-01, .NET's DateTime.MinValue; 1899-12-30, a spreadsheet's day 0),
-// which would otherwise be replayed first, at the replay clock's start.
+// on 1 January 1970 (UTC) or before. No forum post is that old: such a time is a
+// dump's way of writing no time (0001-01-01, .NET's DateTime.MinValue; 1899-12-30, a
+// spreadsheet's day 0; Unix 0, which a dump written in a local time east of UTC
+// spells 1970-01-01 01:00:00 and so on, up to +14:00), which would otherwise be
+// replayed first, at the replay clock's start.
 std::optional<absl::Time> ReplayTime(const std::string& s) {
   std::optional<absl::Time> time = ParseTime(s);
-  if (time && *time < absl::UnixEpoch()) return std::nullopt;
+  if (time && *time < absl::UnixEpoch() + absl::Hours(24)) return std::nullopt;
   return time;
 }
 
@@ -766,8 +769,9 @@ void AddReplayCommand(CLI::App& app) {
   AddModelFlag(cmd, &f->model);
   cmd->add_flag("--json", f->json, "Print one JSON object instead of the summary");
   cmd->add_option("--untimed", f->untimed,
-                  "Where records without a time go: neighbor (between their neighbours "
-                  "in the dump), end, skip")
+                  "Where records without a usable time go (none, unreadable, or on 1 "
+                  "January 1970 or before): neighbor (between their neighbours in the "
+                  "dump), end, skip")
       ->check(CLI::IsMember({"neighbor", "end", "skip"}))
       ->capture_default_str();
   cmd->add_option("--probation-days", f->probation_days, "How long a flag lasts, in days")
