@@ -1176,6 +1176,61 @@ TEST_F(GroupguardCliTest, TrainRefusesAnUnwritableOutputBeforeTraining) {
   EXPECT_TRUE(FilesIn(dir).empty());
 }
 
+// An output file that is also an input (or the model), by name, through a link or
+// as the file standard input reads, is refused before anything is read: the output,
+// renamed over it at the end, replaced it (score -o posts.jsonl posts.jsonl left the
+// scores where the posts were, and said nothing).
+TEST_F(GroupguardCliTest, OutputThatIsAnInputIsRefused) {
+  const std::string dump =
+      "{\"id\":\"a\",\"text\":\"win a prize\",\"label\":\"spam\"}\n"
+      "{\"id\":\"b\",\"text\":\"see you later\",\"label\":\"ham\"}\n";
+  const std::string posts = WriteFile("same.jsonl", dump);
+  const std::string link = Dir() + "/same_link.jsonl";
+  std::filesystem::remove(link);
+  std::filesystem::create_symlink(posts, link);
+  const std::string model_copy = Dir() + "/same_model.ggm";
+  std::filesystem::copy_file(model_, model_copy,
+                             std::filesystem::copy_options::overwrite_existing);
+  const std::string model_bytes = ReadFile(model_copy);
+  const std::string input = absl::StrCat("the input file ", posts);
+  struct Case {
+    std::string args;
+    std::string stdin_path;
+    std::string flag_and_path;
+    std::string what;
+  };
+  for (const Case& c : std::vector<Case>{
+           {absl::StrCat("score -m ", model_, " -o ", posts, " ", posts), "/dev/null",
+            "-o " + posts, input},
+           {absl::StrCat("score -m ", model_, " -o ", link, " ", posts), "/dev/null",
+            "-o " + link, input},
+           {absl::StrCat("score -m ", model_, " -o ", posts), posts, "-o " + posts,
+            "the file standard input reads the input from"},
+           {absl::StrCat("score -m ", model_copy, " -o ", model_copy, " ", posts),
+            "/dev/null", "-o " + model_copy, "the model file " + model_copy},
+           {absl::StrCat("score -m - -o ", model_copy, " ", posts), model_copy,
+            "-o " + model_copy, "the file standard input reads the model from"},
+           {absl::StrCat("eval -m ", model_, " --roc ", posts, " ", posts), "/dev/null",
+            "--roc " + posts, input},
+           {absl::StrCat("train -o ", posts, " ", model_copy, " ", posts), "/dev/null",
+            "-o " + posts, input},
+           {absl::StrCat("replay -m ", model_, " --decisions ", posts, " ", posts),
+            "/dev/null", "--decisions " + posts, input}}) {
+    Result r = RunCli(c.args, c.stdin_path);
+    EXPECT_EQ(r.exit_code, 2) << c.args << ": " << r.err;
+    EXPECT_EQ(r.err,
+              absl::StrCat("groupguard: ", c.flag_and_path, ": that is ", c.what,
+                           ", which the output would replace; name another file\n"))
+        << c.args;
+    EXPECT_EQ(r.out, "") << c.args;
+    EXPECT_EQ(ReadFile(posts), dump) << c.args;
+    EXPECT_EQ(ReadFile(model_copy), model_bytes) << c.args;
+  }
+  // A device is written in place, not replaced: /dev/null as standard input and -o.
+  Result r = RunCli(absl::StrCat("score -m ", model_, " -o /dev/null"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 // A `score -o FILE` stopped by SIGINT, SIGTERM or SIGHUP while it waits for more
 // input (a FIFO held open) leaves neither FILE nor its temporary file behind, and
 // dies of the signal.

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -188,6 +189,26 @@ absl::Status CheckModelStdin(const std::string& model_path, bool stdin_taken,
   return absl::InvalidArgumentError(absl::StrCat("--model -: standard input carries ",
                                                  what, "; give the model or ", what,
                                                  " a file name"));
+}
+
+absl::Status CheckOutputIsNotInput(absl::string_view flag, const std::string& output,
+                                   absl::string_view what, const std::string& input) {
+  if (output.empty() || output == "-" || input.empty()) return absl::OkStatus();
+  struct stat out_st, in_st;
+  // Only a regular file is replaced: a FIFO or a device is written in place.
+  if (::stat(output.c_str(), &out_st) != 0 || !S_ISREG(out_st.st_mode)) {
+    return absl::OkStatus();
+  }
+  const int in =
+      input == "-" ? fstat(STDIN_FILENO, &in_st) : ::stat(input.c_str(), &in_st);
+  if (in != 0 || in_st.st_dev != out_st.st_dev || in_st.st_ino != out_st.st_ino) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      flag, " ", output, ": that is ",
+      input == "-" ? absl::StrCat("the file standard input reads the ", what, " from")
+                   : absl::StrCat("the ", what, " file ", input),
+      ", which the output would replace; name another file"));
 }
 
 absl::StatusOr<std::unique_ptr<Classifier>> LoadModel(const std::string& path) {

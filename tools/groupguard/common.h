@@ -76,6 +76,14 @@ CLI::Validator NumberIn(double lo, double hi);
 // Adds --model (default: the model built into this program).
 void AddModelFlag(CLI::App* command, std::string* model_path);
 
+// A usage error (kInvalidArgument) when the output file `output` (given with
+// `flag`: "-o", "--roc") is a regular file that is also the command's `what`
+// ("input", "model") `input` ("-": standard input), through any link: the output,
+// renamed over it, would replace it (score -o posts.jsonl posts.jsonl lost the
+// posts). OK otherwise, and for "" or "-" as `output` or "" as `input`.
+absl::Status CheckOutputIsNotInput(absl::string_view flag, const std::string& output,
+                                   absl::string_view what, const std::string& input);
+
 // Loads the model at `path`, or the built-in default model when `path` is empty,
 // or the model on standard input when `path` is "-" (kInvalidArgument, a usage
 // error, when standard input is a terminal). The error message names the file

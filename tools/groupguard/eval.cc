@@ -56,6 +56,15 @@ int RunEval(const EvalFlags& flags) {
     PrintError(s.message());
     return kExitUsageError;
   }
+  // An output renamed over an input (or the model) would replace it: refused.
+  for (const absl::Status& s :
+       {CheckOutputIsNotInput("--roc", flags.roc, "input", flags.input),
+        CheckOutputIsNotInput("--roc", flags.roc, "model", flags.model)}) {
+    if (!s.ok()) {
+      PrintError(s.message());
+      return kExitUsageError;
+    }
+  }
   auto model = LoadModel(flags.model);
   if (!model.ok()) {
     PrintError(model.status().message());

@@ -689,6 +689,15 @@ int RunReplay(const ReplayFlags& f) {
     PrintError("--decisions -: standard output carries the summary; name a file");
     return kExitUsageError;
   }
+  // An output renamed over an input (or the model) would replace it: refused.
+  for (const absl::Status& s :
+       {CheckOutputIsNotInput("--decisions", f.decisions, "input", f.input),
+        CheckOutputIsNotInput("--decisions", f.decisions, "model", f.model)}) {
+    if (!s.ok()) {
+      PrintError(s.message());
+      return kExitUsageError;
+    }
+  }
   // Opened before the work, so an unwritable path fails at once; it appears only
   // when the replay succeeds.
   std::unique_ptr<OutputFile> decisions;

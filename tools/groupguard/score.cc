@@ -231,6 +231,15 @@ int RunScore(ScoreFlags flags) {
     PrintError(s.message());
     return kExitUsageError;
   }
+  // An output renamed over an input (or the model) would replace it: refused.
+  for (const absl::Status& s :
+       {CheckOutputIsNotInput("-o", flags.output, "input", flags.input),
+        CheckOutputIsNotInput("-o", flags.output, "model", flags.model)}) {
+    if (!s.ok()) {
+      PrintError(s.message());
+      return kExitUsageError;
+    }
+  }
   auto model = LoadModel(flags.model);
   if (!model.ok()) {
     PrintError(model.status().message());

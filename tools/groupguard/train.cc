@@ -101,6 +101,14 @@ int RunTrain(TrainFlags& flags) {
                             "which carry the training report; name a model file"));
     return kExitUsageError;
   }
+  // A model renamed over an input would replace it: refused.
+  for (const std::string& input : flags.inputs) {
+    if (absl::Status s = CheckOutputIsNotInput("-o", flags.output, "input", input);
+        !s.ok()) {
+      PrintError(s.message());
+      return kExitUsageError;
+    }
+  }
   // Before reading and training (minutes with --select): a model that cannot be
   // written is better known at once.
   if (absl::Status writable = CheckReplaceable(flags.output); !writable.ok()) {
