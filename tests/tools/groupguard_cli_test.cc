@@ -738,6 +738,23 @@ TEST_F(GroupguardCliTest, TrainSelectChoosesSettingsByCrossValidation) {
 // The validation posts are held out, then trained on with the refit: the first line
 // says so rather than read as posts besides the training posts; with --no-refit the
 // two counts add up to the posts read.
+// --cv-folds and --cv-repeats out of range are usage errors that name the flag, at
+// once: only the cross-validation checked them, after all the input was read
+// ("cross-validation failed: cross-validation folds 1 out of range 2..50"), or here
+// after failing to read it.
+TEST_F(GroupguardCliTest, TrainSelectRefusesCvFlagsOutOfRangeBeforeReading) {
+  for (const std::string flag :
+       {"--cv-folds 1", "--cv-folds 51", "--cv-repeats 0", "--cv-repeats 21"}) {
+    Result r = RunCli(absl::StrCat("train --select ", flag, " -o ", Dir(),
+                                   "/cv.ggm /nonexistent/posts.jsonl"));
+    EXPECT_EQ(r.exit_code, 2) << flag << ": " << r.err;
+    EXPECT_THAT(r.err,
+                StartsWith(absl::StrCat(flag.substr(0, flag.find(' ')), ": Value ")))
+        << flag;
+    EXPECT_THAT(r.err, Not(HasSubstr("posts.jsonl"))) << flag;
+  }
+}
+
 TEST_F(GroupguardCliTest, TrainSaysTheValidationPostsAreHeldOutThenRefit) {
   const std::string train =
       absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/youtube.train.jsonl");

@@ -400,12 +400,16 @@ void AddTrainCommand(CLI::App& app) {
       "the "
       "training posts (best mean ROC AUC of the held-out folds), then train with them");
   select->excludes("--model-type")->excludes("--nb-tfidf")->excludes("--char-ngrams");
-  cmd->add_option("--cv-folds", flags->cv.folds, "--select: folds (2..50)")
+  // Checked here, not only by CrossValidate(): a usage error that names the flag,
+  // before the input is read rather than after.
+  cmd->add_option("--cv-folds", flags->cv.folds, "--select: folds")
       ->needs(select)
+      ->check(CLI::Range(2, 50))
       ->capture_default_str();
   cmd->add_option("--cv-repeats", flags->cv.repeats,
-                  "--select: cross-validations with differently seeded folds (1..20)")
+                  "--select: cross-validations with differently seeded folds")
       ->needs(select)
+      ->check(CLI::Range(1, 20))
       ->capture_default_str();
   cmd->add_option("-t,--threads", flags->threads,
                   "--select: trainings at once (default: all cores)")
