@@ -671,6 +671,38 @@ TEST_F(GroupguardCliTest, TrainThatFailsStillReportsTheSkippedRecords) {
   EXPECT_THAT(r.err, HasSubstr("needs both spam and ham posts"));
 }
 
+// Input without both classes is one line naming it and the counts, with or without
+// --select. The trainer's words came out instead ("training failed: Trainer::Train
+// needs both spam and ham posts; have 2 spam of 2"), and with --select those of the
+// cross-validation ("... needs at least 5 distinct ham texts; there are 0").
+TEST_F(GroupguardCliTest, TrainWithoutBothClassesNamesTheInput) {
+  const std::string empty = WriteFile("no_class.jsonl", "");
+  const std::string spam = WriteFile("only_spam.jsonl",
+                                     "{\"text\":\"win a prize\",\"label\":\"spam\"}\n"
+                                     "{\"text\":\"free cash now\",\"label\":\"spam\"}\n");
+  const std::string ham =
+      WriteFile("only_ham.jsonl", "{\"text\":\"see you later\",\"label\":\"ham\"}\n");
+  for (const char* select : {"", "--select "}) {
+    const std::string train = absl::StrCat("train ", select, "-o ", Dir(), "/class.ggm ");
+    Result r = RunCli(train + empty);
+    EXPECT_EQ(r.exit_code, 1) << select;
+    EXPECT_EQ(r.err, absl::StrCat("groupguard: ", empty,
+                                  ": 0 spam and 0 ham posts; train needs both spam "
+                                  "and ham posts\n"));
+    r = RunCli(absl::StrCat(train, spam, " ", empty));
+    EXPECT_EQ(r.exit_code, 1) << select;
+    EXPECT_EQ(r.err, absl::StrCat("groupguard: ", spam, ", ", empty,
+                                  ": 2 spam and 0 ham posts; train needs both spam "
+                                  "and ham posts\n"));
+    r = RunCli(train + "-", ham);
+    EXPECT_EQ(r.exit_code, 1) << select;
+    EXPECT_EQ(r.err,
+              "groupguard: <stdin>: 0 spam and 1 ham posts; train needs both "
+              "spam and ham posts\n");
+    EXPECT_EQ(r.out, "");
+  }
+}
+
 // A model file is input: a description holding an escape sequence (clear the screen)
 // or a bidi control (U+202E) is shown escaped, not sent to the terminal.
 TEST_F(GroupguardCliTest, InspectEscapesControlCharactersOfTheModel) {
@@ -1189,7 +1221,7 @@ TEST_F(GroupguardCliTest, TrainRefusesAnUnwritableOutputBeforeTraining) {
   std::filesystem::create_directories(dir);
   Result r = RunCli(absl::StrCat("train -o ", dir, "/m.ggm ", empty));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("training failed"));
+  EXPECT_THAT(r.err, HasSubstr("train needs both spam and ham posts"));
   EXPECT_TRUE(FilesIn(dir).empty());
 }
 

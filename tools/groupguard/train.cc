@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "commands.h"
 #include "common.h"
 #include "groupguard/trainer.h"
@@ -150,7 +151,7 @@ int RunTrain(TrainFlags& flags) {
     return kExitUsageError;
   }
   BadRecords bad;
-  int64_t posts = 0;
+  int64_t posts = 0, spam = 0;
   for (const std::string& input : flags.inputs) {
     auto reader_options = ReaderOptionsFor(flags.in, input);
     if (!reader_options.ok()) {
@@ -171,6 +172,7 @@ int RunTrain(TrainFlags& flags) {
       if (more.ok()) {
         if (!*more) break;
         if (post.is_spam.has_value()) {
+          spam += *post.is_spam;
           if (flags.select) {
             kept.push_back({post.text, *post.is_spam});
           } else {
@@ -198,6 +200,18 @@ int RunTrain(TrainFlags& flags) {
   }
   // Said before training, which may fail for want of the posts skipped.
   if (flags.in.skip_bad) bad.Report();
+  if (spam == 0 || spam == posts) {
+    // Said here, naming the input, rather than by the trainer or the cross-validation
+    // ("Trainer::Train needs both...", "... needs at least 5 distinct ham texts").
+    std::vector<std::string> names;
+    for (const std::string& input : flags.inputs) {
+      names.push_back(input == "-" ? "<stdin>" : input);
+    }
+    PrintError(absl::StrCat(absl::StrJoin(names, ", "), ": ", spam, " spam and ",
+                            posts - spam,
+                            " ham posts; train needs both spam and ham posts"));
+    return kExitRuntimeError;
+  }
   std::string report;
   if (flags.select) {
     const std::vector<Candidate> candidates = SelectionCandidates(options);
