@@ -703,6 +703,31 @@ TEST_F(GroupguardCliTest, TrainWithoutBothClassesNamesTheInput) {
   }
 }
 
+// --char-ngrams and the two ham rates are checked by the command, in the flags'
+// words: a bad pair, or a spam rate above the unsure rate (here its default), came
+// out in the trainer's field names ("FeatureOptions.char_ngram_max must be 0 when
+// char_ngram_min is 0", "TrainerOptions: need 0 <= spam_threshold_ham_rate <= ...").
+TEST_F(GroupguardCliTest, TrainFlagErrorsNameTheFlag) {
+  const std::string input = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/sms.train.jsonl");
+  const std::string out = Dir() + "/flags.ggm";
+  for (const char* pair : {"0 5", "5 3", "1 9", "0 -1"}) {
+    Result r =
+        RunCli(absl::StrCat("train --char-ngrams ", pair, " -o ", out, " ", input));
+    EXPECT_EQ(r.exit_code, 2) << pair << ": " << r.err;
+    EXPECT_EQ(r.err, absl::StrCat("groupguard: --char-ngrams ", pair,
+                                  ": need 1 <= MIN <= MAX <= 8, or 0 0 for none\n"));
+  }
+  Result r = RunCli(absl::StrCat("train --spam-ham-rate 0.05 -o ", out, " ", input));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err,
+            "groupguard: --spam-ham-rate 0.05 is above --unsure-ham-rate 0.01: the spam "
+            "threshold may not block more ham than the unsure one holds\n");
+  r = RunCli(absl::StrCat("train --unsure-ham-rate 1.5 -o ", out, " ", input));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, StartsWith("--unsure-ham-rate: Value 1.5 not a number in [0 - 1]"));
+  EXPECT_FALSE(Exists(out));
+}
+
 // A model file is input: a description holding an escape sequence (clear the screen)
 // or a bidi control (U+202E) is shown escaped, not sent to the terminal.
 TEST_F(GroupguardCliTest, InspectEscapesControlCharactersOfTheModel) {

@@ -133,8 +133,26 @@ int RunTrain(TrainFlags& flags) {
       PrintError("--char-ngrams takes MIN MAX");
       return kExitUsageError;
     }
-    options.features.char_ngram_min = flags.char_ngrams[0];
-    options.features.char_ngram_max = flags.char_ngrams[1];
+    // The trainer's range (FeatureOptions), checked here too so that the message
+    // names the flag rather than the option fields.
+    const int min = flags.char_ngrams[0], max = flags.char_ngrams[1];
+    if (!(min == 0 && max == 0) && !(1 <= min && min <= max && max <= 8)) {
+      PrintError(absl::StrCat("--char-ngrams ", min, " ", max,
+                              ": need 1 <= MIN <= MAX <= 8, or 0 0 for none"));
+      return kExitUsageError;
+    }
+    options.features.char_ngram_min = min;
+    options.features.char_ngram_max = max;
+  }
+  if (options.spam_threshold_ham_rate > options.unsure_threshold_ham_rate) {
+    // The trainer says "need 0 <= spam_threshold_ham_rate <= unsure_threshold_ham_rate
+    // <= 1", which names neither flag nor the default the other one kept.
+    PrintError(absl::StrCat("--spam-ham-rate ", options.spam_threshold_ham_rate,
+                            " is above --unsure-ham-rate ",
+                            options.unsure_threshold_ham_rate,
+                            ": the spam threshold may not block more ham than the "
+                            "unsure one holds"));
+    return kExitUsageError;
   }
   // Only base names: the model file must not depend on where the data lived.
   options.data_sources.clear();
@@ -390,7 +408,8 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_flag("--no-binary", flags->no_binary,
                 "Count each feature once per occurrence, not once per post");
   cmd->add_option("--char-ngrams", flags->char_ngrams,
-                  "Character n-grams of words: MIN MAX (0 0 = off)")
+                  "Character n-grams of words: MIN MAX, 1 <= MIN <= MAX <= 8 (0 0 = "
+                  "off)")
       ->expected(2);
   cmd->add_option("--validation-fraction", o.validation_fraction,
                   "Share held out for early stopping, calibration and thresholds")
@@ -403,10 +422,13 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_flag("--no-refit", flags->no_refit,
                 "Do not retrain on all posts after choosing thresholds");
   cmd->add_option("--spam-ham-rate", o.spam_threshold_ham_rate,
-                  "Share of validation ham the spam threshold may block")
+                  "Share of validation ham the spam threshold may block (at most "
+                  "--unsure-ham-rate)")
+      ->check(NumberIn(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--unsure-ham-rate", o.unsure_threshold_ham_rate,
                   "Share of validation ham the unsure threshold may hold")
+      ->check(NumberIn(0.0, 1.0))
       ->capture_default_str();
   CLI::Option* select = cmd->add_flag(
       "--select", flags->select,
