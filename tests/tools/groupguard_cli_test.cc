@@ -154,6 +154,24 @@ TEST_F(GroupguardCliTest, ScoreHelpSaysATsvOutputIsRefused) {
   EXPECT_THAT(tsv.err, HasSubstr("not TSV"));
 }
 
+// score reads no label, whatever --label-field names (NamedColumnsMustBeInTheHeader):
+// its help says so, where it said, as eval's does, that a column named there must be
+// in the header.
+TEST_F(GroupguardCliTest, ScoreHelpSaysTheLabelFieldIsIgnored) {
+  const auto label_field_help = [](const std::string& help) {
+    const size_t begin = help.find("  --label-field");
+    return begin == std::string::npos
+               ? std::string()
+               : help.substr(begin, help.find("\n  -", begin + 1) - begin);
+  };
+  Result score = RunCli("score --help");
+  EXPECT_EQ(score.exit_code, 0);
+  EXPECT_THAT(label_field_help(score.out), HasSubstr("Ignored: score reads no label"));
+  EXPECT_THAT(label_field_help(score.out), Not(HasSubstr("must be in")));
+  Result eval = RunCli("eval --help");
+  EXPECT_THAT(label_field_help(eval.out), HasSubstr("must be in a CSV/TSV header"));
+}
+
 TEST_F(GroupguardCliTest, MissingModelIsOneClearLine) {
   Result r = RunCli("score -m /nonexistent/model.ggm -");
   EXPECT_EQ(r.exit_code, 1);

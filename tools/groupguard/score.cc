@@ -349,6 +349,10 @@ void AddScoreCommand(CLI::App& app) {
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();
   AddInputFlags(cmd, &flags->in);
+  // Taken, so that score runs with eval's flags, but read for nothing: a column it
+  // names need not exist (RunScore clears the label field).
+  flags->in.label_option->description(
+      "Ignored: score reads no label (taken so that eval's flags work here too)");
   cmd->callback([flags, cmd] {
     flags->format_given = cmd->count("--format") > 0;
     ExitWith(RunScore(*flags));
