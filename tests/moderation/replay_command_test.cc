@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -516,6 +517,18 @@ TEST_F(ReplayCommandTest, DecisionsFileExplainsEachPost) {
       HasSubstr(
           R"("id":"4","line":4,"member":"fan","group":"games","time":"2024-01-03T10:00:00Z","untimed":true,"action":"publish")"));
   std::filesystem::remove(decisions);
+  // replay --help names every key of these lines, as a word (it left out untimed,
+  // probation_until, site_wide, flagged_from and flag_probation_until).
+  const std::string help =
+      RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --help"), &code);
+  for (const std::string& line : lines) {
+    for (size_t colon = line.find("\":"); colon != std::string::npos;
+         colon = line.find("\":", colon + 1)) {
+      const size_t open = line.rfind('"', colon - 1);
+      const std::string key = line.substr(open + 1, colon - open - 1);
+      EXPECT_TRUE(std::regex_search(help, std::regex("\\b" + key + "\\b"))) << key;
+    }
+  }
   // Standard output carries the summary.
   out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --decisions - ", path_, " 2>&1"),
                    &code);

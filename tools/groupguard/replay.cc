@@ -807,9 +807,10 @@ void AddReplayCommand(CLI::App& app) {
                 "threshold up");
   cmd->add_option("--decisions", f->decisions,
                   "Also write one JSON line per replayed post, in replay order, to this "
-                  "file: id, line, member, group, time, action, why, spam_probability, "
-                  "label, the moderator's action and flag (not \"-\": standard output "
-                  "carries the summary)");
+                  "file (not \"-\": standard output carries the summary), with id, line, "
+                  "member, group, time, untimed, action, why, spam_probability, label, "
+                  "probation_until, site_wide and flagged_from (a hold by probation), "
+                  "moderator, flag and flag_probation_until (a flag's)");
   AddInputFlags(cmd, &f->in);
   AddPostContextFlags(cmd, &f->in);
   cmd->callback([f] { ExitWith(RunReplay(*f)); });
