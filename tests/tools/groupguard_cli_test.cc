@@ -678,6 +678,24 @@ TEST_F(GroupguardCliTest, InspectShowsTheConfiguration) {
   EXPECT_THAT(r.out, Not(HasSubstr(GROUPGUARD_DATA_DIR)));
 }
 
+// inspect takes the model as its argument or with -m, not both: given both, it
+// showed whichever CLI11 read last and said nothing of the other.
+TEST_F(GroupguardCliTest, InspectTakesTheModelOnce) {
+  for (const std::string args : {absl::StrCat(model_, " -m /nonexistent/other.ggm"),
+                                 absl::StrCat("-m ", model_, " /nonexistent/other.ggm"),
+                                 absl::StrCat("-m ", model_, " ", model_)}) {
+    Result r = RunCli("inspect " + args);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr("model_file excludes --model")) << args;
+    EXPECT_EQ(r.out, "") << args;
+  }
+  for (const std::string args : {model_, "-m " + model_}) {
+    Result r = RunCli("inspect " + args);
+    EXPECT_EQ(r.exit_code, 0) << args << ": " << r.err;
+    EXPECT_THAT(r.out, StartsWith(absl::StrCat("model:               ", model_, "\n")));
+  }
+}
+
 // When training fails for want of posts, --skip-bad still says what it skipped:
 // that is why there were none.
 TEST_F(GroupguardCliTest, TrainThatFailsStillReportsTheSkippedRecords) {

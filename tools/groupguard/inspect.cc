@@ -124,9 +124,12 @@ void AddInspectCommand(CLI::App& app) {
   auto flags = std::make_shared<InspectFlags>();
   CLI::App* cmd = app.add_subcommand(
       "inspect", "Show a model's metadata, configuration, size and training figures");
-  cmd->add_option("model_file", flags->model,
-                  "Model file (\"-\" = stdin; default: the built-in default model)");
-  cmd->add_option("-m,--model", flags->model, "Same as the positional argument");
+  CLI::Option* file =
+      cmd->add_option("model_file", flags->model,
+                      "Model file (\"-\" = stdin; default: the built-in default model)");
+  // Not both: given both, the one CLI11 read last was shown and the other ignored.
+  cmd->add_option("-m,--model", flags->model, "Same as the positional argument")
+      ->excludes(file);
   cmd->callback([flags] { ExitWith(RunInspect(*flags)); });
 }
 
