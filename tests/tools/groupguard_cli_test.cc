@@ -125,7 +125,7 @@ TEST_F(GroupguardCliTest, HelpOnEverySubcommand) {
 }
 
 // A mistyped or missing command is named, with the commands there are (CLI11 alone
-// said "A subcommand is required" for both).
+// said "A subcommand is required" for both), at each level.
 TEST_F(GroupguardCliTest, UnknownOrMissingCommandNamesTheCommands) {
   Result typo = RunCli("scor x.jsonl");
   EXPECT_EQ(typo.exit_code, 2);
@@ -137,6 +137,20 @@ TEST_F(GroupguardCliTest, UnknownOrMissingCommandNamesTheCommands) {
   EXPECT_THAT(none.err, StartsWith("groupguard: a command is required; the commands are "
                                    "train, score,"));
   EXPECT_EQ(Lines(none.err).size(), 1u) << none.err;
+  // Likewise journal's commands: CLI11 said "A subcommand is required" for these too.
+  Result journal_typo = RunCli("journal chek x");
+  EXPECT_EQ(journal_typo.exit_code, 2);
+  EXPECT_EQ(journal_typo.err,
+            "groupguard: unknown journal command \"chek\"; the journal commands are "
+            "check, salvage (groupguard journal COMMAND --help)\n");
+  Result journal_none = RunCli("journal");
+  EXPECT_EQ(journal_none.exit_code, 2);
+  EXPECT_EQ(journal_none.err,
+            "groupguard: a journal command is required; the journal commands are "
+            "check, salvage (groupguard journal COMMAND --help)\n");
+  Result journal_help = RunCli("journal --help");
+  EXPECT_EQ(journal_help.exit_code, 0) << journal_help.err;
+  EXPECT_THAT(journal_help.out, HasSubstr("salvage"));
   // Options before a command are still CLI11's to read.
   Result version = RunCli("--version");
   EXPECT_EQ(version.exit_code, 0) << version.err;

@@ -34,21 +34,29 @@ int main(int argc, char** argv) {
   AddReplayCommand(app);
 #endif
   // CLI11 says "A subcommand is required" both for no command and for one it does
-  // not know ("groupguard scor x"); name the word and the commands instead.
-  std::vector<std::string> commands;
-  bool known = false;
-  for (const CLI::App* sub : app.get_subcommands({})) {
-    commands.push_back(sub->get_name());
-    known = known || (argc >= 2 && sub->check_name(argv[1]));
-  }
-  if (argc < 2 || (argv[1][0] != '-' && !known)) {
-    PrintError(absl::StrCat(
-        argc < 2 ? "a command is required"
-                 : absl::StrCat("unknown command \"",
-                                groupguard::internal::Printable(argv[1]), "\""),
-        "; the commands are ", absl::StrJoin(commands, ", "),
-        " (groupguard COMMAND --help)"));
-    return kExitUsageError;
+  // not know ("groupguard scor x", "groupguard journal chek"); name the word and the
+  // commands instead, at each level (journal has commands of its own).
+  CLI::App* parent = &app;
+  std::string prefix;  // "" or "journal "
+  for (int at = 1; !parent->get_subcommands({}).empty(); ++at) {
+    std::vector<std::string> commands;
+    CLI::App* found = nullptr;
+    for (CLI::App* sub : parent->get_subcommands({})) {
+      commands.push_back(sub->get_name());
+      if (at < argc && sub->check_name(argv[at])) found = sub;
+    }
+    if (at < argc && argv[at][0] == '-') break;  // an option: CLI11's to read
+    if (found == nullptr) {
+      PrintError(absl::StrCat(
+          at >= argc ? absl::StrCat("a ", prefix, "command is required")
+                     : absl::StrCat("unknown ", prefix, "command \"",
+                                    groupguard::internal::Printable(argv[at]), "\""),
+          "; the ", prefix, "commands are ", absl::StrJoin(commands, ", "),
+          " (groupguard ", prefix, "COMMAND --help)"));
+      return kExitUsageError;
+    }
+    absl::StrAppend(&prefix, found->get_name(), " ");
+    parent = found;
   }
   try {
     app.parse(argc, argv);
