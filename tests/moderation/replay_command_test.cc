@@ -613,6 +613,28 @@ TEST_F(ReplayCommandTest, UnixZeroIsNoTime) {
   std::filesystem::remove(decisions);
 }
 
+// A reject threshold below the hold threshold is a usage error, said before the
+// dump is read. The registry refused it only when the replay made the first group:
+// exit 1 after reading the whole dump, and a dump without records passed (exit 0).
+TEST_F(ReplayCommandTest, RejectThresholdBelowTheHoldThresholdIsAUsageError) {
+  const std::string empty = path_ + ".empty.jsonl";
+  std::ofstream(empty).close();
+  for (const std::string& input : {path_, empty}) {
+    int code = -1;
+    const std::string out =
+        RunCommand(absl::StrCat(GROUPGUARD_CLI,
+                                " replay --hold-threshold 0.9 --reject-threshold 0.3 ",
+                                input, " 2>&1"),
+                   &code);
+    EXPECT_EQ(code, 2) << input << ": " << out;
+    EXPECT_EQ(out,
+              "groupguard: --reject-threshold 0.3 is below --hold-threshold 0.9; it must "
+              "be at least that\n")
+        << input;
+  }
+  std::filesystem::remove(empty);
+}
+
 // A record without an author is replayed as a member of its own, and one without a
 // group in a group of such records. Their stand-in names ("anonymous:LINE",
 // "(none)") used to be those a dump's own author or group could have, and then

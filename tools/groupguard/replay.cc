@@ -670,6 +670,14 @@ absl::Status CheckReplayIds(const Post& p, const std::string& input) {
 }
 
 int RunReplay(const ReplayFlags& f) {
+  // The registry refuses such a policy too, but only when the first group is made:
+  // after the whole dump is read (exit 1), or never for a dump without records.
+  if (f.hold_threshold && f.reject_threshold && *f.reject_threshold < *f.hold_threshold) {
+    PrintError(absl::StrCat("--reject-threshold ", *f.reject_threshold,
+                            " is below --hold-threshold ", *f.hold_threshold,
+                            "; it must be at least that"));
+    return kExitUsageError;
+  }
   auto options = ReaderOptionsFor(f.in, f.input);
   if (!options.ok()) {
     PrintError(options.status().message());
@@ -800,7 +808,8 @@ void AddReplayCommand(CLI::App& app) {
       ->check(NumberIn(0.0, 1.0));
   cmd->add_option(
          "--reject-threshold", f->reject_threshold,
-         "P(spam) at or above which a post is rejected outright (default: never)")
+         "P(spam) at or above which a post is rejected outright (default: never; "
+         "at least --hold-threshold)")
       ->check(NumberIn(0.0, 1.0));
   cmd->add_flag("--no-hold-unsure", f->no_hold_unsure,
                 "Hold by --hold-threshold alone, not from the model's unsure "
