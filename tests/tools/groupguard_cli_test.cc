@@ -625,6 +625,17 @@ TEST_F(GroupguardCliTest, ExplainQuotesTheText) {
 
 // "-" is standard input or output where that makes sense, and refused where
 // standard output already carries something else.
+// A clue that quotes nothing (the length feature) ended its line with the spaces
+// that pad the feature's column for the quotes.
+TEST_F(GroupguardCliTest, ExplainLinesEndWithoutSpaces) {
+  Result r = RunCli(absl::StrCat("explain -m ", model_, " 'WINNER! claim your prize'"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"length:"));
+  for (const std::string& line : Lines(r.out)) {
+    EXPECT_FALSE(absl::EndsWith(line, " ")) << "\"" << line << "\"";
+  }
+}
+
 TEST_F(GroupguardCliTest, DashIsStandardInputOrRefused) {
   std::string input = WriteFile("dash.txt", "URGENT! You have won a 1000 cash prize\n");
   Result r = RunCli(absl::StrCat("explain -m ", model_, " -"), input);

@@ -104,8 +104,14 @@ int RunExplain(const ExplainFlags& flags) {
         quotes += Quoted(absl::string_view(text).substr(begin, end - begin), 80);
       }
       if (clue.spans.size() > 3) quotes += absl::StrFormat(" (+%d more)", clue.spans.size() - 3);
-      absl::StrAppendFormat(&out, "  %+8.4f  %-28s %s\n", clue.weight,
-                            Quoted(clue.feature, 60), quotes);
+      // Without quotes (a length or signal feature), no padding at the line's end.
+      if (quotes.empty()) {
+        absl::StrAppendFormat(&out, "  %+8.4f  %s\n", clue.weight,
+                              Quoted(clue.feature, 60));
+      } else {
+        absl::StrAppendFormat(&out, "  %+8.4f  %-28s %s\n", clue.weight,
+                              Quoted(clue.feature, 60), quotes);
+      }
     }
   }
   // The rest, so the lines add up to the log-odds of P(spam).
