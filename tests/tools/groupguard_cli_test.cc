@@ -721,6 +721,25 @@ TEST_F(GroupguardCliTest, InspectTakesTheModelOnce) {
   }
 }
 
+// A model without a date or description says (none) for it: the line ended in the
+// spaces that align the values, and read as cut short. A description that is
+// "(none)" itself is quoted.
+TEST_F(GroupguardCliTest, InspectSaysNoneForAnEmptyField) {
+  Result r = RunCli("inspect " + model_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\ndate:                (none)\n"));
+  EXPECT_THAT(r.out, HasSubstr("\ndescription:         (none)\n"));
+  for (const std::string& line : Lines(r.out)) {
+    EXPECT_FALSE(absl::EndsWith(line, " ")) << "\"" << line << "\"";
+  }
+  const std::string out = Dir() + "/none.ggm";
+  r = RunCli(absl::StrCat("train --model-type nb --description '(none)' -o ", out, " ",
+                          GROUPGUARD_DATA_DIR, "/jsonl/sms.train.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunCli("inspect " + out);
+  EXPECT_THAT(r.out, HasSubstr("\ndescription:         \"(none)\"\n"));
+}
+
 // When training fails for want of posts, --skip-bad still says what it skipped:
 // that is why there were none.
 TEST_F(GroupguardCliTest, TrainThatFailsStillReportsTheSkippedRecords) {

@@ -30,6 +30,14 @@ std::string Shown(absl::string_view text) {
   return absl::StrCat("\"", shown, "\"");
 }
 
+// Shown(text), or (none) for "": an empty field read as a line cut short. A text
+// that is "(none)" itself is quoted.
+std::string ShownOrNone(absl::string_view text) {
+  if (text.empty()) return "(none)";
+  if (text == "(none)") return "\"(none)\"";
+  return Shown(text);
+}
+
 int RunInspect(const InspectFlags& flags) {
   auto model = LoadModel(flags.model);
   if (!model.ok()) {
@@ -49,14 +57,17 @@ int RunInspect(const InspectFlags& flags) {
   absl::StrAppendFormat(&s, "format version:      %d\n", i.format_version);
   absl::StrAppendFormat(&s, "model type:          %s\n", i.model_type);
   absl::StrAppendFormat(&s, "written by:          groupguard %s\n", Shown(i.library_version));
-  absl::StrAppendFormat(&s, "date:                %s\n", Shown(i.date));
-  absl::StrAppendFormat(&s, "description:         %s\n", Shown(i.description));
-  absl::StrAppendFormat(&s, "data sources:        %s\n",
-                        absl::StrJoin(i.data_sources, ", ",
-                                      [](std::string* out, const std::string& source) {
-                                        out->append(Shown(source));
-                                      }));
-  absl::StrAppendFormat(&s, "hyperparameters:     %s\n", Shown(i.hyperparameters));
+  absl::StrAppendFormat(&s, "date:                %s\n", ShownOrNone(i.date));
+  absl::StrAppendFormat(&s, "description:         %s\n", ShownOrNone(i.description));
+  absl::StrAppendFormat(
+      &s, "data sources:        %s\n",
+      i.data_sources.empty()
+          ? "(none)"
+          : absl::StrJoin(i.data_sources, ", ",
+                          [](std::string* out, const std::string& source) {
+                            out->append(Shown(source));
+                          }));
+  absl::StrAppendFormat(&s, "hyperparameters:     %s\n", ShownOrNone(i.hyperparameters));
   absl::StrAppendFormat(&s, "training posts:      %d (%d spam)\n", i.train_posts, i.train_spam);
   // With the refit the validation posts are among the training posts: said so, so
   // they do not read as posts besides them.
