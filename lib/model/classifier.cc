@@ -47,7 +47,15 @@ BucketSet& ThreadBucketSet() {
   return set;
 }
 
-// The scoring loop's buckets of one post (kept at its high-water size).
+// The binary-feature set of a post with many features (see BucketBitmap).
+BucketBitmap& ThreadBucketBitmap() {
+  thread_local BucketBitmap bitmap;
+  return bitmap;
+}
+
+// The scoring loop's buckets of up to kTokensAPart tokens of a post (kept at its
+// high-water size: at most 128 KiB and 4 bytes).
+constexpr size_t kTokensAPart = size_t{16} << 10;
 std::vector<uint32_t>& ThreadBuckets() {
   thread_local std::vector<uint32_t> buckets;
   return buckets;
@@ -80,6 +88,7 @@ void TrimScratchAfter(absl::string_view text) {
   if (ThreadScratchBytes() <= kKeptScratchBytes) return;
   TokenizationAccess::Release(ThreadTokenization());
   ThreadBucketSet() = BucketSet();
+  ThreadBucketBitmap() = BucketBitmap();
   std::vector<uint32_t>().swap(ThreadBuckets());
   std::vector<Occurrence>().swap(ThreadOccurrences());
 }
@@ -88,7 +97,8 @@ void TrimScratchAfter(absl::string_view text) {
 
 size_t ThreadScratchBytes() {
   return TokenizationAccess::HeldBytes(ThreadTokenization()) +
-         ThreadBucketSet().HeldBytes() + ThreadBuckets().capacity() * sizeof(uint32_t) +
+         ThreadBucketSet().HeldBytes() + ThreadBucketBitmap().HeldBytes() +
+         ThreadBuckets().capacity() * sizeof(uint32_t) +
          ThreadOccurrences().capacity() * sizeof(Occurrence);
 }
 
@@ -226,12 +236,66 @@ absl::StatusOr<std::unique_ptr<Classifier>> LinearClassifier::Create(
 
 namespace {
 
-// The size to give the binary-feature set for up to `features` features: no more
-// distinct ones than there are buckets. (A 4 MiB post of short words has millions
-// of features but, with 2^20 buckets, at most a million distinct ones: the set
-// would otherwise take 128 MB instead of 32.)
+// The most distinct features among `features` features: no more than there are
+// buckets (a 4 MiB post of short words has millions of features but, with 2^20
+// buckets, at most a million distinct ones). Sizes the binary-feature set.
 size_t DistinctAtMost(const FeatureHasher& hasher, size_t features) {
   return std::min<size_t>(features, hasher.num_buckets());
+}
+
+// The scoring loop for a post of more than kTokensAPart tokens, or of so many
+// features that a BucketBitmap suits it: SumWeightsOf's loop (same features, same
+// order, so the same sums), without char n-grams a part of the post at a time (so
+// the bucket buffer stays small however long the post), and deduplicated in a
+// bitmap when the post has many features. Out of line, so the scoring loop of
+// ordinary posts stays as it was. (Popcounts in software: the same counts.)
+template <size_t kStride, bool kBinary>
+[[gnu::noinline]] uint32_t SumWeightsOfLongPost(const FeatureHasher& hasher,
+                                                const WeightTable::View weights,
+                                                const Tokenization& tokens,
+                                                size_t distinct, double* sums) {
+  double sum0 = 0, sum1 = 0;
+  uint32_t count = 0;
+  const auto add = [&](uint32_t bucket, auto& seen) {
+    if (kBinary && !seen.Insert(bucket)) return;
+    ++count;
+    weights.AddWeights<kStride, false>(bucket, sum0, sum1);
+  };
+  const absl::Span<const Token> all = tokens.tokens();
+  const auto sum_all = [&](auto& seen) {
+    if (hasher.options().char_ngram_min != 0) {
+      hasher.ForEach(
+          all, [&](const Token& t) { return tokens.text(t); },
+          [&](uint32_t bucket, const FeatureSource&) { add(bucket, seen); });
+      return;
+    }
+    const char* const storage = TokenizationAccess::TextStorage(tokens);
+    const auto text_of = [storage](const Token& t) {
+      return absl::string_view(storage + t.text_offset, t.text_size);
+    };
+    std::vector<uint32_t>& buckets = ThreadBuckets();
+    if (buckets.size() < 2 * kTokensAPart) buckets.resize(2 * kTokensAPart);
+    uint32_t* const first = buckets.data();
+    FeatureHasher::BigramCarry carry;
+    for (size_t begin = 0; begin < all.size(); begin += kTokensAPart) {
+      uint32_t* last = first;
+      hasher.ForEachBucketOf(all.subspan(begin, kTokensAPart), text_of, &carry,
+                             [&last](uint32_t bucket) { *last++ = bucket; });
+      for (const uint32_t* b = first; b != last; ++b) add(*b, seen);
+    }
+    if (hasher.options().length_feature) add(hasher.LengthBucket(all.size()), seen);
+  };
+  if (kBinary && BucketBitmap::Suits(distinct, hasher.num_buckets())) {
+    BucketBitmap& seen = ThreadBucketBitmap();
+    seen.Clear(hasher.num_buckets());
+    sum_all(seen);
+  } else {
+    BucketSet::Inserter seen = ThreadBucketSet().ClearForInserts(distinct);
+    sum_all(seen);
+  }
+  sums[0] = sum0;
+  if (kStride == 2) sums[1] = sum1;
+  return count;
 }
 
 // The scoring loop: the weight sums of the features of `tokens` into sums[0,
@@ -261,10 +325,16 @@ template <size_t kStride, bool kHardwarePopCount, bool kBinary>
       return absl::string_view(storage + t.text_offset, t.text_size);
     };
     const size_t max_features = hasher.MaxFeatures(tokens.tokens(), text_of);
-    BucketSet::Inserter seen =
-        ThreadBucketSet().ClearForInserts(binary ? DistinctAtMost(hasher, max_features) : 0);
-    // Two passes, the hashes into a buffer, then the look-ups: each loop has the
-    // registers it needs (one loop doing both kept a dozen values on the stack).
+    const size_t distinct = binary ? DistinctAtMost(hasher, max_features) : 0;
+    if (tokens.tokens().size() > kTokensAPart ||
+        (binary && BucketBitmap::Suits(distinct, hasher.num_buckets()))) {
+      return SumWeightsOfLongPost<kStride, kBinary>(hasher, weights, tokens, distinct,
+                                                    sums);
+    }
+    BucketSet::Inserter seen = ThreadBucketSet().ClearForInserts(distinct);
+    // Two passes, the hashes into a buffer (of at most 2 * kTokensAPart + 1
+    // buckets), then the look-ups: each loop has the registers it needs (one loop
+    // doing both kept a dozen values on the stack).
     std::vector<uint32_t>& buckets = ThreadBuckets();
     if (buckets.size() < max_features) buckets.resize(max_features);
     uint32_t* const first = buckets.data();
@@ -274,8 +344,13 @@ template <size_t kStride, bool kHardwarePopCount, bool kBinary>
     for (const uint32_t* b = first; b != last; ++b) add(*b, seen);
   } else {
     const auto text_of = [&](const Token& t) { return tokens.text(t); };
-    BucketSet::Inserter seen = ThreadBucketSet().ClearForInserts(
-        binary ? DistinctAtMost(hasher, hasher.MaxFeatures(tokens.tokens(), text_of)) : 0);
+    const size_t distinct =
+        binary ? DistinctAtMost(hasher, hasher.MaxFeatures(tokens.tokens(), text_of)) : 0;
+    if (binary && BucketBitmap::Suits(distinct, hasher.num_buckets())) {
+      return SumWeightsOfLongPost<kStride, kBinary>(hasher, weights, tokens, distinct,
+                                                    sums);
+    }
+    BucketSet::Inserter seen = ThreadBucketSet().ClearForInserts(distinct);
     hasher.ForEach(tokens.tokens(), text_of,
                    [&](uint32_t bucket, const FeatureSource&) { add(bucket, seen); });
   }

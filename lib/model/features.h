@@ -69,6 +69,16 @@ inline bool InBigrams(TokenKind kind) {
   return k >= 32 || ((kNotInBigrams >> k) & 1) == 0;
 }
 
+// Bit width of n: 0 for 0, 1 for 1, 2 for 2..3, 3 for 4..7, ...
+inline uint32_t BitWidth(uint64_t n) {
+  uint32_t width = 0;
+  while (n != 0) {
+    ++width;
+    n >>= 1;
+  }
+  return width;
+}
+
 // Validated feature options plus the hashing itself. Immutable, thread-safe.
 class FeatureHasher {
  public:
@@ -131,6 +141,25 @@ class FeatureHasher {
   template <typename TextOf, typename Sink>
   void ForEachBucket(absl::Span<const Token> tokens, const TextOf& text_of,
                      Sink&& sink) const;
+
+  // What ForEachBucketOf carries from one part of a post's tokens to the next:
+  // the last token that takes part in bigrams.
+  struct BigramCarry {
+    uint64_t previous_hash = 0;
+    bool have_previous = false;
+  };
+  // ForEachBucket() in parts: the unigram and bigram buckets of `part`, the
+  // tokens of a post that follow the ones `carry` went through (a fresh carry
+  // for the first part). Calling it on consecutive parts of `tokens`, then
+  // LengthBucket(tokens.size()) if options().length_feature, gives what
+  // ForEachBucket(tokens) gives.
+  template <typename TextOf, typename Sink>
+  void ForEachBucketOf(absl::Span<const Token> part, const TextOf& text_of,
+                       BigramCarry* carry, Sink&& sink) const;
+  // The bucket of the length feature of a post of `token_count` tokens.
+  uint32_t LengthBucket(size_t token_count) const {
+    return Bucket(LengthHash(BitWidth(token_count)));
+  }
 
  private:
   explicit FeatureHasher(const FeatureOptions& options) : options_(options) {
@@ -300,6 +329,35 @@ class BucketSet::Inserter {
   uint64_t base_;  // generation << 32
 };
 
+// A set of buckets for one post, as one bit per bucket: for posts with many
+// features, where a BucketSet would take 16 bytes or more per feature and this
+// takes num_buckets / 8 bytes (128 KiB for 2^20 buckets). Not thread-safe.
+class BucketBitmap {
+ public:
+  // Whether a post of up to `max_inserts` distinct buckets is better kept here
+  // than in a BucketSet: the set would take more memory (at least 16 bytes an
+  // insert), and zeroing the bitmap costs less than the post's hashing.
+  static bool Suits(size_t max_inserts, uint32_t num_buckets) {
+    return max_inserts >= num_buckets / 128;
+  }
+  // Empties the set and makes room for buckets below `num_buckets`.
+  void Clear(uint32_t num_buckets) { words_.assign((size_t{num_buckets} + 63) / 64, 0); }
+  // Adds `bucket`; returns false if it was already in the set. REQUIRES:
+  // bucket < the last Clear()'s num_buckets.
+  bool Insert(uint32_t bucket) {
+    uint64_t& word = words_[bucket >> 6];
+    const uint64_t bit = uint64_t{1} << (bucket & 63);
+    if ((word & bit) != 0) return false;
+    word |= bit;
+    return true;
+  }
+  // Bytes of memory the set holds.
+  size_t HeldBytes() const { return words_.capacity() * sizeof(uint64_t); }
+
+ private:
+  std::vector<uint64_t> words_;
+};
+
 BucketSet::Inserter BucketSet::ClearForInserts(size_t max_inserts) {
   Clear();
   if (max_inserts >= limit_) {
@@ -310,16 +368,6 @@ BucketSet::Inserter BucketSet::ClearForInserts(size_t max_inserts) {
   // Counted as full, so an Insert() after the inserter grows the table in time.
   size_ = max_inserts;
   return Inserter(slots_.data(), mask_, uint64_t{generation_} << 32);
-}
-
-// Bit width of n: 0 for 0, 1 for 1, 2 for 2..3, 3 for 4..7, ...
-inline uint32_t BitWidth(uint64_t n) {
-  uint32_t width = 0;
-  while (n != 0) {
-    ++width;
-    n >>= 1;
-  }
-  return width;
 }
 
 template <typename TextOf, typename Sink>
@@ -400,6 +448,8 @@ void FeatureHasher::ForEachBucket(absl::Span<const Token> tokens, const TextOf& 
   // ForEach() without sources or char n-grams, every option and hash constant in
   // a local: the sink's stores could alias the members as far as the compiler
   // knows. Pinned against ForEach() by FeatureHasherTest.ForEachBucketIsForEach.
+  // (ForEachBucketOf's loop: written out again, as calling it here costs the
+  // scoring loop 1% more instructions.)
   const bool unigrams = options_.unigrams;
   const bool bigrams = options_.bigrams;
   const int shift = 64 - options_.hash_bits;
@@ -431,6 +481,43 @@ void FeatureHasher::ForEachBucket(absl::Span<const Token> tokens, const TextOf& 
   if (options_.length_feature) {
     sink(static_cast<uint32_t>(LengthHash(BitWidth(tokens.size())) >> shift));
   }
+}
+
+template <typename TextOf, typename Sink>
+void FeatureHasher::ForEachBucketOf(absl::Span<const Token> part, const TextOf& text_of,
+                                    BigramCarry* carry, Sink&& sink) const {
+  // ForEachBucket()'s loop, from and to `carry`. Pinned against ForEach() by
+  // FeatureHasherTest.ForEachBucketOfPartsIsForEach.
+  const bool unigrams = options_.unigrams;
+  const bool bigrams = options_.bigrams;
+  const int shift = 64 - options_.hash_bits;
+  const uint64_t seed = options_.hash_seed;
+#if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
+  const uint64_t bitflip1 = bigram_bitflip1_;
+  const uint64_t bitflip2 = bigram_bitflip2_;
+#endif
+  uint64_t previous_hash = carry->previous_hash;
+  bool have_previous = carry->have_previous;
+  for (const Token& token : part) {
+    const TokenKind kind = token.kind;
+    const uint64_t hash = UnigramHashWithSeed(seed, kind, text_of(token));
+    if (unigrams) sink(static_cast<uint32_t>(hash >> shift));
+    if (InBigrams(kind)) {
+      if (bigrams && have_previous) {
+#if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
+        const uint64_t bigram =
+            BigramHashWithFlips(bitflip1, bitflip2, previous_hash, hash);
+#else
+        const uint64_t bigram = BigramHash(previous_hash, hash);
+#endif
+        sink(static_cast<uint32_t>(bigram >> shift));
+      }
+      previous_hash = hash;
+      have_previous = true;
+    }
+  }
+  carry->previous_hash = previous_hash;
+  carry->have_previous = have_previous;
 }
 
 // A readable name of a feature: "free", "free prize", "host:bit.ly",

@@ -224,6 +224,42 @@ TEST(FeatureHasherTest, ForEachBucketIsForEach) {
   }
 }
 
+// ForEachBucketOf on consecutive parts of a post, then LengthBucket, is
+// ForEachBucket (so ForEach) on the whole: the scoring loop of long posts hashes
+// them a part at a time. Bigrams span the parts, also across host, domain and
+// signal tokens at a part's edge.
+TEST(FeatureHasherTest, ForEachBucketOfPartsIsForEach) {
+  HandTokens tokens;
+  const TokenKind kinds[] = {TokenKind::kWord,  TokenKind::kNumber, TokenKind::kUrl,
+                             TokenKind::kHost,  TokenKind::kDomain, TokenKind::kEmail,
+                             TokenKind::kPhone, TokenKind::kEmoji,  TokenKind::kSignal};
+  const std::string long_text(40, 'x');
+  for (size_t i = 0; i < 60; ++i) {
+    tokens.Add(kinds[(i * 5) % 9], absl::string_view(long_text).substr(0, (i * 7) % 41));
+  }
+  for (int mask = 0; mask < 8; ++mask) {
+    FeatureOptions options;
+    options.unigrams = (mask & 1) != 0;
+    options.bigrams = (mask & 2) != 0;
+    options.length_feature = (mask & 4) != 0 || mask == 0;
+    options.hash_seed = 0x0FED'CBA9'8765'4321ULL * static_cast<uint64_t>(mask + 1);
+    const FeatureHasher hasher = Hasher(options);
+    const std::vector<uint32_t> whole = Collect(hasher, tokens).buckets;
+    const auto text_of = [&](const Token& t) { return tokens.text(t); };
+    for (size_t part : {1, 2, 3, 7, 59, 60, 61}) {
+      std::vector<uint32_t> parts;
+      FeatureHasher::BigramCarry carry;
+      const absl::Span<const Token> all = tokens.tokens();
+      for (size_t begin = 0; begin < all.size(); begin += part) {
+        hasher.ForEachBucketOf(all.subspan(begin, part), text_of, &carry,
+                               [&](uint32_t bucket) { parts.push_back(bucket); });
+      }
+      if (options.length_feature) parts.push_back(hasher.LengthBucket(all.size()));
+      EXPECT_EQ(parts, whole) << mask << " " << part;
+    }
+  }
+}
+
 TEST(FeatureHasherTest, CharNgramsFollowCodePoints) {
   FeatureOptions options;
   options.unigrams = false;
