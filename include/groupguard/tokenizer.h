@@ -3,6 +3,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,41 @@ namespace groupguard {
 
 namespace internal {
 class TokenizationAccess;  // the library's unchecked view (not part of the API)
+
+// Room for elements of a trivially copyable T, grown by realloc: unlike a
+// std::vector, growing neither zeroes the new room nor, for a large block, copies
+// the old one (glibc moves its pages), so room a long post reserves but does not
+// fill takes no memory. Elements are unspecified until written. Not part of the
+// API.
+template <typename T>
+class GrowableArray {
+ public:
+  GrowableArray() = default;
+  GrowableArray(const GrowableArray&) = delete;
+  GrowableArray& operator=(const GrowableArray&) = delete;
+  ~GrowableArray() { std::free(data_); }
+
+  T* data() { return data_; }
+  const T* data() const { return data_; }
+  size_t size() const { return size_; }  // elements there is room for
+  // Room for `n` elements; the first min(n, size()) keep their values.
+  void Resize(size_t n) {
+    void* p = std::realloc(data_, (n == 0 ? 1 : n) * sizeof(T));
+    if (p == nullptr) throw std::bad_alloc();  // as std::vector would
+    data_ = static_cast<T*>(p);
+    size_ = n;
+  }
+  // Frees the room.
+  void Release() {
+    std::free(data_);
+    data_ = nullptr;
+    size_ = 0;
+  }
+
+ private:
+  T* data_ = nullptr;
+  size_t size_ = 0;
+};
 }  // namespace internal
 
 // How raw post bytes are folded and split into tokens. Saved in every model file, so
@@ -84,7 +121,8 @@ class Tokenization {
     return absl::Span<const Token>(tokens_.data(), token_count_);
   }
   absl::string_view text(const Token& token) const {
-    return absl::string_view(storage_).substr(token.text_offset, token.text_size);
+    return absl::string_view(storage_.data(), storage_.size())
+        .substr(token.text_offset, token.text_size);
   }
   // The whole input after folding (for tests and tools).
   absl::string_view folded() const { return absl::string_view(folded_.data(), folded_size_); }
@@ -98,9 +136,9 @@ class Tokenization {
   // Tokenization neither allocates nor clears; only the used prefix is meaningful.
   // (Tokens are written into place, not appended: emplace_back would zero each
   // one before the tokenizer writes every field.)
-  std::vector<Token> tokens_;  // the first token_count_ are this result's
+  internal::GrowableArray<Token> tokens_;  // the first token_count_ are this result's
   size_t token_count_ = 0;
-  std::string storage_;  // folded text of every token, back to back
+  internal::GrowableArray<char> storage_;  // folded text of every token, back to back
   std::string folded_;   // folded input (the first folded_size_ bytes)
   size_t folded_size_ = 0;
   // Per folded byte, the span of input bytes it came from. Left empty while every

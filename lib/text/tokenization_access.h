@@ -29,8 +29,8 @@ class TokenizationAccess {
   // Empties `tokenization` and frees its buffers.
   static void Release(Tokenization& tokenization) {
     tokenization.Clear();
-    std::vector<Token>().swap(tokenization.tokens_);
-    std::string().swap(tokenization.storage_);
+    tokenization.tokens_.Release();
+    tokenization.storage_.Release();
     std::string().swap(tokenization.folded_);
     std::vector<uint32_t>().swap(tokenization.folded_to_input_);
     std::vector<uint32_t>().swap(tokenization.folded_end_);
@@ -38,8 +38,8 @@ class TokenizationAccess {
   // Bytes of memory `tokenization` holds (its buffers stay at their high-water
   // size between calls).
   static size_t HeldBytes(const Tokenization& tokenization) {
-    return tokenization.tokens_.capacity() * sizeof(Token) +
-           tokenization.storage_.capacity() + tokenization.folded_.capacity() +
+    return tokenization.tokens_.size() * sizeof(Token) + tokenization.storage_.size() +
+           tokenization.folded_.capacity() +
            (tokenization.folded_to_input_.capacity() +
             tokenization.folded_end_.capacity()) *
                sizeof(uint32_t);

@@ -118,25 +118,25 @@ constexpr size_t kMaxFoldedPerInputByte = 2;
 // size() are stale. The subset of std::string's interface the scanner uses.
 class TextBuffer {
  public:
-  explicit TextBuffer(std::string* s) : s_(*s) {}
+  explicit TextBuffer(internal::GrowableArray<char>* s) : s_(*s) {}
   size_t size() const { return n_; }
   const char* data() const { return s_.data(); }
-  char& operator[](size_t i) { return s_[i]; }
+  char& operator[](size_t i) { return s_.data()[i]; }
   absl::string_view view() const { return absl::string_view(s_.data(), n_); }
   void push_back(char c) {
     Reserve(1);
-    s_[n_++] = c;
+    s_.data()[n_++] = c;
   }
   void append(const char* p, size_t n) {
     Reserve(n);
-    std::memcpy(&s_[n_], p, n);
+    std::memcpy(s_.data() + n_, p, n);
     n_ += n;
   }
   void append(absl::string_view v) { append(v.data(), v.size()); }
   // Appends the first n <= 8 bytes of `bytes` (in memory order) with one store.
   void AppendUpTo8(uint64_t bytes, size_t n) {
     Reserve(8);  // all 8 are written; the ones past n are stale
-    std::memcpy(&s_[n_], &bytes, 8);
+    std::memcpy(s_.data() + n_, &bytes, 8);
     n_ += n;
   }
   // Growing leaves the new bytes unspecified: callers write them next.
@@ -147,16 +147,21 @@ class TextBuffer {
   // For a loop that keeps the buffer in locals (Scanner::FastWords): its bytes
   // (valid until it grows) and how many there is room for; set_size() hands the
   // used size back.
-  char* raw() { return &s_[0]; }
+  char* raw() { return s_.data(); }
   size_t capacity() const { return s_.size(); }
   void set_size(size_t n) { n_ = n; }
   // Room for n more bytes past size().
   void Reserve(size_t n) {
-    if (n_ + n > s_.size()) s_.resize(std::max({2 * s_.size(), n_ + n, size_t{256}}));
+    if (n_ + n > s_.size()) Grow(n);
   }
 
  private:
-  std::string& s_;
+  // Out of line: the common Reserve is a compare.
+  [[gnu::noinline]] void Grow(size_t n) {
+    s_.Resize(std::max({2 * s_.size(), n_ + n, size_t{256}}));
+  }
+
+  internal::GrowableArray<char>& s_;
   size_t n_ = 0;
 };
 
@@ -164,7 +169,7 @@ class TextBuffer {
 // kept at its high-water size between calls; tokens past size() are stale.
 class TokenBuffer {
  public:
-  explicit TokenBuffer(std::vector<Token>* v)
+  explicit TokenBuffer(internal::GrowableArray<Token>* v)
       : v_(*v), next_(v->data()), end_(v->data() + v->size()) {}
   size_t size() const { return static_cast<size_t>(next_ - v_.data()); }
   // A new token at the end, every field of it to be written by the caller (it is
@@ -185,11 +190,11 @@ class TokenBuffer {
   // Out of line: the common Append is a compare and an increment.
   [[gnu::noinline]] void Grow() {
     const size_t n = size();
-    v_.resize(std::max<size_t>(2 * v_.size(), 64));
+    v_.Resize(std::max<size_t>(2 * v_.size(), 64));
     next_ = v_.data() + n;
     end_ = v_.data() + v_.size();
   }
-  std::vector<Token>& v_;
+  internal::GrowableArray<Token>& v_;
   Token* next_;  // where the next token goes
   Token* end_;   // v_.data() + v_.size()
 };
@@ -208,7 +213,8 @@ class Scanner {
   Scanner(const TokenizerOptions& options, absl::string_view folded,
           const std::vector<uint32_t>& begins, const std::vector<uint32_t>& ends,
           const internal::NormalizeStats& stats, uint32_t input_size,
-          std::vector<Token>* tokens, std::string* storage, bool fast_paths)
+          internal::GrowableArray<Token>* tokens, internal::GrowableArray<char>* storage,
+          bool fast_paths)
       : options_(options),
         f_(reinterpret_cast<const unsigned char*>(folded.data())),
         m_(folded.size()),
