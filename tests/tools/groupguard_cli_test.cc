@@ -1385,6 +1385,47 @@ TEST_F(GroupguardCliTest, OutputThatIsAnInputIsRefused) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+// A hard link of the input is another name of its file: the output renamed over
+// that name leaves the input's own name with the posts, so it is no input. The
+// input's own name, or a symbolic link to it, still is, however many links it has.
+TEST_F(GroupguardCliTest, OutputThatIsAHardLinkOfTheInputIsWritten) {
+  const std::string dump =
+      "{\"id\":\"a\",\"text\":\"win a prize\"}\n"
+      "{\"id\":\"b\",\"text\":\"see you later\"}\n";
+  const std::string posts = WriteFile("linked.jsonl", dump);
+  const std::string hard = Dir() + "/linked_hard.jsonl";
+  const std::string soft = Dir() + "/linked_soft.jsonl";
+  std::filesystem::remove(hard);
+  std::filesystem::remove(soft);
+  std::filesystem::create_hard_link(posts, hard);
+  std::filesystem::create_symlink(posts, soft);
+  const std::string scores = RunCli(absl::StrCat("score -m ", model_, " ", posts)).out;
+  ASSERT_NE(scores, "");
+  for (const auto& [args, stdin_path] : std::vector<std::pair<std::string, std::string>>{
+           {absl::StrCat("score -m ", model_, " -o ", hard, " ", posts), "/dev/null"},
+           {absl::StrCat("score -m ", model_, " -o ", hard), posts}}) {
+    std::filesystem::remove(hard);
+    std::filesystem::create_hard_link(posts, hard);
+    Result r = RunCli(args, stdin_path);
+    EXPECT_EQ(r.exit_code, 0) << args << ": " << r.err;
+    EXPECT_EQ(ReadFile(hard), scores) << args;
+    EXPECT_EQ(ReadFile(posts), dump) << args;
+  }
+  std::filesystem::remove(hard);
+  std::filesystem::create_hard_link(posts, hard);
+  for (const auto& [args, stdin_path] : std::vector<std::pair<std::string, std::string>>{
+           {absl::StrCat("score -m ", model_, " -o ", posts, " ", posts), "/dev/null"},
+           {absl::StrCat("score -m ", model_, " -o ", soft, " ", posts), "/dev/null"},
+           {absl::StrCat("score -m ", model_, " -o ", Dir(), "/./linked_hard.jsonl ",
+                         hard),
+            "/dev/null"},
+           {absl::StrCat("score -m ", model_, " -o ", posts), posts}}) {
+    Result r = RunCli(args, stdin_path);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
+    EXPECT_EQ(ReadFile(posts), dump) << args;
+  }
+}
+
 // A `score -o FILE` stopped by SIGINT, SIGTERM or SIGHUP while it waits for more
 // input (a FIFO held open) leaves neither FILE nor its temporary file behind, and
 // dies of the signal.

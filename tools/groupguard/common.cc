@@ -1,11 +1,14 @@
 #include "common.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "absl/strings/ascii.h"
@@ -191,6 +194,40 @@ absl::Status CheckModelStdin(const std::string& model_path, bool stdin_taken,
                                                  " a file name"));
 }
 
+namespace {
+
+// Whether `a` and `b`, their symbolic links resolved, name one entry of one
+// directory; true when either cannot be resolved.
+bool IsSameEntry(const std::string& a, const std::string& b) {
+  struct Entry {
+    bool ok = false;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    std::string name;
+  };
+  const auto entry = [](const std::string& path) {
+    Entry e;
+    std::unique_ptr<char, void (*)(void*)> real(::realpath(path.c_str(), nullptr),
+                                                &std::free);
+    if (real == nullptr) return e;
+    const std::string full = real.get();
+    const size_t slash = full.find_last_of('/');
+    if (slash == std::string::npos) return e;
+    const std::string dir = slash == 0 ? "/" : full.substr(0, slash);
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0) return e;
+    e.ok = true;
+    e.dev = st.st_dev;
+    e.ino = st.st_ino;
+    e.name = full.substr(slash + 1);
+    return e;
+  };
+  const Entry x = entry(a), y = entry(b);
+  return !x.ok || !y.ok || (x.dev == y.dev && x.ino == y.ino && x.name == y.name);
+}
+
+}  // namespace
+
 absl::Status CheckOutputIsNotInput(absl::string_view flag, const std::string& output,
                                    absl::string_view what, const std::string& input) {
   if (output.empty() || output == "-" || input.empty()) return absl::OkStatus();
@@ -203,6 +240,21 @@ absl::Status CheckOutputIsNotInput(absl::string_view flag, const std::string& ou
       input == "-" ? fstat(STDIN_FILENO, &in_st) : ::stat(input.c_str(), &in_st);
   if (in != 0 || in_st.st_dev != out_st.st_dev || in_st.st_ino != out_st.st_ino) {
     return absl::OkStatus();
+  }
+  // Another name (a hard link) of the input's file: the output is renamed over that
+  // name, where its symbolic links lead, and the input's own name keeps the file.
+  // Refused only when both lead to one entry of one directory (or either cannot be
+  // told).
+  if (out_st.st_nlink > 1) {
+    std::string in_name;
+    if (input == "-") {
+      char buf[PATH_MAX];
+      const ssize_t n = ::readlink("/proc/self/fd/0", buf, sizeof(buf));
+      if (n > 0 && static_cast<size_t>(n) < sizeof(buf)) in_name.assign(buf, n);
+    } else {
+      in_name = input;
+    }
+    if (!in_name.empty() && !IsSameEntry(output, in_name)) return absl::OkStatus();
   }
   return absl::InvalidArgumentError(absl::StrCat(
       flag, " ", output, ": that is ",

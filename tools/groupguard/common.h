@@ -78,9 +78,10 @@ void AddModelFlag(CLI::App* command, std::string* model_path);
 
 // A usage error (kInvalidArgument) when the output file `output` (given with
 // `flag`: "-o", "--roc") is a regular file that is also the command's `what`
-// ("input", "model") `input` ("-": standard input), through any link: the output,
-// renamed over it, would replace it (score -o posts.jsonl posts.jsonl lost the
-// posts). OK otherwise, and for "" or "-" as `output` or "" as `input`.
+// ("input", "model") `input` ("-": standard input), through any symbolic link: the
+// output, renamed over it, would replace it (score -o posts.jsonl posts.jsonl lost
+// the posts). OK otherwise (a hard link of the input is renamed over alone), and
+// for "" or "-" as `output` or "" as `input`.
 absl::Status CheckOutputIsNotInput(absl::string_view flag, const std::string& output,
                                    absl::string_view what, const std::string& input);
 
