@@ -246,6 +246,11 @@ struct CrossValidationResult {
   double roc_auc = 0;
   double spam_caught_at_1pct_ham_blocked = 0;
   std::vector<double> fold_roc_auc;  // repeat by repeat, fold by fold
+  // Trainings that ran at once: min(threads, folds x repeats) unless the system
+  // could not start that many threads (then fewer, down to 1, the calling thread
+  // alone), with why it could not (empty when every thread started).
+  int threads = 1;
+  std::string threads_error;
 };
 
 // How well models trained with `options` rank posts they were not trained on: for

@@ -135,6 +135,7 @@ absl::StatusOr<CrossValidationResult> CrossValidate(absl::Span<const LabeledPost
       scores[t] = ScoreFold(posts, (*fold)[t / cv.folds], t % cv.folds, options);
     }
   };
+  CrossValidationResult result;
   std::vector<std::thread> threads;
   for (int i = 1; i < std::min(cv.threads, tasks); ++i) {
     // A thread that cannot be started (out of threads or memory) throws, which must
@@ -142,14 +143,15 @@ absl::StatusOr<CrossValidationResult> CrossValidate(absl::Span<const LabeledPost
     // The ones started and this one take its share of the tasks.
     try {
       threads.emplace_back(work);
-    } catch (const std::system_error&) {
+    } catch (const std::system_error& e) {
+      result.threads_error = e.what();
       break;
     }
   }
+  result.threads = static_cast<int>(threads.size()) + 1;
   work();
   for (std::thread& t : threads) t.join();
 
-  CrossValidationResult result;
   for (const absl::StatusOr<FoldScore>& s : scores) {
     if (!s.ok()) return s.status();
     result.fold_roc_auc.push_back(s->roc_auc);

@@ -1,11 +1,7 @@
 // `groupguard train`: labeled dumps -> a model file, with training and validation
 // figures.
-#include <algorithm>
 #include <memory>
-#include <optional>
 #include <string>
-#include <system_error>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -67,19 +63,6 @@ std::vector<Candidate> SelectionCandidates(const TrainerOptions& base) {
     }
   }
   return out;
-}
-
-// Why no thread can be started (out of threads or address space), or nullopt when one
-// can. CrossValidate() then trains on the calling thread alone, as with one thread,
-// and says nothing (a library does not print): the command says it, as score and
-// eval do when none of their workers start.
-std::optional<std::string> CannotStartThread() {
-  try {
-    std::thread([] {}).join();
-  } catch (const std::system_error& e) {
-    return std::string(e.what());
-  }
-  return std::nullopt;
 }
 
 std::string BaseName(const std::string& path) {
@@ -236,14 +219,6 @@ int RunTrain(TrainFlags& flags) {
     flags.cv.threads = flags.threads > 0 ? flags.threads : HardwareThreads();
     flags.cv.seed = options.seed;
     const int trainings = flags.cv.repeats * flags.cv.folds;
-    if (std::min(flags.cv.threads, trainings) > 1) {
-      if (std::optional<std::string> why = CannotStartThread()) {
-        PrintError(absl::StrCat("note: cannot start a worker thread (--threads ",
-                                flags.cv.threads, "): ", *why,
-                                "; working on the main thread"));
-        flags.cv.threads = 1;
-      }
-    }
     absl::StrAppendFormat(
         &report,
         "choosing settings by %d x %d-fold cross-validation on %d posts "
@@ -262,6 +237,14 @@ int RunTrain(TrainFlags& flags) {
         return result.status().code() == absl::StatusCode::kInvalidArgument
                    ? kExitUsageError
                    : kExitRuntimeError;
+      }
+      if (result->threads == 1 && !result->threads_error.empty()) {
+        // CrossValidate() trained on this thread alone and, a library, said nothing:
+        // said here once, as score and eval say it; the rest run on this thread too.
+        PrintError(absl::StrCat("note: cannot start a worker thread (--threads ",
+                                flags.cv.threads, "): ", result->threads_error,
+                                "; working on the main thread"));
+        flags.cv.threads = 1;
       }
       results.push_back(*result);
       if (result->roc_auc > results[best].roc_auc) best = i;
