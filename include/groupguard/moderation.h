@@ -72,9 +72,11 @@ struct HoldReason {
   // kProbation: since when and until when it holds the author in this group (the
   // group's own flags, or the site-wide probation until too few groups' flags are
   // left for it, but not in a group where a lift exempts the member: whichever ends
-  // later), whether site-wide (held in every group but those where a moderator
-  // lifted it: ProbationStatus::exempt_in, which a reason does not copy: it is about
-  // other groups and changes after the hold; read it live), and the groups
+  // later), whether the site-wide probation holds the author here (it holds them in
+  // every group but those where a moderator lifted it: ProbationStatus::exempt_in,
+  // which a reason does not copy: it is about other groups and changes after the
+  // hold; read it live. In such a group a later flag from that group holds the author
+  // by its own right: false, and the window is that flag's), and the groups
   // whose moderators flagged the author (never the moderators themselves): how many, and
   // the first kMaxFlaggedFromListed of them by name (every held post's event carries
   // its reasons, so a member flagged in thousands of groups must not make each one

@@ -2529,6 +2529,9 @@ absl::StatusOr<Registry::PostingCheck> Registry::CheckPostingNow(
   }
   ProbationView v;
   bool held = false;
+  // Whether the site-wide probation holds the member in this group: not where a lift
+  // exempts them, also when the group's own flag holds them there meanwhile.
+  bool site_wide_here = false;
   std::pair<int64_t, int64_t> window;
   {
     const Impl::Shard& sh = impl_->ShardFor(member);
@@ -2545,7 +2548,10 @@ absl::StatusOr<Registry::PostingCheck> Registry::CheckPostingNow(
     const int64_t now = impl_->NowMicros();
     v = Evaluate(p, now, impl_->options_.sitewide_after_distinct_groups);
     held = HeldIn(p, v, g, now);
-    if (held) window = HeldWindow(p, v, g, now);
+    if (held) {
+      window = HeldWindow(p, v, g, now);
+      site_wide_here = v.site_wide && !Exempt(p, g, now);
+    }
   }
   if (held) {
     HoldReason r;
@@ -2553,7 +2559,7 @@ absl::StatusOr<Registry::PostingCheck> Registry::CheckPostingNow(
     const auto [since, until] = window;
     r.probation_since = FromMicros(since);
     r.probation_until = FromMicros(until);
-    r.site_wide = v.site_wide;
+    r.site_wide = site_wide_here;
     r.flagged_from = impl_->FirstGroupNames(v.flag_groups, kMaxFlaggedFromListed);
     r.flagged_from_count = static_cast<int64_t>(v.flag_groups.size());
     check.probation = std::move(r);

@@ -802,6 +802,47 @@ TEST_F(RegistryTest, ShortFlagFromAnExemptGroupHoldsOnlyForItsOwnDuration) {
   EXPECT_THAT((*r)->ProbationStatusOf("alice").exempt_in, IsEmpty());
 }
 
+// In a group where a lift exempts the member from a site-wide probation, a later
+// flag from that group holds them there by its own right: the hold reason says so
+// (not site-wide) and gives that flag's window, as the status does; elsewhere the
+// site-wide probation still holds them and its reasons say site-wide.
+TEST_F(RegistryTest, ExemptGroupsOwnFlagHoldReasonIsNotSiteWide) {
+  const absl::Time t0 = clock_.Now();
+  ASSERT_TRUE(registry_->Flag("admin", "alice", "dogs", "spam", absl::Hours(240)).ok());
+  ASSERT_TRUE(registry_->Lift("mod_cats", "alice", "cats", "not here").ok());
+  clock_.Advance(absl::Hours(1));
+  ASSERT_TRUE(
+      registry_->Flag("mod_cats", "alice", "cats", "one post", absl::Hours(2)).ok());
+  ASSERT_TRUE(registry_->ProbationStatusOf("alice").site_wide);
+  auto cats = registry_->CheckPosting("alice", "cats");
+  ASSERT_TRUE(cats.ok() && cats->probation.has_value());
+  EXPECT_FALSE(cats->probation->site_wide) << "held in cats by its own flag alone";
+  EXPECT_EQ(cats->probation->probation_since, t0 + absl::Hours(1));
+  EXPECT_EQ(cats->probation->probation_until, t0 + absl::Hours(3));
+  EXPECT_THAT(cats->probation->flagged_from, ElementsAre("cats", "dogs"));
+  auto dogs = registry_->CheckPosting("alice", "dogs");
+  ASSERT_TRUE(dogs.ok() && dogs->probation.has_value());
+  EXPECT_TRUE(dogs->probation->site_wide);
+  ASSERT_TRUE(registry_->Join("alice", "birds").ok());
+  auto birds = registry_->CheckPosting("alice", "birds");
+  ASSERT_TRUE(birds.ok() && birds->probation.has_value());
+  EXPECT_TRUE(birds->probation->site_wide);
+  EXPECT_EQ(birds->probation->probation_since, t0);
+  EXPECT_EQ(birds->probation->probation_until, t0 + absl::Hours(240));
+  // What a moderator of cats sees in the queue for a post held there.
+  Submission post{"p1", "alice", "cats", "hello", absl::InfinitePast()};
+  auto held = registry_->Hold(post, {*cats->probation});
+  ASSERT_TRUE(held.ok()) << held.status();
+  auto queue = registry_->ListQueue("mod_cats", "cats");
+  ASSERT_TRUE(queue.ok()) << queue.status();
+  ASSERT_EQ(queue->size(), 1u);
+  ASSERT_EQ((*queue)[0].reasons.size(), 1u);
+  EXPECT_FALSE((*queue)[0].reasons[0].site_wide);
+  // Once the flag runs out, cats is exempt again and holds nothing.
+  clock_.Advance(absl::Hours(3));
+  EXPECT_FALSE(HeldIn("alice", "cats"));
+}
+
 TEST_F(RegistryTest, FlagRateLimitPerModerator) {
   options_.max_flags_per_window = 2;
   options_.flag_window = absl::Hours(1);
