@@ -144,7 +144,55 @@ TEST_F(ReplayCommandTest, ReadableSummaryAndSkippingUntimed) {
   if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
   ASSERT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr("replayed 3 posts (2 spam, 1 ham, 0 unlabeled)"));
-  EXPECT_THAT(out, HasSubstr("1 records had no usable time (rule: skip; 1 skipped)"));
+  EXPECT_THAT(out, HasSubstr("1 record had no usable time (rule: skip; 1 skipped)"));
+}
+
+// A count of one reads in the singular in the summary: "1 post", "1 flag", "1 day".
+TEST_F(ReplayCommandTest, SummaryCountsOfOneAreSingular) {
+  const std::string spam =
+      R"({"id":"1","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"music","time":"2024-01-01T10:00:00"})";
+  const std::string anonymous =
+      R"({"id":"2","text":"I love this song, the chorus is great","label":"ham","group":"music","time":"2024-01-02T10:00:00"})";
+  const std::string path = path_ + ".one.jsonl";
+  for (const bool both : {false, true}) {
+    {
+      std::ofstream f(path, std::ios::trunc);
+      f << spam << "\n";
+      if (both) f << anonymous << "\n";
+    }
+    int code = -1;
+    std::string out = RunCommand(
+        absl::StrCat(GROUPGUARD_CLI, " replay --probation-days 1 ", path, " 2>&1"),
+        &code);
+    if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+    ASSERT_EQ(code, 0) << out;
+    if (both) {
+      EXPECT_THAT(out, HasSubstr("replayed 2 posts (1 spam, 1 ham, 0 unlabeled) by 2 "
+                                 "authors in 1 group\n"));
+      EXPECT_THAT(out, HasSubstr("  1 record had no author (each replayed"));
+    } else {
+      EXPECT_THAT(out, HasSubstr("replayed 1 post (1 spam, 0 ham, 0 unlabeled) by 1 "
+                                 "author in 1 group\n"));
+    }
+    EXPECT_THAT(out, HasSubstr("moderator: 1 flag (0 refused by the rate limit), 1 "
+                               "probation started, 0 extended or widened; probation 1 "
+                               "day, site-wide after 1 group\n"));
+  }
+  std::filesystem::remove(path);
+  // More than one stays plural.
+  int code = -1;
+  std::string out =
+      RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay ", path_, " 2>&1"), &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("replayed 4 posts (2 spam, 2 ham, 0 unlabeled) by 2 "
+                             "authors in 2 groups\n"));
+  EXPECT_THAT(out, HasSubstr("moderator: 2 flags (0 refused by the rate limit), 1 "
+                             "probation started, 1 extended or widened; probation 30 "
+                             "days, site-wide after 1 group\n"));
+  out = RunCommand(
+      absl::StrCat(GROUPGUARD_CLI, " replay --sitewide-after 2 ", path_, " 2>&1"), &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("; probation 30 days, site-wide after 2 groups\n"));
 }
 
 // An id, author or group too long for the registry is a malformed record with its
@@ -459,7 +507,7 @@ TEST_F(ReplayCommandTest, SqlNullAuthorsAreNoAuthorWithNull) {
       RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay", args, " 2>&1"), &code);
   if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
   ASSERT_EQ(code, 0) << out;
-  EXPECT_THAT(out, HasSubstr("by 1 authors in 1 groups"));
+  EXPECT_THAT(out, HasSubstr("by 1 author in 1 group"));
   EXPECT_THAT(out, HasSubstr("warning: \"\\N\" is the author of 20 of 20 records "
                              "(100.0%): if that is how the dump writes no author "
                              "(SQL's NULL: --null"));
@@ -467,7 +515,7 @@ TEST_F(ReplayCommandTest, SqlNullAuthorsAreNoAuthorWithNull) {
   out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --null '\\N'", args, " 2>&1"),
                    &code);
   ASSERT_EQ(code, 0) << out;
-  EXPECT_THAT(out, HasSubstr("by 20 authors in 1 groups"));
+  EXPECT_THAT(out, HasSubstr("by 20 authors in 1 group"));
   EXPECT_THAT(out, HasSubstr("20 records had no author"));
   EXPECT_THAT(out, HasSubstr("warning: no record had an author"));
   EXPECT_THAT(out, ::testing::Not(HasSubstr("is the author of")));

@@ -513,6 +513,17 @@ std::string Percent(int64_t part, int64_t whole) {
   return absl::StrFormat("%.1f%%", 100.0 * static_cast<double>(part) / whole);
 }
 
+// "1 post", "2 posts": a count with its noun, singular for exactly one.
+std::string Counted(int64_t n, absl::string_view one, absl::string_view many) {
+  return absl::StrCat(n, " ", n == 1 ? one : many);
+}
+
+// "30 days", "1 day", "0.5 days": as %g prints the number.
+std::string Days(double days) {
+  const std::string n = absl::StrFormat("%g", days);
+  return absl::StrCat(n, n == "1" ? " day" : " days");
+}
+
 // A replay of at least this many records warns when one author wrote more than half.
 constexpr int64_t kMinPostsForAuthorShare = 20;
 
@@ -598,10 +609,10 @@ absl::Status PrintJson(const Counts& c, const ReplayFlags& f) {
 
 absl::Status PrintSummary(const Counts& c, const ReplayFlags& f) {
   std::string o;
-  absl::StrAppendFormat(
-      &o,
-      "replayed %d posts (%d spam, %d ham, %d unlabeled) by %d authors in %d groups\n",
-      c.posts, c.spam, c.ham, c.unlabeled, c.authors, c.groups);
+  absl::StrAppendFormat(&o, "replayed %s (%d spam, %d ham, %d unlabeled) by %s in %s\n",
+                        Counted(c.posts, "post", "posts"), c.spam, c.ham, c.unlabeled,
+                        Counted(c.authors, "author", "authors"),
+                        Counted(c.groups, "group", "groups"));
   // The --untimed rule is named only when it placed something: with no timed
   // record at all, every rule but skip replays everything at one instant.
   if (NoRecordTimed(c) && f.untimed != "skip") {
@@ -618,13 +629,12 @@ absl::Status PrintSummary(const Counts& c, const ReplayFlags& f) {
       absl::StrAppend(&rule, "; ", c.untimed_at_end,
                       " with no timed record in their group replayed at the end");
     }
-    absl::StrAppendFormat(&o, "  %d records had no usable time (rule: %s)\n", c.untimed,
-                          rule);
+    absl::StrAppendFormat(&o, "  %s no usable time (rule: %s)\n",
+                          Counted(c.untimed, "record had", "records had"), rule);
   }
   if (c.no_author > 0) {
-    absl::StrAppendFormat(
-        &o, "  %d records had no author (each replayed as one of its own)\n",
-        c.no_author);
+    absl::StrAppendFormat(&o, "  %s no author (each replayed as one of its own)\n",
+                          Counted(c.no_author, "record had", "records had"));
   }
   absl::StrAppendFormat(&o, "gate:      %d published, %d held, %d rejected\n",
                         c.published, c.held, c.rejected);
@@ -641,12 +651,13 @@ absl::Status PrintSummary(const Counts& c, const ReplayFlags& f) {
       "%d because of probation alone), %d rejected\n",
       c.ham_published, c.ham_held, Percent(c.ham_held, c.ham),
       c.ham_held_by_probation_only, c.ham_rejected);
-  absl::StrAppendFormat(
-      &o,
-      "moderator: %d flags (%d refused by the rate limit), %d probations started, "
-      "%d extended or widened; probation %g days, site-wide after %d group(s)\n",
-      c.flags, c.flags_refused, c.probations_started, c.probations_extended,
-      f.probation_days, f.sitewide_after);
+  absl::StrAppendFormat(&o,
+                        "moderator: %s (%d refused by the rate limit), %s started, "
+                        "%d extended or widened; probation %s, site-wide after %s\n",
+                        Counted(c.flags, "flag", "flags"), c.flags_refused,
+                        Counted(c.probations_started, "probation", "probations"),
+                        c.probations_extended, Days(f.probation_days),
+                        Counted(f.sitewide_after, "group", "groups"));
   return WriteStdout(o);
 }
 
