@@ -126,7 +126,7 @@ absl::StatusOr<std::unique_ptr<BlockReader>> BlockReader::Open(
   if (fstat(fd, &st) == 0) {
     if (S_ISDIR(st.st_mode)) {
       if (owns) close(fd);
-      return absl::InvalidArgumentError(absl::StrCat(name, ": is a directory"));
+      return OpenError(name, EISDIR);  // as open() says it of other files
     }
     if (S_ISREG(st.st_mode)) {
       size = static_cast<uint64_t>(st.st_size);

@@ -1041,11 +1041,19 @@ TEST_F(GroupguardCliTest, WrongCsvArityStopsWithFileAndLine) {
   EXPECT_THAT(s.err, HasSubstr("skipped 1 malformed record; the first: "));
 }
 
+// In the words (and case) of every other file error: the system's "Is a directory",
+// as for a model or an output that is one.
 TEST_F(GroupguardCliTest, DirectoryAsInputIsOneClearLine) {
   Result r = RunCli(absl::StrCat("score -m ", model_, " ", Dir()));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr(absl::StrCat(Dir(), ": is a directory")));
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat(Dir(), ": Is a directory\n")));
   EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+  Result in = RunCli(absl::StrCat("score -m ", model_, " -"), Dir());
+  EXPECT_EQ(in.exit_code, 1);
+  EXPECT_THAT(in.err, HasSubstr("<stdin>: Is a directory\n"));
+  Result model = RunCli(absl::StrCat("score -m ", Dir(), " -"), Dir());
+  EXPECT_EQ(model.exit_code, 1);
+  EXPECT_THAT(model.err, HasSubstr(": Is a directory\n"));
 }
 
 TEST_F(GroupguardCliTest, EvalOfAnEmptyDumpIsAnError) {
