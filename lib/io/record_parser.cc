@@ -115,6 +115,7 @@ void RepairJson(absl::string_view in, std::string* out) {
 struct RecordError {
   simdjson::error_code json = simdjson::SUCCESS;  // if from simdjson
   std::string what;
+  bool after_object = false;  // `what` is about content after the JSON object
 };
 
 // Length of the well-formed UTF-8 sequence (Unicode Table 3-7: no overlong forms,
@@ -206,7 +207,9 @@ bool IsJsonSpace(unsigned char c) {
 // strings other than escapes are not checked here (simdjson validates UTF-8, and raw
 // control characters are repaired, not rejected), nor is what follows the value.
 // Iterative: any depth.
-std::string JsonSyntaxError(absl::string_view record) {
+// When it returns "", *value_end (if given) is where the first non-space byte after
+// the value is (record.size() if none).
+std::string JsonSyntaxError(absl::string_view record, size_t* value_end = nullptr) {
   const char* const p = record.data();
   const size_t n = record.size();
   const auto at = [](absl::string_view what, size_t i) {
@@ -224,7 +227,10 @@ std::string JsonSyntaxError(absl::string_view record) {
   for (;;) {
     while (i < n && IsJsonSpace(static_cast<unsigned char>(p[i]))) ++i;
     // What follows the value is ParseJson()'s to report.
-    if (state == kAfter && open.empty()) return "";
+    if (state == kAfter && open.empty()) {
+      if (value_end != nullptr) *value_end = i;
+      return "";
+    }
     if (i == n) return at("the record ends inside a value", i);
     const char c = p[i];
     if (state == kAfter) {
@@ -341,8 +347,41 @@ absl::string_view Utf16Error(absl::string_view record, int64_t line) {
          "convert it to UTF-8";
 }
 
+// What is wrong with a JSON record whose object is followed by more than JSON's
+// whitespace: the first byte after the object's whitespace is record[value_end].
+std::string AfterObjectError(absl::string_view record, size_t value_end) {
+  // JSON's whitespace, a lone \r included, separates the object from what follows.
+  size_t lone_cr = absl::string_view::npos;
+  for (size_t i = value_end;
+       i > 0 && IsJsonSpace(static_cast<unsigned char>(record[i - 1])); --i) {
+    if (record[i - 1] == '\r') lone_cr = i - 1;
+  }
+  if (lone_cr != absl::string_view::npos) {
+    return absl::StrCat(
+        "a carriage return (\\r) not followed by a newline after the JSON object at "
+        "byte ",
+        lone_cr + 1,
+        ": lines ended by a lone \\r are not read; convert them to \\n or \\r\\n");
+  }
+  return absl::StrCat("trailing content after the JSON object at byte ", value_end + 1);
+}
+
+// simdjson's description of `code` in the style of the other messages: lower case,
+// no final period ("JSON document ended early in the middle of an object or array.").
+std::string SimdjsonMessage(simdjson::error_code code) {
+  std::string text = simdjson::error_message(code);
+  while (!text.empty() && (text.back() == '.' || text.back() == ' ')) text.pop_back();
+  if (text.size() > 1 && absl::ascii_isupper(static_cast<unsigned char>(text[0])) &&
+      !absl::ascii_isupper(static_cast<unsigned char>(text[1]))) {
+    text[0] = absl::ascii_tolower(static_cast<unsigned char>(text[0]));
+  }
+  return text;
+}
+
+// Only where JsonSyntaxError finds nothing to point at (a document nested too deep):
+// elsewhere the record's own scan says what breaks and at which byte.
 std::string JsonErrorText(simdjson::error_code code) {
-  return absl::StrCat("broken JSON (", simdjson::error_message(code), ")");
+  return absl::StrCat("broken JSON (", SimdjsonMessage(code), ")");
 }
 
 }  // namespace
@@ -493,6 +532,18 @@ std::string RepeatedKeyError(absl::string_view key) {
   return absl::StrCat("\"", Printable(key), "\" appears more than once");
 }
 
+// Where record[at] is, for a record (its line end stripped) that starts on `line`:
+// " at byte N" of its line (from 1), and " of line L" when that is not `line` (a
+// quoted field's newlines came before it).
+std::string AtByte(absl::string_view record, int64_t line, size_t at) {
+  const absl::string_view before = record.substr(0, at);
+  const size_t newline = before.rfind('\n');
+  const size_t line_start = newline == absl::string_view::npos ? 0 : newline + 1;
+  const int64_t at_line = line + std::count(before.begin(), before.end(), '\n');
+  return absl::StrCat(" at byte ", at - line_start + 1,
+                      at_line == line ? "" : absl::StrCat(" of line ", at_line));
+}
+
 // What is wrong with a CSV/TSV record (its line end stripped) that starts on `line`
 // and has a \r at record[at] outside quotes. Such a \r ends no record: two lines
 // ended by a lone \r (classic Mac, one line of a dump pasted together from several)
@@ -501,13 +552,8 @@ std::string RepeatedKeyError(absl::string_view key) {
 // \r; TSV has no quoting, so there a \r in a field cannot be told from a line end.
 std::string LoneCarriageReturn(absl::string_view record, int64_t line, size_t at,
                                bool csv) {
-  const absl::string_view before = record.substr(0, at);
-  const size_t newline = before.rfind('\n');
-  const size_t line_start = newline == absl::string_view::npos ? 0 : newline + 1;
-  const int64_t cr_line = line + std::count(before.begin(), before.end(), '\n');
   return absl::StrCat(
-      "a carriage return (\\r) not followed by a newline at byte ", at - line_start + 1,
-      cr_line == line ? "" : absl::StrCat(" of line ", cr_line),
+      "a carriage return (\\r) not followed by a newline", AtByte(record, line, at),
       csv ? ", outside quotes" : "",
       ": lines ended by a lone \\r are not read (they would make one record); "
       "convert them to \\n or \\r\\n",
@@ -631,7 +677,7 @@ RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capac
       if ((code = value.get_string().get(sv))) {
         err.json = code;
         err.what = absl::StrCat("broken JSON (\"", Printable(key),
-                                "\": ", simdjson::error_message(code), ")");
+                                "\": ", SimdjsonMessage(code), ")");
         return err;
       }
     } else if (type == od::json_type::null) {
@@ -689,18 +735,11 @@ RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capac
     }
   }
   // After the object, the iterator must be out of bounds: nothing may follow.
+  // (ParseJsonRecord words the error, from the record before any repair.)
   const char* after = nullptr;
   if (doc.current_location().get(after) == simdjson::SUCCESS) {
-    // JSON's whitespace, a lone \r included, separates the object from what follows.
-    bool lone_cr = false;
-    for (const char* q = after; q > record.data() && IsJsonSpace(q[-1]); --q) {
-      lone_cr |= q[-1] == '\r';
-    }
-    err.what = lone_cr
-                   ? "a carriage return (\\r) not followed by a newline after the JSON "
-                     "object: lines ended by a lone \\r are not read; convert them to "
-                     "\\n or \\r\\n"
-                   : "trailing content after the JSON object";
+    err.what = "trailing content after the JSON object";
+    err.after_object = true;
     return err;
   }
   if (!have_text) err.what = absl::StrCat("missing \"", options.text_field, "\"");
@@ -906,11 +945,19 @@ absl::Status RecordParser::Impl::ParseJsonRecord(absl::string_view record,
   // simdjson parser takes several bytes per byte of its largest document).
   if (repaired.capacity() > kKeptScratchBytes) std::string().swap(repaired);
   if (json.capacity() > kKeptScratchBytes) json = od::parser();
-  // What On-Demand did not check (a record the plain scanner took is JSON). The
-  // repair changes no structure, so the original record says where.
-  if (on_demand && err.json == simdjson::SUCCESS) {
-    std::string broken = JsonSyntaxError(record);
-    if (!broken.empty()) err.what = std::move(broken);
+  // What On-Demand did not check (a record the plain scanner took is JSON), and
+  // where what it found breaks (its own messages do not say: "JSON document ended
+  // early"). The repair changes no structure, so the original record says where.
+  if (on_demand) {
+    size_t value_end = record.size();
+    std::string broken = JsonSyntaxError(record, &value_end);
+    if (!broken.empty()) {
+      err.what = std::move(broken);
+    } else if (err.after_object ||
+               (err.json != simdjson::SUCCESS && value_end < record.size())) {
+      // (On-Demand can fail on what follows the object: "document ended early".)
+      err.what = AfterObjectError(record, value_end);
+    }
   }
   if (err.what.empty()) return absl::OkStatus();
   return Error(line, err.what);
@@ -979,11 +1026,13 @@ std::string RecordParser::Impl::SplitFields(absl::string_view record, int64_t li
             line + std::count(record.begin(), record.begin() + quote_at, '\n');
         const int64_t closed =
             opened + std::count(record.begin() + quote_at, record.begin() + i, '\n');
-        if (opened == closed) return "unexpected character after a closing quote";
-        return absl::StrCat(
-            "unexpected character after a closing quote (the quoted "
-            "field runs from line ",
-            opened, " to line ", closed, ")");
+        const std::string where = AtByte(record, line, i);
+        if (opened == closed) {
+          return absl::StrCat("unexpected character after a closing quote", where);
+        }
+        return absl::StrCat("unexpected character after a closing quote", where,
+                            " (the quoted field runs from line ", opened, " to line ",
+                            closed, ")");
       }
       ++i;
       continue;
@@ -996,8 +1045,12 @@ std::string RecordParser::Impl::SplitFields(absl::string_view record, int64_t li
                                   static_cast<const char*>(cr) - record.data(), quoted);
       }
     }
-    if (quoted && std::memchr(record.data() + i, '"', end - i) != nullptr) {
-      return "double quote inside an unquoted field";
+    if (quoted) {
+      if (const void* q = std::memchr(record.data() + i, '"', end - i)) {
+        return absl::StrCat(
+            "double quote inside an unquoted field",
+            AtByte(record, line, static_cast<const char*>(q) - record.data()));
+      }
     }
     add(i, end - i, /*escaped=*/false, /*quoted=*/false);
     if (s == nullptr) return "";

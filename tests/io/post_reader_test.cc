@@ -123,12 +123,16 @@ TEST(PostReaderTest, ReportsEachJsonErrorWithItsLineAndGoesOn) {
   EXPECT_EQ(result.posts[1].text, "ok2");
   EXPECT_EQ(result.posts[1].line, 8);
   ASSERT_EQ(result.errors.size(), 6u);
-  EXPECT_THAT(result.errors[0], HasSubstr("errors.jsonl:2: broken JSON"));
+  EXPECT_THAT(result.errors[0],
+              HasSubstr("errors.jsonl:2: broken JSON (the record ends inside a value at "
+                        "byte 18)"));
   EXPECT_THAT(result.errors[1], HasSubstr("errors.jsonl:3: missing \"text\""));
   EXPECT_THAT(result.errors[2], HasSubstr("errors.jsonl:4: \"text\" is not a string"));
   EXPECT_THAT(result.errors[3], HasSubstr("errors.jsonl:5: not a JSON object"));
   EXPECT_THAT(result.errors[4], HasSubstr("errors.jsonl:6: \"label\" is \"maybe\""));
-  EXPECT_THAT(result.errors[5], HasSubstr("errors.jsonl:7: broken JSON"));
+  EXPECT_THAT(
+      result.errors[5],
+      HasSubstr("errors.jsonl:7: trailing content after the JSON object at byte 15"));
 }
 
 TEST(PostReaderTest, EmptyLabelFieldReadsNoLabels) {
@@ -395,23 +399,19 @@ TEST(PostReaderTest, PlainRecordsReadAsSimdjsonReadsThem) {
       "aaaaaaaaaaaaaaaaaa\xE2\x99\xA5"
       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
       "aaaaaaaaaaaaaaaaaa] label=none author=[] group=[] time=[]\n"
-      "plain.jsonl:2: broken JSON (A string is opened, but never closed.)\n"
+      "plain.jsonl:2: broken JSON (a string not closed at byte 28)\n"
       "plain.jsonl:3: \"label\" is \"bogus\", not spam/ham, 1/0, true/false or t/f\n"
       "plain.jsonl:4: \"text\" appears more than once\n"
-      "plain.jsonl:9: broken JSON (JSON document ended early in the middle of an object "
-      "or array.)\n"
-      "plain.jsonl:10: broken JSON (The JSON document has an improper structure: missing "
-      "or superfluous commas, braces, missing keys, etc.)\n"
+      "plain.jsonl:9: trailing content after the JSON object at byte 16\n"
+      "plain.jsonl:10: broken JSON (expected a key at byte 15)\n"
       "plain.jsonl:12: missing \"text\"\n"
       "plain.jsonl:14: not a JSON object\n"
-      "plain.jsonl:16: broken JSON (A string is opened, but never closed.)\n"
+      "plain.jsonl:16: broken JSON (a string not closed at byte 10)\n"
       "plain.jsonl:18: \"label\" appears more than once\n"
       "plain.jsonl:19: \"label\" is \"bogus\", not spam/ham, 1/0, true/false or t/f\n"
-      "plain.jsonl:20: trailing content after the JSON object\n"
-      "plain.jsonl:27: broken JSON (The JSON document has an improper structure: missing "
-      "or superfluous commas, braces, missing keys, etc.)\n"
-      "plain.jsonl:28: broken JSON (JSON document ended early in the middle of an object "
-      "or array.)\n";
+      "plain.jsonl:20: trailing content after the JSON object at byte 14\n"
+      "plain.jsonl:27: broken JSON (expected ':' at byte 9)\n"
+      "plain.jsonl:28: broken JSON (the record ends inside a value at byte 13)\n";
   ReadResult result = ReadSkippingErrors(WriteTempFile("plain.jsonl", records), {});
   EXPECT_EQ(Describe(result), expected);
 }
@@ -519,10 +519,11 @@ TEST(PostReaderTest, StrayCsvQuoteCostsOnlyItsRecord) {
   std::vector<std::string> ids;
   for (const Post& post : result.posts) ids.push_back(post.id);
   EXPECT_THAT(ids, ::testing::ElementsAre("1", "3", "4", "6"));
-  EXPECT_THAT(result.errors,
-              ::testing::ElementsAre(
-                  HasSubstr("stray.csv:3: double quote inside an unquoted field"),
-                  HasSubstr("stray.csv:6: double quote inside an unquoted field")));
+  EXPECT_THAT(
+      result.errors,
+      ::testing::ElementsAre(
+          HasSubstr("stray.csv:3: double quote inside an unquoted field at byte 6"),
+          HasSubstr("stray.csv:6: double quote inside an unquoted field at byte 7")));
 }
 
 // A quote at a field's start that never closes ends its record with its own line,
@@ -541,8 +542,8 @@ TEST(PostReaderTest, UnterminatedCsvQuoteCostsOnlyItsLine) {
   EXPECT_THAT(
       result.errors,
       ::testing::ElementsAre(
-          HasSubstr("open.csv:2: unexpected character after a closing quote (the quoted "
-                    "field runs from line 2 to line 3)"),
+          HasSubstr("open.csv:2: unexpected character after a closing quote at byte 7 "
+                    "of line 3 (the quoted field runs from line 2 to line 3)"),
           HasSubstr("open.csv:4: quoted field opened on line 4 is not closed")));
 
   // Closed only after more than max_record_bytes: the lines in between are records.

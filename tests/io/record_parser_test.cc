@@ -190,15 +190,14 @@ TEST(RecordParserTest, PlainScannerFindsTheRecordsEnd) {
       "1 text=crlf id= label=none author= group= time=\n"
       "2 text=spaces after id= label=none author= group= time=\n"
       "5 text=inner cr id= label=none author= group= time=\n"
-      "t.jsonl:6: broken JSON (JSON document ended early in the middle of an object "
-      "or array.)\n"
+      "t.jsonl:6: a carriage return (\\r) not followed by a newline after the JSON "
+      "object at byte 25: lines ended by a lone \\r are not read; convert them to \\n "
+      "or \\r\\n\n"
       "7 text=lone cr id= label=none author= group= time=\n"
-      "t.jsonl:8: broken JSON (JSON document ended early in the middle of an object or "
-      "array.)\n"
+      "t.jsonl:8: broken JSON (the record ends inside a value at byte 9)\n"
       "t.jsonl:9: not a JSON object\n"
-      "t.jsonl:10: trailing content after the JSON object\n"
-      "t.jsonl:11: broken JSON (JSON document ended early in the middle of an object "
-      "or array.)\n"
+      "t.jsonl:10: trailing content after the JSON object at byte 14\n"
+      "t.jsonl:11: trailing content after the JSON object at byte 15\n"
       "12 text=space first id= label=none author= group= time=\n"
       "t.jsonl:13: record longer than 1024 bytes\n"
       "14 text=",
@@ -209,12 +208,10 @@ TEST(RecordParserTest, PlainScannerFindsTheRecordsEnd) {
   // An object over two lines at the end of the block, with nothing after it that
   // would stop a parse that ran on over a newline.
   const std::string two_lines = "{\"text\": \"x\"}\n{\"text\":\n\"two lines\"}\n";
-  EXPECT_EQ(
-      ReadAllFields(two_lines, options, true),
-      "1 text=x id= label=none author= group= time=\n"
-      "t.jsonl:2: broken JSON (JSON document ended early in the middle of an object "
-      "or array.)\n"
-      "t.jsonl:3: not a JSON object\n");
+  EXPECT_EQ(ReadAllFields(two_lines, options, true),
+            "1 text=x id= label=none author= group= time=\n"
+            "t.jsonl:2: broken JSON (the record ends inside a value at byte 9)\n"
+            "t.jsonl:3: not a JSON object\n");
 }
 
 // Every post and error of a block read with NextView(), in ReadAllFields()'s words;
@@ -308,7 +305,7 @@ TEST(RecordParserTest, RepeatedFieldsAreErrors) {
 
 // An escaped UTF-16 surrogate without its other half (what JSON encoders write for
 // text cut inside an emoji) is U+FFFD, as invalid UTF-8 is, not a broken record;
-// pairs stay what they are. Another bad escape is an error naming its key.
+// pairs stay what they are. Another bad escape is an error saying where.
 TEST(RecordParserTest, LoneSurrogateEscapesAreReplaced) {
   const std::string records =
       "{\"id\": \"1\", \"text\": \"emoji cut \\ud83d\"}\n"
@@ -322,7 +319,7 @@ TEST(RecordParserTest, LoneSurrogateEscapesAreReplaced) {
       "\\xef\\xbf\\xbd\\xf0\\x9f\\x98\\x80\n"
       "3 at the end \\xef\\xbf\\xbd\n"
       "4 escaped backslash \\\\ud83d stays\n"
-      "t.jsonl:5: broken JSON (\"text\": Problem while parsing a string)\n";
+      "t.jsonl:5: broken JSON (bad escape in a string at byte 15)\n";
   EXPECT_EQ(ReadAll(records, true), expected);
   EXPECT_EQ(ReadAll(records, false), expected);
 }
@@ -426,9 +423,9 @@ TEST(RecordParserTest, CsvRecordsEndWhereverBlocksEnd) {
   const std::vector<std::string> whole = ReadCsvInBlocks(path, 1 << 20, 1024);
   ASSERT_EQ(whole.size(), 204u);
   EXPECT_EQ(whole[0], "2 1 a \\\"quoted\\\"\\r\\nfield");
-  EXPECT_EQ(whole[1], "t.csv:4: double quote inside an unquoted field");
+  EXPECT_EQ(whole[1], "t.csv:4: double quote inside an unquoted field at byte 6");
   EXPECT_EQ(whole[2], "5 3 ");
-  EXPECT_EQ(whole[3], "t.csv:6: unexpected character after a closing quote");
+  EXPECT_EQ(whole[3], "t.csv:6: unexpected character after a closing quote at byte 6");
   // Open to the limit (the "" of the next lines keep it open): ends with its line.
   EXPECT_EQ(whole[5], "t.csv:8: quoted field opened on line 8 is not closed");
   EXPECT_EQ(whole[6], "9 7 ");
