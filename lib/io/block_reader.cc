@@ -146,8 +146,11 @@ absl::Status BlockReader::Fill(RecordBlock* block, size_t want) {
   if (n < 0) {
     const int err = errno;
     error_ = true;
+    // Where: the bytes before this read (those handed out, a byte order mark
+    // dropped, and what the block holds).
     return absl::Status(ErrnoCode(err),
-                        absl::StrCat(name_, ": read failed: ", std::strerror(err)));
+                        absl::StrCat(name_, ": read failed at byte offset ",
+                                     consumed_ + block->size_, ": ", std::strerror(err)));
   }
   if (n == 0) eof_ = true;
   block->size_ += static_cast<size_t>(n);

@@ -1,9 +1,16 @@
 #include "io/block_reader.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "test_files.h"
@@ -233,6 +240,49 @@ TEST(BlockReaderTest, MissingFileIsNotFound) {
   ASSERT_FALSE(reader.ok());
   EXPECT_EQ(reader.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(reader.status().message(), HasSubstr("/nonexistent/dir/posts.jsonl"));
+}
+
+// A read that fails says where in the input: /proc/self/mem reads this process's
+// memory at the offset of its address, and fails (EIO) where nothing is mapped. Read
+// from a page of records followed by an unmapped page, it fails after that page.
+TEST(BlockReaderTest, ReadErrorSaysAtWhichByte) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  void* mapped =
+      mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(mapped, MAP_FAILED);
+  char* records = static_cast<char*>(mapped);
+  for (size_t i = 0; i < page; i += 2) std::memcpy(records + i, "x\n", 2);
+  ASSERT_EQ(munmap(records + page, page), 0);
+  const int mem = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+  if (mem < 0) {
+    munmap(records, page);
+    GTEST_SKIP() << "no /proc/self/mem";
+  }
+  ASSERT_EQ(
+      lseek(mem, static_cast<off_t>(reinterpret_cast<uintptr_t>(records)), SEEK_SET),
+      static_cast<off_t>(reinterpret_cast<uintptr_t>(records)));
+  const int saved_stdin = dup(0);
+  ASSERT_GE(saved_stdin, 0);
+  ASSERT_EQ(dup2(mem, 0), 0);
+  close(mem);
+  BlockReaderOptions options;
+  options.block_bytes = page;
+  auto reader = BlockReader::Open("-", options);
+  absl::Status failed;
+  if (reader.ok()) {
+    RecordBlock block;
+    for (int i = 0; i < 4 && failed.ok(); ++i) {
+      absl::StatusOr<bool> more = (*reader)->Next(&block);
+      if (!more.ok()) failed = more.status();
+      if (more.ok() && !*more) break;
+    }
+  }
+  dup2(saved_stdin, 0);
+  close(saved_stdin);
+  munmap(records, page);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_EQ(failed.message(), absl::StrCat("<stdin>: read failed at byte offset ", page,
+                                           ": Input/output error"));
 }
 
 TEST(BlockReaderTest, DirectoryIsInvalidArgument) {
