@@ -10,7 +10,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "model/classifier_impl.h"
@@ -61,16 +60,91 @@ std::vector<uint32_t>& ThreadBuckets() {
   return buckets;
 }
 
-struct Occurrence {
-  uint32_t bucket;
-  bool counted;  // false for a repeat under binary features
-  FeatureSource source;
+// One feature name of a post being explained: a clue before the clues are ranked.
+// Where its first occurrence came from is kept (in 13 bytes of a FeatureSource's
+// 24), so its name can be made again when it is needed, instead of being kept.
+struct NamedFeature {
+  double weight;    // the clue's weight: its counted occurrences' contributions
+  uint64_t hash;    // of the name
+  uint32_t bucket;  // of the first occurrence
+  uint32_t token;   // FeatureSource::token
+  uint32_t second;  // token2 (bigram), char_begin (char n-gram), length_class
+  uint32_t third;   // char_end (char n-gram)
+  int32_t clue;     // its place among the verdict's clues, or -1
+  FeatureType type;
+  bool one_bucket;  // every occurrence has `bucket` (the names of two features
+                    // of different buckets are the same only in odd cases)
+
+  FeatureSource source() const {
+    FeatureSource s;
+    s.type = type;
+    s.token = token;
+    switch (type) {
+      case FeatureType::kBigram:
+        s.token2 = second;
+        break;
+      case FeatureType::kCharNgram:
+        s.char_begin = second;
+        s.char_end = third;
+        break;
+      case FeatureType::kLength:
+        s.length_class = second;
+        break;
+      case FeatureType::kUnigram:
+        break;
+    }
+    return s;
+  }
 };
 
-// The explaining path's features of one post (kept at its high-water size).
-std::vector<Occurrence>& ThreadOccurrences() {
-  thread_local std::vector<Occurrence> occurrences;
-  return occurrences;
+// The explaining path's scratch (kept at its high-water size): the post's feature
+// names, an index of them by name, and two names being compared.
+struct ExplainScratch {
+  std::vector<NamedFeature> features;
+  std::vector<uint32_t> slots;  // open addressing on the hash: 1 + index, 0 free
+  std::string name;
+  std::string other;
+
+  void Clear() {
+    features.clear();
+    slots.assign(1024, 0);
+  }
+  size_t HeldBytes() const {
+    return features.capacity() * sizeof(NamedFeature) +
+           slots.capacity() * sizeof(uint32_t) + name.capacity() + other.capacity();
+  }
+  // The slot of the feature named `name` (hash `hash`): 1 + its index, or a free
+  // slot (0) where it goes. `name_of(const NamedFeature&, std::string*)` writes a
+  // stored feature's name.
+  template <typename NameOf>
+  uint32_t& Find(uint64_t hash, const NameOf& name_of) {
+    const size_t mask = slots.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      uint32_t& slot = slots[i];
+      if (slot == 0) return slot;
+      const NamedFeature& f = features[slot - 1];
+      if (f.hash != hash) continue;
+      other.clear();
+      name_of(f, &other);
+      if (other == name) return slot;
+    }
+  }
+  // Makes room for one more feature (the table stays at most half full).
+  void Reserve() {
+    if (2 * (features.size() + 1) <= slots.size()) return;
+    slots.assign(2 * slots.size(), 0);
+    const size_t mask = slots.size() - 1;
+    for (size_t k = 0; k < features.size(); ++k) {
+      size_t i = features[k].hash & mask;
+      while (slots[i] != 0) i = (i + 1) & mask;
+      slots[i] = static_cast<uint32_t>(k + 1);
+    }
+  }
+};
+
+ExplainScratch& ThreadExplainScratch() {
+  thread_local ExplainScratch scratch;
+  return scratch;
 }
 
 // The per-thread scratch above keeps its high-water size, so a warm thread scores
@@ -90,7 +164,7 @@ void TrimScratchAfter(absl::string_view text) {
   ThreadBucketSet() = BucketSet();
   ThreadBucketBitmap() = BucketBitmap();
   std::vector<uint32_t>().swap(ThreadBuckets());
-  std::vector<Occurrence>().swap(ThreadOccurrences());
+  ThreadExplainScratch() = ExplainScratch();
 }
 
 }  // namespace
@@ -99,7 +173,7 @@ size_t ThreadScratchBytes() {
   return TokenizationAccess::HeldBytes(ThreadTokenization()) +
          ThreadBucketSet().HeldBytes() + ThreadBucketBitmap().HeldBytes() +
          ThreadBuckets().capacity() * sizeof(uint32_t) +
-         ThreadOccurrences().capacity() * sizeof(Occurrence);
+         ThreadExplainScratch().HeldBytes();
 }
 
 TokenizerOptions TokenizerOptionsFromProto(const model::TokenizerConfig& config) {
@@ -424,27 +498,37 @@ Verdict LinearClassifier::Score(absl::string_view text,
     return verdict;
   }
 
-  // The explaining path: the same features in the same order (so the same sum),
-  // remembering where each came from.
-  std::vector<Occurrence>& occurrences = ThreadOccurrences();
-  occurrences.clear();
+  // The explaining path: the same features in the same order (so the same sum).
+  const absl::Span<const Token> all = tokens.tokens();
   const auto text_of = [&](const Token& t) { return tokens.text(t); };
+  const bool binary = hasher_.options().binary;
+  // The set of the buckets seen so far, for binary features: a bitmap when the
+  // post may have many distinct ones, as in the scoring loop.
+  const size_t distinct =
+      binary ? DistinctAtMost(hasher_, hasher_.MaxFeatures(all, text_of)) : 0;
+  const bool bitmap = binary && BucketBitmap::Suits(distinct, hasher_.num_buckets());
+  const auto with_seen = [&](const auto& walk) {
+    if (bitmap) {
+      BucketBitmap& seen = ThreadBucketBitmap();
+      seen.Clear(hasher_.num_buckets());
+      walk(seen);
+    } else {
+      BucketSet& seen = ThreadBucketSet();
+      seen.Clear();
+      walk(seen);
+    }
+  };
   double sums[2] = {0, 0};
   uint32_t count = 0;
-  const bool binary = hasher_.options().binary;
-  BucketSet& seen = ThreadBucketSet();
-  seen.Clear();
-  hasher_.ForEach(tokens.tokens(), text_of,
-                  [&](uint32_t bucket, const FeatureSource& source) {
-                    const bool counted = !binary || seen.Insert(bucket);
-                    if (counted) {
-                      if (const float* w = table_->Find(bucket)) {
-                        for (size_t k = 0; k < stride_; ++k) sums[k] += w[k];
-                      }
-                      ++count;
-                    }
-                    occurrences.push_back({bucket, counted, source});
-                  });
+  with_seen([&](auto& seen) {
+    hasher_.ForEach(all, text_of, [&](uint32_t bucket, const FeatureSource&) {
+      if (binary && !seen.Insert(bucket)) return;
+      if (const float* w = table_->Find(bucket)) {
+        for (size_t k = 0; k < stride_; ++k) sums[k] += w[k];
+      }
+      ++count;
+    });
+  });
   verdict.spam_probability = Calibrate(CombineRawScore(components_, sums, count));
   verdict.label = LabelFor(verdict.spam_probability);
 
@@ -455,46 +539,154 @@ Verdict LinearClassifier::Score(absl::string_view text,
                (components_[k].normalize && count > 0 ? 1.0 / std::sqrt(double{1} * count)
                                                       : 1.0);
   }
-  const absl::Span<const Token> all = tokens.tokens();
-  absl::flat_hash_map<std::string, size_t> index;
-  std::vector<Clue> clues;
-  for (const Occurrence& o : occurrences) {
-    const float* w = table_->Find(o.bucket);
-    if (w == nullptr) continue;
-    double contribution = 0;
-    for (size_t k = 0; k < stride_; ++k) contribution += scale[k] * w[k];
-    std::string name = FeatureName(o.source, all, text_of);
-    auto [it, inserted] = index.try_emplace(std::move(name), clues.size());
-    if (inserted) {
-      clues.emplace_back();
-      clues.back().feature = it->first;
-    }
-    Clue& clue = clues[it->second];
-    if (o.counted) clue.weight += contribution;
-    switch (o.source.type) {
-      case FeatureType::kBigram:
-        clue.spans.emplace_back(all[o.source.token].begin, all[o.source.token].end);
-        clue.spans.emplace_back(all[o.source.token2].begin, all[o.source.token2].end);
-        break;
-      case FeatureType::kUnigram:
-      case FeatureType::kCharNgram:
-        clue.spans.emplace_back(all[o.source.token].begin, all[o.source.token].end);
-        break;
-      case FeatureType::kLength:
-        break;
-    }
-  }
-  for (Clue& clue : clues) {
-    std::sort(clue.spans.begin(), clue.spans.end());
-    clue.spans.erase(std::unique(clue.spans.begin(), clue.spans.end()), clue.spans.end());
-  }
-  std::sort(clues.begin(), clues.end(), [](const Clue& a, const Clue& b) {
-    const double wa = std::fabs(a.weight), wb = std::fabs(b.weight);
-    if (wa != wb) return wa > wb;
-    return a.feature < b.feature;
+
+  // A clue is a feature name with a weight: every feature with a weight has one,
+  // and the clue's weight is the sum of the contributions of the occurrences that
+  // count (the first of their bucket under binary features), in the order they
+  // come. The names and their weights first, each name kept as where it came from
+  // (not every feature of the post and its place, which took 32 bytes a feature,
+  // and as much again for its place in its clue).
+  ExplainScratch& scratch = ThreadExplainScratch();
+  scratch.Clear();
+  std::vector<NamedFeature>& features = scratch.features;
+  const auto name_of = [&](const NamedFeature& f, std::string* out) {
+    AppendFeatureName(f.source(), all, text_of, out);
+  };
+  // The slot of the name of `source` (left in scratch.name).
+  const auto find = [&](const FeatureSource& source) -> uint32_t& {
+    scratch.name.clear();
+    AppendFeatureName(source, all, text_of, &scratch.name);
+    return scratch.Find(XXH3_64bits(scratch.name.data(), scratch.name.size()), name_of);
+  };
+  with_seen([&](auto& seen) {
+    hasher_.ForEach(all, text_of, [&](uint32_t bucket, const FeatureSource& source) {
+      const float* w = table_->Find(bucket);
+      if (w == nullptr) return;
+      // Buckets without a weight are left out of the set: whether the first
+      // occurrence of a bucket counts does not depend on them.
+      const bool counted = !binary || seen.Insert(bucket);
+      scratch.Reserve();
+      uint32_t& slot = find(source);
+      if (slot == 0) {
+        NamedFeature f;
+        f.weight = 0;
+        f.hash = XXH3_64bits(scratch.name.data(), scratch.name.size());
+        f.bucket = bucket;
+        f.token = source.token;
+        f.second = source.type == FeatureType::kBigram      ? source.token2
+                   : source.type == FeatureType::kCharNgram ? source.char_begin
+                   : source.type == FeatureType::kLength    ? source.length_class
+                                                            : 0;
+        f.third = source.type == FeatureType::kCharNgram ? source.char_end : 0;
+        f.clue = -1;
+        f.type = source.type;
+        f.one_bucket = true;
+        features.push_back(f);
+        slot = static_cast<uint32_t>(features.size());
+      }
+      NamedFeature& f = features[slot - 1];
+      if (bucket != f.bucket) f.one_bucket = false;
+      if (counted) {
+        double contribution = 0;
+        for (size_t k = 0; k < stride_; ++k) contribution += scale[k] * w[k];
+        f.weight += contribution;
+      }
+    });
   });
-  if (clues.size() > static_cast<size_t>(max_clues)) clues.resize(max_clues);
-  verdict.clues = std::move(clues);
+
+  // The strongest max_clues of them: by weight, then (ties) by name. A heap of
+  // those kept so far, the weakest on top. (Names are unique, so the order is
+  // total and the clues are the ones a sort of them all would give.)
+  const auto stronger = [&](uint32_t a, uint32_t b) {
+    const double wa = std::fabs(features[a].weight), wb = std::fabs(features[b].weight);
+    if (wa != wb) return wa > wb;
+    scratch.name.clear();
+    name_of(features[a], &scratch.name);
+    scratch.other.clear();
+    name_of(features[b], &scratch.other);
+    return scratch.name < scratch.other;
+  };
+  std::vector<uint32_t> kept;
+  kept.reserve(std::min(features.size(), static_cast<size_t>(max_clues)));
+  for (uint32_t i = 0; i < features.size(); ++i) {
+    if (kept.size() < static_cast<size_t>(max_clues)) {
+      kept.push_back(i);
+      std::push_heap(kept.begin(), kept.end(), stronger);
+    } else if (stronger(i, kept.front())) {
+      std::pop_heap(kept.begin(), kept.end(), stronger);
+      kept.back() = i;
+      std::push_heap(kept.begin(), kept.end(), stronger);
+    }
+  }
+  std::sort(kept.begin(), kept.end(), stronger);
+  std::vector<Clue>& clues = verdict.clues;
+  clues.resize(kept.size());
+  bool one_bucket = true;  // the kept names each have one bucket
+  std::vector<uint32_t> kept_buckets;
+  kept_buckets.reserve(kept.size());
+  for (size_t c = 0; c < kept.size(); ++c) {
+    NamedFeature& f = features[kept[c]];
+    f.clue = static_cast<int32_t>(c);
+    name_of(f, &clues[c].feature);
+    clues[c].weight = f.weight;
+    one_bucket = one_bucket && f.one_bucket;
+    kept_buckets.push_back(f.bucket);
+  }
+  std::sort(kept_buckets.begin(), kept_buckets.end());
+
+  // Then the places of the kept clues' features: the spans of their tokens. Only
+  // features in a kept clue's bucket need their name made again.
+  if (!clues.empty()) {
+    using Span = std::pair<uint32_t, uint32_t>;
+    // Calls place(clue, span) for every place of a kept clue, in the order the
+    // features come.
+    const auto for_each_place = [&](const auto& place) {
+      hasher_.ForEach(all, text_of, [&](uint32_t bucket, const FeatureSource& source) {
+        if (one_bucket &&
+            !std::binary_search(kept_buckets.begin(), kept_buckets.end(), bucket)) {
+          return;
+        }
+        if (table_->Find(bucket) == nullptr) return;
+        const uint32_t slot = find(source);  // every name with a weight has one
+        const int32_t c = slot == 0 ? -1 : features[slot - 1].clue;
+        if (c < 0) return;
+        switch (source.type) {
+          case FeatureType::kBigram:
+            place(c, Span(all[source.token].begin, all[source.token].end));
+            place(c, Span(all[source.token2].begin, all[source.token2].end));
+            break;
+          case FeatureType::kUnigram:
+          case FeatureType::kCharNgram:
+            place(c, Span(all[source.token].begin, all[source.token].end));
+            break;
+          case FeatureType::kLength:
+            break;
+        }
+      });
+    };
+    // A place that repeats the one before in its clue (a run of bigrams quotes
+    // each token twice in a row) is kept once; the rest are sorted and made unique
+    // below, as they all were. Counted first, so each clue's spans are allocated
+    // once, at their size (4 MiB of `$` has 4 Mi places in each of its two clues:
+    // growing them took 20 MB more).
+    std::vector<size_t> places(clues.size(), 0);
+    std::vector<Span> last(clues.size());
+    for_each_place([&](int32_t c, const Span& span) {
+      if (places[c] != 0 && last[c] == span) return;
+      ++places[c];
+      last[c] = span;
+    });
+    for (size_t c = 0; c < clues.size(); ++c) clues[c].spans.reserve(places[c]);
+    for_each_place([&](int32_t c, const Span& span) {
+      std::vector<Span>& spans = clues[c].spans;
+      if (spans.empty() || spans.back() != span) spans.push_back(span);
+    });
+    for (Clue& clue : clues) {
+      std::sort(clue.spans.begin(), clue.spans.end());
+      clue.spans.erase(std::unique(clue.spans.begin(), clue.spans.end()),
+                       clue.spans.end());
+    }
+  }
   TrimScratchAfter(text);
   return verdict;
 }

@@ -31,17 +31,36 @@ absl::StatusOr<FeatureHasher> FeatureHasher::Create(const FeatureOptions& option
 }
 
 std::string TokenName(TokenKind kind, absl::string_view text) {
-  if (kind == TokenKind::kWord) return std::string(text);
-  // URL markers already read "url", "url:short", "url:obfuscated".
-  if (kind == TokenKind::kUrl && absl::StartsWith(text, "url")) return std::string(text);
-  return absl::StrCat(TokenKindName(kind), ":", text);
+  std::string name;
+  AppendTokenName(kind, text, &name);
+  return name;
+}
+
+void AppendTokenName(TokenKind kind, absl::string_view text, std::string* out) {
+  // Words, and URL markers (they already read "url", "url:short",
+  // "url:obfuscated"), are named by their text alone.
+  if (kind != TokenKind::kWord &&
+      !(kind == TokenKind::kUrl && absl::StartsWith(text, "url"))) {
+    absl::StrAppend(out, TokenKindName(kind), ":");
+  }
+  out->append(text.data(), text.size());
 }
 
 std::string LengthClassName(uint32_t length_class) {
-  if (length_class == 0) return "length:0 tokens";
-  if (length_class == 1) return "length:1 token";
-  const uint64_t low = uint64_t{1} << (length_class - 1);
-  return absl::StrCat("length:", low, "-", 2 * low - 1, " tokens");
+  std::string name;
+  AppendLengthClassName(length_class, &name);
+  return name;
+}
+
+void AppendLengthClassName(uint32_t length_class, std::string* out) {
+  if (length_class == 0) {
+    out->append("length:0 tokens");
+  } else if (length_class == 1) {
+    out->append("length:1 token");
+  } else {
+    const uint64_t low = uint64_t{1} << (length_class - 1);
+    absl::StrAppend(out, "length:", low, "-", 2 * low - 1, " tokens");
+  }
 }
 
 }  // namespace groupguard::internal

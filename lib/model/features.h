@@ -525,35 +525,52 @@ void FeatureHasher::ForEachBucketOf(absl::Span<const Token> part, const TextOf& 
 template <typename TextOf>
 std::string FeatureName(const FeatureSource& source, absl::Span<const Token> tokens,
                         const TextOf& text_of);
+// FeatureName() appended to `*out`: allocates nothing once `*out` has room.
+template <typename TextOf>
+void AppendFeatureName(const FeatureSource& source, absl::Span<const Token> tokens,
+                       const TextOf& text_of, std::string* out);
 
 // Readable name of one token: its text, prefixed by its kind unless it is a word.
 std::string TokenName(TokenKind kind, absl::string_view text);
+void AppendTokenName(TokenKind kind, absl::string_view text, std::string* out);
 
 std::string LengthClassName(uint32_t length_class);
+void AppendLengthClassName(uint32_t length_class, std::string* out);
 
 template <typename TextOf>
 std::string FeatureName(const FeatureSource& source, absl::Span<const Token> tokens,
                         const TextOf& text_of) {
+  std::string name;
+  AppendFeatureName(source, tokens, text_of, &name);
+  return name;
+}
+
+template <typename TextOf>
+void AppendFeatureName(const FeatureSource& source, absl::Span<const Token> tokens,
+                       const TextOf& text_of, std::string* out) {
   switch (source.type) {
     case FeatureType::kUnigram:
-      return TokenName(tokens[source.token].kind, text_of(tokens[source.token]));
+      AppendTokenName(tokens[source.token].kind, text_of(tokens[source.token]), out);
+      return;
     case FeatureType::kBigram:
-      return TokenName(tokens[source.token].kind, text_of(tokens[source.token])) + " " +
-             TokenName(tokens[source.token2].kind, text_of(tokens[source.token2]));
+      AppendTokenName(tokens[source.token].kind, text_of(tokens[source.token]), out);
+      out->push_back(' ');
+      AppendTokenName(tokens[source.token2].kind, text_of(tokens[source.token2]), out);
+      return;
     case FeatureType::kCharNgram: {
       const absl::string_view text = text_of(tokens[source.token]);
-      std::string name = "chars:";
-      if (source.char_begin == 0) name += '^';
+      out->append("chars:");
+      if (source.char_begin == 0) out->push_back('^');
       const absl::string_view gram =
           text.substr(source.char_begin, source.char_end - source.char_begin);
-      name.append(gram.data(), gram.size());
-      if (source.char_end == text.size()) name += '$';
-      return name;
+      out->append(gram.data(), gram.size());
+      if (source.char_end == text.size()) out->push_back('$');
+      return;
     }
     case FeatureType::kLength:
-      return LengthClassName(source.length_class);
+      AppendLengthClassName(source.length_class, out);
+      return;
   }
-  return "";
 }
 
 }  // namespace groupguard::internal

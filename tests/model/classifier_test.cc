@@ -249,7 +249,7 @@ TEST(ClassifierTest, ScratchALongPostGrewIsFreedAfterIt) {
 // the buckets are hashed a part of the post at a time and, past a few thousand
 // features, deduplicated in a bitmap of the buckets (128 KiB for 2^20), where a
 // hash set took 16 bytes or more a feature. Same score as the explaining path,
-// which keeps every feature and sets them apart in a BucketSet.
+// which goes through FeatureHasher::ForEach.
 TEST(ClassifierTest, APostOfManyTokensTakesLittleScratchBesidesItsTokens) {
   for (ModelType type : {ModelType::kNaiveBayes, ModelType::kEnsemble}) {
     auto c = Classifier::FromBytes(TrainSynthetic(type).bytes);
