@@ -260,8 +260,8 @@ TEST(ExplainTest, ExplanationsAreTheReferenceOnes) {
   }
 }
 
-// The shipped model on long posts, hostile and ordinary.
-TEST(ExplainTest, TheDefaultModelExplainsLongPostsAsTheReference) {
+// The shipped model on short posts, and on long ones, hostile and ordinary.
+TEST(ExplainTest, TheDefaultModelExplainsAsTheReference) {
   std::ifstream file(absl::StrCat(GROUPGUARD_SOURCE_DIR, "/models/default.ggm"),
                      std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(file)),
@@ -269,7 +269,14 @@ TEST(ExplainTest, TheDefaultModelExplainsLongPostsAsTheReference) {
   auto c = Classifier::FromBytes(bytes);
   ASSERT_TRUE(c.ok()) << c.status();
   const ReferenceExplainer reference(bytes);
-  for (const auto& [name, text] : LongPosts(size_t{256} << 10)) {
+  std::vector<std::pair<std::string, std::string>> posts = {
+      {"prize", "WINNER!! claim your FREE prize at bit.ly/x now, reply to claim"},
+      {"lunch", "see you at lunch tomorrow, thanks"},
+      // The word "url" and a URL's marker "url" are two features of one name (of
+      // two buckets): one clue, with the places of both.
+      {"url", "the url is http://example.com/url, click the url url"}};
+  for (auto& post : LongPosts(size_t{256} << 10)) posts.push_back(std::move(post));
+  for (const auto& [name, text] : posts) {
     const Verdict all = reference.Explain(text, 1000);
     for (int max_clues : {3, 1000}) {
       ExpectSameExplanation((*c)->Score(text, ScoreOptions{max_clues}), all, max_clues,
