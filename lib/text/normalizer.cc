@@ -110,6 +110,14 @@ class Normalizer {
   // Folds the run of fast-path bytes at in_[i, end) one for one (lower case,
   // controls as spaces); returns where the run stopped.
   size_t FastRun(size_t i, size_t end);
+#if defined(__SSE2__)
+  // FastRun's work for a run of at least 16 bytes (end - i >= 16), 16 bytes a
+  // step: folds in_[i, j) into out (out[0] is in_[i]'s) and adds their letter
+  // counts, where j is the first byte that leaves the fast path (non-ASCII; '&'
+  // and '<' when decoding HTML), or end. May write up to out + (end - i).
+  size_t SixteenAtATime(size_t i, size_t end, char* out, uint32_t* upper,
+                        uint32_t* cased) const;
+#endif
   // Folds a run of two-byte characters that fold alone to one two-byte character
   // (most Cyrillic, Greek, Latin-1 text) through TwoByteTable(); returns where it
   // stopped (i if it folded nothing).
@@ -193,6 +201,99 @@ void Normalizer::EmitByte(char b, uint32_t begin, uint32_t end) {
   ++k_;
 }
 
+#if defined(__SSE2__)
+size_t Normalizer::SixteenAtATime(size_t i, size_t end, char* out, uint32_t* upper,
+                                  uint32_t* cased) const {
+  // SSE2 is part of x86-64. A step loads 16 bytes; the ones that stop the run
+  // have bit 7 set (bytes >= 0x80) or equal '&' or '<' (when decoding HTML), found
+  // with one movemask. The bytes before the first of them are ASCII, so signed
+  // byte arithmetic is exact on them: controls and DEL become spaces, upper case
+  // letters lower case, and the letters are counted per byte lane (subtracting a
+  // 0xFF mask adds one), summed every 255 steps at most, before a lane could
+  // wrap. A step with a stop byte, and the last bytes of the run, count only
+  // their lanes in range (the 16 bytes are stored whole: those past the stop
+  // byte are stale output, written over later; the last step's load ends at
+  // `end` and overlaps bytes already folded, stored again as they were).
+  const unsigned char* const in = in_;
+  const __m128i space = _mm_set1_epi8(0x20);
+  const __m128i del = _mm_set1_epi8(0x7F);
+  const __m128i del_to_space = _mm_set1_epi8(0x7F ^ 0x20);
+  // Without HTML, compare with 0x80 instead of '&' and '<' (a stop byte anyway).
+  const __m128i amp = _mm_set1_epi8(static_cast<char>(decode_html_ ? '&' : 0x80));
+  const __m128i lt = _mm_set1_epi8(static_cast<char>(decode_html_ ? '<' : 0x80));
+  // c + (0x80 - 'A') is below -102 (as a signed byte) just for c in 'A'..'Z', for
+  // any ASCII c from 0x20 on; likewise c + (0x80 - 'a') for 'a'..'z'.
+  const __m128i to_upper_range = _mm_set1_epi8(0x80 - 'A');
+  const __m128i to_lower_range = _mm_set1_epi8(0x80 - 'a');
+  const __m128i range_end = _mm_set1_epi8(-102);
+  const __m128i zero = _mm_setzero_si128();
+  // prefix(n): a 16-byte mask of lanes [0, n), n <= 16.
+  alignas(16) static constexpr uint8_t kPrefix[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                                      0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                                      0xFF, 0xFF, 0xFF, 0xFF};
+  auto prefix = [](size_t n) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(kPrefix + 16 - n));
+  };
+  auto stops = [&](__m128i x) {
+    return _mm_movemask_epi8(
+        _mm_or_si128(x, _mm_or_si128(_mm_cmpeq_epi8(x, amp), _mm_cmpeq_epi8(x, lt))));
+  };
+  // Folds x (ASCII in the lanes that count), stores it at o, and subtracts the
+  // letter masks, limited to `keep`, from the lane counts.
+  auto fold = [&](__m128i x, char* o, __m128i keep, __m128i* upper_lanes,
+                  __m128i* cased_lanes) {
+    x = _mm_max_epu8(x, space);  // controls
+    x = _mm_xor_si128(x, _mm_and_si128(_mm_cmpeq_epi8(x, del), del_to_space));
+    const __m128i is_upper = _mm_cmpgt_epi8(range_end, _mm_add_epi8(x, to_upper_range));
+    x = _mm_or_si128(x, _mm_and_si128(is_upper, space));  // 0x20, the case bit
+    const __m128i is_cased = _mm_cmpgt_epi8(range_end, _mm_add_epi8(x, to_lower_range));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o), x);
+    *upper_lanes = _mm_sub_epi8(*upper_lanes, _mm_and_si128(is_upper, keep));
+    *cased_lanes = _mm_sub_epi8(*cased_lanes, _mm_and_si128(is_cased, keep));
+  };
+  auto add_sums = [&](__m128i upper_lanes, __m128i cased_lanes) {
+    const __m128i upper_sums = _mm_sad_epu8(upper_lanes, zero);
+    const __m128i cased_sums = _mm_sad_epu8(cased_lanes, zero);
+    *upper += static_cast<uint32_t>(_mm_cvtsi128_si32(upper_sums) +
+                                    _mm_cvtsi128_si32(_mm_srli_si128(upper_sums, 8)));
+    *cased += static_cast<uint32_t>(_mm_cvtsi128_si32(cased_sums) +
+                                    _mm_cvtsi128_si32(_mm_srli_si128(cased_sums, 8)));
+  };
+  const __m128i all = prefix(16);
+  size_t j = i;
+  while (end - j >= 16) {
+    __m128i upper_lanes = zero, cased_lanes = zero;
+    const size_t steps = std::min<size_t>((end - j) / 16, 255);
+    for (size_t s = 0; s < steps; ++s) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + j));
+      const int stop = stops(x);
+      if (stop != 0) {
+        const size_t n = static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(stop)));
+        fold(x, out + (j - i), prefix(n), &upper_lanes, &cased_lanes);
+        add_sums(upper_lanes, cased_lanes);
+        return j + n;
+      }
+      fold(x, out + (j - i), all, &upper_lanes, &cased_lanes);
+      j += 16;
+    }
+    add_sums(upper_lanes, cased_lanes);
+  }
+  if (j == end) return j;
+  // The last end - j < 16 bytes, in the 16 that end at `end`: lanes [0, done) are
+  // folded already (and hold no stop byte).
+  const size_t done = 16 - (end - j);
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + end - 16));
+  const int stop = stops(x);
+  const size_t n =
+      stop == 0 ? 16 : static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(stop)));
+  __m128i upper_lanes = zero, cased_lanes = zero;
+  fold(x, out + (end - 16 - i), _mm_andnot_si128(prefix(done), prefix(n)), &upper_lanes,
+       &cased_lanes);
+  add_sums(upper_lanes, cased_lanes);
+  return end - 16 + n;
+}
+#endif
+
 size_t Normalizer::FastRun(size_t i, size_t end) {
   end = std::min(end, i + Room());
   Reserve(end - i);
@@ -200,7 +301,8 @@ size_t Normalizer::FastRun(size_t i, size_t end) {
   const uint8_t* cls_table = decode_html_ ? kBytes.cls_html : kBytes.cls_plain;
   uint32_t upper = 0, cased = 0;
   size_t j = i;
-  // Eight bytes at a time while they are plain ASCII (no control, DEL, '&', '<'):
+  // Runs shorter than 16 bytes (or all runs, without SSE2), eight bytes at a time
+  // while they are plain ASCII (no control, DEL, '&', '<'):
   // lower-case them with bit arithmetic and count the letters. Bit 7 of each byte
   // of a mask marks the bytes it selects. Bytes are masked to 7 bits before adding
   // at most 0x7F to each, so no addition carries into the next byte.
@@ -211,58 +313,14 @@ size_t Normalizer::FastRun(size_t i, size_t end) {
   // 0x80 when 0x7F is added.
   auto equal_to = [](uint64_t y, unsigned char c) { return ~((y ^ (k01 * c)) + k7F); };
   const bool html = decode_html_;
+  bool sixteen = false;  // SixteenAtATime took the run: j is where it stops
 #if defined(__SSE2__)
-  // Sixteen bytes at a time first, on the same terms as the eight-byte loop
-  // below (which then takes what is left): SSE2 is part of x86-64, and one
-  // 16-byte step costs less than half of two 8-byte ones. Signed byte compares
-  // are exact here: a byte >= 0x80 is negative, so "< 0x20" also catches it,
-  // and the letter ranges are tested only once the chunk is known to be ASCII.
-  // Letter counts are kept per byte lane (subtracting a 0xFF mask adds one) and
-  // summed every 255 steps at most, before a lane could wrap.
-  if (fast_paths_ && j + 16 <= end) {
-    const __m128i space = _mm_set1_epi8(0x20);
-    const __m128i del = _mm_set1_epi8(0x7F);
-    // Without HTML, compare with DEL again instead of '&' and '<'.
-    const __m128i amp = _mm_set1_epi8(html ? '&' : 0x7F);
-    const __m128i lt = _mm_set1_epi8(html ? '<' : 0x7F);
-    const __m128i before_upper = _mm_set1_epi8('A' - 1);
-    const __m128i after_upper = _mm_set1_epi8('Z' + 1);
-    const __m128i before_lower = _mm_set1_epi8('a' - 1);
-    const __m128i after_lower = _mm_set1_epi8('z' + 1);
-    const __m128i zero = _mm_setzero_si128();
-    bool stopped = false;
-    while (!stopped && j + 16 <= end) {
-      __m128i upper_lanes = zero, cased_lanes = zero;
-      for (int steps = 0; steps < 255 && j + 16 <= end; ++steps) {
-        __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in_ + j));
-        const __m128i stop =
-            _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(x, space), _mm_cmpeq_epi8(x, del)),
-                         _mm_or_si128(_mm_cmpeq_epi8(x, amp), _mm_cmpeq_epi8(x, lt)));
-        if (_mm_movemask_epi8(stop) != 0) {
-          stopped = true;
-          break;
-        }
-        const __m128i is_upper = _mm_and_si128(_mm_cmpgt_epi8(x, before_upper),
-                                               _mm_cmplt_epi8(x, after_upper));
-        x = _mm_or_si128(x, _mm_and_si128(is_upper, space));  // 0x20, the case bit
-        const __m128i is_cased = _mm_and_si128(_mm_cmpgt_epi8(x, before_lower),
-                                               _mm_cmplt_epi8(x, after_lower));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (j - i)), x);
-        upper_lanes = _mm_sub_epi8(upper_lanes, is_upper);
-        cased_lanes = _mm_sub_epi8(cased_lanes, is_cased);
-        j += 16;
-      }
-      // Sums of the lanes, as two 64-bit halves each.
-      const __m128i upper_sums = _mm_sad_epu8(upper_lanes, zero);
-      const __m128i cased_sums = _mm_sad_epu8(cased_lanes, zero);
-      upper += static_cast<uint32_t>(_mm_cvtsi128_si32(upper_sums) +
-                                     _mm_cvtsi128_si32(_mm_srli_si128(upper_sums, 8)));
-      cased += static_cast<uint32_t>(_mm_cvtsi128_si32(cased_sums) +
-                                     _mm_cvtsi128_si32(_mm_srli_si128(cased_sums, 8)));
-    }
+  if (fast_paths_ && end - i >= 16) {
+    j = SixteenAtATime(i, end, out, &upper, &cased);
+    sixteen = true;
   }
 #endif
-  while (fast_paths_ && j + 8 <= end) {
+  while (fast_paths_ && !sixteen && j + 8 <= end) {
     uint64_t x;
     std::memcpy(&x, in_ + j, 8);
     const uint64_t y = x & k7F;

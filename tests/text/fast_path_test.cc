@@ -71,6 +71,21 @@ std::vector<std::string> Corpus() {
   }
   texts.push_back(std::string(4096 + 7, 'Q'));  // a lane counting 256 letters would wrap
   texts.push_back(std::string(9000, 'z') + "\xC3\xA9");
+  // Every size up to 40 bytes with one byte the normalizer's 16-byte steps treat
+  // apart (a stop byte, a control, DEL, the letters and neighbours at the ends of
+  // the case ranges) at every position: the step that stops at it, and the last
+  // step, whose 16 bytes end where the text ends and overlap bytes folded before.
+  for (size_t size = 1; size <= 40; ++size) {
+    for (size_t pos = 0; pos < size; ++pos) {
+      for (const char* special : {"&", "<", "\x7F", "\n", "\x1F", "\xC3\xA9", "A", "Z",
+                                  "@", "[", "`", "{", "a", "z", "&amp;"}) {
+        std::string s;
+        for (size_t k = 0; k < size; ++k) s += "Hello World xyz. "[k % 17];
+        s.replace(pos, 1, special);
+        texts.push_back(std::move(s));
+      }
+    }
+  }
   // Mutations: pieces and random bytes inserted, bytes deleted.
   const size_t originals = texts.size();
   for (int i = 0; i < 20000; ++i) {
