@@ -35,6 +35,13 @@ class TokenizationAccess {
     std::vector<uint32_t>().swap(tokenization.folded_to_input_);
     std::vector<uint32_t>().swap(tokenization.folded_end_);
   }
+  // Tokens, and bytes of token text, that `tokenization`'s buffers have room for.
+  static size_t TokenRoom(const Tokenization& tokenization) {
+    return tokenization.tokens_.size();
+  }
+  static size_t TextRoom(const Tokenization& tokenization) {
+    return tokenization.storage_.size();
+  }
   // Bytes of memory `tokenization` holds (its buffers stay at their high-water
   // size between calls).
   static size_t HeldBytes(const Tokenization& tokenization) {

@@ -264,6 +264,12 @@ class Scanner {
   // every byte stored). From the word at p; returns where Run() goes on: at a byte
   // that starts no word, or, with *stuck set, at a word FastWord turns down.
   size_t FastWords(size_t p, bool* stuck);
+  // FastWords' loop, for folded text that is the input (kIdentity: a token's
+  // span is its folded span) or not, and with or without room checks (kChecked:
+  // without them, the buffers have room for whatever words the rest of the text
+  // could give, see FastWords).
+  template <bool kIdentity, bool kChecked>
+  size_t FastWordsLoop(size_t p, bool* stuck);
   RunInfo ScanRun(size_t p) const;
   // Each returns the position after what it matched and emitted, or 0.
   size_t TryEmail(size_t p);
@@ -450,6 +456,24 @@ size_t Scanner::FastWord(size_t p) {
 }
 
 size_t Scanner::FastWords(size_t p, bool* stuck) {
+  // The words from p on take at most m_ - p bytes of text (each is stored with
+  // one 8-byte write, so 8 more), and at most (m_ - p + 1) / 2 tokens (a word is
+  // a letter at least, and a byte that is none comes before the next one). With
+  // that much room (as in a warm Tokenization, for all but a post longer than
+  // any before) the loop checks none.
+  const size_t rest = m_ - p;
+  const bool room = storage_.capacity() - storage_.size() >= rest + 8 &&
+                    static_cast<size_t>(tokens_.end() - tokens_.next()) >= rest / 2 + 1;
+  if (identity_) {
+    return room ? FastWordsLoop<true, false>(p, stuck)
+                : FastWordsLoop<true, true>(p, stuck);
+  }
+  return room ? FastWordsLoop<false, false>(p, stuck)
+              : FastWordsLoop<false, true>(p, stuck);
+}
+
+template <bool kIdentity, bool kChecked>
+size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
   // FastWord's scan of one chunk, for the usual word of at most 7 letters (a
   // longer one goes through FastWord itself); see there.
   constexpr uint64_t k01 = 0x0101010101010101ULL;
@@ -459,7 +483,6 @@ size_t Scanner::FastWords(size_t p, bool* stuck) {
   const size_t m = m_;
   const int max_run = options_.max_char_run;
   const bool detect_urls = options_.detect_urls;
-  const bool identity = identity_;
   char* text = storage_.raw();
   size_t text_size = storage_.size();
   size_t text_room = storage_.capacity();
@@ -515,26 +538,30 @@ size_t Scanner::FastWords(size_t p, bool* stuck) {
           break;
         }
       }
-      if (text_size + 8 > text_room) {
+      if (kChecked && text_size + 8 > text_room) {
         storage_.set_size(text_size);
         storage_.Reserve(8);
         text = storage_.raw();
         text_room = storage_.capacity();
       }
       std::memcpy(text + text_size, &x, 8);  // the bytes past the word are stale
-      if (token == token_end) {
+      if (kChecked && token == token_end) {
         tokens_.set_next(token);
         tokens_.GrowRoom();
         token = tokens_.next();
         token_end = tokens_.end();
       }
-      const uint32_t begin = identity ? static_cast<uint32_t>(p) : begins_[p];
-      const uint32_t end = identity ? static_cast<uint32_t>(q) : ends_[q - 1];
       token->kind = TokenKind::kWord;
       token->text_offset = static_cast<uint32_t>(text_size);
       token->text_size = static_cast<uint32_t>(q - p);
-      token->begin = begin;
-      token->end = std::max(begin, end);
+      if (kIdentity) {
+        token->begin = static_cast<uint32_t>(p);
+        token->end = static_cast<uint32_t>(q);
+      } else {
+        const uint32_t begin = begins_[p], end = ends_[q - 1];
+        token->begin = begin;
+        token->end = std::max(begin, end);
+      }
       ++token;
       text_size += q - p;
       if (space_then_word) {

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "text/fast_paths.h"
 #include "text/normalizer.h"
+#include "text/tokenization_access.h"
 #include "token_test_util.h"
 
 namespace groupguard {
@@ -144,6 +145,47 @@ TEST(FastPathTest, FastAndGeneralPathsGiveTheSameTokens) {
                       << got << "general paths:\n"
                       << want;
         if (++failures == 5) return;
+      }
+    }
+  }
+}
+
+// The word loop checks no room when the buffers have enough for any words the
+// rest of the text could give. A Tokenization grown by one post, then given a
+// shorter or longer one (up to four times and more) of one-letter words (the most tokens
+// per byte) or seven-letter ones (the most text): the words stay within its buffers and
+// come out as the general path gives them.
+TEST(FastPathTest, WordsStayWithinTheRoomOfAWarmTokenization) {
+  const Tokenizer tokenizer = testing_util::MakeTokenizer(TokenizerOptions());
+  auto repeat = [](const char* word, int times) {
+    std::string s;
+    for (int k = 0; k < times; ++k) s += word;
+    return s;
+  };
+  Tokenization general;
+  for (const int first_words : {1, 40, 64, 100, 200}) {
+    for (const char* first : {"a ", "abcdefg "}) {
+      for (const char* second : {"a ", "abcdefg ", "ab&amp;"}) {
+        for (int words = 1; words <= 4 * first_words + 70; ++words) {
+          // With its last byte, and without (a word at the very end).
+          for (const bool cut : {false, true}) {
+            Tokenization warm;
+            tokenizer.Tokenize(repeat(first, first_words), &warm);
+            std::string input = repeat(second, words);
+            if (cut) input.pop_back();
+            const std::string want = Dump(tokenizer, input, &general, false);
+            const std::string got = Dump(tokenizer, input, &warm, true);
+            ASSERT_LE(warm.tokens().size(),
+                      internal::TokenizationAccess::TokenRoom(warm));
+            for (const Token& token : warm.tokens()) {
+              ASSERT_LE(token.text_offset + token.text_size,
+                        internal::TokenizationAccess::TextRoom(warm));
+            }
+            ASSERT_EQ(got, want)
+                << first_words << " words of \"" << first << "\", then " << words
+                << " of \"" << second << "\"" << (cut ? " cut" : "");
+          }
+        }
       }
     }
   }
