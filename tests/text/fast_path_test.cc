@@ -11,9 +11,11 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "groupguard/post_reader.h"
 #include "groupguard/tokenizer.h"
 #include "gtest/gtest.h"
+#include "text/domains.h"
 #include "text/fast_paths.h"
 #include "text/normalizer.h"
 #include "text/tokenization_access.h"
@@ -188,6 +190,32 @@ TEST(FastPathTest, WordsStayWithinTheRoomOfAWarmTokenization) {
         }
       }
     }
+  }
+}
+
+// The registrable-domain cache (sets of two hosts) answers as it did when it
+// asked libpsl: hosts looked up again in orders that keep two or three of a set
+// in play, and that move every host out of its set and back.
+TEST(FastPathTest, RegistrableDomainCacheAnswersAsBefore) {
+  std::vector<std::string> hosts;
+  for (int i = 0; i < 3000; ++i) {
+    // Domains at different offsets, and none (a bare label).
+    const char* const forms[] = {"w.x.h%d.co.uk", "x.h%d.com", "h%d.zz", "h%d"};
+    hosts.push_back(absl::StrFormat(forms[i % 4], i));
+  }
+  std::vector<std::string> first;
+  for (const std::string& host : hosts) {
+    first.emplace_back(internal::RegistrableDomain(host.c_str()));
+  }
+  std::mt19937 rng(7);
+  for (int round = 0; round < 20000; ++round) {
+    const size_t a = rng() % hosts.size();
+    for (size_t i : {a, (a + 1) % hosts.size(), a, (a + 2) % hosts.size(), a}) {
+      ASSERT_EQ(internal::RegistrableDomain(hosts[i].c_str()), first[i]) << hosts[i];
+    }
+  }
+  for (size_t i = hosts.size(); i-- > 0;) {
+    ASSERT_EQ(internal::RegistrableDomain(hosts[i].c_str()), first[i]) << hosts[i];
   }
 }
 
