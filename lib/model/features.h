@@ -11,11 +11,14 @@
 //   length     XXH3(one byte: bit width of the token count, seed ^ kLengthSalt)
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "absl/base/optimization.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
@@ -53,6 +56,9 @@ inline constexpr uint64_t kLengthSalt = 0x1E6C'7A55'0B3F'92D3ULL;
 inline constexpr uint64_t kCharPrefixBit = 1;  // the n-gram starts the word
 inline constexpr uint64_t kCharSuffixBit = 2;  // the n-gram ends the word
 
+// The token kinds there are: TokenKind's values run from 0 to kSignal.
+inline constexpr size_t kTokenKinds = static_cast<size_t>(TokenKind::kSignal) + 1;
+
 inline uint64_t KindSalt(TokenKind kind) {
   return 0x9E37'79B9'7F4A'7C15ULL * (static_cast<uint64_t>(kind) + 1);
 }
@@ -89,7 +95,7 @@ class FeatureHasher {
   uint32_t num_buckets() const { return uint32_t{1} << options_.hash_bits; }
 
   uint64_t UnigramHash(TokenKind kind, absl::string_view text) const {
-    return UnigramHashWithSeed(options_.hash_seed, kind, text);
+    return KindHash(unigram_keys_.data(), options_.hash_seed, kind, text);
   }
   uint64_t BigramHash(uint64_t first, uint64_t second) const {
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
@@ -163,6 +169,10 @@ class FeatureHasher {
 
  private:
   explicit FeatureHasher(const FeatureOptions& options) : options_(options) {
+    for (size_t k = 0; k < kTokenKinds; ++k) {
+      unigram_keys_[k] =
+          MakeUnigramKeys(options_.hash_seed ^ KindSalt(static_cast<TokenKind>(k)));
+    }
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
     const uint64_t seed = options_.hash_seed ^ kBigramSalt;
     bigram_bitflip1_ =
@@ -170,6 +180,76 @@ class FeatureHasher {
     bigram_bitflip2_ =
         (XXH_readLE64(XXH3_kSecret + 40) ^ XXH_readLE64(XXH3_kSecret + 48)) - seed;
 #endif
+  }
+
+  // XXH3_64bits_withSeed's constants that depend on the seed alone, for inputs
+  // of 1 to 16 bytes, under one token kind's unigram seed: computed once per
+  // hasher, so hashing a short token does not derive them from the seed again
+  // (the kind's salt, a byte swap, adds and xors: 5 to 9 instructions a token).
+  struct UnigramKeys {
+    uint64_t seed = 0;            // hash_seed ^ KindSalt(kind)
+    uint64_t bitflip_1to3 = 0;    // of XXH3_len_1to3_64b
+    uint64_t bitflip_4to8 = 0;    // of XXH3_len_4to8_64b
+    uint64_t bitflip1_9to16 = 0;  // of XXH3_len_9to16_64b
+    uint64_t bitflip2_9to16 = 0;
+  };
+  static UnigramKeys MakeUnigramKeys(uint64_t seed) {
+    UnigramKeys keys;
+    keys.seed = seed;
+#if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
+    // As XXH3_len_1to3_64b, XXH3_len_4to8_64b and XXH3_len_9to16_64b derive them.
+    const xxh_u8* const secret = XXH3_kSecret;
+    keys.bitflip_1to3 = (XXH_readLE32(secret) ^ XXH_readLE32(secret + 4)) + seed;
+    const uint64_t seed_4to8 =
+        seed ^ (static_cast<uint64_t>(XXH_swap32(static_cast<uint32_t>(seed))) << 32);
+    keys.bitflip_4to8 =
+        (XXH_readLE64(secret + 8) ^ XXH_readLE64(secret + 16)) - seed_4to8;
+    keys.bitflip1_9to16 = (XXH_readLE64(secret + 24) ^ XXH_readLE64(secret + 32)) + seed;
+    keys.bitflip2_9to16 = (XXH_readLE64(secret + 40) ^ XXH_readLE64(secret + 48)) - seed;
+#endif
+    return keys;
+  }
+
+  // XXH3_64bits_withSeed(text, keys.seed): for 1 to 16 bytes XXH3's short-input
+  // functions written out on the precomputed constants (pinned against the
+  // public call by FeatureHasherTest.UnigramHashIsXxh3OfEveryLength).
+  [[gnu::always_inline]] static uint64_t UnigramHashWithKeys(const UnigramKeys& keys,
+                                                             absl::string_view text) {
+    const size_t len = text.size();
+#if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
+    const xxh_u8* const input = reinterpret_cast<const xxh_u8*>(text.data());
+    if (len <= 8) {
+      if (len >= 4) {  // XXH3_len_4to8_64b
+        const uint32_t input1 = XXH_readLE32(input);
+        const uint32_t input2 = XXH_readLE32(input + len - 4);
+        const uint64_t input64 = input2 + (static_cast<uint64_t>(input1) << 32);
+        return XXH3_rrmxmx(input64 ^ keys.bitflip_4to8, len);
+      }
+      if (len != 0) {  // XXH3_len_1to3_64b
+        const uint32_t c1 = input[0];
+        const uint32_t c2 = input[len >> 1];
+        const uint32_t c3 = input[len - 1];
+        const uint32_t combined =
+            (c1 << 16) | (c2 << 24) | c3 | (static_cast<uint32_t>(len) << 8);
+        return XXH64_avalanche(combined ^ keys.bitflip_1to3);
+      }
+    } else if (len <= 16) {  // XXH3_len_9to16_64b
+      const uint64_t lo = XXH_readLE64(input) ^ keys.bitflip1_9to16;
+      const uint64_t hi = XXH_readLE64(input + len - 8) ^ keys.bitflip2_9to16;
+      return XXH3_avalanche(len + XXH_swap64(lo) + hi + MulFold64(lo, hi));
+    }
+#endif
+    return XXH3_64bits_withSeed(text.data(), len, keys.seed);
+  }
+
+  // The unigram hash of a token: on its kind's keys (`keys`: unigram_keys_),
+  // or for a kind beyond them from the seed.
+  [[gnu::always_inline]] static uint64_t KindHash(const UnigramKeys* keys,
+                                                  uint64_t hash_seed, TokenKind kind,
+                                                  absl::string_view text) {
+    const size_t k = static_cast<size_t>(kind);
+    if (ABSL_PREDICT_TRUE(k < kTokenKinds)) return UnigramHashWithKeys(keys[k], text);
+    return UnigramHashWithSeed(hash_seed, kind, text);
   }
 
   // The hashes on explicit arguments rather than members, so a loop can hold
@@ -236,6 +316,7 @@ class FeatureHasher {
   }
 
   FeatureOptions options_;
+  std::array<UnigramKeys, kTokenKinds> unigram_keys_;  // by token kind
   // XXH3_len_9to16_64b's two seed-dependent constants for the bigram seed.
   uint64_t bigram_bitflip1_ = 0;
   uint64_t bigram_bitflip2_ = 0;
@@ -464,6 +545,7 @@ void FeatureHasher::ForEachBucket(absl::Span<const Token> tokens, const TextOf& 
   const bool bigrams = options_.bigrams;
   const int shift = 64 - options_.hash_bits;
   const uint64_t seed = options_.hash_seed;
+  const UnigramKeys* const keys = unigram_keys_.data();
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
   const uint64_t bitflip1 = bigram_bitflip1_;
   const uint64_t bitflip2 = bigram_bitflip2_;
@@ -472,7 +554,7 @@ void FeatureHasher::ForEachBucket(absl::Span<const Token> tokens, const TextOf& 
   bool have_previous = false;
   for (const Token& token : tokens) {
     const TokenKind kind = token.kind;
-    const uint64_t hash = UnigramHashWithSeed(seed, kind, text_of(token));
+    const uint64_t hash = KindHash(keys, seed, kind, text_of(token));
     if (unigrams) sink(static_cast<uint32_t>(hash >> shift));
     if (InBigrams(kind)) {
       if (bigrams && have_previous) {
@@ -502,6 +584,7 @@ void FeatureHasher::ForEachBucketOf(absl::Span<const Token> part, const TextOf& 
   const bool bigrams = options_.bigrams;
   const int shift = 64 - options_.hash_bits;
   const uint64_t seed = options_.hash_seed;
+  const UnigramKeys* const keys = unigram_keys_.data();
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
   const uint64_t bitflip1 = bigram_bitflip1_;
   const uint64_t bitflip2 = bigram_bitflip2_;
@@ -510,7 +593,7 @@ void FeatureHasher::ForEachBucketOf(absl::Span<const Token> part, const TextOf& 
   bool have_previous = carry->have_previous;
   for (const Token& token : part) {
     const TokenKind kind = token.kind;
-    const uint64_t hash = UnigramHashWithSeed(seed, kind, text_of(token));
+    const uint64_t hash = KindHash(keys, seed, kind, text_of(token));
     if (unigrams) sink(static_cast<uint32_t>(hash >> shift));
     if (InBigrams(kind)) {
       if (bigrams && have_previous) {

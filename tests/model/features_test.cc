@@ -79,6 +79,40 @@ TEST(FeatureHasherTest, UnigramHashIsSeededXxh3WithTheKindInTheSeed) {
             hasher.UnigramHash(TokenKind::kHost, "bit.ly"));
 }
 
+// UnigramHash hashes a token of up to 16 bytes on constants it derived from the
+// seed once per kind (XXH3's short-input functions written out): check it against
+// the library's call for every length branch (0, 1-3, 4-8, 9-16, longer), bytes
+// that differ at every position (so a byte read from the wrong place shows), every
+// kind and one beyond them, over several seeds.
+TEST(FeatureHasherTest, UnigramHashIsXxh3OfEveryLength) {
+  std::string bytes;
+  uint64_t state = 0x9E3779B97F4A7C15ULL;
+  for (int i = 0; i < 64; ++i) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    bytes.push_back(static_cast<char>(state >> 56));
+  }
+  std::vector<TokenKind> kinds;
+  for (size_t k = 0; k < kTokenKinds; ++k) kinds.push_back(static_cast<TokenKind>(k));
+  kinds.push_back(static_cast<TokenKind>(kTokenKinds));
+  kinds.push_back(static_cast<TokenKind>(255));
+  for (const uint64_t seed : {uint64_t{0}, uint64_t{1}, FeatureOptions().hash_seed,
+                              ~uint64_t{0}, uint64_t{0x0000'0001'FFFF'FFFFULL}}) {
+    FeatureOptions options;
+    options.hash_seed = seed;
+    const FeatureHasher hasher = Hasher(options);
+    for (const TokenKind kind : kinds) {
+      for (size_t len = 0; len <= 40; ++len) {
+        for (size_t start : {0, 3, 11}) {
+          const absl::string_view text = absl::string_view(bytes).substr(start, len);
+          EXPECT_EQ(hasher.UnigramHash(kind, text),
+                    XXH3_64bits_withSeed(text.data(), text.size(), seed ^ KindSalt(kind)))
+              << seed << " " << static_cast<int>(kind) << " " << len << " " << start;
+        }
+      }
+    }
+  }
+}
+
 // Golden vectors: if one of these changes, every saved model is silently wrong.
 // Change them only together with the model format version.
 TEST(FeatureHasherTest, GoldenBuckets) {
