@@ -4,7 +4,7 @@
 // The scoring weights, compact: a model trained on a few thousand posts uses ~5% of
 // its 2^20 buckets, so instead of a dense float per bucket (4 MB, most of it zero,
 // a cache miss per feature) it keeps one bit per bucket with a running count every
-// 64 buckets, and the weights of the nonzero buckets only, in bucket order. Finding
+// 32 buckets, and the weights of the nonzero buckets only, in bucket order. Finding
 // a weight is a bit test, a popcount and one load; the bits and counts of 2^20
 // buckets take 256 KB and the weights of 66k buckets 260 KB (520 KB for an
 // ensemble), so the whole table stays in L2. Absent buckets weigh 0.
@@ -26,10 +26,16 @@ inline uint32_t PopCount64(uint64_t x) {
 }
 
 class WeightTable {
+  // 8 bytes, 32 buckets: a block's address is an index scaled by 8, which x86
+  // addressing does in the load (64 buckets and their count take 12 bytes,
+  // padded to 16: a shift and an add more per look-up), and the table takes
+  // the same 256 KB for 2^20 buckets.
   struct Block {
-    uint64_t bits = 0;  // bucket 64 * i + j has a weight iff bit j is set
+    uint32_t bits = 0;  // bucket 32 * i + j has a weight iff bit j is set
     uint32_t rank = 0;  // weighted buckets before this block
   };
+  static constexpr int kBlockShift = 5;  // log2 of the buckets in a block
+  static constexpr uint32_t kInBlock = (uint32_t{1} << kBlockShift) - 1;
 
  public:
   // `components[k]` lists (bucket, weight) of component k, ascending by bucket,
@@ -37,10 +43,11 @@ class WeightTable {
   WeightTable(uint32_t num_buckets,
               const std::vector<std::vector<std::pair<uint32_t, float>>>& components)
       : stride_(components.size()) {
-    blocks_.assign((size_t{num_buckets} + 63) / 64, Block());
+    blocks_.assign((size_t{num_buckets} + kInBlock) >> kBlockShift, Block());
     for (const auto& list : components) {
       for (const auto& [bucket, w] : list) {
-        if (w != 0) blocks_[bucket >> 6].bits |= uint64_t{1} << (bucket & 63);
+        if (w != 0)
+          blocks_[bucket >> kBlockShift].bits |= uint32_t{1} << (bucket & kInBlock);
       }
     }
     uint32_t rank = 0;
@@ -69,8 +76,8 @@ class WeightTable {
   // builtin is that one instruction instead of a call into libgcc.
   template <size_t kStride, bool kHardwarePopCount = false>
   const float* FindWithStride(uint32_t bucket) const {
-    const Block& block = blocks_[bucket >> 6];
-    const uint64_t bit = uint64_t{1} << (bucket & 63);
+    const Block& block = blocks_[bucket >> kBlockShift];
+    const uint32_t bit = uint32_t{1} << (bucket & kInBlock);
     if ((block.bits & bit) == 0) return nullptr;
     const uint64_t below = block.bits & (bit - 1);
     const uint32_t rank_in_block =
@@ -90,13 +97,13 @@ class WeightTable {
     template <size_t kStride, bool kHardwarePopCount = false>
     void AddWeights(uint32_t bucket, double& sum0, double& sum1) const {
       static_assert(kStride == 1 || kStride == 2, "one or two components");
-      const Block& block = blocks_[bucket >> 6];
+      const Block& block = blocks_[bucket >> kBlockShift];
       // The bucket's bit shifted to the top (the sign bit), the bits below it
       // under it: one test for the bit, and the bits up to it counted at once.
-      const uint64_t upto = block.bits << (63 - (bucket & 63));
-      if (static_cast<int64_t>(upto) >= 0) return;
+      const uint32_t upto = block.bits << (kInBlock - (bucket & kInBlock));
+      if (static_cast<int32_t>(upto) >= 0) return;
       const uint32_t rank_upto =  // the bucket's own bit and the ones below it
-          kHardwarePopCount ? static_cast<uint32_t>(__builtin_popcountll(upto))
+          kHardwarePopCount ? static_cast<uint32_t>(__builtin_popcount(upto))
                             : PopCount64(upto);
       const float* w = weights_ + (block.rank + size_t{rank_upto} - 1) * kStride;
       sum0 += w[0];
@@ -114,8 +121,8 @@ class WeightTable {
 
   // The `stride()` weights of `bucket`, or nullptr if they are all zero.
   const float* Find(uint32_t bucket) const {
-    const Block& block = blocks_[bucket >> 6];
-    const uint64_t bit = uint64_t{1} << (bucket & 63);
+    const Block& block = blocks_[bucket >> kBlockShift];
+    const uint32_t bit = uint32_t{1} << (bucket & kInBlock);
     if ((block.bits & bit) == 0) return nullptr;
     const size_t index =
         block.rank + static_cast<size_t>(PopCount64(block.bits & (bit - 1)));
@@ -124,8 +131,8 @@ class WeightTable {
 
  private:
   size_t Index(uint32_t bucket) const {
-    const Block& block = blocks_[bucket >> 6];
-    const uint64_t bit = uint64_t{1} << (bucket & 63);
+    const Block& block = blocks_[bucket >> kBlockShift];
+    const uint32_t bit = uint32_t{1} << (bucket & kInBlock);
     return block.rank + static_cast<size_t>(PopCount64(block.bits & (bit - 1)));
   }
 

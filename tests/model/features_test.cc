@@ -446,6 +446,62 @@ TEST(WeightTableTest, FindsEveryWeightAndOnlyThose) {
   EXPECT_EQ(PopCount64(0x8000000000000001ULL), 2u);
 }
 
+// Every bucket of tables dense and sparse, one and two components, against the
+// lists they were built from: each block's first and last bucket, full and empty
+// blocks, the running counts across them, and AddWeights (both popcounts) against
+// Find.
+TEST(WeightTableTest, FindsEveryWeightOfRandomTables) {
+  uint64_t state = 12345;
+  const auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  for (const uint32_t one_in : {1u, 2u, 3u, 17u, 200u}) {
+    for (const size_t stride : {size_t{1}, size_t{2}}) {
+      const uint32_t num_buckets = 4096;
+      std::vector<std::vector<std::pair<uint32_t, float>>> lists(stride);
+      std::vector<std::vector<float>> dense(stride, std::vector<float>(num_buckets, 0));
+      for (size_t k = 0; k < stride; ++k) {
+        for (uint32_t bucket = 0; bucket < num_buckets; ++bucket) {
+          if (next() % one_in != 0) continue;
+          const float w = static_cast<float>(static_cast<int>(next() % 2001) - 1000) / 8;
+          lists[k].emplace_back(bucket, w);
+          dense[k][bucket] = w;
+        }
+      }
+      const WeightTable table(num_buckets, lists);
+      const WeightTable::View view = table.view();
+      size_t weighted = 0;
+      for (uint32_t bucket = 0; bucket < num_buckets; ++bucket) {
+        const bool any = dense[0][bucket] != 0 || (stride == 2 && dense[1][bucket] != 0);
+        weighted += any ? 1 : 0;
+        const float* w = table.Find(bucket);
+        ASSERT_EQ(w != nullptr, any) << one_in << " " << bucket;
+        double sums[2] = {0.5, -0.25};
+        double popcnt_sums[2] = {0.5, -0.25};
+        if (stride == 1) {
+          EXPECT_EQ((table.FindWithStride<1, false>(bucket)), w);
+          EXPECT_EQ((table.FindWithStride<1, true>(bucket)), w);
+          view.AddWeights<1>(bucket, sums[0], sums[1]);
+          view.AddWeights<1, true>(bucket, popcnt_sums[0], popcnt_sums[1]);
+        } else {
+          EXPECT_EQ((table.FindWithStride<2, false>(bucket)), w);
+          EXPECT_EQ((table.FindWithStride<2, true>(bucket)), w);
+          view.AddWeights<2>(bucket, sums[0], sums[1]);
+          view.AddWeights<2, true>(bucket, popcnt_sums[0], popcnt_sums[1]);
+        }
+        for (size_t k = 0; k < stride; ++k) {
+          EXPECT_EQ(w != nullptr ? w[k] : 0.0f, dense[k][bucket]) << bucket;
+          EXPECT_EQ(sums[k], (k == 0 ? 0.5 : -0.25) + dense[k][bucket]) << bucket;
+          EXPECT_EQ(popcnt_sums[k], sums[k]) << bucket;
+        }
+        if (stride == 1) EXPECT_EQ(sums[1], -0.25);
+      }
+      EXPECT_EQ(table.size(), weighted);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace groupguard::internal
 
