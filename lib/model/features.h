@@ -77,12 +77,7 @@ inline bool InBigrams(TokenKind kind) {
 
 // Bit width of n: 0 for 0, 1 for 1, 2 for 2..3, 3 for 4..7, ...
 inline uint32_t BitWidth(uint64_t n) {
-  uint32_t width = 0;
-  while (n != 0) {
-    ++width;
-    n >>= 1;
-  }
-  return width;
+  return n == 0 ? 0 : 64 - static_cast<uint32_t>(__builtin_clzll(n));
 }
 
 // Validated feature options plus the hashing itself. Immutable, thread-safe.
@@ -164,7 +159,7 @@ class FeatureHasher {
                        BigramCarry* carry, Sink&& sink) const;
   // The bucket of the length feature of a post of `token_count` tokens.
   uint32_t LengthBucket(size_t token_count) const {
-    return Bucket(LengthHash(BitWidth(token_count)));
+    return length_buckets_[BitWidth(token_count)];
   }
 
  private:
@@ -172,6 +167,9 @@ class FeatureHasher {
     for (size_t k = 0; k < kTokenKinds; ++k) {
       unigram_keys_[k] =
           MakeUnigramKeys(options_.hash_seed ^ KindSalt(static_cast<TokenKind>(k)));
+    }
+    for (uint32_t width = 0; width < length_buckets_.size(); ++width) {
+      length_buckets_[width] = Bucket(LengthHash(width));
     }
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
     const uint64_t seed = options_.hash_seed ^ kBigramSalt;
@@ -317,6 +315,9 @@ class FeatureHasher {
 
   FeatureOptions options_;
   std::array<UnigramKeys, kTokenKinds> unigram_keys_;  // by token kind
+  // The length feature's bucket by bit width of the token count (0..64): its
+  // hash is a call of XXH3_64bits_withSeed, 20 instructions and the call.
+  std::array<uint32_t, 65> length_buckets_;
   // XXH3_len_9to16_64b's two seed-dependent constants for the bigram seed.
   uint64_t bigram_bitflip1_ = 0;
   uint64_t bigram_bitflip2_ = 0;
@@ -577,9 +578,7 @@ void FeatureHasher::ForEachBucket(absl::Span<const Token> tokens, const TextOf& 
       have_previous = true;
     }
   }
-  if (options_.length_feature) {
-    sink(static_cast<uint32_t>(LengthHash(BitWidth(tokens.size())) >> shift));
-  }
+  if (options_.length_feature) sink(LengthBucket(tokens.size()));
 }
 
 template <typename TextOf, typename Sink>

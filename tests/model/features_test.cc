@@ -357,6 +357,30 @@ TEST(FeatureHasherTest, LengthClassNames) {
   EXPECT_EQ(BitWidth(8), 4u);
 }
 
+// LengthBucket reads the bucket from a table the hasher filled once: it is the
+// length hash of the count's bit width for every width (0..64), and BitWidth
+// counts the bits of every power of two and its neighbours.
+TEST(FeatureHasherTest, LengthBucketIsTheBucketOfTheLengthHash) {
+  std::vector<uint64_t> counts = {0, ~uint64_t{0}};
+  for (int bit = 0; bit < 64; ++bit) {
+    const uint64_t power = uint64_t{1} << bit;
+    counts.insert(counts.end(), {power - 1, power, power + 1});
+  }
+  for (const int bits : {10, 20, 26}) {
+    FeatureOptions options;
+    options.hash_bits = bits;
+    options.hash_seed = 0xABCD'0123'4567'89EFULL * static_cast<uint64_t>(bits);
+    const FeatureHasher hasher = Hasher(options);
+    for (const uint64_t n : counts) {
+      uint32_t width = 0;
+      for (uint64_t rest = n; rest != 0; rest >>= 1) ++width;
+      EXPECT_EQ(BitWidth(n), width) << n;
+      EXPECT_EQ(hasher.LengthBucket(n), hasher.Bucket(hasher.LengthHash(width)))
+          << bits << " " << n;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace groupguard::internal
 
