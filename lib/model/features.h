@@ -151,9 +151,9 @@ class FeatureHasher {
   };
   // ForEachBucket() in parts: the unigram and bigram buckets of `part`, the
   // tokens of a post that follow the ones `carry` went through (a fresh carry
-  // for the first part). Calling it on consecutive parts of `tokens`, then
-  // LengthBucket(tokens.size()) if options().length_feature, gives what
-  // ForEachBucket(tokens) gives.
+  // for the first part; nullptr for a part that is the whole post). Calling it on
+  // consecutive parts of `tokens`, then LengthBucket(tokens.size()) if
+  // options().length_feature, gives what ForEachBucket(tokens) gives.
   template <typename TextOf, typename Sink>
   void ForEachBucketOf(absl::Span<const Token> part, const TextOf& text_of,
                        BigramCarry* carry, Sink&& sink) const;
@@ -163,6 +163,12 @@ class FeatureHasher {
   }
 
  private:
+  // ForEachBucket()'s unigrams and bigrams when both are on.
+  template <typename TextOf, typename Sink>
+  [[gnu::always_inline]] void ForEachBucketWithPairs(absl::Span<const Token> tokens,
+                                                     const TextOf& text_of,
+                                                     Sink& sink) const;
+
   explicit FeatureHasher(const FeatureOptions& options) : options_(options) {
     for (size_t k = 0; k < kTokenKinds; ++k) {
       unigram_keys_[k] =
@@ -547,45 +553,66 @@ void FeatureHasher::ForEachBucket(absl::Span<const Token> tokens, const TextOf& 
   // ForEach() without sources or char n-grams, every option and hash constant in
   // a local: the sink's stores could alias the members as far as the compiler
   // knows. Pinned against ForEach() by FeatureHasherTest.ForEachBucketIsForEach.
-  // (ForEachBucketOf's loop: written out again, as calling it here costs the
-  // scoring loop 1% more instructions.)
-  const bool unigrams = options_.unigrams;
-  const bool bigrams = options_.bigrams;
-  const int shift = 64 - options_.hash_bits;
-  const uint64_t seed = options_.hash_seed;
-  const UnigramKeys* const keys = unigram_keys_.data();
-#if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
-  const uint64_t bitflip1 = bigram_bitflip1_;
-  const uint64_t bitflip2 = bigram_bitflip2_;
-#endif
-  uint64_t previous_hash = 0;
-  bool have_previous = false;
-  for (const Token& token : tokens) {
-    const TokenKind kind = token.kind;
-    const uint64_t hash = KindHash(keys, seed, kind, text_of(token));
-    if (unigrams) sink(static_cast<uint32_t>(hash >> shift));
-    if (InBigrams(kind)) {
-      if (bigrams && have_previous) {
-#if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
-        const uint64_t bigram =
-            BigramHashWithFlips(bitflip1, bitflip2, previous_hash, hash);
-#else
-        const uint64_t bigram = BigramHash(previous_hash, hash);
-#endif
-        sink(static_cast<uint32_t>(bigram >> shift));
-      }
-      previous_hash = hash;
-      have_previous = true;
-    }
+  // The usual options (unigrams and bigrams) have a loop of their own that tests
+  // neither option per token; any other mix takes ForEachBucketOf's loop.
+  if (options_.unigrams && options_.bigrams) {
+    ForEachBucketWithPairs(tokens, text_of, sink);
+  } else {
+    ForEachBucketOf(tokens, text_of, nullptr, sink);
   }
   if (options_.length_feature) sink(LengthBucket(tokens.size()));
 }
 
 template <typename TextOf, typename Sink>
+inline void FeatureHasher::ForEachBucketWithPairs(absl::Span<const Token> tokens,
+                                                  const TextOf& text_of,
+                                                  Sink& sink) const {
+  // ForEachBucket's loop for the usual options, unigrams and bigrams both on (no
+  // test of either per token), in two parts: up to the first token that takes
+  // part in bigrams, then the rest, where every such token has one before it.
+  const int shift = 64 - options_.hash_bits;
+  const uint64_t seed = options_.hash_seed;
+  const UnigramKeys* const keys = unigram_keys_.data();
+#if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
+  const uint64_t bitflip1 = bigram_bitflip1_;
+  const uint64_t bitflip2 = bigram_bitflip2_;
+#endif
+  const Token* token = tokens.data();
+  const Token* const end = token + tokens.size();
+  uint64_t previous_hash = 0;
+  while (token != end) {
+    const TokenKind kind = token->kind;
+    const uint64_t hash = KindHash(keys, seed, kind, text_of(*token));
+    ++token;
+    sink(static_cast<uint32_t>(hash >> shift));
+    if (InBigrams(kind)) {
+      previous_hash = hash;
+      break;
+    }
+  }
+  for (; token != end; ++token) {
+    const TokenKind kind = token->kind;
+    const uint64_t hash = KindHash(keys, seed, kind, text_of(*token));
+    sink(static_cast<uint32_t>(hash >> shift));
+    if (InBigrams(kind)) {
+#if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
+      const uint64_t bigram =
+          BigramHashWithFlips(bitflip1, bitflip2, previous_hash, hash);
+#else
+      const uint64_t bigram = BigramHash(previous_hash, hash);
+#endif
+      sink(static_cast<uint32_t>(bigram >> shift));
+      previous_hash = hash;
+    }
+  }
+}
+
+template <typename TextOf, typename Sink>
 void FeatureHasher::ForEachBucketOf(absl::Span<const Token> part, const TextOf& text_of,
                                     BigramCarry* carry, Sink&& sink) const {
-  // ForEachBucket()'s loop, from and to `carry`. Pinned against ForEach() by
-  // FeatureHasherTest.ForEachBucketOfPartsIsForEach.
+  // ForEachBucket()'s loop, from and to `carry` (none: a whole post). Pinned
+  // against ForEach() by FeatureHasherTest.ForEachBucketOfPartsIsForEach and
+  // FeatureHasherTest.ForEachBucketIsForEach.
   const bool unigrams = options_.unigrams;
   const bool bigrams = options_.bigrams;
   const int shift = 64 - options_.hash_bits;
@@ -595,8 +622,8 @@ void FeatureHasher::ForEachBucketOf(absl::Span<const Token> part, const TextOf& 
   const uint64_t bitflip1 = bigram_bitflip1_;
   const uint64_t bitflip2 = bigram_bitflip2_;
 #endif
-  uint64_t previous_hash = carry->previous_hash;
-  bool have_previous = carry->have_previous;
+  uint64_t previous_hash = carry != nullptr ? carry->previous_hash : 0;
+  bool have_previous = carry != nullptr && carry->have_previous;
   for (const Token& token : part) {
     const TokenKind kind = token.kind;
     const uint64_t hash = KindHash(keys, seed, kind, text_of(token));
@@ -615,8 +642,10 @@ void FeatureHasher::ForEachBucketOf(absl::Span<const Token> part, const TextOf& 
       have_previous = true;
     }
   }
-  carry->previous_hash = previous_hash;
-  carry->have_previous = have_previous;
+  if (carry != nullptr) {
+    carry->previous_hash = previous_hash;
+    carry->have_previous = have_previous;
+  }
 }
 
 // A readable name of a feature: "free", "free prize", "host:bit.ly",

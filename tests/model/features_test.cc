@@ -233,10 +233,19 @@ TEST(FeatureHasherTest, ForEachBucketIsForEach) {
     // Lengths 0..40: empty, 1-3, 4-8, 9-16, 17-128 bytes.
     tokens.Add(kinds[(i * 5) % 9], absl::string_view(long_text).substr(0, (i * 7) % 41));
   }
-  std::vector<HandTokens> inputs(4);
+  std::vector<HandTokens> inputs(5);
   inputs[1].Add(TokenKind::kWord, "alone");
   inputs[2].Add(TokenKind::kHost, "x.com").Add(TokenKind::kSignal, "bidi");
   inputs[3] = tokens;
+  // The first tokens take no part in bigrams (ForEachBucket's loop for unigrams
+  // and bigrams starts pairing at the first one that does).
+  inputs[4]
+      .Add(TokenKind::kHost, "x.com")
+      .Add(TokenKind::kSignal, "bidi")
+      .Add(TokenKind::kWord, "first")
+      .Add(TokenKind::kDomain, "x.com")
+      .Add(TokenKind::kWord, "second")
+      .Add(TokenKind::kNumber, "99");
   for (int mask = 0; mask < 8; ++mask) {
     for (int bits : {10, 20, 26}) {
       FeatureOptions options;
