@@ -552,11 +552,14 @@ Verdict LinearClassifier::Score(absl::string_view text,
   const auto name_of = [&](const NamedFeature& f, std::string* out) {
     AppendFeatureName(f.source(), all, text_of, out);
   };
-  // The slot of the name of `source` (left in scratch.name).
+  // The slot of the name of `source` (the name left in scratch.name, its hash in
+  // name_hash).
+  uint64_t name_hash = 0;
   const auto find = [&](const FeatureSource& source) -> uint32_t& {
     scratch.name.clear();
     AppendFeatureName(source, all, text_of, &scratch.name);
-    return scratch.Find(XXH3_64bits(scratch.name.data(), scratch.name.size()), name_of);
+    name_hash = XXH3_64bits(scratch.name.data(), scratch.name.size());
+    return scratch.Find(name_hash, name_of);
   };
   with_seen([&](auto& seen) {
     hasher_.ForEach(all, text_of, [&](uint32_t bucket, const FeatureSource& source) {
@@ -570,7 +573,7 @@ Verdict LinearClassifier::Score(absl::string_view text,
       if (slot == 0) {
         NamedFeature f;
         f.weight = 0;
-        f.hash = XXH3_64bits(scratch.name.data(), scratch.name.size());
+        f.hash = name_hash;
         f.bucket = bucket;
         f.token = source.token;
         f.second = source.type == FeatureType::kBigram      ? source.token2
