@@ -111,6 +111,40 @@ TEST_F(GroupguardCliTest, UnknownFlagIsAUsageError) {
   EXPECT_THAT(r.err, HasSubstr("no-such-flag"));
 }
 
+// An error of the argument parser is one line like every other error: "groupguard: ",
+// what is wrong, and the help of the command it was (CLI11 alone printed its message
+// bare, then "Run with --help for more information.", the program's help, not the
+// command's). What the user typed is shown escaped, as elsewhere.
+TEST_F(GroupguardCliTest, ParseErrorsAreOneLineNamingTheCommandsHelp) {
+  const struct {
+    const char* args;
+    const char* err;
+  } cases[] = {
+      {"score --no-such-flag x.jsonl",
+       "groupguard: the following argument was not expected: --no-such-flag (groupguard "
+       "score --help)\n"},
+      {"explain -k",
+       "groupguard: --clues: 1 required INT:INT in [0 - 1000] missing "
+       "(groupguard explain --help)\n"},
+      {"explain -k abc x",
+       "groupguard: --clues: Value abc not in range 0 to 1000 "
+       "(groupguard explain --help)\n"},
+      {"train x.jsonl", "groupguard: --output is required (groupguard train --help)\n"},
+      {"journal check --bogus dir",
+       "groupguard: the following argument was not expected: --bogus (groupguard "
+       "journal check --help)\n"},
+      {"score \"$(printf -- '--a\033[2Jb')\" x.jsonl",
+       "groupguard: the following argument was not expected: --a\\x1b[2Jb (groupguard "
+       "score --help)\n"},
+  };
+  for (const auto& c : cases) {
+    Result r = RunCli(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args;
+    EXPECT_EQ(r.err, c.err) << c.args;
+    EXPECT_EQ(r.out, "") << c.args;
+  }
+}
+
 TEST_F(GroupguardCliTest, HelpOnEverySubcommand) {
   for (const char* sub : {"train", "score", "eval", "explain", "inspect", "replay",
                           "journal", "journal check", "journal salvage"}) {
@@ -804,7 +838,8 @@ TEST_F(GroupguardCliTest, TrainFlagErrorsNameTheFlag) {
             "threshold may not block more ham than the unsure one holds\n");
   r = RunCli(absl::StrCat("train --unsure-ham-rate 1.5 -o ", out, " ", input));
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_THAT(r.err, StartsWith("--unsure-ham-rate: Value 1.5 not a number in [0 - 1]"));
+  EXPECT_THAT(r.err, StartsWith("groupguard: --unsure-ham-rate: Value 1.5 not a number "
+                                "in [0 - 1]"));
   EXPECT_FALSE(Exists(out));
 }
 
@@ -885,8 +920,8 @@ TEST_F(GroupguardCliTest, TrainSelectRefusesCvFlagsOutOfRangeBeforeReading) {
     Result r = RunCli(absl::StrCat("train --select ", flag, " -o ", Dir(),
                                    "/cv.ggm /nonexistent/posts.jsonl"));
     EXPECT_EQ(r.exit_code, 2) << flag << ": " << r.err;
-    EXPECT_THAT(r.err,
-                StartsWith(absl::StrCat(flag.substr(0, flag.find(' ')), ": Value ")))
+    EXPECT_THAT(r.err, StartsWith(absl::StrCat(
+                           "groupguard: ", flag.substr(0, flag.find(' ')), ": Value ")))
         << flag;
     EXPECT_THAT(r.err, Not(HasSubstr("posts.jsonl"))) << flag;
   }

@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "commands.h"
 #include "common.h"
 #include "groupguard/version.h"
@@ -14,6 +16,23 @@
 #ifdef GROUPGUARD_HAVE_REPLAY
 #include "replay.h"
 #endif
+
+namespace {
+
+// "groupguard train --hash-bits x" -> "could not convert: --hash-bits = x (groupguard
+// train --help)": CLI11's message of a usage error, begun in lower case as the
+// others are, with the typed values in it made safe for a terminal, and the help of
+// the command `prefix` ("" or "train ") names.
+std::string ParseErrorMessage(absl::string_view what, absl::string_view prefix) {
+  std::string message = groupguard::internal::Printable(what, 1000);
+  if (message.size() >= 2 && absl::ascii_isupper(message[0]) &&
+      !absl::ascii_isupper(message[1])) {  // "The ...", "A ...", not "INT ..."
+    message[0] = absl::ascii_tolower(message[0]);
+  }
+  return absl::StrCat(message, " (groupguard ", prefix, "--help)");
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace groupguard::cli;
@@ -63,8 +82,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::RuntimeError& e) {
     return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);  // prints help, version or the usage error
-    return code == 0 ? kExitOk : kExitUsageError;
+    // --help and --version: CLI11 prints them.
+    if (e.get_exit_code() == 0) return app.exit(e) == 0 ? kExitOk : kExitUsageError;
+    // A usage error (an unknown option, a missing or bad value) is one line, as every
+    // other error: "groupguard: ", what CLI11 says of it, and the command's help.
+    PrintError(ParseErrorMessage(e.what(), prefix));
+    return kExitUsageError;
   } catch (const std::exception& e) {
     PrintError(e.what());
     return kExitRuntimeError;
