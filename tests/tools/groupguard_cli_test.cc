@@ -843,6 +843,55 @@ TEST_F(GroupguardCliTest, TrainFlagErrorsNameTheFlag) {
   EXPECT_FALSE(Exists(out));
 }
 
+// Every option that sets a TrainerOptions field the trainer checks takes the
+// trainer's range, checked by the command: a value out of it is a usage error that
+// names the option, where the trainer's error named the field ("TrainerOptions:
+// naive_bayes.alpha must be in (0, 100], got 0", "FeatureOptions.hash_bits must be in
+// [10, 26], got 40"). A value at either end is taken (the run then stops at the
+// missing input): the command's range is the trainer's.
+TEST_F(GroupguardCliTest, TrainOptionsOutOfRangeNameTheOption) {
+  const std::string out = Dir() + "/range.ggm";
+  for (const std::string refused :
+       {"--alpha 0", "--alpha 100.5", "--alpha nan", "--l2 -1", "--l2 10.5",
+        "--max-iterations 0", "--max-iterations 10001", "--patience 0",
+        "--patience 10001", "--hash-bits 9", "--hash-bits 27",
+        "--validation-fraction -0.1", "--validation-fraction 0.95"}) {
+    Result r =
+        RunCli(absl::StrCat("train ", refused, " -o ", out, " /nonexistent/x.jsonl"));
+    EXPECT_EQ(r.exit_code, 2) << refused << ": " << r.err;
+    EXPECT_THAT(r.err, StartsWith(absl::StrCat(
+                           "groupguard: ", refused.substr(0, refused.find(' ')),
+                           ": Value ", refused.substr(refused.find(' ') + 1), " not ")))
+        << refused;
+    EXPECT_THAT(r.err, Not(HasSubstr("Options"))) << refused;
+  }
+  for (const std::string taken :
+       {"--alpha 0.001", "--alpha 100", "--l2 0", "--l2 10", "--max-iterations 1",
+        "--max-iterations 10000", "--patience 1", "--patience 10000", "--hash-bits 10",
+        "--hash-bits 26", "--validation-fraction 0", "--validation-fraction 0.9"}) {
+    Result r =
+        RunCli(absl::StrCat("train ", taken, " -o ", out, " /nonexistent/x.jsonl"));
+    EXPECT_EQ(r.exit_code, 1) << taken << ": " << r.err;
+    EXPECT_EQ(r.err, "groupguard: /nonexistent/x.jsonl: No such file or directory\n")
+        << taken;
+  }
+  EXPECT_FALSE(Exists(out));
+}
+
+// The model keeps at most 1 MiB of --date, --description and input file names
+// (TrainerOptions::kMaxMetadataBytes): more is said in the options' words, not as
+// "TrainerOptions: date, data_sources and description take ...".
+TEST_F(GroupguardCliTest, TrainMetadataOverTheLimitNamesTheOptions) {
+  // Nine input names of 120,000 bytes (none exists: the limit is checked first).
+  Result r = RunCli(absl::StrCat(
+      "train --date 2026 -o ", Dir(),
+      "/meta.ggm $(for i in 1 2 3 4 5 6 7 8 9; do printf '%0120000d ' $i; done)"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "groupguard: --date, --description and the input file names take 1080004 "
+            "bytes together; a model keeps at most 1048576\n");
+}
+
 // A model file is input: a description holding an escape sequence (clear the screen)
 // or a bidi control (U+202E) is shown escaped, not sent to the terminal.
 TEST_F(GroupguardCliTest, InspectEscapesControlCharactersOfTheModel) {

@@ -139,6 +139,18 @@ CLI::Validator NumberIn(double lo, double hi) {
       absl::StrCat("FLOAT in [", lo, " - ", hi, "]"));
 }
 
+CLI::Validator NumberAbove(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& value) -> std::string {
+        double v;
+        if (!absl::SimpleAtod(value, &v) || !(v > lo && v <= hi)) {
+          return absl::StrCat("Value ", value, " not a number in (", lo, " - ", hi, "]");
+        }
+        return "";
+      },
+      absl::StrCat("FLOAT in (", lo, " - ", hi, "]"));
+}
+
 void AddModelFlag(CLI::App* command, std::string* model_path) {
   command->add_option("-m,--model", *model_path,
                       "Model file (\"-\" = stdin, when the posts or text come from "

@@ -73,6 +73,9 @@ absl::StatusOr<PostReaderOptions> ReaderOptionsFor(const InputFlags& flags,
 // lets it through: no comparison with NaN fails). A value outside is a usage error.
 CLI::Validator NumberIn(double lo, double hi);
 
+// The same for a number above `lo` and at most `hi` (naive Bayes' --alpha).
+CLI::Validator NumberAbove(double lo, double hi);
+
 // Adds --model (default: the model built into this program).
 void AddModelFlag(CLI::App* command, std::string* model_path);
 

@@ -139,8 +139,18 @@ int RunTrain(TrainFlags& flags) {
   }
   // Only base names: the model file must not depend on where the data lived.
   options.data_sources.clear();
-  for (const std::string& input : flags.inputs)
+  size_t metadata_bytes = options.date.size() + options.description.size();
+  for (const std::string& input : flags.inputs) {
     options.data_sources.push_back(BaseName(input));
+    metadata_bytes += options.data_sources.back().size();
+  }
+  if (metadata_bytes > TrainerOptions::kMaxMetadataBytes) {
+    // The trainer's limit, said in the command's terms rather than its fields'.
+    PrintError(absl::StrCat("--date, --description and the input file names take ",
+                            metadata_bytes, " bytes together; a model keeps at most ",
+                            TrainerOptions::kMaxMetadataBytes));
+    return kExitUsageError;
+  }
   // Without --select the posts go straight into the trainer; with it they are kept
   // (as text) for the cross-validation, then given to the chosen settings' trainer.
   // Either way the trainer checks the options first (the candidates differ from
@@ -371,21 +381,28 @@ void AddTrainCommand(CLI::App& app) {
       ->required();
   cmd->add_option("--model-type", flags->model_type, "naive_bayes (nb), logistic (lr) or ensemble (nb+lr)")
       ->capture_default_str();
+  // The ranges Trainer::Create() takes, checked here so that a value out of range is
+  // a usage error naming the option, not one naming TrainerOptions' field.
   cmd->add_option("--alpha", o.naive_bayes.alpha, "Naive Bayes: additive smoothing")
+      ->check(NumberAbove(0, 100))
       ->capture_default_str();
   cmd->add_flag("--nb-tfidf", flags->nb_tfidf,
                 "Naive Bayes: idf-weighted, length-normalized counts (Rennie et al. 2003)");
   cmd->add_option("--l2", o.logistic.l2, "Logistic: L2 penalty per post")
+      ->check(NumberIn(0, 10))
       ->capture_default_str();
   cmd->add_option("--max-iterations", o.logistic.max_iterations,
                   "Logistic: L-BFGS iterations at most")
+      ->check(CLI::Range(1, 10000))
       ->capture_default_str();
   cmd->add_option("--patience", o.logistic.patience,
                   "Logistic: stop after this many iterations without validation gain")
+      ->check(CLI::Range(1, 10000))
       ->capture_default_str();
   cmd->add_flag("--no-normalize", flags->no_normalize,
                 "Logistic: do not scale feature vectors by 1/sqrt(#features)");
   cmd->add_option("--hash-bits", o.features.hash_bits, "log2 of the feature buckets")
+      ->check(CLI::Range(10, 26))
       ->capture_default_str();
   cmd->add_flag("--no-bigrams", flags->no_bigrams, "No token-pair features");
   cmd->add_flag("--no-binary", flags->no_binary,
@@ -396,6 +413,7 @@ void AddTrainCommand(CLI::App& app) {
       ->expected(2);
   cmd->add_option("--validation-fraction", o.validation_fraction,
                   "Share held out for early stopping, calibration and thresholds")
+      ->check(NumberIn(0, 0.9))
       ->capture_default_str();
   cmd->add_flag("--grouped-validation", o.grouped_validation,
                 "Hold out near-duplicates together and each label's share of posts");
