@@ -237,7 +237,8 @@ struct CrossValidationOptions {
   // Seeds the folds.
   uint64_t seed = 1;
   // Trainings run at once, each on a thread of its own (fewer if the system cannot
-  // start that many threads; the figures are the same). 1..256.
+  // start that many threads; the figures are the same). 1..kMaxThreads.
+  static constexpr int kMaxThreads = 256;
   int threads = 1;
 };
 

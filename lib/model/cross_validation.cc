@@ -114,9 +114,10 @@ absl::StatusOr<CrossValidationResult> CrossValidate(absl::Span<const LabeledPost
     return absl::InvalidArgumentError(
         absl::StrCat("cross-validation repeats ", cv.repeats, " out of range 1..20"));
   }
-  if (cv.threads < 1 || cv.threads > 256) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cross-validation threads ", cv.threads, " out of range 1..256"));
+  if (cv.threads < 1 || cv.threads > CrossValidationOptions::kMaxThreads) {
+    return absl::InvalidArgumentError(absl::StrCat("cross-validation threads ",
+                                                   cv.threads, " out of range 1..",
+                                                   CrossValidationOptions::kMaxThreads));
   }
   // Bad options fail here once, not in every fold.
   absl::StatusOr<std::unique_ptr<Trainer>> check = Trainer::Create(options);

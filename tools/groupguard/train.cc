@@ -13,6 +13,7 @@
 #include "metrics_text.h"
 #include "output_file.h"
 #include "progress.h"
+#include "threads.h"
 
 namespace groupguard::cli {
 namespace {
@@ -226,7 +227,8 @@ int RunTrain(TrainFlags& flags) {
   std::string report;
   if (flags.select) {
     const std::vector<Candidate> candidates = SelectionCandidates(options);
-    flags.cv.threads = flags.threads > 0 ? flags.threads : HardwareThreads();
+    flags.cv.threads = ThreadsToUse(flags.threads, HardwareThreads(),
+                                    CrossValidationOptions::kMaxThreads);
     flags.cv.seed = options.seed;
     const int trainings = flags.cv.repeats * flags.cv.folds;
     absl::StrAppendFormat(
@@ -448,10 +450,12 @@ void AddTrainCommand(CLI::App& app) {
       ->needs(select)
       ->check(CLI::Range(1, 20))
       ->capture_default_str();
-  cmd->add_option("-t,--threads", flags->threads,
-                  "--select: trainings at once (default: all cores)")
+  cmd->add_option(
+         "-t,--threads", flags->threads,
+         absl::StrCat("--select: trainings at once (default: all cores, at most ",
+                      CrossValidationOptions::kMaxThreads, ")"))
       ->needs(select)
-      ->check(CLI::Range(0, 256));
+      ->check(CLI::Range(0, CrossValidationOptions::kMaxThreads));
   cmd->add_option("--date", o.date, "Date written into the model (metadata)");
   cmd->add_option("--description", o.description, "Description written into the model");
   AddInputFlags(cmd, &flags->in);

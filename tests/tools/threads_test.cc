@@ -1,0 +1,31 @@
+#include "threads.h"
+
+#include "groupguard/trainer.h"
+#include "gtest/gtest.h"
+
+namespace groupguard::cli {
+namespace {
+
+constexpr int kLimit = CrossValidationOptions::kMaxThreads;
+
+// train --select's default is every core, but CrossValidate() takes at most
+// kMaxThreads: on a machine of more cores the default is the limit, where it asked
+// for more and the command, given no thread option, failed.
+TEST(ThreadsToUseTest, DefaultIsTheHardwareClampedToTheLimit) {
+  EXPECT_EQ(ThreadsToUse(0, 4, kLimit), 4);
+  EXPECT_EQ(ThreadsToUse(0, kLimit, kLimit), kLimit);
+  EXPECT_EQ(ThreadsToUse(0, kLimit + 1, kLimit), kLimit);
+  EXPECT_EQ(ThreadsToUse(0, 1024, kLimit), kLimit);
+  EXPECT_EQ(ThreadsToUse(0, 0, kLimit), 1);
+}
+
+// A value the user gave is kept, even over the limit: the option's check refuses it
+// with a message naming it, rather than running with fewer threads than asked.
+TEST(ThreadsToUseTest, AGivenValueIsKept) {
+  EXPECT_EQ(ThreadsToUse(1, 1024, kLimit), 1);
+  EXPECT_EQ(ThreadsToUse(3, 2, kLimit), 3);
+  EXPECT_EQ(ThreadsToUse(kLimit + 1, 2, kLimit), kLimit + 1);
+}
+
+}  // namespace
+}  // namespace groupguard::cli
