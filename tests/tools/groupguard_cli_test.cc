@@ -191,6 +191,15 @@ TEST_F(GroupguardCliTest, UnknownOrMissingCommandNamesTheCommands) {
   EXPECT_NE(version.out, "");
 }
 
+// train reads every input with the same --text-field, --label-field...: its help
+// says so, for a user training on dumps of different shapes (README: give them one).
+TEST_F(GroupguardCliTest, TrainHelpSaysTheInputFlagsApplyToEveryInput) {
+  Result r = RunCli("train --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("each read with the same input flags (--text-field, "
+                               "--label-field, ...)"));
+}
+
 // score refuses -o FILE.tsv without --format; its help says so rather than "otherwise
 // jsonl".
 TEST_F(GroupguardCliTest, ScoreHelpSaysATsvOutputIsRefused) {

@@ -376,7 +376,9 @@ void AddTrainCommand(CLI::App& app) {
   TrainerOptions& o = flags->options;
   CLI::App* cmd = app.add_subcommand(
       "train", "Train a model on one or more labeled dumps and write the model file");
-  cmd->add_option("inputs", flags->inputs, "Labeled dumps: JSON Lines, CSV or TSV")
+  cmd->add_option("inputs", flags->inputs,
+                  "Labeled dumps: JSON Lines, CSV or TSV, each read with the same "
+                  "input flags (--text-field, --label-field, ...)")
       ->required();
   cmd->add_option("-o,--output", flags->output,
                   "Model file to write (not \"-\": standard output carries the report)")
