@@ -98,12 +98,14 @@ struct NamedFeature {
 };
 
 // The explaining path's scratch (kept at its high-water size): the post's feature
-// names, an index of them by name, and two names being compared.
+// names, an index of them by name, two names being compared, and places.
 struct ExplainScratch {
   std::vector<NamedFeature> features;
   std::vector<uint32_t> slots;  // open addressing on the hash: 1 + index, 0 free
   std::string name;
   std::string other;
+  // The places of a short post's features: (index in features, span).
+  std::vector<std::pair<uint32_t, std::pair<uint32_t, uint32_t>>> places;
 
   void Clear() {
     features.clear();
@@ -111,22 +113,20 @@ struct ExplainScratch {
   }
   size_t HeldBytes() const {
     return features.capacity() * sizeof(NamedFeature) +
-           slots.capacity() * sizeof(uint32_t) + name.capacity() + other.capacity();
+           slots.capacity() * sizeof(uint32_t) + name.capacity() + other.capacity() +
+           places.capacity() * sizeof(places[0]);
   }
-  // The slot of the feature named `name` (hash `hash`): 1 + its index, or a free
-  // slot (0) where it goes. `name_of(const NamedFeature&, std::string*)` writes a
-  // stored feature's name.
-  template <typename NameOf>
-  uint32_t& Find(uint64_t hash, const NameOf& name_of) {
+  // The slot of the feature of name hash `hash` for which `same(const
+  // NamedFeature&)` says its name is the one looked for: 1 + its index, or a free
+  // slot (0) where it goes.
+  template <typename Same>
+  uint32_t& Find(uint64_t hash, const Same& same) {
     const size_t mask = slots.size() - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
       uint32_t& slot = slots[i];
       if (slot == 0) return slot;
       const NamedFeature& f = features[slot - 1];
-      if (f.hash != hash) continue;
-      other.clear();
-      name_of(f, &other);
-      if (other == name) return slot;
+      if (f.hash == hash && same(f)) return slot;
     }
   }
   // Makes room for one more feature (the table stays at most half full).
@@ -552,15 +552,54 @@ Verdict LinearClassifier::Score(absl::string_view text,
   const auto name_of = [&](const NamedFeature& f, std::string* out) {
     AppendFeatureName(f.source(), all, text_of, out);
   };
+  // Whether `f` and `source` are made alike: the same type of feature of tokens of
+  // the same kinds and texts, so of the same name. (Features made otherwise may
+  // still have the same name: the word "url" and a URL's marker "url".)
+  const auto same_token = [&](uint32_t a, uint32_t b) {
+    return a == b || (all[a].kind == all[b].kind && text_of(all[a]) == text_of(all[b]));
+  };
+  const auto made_alike = [&](const NamedFeature& f, const FeatureSource& source) {
+    if (f.type != source.type) return false;
+    switch (source.type) {
+      case FeatureType::kUnigram:
+        return same_token(f.token, source.token);
+      case FeatureType::kBigram:
+        return same_token(f.token, source.token) && same_token(f.second, source.token2);
+      case FeatureType::kCharNgram: {
+        const absl::string_view a = text_of(all[f.token]);
+        const absl::string_view b = text_of(all[source.token]);
+        return (f.second == 0) == (source.char_begin == 0) &&
+               (f.third == a.size()) == (source.char_end == b.size()) &&
+               a.substr(f.second, f.third - f.second) ==
+                   b.substr(source.char_begin, source.char_end - source.char_begin);
+      }
+      case FeatureType::kLength:
+        return f.second == source.length_class;
+    }
+    return false;
+  };
   // The slot of the name of `source` (the name left in scratch.name, its hash in
-  // name_hash).
+  // name_hash). A stored feature of the same hash is compared by how it was made,
+  // and only when that differs by its name, made again.
   uint64_t name_hash = 0;
   const auto find = [&](const FeatureSource& source) -> uint32_t& {
     scratch.name.clear();
     AppendFeatureName(source, all, text_of, &scratch.name);
     name_hash = XXH3_64bits(scratch.name.data(), scratch.name.size());
-    return scratch.Find(name_hash, name_of);
+    return scratch.Find(name_hash, [&](const NamedFeature& f) {
+      if (made_alike(f, source)) return true;
+      scratch.other.clear();
+      name_of(f, &scratch.other);
+      return scratch.other == scratch.name;
+    });
   };
+  // The places of a short post's features are noted on this walk (12 bytes a
+  // place); a long post's are found again on walks of its own, for the kept clues
+  // alone.
+  using Span = std::pair<uint32_t, uint32_t>;
+  const bool note_places = text.size() <= kLongPostBytes;
+  std::vector<std::pair<uint32_t, Span>>& places = scratch.places;
+  places.clear();
   with_seen([&](auto& seen) {
     hasher_.ForEach(all, text_of, [&](uint32_t bucket, const FeatureSource& source) {
       const float* w = table_->Find(bucket);
@@ -594,64 +633,145 @@ Verdict LinearClassifier::Score(absl::string_view text,
         for (size_t k = 0; k < stride_; ++k) contribution += scale[k] * w[k];
         f.weight += contribution;
       }
+      if (note_places && source.type != FeatureType::kLength) {
+        places.emplace_back(slot - 1,
+                            Span(all[source.token].begin, all[source.token].end));
+        if (source.type == FeatureType::kBigram) {
+          places.emplace_back(slot - 1,
+                              Span(all[source.token2].begin, all[source.token2].end));
+        }
+      }
     });
   });
 
   // The strongest max_clues of them: by weight, then (ties) by name. A heap of
-  // those kept so far, the weakest on top. (Names are unique, so the order is
-  // total and the clues are the ones a sort of them all would give.)
-  const auto stronger = [&](uint32_t a, uint32_t b) {
-    const double wa = std::fabs(features[a].weight), wb = std::fabs(features[b].weight);
-    if (wa != wb) return wa > wb;
-    scratch.name.clear();
-    name_of(features[a], &scratch.name);
-    scratch.other.clear();
-    name_of(features[b], &scratch.other);
-    return scratch.name < scratch.other;
-  };
+  // those kept so far, the weakest on top, when there are more than max_clues.
+  // (Names are unique, so the order is total and the clues are the ones a sort of
+  // them all would give.)
   std::vector<uint32_t> kept;
   kept.reserve(std::min(features.size(), static_cast<size_t>(max_clues)));
-  for (uint32_t i = 0; i < features.size(); ++i) {
-    if (kept.size() < static_cast<size_t>(max_clues)) {
-      kept.push_back(i);
-      std::push_heap(kept.begin(), kept.end(), stronger);
-    } else if (stronger(i, kept.front())) {
-      std::pop_heap(kept.begin(), kept.end(), stronger);
-      kept.back() = i;
-      std::push_heap(kept.begin(), kept.end(), stronger);
+  if (features.size() <= static_cast<size_t>(max_clues)) {
+    for (uint32_t i = 0; i < features.size(); ++i) kept.push_back(i);
+  } else {
+    const auto stronger = [&](uint32_t a, uint32_t b) {
+      const double wa = std::fabs(features[a].weight);
+      const double wb = std::fabs(features[b].weight);
+      if (wa != wb) return wa > wb;
+      scratch.name.clear();
+      name_of(features[a], &scratch.name);
+      scratch.other.clear();
+      name_of(features[b], &scratch.other);
+      return scratch.name < scratch.other;
+    };
+    for (uint32_t i = 0; i < features.size(); ++i) {
+      if (kept.size() < static_cast<size_t>(max_clues)) {
+        kept.push_back(i);
+        std::push_heap(kept.begin(), kept.end(), stronger);
+      } else if (stronger(i, kept.front())) {
+        std::pop_heap(kept.begin(), kept.end(), stronger);
+        kept.back() = i;
+        std::push_heap(kept.begin(), kept.end(), stronger);
+      }
     }
   }
-  std::sort(kept.begin(), kept.end(), stronger);
+  // The kept ones' names, made once, then put in order on them.
+  std::vector<Clue> unordered(kept.size());
+  for (size_t c = 0; c < kept.size(); ++c) {
+    name_of(features[kept[c]], &unordered[c].feature);
+    unordered[c].weight = features[kept[c]].weight;
+  }
+  std::vector<uint32_t> order(kept.size());
+  for (uint32_t c = 0; c < order.size(); ++c) order[c] = c;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    const double wa = std::fabs(unordered[a].weight);
+    const double wb = std::fabs(unordered[b].weight);
+    if (wa != wb) return wa > wb;
+    return unordered[a].feature < unordered[b].feature;
+  });
   std::vector<Clue>& clues = verdict.clues;
   clues.resize(kept.size());
-  bool one_bucket = true;  // the kept names each have one bucket
-  std::vector<uint32_t> kept_buckets;
-  kept_buckets.reserve(kept.size());
-  for (size_t c = 0; c < kept.size(); ++c) {
-    NamedFeature& f = features[kept[c]];
-    f.clue = static_cast<int32_t>(c);
-    name_of(f, &clues[c].feature);
-    clues[c].weight = f.weight;
-    one_bucket = one_bucket && f.one_bucket;
-    kept_buckets.push_back(f.bucket);
+  for (size_t c = 0; c < order.size(); ++c) {
+    features[kept[order[c]]].clue = static_cast<int32_t>(c);
+    clues[c] = std::move(unordered[order[c]]);
   }
-  std::sort(kept_buckets.begin(), kept_buckets.end());
 
-  // Then the places of the kept clues' features: the spans of their tokens. Only
-  // features in a kept clue's bucket need their name made again.
+  // Then the places of the kept clues' features: the spans of their tokens. A
+  // place that repeats the one before in its clue (a run of bigrams quotes each
+  // token twice in a row) is kept once; each clue's spans are counted first, so
+  // they are allocated once, at their size (4 MiB of `$` has 4 Mi places in each
+  // of its two clues: growing them took 20 MB more).
   if (!clues.empty()) {
-    using Span = std::pair<uint32_t, uint32_t>;
     // Calls place(clue, span) for every place of a kept clue, in the order the
     // features come.
     const auto for_each_place = [&](const auto& place) {
-      hasher_.ForEach(all, text_of, [&](uint32_t bucket, const FeatureSource& source) {
-        if (one_bucket &&
-            !std::binary_search(kept_buckets.begin(), kept_buckets.end(), bucket)) {
-          return;
+      if (note_places) {
+        for (const auto& [feature, span] : places) {
+          const int32_t c = features[feature].clue;
+          if (c >= 0) place(c, span);
         }
-        if (table_->Find(bucket) == nullptr) return;
-        const uint32_t slot = find(source);  // every name with a weight has one
-        const int32_t c = slot == 0 ? -1 : features[slot - 1].clue;
+        return;
+      }
+      // When every kept name has one bucket, an occurrence in no kept clue's
+      // bucket is in no kept clue; and when every name of the post has one
+      // bucket, one in a kept bucket of one feature is in that feature's clue.
+      // Only occurrences in the other kept buckets (or in any, when some name has
+      // several buckets) need their name made again.
+      struct KeptBucket {
+        uint32_t bucket;
+        int32_t clue;  // or kByName
+      };
+      constexpr int32_t kByName = -2;
+      bool one_bucket = true;  // the kept names each have one bucket
+      for (uint32_t i : kept) one_bucket = one_bucket && features[i].one_bucket;
+      std::vector<KeptBucket> kept_buckets;
+      if (one_bucket) {
+        kept_buckets.reserve(kept.size());
+        for (uint32_t i : kept)
+          kept_buckets.push_back({features[i].bucket, features[i].clue});
+        std::sort(
+            kept_buckets.begin(), kept_buckets.end(),
+            [](const KeptBucket& a, const KeptBucket& b) { return a.bucket < b.bucket; });
+        // Two kept clues of one bucket: one entry, by name.
+        size_t n = 0;
+        for (size_t i = 0; i < kept_buckets.size(); ++i) {
+          if (n > 0 && kept_buckets[n - 1].bucket == kept_buckets[i].bucket) {
+            kept_buckets[n - 1].clue = kByName;
+          } else {
+            kept_buckets[n++] = kept_buckets[i];
+          }
+        }
+        kept_buckets.resize(n);
+      }
+      const auto kept_bucket = [&](uint32_t bucket) -> KeptBucket* {
+        auto it = std::lower_bound(
+            kept_buckets.begin(), kept_buckets.end(), bucket,
+            [](const KeptBucket& k, uint32_t b) { return k.bucket < b; });
+        return it != kept_buckets.end() && it->bucket == bucket ? &*it : nullptr;
+      };
+      if (one_bucket) {
+        // A feature in a kept bucket other than its clue's shares that bucket. (A
+        // feature of several buckets may be in any: then all are looked up by
+        // name.)
+        for (const NamedFeature& f : features) {
+          KeptBucket* k = kept_bucket(f.bucket);
+          if (k != nullptr && k->clue != f.clue) k->clue = kByName;
+          if (!f.one_bucket) {
+            for (KeptBucket& kb : kept_buckets) kb.clue = kByName;
+            break;
+          }
+        }
+      }
+      hasher_.ForEach(all, text_of, [&](uint32_t bucket, const FeatureSource& source) {
+        int32_t c;
+        const KeptBucket* k = one_bucket ? kept_bucket(bucket) : nullptr;
+        if (one_bucket && k == nullptr) return;
+        if (k != nullptr && k->clue != kByName) {
+          c = k->clue;
+        } else {
+          if (!one_bucket && table_->Find(bucket) == nullptr) return;
+          const uint32_t slot = find(source);  // every name with a weight has one
+          c = slot == 0 ? -1 : features[slot - 1].clue;
+        }
         if (c < 0) return;
         switch (source.type) {
           case FeatureType::kBigram:
@@ -667,24 +787,22 @@ Verdict LinearClassifier::Score(absl::string_view text,
         }
       });
     };
-    // A place that repeats the one before in its clue (a run of bigrams quotes
-    // each token twice in a row) is kept once; the rest are sorted and made unique
-    // below, as they all were. Counted first, so each clue's spans are allocated
-    // once, at their size (4 MiB of `$` has 4 Mi places in each of its two clues:
-    // growing them took 20 MB more).
-    std::vector<size_t> places(clues.size(), 0);
+    std::vector<size_t> counts(clues.size(), 0);
     std::vector<Span> last(clues.size());
     for_each_place([&](int32_t c, const Span& span) {
-      if (places[c] != 0 && last[c] == span) return;
-      ++places[c];
+      if (counts[c] != 0 && last[c] == span) return;
+      ++counts[c];
       last[c] = span;
     });
-    for (size_t c = 0; c < clues.size(); ++c) clues[c].spans.reserve(places[c]);
+    for (size_t c = 0; c < clues.size(); ++c) clues[c].spans.reserve(counts[c]);
     for_each_place([&](int32_t c, const Span& span) {
       std::vector<Span>& spans = clues[c].spans;
       if (spans.empty() || spans.back() != span) spans.push_back(span);
     });
+    // Mostly in order already (the features come in the order of their tokens),
+    // and then without repeats.
     for (Clue& clue : clues) {
+      if (std::is_sorted(clue.spans.begin(), clue.spans.end())) continue;
       std::sort(clue.spans.begin(), clue.spans.end());
       clue.spans.erase(std::unique(clue.spans.begin(), clue.spans.end()),
                        clue.spans.end());
