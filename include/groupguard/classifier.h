@@ -25,7 +25,9 @@ absl::string_view LabelName(Label label);
 struct Clue {
   std::string feature;  // readable: "free", "free prize", "host:bit.ly"
   double weight = 0;    // contribution to the log-odds of spam (> 0 spammy)
-  std::vector<std::pair<uint32_t, uint32_t>> spans;  // byte spans [begin, end)
+  // Byte spans [begin, end), sorted; empty when asked for without them
+  // (ScoreOptions::clue_spans false).
+  std::vector<std::pair<uint32_t, uint32_t>> spans;
 };
 
 struct Verdict {
@@ -36,6 +38,10 @@ struct Verdict {
 
 struct ScoreOptions {
   int max_clues = 0;  // how many clues to return; 0..1000 (values outside are clamped)
+  // Whether the clues carry their places (Clue::spans). False leaves every clue's
+  // spans empty and spares finding them, most of the work and memory of clues on
+  // a long post; names, weights and order are the same.
+  bool clue_spans = true;
 };
 
 // What a model file says about itself, for `groupguard inspect` and model cards.

@@ -597,7 +597,7 @@ Verdict LinearClassifier::Score(absl::string_view text,
   // place); a long post's are found again on walks of its own, for the kept clues
   // alone.
   using Span = std::pair<uint32_t, uint32_t>;
-  const bool note_places = text.size() <= kLongPostBytes;
+  const bool note_places = options.clue_spans && text.size() <= kLongPostBytes;
   std::vector<std::pair<uint32_t, Span>>& places = scratch.places;
   places.clear();
   with_seen([&](auto& seen) {
@@ -700,7 +700,7 @@ Verdict LinearClassifier::Score(absl::string_view text,
   // token twice in a row) is kept once; each clue's spans are counted first, so
   // they are allocated once, at their size (4 MiB of `$` has 4 Mi places in each
   // of its two clues: growing them took 20 MB more).
-  if (!clues.empty()) {
+  if (options.clue_spans && !clues.empty()) {
     // Calls place(clue, span) for every place of a kept clue, in the order the
     // features come.
     const auto for_each_place = [&](const auto& place) {

@@ -128,6 +128,7 @@ absl::StatusOr<Decision> Gate::Submit(const Submission& post) const {
     if (reject || classifier_holds) {
       ScoreOptions so;
       so.max_clues = options_.max_clues;
+      so.clue_spans = false;  // a reason carries the clues' names alone
       Verdict v = classifier->Score(post.text, so);
       HoldReason r;
       r.kind = HoldReason::Kind::kClassifier;

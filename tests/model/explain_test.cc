@@ -176,6 +176,29 @@ void ExpectSameExplanation(const Verdict& actual, const Verdict& all, int max_cl
   }
 }
 
+// `actual`, asked for without places, is the first max_clues clues of `all` (the
+// reference with 1000 clues) without their spans: the same names and weights, to
+// the bit, in the same order.
+void ExpectSameWithoutSpans(const Verdict& actual, const Verdict& all, int max_clues,
+                            const std::string& what) {
+  EXPECT_EQ(actual.spam_probability, all.spam_probability) << what;
+  EXPECT_EQ(actual.label, all.label) << what;
+  const size_t n = std::min(all.clues.size(), static_cast<size_t>(max_clues));
+  ASSERT_EQ(actual.clues.size(), n) << what;
+  for (size_t c = 0; c < n; ++c) {
+    EXPECT_EQ(actual.clues[c].feature, all.clues[c].feature) << what << " clue " << c;
+    EXPECT_EQ(actual.clues[c].weight, all.clues[c].weight) << what << " clue " << c;
+    EXPECT_TRUE(actual.clues[c].spans.empty()) << what << " clue " << c;
+  }
+}
+
+ScoreOptions WithoutSpans(int max_clues) {
+  ScoreOptions options;
+  options.max_clues = max_clues;
+  options.clue_spans = false;
+  return options;
+}
+
 // `unit` repeated to `bytes` bytes (a whole number of times).
 std::string Repeat(absl::string_view unit, size_t bytes) {
   std::string s;
@@ -218,7 +241,8 @@ std::vector<std::pair<std::string, std::string>> LongPosts(size_t bytes) {
 
 // Under every feature mix and model type, with few buckets (so many features share
 // one, and clues tie at a weight of 0) and many: the same clues, in the same order,
-// with the same weights and places, and the same probability.
+// with the same weights and places, and the same probability; asked for without
+// places, the same clues without them.
 TEST(ExplainTest, ExplanationsAreTheReferenceOnes) {
   std::vector<std::string> texts = {"",
                                     "win win win free prize",
@@ -254,6 +278,8 @@ TEST(ExplainTest, ExplanationsAreTheReferenceOnes) {
                            " max_clues ", max_clues);
           ExpectSameExplanation((*c)->Score(texts[t], ScoreOptions{max_clues}), all,
                                 max_clues, what);
+          ExpectSameWithoutSpans((*c)->Score(texts[t], WithoutSpans(max_clues)), all,
+                                 max_clues, what + " without spans");
         }
       }
     }
@@ -281,6 +307,9 @@ TEST(ExplainTest, TheDefaultModelExplainsAsTheReference) {
     for (int max_clues : {3, 1000}) {
       ExpectSameExplanation((*c)->Score(text, ScoreOptions{max_clues}), all, max_clues,
                             absl::StrCat(name, " max_clues ", max_clues));
+      ExpectSameWithoutSpans(
+          (*c)->Score(text, WithoutSpans(max_clues)), all, max_clues,
+          absl::StrCat(name, " max_clues ", max_clues, " without spans"));
     }
   }
 }
