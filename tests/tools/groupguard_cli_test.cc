@@ -887,6 +887,31 @@ TEST_F(GroupguardCliTest, TrainOptionsOutOfRangeNameTheOption) {
   EXPECT_FALSE(Exists(out));
 }
 
+// --seed is a whole decimal number 0 to 2^64 - 1, as the help's UINT says: CLI11 read
+// it with strtoull in any base, so "-1" was 2^64 - 1, a number over that was capped
+// to it and "010" was 8, each trained on silently.
+TEST_F(GroupguardCliTest, TrainSeedIsAWholeDecimalNumber) {
+  const std::string out = Dir() + "/seed.ggm";
+  for (const std::string refused : {"-1", "18446744073709551616", "0x10", "1e3", "x"}) {
+    Result r = RunCli(
+        absl::StrCat("train --seed ", refused, " -o ", out, " /nonexistent/x.jsonl"));
+    EXPECT_EQ(r.exit_code, 2) << refused << ": " << r.err;
+    EXPECT_EQ(r.err, absl::StrCat("groupguard: --seed: Value ", refused,
+                                  " not a whole number in 0 to 18446744073709551615 "
+                                  "(groupguard train --help)\n"));
+  }
+  for (const std::string taken : {"010", "18446744073709551615"}) {
+    Result r =
+        RunCli(absl::StrCat("train --model-type nb --seed ", taken, " -o ", out, " ",
+                            GROUPGUARD_DATA_DIR, "/jsonl/youtube.train.jsonl"));
+    ASSERT_EQ(r.exit_code, 0) << taken << ": " << r.err;
+    Result inspect = RunCli(absl::StrCat("inspect ", out));
+    EXPECT_THAT(inspect.out,
+                HasSubstr(absl::StrCat(" seed=", taken == "010" ? "10" : taken)))
+        << taken;
+  }
+}
+
 // The model keeps at most 1 MiB of --date, --description and input file names
 // (TrainerOptions::kMaxMetadataBytes): more is said in the options' words, not as
 // "TrainerOptions: date, data_sources and description take ...".

@@ -1,9 +1,12 @@
 // `groupguard train`: labeled dumps -> a model file, with training and validation
 // figures.
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -423,6 +426,20 @@ void AddTrainCommand(CLI::App& app) {
                 "Hold out near-duplicates together and each label's share of posts");
   cmd->add_option("--seed", o.seed,
                   "Seed of the validation split (and of --select's folds)")
+      ->transform(CLI::Validator(
+          [](std::string& value) -> std::string {
+            // Read as decimal, the value given to CLI11 so: it reads in any base and
+            // wraps or caps ("-1" and "1e99" are 2^64 - 1, "010" is 8), which would
+            // be seeds the user did not write.
+            uint64_t seed;
+            if (!absl::SimpleAtoi(value, &seed)) {
+              return absl::StrCat("Value ", value, " not a whole number in 0 to ",
+                                  std::numeric_limits<uint64_t>::max());
+            }
+            value = absl::StrCat(seed);
+            return "";
+          },
+          ""))
       ->capture_default_str();
   cmd->add_flag("--no-refit", flags->no_refit,
                 "Do not retrain on all posts after choosing thresholds");
