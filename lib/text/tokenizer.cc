@@ -859,8 +859,8 @@ size_t Scanner::TryUrl(size_t p) {
   }
   size_t label_begin[kMaxLabels], label_end[kMaxLabels];
   int labels = 0;
+  size_t e = LabelEnd(q);  // the end of the label at q
   while (labels < kMaxLabels) {
-    const size_t e = LabelEnd(q);
     if (e == q || f_[q] == '-' || f_[e - 1] == '-' || e - q > kMaxLabelBytes) return 0;
     label_begin[labels] = q;
     label_end[labels] = e;
@@ -869,9 +869,14 @@ size_t Scanner::TryUrl(size_t p) {
     const Separator* sep = MatchSeparator(after);
     if (sep == nullptr) break;
     const size_t next = e + sep->text.size();
-    if (next >= m_ || LabelEnd(next) == next) break;
+    if (next >= m_) break;
+    // The next label's end, found once: it decides whether the separator leads to
+    // a label, and is that label's end in the next turn.
+    const size_t next_end = LabelEnd(next);
+    if (next_end == next) break;
     obfuscated |= sep->obfuscated;
     q = next;
+    e = next_end;
   }
   const size_t host_begin = label_begin[0];
   const size_t host_end = label_end[labels - 1];

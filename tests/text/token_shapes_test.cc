@@ -58,6 +58,26 @@ TEST(UrlTest, ObfuscatedDots) {
               ElementsAre("url:url:obfuscated", "host:site.net", "domain:site.net"));
 }
 
+// A host of up to 16 labels, each found once and joined with '.', however it was
+// separated; the labels past the 16th stay out of the host.
+TEST(UrlTest, HostsOfUpToSixteenLabels) {
+  EXPECT_THAT(
+      Tok("http://a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.com/x"),
+      ElementsAre("url:url", "host:a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.com", "domain:o.com"));
+  EXPECT_THAT(Tok("http://a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.com"),
+              ElementsAre("url:url", "host:a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p", "domain:o.p",
+                          "word:com"));
+  EXPECT_THAT(TokWithSpans("www dot a-b (dot) x1 [.] com."),
+              ElementsAre("url:url:obfuscated=www dot a-b (dot) x1 [.] com",
+                          "host:www.a-b.x1.com=www dot a-b (dot) x1 [.] com",
+                          "domain:x1.com=www dot a-b (dot) x1 [.] com"));
+  // A separator followed by no label ends the host; a label that starts with
+  // '-' makes no host at all.
+  EXPECT_THAT(Tok("go.site.com. next"),
+              ElementsAre("url:url", "host:go.site.com", "domain:site.com", "word:next"));
+  EXPECT_THAT(Tok("site.com.-x"), ElementsAre("word:site", "word:com", "word:x"));
+}
+
 TEST(UrlTest, ObfuscatedScheme) {
   EXPECT_THAT(Tok("hxxp://evil.ru/x"),
               ElementsAre("url:url:obfuscated", "host:evil.ru", "domain:evil.ru"));
