@@ -745,16 +745,33 @@ void Scanner::AppendHostLabel(size_t b, size_t e) {
   }
 }
 
-// Separators between host labels: '.', and the obfuscated spellings of it.
+// Separators between host labels: '.', and the obfuscated spellings of it. Each
+// is also kept as its bytes in a little-endian word (at most 7 of them) and the
+// mask of their bytes, to compare with 8 bytes loaded from the text.
 struct Separator {
+  constexpr Separator(absl::string_view t, bool o) : text(t), obfuscated(o) {
+    for (size_t i = t.size(); i-- > 0;) {
+      bytes = (bytes << 8) | static_cast<unsigned char>(t[i]);
+      mask = (mask << 8) | 0xFF;
+    }
+  }
   absl::string_view text;
   bool obfuscated;
+  uint64_t bytes = 0;
+  uint64_t mask = 0;
 };
 constexpr Separator kSeparators[] = {
     {".", false},         {" (dot) ", true}, {" [dot] ", true}, {" {dot} ", true},
     {"(dot)", true},      {"[dot]", true},   {"{dot}", true},   {" dot ", true},
     {" [.] ", true},      {" (.) ", true},   {"[.]", true},     {"(.)", true},
     {"{.}", true},        {" . ", true},     {" .", true}};
+constexpr bool SeparatorsFitInAWord() {
+  for (const Separator& sep : kSeparators) {
+    if (sep.text.size() > 8) return false;
+  }
+  return true;
+}
+static_assert(SeparatorsFitInAWord(), "MatchSeparator<true> compares 8 bytes");
 
 // absl::StartsWith(text, prefix) for the short prefixes below, without a memcmp
 // call for the usual mismatch in the first two bytes.
@@ -768,8 +785,15 @@ inline bool HasPrefix(absl::string_view text, absl::string_view prefix) {
 // starting with after[0] (and, after a space, with after[1]) can match, so it
 // tries those, in list order. A space is mostly followed by an ordinary word, which
 // is then rejected on the second byte without trying the eight spaced entries.
+// kPadded: 8 bytes can be read at after.data() whatever after.size() (as in the
+// folded text, see Tokenize), so each entry is compared on one masked load, with
+// no memcmp call (" d" of the many words starting with 'd' after a space matches
+// up to " dot ").
+template <bool kPadded>
 const Separator* MatchSeparator(absl::string_view after) {
   if (after.empty()) return nullptr;
+  uint64_t x = 0;
+  if (kPadded) std::memcpy(&x, after.data(), 8);
   static constexpr uint8_t kSpaceParen[] = {1, 9};
   static constexpr uint8_t kSpaceBracket[] = {2, 8};
   static constexpr uint8_t kSpaceBrace[] = {3};
@@ -798,7 +822,11 @@ const Separator* MatchSeparator(absl::string_view after) {
     default: return nullptr;
   }
   for (const uint8_t i : candidates) {
-    if (HasPrefix(after, kSeparators[i].text)) return &kSeparators[i];
+    const Separator& sep = kSeparators[i];
+    if (kPadded ? after.size() >= sep.text.size() && (x & sep.mask) == sep.bytes
+                : HasPrefix(after, sep.text)) {
+      return &sep;
+    }
   }
   return nullptr;
 }
@@ -831,8 +859,8 @@ bool Scanner::MayBeUrl(size_t p, size_t run_end) const {
   if (c == '-') return true;
   size_t next = run_end + 1;  // after ".", the usual separator, found without a call
   if (c != '.') {
-    const Separator* sep = MatchSeparator(absl::string_view(
-        reinterpret_cast<const char*>(f_ + run_end), m_ - run_end));
+    const Separator* sep = MatchSeparator<true>(
+        absl::string_view(reinterpret_cast<const char*>(f_ + run_end), m_ - run_end));
     if (sep == nullptr) return false;
     next = run_end + sep->text.size();
   }
@@ -866,7 +894,8 @@ size_t Scanner::TryUrl(size_t p) {
     label_end[labels] = e;
     ++labels;
     const absl::string_view after(reinterpret_cast<const char*>(f_ + e), m_ - e);
-    const Separator* sep = MatchSeparator(after);
+    const Separator* sep =
+        fast_paths_ ? MatchSeparator<true>(after) : MatchSeparator<false>(after);
     if (sep == nullptr) break;
     const size_t next = e + sep->text.size();
     if (next >= m_) break;
