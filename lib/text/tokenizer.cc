@@ -57,6 +57,9 @@ struct FoldedTables {
   // ASCII letters that, after "word ", cannot carry on an obfuscated host (all but
   // 'd'): Scanner::FastWords goes on to the word they start without more checks.
   bool plain_after_space[256];
+  // Bytes of an e-mail address's local part (TryEmail): ASCII letters and digits,
+  // '.', '_', '-', '+', '%'.
+  bool email_local[256];
 };
 constexpr FoldedTables MakeFoldedTables() {
   FoldedTables t{};
@@ -78,6 +81,9 @@ constexpr FoldedTables MakeFoldedTables() {
   for (unsigned char c : {'+', '(', '!', '$'}) t.inert[c] = false;
   for (int c = 0; c < 256; ++c) {
     t.plain_after_space[c] = t.cls[c] == kLetter && (t.after[c] & kObfuscatedStart) == 0;
+  }
+  for (int c = 0; c < 256; ++c) {
+    t.email_local[c] = (t.after[c] & kEmailLocalOrAt) != 0 && c != '@';
   }
   return t;
 }
@@ -659,15 +665,8 @@ size_t Scanner::ScanWordOrNumber(size_t p) {
 size_t Scanner::TryEmail(size_t p) {
   constexpr size_t kMaxLocal = 64;
   size_t q = p;
-  while (q < m_ && q - p < kMaxLocal) {
-    const unsigned char c = f_[q];
-    if ((c < 0x80 && kFolded.cls[c] != 0) || c == '.' || c == '_' || c == '-' ||
-        c == '+' || c == '%') {
-      ++q;
-    } else {
-      break;
-    }
-  }
+  const size_t limit = std::min(m_, p + kMaxLocal);
+  while (q < limit && kFolded.email_local[f_[q]]) ++q;
   if (q >= m_ || f_[q] != '@') return 0;
   const size_t host_begin = q + 1;
   size_t labels = 0, last_label = host_begin, end = host_begin;

@@ -1,6 +1,7 @@
 // URLs, e-mail addresses, phone numbers, numbers, currency and emoji.
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "groupguard/tokenizer.h"
 #include "gtest/gtest.h"
@@ -127,6 +128,36 @@ TEST(EmailTest, EmailGivesItsDomain) {
               ElementsAre("word:mail=mail", "email:gmail.com=John.Smith+x@Gmail.com"));
   EXPECT_THAT(Tok("a@b"), ElementsAre("word:a", "word:b"));
   EXPECT_THAT(Tok("@user hi"), ElementsAre("word:user", "word:hi"));
+}
+
+// The local part: ASCII letters and digits, '.', '_', '-', '+' and '%', at most 64
+// bytes. Every other ASCII byte inside it leaves no address that starts where the
+// local part does.
+TEST(EmailTest, LocalPartBytesAndLength) {
+  const Tokenizer tokenizer = testing_util::MakeTokenizer();
+  Tokenization t;
+  auto email_from_start = [&](const std::string& input) {
+    tokenizer.Tokenize(input, &t);
+    for (const Token& token : t.tokens()) {
+      if (token.kind == TokenKind::kEmail && token.begin == 0) return true;
+    }
+    return false;
+  };
+  for (int c = 1; c < 0x80; ++c) {
+    const bool local = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                       (c >= '0' && c <= '9') ||
+                       std::string("._-+%").find(c) != std::string::npos;
+    const std::string input = std::string("ab") + static_cast<char>(c) + "cd@mail.com";
+    EXPECT_EQ(email_from_start(input), local) << absl::CHexEscape(input);
+  }
+  std::string local;
+  for (int i = 0; i < 66; ++i) local += "abcdefgh"[i % 8];
+  for (const size_t size : {1, 2, 63, 64}) {
+    EXPECT_TRUE(email_from_start(local.substr(0, size) + "@mail.com")) << size;
+  }
+  for (const size_t size : {65, 66}) {
+    EXPECT_FALSE(email_from_start(local.substr(0, size) + "@mail.com")) << size;
+  }
 }
 
 TEST(PhoneTest, PhoneNumbersBecomeShapes) {
