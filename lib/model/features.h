@@ -90,7 +90,7 @@ class FeatureHasher {
   uint32_t num_buckets() const { return uint32_t{1} << options_.hash_bits; }
 
   uint64_t UnigramHash(TokenKind kind, absl::string_view text) const {
-    return KindHash(unigram_keys_.data(), options_.hash_seed, kind, text);
+    return KindHash(unigram_keys_, options_.hash_seed, kind, text);
   }
   uint64_t BigramHash(uint64_t first, uint64_t second) const {
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
@@ -171,8 +171,8 @@ class FeatureHasher {
 
   explicit FeatureHasher(const FeatureOptions& options) : options_(options) {
     for (size_t k = 0; k < kTokenKinds; ++k) {
-      unigram_keys_[k] =
-          MakeUnigramKeys(options_.hash_seed ^ KindSalt(static_cast<TokenKind>(k)));
+      SetUnigramKeys(k, options_.hash_seed ^ KindSalt(static_cast<TokenKind>(k)),
+                     &unigram_keys_);
     }
     for (uint32_t width = 0; width < length_buckets_.size(); ++width) {
       length_buckets_[width] = Bucket(LengthHash(width));
@@ -187,37 +187,41 @@ class FeatureHasher {
   }
 
   // XXH3_64bits_withSeed's constants that depend on the seed alone, for inputs
-  // of 1 to 16 bytes, under one token kind's unigram seed: computed once per
+  // of 1 to 16 bytes, under each token kind's unigram seed: computed once per
   // hasher, so hashing a short token does not derive them from the seed again
   // (the kind's salt, a byte swap, adds and xors: 5 to 9 instructions a token).
+  // An array per constant, by kind: a kind's constant is one load with the kind
+  // as a scaled index (a struct per kind, of 40 bytes, took two LEAs a token).
   struct UnigramKeys {
-    uint64_t seed = 0;            // hash_seed ^ KindSalt(kind)
-    uint64_t bitflip_1to3 = 0;    // of XXH3_len_1to3_64b
-    uint64_t bitflip_4to8 = 0;    // of XXH3_len_4to8_64b
-    uint64_t bitflip1_9to16 = 0;  // of XXH3_len_9to16_64b
-    uint64_t bitflip2_9to16 = 0;
+    uint64_t seed[kTokenKinds] = {};            // hash_seed ^ KindSalt(kind)
+    uint64_t bitflip_1to3[kTokenKinds] = {};    // of XXH3_len_1to3_64b
+    uint64_t bitflip_4to8[kTokenKinds] = {};    // of XXH3_len_4to8_64b
+    uint64_t bitflip1_9to16[kTokenKinds] = {};  // of XXH3_len_9to16_64b
+    uint64_t bitflip2_9to16[kTokenKinds] = {};
   };
-  static UnigramKeys MakeUnigramKeys(uint64_t seed) {
-    UnigramKeys keys;
-    keys.seed = seed;
+  // Sets the constants of kind k from its unigram seed.
+  static void SetUnigramKeys(size_t k, uint64_t seed, UnigramKeys* keys) {
+    keys->seed[k] = seed;
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
     // As XXH3_len_1to3_64b, XXH3_len_4to8_64b and XXH3_len_9to16_64b derive them.
     const xxh_u8* const secret = XXH3_kSecret;
-    keys.bitflip_1to3 = (XXH_readLE32(secret) ^ XXH_readLE32(secret + 4)) + seed;
+    keys->bitflip_1to3[k] = (XXH_readLE32(secret) ^ XXH_readLE32(secret + 4)) + seed;
     const uint64_t seed_4to8 =
         seed ^ (static_cast<uint64_t>(XXH_swap32(static_cast<uint32_t>(seed))) << 32);
-    keys.bitflip_4to8 =
+    keys->bitflip_4to8[k] =
         (XXH_readLE64(secret + 8) ^ XXH_readLE64(secret + 16)) - seed_4to8;
-    keys.bitflip1_9to16 = (XXH_readLE64(secret + 24) ^ XXH_readLE64(secret + 32)) + seed;
-    keys.bitflip2_9to16 = (XXH_readLE64(secret + 40) ^ XXH_readLE64(secret + 48)) - seed;
+    keys->bitflip1_9to16[k] =
+        (XXH_readLE64(secret + 24) ^ XXH_readLE64(secret + 32)) + seed;
+    keys->bitflip2_9to16[k] =
+        (XXH_readLE64(secret + 40) ^ XXH_readLE64(secret + 48)) - seed;
 #endif
-    return keys;
   }
 
-  // XXH3_64bits_withSeed(text, keys.seed): for 1 to 16 bytes XXH3's short-input
+  // XXH3_64bits_withSeed(text, keys.seed[k]): for 1 to 16 bytes XXH3's short-input
   // functions written out on the precomputed constants (pinned against the
   // public call by FeatureHasherTest.UnigramHashIsXxh3OfEveryLength).
   [[gnu::always_inline]] static uint64_t UnigramHashWithKeys(const UnigramKeys& keys,
+                                                             size_t k,
                                                              absl::string_view text) {
     const size_t len = text.size();
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
@@ -227,7 +231,7 @@ class FeatureHasher {
         const uint32_t input1 = XXH_readLE32(input);
         const uint32_t input2 = XXH_readLE32(input + len - 4);
         const uint64_t input64 = input2 + (static_cast<uint64_t>(input1) << 32);
-        return XXH3_rrmxmx(input64 ^ keys.bitflip_4to8, len);
+        return XXH3_rrmxmx(input64 ^ keys.bitflip_4to8[k], len);
       }
       if (len != 0) {  // XXH3_len_1to3_64b
         const uint32_t c1 = input[0];
@@ -235,24 +239,24 @@ class FeatureHasher {
         const uint32_t c3 = input[len - 1];
         const uint32_t combined =
             (c1 << 16) | (c2 << 24) | c3 | (static_cast<uint32_t>(len) << 8);
-        return XXH64_avalanche(combined ^ keys.bitflip_1to3);
+        return XXH64_avalanche(combined ^ keys.bitflip_1to3[k]);
       }
     } else if (len <= 16) {  // XXH3_len_9to16_64b
-      const uint64_t lo = XXH_readLE64(input) ^ keys.bitflip1_9to16;
-      const uint64_t hi = XXH_readLE64(input + len - 8) ^ keys.bitflip2_9to16;
+      const uint64_t lo = XXH_readLE64(input) ^ keys.bitflip1_9to16[k];
+      const uint64_t hi = XXH_readLE64(input + len - 8) ^ keys.bitflip2_9to16[k];
       return XXH3_avalanche(len + XXH_swap64(lo) + hi + MulFold64(lo, hi));
     }
 #endif
-    return XXH3_64bits_withSeed(text.data(), len, keys.seed);
+    return XXH3_64bits_withSeed(text.data(), len, keys.seed[k]);
   }
 
   // The unigram hash of a token: on its kind's keys (`keys`: unigram_keys_),
   // or for a kind beyond them from the seed.
-  [[gnu::always_inline]] static uint64_t KindHash(const UnigramKeys* keys,
+  [[gnu::always_inline]] static uint64_t KindHash(const UnigramKeys& keys,
                                                   uint64_t hash_seed, TokenKind kind,
                                                   absl::string_view text) {
     const size_t k = static_cast<size_t>(kind);
-    if (ABSL_PREDICT_TRUE(k < kTokenKinds)) return UnigramHashWithKeys(keys[k], text);
+    if (ABSL_PREDICT_TRUE(k < kTokenKinds)) return UnigramHashWithKeys(keys, k, text);
     return UnigramHashWithSeed(hash_seed, kind, text);
   }
 
@@ -320,7 +324,7 @@ class FeatureHasher {
   }
 
   FeatureOptions options_;
-  std::array<UnigramKeys, kTokenKinds> unigram_keys_;  // by token kind
+  UnigramKeys unigram_keys_;
   // The length feature's bucket by bit width of the token count (0..64): its
   // hash is a call of XXH3_64bits_withSeed, 20 instructions and the call.
   std::array<uint32_t, 65> length_buckets_;
@@ -572,7 +576,7 @@ inline void FeatureHasher::ForEachBucketWithPairs(absl::Span<const Token> tokens
   // part in bigrams, then the rest, where every such token has one before it.
   const int shift = 64 - options_.hash_bits;
   const uint64_t seed = options_.hash_seed;
-  const UnigramKeys* const keys = unigram_keys_.data();
+  const UnigramKeys& keys = unigram_keys_;
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
   const uint64_t bitflip1 = bigram_bitflip1_;
   const uint64_t bitflip2 = bigram_bitflip2_;
@@ -617,7 +621,7 @@ void FeatureHasher::ForEachBucketOf(absl::Span<const Token> part, const TextOf& 
   const bool bigrams = options_.bigrams;
   const int shift = 64 - options_.hash_bits;
   const uint64_t seed = options_.hash_seed;
-  const UnigramKeys* const keys = unigram_keys_.data();
+  const UnigramKeys& keys = unigram_keys_;
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
   const uint64_t bitflip1 = bigram_bitflip1_;
   const uint64_t bitflip2 = bigram_bitflip2_;
