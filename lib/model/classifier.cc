@@ -415,7 +415,17 @@ template <size_t kStride, bool kHardwarePopCount, bool kBinary>
     uint32_t* last = first;
     hasher.ForEachBucket(tokens.tokens(), text_of,
                          [&last](uint32_t bucket) { *last++ = bucket; });
-    for (const uint32_t* b = first; b != last; ++b) add(*b, seen);
+    // The count is the features less the repeated ones (few): one add per
+    // repeat, not one per feature.
+    uint32_t repeats = 0;
+    for (const uint32_t* b = first; b != last; ++b) {
+      if (binary && !seen.Insert(*b)) {
+        ++repeats;
+        continue;
+      }
+      weights.AddWeights<kStride, kHardwarePopCount>(*b, sum0, sum1);
+    }
+    count = static_cast<uint32_t>(last - first) - repeats;
   } else {
     const auto text_of = [&](const Token& t) { return tokens.text(t); };
     const size_t distinct =

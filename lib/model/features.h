@@ -411,7 +411,7 @@ class BucketSet::Inserter {
   // Adds `bucket`; returns false if it was already in the set. REQUIRES: fewer
   // than max_inserts successful calls so far.
   bool Insert(uint32_t bucket) {
-    const uint64_t entry = base_ | bucket;
+    const uint64_t entry = base_ + bucket;  // base_ | bucket: one LEA
     size_t i = Slot(bucket) & mask_;
     // Mostly the bucket's own slot is free (the table is at most half full):
     // that case first, in a straight line. (A free slot never holds `entry`.)
