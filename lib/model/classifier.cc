@@ -412,9 +412,7 @@ template <size_t kStride, bool kHardwarePopCount, bool kBinary>
     std::vector<uint32_t>& buckets = ThreadBuckets();
     if (buckets.size() < max_features) buckets.resize(max_features);
     uint32_t* const first = buckets.data();
-    uint32_t* last = first;
-    hasher.ForEachBucket(tokens.tokens(), text_of,
-                         [&last](uint32_t bucket) { *last++ = bucket; });
+    const uint32_t* const last = hasher.WriteBuckets(tokens.tokens(), text_of, first);
     // The count is the features less the repeated ones (few): one add per
     // repeat, not one per feature.
     uint32_t repeats = 0;

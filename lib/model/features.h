@@ -136,12 +136,15 @@ class FeatureHasher {
   template <typename TextOf, typename Sink>
   void ForEach(absl::Span<const Token> tokens, const TextOf& text_of, Sink&& sink) const;
 
-  // The buckets ForEach() gives, in the same order, without their sources: the
-  // scoring loop. Calls sink(bucket). REQUIRES: char n-grams off
-  // (options().char_ngram_min == 0).
-  template <typename TextOf, typename Sink>
-  void ForEachBucket(absl::Span<const Token> tokens, const TextOf& text_of,
-                     Sink&& sink) const;
+  // The buckets ForEach() gives, in the same order, without their sources,
+  // written to out[0, n): the scoring loop. Returns out + n. REQUIRES: char
+  // n-grams off (options().char_ngram_min == 0), room at `out` for
+  // MaxFeatures(tokens, text_of) buckets. (A pointer, not a sink: a sink that
+  // holds the write pointer by reference and goes to an out-of-line call kept
+  // that pointer in memory, a load and a store per bucket.)
+  template <typename TextOf>
+  uint32_t* WriteBuckets(absl::Span<const Token> tokens, const TextOf& text_of,
+                         uint32_t* out) const;
 
   // What ForEachBucketOf carries from one part of a post's tokens to the next:
   // the last token that takes part in bigrams.
@@ -149,11 +152,11 @@ class FeatureHasher {
     uint64_t previous_hash = 0;
     bool have_previous = false;
   };
-  // ForEachBucket() in parts: the unigram and bigram buckets of `part`, the
+  // WriteBuckets() in parts, to a sink: the unigram and bigram buckets of `part`, the
   // tokens of a post that follow the ones `carry` went through (a fresh carry
   // for the first part; nullptr for a part that is the whole post). Calling it on
   // consecutive parts of `tokens`, then LengthBucket(tokens.size()) if
-  // options().length_feature, gives what ForEachBucket(tokens) gives.
+  // options().length_feature, gives what WriteBuckets(tokens) writes.
   template <typename TextOf, typename Sink>
   void ForEachBucketOf(absl::Span<const Token> part, const TextOf& text_of,
                        BigramCarry* carry, Sink&& sink) const;
@@ -163,11 +166,21 @@ class FeatureHasher {
   }
 
  private:
-  // ForEachBucket()'s unigrams and bigrams when both are on.
-  template <typename TextOf, typename Sink>
-  [[gnu::always_inline]] void ForEachBucketWithPairs(absl::Span<const Token> tokens,
-                                                     const TextOf& text_of,
-                                                     Sink& sink) const;
+  // WriteBuckets()'s unigrams and bigrams when both are on.
+  template <typename TextOf>
+  [[gnu::always_inline]] uint32_t* WriteBucketsWithPairs(absl::Span<const Token> tokens,
+                                                         const TextOf& text_of,
+                                                         uint32_t* out) const;
+  // ForEachBucketOf() into out[0, n), returning out + n; never inlined, so no
+  // call sits in WriteBucketsWithPairs()'s loops and `out` stays in a register
+  // there (the rest of a post from a token those loops do not hash).
+  template <typename TextOf>
+  [[gnu::noinline]] uint32_t* WriteBucketsOf(absl::Span<const Token> part,
+                                             const TextOf& text_of, BigramCarry* carry,
+                                             uint32_t* out) const {
+    ForEachBucketOf(part, text_of, carry, [&out](uint32_t bucket) { *out++ = bucket; });
+    return out;
+  }
 
   explicit FeatureHasher(const FeatureOptions& options) : options_(options) {
     for (size_t k = 0; k < kTokenKinds; ++k) {
@@ -217,21 +230,24 @@ class FeatureHasher {
 #endif
   }
 
-  // XXH3_64bits_withSeed(text, keys.seed[k]): for 1 to 16 bytes XXH3's short-input
-  // functions written out on the precomputed constants (pinned against the
-  // public call by FeatureHasherTest.UnigramHashIsXxh3OfEveryLength).
-  [[gnu::always_inline]] static uint64_t UnigramHashWithKeys(const UnigramKeys& keys,
-                                                             size_t k,
-                                                             absl::string_view text) {
-    const size_t len = text.size();
+  // XXH3_64bits_withSeed(text, keys.seed[k]) into *hash for 1 to 16 bytes: XXH3's
+  // short-input functions written out on the precomputed constants (pinned
+  // against the public call by FeatureHasherTest.UnigramHashIsXxh3OfEveryLength).
+  // Returns false, and sets nothing, for other lengths (and on an xxHash other
+  // than 0.8): those take the library's call.
+  [[gnu::always_inline]] static bool ShortUnigramHash(const UnigramKeys& keys, size_t k,
+                                                      absl::string_view text,
+                                                      uint64_t* hash) {
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
+    const size_t len = text.size();
     const xxh_u8* const input = reinterpret_cast<const xxh_u8*>(text.data());
     if (len <= 8) {
       if (len >= 4) {  // XXH3_len_4to8_64b
         const uint32_t input1 = XXH_readLE32(input);
         const uint32_t input2 = XXH_readLE32(input + len - 4);
         const uint64_t input64 = input2 + (static_cast<uint64_t>(input1) << 32);
-        return XXH3_rrmxmx(input64 ^ keys.bitflip_4to8[k], len);
+        *hash = XXH3_rrmxmx(input64 ^ keys.bitflip_4to8[k], len);
+        return true;
       }
       if (len != 0) {  // XXH3_len_1to3_64b
         const uint32_t c1 = input[0];
@@ -239,15 +255,40 @@ class FeatureHasher {
         const uint32_t c3 = input[len - 1];
         const uint32_t combined =
             (c1 << 16) | (c2 << 24) | c3 | (static_cast<uint32_t>(len) << 8);
-        return XXH64_avalanche(combined ^ keys.bitflip_1to3[k]);
+        *hash = XXH64_avalanche(combined ^ keys.bitflip_1to3[k]);
+        return true;
       }
     } else if (len <= 16) {  // XXH3_len_9to16_64b
       const uint64_t lo = XXH_readLE64(input) ^ keys.bitflip1_9to16[k];
       const uint64_t hi = XXH_readLE64(input + len - 8) ^ keys.bitflip2_9to16[k];
-      return XXH3_avalanche(len + XXH_swap64(lo) + hi + MulFold64(lo, hi));
+      *hash = XXH3_avalanche(len + XXH_swap64(lo) + hi + MulFold64(lo, hi));
+      return true;
     }
+#else
+    static_cast<void>(keys);
+    static_cast<void>(k);
+    static_cast<void>(text);
+    static_cast<void>(hash);
 #endif
-    return XXH3_64bits_withSeed(text.data(), len, keys.seed[k]);
+    return false;
+  }
+
+  // XXH3_64bits_withSeed(text, keys.seed[k]).
+  [[gnu::always_inline]] static uint64_t UnigramHashWithKeys(const UnigramKeys& keys,
+                                                             size_t k,
+                                                             absl::string_view text) {
+    uint64_t hash;
+    if (ShortUnigramHash(keys, k, text, &hash)) return hash;
+    return XXH3_64bits_withSeed(text.data(), text.size(), keys.seed[k]);
+  }
+
+  // The unigram hash of a token of a kind with keys and of 1 to 16 bytes into
+  // *hash, with no call (the scoring loop's common case); false for any other.
+  [[gnu::always_inline]] static bool ShortKindHash(const UnigramKeys& keys,
+                                                   TokenKind kind, absl::string_view text,
+                                                   uint64_t* hash) {
+    const size_t k = static_cast<size_t>(kind);
+    return ABSL_PREDICT_TRUE(k < kTokenKinds) && ShortUnigramHash(keys, k, text, hash);
   }
 
   // The unigram hash of a token: on its kind's keys (`keys`: unigram_keys_),
@@ -551,31 +592,36 @@ void FeatureHasher::ForEach(absl::Span<const Token> tokens, const TextOf& text_o
   }
 }
 
-template <typename TextOf, typename Sink>
-void FeatureHasher::ForEachBucket(absl::Span<const Token> tokens, const TextOf& text_of,
-                                  Sink&& sink) const {
-  // ForEach() without sources or char n-grams, every option and hash constant in
-  // a local: the sink's stores could alias the members as far as the compiler
-  // knows. Pinned against ForEach() by FeatureHasherTest.ForEachBucketIsForEach.
-  // The usual options (unigrams and bigrams) have a loop of their own that tests
+template <typename TextOf>
+uint32_t* FeatureHasher::WriteBuckets(absl::Span<const Token> tokens,
+                                      const TextOf& text_of, uint32_t* out) const {
+  // ForEach() without sources or char n-grams, every hash constant in a local.
+  // Pinned against ForEach() by FeatureHasherTest.WriteBucketsIsForEach. The
+  // usual options (unigrams and bigrams) have a loop of their own that tests
   // neither option per token; any other mix takes ForEachBucketOf's loop.
   if (options_.unigrams && options_.bigrams) {
-    ForEachBucketWithPairs(tokens, text_of, sink);
+    out = WriteBucketsWithPairs(tokens, text_of, out);
   } else {
-    ForEachBucketOf(tokens, text_of, nullptr, sink);
+    out = WriteBucketsOf(tokens, text_of, nullptr, out);
   }
-  if (options_.length_feature) sink(LengthBucket(tokens.size()));
+  if (options_.length_feature) *out++ = LengthBucket(tokens.size());
+  return out;
 }
 
-template <typename TextOf, typename Sink>
-inline void FeatureHasher::ForEachBucketWithPairs(absl::Span<const Token> tokens,
-                                                  const TextOf& text_of,
-                                                  Sink& sink) const {
-  // ForEachBucket's loop for the usual options, unigrams and bigrams both on (no
+template <typename TextOf>
+inline uint32_t* FeatureHasher::WriteBucketsWithPairs(absl::Span<const Token> tokens,
+                                                      const TextOf& text_of,
+                                                      uint32_t* out) const {
+  // WriteBuckets' loop for the usual options, unigrams and bigrams both on (no
   // test of either per token), in two parts: up to the first token that takes
   // part in bigrams, then the rest, where every such token has one before it.
+  // Both take only tokens whose hash needs no call (a kind with keys, 1 to 16
+  // bytes: nearly all); at the first other one the rest of the post goes to
+  // WriteBucketsOf, out of line. With no call in them, the loops keep their
+  // constants in registers (a call clobbers the caller-saved ones, so GCC kept
+  // the loop's end, the kinds' keys, the shift and the bigram constants on the
+  // stack and loaded them again for every token).
   const int shift = 64 - options_.hash_bits;
-  const uint64_t seed = options_.hash_seed;
   const UnigramKeys& keys = unigram_keys_;
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
   const uint64_t bitflip1 = bigram_bitflip1_;
@@ -583,40 +629,56 @@ inline void FeatureHasher::ForEachBucketWithPairs(absl::Span<const Token> tokens
 #endif
   const Token* token = tokens.data();
   const Token* const end = token + tokens.size();
-  uint64_t previous_hash = 0;
+  BigramCarry carry;
   while (token != end) {
     const TokenKind kind = token->kind;
-    const uint64_t hash = KindHash(keys, seed, kind, text_of(*token));
+    uint64_t hash;
+    if (!ShortKindHash(keys, kind, text_of(*token), &hash)) break;
     ++token;
-    sink(static_cast<uint32_t>(hash >> shift));
+    *out++ = static_cast<uint32_t>(hash >> shift);
     if (InBigrams(kind)) {
-      previous_hash = hash;
+      carry.previous_hash = hash;
+      carry.have_previous = true;
       break;
     }
   }
-  for (; token != end; ++token) {
-    const TokenKind kind = token->kind;
-    const uint64_t hash = KindHash(keys, seed, kind, text_of(*token));
-    sink(static_cast<uint32_t>(hash >> shift));
-    if (InBigrams(kind)) {
+  if (carry.have_previous) {
+    uint64_t previous_hash = carry.previous_hash;
+    for (; token != end; ++token) {
+      const TokenKind kind = token->kind;
+      uint64_t hash;
+      if (!ShortKindHash(keys, kind, text_of(*token), &hash)) break;
+      // The pointer moved once per token (GCC kept two copies of it otherwise).
+      out[0] = static_cast<uint32_t>(hash >> shift);
+      size_t written = 1;
+      if (InBigrams(kind)) {
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
-      const uint64_t bigram =
-          BigramHashWithFlips(bitflip1, bitflip2, previous_hash, hash);
+        const uint64_t bigram =
+            BigramHashWithFlips(bitflip1, bitflip2, previous_hash, hash);
 #else
-      const uint64_t bigram = BigramHash(previous_hash, hash);
+        const uint64_t bigram = BigramHash(previous_hash, hash);
 #endif
-      sink(static_cast<uint32_t>(bigram >> shift));
-      previous_hash = hash;
+        out[1] = static_cast<uint32_t>(bigram >> shift);
+        previous_hash = hash;
+        written = 2;
+      }
+      out += written;
     }
+    carry.previous_hash = previous_hash;
   }
+  if (ABSL_PREDICT_FALSE(token != end)) {
+    out =
+        WriteBucketsOf(absl::Span<const Token>(token, end - token), text_of, &carry, out);
+  }
+  return out;
 }
 
 template <typename TextOf, typename Sink>
 void FeatureHasher::ForEachBucketOf(absl::Span<const Token> part, const TextOf& text_of,
                                     BigramCarry* carry, Sink&& sink) const {
-  // ForEachBucket()'s loop, from and to `carry` (none: a whole post). Pinned
+  // WriteBuckets()'s loop, from and to `carry` (none: a whole post). Pinned
   // against ForEach() by FeatureHasherTest.ForEachBucketOfPartsIsForEach and
-  // FeatureHasherTest.ForEachBucketIsForEach.
+  // FeatureHasherTest.WriteBucketsIsForEach.
   const bool unigrams = options_.unigrams;
   const bool bigrams = options_.bigrams;
   const int shift = 64 - options_.hash_bits;

@@ -220,10 +220,10 @@ TEST(FeatureHasherTest, FeatureOrderAndSources) {
             "length:4-7 tokens");
 }
 
-// ForEachBucket is the scoring loop's copy of ForEach without char n-grams: the
+// WriteBuckets is the scoring loop's copy of ForEach without char n-grams: the
 // same buckets in the same order (the weight sums depend on it) under every mix
 // of the other options, token kinds and text lengths (each XXH3 length branch).
-TEST(FeatureHasherTest, ForEachBucketIsForEach) {
+TEST(FeatureHasherTest, WriteBucketsIsForEach) {
   HandTokens tokens;
   const TokenKind kinds[] = {TokenKind::kWord,  TokenKind::kNumber, TokenKind::kUrl,
                              TokenKind::kHost,  TokenKind::kDomain, TokenKind::kEmail,
@@ -233,11 +233,11 @@ TEST(FeatureHasherTest, ForEachBucketIsForEach) {
     // Lengths 0..40: empty, 1-3, 4-8, 9-16, 17-128 bytes.
     tokens.Add(kinds[(i * 5) % 9], absl::string_view(long_text).substr(0, (i * 7) % 41));
   }
-  std::vector<HandTokens> inputs(5);
+  std::vector<HandTokens> inputs(9);
   inputs[1].Add(TokenKind::kWord, "alone");
   inputs[2].Add(TokenKind::kHost, "x.com").Add(TokenKind::kSignal, "bidi");
   inputs[3] = tokens;
-  // The first tokens take no part in bigrams (ForEachBucket's loop for unigrams
+  // The first tokens take no part in bigrams (WriteBuckets' loop for unigrams
   // and bigrams starts pairing at the first one that does).
   inputs[4]
       .Add(TokenKind::kHost, "x.com")
@@ -246,6 +246,31 @@ TEST(FeatureHasherTest, ForEachBucketIsForEach) {
       .Add(TokenKind::kDomain, "x.com")
       .Add(TokenKind::kWord, "second")
       .Add(TokenKind::kNumber, "99");
+  // WriteBuckets' loops hash tokens of a known kind and 1 to 16 bytes; at any
+  // other they hand the rest of the post to the general loop: such a token
+  // first, before the first bigram token, and after it, and kinds beyond the
+  // known ones.
+  inputs[5]
+      .Add(TokenKind::kHost, "a.long.host.name.example.com")
+      .Add(TokenKind::kWord, "first")
+      .Add(TokenKind::kWord, "second");
+  inputs[6]
+      .Add(TokenKind::kWord, "first")
+      .Add(TokenKind::kWord, "second")
+      .Add(TokenKind::kWord, "seventeen-letters")
+      .Add(TokenKind::kWord, "third")
+      .Add(TokenKind::kWord, "")
+      .Add(TokenKind::kWord, "fourth");
+  inputs[7]
+      .Add(TokenKind::kSignal, "bidi")
+      .Add(static_cast<TokenKind>(kTokenKinds), "beyond")
+      .Add(TokenKind::kWord, "first")
+      .Add(TokenKind::kWord, "second")
+      .Add(static_cast<TokenKind>(255), "last kind")
+      .Add(TokenKind::kWord, "third");
+  for (size_t i = 1; i < 60; ++i) {  // inputs[3] without its empty first token
+    inputs[8].Add(kinds[(i * 5) % 9], absl::string_view(long_text).substr(0, (i * 7) % 41));
+  }
   for (int mask = 0; mask < 8; ++mask) {
     for (int bits : {10, 20, 26}) {
       FeatureOptions options;
@@ -257,10 +282,10 @@ TEST(FeatureHasherTest, ForEachBucketIsForEach) {
       if (mask == 0) options.length_feature = true;  // some feature must be on
       const FeatureHasher hasher = Hasher(options);
       for (const HandTokens& input : inputs) {
-        std::vector<uint32_t> fast;
-        hasher.ForEachBucket(
-            input.tokens(), [&](const Token& t) { return input.text(t); },
-            [&](uint32_t bucket) { fast.push_back(bucket); });
+        const auto text_of = [&](const Token& t) { return input.text(t); };
+        std::vector<uint32_t> fast(hasher.MaxFeatures(input.tokens(), text_of));
+        fast.resize(hasher.WriteBuckets(input.tokens(), text_of, fast.data()) -
+                    fast.data());
         EXPECT_EQ(fast, Collect(hasher, input).buckets) << mask << " " << bits;
       }
     }
@@ -268,7 +293,7 @@ TEST(FeatureHasherTest, ForEachBucketIsForEach) {
 }
 
 // ForEachBucketOf on consecutive parts of a post, then LengthBucket, is
-// ForEachBucket (so ForEach) on the whole: the scoring loop of long posts hashes
+// WriteBuckets (so ForEach) on the whole: the scoring loop of long posts hashes
 // them a part at a time. Bigrams span the parts, also across host, domain and
 // signal tokens at a part's edge.
 TEST(FeatureHasherTest, ForEachBucketOfPartsIsForEach) {
