@@ -124,10 +124,10 @@ TEST_F(GroupguardCliTest, ParseErrorsAreOneLineNamingTheCommandsHelp) {
        "groupguard: the following argument was not expected: --no-such-flag (groupguard "
        "score --help)\n"},
       {"explain -k",
-       "groupguard: --clues: 1 required INT:INT in [0 - 1000] missing "
+       "groupguard: --clues: 1 required INT in [0 - 1000] missing "
        "(groupguard explain --help)\n"},
       {"explain -k abc x",
-       "groupguard: --clues: Value abc not in range 0 to 1000 "
+       "groupguard: --clues: abc is not a decimal integer from 0 to 1000 "
        "(groupguard explain --help)\n"},
       {"train x.jsonl", "groupguard: --output is required (groupguard train --help)\n"},
       {"journal check --bogus dir",
@@ -833,7 +833,7 @@ TEST_F(GroupguardCliTest, TrainWithoutBothClassesNamesTheInput) {
 TEST_F(GroupguardCliTest, TrainFlagErrorsNameTheFlag) {
   const std::string input = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/sms.train.jsonl");
   const std::string out = Dir() + "/flags.ggm";
-  for (const char* pair : {"0 5", "5 3", "1 9", "0 -1"}) {
+  for (const char* pair : {"0 5", "5 3", "3 0"}) {
     Result r =
         RunCli(absl::StrCat("train --char-ngrams ", pair, " -o ", out, " ", input));
     EXPECT_EQ(r.exit_code, 2) << pair << ": " << r.err;
@@ -847,8 +847,9 @@ TEST_F(GroupguardCliTest, TrainFlagErrorsNameTheFlag) {
             "threshold may not block more ham than the unsure one holds\n");
   r = RunCli(absl::StrCat("train --unsure-ham-rate 1.5 -o ", out, " ", input));
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_THAT(r.err, StartsWith("groupguard: --unsure-ham-rate: Value 1.5 not a number "
-                                "in [0 - 1]"));
+  EXPECT_EQ(r.err,
+            "groupguard: --unsure-ham-rate: 1.5 is not a number from 0 to 1 (groupguard "
+            "train --help)\n");
   EXPECT_FALSE(Exists(out));
 }
 
@@ -869,8 +870,8 @@ TEST_F(GroupguardCliTest, TrainOptionsOutOfRangeNameTheOption) {
         RunCli(absl::StrCat("train ", refused, " -o ", out, " /nonexistent/x.jsonl"));
     EXPECT_EQ(r.exit_code, 2) << refused << ": " << r.err;
     EXPECT_THAT(r.err, StartsWith(absl::StrCat(
-                           "groupguard: ", refused.substr(0, refused.find(' ')),
-                           ": Value ", refused.substr(refused.find(' ') + 1), " not ")))
+                           "groupguard: ", refused.substr(0, refused.find(' ')), ": ",
+                           refused.substr(refused.find(' ') + 1), " is not a ")))
         << refused;
     EXPECT_THAT(r.err, Not(HasSubstr("Options"))) << refused;
   }
@@ -896,9 +897,9 @@ TEST_F(GroupguardCliTest, TrainSeedIsAWholeDecimalNumber) {
     Result r = RunCli(
         absl::StrCat("train --seed ", refused, " -o ", out, " /nonexistent/x.jsonl"));
     EXPECT_EQ(r.exit_code, 2) << refused << ": " << r.err;
-    EXPECT_EQ(r.err, absl::StrCat("groupguard: --seed: Value ", refused,
-                                  " not a whole number in 0 to 18446744073709551615 "
-                                  "(groupguard train --help)\n"));
+    EXPECT_EQ(r.err, absl::StrCat("groupguard: --seed: ", refused,
+                                  " is not a decimal integer from 0 to "
+                                  "18446744073709551615 (groupguard train --help)\n"));
   }
   for (const std::string taken : {"010", "18446744073709551615"}) {
     Result r =
@@ -910,6 +911,100 @@ TEST_F(GroupguardCliTest, TrainSeedIsAWholeDecimalNumber) {
                 HasSubstr(absl::StrCat(" seed=", taken == "010" ? "10" : taken)))
         << taken;
   }
+}
+
+// Every integer option of every command is read in decimal, and a value that is not
+// a decimal integer in the option's range is a usage error naming the option and the
+// range. CLI11 read them as C does: "0x10" was 16 (--hash-bits 0x10 trained with 16
+// bits), an unsigned option's "-1" wrapped, and a bad value read "Value abc not in
+// range 10 to 26" ("--drop-from -1": a range up to a 309-digit number).
+TEST_F(GroupguardCliTest, IntegerOptionsAreDecimalInEveryCommand) {
+  const std::string out = Dir() + "/decimal.ggm";
+  const std::string train = absl::StrCat("-o ", out, " /nonexistent/x.jsonl");
+  const std::string select = absl::StrCat("--select ", train);
+  const std::string max64 = "18446744073709551615";
+  const struct {
+    std::string command;  // the command, whose help the message names
+    std::string option;   // as typed, before the value
+    std::string rest;     // after the value
+    std::string name;     // the option the message names
+    std::string range;
+  } options[] = {
+      {"train", "--max-iterations", train, "--max-iterations", "1 to 10000"},
+      {"train", "--patience", train, "--patience", "1 to 10000"},
+      {"train", "--hash-bits", train, "--hash-bits", "10 to 26"},
+      {"train", "--char-ngrams 3", train, "--char-ngrams", "0 to 8"},
+      {"train", "--seed", train, "--seed", "0 to " + max64},
+      {"train", "--cv-folds", select, "--cv-folds", "2 to 50"},
+      {"train", "--cv-repeats", select, "--cv-repeats", "1 to 20"},
+      {"train", "-t", select, "--threads", "0 to 256"},
+      {"train", "--max-record-mib", train, "--max-record-mib", "1 to 1024"},
+      {"score", "--explain", "x.jsonl", "--explain", "0 to 1000"},
+      {"score", "--threads", "x.jsonl", "--threads", "0 to 1024"},
+      {"score", "--block-kib", "x.jsonl", "--block-kib", "1 to 65536"},
+      {"score", "--max-record-mib", "x.jsonl", "--max-record-mib", "1 to 1024"},
+      {"eval", "-t", "x.jsonl", "--threads", "0 to 1024"},
+      {"eval", "--max-record-mib", "x.jsonl", "--max-record-mib", "1 to 1024"},
+      {"explain", "-k", "text", "--clues", "0 to 1000"},
+      {"journal check", "--drop-from", "dir", "--drop-from", "1 to " + max64},
+      {"journal salvage", "--drop-from", "dir", "--drop-from", "1 to " + max64},
+      {"replay", "--sitewide-after", "x.jsonl", "--sitewide-after", "1 to 1000"},
+      {"replay", "--flag-limit", "x.jsonl", "--flag-limit", "0 to 1000000"},
+      {"replay", "--max-record-mib", "x.jsonl", "--max-record-mib", "1 to 1024"},
+  };
+  for (const auto& o : options) {
+    // "-1" of an unsigned option (--seed, --block-kib, --max-record-mib, --drop-from)
+    // too; 99999999999999999999 is over every type.
+    for (const std::string value :
+         {"0x10", "0X1", "1e3", "1.0", "abc", "-1", "99999999999999999999"}) {
+      const std::string args =
+          absl::StrCat(o.command, " ", o.option, " ", value, " ", o.rest);
+      Result r = RunCli(args);
+      EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
+      EXPECT_EQ(r.err, absl::StrCat("groupguard: ", o.name, ": ", value,
+                                    " is not a decimal integer from ", o.range,
+                                    " (groupguard ", o.command, " --help)\n"))
+          << args;
+    }
+  }
+}
+
+// Leading zeros are decimal ("0100" is 100), as a user who writes them means: CLI11
+// read them as octal (--max-iterations 0100 was 64, --hash-bits 010 was 8 and
+// refused, -k 010 showed 8 clues).
+TEST_F(GroupguardCliTest, IntegerOptionsWithLeadingZerosAreDecimal) {
+  const std::string out = Dir() + "/zeros.ggm";
+  Result r = RunCli(absl::StrCat(
+      "train --model-type lr --max-iterations 0100 --patience 012 --hash-bits 012 "
+      "--seed 010 -o ",
+      out, " ", GROUPGUARD_DATA_DIR, "/jsonl/youtube.train.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Result inspect = RunCli(absl::StrCat("inspect ", out));
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_THAT(inspect.out, HasSubstr(" max_iterations=100 patience=12 "));
+  EXPECT_THAT(inspect.out, HasSubstr(" seed=10\n"));
+  EXPECT_THAT(inspect.out, HasSubstr("features:            2^12 buckets"));
+  r = RunCli(absl::StrCat("train --hash-bits 010 -o ", out, " /nonexistent/x.jsonl"));
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // taken: the input is what is missing
+  EXPECT_EQ(r.err, "groupguard: /nonexistent/x.jsonl: No such file or directory\n");
+
+  const std::string text =
+      "'URGENT! You have won a 1000 cash prize, call now to claim your free reward, "
+      "text WIN to 80082 today'";
+  r = RunCli(absl::StrCat("explain -k 010 -m ", model_, " ", text));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, RunCli(absl::StrCat("explain -k 10 -m ", model_, " ", text)).out);
+  EXPECT_NE(r.out, RunCli(absl::StrCat("explain -k 8 -m ", model_, " ", text)).out);
+  const std::string input =
+      WriteFile("zeros.jsonl", absl::StrCat("{\"id\":\"x\",\"text\":\"",
+                                            text.substr(1, text.size() - 2), "\"}\n"));
+  // "08" was not even octal.
+  r = RunCli(absl::StrCat("score --explain 010 --block-kib 08 --threads 02 -m ", model_,
+                          " ", input));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            RunCli(absl::StrCat("score --explain 10 -m ", model_, " ", input)).out);
+  EXPECT_NE(r.out, RunCli(absl::StrCat("score --explain 8 -m ", model_, " ", input)).out);
 }
 
 // The model keeps at most 1 MiB of --date, --description and input file names
@@ -1003,8 +1098,10 @@ TEST_F(GroupguardCliTest, TrainSelectRefusesCvFlagsOutOfRangeBeforeReading) {
     Result r = RunCli(absl::StrCat("train --select ", flag, " -o ", Dir(),
                                    "/cv.ggm /nonexistent/posts.jsonl"));
     EXPECT_EQ(r.exit_code, 2) << flag << ": " << r.err;
-    EXPECT_THAT(r.err, StartsWith(absl::StrCat(
-                           "groupguard: ", flag.substr(0, flag.find(' ')), ": Value ")))
+    EXPECT_THAT(r.err,
+                StartsWith(absl::StrCat("groupguard: ", flag.substr(0, flag.find(' ')),
+                                        ": ", flag.substr(flag.find(' ') + 1),
+                                        " is not a decimal integer from ")))
         << flag;
     EXPECT_THAT(r.err, Not(HasSubstr("posts.jsonl"))) << flag;
   }

@@ -13,7 +13,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "io/record_parser.h"
@@ -58,9 +57,8 @@ void AddInputFlags(CLI::App* command, InputFlags* flags) {
                       "CSV/TSV: an unquoted field spelled so is null (absent), in any "
                       "column, as SQL's NULL: \\N (MySQL's INTO OUTFILE, mysqldump "
                       "--tab), NULL; a quoted one never is (default: none)");
-  command->add_option("--max-record-mib", flags->max_record_mib,
-                      "A record longer than this many MiB is malformed")
-      ->check(CLI::Range(1, 1024))
+  AddIntegerOption(command, "--max-record-mib", &flags->max_record_mib, 1, 1024,
+                   "A record longer than this many MiB is malformed")
       ->capture_default_str();
   command->add_flag("--skip-bad", flags->skip_bad,
                     "Skip malformed records (counted and reported at the end) instead "
@@ -125,30 +123,6 @@ absl::StatusOr<PostReaderOptions> ReaderOptionsFor(const InputFlags& flags,
                                                    " field can be spelled so"));
   }
   return options;
-}
-
-CLI::Validator NumberIn(double lo, double hi) {
-  return CLI::Validator(
-      [lo, hi](std::string& value) -> std::string {
-        double v;
-        if (!absl::SimpleAtod(value, &v) || !(v >= lo && v <= hi)) {
-          return absl::StrCat("Value ", value, " not a number in [", lo, " - ", hi, "]");
-        }
-        return "";
-      },
-      absl::StrCat("FLOAT in [", lo, " - ", hi, "]"));
-}
-
-CLI::Validator NumberAbove(double lo, double hi) {
-  return CLI::Validator(
-      [lo, hi](std::string& value) -> std::string {
-        double v;
-        if (!absl::SimpleAtod(value, &v) || !(v > lo && v <= hi)) {
-          return absl::StrCat("Value ", value, " not a number in (", lo, " - ", hi, "]");
-        }
-        return "";
-      },
-      absl::StrCat("FLOAT in (", lo, " - ", hi, "]"));
 }
 
 void AddModelFlag(CLI::App* command, std::string* model_path) {

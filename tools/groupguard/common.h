@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "groupguard/classifier.h"
 #include "groupguard/post_reader.h"
+#include "number_options.h"
 
 namespace groupguard::cli {
 
@@ -68,13 +69,6 @@ void AddPostContextFlags(CLI::App* command, InputFlags* flags);
 // parsing. kInvalidArgument for an unknown --format.
 absl::StatusOr<PostReaderOptions> ReaderOptionsFor(const InputFlags& flags,
                                                    absl::string_view path);
-
-// CLI::Range for a floating-point option, except that NaN is refused too (CLI::Range
-// lets it through: no comparison with NaN fails). A value outside is a usage error.
-CLI::Validator NumberIn(double lo, double hi);
-
-// The same for a number above `lo` and at most `hi` (naive Bayes' --alpha).
-CLI::Validator NumberAbove(double lo, double hi);
 
 // Adds --model (default: the model built into this program).
 void AddModelFlag(CLI::App* command, std::string* model_path);

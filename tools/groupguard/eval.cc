@@ -203,8 +203,8 @@ void AddEvalCommand(CLI::App& app) {
                   "this share of ham (0..1) is blocked; may be repeated")
       ->check(NumberIn(0.0, 1.0))
       ->allow_extra_args(false);
-  cmd->add_option("-t,--threads", flags->threads, "Worker threads (default: all cores)")
-      ->check(CLI::Range(0, 1024));
+  AddIntegerOption(cmd, "-t,--threads", &flags->threads, 0, 1024,
+                   "Worker threads (default: all cores)");
   AddInputFlags(cmd, &flags->in);
   cmd->callback([flags] { ExitWith(RunEval(*flags)); });
 }

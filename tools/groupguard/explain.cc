@@ -154,8 +154,7 @@ void AddExplainCommand(CLI::App& app) {
                   "The text (\"-\" or none: standard input, up to the model's "
                   "max_input_bytes)");
   AddModelFlag(cmd, &flags->model);
-  cmd->add_option("-k,--clues", flags->clues, "How many clues to show")
-      ->check(CLI::Range(0, 1000))
+  AddIntegerOption(cmd, "-k,--clues", &flags->clues, 0, 1000, "How many clues to show")
       ->capture_default_str();
   cmd->callback([flags, cmd] {
     // "-" is standard input, as everywhere else (the text "-" itself: echo - | ...).

@@ -1,6 +1,7 @@
 // `groupguard journal check|salvage DIR`: what is wrong with a moderation journal that
 // will not open, and the operator's deliberate way past it (SalvageJournal).
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -121,10 +122,9 @@ void AddJournalCommand(CLI::App& app) {
       "damaged and what `salvage` would do (exit 1). Changes nothing; the journal "
       "must not be open");
   check->add_option("dir", check_flags->dir, "Journal directory")->required();
-  check
-      ->add_option("--drop-from", check_flags->drop_from,
-                   "Also show what salvaging with --drop-from N would do")
-      ->check(CLI::PositiveNumber);
+  AddIntegerOption(check, "--drop-from", &check_flags->drop_from, 1,
+                   std::numeric_limits<uint64_t>::max(),
+                   "Also show what salvaging with --drop-from N would do");
   check->callback([check_flags] { ExitWith(RunJournal(*check_flags, false)); });
 
   auto salvage_flags = std::make_shared<JournalFlags>();
@@ -134,11 +134,10 @@ void AddJournalCommand(CLI::App& app) {
       "renamed or copied, never deleted), so the journal opens again. The journal must "
       "not be open");
   salvage->add_option("dir", salvage_flags->dir, "Journal directory")->required();
-  salvage
-      ->add_option("--drop-from", salvage_flags->drop_from,
+  AddIntegerOption(salvage, "--drop-from", &salvage_flags->drop_from, 1,
+                   std::numeric_limits<uint64_t>::max(),
                    "Also end the history before record N (the sequence number "
-                   "Registry::Open names for an event it cannot apply)")
-      ->check(CLI::PositiveNumber);
+                   "Registry::Open names for an event it cannot apply)");
   salvage->add_flag("--dry-run", salvage_flags->dry_run,
                     "Say what would be done; change nothing");
   salvage->callback([salvage_flags] { ExitWith(RunJournal(*salvage_flags, true)); });

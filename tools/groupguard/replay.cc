@@ -805,13 +805,11 @@ void AddReplayCommand(CLI::App& app) {
   cmd->add_option("--probation-days", f->probation_days, "How long a flag lasts, in days")
       ->check(NumberIn(0.001, 3650.0))
       ->capture_default_str();
-  cmd->add_option("--sitewide-after", f->sitewide_after,
-                  "Probation is site-wide after flags from this many groups")
-      ->check(CLI::Range(1, 1000))
+  AddIntegerOption(cmd, "--sitewide-after", &f->sitewide_after, 1, 1000,
+                   "Probation is site-wide after flags from this many groups")
       ->capture_default_str();
-  cmd->add_option("--flag-limit", f->flag_limit,
-                  "Flags per moderator per day (0 = unlimited)")
-      ->check(CLI::Range(0, 1'000'000));
+  AddIntegerOption(cmd, "--flag-limit", &f->flag_limit, 0, 1'000'000,
+                   "Flags per moderator per day (0 = unlimited)");
   cmd->add_option("--hold-threshold", f->hold_threshold,
                   "P(spam) at or above which a post is held (default: the model's spam "
                   "threshold); unless --no-hold-unsure, every post from the model's "

@@ -338,15 +338,12 @@ void AddScoreCommand(CLI::App& app) {
                   "Output format: jsonl or csv (default: from -o's extension: .csv is "
                   "csv, .tsv is refused, any other is jsonl)")
       ->check(CLI::IsMember({"jsonl", "csv"}));
-  cmd->add_option("--explain", flags->explain,
-                  "Add the top K clues of each verdict, with the text they came from")
-      ->check(CLI::Range(0, 1000));
-  cmd->add_option("-t,--threads", flags->threads,
-                  "Worker threads (default: all cores); output order is kept")
-      ->check(CLI::Range(0, 1024));
-  cmd->add_option("--block-kib", flags->block_kib,
-                  "Input KiB per unit of work handed to a thread (tuning)")
-      ->check(CLI::Range(1, 65536))
+  AddIntegerOption(cmd, "--explain", &flags->explain, 0, 1000,
+                   "Add the top K clues of each verdict, with the text they came from");
+  AddIntegerOption(cmd, "-t,--threads", &flags->threads, 0, 1024,
+                   "Worker threads (default: all cores); output order is kept");
+  AddIntegerOption(cmd, "--block-kib", &flags->block_kib, 1, 65536,
+                   "Input KiB per unit of work handed to a thread (tuning)")
       ->capture_default_str();
   AddInputFlags(cmd, &flags->in);
   // Taken, so that score runs with eval's flags, but read for nothing: a column it

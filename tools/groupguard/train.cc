@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -398,25 +397,23 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("--l2", o.logistic.l2, "Logistic: L2 penalty per post")
       ->check(NumberIn(0, 10))
       ->capture_default_str();
-  cmd->add_option("--max-iterations", o.logistic.max_iterations,
-                  "Logistic: L-BFGS iterations at most")
-      ->check(CLI::Range(1, 10000))
+  AddIntegerOption(cmd, "--max-iterations", &o.logistic.max_iterations, 1, 10000,
+                   "Logistic: L-BFGS iterations at most")
       ->capture_default_str();
-  cmd->add_option("--patience", o.logistic.patience,
-                  "Logistic: stop after this many iterations without validation gain")
-      ->check(CLI::Range(1, 10000))
+  AddIntegerOption(cmd, "--patience", &o.logistic.patience, 1, 10000,
+                   "Logistic: stop after this many iterations without validation gain")
       ->capture_default_str();
   cmd->add_flag("--no-normalize", flags->no_normalize,
                 "Logistic: do not scale feature vectors by 1/sqrt(#features)");
-  cmd->add_option("--hash-bits", o.features.hash_bits, "log2 of the feature buckets")
-      ->check(CLI::Range(10, 26))
+  AddIntegerOption(cmd, "--hash-bits", &o.features.hash_bits, 10, 26,
+                   "log2 of the feature buckets")
       ->capture_default_str();
   cmd->add_flag("--no-bigrams", flags->no_bigrams, "No token-pair features");
   cmd->add_flag("--no-binary", flags->no_binary,
                 "Count each feature once per occurrence, not once per post");
-  cmd->add_option("--char-ngrams", flags->char_ngrams,
-                  "Character n-grams of words: MIN MAX, 1 <= MIN <= MAX <= 8 (0 0 = "
-                  "off)")
+  AddIntegerOption(cmd, "--char-ngrams", &flags->char_ngrams, 0, 8,
+                   "Character n-grams of words: MIN MAX, 1 <= MIN <= MAX <= 8 (0 0 = "
+                   "off)")
       ->expected(2);
   cmd->add_option("--validation-fraction", o.validation_fraction,
                   "Share held out for early stopping, calibration and thresholds")
@@ -424,22 +421,8 @@ void AddTrainCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--grouped-validation", o.grouped_validation,
                 "Hold out near-duplicates together and each label's share of posts");
-  cmd->add_option("--seed", o.seed,
-                  "Seed of the validation split (and of --select's folds)")
-      ->transform(CLI::Validator(
-          [](std::string& value) -> std::string {
-            // Read as decimal, the value given to CLI11 so: it reads in any base and
-            // wraps or caps ("-1" and "1e99" are 2^64 - 1, "010" is 8), which would
-            // be seeds the user did not write.
-            uint64_t seed;
-            if (!absl::SimpleAtoi(value, &seed)) {
-              return absl::StrCat("Value ", value, " not a whole number in 0 to ",
-                                  std::numeric_limits<uint64_t>::max());
-            }
-            value = absl::StrCat(seed);
-            return "";
-          },
-          ""))
+  AddIntegerOption(cmd, "--seed", &o.seed, 0, std::numeric_limits<uint64_t>::max(),
+                   "Seed of the validation split (and of --select's folds)")
       ->capture_default_str();
   cmd->add_flag("--no-refit", flags->no_refit,
                 "Do not retrain on all posts after choosing thresholds");
@@ -460,21 +443,18 @@ void AddTrainCommand(CLI::App& app) {
   select->excludes("--model-type")->excludes("--nb-tfidf")->excludes("--char-ngrams");
   // Checked here, not only by CrossValidate(): a usage error that names the flag,
   // before the input is read rather than after.
-  cmd->add_option("--cv-folds", flags->cv.folds, "--select: folds")
+  AddIntegerOption(cmd, "--cv-folds", &flags->cv.folds, 2, 50, "--select: folds")
       ->needs(select)
-      ->check(CLI::Range(2, 50))
       ->capture_default_str();
-  cmd->add_option("--cv-repeats", flags->cv.repeats,
-                  "--select: cross-validations with differently seeded folds")
+  AddIntegerOption(cmd, "--cv-repeats", &flags->cv.repeats, 1, 20,
+                   "--select: cross-validations with differently seeded folds")
       ->needs(select)
-      ->check(CLI::Range(1, 20))
       ->capture_default_str();
-  cmd->add_option(
-         "-t,--threads", flags->threads,
-         absl::StrCat("--select: trainings at once (default: all cores, at most ",
-                      CrossValidationOptions::kMaxThreads, ")"))
-      ->needs(select)
-      ->check(CLI::Range(0, CrossValidationOptions::kMaxThreads));
+  AddIntegerOption(
+      cmd, "-t,--threads", &flags->threads, 0, CrossValidationOptions::kMaxThreads,
+      absl::StrCat("--select: trainings at once (default: all cores, at most ",
+                   CrossValidationOptions::kMaxThreads, ")"))
+      ->needs(select);
   cmd->add_option("--date", o.date, "Date written into the model (metadata)");
   cmd->add_option("--description", o.description, "Description written into the model");
   AddInputFlags(cmd, &flags->in);

@@ -1,0 +1,132 @@
+#include "number_options.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "gtest/gtest.h"
+
+namespace groupguard::cli {
+namespace {
+
+// The message CLI11 throws for `command_line`, or "" if it parses.
+std::string ParseError(CLI::App& app, const std::string& command_line) {
+  try {
+    app.parse(command_line);
+  } catch (const CLI::ParseError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// The same for the words `args`, as the shell would pass them.
+std::string ParseErrorOf(CLI::App& app, std::vector<std::string> args) {
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last first
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(AddIntegerOptionTest, ReadsDecimalOnlyWithLeadingZerosDecimal) {
+  CLI::App app;
+  int n = 0;
+  AddIntegerOption(&app, "-n,--number", &n, 1, 1000, "");
+  EXPECT_EQ(ParseError(app, "--number 0100"), "");
+  EXPECT_EQ(n, 100);  // CLI11 alone: 64
+  app.clear();
+  EXPECT_EQ(ParseError(app, "-n 010"), "");
+  EXPECT_EQ(n, 10);  // CLI11 alone: 8
+  for (const std::string refused :
+       {"0x10", "0X10", "0b11", "1e2", "12.0", "1,000", "x"}) {
+    app.clear();
+    EXPECT_EQ(ParseError(app, "-n " + refused),
+              "--number: " + refused + " is not a decimal integer from 1 to 1000")
+        << refused;
+  }
+}
+
+TEST(AddIntegerOptionTest, RefusesValuesOutOfRange) {
+  CLI::App app;
+  int n = 0;
+  AddIntegerOption(&app, "--n", &n, -5, 5, "");
+  EXPECT_EQ(ParseError(app, "--n -5"), "");
+  EXPECT_EQ(n, -5);
+  app.clear();
+  EXPECT_EQ(ParseError(app, "--n 6"), "--n: 6 is not a decimal integer from -5 to 5");
+  app.clear();
+  EXPECT_EQ(ParseError(app, "--n 99999999999"),
+            "--n: 99999999999 is not a decimal integer from -5 to 5");
+  app.clear();
+  EXPECT_EQ(ParseErrorOf(app, {"--n", ""}),
+            "--n: an empty value is not a decimal integer from -5 to 5");
+}
+
+// An unsigned option takes no "-": CLI11 alone read "-1" as the type's largest value.
+TEST(AddIntegerOptionTest, UnsignedOptionsRefuseNegativeValues) {
+  CLI::App app;
+  size_t mib = 7;
+  uint64_t seed = 7;
+  AddIntegerOption(&app, "--mib", &mib, 0, 1024, "");
+  AddIntegerOption(&app, "--seed", &seed, 0, std::numeric_limits<uint64_t>::max(), "");
+  EXPECT_EQ(ParseError(app, "--mib -1"),
+            "--mib: -1 is not a decimal integer from 0 to 1024");
+  app.clear();
+  EXPECT_EQ(ParseError(app, "--seed -1"),
+            "--seed: -1 is not a decimal integer from 0 to 18446744073709551615");
+  app.clear();
+  EXPECT_EQ(ParseError(app, "--seed 18446744073709551616"),
+            "--seed: 18446744073709551616 is not a decimal integer from 0 to "
+            "18446744073709551615");
+  app.clear();
+  EXPECT_EQ(ParseError(app, "--seed 18446744073709551615 --mib 01024"), "");
+  EXPECT_EQ(seed, std::numeric_limits<uint64_t>::max());
+  EXPECT_EQ(mib, 1024u);
+}
+
+TEST(AddIntegerOptionTest, ChecksEachValueOfAVector) {
+  CLI::App app;
+  std::vector<int> pair;
+  AddIntegerOption(&app, "--pair", &pair, 0, 8, "")->expected(2);
+  EXPECT_EQ(ParseError(app, "--pair 03 08"), "");
+  EXPECT_EQ(pair, (std::vector<int>{3, 8}));
+  app.clear();
+  EXPECT_EQ(ParseError(app, "--pair 3 0x5"),
+            "--pair: 0x5 is not a decimal integer from 0 to 8");
+  app.clear();
+  EXPECT_EQ(ParseError(app, "--pair 9 3"),
+            "--pair: 9 is not a decimal integer from 0 to 8");
+}
+
+TEST(AddIntegerOptionTest, HelpShowsTheRange) {
+  CLI::App app;
+  int n = 20;
+  AddIntegerOption(&app, "--hash-bits", &n, 10, 26, "")->capture_default_str();
+  EXPECT_NE(app.help().find("--hash-bits INT in [10 - 26]=20"), std::string::npos)
+      << app.help();
+}
+
+TEST(NumberInTest, RefusesOutOfRangeAndNan) {
+  CLI::App app;
+  double x = 0, a = 1;
+  app.add_option("--x", x)->check(NumberIn(0, 1));
+  app.add_option("--alpha", a)->check(NumberAbove(0, 100));
+  EXPECT_EQ(ParseError(app, "--x 0.5 --alpha 100"), "");
+  EXPECT_EQ(x, 0.5);
+  for (const std::string refused : {"1.5", "-0.1", "nan", "x"}) {
+    app.clear();
+    EXPECT_EQ(ParseError(app, "--x " + refused),
+              "--x: " + refused + " is not a number from 0 to 1");
+  }
+  app.clear();
+  EXPECT_EQ(ParseError(app, "--alpha 0"),
+            "--alpha: 0 is not a number above 0 and at most 100");
+}
+
+}  // namespace
+}  // namespace groupguard::cli
