@@ -121,21 +121,21 @@ TEST_F(GroupguardCliTest, ParseErrorsAreOneLineNamingTheCommandsHelp) {
     const char* err;
   } cases[] = {
       {"score --no-such-flag x.jsonl",
-       "groupguard: the following argument was not expected: --no-such-flag (groupguard "
-       "score --help)\n"},
+       "groupguard: unknown option \"--no-such-flag\" (groupguard score --help)\n"},
       {"explain -k",
        "groupguard: --clues: 1 required INT in [0 - 1000] missing "
        "(groupguard explain --help)\n"},
       {"explain -k abc x",
        "groupguard: --clues: abc is not a decimal integer from 0 to 1000 "
        "(groupguard explain --help)\n"},
+      {"score x.jsonl y.jsonl",
+       "groupguard: the following argument was not expected: y.jsonl (groupguard "
+       "score --help)\n"},
       {"train x.jsonl", "groupguard: --output is required (groupguard train --help)\n"},
       {"journal check --bogus dir",
-       "groupguard: the following argument was not expected: --bogus (groupguard "
-       "journal check --help)\n"},
+       "groupguard: unknown option \"--bogus\" (groupguard journal check --help)\n"},
       {"score \"$(printf -- '--a\033[2Jb')\" x.jsonl",
-       "groupguard: the following argument was not expected: --a\\x1b[2Jb (groupguard "
-       "score --help)\n"},
+       "groupguard: unknown option \"--a\\x1b[2Jb\" (groupguard score --help)\n"},
   };
   for (const auto& c : cases) {
     Result r = RunCli(c.args);
@@ -189,6 +189,48 @@ TEST_F(GroupguardCliTest, UnknownOrMissingCommandNamesTheCommands) {
   Result version = RunCli("--version");
   EXPECT_EQ(version.exit_code, 0) << version.err;
   EXPECT_NE(version.out, "");
+}
+
+// An option the command line's level does not know is named as unknown, with that
+// level's help. Before any command CLI11 said "a subcommand is required" (it looks
+// for the command before the words it did not know); after one, "the following
+// argument was not expected: --bogus". A word that is not an option ("-" is standard
+// input) is still an unknown command, and a second input is still "not expected".
+TEST_F(GroupguardCliTest, UnknownOptionsAreNamedAtEveryLevel) {
+  const struct {
+    const char* args;
+    const char* err;
+  } cases[] = {
+      {"--bogus", "groupguard: unknown option \"--bogus\" (groupguard --help)\n"},
+      {"--bogus score x.jsonl",
+       "groupguard: unknown option \"--bogus\" (groupguard --help)\n"},
+      {"--threads=2 score x.jsonl",
+       "groupguard: unknown option \"--threads=2\" (groupguard --help)\n"},
+      {"-x", "groupguard: unknown option \"-x\" (groupguard --help)\n"},
+      {"journal --bogus",
+       "groupguard: unknown option \"--bogus\" (groupguard journal --help)\n"},
+      {"score --bogus",
+       "groupguard: unknown option \"--bogus\" (groupguard score --help)\n"},
+      {"score x.jsonl --bogus=1 y.jsonl",
+       "groupguard: unknown option \"--bogus=1\" (groupguard score --help)\n"},
+      {"journal check dir -z",
+       "groupguard: unknown option \"-z\" (groupguard journal check --help)\n"},
+      {"-",
+       "groupguard: unknown command \"-\"; the commands are train, score, eval, "
+       "explain, inspect, journal, replay (groupguard COMMAND --help)\n"},
+  };
+  for (const auto& c : cases) {
+    Result r = RunCli(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args;
+    EXPECT_EQ(r.err, c.err) << c.args;
+    EXPECT_EQ(r.out, "") << c.args;
+  }
+  // The options each level has are still read there.
+  for (const char* known : {"--help", "-h", "journal --help", "score -h"}) {
+    Result r = RunCli(known);
+    EXPECT_EQ(r.exit_code, 0) << known << ": " << r.err;
+    EXPECT_THAT(r.out, HasSubstr("Usage")) << known;
+  }
 }
 
 // train reads every input with the same --text-field, --label-field...: its help

@@ -32,6 +32,20 @@ std::string ParseErrorMessage(absl::string_view what, absl::string_view prefix) 
   return absl::StrCat(message, " (groupguard ", prefix, "--help)");
 }
 
+// Whether a command-line word is an option ("--threads", "-t", "--threads=2"), not
+// a value, a file ("-" is standard input) or a negative number.
+bool LooksLikeOption(absl::string_view arg) {
+  return arg.size() >= 2 && arg[0] == '-' && arg != "--" &&
+         !absl::ascii_isdigit(arg[1]) && arg[1] != '.';
+}
+
+// "unknown option "--treads" (groupguard score --help)": `arg` as typed (made safe
+// for a terminal), and the help of the command `prefix` ("" or "score ") names.
+std::string UnknownOptionMessage(absl::string_view arg, absl::string_view prefix) {
+  return absl::StrCat("unknown option \"", groupguard::internal::Printable(arg, 1000),
+                      "\" (groupguard ", prefix, "--help)");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -64,7 +78,18 @@ int main(int argc, char** argv) {
       commands.push_back(sub->get_name());
       if (at < argc && sub->check_name(argv[at])) found = sub;
     }
-    if (at < argc && argv[at][0] == '-') break;  // an option: CLI11's to read
+    if (at < argc && LooksLikeOption(argv[at])) {
+      // An option of this level (--help, --version) is CLI11's to read. Any other
+      // would be taken for the missing command ("a subcommand is required"), since
+      // CLI11 checks for the command before it looks at the words it did not know.
+      const absl::string_view arg = argv[at];
+      if (parent->get_option_no_throw(std::string(arg.substr(0, arg.find('=')))) ==
+          nullptr) {
+        PrintError(UnknownOptionMessage(arg, prefix));
+        return kExitUsageError;
+      }
+      break;
+    }
     if (found == nullptr) {
       PrintError(absl::StrCat(
           at >= argc ? absl::StrCat("a ", prefix, "command is required")
@@ -81,6 +106,18 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {
     return e.get_exit_code();
+  } catch (const CLI::ExtrasError& e) {
+    // "the following argument was not expected: --treads": an option no command
+    // knows is said to be unknown, as before a command; other words left over (a
+    // second input) keep CLI11's message.
+    for (const std::string& arg : app.remaining(true)) {
+      if (LooksLikeOption(arg)) {
+        PrintError(UnknownOptionMessage(arg, prefix));
+        return kExitUsageError;
+      }
+    }
+    PrintError(ParseErrorMessage(e.what(), prefix));
+    return kExitUsageError;
   } catch (const CLI::ParseError& e) {
     // --help and --version: CLI11 prints them.
     if (e.get_exit_code() == 0) return app.exit(e) == 0 ? kExitOk : kExitUsageError;
