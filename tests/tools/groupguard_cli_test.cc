@@ -509,6 +509,43 @@ TEST_F(GroupguardCliTest, WorkerThreadsThatCannotStartDoNotAbortTheRun) {
   }
 }
 
+// score and eval start all cores' worth of workers by default, but at most 32
+// (kMaxDefaultWorkers): their main thread alone reads and orders the blocks, so more
+// gain nothing, and each worker holds blocks and scratch of its own. On a machine of
+// 1024 hardware threads (a preloaded get_nprocs()) they asked for 1024. Seen in the
+// note of a run whose workers cannot start (as in the test above), which names the
+// count asked for; a --threads given is taken as it is.
+TEST_F(GroupguardCliTest, ScoreAndEvalCapTheirDefaultThreads) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's runtime must come first, before a preloaded library";
+#endif
+  if (std::system("ulimit -s 2097152 && ulimit -v 1572864") != 0) {
+    GTEST_SKIP() << "the hard limits do not allow these stack and address space limits";
+  }
+  const std::string input =
+      WriteFile("cap.jsonl",
+                "{\"id\":\"1\",\"text\":\"win a prize\",\"label\":\"spam\"}\n"
+                "{\"id\":\"2\",\"text\":\"see you later\",\"label\":\"ham\"}\n");
+  const std::string no_worker =
+      absl::StrCat("ulimit -s 2097152 && ulimit -v 1572864 && export LD_PRELOAD=",
+                   GROUPGUARD_NPROCS_SHIM);
+  for (const char* command : {"score", "eval"}) {
+    SCOPED_TRACE(command);
+    const std::string args = absl::StrCat(command, " -m ", model_, " ", input);
+    const Result capped = RunCli(args, "/dev/null", no_worker);
+    EXPECT_EQ(capped.exit_code, 0) << capped.err;
+    EXPECT_THAT(capped.err, StartsWith("groupguard: note: cannot start a worker thread "
+                                       "(--threads 32): "));
+    const Result given =
+        RunCli(absl::StrCat(args, " --threads 100"), "/dev/null", no_worker);
+    EXPECT_EQ(given.exit_code, 0) << given.err;
+    EXPECT_THAT(given.err, StartsWith("groupguard: note: cannot start a worker thread "
+                                      "(--threads 100): "));
+    const Result help = RunCli(absl::StrCat(command, " --help"));
+    EXPECT_THAT(help.out, HasSubstr("Worker threads (default: all cores, at most 32)"));
+  }
+}
+
 // train --select likewise: its cross-validation trains on the calling thread when no
 // other can start (CrossValidate's own fallback), and the command says so, as score
 // and eval do. It used to say nothing, so a run asked for 64 trainings at once took

@@ -27,5 +27,15 @@ TEST(ThreadsToUseTest, AGivenValueIsKept) {
   EXPECT_EQ(ThreadsToUse(kLimit + 1, 2, kLimit), kLimit + 1);
 }
 
+// score's and eval's default is every core up to kMaxDefaultWorkers: their main
+// thread reads and orders every block, so more workers only hold more memory.
+TEST(ThreadsToUseTest, ScoreAndEvalDefaultIsTheHardwareUpToTheirCap) {
+  EXPECT_EQ(kMaxDefaultWorkers, 32);
+  EXPECT_EQ(ThreadsToUse(0, 2, kMaxDefaultWorkers), 2);
+  EXPECT_EQ(ThreadsToUse(0, 32, kMaxDefaultWorkers), 32);
+  EXPECT_EQ(ThreadsToUse(0, 1024, kMaxDefaultWorkers), 32);
+  EXPECT_EQ(ThreadsToUse(100, 1024, kMaxDefaultWorkers), 100);  // --threads 100
+}
+
 }  // namespace
 }  // namespace groupguard::cli

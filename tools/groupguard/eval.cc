@@ -12,6 +12,7 @@
 #include "pipeline.h"
 #include "progress.h"
 #include "roc_svg.h"
+#include "threads.h"
 
 namespace groupguard::cli {
 namespace {
@@ -88,7 +89,7 @@ int RunEval(const EvalFlags& flags) {
   PipelineOptions options;
   options.path = flags.input;
   options.reader = *reader_options;
-  options.threads = flags.threads > 0 ? flags.threads : HardwareThreads();
+  options.threads = ThreadsToUse(flags.threads, HardwareThreads(), kMaxDefaultWorkers);
   options.skip_bad = flags.in.skip_bad;
   const Classifier& classifier = **model;
   std::vector<double> probabilities;
@@ -204,7 +205,8 @@ void AddEvalCommand(CLI::App& app) {
       ->check(NumberIn(0.0, 1.0))
       ->allow_extra_args(false);
   AddIntegerOption(cmd, "-t,--threads", &flags->threads, 0, 1024,
-                   "Worker threads (default: all cores)");
+                   absl::StrCat("Worker threads (default: all cores, at most ",
+                                kMaxDefaultWorkers, ")"));
   AddInputFlags(cmd, &flags->in);
   cmd->callback([flags] { ExitWith(RunEval(*flags)); });
 }

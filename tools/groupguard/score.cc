@@ -13,6 +13,7 @@
 #include "output_file.h"
 #include "pipeline.h"
 #include "progress.h"
+#include "threads.h"
 
 namespace groupguard::cli {
 namespace {
@@ -262,7 +263,7 @@ int RunScore(ScoreFlags flags) {
   // Scoring never uses a label: a dump whose label column holds other words
   // ("promo", "maybe") is scored, not refused.
   options.reader.label_field.clear();
-  options.threads = flags.threads > 0 ? flags.threads : HardwareThreads();
+  options.threads = ThreadsToUse(flags.threads, HardwareThreads(), kMaxDefaultWorkers);
   options.skip_bad = flags.in.skip_bad;
   options.block_bytes = flags.block_kib << 10;
   const Classifier& classifier = **model;
@@ -341,7 +342,8 @@ void AddScoreCommand(CLI::App& app) {
   AddIntegerOption(cmd, "--explain", &flags->explain, 0, 1000,
                    "Add the top K clues of each verdict, with the text they came from");
   AddIntegerOption(cmd, "-t,--threads", &flags->threads, 0, 1024,
-                   "Worker threads (default: all cores); output order is kept");
+                   absl::StrCat("Worker threads (default: all cores, at most ",
+                                kMaxDefaultWorkers, "); output order is kept"));
   AddIntegerOption(cmd, "--block-kib", &flags->block_kib, 1, 65536,
                    "Input KiB per unit of work handed to a thread (tuning)")
       ->capture_default_str();
