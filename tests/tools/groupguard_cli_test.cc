@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -1046,6 +1047,26 @@ TEST_F(GroupguardCliTest, IntegerOptionsAreDecimalInEveryCommand) {
           << args;
     }
   }
+}
+
+// Every integer option shows its range in the help ("--hash-bits INT in [10 - 26]"),
+// as AddIntegerOption adds it: an option added otherwise shows CLI11's "INT" or
+// "UINT" alone (or "INT:INT in [...]" with CLI::Range) and reads any base.
+TEST_F(GroupguardCliTest, EveryIntegerOptionIsAddedAsDecimal) {
+  const std::regex type(R"(\b(U?INT)\b( in \[)?)");
+  int options = 0;
+  for (const char* command : {"train", "score", "eval", "explain", "inspect", "replay",
+                              "journal check", "journal salvage"}) {
+    Result r = RunCli(absl::StrCat(command, " --help"));
+    ASSERT_EQ(r.exit_code, 0) << command;
+    for (std::sregex_iterator it(r.out.begin(), r.out.end(), type), end; it != end;
+         ++it) {
+      EXPECT_TRUE((*it)[1] == "INT" && (*it)[2].matched)
+          << command << ": " << it->str() << " at " << it->position();
+      ++options;
+    }
+  }
+  EXPECT_EQ(options, 21);  // the options of IntegerOptionsAreDecimalInEveryCommand
 }
 
 // Leading zeros are decimal ("0100" is 100), as a user who writes them means: CLI11
