@@ -1,30 +1,16 @@
 // Clues without their places (ScoreOptions::clue_spans = false) are found without
 // collecting the places: the bytes a call allocates, counted through the global
-// operator new of this test binary, are those of the clues' names, not of the
-// millions of spans a long hostile post has.
-#include <atomic>
-#include <cstdlib>
+// operator new of this test binary (alloc_counter.h), are those of the clues'
+// names, not of the millions of spans a long hostile post has.
 #include <fstream>
 #include <iterator>
 #include <memory>
-#include <new>
 #include <string>
 
+#include "../alloc_counter.h"
 #include "absl/strings/str_cat.h"
 #include "groupguard/classifier.h"
 #include "gtest/gtest.h"
-
-namespace {
-std::atomic<size_t> g_allocated_bytes{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocated_bytes.fetch_add(size, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace groupguard {
 namespace {
@@ -42,9 +28,9 @@ std::unique_ptr<Classifier> DefaultModel() {
 // The bytes allocated while `c` scores `text` with `options`, into `*verdict`.
 size_t AllocatedBytes(const Classifier& c, const std::string& text,
                       const ScoreOptions& options, Verdict* verdict) {
-  const size_t before = g_allocated_bytes.load();
+  const testing::AllocationCounter allocations;
   *verdict = c.Score(text, options);
-  return g_allocated_bytes.load() - before;
+  return allocations.bytes();
 }
 
 // 256 KiB of `$`: a token a byte, and two clues ("$", "$ $") of 256 Ki places each,

@@ -1,27 +1,14 @@
 // A warm Tokenization (one that already tokenized a post at least as long) makes
 // no further heap allocation: counted through the global operator new of this test
-// binary, and, for the buffers grown by realloc (tokens and their text), seen
-// from the memory the Tokenization holds, which only changes when a buffer grows.
-#include <atomic>
-#include <cstdlib>
-#include <new>
+// binary (alloc_counter.h), and, for the buffers grown by realloc (tokens and their
+// text), seen from the memory the Tokenization holds, which only changes when a
+// buffer grows.
 #include <string>
 
+#include "../alloc_counter.h"
 #include "groupguard/tokenizer.h"
 #include "gtest/gtest.h"
 #include "text/tokenization_access.h"
-
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace groupguard {
 namespace {
@@ -35,7 +22,7 @@ TEST(TokenizerAllocTest, WarmTokenizationDoesNotAllocate) {
   };
   Tokenization t;
   for (const std::string& post : posts) tokenizer.Tokenize(post, &t);  // warm up
-  const long before = g_allocations.load();
+  const testing::AllocationCounter allocations;
   const size_t held = internal::TokenizationAccess::HeldBytes(t);
   size_t tokens = 0;
   for (int round = 0; round < 100; ++round) {
@@ -44,7 +31,7 @@ TEST(TokenizerAllocTest, WarmTokenizationDoesNotAllocate) {
       tokens += t.tokens().size();
     }
   }
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(allocations.calls(), 0);
   EXPECT_EQ(internal::TokenizationAccess::HeldBytes(t), held);
   EXPECT_GT(tokens, 3000u);
 }

@@ -1,0 +1,33 @@
+// The replacement of the global operator new described in alloc_counter.h. Only
+// the forms the replaced one pairs with are replaced: memory from this operator new
+// comes from malloc, so the deletes that free it call free; the other forms keep
+// the toolchain's (or the sanitizer's) pairs of their own.
+#include "alloc_counter.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+namespace {
+std::atomic<int64_t> g_calls{0};
+std::atomic<size_t> g_bytes{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  g_calls.fetch_add(1, std::memory_order_relaxed);
+  g_bytes.fetch_add(size, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace groupguard::testing {
+
+AllocationCounter::AllocationCounter()
+    : calls_at_start_(g_calls.load()), bytes_at_start_(g_bytes.load()) {}
+
+int64_t AllocationCounter::calls() const { return g_calls.load() - calls_at_start_; }
+size_t AllocationCounter::bytes() const { return g_bytes.load() - bytes_at_start_; }
+
+}  // namespace groupguard::testing
