@@ -78,6 +78,7 @@ std::vector<std::string> ReadCsv(int fd, const groupguard::PostReaderOptions& op
     if (!*more) return out;
     size_t pos = 0;
     int64_t line = block.first_line();
+    parser.SetDroppedBom((*reader)->dropped_bom());
     for (;;) {
       absl::StatusOr<bool> got = parser.Next(block.data(), &pos, &line, &post);
       if (!got.ok()) {

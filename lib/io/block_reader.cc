@@ -164,6 +164,7 @@ absl::Status BlockReader::Fill(RecordBlock* block, size_t want) {
       std::memmove(block->buffer_.get(), block->buffer_.get() + 3, block->size_ - 3);
       block->size_ -= 3;
       consumed_ += 3;
+      dropped_bom_ = true;
     }
   }
   return absl::OkStatus();

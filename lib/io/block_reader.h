@@ -66,6 +66,10 @@ class BlockReader {
   std::optional<uint64_t> size() const { return size_; }
   // Input bytes consumed so far (through the end of the last block returned).
   uint64_t bytes_consumed() const { return consumed_; }
+  // Whether the input started with a UTF-8 byte order mark, dropped from the first
+  // block (known once Next() has returned the first block or the end): the
+  // first block's line 1 starts 3 bytes before its data() then.
+  bool dropped_bom() const { return dropped_bom_; }
 
   // Replaces `block` with the next whole records; returns false at the end of the
   // input. A record longer than max_record_bytes returns kInvalidArgument
@@ -98,6 +102,7 @@ class BlockReader {
   bool error_ = false;
   bool first_read_ = true;
   bool skipping_ = false;  // an oversize record's rest is still to be dropped
+  bool dropped_bom_ = false;
   int64_t next_line_ = 1;
   uint64_t consumed_ = 0;
 };

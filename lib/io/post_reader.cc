@@ -47,6 +47,7 @@ class BlockPostReader : public PostReader {
       absl::StatusOr<bool> more = blocks_->Next(&block_);
       pos_ = 0;
       line_ = block_.first_line();
+      parser_.SetDroppedBom(blocks_->dropped_bom());
       if (!more.ok()) return more.status();
       if (!*more) {
         done_ = true;

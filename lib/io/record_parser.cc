@@ -200,20 +200,22 @@ bool IsJsonSpace(unsigned char c) {
 }
 
 // What makes a record that simdjson's On-Demand parser read without error broken
-// JSON, as "broken JSON (what at byte N)" (N from 1), or "" if it is JSON. On-Demand
-// checks only what it reads: a value of a key nobody reads is skipped by its
-// brackets alone, and a number or literal read as a token (an id's 12) is not
+// JSON, as "broken JSON (what at byte N)" (N from 1 at the line's first byte, which
+// is `lead` bytes before the record's: see Impl::Lead()), or "" if it is JSON.
+// On-Demand checks only what it reads: a value of a key nobody reads is skipped by
+// its brackets alone, and a number or literal read as a token (an id's 12) is not
 // spelled out, so `tru`, `NaN`, `01`, `{]` or `[1,]` pass it. Bytes inside
 // strings other than escapes are not checked here (simdjson validates UTF-8, and raw
 // control characters are repaired, not rejected), nor is what follows the value.
 // Iterative: any depth.
 // When it returns "", *value_end (if given) is where the first non-space byte after
 // the value is (record.size() if none).
-std::string JsonSyntaxError(absl::string_view record, size_t* value_end = nullptr) {
+std::string JsonSyntaxError(absl::string_view record, size_t lead,
+                            size_t* value_end = nullptr) {
   const char* const p = record.data();
   const size_t n = record.size();
-  const auto at = [](absl::string_view what, size_t i) {
-    return absl::StrCat("broken JSON (", what, " at byte ", i + 1, ")");
+  const auto at = [lead](absl::string_view what, size_t i) {
+    return absl::StrCat("broken JSON (", what, " at byte ", lead + i + 1, ")");
   };
   const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
   // A value ends at whitespace, a comma, a closing bracket or the record's end.
@@ -349,7 +351,8 @@ absl::string_view Utf16Error(absl::string_view record, int64_t line) {
 
 // What is wrong with a JSON record whose object is followed by more than JSON's
 // whitespace: the first byte after the object's whitespace is record[value_end].
-std::string AfterObjectError(absl::string_view record, size_t value_end) {
+// The record's line starts `lead` bytes before it.
+std::string AfterObjectError(absl::string_view record, size_t value_end, size_t lead) {
   // JSON's whitespace, a lone \r included, separates the object from what follows.
   size_t lone_cr = absl::string_view::npos;
   for (size_t i = value_end;
@@ -360,10 +363,11 @@ std::string AfterObjectError(absl::string_view record, size_t value_end) {
     return absl::StrCat(
         "a carriage return (\\r) not followed by a newline after the JSON object at "
         "byte ",
-        lone_cr + 1,
+        lead + lone_cr + 1,
         ": lines ended by a lone \\r are not read; convert them to \\n or \\r\\n");
   }
-  return absl::StrCat("trailing content after the JSON object at byte ", value_end + 1);
+  return absl::StrCat("trailing content after the JSON object at byte ",
+                      lead + value_end + 1);
 }
 
 // simdjson's description of `code` in the style of the other messages: lower case,
@@ -447,6 +451,13 @@ struct RecordParser::Impl {
   size_t field_count = 0;  // all fields of the record, kept or not
 
   bool tabular() const { return options.format != DumpFormat::kJsonLines; }
+
+  // The input's bytes on line 1 before the data this parser is given: 3 for a
+  // byte order mark the block reader dropped (SetDroppedBom()), else 0.
+  size_t line_one_lead = 0;
+  // The bytes of `line` before the first byte of the record that starts on it,
+  // which a message's byte offsets count: they are the file's bytes of the line.
+  size_t Lead(int64_t line) const { return line == 1 ? line_one_lead : 0; }
 
   absl::Status Error(int64_t line, absl::string_view what) const {
     return absl::InvalidArgumentError(absl::StrCat(name, ":", line, ": ", what));
@@ -532,15 +543,16 @@ std::string RepeatedKeyError(absl::string_view key) {
   return absl::StrCat("\"", Printable(key), "\" appears more than once");
 }
 
-// Where record[at] is, for a record (its line end stripped) that starts on `line`:
-// " at byte N" of its line (from 1), and " of line L" when that is not `line` (a
-// quoted field's newlines came before it).
-std::string AtByte(absl::string_view record, int64_t line, size_t at) {
+// Where record[at] is, for a record (its line end stripped) that starts on `line`,
+// `lead` bytes after the line's start (Impl::Lead()): " at byte N" of its line
+// (from 1), and " of line L" when that is not `line` (a quoted field's newlines
+// came before it).
+std::string AtByte(absl::string_view record, int64_t line, size_t at, size_t lead) {
   const absl::string_view before = record.substr(0, at);
   const size_t newline = before.rfind('\n');
-  const size_t line_start = newline == absl::string_view::npos ? 0 : newline + 1;
   const int64_t at_line = line + std::count(before.begin(), before.end(), '\n');
-  return absl::StrCat(" at byte ", at - line_start + 1,
+  const size_t byte = newline == absl::string_view::npos ? lead + at : at - newline - 1;
+  return absl::StrCat(" at byte ", byte + 1,
                       at_line == line ? "" : absl::StrCat(" of line ", at_line));
 }
 
@@ -551,9 +563,9 @@ std::string AtByte(absl::string_view record, int64_t line, size_t at) {
 // column alone, or a \r in the last field). A CSV writer quotes a field holding a
 // \r; TSV has no quoting, so there a \r in a field cannot be told from a line end.
 std::string LoneCarriageReturn(absl::string_view record, int64_t line, size_t at,
-                               bool csv) {
+                               size_t lead, bool csv) {
   return absl::StrCat(
-      "a carriage return (\\r) not followed by a newline", AtByte(record, line, at),
+      "a carriage return (\\r) not followed by a newline", AtByte(record, line, at, lead),
       csv ? ", outside quotes" : "",
       ": lines ended by a lone \\r are not read (they would make one record); "
       "convert them to \\n or \\r\\n",
@@ -950,13 +962,13 @@ absl::Status RecordParser::Impl::ParseJsonRecord(absl::string_view record,
   // early"). The repair changes no structure, so the original record says where.
   if (on_demand) {
     size_t value_end = record.size();
-    std::string broken = JsonSyntaxError(record, &value_end);
+    std::string broken = JsonSyntaxError(record, Lead(line), &value_end);
     if (!broken.empty()) {
       err.what = std::move(broken);
     } else if (err.after_object ||
                (err.json != simdjson::SUCCESS && value_end < record.size())) {
       // (On-Demand can fail on what follows the object: "document ended early".)
-      err.what = AfterObjectError(record, value_end);
+      err.what = AfterObjectError(record, value_end, Lead(line));
     }
   }
   if (err.what.empty()) return absl::OkStatus();
@@ -982,6 +994,7 @@ std::string RecordParser::Impl::SplitFields(absl::string_view record, int64_t li
   field_count = 0;
   const char sep = options.format == DumpFormat::kCsv ? ',' : '\t';
   const bool quoted = options.format == DumpFormat::kCsv;
+  const size_t lead = Lead(line);
   size_t i = 0;
   const size_t n = record.size();
   // Rare: the unquoted fields are searched for one only when the record has one.
@@ -1018,7 +1031,7 @@ std::string RecordParser::Impl::SplitFields(absl::string_view record, int64_t li
       }
       add(quote_at + 1, i - 1 - (quote_at + 1), escaped, /*quoted=*/true);
       if (i == n) return "";
-      if (record[i] == '\r') return LoneCarriageReturn(record, line, i, quoted);
+      if (record[i] == '\r') return LoneCarriageReturn(record, line, i, lead, quoted);
       if (record[i] != sep) {
         // A stray quote that opened a field swallows the lines up to the next
         // quote: say which, so the quote can be found.
@@ -1026,7 +1039,7 @@ std::string RecordParser::Impl::SplitFields(absl::string_view record, int64_t li
             line + std::count(record.begin(), record.begin() + quote_at, '\n');
         const int64_t closed =
             opened + std::count(record.begin() + quote_at, record.begin() + i, '\n');
-        const std::string where = AtByte(record, line, i);
+        const std::string where = AtByte(record, line, i, lead);
         if (opened == closed) {
           return absl::StrCat("unexpected character after a closing quote", where);
         }
@@ -1041,15 +1054,15 @@ std::string RecordParser::Impl::SplitFields(absl::string_view record, int64_t li
     const size_t end = s == nullptr ? n : static_cast<const char*>(s) - record.data();
     if (has_cr) {
       if (const void* cr = std::memchr(record.data() + i, '\r', end - i)) {
-        return LoneCarriageReturn(record, line,
-                                  static_cast<const char*>(cr) - record.data(), quoted);
+        return LoneCarriageReturn(
+            record, line, static_cast<const char*>(cr) - record.data(), lead, quoted);
       }
     }
     if (quoted) {
       if (const void* q = std::memchr(record.data() + i, '"', end - i)) {
         return absl::StrCat(
             "double quote inside an unquoted field",
-            AtByte(record, line, static_cast<const char*>(q) - record.data()));
+            AtByte(record, line, static_cast<const char*>(q) - record.data(), lead));
       }
     }
     add(i, end - i, /*escaped=*/false, /*quoted=*/false);
@@ -1265,11 +1278,14 @@ bool RecordParser::needs_header() const {
   return impl_->tabular() && !impl_->have_header;
 }
 
+void RecordParser::SetDroppedBom(bool dropped) { impl_->line_one_lead = dropped ? 3 : 0; }
+
 RecordParser RecordParser::Clone() const {
   auto impl = std::make_unique<Impl>();
   impl->options = impl_->options;
   impl->SetKeyWords();
   impl->name = impl_->name;
+  impl->line_one_lead = impl_->line_one_lead;
   impl->have_header = impl_->have_header;
   impl->columns = impl_->columns;
   impl->text_column = impl_->text_column;

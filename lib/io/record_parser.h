@@ -72,7 +72,14 @@ class RecordParser {
   // position rules as Next(). For JSON Lines, returns true and consumes nothing.
   absl::StatusOr<bool> ReadHeader(absl::string_view data, size_t* pos, int64_t* line);
 
-  // A parser with the same options and header and its own scratch.
+  // Whether the input's first bytes were a UTF-8 byte order mark that is not in
+  // the data this parser is given (BlockReader drops it: dropped_bom()). If so, a
+  // byte offset in a message about line 1 counts those 3 bytes, as the input has
+  // them before the line's first byte here. False by default.
+  void SetDroppedBom(bool dropped);
+
+  // A parser with the same options, header and SetDroppedBom(), and its own
+  // scratch.
   RecordParser Clone() const;
 
   // Parses the record of `data` that starts at *pos (blank lines are skipped).

@@ -180,6 +180,90 @@ TEST(PostReaderTest, HandlesCrlfBomAndBlankLines) {
   EXPECT_EQ((*posts)[1].line, 4);
 }
 
+// The reader drops a UTF-8 byte order mark, and the byte offsets of line 1's
+// messages were 3 short of the file's. They count it, as the file has them; the
+// lines after it are as without a mark. (A CSV/TSV header's error fails Open().)
+TEST(PostReaderTest, ByteOffsetsOnLineOneCountAByteOrderMark) {
+  const auto errors = [](const std::string& path, DumpFormat format) {
+    std::vector<std::string> errors;
+    auto reader = PostReader::Open(path, Format(format));
+    if (!reader.ok()) errors.emplace_back(reader.status().message());
+    for (int guard = 0; reader.ok() && guard < 100; ++guard) {
+      Post post;
+      absl::StatusOr<bool> more = (*reader)->Next(&post);
+      if (more.ok() && !*more) break;
+      if (!more.ok()) errors.emplace_back(more.status().message());
+    }
+    return errors;
+  };
+  const struct {
+    const char* name;
+    DumpFormat format;
+    std::string dump;
+    std::vector<std::string> errors;      // after the path, read as it is
+    std::vector<std::string> bom_errors;  // after the path, read after a mark
+  } cases[] = {
+      {"broken.jsonl",
+       DumpFormat::kJsonLines,
+       "{\"text\" \"a\"}\n{\"text\" \"a\"}\n",
+       {":1: broken JSON (expected ':' at byte 9)",
+        ":2: broken JSON (expected ':' at byte 9)"},
+       {":1: broken JSON (expected ':' at byte 12)",
+        ":2: broken JSON (expected ':' at byte 9)"}},
+      {"trailing.jsonl",
+       DumpFormat::kJsonLines,
+       "{\"text\": \"a\"} x\n",
+       {":1: trailing content after the JSON object at byte 15"},
+       {":1: trailing content after the JSON object at byte 18"}},
+      {"cr.jsonl",
+       DumpFormat::kJsonLines,
+       "{\"text\": \"a\"}\r x\n",
+       {":1: a carriage return (\\r) not followed by a newline after the JSON object "
+        "at byte 14: lines ended by a lone \\r are not read; convert them to \\n or "
+        "\\r\\n"},
+       {":1: a carriage return (\\r) not followed by a newline after the JSON object "
+        "at byte 17: lines ended by a lone \\r are not read; convert them to \\n or "
+        "\\r\\n"}},
+      {"quote.csv",
+       DumpFormat::kCsv,
+       "id,te\"xt\n1,a\n",
+       {":1: header: double quote inside an unquoted field at byte 6"},
+       {":1: header: double quote inside an unquoted field at byte 9"}},
+      // On the header's second line: no mark before it.
+      {"closed.csv",
+       DumpFormat::kCsv,
+       "\"a\nb\"x,text\n1,a\n",
+       {":1: header: unexpected character after a closing quote at byte 3 of line 2 "
+        "(the quoted field runs from line 1 to line 2)"},
+       {":1: header: unexpected character after a closing quote at byte 3 of line 2 "
+        "(the quoted field runs from line 1 to line 2)"}},
+      {"data.csv",
+       DumpFormat::kCsv,
+       "text\nhe\"llo\n",
+       {":2: double quote inside an unquoted field at byte 3"},
+       {":2: double quote inside an unquoted field at byte 3"}},
+      {"cr.tsv",
+       DumpFormat::kTsv,
+       "text\tla\rbel\nhello\tx\n",
+       {":1: header: a carriage return (\\r) not followed by a newline at byte 8: lines "
+        "ended by a lone \\r are not read (they would make one record); convert them "
+        "to \\n or \\r\\n (TSV has no quoting: a field cannot hold a \\r)"},
+       {":1: header: a carriage return (\\r) not followed by a newline at byte 11: "
+        "lines ended by a lone \\r are not read (they would make one record); convert "
+        "them to \\n or \\r\\n (TSV has no quoting: a field cannot hold a \\r)"}},
+  };
+  for (const auto& c : cases) {
+    const std::string path = WriteTempFile(c.name, c.dump);
+    const std::string bom_path =
+        WriteTempFile(absl::StrCat("bom_", c.name), absl::StrCat("\xEF\xBB\xBF", c.dump));
+    std::vector<std::string> want, bom_want;
+    for (const std::string& e : c.errors) want.push_back(path + e);
+    for (const std::string& e : c.bom_errors) bom_want.push_back(bom_path + e);
+    EXPECT_EQ(errors(path, c.format), want) << c.name;
+    EXPECT_EQ(errors(bom_path, c.format), bom_want) << c.name;
+  }
+}
+
 // Python's csv module on Windows, writing to a file opened without newline="",
 // ends every line with \r\r\n: the last column is still the last column (not
 // "id\r", so every id null, every label missing), and its values have no \r.

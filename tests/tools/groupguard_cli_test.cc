@@ -395,6 +395,30 @@ TEST_F(GroupguardCliTest, MalformedRecordStopsWithFileAndLine) {
   EXPECT_THAT(lines[2], HasSubstr("bad.jsonl:3:"));
 }
 
+// After a UTF-8 byte order mark, which the reader drops, a byte offset on line 1
+// counts the mark's 3 bytes, as the file has them: on one thread and on the
+// workers of two (which clone the parser after the first block is read).
+TEST_F(GroupguardCliTest, ByteOffsetsOnLineOneCountAByteOrderMark) {
+  const std::string jsonl = WriteFile(
+      "bom.jsonl", "\xEF\xBB\xBF{\"text\" \"a\"}\n{\"text\":\"b\"}\n{\"text\" \"c\"}\n");
+  for (const char* threads : {"1", "2"}) {
+    Result r =
+        RunCli(absl::StrCat("score --skip-bad -t ", threads, " -m ", model_, " ", jsonl));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("bom.jsonl:1: broken JSON (expected ':' at byte 12)"))
+        << threads;
+    r = RunCli(absl::StrCat("score -t ", threads, " -m ", model_, " ", jsonl));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.err, HasSubstr("bom.jsonl:1: broken JSON (expected ':' at byte 12)"))
+        << threads;
+  }
+  const std::string csv = WriteFile("bom.csv", "\xEF\xBB\xBFid,te\"xt\n1,a\n");
+  Result r = RunCli(absl::StrCat("score -m ", model_, " ", csv));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("bom.csv:1: header: double quote inside an unquoted "
+                               "field at byte 9"));
+}
+
 // In CSV the error row is a row of the header's columns: the message in the id
 // column, no probability, verdict "error" (no post has it); under the header even
 // when the first record is the bad one.

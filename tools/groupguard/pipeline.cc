@@ -205,6 +205,9 @@ absl::Status RunPipeline(const PipelineOptions& options,
       if (!*more) return false;
       task->pos = 0;
       task->line = task->block->first_line();
+      // Before the header is read and the workers clone the parser: messages
+      // about line 1 count a dropped byte order mark in their byte offsets.
+      parser->SetDroppedBom((*reader)->dropped_bom());
       if (parser->needs_header()) {
         absl::StatusOr<bool> header =
             parser->ReadHeader(task->block->data(), &task->pos, &task->line);
