@@ -7,6 +7,10 @@
 #include <cstring>
 #include <string>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -54,8 +58,9 @@ struct FoldedTables {
   // ASCII bytes that only separate tokens (space, most punctuation): Scanner::Run
   // steps over them. Not '+' and '(' (phone numbers), '!' (counted), '$' (a token).
   bool inert[256];
-  // ASCII letters that, after "word ", cannot carry on an obfuscated host (all but
-  // 'd'): Scanner::FastWords goes on to the word they start without more checks.
+  // Lower case ASCII letters that, after "word ", cannot carry on an obfuscated
+  // host (all but 'd'): Scanner::FastWords goes on to the word they start without
+  // more checks.
   bool plain_after_space[256];
   // Bytes of an e-mail address's local part (TryEmail): ASCII letters and digits,
   // '.', '_', '-', '+', '%'.
@@ -80,7 +85,8 @@ constexpr FoldedTables MakeFoldedTables() {
   for (int c = 0; c < 0x80; ++c) t.inert[c] = t.cls[c] == 0;
   for (unsigned char c : {'+', '(', '!', '$'}) t.inert[c] = false;
   for (int c = 0; c < 256; ++c) {
-    t.plain_after_space[c] = t.cls[c] == kLetter && (t.after[c] & kObfuscatedStart) == 0;
+    t.plain_after_space[c] =
+        c >= 'a' && c <= 'z' && (t.after[c] & kObfuscatedStart) == 0;
   }
   for (int c = 0; c < 256; ++c) {
     t.email_local[c] = (t.after[c] & kEmailLocalOrAt) != 0 && c != '@';
@@ -463,12 +469,12 @@ size_t Scanner::FastWord(size_t p) {
 
 size_t Scanner::FastWords(size_t p, bool* stuck) {
   // The words from p on take at most m_ - p bytes of text (each is stored with
-  // one 8-byte write, so 8 more), and at most (m_ - p + 1) / 2 tokens (a word is
+  // one 16-byte write, so 16 more), and at most (m_ - p + 1) / 2 tokens (a word is
   // a letter at least, and a byte that is none comes before the next one). With
   // that much room (as in a warm Tokenization, for all but a post longer than
   // any before) the loop checks none.
   const size_t rest = m_ - p;
-  const bool room = storage_.capacity() - storage_.size() >= rest + 8 &&
+  const bool room = storage_.capacity() - storage_.size() >= rest + 16 &&
                     static_cast<size_t>(tokens_.end() - tokens_.next()) >= rest / 2 + 1;
   if (identity_) {
     return room ? FastWordsLoop<true, false>(p, stuck)
@@ -478,13 +484,55 @@ size_t Scanner::FastWords(size_t p, bool* stuck) {
               : FastWordsLoop<false, true>(p, stuck);
 }
 
+// Word boundaries in the 32 bytes at w, a bit for each byte (bit i is w[i]):
+// *ends has the bytes that are no letter ('a'..'z') but follow one, and bit 48
+// always (a stop well past the 32 bytes, for a word that may go on past them);
+// *pairs has the letters equal to the letter after them.
+inline void WordMasks(const unsigned char* w, uint64_t* ends, uint64_t* pairs) {
+  uint64_t letters, equal;
+#if defined(__SSE2__)
+  // SSE2 is part of x86-64. Adding 0x80 - 'a' moves 'a'..'z' to the 26 smallest
+  // signed bytes, so one signed compare finds them.
+  const __m128i shift = _mm_set1_epi8(static_cast<char>(0x80 - 'a'));
+  const __m128i limit = _mm_set1_epi8(static_cast<char>(0x80 + 26));
+  const __m128i x0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
+  const __m128i x1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16));
+  const __m128i n0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 1));
+  const __m128i n1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 17));
+  const uint32_t l0 = static_cast<uint32_t>(
+      _mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(x0, shift), limit)));
+  const uint32_t l1 = static_cast<uint32_t>(
+      _mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(x1, shift), limit)));
+  const uint32_t e0 = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x0, n0)));
+  const uint32_t e1 = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x1, n1)));
+  letters = l0 | (uint64_t{l1} << 16);
+  equal = e0 | (uint64_t{e1} << 16);
+#else
+  letters = 0;
+  equal = 0;
+  for (int i = 0; i < 32; ++i) {
+    letters |= uint64_t{w[i] >= 'a' && w[i] <= 'z'} << i;
+    equal |= uint64_t{w[i] == w[i + 1]} << i;
+  }
+#endif
+  *ends = (~letters & (letters << 1) & 0xFFFFFFFF) | (uint64_t{1} << 48);
+  *pairs = equal & letters & (letters >> 1);
+}
+
 template <bool kIdentity, bool kChecked>
 size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
-  // FastWord's scan of one chunk, for the usual word of at most 7 letters (a
-  // longer one goes through FastWord itself); see there.
-  constexpr uint64_t k01 = 0x0101010101010101ULL;
-  constexpr uint64_t k7F = 0x7F7F7F7F7F7F7F7FULL;
-  constexpr uint64_t k80 = 0x8080808080808080ULL;
+  // Words are found on 32-byte windows. A window starts at a word: its bytes are
+  // classified at once (WordMasks), and the words that end inside it are taken
+  // from the masks in order, the lowest end left being that of the word at p (no
+  // letter lies between two words of the loop: anything but the separators Run()
+  // steps over ends it). A word of 16 letters or more, or one that may go on past
+  // the window (its end is then the stop bit 48, 16 or more past any word start
+  // in the window), starts the next window, where a word of 16 letters or more
+  // goes through FastWord. What ends a word is checked as in FastWord; so an end
+  // found too early (a letter at q) only hands the word to the general path. The
+  // folded text is padded (see Tokenize): the 33 bytes from any position before
+  // m_ can be read, and f_[m_] is a space, so no word runs past m_ (the bytes
+  // after it are stale).
   const unsigned char* const f = f_;
   const size_t m = m_;
   const int max_run = options_.max_char_run;
@@ -496,43 +544,59 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
   Token* token_end = tokens_.end();
   const size_t tokens_before = tokens_.size();
   *stuck = false;
+  // f[p] is an ASCII letter; an upper case one leaves the word to the general path.
+  if (f[p] < 'a') {
+    *stuck = true;
+    return p;
+  }
   while (true) {
-    // f[p] is an ASCII letter.
-    uint64_t x;
-    std::memcpy(&x, f + p, 8);
-    const uint64_t y = x & k7F;
-    const uint64_t stop =
-        (~(y + k01 * (0x80 - 'a')) | (y + k01 * (0x7F - 'z')) | x) & k80;
-    if (stop == 0) {
-      storage_.set_size(text_size);
-      tokens_.set_next(token);
-      const size_t q = FastWord(p);
-      text = storage_.raw();
-      text_size = storage_.size();
-      text_room = storage_.capacity();
-      token = tokens_.next();
-      token_end = tokens_.end();
-      if (q == 0) {
-        *stuck = true;
+    // A window at p, where f[p] is in 'a'..'z'.
+    const size_t base = p;
+    uint64_t ends, pairs;
+    WordMasks(f + base, &ends, &pairs);
+    while (true) {
+      // f[p] is in 'a'..'z', p - base <= 32, and the lowest bit of ends is where
+      // its word ends.
+      const size_t q = base + static_cast<uint32_t>(__builtin_ctzll(ends));
+      if (q - p >= 16) {
+        if (p != base) break;  // a window from p
+        // 16 letters or more; a window from where FastWord leaves off.
+        storage_.set_size(text_size);
+        tokens_.set_next(token);
+        const size_t r = FastWord(p);
+        text = storage_.raw();
+        text_size = storage_.size();
+        text_room = storage_.capacity();
+        token = tokens_.next();
+        token_end = tokens_.end();
+        if (r == 0) {
+          *stuck = true;
+          goto done;
+        }
+        p = r;
+        while (p < m && kFolded.inert[f[p]]) ++p;
+        if (p >= m || kFolded.cls[f[p]] != kLetter) goto done;
+        if (f[p] < 'a') {
+          *stuck = true;
+          goto done;
+        }
         break;
       }
-      p = q;
-    } else {
-      const size_t bits = static_cast<size_t>(__builtin_ctzll(stop)) & ~size_t{7};
-      const uint64_t z = x ^ (x << 8);
-      const uint64_t equal = ~(((z & k7F) + k7F) | z) & k80 & ((uint64_t{1} << bits) - 1);
-      // One pair or none is below any max_char_run (2 at least): counted only if more.
-      const bool long_run = (equal & (equal - 1)) != 0 &&
-                            static_cast<int>(((equal >> 7) * k01) >> 56) >= max_run;
-      const size_t q = p + (bits >> 3);
       const unsigned char next = f[q];
+      // The word's adjacent equal letters (the bits up to its end). One pair or
+      // none is below any max_char_run (2 at least): counted only if more.
+      const uint64_t word_pairs = pairs & (ends ^ (ends - 1));
+      pairs ^= word_pairs;
+      ends &= ends - 1;
+      const bool long_run = (word_pairs & (word_pairs - 1)) != 0 &&
+                            __builtin_popcountll(word_pairs) >= max_run;
       if (long_run || kFolded.cls[next] != 0) {
         *stuck = true;
-        break;
+        goto done;
       }
-      // The usual end: a space, then a letter that starts an ordinary word (no
-      // URL can follow). f[m] is a space, so q + 1 < m if f[q + 1] is a letter
-      // and q < m.
+      // The usual end: a space, then a lower case letter that starts an
+      // ordinary word (no URL can follow). f[m] is a space, so q + 1 < m if
+      // f[q + 1] is a letter and q < m.
       const bool space_then_word =
           next == ' ' && kFolded.plain_after_space[f[q + 1]] && q < m;
       if (!space_then_word) {
@@ -541,16 +605,17 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
             (((after & kMaybeEmail) && MayBeEmail(p, q)) ||
              (UrlMayFollow(after, q) && detect_urls && MayBeUrl(p, q)))) {
           *stuck = true;
-          break;
+          goto done;
         }
       }
-      if (kChecked && text_size + 8 > text_room) {
+      if (kChecked && text_size + 16 > text_room) {
         storage_.set_size(text_size);
-        storage_.Reserve(8);
+        storage_.Reserve(16);
         text = storage_.raw();
         text_room = storage_.capacity();
       }
-      std::memcpy(text + text_size, &x, 8);  // the bytes past the word are stale
+      // The word's 16 bytes (it has 15 at most); those past it are stale.
+      std::memcpy(text + text_size, f + p, 16);
       if (kChecked && token == token_end) {
         tokens_.set_next(token);
         tokens_.GrowRoom();
@@ -570,15 +635,23 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
       }
       ++token;
       text_size += q - p;
+      p = q;
       if (space_then_word) {
-        p = q + 1;
+        ++p;
         continue;
       }
-      p = q;
+      // Separators may lead past the window, where the stop bit could pass for the
+      // end of a short word: a new window then.
+      while (p < m && kFolded.inert[f[p]]) ++p;
+      if (p >= m || kFolded.cls[f[p]] != kLetter) goto done;
+      if (f[p] < 'a') {
+        *stuck = true;
+        goto done;
+      }
+      if (p - base > 32) break;
     }
-    while (p < m && kFolded.inert[f[p]]) ++p;
-    if (p >= m || kFolded.cls[f[p]] != kLetter) break;
   }
+done:
   storage_.set_size(text_size);
   tokens_.set_next(token);
   if (tokens_.size() != tokens_before) emoji_run_ = 0;
@@ -1326,9 +1399,11 @@ void Tokenizer::Tokenize(absl::string_view input, Tokenization* out) const {
   internal::Normalize(input, options_.decode_html, max_output,
                       {&out->folded_, &out->folded_to_input_, &out->folded_end_}, &stats);
   out->folded_size_ = stats.folded_size;
-  // The scanner reads words 8 bytes at a time: a space after the text ends the
-  // last word, and padding keeps the reads inside the buffer.
-  if (out->folded_.size() < stats.folded_size + 8) out->folded_.resize(stats.folded_size + 8);
+  // The scanner reads the 33 bytes from a word's start at a time: a space after
+  // the text ends the last word, and padding keeps the reads inside the buffer.
+  if (out->folded_.size() < stats.folded_size + 32) {
+    out->folded_.resize(stats.folded_size + 32);
+  }
   out->folded_[stats.folded_size] = ' ';
   Scanner scanner(options_, absl::string_view(out->folded_.data(), stats.folded_size),
                   out->folded_to_input_, out->folded_end_, stats,

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -230,6 +231,67 @@ TEST(FastPathTest, WordsStayWithinTheRoomOfAWarmTokenization) {
             ASSERT_EQ(got, want)
                 << first_words << " words of \"" << first << "\", then " << words
                 << " of \"" << second << "\"" << (cut ? " cut" : "");
+          }
+        }
+      }
+    }
+  }
+}
+
+// The word loop classifies 32 bytes at a time from a word's start (a window) and
+// takes the words that end inside it; a word that reaches the window's end, or
+// one of 16 letters or more, starts a window of its own. Words of 1 to 40 letters
+// (some with runs of equal letters) at every offset up to 40 from a window's
+// start, ended by each kind of byte or by the text's end, under the smallest
+// max_char_run too (equal pairs of neighbouring words are not one word's run), in
+// a Tokenization that first took a longer text, so that letters lie past the
+// text's end; and the same in upper case (folded text that is not the input).
+TEST(FastPathTest, WordsAtEveryOffsetOfTheWordLoopsWindow) {
+  const char kLetters[] = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz";
+  const std::string stale(300, 'x');
+  int failures = 0;
+  for (const int max_char_run : {2, 3}) {
+    TokenizerOptions options;
+    options.max_char_run = max_char_run;
+    const Tokenizer tokenizer = testing_util::MakeTokenizer(options);
+    Tokenization fast, general;
+    for (size_t offset = 0; offset <= 40; ++offset) {
+      // A word and a space before the word, so that it starts `offset` bytes
+      // into the window; offset 1 has a separator of its own.
+      std::string before;
+      if (offset == 1) {
+        before = " ";
+      } else if (offset > 1) {
+        before = std::string(kLetters + 4, offset - 1) + " ";
+      }
+      for (size_t size = 1; size <= 40; ++size) {
+        for (int run = 0; run < 3; ++run) {
+          std::string word(kLetters + 7, size);
+          // No run, a run of three equal letters, or two pairs, at the end.
+          if (run == 1 && size >= 3) word.replace(size - 3, 3, "ooo");
+          if (run == 2 && size >= 4) word.replace(size - 4, 4, "eell");
+          for (const char* after :
+               {"", " ", "  ", " d", " dot com", ". ", ",", ", x", "A", "1", "!", "@x",
+                ".com", " Bx", "\xC3\xA9", "-x", " the ee ll oo end",
+                "                        a tail of a few words",
+                "                                        and a tail"}) {
+            for (const bool upper : {false, true}) {
+              std::string input = before + word + after;
+              if (upper) {
+                for (char& c : input) c = absl::ascii_toupper(c);
+              }
+              Dump(tokenizer, stale, &fast, true);
+              Dump(tokenizer, stale, &general, false);
+              const std::string want = Dump(tokenizer, input, &general, false);
+              const std::string got = Dump(tokenizer, input, &fast, true);
+              if (got != want) {
+                ADD_FAILURE() << "input \"" << absl::CHexEscape(input) << "\" (max_char_run "
+                              << max_char_run << ")\nfast paths:\n"
+                              << got << "general paths:\n"
+                              << want;
+                if (++failures == 5) return;
+              }
+            }
           }
         }
       }
