@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "text/fast_paths.h"
 
 namespace groupguard::internal {
 namespace {
@@ -51,20 +52,86 @@ const absl::flat_hash_set<absl::string_view>* MakeSet(const absl::string_view (&
   return new absl::flat_hash_set<absl::string_view>(std::begin(items), std::end(items));
 }
 
+// A test that most strings in none of some lists fail at once, before the
+// lists' hash sets are asked: a listed string sets one bit of 1024, picked by
+// its size, first byte and last byte, so a string whose bit is clear is not
+// listed. The words after a '.' in prose ("end.then") are asked for a TLD, and
+// hashing one costs several times as much. Built at compile time; immutable.
+class ListFilter {
+ public:
+  template <size_t N>
+  constexpr void Add(const absl::string_view (&items)[N]) {
+    for (const absl::string_view item : items) {
+      const uint32_t k = Key(item);
+      bits_[k / 64] |= uint64_t{1} << (k % 64);
+    }
+  }
+  constexpr bool MayContain(absl::string_view s) const {
+    if (s.empty()) return false;
+    const uint32_t k = Key(s);
+    return ((bits_[k / 64] >> (k % 64)) & 1) != 0;
+  }
+  template <size_t N>
+  constexpr bool MayContainAll(const absl::string_view (&items)[N]) const {
+    for (const absl::string_view item : items) {
+      if (!MayContain(item)) return false;
+    }
+    return true;
+  }
+
+ private:
+  // REQUIRES: !s.empty().
+  static constexpr uint32_t Key(absl::string_view s) {
+    return (static_cast<uint32_t>(s.size()) * 97 +
+            static_cast<unsigned char>(s[0]) * 31 +
+            static_cast<unsigned char>(s[s.size() - 1])) %
+           1024;
+  }
+  uint64_t bits_[16] = {};
+};
+
+constexpr ListFilter MakeTldFilter() {
+  ListFilter f;
+  f.Add(kStrictTlds);
+  f.Add(kTlds);
+  return f;
+}
+constexpr ListFilter MakeBareHostFilter() {
+  ListFilter f;
+  f.Add(kKnownHosts);
+  f.Add(kShorteners);
+  return f;
+}
+constexpr ListFilter MakeShortenerFilter() {
+  ListFilter f;
+  f.Add(kShorteners);
+  return f;
+}
+constexpr ListFilter kTldFilter = MakeTldFilter();
+constexpr ListFilter kBareHostFilter = MakeBareHostFilter();
+constexpr ListFilter kShortenerFilter = MakeShortenerFilter();
+static_assert(kTldFilter.MayContainAll(kStrictTlds) && kTldFilter.MayContainAll(kTlds));
+static_assert(kBareHostFilter.MayContainAll(kKnownHosts) &&
+              kBareHostFilter.MayContainAll(kShorteners));
+static_assert(kShortenerFilter.MayContainAll(kShorteners));
+
 }  // namespace
 
 bool IsLikelyTld(absl::string_view tld, bool strict) {
+  if (FastPathsEnabled() && !kTldFilter.MayContain(tld)) return false;
   static const auto* const strict_set = MakeSet(kStrictTlds);
   static const auto* const set = MakeSet(kTlds);
   return strict_set->contains(tld) || (!strict && set->contains(tld));
 }
 
 bool IsKnownBareHost(absl::string_view host) {
+  if (FastPathsEnabled() && !kBareHostFilter.MayContain(host)) return false;
   static const auto* const set = MakeSet(kKnownHosts);
   return set->contains(host) || IsShortener(host);
 }
 
 bool IsShortener(absl::string_view domain) {
+  if (FastPathsEnabled() && !kShortenerFilter.MayContain(domain)) return false;
   static const auto* const set = MakeSet(kShorteners);
   return set->contains(domain);
 }

@@ -13,6 +13,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "groupguard/post_reader.h"
 #include "groupguard/tokenizer.h"
 #include "gtest/gtest.h"
@@ -322,6 +323,58 @@ TEST(FastPathTest, RegistrableDomainCacheAnswersAsBefore) {
   }
   for (size_t i = hosts.size(); i-- > 0;) {
     ASSERT_EQ(internal::RegistrableDomain(hosts[i].c_str()), first[i]) << hosts[i];
+  }
+}
+
+// The TLD, bare-host and shortener lists turn most strings down on a filter of
+// their sizes and end bytes before their hash sets are asked: the same answers
+// with and without it, for every string of up to four letters and dots, and for
+// hosts made of the words of the sample posts.
+TEST(FastPathTest, DomainListFiltersAnswerAsTheSets) {
+  std::vector<std::string> strings;
+  const std::string bytes = "abcdefghijklmnopqrstuvwxyz.";
+  for (size_t size = 0; size <= 4; ++size) {
+    std::vector<size_t> digit(size, 0);
+    while (true) {
+      std::string s;
+      for (const size_t d : digit) s += bytes[d];
+      strings.push_back(std::move(s));
+      size_t k = 0;
+      while (k < size && ++digit[k] == bytes.size()) digit[k++] = 0;
+      if (k == size) break;
+    }
+  }
+  for (const char* host : {"tinyurl.com", "shorturl.at", "rebrand.ly", "youtu.be", "t.me",
+                           "solutions", "download", "website", "bitly.com", "bitly.co"}) {
+    strings.push_back(host);
+  }
+  const size_t first_words = strings.size();
+  for (const std::string& text : Corpus()) {
+    if (strings.size() - first_words >= 20000) break;
+    for (const absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+      strings.emplace_back(word);
+      strings.push_back(absl::StrCat(word, ".ly"));
+    }
+  }
+  int failures = 0;
+  for (const std::string& s : strings) {
+    bool fast[4], general[4];
+    for (const bool fast_paths : {true, false}) {
+      internal::SetFastPathsForTesting(fast_paths);
+      bool* out = fast_paths ? fast : general;
+      out[0] = internal::IsLikelyTld(s, false);
+      out[1] = internal::IsLikelyTld(s, true);
+      out[2] = internal::IsKnownBareHost(s);
+      out[3] = internal::IsShortener(s);
+    }
+    internal::SetFastPathsForTesting(true);
+    for (int i = 0; i < 4; ++i) {
+      if (fast[i] != general[i]) {
+        ADD_FAILURE() << "\"" << absl::CHexEscape(s) << "\": answer " << i << " is "
+                      << fast[i] << " with the filter, " << general[i] << " without";
+        if (++failures == 5) return;
+      }
+    }
   }
 }
 
