@@ -583,13 +583,18 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
         break;
       }
       const unsigned char next = f[q];
-      // The word's adjacent equal letters (the bits up to its end). One pair or
-      // none is below any max_char_run (2 at least): counted only if more.
-      const uint64_t word_pairs = pairs & (ends ^ (ends - 1));
-      pairs ^= word_pairs;
+      // The word's adjacent equal letters: the pair bits left up to its end. One
+      // pair or none is below any max_char_run (2 at least): counted only if more.
+      // While two pairs or more are left in the window, each word takes its own
+      // off; once one or none is, no word can have two, and none is counted.
+      bool long_run = false;
+      if ((pairs & (pairs - 1)) != 0) {
+        const uint64_t word_pairs = pairs & (ends ^ (ends - 1));
+        pairs ^= word_pairs;
+        long_run = (word_pairs & (word_pairs - 1)) != 0 &&
+                   __builtin_popcountll(word_pairs) >= max_run;
+      }
       ends &= ends - 1;
-      const bool long_run = (word_pairs & (word_pairs - 1)) != 0 &&
-                            __builtin_popcountll(word_pairs) >= max_run;
       if (long_run || kFolded.cls[next] != 0) {
         *stuck = true;
         goto done;
