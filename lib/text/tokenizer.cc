@@ -118,6 +118,7 @@ inline char LeetLetter(unsigned char d) {
 }
 
 constexpr size_t kMaxWordBytes = 64;
+constexpr size_t kMaxEmailLocalBytes = 64;
 constexpr size_t kMaxShapeBytes = 24;
 constexpr size_t kMaxLabelBytes = 63;  // of a host name label (RFC 1035)
 constexpr int kManyExclaims = 3;
@@ -290,6 +291,17 @@ class Scanner {
   // false if TryEmail(p), or TryUrl(p), surely matches nothing. They answer on a
   // byte or two where TryEmail and TryUrl would scan the word again.
   bool MayBeEmail(size_t p, size_t run_end) const;
+  // The first '@' in f_[p, m_), or m_ if there is none. Found with memchr when
+  // first asked, again only when asked from past it or from before where it was
+  // searched from: most posts have none, and one search answers for all words.
+  size_t NextAt(size_t p) const {
+    if (p < at_from_ || p > at_) {
+      const void* at = std::memchr(f_ + p, '@', m_ - p);
+      at_from_ = p;
+      at_ = at == nullptr ? m_ : static_cast<size_t>(static_cast<const unsigned char*>(at) - f_);
+    }
+    return at_;
+  }
   bool MayBeUrl(size_t p, size_t run_end) const;
   // Whether ScanWordOrNumber tries a URL after a word ended by f_[run_end], whose
   // kFolded.after bits are `after_run`.
@@ -338,6 +350,7 @@ class Scanner {
   const internal::TwoByteInfo* two_byte_;
   const bool fast_paths_;  // see internal::FastPathsEnabled()
 
+  mutable size_t at_from_ = 1, at_ = 0;  // see NextAt(); none found yet
   int emoji_run_ = 0;  // identical emoji tokens in a row
   size_t last_emoji_offset_ = 0, last_emoji_size_ = 0;
   int exclaims_ = 0;
@@ -741,9 +754,8 @@ size_t Scanner::ScanWordOrNumber(size_t p) {
 }
 
 size_t Scanner::TryEmail(size_t p) {
-  constexpr size_t kMaxLocal = 64;
   size_t q = p;
-  const size_t limit = std::min(m_, p + kMaxLocal);
+  const size_t limit = std::min(m_, p + kMaxEmailLocalBytes);
   while (q < limit && kFolded.email_local[f_[q]]) ++q;
   if (q >= m_ || f_[q] != '@') return 0;
   const size_t host_begin = q + 1;
@@ -918,12 +930,13 @@ constexpr Scheme kSchemes[] = {{"https://", false}, {"http://", false},
                                {"hxxps[:]//", true}};
 
 bool Scanner::MayBeEmail(size_t p, size_t run_end) const {
-  // TryEmail scans local-part bytes from p and needs an '@' where they stop. The
-  // word's bytes are local-part bytes or non-ASCII (which stops the scan short of
-  // any '@'), so the '@' is f_[run_end], or the scan goes on past f_[run_end + 1].
-  static_cast<void>(p);
+  // TryEmail scans local-part bytes from p and needs an '@' where they stop, at
+  // most kMaxEmailLocalBytes past p. The word's bytes are local-part bytes or
+  // non-ASCII (which stops the scan short of any '@'), so the '@' is f_[run_end],
+  // or the scan goes on past f_[run_end + 1] to an '@' further on.
   if (f_[run_end] == '@') return true;
-  return run_end + 1 < m_ && (kFolded.after[f_[run_end + 1]] & kEmailLocalOrAt) != 0;
+  return run_end + 1 < m_ && (kFolded.after[f_[run_end + 1]] & kEmailLocalOrAt) != 0 &&
+         NextAt(p) - p <= kMaxEmailLocalBytes;
 }
 
 bool Scanner::MayBeUrl(size_t p, size_t run_end) const {

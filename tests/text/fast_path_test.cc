@@ -326,6 +326,33 @@ TEST(FastPathTest, RegistrableDomainCacheAnswersAsBefore) {
   }
 }
 
+// A word ended by a local-part byte is tried as an e-mail address only if an '@'
+// follows within the local part's 64 bytes (the first '@' from a position is found
+// once and kept): local parts with dots of every size up to 70 bytes, before and
+// after other addresses and words that end on a dot, fast against general paths.
+TEST(FastPathTest, EmailsWithAnAtAtEveryDistance) {
+  const Tokenizer tokenizer = testing_util::MakeTokenizer(TokenizerOptions());
+  Tokenization fast, general;
+  int failures = 0;
+  for (size_t size = 1; size <= 70; ++size) {
+    std::string local;
+    for (size_t i = 0; i < size; ++i) local += "ab.cdefg-h"[i % 10];
+    for (const char* before : {"", "see x.y and ", "mail x@y.com or a.b ", "end. "}) {
+      for (const char* after : {"", " or c.d@e.org", ". then f.g", " x.y@"}) {
+        const std::string input = before + local + "@mail.com" + after;
+        const std::string want = Dump(tokenizer, input, &general, false);
+        const std::string got = Dump(tokenizer, input, &fast, true);
+        if (got != want) {
+          ADD_FAILURE() << "input \"" << absl::CHexEscape(input) << "\"\nfast paths:\n"
+                        << got << "general paths:\n"
+                        << want;
+          if (++failures == 5) return;
+        }
+      }
+    }
+  }
+}
+
 // The TLD, bare-host and shortener lists turn most strings down on a filter of
 // their sizes and end bytes before their hash sets are asked: the same answers
 // with and without it, for every string of up to four letters and dots, and for
