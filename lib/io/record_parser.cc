@@ -824,6 +824,24 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
     return true;
   };
   const auto set = [](absl::string_view value, auto* field) { SetField(value, field); };
+  // Whether the record goes on with `c`, one space and a string's opening quote
+  // (the usual `: "` after a key and `, "` after a value), compared on one masked
+  // 4-byte load (the bytes past `end` are readable); p then moves to the quote.
+  // All three bytes must be the record's. Neither the quote nor that bound
+  // changes what is read (string() checks the quote, and finds no string that
+  // starts past `end`): they keep the rule plain. The other spacings go through
+  // the general steps below.
+  const auto punct_space_quote = [&](char c) {
+    const char want_bytes[4] = {c, ' ', '"', 0};
+    const unsigned char mask_bytes[4] = {0xFF, 0xFF, 0xFF, 0};
+    uint32_t x, want, mask;
+    std::memcpy(&x, p, 4);
+    std::memcpy(&want, want_bytes, 4);
+    std::memcpy(&mask, mask_bytes, 4);
+    if (end - p < 3 || (x & mask) != want) return false;
+    p += 2;
+    return true;
+  };
   skip_space();
   if (p == end || *p != '{') return false;
   ++p;
@@ -837,10 +855,12 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
     for (;;) {
       absl::string_view key, value;
       if (!string(&key)) return false;
-      skip_space();
-      if (p == end || *p != ':') return false;
-      ++p;
-      skip_space();
+      if (!punct_space_quote(':')) {
+        skip_space();
+        if (p == end || *p != ':') return false;
+        ++p;
+        skip_space();
+      }
       if (!string(&value)) return false;
       const uint32_t bits = PlainKeyBitsOf(key);
       // Errors are reported once the whole record is known to be plain JSON:
@@ -864,6 +884,7 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
         if (bits & kGroupBit) set(value, &post->group);
         if (bits & kTimeBit) set(value, &post->time);
       }
+      if (punct_space_quote(',')) continue;
       skip_space();
       if (p == end) return false;
       if (*p == '}') {

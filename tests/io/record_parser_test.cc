@@ -76,11 +76,11 @@ TEST(RecordParserTest, PlainScannerValidatesUtf8AsSimdjsonDoes) {
 
 // Every post (all its fields) and error of a block of JSON Lines records read with
 // `options`, the plain-record scanner on or off.
-std::string ReadAllFields(const std::string& records, const PostReaderOptions& options,
-                          bool scanner) {
-  std::string block = records;
-  block.append(kBlockPadding, '"');
-  const absl::string_view data(block.data(), records.size());
+// Every post and error of the records in block[0, size), the rest of the block
+// being its padding (kBlockPadding bytes at least).
+std::string ReadBlockFields(const std::string& block, size_t size,
+                            const PostReaderOptions& options, bool scanner) {
+  const absl::string_view data(block.data(), size);
   RecordParser parser = RecordParser::Create(options, "t.jsonl").value();
   std::string out;
   size_t pos = 0;
@@ -102,6 +102,50 @@ std::string ReadAllFields(const std::string& records, const PostReaderOptions& o
   }
   SetPlainJsonScannerForTesting(true);
   return out;
+}
+
+std::string ReadAllFields(const std::string& records, const PostReaderOptions& options,
+                          bool scanner) {
+  std::string block = records;
+  block.append(kBlockPadding, '"');
+  return ReadBlockFields(block, records.size(), options, scanner);
+}
+
+// The plain-record scanner takes the usual `: "` after a key and `, "` after a
+// value on one masked 4-byte load: any other byte in place of each of the three,
+// and a record cut at every byte with padding that goes on as `: "` or `, "`
+// would, read as simdjson's parse reads them.
+TEST(RecordParserTest, PlainScannerReadsKeyAndValueEndsAsSimdjsonDoes) {
+  const PostReaderOptions options;
+  const std::string record = "{\"id\": \"p1\", \"text\": \"hi\", \"author\": \"a\"}";
+  for (const absl::string_view around : {": \"", ", \""}) {
+    const size_t at = record.find(std::string(around));
+    ASSERT_NE(at, std::string::npos);
+    for (size_t i = 0; i < around.size(); ++i) {
+      for (int c = 0; c < 256; ++c) {
+        std::string changed = record;
+        changed[at + i] = static_cast<char>(c);
+        const std::string records = absl::StrCat(changed, "\n", changed);
+        ASSERT_EQ(ReadAllFields(records, options, true),
+                  ReadAllFields(records, options, false))
+            << absl::CHexEscape(records);
+      }
+    }
+  }
+  for (const absl::string_view padding :
+       {": \"", ", \"", " \"", "\"", " ", "\": \"x\"}"}) {
+    for (size_t size = 0; size <= record.size(); ++size) {
+      std::string block = record.substr(0, size);
+      while (block.size() < size + kBlockPadding) {
+        block.append(padding.data(), padding.size());
+      }
+      ASSERT_EQ(ReadBlockFields(block, size, options, true),
+                ReadBlockFields(block, size, options, false))
+          << absl::CHexEscape(block);
+    }
+  }
+  EXPECT_EQ(ReadAllFields(record, options, true),
+            "1 text=hi id=p1 label=none author=a group= time=\n");
 }
 
 // The plain-record scanner tells a key of up to 8 bytes by one 8-byte word: names
