@@ -474,15 +474,17 @@ struct RecordParser::Impl {
   uint32_t PlainKeyBitsOf(absl::string_view key) const;
   // Fills key_words from options. Called whenever options are set.
   void SetKeyWords();
-  // A field name of up to 8 bytes as a word (its bytes, then zeros), with its
-  // size; a name the key of no record can match here (longer than 8 bytes, or an
-  // empty name that reads no field) has size kNoKey.
+  // A field name of up to 8 bytes as a word (its bytes, then zeros). The word
+  // alone tells the name: a key the scanner reads holds no zero byte (no control
+  // character), so two words are the same only for keys of the same size. A name
+  // the key of no such record can match (longer than 8 bytes, an empty name that
+  // reads no field, or one with a zero byte) has the word kNoKey: eight 0xFF
+  // bytes, which are no UTF-8.
   struct KeyWord {
     uint64_t word = 0;
-    size_t size = 0;
     uint32_t bit = 0;
   };
-  static constexpr size_t kNoKey = ~size_t{0};
+  static constexpr uint64_t kNoKey = ~uint64_t{0};
   KeyWord key_words[6];
   RecordError ParseJson(absl::string_view record, size_t capacity, Post* post);
   // *stop (if given) is set to the size of what the object and the spaces after
@@ -621,14 +623,13 @@ void RecordParser::Impl::SetKeyWords() {
     const bool may_be_empty = names[i].second == kTextBit || names[i].second == kIdBit;
     KeyWord& k = key_words[i];
     k.bit = names[i].second;
-    if (name.size() > 8 || (name.empty() && !may_be_empty)) {
-      k.size = kNoKey;
-      k.word = 0;
+    if (name.size() > 8 || (name.empty() && !may_be_empty) ||
+        name.find('\0') != std::string::npos) {
+      k.word = kNoKey;
       continue;
     }
     char buf[8] = {};
     std::memcpy(buf, name.data(), name.size());
-    k.size = name.size();
     k.word = LoadKeyWord(buf, name.size());
   }
 }
@@ -639,7 +640,7 @@ void RecordParser::Impl::SetKeyWords() {
   const uint64_t word = LoadKeyWord(key.data(), key.size());
   uint32_t bits = 0;
   for (const KeyWord& k : key_words) {
-    bits |= (k.size == key.size() && k.word == word) ? k.bit : 0;
+    bits |= k.word == word ? k.bit : 0;
   }
   return bits;
 }

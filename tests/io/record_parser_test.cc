@@ -179,6 +179,25 @@ TEST(RecordParserTest, PlainScannerMatchesKeysOfEveryLength) {
   EXPECT_EQ(ReadAllFields(records, options, false), expected);
 }
 
+// The plain-record scanner compares a key's word alone, its size not: a field name
+// with a zero byte, whose word is that of a shorter name, matches no key, as in
+// simdjson's parse (a key holds a zero byte only as the escape \u0000, which the
+// scanner leaves to simdjson); and a key "" matches no field that is not named.
+TEST(RecordParserTest, PlainScannerTellsKeysFromNamesWithAZeroByte) {
+  PostReaderOptions options;
+  options.author_field = std::string("au\0", 3);
+  options.group_field = std::string("g\0\0\0\0\0\0\0", 8);
+  const std::string records =
+      "{\"text\": \"a\", \"au\": \"x\", \"g\": \"y\", \"\": \"z\"}\n"
+      "{\"text\": \"b\", \"au\\u0000\": \"x\", \"g\\u0000\\u0000\\u0000\\u0000\\u0000"
+      "\\u0000\\u0000\": \"y\"}\n";
+  const std::string expected =
+      "1 text=a id= label=none author= group= time=\n"
+      "2 text=b id= label=none author=x group=y time=\n";
+  EXPECT_EQ(ReadAllFields(records, options, true), expected);
+  EXPECT_EQ(ReadAllFields(records, options, false), expected);
+}
+
 // The scanner reads 16 bytes a step while that many are readable and a byte at a
 // time in the last 15 before the end of the block's padding: a string of any length
 // ending at any distance from there, with a non-ASCII letter, an escape or a
