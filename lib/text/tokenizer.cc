@@ -95,6 +95,12 @@ constexpr FoldedTables MakeFoldedTables() {
 }
 constexpr FoldedTables kFolded = MakeFoldedTables();
 
+// Whether the text at s (5 bytes readable) starts with " dot ", the one host-label
+// separator (kSeparators) that a space then a 'd' can start.
+inline bool StartsWithSpaceDot(const unsigned char* s) {
+  return std::memcmp(s, " dot ", 5) == 0;
+}
+
 inline bool IsAsciiLetter(unsigned char c) { return c < 0x80 && kFolded.cls[c] == kLetter; }
 inline bool IsAsciiDigit(unsigned char c) { return c >= '0' && c <= '9'; }
 
@@ -613,10 +619,14 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
         goto done;
       }
       // The usual end: a space, then a lower case letter that starts an
-      // ordinary word (no URL can follow). f[m] is a space, so q + 1 < m if
-      // f[q + 1] is a letter and q < m.
+      // ordinary word (no URL can follow): any but 'd', and 'd' unless " dot "
+      // starts there. f[m] is a space, so q + 1 < m if f[q + 1] is a letter and
+      // q < m.
       const bool space_then_word =
-          next == ' ' && kFolded.plain_after_space[f[q + 1]] && q < m;
+          next == ' ' &&
+          (kFolded.plain_after_space[f[q + 1]] ||
+           (f[q + 1] == 'd' && !StartsWithSpaceDot(f + q))) &&
+          q < m;
       if (!space_then_word) {
         const uint8_t after = kFolded.after[next];
         if (after != 0 && q < m &&
@@ -861,6 +871,16 @@ constexpr bool SeparatorsFitInAWord() {
   return true;
 }
 static_assert(SeparatorsFitInAWord(), "MatchSeparator<true> compares 8 bytes");
+constexpr bool OnlySpaceDotStartsWithSpaceD() {
+  for (const Separator& sep : kSeparators) {
+    if (sep.text.size() >= 2 && sep.text[0] == ' ' && sep.text[1] == 'd' &&
+        sep.text != " dot ") {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(OnlySpaceDotStartsWithSpaceD(), "see StartsWithSpaceDot");
 
 // absl::StartsWith(text, prefix) for the short prefixes below, without a memcmp
 // call for the usual mismatch in the first two bytes.

@@ -300,6 +300,39 @@ TEST(FastPathTest, WordsAtEveryOffsetOfTheWordLoopsWindow) {
   }
 }
 
+// The word loop goes straight on past a space and a 'd' unless " dot " starts
+// there (an obfuscated host's separator): near misses of it after a word, cut at
+// every byte, with " dot com" left behind the text's end by a longer text first.
+TEST(FastPathTest, SpaceThenDAfterAWordGivesTheSameTokens) {
+  const Tokenizer tokenizer = testing_util::MakeTokenizer(TokenizerOptions());
+  Tokenization fast, general;
+  int failures = 0;
+  for (const char* before : {"", "a ", "seven letters and "}) {
+    for (const char* after :
+         {" dot com", " dot", " dot ", " do com", " dog com", " dotcom", " dot.com",
+          " d ot com", " d com", " dots com", " dot  com", " doT com", " dOt com",
+          " dot 1", " dot -", " dot \xC3\xA9", " dot (dot) com", " dot dot com"}) {
+      const std::string whole = absl::StrCat(before, "site", after);
+      for (size_t size = 0; size <= whole.size(); ++size) {
+        const std::string input = whole.substr(0, size);
+        Dump(tokenizer, whole + " dot com", &fast, true);
+        Dump(tokenizer, whole + " dot com", &general, false);
+        const std::string want = Dump(tokenizer, input, &general, false);
+        const std::string got = Dump(tokenizer, input, &fast, true);
+        if (got != want) {
+          ADD_FAILURE() << "input \"" << absl::CHexEscape(input) << "\"\nfast paths:\n"
+                        << got << "general paths:\n"
+                        << want;
+          if (++failures == 5) return;
+        }
+      }
+    }
+  }
+  // The detection itself: "site dot com" is an obfuscated link.
+  const std::string tokens = Dump(tokenizer, "see site dot com now", &fast, true);
+  EXPECT_NE(tokens.find("url"), std::string::npos) << tokens;
+}
+
 // The registrable-domain cache (sets of two hosts) answers as it did when it
 // asked libpsl: hosts looked up again in orders that keep two or three of a set
 // in play, and that move every host out of its set and back.
