@@ -65,6 +65,11 @@ struct FoldedTables {
   // Bytes of an e-mail address's local part (TryEmail): ASCII letters and digits,
   // '.', '_', '-', '+', '%'.
   bool email_local[256];
+  // Bytes that, after "word.", may carry on an e-mail address (a local-part byte
+  // or '@': Scanner::MayBeEmail) or a host (a label's first byte: ASCII letters
+  // and digits, '-' or non-ASCII: Scanner::MayBeUrl). After any other byte both
+  // answer false.
+  bool goes_on_after_dot[256];
 };
 constexpr FoldedTables MakeFoldedTables() {
   FoldedTables t{};
@@ -90,6 +95,10 @@ constexpr FoldedTables MakeFoldedTables() {
   }
   for (int c = 0; c < 256; ++c) {
     t.email_local[c] = (t.after[c] & kEmailLocalOrAt) != 0 && c != '@';
+  }
+  for (int c = 0; c < 256; ++c) {
+    t.goes_on_after_dot[c] =
+        (t.after[c] & kEmailLocalOrAt) != 0 || t.cls[c] != 0 || c == '-';
   }
   return t;
 }
@@ -629,7 +638,11 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
           q < m;
       if (!space_then_word) {
         const uint8_t after = kFolded.after[next];
+        // A dot that ends a sentence (a space or the text's end after it, f[m]
+        // being a space) starts neither an address nor a host: both checks
+        // would answer false.
         if (after != 0 && q < m &&
+            !(next == '.' && !kFolded.goes_on_after_dot[f[q + 1]]) &&
             (((after & kMaybeEmail) && MayBeEmail(p, q)) ||
              (UrlMayFollow(after, q) && detect_urls && MayBeUrl(p, q)))) {
           *stuck = true;

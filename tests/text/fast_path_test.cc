@@ -333,6 +333,48 @@ TEST(FastPathTest, SpaceThenDAfterAWordGivesTheSameTokens) {
   EXPECT_NE(tokens.find("url"), std::string::npos) << tokens;
 }
 
+// The word loop goes straight on past a dot unless the byte after it may carry
+// on an e-mail address or a host: every byte there, before an address, a host or
+// nothing, and a dot at the text's end with a host left behind it.
+TEST(FastPathTest, EveryByteAfterAWordAndADotGivesTheSameTokens) {
+  const Tokenizer tokenizer = testing_util::MakeTokenizer(TokenizerOptions());
+  Tokenization fast, general;
+  int failures = 0;
+  const auto check = [&](const std::string& input) {
+    const std::string want = Dump(tokenizer, input, &general, false);
+    const std::string got = Dump(tokenizer, input, &fast, true);
+    if (got != want) {
+      ADD_FAILURE() << "input \"" << absl::CHexEscape(input) << "\"\nfast paths:\n"
+                    << got << "general paths:\n"
+                    << want;
+      ++failures;
+    }
+  };
+  for (int c = 0; c < 256; ++c) {
+    for (const char* tail :
+         {"", "b@example.com", "example.com", "com", " x", "\xC3\xA9t\xC3\xA9.com"}) {
+      check(absl::StrCat("see word.", std::string(1, static_cast<char>(c)), tail));
+      check(absl::StrCat("word.", std::string(1, static_cast<char>(c)), tail, " more"));
+    }
+    ASSERT_EQ(failures, 0) << c;
+  }
+  for (const char* host :
+       {"\xC3\xA9t\xC3\xA9.com", "\xD0\xBF\xD1\x80.com", "x.\xC3\xA9"}) {
+    check(absl::StrCat("see word.", host));
+    check(absl::StrCat("word.", host, " more"));
+  }
+  for (const char* whole : {"see word.example.com", "see word.b@example.com"}) {
+    Dump(tokenizer, whole, &fast, true);
+    Dump(tokenizer, whole, &general, false);
+    check("see word.");
+  }
+  // The detection itself: an address and a host after "word." are found.
+  const std::string tokens =
+      Dump(tokenizer, "mail a.-b@example.com or go to word.example.com", &fast, true);
+  EXPECT_NE(tokens.find("email"), std::string::npos) << tokens;
+  EXPECT_NE(tokens.find("url"), std::string::npos) << tokens;
+}
+
 // The registrable-domain cache (sets of two hosts) answers as it did when it
 // asked libpsl: hosts looked up again in orders that keep two or three of a set
 // in play, and that move every host out of its set and back.
