@@ -868,7 +868,13 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
       // ParseJson() would report a broken record, found before any field, instead.
       if ((seen & bits) != 0 && first_error.empty()) first_error = RepeatedKeyError(key);
       seen |= bits;
-      if (bits != 0) {
+      // The usual keys, each naming one field, on one compare.
+      if (bits == kTextBit) {
+        set(value, &post->text);
+        have_text = true;
+      } else if (bits == kIdBit) {
+        set(value, &post->id);
+      } else if (bits != 0) {
         if (bits & kTextBit) {
           set(value, &post->text);
           have_text = true;

@@ -198,6 +198,38 @@ TEST(RecordParserTest, PlainScannerTellsKeysFromNamesWithAZeroByte) {
   EXPECT_EQ(ReadAllFields(records, options, false), expected);
 }
 
+// The plain-record scanner gives a key naming the text alone or the id alone its
+// field on one compare, and any other key every field it names (a key may name
+// several): each alone, in pairs, and all six under one name, as simdjson's parse
+// gives them.
+TEST(RecordParserTest, PlainScannerGivesAKeyEveryFieldItNames) {
+  const std::string names[] = {"text", "id", "label", "author", "group", "time"};
+  for (int mask = 1; mask < 64; ++mask) {
+    PostReaderOptions options;
+    std::string* fields[] = {&options.text_field,  &options.id_field,
+                             &options.label_field, &options.author_field,
+                             &options.group_field, &options.time_field};
+    for (int i = 0; i < 6; ++i) *fields[i] = (mask >> i) & 1 ? "k" : names[i];
+    const std::string records = absl::StrCat(
+        "{\"k\": \"spam\"}\n", "{\"text\": \"t\", \"k\": \"ham\", \"id\": \"i\"}\n",
+        "{\"id\": \"i\", \"text\": \"t\"}\n");
+    const std::string scanned = ReadAllFields(records, options, true);
+    ASSERT_EQ(scanned, ReadAllFields(records, options, false)) << mask;
+    if (mask == 1) {  // the text alone
+      EXPECT_EQ(scanned,
+                "1 text=spam id= label=none author= group= time=\n"
+                "2 text=ham id=i label=none author= group= time=\n"
+                "t.jsonl:3: missing \"k\"\n");
+    }
+    if (mask == 63) {  // every field
+      EXPECT_EQ(scanned,
+                "1 text=spam id=spam label=spam author=spam group=spam time=spam\n"
+                "2 text=ham id=ham label=ham author=ham group=ham time=ham\n"
+                "t.jsonl:3: missing \"k\"\n");
+    }
+  }
+}
+
 // The scanner reads 16 bytes a step while that many are readable and a byte at a
 // time in the last 15 before the end of the block's padding: a string of any length
 // ending at any distance from there, with a non-ASCII letter, an escape or a
