@@ -678,6 +678,27 @@ TEST_F(GroupguardCliTest, ScoreWritesEveryIdAsAJsonString) {
   }
 }
 
+// A plain record's id is copied without a call when short (two overlapping
+// copies of 8 or 4 bytes): ids of every length, each byte different, come out
+// whole.
+TEST_F(GroupguardCliTest, ScoreWritesPlainIdsOfEveryLength) {
+  const std::string letters =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:;,!?()[]{}";
+  std::string dump;
+  for (size_t n = 1; n <= 70; ++n) {
+    absl::StrAppend(&dump, "{\"id\": \"", letters.substr(0, n),
+                    "\", \"text\": \"hi\"}\n");
+  }
+  Result r = RunCli(absl::StrCat("score -m ", model_, " ", WriteFile("ids.jsonl", dump)));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 70u) << r.out;
+  for (size_t n = 1; n <= 70; ++n) {
+    EXPECT_THAT(lines[n - 1], StartsWith(absl::StrCat("{\"id\":\"", letters.substr(0, n),
+                                                      "\",\"spam_probability\":")));
+  }
+}
+
 TEST_F(GroupguardCliTest, EvalJsonHasEveryKey) {
   Result r = RunCli(absl::StrCat("eval --json -m ", model_, " ", GROUPGUARD_DATA_DIR,
                               "/jsonl/sms.test.jsonl"));
