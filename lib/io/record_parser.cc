@@ -149,9 +149,11 @@ size_t Utf8SequenceLength(const unsigned char* p, const unsigned char* end) {
 // The closing quote of the JSON string whose contents start at p, if the string
 // holds only what needs no unescaping or repair: no backslash, no control
 // character, well-formed UTF-8. nullptr otherwise, or if no quote comes before
-// `end`. Bytes up to `readable_end` may be read (block padding).
+// `end`. Bytes up to `readable_end` may be read (block padding); `last` is
+// readable_end - 16, the last place a 16-byte load may start (given, so that it is
+// computed once for a record's strings).
 [[gnu::always_inline]] inline const unsigned char* PlainStringEnd(
-    const unsigned char* p, const unsigned char* end, const unsigned char* readable_end) {
+    const unsigned char* p, const unsigned char* end, const unsigned char* last) {
   for (;;) {
 #if defined(__SSE2__)
     // 16 bytes at a time to the first byte that is '"', '\\', a control character
@@ -159,8 +161,7 @@ size_t Utf8SequenceLength(const unsigned char* p, const unsigned char* end) {
     // then told apart at once; the byte loop below only for the last 15 bytes
     // before readable_end. Inlined: the constants stay in registers across a
     // record's strings.
-    if (readable_end - p >= 16) {
-      const unsigned char* const last = readable_end - 16;
+    if (p <= last) {
       int mask;
       for (;;) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
@@ -817,7 +818,7 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
   // A string at p (its opening quote), returned without quotes; p moves past it.
   const auto string = [&](absl::string_view* out) {
     if (p == end || *p != '"') return false;
-    const unsigned char* close = PlainStringEnd(p + 1, end, readable_end);
+    const unsigned char* close = PlainStringEnd(p + 1, end, readable_end - 16);
     if (close == nullptr) return false;
     *out = absl::string_view(reinterpret_cast<const char*>(p + 1),
                              static_cast<size_t>(close - p - 1));

@@ -1,7 +1,11 @@
 #include "io/record_parser.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -74,11 +78,10 @@ TEST(RecordParserTest, PlainScannerValidatesUtf8AsSimdjsonDoes) {
                 << "\nsimdjson: " << parsed.substr(start, parsed.find('\n', i) - start);
 }
 
-// Every post (all its fields) and error of a block of JSON Lines records read with
-// `options`, the plain-record scanner on or off.
-// Every post and error of the records in block[0, size), the rest of the block
-// being its padding (kBlockPadding bytes at least).
-std::string ReadBlockFields(const std::string& block, size_t size,
+// Every post (all its fields) and error of the JSON Lines records in
+// block[0, size) read with `options`, the plain-record scanner on or off; the rest
+// of the block is its padding (kBlockPadding bytes at least).
+std::string ReadBlockFields(absl::string_view block, size_t size,
                             const PostReaderOptions& options, bool scanner) {
   const absl::string_view data(block.data(), size);
   RecordParser parser = RecordParser::Create(options, "t.jsonl").value();
@@ -104,11 +107,41 @@ std::string ReadBlockFields(const std::string& block, size_t size,
   return out;
 }
 
+// ReadBlockFields() of `records` and padding.
 std::string ReadAllFields(const std::string& records, const PostReaderOptions& options,
                           bool scanner) {
   std::string block = records;
   block.append(kBlockPadding, '"');
   return ReadBlockFields(block, records.size(), options, scanner);
+}
+
+// The plain-record scanner reads 16 bytes a step up to the end of the padding and
+// no further: blocks whose padding ends where a page that cannot be read begins,
+// with a string of any length, closed or not, ending at any distance from there.
+TEST(RecordParserTest, PlainScannerReadsNothingPastThePadding) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  void* const mem =
+      mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(mem, MAP_FAILED);
+  char* const guard = static_cast<char*>(mem) + page;
+  ASSERT_EQ(mprotect(guard, page, PROT_NONE), 0);
+  const PostReaderOptions options;
+  for (size_t size = 0; size <= 90; ++size) {
+    for (const absl::string_view close : {"", "\"}", "\xC3\xA9"}) {
+      for (const char fill : {'a', '"', ' '}) {
+        const std::string records =
+            absl::StrCat("{\"text\": \"", std::string(size, 'x'), close);
+        char* const block = guard - kBlockPadding - records.size();
+        std::memcpy(block, records.data(), records.size());
+        std::memset(block + records.size(), fill, kBlockPadding);
+        const absl::string_view whole(block, records.size() + kBlockPadding);
+        ASSERT_EQ(ReadBlockFields(whole, records.size(), options, true),
+                  ReadBlockFields(whole, records.size(), options, false))
+            << absl::CHexEscape(records);
+      }
+    }
+  }
+  munmap(mem, 2 * page);
 }
 
 // The plain-record scanner takes the usual `: "` after a key and `, "` after a
