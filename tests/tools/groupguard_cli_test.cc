@@ -1114,6 +1114,35 @@ TEST_F(GroupguardCliTest, EveryIntegerOptionIsAddedAsDecimal) {
   EXPECT_EQ(options, 21);  // the options of IntegerOptionsAreDecimalInEveryCommand
 }
 
+// Every fractional option shows its range as an integer option does ("--l2 FLOAT in
+// [0 - 10]"), as AddNumberOption adds it: CLI11 showed its type and its check's
+// description, "--l2 FLOAT:FLOAT in [0 - 10]".
+TEST_F(GroupguardCliTest, EveryFractionalOptionShowsItsRange) {
+  const std::regex type(R"(\bFLOAT(\S*)( in [\[(][^\]]*\])?)");
+  int options = 0;
+  for (const char* command : {"train", "score", "eval", "explain", "inspect", "replay",
+                              "journal check", "journal salvage"}) {
+    Result r = RunCli(absl::StrCat(command, " --help"));
+    ASSERT_EQ(r.exit_code, 0) << command;
+    for (std::sregex_iterator it(r.out.begin(), r.out.end(), type), end; it != end;
+         ++it) {
+      EXPECT_TRUE((*it)[1].length() == 0 && (*it)[2].matched)
+          << command << ": " << it->str() << " at " << it->position();
+      ++options;
+    }
+  }
+  // train's --alpha, --l2, --validation-fraction, --spam-ham-rate, --unsure-ham-rate;
+  // eval's --threshold, --ham-rate; replay's --probation-days, --hold-threshold,
+  // --reject-threshold.
+  EXPECT_EQ(options, 10);
+  const Result train = RunCli("train --help");
+  EXPECT_THAT(train.out, HasSubstr("--alpha FLOAT in (0 - 100]=0.1\n"));
+  EXPECT_THAT(train.out, HasSubstr("--l2 FLOAT in [0 - 10]=1e-05\n"));
+  EXPECT_THAT(RunCli("eval --help").out, HasSubstr("--ham-rate FLOAT in [0 - 1] ...\n"));
+  EXPECT_THAT(RunCli("replay --help").out,
+              HasSubstr("--probation-days FLOAT in [0.001 - 3650]=30\n"));
+}
+
 // Leading zeros are decimal ("0100" is 100), as a user who writes them means: CLI11
 // read them as octal (--max-iterations 0100 was 64, --hash-bits 010 was 8 and
 // refused, -k 010 showed 8 clues).

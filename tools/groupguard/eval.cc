@@ -195,14 +195,12 @@ void AddEvalCommand(CLI::App& app) {
       "--roc", flags->roc,
       "Also draw the ROC curve into this SVG file (not \"-\": standard output "
       "carries the metrics)");
-  cmd->add_option("--threshold", flags->threshold,
+  AddNumberOption(cmd, "--threshold", &flags->threshold, 0.0, 1.0,
                   "P(spam) at which accuracy, precision, recall and F1 call a post spam")
-      ->check(NumberIn(0.0, 1.0))
       ->capture_default_str();
-  cmd->add_option("--ham-rate", flags->ham_rates,
+  AddNumberOption(cmd, "--ham-rate", &flags->ham_rates, 0.0, 1.0,
                   "Also report the spam caught, and the P(spam) threshold, when at most "
                   "this share of ham (0..1) is blocked; may be repeated")
-      ->check(NumberIn(0.0, 1.0))
       ->allow_extra_args(false);
   AddIntegerOption(cmd, "-t,--threads", &flags->threads, 0, 1024,
                    absl::StrCat("Worker threads (default: all cores, at most ",

@@ -48,7 +48,7 @@ CLI::Validator NumberIn(double lo, double hi) {
         }
         return "";
       },
-      absl::StrCat("FLOAT in [", lo, " - ", hi, "]"));
+      "");
 }
 
 CLI::Validator NumberAbove(double lo, double hi) {
@@ -61,7 +61,7 @@ CLI::Validator NumberAbove(double lo, double hi) {
         }
         return "";
       },
-      absl::StrCat("FLOAT in (", lo, " - ", hi, "]"));
+      "");
 }
 
 }  // namespace groupguard::cli

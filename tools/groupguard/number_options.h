@@ -72,11 +72,37 @@ CLI::Option* AddIntegerOption(CLI::App* command, const std::string& names, Value
 
 // A validator for a floating-point option: a number in [lo, hi] (NaN refused, which
 // CLI::Range lets through: no comparison with NaN fails), else a usage error
-// "--l2: -1 is not a number from 0 to 10".
+// "--l2: -1 is not a number from 0 to 10". Its description is empty: the option's
+// type name shows the range (AddNumberOption).
 CLI::Validator NumberIn(double lo, double hi);
 
 // The same for a number above `lo` and at most `hi` (naive Bayes' --alpha).
 CLI::Validator NumberAbove(double lo, double hi);
+
+// Adds the fractional option `names` ("--l2") holding `*value` (a double, or a
+// vector of them for an option that may be repeated), each a number in [lo, hi]
+// (NumberIn). Its help shows "FLOAT in [lo - hi]", as an integer option's shows
+// "INT in [lo - hi]" (CLI11 would show the type and the check, "FLOAT:FLOAT in
+// [...]"). Every fractional option of every command is added through this or
+// AddNumberAboveOption. Returns the option.
+template <typename Value>
+CLI::Option* AddNumberOption(CLI::App* command, const std::string& names, Value* value,
+                             double lo, double hi, const std::string& description) {
+  return command->add_option(names, *value, description)
+      ->type_name(absl::StrCat("FLOAT in [", lo, " - ", hi, "]"))
+      ->check(NumberIn(lo, hi));
+}
+
+// The same for a number above `lo` and at most `hi` (NumberAbove): "FLOAT in (lo -
+// hi]".
+template <typename Value>
+CLI::Option* AddNumberAboveOption(CLI::App* command, const std::string& names,
+                                  Value* value, double lo, double hi,
+                                  const std::string& description) {
+  return command->add_option(names, *value, description)
+      ->type_name(absl::StrCat("FLOAT in (", lo, " - ", hi, "]"))
+      ->check(NumberAbove(lo, hi));
+}
 
 }  // namespace groupguard::cli
 

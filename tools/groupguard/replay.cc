@@ -802,24 +802,21 @@ void AddReplayCommand(CLI::App& app) {
                   "dump), end, skip")
       ->check(CLI::IsMember({"neighbor", "end", "skip"}))
       ->capture_default_str();
-  cmd->add_option("--probation-days", f->probation_days, "How long a flag lasts, in days")
-      ->check(NumberIn(0.001, 3650.0))
+  AddNumberOption(cmd, "--probation-days", &f->probation_days, 0.001, 3650.0,
+                  "How long a flag lasts, in days")
       ->capture_default_str();
   AddIntegerOption(cmd, "--sitewide-after", &f->sitewide_after, 1, 1000,
                    "Probation is site-wide after flags from this many groups")
       ->capture_default_str();
   AddIntegerOption(cmd, "--flag-limit", &f->flag_limit, 0, 1'000'000,
                    "Flags per moderator per day (0 = unlimited)");
-  cmd->add_option("--hold-threshold", f->hold_threshold,
+  AddNumberOption(cmd, "--hold-threshold", &f->hold_threshold, 0.0, 1.0,
                   "P(spam) at or above which a post is held (default: the model's spam "
                   "threshold); unless --no-hold-unsure, every post from the model's "
-                  "unsure threshold up is held as well")
-      ->check(NumberIn(0.0, 1.0));
-  cmd->add_option(
-         "--reject-threshold", f->reject_threshold,
-         "P(spam) at or above which a post is rejected outright (default: never; "
-         "at least --hold-threshold)")
-      ->check(NumberIn(0.0, 1.0));
+                  "unsure threshold up is held as well");
+  AddNumberOption(cmd, "--reject-threshold", &f->reject_threshold, 0.0, 1.0,
+                  "P(spam) at or above which a post is rejected outright (default: "
+                  "never; at least --hold-threshold)");
   cmd->add_flag("--no-hold-unsure", f->no_hold_unsure,
                 "Hold by --hold-threshold alone, not from the model's unsure "
                 "threshold up");

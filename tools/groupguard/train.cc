@@ -389,13 +389,12 @@ void AddTrainCommand(CLI::App& app) {
       ->capture_default_str();
   // The ranges Trainer::Create() takes, checked here so that a value out of range is
   // a usage error naming the option, not one naming TrainerOptions' field.
-  cmd->add_option("--alpha", o.naive_bayes.alpha, "Naive Bayes: additive smoothing")
-      ->check(NumberAbove(0, 100))
+  AddNumberAboveOption(cmd, "--alpha", &o.naive_bayes.alpha, 0, 100,
+                       "Naive Bayes: additive smoothing")
       ->capture_default_str();
   cmd->add_flag("--nb-tfidf", flags->nb_tfidf,
                 "Naive Bayes: idf-weighted, length-normalized counts (Rennie et al. 2003)");
-  cmd->add_option("--l2", o.logistic.l2, "Logistic: L2 penalty per post")
-      ->check(NumberIn(0, 10))
+  AddNumberOption(cmd, "--l2", &o.logistic.l2, 0, 10, "Logistic: L2 penalty per post")
       ->capture_default_str();
   AddIntegerOption(cmd, "--max-iterations", &o.logistic.max_iterations, 1, 10000,
                    "Logistic: L-BFGS iterations at most")
@@ -415,9 +414,8 @@ void AddTrainCommand(CLI::App& app) {
                    "Character n-grams of words: MIN MAX, 1 <= MIN <= MAX <= 8 (0 0 = "
                    "off)")
       ->expected(2);
-  cmd->add_option("--validation-fraction", o.validation_fraction,
+  AddNumberOption(cmd, "--validation-fraction", &o.validation_fraction, 0, 0.9,
                   "Share held out for early stopping, calibration and thresholds")
-      ->check(NumberIn(0, 0.9))
       ->capture_default_str();
   cmd->add_flag("--grouped-validation", o.grouped_validation,
                 "Hold out near-duplicates together and each label's share of posts");
@@ -426,14 +424,12 @@ void AddTrainCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--no-refit", flags->no_refit,
                 "Do not retrain on all posts after choosing thresholds");
-  cmd->add_option("--spam-ham-rate", o.spam_threshold_ham_rate,
+  AddNumberOption(cmd, "--spam-ham-rate", &o.spam_threshold_ham_rate, 0.0, 1.0,
                   "Share of validation ham the spam threshold may block (at most "
                   "--unsure-ham-rate)")
-      ->check(NumberIn(0.0, 1.0))
       ->capture_default_str();
-  cmd->add_option("--unsure-ham-rate", o.unsure_threshold_ham_rate,
+  AddNumberOption(cmd, "--unsure-ham-rate", &o.unsure_threshold_ham_rate, 0.0, 1.0,
                   "Share of validation ham the unsure threshold may hold")
-      ->check(NumberIn(0.0, 1.0))
       ->capture_default_str();
   CLI::Option* select = cmd->add_flag(
       "--select", flags->select,
