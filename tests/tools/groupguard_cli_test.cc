@@ -539,7 +539,8 @@ TEST_F(GroupguardCliTest, WorkerThreadsThatCannotStartDoNotAbortTheRun) {
 // gain nothing, and each worker holds blocks and scratch of its own. On a machine of
 // 1024 hardware threads (a preloaded get_nprocs()) they asked for 1024. Seen in the
 // note of a run whose workers cannot start (as in the test above), which names the
-// count asked for; a --threads given is taken as it is.
+// count asked for and where it came from (it said "--threads 32" of a run given no
+// --threads); a --threads given is taken as it is.
 TEST_F(GroupguardCliTest, ScoreAndEvalCapTheirDefaultThreads) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   GTEST_SKIP() << "a sanitizer's runtime must come first, before a preloaded library";
@@ -560,7 +561,7 @@ TEST_F(GroupguardCliTest, ScoreAndEvalCapTheirDefaultThreads) {
     const Result capped = RunCli(args, "/dev/null", no_worker);
     EXPECT_EQ(capped.exit_code, 0) << capped.err;
     EXPECT_THAT(capped.err, StartsWith("groupguard: note: cannot start a worker thread "
-                                       "(--threads 32): "));
+                                       "(32 by default: all cores, at most 32): "));
     const Result given =
         RunCli(absl::StrCat(args, " --threads 100"), "/dev/null", no_worker);
     EXPECT_EQ(given.exit_code, 0) << given.err;
@@ -612,6 +613,18 @@ TEST_F(GroupguardCliTest, TrainSelectSaysWhenNoWorkerThreadCanStart) {
                                    "(--threads 64): "));
   EXPECT_THAT(none.err, HasSubstr("; working on the main thread\n"));
   EXPECT_EQ(Lines(none.err).size(), 1u) << none.err;
+  // Given no --threads, the note says the count is the default (it said "--threads
+  // 256", which the user had not typed): on 1024 cores, CrossValidate()'s 256.
+  const Result by_default = RunCli(
+      args, "/dev/null",
+      absl::StrCat("ulimit -s 2097152 && ulimit -v 1572864 && export LD_PRELOAD=",
+                   GROUPGUARD_NPROCS_SHIM));
+  EXPECT_EQ(by_default.exit_code, 0) << by_default.err;
+  EXPECT_EQ(by_default.out, serial.out);
+  EXPECT_EQ(by_default.err,
+            absl::StrCat("groupguard: note: cannot start a worker thread (256 by default: "
+                         "all cores, at most 256): ",
+                         none.err.substr(none.err.find("): ") + 3)));
 }
 
 // An output file gets the mode a plain create gives (0666 less the umask), like

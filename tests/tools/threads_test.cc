@@ -37,5 +37,13 @@ TEST(ThreadsToUseTest, ScoreAndEvalDefaultIsTheHardwareUpToTheirCap) {
   EXPECT_EQ(ThreadsToUse(100, 1024, kMaxDefaultWorkers), 100);  // --threads 100
 }
 
+// A note about the threads says where their count came from: the option, when the
+// user gave it, else the default (it said "--threads 32" of a run given no --threads).
+TEST(ThreadsOriginTest, NamesTheOptionOnlyWhenGiven) {
+  EXPECT_EQ(ThreadsOrigin(64, 64, kMaxDefaultWorkers), "--threads 64");
+  EXPECT_EQ(ThreadsOrigin(0, 32, kMaxDefaultWorkers), "32 by default: all cores, at most 32");
+  EXPECT_EQ(ThreadsOrigin(0, 4, kLimit), "4 by default: all cores, at most 256");
+}
+
 }  // namespace
 }  // namespace groupguard::cli

@@ -90,6 +90,8 @@ int RunEval(const EvalFlags& flags) {
   options.path = flags.input;
   options.reader = *reader_options;
   options.threads = ThreadsToUse(flags.threads, HardwareThreads(), kMaxDefaultWorkers);
+  options.threads_origin =
+      ThreadsOrigin(flags.threads, options.threads, kMaxDefaultWorkers);
   options.skip_bad = flags.in.skip_bad;
   const Classifier& classifier = **model;
   std::vector<double> probabilities;

@@ -278,8 +278,8 @@ absl::Status RunPipeline(const PipelineOptions& options,
           // does the work, as with --threads 1 (the same output), and says why it
           // may take longer than asked for.
           progress->Finish();
-          PrintError(absl::StrCat("note: cannot start a worker thread (--threads ",
-                                  options.threads, "): ", pool->start_error(),
+          PrintError(absl::StrCat("note: cannot start a worker thread (",
+                                  options.threads_origin, "): ", pool->start_error(),
                                   "; working on the main thread"));
           pool.reset();
           return run_here(task.get());

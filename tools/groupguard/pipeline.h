@@ -42,6 +42,9 @@ struct PipelineOptions {
   std::string path;  // "-" is standard input
   PostReaderOptions reader;
   int threads = 1;  // worker threads; 1 runs everything on the calling thread
+  // Where `threads` came from, for the note when no worker can start
+  // (ThreadsOrigin(): "--threads 4", "4 by default: all cores, at most 32").
+  std::string threads_origin;
   bool skip_bad = false;
   size_t block_bytes = size_t{256} << 10;  // input bytes per unit of work
 };

@@ -279,6 +279,8 @@ int RunScore(ScoreFlags flags) {
   // ("promo", "maybe") is scored, not refused.
   options.reader.label_field.clear();
   options.threads = ThreadsToUse(flags.threads, HardwareThreads(), kMaxDefaultWorkers);
+  options.threads_origin =
+      ThreadsOrigin(flags.threads, options.threads, kMaxDefaultWorkers);
   options.skip_bad = flags.in.skip_bad;
   options.block_bytes = flags.block_kib << 10;
   const Classifier& classifier = **model;

@@ -1,6 +1,8 @@
 #ifndef GROUPGUARD_TOOLS_GROUPGUARD_THREADS_H_
 #define GROUPGUARD_TOOLS_GROUPGUARD_THREADS_H_
 
+#include <string>
+
 namespace groupguard::cli {
 
 // The most worker threads score and eval start when --threads is not given (a
@@ -21,6 +23,11 @@ inline constexpr int kMaxDefaultWorkers = 32;
 // more than CrossValidationOptions::kMaxThreads, score's and eval's for more than
 // kMaxDefaultWorkers.
 int ThreadsToUse(int flag, int hardware, int limit);
+
+// Where `threads` (ThreadsToUse(flag, ..., limit)) came from, as a note about them
+// says it: "--threads 64" when the flag was given, else "32 by default: all cores,
+// at most 32" (the user typed no --threads, and should not read that they did).
+std::string ThreadsOrigin(int flag, int threads, int limit);
 
 }  // namespace groupguard::cli
 

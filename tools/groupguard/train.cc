@@ -255,8 +255,10 @@ int RunTrain(TrainFlags& flags) {
       if (result->threads == 1 && !result->threads_error.empty()) {
         // CrossValidate() trained on this thread alone and, a library, said nothing:
         // said here once, as score and eval say it; the rest run on this thread too.
-        PrintError(absl::StrCat("note: cannot start a worker thread (--threads ",
-                                flags.cv.threads, "): ", result->threads_error,
+        PrintError(absl::StrCat("note: cannot start a worker thread (",
+                                ThreadsOrigin(flags.threads, flags.cv.threads,
+                                              CrossValidationOptions::kMaxThreads),
+                                "): ", result->threads_error,
                                 "; working on the main thread"));
         flags.cv.threads = 1;
       }
