@@ -112,6 +112,35 @@ TEST_F(GroupguardCliTest, UnknownFlagIsAUsageError) {
   EXPECT_THAT(r.err, HasSubstr("no-such-flag"));
 }
 
+// "--" before a command ends groupguard's own options as it ends a command's: the
+// command is the word after it. It used to be taken for a command, 'unknown command
+// "--"'.
+TEST_F(GroupguardCliTest, DoubleDashBeforeTheCommandEndsTheOptions) {
+  const Result none = RunCli("--");
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_THAT(none.err, StartsWith("groupguard: a command is required; the commands are "
+                                   "train, score, "));
+  const Result journal = RunCli("journal --");
+  EXPECT_EQ(journal.exit_code, 2);
+  EXPECT_THAT(journal.err, StartsWith("groupguard: a journal command is required; "));
+  // After it, a word that looks like an option is a command's name, and no such.
+  const Result help = RunCli("-- --help");
+  EXPECT_EQ(help.exit_code, 2);
+  EXPECT_EQ(help.out, "");
+  EXPECT_THAT(help.err, StartsWith("groupguard: unknown command \"--help\"; "));
+  // The command runs as without it, and reads its own options.
+  const Result plain = RunCli(absl::StrCat("explain -m ", model_, " -k 2 'win a prize'"));
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const Result dashed =
+      RunCli(absl::StrCat("-- explain -m ", model_, " -k 2 'win a prize'"));
+  EXPECT_EQ(dashed.exit_code, 0) << dashed.err;
+  EXPECT_EQ(dashed.out, plain.out);
+  const Result check = RunCli(absl::StrCat("journal -- check ", Dir(), "/no_journal"));
+  EXPECT_EQ(check.exit_code,
+            RunCli(absl::StrCat("journal check ", Dir(), "/no_journal")).exit_code);
+  EXPECT_THAT(check.err, Not(HasSubstr("command")));
+}
+
 // An error of the argument parser is one line like every other error: "groupguard: ",
 // what is wrong, and the help of the command it was (CLI11 alone printed its message
 // bare, then "Run with --help for more information.", the program's help, not the

@@ -69,20 +69,35 @@ int main(int argc, char** argv) {
   // CLI11 says "A subcommand is required" both for no command and for one it does
   // not know ("groupguard scor x", "groupguard journal chek"); name the word and the
   // commands instead, at each level (journal has commands of its own).
+  //
+  // "--" before the command ends groupguard's own options (--help, --version), as it
+  // ends a command's: the word after it is the command even if it looks like an
+  // option ("groupguard -- score x" runs score, which reads its options as ever;
+  // "groupguard --" has no command, "groupguard -- --help" an unknown one). CLI11
+  // would take the words after it for the top level's arguments, of which there are
+  // none, so the "--" is dropped before CLI11 reads the rest.
+  std::vector<char*> args(argv, argv + argc);
   CLI::App* parent = &app;
   std::string prefix;  // "" or "journal "
+  bool options_ended = false;
   for (int at = 1; !parent->get_subcommands({}).empty(); ++at) {
+    if (!options_ended && at < static_cast<int>(args.size()) &&
+        absl::string_view(args[at]) == "--") {
+      args.erase(args.begin() + at);
+      options_ended = true;
+    }
+    const int count = static_cast<int>(args.size());
     std::vector<std::string> commands;
     CLI::App* found = nullptr;
     for (CLI::App* sub : parent->get_subcommands({})) {
       commands.push_back(sub->get_name());
-      if (at < argc && sub->check_name(argv[at])) found = sub;
+      if (at < count && sub->check_name(args[at])) found = sub;
     }
-    if (at < argc && LooksLikeOption(argv[at])) {
+    if (!options_ended && at < count && LooksLikeOption(args[at])) {
       // An option of this level (--help, --version) is CLI11's to read. Any other
       // would be taken for the missing command ("a subcommand is required"), since
       // CLI11 checks for the command before it looks at the words it did not know.
-      const absl::string_view arg = argv[at];
+      const absl::string_view arg = args[at];
       if (parent->get_option_no_throw(std::string(arg.substr(0, arg.find('=')))) ==
           nullptr) {
         PrintError(UnknownOptionMessage(arg, prefix));
@@ -92,9 +107,9 @@ int main(int argc, char** argv) {
     }
     if (found == nullptr) {
       PrintError(absl::StrCat(
-          at >= argc ? absl::StrCat("a ", prefix, "command is required")
-                     : absl::StrCat("unknown ", prefix, "command \"",
-                                    groupguard::internal::Printable(argv[at]), "\""),
+          at >= count ? absl::StrCat("a ", prefix, "command is required")
+                      : absl::StrCat("unknown ", prefix, "command \"",
+                                     groupguard::internal::Printable(args[at]), "\""),
           "; the ", prefix, "commands are ", absl::StrJoin(commands, ", "),
           " (groupguard ", prefix, "COMMAND --help)"));
       return kExitUsageError;
@@ -103,7 +118,7 @@ int main(int argc, char** argv) {
     parent = found;
   }
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::RuntimeError& e) {
     return e.get_exit_code();
   } catch (const CLI::ExtrasError& e) {
