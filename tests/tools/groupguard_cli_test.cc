@@ -153,13 +153,13 @@ TEST_F(GroupguardCliTest, ParseErrorsAreOneLineNamingTheCommandsHelp) {
       {"score --no-such-flag x.jsonl",
        "groupguard: unknown option \"--no-such-flag\" (groupguard score --help)\n"},
       {"explain -k",
-       "groupguard: --clues: 1 required INT in [0 - 1000] missing "
+       "groupguard: --clues needs a value: INT in [0 - 1000] "
        "(groupguard explain --help)\n"},
       {"explain -k abc x",
        "groupguard: --clues: abc is not a decimal integer from 0 to 1000 "
        "(groupguard explain --help)\n"},
       {"score x.jsonl y.jsonl",
-       "groupguard: the following argument was not expected: y.jsonl (groupguard "
+       "groupguard: unexpected argument \"y.jsonl\": score takes one input (groupguard "
        "score --help)\n"},
       {"train x.jsonl", "groupguard: --output is required (groupguard train --help)\n"},
       {"journal check --bogus dir",
@@ -221,11 +221,64 @@ TEST_F(GroupguardCliTest, UnknownOrMissingCommandNamesTheCommands) {
   EXPECT_NE(version.out, "");
 }
 
+// What CLI11 says of a command line it refuses reads in the command's own words,
+// naming the option or argument and what it takes, wherever the mistake is made.
+// CLI11 said "--clues: At Most 1 required but received 2", "--format: xml not in
+// {jsonl,csv}", "the following arguments were not expected: z y" (the words in
+// reverse, and a "--" among them), "dir is required", "--model-type excludes
+// --select", "could not convert: --json = x".
+TEST_F(GroupguardCliTest, RefusedCommandLinesReadInTheCommandsWords) {
+  const struct {
+    const char* args;
+    const char* err;
+  } cases[] = {
+      // An option of one value, given twice.
+      {"explain -k 1 -k 2 x", "--clues is given twice; it takes one value"},
+      {"score -o a -o b -o c x", "--output is given 3 times; it takes one value"},
+      {"journal check --drop-from 1 --drop-from 2 d",
+       "--drop-from is given twice; it takes one value"},
+      // Too few or too many values, or none.
+      {"train --char-ngrams 5 -o m x",
+       "--char-ngrams takes 2 values, each INT in [0 - 8]; given 1: 5"},
+      {"train --char-ngrams 1 2 3 -o m x",
+       "--char-ngrams takes 2 values, each INT in [0 - 8]; given 3: 1 2 3"},
+      {"train -o m x --char-ngrams", "--char-ngrams needs 2 values, each INT in [0 - 8]"},
+      {"eval --ham-rate", "--ham-rate needs a value: FLOAT in [0 - 1]"},
+      {"score --model", "--model needs a value"},
+      // A value not among those the option takes.
+      {"score --format xml x", "--format: xml is not jsonl or csv"},
+      {"eval --input-format '' x",
+       "--input-format: an empty value is not auto, jsonl, csv or tsv"},
+      {"replay --untimed later x", "--untimed: later is not neighbor, end or skip"},
+      // A flag given a value.
+      {"eval --json=x x", "--json takes no value, not x"},
+      // Words too many, in the order typed, without the "--" that ended the options.
+      {"score x y z", "unexpected arguments \"y\" \"z\": score takes one input"},
+      {"score -- x y", "unexpected argument \"y\": score takes one input"},
+      {"journal check a b", "unexpected argument \"b\": journal check takes one dir"},
+      // A missing argument, options that cannot go together.
+      {"replay", "the input argument is required"},
+      {"journal salvage", "the dir argument is required"},
+      {"train -o m", "the inputs argument is required"},
+      {"train --select --model-type nb -o m x", "--model-type cannot be used with --select"},
+  };
+  for (const auto& c : cases) {
+    const Result r = RunCli(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args;
+    const std::vector<std::string> words = absl::StrSplit(c.args, ' ');
+    const std::string command = words[0] == "journal" ? words[0] + " " + words[1] : words[0];
+    EXPECT_EQ(r.err,
+              absl::StrCat("groupguard: ", c.err, " (groupguard ", command, " --help)\n"))
+        << c.args;
+    EXPECT_EQ(r.out, "") << c.args;
+  }
+}
+
 // An option the command line's level does not know is named as unknown, with that
 // level's help. Before any command CLI11 said "a subcommand is required" (it looks
 // for the command before the words it did not know); after one, "the following
 // argument was not expected: --bogus". A word that is not an option ("-" is standard
-// input) is still an unknown command, and a second input is still "not expected".
+// input) is still an unknown command, and a second input is still unexpected.
 TEST_F(GroupguardCliTest, UnknownOptionsAreNamedAtEveryLevel) {
   const struct {
     const char* args;
@@ -921,7 +974,8 @@ TEST_F(GroupguardCliTest, InspectTakesTheModelOnce) {
                                  absl::StrCat("-m ", model_, " ", model_)}) {
     Result r = RunCli("inspect " + args);
     EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
-    EXPECT_THAT(r.err, HasSubstr("model_file excludes --model")) << args;
+    EXPECT_THAT(r.err, HasSubstr("the model_file argument cannot be used with --model"))
+        << args;
     EXPECT_EQ(r.out, "") << args;
   }
   for (const std::string args : {model_, "-m " + model_}) {

@@ -37,7 +37,7 @@ void AddInputFlags(CLI::App* command, InputFlags* flags) {
   command->add_option("--input-format", flags->format,
                       "Input format: auto (from the file extension: .csv, .tsv, "
                       "otherwise JSON Lines; stdin is JSON Lines), jsonl, csv or tsv")
-      ->check(CLI::IsMember({"auto", "jsonl", "csv", "tsv"}))
+      ->check(OneOf({"auto", "jsonl", "csv", "tsv"}))
       ->capture_default_str();
   command->add_option("--text-field", flags->text_field,
                       "Key (JSON Lines) or column (CSV/TSV) holding the post text")

@@ -13,6 +13,7 @@
 #include "groupguard/classifier.h"
 #include "groupguard/post_reader.h"
 #include "number_options.h"
+#include "usage_errors.h"
 
 namespace groupguard::cli {
 

@@ -5,12 +5,12 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "commands.h"
 #include "common.h"
+#include "usage_errors.h"
 #include "groupguard/version.h"
 #include "util/printable.h"
 #ifdef GROUPGUARD_HAVE_REPLAY
@@ -19,31 +19,11 @@
 
 namespace {
 
-// "groupguard train --hash-bits x" -> "could not convert: --hash-bits = x (groupguard
-// train --help)": CLI11's message of a usage error, begun in lower case as the
-// others are, with the typed values in it made safe for a terminal, and the help of
-// the command `prefix` ("" or "train ") names.
-std::string ParseErrorMessage(absl::string_view what, absl::string_view prefix) {
-  std::string message = groupguard::internal::Printable(what, 1000);
-  if (message.size() >= 2 && absl::ascii_isupper(message[0]) &&
-      !absl::ascii_isupper(message[1])) {  // "The ...", "A ...", not "INT ..."
-    message[0] = absl::ascii_tolower(message[0]);
-  }
-  return absl::StrCat(message, " (groupguard ", prefix, "--help)");
-}
-
-// Whether a command-line word is an option ("--threads", "-t", "--threads=2"), not
-// a value, a file ("-" is standard input) or a negative number.
-bool LooksLikeOption(absl::string_view arg) {
-  return arg.size() >= 2 && arg[0] == '-' && arg != "--" &&
-         !absl::ascii_isdigit(arg[1]) && arg[1] != '.';
-}
-
-// "unknown option "--treads" (groupguard score --help)": `arg` as typed (made safe
-// for a terminal), and the help of the command `prefix` ("" or "score ") names.
-std::string UnknownOptionMessage(absl::string_view arg, absl::string_view prefix) {
-  return absl::StrCat("unknown option \"", groupguard::internal::Printable(arg, 1000),
-                      "\" (groupguard ", prefix, "--help)");
+// "groupguard: <what> (groupguard score --help)": a usage error, naming the help of
+// the command `prefix` ("" or "score ") names. Exit 2.
+int UsageError(absl::string_view what, absl::string_view prefix) {
+  groupguard::cli::PrintError(absl::StrCat(what, " (groupguard ", prefix, "--help)"));
+  return groupguard::cli::kExitUsageError;
 }
 
 }  // namespace
@@ -100,8 +80,7 @@ int main(int argc, char** argv) {
       const absl::string_view arg = args[at];
       if (parent->get_option_no_throw(std::string(arg.substr(0, arg.find('=')))) ==
           nullptr) {
-        PrintError(UnknownOptionMessage(arg, prefix));
-        return kExitUsageError;
+        return UsageError(UnknownOptionMessage(arg), prefix);
       }
       break;
     }
@@ -121,25 +100,15 @@ int main(int argc, char** argv) {
     app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::RuntimeError& e) {
     return e.get_exit_code();
-  } catch (const CLI::ExtrasError& e) {
-    // "the following argument was not expected: --treads": an option no command
-    // knows is said to be unknown, as before a command; other words left over (a
-    // second input) keep CLI11's message.
-    for (const std::string& arg : app.remaining(true)) {
-      if (LooksLikeOption(arg)) {
-        PrintError(UnknownOptionMessage(arg, prefix));
-        return kExitUsageError;
-      }
-    }
-    PrintError(ParseErrorMessage(e.what(), prefix));
-    return kExitUsageError;
   } catch (const CLI::ParseError& e) {
     // --help and --version: CLI11 prints them.
     if (e.get_exit_code() == 0) return app.exit(e) == 0 ? kExitOk : kExitUsageError;
-    // A usage error (an unknown option, a missing or bad value) is one line, as every
-    // other error: "groupguard: ", what CLI11 says of it, and the command's help.
-    PrintError(ParseErrorMessage(e.what(), prefix));
-    return kExitUsageError;
+    // A usage error (an unknown option, a missing or bad value, a word too many) is
+    // one line, as every other error: "groupguard: ", what is wrong in the command's
+    // words (UsageErrorMessage), and the command's help.
+    const std::string name =
+        prefix.empty() ? "groupguard" : prefix.substr(0, prefix.size() - 1);
+    return UsageError(UsageErrorMessage(e, *parent, name), prefix);
   } catch (const std::exception& e) {
     PrintError(e.what());
     return kExitRuntimeError;

@@ -800,7 +800,7 @@ void AddReplayCommand(CLI::App& app) {
                   "Where records without a usable time go (none, unreadable, or on 1 "
                   "January 1970 or before): neighbor (between their neighbours in the "
                   "dump), end, skip")
-      ->check(CLI::IsMember({"neighbor", "end", "skip"}))
+      ->check(OneOf({"neighbor", "end", "skip"}))
       ->capture_default_str();
   AddNumberOption(cmd, "--probation-days", &f->probation_days, 0.001, 3650.0,
                   "How long a flag lasts, in days")

@@ -355,7 +355,7 @@ void AddScoreCommand(CLI::App& app) {
   cmd->add_option("--format", flags->format,
                   "Output format: jsonl or csv (default: from -o's extension: .csv is "
                   "csv, .tsv is refused, any other is jsonl)")
-      ->check(CLI::IsMember({"jsonl", "csv"}));
+      ->check(OneOf({"jsonl", "csv"}));
   AddIntegerOption(cmd, "--explain", &flags->explain, 0, 1000,
                    "Add the top K clues of each verdict, with the text they came from");
   AddIntegerOption(cmd, "-t,--threads", &flags->threads, 0, 1024,

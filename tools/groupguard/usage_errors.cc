@@ -1,0 +1,175 @@
+#include "usage_errors.h"
+
+#include <cstddef>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "util/printable.h"
+
+namespace groupguard::cli {
+namespace {
+
+std::string Shown(absl::string_view typed) {
+  return groupguard::internal::Printable(typed, 1000);
+}
+
+// "--output", or "the input argument" for a positional one: how a message names
+// the option or argument CLI11 calls `name`.
+std::string Named(CLI::App& command, const std::string& name) {
+  const CLI::Option* option = command.get_option_no_throw(name);
+  if (option != nullptr && option->get_positional() && !absl::StartsWith(name, "-")) {
+    return absl::StrCat("the ", name, " argument");
+  }
+  return name;
+}
+
+// "one value", "2 values".
+std::string Values(size_t n) {
+  return n == 1 ? "one value" : absl::StrCat(n, " values");
+}
+
+// "twice", "3 times".
+std::string Times(size_t n) { return n == 2 ? "twice" : absl::StrCat(n, " times"); }
+
+// The typed values of `option`, each made safe for a terminal: "1 2 3".
+std::string TypedValues(const CLI::Option& option) {
+  std::vector<std::string> shown;
+  for (const std::string& value : option.results()) shown.push_back(Shown(value));
+  return absl::StrJoin(shown, " ");
+}
+
+// CLI11's message, begun in lower case as the others are ("The ...", "A ...", not
+// "INT ..."), made safe for a terminal.
+std::string Cli11Message(absl::string_view what) {
+  std::string message = Shown(what);
+  if (message.size() >= 2 && absl::ascii_isupper(message[0]) &&
+      !absl::ascii_isupper(message[1])) {
+    message[0] = absl::ascii_tolower(message[0]);
+  }
+  return message;
+}
+
+// The option CLI11's message begins with ("--clues: At Most 1 ...", "--output is
+// required", "--model-type excludes --select"), if `command` has one of that name.
+CLI::Option* LeadingOption(CLI::App& command, absl::string_view what,
+                           absl::string_view end) {
+  const size_t at = what.find(end);
+  if (at == absl::string_view::npos || at == 0) return nullptr;
+  return command.get_option_no_throw(std::string(what.substr(0, at)));
+}
+
+// An option given too few or too many values (CLI::ArgumentMismatch): the values
+// it takes, and how many it got.
+std::string WrongNumberOfValues(CLI::Option& option) {
+  const std::string name = option.get_name();
+  const size_t given = option.results().size();
+  const size_t least = std::max(1, option.get_items_expected_min());
+  const size_t most = std::max(1, option.get_items_expected_max());
+  const std::string type = option.get_type_name();
+  // "each INT in [0 - 8]"; nothing for CLI11's bare "TEXT", which says nothing.
+  const std::string each =
+      type.empty() || type == "TEXT" ? ""
+      : least == 1                   ? absl::StrCat(": ", type)
+                                     : absl::StrCat(", each ", type);
+  if (given == 0) {
+    return absl::StrCat(name, " needs ", least == 1 ? "a value" : Values(least), each);
+  }
+  if (given > most && most == 1) {
+    return absl::StrCat(name, " is given ", Times(given), "; it takes one value");
+  }
+  return absl::StrCat(name, " takes ", Values(given < least ? least : most), each,
+                      "; given ", given, ": ", TypedValues(option));
+}
+
+// Words left over once the command took its arguments (CLI::ExtrasError): an
+// option it does not have, else the words too many for its arguments.
+std::string LeftOver(CLI::App& command, absl::string_view name) {
+  std::vector<std::string> words;
+  for (const std::string& arg : command.remaining(true)) {
+    if (LooksLikeOption(arg)) return UnknownOptionMessage(arg);
+    if (arg != "--") words.push_back(absl::StrCat("\"", Shown(arg), "\""));
+  }
+  std::vector<std::string> takes;
+  for (const CLI::Option* option :
+       command.get_options([](const CLI::Option* o) { return o->get_positional(); })) {
+    takes.push_back(option->get_items_expected_max() == 1
+                        ? absl::StrCat("one ", option->get_name())
+                        : absl::StrCat(option->get_name(), "..."));
+  }
+  return absl::StrCat(
+      "unexpected argument", words.size() == 1 ? " " : "s ", absl::StrJoin(words, " "),
+      ": ", name, " takes ", takes.empty() ? "none" : absl::StrJoin(takes, " and "));
+}
+
+}  // namespace
+
+bool LooksLikeOption(absl::string_view arg) {
+  return arg.size() >= 2 && arg[0] == '-' && arg != "--" &&
+         !absl::ascii_isdigit(arg[1]) && arg[1] != '.';
+}
+
+std::string UnknownOptionMessage(absl::string_view arg) {
+  return absl::StrCat("unknown option \"", Shown(arg), "\"");
+}
+
+std::string UsageErrorMessage(const CLI::ParseError& error, CLI::App& command,
+                              absl::string_view name) {
+  const absl::string_view what = error.what();
+  if (dynamic_cast<const CLI::ExtrasError*>(&error) != nullptr) {
+    return LeftOver(command, name);
+  }
+  if (dynamic_cast<const CLI::ArgumentMismatch*>(&error) != nullptr) {
+    if (CLI::Option* option = LeadingOption(command, what, ":")) {
+      return WrongNumberOfValues(*option);
+    }
+  } else if (dynamic_cast<const CLI::RequiredError*>(&error) != nullptr) {
+    if (CLI::Option* option = LeadingOption(command, what, " is required")) {
+      return absl::StrCat(Named(command, option->get_name()), " is required");
+    }
+  } else if (dynamic_cast<const CLI::ExcludesError*>(&error) != nullptr) {
+    const size_t at = what.find(" excludes ");
+    if (CLI::Option* option = LeadingOption(command, what, " excludes ")) {
+      const std::string other(what.substr(at + 10));
+      if (command.get_option_no_throw(other) != nullptr) {
+        return absl::StrCat(Named(command, option->get_name()),
+                            " cannot be used with ", Named(command, other));
+      }
+    }
+  } else if (dynamic_cast<const CLI::ConversionError*>(&error) != nullptr) {
+    // "Could not convert: --json = x": a flag given a value it cannot read as one
+    // (CLI11 reads --json=true, =false, =1, =0 and the like).
+    constexpr absl::string_view kStart = "Could not convert: ";
+    if (absl::StartsWith(what, kStart)) {
+      const absl::string_view rest = what.substr(kStart.size());
+      const CLI::Option* option = LeadingOption(command, rest, " = ");
+      if (option != nullptr && option->get_expected_max() == 0) {
+        return absl::StrCat(option->get_name(), " takes no value, not ",
+                            TypedValues(*option));
+      }
+    }
+  }
+  return Cli11Message(what);
+}
+
+CLI::Validator OneOf(std::vector<std::string> values) {
+  std::string description = absl::StrCat("{", absl::StrJoin(values, ","), "}");
+  return CLI::Validator(
+      [values = std::move(values)](std::string& value) -> std::string {
+        for (const std::string& v : values) {
+          if (value == v) return "";
+        }
+        std::string allowed;
+        for (size_t i = 0; i < values.size(); ++i) {
+          absl::StrAppend(&allowed, i == 0 ? "" : i + 1 == values.size() ? " or " : ", ",
+                          values[i]);
+        }
+        return absl::StrCat(value.empty() ? "an empty value" : value, " is not ",
+                            allowed);
+      },
+      std::move(description));
+}
+
+}  // namespace groupguard::cli
