@@ -245,6 +245,7 @@ TEST_F(GroupguardCliTest, RefusedCommandLinesReadInTheCommandsWords) {
       {"train -o m x --char-ngrams", "--char-ngrams needs 2 values, each INT in [0 - 8]"},
       {"eval --ham-rate", "--ham-rate needs a value: FLOAT in [0 - 1]"},
       {"score --model", "--model needs a value"},
+      {"score --format", "--format needs a value: TEXT in {jsonl,csv}"},
       // A value not among those the option takes.
       {"score --format xml x", "--format: xml is not jsonl or csv"},
       {"eval --input-format '' x",
@@ -1237,6 +1238,21 @@ TEST_F(GroupguardCliTest, EveryFractionalOptionShowsItsRange) {
   EXPECT_THAT(RunCli("eval --help").out, HasSubstr("--ham-rate FLOAT in [0 - 1] ...\n"));
   EXPECT_THAT(RunCli("replay --help").out,
               HasSubstr("--probation-days FLOAT in [0.001 - 3650]=30\n"));
+}
+
+// An option of a few named values shows them as a number option shows its range
+// ("--format TEXT in {jsonl,csv}"); CLI::IsMember showed "TEXT:{jsonl,csv}".
+TEST_F(GroupguardCliTest, EveryOptionOfNamedValuesShowsThem) {
+  const Result score = RunCli("score --help");
+  EXPECT_THAT(score.out, HasSubstr("  --format TEXT in {jsonl,csv}\n"));
+  EXPECT_THAT(score.out, HasSubstr("  --input-format TEXT in {auto,jsonl,csv,tsv}=auto\n"));
+  EXPECT_THAT(RunCli("replay --help").out,
+              HasSubstr("  --untimed TEXT in {neighbor,end,skip}=neighbor\n"));
+  for (const char* command : {"train", "score", "eval", "explain", "inspect", "replay",
+                              "journal check", "journal salvage"}) {
+    EXPECT_THAT(RunCli(absl::StrCat(command, " --help")).out, Not(HasSubstr("TEXT:")))
+        << command;
+  }
 }
 
 // Leading zeros are decimal ("0100" is 100), as a user who writes them means: CLI11

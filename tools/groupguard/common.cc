@@ -34,10 +34,10 @@ void ExitWith(int code) {
 }
 
 void AddInputFlags(CLI::App* command, InputFlags* flags) {
-  command->add_option("--input-format", flags->format,
-                      "Input format: auto (from the file extension: .csv, .tsv, "
-                      "otherwise JSON Lines; stdin is JSON Lines), jsonl, csv or tsv")
-      ->check(OneOf({"auto", "jsonl", "csv", "tsv"}))
+  AddChoiceOption(command, "--input-format", &flags->format,
+                  {"auto", "jsonl", "csv", "tsv"},
+                  "Input format: auto (from the file extension: .csv, .tsv, otherwise "
+                  "JSON Lines; stdin is JSON Lines), jsonl, csv or tsv")
       ->capture_default_str();
   command->add_option("--text-field", flags->text_field,
                       "Key (JSON Lines) or column (CSV/TSV) holding the post text")

@@ -796,11 +796,10 @@ void AddReplayCommand(CLI::App& app) {
       ->required();
   AddModelFlag(cmd, &f->model);
   cmd->add_flag("--json", f->json, "Print one JSON object instead of the summary");
-  cmd->add_option("--untimed", f->untimed,
+  AddChoiceOption(cmd, "--untimed", &f->untimed, {"neighbor", "end", "skip"},
                   "Where records without a usable time go (none, unreadable, or on 1 "
                   "January 1970 or before): neighbor (between their neighbours in the "
                   "dump), end, skip")
-      ->check(OneOf({"neighbor", "end", "skip"}))
       ->capture_default_str();
   AddNumberOption(cmd, "--probation-days", &f->probation_days, 0.001, 3650.0,
                   "How long a flag lasts, in days")

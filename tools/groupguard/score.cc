@@ -352,10 +352,9 @@ void AddScoreCommand(CLI::App& app) {
   cmd->add_option("-o,--output", flags->output,
                   "Write here instead of standard output (appears only if the run "
                   "succeeds)");
-  cmd->add_option("--format", flags->format,
+  AddChoiceOption(cmd, "--format", &flags->format, {"jsonl", "csv"},
                   "Output format: jsonl or csv (default: from -o's extension: .csv is "
-                  "csv, .tsv is refused, any other is jsonl)")
-      ->check(OneOf({"jsonl", "csv"}));
+                  "csv, .tsv is refused, any other is jsonl)");
   AddIntegerOption(cmd, "--explain", &flags->explain, 0, 1000,
                    "Add the top K clues of each verdict, with the text they came from");
   AddIntegerOption(cmd, "-t,--threads", &flags->threads, 0, 1024,

@@ -155,7 +155,6 @@ std::string UsageErrorMessage(const CLI::ParseError& error, CLI::App& command,
 }
 
 CLI::Validator OneOf(std::vector<std::string> values) {
-  std::string description = absl::StrCat("{", absl::StrJoin(values, ","), "}");
   return CLI::Validator(
       [values = std::move(values)](std::string& value) -> std::string {
         for (const std::string& v : values) {
@@ -169,7 +168,16 @@ CLI::Validator OneOf(std::vector<std::string> values) {
         return absl::StrCat(value.empty() ? "an empty value" : value, " is not ",
                             allowed);
       },
-      std::move(description));
+      "");
+}
+
+CLI::Option* AddChoiceOption(CLI::App* command, const std::string& names,
+                             std::string* value, std::vector<std::string> values,
+                             const std::string& description) {
+  const std::string type = absl::StrCat("TEXT in {", absl::StrJoin(values, ","), "}");
+  return command->add_option(names, *value, description)
+      ->type_name(type)
+      ->check(OneOf(std::move(values)));
 }
 
 }  // namespace groupguard::cli

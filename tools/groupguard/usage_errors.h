@@ -41,9 +41,17 @@ bool LooksLikeOption(absl::string_view arg);
 
 // A validator for an option of a few named values ("--format jsonl"), in place of
 // CLI::IsMember, whose error read "--format: xml not in {jsonl,csv}": refused as
-// "--format: xml is not jsonl or csv". The help shows the values as IsMember's
-// did ("TEXT:{jsonl,csv}").
+// "--format: xml is not jsonl or csv". Its description is empty: the option's type
+// name shows the values (AddChoiceOption).
 CLI::Validator OneOf(std::vector<std::string> values);
+
+// Adds the option `names` holding `*value`, one of `values` (OneOf). Its help shows
+// "TEXT in {jsonl,csv}", as a number option's shows "INT in [0 - 1000]" (IsMember
+// showed "TEXT:{jsonl,csv}"), and so does its error when the value is missing
+// ("--format needs a value: TEXT in {jsonl,csv}"). Returns the option.
+CLI::Option* AddChoiceOption(CLI::App* command, const std::string& names,
+                             std::string* value, std::vector<std::string> values,
+                             const std::string& description);
 
 }  // namespace groupguard::cli
 
