@@ -257,6 +257,11 @@ TEST_F(GroupguardCliTest, RefusedCommandLinesReadInTheCommandsWords) {
       {"score x y z", "unexpected arguments \"y\" \"z\": score takes one input"},
       {"score -- x y", "unexpected argument \"y\": score takes one input"},
       {"journal check a b", "unexpected argument \"b\": journal check takes one dir"},
+      // After "--" a word is an argument however it looks (CLI11 drops the "--"
+      // when the command has no argument left for what follows).
+      {"inspect a -- b", "unexpected argument \"b\": inspect takes one model_file"},
+      {"score x -- --bogus -y",
+       "unexpected arguments \"--bogus\" \"-y\": score takes one input"},
       // A missing argument, options that cannot go together.
       {"replay", "the input argument is required"},
       {"journal salvage", "the dir argument is required"},

@@ -1,4 +1,6 @@
 // The groupguard command. Each subcommand is registered from its own file.
+#include <algorithm>
+#include <cstring>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
   CLI::App* parent = &app;
   std::string prefix;  // "" or "journal "
   bool options_ended = false;
+  int command_end = 1;  // where the words after the command begin, in args
   for (int at = 1; !parent->get_subcommands({}).empty(); ++at) {
     if (!options_ended && at < static_cast<int>(args.size()) &&
         absl::string_view(args[at]) == "--") {
@@ -94,6 +97,7 @@ int main(int argc, char** argv) {
       return kExitUsageError;
     }
     absl::StrAppend(&prefix, found->get_name(), " ");
+    command_end = at + 1;
     parent = found;
   }
   try {
@@ -108,7 +112,11 @@ int main(int argc, char** argv) {
     // words (UsageErrorMessage), and the command's help.
     const std::string name =
         prefix.empty() ? "groupguard" : prefix.substr(0, prefix.size() - 1);
-    return UsageError(UsageErrorMessage(e, *parent, name), prefix);
+    std::vector<std::string> operands;  // the words after the command's "--"
+    const auto dashes = std::find_if(args.begin() + command_end, args.end(),
+                                     [](const char* a) { return std::strcmp(a, "--") == 0; });
+    if (dashes != args.end()) operands.assign(dashes + 1, args.end());
+    return UsageError(UsageErrorMessage(e, *parent, name, operands), prefix);
   } catch (const std::exception& e) {
     PrintError(e.what());
     return kExitRuntimeError;

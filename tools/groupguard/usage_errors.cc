@@ -1,5 +1,6 @@
 #include "usage_errors.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <utility>
 
@@ -85,13 +86,26 @@ std::string WrongNumberOfValues(CLI::Option& option) {
 }
 
 // Words left over once the command took its arguments (CLI::ExtrasError): an
-// option it does not have, else the words too many for its arguments.
-std::string LeftOver(CLI::App& command, absl::string_view name) {
+// option it does not have, else the words too many for its arguments ("" if none
+// is found).
+std::string LeftOver(CLI::App& command, absl::string_view name,
+                     const std::vector<std::string>& operands) {
+  // The program's words left over, not the command's alone: after a "--", those the
+  // command has no argument for are left to the program ("inspect a -- b").
+  CLI::App* program = &command;
+  while (program->get_parent() != nullptr) program = program->get_parent();
+  // CLI11 drops the "--" when the command has no argument left for what follows it,
+  // so a word after one is told by `operands`.
   std::vector<std::string> words;
-  for (const std::string& arg : command.remaining(true)) {
-    if (LooksLikeOption(arg)) return UnknownOptionMessage(arg);
-    if (arg != "--") words.push_back(absl::StrCat("\"", Shown(arg), "\""));
+  for (const std::string& arg : program->remaining(true)) {
+    if (arg == "--") continue;
+    if (LooksLikeOption(arg) &&
+        std::find(operands.begin(), operands.end(), arg) == operands.end()) {
+      return UnknownOptionMessage(arg);
+    }
+    words.push_back(absl::StrCat("\"", Shown(arg), "\""));
   }
+  if (words.empty()) return "";
   std::vector<std::string> takes;
   for (const CLI::Option* option :
        command.get_options([](const CLI::Option* o) { return o->get_positional(); })) {
@@ -116,10 +130,12 @@ std::string UnknownOptionMessage(absl::string_view arg) {
 }
 
 std::string UsageErrorMessage(const CLI::ParseError& error, CLI::App& command,
-                              absl::string_view name) {
+                              absl::string_view name,
+                              const std::vector<std::string>& operands) {
   const absl::string_view what = error.what();
   if (dynamic_cast<const CLI::ExtrasError*>(&error) != nullptr) {
-    return LeftOver(command, name);
+    std::string message = LeftOver(command, name, operands);
+    if (!message.empty()) return message;
   }
   if (dynamic_cast<const CLI::ArgumentMismatch*>(&error) != nullptr) {
     if (CLI::Option* option = LeadingOption(command, what, ":")) {

@@ -13,7 +13,9 @@ namespace groupguard::cli {
 // naming the option or argument and what it takes, for main() to print as every
 // usage error ("groupguard: <this> (groupguard score --help)"). `command` is the
 // command whose arguments were being read ("score", "journal check"; the program
-// itself before any), `name` its name as typed after "groupguard" ("journal check").
+// itself before any), `name` its name as typed after "groupguard" ("journal check"),
+// `operands` the words after the command's "--" (none without one), which are not
+// options however they look.
 //   --clues: At Most 1 required but received 2
 //       -> --clues is given twice; it takes one value
 //   --clues: 1 required INT in [0 - 1000] missing
@@ -30,7 +32,8 @@ namespace groupguard::cli {
 // Any other error keeps CLI11's message, begun in lower case. The words the user
 // typed are made safe for a terminal (internal::Printable).
 std::string UsageErrorMessage(const CLI::ParseError& error, CLI::App& command,
-                              absl::string_view name);
+                              absl::string_view name,
+                              const std::vector<std::string>& operands);
 
 // "unknown option "--treads"": `arg` as typed, made safe for a terminal.
 std::string UnknownOptionMessage(absl::string_view arg);
