@@ -266,13 +266,15 @@ TEST_F(GroupguardCliTest, RefusedCommandLinesReadInTheCommandsWords) {
       {"replay", "the input argument is required"},
       {"journal salvage", "the dir argument is required"},
       {"train -o m", "the inputs argument is required"},
-      {"train --select --model-type nb -o m x", "--model-type cannot be used with --select"},
+      {"train --select --model-type nb -o m x",
+       "--model-type cannot be used with --select"},
   };
   for (const auto& c : cases) {
     const Result r = RunCli(c.args);
     EXPECT_EQ(r.exit_code, 2) << c.args;
     const std::vector<std::string> words = absl::StrSplit(c.args, ' ');
-    const std::string command = words[0] == "journal" ? words[0] + " " + words[1] : words[0];
+    const std::string command =
+        words[0] == "journal" ? words[0] + " " + words[1] : words[0];
     EXPECT_EQ(r.err,
               absl::StrCat("groupguard: ", c.err, " (groupguard ", command, " --help)\n"))
         << c.args;
@@ -703,16 +705,17 @@ TEST_F(GroupguardCliTest, TrainSelectSaysWhenNoWorkerThreadCanStart) {
   EXPECT_EQ(Lines(none.err).size(), 1u) << none.err;
   // Given no --threads, the note says the count is the default (it said "--threads
   // 256", which the user had not typed): on 1024 cores, CrossValidate()'s 256.
-  const Result by_default = RunCli(
-      args, "/dev/null",
-      absl::StrCat("ulimit -s 2097152 && ulimit -v 1572864 && export LD_PRELOAD=",
-                   GROUPGUARD_NPROCS_SHIM));
+  const Result by_default =
+      RunCli(args, "/dev/null",
+             absl::StrCat("ulimit -s 2097152 && ulimit -v 1572864 && export LD_PRELOAD=",
+                          GROUPGUARD_NPROCS_SHIM));
   EXPECT_EQ(by_default.exit_code, 0) << by_default.err;
   EXPECT_EQ(by_default.out, serial.out);
-  EXPECT_EQ(by_default.err,
-            absl::StrCat("groupguard: note: cannot start a worker thread (256 by default: "
-                         "all cores, at most 256): ",
-                         none.err.substr(none.err.find("): ") + 3)));
+  EXPECT_EQ(
+      by_default.err,
+      absl::StrCat("groupguard: note: cannot start a worker thread (256 by default: "
+                   "all cores, at most 256): ",
+                   none.err.substr(none.err.find("): ") + 3)));
 }
 
 // An output file gets the mode a plain create gives (0666 less the umask), like
@@ -1250,7 +1253,8 @@ TEST_F(GroupguardCliTest, EveryFractionalOptionShowsItsRange) {
 TEST_F(GroupguardCliTest, EveryOptionOfNamedValuesShowsThem) {
   const Result score = RunCli("score --help");
   EXPECT_THAT(score.out, HasSubstr("  --format TEXT in {jsonl,csv}\n"));
-  EXPECT_THAT(score.out, HasSubstr("  --input-format TEXT in {auto,jsonl,csv,tsv}=auto\n"));
+  EXPECT_THAT(score.out,
+              HasSubstr("  --input-format TEXT in {auto,jsonl,csv,tsv}=auto\n"));
   EXPECT_THAT(RunCli("replay --help").out,
               HasSubstr("  --untimed TEXT in {neighbor,end,skip}=neighbor\n"));
   for (const char* command : {"train", "score", "eval", "explain", "inspect", "replay",

@@ -41,7 +41,8 @@ TEST(ThreadsToUseTest, ScoreAndEvalDefaultIsTheHardwareUpToTheirCap) {
 // user gave it, else the default (it said "--threads 32" of a run given no --threads).
 TEST(ThreadsOriginTest, NamesTheOptionOnlyWhenGiven) {
   EXPECT_EQ(ThreadsOrigin(64, 64, kMaxDefaultWorkers), "--threads 64");
-  EXPECT_EQ(ThreadsOrigin(0, 32, kMaxDefaultWorkers), "32 by default: all cores, at most 32");
+  EXPECT_EQ(ThreadsOrigin(0, 32, kMaxDefaultWorkers),
+            "32 by default: all cores, at most 32");
   EXPECT_EQ(ThreadsOrigin(0, 4, kLimit), "4 by default: all cores, at most 256");
 }
 

@@ -12,8 +12,8 @@
 #include "absl/strings/string_view.h"
 #include "commands.h"
 #include "common.h"
-#include "usage_errors.h"
 #include "groupguard/version.h"
+#include "usage_errors.h"
 #include "util/printable.h"
 #ifdef GROUPGUARD_HAVE_REPLAY
 #include "replay.h"
@@ -113,8 +113,9 @@ int main(int argc, char** argv) {
     const std::string name =
         prefix.empty() ? "groupguard" : prefix.substr(0, prefix.size() - 1);
     std::vector<std::string> operands;  // the words after the command's "--"
-    const auto dashes = std::find_if(args.begin() + command_end, args.end(),
-                                     [](const char* a) { return std::strcmp(a, "--") == 0; });
+    const auto dashes =
+        std::find_if(args.begin() + command_end, args.end(),
+                     [](const char* a) { return std::strcmp(a, "--") == 0; });
     if (dashes != args.end()) operands.assign(dashes + 1, args.end());
     return UsageError(UsageErrorMessage(e, *parent, name, operands), prefix);
   } catch (const std::exception& e) {

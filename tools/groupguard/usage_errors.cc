@@ -28,9 +28,7 @@ std::string Named(CLI::App& command, const std::string& name) {
 }
 
 // "one value", "2 values".
-std::string Values(size_t n) {
-  return n == 1 ? "one value" : absl::StrCat(n, " values");
-}
+std::string Values(size_t n) { return n == 1 ? "one value" : absl::StrCat(n, " values"); }
 
 // "twice", "3 times".
 std::string Times(size_t n) { return n == 2 ? "twice" : absl::StrCat(n, " times"); }
@@ -71,10 +69,9 @@ std::string WrongNumberOfValues(CLI::Option& option) {
   const size_t most = std::max(1, option.get_items_expected_max());
   const std::string type = option.get_type_name();
   // "each INT in [0 - 8]"; nothing for CLI11's bare "TEXT", which says nothing.
-  const std::string each =
-      type.empty() || type == "TEXT" ? ""
-      : least == 1                   ? absl::StrCat(": ", type)
-                                     : absl::StrCat(", each ", type);
+  const std::string each = type.empty() || type == "TEXT" ? ""
+                           : least == 1                   ? absl::StrCat(": ", type)
+                                                          : absl::StrCat(", each ", type);
   if (given == 0) {
     return absl::StrCat(name, " needs ", least == 1 ? "a value" : Values(least), each);
   }
@@ -113,9 +110,9 @@ std::string LeftOver(CLI::App& command, absl::string_view name,
                         ? absl::StrCat("one ", option->get_name())
                         : absl::StrCat(option->get_name(), "..."));
   }
-  return absl::StrCat(
-      "unexpected argument", words.size() == 1 ? " " : "s ", absl::StrJoin(words, " "),
-      ": ", name, " takes ", takes.empty() ? "none" : absl::StrJoin(takes, " and "));
+  return absl::StrCat("unexpected argument", words.size() == 1 ? " " : "s ",
+                      absl::StrJoin(words, " "), ": ", name, " takes ",
+                      takes.empty() ? "none" : absl::StrJoin(takes, " and "));
 }
 
 }  // namespace
@@ -150,8 +147,8 @@ std::string UsageErrorMessage(const CLI::ParseError& error, CLI::App& command,
     if (CLI::Option* option = LeadingOption(command, what, " excludes ")) {
       const std::string other(what.substr(at + 10));
       if (command.get_option_no_throw(other) != nullptr) {
-        return absl::StrCat(Named(command, option->get_name()),
-                            " cannot be used with ", Named(command, other));
+        return absl::StrCat(Named(command, option->get_name()), " cannot be used with ",
+                            Named(command, other));
       }
     }
   } else if (dynamic_cast<const CLI::ConversionError*>(&error) != nullptr) {
@@ -178,7 +175,10 @@ CLI::Validator OneOf(std::vector<std::string> values) {
         }
         std::string allowed;
         for (size_t i = 0; i < values.size(); ++i) {
-          absl::StrAppend(&allowed, i == 0 ? "" : i + 1 == values.size() ? " or " : ", ",
+          absl::StrAppend(&allowed,
+                          i == 0                   ? ""
+                          : i + 1 == values.size() ? " or "
+                                                   : ", ",
                           values[i]);
         }
         return absl::StrCat(value.empty() ? "an empty value" : value, " is not ",
