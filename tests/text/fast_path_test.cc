@@ -124,6 +124,21 @@ std::string Dump(const Tokenizer& tokenizer, absl::string_view input, Tokenizati
   return out;
 }
 
+// Tokenizes `input` with the fast paths off (in `general`) and on (in `fast`);
+// if the two differ, adds a failure showing both, the input and `context`, and
+// returns false.
+bool SameTokens(const Tokenizer& tokenizer, const std::string& input, Tokenization* fast,
+                Tokenization* general, absl::string_view context = "") {
+  const std::string want = Dump(tokenizer, input, general, false);
+  const std::string got = Dump(tokenizer, input, fast, true);
+  if (got == want) return true;
+  ADD_FAILURE() << "input \"" << absl::CHexEscape(input) << "\"" << context
+                << "\nfast paths:\n"
+                << got << "general paths:\n"
+                << want;
+  return false;
+}
+
 TEST(FastPathTest, FastAndGeneralPathsGiveTheSameTokens) {
   std::vector<TokenizerOptions> option_sets(7);
   option_sets[1].max_char_run = 2;
@@ -141,14 +156,10 @@ TEST(FastPathTest, FastAndGeneralPathsGiveTheSameTokens) {
     // Reused, as on a scoring thread: stale bytes from longer posts stay behind.
     Tokenization fast, general;
     for (const std::string& input : corpus) {
-      const std::string want = Dump(tokenizer, input, &general, false);
-      const std::string got = Dump(tokenizer, input, &fast, true);
-      if (got != want) {
-        ADD_FAILURE() << "input \"" << absl::CHexEscape(input) << "\" (max_char_run "
-                      << options.max_char_run << ")\nfast paths:\n"
-                      << got << "general paths:\n"
-                      << want;
-        if (++failures == 5) return;
+      if (!SameTokens(tokenizer, input, &fast, &general,
+                      absl::StrCat(" (max_char_run ", options.max_char_run, ")")) &&
+          ++failures == 5) {
+        return;
       }
     }
   }
@@ -163,14 +174,7 @@ TEST(FastPathTest, HostSeparatorsAndNearMissesGiveTheSameTokens) {
   Tokenization fast, general;
   int failures = 0;
   auto check = [&](const std::string& input) {
-    const std::string want = Dump(tokenizer, input, &general, false);
-    const std::string got = Dump(tokenizer, input, &fast, true);
-    if (got != want) {
-      ADD_FAILURE() << "input \"" << absl::CHexEscape(input) << "\"\nfast paths:\n"
-                    << got << "general paths:\n"
-                    << want;
-      ++failures;
-    }
+    if (!SameTokens(tokenizer, input, &fast, &general)) ++failures;
   };
   for (const std::string sep :
        {".", " (dot) ", " [dot] ", " {dot} ", "(dot)", "[dot]", "{dot}", " dot ", " [.] ",
@@ -283,14 +287,10 @@ TEST(FastPathTest, WordsAtEveryOffsetOfTheWordLoopsWindow) {
               }
               Dump(tokenizer, stale, &fast, true);
               Dump(tokenizer, stale, &general, false);
-              const std::string want = Dump(tokenizer, input, &general, false);
-              const std::string got = Dump(tokenizer, input, &fast, true);
-              if (got != want) {
-                ADD_FAILURE() << "input \"" << absl::CHexEscape(input) << "\" (max_char_run "
-                              << max_char_run << ")\nfast paths:\n"
-                              << got << "general paths:\n"
-                              << want;
-                if (++failures == 5) return;
+              if (!SameTokens(tokenizer, input, &fast, &general,
+                              absl::StrCat(" (max_char_run ", max_char_run, ")")) &&
+                  ++failures == 5) {
+                return;
               }
             }
           }
@@ -317,14 +317,7 @@ TEST(FastPathTest, SpaceThenDAfterAWordGivesTheSameTokens) {
         const std::string input = whole.substr(0, size);
         Dump(tokenizer, whole + " dot com", &fast, true);
         Dump(tokenizer, whole + " dot com", &general, false);
-        const std::string want = Dump(tokenizer, input, &general, false);
-        const std::string got = Dump(tokenizer, input, &fast, true);
-        if (got != want) {
-          ADD_FAILURE() << "input \"" << absl::CHexEscape(input) << "\"\nfast paths:\n"
-                        << got << "general paths:\n"
-                        << want;
-          if (++failures == 5) return;
-        }
+        if (!SameTokens(tokenizer, input, &fast, &general) && ++failures == 5) return;
       }
     }
   }
@@ -341,14 +334,7 @@ TEST(FastPathTest, EveryByteAfterAWordAndADotGivesTheSameTokens) {
   Tokenization fast, general;
   int failures = 0;
   const auto check = [&](const std::string& input) {
-    const std::string want = Dump(tokenizer, input, &general, false);
-    const std::string got = Dump(tokenizer, input, &fast, true);
-    if (got != want) {
-      ADD_FAILURE() << "input \"" << absl::CHexEscape(input) << "\"\nfast paths:\n"
-                    << got << "general paths:\n"
-                    << want;
-      ++failures;
-    }
+    if (!SameTokens(tokenizer, input, &fast, &general)) ++failures;
   };
   for (int c = 0; c < 256; ++c) {
     for (const char* tail :
@@ -415,14 +401,7 @@ TEST(FastPathTest, EmailsWithAnAtAtEveryDistance) {
     for (const char* before : {"", "see x.y and ", "mail x@y.com or a.b ", "end. "}) {
       for (const char* after : {"", " or c.d@e.org", ". then f.g", " x.y@"}) {
         const std::string input = before + local + "@mail.com" + after;
-        const std::string want = Dump(tokenizer, input, &general, false);
-        const std::string got = Dump(tokenizer, input, &fast, true);
-        if (got != want) {
-          ADD_FAILURE() << "input \"" << absl::CHexEscape(input) << "\"\nfast paths:\n"
-                        << got << "general paths:\n"
-                        << want;
-          if (++failures == 5) return;
-        }
+        if (!SameTokens(tokenizer, input, &fast, &general) && ++failures == 5) return;
       }
     }
   }
