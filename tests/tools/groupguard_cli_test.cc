@@ -1078,7 +1078,8 @@ TEST_F(GroupguardCliTest, TrainFlagErrorsNameTheFlag) {
   r = RunCli(absl::StrCat("train --unsure-ham-rate 1.5 -o ", out, " ", input));
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_EQ(r.err,
-            "groupguard: --unsure-ham-rate: 1.5 is not a number from 0 to 1 (groupguard "
+            "groupguard: --unsure-ham-rate: 1.5 is not a decimal number from 0 to 1 "
+            "(groupguard "
             "train --help)\n");
   EXPECT_FALSE(Exists(out));
 }

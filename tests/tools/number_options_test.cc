@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "CLI/CLI.hpp"
@@ -103,6 +104,27 @@ TEST(AddIntegerOptionTest, ChecksEachValueOfAVector) {
             "--pair: 9 is not a decimal integer from 0 to 8");
 }
 
+// A "+" is refused, as the header says (absl::SimpleAtoi takes one); a "-0" is 0.
+TEST(AddIntegerOptionTest, RefusesAPlusSign) {
+  CLI::App app;
+  int n = 7;
+  uint64_t seed = 7;
+  AddIntegerOption(&app, "--n", &n, -5, 5, "");
+  AddIntegerOption(&app, "--seed", &seed, 0, std::numeric_limits<uint64_t>::max(), "");
+  EXPECT_EQ(ParseErrorOf(app, {"--n", "+5"}),
+            "--n: +5 is not a decimal integer from -5 to 5");
+  app.clear();
+  EXPECT_EQ(ParseErrorOf(app, {"--n", " +5"}),
+            "--n:  +5 is not a decimal integer from -5 to 5");
+  app.clear();
+  EXPECT_EQ(ParseErrorOf(app, {"--seed", "+5"}),
+            "--seed: +5 is not a decimal integer from 0 to 18446744073709551615");
+  app.clear();
+  EXPECT_EQ(ParseErrorOf(app, {"--n", "-0", "--seed", " 5 "}), "");
+  EXPECT_EQ(n, 0);
+  EXPECT_EQ(seed, 5u);
+}
+
 TEST(AddIntegerOptionTest, HelpShowsTheRange) {
   CLI::App app;
   int n = 20;
@@ -121,11 +143,41 @@ TEST(NumberInTest, RefusesOutOfRangeAndNan) {
   for (const std::string refused : {"1.5", "-0.1", "nan", "x"}) {
     app.clear();
     EXPECT_EQ(ParseError(app, "--x " + refused),
-              "--x: " + refused + " is not a number from 0 to 1");
+              "--x: " + refused + " is not a decimal number from 0 to 1");
   }
   app.clear();
   EXPECT_EQ(ParseError(app, "--alpha 0"),
-            "--alpha: 0 is not a number above 0 and at most 100");
+            "--alpha: 0 is not a decimal number above 0 and at most 100");
+}
+
+// Decimal only, as an integer option: strtod's other forms (a hex float, "inf",
+// "nan") and a "+" are refused, though in range; an exponent is decimal and fine.
+TEST(NumberInTest, ReadsDecimalOnly) {
+  CLI::App app;
+  double x = 0, a = 1;
+  app.add_option("--x", x)->check(NumberIn(0, 1));
+  app.add_option("--alpha", a)->check(NumberAbove(0, 1e300));
+  for (const auto& [typed, value] :
+       std::vector<std::pair<std::string, double>>{{"1e-3", 1e-3},
+                                                   {"2.5E-1", 0.25},
+                                                   {".5", 0.5},
+                                                   {"1.", 1},
+                                                   {"-0", 0},
+                                                   {"0100e-3", 0.1}}) {
+    app.clear();
+    EXPECT_EQ(ParseErrorOf(app, {"--x", typed}), "") << typed;
+    EXPECT_EQ(x, value) << typed;
+  }
+  for (const std::string refused : {"0x1p-3", "0X.8P0", "inf", "infinity", "nan", "+0.5",
+                                    "1e", "e-3", ".", "-", "0.5e+", "1e-3x"}) {
+    app.clear();
+    EXPECT_EQ(ParseErrorOf(app, {"--x", refused}),
+              "--x: " + refused + " is not a decimal number from 0 to 1");
+    app.clear();
+    EXPECT_EQ(
+        ParseErrorOf(app, {"--alpha", refused}),
+        "--alpha: " + refused + " is not a decimal number above 0 and at most 1e+300");
+  }
 }
 
 }  // namespace

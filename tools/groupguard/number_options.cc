@@ -1,5 +1,7 @@
 #include "number_options.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 
 namespace groupguard::cli {
@@ -10,6 +12,33 @@ std::string Shown(const std::string& text) {
   return text.empty() ? "an empty value" : text;
 }
 
+// Whether `text` is a number written in decimal: blanks, an optional "-", digits
+// with an optional "." (at least one digit), an optional exponent ("e" or "E",
+// an optional sign, digits) and blanks: "0.5", "-.5", "5.", "1e-3". Not "0x1p-3",
+// "inf" or "nan", which absl::SimpleAtod (as strtod) reads too, nor "+0.5".
+bool IsDecimalNumber(const std::string& text) {
+  const absl::string_view s = absl::StripAsciiWhitespace(text);
+  size_t i = 0;
+  auto digits = [&] {
+    const size_t start = i;
+    while (i < s.size() && absl::ascii_isdigit(static_cast<unsigned char>(s[i]))) ++i;
+    return i - start;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  size_t mantissa = digits();
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    mantissa += digits();
+  }
+  if (mantissa == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
+}
+
 }  // namespace
 
 namespace number_options_internal {
@@ -18,9 +47,12 @@ namespace {
 template <typename I>
 std::string Check(std::string& text, I lo, I hi) {
   // absl::SimpleAtoi reads base 10 only: "0x10" and "1e3" are refused, "0100" is 100,
-  // and an unsigned I refuses a "-".
+  // and an unsigned I refuses a "-". It takes a "+" too ("+5"), which is refused
+  // here: a decimal integer is digits with an optional "-", as a fractional option's
+  // number is (IsDecimalNumber).
   I v;
-  if (absl::SimpleAtoi(text, &v) && lo <= v && v <= hi) {
+  const absl::string_view typed = absl::StripLeadingAsciiWhitespace(text);
+  if (!absl::StartsWith(typed, "+") && absl::SimpleAtoi(text, &v) && lo <= v && v <= hi) {
     text = absl::StrCat(v);
     return "";
   }
@@ -43,8 +75,10 @@ CLI::Validator NumberIn(double lo, double hi) {
   return CLI::Validator(
       [lo, hi](std::string& value) -> std::string {
         double v;
-        if (!absl::SimpleAtod(value, &v) || !(v >= lo && v <= hi)) {
-          return absl::StrCat(Shown(value), " is not a number from ", lo, " to ", hi);
+        if (!IsDecimalNumber(value) || !absl::SimpleAtod(value, &v) ||
+            !(v >= lo && v <= hi)) {
+          return absl::StrCat(Shown(value), " is not a decimal number from ", lo, " to ",
+                              hi);
         }
         return "";
       },
@@ -55,8 +89,9 @@ CLI::Validator NumberAbove(double lo, double hi) {
   return CLI::Validator(
       [lo, hi](std::string& value) -> std::string {
         double v;
-        if (!absl::SimpleAtod(value, &v) || !(v > lo && v <= hi)) {
-          return absl::StrCat(Shown(value), " is not a number above ", lo,
+        if (!IsDecimalNumber(value) || !absl::SimpleAtod(value, &v) ||
+            !(v > lo && v <= hi)) {
+          return absl::StrCat(Shown(value), " is not a decimal number above ", lo,
                               " and at most ", hi);
         }
         return "";

@@ -36,11 +36,11 @@ struct ElementOf<std::vector<T>> {
 }  // namespace number_options_internal
 
 // A transforming validator for an option holding a T (an integer type): the value
-// must be written in decimal, digits with an optional "-" (signed T only) and
-// surrounding blanks, and lie in [lo, hi]. CLI11 alone reads integers as C does
-// ("0100" is 64, "0x10" is 16) and an unsigned "-1" as its largest value; here
-// leading zeros are decimal ("0100" is 100), as a user who wrote them meant, and
-// anything else is a usage error naming the range.
+// must be written in decimal, digits with an optional "-" (signed T only; "-0" is
+// 0) and surrounding blanks, no "+", and lie in [lo, hi]. CLI11 alone reads
+// integers as C does ("0100" is 64, "0x10" is 16) and an unsigned "-1" as its
+// largest value; here leading zeros are decimal ("0100" is 100), as a user who
+// wrote them meant, and anything else is a usage error naming the range.
 template <typename T>
 CLI::Validator DecimalIn(T lo, T hi) {
   static_assert(std::is_integral_v<T> && !std::is_same_v<T, bool>);
@@ -70,10 +70,12 @@ CLI::Option* AddIntegerOption(CLI::App* command, const std::string& names, Value
       ->transform(DecimalIn(lo, hi));
 }
 
-// A validator for a floating-point option: a number in [lo, hi] (NaN refused, which
-// CLI::Range lets through: no comparison with NaN fails), else a usage error
-// "--l2: -1 is not a number from 0 to 10". Its description is empty: the option's
-// type name shows the range (AddNumberOption).
+// A validator for a floating-point option: a number written in decimal, digits with
+// an optional "-", "." and exponent ("0.5", "-.5", "1e-3") and surrounding blanks,
+// no "+", in [lo, hi]; else a usage error "--l2: -1 is not a decimal number from 0
+// to 10". CLI11 alone reads a number as strtod does: "0x1p-3" (0.125), "inf" and
+// "nan" (which CLI::Range lets through: no comparison with NaN fails). Its
+// description is empty: the option's type name shows the range (AddNumberOption).
 CLI::Validator NumberIn(double lo, double hi);
 
 // The same for a number above `lo` and at most `hi` (naive Bayes' --alpha).
