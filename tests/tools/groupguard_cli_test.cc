@@ -1060,6 +1060,32 @@ TEST_F(GroupguardCliTest, TrainWithoutBothClassesNamesTheInput) {
 // words: a bad pair, or a spam rate above the unsure rate (here its default), came
 // out in the trainer's field names ("FeatureOptions.char_ngram_max must be 0 when
 // char_ngram_min is 0", "TrainerOptions: need 0 <= spam_threshold_ham_rate <= ...").
+// --model-type is a named-value option like --input-format: a type it does not know
+// is refused while the command line is read, in their wording and with the help
+// named; the short names and any case are still types.
+TEST_F(GroupguardCliTest, TrainModelTypeIsOneOfItsNames) {
+  const std::string input = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/sms.train.jsonl");
+  const std::string out = Dir() + "/type.ggm";
+  Result r = RunCli(absl::StrCat("train --model-type svm -o ", out, " ", input));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err,
+            "groupguard: --model-type: svm is not naive_bayes, logistic or ensemble "
+            "(groupguard train --help)\n");
+  EXPECT_FALSE(Exists(out));
+  r = RunCli("train --help");
+  EXPECT_THAT(r.out, HasSubstr("--model-type TEXT in {naive_bayes,logistic,ensemble}"));
+  r = RunCli(absl::StrCat("train --model-type NB -o ", out, " ", input));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("naive_bayes"));
+  // A fractional option reads decimal only: strtod read this as 0.125.
+  r = RunCli(absl::StrCat("train --l2 0x1p-3 -o ", out, "2 ", input));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err,
+            "groupguard: --l2: 0x1p-3 is not a decimal number from 0 to 10 (groupguard "
+            "train --help)\n");
+  EXPECT_FALSE(Exists(out + "2"));
+}
+
 TEST_F(GroupguardCliTest, TrainFlagErrorsNameTheFlag) {
   const std::string input = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/sms.train.jsonl");
   const std::string out = Dir() + "/flags.ggm";

@@ -387,7 +387,23 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("-o,--output", flags->output,
                   "Model file to write (not \"-\": standard output carries the report)")
       ->required();
-  cmd->add_option("--model-type", flags->model_type, "naive_bayes (nb), logistic (lr) or ensemble (nb+lr)")
+  // Named values like --input-format's, read while the command line is: a type
+  // ParseModelType() does not know is refused as "--model-type: svm is not
+  // naive_bayes, logistic or ensemble". It also takes the short names and any case
+  // ("nb", "LR"), which RunTrain() turns into the type.
+  std::vector<std::string> model_types;
+  for (ModelType type :
+       {ModelType::kNaiveBayes, ModelType::kLogistic, ModelType::kEnsemble}) {
+    model_types.emplace_back(ModelTypeName(type));
+  }
+  cmd->add_option("--model-type", flags->model_type,
+                  "naive_bayes (nb), logistic (lr) or ensemble (nb+lr)")
+      ->type_name(absl::StrCat("TEXT in {", absl::StrJoin(model_types, ","), "}"))
+      ->check(CLI::Validator(
+          [listed = OneOf(model_types)](std::string& value) -> std::string {
+            return ParseModelType(value).ok() ? "" : listed(value);
+          },
+          ""))
       ->capture_default_str();
   // The ranges Trainer::Create() takes, checked here so that a value out of range is
   // a usage error naming the option, not one naming TrainerOptions' field.
