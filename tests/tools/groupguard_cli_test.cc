@@ -78,6 +78,27 @@ Result RunCli(const std::string& args, const std::string& stdin_path = "/dev/nul
   return r;
 }
 
+// The commands that have options of their own, as typed after "groupguard".
+constexpr const char* kCommandsWithOptions[] = {
+    "train",   "score",  "eval",          "explain",
+    "inspect", "replay", "journal check", "journal salvage"};
+
+// Calls check(command, match) for every match of `re` in the help of every command
+// of kCommandsWithOptions; returns how many there were.
+template <typename Check>
+int ForEachMatchInHelp(const std::regex& re, Check check) {
+  int matches = 0;
+  for (const char* command : kCommandsWithOptions) {
+    const Result r = RunCli(absl::StrCat(command, " --help"));
+    EXPECT_EQ(r.exit_code, 0) << command;
+    for (std::sregex_iterator it(r.out.begin(), r.out.end(), re), end; it != end; ++it) {
+      check(command, *it);
+      ++matches;
+    }
+  }
+  return matches;
+}
+
 std::vector<std::string> Lines(const std::string& s) {
   std::vector<std::string> lines = absl::StrSplit(s, '\n');
   if (!lines.empty() && lines.back().empty()) lines.pop_back();
@@ -1230,19 +1251,12 @@ TEST_F(GroupguardCliTest, IntegerOptionsAreDecimalInEveryCommand) {
 // as AddIntegerOption adds it: an option added otherwise shows CLI11's "INT" or
 // "UINT" alone (or "INT:INT in [...]" with CLI::Range) and reads any base.
 TEST_F(GroupguardCliTest, EveryIntegerOptionIsAddedAsDecimal) {
-  const std::regex type(R"(\b(U?INT)\b( in \[)?)");
-  int options = 0;
-  for (const char* command : {"train", "score", "eval", "explain", "inspect", "replay",
-                              "journal check", "journal salvage"}) {
-    Result r = RunCli(absl::StrCat(command, " --help"));
-    ASSERT_EQ(r.exit_code, 0) << command;
-    for (std::sregex_iterator it(r.out.begin(), r.out.end(), type), end; it != end;
-         ++it) {
-      EXPECT_TRUE((*it)[1] == "INT" && (*it)[2].matched)
-          << command << ": " << it->str() << " at " << it->position();
-      ++options;
-    }
-  }
+  const int options = ForEachMatchInHelp(std::regex(R"(\b(U?INT)\b( in \[)?)"),
+                                         [](const char* command, const std::smatch& m) {
+                                           EXPECT_TRUE(m[1] == "INT" && m[2].matched)
+                                               << command << ": " << m.str() << " at "
+                                               << m.position();
+                                         });
   EXPECT_EQ(options, 21);  // the options of IntegerOptionsAreDecimalInEveryCommand
 }
 
@@ -1250,19 +1264,12 @@ TEST_F(GroupguardCliTest, EveryIntegerOptionIsAddedAsDecimal) {
 // [0 - 10]"), as AddNumberOption adds it: CLI11 showed its type and its check's
 // description, "--l2 FLOAT:FLOAT in [0 - 10]".
 TEST_F(GroupguardCliTest, EveryFractionalOptionShowsItsRange) {
-  const std::regex type(R"(\bFLOAT(\S*)( in [\[(][^\]]*\])?)");
-  int options = 0;
-  for (const char* command : {"train", "score", "eval", "explain", "inspect", "replay",
-                              "journal check", "journal salvage"}) {
-    Result r = RunCli(absl::StrCat(command, " --help"));
-    ASSERT_EQ(r.exit_code, 0) << command;
-    for (std::sregex_iterator it(r.out.begin(), r.out.end(), type), end; it != end;
-         ++it) {
-      EXPECT_TRUE((*it)[1].length() == 0 && (*it)[2].matched)
-          << command << ": " << it->str() << " at " << it->position();
-      ++options;
-    }
-  }
+  const int options =
+      ForEachMatchInHelp(std::regex(R"(\bFLOAT(\S*)( in [\[(][^\]]*\])?)"),
+                         [](const char* command, const std::smatch& m) {
+                           EXPECT_TRUE(m[1].length() == 0 && m[2].matched)
+                               << command << ": " << m.str() << " at " << m.position();
+                         });
   // train's --alpha, --l2, --validation-fraction, --spam-ham-rate, --unsure-ham-rate;
   // eval's --threshold, --ham-rate; replay's --probation-days, --hold-threshold,
   // --reject-threshold.
@@ -1284,11 +1291,9 @@ TEST_F(GroupguardCliTest, EveryOptionOfNamedValuesShowsThem) {
               HasSubstr("  --input-format TEXT in {auto,jsonl,csv,tsv}=auto\n"));
   EXPECT_THAT(RunCli("replay --help").out,
               HasSubstr("  --untimed TEXT in {neighbor,end,skip}=neighbor\n"));
-  for (const char* command : {"train", "score", "eval", "explain", "inspect", "replay",
-                              "journal check", "journal salvage"}) {
-    EXPECT_THAT(RunCli(absl::StrCat(command, " --help")).out, Not(HasSubstr("TEXT:")))
-        << command;
-  }
+  ForEachMatchInHelp(std::regex("TEXT:"), [](const char* command, const std::smatch& m) {
+    ADD_FAILURE() << command << ": " << m.str() << " at " << m.position();
+  });
 }
 
 // Leading zeros are decimal ("0100" is 100), as a user who writes them means: CLI11
