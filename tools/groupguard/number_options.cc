@@ -7,11 +7,6 @@
 namespace groupguard::cli {
 namespace {
 
-// The value as a message shows it ("--hash-bits ''" would read "--hash-bits:  is not").
-std::string Shown(const std::string& text) {
-  return text.empty() ? "an empty value" : text;
-}
-
 // Whether `text` is a number written in decimal: blanks, an optional "-", digits
 // with an optional "." (at least one digit), an optional exponent ("e" or "E",
 // an optional sign, digits) and blanks: "0.5", "-.5", "5.", "1e-3". Not "0x1p-3",
@@ -41,6 +36,10 @@ bool IsDecimalNumber(const std::string& text) {
 
 }  // namespace
 
+std::string ShownValue(const std::string& value) {
+  return value.empty() ? "an empty value" : value;
+}
+
 namespace number_options_internal {
 namespace {
 
@@ -56,7 +55,7 @@ std::string Check(std::string& text, I lo, I hi) {
     text = absl::StrCat(v);
     return "";
   }
-  return absl::StrCat(Shown(text), " is not a decimal integer from ", lo, " to ", hi);
+  return absl::StrCat(ShownValue(text), " is not a decimal integer from ", lo, " to ", hi);
 }
 
 }  // namespace
@@ -77,7 +76,7 @@ CLI::Validator NumberIn(double lo, double hi) {
         double v;
         if (!IsDecimalNumber(value) || !absl::SimpleAtod(value, &v) ||
             !(v >= lo && v <= hi)) {
-          return absl::StrCat(Shown(value), " is not a decimal number from ", lo, " to ",
+          return absl::StrCat(ShownValue(value), " is not a decimal number from ", lo, " to ",
                               hi);
         }
         return "";
@@ -91,7 +90,7 @@ CLI::Validator NumberAbove(double lo, double hi) {
         double v;
         if (!IsDecimalNumber(value) || !absl::SimpleAtod(value, &v) ||
             !(v > lo && v <= hi)) {
-          return absl::StrCat(Shown(value), " is not a decimal number above ", lo,
+          return absl::StrCat(ShownValue(value), " is not a decimal number above ", lo,
                               " and at most ", hi);
         }
         return "";

@@ -15,6 +15,11 @@ namespace groupguard::cli {
 // "--hash-bits: 40 is not a decimal integer from 10 to 26", which main() prints as
 // "groupguard: <that> (groupguard train --help)", exit 2.
 
+// A value as an option's usage error shows it: "an empty value" for "" (else
+// "--hash-bits ''" would read "--hash-bits:  is not ..."), the value otherwise.
+// Shared with the named-value options' messages (usage_errors.cc).
+std::string ShownValue(const std::string& value);
+
 namespace number_options_internal {
 
 // Reads `text` (the value as typed) as a decimal integer from `lo` to `hi` and

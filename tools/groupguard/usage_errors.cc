@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "number_options.h"
 #include "util/printable.h"
 
 namespace groupguard::cli {
@@ -181,7 +182,7 @@ CLI::Validator OneOf(std::vector<std::string> values) {
                                                    : ", ",
                           values[i]);
         }
-        return absl::StrCat(value.empty() ? "an empty value" : value, " is not ",
+        return absl::StrCat(ShownValue(value), " is not ",
                             allowed);
       },
       "");
