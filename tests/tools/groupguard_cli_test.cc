@@ -1176,8 +1176,8 @@ TEST_F(GroupguardCliTest, TrainSeedIsAWholeDecimalNumber) {
         absl::StrCat("train --seed ", refused, " -o ", out, " /nonexistent/x.jsonl"));
     EXPECT_EQ(r.exit_code, 2) << refused << ": " << r.err;
     EXPECT_EQ(r.err, absl::StrCat("groupguard: --seed: ", refused,
-                                  " is not a decimal integer from 0 to "
-                                  "18446744073709551615 (groupguard train --help)\n"));
+                                  " is not a decimal integer from 0 to 2^64-1 "
+                                  "(groupguard train --help)\n"));
   }
   for (const std::string taken : {"010", "18446744073709551615"}) {
     Result r =
@@ -1200,7 +1200,7 @@ TEST_F(GroupguardCliTest, IntegerOptionsAreDecimalInEveryCommand) {
   const std::string out = Dir() + "/decimal.ggm";
   const std::string train = absl::StrCat("-o ", out, " /nonexistent/x.jsonl");
   const std::string select = absl::StrCat("--select ", train);
-  const std::string max64 = "18446744073709551615";
+  const std::string max64 = "2^64-1";
   const struct {
     std::string command;  // the command, whose help the message names
     std::string option;   // as typed, before the value

@@ -79,11 +79,10 @@ TEST(AddIntegerOptionTest, UnsignedOptionsRefuseNegativeValues) {
             "--mib: -1 is not a decimal integer from 0 to 1024");
   app.clear();
   EXPECT_EQ(ParseError(app, "--seed -1"),
-            "--seed: -1 is not a decimal integer from 0 to 18446744073709551615");
+            "--seed: -1 is not a decimal integer from 0 to 2^64-1");
   app.clear();
   EXPECT_EQ(ParseError(app, "--seed 18446744073709551616"),
-            "--seed: 18446744073709551616 is not a decimal integer from 0 to "
-            "18446744073709551615");
+            "--seed: 18446744073709551616 is not a decimal integer from 0 to 2^64-1");
   app.clear();
   EXPECT_EQ(ParseError(app, "--seed 18446744073709551615 --mib 01024"), "");
   EXPECT_EQ(seed, std::numeric_limits<uint64_t>::max());
@@ -118,7 +117,7 @@ TEST(AddIntegerOptionTest, RefusesAPlusSign) {
             "--n:  +5 is not a decimal integer from -5 to 5");
   app.clear();
   EXPECT_EQ(ParseErrorOf(app, {"--seed", "+5"}),
-            "--seed: +5 is not a decimal integer from 0 to 18446744073709551615");
+            "--seed: +5 is not a decimal integer from 0 to 2^64-1");
   app.clear();
   EXPECT_EQ(ParseErrorOf(app, {"--n", "-0", "--seed", " 5 "}), "");
   EXPECT_EQ(n, 0);
@@ -131,6 +130,29 @@ TEST(AddIntegerOptionTest, HelpShowsTheRange) {
   AddIntegerOption(&app, "--hash-bits", &n, 10, 26, "")->capture_default_str();
   EXPECT_NE(app.help().find("--hash-bits INT in [10 - 26]=20"), std::string::npos)
       << app.help();
+}
+
+// The 64-bit types' limits read as powers of two in the help and in messages, not
+// as 19 or 20 digits; other ends, also of narrower types, in decimal.
+TEST(AddIntegerOptionTest, SixtyFourBitLimitsShowAsPowersOfTwo) {
+  CLI::App app;
+  uint64_t seed = 1;
+  int64_t offset = 0;
+  uint32_t small = 0;
+  AddIntegerOption(&app, "--seed", &seed, 0, std::numeric_limits<uint64_t>::max(), "");
+  AddIntegerOption(&app, "--offset", &offset, std::numeric_limits<int64_t>::min(),
+                   std::numeric_limits<int64_t>::max(), "");
+  AddIntegerOption(&app, "--small", &small, 1, std::numeric_limits<uint32_t>::max(), "");
+  const std::string help = app.help();
+  EXPECT_NE(help.find("--seed INT in [0 - 2^64-1]"), std::string::npos) << help;
+  EXPECT_NE(help.find("--offset INT in [-2^63 - 2^63-1]"), std::string::npos) << help;
+  EXPECT_NE(help.find("--small INT in [1 - 4294967295]"), std::string::npos) << help;
+  EXPECT_EQ(ParseError(app, "--offset 9223372036854775808"),
+            "--offset: 9223372036854775808 is not a decimal integer from -2^63 to 2^63-1");
+  app.clear();
+  EXPECT_EQ(ParseError(app, "--offset -9223372036854775808 --small 4294967295"), "");
+  EXPECT_EQ(offset, std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(small, std::numeric_limits<uint32_t>::max());
 }
 
 TEST(NumberInTest, RefusesOutOfRangeAndNan) {

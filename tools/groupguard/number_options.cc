@@ -1,5 +1,7 @@
 #include "number_options.h"
 
+#include <limits>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -55,10 +57,22 @@ std::string Check(std::string& text, I lo, I hi) {
     text = absl::StrCat(v);
     return "";
   }
-  return absl::StrCat(ShownValue(text), " is not a decimal integer from ", lo, " to ", hi);
+  return absl::StrCat(ShownValue(text), " is not a decimal integer from ", Bound(lo),
+                      " to ", Bound(hi));
 }
 
 }  // namespace
+
+std::string Bound(int64_t v) {
+  if (v == std::numeric_limits<int64_t>::max()) return "2^63-1";
+  if (v == std::numeric_limits<int64_t>::min()) return "-2^63";
+  return absl::StrCat(v);
+}
+
+std::string Bound(uint64_t v) {
+  if (v == std::numeric_limits<uint64_t>::max()) return "2^64-1";
+  return absl::StrCat(v);
+}
 
 std::string CheckDecimal(std::string& text, int64_t lo, int64_t hi) {
   return Check(text, lo, hi);

@@ -29,6 +29,22 @@ namespace number_options_internal {
 std::string CheckDecimal(std::string& text, int64_t lo, int64_t hi);
 std::string CheckDecimal(std::string& text, uint64_t lo, uint64_t hi);
 
+// A range's end as help and messages show it: the 64-bit types' limits as powers
+// of two ("2^64-1", "2^63-1", "-2^63"), which nobody reads off 20 digits; any other
+// value in decimal.
+std::string Bound(int64_t v);
+std::string Bound(uint64_t v);
+
+// Bound() of an integer of any type, by its signedness.
+template <typename T>
+std::string BoundOf(T v) {
+  if constexpr (std::is_signed_v<T>) {
+    return Bound(int64_t{v});
+  } else {
+    return Bound(uint64_t{v});
+  }
+}
+
 template <typename T>
 struct ElementOf {
   using type = T;
@@ -62,7 +78,8 @@ CLI::Validator DecimalIn(T lo, T hi) {
 
 // Adds the integer option `names` ("--hash-bits", "-t,--threads") holding `*value`
 // (an integer, or a vector of them for an option of several values), each a
-// decimal integer in [lo, hi] (DecimalIn). Its help shows "INT in [lo - hi]".
+// decimal integer in [lo, hi] (DecimalIn). Its help shows "INT in [lo - hi]" (the
+// 64-bit limits as "2^64-1" and so on: Bound()).
 // Every integer option of every command is added through this. Returns the option
 // (->capture_default_str(), ->needs(), ->expected(), ...).
 template <typename Value>
@@ -71,7 +88,8 @@ CLI::Option* AddIntegerOption(CLI::App* command, const std::string& names, Value
                               typename number_options_internal::ElementOf<Value>::type hi,
                               const std::string& description) {
   return command->add_option(names, *value, description)
-      ->type_name(absl::StrCat("INT in [", lo, " - ", hi, "]"))
+      ->type_name(absl::StrCat("INT in [", number_options_internal::BoundOf(lo), " - ",
+                               number_options_internal::BoundOf(hi), "]"))
       ->transform(DecimalIn(lo, hi));
 }
 
