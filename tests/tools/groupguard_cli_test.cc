@@ -278,6 +278,8 @@ TEST_F(GroupguardCliTest, RefusedCommandLinesReadInTheCommandsWords) {
       {"score x y z", "unexpected arguments \"y\" \"z\": score takes one input"},
       {"score -- x y", "unexpected argument \"y\": score takes one input"},
       {"journal check a b", "unexpected argument \"b\": journal check takes one dir"},
+      {"explain buy now",
+       "unexpected argument \"now\": explain takes one text; quote a text of several words"},
       // After "--" a word is an argument however it looks (CLI11 drops the "--"
       // when the command has no argument left for what follows).
       {"inspect a -- b", "unexpected argument \"b\": inspect takes one model_file"},

@@ -105,15 +105,21 @@ std::string LeftOver(CLI::App& command, absl::string_view name,
   }
   if (words.empty()) return "";
   std::vector<std::string> takes;
+  // A command that takes one text ("explain buy now") was most likely given one
+  // unquoted: the shell split it into words.
+  bool one_text = false;
   for (const CLI::Option* option :
        command.get_options([](const CLI::Option* o) { return o->get_positional(); })) {
-    takes.push_back(option->get_items_expected_max() == 1
-                        ? absl::StrCat("one ", option->get_name())
+    const bool one = option->get_items_expected_max() == 1;
+    takes.push_back(one ? absl::StrCat("one ", option->get_name())
                         : absl::StrCat(option->get_name(), "..."));
+    one_text = one && option->get_name() == "text";
   }
   return absl::StrCat("unexpected argument", words.size() == 1 ? " " : "s ",
                       absl::StrJoin(words, " "), ": ", name, " takes ",
-                      takes.empty() ? "none" : absl::StrJoin(takes, " and "));
+                      takes.empty() ? "none" : absl::StrJoin(takes, " and "),
+                      takes.size() == 1 && one_text ? "; quote a text of several words"
+                                                    : "");
 }
 
 }  // namespace
