@@ -67,6 +67,12 @@ class EventStore {
   // store's kInvalidArgument for a held post over it.
   virtual size_t MaxRecordBytes() const { return std::numeric_limits<size_t>::max(); }
 
+  // Whether the store refuses every Append, StartAppend and WriteSnapshot (with
+  // kFailedPrecondition) because it only reads (OpenJournalReadOnly). A registry over
+  // such a store refuses changes itself, without failing (Registry::Open). Constant
+  // for the store's life; the default, for every store that writes, is false.
+  virtual bool ReadOnly() const { return false; }
+
   // Replays the store: `on_snapshot` once with the newest snapshot and the sequence
   // number it covers (if there is one), then `on_record` for every later record, in
   // order. A callback's error stops the replay and is returned (its code kept; a
@@ -168,11 +174,48 @@ struct JournalOptions {
 //   snapshots it supersedes; a crash at any point leaves a journal that recovers.
 // - After a failed write or sync the store refuses writes (see Append); reopen.
 // - One store per directory: a second OpenJournal of an open directory (from this
-//   process or another) is kFailedPrecondition. Other errors: kInvalidArgument for
+//   process or another) is kFailedPrecondition. OpenJournalReadOnly (below) reads
+//   one that is open. Other errors: kInvalidArgument for
 //   bad options or a `dir` that exists and is not a directory; the errno's status
 //   for file-system failures.
 absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
                                                         const JournalOptions& options);
+
+// Opens the journal in `dir` to read only: a view of it for an operator's tools while
+// the process that has it open (OpenJournal) goes on writing, or of a journal nobody
+// has open. It takes no lock, and it never creates, writes, truncates, renames,
+// copies or deletes anything in `dir`. Not an Options field of OpenJournal: none of
+// JournalOptions applies (they are about writing), and the store it returns keeps
+// a different contract:
+// - A point-in-time view: the open reads the newest snapshot and the segments after
+//   it through the end of the last whole record, and keeps those files open, so that
+//   Recover (as often as it is called) delivers exactly that history, even after a
+//   writer's snapshot has deleted the files. Records appended later are not in it;
+//   open again to see them. The history holds every record the writer had
+//   acknowledged when the open read the files, and may hold later ones whose sync was
+//   still in progress (written, not yet acknowledged: a power loss could still take
+//   them back, never a process crash).
+// - A torn tail at the end of the last segment (a record being written right now, or
+//   what a crash left) is where the history ends: not damage, and left where it is
+//   (no "torn-at" copy, no truncation).
+// - A live writer: a file it deletes (a snapshot dropping segments) between the
+//   open's listing of the directory and its opening of the file, or a listing that
+//   raced with such a change, makes the open list the directory again and retry, a
+//   bounded number of times (20, with pauses of up to 50 ms: about half a second in
+//   all) while the directory keeps changing; then kUnavailable ("try again").
+//   Damage in a directory that did not change while the open read it is kDataLoss
+//   naming the file and byte offset, as for OpenJournal (`groupguard journal check`
+//   says more); a newer format is kFailedPrecondition.
+// - Append, StartAppend and WriteSnapshot return kFailedPrecondition and change
+//   nothing; ReadOnly() is true; WaitDurable is OK for a record of the history;
+//   MaxRecordBytes() is the largest record any journal holds (64 MiB), so
+//   Registry::Open takes it whatever the writer's max_record_bytes.
+// Other errors: kNotFound if `dir` does not exist or holds no journal (no segment or
+// snapshot: a writer creating it has not got that far), kInvalidArgument if it is not
+// a directory, the errno's status for other file-system failures. Thread-safe; the
+// open files are closed when the store is destroyed (until then a segment a writer
+// deleted keeps its disk space).
+absl::StatusOr<std::unique_ptr<EventStore>> OpenJournalReadOnly(absl::string_view dir);
 
 // Salvaging a journal that OpenJournal refuses with kDataLoss (or whose records a
 // registry cannot apply): a deliberate step for an operator, never taken by

@@ -4,6 +4,7 @@
 // Test hooks of the journal (not part of the API).
 
 #include <atomic>
+#include <functional>
 
 namespace groupguard::internal {
 
@@ -12,6 +13,12 @@ namespace groupguard::internal {
 // written but could not be made durable can then be tested. A test that sets it
 // clears it.
 std::atomic<bool>& JournalFailSyncsForTesting();
+
+// If set, OpenJournalReadOnly calls it with the attempt's number (0, 1, ...) after
+// listing the directory and before opening any file it listed: the window in which a
+// writer's snapshot can delete a listed file, which a test can widen (a pause) or
+// use (a snapshot of its own). Set and cleared by a test while no read-only open runs.
+std::function<void(int attempt)>& JournalReadOnlyAfterListingForTesting();
 
 }  // namespace groupguard::internal
 

@@ -85,8 +85,15 @@ absl::StatusOr<SegmentScan> ScanSegment(
     absl::FunctionRef<absl::Status(uint64_t sequence, absl::string_view record)>
         on_record) {
   GG_ASSIGN_OR_RETURN(ScopedFd fd, OpenFile(path, O_RDONLY));
+  return ScanOpenSegment(fd.get(), path, options, on_record);
+}
+
+absl::StatusOr<SegmentScan> ScanOpenSegment(
+    int fd, const std::string& path, const SegmentScanOptions& options,
+    absl::FunctionRef<absl::Status(uint64_t sequence, absl::string_view record)>
+        on_record) {
   struct stat st;
-  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("fstat", path, errno);
+  if (::fstat(fd, &st) != 0) return ErrnoStatus("fstat", path, errno);
   const uint64_t file_end =
       std::min<uint64_t>(static_cast<uint64_t>(st.st_size), options.limit);
 
@@ -94,7 +101,7 @@ absl::StatusOr<SegmentScan> ScanSegment(
   uint64_t pos = options.start_offset;
   if (pos == 0) {
     char header[kSegmentHeaderBytes];
-    GG_ASSIGN_OR_RETURN(size_t got, ReadAt(fd.get(), header, sizeof(header), 0, path));
+    GG_ASSIGN_OR_RETURN(size_t got, ReadAt(fd, header, sizeof(header), 0, path));
     absl::StatusOr<uint64_t> first =
         DecodeSegmentHeader(absl::string_view(header, got), path);
     if (!first.ok()) {
@@ -109,7 +116,7 @@ absl::StatusOr<SegmentScan> ScanSegment(
   } else {
     scan.first_sequence = options.start_sequence;
   }
-  BlockReader reader(fd.get(), path, pos, file_end);
+  BlockReader reader(fd, path, pos, file_end);
   uint64_t sequence = scan.first_sequence;
 
   // Damage at `pos` that would be a torn tail: one if allowed, otherwise data loss.
@@ -136,7 +143,7 @@ absl::StatusOr<SegmentScan> ScanSegment(
       GG_RETURN_IF_ERROR(reader.Ensure(kFrameHeaderBytes));
       const uint32_t length = LoadU32(reader.data());
       if (LengthCheck(reader.data(), sequence) != LoadU32(reader.data() + 4)) {
-        GG_ASSIGN_OR_RETURN(bool zeros, AllZero(fd.get(), path, pos, file_end));
+        GG_ASSIGN_OR_RETURN(bool zeros, AllZero(fd, path, pos, file_end));
         if (zeros) {
           GG_RETURN_IF_ERROR(tail("zero bytes at the end of the segment"));
           break;

@@ -61,6 +61,14 @@ absl::StatusOr<SegmentScan> ScanSegment(
     absl::FunctionRef<absl::Status(uint64_t sequence, absl::string_view record)>
         on_record);
 
+// ScanSegment of the segment already open as `fd` (read with pread only, so several
+// scans may share it; named `path` in errors): a reader that keeps its segments open
+// reads them even after a writer has deleted them.
+absl::StatusOr<SegmentScan> ScanOpenSegment(
+    int fd, const std::string& path, const SegmentScanOptions& options,
+    absl::FunctionRef<absl::Status(uint64_t sequence, absl::string_view record)>
+        on_record);
+
 // Looks in the segment `path`, from byte `from` on, for the frame of record
 // `sequence`: the first offset where a frame header checks as that record's and the
 // payload after it does too. Both checks are seeded with the sequence number, so no

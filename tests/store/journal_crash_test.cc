@@ -4,12 +4,14 @@
 // acknowledged record is there with its exact bytes, that sequence numbers are dense,
 // and that nothing appears that was never appended. Repeated many times on the same
 // directory, so recovery after each kill is itself appended to and killed again.
+// Also: a read-only open of the journal while such a child writes it.
 
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -29,6 +31,7 @@
 #include "groupguard/event_store.h"
 #include "gtest/gtest.h"
 #include "replay_helpers.h"
+#include "store/journal_testing.h"
 #include "store_test_util.h"
 
 namespace groupguard {
@@ -63,8 +66,11 @@ std::string SnapshotText(uint64_t through) {
   return absl::StrCat("snapshot through ", through);
 }
 
-[[noreturn]] void RunChild(const std::string& dir, JournalOptions::Sync sync, int threads,
-                           bool snapshots, uint64_t id_base, int ack_fd) {
+// With `snapshots`, a snapshot every `snapshot_pause` (and a whole replay before it).
+[[noreturn]] void RunChild(
+    const std::string& dir, JournalOptions::Sync sync, int threads, bool snapshots,
+    uint64_t id_base, int ack_fd,
+    std::chrono::microseconds snapshot_pause = std::chrono::microseconds(500)) {
   auto store = OpenJournal(dir, testing_internal::OptionsWith(sync));
   if (!store.ok()) ::_exit(2);
   std::vector<std::thread> workers;
@@ -82,7 +88,7 @@ std::string SnapshotText(uint64_t through) {
   }
   if (snapshots) {
     for (;;) {
-      std::this_thread::sleep_for(std::chrono::microseconds(500));
+      std::this_thread::sleep_for(snapshot_pause);
       // Snapshot through the last record a replay sees: it is acknowledged.
       uint64_t through = 0;
       absl::Status status =
@@ -213,6 +219,139 @@ TEST_P(JournalCrashTest, AcknowledgedRecordsSurviveSigkill) {
     known.erase(known.begin(), known.upper_bound(through));
   }
   RecordProperty("acknowledged", static_cast<int>(total_acks));
+}
+
+// A read-only open (OpenJournalReadOnly) while a writer in another process appends
+// from several threads and snapshots every half millisecond (each snapshot starts a
+// segment and deletes the ones it covers). Every open either succeeds with a history
+// that has no gap, holds every record acknowledged before the open began and nothing
+// that was never appended, or fails with the documented kUnavailable ("try again");
+// Recover of an open store works however the writer moves on.
+TEST(JournalReadOnlyLiveTest, OpensWhileAWriterInAnotherProcessAppendsAndSnapshots) {
+  testing_internal::ScratchDir tmp;
+  const std::string dir = tmp.Sub("journal");
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    // Snapshots as often as it can: each deletes the segments a reader may have
+    // just listed.
+    RunChild(dir, JournalOptions::Sync::kGroupCommit, 3, /*snapshots=*/true,
+             1000000000000, fds[1], std::chrono::microseconds(0));
+  }
+  ::close(fds[1]);
+  // Widen the window between listing the directory and opening what it listed, so
+  // that the writer's snapshots delete listed files now and then (without it the race
+  // is too narrow to be seen in a second's opens).
+  int paused = 0;
+  internal::JournalReadOnlyAfterListingForTesting() = [&paused](int) {
+    if (++paused % 2 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  };
+  struct ClearHook {
+    ~ClearHook() { internal::JournalReadOnlyAfterListingForTesting() = nullptr; }
+  } clear_hook;
+  std::map<uint64_t, uint64_t> acked;  // sequence -> id
+  uint64_t last_acked = 0;
+  std::string buffer;
+  // Reads the acknowledgements that have arrived (waiting up to `timeout_ms` for one).
+  auto drain = [&](int timeout_ms) {
+    for (;;) {
+      struct pollfd p = {fds[0], POLLIN, 0};
+      if (::poll(&p, 1, timeout_ms) <= 0) return;
+      timeout_ms = 0;
+      char chunk[4096];
+      const ssize_t n = ::read(fds[0], chunk, sizeof(chunk));
+      if (n <= 0) return;
+      buffer.append(chunk, static_cast<size_t>(n));
+      size_t at = 0;
+      for (; at + sizeof(Ack) <= buffer.size(); at += sizeof(Ack)) {
+        Ack ack;
+        std::memcpy(&ack, buffer.data() + at, sizeof(ack));
+        acked[ack.sequence] = ack.id;
+        last_acked = std::max(last_acked, ack.sequence);
+      }
+      buffer.erase(0, at);
+    }
+  };
+  // Checks one history read while (or after) the writer ran.
+  auto check = [&](const testing_internal::Replayed& replayed, uint64_t must_hold) {
+    const uint64_t through = replayed.has_snapshot ? replayed.through : 0;
+    if (replayed.has_snapshot) {
+      EXPECT_EQ(replayed.snapshot, SnapshotText(through));
+    }
+    for (size_t i = 0; i < replayed.records.size(); ++i) {
+      const auto& [sequence, record] = replayed.records[i];
+      ASSERT_EQ(sequence, through + 1 + i) << "a gap in the history";
+      const uint64_t id = IdOf(record);
+      ASSERT_NE(id, 0u) << "record " << sequence << " was never appended";
+      auto it = acked.find(sequence);
+      if (it != acked.end()) ASSERT_EQ(it->second, id) << "record " << sequence;
+    }
+    const uint64_t last = through + replayed.records.size();
+    EXPECT_GE(last, must_hold) << "an acknowledged record is missing";
+  };
+
+  while (last_acked == 0) {
+    drain(20000);
+    if (last_acked == 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      FAIL() << "the writer acknowledged nothing";
+    }
+  }
+  int opened = 0;
+  int unavailable = 0;
+  std::set<uint64_t> snapshots_seen;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (std::chrono::steady_clock::now() < end || opened < 20) {
+    drain(0);
+    const uint64_t must_hold = last_acked;
+    absl::StatusOr<std::unique_ptr<EventStore>> reader = OpenJournalReadOnly(dir);
+    if (!reader.ok()) {
+      ASSERT_EQ(reader.status().code(), absl::StatusCode::kUnavailable)
+          << reader.status();
+      ++unavailable;
+      continue;
+    }
+    ++opened;
+    // Read twice, the writer moving on meanwhile: the same history both times.
+    absl::StatusOr<testing_internal::Replayed> first =
+        testing_internal::ReplayAll(**reader);
+    ASSERT_TRUE(first.ok()) << first.status();
+    drain(1);
+    absl::StatusOr<testing_internal::Replayed> second =
+        testing_internal::ReplayAll(**reader);
+    ASSERT_TRUE(second.ok()) << second.status();
+    ASSERT_EQ(second->records, first->records);
+    ASSERT_EQ(second->through, first->through);
+    check(*first, must_hold);
+    if (HasFatalFailure()) break;
+    if (first->has_snapshot) snapshots_seen.insert(first->through);
+  }
+  ::kill(pid, SIGKILL);
+  int wstatus = 0;
+  ::waitpid(pid, &wstatus, 0);
+  EXPECT_TRUE(WIFSIGNALED(wstatus))
+      << "the writer exited on its own with status " << WEXITSTATUS(wstatus);
+  drain(0);
+  ::close(fds[0]);
+  // The writer is dead, maybe mid-append: what it left reads whole.
+  absl::StatusOr<std::unique_ptr<EventStore>> reader = OpenJournalReadOnly(dir);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  absl::StatusOr<testing_internal::Replayed> last = testing_internal::ReplayAll(**reader);
+  ASSERT_TRUE(last.ok()) << last.status();
+  check(*last, last_acked);
+  // The race was there to lose: the reader saw the writer's snapshots move on.
+  EXPECT_GE(snapshots_seen.size(), 2u);
+  // ... and deleted files the reader had listed: opens were retried (each pause
+  // beyond one per open is a retry).
+  EXPECT_GT(paused, opened + unavailable);
+  RecordProperty("opened", opened);
+  RecordProperty("retries", paused - opened - unavailable);
+  RecordProperty("unavailable", unavailable);
+  RecordProperty("snapshots_seen", static_cast<int>(snapshots_seen.size()));
 }
 
 INSTANTIATE_TEST_SUITE_P(
