@@ -132,6 +132,14 @@ class Registry {
   // owned, must outlive the registry) may be null for RealClock(). Returns the
   // store's error, kDataLoss for an undecodable event, kInvalidArgument for bad
   // options or a store whose MaxRecordBytes() is under kMinStoreRecordBytes.
+  // Opening writes nothing to the store (no event, no trim, no snapshot). Over a
+  // read-only store (EventStore::ReadOnly(): OpenJournalReadOnly) the registry is a
+  // view of the state that store read: every read works (ListQueue, AuditLog,
+  // ProbationStatusOf, CheckPosting, ...), evaluated at the clock's now, and every
+  // change, Hold, an ExpireProbations with something to record, and Compact return
+  // kFailedPrecondition ("registry is read-only"), change nothing and leave the
+  // registry healthy (Health() stays OK). Once a view, always: open again for newer
+  // state.
   static absl::StatusOr<std::unique_ptr<Registry>> Open(std::unique_ptr<EventStore> store,
                                                         const Clock* clock,
                                                         const RegistryOptions& options);
@@ -205,6 +213,9 @@ class Registry {
   // The members on probation now, sorted (each one's ProbationStatusOf says where
   // and until when). Site administrators only.
   absl::StatusOr<std::vector<MemberId>> MembersOnProbation(absl::string_view actor) const;
+  // Every group, sorted (each one's ListQueue and GroupPolicyOf say more). Site
+  // administrators only.
+  absl::StatusOr<std::vector<GroupId>> ListGroups(absl::string_view actor) const;
   // A group's policy (the server's own call, as CheckPosting): kNotFound for an
   // unknown group.
   absl::StatusOr<GroupPolicy> GroupPolicyOf(absl::string_view group) const;

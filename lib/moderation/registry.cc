@@ -607,6 +607,13 @@ class Registry::Impl {
         "); destroy it (and its gates) and reopen it over its store with "
         "Registry::Open"));
   }
+  // What every change (and Compact) returns over a read-only store: refused, and the
+  // registry goes on answering reads (it is not failed: nothing went wrong).
+  absl::Status ReadOnlyStatus() const {
+    return absl::FailedPreconditionError(
+        "registry is read-only (its store only reads: OpenJournalReadOnly); changes "
+        "go through the registry whose store has the journal open");
+  }
   absl::Status FailedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
     return FailedStatus(failed_);
   }
@@ -632,6 +639,7 @@ class Registry::Impl {
           "a subscriber may not change the registry from within its notification");
     }
     if (!failed_.ok()) return FailedLocked();
+    if (store_->ReadOnly()) return ReadOnlyStatus();
     // An event protobuf cannot serialize (a held post over 2 GiB) is refused like one
     // over the store's record limit; SerializeToString would have given "" (an empty
     // record, which no Open could decode) and logged.
@@ -2225,6 +2233,18 @@ absl::StatusOr<std::vector<MemberId>> Registry::MembersOnProbation(
   return members;
 }
 
+absl::StatusOr<std::vector<GroupId>> Registry::ListGroups(absl::string_view actor) const {
+  GG_RETURN_IF_ERROR(impl_->AuthorizeAdmin(actor, "list the groups"));
+  std::vector<GroupId> groups;
+  {
+    std::shared_lock<std::shared_mutex> l(impl_->groups_mu_);
+    groups.reserve(impl_->groups_.size());
+    for (const auto& g : impl_->groups_) groups.push_back(g->name);
+  }
+  std::sort(groups.begin(), groups.end());
+  return groups;
+}
+
 absl::StatusOr<GroupPolicy> Registry::GroupPolicyOf(absl::string_view group) const {
   GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
   std::shared_lock<std::shared_mutex> l(impl_->groups_mu_);
@@ -2418,6 +2438,7 @@ absl::Status Registry::Compact() {
   std::lock_guard<std::mutex> one_at_a_time(impl_->compact_mu_);
   std::unique_lock<std::mutex> w(impl_->write_mu_);
   if (!impl_->failed_.ok()) return impl_->FailedLocked();
+  if (impl_->store_->ReadOnly()) return impl_->ReadOnlyStatus();
   if (impl_->options_.audit_retention != absl::InfiniteDuration()) {
     // Older audit entries go by an event of their own, so the trim is in the
     // journal before any snapshot reflects it: a reopen rebuilds exactly what memory

@@ -1,5 +1,6 @@
 #include "groupguard/registry.h"
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -1977,6 +1978,77 @@ TEST(RegistryJournalTest, UndecodableEventNamesItsFileAndOffset) {
                   absl::StrCat(dir,
                                "/journal-0+1\\.log: offset [0-9]+: "
                                "moderation event at sequence 1 is not decodable")));
+}
+
+// A registry over a read-only journal (OpenJournalReadOnly) while the server's
+// registry has the journal open: the view shows the state the journal held, opening
+// it wrote nothing, and every change (and Compact) is refused without failing the
+// view, which goes on answering reads.
+TEST(RegistryJournalTest, AReadOnlyViewReadsALiveJournalAndRefusesChanges) {
+  testing_internal::ScratchDir scratch;
+  const std::string& dir = scratch.path();
+  JournalOptions jo;
+  jo.sync = JournalOptions::Sync::kNone;
+  ManualClock clock(absl::FromUnixSeconds(1700000000));
+  RegistryOptions options;
+  options.audit_retention = absl::Hours(1);  // Compact would trim the audit log
+  auto journal = OpenJournal(dir, jo);
+  ASSERT_TRUE(journal.ok()) << journal.status();
+  auto server = Registry::Open(*std::move(journal), &clock, options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  Registry& live = **server;
+  ASSERT_TRUE(live.CreateGroup("cats").ok());
+  ASSERT_TRUE(live.AddAdministrator("ada").ok());
+  ASSERT_TRUE(live.AddModerator("cats", "mia").ok());
+  ASSERT_TRUE(live.Join("sam", "cats").ok());
+  ASSERT_TRUE(live.Flag("mia", "sam", "cats", "prize spam", absl::Hours(5)).ok());
+  ASSERT_TRUE(live.Hold(Submission{"p1", "sam", "cats", "win", clock.Now()}, {}).ok());
+  clock.Advance(absl::Hours(2));  // the audit entries are now past their retention
+
+  auto files = [&dir] {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      std::ifstream in(entry.path(), std::ios::binary);
+      out.emplace_back(entry.path().filename().string(),
+                       std::string(std::istreambuf_iterator<char>(in), {}));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const auto before = files();
+  auto store = OpenJournalReadOnly(dir);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto opened = Registry::Open(*std::move(store), &clock, options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Registry& view = **opened;
+  EXPECT_EQ(view.CanonicalDump(), live.CanonicalDump());
+  EXPECT_TRUE(view.ProbationStatusOf("sam").on_probation);
+  auto queue = view.ListQueue("ada", "cats");
+  ASSERT_TRUE(queue.ok()) << queue.status();
+  ASSERT_EQ(queue->size(), 1u);
+  EXPECT_EQ((*queue)[0].post.id, "p1");
+  auto groups = view.ListGroups("ada");
+  ASSERT_TRUE(groups.ok()) << groups.status();
+  EXPECT_THAT(*groups, ElementsAre("cats"));
+  EXPECT_EQ(view.ListGroups("mia").status().code(), absl::StatusCode::kPermissionDenied);
+
+  absl::Status flag = view.Flag("ada", "sam", "cats", "again");
+  EXPECT_EQ(flag.code(), absl::StatusCode::kFailedPrecondition) << flag;
+  EXPECT_THAT(std::string(flag.message()), ::testing::HasSubstr("read-only"));
+  EXPECT_EQ(view.Join("bob", "cats").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(view.Compact().code(), absl::StatusCode::kFailedPrecondition);
+  clock.Advance(absl::Hours(4));  // sam's probation is due to expire
+  EXPECT_EQ(view.ExpireProbations().status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  // Refused, not failed: the view still answers, and the gate's check works.
+  EXPECT_TRUE(view.Health().ok()) << view.Health();
+  EXPECT_TRUE(view.CheckPosting("sam", "cats").ok());
+  auto audit = view.AuditLog("ada");
+  ASSERT_TRUE(audit.ok()) << audit.status();
+  EXPECT_FALSE(audit->empty());  // not trimmed
+  EXPECT_EQ(files(), before);
+  // The server's registry goes on writing all along.
+  EXPECT_TRUE(live.Join("bob", "cats").ok());
 }
 
 // The operator's way out of that error: SalvageJournal with drop_from = the sequence
