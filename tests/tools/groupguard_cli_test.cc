@@ -21,7 +21,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
+#include "groupguard/clock.h"
 #include "groupguard/event_store.h"
+#include "groupguard/registry.h"
 #include "gtest/gtest.h"
 
 namespace groupguard {
@@ -80,8 +82,8 @@ Result RunCli(const std::string& args, const std::string& stdin_path = "/dev/nul
 
 // The commands that have options of their own, as typed after "groupguard".
 constexpr const char* kCommandsWithOptions[] = {
-    "train",   "score",  "eval",          "explain",
-    "inspect", "replay", "journal check", "journal salvage"};
+    "train",         "score",           "eval",        "explain", "inspect", "replay",
+    "journal check", "journal salvage", "journal show"};
 
 // Calls check(command, match) for every match of `re` in the help of every command
 // of kCommandsWithOptions; returns how many there were.
@@ -227,12 +229,12 @@ TEST_F(GroupguardCliTest, UnknownOrMissingCommandNamesTheCommands) {
   EXPECT_EQ(journal_typo.exit_code, 2);
   EXPECT_EQ(journal_typo.err,
             "groupguard: unknown journal command \"chek\"; the journal commands are "
-            "check, salvage (groupguard journal COMMAND --help)\n");
+            "check, salvage, show (groupguard journal COMMAND --help)\n");
   Result journal_none = RunCli("journal");
   EXPECT_EQ(journal_none.exit_code, 2);
   EXPECT_EQ(journal_none.err,
             "groupguard: a journal command is required; the journal commands are "
-            "check, salvage (groupguard journal COMMAND --help)\n");
+            "check, salvage, show (groupguard journal COMMAND --help)\n");
   Result journal_help = RunCli("journal --help");
   EXPECT_EQ(journal_help.exit_code, 0) << journal_help.err;
   EXPECT_THAT(journal_help.out, HasSubstr("salvage"));
@@ -1228,6 +1230,8 @@ TEST_F(GroupguardCliTest, IntegerOptionsAreDecimalInEveryCommand) {
       {"explain", "-k", "text", "--clues", "0 to 1000"},
       {"journal check", "--drop-from", "dir", "--drop-from", "1 to " + max64},
       {"journal salvage", "--drop-from", "dir", "--drop-from", "1 to " + max64},
+      {"journal show", "--sitewide-after", "--as ada dir", "--sitewide-after",
+       "1 to 1000"},
       {"replay", "--sitewide-after", "x.jsonl", "--sitewide-after", "1 to 1000"},
       {"replay", "--flag-limit", "x.jsonl", "--flag-limit", "0 to 1000000"},
       {"replay", "--max-record-mib", "x.jsonl", "--max-record-mib", "1 to 1024"},
@@ -1259,7 +1263,7 @@ TEST_F(GroupguardCliTest, EveryIntegerOptionIsAddedAsDecimal) {
                                                << command << ": " << m.str() << " at "
                                                << m.position();
                                          });
-  EXPECT_EQ(options, 21);  // the options of IntegerOptionsAreDecimalInEveryCommand
+  EXPECT_EQ(options, 22);  // the options of IntegerOptionsAreDecimalInEveryCommand
 }
 
 // Every fractional option shows its range as an integer option does ("--l2 FLOAT in
@@ -2118,6 +2122,122 @@ TEST_F(GroupguardCliTest, JournalCheckAndSalvage) {
   r = RunCli("journal check " + Dir() + "/no-such-journal");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("no such directory"));
+}
+
+// Every file in `dir` with its bytes, to show that a command changed nothing.
+std::vector<std::pair<std::string, std::string>> FilesAndBytes(const std::string& dir) {
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    files.emplace_back(e.path().filename().string(), ReadFile(e.path().string()));
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// `journal show` while the server's registry has the journal open (this process
+// holds its lock): the members on probation with where from and until when, the held
+// posts per group and the appeals; --member adds that member's audit entries; --json
+// says the same. It reads only: the journal's files are as they were, and the server
+// goes on writing.
+TEST_F(GroupguardCliTest, JournalShowReadsTheRegistryWhileTheServerHasItOpen) {
+  const std::string dir = Dir() + "/live-journal";
+  JournalOptions options;
+  options.sync = JournalOptions::Sync::kNone;
+  auto store = OpenJournal(dir, options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  // Flags last until 2100, so the probation is on whenever the test runs.
+  ManualClock clock(
+      absl::FromCivil(absl::CivilSecond(2099, 6, 1, 12, 0, 0), absl::UTCTimeZone()));
+  auto opened = Registry::Open(*std::move(store), &clock, RegistryOptions());
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Registry& server = **opened;
+  ASSERT_TRUE(server.CreateGroup("cats").ok());
+  ASSERT_TRUE(server.CreateGroup("dogs").ok());
+  ASSERT_TRUE(server.AddAdministrator("ada").ok());
+  ASSERT_TRUE(server.AddModerator("cats", "mia").ok());
+  ASSERT_TRUE(server.Join("sam", "cats").ok());
+  ASSERT_TRUE(server.Join("sam", "dogs").ok());
+  ASSERT_TRUE(server.Join("bob", "dogs").ok());
+  ASSERT_TRUE(server.Flag("mia", "sam", "cats", "prize spam", absl::Hours(24 * 7)).ok());
+  auto check = server.CheckPosting("sam", "dogs");
+  ASSERT_TRUE(check.ok() && check->probation.has_value());
+  ASSERT_TRUE(server
+                  .Hold(Submission{"p1", "sam", "dogs", "win a prize", clock.Now()},
+                        {*check->probation})
+                  .ok());
+  ASSERT_TRUE(server.FileAppeal("sam", "my account was hacked").ok());
+  ASSERT_TRUE(
+      server.Hold(Submission{"p2", "bob", "dogs", "hello", clock.Now()}, {}).ok());
+  const auto before = FilesAndBytes(dir);
+
+  Result r = RunCli("journal show --as ada " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_THAT(r.out, HasSubstr("groups: 2, on probation: 1, held posts: 2, pending "
+                               "appeals: 1\n"));
+  EXPECT_THAT(r.out, HasSubstr("  sam: since 2099-06-01T12:00:00Z until "
+                               "2099-06-08T12:00:00Z, site-wide from"));
+  EXPECT_THAT(r.out, HasSubstr(", appeal pending\n"));
+  EXPECT_THAT(r.out, HasSubstr("    held in dogs from 2099-06-01T12:00:00Z until "
+                               "2099-06-08T12:00:00Z\n"));
+  EXPECT_THAT(r.out, HasSubstr("    flagged from cats by mia at 2099-06-01T12:00:00Z: "
+                               "\"prize spam\"\n"));
+  EXPECT_THAT(r.out, HasSubstr("  dogs (2):\n    p1 by sam held at "
+                               "2099-06-01T12:00:00Z: \"win a prize\"\n      because: "
+                               "probation until 2099-06-08T12:00:00Z, site-wide, flagged "
+                               "from cats\n    p2 by bob"));
+  EXPECT_THAT(r.out, HasSubstr("pending appeals:\n  sam filed at 2099-06-01T12:00:00Z: "
+                               "\"my account was hacked\"\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("audit entries")));
+
+  r = RunCli("journal show --as ada --member sam " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("member sam: on probation\n"));
+  EXPECT_THAT(r.out, HasSubstr("p1 by sam"));
+  EXPECT_THAT(r.out, Not(HasSubstr("p2 by bob")));
+  EXPECT_THAT(r.out, HasSubstr("audit entries by or about sam:\n"));
+  EXPECT_THAT(r.out, HasSubstr(" flag by mia, member sam, group cats: \"prize spam\"\n"));
+  EXPECT_THAT(r.out, HasSubstr(" file_appeal by sam, member sam"));
+  r = RunCli("journal show --as ada --member bob " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("member bob: not on probation\n"));
+  EXPECT_THAT(r.out, HasSubstr("p2 by bob"));
+
+  r = RunCli("journal show --json --as ada " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("{\"journal\":"));
+  EXPECT_THAT(r.out, HasSubstr("\"groups\":[\"cats\",\"dogs\"],\"on_probation\":[{"
+                               "\"member\":\"sam\",\"since\":\"2099-06-01T12:00:00Z\","
+                               "\"until\":\"2099-06-08T12:00:00Z\",\"site_wide\":true"));
+  EXPECT_THAT(r.out, HasSubstr("\"appeal_pending\":true"));
+  EXPECT_THAT(r.out, HasSubstr("\"post_id\":\"p1\",\"member\":\"sam\""));
+  EXPECT_THAT(r.out, HasSubstr("\"kind\":\"probation\""));
+  EXPECT_THAT(r.out, HasSubstr("\"statement\":\"my account was hacked\""));
+
+  // Authorized as the registry authorizes: a moderator may not see every queue.
+  r = RunCli("journal show --as mia " + dir);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, StartsWith("groupguard: journal " + dir + ": "));
+  EXPECT_THAT(r.err, HasSubstr("site administrator"));
+  EXPECT_EQ(r.out, "");
+
+  EXPECT_EQ(FilesAndBytes(dir), before);
+  // The server's registry still has the journal and goes on writing.
+  EXPECT_TRUE(server.Join("eve", "cats").ok());
+  r = RunCli("journal show --as ada --member eve --json " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"member\":\"eve\""));
+}
+
+TEST_F(GroupguardCliTest, JournalShowErrors) {
+  Result r = RunCli("journal show --as ada " + Dir() + "/no-such-journal");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "groupguard: journal " + Dir() + "/no-such-journal: no such directory\n");
+  EXPECT_FALSE(Exists(Dir() + "/no-such-journal"));
+  r = RunCli("journal show " + Dir());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "groupguard: --as is required (groupguard journal show --help)\n");
 }
 
 // Damage in a record the snapshot includes: the salvage copies the records after the

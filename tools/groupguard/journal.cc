@@ -1,5 +1,6 @@
 // `groupguard journal check|salvage DIR`: what is wrong with a moderation journal that
-// will not open, and the operator's deliberate way past it (SalvageJournal).
+// will not open, and the operator's deliberate way past it (SalvageJournal). `journal
+// show` (the registry's state, read-only) is in journal_show.cc.
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -10,6 +11,7 @@
 #include "commands.h"
 #include "common.h"
 #include "groupguard/event_store.h"
+#include "journal_show.h"
 #include "util/printable.h"
 
 namespace groupguard::cli {
@@ -112,7 +114,9 @@ int RunJournal(const JournalFlags& flags, bool salvage) {
 
 void AddJournalCommand(CLI::App& app) {
   CLI::App* journal = app.add_subcommand(
-      "journal", "Check a moderation journal, or salvage one that will not open");
+      "journal",
+      "Show the moderation registry a journal holds (also while the server has it "
+      "open), check a journal, or salvage one that will not open");
   journal->require_subcommand(1);
 
   auto check_flags = std::make_shared<JournalFlags>();
@@ -141,6 +145,8 @@ void AddJournalCommand(CLI::App& app) {
   salvage->add_flag("--dry-run", salvage_flags->dry_run,
                     "Say what would be done; change nothing");
   salvage->callback([salvage_flags] { ExitWith(RunJournal(*salvage_flags, true)); });
+
+  AddJournalShowCommand(journal);
 }
 
 }  // namespace groupguard::cli
