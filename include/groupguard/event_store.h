@@ -203,9 +203,10 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
 //   raced with such a change, makes the open list the directory again and retry, a
 //   bounded number of times (20, with pauses of up to 50 ms: about half a second in
 //   all) while the directory keeps changing; then kUnavailable ("try again").
-//   Damage in a directory that did not change while the open read it is kDataLoss
+//   Damage found while no file was added, deleted or changed in size (but for the
+//   last segment growing: a writer appending after what was read) is kDataLoss
 //   naming the file and byte offset, as for OpenJournal (`groupguard journal check`
-//   says more); a newer format is kFailedPrecondition.
+//   says more, with the journal closed); a newer format is kFailedPrecondition.
 // - Append, StartAppend and WriteSnapshot return kFailedPrecondition and change
 //   nothing; ReadOnly() is true; WaitDurable is OK for a record of the history;
 //   MaxRecordBytes() is the largest record any journal holds (64 MiB), so

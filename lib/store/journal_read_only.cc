@@ -13,8 +13,8 @@
 // old one (readdir(3) may or may not return names created or deleted while it runs).
 // Both make an attempt fail, with ENOENT or with what looks like damage (a gap between
 // segments); the open then lists again and retries while the directory keeps
-// changing. Damage found in a directory that did not change while it was read is
-// reported, as OpenJournal would.
+// changing. Damage found while the files stayed as they were (a last segment that
+// grew is a writer appending past what was read) is reported, as OpenJournal would.
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,26 +81,35 @@ struct Pinned {
   uint64_t last_sequence = 0;
 };
 
-// The directory's journal files with their sizes: two equal fingerprints taken
-// around an attempt mean no writer changed the directory meanwhile.
+// The directory's journal files with their sizes, to tell whether a writer changed
+// them while an attempt read them.
 struct Fingerprint {
   internal::JournalListing listing;
   std::vector<int64_t> segment_sizes;  // -1: gone by the time it was looked at
 
-  bool operator==(const Fingerprint& other) const {
-    auto same_segments = [](const internal::SegmentFile& a,
-                            const internal::SegmentFile& b) { return a.path == b.path; };
-    auto same_snapshots = [](const internal::SnapshotFile& a,
-                             const internal::SnapshotFile& b) {
-      return a.path == b.path;
+  // Whether `later` shows the same files: the same names, and every segment the same
+  // size but the last, which may have grown (a writer appending to it changes nothing
+  // the attempt read: damage before its end stays damage).
+  bool SameFilesAs(const Fingerprint& later) const {
+    auto path_of = [](const auto& file) { return file.path; };
+    auto paths = [&](const auto& files) {
+      std::vector<std::string> out;
+      std::transform(files.begin(), files.end(), std::back_inserter(out), path_of);
+      return out;
     };
-    return segment_sizes == other.segment_sizes &&
-           std::equal(listing.segments.begin(), listing.segments.end(),
-                      other.listing.segments.begin(), other.listing.segments.end(),
-                      same_segments) &&
-           std::equal(listing.snapshots.begin(), listing.snapshots.end(),
-                      other.listing.snapshots.begin(), other.listing.snapshots.end(),
-                      same_snapshots);
+    if (paths(listing.segments) != paths(later.listing.segments) ||
+        paths(listing.snapshots) != paths(later.listing.snapshots)) {
+      return false;
+    }
+    for (size_t i = 0; i < segment_sizes.size(); ++i) {
+      const bool last = i + 1 == segment_sizes.size();
+      if (segment_sizes[i] < 0 || later.segment_sizes[i] < 0) return false;
+      if (last ? later.segment_sizes[i] < segment_sizes[i]
+               : later.segment_sizes[i] != segment_sizes[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 };
 
@@ -277,6 +287,9 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournalReadOnly(absl::string_vie
   std::error_code error;
   const std::filesystem::file_status status = std::filesystem::status(path, error);
   if (!std::filesystem::exists(status)) {
+    if (error && error != std::errc::no_such_file_or_directory) {
+      return internal::ErrnoStatus("stat", path, error.value());
+    }
     return absl::NotFoundError(absl::StrCat("journal ", path, ": no such directory"));
   }
   if (!std::filesystem::is_directory(status)) {
@@ -308,7 +321,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournalReadOnly(absl::string_vie
     if (!absl::IsNotFound(last) && !absl::IsDataLoss(last)) return last;
     if (absl::IsDataLoss(last)) {
       GG_ASSIGN_OR_RETURN(Fingerprint after, TakeFingerprint(path));
-      if (after == before) return last;
+      if (before.SameFilesAs(after)) return last;
     }
   }
   return absl::UnavailableError(absl::StrCat(

@@ -291,6 +291,39 @@ TEST(JournalReadOnlyTest, GivesUpWithUnavailableWhileTheDirectoryKeepsChanging) 
   EXPECT_EQ(calls, 20);
 }
 
+// Damage in an older segment is damage even while the writer appends to the last
+// one all the time (the directory changes, but not where the damage is): kDataLoss,
+// not a retry that runs out.
+TEST(JournalReadOnlyTest, DamageInAnOlderSegmentIsDataLossWhileTheWriterAppends) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("journal");
+  auto writer = OpenJournal(dir, OptionsWith(kNone));
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  Append(**writer, 1, 5);
+  // A snapshot through 0 starts segment 6 and keeps segment 1 (it covers nothing).
+  ASSERT_TRUE((*writer)->WriteSnapshot("empty", 0).ok());
+  Append(**writer, 6, 6);
+  ASSERT_EQ(FilesWithPrefix(dir, "journal-").size(), 2u);
+  const std::string first = absl::StrCat(dir, "/", internal::SegmentFileName(1));
+  std::string bytes = ReadFileOrDie(first);
+  const size_t second =
+      internal::kSegmentHeaderBytes + internal::kFrameHeaderBytes + RecordText(1).size();
+  bytes[second + internal::kFrameHeaderBytes] ^= 0x01;  // record 2's payload
+  WriteFileOrDie(first, bytes);
+  int next = 7;
+  int attempts = 0;
+  AfterListing hook([&](int) {
+    ++attempts;
+    Append(**writer, next, next);
+    ++next;
+  });
+  auto reader = OpenJournalReadOnly(dir);
+  ASSERT_EQ(reader.status().code(), absl::StatusCode::kDataLoss) << reader.status();
+  EXPECT_THAT(reader.status().message(), HasSubstr(first));
+  EXPECT_THAT(reader.status().message(), HasSubstr(absl::StrCat("offset ", second, ":")));
+  EXPECT_EQ(attempts, 1);
+}
+
 TEST(JournalReadOnlyTest, NoJournalIsNotFoundAndAFileIsInvalidArgument) {
   ScratchDir tmp;
   EXPECT_EQ(OpenJournalReadOnly(tmp.Sub("absent")).status().code(),
