@@ -2,7 +2,9 @@
 // recovers. Must never crash, and a journal that opens must replay, accept an append
 // and show that append after reopening. One that does not open (kDataLoss) must open
 // after SalvageJournal, or by itself with OnDamage::kSalvage, with the history the
-// salvage reported.
+// salvage reported. A read-only open (OpenJournalReadOnly) of the same files first
+// must change none of them and agree with OpenJournal: the same error code, or the
+// same history.
 
 #include <stdlib.h>
 
@@ -11,9 +13,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -57,6 +64,44 @@ uint64_t CountReplay(groupguard::EventStore& store, uint64_t* last,
                     });
   Check(status.ok());  // a journal that opened replays
   return records;
+}
+
+// Everything a Recover delivers.
+struct History {
+  std::string snapshot = "(none)";
+  uint64_t through = 0;
+  std::vector<std::pair<uint64_t, std::string>> records;
+  bool operator==(const History& other) const {
+    return snapshot == other.snapshot && through == other.through &&
+           records == other.records;
+  }
+};
+
+History ReadHistory(groupguard::EventStore& store) {
+  History h;
+  absl::Status status = store.Recover(
+      [&](absl::string_view snapshot, uint64_t through) {
+        h.snapshot.assign(snapshot.data(), snapshot.size());
+        h.through = through;
+        return absl::OkStatus();
+      },
+      [&](uint64_t sequence, absl::string_view record) {
+        h.records.emplace_back(sequence, std::string(record));
+        return absl::OkStatus();
+      });
+  Check(status.ok());
+  return h;
+}
+
+// Every file in `dir` with its bytes.
+std::map<std::string, std::string> Files(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    files[entry.path().filename().string()] =
+        std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  return files;
 }
 
 }  // namespace
@@ -128,11 +173,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
 
+  // The read-only open first: it changes nothing, and OpenJournal then says the same.
+  const std::map<std::string, std::string> files = Files(dir);
+  std::optional<History> read_only_history;
+  absl::StatusCode read_only_code;
+  {
+    auto read_only = groupguard::OpenJournalReadOnly(dir);
+    read_only_code = read_only.status().code();
+    if (read_only.ok()) read_only_history = ReadHistory(**read_only);
+  }
+  Check(Files(dir) == files);
+
   groupguard::JournalOptions options;
   options.sync = groupguard::JournalOptions::Sync::kNone;
   uint64_t appended = 0;
   {
     auto store = groupguard::OpenJournal(dir, options);
+    Check(store.status().code() == read_only_code);
+    if (store.ok()) Check(ReadHistory(**store) == *read_only_history);
     uint64_t salvaged_through = 0;
     if (!store.ok()) {
       if (!absl::IsDataLoss(store.status())) return 0;
