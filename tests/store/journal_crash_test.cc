@@ -304,8 +304,17 @@ TEST(JournalReadOnlyLiveTest, OpensWhileAWriterInAnotherProcessAppendsAndSnapsho
   int opened = 0;
   int unavailable = 0;
   std::set<uint64_t> snapshots_seen;
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (std::chrono::steady_clock::now() < end || opened < 20) {
+  // Two seconds, and on a slow machine (a sanitizer build) on until the race has
+  // been met: 20 opens, a retry and two snapshots (at most 30 seconds).
+  const auto start = std::chrono::steady_clock::now();
+  auto more = [&] {
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    if (elapsed < std::chrono::seconds(2)) return true;
+    const bool met =
+        opened >= 20 && paused > opened + unavailable && snapshots_seen.size() >= 2;
+    return !met && elapsed < std::chrono::seconds(30);
+  };
+  while (more()) {
     drain(0);
     const uint64_t must_hold = last_acked;
     absl::StatusOr<std::unique_ptr<EventStore>> reader = OpenJournalReadOnly(dir);
