@@ -201,7 +201,7 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
 // - A live writer: a file it deletes (a snapshot dropping segments) between the
 //   open's listing of the directory and its opening of the file, or a listing that
 //   raced with such a change, makes the open list the directory again and retry, a
-//   bounded number of times (20, with pauses of up to 50 ms: about half a second in
+//   bounded number of times (20, with pauses of up to 50 ms: under a second in
 //   all) while the directory keeps changing; then kUnavailable ("try again").
 //   Damage found while no file was added, deleted or changed in size (but for the
 //   last segment growing: a writer appending after what was read) is kDataLoss
