@@ -968,8 +968,11 @@ bool Scanner::MayBeEmail(size_t p, size_t run_end) const {
   // non-ASCII (which stops the scan short of any '@'), so the '@' is f_[run_end],
   // or the scan goes on past f_[run_end + 1] to an '@' further on.
   if (f_[run_end] == '@') return true;
-  return run_end + 1 < m_ && (kFolded.after[f_[run_end + 1]] & kEmailLocalOrAt) != 0 &&
-         NextAt(p) - p <= kMaxEmailLocalBytes;
+  if (run_end + 1 >= m_ || (kFolded.after[f_[run_end + 1]] & kEmailLocalOrAt) == 0) {
+    return false;
+  }
+  const size_t at = NextAt(p);  // m_ if the rest of the text has no '@'
+  return at < m_ && at - p <= kMaxEmailLocalBytes;
 }
 
 bool Scanner::MayBeUrl(size_t p, size_t run_end) const {

@@ -407,6 +407,39 @@ TEST(FastPathTest, EmailsWithAnAtAtEveryDistance) {
   }
 }
 
+// An '@' that NextAt() finds nowhere (it answers with the text's end) rules out
+// an address; one it finds must be taken, up to the text's last bytes: the
+// shortest addresses ("x@a.bc") end the text after words that end on a dot or a
+// dash, and words before dots near the text's end with no '@' anywhere, or only
+// past the text's end (left there by a longer text first).
+TEST(FastPathTest, AddressesAndDotsAtTheTextsEnd) {
+  const Tokenizer tokenizer = testing_util::MakeTokenizer(TokenizerOptions());
+  Tokenization fast, general;
+  int failures = 0;
+  const auto check = [&](const std::string& input) {
+    if (!SameTokens(tokenizer, input, &fast, &general)) ++failures;
+  };
+  for (const char* before : {"", "see ", "word.", "word-", "a.b ", "x.y.z."}) {
+    for (const char* local : {"x", "a.b", "a-b", "word.x", "w..x"}) {
+      for (const char* host : {"a.bc", "ab.cd.ef", "mail.com"}) {
+        check(absl::StrCat(before, local, "@", host));
+        check(absl::StrCat(before, local, "@", host, "."));
+        check(absl::StrCat(before, local, ".@", host));
+      }
+    }
+    for (const char* tail : {"..", "...", ". ..", "..x", ".-", ".x", "..@", "@"}) {
+      const std::string input = absl::StrCat(before, "word", tail);
+      Dump(tokenizer, input + "a@b.cd", &fast, true);
+      Dump(tokenizer, input + "a@b.cd", &general, false);
+      check(input);
+      check(input + " more");
+    }
+  }
+  EXPECT_EQ(failures, 0);
+  const std::string tokens = Dump(tokenizer, "word.x@a.bc", &fast, true);
+  EXPECT_NE(tokens.find("email:a.bc"), std::string::npos) << tokens;
+}
+
 // The TLD, bare-host and shortener lists turn most strings down on a filter of
 // their sizes and end bytes before their hash sets are asked: the same answers
 // with and without it, for every string of up to four letters and dots, and for
