@@ -440,6 +440,40 @@ TEST(FastPathTest, AddressesAndDotsAtTheTextsEnd) {
   EXPECT_NE(tokens.find("email:a.bc"), std::string::npos) << tokens;
 }
 
+// Run() emits a number of up to 8 digits itself when nothing after it can carry
+// it on: numbers of 1 to 12 digits (with a leading 0 or not: 9 of them are a phone
+// number then) followed by every byte, then by what could make a phone number,
+// a host, a word or a longer number shape of it, or by nothing.
+TEST(FastPathTest, EveryByteAfterANumberGivesTheSameTokens) {
+  const Tokenizer tokenizer = testing_util::MakeTokenizer(TokenizerOptions());
+  Tokenization fast, general;
+  int failures = 0;
+  for (size_t digits = 1; digits <= 12; ++digits) {
+    for (const char lead : {'0', '5'}) {
+      std::string number(1, lead);
+      for (size_t i = 1; i < digits; ++i) number += "1234567890"[i % 10];
+      for (int c = 0; c < 256; ++c) {
+        for (const char* tail : {"", "123 4567", "(555) 1234", "dot com", "com", "x",
+                                 "000", " dot com", " . com", "\xC3\xA9"}) {
+          for (const char* before : {"", "call "}) {
+            const std::string input =
+                absl::StrCat(before, number, std::string(1, static_cast<char>(c)), tail);
+            if (!SameTokens(tokenizer, input, &fast, &general)) ++failures;
+            if (!SameTokens(tokenizer, input + " then", &fast, &general)) ++failures;
+          }
+        }
+        ASSERT_EQ(failures, 0) << number << " then byte " << c;
+      }
+    }
+  }
+  // The detection itself: a phone number and an obfuscated host after digits.
+  const std::string tokens =
+      Dump(tokenizer, "call 555 123 4567 or 1 dot com or 012345678 now", &fast, true);
+  EXPECT_NE(tokens.find("phone:d10"), std::string::npos) << tokens;
+  EXPECT_NE(tokens.find("url:obfuscated"), std::string::npos) << tokens;
+  EXPECT_NE(tokens.find("phone:0d9"), std::string::npos) << tokens;
+}
+
 // The TLD, bare-host and shortener lists turn most strings down on a filter of
 // their sizes and end bytes before their hash sets are asked: the same answers
 // with and without it, for every string of up to four letters and dots, and for
