@@ -290,7 +290,8 @@ class Scanner {
   // FastWord for word after word, with the separators between them stepped over
   // as Run() does, the buffers held in locals (as members, they are reloaded after
   // every byte stored). From the word at p; returns where Run() goes on: at a byte
-  // that starts no word, or, with *stuck set, at a word FastWord turns down.
+  // that starts no word, after a URL that starts at a word (TryUrl), or, with
+  // *stuck set, at a word FastWord turns down.
   size_t FastWords(size_t p, bool* stuck);
   // FastWords' loop, for folded text that is the input (kIdentity: a token's
   // span is its folded span) or not, and with or without room checks (kChecked:
@@ -654,11 +655,26 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
         // being a space) starts neither an address nor a host: both checks
         // would answer false.
         if (after != 0 && q < m &&
-            !(next == '.' && !kFolded.goes_on_after_dot[f[q + 1]]) &&
-            (((after & kMaybeEmail) && MayBeEmail(p, q)) ||
-             (UrlMayFollow(after, q) && detect_urls && MayBeUrl(p, q)))) {
-          *stuck = true;
-          goto done;
+            !(next == '.' && !kFolded.goes_on_after_dot[f[q + 1]])) {
+          if ((after & kMaybeEmail) && MayBeEmail(p, q)) {
+            *stuck = true;
+            goto done;
+          }
+          // A URL is tried here, as ScanWordOrNumber would try it; where there is
+          // none (mostly "word.word" in prose), the word is taken as any other.
+          if (UrlMayFollow(after, q) && detect_urls && MayBeUrl(p, q)) {
+            storage_.set_size(text_size);
+            tokens_.set_next(token);
+            const size_t r = TryUrl(p);
+            if (r != 0) {
+              // The URL's tokens may take more room than the loop counted on
+              // (see FastWords): Run() goes on after it.
+              p = r;
+              text_size = storage_.size();
+              token = tokens_.next();
+              goto done;
+            }
+          }
         }
       }
       if (kChecked && text_size + 16 > text_room) {

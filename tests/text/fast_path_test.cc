@@ -205,8 +205,9 @@ TEST(FastPathTest, HostSeparatorsAndNearMissesGiveTheSameTokens) {
 // The word loop checks no room when the buffers have enough for any words the
 // rest of the text could give. A Tokenization grown by one post, then given a
 // shorter or longer one (up to four times and more) of one-letter words (the most tokens
-// per byte) or seven-letter ones (the most text): the words stay within its buffers and
-// come out as the general path gives them.
+// per byte) or seven-letter ones (the most text), or of hosts the loop finds (whose
+// tokens take more room than their text): the words stay within its buffers and come
+// out as the general path gives them.
 TEST(FastPathTest, WordsStayWithinTheRoomOfAWarmTokenization) {
   const Tokenizer tokenizer = testing_util::MakeTokenizer(TokenizerOptions());
   auto repeat = [](const char* word, int times) {
@@ -217,7 +218,7 @@ TEST(FastPathTest, WordsStayWithinTheRoomOfAWarmTokenization) {
   Tokenization general;
   for (const int first_words : {1, 40, 64, 100, 200}) {
     for (const char* first : {"a ", "abcdefg "}) {
-      for (const char* second : {"a ", "abcdefg ", "ab&amp;"}) {
+      for (const char* second : {"a ", "abcdefg ", "ab&amp;", "a.co b ", "bit.ly/abc "}) {
         for (int words = 1; words <= 4 * first_words + 70; ++words) {
           // With its last byte, and without (a word at the very end).
           for (const bool cut : {false, true}) {
