@@ -349,6 +349,9 @@ class Scanner {
   void EmitPathWords(size_t b, size_t e);
   size_t ScanWordOrNumber(size_t p);
   void EmitWord(size_t p, const RunInfo& run);
+  // Folds the digits of the word EmitWord wrote at storage_[start, size()): l33t
+  // digits to letters, runs of three or more to 9s.
+  void FoldWordDigits(size_t start);
   size_t EmitNumber(size_t p);
   // Fast path for the common number: 1 to 8 ASCII digits at p that nothing after
   // them can carry on (no word, e-mail address, URL, phone number or longer
@@ -1251,6 +1254,24 @@ void Scanner::EmitWord(size_t p, const RunInfo& run) {
       w += repeat <= max_run;
     }
     storage_.resize(start + w);
+  } else if (!run.non_ascii && fast_paths_) {
+    // ASCII letters and digits ("mp3", "2nd"): copy, shortening runs of one
+    // letter (digits are never cut), as the loop below does without decoding
+    // each character; then fold the digits.
+    storage_.resize(start + (e - p));
+    char* out = &storage_[start];
+    unsigned char last = 0;
+    int repeat = 0;
+    size_t w = 0;
+    for (size_t q = p; q < e; ++q) {
+      const unsigned char c = f_[q];
+      repeat = c == last ? repeat + 1 : 1;
+      last = c;
+      out[w] = static_cast<char>(c);
+      w += repeat <= max_run || IsAsciiDigit(c);
+    }
+    storage_.resize(start + w);
+    FoldWordDigits(start);
   } else {
     // Homoglyphs: map confusables only in a word that has Latin letters and no
     // other non-Latin letters, so Cyrillic and Greek words stay as they are.
@@ -1298,44 +1319,7 @@ void Scanner::EmitWord(size_t p, const RunInfo& run) {
       }
       q += len;
     }
-    if (run.digit) {
-      // Digits inside words. A run of l33t digits (0 1 3 5 7) between two Latin
-      // letters becomes letters ("h0t", "v1agra"), and so does a final run of two
-      // equal ones after at least two letters ("fr33", "t00"); other runs of three
-      // or more digits become 9s ("win1000" -> "win9999"); the rest stay ("mp3",
-      // "b2b", "4u", "covid19", "2nd").
-      char* w = &storage_[start];
-      const size_t n = storage_.size() - start;
-      bool all_leet = true;  // a word with any other digit ("a1b2") is a code
-      for (size_t k = 0; k < n; ++k) {
-        const unsigned char c = static_cast<unsigned char>(w[k]);
-        if (IsAsciiDigit(c) && LeetLetter(c) == 0) all_leet = false;
-      }
-      size_t i = 0;
-      while (i < n) {
-        if (!IsAsciiDigit(static_cast<unsigned char>(w[i]))) {
-          ++i;
-          continue;
-        }
-        size_t j = i;
-        bool leet = true;
-        while (j < n && IsAsciiDigit(static_cast<unsigned char>(w[j]))) {
-          leet &= LeetLetter(static_cast<unsigned char>(w[j])) != 0;
-          ++j;
-        }
-        const bool letter_before = i > 0 && IsAsciiLetter(static_cast<unsigned char>(w[i - 1]));
-        const bool letter_after = j < n && IsAsciiLetter(static_cast<unsigned char>(w[j]));
-        const bool interior = letter_before && letter_after;
-        const bool final_pair = letter_before && j == n && j - i == 2 && w[i] == w[i + 1] &&
-                                i >= 2 && IsAsciiLetter(static_cast<unsigned char>(w[i - 2]));
-        if (options_.fold_leet && all_leet && leet && (interior || final_pair)) {
-          for (size_t k = i; k < j; ++k) w[k] = LeetLetter(static_cast<unsigned char>(w[k]));
-        } else if (j - i >= 3) {
-          for (size_t k = i; k < j; ++k) w[k] = '9';
-        }
-        i = j;
-      }
-    }
+    if (run.digit) FoldWordDigits(start);
   }
   if (storage_.size() - start > kMaxWordBytes) {
     size_t cut = start + kMaxWordBytes;
@@ -1343,6 +1327,46 @@ void Scanner::EmitWord(size_t p, const RunInfo& run) {
     storage_.resize(cut);
   }
   Emit(TokenKind::kWord, start, InBegin(p), InEnd(e));
+}
+
+void Scanner::FoldWordDigits(size_t start) {
+  // Digits inside words. A run of l33t digits (0 1 3 5 7) between two Latin
+  // letters becomes letters ("h0t", "v1agra"), and so does a final run of two
+  // equal ones after at least two letters ("fr33", "t00"); other runs of three
+  // or more digits become 9s ("win1000" -> "win9999"); the rest stay ("mp3",
+  // "b2b", "4u", "covid19", "2nd").
+  char* w = &storage_[start];
+  const size_t n = storage_.size() - start;
+  bool all_leet = true;  // a word with any other digit ("a1b2") is a code
+  for (size_t k = 0; k < n; ++k) {
+    const unsigned char c = static_cast<unsigned char>(w[k]);
+    if (IsAsciiDigit(c) && LeetLetter(c) == 0) all_leet = false;
+  }
+  size_t i = 0;
+  while (i < n) {
+    if (!IsAsciiDigit(static_cast<unsigned char>(w[i]))) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    bool leet = true;
+    while (j < n && IsAsciiDigit(static_cast<unsigned char>(w[j]))) {
+      leet &= LeetLetter(static_cast<unsigned char>(w[j])) != 0;
+      ++j;
+    }
+    const bool letter_before =
+        i > 0 && IsAsciiLetter(static_cast<unsigned char>(w[i - 1]));
+    const bool letter_after = j < n && IsAsciiLetter(static_cast<unsigned char>(w[j]));
+    const bool interior = letter_before && letter_after;
+    const bool final_pair = letter_before && j == n && j - i == 2 && w[i] == w[i + 1] &&
+                            i >= 2 && IsAsciiLetter(static_cast<unsigned char>(w[i - 2]));
+    if (options_.fold_leet && all_leet && leet && (interior || final_pair)) {
+      for (size_t k = i; k < j; ++k) w[k] = LeetLetter(static_cast<unsigned char>(w[k]));
+    } else if (j - i >= 3) {
+      for (size_t k = i; k < j; ++k) w[k] = '9';
+    }
+    i = j;
+  }
 }
 
 size_t Scanner::FastNumber(size_t p) {

@@ -475,6 +475,51 @@ TEST(FastPathTest, EveryByteAfterANumberGivesTheSameTokens) {
   EXPECT_NE(tokens.find("phone:0d9"), std::string::npos) << tokens;
 }
 
+// EmitWord copies a word of ASCII letters and digits byte by byte, without the
+// general loop's decoding: words of letters and digits with runs of equal letters
+// and of equal digits, at the start and end and between letters (the l33t and 9s
+// foldings), longer than a token's 64 bytes too, under each max_char_run and with
+// l33t folding off.
+TEST(FastPathTest, WordsOfLettersAndDigitsGiveTheSameTokens) {
+  const std::vector<std::string> parts = {"a",  "aa",  "aaaa", "b",   "x", "0",    "00",
+                                          "1",  "3",   "33",   "333", "4", "7777", "9",
+                                          "fr", "eee", "l",    "ll",  "s5"};
+  int failures = 0;
+  for (const int max_char_run : {2, 3, 16}) {
+    for (const bool fold_leet : {true, false}) {
+      TokenizerOptions options;
+      options.max_char_run = max_char_run;
+      options.fold_leet = fold_leet;
+      const Tokenizer tokenizer = testing_util::MakeTokenizer(options);
+      Tokenization fast, general;
+      const auto check = [&](const std::string& word) {
+        for (const char* after : {"", " next", ".", "\xC3\xA9"}) {
+          if (!SameTokens(tokenizer, word + after, &fast, &general,
+                          absl::StrCat(" (max_char_run ", max_char_run, ", fold_leet ",
+                                       fold_leet, ")"))) {
+            ++failures;
+          }
+        }
+      };
+      for (const std::string& a : parts) {
+        for (const std::string& b : parts) {
+          for (const std::string& c : parts) check(a + b + c);
+        }
+      }
+      check(std::string(40, 'w') + "1" + std::string(30, 'z'));
+      check(std::string(70, '5') + "x");
+      check("v" + std::string(70, '1') + "agra");
+      ASSERT_EQ(failures, 0);
+    }
+  }
+  Tokenization t;
+  const std::string tokens = Dump(testing_util::MakeTokenizer(TokenizerOptions()),
+                                  "fr33 v1agra win1000 mp3 2nd", &t, true);
+  EXPECT_NE(tokens.find("word:free"), std::string::npos) << tokens;
+  EXPECT_NE(tokens.find("word:viagra"), std::string::npos) << tokens;
+  EXPECT_NE(tokens.find("word:win9999"), std::string::npos) << tokens;
+}
+
 // The TLD, bare-host and shortener lists turn most strings down on a filter of
 // their sizes and end bytes before their hash sets are asked: the same answers
 // with and without it, for every string of up to four letters and dots, and for
