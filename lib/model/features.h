@@ -166,11 +166,14 @@ class FeatureHasher {
   }
 
  private:
-  // WriteBuckets()'s unigrams and bigrams when both are on.
+  // WriteBuckets()'s unigrams and bigrams when both are on. Never inlined: its
+  // registers are then its own, not shared with the caller's set-up around it
+  // (inlined, a change in that set-up moved the loop's shift and end to the
+  // stack).
   template <typename TextOf>
-  [[gnu::always_inline]] uint32_t* WriteBucketsWithPairs(absl::Span<const Token> tokens,
-                                                         const TextOf& text_of,
-                                                         uint32_t* out) const;
+  [[gnu::noinline]] uint32_t* WriteBucketsWithPairs(absl::Span<const Token> tokens,
+                                                    const TextOf& text_of,
+                                                    uint32_t* out) const;
   // ForEachBucketOf() into out[0, n), returning out + n; never inlined, so no
   // call sits in WriteBucketsWithPairs()'s loops and `out` stays in a register
   // there (the rest of a post from a token those loops do not hash).
@@ -409,7 +412,7 @@ class BucketSet {
   // valid until the next call on this set. The scoring loop's form of Insert():
   // the table is grown here once, so the inserter checks no size, and its
   // fields live in registers (Insert() reloads members after every store).
-  inline Inserter ClearForInserts(size_t max_inserts);
+  [[gnu::always_inline]] inline Inserter ClearForInserts(size_t max_inserts);
 
   // Bytes of memory the set holds.
   size_t HeldBytes() const { return slots_.capacity() * sizeof(uint64_t); }
@@ -418,6 +421,18 @@ class BucketSet {
   // Buckets are top bits of a hash already, hence uniform: the low bits pick
   // the slot as they are.
   static size_t Slot(uint32_t bucket) { return bucket; }
+  // ClearForInserts() when the table must be filled or grown first (the first
+  // post, a bigger post than any before, the generations run out): out of
+  // line, so the usual case inlined into the scoring loop stays a few
+  // instructions.
+  [[gnu::noinline]] void ClearAndMakeRoom(size_t max_inserts) {
+    Clear();
+    if (max_inserts >= limit_) {
+      size_t n = slots_.size();
+      while (max_inserts >= n / 2) n *= 2;
+      Resize(n);  // empty: nothing of this generation to keep
+    }
+  }
   void Grow() {
     std::vector<uint64_t> old = std::move(slots_);
     Resize(std::max<size_t>(old.size() * 2, 256));
@@ -437,6 +452,8 @@ class BucketSet {
     mask_ = n - 1;
     limit_ = n / 2;
   }
+
+  friend class BucketSetPeer;  // tests: the last generations
 
   std::vector<uint64_t> slots_;  // (generation << 32) | bucket
   size_t mask_ = 0;
@@ -509,11 +526,13 @@ class BucketBitmap {
 };
 
 BucketSet::Inserter BucketSet::ClearForInserts(size_t max_inserts) {
-  Clear();
-  if (max_inserts >= limit_) {
-    size_t n = slots_.size();
-    while (max_inserts >= n / 2) n *= 2;
-    Resize(n);  // empty: nothing of this generation to keep
+  // Clear() with room for max_inserts, its usual case first: the table has
+  // the room (limit_ is 0 while it has no slots) and the next generation is
+  // no wrap to 0.
+  if (ABSL_PREDICT_TRUE(max_inserts < limit_ && generation_ != UINT32_MAX)) {
+    ++generation_;
+  } else {
+    ClearAndMakeRoom(max_inserts);
   }
   // Counted as full, so an Insert() after the inserter grows the table in time.
   size_ = max_inserts;
@@ -609,9 +628,9 @@ uint32_t* FeatureHasher::WriteBuckets(absl::Span<const Token> tokens,
 }
 
 template <typename TextOf>
-inline uint32_t* FeatureHasher::WriteBucketsWithPairs(absl::Span<const Token> tokens,
-                                                      const TextOf& text_of,
-                                                      uint32_t* out) const {
+uint32_t* FeatureHasher::WriteBucketsWithPairs(absl::Span<const Token> tokens,
+                                               const TextOf& text_of,
+                                               uint32_t* out) const {
   // WriteBuckets' loop for the usual options, unigrams and bigrams both on (no
   // test of either per token), in two parts: up to the first token that takes
   // part in bigrams, then the rest, where every such token has one before it.

@@ -462,6 +462,37 @@ TEST(BucketSetTest, InserterAgreesWithInsert) {
 }
 
 }  // namespace
+
+// Sets a BucketSet's generation, so a test reaches the last ones.
+class BucketSetPeer {
+ public:
+  static void SetGeneration(BucketSet& set, uint32_t generation) {
+    set.generation_ = generation;
+  }
+};
+
+namespace {
+
+// After 2^32 - 1 generations the table is zeroed and they start again at 1
+// (generation 0 would take every zeroed slot for a bucket 0 already there):
+// inserters across that point agree with Insert(). Each post starts with bucket
+// 0 while other slots are still zero, then collides on slot 0 (256 slots).
+TEST(BucketSetTest, InsertersAcrossTheLastGeneration) {
+  BucketSet set;
+  BucketSet reference;
+  set.ClearForInserts(8).Insert(5);  // a table of 256 slots
+  BucketSetPeer::SetGeneration(set, UINT32_MAX - 2);
+  for (int post = 0; post < 5; ++post) {
+    BucketSet::Inserter inserter = set.ClearForInserts(8);
+    reference.Clear();
+    for (const uint32_t bucket : {0u, 0u, 1u, 5u, 1u, 256u, 0u, 256u}) {
+      ASSERT_EQ(inserter.Insert(bucket), reference.Insert(bucket))
+          << post << " " << bucket;
+    }
+  }
+}
+
+}  // namespace
 }  // namespace groupguard::internal
 
 #include "model/weight_table.h"
