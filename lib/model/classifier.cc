@@ -416,12 +416,15 @@ template <size_t kStride, bool kHardwarePopCount, bool kBinary>
     // The count is the features less the repeated ones (few): one add per
     // repeat, not one per feature.
     uint32_t repeats = 0;
-    for (const uint32_t* b = first; b != last; ++b) {
-      if (binary && !seen.Insert(*b)) {
+    // Indexed from the end, up to 0: the increment's flags end the loop (a
+    // pointer compared with `last` took a compare more per feature).
+    for (ptrdiff_t i = first - last; i != 0; ++i) {
+      const uint32_t bucket = last[i];
+      if (binary && !seen.Insert(bucket)) {
         ++repeats;
         continue;
       }
-      weights.AddWeights<kStride, kHardwarePopCount>(*b, sum0, sum1);
+      weights.AddWeights<kStride, kHardwarePopCount>(bucket, sum0, sum1);
     }
     count = static_cast<uint32_t>(last - first) - repeats;
   } else {
