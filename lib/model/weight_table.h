@@ -30,9 +30,13 @@ class WeightTable {
   // addressing does in the load (64 buckets and their count take 12 bytes,
   // padded to 16: a shift and an add more per look-up), and the table takes
   // the same 256 KB for 2^20 buckets.
+  // The bits run from the top: bucket j of a block is bit 31 - j, so shifting
+  // the bits left by j puts bucket j's bit on top (the sign bit), with the
+  // buckets after it under it and none before it. Counting those from the
+  // block's end ranks the bucket with no complement of j to shift by.
   struct Block {
-    uint32_t bits = 0;  // bucket 32 * i + j has a weight iff bit j is set
-    uint32_t rank = 0;  // weighted buckets before this block
+    uint32_t bits = 0;  // bucket 32 * i + j has a weight iff bit 31 - j is set
+    uint32_t end = 0;   // weighted buckets before the next block
   };
   static constexpr int kBlockShift = 5;  // log2 of the buckets in a block
   static constexpr uint32_t kInBlock = (uint32_t{1} << kBlockShift) - 1;
@@ -46,14 +50,13 @@ class WeightTable {
     blocks_.assign((size_t{num_buckets} + kInBlock) >> kBlockShift, Block());
     for (const auto& list : components) {
       for (const auto& [bucket, w] : list) {
-        if (w != 0)
-          blocks_[bucket >> kBlockShift].bits |= uint32_t{1} << (bucket & kInBlock);
+        if (w != 0) blocks_[bucket >> kBlockShift].bits |= BitOf(bucket);
       }
     }
     uint32_t rank = 0;
     for (Block& block : blocks_) {
-      block.rank = rank;
       rank += PopCount64(block.bits);
+      block.end = rank;
     }
     size_ = rank;
     weights_.assign(size_t{rank} * stride_, 0.0f);
@@ -77,13 +80,12 @@ class WeightTable {
   template <size_t kStride, bool kHardwarePopCount = false>
   const float* FindWithStride(uint32_t bucket) const {
     const Block& block = blocks_[bucket >> kBlockShift];
-    const uint32_t bit = uint32_t{1} << (bucket & kInBlock);
-    if ((block.bits & bit) == 0) return nullptr;
-    const uint64_t below = block.bits & (bit - 1);
-    const uint32_t rank_in_block =
-        kHardwarePopCount ? static_cast<uint32_t>(__builtin_popcountll(below))
-                          : PopCount64(below);
-    return weights_.data() + (block.rank + size_t{rank_in_block}) * kStride;
+    const uint32_t from = block.bits << (bucket & kInBlock);
+    if (static_cast<int32_t>(from) >= 0) return nullptr;
+    const uint32_t to_end = kHardwarePopCount
+                                ? static_cast<uint32_t>(__builtin_popcount(from))
+                                : PopCount64(from);
+    return weights_.data() + (block.end - size_t{to_end}) * kStride;
   }
 
   // FindWithStride() on the table's arrays held by value, for a loop that keeps
@@ -98,14 +100,15 @@ class WeightTable {
     void AddWeights(uint32_t bucket, double& sum0, double& sum1) const {
       static_assert(kStride == 1 || kStride == 2, "one or two components");
       const Block& block = blocks_[bucket >> kBlockShift];
-      // The bucket's bit shifted to the top (the sign bit), the bits below it
-      // under it: one test for the bit, and the bits up to it counted at once.
-      const uint32_t upto = block.bits << (kInBlock - (bucket & kInBlock));
-      if (static_cast<int32_t>(upto) >= 0) return;
-      const uint32_t rank_upto =  // the bucket's own bit and the ones below it
-          kHardwarePopCount ? static_cast<uint32_t>(__builtin_popcount(upto))
-                            : PopCount64(upto);
-      const float* w = weights_ + (block.rank + size_t{rank_upto} - 1) * kStride;
+      // The bucket's bit shifted to the top (the sign bit), the buckets after
+      // it in the block under it: one test for the bit, and the weighted
+      // buckets from it to the block's end counted at once.
+      const uint32_t from = block.bits << (bucket & kInBlock);
+      if (static_cast<int32_t>(from) >= 0) return;
+      const uint32_t to_end =  // the bucket itself and the ones after it
+          kHardwarePopCount ? static_cast<uint32_t>(__builtin_popcount(from))
+                            : PopCount64(from);
+      const float* w = weights_ + (block.end - size_t{to_end}) * kStride;
       sum0 += w[0];
       if (kStride == 2) sum1 += w[1];
     }
@@ -122,18 +125,19 @@ class WeightTable {
   // The `stride()` weights of `bucket`, or nullptr if they are all zero.
   const float* Find(uint32_t bucket) const {
     const Block& block = blocks_[bucket >> kBlockShift];
-    const uint32_t bit = uint32_t{1} << (bucket & kInBlock);
-    if ((block.bits & bit) == 0) return nullptr;
-    const size_t index =
-        block.rank + static_cast<size_t>(PopCount64(block.bits & (bit - 1)));
-    return &weights_[index * stride_];
+    if ((block.bits & BitOf(bucket)) == 0) return nullptr;
+    return &weights_[Index(bucket) * stride_];
   }
 
  private:
+  static uint32_t BitOf(uint32_t bucket) {
+    return uint32_t{0x80000000} >> (bucket & kInBlock);
+  }
+  // The index of a weighted bucket's weights: the weighted buckets before the
+  // next block less those from this one to it.
   size_t Index(uint32_t bucket) const {
     const Block& block = blocks_[bucket >> kBlockShift];
-    const uint32_t bit = uint32_t{1} << (bucket & kInBlock);
-    return block.rank + static_cast<size_t>(PopCount64(block.bits & (bit - 1)));
+    return block.end - size_t{PopCount64(block.bits << (bucket & kInBlock))};
   }
 
   size_t stride_;
