@@ -58,6 +58,11 @@ inline constexpr uint64_t kCharSuffixBit = 2;  // the n-gram ends the word
 
 // The token kinds there are: TokenKind's values run from 0 to kSignal.
 inline constexpr size_t kTokenKinds = static_cast<size_t>(TokenKind::kSignal) + 1;
+// The values a TokenKind's byte can hold, known kinds or not: the scoring
+// loop's per-kind tables have an entry for each, so a token's kind needs no
+// range check.
+static_assert(sizeof(TokenKind) == 1, "per-kind tables take one entry per value");
+inline constexpr size_t kKindValues = 256;
 
 inline uint64_t KindSalt(TokenKind kind) {
   return 0x9E37'79B9'7F4A'7C15ULL * (static_cast<uint64_t>(kind) + 1);
@@ -90,7 +95,7 @@ class FeatureHasher {
   uint32_t num_buckets() const { return uint32_t{1} << options_.hash_bits; }
 
   uint64_t UnigramHash(TokenKind kind, absl::string_view text) const {
-    return KindHash(unigram_keys_, options_.hash_seed, kind, text);
+    return KindHash(unigram_keys_, kind, text);
   }
   uint64_t BigramHash(uint64_t first, uint64_t second) const {
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
@@ -186,7 +191,7 @@ class FeatureHasher {
   }
 
   explicit FeatureHasher(const FeatureOptions& options) : options_(options) {
-    for (size_t k = 0; k < kTokenKinds; ++k) {
+    for (size_t k = 0; k < kKindValues; ++k) {  // kinds beyond the known ones too
       SetUnigramKeys(k, options_.hash_seed ^ KindSalt(static_cast<TokenKind>(k)),
                      &unigram_keys_);
     }
@@ -208,16 +213,21 @@ class FeatureHasher {
   // (the kind's salt, a byte swap, adds and xors: 5 to 9 instructions a token).
   // An array per constant, by kind: a kind's constant is one load with the kind
   // as a scaled index (a struct per kind, of 40 bytes, took two LEAs a token).
+  // Every value of a kind's byte has its entries (10 KB in all), so the
+  // scoring loop does not test a token's kind against kTokenKinds, and
+  // InBigrams() is one byte load there (a bit test needed a range check).
   struct UnigramKeys {
-    uint64_t seed[kTokenKinds] = {};            // hash_seed ^ KindSalt(kind)
-    uint64_t bitflip_1to3[kTokenKinds] = {};    // of XXH3_len_1to3_64b
-    uint64_t bitflip_4to8[kTokenKinds] = {};    // of XXH3_len_4to8_64b
-    uint64_t bitflip1_9to16[kTokenKinds] = {};  // of XXH3_len_9to16_64b
-    uint64_t bitflip2_9to16[kTokenKinds] = {};
+    uint64_t seed[kKindValues] = {};            // hash_seed ^ KindSalt(kind)
+    uint64_t bitflip_1to3[kKindValues] = {};    // of XXH3_len_1to3_64b
+    uint64_t bitflip_4to8[kKindValues] = {};    // of XXH3_len_4to8_64b
+    uint64_t bitflip1_9to16[kKindValues] = {};  // of XXH3_len_9to16_64b
+    uint64_t bitflip2_9to16[kKindValues] = {};
+    bool in_bigrams[kKindValues] = {};  // InBigrams(kind)
   };
   // Sets the constants of kind k from its unigram seed.
   static void SetUnigramKeys(size_t k, uint64_t seed, UnigramKeys* keys) {
     keys->seed[k] = seed;
+    keys->in_bigrams[k] = InBigrams(static_cast<TokenKind>(k));
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
     // As XXH3_len_1to3_64b, XXH3_len_4to8_64b and XXH3_len_9to16_64b derive them.
     const xxh_u8* const secret = XXH3_kSecret;
@@ -285,43 +295,18 @@ class FeatureHasher {
     return XXH3_64bits_withSeed(text.data(), text.size(), keys.seed[k]);
   }
 
-  // The unigram hash of a token of a kind with keys and of 1 to 16 bytes into
-  // *hash, with no call (the scoring loop's common case); false for any other.
+  // The unigram hash of a token of 1 to 16 bytes into *hash, with no call (the
+  // scoring loop's common case); false for any other.
   [[gnu::always_inline]] static bool ShortKindHash(const UnigramKeys& keys,
                                                    TokenKind kind, absl::string_view text,
                                                    uint64_t* hash) {
-    const size_t k = static_cast<size_t>(kind);
-    return ABSL_PREDICT_TRUE(k < kTokenKinds) && ShortUnigramHash(keys, k, text, hash);
+    return ShortUnigramHash(keys, static_cast<size_t>(kind), text, hash);
   }
 
-  // The unigram hash of a token: on its kind's keys (`keys`: unigram_keys_),
-  // or for a kind beyond them from the seed.
-  [[gnu::always_inline]] static uint64_t KindHash(const UnigramKeys& keys,
-                                                  uint64_t hash_seed, TokenKind kind,
+  // The unigram hash of a token, on its kind's keys (`keys`: unigram_keys_).
+  [[gnu::always_inline]] static uint64_t KindHash(const UnigramKeys& keys, TokenKind kind,
                                                   absl::string_view text) {
-    const size_t k = static_cast<size_t>(kind);
-    if (ABSL_PREDICT_TRUE(k < kTokenKinds)) return UnigramHashWithKeys(keys, k, text);
-    return UnigramHashWithSeed(hash_seed, kind, text);
-  }
-
-  // The hashes on explicit arguments rather than members, so a loop can hold
-  // them in registers: a sink's stores (uint64_t slots) could alias hash_seed
-  // as far as the compiler knows, and it would reload it after each.
-  [[gnu::always_inline]] static uint64_t UnigramHashWithSeed(uint64_t hash_seed,
-                                                             TokenKind kind,
-                                                             absl::string_view text) {
-    const uint64_t seed = hash_seed ^ KindSalt(kind);
-#if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
-    // Most tokens are at most 16 bytes: XXH3_64bits_withSeed itself is not inlined
-    // (its long-input paths are large), so take its short-input branch here. Same
-    // function of the same arguments as the public call: XXH3_64bits_withSeed
-    // hashes len <= 16 with XXH3_len_0to16_64b and the default secret.
-    if (text.size() <= 16) {
-      return XXH3_len_0to16_64b(reinterpret_cast<const xxh_u8*>(text.data()), text.size(),
-                                XXH3_kSecret, seed);
-    }
-#endif
-    return XXH3_64bits_withSeed(text.data(), text.size(), seed);
+    return UnigramHashWithKeys(keys, static_cast<size_t>(kind), text);
   }
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
   // XXH3_64bits_withSeed of the 16 bytes LE64(first) LE64(second), written out
@@ -634,8 +619,8 @@ uint32_t* FeatureHasher::WriteBucketsWithPairs(absl::Span<const Token> tokens,
   // WriteBuckets' loop for the usual options, unigrams and bigrams both on (no
   // test of either per token), in two parts: up to the first token that takes
   // part in bigrams, then the rest, where every such token has one before it.
-  // Both take only tokens whose hash needs no call (a kind with keys, 1 to 16
-  // bytes: nearly all); at the first other one the rest of the post goes to
+  // Both take only tokens whose hash needs no call (1 to 16 bytes: nearly
+  // all); at the first other one the rest of the post goes to
   // WriteBucketsOf, out of line. With no call in them, the loops keep their
   // constants in registers (a call clobbers the caller-saved ones, so GCC kept
   // the loop's end, the kinds' keys, the shift and the bigram constants on the
@@ -655,7 +640,7 @@ uint32_t* FeatureHasher::WriteBucketsWithPairs(absl::Span<const Token> tokens,
     if (!ShortKindHash(keys, kind, text_of(*token), &hash)) break;
     ++token;
     *out++ = static_cast<uint32_t>(hash >> shift);
-    if (InBigrams(kind)) {
+    if (keys.in_bigrams[static_cast<size_t>(kind)]) {
       carry.previous_hash = hash;
       carry.have_previous = true;
       break;
@@ -670,7 +655,7 @@ uint32_t* FeatureHasher::WriteBucketsWithPairs(absl::Span<const Token> tokens,
       // The pointer moved once per token (GCC kept two copies of it otherwise).
       out[0] = static_cast<uint32_t>(hash >> shift);
       size_t written = 1;
-      if (InBigrams(kind)) {
+      if (keys.in_bigrams[static_cast<size_t>(kind)]) {
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
         const uint64_t bigram =
             BigramHashWithFlips(bitflip1, bitflip2, previous_hash, hash);
@@ -701,7 +686,6 @@ void FeatureHasher::ForEachBucketOf(absl::Span<const Token> part, const TextOf& 
   const bool unigrams = options_.unigrams;
   const bool bigrams = options_.bigrams;
   const int shift = 64 - options_.hash_bits;
-  const uint64_t seed = options_.hash_seed;
   const UnigramKeys& keys = unigram_keys_;
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
   const uint64_t bitflip1 = bigram_bitflip1_;
@@ -711,7 +695,7 @@ void FeatureHasher::ForEachBucketOf(absl::Span<const Token> part, const TextOf& 
   bool have_previous = carry != nullptr && carry->have_previous;
   for (const Token& token : part) {
     const TokenKind kind = token.kind;
-    const uint64_t hash = KindHash(keys, seed, kind, text_of(token));
+    const uint64_t hash = KindHash(keys, kind, text_of(token));
     if (unigrams) sink(static_cast<uint32_t>(hash >> shift));
     if (InBigrams(kind)) {
       if (bigrams && have_previous) {

@@ -91,10 +91,10 @@ TEST(FeatureHasherTest, UnigramHashIsXxh3OfEveryLength) {
     state = state * 6364136223846793005ULL + 1442695040888963407ULL;
     bytes.push_back(static_cast<char>(state >> 56));
   }
+  // Every value of the kind's byte: the known kinds and those beyond them
+  // (the hasher keeps constants for each).
   std::vector<TokenKind> kinds;
-  for (size_t k = 0; k < kTokenKinds; ++k) kinds.push_back(static_cast<TokenKind>(k));
-  kinds.push_back(static_cast<TokenKind>(kTokenKinds));
-  kinds.push_back(static_cast<TokenKind>(255));
+  for (size_t k = 0; k < kKindValues; ++k) kinds.push_back(static_cast<TokenKind>(k));
   for (const uint64_t seed : {uint64_t{0}, uint64_t{1}, FeatureOptions().hash_seed,
                               ~uint64_t{0}, uint64_t{0x0000'0001'FFFF'FFFFULL}}) {
     FeatureOptions options;
@@ -233,7 +233,7 @@ TEST(FeatureHasherTest, WriteBucketsIsForEach) {
     // Lengths 0..40: empty, 1-3, 4-8, 9-16, 17-128 bytes.
     tokens.Add(kinds[(i * 5) % 9], absl::string_view(long_text).substr(0, (i * 7) % 41));
   }
-  std::vector<HandTokens> inputs(9);
+  std::vector<HandTokens> inputs(10);
   inputs[1].Add(TokenKind::kWord, "alone");
   inputs[2].Add(TokenKind::kHost, "x.com").Add(TokenKind::kSignal, "bidi");
   inputs[3] = tokens;
@@ -271,6 +271,14 @@ TEST(FeatureHasherTest, WriteBucketsIsForEach) {
   for (size_t i = 1; i < 60; ++i) {  // inputs[3] without its empty first token
     inputs[8].Add(kinds[(i * 5) % 9], absl::string_view(long_text).substr(0, (i * 7) % 41));
   }
+  // Every value of the kind's byte, each between two words, in the loops (the
+  // per-kind tables: keys and whether a kind takes part in bigrams).
+  for (size_t k = 0; k < kKindValues; ++k) {
+    inputs[9].Add(TokenKind::kWord, k % 2 == 0 ? "even" : "odd");
+    inputs[9].Add(static_cast<TokenKind>(k),
+                  absl::string_view(long_text).substr(0, 1 + k % 16));
+  }
+  inputs[9].Add(TokenKind::kWord, "last");
   for (int mask = 0; mask < 8; ++mask) {
     for (int bits : {10, 20, 26}) {
       FeatureOptions options;
