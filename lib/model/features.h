@@ -254,24 +254,26 @@ class FeatureHasher {
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
     const size_t len = text.size();
     const xxh_u8* const input = reinterpret_cast<const xxh_u8*>(text.data());
-    if (len <= 8) {
-      if (len >= 4) {  // XXH3_len_4to8_64b
-        const uint32_t input1 = XXH_readLE32(input);
-        const uint32_t input2 = XXH_readLE32(input + len - 4);
-        const uint64_t input64 = input2 + (static_cast<uint64_t>(input1) << 32);
-        *hash = XXH3_rrmxmx(input64 ^ keys.bitflip_4to8[k], len);
-        return true;
-      }
-      if (len != 0) {  // XXH3_len_1to3_64b
-        const uint32_t c1 = input[0];
-        const uint32_t c2 = input[len >> 1];
-        const uint32_t c3 = input[len - 1];
-        const uint32_t combined =
-            (c1 << 16) | (c2 << 24) | c3 | (static_cast<uint32_t>(len) << 8);
-        *hash = XXH64_avalanche(combined ^ keys.bitflip_1to3[k]);
-        return true;
-      }
-    } else if (len <= 16) {  // XXH3_len_9to16_64b
+    // The length less 1 (0 wraps past every range): the short tokens, half of
+    // them, take the first branch on one compare.
+    const size_t len_less_1 = len - 1;
+    if (len_less_1 < 3) {  // XXH3_len_1to3_64b
+      const uint32_t c1 = input[0];
+      const uint32_t c2 = input[len >> 1];
+      const uint32_t c3 = input[len - 1];
+      const uint32_t combined =
+          (c1 << 16) | (c2 << 24) | c3 | (static_cast<uint32_t>(len) << 8);
+      *hash = XXH64_avalanche(combined ^ keys.bitflip_1to3[k]);
+      return true;
+    }
+    if (len_less_1 < 8) {  // XXH3_len_4to8_64b
+      const uint32_t input1 = XXH_readLE32(input);
+      const uint32_t input2 = XXH_readLE32(input + len - 4);
+      const uint64_t input64 = input2 + (static_cast<uint64_t>(input1) << 32);
+      *hash = XXH3_rrmxmx(input64 ^ keys.bitflip_4to8[k], len);
+      return true;
+    }
+    if (len_less_1 < 16) {  // XXH3_len_9to16_64b
       const uint64_t lo = XXH_readLE64(input) ^ keys.bitflip1_9to16[k];
       const uint64_t hi = XXH_readLE64(input + len - 8) ^ keys.bitflip2_9to16[k];
       *hash = XXH3_avalanche(len + XXH_swap64(lo) + hi + MulFold64(lo, hi));
