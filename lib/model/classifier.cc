@@ -41,23 +41,29 @@ Tokenization& ThreadTokenization() {
   return tokenization;
 }
 
-BucketSet& ThreadBucketSet() {
-  thread_local BucketSet set;
-  return set;
+// The most tokens the scoring loop hashes into its buffer at a time.
+constexpr size_t kTokensAPart = size_t{16} << 10;
+
+// The scoring loop's scratch: the binary-feature set and the buckets of up to
+// kTokensAPart tokens of a post (kept at its high-water size: at most 128 KiB
+// and 4 bytes). One thread-local object, so the loop reaches both with one
+// thread-local address and one check that it was constructed (two of each
+// took about ten instructions a post more).
+struct ScoringScratch {
+  BucketSet set;
+  std::vector<uint32_t> buckets;
+};
+ScoringScratch& ThreadScoringScratch() {
+  thread_local ScoringScratch scratch;
+  return scratch;
 }
+BucketSet& ThreadBucketSet() { return ThreadScoringScratch().set; }
+std::vector<uint32_t>& ThreadBuckets() { return ThreadScoringScratch().buckets; }
 
 // The binary-feature set of a post with many features (see BucketBitmap).
 BucketBitmap& ThreadBucketBitmap() {
   thread_local BucketBitmap bitmap;
   return bitmap;
-}
-
-// The scoring loop's buckets of up to kTokensAPart tokens of a post (kept at its
-// high-water size: at most 128 KiB and 4 bytes).
-constexpr size_t kTokensAPart = size_t{16} << 10;
-std::vector<uint32_t>& ThreadBuckets() {
-  thread_local std::vector<uint32_t> buckets;
-  return buckets;
 }
 
 // One feature name of a post being explained: a clue before the clues are ranked.
@@ -405,11 +411,12 @@ template <size_t kStride, bool kHardwarePopCount, bool kBinary>
       return SumWeightsOfLongPost<kStride, kBinary>(hasher, weights, tokens, distinct,
                                                     sums);
     }
-    BucketSet::Inserter seen = ThreadBucketSet().ClearForInserts(distinct);
+    ScoringScratch& scratch = ThreadScoringScratch();
+    BucketSet::Inserter seen = scratch.set.ClearForInserts(distinct);
     // Two passes, the hashes into a buffer (of at most 2 * kTokensAPart + 1
     // buckets), then the look-ups: each loop has the registers it needs (one loop
     // doing both kept a dozen values on the stack).
-    std::vector<uint32_t>& buckets = ThreadBuckets();
+    std::vector<uint32_t>& buckets = scratch.buckets;
     if (buckets.size() < max_features) buckets.resize(max_features);
     uint32_t* const first = buckets.data();
     const uint32_t* const last = hasher.WriteBuckets(tokens.tokens(), text_of, first);
