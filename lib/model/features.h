@@ -213,12 +213,16 @@ class FeatureHasher {
   // (the kind's salt, a byte swap, adds and xors: 5 to 9 instructions a token).
   // An array per constant, by kind: a kind's constant is one load with the kind
   // as a scaled index (a struct per kind, of 40 bytes, took two LEAs a token).
-  // Every value of a kind's byte has its entries (10 KB in all), so the
+  // Every value of a kind's byte has its entries (16 KB in all), so the
   // scoring loop does not test a token's kind against kTokenKinds, and
   // InBigrams() is one byte load there (a bit test needed a range check).
+  // XXH3_len_1to3_64b's input word holds the length in bits 8 to 15, apart from
+  // the bytes' bits, so its constant is kept per length with the length xored
+  // in: the word's shift and OR of the length go from each 1-to-3-byte token.
   struct UnigramKeys {
-    uint64_t seed[kKindValues] = {};            // hash_seed ^ KindSalt(kind)
-    uint64_t bitflip_1to3[kKindValues] = {};    // of XXH3_len_1to3_64b
+    uint64_t seed[kKindValues] = {};  // hash_seed ^ KindSalt(kind)
+    // XXH3_len_1to3_64b's, xored with len << 8, by [kind][len] (len 1 to 3).
+    uint64_t bitflip_1to3_len[kKindValues][4] = {};
     uint64_t bitflip_4to8[kKindValues] = {};    // of XXH3_len_4to8_64b
     uint64_t bitflip1_9to16[kKindValues] = {};  // of XXH3_len_9to16_64b
     uint64_t bitflip2_9to16[kKindValues] = {};
@@ -231,7 +235,11 @@ class FeatureHasher {
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
     // As XXH3_len_1to3_64b, XXH3_len_4to8_64b and XXH3_len_9to16_64b derive them.
     const xxh_u8* const secret = XXH3_kSecret;
-    keys->bitflip_1to3[k] = (XXH_readLE32(secret) ^ XXH_readLE32(secret + 4)) + seed;
+    const uint64_t bitflip_1to3 =
+        (XXH_readLE32(secret) ^ XXH_readLE32(secret + 4)) + seed;
+    for (uint64_t len = 1; len <= 3; ++len) {
+      keys->bitflip_1to3_len[k][len] = bitflip_1to3 ^ (len << 8);
+    }
     const uint64_t seed_4to8 =
         seed ^ (static_cast<uint64_t>(XXH_swap32(static_cast<uint32_t>(seed))) << 32);
     keys->bitflip_4to8[k] =
@@ -261,9 +269,9 @@ class FeatureHasher {
       const uint32_t c1 = input[0];
       const uint32_t c2 = input[len >> 1];
       const uint32_t c3 = input[len - 1];
-      const uint32_t combined =
-          (c1 << 16) | (c2 << 24) | c3 | (static_cast<uint32_t>(len) << 8);
-      *hash = XXH64_avalanche(combined ^ keys.bitflip_1to3[k]);
+      // The length's byte of the word is in the constant.
+      const uint32_t combined = (c1 << 16) | (c2 << 24) | c3;
+      *hash = XXH64_avalanche(combined ^ keys.bitflip_1to3_len[k][len]);
       return true;
     }
     if (len_less_1 < 8) {  // XXH3_len_4to8_64b
