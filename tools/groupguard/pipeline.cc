@@ -254,6 +254,10 @@ absl::Status RunPipeline(const PipelineOptions& options,
 
   const size_t window = static_cast<size_t>(options.threads) * 3;
   std::deque<std::unique_ptr<Task>> in_flight;
+  // Finished tasks, reused: their output buffers keep their size, so a block's
+  // output is not grown again from nothing (reallocated and copied, its pages
+  // faulted in afresh) for every block. At most `window` of them.
+  std::vector<std::unique_ptr<Task>> free_tasks;
   std::unique_ptr<WorkerPool> pool;
   std::unique_ptr<Task> tail;
   absl::Status read_error;
@@ -261,7 +265,13 @@ absl::Status RunPipeline(const PipelineOptions& options,
   absl::Status result;
   for (;;) {
     while (!input_done && in_flight.size() < window) {
-      auto task = std::make_unique<Task>();
+      std::unique_ptr<Task> task;
+      if (free_tasks.empty()) {
+        task = std::make_unique<Task>();
+      } else {
+        task = std::move(free_tasks.back());
+        free_tasks.pop_back();
+      }
       absl::StatusOr<bool> more = read_task(task.get());
       if (!more.ok() || !*more) {
         read_error = more.status();
@@ -293,6 +303,7 @@ absl::Status RunPipeline(const PipelineOptions& options,
     pool->Wait(front);
     result = finish(front);
     if (!result.ok()) break;
+    free_tasks.push_back(std::move(in_flight.front()));
     in_flight.pop_front();
   }
   pool.reset();  // joins the workers before the tasks go away
