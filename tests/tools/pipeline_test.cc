@@ -1,9 +1,17 @@
-// RunPipeline (tools/groupguard/pipeline.cc), compiled from the command's source: a
-// run does not allocate anew for every block once it is under way.
+// RunPipeline (tools/groupguard/pipeline.cc), compiled from the command's source:
+// the outputs come back in input order however the workers finish, and a run does
+// not allocate anew for every block once it is under way.
 #include "pipeline.h"
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "../alloc_counter.h"
@@ -45,6 +53,99 @@ class EchoHandler : public PostHandler {
  private:
   size_t pad_;
 };
+
+// Runs `run` on another thread; a run that has not returned after a minute (a lost
+// wake-up: the calling thread waits for a block that is done) fails the test binary
+// at once, since a thread blocked for good cannot be taken back.
+absl::Status RunWithin(const std::function<absl::Status()>& run) {
+  std::future<absl::Status> result = std::async(std::launch::async, run);
+  if (result.wait_for(std::chrono::minutes(1)) == std::future_status::timeout) {
+    std::fprintf(stderr, "RunPipeline did not return within a minute\n");
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
+  return result.get();
+}
+
+// The first block is held back until the other worker has handled all the later
+// blocks it can, so the block the calling thread waits for finishes last, after the
+// others (the calling thread must be woken for it, not only for them): the run must
+// still end, with every output in input order.
+TEST(PipelineTest, OutputsComeInInputOrderWhenTheOldestBlockFinishesLast) {
+  constexpr int kPosts = 200;
+  PipelineOptions options;
+  options.path = WriteDump("oldest_last.jsonl", kPosts);
+  options.threads = 2;
+  options.block_bytes = 1;  // a block or two per record
+  std::mutex mu;
+  std::condition_variable cv;
+  int later_handled = 0;  // guarded by mu
+  bool gate_timed_out = false;
+
+  class GatedHandler : public PostHandler {
+   public:
+    GatedHandler(std::mutex* mu, std::condition_variable* cv, int* later_handled,
+                 bool* timed_out)
+        : mu_(mu), cv_(cv), later_handled_(later_handled), timed_out_(timed_out) {}
+    absl::Status Handle(const internal::PostView& post, BlockOutput* out) override {
+      if (post.id == "0") {
+        // Until the other worker has handled three later posts and then no more
+        // for 200 ms: it has run out of work (every block it may take is done), so
+        // no block finishes after this one.
+        std::unique_lock<std::mutex> lock(*mu_);
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        for (;;) {
+          const int seen = *later_handled_;
+          const bool changed = cv_->wait_for(lock, std::chrono::milliseconds(200),
+                                             [&] { return *later_handled_ != seen; });
+          if (!changed && seen >= 3) break;
+          if (std::chrono::steady_clock::now() > give_up) {
+            *timed_out_ = true;
+            break;
+          }
+        }
+      } else {
+        {
+          std::lock_guard<std::mutex> lock(*mu_);
+          ++*later_handled_;
+        }
+        cv_->notify_all();
+      }
+      absl::StrAppend(&out->text, post.id, "\n");
+      return absl::OkStatus();
+    }
+
+   private:
+    std::mutex* mu_;
+    std::condition_variable* cv_;
+    int* later_handled_;
+    bool* timed_out_;
+  };
+
+  std::string output;
+  Progress progress("test", std::nullopt);
+  BadRecords bad;
+  PipelineStats stats;
+  const absl::Status status = RunWithin([&] {
+    return RunPipeline(
+        options,
+        [&]() -> std::unique_ptr<PostHandler> {
+          return std::make_unique<GatedHandler>(&mu, &cv, &later_handled,
+                                                &gate_timed_out);
+        },
+        [&](BlockOutput& out) {
+          output += out.text;
+          return absl::OkStatus();
+        },
+        &progress, &bad, &stats);
+  });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_FALSE(gate_timed_out) << "no later block was handled while the first waited";
+  std::string expected;
+  for (int i = 0; i < kPosts; ++i) absl::StrAppend(&expected, i, "\n");
+  EXPECT_EQ(output, expected);
+  EXPECT_EQ(stats.posts, kPosts);
+}
 
 // The operator new calls of a whole run over the dump at `path`.
 int64_t AllocationsOfRun(const std::string& path, int threads) {

@@ -117,9 +117,12 @@ class WorkerPool {
     work_cv_.notify_one();
   }
 
+  // Returns once `task` is done. Only the calling thread waits here.
   void Wait(Task* task) {
     std::unique_lock<std::mutex> lock(mu_);
+    awaited_ = task;
     done_cv_.wait(lock, [task] { return task->done; });
+    awaited_ = nullptr;
   }
 
  private:
@@ -136,11 +139,16 @@ class WorkerPool {
           queue_.pop_front();
         }
         Process(task, skip_bad, &p, h.get(), &post);
+        bool awaited;
         {
           std::lock_guard<std::mutex> lock(mu_);
           task->done = true;
+          awaited = task == awaited_;
         }
-        done_cv_.notify_all();
+        // The calling thread waits for one task at a time, the oldest: waking it
+        // for another (half the blocks with two workers) would take a core from a
+        // worker for nothing.
+        if (awaited) done_cv_.notify_one();
       }
     });
   }
@@ -149,6 +157,7 @@ class WorkerPool {
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
   std::deque<Task*> queue_;  // guarded by mu_
+  Task* awaited_ = nullptr;  // guarded by mu_: the task Wait() waits for
   bool stop_ = false;        // guarded by mu_
   std::vector<std::thread> threads_;
   std::string start_error_;
