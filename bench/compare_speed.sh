@@ -3,10 +3,13 @@
 #   bench/compare_speed.sh [N_POSTS]      default 1,000,000
 # Needs a Release build in build/release and the peers (scripts/setup.sh --peers).
 # Every system is timed in the same run on the same posts; each figure is the median of
-# 3 runs (scikit-learn: one). Prints posts/s, MB/s, peak RSS and the ratios to fastText,
-# then how many times faster groupguard is than each peer, how much of fastText's time
-# is loading its model, and whether each target of the throughput issue is met in
-# this run.
+# 3 runs (scikit-learn: one), groupguard's of 7 runs of each thread count, taken in
+# turn (1, N, 1, N, ...): a run of 0.3 to 0.6 s is at the mercy of any other process,
+# more so on N threads than on one, so the runs of each count are spread over the same
+# stretch of time (bench/RESULTS.md, 2026-11-27, two threads). Prints posts/s, MB/s,
+# peak RSS and the ratios to fastText, then how many times faster groupguard is than
+# each peer, how much of fastText's time is loading its model, and whether each target
+# of the throughput issue is met in this run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -72,8 +75,32 @@ run() {
   printf '%s\n' "${results[@]}" | sort -n | sed -n 2p
 }
 
-gg1=$(run gg1 "$gg" score --threads 1 "$work/posts.jsonl")
-ggn=$(run ggn "$gg" score --threads "$threads" "$work/posts.jsonl")
+# groupguard: 7 runs of --threads 1 and of --threads $threads in turn; prints the
+# medians' "seconds peak_kb" on two lines, and the spread of each on stderr.
+run_groupguard() {
+  local one=() many=()
+  for i in 1 2 3 4 5 6 7; do
+    /usr/bin/time -f "%e %M" -o "$work/time.gg1" "$gg" score --threads 1 \
+      "$work/posts.jsonl" >/dev/null
+    one+=("$(cat "$work/time.gg1")")
+    /usr/bin/time -f "%e %M" -o "$work/time.ggn" "$gg" score --threads "$threads" \
+      "$work/posts.jsonl" >/dev/null
+    many+=("$(cat "$work/time.ggn")")
+  done
+  local name runs
+  for name in one many; do
+    local -n runs_of=$name
+    runs=$(printf '%s\n' "${runs_of[@]}" | sort -n)
+    echo "groupguard --threads $([ $name = one ] && echo 1 || echo "$threads"): 7 runs," \
+      "median $(echo "$runs" | sed -n 4p | cut -d' ' -f1) s, from" \
+      "$(echo "$runs" | sed -n 1p | cut -d' ' -f1) to $(echo "$runs" | sed -n 7p | cut -d' ' -f1) s" >&2
+    echo "$runs" | sed -n 4p
+  done
+}
+
+gg_medians=$(run_groupguard)
+gg1=$(echo "$gg_medians" | sed -n 1p)
+ggn=$(echo "$gg_medians" | sed -n 2p)
 ft=$(run fasttext fasttext predict-prob "$work/fasttext.bin" "$work/posts.txt")
 # How much of that is loading its model: the same command on one post.
 head -n 1 "$work/posts.txt" > "$work/one_post.txt"
