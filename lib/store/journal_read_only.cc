@@ -75,7 +75,11 @@ struct PinnedSegment {
 // What one attempt pinned.
 struct Pinned {
   std::string snapshot_path;  // empty: no snapshot
-  std::string snapshot;       // the whole snapshot file
+  // The snapshot file, open, and its size: Recover reads it again rather than the
+  // store keeping a copy of it in memory for its life (a registry over the store
+  // already holds the state the snapshot decodes to).
+  ScopedFd snapshot_fd;
+  uint64_t snapshot_bytes = 0;
   uint64_t through = 0;
   std::vector<PinnedSegment> segments;
   uint64_t last_sequence = 0;
@@ -142,7 +146,8 @@ absl::StatusOr<Pinned> Pin(const std::string& dir, const internal::JournalListin
     GG_RETURN_IF_ERROR(
         internal::DecodeSnapshot(contents, newest.through, newest.path).status());
     pinned.snapshot_path = newest.path;
-    pinned.snapshot = std::move(contents);
+    pinned.snapshot_fd = std::move(fd);
+    pinned.snapshot_bytes = got;
     pinned.through = newest.through;
   }
   const std::vector<internal::SegmentFile>& segments = f.segments;
@@ -240,9 +245,20 @@ class ReadOnlyJournal final : public EventStore {
       override {
     const uint64_t through = pinned_.through;
     if (!pinned_.snapshot_path.empty()) {
+      std::string contents(static_cast<size_t>(pinned_.snapshot_bytes), '\0');
+      GG_ASSIGN_OR_RETURN(size_t got, internal::ReadAt(pinned_.snapshot_fd.get(),
+                                                       contents.data(), contents.size(),
+                                                       0, pinned_.snapshot_path));
+      if (got != contents.size()) {
+        // A writer never changes a snapshot file once it is in place.
+        return absl::DataLossError(absl::StrCat(
+            pinned_.snapshot_path, ": offset ", got,
+            ": snapshot is shorter than the ", contents.size(),
+            " bytes the read-only open read"));
+      }
       GG_ASSIGN_OR_RETURN(
           absl::string_view payload,
-          internal::DecodeSnapshot(pinned_.snapshot, through, pinned_.snapshot_path));
+          internal::DecodeSnapshot(contents, through, pinned_.snapshot_path));
       if (absl::Status s = on_snapshot(payload, through); !s.ok()) {
         return absl::Status(s.code(),
                             absl::StrCat(pinned_.snapshot_path, ": ", s.message()));

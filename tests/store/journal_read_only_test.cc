@@ -3,6 +3,7 @@
 // and reports damage as OpenJournal does. (A writer in another process appending and
 // snapshotting under it: journal_crash_test.cc.)
 
+#include <malloc.h>
 #include <sys/stat.h>
 
 #include <cstdint>
@@ -322,6 +323,38 @@ TEST(JournalReadOnlyTest, DamageInAnOlderSegmentIsDataLossWhileTheWriterAppends)
   EXPECT_THAT(reader.status().message(), HasSubstr(first));
   EXPECT_THAT(reader.status().message(), HasSubstr(absl::StrCat("offset ", second, ":")));
   EXPECT_EQ(attempts, 1);
+}
+
+// Bytes the process has from malloc (the heap's and those mapped on their own).
+int64_t HeapBytesInUse() {
+  const struct mallinfo2 m = ::mallinfo2();
+  return static_cast<int64_t>(m.uordblks + m.hblkhd);
+}
+
+// The open store keeps the snapshot file open, not a copy of its bytes: a registry
+// over it holds the state the snapshot decodes to, and a second copy would stay for
+// the view's life.
+TEST(JournalReadOnlyTest, KeepsNoCopyOfTheSnapshotInMemoryWhileOpen) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("journal");
+  constexpr size_t kSnapshotBytes = size_t{16} << 20;
+  {
+    auto writer = OpenJournal(dir, OptionsWith(kNone));
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    Append(**writer, 1, 3);
+    ASSERT_TRUE((*writer)->WriteSnapshot(std::string(kSnapshotBytes, 's'), 2).ok());
+  }
+  const int64_t before = HeapBytesInUse();
+  auto reader = OpenJournalReadOnly(dir);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_LT(HeapBytesInUse() - before, int64_t{1} << 20);
+  // Recover reads it from the open file, also once it is deleted.
+  std::filesystem::remove(absl::StrCat(dir, "/", internal::SnapshotFileName(2)));
+  auto replayed = ReplayAll(**reader);
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  EXPECT_EQ(replayed->snapshot, std::string(kSnapshotBytes, 's'));
+  EXPECT_EQ(replayed->through, 2u);
+  EXPECT_EQ(replayed->records, ExpectedRecords(3, 3));
 }
 
 TEST(JournalReadOnlyTest, NoJournalIsNotFoundAndAFileIsInvalidArgument) {
