@@ -2238,6 +2238,16 @@ TEST_F(GroupguardCliTest, JournalShowErrors) {
   r = RunCli("journal show " + Dir());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "groupguard: --as is required (groupguard journal show --help)\n");
+  // An empty id (an unset shell variable) names nobody: not every member.
+  for (const std::string option : {"--member", "--as"}) {
+    r = RunCli(absl::StrCat("journal show ", option == "--as" ? "" : "--as ada ", option,
+                            " '' ", Dir()));
+    EXPECT_EQ(r.exit_code, 2) << option;
+    EXPECT_EQ(r.err, absl::StrCat("groupguard: ", option,
+                                  ": an empty value is not a member id (groupguard "
+                                  "journal show --help)\n"));
+    EXPECT_EQ(r.out, "");
+  }
 }
 
 // Damage in a record the snapshot includes: the salvage copies the records after the

@@ -393,6 +393,16 @@ int RunShow(const ShowFlags& flags) {
 
 }  // namespace
 
+// A member id is never empty: `--member ""` (an unset shell variable, say) would
+// otherwise read as no --member and show every member.
+CLI::Validator MemberId() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        return value.empty() ? "an empty value is not a member id" : "";
+      },
+      "");
+}
+
 void AddJournalShowCommand(CLI::App* journal) {
   auto flags = std::make_shared<ShowFlags>();
   CLI::App* show = journal->add_subcommand(
@@ -405,8 +415,10 @@ void AddJournalShowCommand(CLI::App* journal) {
   show->add_option("--as", flags->actor,
                    "The site administrator whose view this is (the registry "
                    "authorizes reads as it)")
-      ->required();
-  show->add_option("--member", flags->member, "Show only this member");
+      ->required()
+      ->check(MemberId());
+  show->add_option("--member", flags->member, "Show only this member")
+      ->check(MemberId());
   show->add_flag("--json", flags->json, "Print one JSON object instead of the report");
   AddIntegerOption(show, "--sitewide-after", &flags->sitewide_after, 1, 1000,
                    "As the server's RegistryOptions::sitewide_after_distinct_groups: "
