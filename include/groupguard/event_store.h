@@ -215,7 +215,11 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
 // snapshot: a writer creating it has not got that far), kInvalidArgument if it is not
 // a directory, the errno's status for other file-system failures. Thread-safe; the
 // open files are closed when the store is destroyed (until then a segment a writer
-// deleted keeps its disk space).
+// deleted keeps its disk space). It holds one descriptor for the snapshot and one
+// for every segment after it, all at once (a registry's journal has one or two;
+// OpenJournal reads them one at a time): a journal whose snapshots lag so far behind
+// that it has more segments than the process may open is kResourceExhausted, naming
+// the segment.
 absl::StatusOr<std::unique_ptr<EventStore>> OpenJournalReadOnly(absl::string_view dir);
 
 // Salvaging a journal that OpenJournal refuses with kDataLoss (or whose records a
