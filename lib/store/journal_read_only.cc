@@ -93,7 +93,9 @@ struct Fingerprint {
 
   // Whether `later` shows the same files: the same names, and every segment the same
   // size but the last, which may have grown (a writer appending to it changes nothing
-  // the attempt read: damage before its end stays damage).
+  // the attempt read: damage before its end stays damage). A name listed both times
+  // that was not there to look at either time (a dangling symbolic link) is the
+  // same: a writer's deletion takes the name out of the later listing.
   bool SameFilesAs(const Fingerprint& later) const {
     auto path_of = [](const auto& file) { return file.path; };
     auto paths = [&](const auto& files) {
@@ -107,7 +109,10 @@ struct Fingerprint {
     }
     for (size_t i = 0; i < segment_sizes.size(); ++i) {
       const bool last = i + 1 == segment_sizes.size();
-      if (segment_sizes[i] < 0 || later.segment_sizes[i] < 0) return false;
+      if (segment_sizes[i] < 0 || later.segment_sizes[i] < 0) {
+        if (segment_sizes[i] != later.segment_sizes[i]) return false;
+        continue;
+      }
       if (last ? later.segment_sizes[i] < segment_sizes[i]
                : later.segment_sizes[i] != segment_sizes[i]) {
         return false;
@@ -332,13 +337,12 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournalReadOnly(absl::string_vie
     }
     last = pinned.status();
     // A listed file gone (kNotFound), or what looks like damage: a writer's snapshot
-    // or append changed the directory under the attempt, or the journal is damaged.
-    // Only a directory that stayed as it was says the latter.
+    // or append changed the directory under the attempt, or the journal is damaged
+    // (or holds a name that cannot be opened). Only a directory that stayed as it
+    // was says the latter: retrying would find the same again.
     if (!absl::IsNotFound(last) && !absl::IsDataLoss(last)) return last;
-    if (absl::IsDataLoss(last)) {
-      GG_ASSIGN_OR_RETURN(Fingerprint after, TakeFingerprint(path));
-      if (before.SameFilesAs(after)) return last;
-    }
+    GG_ASSIGN_OR_RETURN(Fingerprint after, TakeFingerprint(path));
+    if (before.SameFilesAs(after)) return last;
   }
   return absl::UnavailableError(absl::StrCat(
       "journal ", path, " changed under every one of ", kMaxAttempts,

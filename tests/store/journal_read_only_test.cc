@@ -325,6 +325,29 @@ TEST(JournalReadOnlyTest, DamageInAnOlderSegmentIsDataLossWhileTheWriterAppends)
   EXPECT_EQ(attempts, 1);
 }
 
+// A listed name that cannot be opened while the directory stays as it is (here a
+// dangling symbolic link) is reported at once, as OpenJournal reports it: not
+// retried as if a writer had deleted it, and not "try again".
+TEST(JournalReadOnlyTest, AListedFileThatCannotBeOpenedIsNotFoundWithoutRetries) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("journal");
+  {
+    auto writer = OpenJournal(dir, OptionsWith(kNone));
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    Append(**writer, 1, 3);
+  }
+  const std::string snapshot = absl::StrCat(dir, "/", internal::SnapshotFileName(2));
+  std::filesystem::create_symlink(tmp.Sub("nowhere"), snapshot);
+  const absl::StatusCode writer_code = OpenJournal(dir, OptionsWith(kNone)).status().code();
+  std::vector<int> attempts;
+  AfterListing hook([&](int attempt) { attempts.push_back(attempt); });
+  auto reader = OpenJournalReadOnly(dir);
+  ASSERT_EQ(reader.status().code(), absl::StatusCode::kNotFound) << reader.status();
+  EXPECT_EQ(reader.status().code(), writer_code);
+  EXPECT_THAT(reader.status().message(), HasSubstr(snapshot));
+  EXPECT_EQ(attempts, std::vector<int>{0});
+}
+
 // Bytes the process has from malloc (the heap's and those mapped on their own).
 int64_t HeapBytesInUse() {
   const struct mallinfo2 m = ::mallinfo2();
