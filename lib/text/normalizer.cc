@@ -216,8 +216,11 @@ size_t Normalizer::SixteenAtATime(size_t i, size_t end, char* out, uint32_t* upp
   // `end` and overlaps bytes already folded, stored again as they were).
   const unsigned char* const in = in_;
   const __m128i space = _mm_set1_epi8(0x20);
-  const __m128i del = _mm_set1_epi8(0x7F);
-  const __m128i del_to_space = _mm_set1_epi8(0x7F ^ 0x20);
+  // Adding 0x81 takes controls to 0x81..0xA0, DEL to 0x00 and the other ASCII bytes
+  // to 0xA1..0xFF: an unsigned max with 0xA1 then takes just the first two to 0xA1,
+  // a space once the 0x81 is taken off again.
+  const __m128i to_control_range = _mm_set1_epi8(static_cast<char>(0x81));
+  const __m128i control_end = _mm_set1_epi8(static_cast<char>(0xA1));
   // Without HTML, compare with 0x80 instead of '&' and '<' (a stop byte anyway).
   const __m128i amp = _mm_set1_epi8(static_cast<char>(decode_html_ ? '&' : 0x80));
   const __m128i lt = _mm_set1_epi8(static_cast<char>(decode_html_ ? '<' : 0x80));
@@ -242,8 +245,8 @@ size_t Normalizer::SixteenAtATime(size_t i, size_t end, char* out, uint32_t* upp
   // letter masks, limited to `keep`, from the lane counts.
   auto fold = [&](__m128i x, char* o, __m128i keep, __m128i* upper_lanes,
                   __m128i* cased_lanes) {
-    x = _mm_max_epu8(x, space);  // controls
-    x = _mm_xor_si128(x, _mm_and_si128(_mm_cmpeq_epi8(x, del), del_to_space));
+    x = _mm_sub_epi8(_mm_max_epu8(_mm_add_epi8(x, to_control_range), control_end),
+                     to_control_range);  // controls and DEL
     const __m128i is_upper = _mm_cmpgt_epi8(range_end, _mm_add_epi8(x, to_upper_range));
     x = _mm_or_si128(x, _mm_and_si128(is_upper, space));  // 0x20, the case bit
     const __m128i is_cased = _mm_cmpgt_epi8(range_end, _mm_add_epi8(x, to_lower_range));

@@ -610,5 +610,33 @@ TEST(FastPathTest, NormalizerFastAndGeneralPathsAgree) {
   }
 }
 
+// Every ASCII byte (controls, DEL and the bytes next to them included) at every
+// position of texts of 16 to 40 bytes, which the normalizer folds in 16-byte steps:
+// each byte is folded as the general path folds it, in a whole step and in the
+// last step, whose 16 bytes end where the text ends.
+TEST(FastPathTest, NormalizerFoldsEveryAsciiByteInItsSixteenByteSteps) {
+  int failures = 0;
+  for (size_t size = 16; size <= 40; ++size) {
+    for (size_t pos = 0; pos < size; ++pos) {
+      for (int c = 0; c < 0x80; ++c) {
+        std::string input;
+        for (size_t k = 0; k < size; ++k) input += "Hello World xyz. "[k % 17];
+        input[pos] = static_cast<char>(c);
+        for (const bool decode_html : {true, false}) {
+          const std::string want = NormalizeDump(input, decode_html, false);
+          const std::string got = NormalizeDump(input, decode_html, true);
+          if (got != want) {
+            ADD_FAILURE() << "input \"" << absl::CHexEscape(input) << "\" (decode_html "
+                          << decode_html << ")\nfast paths:\n"
+                          << got << "\ngeneral paths:\n"
+                          << want;
+            if (++failures == 5) return;
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace groupguard
