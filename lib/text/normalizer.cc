@@ -316,38 +316,43 @@ size_t Normalizer::FastRun(size_t i, size_t end) {
   // 0x80 when 0x7F is added.
   auto equal_to = [](uint64_t y, unsigned char c) { return ~((y ^ (k01 * c)) + k7F); };
   const bool html = decode_html_;
-  bool sixteen = false;  // SixteenAtATime took the run: j is where it stops
 #if defined(__SSE2__)
   if (fast_paths_ && end - i >= 16) {
+    // j is the run's first stop byte, or its end: nothing is left for the loops
+    // below.
     j = SixteenAtATime(i, end, out, &upper, &cased);
-    sixteen = true;
-  }
+  } else
 #endif
-  while (fast_paths_ && !sixteen && j + 8 <= end) {
-    uint64_t x;
-    std::memcpy(&x, in_ + j, 8);
-    const uint64_t y = x & k7F;
-    uint64_t stop = x | ~(y + k01 * (0x80 - 0x20)) | (y + k01);  // >= 0x80, < 0x20, 0x7F
-    if (html) stop |= equal_to(y, '&') | equal_to(y, '<');
-    if (stop & k80) break;
-    // From here on x is 7-bit ASCII.
-    const uint64_t upper_bits = (x + k01 * (0x80 - 'A')) & ~(x + k01 * (0x7F - 'Z')) & k80;
-    x |= upper_bits >> 2;  // 0x80 >> 2 == 0x20, the case bit
-    // After lower-casing, the cased letters are the bytes in 'a'..'z'.
-    const uint64_t cased_bits = (x + k01 * (0x80 - 'a')) & ~(x + k01 * (0x7F - 'z')) & k80;
-    std::memcpy(out + (j - i), &x, 8);
-    upper += static_cast<uint32_t>(((upper_bits >> 7) * k01) >> 56);
-    cased += static_cast<uint32_t>(((cased_bits >> 7) * k01) >> 56);
-    j += 8;
-  }
-  while (j < end) {
-    const unsigned char c = in_[j];
-    const uint8_t cls = cls_table[c];
-    if (cls & kStop) break;
-    out[j - i] = kBytes.fold[c];
-    upper += (cls >> 1) & 1;
-    cased += (cls >> 2) & 1;
-    ++j;
+  {
+    while (fast_paths_ && j + 8 <= end) {
+      uint64_t x;
+      std::memcpy(&x, in_ + j, 8);
+      const uint64_t y = x & k7F;
+      uint64_t stop =
+          x | ~(y + k01 * (0x80 - 0x20)) | (y + k01);  // >= 0x80, < 0x20, 0x7F
+      if (html) stop |= equal_to(y, '&') | equal_to(y, '<');
+      if (stop & k80) break;
+      // From here on x is 7-bit ASCII.
+      const uint64_t upper_bits =
+          (x + k01 * (0x80 - 'A')) & ~(x + k01 * (0x7F - 'Z')) & k80;
+      x |= upper_bits >> 2;  // 0x80 >> 2 == 0x20, the case bit
+      // After lower-casing, the cased letters are the bytes in 'a'..'z'.
+      const uint64_t cased_bits =
+          (x + k01 * (0x80 - 'a')) & ~(x + k01 * (0x7F - 'z')) & k80;
+      std::memcpy(out + (j - i), &x, 8);
+      upper += static_cast<uint32_t>(((upper_bits >> 7) * k01) >> 56);
+      cased += static_cast<uint32_t>(((cased_bits >> 7) * k01) >> 56);
+      j += 8;
+    }
+    while (j < end) {
+      const unsigned char c = in_[j];
+      const uint8_t cls = cls_table[c];
+      if (cls & kStop) break;
+      out[j - i] = kBytes.fold[c];
+      upper += (cls >> 1) & 1;
+      cased += (cls >> 2) & 1;
+      ++j;
+    }
   }
   // The byte before a non-ASCII one goes to the slow path if a combining mark may
   // follow it. (Its counts are taken there.)
