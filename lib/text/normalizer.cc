@@ -112,11 +112,14 @@ class Normalizer {
   size_t FastRun(size_t i, size_t end);
 #if defined(__SSE2__)
   // FastRun's work for a run of at least 16 bytes (end - i >= 16), 16 bytes a
-  // step: folds in_[i, j) into out (out[0] is in_[i]'s) and adds their letter
-  // counts, where j is the first byte that leaves the fast path (non-ASCII; '&'
+  // step: folds in_[i, j) into out (out[0] is in_[i]'s) and counts their
+  // letters, where j is the first byte that leaves the fast path (non-ASCII; '&'
   // and '<' when decoding HTML), or end. May write up to out + (end - i).
-  size_t SixteenAtATime(size_t i, size_t end, char* out, uint32_t* upper,
-                        uint32_t* cased) const;
+  struct SixteenResult {
+    size_t stop;  // j
+    uint32_t upper, cased;
+  };
+  SixteenResult SixteenAtATime(size_t i, size_t end, char* out) const;
 #endif
   // Folds a run of two-byte characters that fold alone to one two-byte character
   // (most Cyrillic, Greek, Latin-1 text) through TwoByteTable(); returns where it
@@ -202,15 +205,17 @@ void Normalizer::EmitByte(char b, uint32_t begin, uint32_t end) {
 }
 
 #if defined(__SSE2__)
-size_t Normalizer::SixteenAtATime(size_t i, size_t end, char* out, uint32_t* upper,
-                                  uint32_t* cased) const {
+Normalizer::SixteenResult Normalizer::SixteenAtATime(size_t i, size_t end,
+                                                     char* out) const {
   // SSE2 is part of x86-64. A step loads 16 bytes; the ones that stop the run
   // have bit 7 set (bytes >= 0x80) or equal '&' or '<' (when decoding HTML), found
   // with one movemask. The bytes before the first of them are ASCII, so signed
   // byte arithmetic is exact on them: controls and DEL become spaces, upper case
   // letters lower case, and the letters are counted per byte lane (subtracting a
   // 0xFF mask adds one), summed every 255 steps at most, before a lane could
-  // wrap. A step with a stop byte, and the last bytes of the run, count only
+  // wrap (the last step adds one more, so the sums are taken right after 255
+  // whole steps, and once more at the end). A step with a stop byte, and the
+  // last bytes of the run, count only
   // their lanes in range (the 16 bytes are stored whole: those past the stop
   // byte are stale output, written over later; the last step's load ends at
   // `end` and overlaps bytes already folded, stored again as they were).
@@ -254,18 +259,22 @@ size_t Normalizer::SixteenAtATime(size_t i, size_t end, char* out, uint32_t* upp
     *upper_lanes = _mm_sub_epi8(*upper_lanes, _mm_and_si128(is_upper, keep));
     *cased_lanes = _mm_sub_epi8(*cased_lanes, _mm_and_si128(is_cased, keep));
   };
-  auto add_sums = [&](__m128i upper_lanes, __m128i cased_lanes) {
+  SixteenResult result{0, 0, 0};
+  __m128i upper_lanes = zero, cased_lanes = zero;
+  // Adds the lane counts to the result's and clears them.
+  auto add_sums = [&] {
     const __m128i upper_sums = _mm_sad_epu8(upper_lanes, zero);
     const __m128i cased_sums = _mm_sad_epu8(cased_lanes, zero);
-    *upper += static_cast<uint32_t>(_mm_cvtsi128_si32(upper_sums) +
-                                    _mm_cvtsi128_si32(_mm_srli_si128(upper_sums, 8)));
-    *cased += static_cast<uint32_t>(_mm_cvtsi128_si32(cased_sums) +
-                                    _mm_cvtsi128_si32(_mm_srli_si128(cased_sums, 8)));
+    result.upper += static_cast<uint32_t>(_mm_cvtsi128_si32(upper_sums) +
+                                          _mm_cvtsi128_si32(_mm_srli_si128(upper_sums, 8)));
+    result.cased += static_cast<uint32_t>(_mm_cvtsi128_si32(cased_sums) +
+                                          _mm_cvtsi128_si32(_mm_srli_si128(cased_sums, 8)));
+    upper_lanes = zero;
+    cased_lanes = zero;
   };
   const __m128i all = prefix(16);
   size_t j = i;
   while (end - j >= 16) {
-    __m128i upper_lanes = zero, cased_lanes = zero;
     const size_t steps = std::min<size_t>((end - j) / 16, 255);
     for (size_t s = 0; s < steps; ++s) {
       const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + j));
@@ -273,15 +282,20 @@ size_t Normalizer::SixteenAtATime(size_t i, size_t end, char* out, uint32_t* upp
       if (stop != 0) {
         const size_t n = static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(stop)));
         fold(x, out + (j - i), prefix(n), &upper_lanes, &cased_lanes);
-        add_sums(upper_lanes, cased_lanes);
-        return j + n;
+        add_sums();
+        result.stop = j + n;
+        return result;
       }
       fold(x, out + (j - i), all, &upper_lanes, &cased_lanes);
       j += 16;
     }
-    add_sums(upper_lanes, cased_lanes);
+    if (steps == 255) add_sums();
   }
-  if (j == end) return j;
+  if (j == end) {
+    add_sums();
+    result.stop = j;
+    return result;
+  }
   // The last end - j < 16 bytes, in the 16 that end at `end`: lanes [0, done) are
   // folded already (and hold no stop byte).
   const size_t done = 16 - (end - j);
@@ -289,11 +303,11 @@ size_t Normalizer::SixteenAtATime(size_t i, size_t end, char* out, uint32_t* upp
   const int stop = stops(x);
   const size_t n =
       stop == 0 ? 16 : static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(stop)));
-  __m128i upper_lanes = zero, cased_lanes = zero;
   fold(x, out + (end - 16 - i), _mm_andnot_si128(prefix(done), prefix(n)), &upper_lanes,
        &cased_lanes);
-  add_sums(upper_lanes, cased_lanes);
-  return end - 16 + n;
+  add_sums();
+  result.stop = end - 16 + n;
+  return result;
 }
 #endif
 
@@ -320,7 +334,10 @@ size_t Normalizer::FastRun(size_t i, size_t end) {
   if (fast_paths_ && end - i >= 16) {
     // j is the run's first stop byte, or its end: nothing is left for the loops
     // below.
-    j = SixteenAtATime(i, end, out, &upper, &cased);
+    const SixteenResult run = SixteenAtATime(i, end, out);
+    j = run.stop;
+    upper = run.upper;
+    cased = run.cased;
   } else
 #endif
   {
