@@ -109,7 +109,9 @@ class Normalizer {
   void Process(size_t begin, size_t end, bool allow_tags);
   // Folds the run of fast-path bytes at in_[i, end) one for one (lower case,
   // controls as spaces); returns where the run stopped.
-  size_t FastRun(size_t i, size_t end);
+  // Inlined into Process, its one caller (GCC kept it out of line once
+  // SixteenAtATime was inlined into it: about 35 instructions a post more).
+  [[gnu::always_inline]] size_t FastRun(size_t i, size_t end);
 #if defined(__SSE2__)
   // FastRun's work for a run of at least 16 bytes (end - i >= 16), 16 bytes a
   // step: folds in_[i, j) into out (out[0] is in_[i]'s) and counts their
@@ -314,7 +316,7 @@ inline Normalizer::SixteenResult Normalizer::SixteenAtATime(size_t i, size_t end
 }
 #endif
 
-size_t Normalizer::FastRun(size_t i, size_t end) {
+inline size_t Normalizer::FastRun(size_t i, size_t end) {
   end = std::min(end, i + Room());
   Reserve(end - i);
   char* out = &folded_[k_];
