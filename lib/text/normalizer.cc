@@ -672,15 +672,17 @@ size_t Normalizer::SlowStep(size_t i, size_t end, bool allow_tags) {
   // Fast case: one code point that neither decomposes nor case-folds.
   if (count == 1 && raw && prop->decomp_seqindex == UINT16_MAX &&
       prop->casefold_seqindex == UINT16_MAX && cp >= 0x80) {
-    char buf[4];
-    const size_t n = EncodeUtf8(cp, buf);
-    if (stats_.identity && k_ == i && n == len) {
-      Reserve(n);
-      std::memcpy(&folded_[k_], buf, n);
-      k_ += n;
+    // Its input bytes, in_[i, pos): a raw character decoded from valid UTF-8,
+    // which is how EncodeUtf8 spells it.
+    if (stats_.identity && k_ == i) {
+      Reserve(len);
+      for (size_t t = 0; t < len; ++t) folded_[k_ + t] = static_cast<char>(in_[i + t]);
+      k_ += len;
     } else {
       LeaveIdentity();
-      for (size_t t = 0; t < n; ++t) EmitByte(buf[t], span_begin, span_end);
+      for (size_t t = i; t < pos; ++t) {
+        EmitByte(static_cast<char>(in_[t]), span_begin, span_end);
+      }
     }
     return pos;
   }

@@ -122,5 +122,44 @@ TEST(NormalizerTest, OutputAndBuffersStopNearMaxOutput) {
   }
 }
 
+// Characters of three and four bytes that neither decompose nor case-fold (box
+// drawing, symbols, CJK, emoji) are kept as their own bytes: in identity, and after
+// an entity, where each of their bytes maps back to the character's input span.
+TEST(NormalizerTest, CharactersThatFoldToThemselvesKeepTheirBytes) {
+  int compared = 0;
+  for (char32_t cp = 0x800; cp < 0x20000; cp += (cp < 0x10000 ? 1 : 7)) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    if (cp >= 0x1100 && cp <= 0x11FF) continue;  // Hangul jamo join the one before
+    const utf8proc_property_t* p = utf8proc_get_property(static_cast<int32_t>(cp));
+    if (p->decomp_seqindex != UINT16_MAX || p->casefold_seqindex != UINT16_MAX) continue;
+    // Marks and format characters (zero-width, bidi) take other paths.
+    if (p->category != UTF8PROC_CATEGORY_SO && p->category != UTF8PROC_CATEGORY_LO &&
+        p->category != UTF8PROC_CATEGORY_SM && p->category != UTF8PROC_CATEGORY_PO) {
+      continue;
+    }
+    const std::string c = Utf8(cp);
+    NormalizeStats stats;
+    EXPECT_EQ(Fold("x" + c + "y", &stats), "x" + c + "y")
+        << "U+" << std::hex << uint32_t(cp);
+    EXPECT_TRUE(stats.identity) << "U+" << std::hex << uint32_t(cp);
+
+    std::string folded;
+    std::vector<uint32_t> begins, ends;
+    const std::string input = "&amp;" + c;
+    Normalize(input, /*decode_html=*/true, 4 * input.size() + 64,
+              {&folded, &begins, &ends}, &stats);
+    ASSERT_FALSE(stats.identity);
+    EXPECT_EQ(folded.substr(0, stats.folded_size), "&" + c)
+        << "U+" << std::hex << uint32_t(cp);
+    for (size_t t = 1; t < stats.folded_size; ++t) {
+      EXPECT_EQ(begins[t], 5u) << "U+" << std::hex << uint32_t(cp) << " byte " << t;
+      EXPECT_EQ(ends[t], input.size())
+          << "U+" << std::hex << uint32_t(cp) << " byte " << t;
+    }
+    ++compared;
+  }
+  EXPECT_GT(compared, 20000);
+}
+
 }  // namespace
 }  // namespace groupguard::internal
