@@ -141,8 +141,10 @@ class Tokenization {
   internal::GrowableArray<char> storage_;  // folded text of every token, back to back
   std::string folded_;   // folded input (the first folded_size_ bytes)
   size_t folded_size_ = 0;
-  // Per folded byte, the span of input bytes it came from. Left empty while every
-  // folded byte came from the input byte at the same offset (plain ASCII text).
+  // Per folded byte, the span of input bytes it came from. Not written while every
+  // folded byte came from the input byte at the same offset (plain ASCII text): the
+  // normalizer says so (NormalizeStats::identity), and what the arrays hold then is
+  // an earlier text's, unread.
   std::vector<uint32_t> folded_to_input_;  // folded byte -> input span begin
   std::vector<uint32_t> folded_end_;       // folded byte -> input span end
 };
