@@ -58,6 +58,13 @@ void Append(EventStore& store, int from, int to) {
   }
 }
 
+// Writes records from..to to a journal in `dir` (a new one: from is 1) and closes it.
+void WriteJournal(const std::string& dir, int from, int to) {
+  auto writer = OpenJournal(dir, OptionsWith(kNone));
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  Append(**writer, from, to);
+}
+
 // Every file in `dir` (names, kinds, bytes and modes), to compare before and after.
 std::map<std::string, std::string> DirectoryState(const std::string& dir) {
   std::map<std::string, std::string> state;
@@ -145,11 +152,7 @@ TEST(JournalReadOnlyTest, ChangesNothingInTheDirectoryWhileAWriterHasItOpen) {
 TEST(JournalReadOnlyTest, ATornTailEndsTheHistoryAndStaysWhereItIs) {
   ScratchDir tmp;
   const std::string dir = tmp.Sub("journal");
-  {
-    auto writer = OpenJournal(dir, OptionsWith(kNone));
-    ASSERT_TRUE(writer.ok()) << writer.status();
-    Append(**writer, 1, 5);
-  }
+  WriteJournal(dir, 1, 5);
   const std::string segment = OnlySegment(dir);
   const std::string whole = ReadFileOrDie(segment);
   // Record 6, cut off in the middle of its payload: a crash mid-write, or a record
@@ -200,11 +203,7 @@ TEST(JournalReadOnlyTest, RefusesAppendsAndSnapshots) {
 TEST(JournalReadOnlyTest, DamageBeforeTheTailIsDataLossWithFileAndOffset) {
   ScratchDir tmp;
   const std::string dir = tmp.Sub("journal");
-  {
-    auto writer = OpenJournal(dir, OptionsWith(kNone));
-    ASSERT_TRUE(writer.ok()) << writer.status();
-    Append(**writer, 1, 5);
-  }
+  WriteJournal(dir, 1, 5);
   const std::string segment = OnlySegment(dir);
   std::string bytes = ReadFileOrDie(segment);
   size_t start = internal::kSegmentHeaderBytes;
@@ -223,11 +222,7 @@ TEST(JournalReadOnlyTest, DamageBeforeTheTailIsDataLossWithFileAndOffset) {
 TEST(JournalReadOnlyTest, AMissingSegmentIsDataLoss) {
   ScratchDir tmp;
   const std::string dir = tmp.Sub("journal");
-  {
-    auto writer = OpenJournal(dir, OptionsWith(kNone));
-    ASSERT_TRUE(writer.ok()) << writer.status();
-    Append(**writer, 1, 5);
-  }
+  WriteJournal(dir, 1, 5);
   // Segment 1 gone, a segment starting at record 6 in its place: a gap.
   std::filesystem::remove(OnlySegment(dir));
   WriteFileOrDie(absl::StrCat(dir, "/", internal::SegmentFileName(6)),
@@ -331,11 +326,7 @@ TEST(JournalReadOnlyTest, DamageInAnOlderSegmentIsDataLossWhileTheWriterAppends)
 TEST(JournalReadOnlyTest, AListedFileThatCannotBeOpenedIsNotFoundWithoutRetries) {
   ScratchDir tmp;
   const std::string dir = tmp.Sub("journal");
-  {
-    auto writer = OpenJournal(dir, OptionsWith(kNone));
-    ASSERT_TRUE(writer.ok()) << writer.status();
-    Append(**writer, 1, 3);
-  }
+  WriteJournal(dir, 1, 3);
   const std::string snapshot = absl::StrCat(dir, "/", internal::SnapshotFileName(2));
   std::filesystem::create_symlink(tmp.Sub("nowhere"), snapshot);
   const absl::StatusCode writer_code = OpenJournal(dir, OptionsWith(kNone)).status().code();
