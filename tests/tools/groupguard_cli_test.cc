@@ -2213,6 +2213,15 @@ TEST_F(GroupguardCliTest, JournalShowReadsTheRegistryWhileTheServerHasItOpen) {
   EXPECT_THAT(r.out, HasSubstr("\"post_id\":\"p1\",\"member\":\"sam\""));
   EXPECT_THAT(r.out, HasSubstr("\"kind\":\"probation\""));
   EXPECT_THAT(r.out, HasSubstr("\"statement\":\"my account was hacked\""));
+  EXPECT_THAT(r.out, HasSubstr("\"flags\":[{\"sequence\":"));
+  EXPECT_THAT(r.out, HasSubstr("\"action\":\"flag\",\"member\":\"sam\",\"group\":"
+                               "\"cats\",\"post_id\":\"\",\"reason\":\"prize spam\"}]"));
+  EXPECT_THAT(r.out, Not(HasSubstr("\"audit\":")));
+  r = RunCli("journal show --json --as ada --member sam " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"audit\":[{\"sequence\":"));
+  EXPECT_THAT(r.out, HasSubstr("\"action\":\"file_appeal\",\"member\":\"sam\""));
+  EXPECT_THAT(r.out, testing::EndsWith("}]}\n"));
 
   // Authorized as the registry authorizes: a moderator may not see every queue.
   r = RunCli("journal show --as mia " + dir);

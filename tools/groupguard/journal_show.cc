@@ -247,6 +247,16 @@ void JsonAudit(const AuditEntry& a, std::string* out) {
   StringField("reason", a.reason, out);
   *out += '}';
 }
+void AuditList(absl::string_view key, const std::vector<AuditEntry>& entries,
+               std::string* out) {
+  Key(key, out);
+  *out += '[';
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i > 0) *out += ',';
+    JsonAudit(entries[i], out);
+  }
+  *out += ']';
+}
 
 std::string JsonReport(const State& state, const ShowFlags& flags) {
   std::string s = "{";
@@ -291,12 +301,9 @@ std::string JsonReport(const State& state, const ShowFlags& flags) {
     }
     s += "],";
     StringList("exempt_in", st.exempt_in, &s);
-    s += ",\"flags\":[";
-    for (size_t f = 0; f < p.flags.size(); ++f) {
-      if (f > 0) s += ',';
-      JsonAudit(p.flags[f], &s);
-    }
-    s += "]}";
+    s += ',';
+    AuditList("flags", p.flags, &s);
+    s += '}';
   }
   s += "],\"held_posts\":[";
   bool first = true;
@@ -350,12 +357,8 @@ std::string JsonReport(const State& state, const ShowFlags& flags) {
   }
   s += ']';
   if (!flags.member.empty()) {
-    s += ",\"audit\":[";
-    for (size_t i = 0; i < state.audit.size(); ++i) {
-      if (i > 0) s += ',';
-      JsonAudit(state.audit[i], &s);
-    }
-    s += ']';
+    s += ',';
+    AuditList("audit", state.audit, &s);
   }
   s += "}\n";
   return s;
