@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -159,6 +160,58 @@ TEST(NormalizerTest, CharactersThatFoldToThemselvesKeepTheirBytes) {
     ++compared;
   }
   EXPECT_GT(compared, 20000);
+}
+
+// Every named entity decodes to its character, and a name one letter short, one
+// letter long, one letter off or in another case stays literal text (unless it
+// names another entity).
+TEST(NormalizerTest, NamedEntitiesDecodeByTheirWholeName) {
+  const std::vector<std::pair<std::string, char32_t>> entities = {
+      {"amp", '&'},       {"lt", '<'},        {"gt", '>'},       {"quot", '"'},
+      {"apos", '\''},     {"nbsp", 0xA0},     {"copy", 0xA9},    {"reg", 0xAE},
+      {"trade", 0x2122},  {"hellip", 0x2026}, {"mdash", 0x2014}, {"ndash", 0x2013},
+      {"lsquo", 0x2018},  {"rsquo", 0x2019},  {"ldquo", 0x201C}, {"rdquo", 0x201D},
+      {"euro", 0x20AC},   {"pound", 0xA3},    {"yen", 0xA5},     {"cent", 0xA2},
+      {"bull", 0x2022},   {"middot", 0xB7},   {"laquo", 0xAB},   {"raquo", 0xBB},
+      {"times", 0xD7},    {"shy", 0xAD},      {"zwj", 0x200D},   {"zwnj", 0x200C},
+      {"lrm", 0x200E},    {"rlm", 0x200F},    {"ensp", 0x2002},  {"emsp", 0x2003},
+      {"thinsp", 0x2009}, {"deg", 0xB0},      {"iexcl", 0xA1},   {"iquest", 0xBF},
+  };
+  const auto entity_of = [&](const std::string& name) -> const char32_t* {
+    for (const auto& [n, cp] : entities) {
+      if (n == name) return &cp;
+    }
+    return nullptr;
+  };
+  // What "x&<name>;y" folds to: the entity's character there, or the text as
+  // it is, case-folded (utf8proc's folding: no entity decoding in it).
+  const auto expected = [&](const std::string& name) {
+    NormalizeStats stats;
+    const char32_t* cp = entity_of(name);
+    return cp ? Fold("x" + Utf8(*cp) + "y", &stats) : Reference("x&" + name + ";y");
+  };
+  int checked = 0;
+  for (const auto& [name, cp] : entities) {
+    std::vector<std::string> names = {name, name.substr(0, name.size() - 1),
+                                      name.substr(1), name + "s", name + "ab",
+                                      "a" + name};
+    for (size_t k = 0; k < name.size(); ++k) {
+      std::string other = name;
+      other[k] = static_cast<char>(other[k] == 'z' ? 'a' : other[k] + 1);
+      names.push_back(other);
+      other = name;
+      other[k] = static_cast<char>(other[k] - 'a' + 'A');
+      names.push_back(other);
+    }
+    for (const std::string& n : names) {
+      NormalizeStats stats;
+      EXPECT_EQ(Fold("x&" + n + ";y", &stats), expected(n)) << "&" << n << ";";
+      ++checked;
+    }
+    NormalizeStats stats;  // decoded, not left as it is
+    EXPECT_NE(Fold("x&" + name + ";y", &stats), "x&" + name + ";y") << name;
+  }
+  EXPECT_GT(checked, 400);
 }
 
 }  // namespace
