@@ -70,6 +70,8 @@ struct FoldedTables {
   // and digits, '-' or non-ASCII: Scanner::MayBeUrl). After any other byte both
   // answer false.
   bool goes_on_after_dot[256];
+  // ASCII bytes of a host label (Scanner::LabelEnd): letters, digits and '-'.
+  bool label_ascii[256];
 };
 constexpr FoldedTables MakeFoldedTables() {
   FoldedTables t{};
@@ -100,6 +102,7 @@ constexpr FoldedTables MakeFoldedTables() {
     t.goes_on_after_dot[c] =
         (t.after[c] & kEmailLocalOrAt) != 0 || t.cls[c] != 0 || c == '-';
   }
+  for (int c = 0; c < 0x80; ++c) t.label_ascii[c] = t.cls[c] != 0 || c == '-';
   return t;
 }
 constexpr FoldedTables kFolded = MakeFoldedTables();
@@ -342,6 +345,8 @@ class Scanner {
   // kMaxLabelBytes past q: the scan stops there, so trying a URL at every word of
   // a long hyphenated run ("a-a-a-...") costs a bounded amount each.
   size_t LabelEnd(size_t q) const;
+  // LabelEnd() from the non-ASCII byte at f_[q], q < limit.
+  [[gnu::noinline]] size_t LabelEndPastAscii(size_t q, size_t limit) const;
   // Appends the folded label f_[b, e) to storage_, homoglyphs mapped to Latin when
   // the label is otherwise Latin.
   void AppendHostLabel(size_t b, size_t e);
@@ -840,6 +845,15 @@ size_t Scanner::TryEmail(size_t p) {
 
 size_t Scanner::LabelEnd(size_t q) const {
   const size_t limit = std::min(m_, q + kMaxLabelBytes + 1);
+  // Most labels are ASCII: one table test a byte, and the rest (from a
+  // non-ASCII byte on) out of line, so this part needs no registers saved for
+  // the utf8proc call and GCC inlines it into TryUrl.
+  while (q < limit && kFolded.label_ascii[f_[q]]) ++q;
+  if (q < limit && f_[q] >= 0x80) return LabelEndPastAscii(q, limit);
+  return q;
+}
+
+size_t Scanner::LabelEndPastAscii(size_t q, size_t limit) const {
   while (q < limit) {
     const unsigned char c = f_[q];
     if (c < 0x80) {
