@@ -28,6 +28,26 @@ size_t VerbatimLength(const utf8proc_uint8_t* p, size_t size, size_t available) 
   return static_cast<size_t>(n);
 }
 
+// Appends the escape of the character at in[i] (one VerbatimLength does not write as
+// it is): \uXXXX for a UTF-8 character, a C escape of one byte otherwise (invalid
+// UTF-8, a control character). Returns the bytes it stands for, or 0 (and appends
+// nothing) for a character that does not end before `size`.
+size_t AppendEscaped(absl::string_view in, size_t i, size_t size, std::string* out) {
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(in.data());
+  utf8proc_int32_t cp = -1;
+  utf8proc_ssize_t n = 1;
+  if (p[i] >= 0x80) {
+    n = utf8proc_iterate(p + i, static_cast<utf8proc_ssize_t>(in.size() - i), &cp);
+  }
+  if (n > 0 && i + static_cast<size_t>(n) > size) return 0;
+  if (p[i] >= 0x80 && n > 0) {
+    absl::StrAppend(out, "\\u", absl::Hex(cp, absl::kZeroPad4));
+    return static_cast<size_t>(n);
+  }
+  *out += absl::CHexEscape(absl::string_view(in.data() + i, 1));
+  return 1;
+}
+
 }  // namespace
 
 std::string Printable(absl::string_view in, size_t max_bytes) {
@@ -57,21 +77,29 @@ std::string Printable(absl::string_view in, size_t max_bytes) {
       i += n;
       continue;
     }
-    utf8proc_int32_t cp = -1;
-    utf8proc_ssize_t n = 1;
-    if (c >= 0x80) {
-      n = utf8proc_iterate(p + i, static_cast<utf8proc_ssize_t>(in.size() - i), &cp);
-    }
-    if (n > 0 && i + static_cast<size_t>(n) > size) break;  // a character cut by the cap
-    if (c >= 0x80 && n > 0) {
-      absl::StrAppend(&out, "\\u", absl::Hex(cp, absl::kZeroPad4));
-      i += static_cast<size_t>(n);
-    } else {
-      out += absl::CHexEscape(absl::string_view(in.data() + i, 1));
-      ++i;
-    }
+    const size_t n = AppendEscaped(in, i, size, &out);
+    if (n == 0) break;  // a character cut by the cap
+    i += n;
   }
   if (i < in.size()) out += "...";
+  return out;
+}
+
+std::string PrintableLine(absl::string_view in) {
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(in.data());
+  std::string out;
+  size_t i = 0;
+  while (i < in.size()) {
+    const unsigned char c = p[i];
+    size_t n =
+        c == '\\' || c == '"' ? 1 : VerbatimLength(p + i, in.size() - i, in.size() - i);
+    if (n > 0) {
+      out.append(in.data() + i, n);
+    } else {
+      n = AppendEscaped(in, i, in.size(), &out);
+    }
+    i += n;
+  }
   return out;
 }
 

@@ -16,6 +16,13 @@ namespace groupguard::internal {
 // it is doubled (a typed \n is \\n, a newline \n).
 std::string Printable(absl::string_view in, size_t max_bytes = 80);
 
+// A whole line for a terminal (an error message, a line of a report), whose quoting
+// is the caller's: the characters Printable escapes escaped as it does (\x1b, \t,
+// \u202e, \xff), but double quotes and backslashes as they are and nothing cut.
+// Text with none of them (as any Printable() result) is returned as it is, so a
+// message that quotes a value through Printable reads the same.
+std::string PrintableLine(absl::string_view in);
+
 }  // namespace groupguard::internal
 
 #endif  // GROUPGUARD_LIB_UTIL_PRINTABLE_H_

@@ -2259,6 +2259,101 @@ TEST_F(GroupguardCliTest, JournalShowErrors) {
   }
 }
 
+// A path in an error line shows what a terminal would act on escaped, in every
+// command: an ESC byte, a bidi control, invalid UTF-8 and DEL, as \x1b, \u202e, \xff
+// and \x7f. The library's statuses named the path raw, and PrintError wrote them so.
+TEST_F(GroupguardCliTest, ErrorLinesEscapeControlCharactersInPaths) {
+  const std::string raw = Dir() + "/no\x1b[31mred\xe2\x80\xae\xff\x7fz";
+  const std::string shown = Dir() + "/no\\x1b[31mred\\u202e\\xff\\x7fz";
+  const std::string arg =
+      absl::StrCat("\"$(printf '%s/no\\033[31mred\\342\\200\\256\\377\\177z' ", Dir(),
+                   ")\"");
+  const struct {
+    std::string args;
+    std::string err;
+  } cases[] = {
+      {"score " + arg, shown + ": No such file or directory"},
+      {"eval " + arg, shown + ": No such file or directory"},
+      {"train -o " + Dir() + "/never.ggm " + arg, shown + ": No such file or directory"},
+      {"inspect --model " + arg,
+       "cannot load model " + shown + ": cannot open model file: No such file or "
+                                      "directory"},
+      {"explain --model " + arg + " hello",
+       "cannot load model " + shown + ": cannot open model file: No such file or "
+                                      "directory"},
+      {"journal check " + arg, "journal " + shown + ": no such directory"},
+      {"journal salvage " + arg, "journal " + shown + ": no such directory"},
+      {"journal show --as ada " + arg, "journal " + shown + ": no such directory"},
+      {"replay " + arg, shown + ": No such file or directory"},
+  };
+  for (const auto& c : cases) {
+    const Result r = RunCli(c.args);
+    EXPECT_EQ(r.exit_code, 1) << c.args;
+    EXPECT_EQ(r.err, absl::StrCat("groupguard: ", c.err, "\n")) << c.args;
+    EXPECT_THAT(r.err, Not(HasSubstr(raw))) << c.args;
+  }
+}
+
+// Ordinary text in an error line is as it was: quotes, backslashes, non-ASCII
+// letters and a long path are not escaped or cut.
+TEST_F(GroupguardCliTest, ErrorLinesShowOrdinaryPathsAsTheyAre) {
+  std::string long_dirs;
+  for (int i = 0; i < 6; ++i) absl::StrAppend(&long_dirs, std::string(200, 'a'), "/");
+  const std::string path =
+      absl::StrCat(Dir(), "/it's \"C:\\N\\x1b\" caf\xc3\xa9/", long_dirs, "x");
+  const Result r = RunCli(absl::StrCat(
+      "score \"$(printf '%s' '", Dir(), "/it'\\''s \"C:\\N\\x1b\" caf\xc3\xa9/')",
+      "$(printf '%0200d/' 0 0 0 0 0 0 | tr 0 a)x\""));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, absl::StrCat("groupguard: ", path, ": No such file or directory\n"));
+}
+
+// A value typed in journal show (--as, --member) reaches an error line escaped, as
+// it reaches the report.
+TEST_F(GroupguardCliTest, JournalShowEscapesTypedIdsInErrors) {
+  const std::string dir = Dir() + "/escaped-ids-journal";
+  {
+    JournalOptions options;
+    options.sync = JournalOptions::Sync::kNone;
+    auto store = OpenJournal(dir, options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ManualClock clock(absl::FromUnixSeconds(4000000000));
+    auto opened = Registry::Open(*std::move(store), &clock, RegistryOptions());
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    ASSERT_TRUE((*opened)->CreateGroup("cats").ok());
+    ASSERT_TRUE((*opened)->AddAdministrator("ada").ok());
+  }
+  const std::string typed = "\"$(printf 'm\\033]0;x\\007\\342\\201\\246y')\"";
+  Result r = RunCli("journal show --as " + typed + " " + dir);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, StartsWith("groupguard: journal " + dir + ": \"m\\x1b]0;x\\x07\\u2066y\""));
+  EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("\xe2\x81\xa6"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+  r = RunCli("journal show --as ada --member " + typed + " " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("member m\\x1b]0;x\\x07\\u2066y: not on probation\n"));
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+}
+
+// A report line naming a path the user gave (inspect's model, train's output)
+// escapes it as an error line does.
+TEST_F(GroupguardCliTest, ReportLinesEscapeControlCharactersInPaths) {
+  const std::string name = "\"$(printf 'm\\033[2Jx\\342\\200\\256.ggm')\"";
+  Result r = RunCli(absl::StrCat("train --model-type nb -o ", Dir(), "/", name, " ",
+                                 GROUPGUARD_DATA_DIR, "/jsonl/sms.train.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("wrote " + Dir() + "/m\\x1b[2Jx\\u202e.ggm ("));
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
+  r = RunCli(absl::StrCat("inspect --model ", Dir(), "/", name));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("model:               " + Dir() +
+                               "/m\\x1b[2Jx\\u202e.ggm\n"));
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
+  EXPECT_EQ(r.out.find("\xe2\x80\xae"), std::string::npos);
+}
+
 // Damage in a record the snapshot includes: the salvage copies the records after the
 // snapshot past it, and says that the whole history is kept.
 TEST_F(GroupguardCliTest, JournalSalvageStepsOverDamageTheSnapshotMadeMoot) {

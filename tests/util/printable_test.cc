@@ -60,5 +60,33 @@ TEST(PrintableTest, ControlCharactersAndQuotesAreEscaped) {
   EXPECT_EQ(Printable("caf\xc3\xa9"), "caf\xc3\xa9");
 }
 
+// A whole message: control characters, DEL, C1 and bidi controls and invalid UTF-8
+// escaped as Printable escapes them; quotes and backslashes, which the message's own
+// quoting uses, as they are; nothing cut.
+TEST(PrintableLineTest, EscapesWhatATerminalWouldActOn) {
+  EXPECT_EQ(PrintableLine("posts/no\x1b[31mred: No such file or directory"),
+            "posts/no\\x1b[31mred: No such file or directory");
+  EXPECT_EQ(PrintableLine("a\tb\nc\rd\x7f"), "a\\tb\\nc\\rd\\x7f");
+  EXPECT_EQ(PrintableLine("x\xc2\x85y"), "x\\u0085y");  // C1 NEL
+  EXPECT_EQ(PrintableLine("\xe2\x80\xaa\xe2\x80\xae\xe2\x81\xa6\xe2\x81\xa9"),
+            "\\u202a\\u202e\\u2066\\u2069");
+  EXPECT_EQ(PrintableLine("bad \xff\xc3 end"), "bad \\xff\\xc3 end");
+}
+
+TEST(PrintableLineTest, OrdinaryTextIsAsItIs) {
+  for (const std::string s :
+       {std::string(""), std::string("no \"text\" key: C:\\Users\\Me, \\N, caf\xc3\xa9"),
+        std::string(5000, 'a'), std::string("\xe2\x82\xac \xf0\x9f\x98\x80 \xc2\xa0")}) {
+    EXPECT_EQ(PrintableLine(s), s);
+  }
+}
+
+// What Printable wrote (a value quoted in a message) reads the same in the line.
+TEST(PrintableLineTest, LeavesPrintableOutputAsItIs) {
+  for (const char* s : {"a\x1b[2Jb", "\\n", "\xe2\x80\xae\"q\"", "\\\xff", "end\\"}) {
+    EXPECT_EQ(PrintableLine(Printable(s)), Printable(s)) << s;
+  }
+}
+
 }  // namespace
 }  // namespace groupguard::internal

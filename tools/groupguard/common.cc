@@ -17,11 +17,14 @@
 #include "absl/strings/str_join.h"
 #include "io/record_parser.h"
 #include "output_file.h"
+#include "util/printable.h"
 
 namespace groupguard::cli {
 
 void PrintError(absl::string_view message) {
-  std::string line = absl::StrCat("groupguard: ", message, "\n");
+  // Escaped whole: a message may name a path, a value typed or a field of a file
+  // (from a library status as well as from here), raw.
+  std::string line = absl::StrCat("groupguard: ", internal::PrintableLine(message), "\n");
   std::cerr << line << std::flush;
 }
 

@@ -22,7 +22,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitRuntimeError = 1;
 inline constexpr int kExitUsageError = 2;
 
-// Prints "groupguard: <message>" on stderr, one line.
+// Prints "groupguard: <message>" on stderr, one line: the message through
+// internal::PrintableLine, so that a path, a typed value or a field of a file in it
+// shows control characters, bidi controls and invalid UTF-8 escaped (\x1b, \u202e).
 void PrintError(absl::string_view message);
 
 // Writes all of `text` to standard output (retried on EINTR and short writes).

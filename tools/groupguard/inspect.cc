@@ -51,7 +51,7 @@ int RunInspect(const InspectFlags& flags) {
   absl::StrAppendFormat(&s, "model:               %s\n",
                         flags.model.empty()  ? "built-in default model"
                         : flags.model == "-" ? "standard input"
-                                             : flags.model);
+                                             : internal::PrintableLine(flags.model));
   absl::StrAppendFormat(&s, "file size:           %d bytes (%.2f MiB)\n", bytes,
                         bytes / 1048576.0);
   absl::StrAppendFormat(&s, "format version:      %d\n", i.format_version);

@@ -7,13 +7,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "util/printable.h"
 
 namespace groupguard::cli {
 
 Progress::Progress(std::string what, std::optional<uint64_t> total_bytes,
                    std::string unit)
     : enabled_(isatty(STDERR_FILENO) == 1),
-      what_(std::move(what)),
+      what_(internal::PrintableLine(what)),  // names an input file
       unit_(std::move(unit)),
       total_(total_bytes),
       start_(absl::Now()),

@@ -16,6 +16,7 @@
 #include "output_file.h"
 #include "progress.h"
 #include "threads.h"
+#include "util/printable.h"
 
 namespace groupguard::cli {
 namespace {
@@ -357,7 +358,8 @@ int RunTrain(TrainFlags& flags) {
   const std::string over_target = HamOverTargetWarning(
       options.unsure_threshold_ham_rate, options.spam_threshold_ham_rate, threshold_ham,
       r.threshold_ham_at_unsure, r.threshold_ham_at_spam, validated);
-  absl::StrAppendFormat(&s, "wrote %s (%d bytes)\n", flags.output, model->bytes.size());
+  absl::StrAppendFormat(&s, "wrote %s (%d bytes)\n",
+                        internal::PrintableLine(flags.output), model->bytes.size());
   s += "training split:\n";
   s += MetricsTable(r.train, 0.5, r.unsure_threshold, r.spam_threshold);
   if (r.validation_posts > 0) {
