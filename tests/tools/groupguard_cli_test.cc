@@ -1283,9 +1283,35 @@ TEST_F(GroupguardCliTest, EveryFractionalOptionShowsItsRange) {
   const Result train = RunCli("train --help");
   EXPECT_THAT(train.out, HasSubstr("--alpha FLOAT in (0 - 100]=0.1\n"));
   EXPECT_THAT(train.out, HasSubstr("--l2 FLOAT in [0 - 10]=1e-05\n"));
-  EXPECT_THAT(RunCli("eval --help").out, HasSubstr("--ham-rate FLOAT in [0 - 1] ...\n"));
+  EXPECT_THAT(RunCli("eval --help").out,
+              HasSubstr("--ham-rate FLOAT in [0 - 1] Also report"));
   EXPECT_THAT(RunCli("replay --help").out,
               HasSubstr("--probation-days FLOAT in [0.001 - 3650]=30\n"));
+}
+
+// A repeatable option takes one value per occurrence (--ham-rate 0.1 --ham-rate
+// 0.2), and its help says so: no option shows CLI11's "..." of an option taking
+// several values at once (--ham-rate showed "FLOAT in [0 - 1] ..."). The word after
+// a value is the input, not a second rate.
+TEST_F(GroupguardCliTest, RepeatableOptionsTakeOneValuePerOccurrence) {
+  const int shown = ForEachMatchInHelp(
+      std::regex(R"(\n  -[^\n]*?\b(INT|FLOAT|TEXT)\b( in [\[(\{][^\]\}]*[\]\}])? \.\.\.)"),
+      [](const char* command, const std::smatch& m) {
+        ADD_FAILURE() << command << ": " << m.str();
+      });
+  EXPECT_EQ(shown, 0);
+  const std::string test = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/sms.test.jsonl");
+  Result r = RunCli(absl::StrCat("eval -m ", model_, " --ham-rate 0.1 0.2 ", test));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, absl::StrCat("groupguard: unexpected argument \"", test,
+                                "\": eval takes one input (groupguard eval --help)\n"));
+  r = RunCli(absl::StrCat("eval -m ", model_, " --ham-rate 0.1 0.2"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "groupguard: 0.2: No such file or directory\n");
+  r = RunCli(absl::StrCat("eval -m ", model_, " --ham-rate 0.1 --ham-rate=0.2 ", test));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("spam caught at 10% ham blocked"));
+  EXPECT_THAT(r.out, HasSubstr("spam caught at 20% ham blocked"));
 }
 
 // An option of a few named values shows them as a number option shows its range

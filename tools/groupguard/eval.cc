@@ -203,7 +203,13 @@ void AddEvalCommand(CLI::App& app) {
   AddNumberOption(cmd, "--ham-rate", &flags->ham_rates, 0.0, 1.0,
                   "Also report the spam caught, and the P(spam) threshold, when at most "
                   "this share of ham (0..1) is blocked; may be repeated")
-      ->allow_extra_args(false);
+      // One value per occurrence (--ham-rate 0.1 --ham-rate 0.2), all kept. As a
+      // vector option's default, it showed "..." in the help, as if it took several
+      // (expected(1) alone drops that, but then each occurrence ate every word up to
+      // the next option unless allow_extra_args is off).
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   AddIntegerOption(cmd, "-t,--threads", &flags->threads, 0, 1024,
                    absl::StrCat("Worker threads (default: all cores, at most ",
                                 kMaxDefaultWorkers, ")"));
