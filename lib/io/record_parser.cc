@@ -503,6 +503,22 @@ struct RecordParser::Impl {
   bool NextPlainJson(absl::string_view data, size_t* pos, int64_t* line, PostT* post);
   // What NextView() hands out for a record the plain-record scanner does not read.
   Post scratch;
+  // The strings with escapes of the record the plain-record scanner reads, unescaped
+  // (kUnescapedBytes and 16 bytes of slack, allocated at the first escape), the
+  // bytes of them in use, and whether there was one (so NextView()'s post is not
+  // json_plain).
+  std::string unescaped;
+  size_t unescaped_used = 0;
+  bool unescaped_any = false;
+  // For the plain-record scanner: the string whose contents start at p, with the
+  // escapes \" \\ \/ \b \f \n \r \t (not \u) unescaped into `unescaped`, as
+  // simdjson unescapes them. Returns its closing quote with *out set, or nullptr if
+  // the string holds any other escape, a control character or ill-formed UTF-8, has
+  // no quote before `end`, or does not fit in what is left of `unescaped`
+  // (simdjson then reads the record).
+  // Bytes up to `last` + 16 may be read (as for PlainStringEnd()).
+  const unsigned char* UnescapeString(const unsigned char* p, const unsigned char* end,
+                                      const unsigned char* last, absl::string_view* out);
   absl::Status ParseJsonRecord(absl::string_view record, size_t capacity, int64_t line,
                                Post* post);
 
@@ -538,6 +554,9 @@ constexpr size_t kMaxColumns = 10000;
 // Per-parser scratch (a repaired record, simdjson's buffers) is kept for the next
 // record up to this size (bytes of record it can hold).
 constexpr size_t kKeptScratchBytes = size_t{1} << 20;
+// Room for the unescaped strings of one record read by the plain-record scanner; a
+// record with more goes to simdjson.
+constexpr size_t kUnescapedBytes = size_t{64} << 10;
 
 constexpr uint32_t kTextBit = 1, kLabelBit = 2, kIdBit = 4, kAuthorBit = 8,
                    kGroupBit = 16, kTimeBit = 32;
@@ -793,8 +812,10 @@ inline void ClearFields(Post* post) {
 
 }  // namespace
 
-// Most records of a dump are a flat object of strings without escapes, such as
-// {"id": "p1", "text": "..."}: those are parsed here, without simdjson's setup
+// Most records of a dump are a flat object of strings, such as
+// {"id": "p1", "text": "..."}, most of them without escapes (a string with
+// \" \\ \/ \b \f \n \r or \t is unescaped into `unescaped`; \u goes to simdjson):
+// those are parsed here, without simdjson's setup
 // and passes over the record (measured: 1,250 instructions a record, half of
 // them simdjson's stage 1). Returns false for any other record, which
 // ParseJson() then parses; *post may have been written to. For every record it
@@ -816,10 +837,17 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
     while (*p <= ' ' && p < end && (*p == ' ' || *p == '\t' || *p == '\r')) ++p;
   };
   // A string at p (its opening quote), returned without quotes; p moves past it.
+  // A string with escapes is unescaped into the parser's buffer (out of line: 2.7%
+  // of a dump's records have one, mostly \" in the text).
   const auto string = [&](absl::string_view* out) {
     if (p == end || *p != '"') return false;
     const unsigned char* close = PlainStringEnd(p + 1, end, readable_end - 16);
-    if (close == nullptr) return false;
+    if (close == nullptr) {
+      close = UnescapeString(p + 1, end, readable_end - 16, out);
+      if (close == nullptr) return false;
+      p = close + 1;
+      return true;
+    }
     *out = absl::string_view(reinterpret_cast<const char*>(p + 1),
                              static_cast<size_t>(close - p - 1));
     p = close + 1;
@@ -844,6 +872,8 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
     p += 2;
     return true;
   };
+  unescaped_used = 0;
+  unescaped_any = false;
   skip_space();
   if (p == end || *p != '{') return false;
   ++p;
@@ -917,6 +947,73 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
     err->what = absl::StrCat("missing \"", options.text_field, "\"");
   }
   return true;
+}
+
+const unsigned char* RecordParser::Impl::UnescapeString(const unsigned char* p,
+                                                        const unsigned char* end,
+                                                        const unsigned char* last,
+                                                        absl::string_view* out) {
+  // The slack lets PlainKeyBitsOf() load 8 bytes at a key's start.
+  if (unescaped.empty()) unescaped.resize(kUnescapedBytes + 16);
+  char* const begin = unescaped.data() + unescaped_used;
+  char* const limit = unescaped.data() + kUnescapedBytes;
+  char* w = begin;
+  while (p < end) {
+    const unsigned char c = *p;
+    if (c == '"') {
+      *out = absl::string_view(begin, static_cast<size_t>(w - begin));
+      unescaped_used += static_cast<size_t>(w - begin);
+      unescaped_any = true;
+      return p;
+    }
+    if (limit - w < 16) return nullptr;  // room for 16 bytes
+#if defined(__SSE2__)
+    // 16 bytes copied at a time up to the next '"', '\\', control character or
+    // non-ASCII byte (as in PlainStringEnd()), which is then read below.
+    if (p <= last && c >= 0x20 && c < 0x80 && c != '\\') {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
+      const int mask = _mm_movemask_epi8(
+          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                       _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
+      const size_t n = mask == 0 ? 16 : __builtin_ctz(static_cast<unsigned>(mask));
+      if (static_cast<size_t>(end - p) <= n) return nullptr;  // no quote before end
+      p += n;
+      w += n;
+      continue;
+    }
+#endif
+    if (c == '\\') {
+      if (end - p < 2) return nullptr;
+      char e;
+      switch (p[1]) {
+        case '"': e = '"'; break;
+        case '\\': e = '\\'; break;
+        case '/': e = '/'; break;
+        case 'b': e = '\b'; break;
+        case 'f': e = '\f'; break;
+        case 'n': e = '\n'; break;
+        case 'r': e = '\r'; break;
+        case 't': e = '\t'; break;
+        default: return nullptr;  // \u (surrogates are repaired) or a bad escape
+      }
+      *w++ = e;
+      p += 2;
+    } else if (c < 0x20) {
+      return nullptr;  // a control character: repaired by the general path
+    } else if (c < 0x80) {
+      *w++ = static_cast<char>(c);
+      ++p;
+    } else {
+      const size_t n = Utf8SequenceLength(p, end);
+      if (n == 0) return nullptr;
+      std::memcpy(w, p, n);
+      w += n;
+      p += n;
+    }
+  }
+  return nullptr;
 }
 
 template <typename PostT>
@@ -1357,7 +1454,7 @@ absl::StatusOr<bool> RecordParser::NextView(absl::string_view data, size_t* pos,
   if (!impl_->tabular() && *pos < data.size() && data[*pos] == '{' &&
       plain_json_scanner_enabled.load(std::memory_order_relaxed) &&
       impl_->NextPlainJson(data, pos, line, post)) {
-    post->json_plain = true;
+    post->json_plain = !impl_->unescaped_any;
     return true;
   }
   post->json_plain = false;

@@ -27,8 +27,8 @@ bool ParseLabel(absl::string_view value, std::optional<bool>* label);
 std::optional<absl::string_view> NullValueFault(DumpFormat format,
                                                 absl::string_view null_value);
 
-// JSON Lines records that are flat objects of strings without escapes are parsed
-// by a scanner of their own, which must give exactly the post and error simdjson
+// JSON Lines records that are flat objects of strings (escapes other than \u
+// allowed) are parsed by a scanner of their own, which must give exactly the post and error simdjson
 // gives. Turning it off sends every record to simdjson, so tests and fuzzers can
 // compare the two. On by default; read once per record. Thread-safe, but meant for
 // tests only: it changes no output, only speed.
@@ -46,7 +46,8 @@ struct PostView {
   int64_t line = 0;
   // Whether every field is as a JSON string holds it, quotes aside: no '"', '\\'
   // or control character, well-formed UTF-8 (so writing one into JSON output
-  // takes no escaping). Set for the records of the plain-record scanner.
+  // takes no escaping). Set for the records of the plain-record scanner that hold
+  // no escape.
   bool json_plain = false;
 };
 
@@ -92,7 +93,8 @@ class RecordParser {
                             Post* post);
 
   // As Next(), without copying the fields: a JSON Lines record of plain strings
-  // (no escapes) is read as views of `data`; any other record is read as Next()
+  // is read as views of `data` (a string with escapes other than \u as a view of
+  // the parser's unescaped copy of it); any other record is read as Next()
   // reads it into the parser's own Post, which *post then views. *post stays valid
   // while `data` does, up to the next call.
   absl::StatusOr<bool> NextView(absl::string_view data, size_t* pos, int64_t* line,

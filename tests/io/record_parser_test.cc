@@ -408,6 +408,89 @@ TEST(RecordParserTest, NextViewReadsAsNextReads) {
 // A field given twice is an error (a record with two texts is ambiguous: which one
 // another system would read is anyone's guess), the same with either parser, and
 // the first fault of a record in its order is the one reported.
+// The plain-record scanner unescapes \" \\ \/ \b \f \n \r \t itself and leaves
+// every other record with a backslash to simdjson: each escape, good and bad, at
+// every distance from the 16-byte steps, in keys and in every field, followed by
+// a control character, ill-formed UTF-8 or the record's end; and strings that
+// fill the scanner's buffer (64 KiB a record) or more. Next() and NextView() must
+// read them as simdjson does.
+TEST(RecordParserTest, PlainScannerUnescapesAsSimdjsonDoes) {
+  PostReaderOptions options;
+  options.label_field = "label";
+  options.author_field = "author";
+  options.group_field = "group";
+  const char* const kEscapes[] = {
+      "\\\"",     "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t", "\\x",
+      "\\u0041",  "\\ud83d\\ude00", "\\ud800", "\\'", "\\0", "\\\\\\\"",
+      "\\\"\x01", "\\n\xC3\x28", "\\t\xC3\xA9", "\\/\xF0\x9F\x98\x80"};
+  std::string records;
+  for (const char* escape : kEscapes) {
+    for (size_t k = 0; k <= 34; ++k) {
+      const std::string before(k, 'a');
+      const std::string s = absl::StrCat(before, escape, "z");
+      absl::StrAppend(&records, "{\"id\": \"", s, "\", \"text\": \"", s, "\"}\n");
+      absl::StrAppend(&records, "{\"text\": \"", s, "\", \"author\": \"", s,
+                      "\", \"group\": \"g\"}\n");
+      absl::StrAppend(&records, "{\"", s, "\": \"", s, "\", \"text\": \"t\"}\n");
+      absl::StrAppend(&records, "{\"text\": \"", before, escape, "\"}\n");
+      absl::StrAppend(&records, "{\"text\": \"", before, escape, "\n");
+    }
+  }
+  absl::StrAppend(&records, "{\"t\\u0065xt\": \"x\"}\n{\"te\\\"xt\": \"x\"}\n");
+  absl::StrAppend(&records, "{\"text\": \"a\", \"label\": \"sp\\/am\"}\n");
+  absl::StrAppend(&records, "{\"text\": \"a\", \"label\": \"sp\\\"am\"}\n");
+  absl::StrAppend(&records, "{\"text\": \"a\\n\", \"text\": \"b\\n\"}\n");
+  absl::StrAppend(&records, "{\"id\\n\": \"a\", \"text\": \"b\"}\n");
+  absl::StrAppend(&records, "{\"text\": \"", std::string(70000, 'q'), "\\n\"}\n");
+  for (const size_t size : {65400, 65500, 65519, 65520, 65521, 65535, 65536}) {
+    absl::StrAppend(&records, "{\"text\": \"", std::string(size, 'r'), "\\\"\"}\n");
+    absl::StrAppend(&records, "{\"id\": \"\\\\", std::string(size / 2, 'i'),
+                    "\", \"text\": \"", std::string(size / 2, 's'), "\\\"\"}\n");
+  }
+  absl::StrAppend(&records, "{\"text\": \"last\\t\"}");
+  const std::string scanned = ReadAllFields(records, options, true);
+  const std::string parsed = ReadAllFields(records, options, false);
+  const std::string views = ReadAllViews(records, options);
+  for (const std::string* other : {&parsed, &views}) {
+    if (scanned == *other) continue;
+    size_t i = 0;
+    while (i < scanned.size() && i < other->size() && scanned[i] == (*other)[i]) ++i;
+    const size_t start = i == 0 ? 0 : scanned.rfind('\n', i - 1) + 1;
+    ADD_FAILURE() << (other == &parsed ? "simdjson" : "NextView") << " differs at "
+                  << i << ": "
+                  << absl::CHexEscape(scanned.substr(start, std::min<size_t>(i - start + 40, 300)))
+                  << "\nagainst "
+                  << absl::CHexEscape(other->substr(start, std::min<size_t>(i - start + 40, 300)));
+  }
+  EXPECT_NE(scanned.find(" text=aaa\"z id=aaa\"z "), std::string::npos);
+  EXPECT_NE(scanned.find(" text=last\t "), std::string::npos);
+}
+
+// A record with an escape read as views is not json_plain (its strings may hold
+// '"', '\\' or control characters once unescaped); a plain record is.
+TEST(RecordParserTest, NextViewOfAnUnescapedRecordIsNotJsonPlain) {
+  const std::string records =
+      "{\"id\": \"a\\\"b\", \"text\": \"x\"}\n"
+      "{\"id\": \"ab\", \"text\": \"x\"}\n"
+      "{\"id\": \"ab\", \"text\": \"x\\ny\"}\n";
+  std::string block = records;
+  block.append(kBlockPadding, ' ');
+  const absl::string_view data(block.data(), records.size());
+  RecordParser parser = RecordParser::Create(PostReaderOptions(), "t.jsonl").value();
+  size_t pos = 0;
+  int64_t line = 1;
+  PostView post;
+  ASSERT_TRUE(parser.NextView(data, &pos, &line, &post).value());
+  EXPECT_EQ(post.id, "a\"b");
+  EXPECT_FALSE(post.json_plain);
+  ASSERT_TRUE(parser.NextView(data, &pos, &line, &post).value());
+  EXPECT_EQ(post.id, "ab");
+  EXPECT_TRUE(post.json_plain);
+  ASSERT_TRUE(parser.NextView(data, &pos, &line, &post).value());
+  EXPECT_EQ(post.text, "x\ny");
+  EXPECT_FALSE(post.json_plain);
+}
+
 TEST(RecordParserTest, RepeatedFieldsAreErrors) {
   const std::string records =
       "{\"text\": \"a\", \"text\": \"b\"}\n"
