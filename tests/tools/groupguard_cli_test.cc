@@ -828,6 +828,48 @@ TEST_F(GroupguardCliTest, ScoreWritesPlainIdsOfEveryLength) {
   }
 }
 
+// score keeps the usual lines (plain ids of up to 64 bytes) back for one append
+// now and then; every other line (no id, a longer id, an id to escape) and the
+// block's end must let them out first, in input order: 1,000 records of all four
+// kinds in turn, in blocks of 4 KiB (on one thread and two) and of the default
+// size.
+TEST_F(GroupguardCliTest, ScoreWritesLinesOfEveryKindInInputOrder) {
+  std::string dump;
+  std::vector<std::string> want;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string n = absl::StrCat(i);
+    switch (i % 7 == 3 ? 1 : i % 11 == 5 ? 2 : i % 13 == 7 ? 3 : 0) {
+      case 0:
+        absl::StrAppend(&dump, "{\"id\": \"p", n, "\", \"text\": \"hi ", n, "\"}\n");
+        want.push_back(absl::StrCat("{\"id\":\"p", n, "\","));
+        break;
+      case 1:
+        absl::StrAppend(&dump, "{\"text\": \"no id ", n, "\"}\n");
+        want.push_back(absl::StrCat("{\"id\":null,\"line\":", i + 1, ","));
+        break;
+      case 2:
+        absl::StrAppend(&dump, "{\"id\": \"", std::string(70, 'L'), n,
+                        "\", \"text\": \"long ", n, "\"}\n");
+        want.push_back(absl::StrCat("{\"id\":\"", std::string(70, 'L'), n, "\","));
+        break;
+      default:
+        absl::StrAppend(&dump, "{\"id\": \"q\\\"", n, "\", \"text\": \"esc ", n, "\"}\n");
+        want.push_back(absl::StrCat("{\"id\":\"q\\\"", n, "\","));
+        break;
+    }
+  }
+  const std::string path = WriteFile("kinds.jsonl", dump);
+  for (const char* flags : {"", " --block-kib 4", " --block-kib 4 --threads 2"}) {
+    Result r = RunCli(absl::StrCat("score -m ", model_, flags, " ", path));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::vector<std::string> lines = Lines(r.out);
+    ASSERT_EQ(lines.size(), want.size()) << flags;
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_THAT(lines[i], StartsWith(want[i])) << "line " << i + 1 << flags;
+    }
+  }
+}
+
 TEST_F(GroupguardCliTest, EvalJsonHasEveryKey) {
   Result r = RunCli(absl::StrCat("eval --json -m ", model_, " ", GROUPGUARD_DATA_DIR,
                               "/jsonl/sms.test.jsonl"));

@@ -74,6 +74,7 @@ void Process(Task* task, bool skip_bad, RecordParser* parser, PostHandler* handl
       break;
     }
   }
+  handler->Flush(&out);
 }
 
 class WorkerPool {

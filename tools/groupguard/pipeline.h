@@ -36,6 +36,10 @@ class PostHandler {
   // The post's fields are views of the input block (or of the parser's copy),
   // valid during the call only.
   virtual absl::Status Handle(const internal::PostView& post, BlockOutput* out) = 0;
+  // Called after the last Handle() of a block (whether the block ended or a bad
+  // record stopped it): output a handler keeps back for one append a block goes
+  // into `out` now.
+  virtual void Flush(BlockOutput* /*out*/) {}
 };
 
 struct PipelineOptions {
