@@ -1449,6 +1449,17 @@ absl::StatusOr<bool> RecordParser::Next(absl::string_view data, size_t* pos,
   return NextOtherwise(data, pos, line, post);
 }
 
+bool RecordParser::NextPlainView(absl::string_view data, size_t* pos, int64_t* line,
+                                 PostView* post) {
+  if (!impl_->tabular() && *pos < data.size() && data[*pos] == '{' &&
+      plain_json_scanner_enabled.load(std::memory_order_relaxed) &&
+      impl_->NextPlainJson(data, pos, line, post)) {
+    post->json_plain = !impl_->unescaped_any;
+    return true;
+  }
+  return false;
+}
+
 absl::StatusOr<bool> RecordParser::NextView(absl::string_view data, size_t* pos,
                                             int64_t* line, PostView* post) {
   if (!impl_->tabular() && *pos < data.size() && data[*pos] == '{' &&

@@ -99,6 +99,11 @@ class RecordParser {
   // while `data` does, up to the next call.
   absl::StatusOr<bool> NextView(absl::string_view data, size_t* pos, int64_t* line,
                                 PostView* post);
+  // NextView() for the records the plain-record scanner reads, without a
+  // StatusOr: true with *post, *pos and *line as NextView() leaves them; false,
+  // with *pos and *line unchanged, for any other record (NextView() reads it).
+  bool NextPlainView(absl::string_view data, size_t* pos, int64_t* line,
+                     PostView* post);
 
  private:
   // Next() for the records the plain-record scanner does not read.

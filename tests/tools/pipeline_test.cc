@@ -147,6 +147,74 @@ TEST(PipelineTest, OutputsComeInInputOrderWhenTheOldestBlockFinishesLast) {
   EXPECT_EQ(stats.posts, kPosts);
 }
 
+// A post its handler fails stops the run there without --skip-bad, and is
+// counted and passed over with it, whether the plain-record scanner read the
+// record (ids "3" and "5") or the general parser did (id 7, a number).
+TEST(PipelineTest, AFailedPostStopsTheRunUnlessBadOnesAreSkipped) {
+  const std::string path = absl::StrCat(::testing::TempDir(), "/failing.jsonl");
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    for (int i = 0; i < 10; ++i) {
+      if (i == 7) {
+        out << "{\"id\": 7, \"text\": \"a number\"}\n";
+      } else {
+        out << "{\"id\":\"" << i << "\",\"text\":\"post " << i << "\"}\n";
+      }
+    }
+  }
+  class FailingHandler : public PostHandler {
+   public:
+    explicit FailingHandler(absl::string_view fail) : fail_(fail) {}
+    absl::Status Handle(const internal::PostView& post, BlockOutput* out) override {
+      if (post.id == fail_ || post.id == "7") {
+        return absl::InvalidArgumentError(absl::StrCat("no ", post.id));
+      }
+      absl::StrAppend(&out->text, post.id, "\n");
+      return absl::OkStatus();
+    }
+
+   private:
+    std::string fail_;
+  };
+  for (const bool skip_bad : {false, true}) {
+    for (const char* fail : {"3", "5", "none"}) {
+      PipelineOptions options;
+      options.path = path;
+      options.threads = 1;
+      options.skip_bad = skip_bad;
+      Progress progress("test", std::nullopt);
+      BadRecords bad;
+      PipelineStats stats;
+      std::string text;
+      const absl::Status status = RunPipeline(
+          options,
+          [fail] { return std::unique_ptr<PostHandler>(new FailingHandler(fail)); },
+          [&](BlockOutput& out) {
+            text += out.text;
+            return absl::OkStatus();
+          },
+          &progress, &bad, &stats);
+      const std::string where = absl::StrCat("skip_bad ", skip_bad, ", failing ", fail);
+      if (skip_bad) {
+        EXPECT_TRUE(status.ok()) << status << where;
+        const std::string fail_line = absl::StrCat(fail, "\n");
+        std::string want = "0\n1\n2\n3\n4\n5\n6\n8\n9\n";
+        if (const size_t at = want.find(fail_line); at != std::string::npos) {
+          want.erase(at, fail_line.size());
+        }
+        EXPECT_EQ(text, want) << where;
+        EXPECT_EQ(stats.bad, std::string(fail) == "none" ? 1 : 2) << where;
+      } else {
+        EXPECT_FALSE(status.ok()) << where;
+        const std::string want = std::string(fail) == "3"   ? "0\n1\n2\n"
+                                 : std::string(fail) == "5" ? "0\n1\n2\n3\n4\n"
+                                                            : "0\n1\n2\n3\n4\n5\n6\n";
+        EXPECT_EQ(text, want) << where;
+      }
+    }
+  }
+}
+
 // The operator new calls of a whole run over the dump at `path`.
 int64_t AllocationsOfRun(const std::string& path, int threads) {
   PipelineOptions options;

@@ -52,7 +52,28 @@ void Process(Task* task, bool skip_bad, RecordParser* parser, PostHandler* handl
   absl::string_view data = task->block->data();
   size_t pos = task->pos;
   int64_t line = task->line;
+  // Counts a bad record and keeps its message; true if it stops the block.
+  const auto stops = [&out, skip_bad](const absl::Status& status) {
+    ++out.bad_count;
+    if (out.bad_messages.size() < BadRecords::kKept) {
+      out.bad_messages.emplace_back(status.message());
+    }
+    if (skip_bad) return false;
+    out.error = status;
+    return true;
+  };
   for (;;) {
+    // Most records are the plain-record scanner's: read with no StatusOr to build
+    // and test, and handled on a path of their own.
+    if (parser->NextPlainView(data, &pos, &line, post)) {
+      const absl::Status status = handler->Handle(*post, &out);
+      if (status.ok()) {
+        ++out.posts;
+      } else if (stops(status)) {
+        break;
+      }
+      continue;
+    }
     absl::StatusOr<bool> more = parser->NextView(data, &pos, &line, post);
     absl::Status status;
     if (more.ok()) {
@@ -65,14 +86,7 @@ void Process(Task* task, bool skip_bad, RecordParser* parser, PostHandler* handl
     } else {
       status = more.status();
     }
-    ++out.bad_count;
-    if (out.bad_messages.size() < BadRecords::kKept) {
-      out.bad_messages.emplace_back(status.message());
-    }
-    if (!skip_bad) {
-      out.error = status;
-      break;
-    }
+    if (stops(status)) break;
   }
   handler->Flush(&out);
 }
