@@ -362,8 +362,8 @@ TEST(FastPathTest, EveryByteAfterAWordAndADotGivesTheSameTokens) {
   EXPECT_NE(tokens.find("url"), std::string::npos) << tokens;
 }
 
-// The registrable-domain cache (sets of two hosts) answers as it did when it
-// asked libpsl: hosts looked up again in orders that keep two or three of a set
+// The registrable-domain cache (sets of four hosts) answers as it did when it
+// asked libpsl: hosts looked up again in orders that keep several of a set
 // in play, and that move every host out of its set and back.
 TEST(FastPathTest, RegistrableDomainCacheAnswersAsBefore) {
   std::vector<std::string> hosts;
