@@ -135,6 +135,15 @@ inline char LeetLetter(unsigned char d) {
   }
 }
 
+// Whether every digit of w[0, n) is a l33t one.
+inline bool AllDigitsLeet(const char* w, size_t n) {
+  for (size_t k = 0; k < n; ++k) {
+    const unsigned char c = static_cast<unsigned char>(w[k]);
+    if (IsAsciiDigit(c) && LeetLetter(c) == 0) return false;
+  }
+  return true;
+}
+
 constexpr size_t kMaxWordBytes = 64;
 constexpr size_t kMaxEmailLocalBytes = 64;
 constexpr size_t kMaxShapeBytes = 24;
@@ -1351,11 +1360,9 @@ void Scanner::FoldWordDigits(size_t start) {
   // "b2b", "4u", "covid19", "2nd").
   char* w = &storage_[start];
   const size_t n = storage_.size() - start;
-  bool all_leet = true;  // a word with any other digit ("a1b2") is a code
-  for (size_t k = 0; k < n; ++k) {
-    const unsigned char c = static_cast<unsigned char>(w[k]);
-    if (IsAsciiDigit(c) && LeetLetter(c) == 0) all_leet = false;
-  }
+  // A word with any other digit ("a1b2") is a code: looked at only when a run
+  // could become letters, and then once (-1: not yet).
+  int all_leet = -1;
   size_t i = 0;
   while (i < n) {
     if (!IsAsciiDigit(static_cast<unsigned char>(w[i]))) {
@@ -1374,7 +1381,9 @@ void Scanner::FoldWordDigits(size_t start) {
     const bool interior = letter_before && letter_after;
     const bool final_pair = letter_before && j == n && j - i == 2 && w[i] == w[i + 1] &&
                             i >= 2 && IsAsciiLetter(static_cast<unsigned char>(w[i - 2]));
-    if (options_.fold_leet && all_leet && leet && (interior || final_pair)) {
+    const bool may_fold = options_.fold_leet && leet && (interior || final_pair);
+    if (may_fold && all_leet < 0) all_leet = AllDigitsLeet(w, n) ? 1 : 0;
+    if (may_fold && all_leet == 1) {
       for (size_t k = i; k < j; ++k) w[k] = LeetLetter(static_cast<unsigned char>(w[k]));
     } else if (j - i >= 3) {
       for (size_t k = i; k < j; ++k) w[k] = '9';

@@ -83,6 +83,14 @@ TEST(FoldingTest, DigitsThatAreNotLeetStay) {
                           "word:2nd", "word:gr8", "word:3d", "word:a1b2", "word:t00"));
 }
 
+TEST(FoldingTest, LeetDigitsStayInAWordWithAnotherDigitAnywhere) {
+  // The other digit before the l33t run, after it, in a run that is not folded,
+  // and none: only the last word's digits become letters.
+  EXPECT_THAT(Tok("a2b0c h0t4u 4h0t c0d1ng9 x1y3z"),
+              ElementsAre("word:a2b0c", "word:h0t4u", "word:4h0t", "word:c0d1ng9",
+                          "word:xiyez"));
+}
+
 TEST(FoldingTest, LongDigitRunsInWordsBecomeShapes) {
   EXPECT_THAT(Tok("win1000 txt80082 abc123def"),
               ElementsAre("word:win9999", "word:txt99999", "word:abc999def"));
