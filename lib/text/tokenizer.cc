@@ -1194,7 +1194,7 @@ size_t Scanner::TryPhone(size_t p) {
     const bool paren = q < m_ && f_[q] == '(';
     size_t k = q + (paren ? 1 : 0);
     const size_t s = k;
-    while (k < m_ && IsAsciiDigit(f_[k])) ++k;
+    while (IsAsciiDigit(f_[k])) ++k;  // f_[m_] is a space (see Tokenize)
     const size_t g = k - s;
     if (g == 0) break;
     if (paren) {
@@ -1240,7 +1240,9 @@ size_t Scanner::TryPhone(size_t p) {
     storage_.push_back('0');
   }
   storage_.push_back('d');
-  storage_.append(std::to_string(digits));
+  // The count, 7 to 15 (checked above): one digit, or '1' and one.
+  if (digits >= 10) storage_.push_back('1');
+  storage_.push_back(static_cast<char>('0' + digits % 10));
   Emit(TokenKind::kPhone, start, InBegin(p), InEnd(end));
   return end;
 }

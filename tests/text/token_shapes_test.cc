@@ -170,6 +170,16 @@ TEST(PhoneTest, PhoneNumbersBecomeShapes) {
   EXPECT_THAT(Tok("+1 (555) 123-4567"), ElementsAre("phone:+d11"));
 }
 
+TEST(PhoneTest, ShapeCountsEveryDigitFromSevenToFifteen) {
+  // "+44" and a group of 5 to 13 digits; 16 digits are no phone number.
+  for (int digits = 7; digits <= 16; ++digits) {
+    const std::string text = "+44 " + std::string(digits - 2, '5');
+    const std::string want =
+        digits <= 15 ? "phone:+d" + std::to_string(digits) : "number:99";
+    EXPECT_EQ(Tok(text).front(), want) << text;
+  }
+}
+
 TEST(PhoneTest, DatesAndSmallNumbersAreNotPhones) {
   EXPECT_THAT(Tok("2024-01-15"), ElementsAre("number:9999", "number:99", "number:99"));
   EXPECT_THAT(Tok("12.05.2024"), ElementsAre("number:99.99.9999"));
