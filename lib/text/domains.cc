@@ -136,29 +136,57 @@ bool IsShortener(absl::string_view domain) {
   return set->contains(domain);
 }
 
-absl::string_view RegistrableDomain(const char* host) {
+namespace {
+
+// The cache's hash of a host (see RegistrableDomain): its 8-byte words
+// multiplied in, the last one ending at the host's end (overlapping the one
+// before); a host shorter than 8 bytes byte by byte. The product's top bits are
+// the mixed ones.
+uint64_t HostHash(absl::string_view host) {
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15u;
+  uint64_t h = host.size();
+  if (host.size() < 8) {
+    for (const char c : host) h = (h ^ static_cast<unsigned char>(c)) * kMul;
+    return h;
+  }
+  uint64_t w;
+  for (size_t i = 0; i + 8 < host.size(); i += 8) {
+    std::memcpy(&w, host.data() + i, 8);
+    h = (h ^ w) * kMul;
+  }
+  std::memcpy(&w, host.data() + host.size() - 8, 8);
+  return (h ^ w) * kMul;
+}
+
+}  // namespace
+
+absl::string_view RegistrableDomain(absl::string_view host_name) {
+  const char* const host = host_name.data();
+  const size_t n = host_name.size();
   // libpsl costs a few thousand instructions per call, more than the rest of a
   // short post's tokenization, and posts repeat a few hosts (youtube.com, bit.ly):
-  // a small direct-mapped cache per thread remembers the answers. The domain is a
-  // suffix of the host, so the cache keeps its offset.
+  // a small cache per thread remembers the answers. The domain is a suffix of the
+  // host, so the cache keeps its offset.
   struct Entry {
     uint8_t host_size = 0;  // 0: empty slot
     uint8_t domain_offset = 0;
     bool has_domain = false;
     char host[62];
   };
-  // 1024 slots (66 KB a thread) in 256 sets of four, the one used last first: on
+  // 1024 slots (66 KB a thread) in 128 sets of eight, the one used last first: on
   // 100k posts of the speed dump (~7,100 URLs, 208 hosts) 64 direct-mapped slots
   // missed half the time (3,526 libpsl calls), 1024 one time in eleven (657),
-  // mostly hosts that took each other's slot; two to a set missed 289 times (three
-  // sets held three busy hosts each), four to a set only on each host's first use.
-  constexpr size_t kSets = 256, kWays = 4;
+  // mostly hosts that took each other's slot; two to a set missed 289 times
+  // (three sets held three busy hosts each), four to a set 208 or 235 times as
+  // the hash spread them (five hosts in one set), eight only on each host's
+  // first use.
+  constexpr int kSetBits = 7;
+  constexpr size_t kSets = size_t{1} << kSetBits, kWays = 8;
   thread_local Entry cache[kSets][kWays];
 
-  const size_t n = std::strlen(host);
-  uint32_t h = 2166136261u;  // FNV-1a
-  for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(host[i])) * 16777619u;
-  Entry* set = n > 0 && n <= sizeof(Entry::host) ? cache[h % kSets] : nullptr;
+  Entry* set = n > 0 && n <= sizeof(Entry::host)
+                   ? cache[HostHash(host_name) >> (64 - kSetBits)]
+                   : nullptr;
   if (set != nullptr) {
     for (size_t way = 0; way < kWays; ++way) {
       if (set[way].host_size != n || std::memcmp(set[way].host, host, n) != 0) continue;
@@ -182,7 +210,8 @@ absl::string_view RegistrableDomain(const char* host) {
     slot.domain_offset = d != nullptr ? static_cast<uint8_t>(d - host) : 0;
   }
   if (d == nullptr) return {};
-  return absl::string_view(d, std::strlen(d));
+  return inside ? absl::string_view(d, static_cast<size_t>(host + n - d))
+                : absl::string_view(d, std::strlen(d));
 }
 
 }  // namespace groupguard::internal

@@ -20,11 +20,12 @@ bool IsKnownBareHost(absl::string_view host);
 // Whether `domain` (a registrable domain, lower case) is a URL shortener.
 bool IsShortener(absl::string_view domain);
 
-// The registrable domain of `host` (lower case, NUL-terminated) per the public
-// suffix list built into libpsl ("www.example.co.uk" -> "example.co.uk"), or empty
-// if it has none (a public suffix itself, an IP address). Points into `host`.
-// Thread-safe (answers are cached per thread).
-absl::string_view RegistrableDomain(const char* host);
+// The registrable domain of `host` (lower case, followed by a NUL:
+// host.data()[host.size()] == '\0') per the public suffix list built into libpsl
+// ("www.example.co.uk" -> "example.co.uk"), or empty if it has none (a public
+// suffix itself, an IP address). Points into `host`. Thread-safe (answers are
+// cached per thread).
+absl::string_view RegistrableDomain(absl::string_view host);
 
 }  // namespace groupguard::internal
 

@@ -1138,15 +1138,16 @@ size_t Scanner::TryUrl(size_t p) {
   std::memcpy(host_buf, storage_.data() + host_text, host_size);
   host_buf[host_size] = '\0';
   storage_.resize(host_text);
-  const absl::string_view domain = internal::RegistrableDomain(host_buf);
-  const bool shortener = internal::IsShortener(domain.empty() ? absl::string_view(host_buf, host_size) : domain);
+  const absl::string_view host(host_buf, host_size);
+  const absl::string_view domain = internal::RegistrableDomain(host);
+  const bool shortener = internal::IsShortener(domain.empty() ? host : domain);
 
   const uint32_t url_begin = InBegin(p), url_end = InEnd(end);
   const uint32_t h_begin = InBegin(host_begin), h_end = InEnd(host_end);
   EmitText(TokenKind::kUrl,
            obfuscated ? "url:obfuscated" : (shortener ? "url:short" : "url"), url_begin,
            url_end);
-  EmitText(TokenKind::kHost, absl::string_view(host_buf, host_size), h_begin, h_end);
+  EmitText(TokenKind::kHost, host, h_begin, h_end);
   if (!domain.empty()) EmitText(TokenKind::kDomain, domain, h_begin, h_end);
   if (path_end > path_begin) EmitPathWords(path_begin, path_end);
   return end;
