@@ -1,7 +1,7 @@
 // The replacement of the global operator new described in alloc_counter.h. Only
-// the forms the replaced one pairs with are replaced: memory from this operator new
-// comes from malloc, so the deletes that free it call free; the other forms keep
-// the toolchain's (or the sanitizer's) pairs of their own.
+// the forms that pair with the plain delete are replaced: memory from them comes
+// from malloc, so the deletes that free it call free; the array and aligned forms
+// keep the toolchain's (or the sanitizer's) pairs of their own.
 #include "alloc_counter.h"
 
 #include <atomic>
@@ -19,7 +19,16 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
+// `new (std::nothrow) T` is freed by the plain delete too (simdjson allocates so):
+// left the sanitizer's, its memory would reach free() below, which ASan reports as
+// an alloc-dealloc mismatch.
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  g_calls.fetch_add(1, std::memory_order_relaxed);
+  g_bytes.fetch_add(size, std::memory_order_relaxed);
+  return std::malloc(size == 0 ? 1 : size);
+}
 void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace groupguard::testing {

@@ -2,19 +2,19 @@
 #define GROUPGUARD_TESTS_ALLOC_COUNTER_H_
 
 // Heap allocations of a test binary, for the tests that check what a call
-// allocates. alloc_counter.cc replaces the global operator new (and the plain and
-// sized operator delete that free what it returns) by one that counts calls and
-// bytes and takes the memory from malloc. A binary may replace operator new only
+// allocates. alloc_counter.cc replaces the global operator new, plain and nothrow
+// (and the operator deletes that free what they return), by one that counts calls
+// and bytes and takes the memory from malloc. A binary may replace operator new only
 // once: link the object library groupguard_alloc_counter (tests/CMakeLists.txt)
 // into the test, and nothing else that replaces it.
 //
-// What is counted: every call of operator new(size_t), from any thread, which in a
-// plain build is also where the array and nothrow forms of libstdc++ end up (the
+// What is counted: every call of operator new(size_t) and of its nothrow form, from
+// any thread; in a plain build the array forms of libstdc++ end up there too (the
 // aligned forms, which libstdc++ serves with aligned_alloc, are not counted). Under
 // AddressSanitizer (scripts/sanitize.sh), which has operator new of every form,
-// only the plain form is replaced: the others stay ASan's, with their own deletes,
-// and are not counted, so a test's upper bound is checked in full only in a plain
-// build.
+// only the plain and nothrow forms are replaced: the others stay ASan's, with their
+// own deletes, and are not counted, so a test's upper bound is checked in full only
+// in a plain build.
 
 #include <cstddef>
 #include <cstdint>
