@@ -1462,12 +1462,12 @@ bool RecordParser::NextPlainView(absl::string_view data, size_t* pos, int64_t* l
 
 absl::StatusOr<bool> RecordParser::NextView(absl::string_view data, size_t* pos,
                                             int64_t* line, PostView* post) {
-  if (!impl_->tabular() && *pos < data.size() && data[*pos] == '{' &&
-      plain_json_scanner_enabled.load(std::memory_order_relaxed) &&
-      impl_->NextPlainJson(data, pos, line, post)) {
-    post->json_plain = !impl_->unescaped_any;
-    return true;
-  }
+  if (NextPlainView(data, pos, line, post)) return true;
+  return NextOtherView(data, pos, line, post);
+}
+
+absl::StatusOr<bool> RecordParser::NextOtherView(absl::string_view data, size_t* pos,
+                                                 int64_t* line, PostView* post) {
   post->json_plain = false;
   Post& scratch = impl_->scratch;
   // A field of a huge record, no longer in use, is not kept for the records after it.

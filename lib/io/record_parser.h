@@ -99,11 +99,16 @@ class RecordParser {
   // while `data` does, up to the next call.
   absl::StatusOr<bool> NextView(absl::string_view data, size_t* pos, int64_t* line,
                                 PostView* post);
-  // NextView() for the records the plain-record scanner reads, without a
-  // StatusOr: true with *post, *pos and *line as NextView() leaves them; false,
-  // with *pos and *line unchanged, for any other record (NextView() reads it).
+  // NextView() is these two in turn. NextPlainView(): the records the plain-record
+  // scanner reads, without a StatusOr: true with *post, *pos and *line as
+  // NextView() leaves them; false, with *pos and *line unchanged, for any other
+  // record. NextOtherView(): that other record (or the end), read as Next() reads
+  // it into the parser's own Post, which *post then views; the scanner does not try
+  // it again.
   bool NextPlainView(absl::string_view data, size_t* pos, int64_t* line,
                      PostView* post);
+  absl::StatusOr<bool> NextOtherView(absl::string_view data, size_t* pos,
+                                     int64_t* line, PostView* post);
 
  private:
   // Next() for the records the plain-record scanner does not read.

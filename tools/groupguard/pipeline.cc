@@ -74,7 +74,7 @@ void Process(Task* task, bool skip_bad, RecordParser* parser, PostHandler* handl
       }
       continue;
     }
-    absl::StatusOr<bool> more = parser->NextView(data, &pos, &line, post);
+    absl::StatusOr<bool> more = parser->NextOtherView(data, &pos, &line, post);
     absl::Status status;
     if (more.ok()) {
       if (!*more) break;
