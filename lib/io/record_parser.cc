@@ -479,14 +479,16 @@ struct RecordParser::Impl {
   // alone tells the name: a key the scanner reads holds no zero byte (no control
   // character), so two words are the same only for keys of the same size. A name
   // the key of no such record can match (longer than 8 bytes, an empty name that
-  // reads no field, or one with a zero byte) has the word kNoKey: eight 0xFF
-  // bytes, which are no UTF-8.
+  // reads no field, or one with a zero byte) has no word.
   struct KeyWord {
     uint64_t word = 0;
-    uint32_t bit = 0;
+    uint32_t bits = 0;  // every field named so (options may name one key twice)
   };
-  static constexpr uint64_t kNoKey = ~uint64_t{0};
+  // The distinct words of the names, the text's first and the id's next: the
+  // search stops at the first word that is the key's, so a dump's usual keys take
+  // one or two compares (not one for each of the six names).
   KeyWord key_words[6];
+  size_t key_word_count = 0;
   RecordError ParseJson(absl::string_view record, size_t capacity, Post* post);
   // *stop (if given) is set to the size of what the object and the spaces after
   // it take: `record` may run on past a newline there (see NextPlainJson()).
@@ -617,40 +619,53 @@ std::string NotALabelError(absl::string_view field, absl::string_view value) {
 namespace {
 
 // The first `n` (at most 8) bytes of the word loaded from memory at p, the rest
-// zeros.
+// zeros: the word masked by a table, not by a shift computed from `n` (a shift by
+// 64 would be undefined for n = 0).
+struct KeyWordMasks {
+  uint64_t mask[9];
+  constexpr KeyWordMasks() : mask() {
+    for (size_t n = 1; n <= 8; ++n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+      mask[n] = ~uint64_t{0} << (64 - 8 * n);
+#else
+      mask[n] = ~uint64_t{0} >> (64 - 8 * n);
+#endif
+    }
+  }
+};
+constexpr KeyWordMasks kKeyWordMasks;
+
 inline uint64_t LoadKeyWord(const char* p, size_t n) {
-  if (n == 0) return 0;
   uint64_t word;
   std::memcpy(&word, p, sizeof(word));
-  const unsigned shift = static_cast<unsigned>(64 - 8 * n);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  return word & (~uint64_t{0} << shift);
-#else
-  return word & (~uint64_t{0} >> shift);
-#endif
+  return word & kKeyWordMasks.mask[n];
 }
 
 }  // namespace
 
 void RecordParser::Impl::SetKeyWords() {
   // As KeyBitsOf(): text and id match by name alone; the others only if named.
+  // The text and the id first: the names most records have.
   const std::pair<const std::string*, uint32_t> names[6] = {
-      {&options.text_field, kTextBit},   {&options.label_field, kLabelBit},
-      {&options.id_field, kIdBit},       {&options.author_field, kAuthorBit},
+      {&options.text_field, kTextBit},   {&options.id_field, kIdBit},
+      {&options.label_field, kLabelBit}, {&options.author_field, kAuthorBit},
       {&options.group_field, kGroupBit}, {&options.time_field, kTimeBit}};
-  for (size_t i = 0; i < 6; ++i) {
-    const std::string& name = *names[i].first;
-    const bool may_be_empty = names[i].second == kTextBit || names[i].second == kIdBit;
-    KeyWord& k = key_words[i];
-    k.bit = names[i].second;
+  key_word_count = 0;
+  for (const auto& [name_ptr, bit] : names) {
+    const std::string& name = *name_ptr;
+    const bool may_be_empty = bit == kTextBit || bit == kIdBit;
     if (name.size() > 8 || (name.empty() && !may_be_empty) ||
         name.find('\0') != std::string::npos) {
-      k.word = kNoKey;
-      continue;
+      continue;  // no key the scanner reads is this name
     }
+    // LoadKeyWord() reads 8 bytes: the name is copied into 8 first.
     char buf[8] = {};
     std::memcpy(buf, name.data(), name.size());
-    k.word = LoadKeyWord(buf, name.size());
+    const uint64_t word = LoadKeyWord(buf, name.size());
+    size_t i = 0;
+    while (i < key_word_count && key_words[i].word != word) ++i;
+    if (i == key_word_count) key_words[key_word_count++] = KeyWord{word, 0};
+    key_words[i].bits |= bit;
   }
 }
 
@@ -658,11 +673,10 @@ void RecordParser::Impl::SetKeyWords() {
     absl::string_view key) const {
   if (key.size() > 8) return KeyBitsOf(key);
   const uint64_t word = LoadKeyWord(key.data(), key.size());
-  uint32_t bits = 0;
-  for (const KeyWord& k : key_words) {
-    bits |= k.word == word ? k.bit : 0;
+  for (size_t i = 0; i < key_word_count; ++i) {
+    if (key_words[i].word == word) return key_words[i].bits;
   }
-  return bits;
+  return 0;
 }
 
 RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capacity,
