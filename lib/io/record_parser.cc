@@ -937,6 +937,12 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
         if (bits & kTimeBit) set(value, &post->time);
       }
       if (punct_space_quote(',')) continue;
+      // The object's end, straight after its last value as a dump writes it; the
+      // other spacings through the general steps.
+      if (p < end && *p == '}') {
+        ++p;
+        break;
+      }
       skip_space();
       if (p == end) return false;
       if (*p == '}') {
@@ -948,9 +954,12 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
       skip_space();
     }
   }
-  skip_space();
-  // Trailing content: ParseJson() words the error.
-  if (p != end && *p != '\n') return false;
+  // Usually the newline straight after the object: no spaces to skip.
+  if (p != end && *p != '\n') {
+    skip_space();
+    // Trailing content: ParseJson() words the error.
+    if (p != end && *p != '\n') return false;
+  }
   if (stop != nullptr) {
     *stop =
         static_cast<size_t>(p - reinterpret_cast<const unsigned char*>(record.data()));
@@ -1042,10 +1051,13 @@ bool RecordParser::Impl::NextPlainJson(absl::string_view data, size_t* pos, int6
       !err.what.empty()) {
     return false;
   }
-  // The record as NextRecord() cuts it: the line without the \r's at its end.
-  size_t size = stop;
-  while (size > 0 && rest[size - 1] == '\r') --size;
-  if (size > options.max_record_bytes) return false;  // Next()'s error
+  // The record as NextRecord() cuts it, the line without the \r's at its end, is
+  // no longer than `stop`: it is measured only when `stop` is over the limit.
+  if (stop > options.max_record_bytes) {
+    size_t size = stop;
+    while (size > 0 && rest[size - 1] == '\r') --size;
+    if (size > options.max_record_bytes) return false;  // Next()'s error
+  }
   post->line = *line;
   if (stop < rest.size()) {  // at the newline
     *pos += stop + 1;

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -367,6 +368,96 @@ std::string ReadAllViews(const std::string& records, const PostReaderOptions& op
     }
   }
   return out;
+}
+
+// The plain-record scanner takes a dump's usual spacing on short paths (`: "`,
+// `, "`, a '}' straight after the last value, the newline straight after the
+// object) and any other through its general steps: every JSON space (and a
+// newline, which ends the record) in every gap of a record, keys in either order
+// and one the options do not name, the record followed by another or ending the
+// block with or without its newline, reads as simdjson's parse reads it, and
+// NextView() reads it the same.
+TEST(RecordParserTest, PlainScannerReadsEverySpacingAsSimdjsonDoes) {
+  const PostReaderOptions options;
+  const std::vector<std::vector<std::string>> records = {
+      {"{", "\"id\"", ":", "\"p1\"", ",", "\"text\"", ":", "\"hi\"", "}"},
+      {"{", "\"text\"", ":", "\"hi\"", ",", "\"id\"", ":", "\"p1\"", "}"},
+      {"{", "\"text\"", ":", "\"hi\"", ",", "\"other\"", ":", "\"o\"", ",", "\"id\"",
+       ":", "\"p1\"", "}"},
+      {"{", "}"},
+  };
+  const std::vector<std::string> spacings = {"",   " ",    "\t",     "\r",
+                                             "\n", "  \t", "\r\r \t", " \n", " x"};
+  size_t posts = 0;
+  for (const std::vector<std::string>& tokens : records) {
+    // Gap g is before token g; gap tokens.size() is after the last.
+    for (size_t gap = 0; gap <= tokens.size(); ++gap) {
+      for (const std::string& spacing : spacings) {
+        std::string record;
+        for (size_t i = 0; i <= tokens.size(); ++i) {
+          if (i == gap) {
+            record += spacing;
+          } else if (i > 0 && (tokens[i - 1] == ":" || tokens[i - 1] == ",")) {
+            record += " ";  // the usual `: "` and `, "`
+          }
+          if (i < tokens.size()) record += tokens[i];
+        }
+        for (const std::string& records_text :
+             {absl::StrCat(record, "\n", record, "\n"), absl::StrCat(record, "\n", record),
+              absl::StrCat(record, "\r\n{\"text\": \"next\"}")}) {
+          const std::string scanned = ReadAllFields(records_text, options, true);
+          ASSERT_EQ(scanned, ReadAllFields(records_text, options, false))
+              << absl::CHexEscape(records_text);
+          ASSERT_EQ(ReadAllViews(records_text, options), scanned)
+              << absl::CHexEscape(records_text);
+          if (scanned.find(" text=hi id=p1 ") != std::string::npos) ++posts;
+        }
+        // The record cut at every byte, the block's padding going on as the
+        // object's end would.
+        for (size_t size = 0; size <= record.size(); ++size) {
+          std::string block = record.substr(0, size);
+          while (block.size() < size + kBlockPadding) block += "}\n";
+          ASSERT_EQ(ReadBlockFields(block, size, options, true),
+                    ReadBlockFields(block, size, options, false))
+              << absl::CHexEscape(block);
+        }
+      }
+    }
+  }
+  // Most of them are read (the others are errors: a newline in the record, the
+  // empty object's missing text).
+  EXPECT_GT(posts, 150u);
+}
+
+// The record the plain-record scanner reads is measured against max_record_bytes
+// without the \r's before its newline, and only when it and its spaces are over
+// the limit: records around the limit with and without \r's and spaces after the
+// object read as simdjson's parse reads them.
+TEST(RecordParserTest, PlainScannerMeasuresRecordsAroundTheLimit) {
+  PostReaderOptions options;
+  options.max_record_bytes = 1024;
+  const std::string head = "{\"text\": \"";
+  for (size_t size = 1020; size <= 1028; ++size) {
+    const std::string record =
+        absl::StrCat(head, std::string(size - head.size() - 2, 'x'), "\"}");
+    ASSERT_EQ(record.size(), size);
+    for (const absl::string_view after : {"", "\r", "\r\r\r", " ", " \r", "\t\r\r"}) {
+      const std::string records =
+          absl::StrCat(record, after, "\n", "{\"text\": \"next\"}\n", record, after);
+      const std::string scanned = ReadAllFields(records, options, true);
+      ASSERT_EQ(scanned, ReadAllFields(records, options, false))
+          << size << " " << absl::CHexEscape(after);
+      ASSERT_EQ(ReadAllViews(records, options), scanned)
+          << size << " " << absl::CHexEscape(after);
+      // The record itself decides, whatever the \r's after it.
+      const bool fits = size + std::count(after.begin(), after.end(), ' ') +
+                            std::count(after.begin(), after.end(), '\t') <=
+                        1024;
+      EXPECT_EQ(scanned.find("record longer than") == std::string::npos, fits)
+          << size << " " << absl::CHexEscape(after) << "\n"
+          << scanned;
+    }
+  }
 }
 
 // NextView() reads what Next() reads: plain records as views of the block, all
