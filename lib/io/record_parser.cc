@@ -490,12 +490,22 @@ struct RecordParser::Impl {
   KeyWord key_words[6];
   size_t key_word_count = 0;
   RecordError ParseJson(absl::string_view record, size_t capacity, Post* post);
+  // The first fault of a record the plain-record scanner reads, in record order,
+  // as views of the record: worded (PlainFaultText()) only when there is one, so
+  // that the usual record builds and frees no string.
+  struct PlainFault {
+    enum Kind { kNone, kRepeatedKey, kNotALabel, kMissingText };
+    Kind kind = kNone;
+    absl::string_view what;  // the key given twice, or the label's value
+  };
+  // The message ParseJson() gives for `fault` ("" for kNone).
+  std::string PlainFaultText(const PlainFault& fault) const;
   // *stop (if given) is set to the size of what the object and the spaces after
   // it take: `record` may run on past a newline there (see NextPlainJson()).
   // PostT is Post (fields copied) or PostView (fields pointing into `record`).
   template <typename PostT>
   bool ParsePlainJson(absl::string_view record, size_t capacity, PostT* post,
-                      RecordError* err, size_t* stop = nullptr);
+                      PlainFault* fault, size_t* stop = nullptr);
   // The plain-record scanner without the search for the record's end first: for
   // a record at data[*pos] that opens with '{', reads a plain record up to its
   // newline into *post and moves *pos and *line past it, as Next() would. Returns
@@ -839,9 +849,10 @@ inline void ClearFields(Post* post) {
 // the others: `record` may then run on to the next records (NextPlainJson()), the
 // object's end being followed by its newline, and every string stops at a newline
 // (a control character).
+// Inlined: into NextPlainJson() above all, the path of most records.
 template <typename PostT>
-bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacity,
-                                        PostT* post, RecordError* err, size_t* stop) {
+[[gnu::always_inline]] inline bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacity,
+                                        PostT* post, PlainFault* fault, size_t* stop) {
   const auto* p = reinterpret_cast<const unsigned char*>(record.data());
   const unsigned char* const end = p + record.size();
   const unsigned char* const readable_end = p + capacity;
@@ -857,8 +868,12 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
     if (p == end || *p != '"') return false;
     const unsigned char* close = PlainStringEnd(p + 1, end, readable_end - 16);
     if (close == nullptr) {
-      close = UnescapeString(p + 1, end, readable_end - 16, out);
+      // Through a view of its own: `out` (the key or the value) is not made to
+      // live in memory for the call.
+      absl::string_view unescaped_string;
+      close = UnescapeString(p + 1, end, readable_end - 16, &unescaped_string);
       if (close == nullptr) return false;
+      *out = unescaped_string;
       p = close + 1;
       return true;
     }
@@ -894,7 +909,7 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
   skip_space();
   bool have_text = false;
   uint32_t seen = 0;        // as in ParseJson()
-  std::string first_error;  // the first bad label or repeated key, in record order
+  PlainFault first;         // the first bad label or repeated key, in record order
   if (p < end && *p == '}') {
     ++p;
   } else {
@@ -911,7 +926,9 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
       const uint32_t bits = PlainKeyBitsOf(key);
       // Errors are reported once the whole record is known to be plain JSON:
       // ParseJson() would report a broken record, found before any field, instead.
-      if ((seen & bits) != 0 && first_error.empty()) first_error = RepeatedKeyError(key);
+      if ((seen & bits) != 0 && first.kind == PlainFault::kNone) {
+        first = PlainFault{PlainFault::kRepeatedKey, key};
+      }
       seen |= bits;
       // The usual keys, each naming one field, on one compare.
       if (bits == kTextBit) {
@@ -926,8 +943,8 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
         }
         if (bits & kLabelBit) {
           std::optional<bool> label;
-          if (!ParseLabel(value, &label) && first_error.empty()) {
-            first_error = NotALabelError(options.label_field, value);
+          if (!ParseLabel(value, &label) && first.kind == PlainFault::kNone) {
+            first = PlainFault{PlainFault::kNotALabel, value};
           }
           post->is_spam = label;
         }
@@ -964,12 +981,23 @@ bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacit
     *stop =
         static_cast<size_t>(p - reinterpret_cast<const unsigned char*>(record.data()));
   }
-  if (!first_error.empty()) {
-    err->what = std::move(first_error);
-  } else if (!have_text) {
-    err->what = absl::StrCat("missing \"", options.text_field, "\"");
-  }
+  if (first.kind == PlainFault::kNone && !have_text) first.kind = PlainFault::kMissingText;
+  *fault = first;
   return true;
+}
+
+std::string RecordParser::Impl::PlainFaultText(const PlainFault& fault) const {
+  switch (fault.kind) {
+    case PlainFault::kNone:
+      return "";
+    case PlainFault::kRepeatedKey:
+      return RepeatedKeyError(fault.what);
+    case PlainFault::kNotALabel:
+      return NotALabelError(options.label_field, fault.what);
+    case PlainFault::kMissingText:
+      return absl::StrCat("missing \"", options.text_field, "\"");
+  }
+  return "";
 }
 
 const unsigned char* RecordParser::Impl::UnescapeString(const unsigned char* p,
@@ -1039,16 +1067,18 @@ const unsigned char* RecordParser::Impl::UnescapeString(const unsigned char* p,
   return nullptr;
 }
 
+// Inlined into Next() and NextPlainView(): no call a record.
 template <typename PostT>
-bool RecordParser::Impl::NextPlainJson(absl::string_view data, size_t* pos, int64_t* line,
+[[gnu::always_inline]] inline bool RecordParser::Impl::NextPlainJson(absl::string_view data, size_t* pos, int64_t* line,
                                        PostT* post) {
   // The record starts with '{': it is no blank line, and has no byte order mark.
   const absl::string_view rest = data.substr(*pos);
   ClearFields(post);
-  RecordError err;
+  PlainFault fault;
   size_t stop;
-  if (!ParsePlainJson(rest, rest.size() + kBlockPadding, post, &err, &stop) ||
-      !err.what.empty()) {
+  // A record with a fault is left to Next(), which reports it.
+  if (!ParsePlainJson(rest, rest.size() + kBlockPadding, post, &fault, &stop) ||
+      fault.kind != PlainFault::kNone) {
     return false;
   }
   // The record as NextRecord() cuts it, the line without the \r's at its end, is
@@ -1086,8 +1116,11 @@ absl::Status RecordParser::Impl::ParseJsonRecord(absl::string_view record,
   }
   RecordError err;
   bool on_demand = false;  // read by ParseJson(), not the plain-record scanner
-  if (!plain_json_scanner_enabled.load(std::memory_order_relaxed) ||
-      !ParsePlainJson(record, capacity, post, &err)) {
+  PlainFault fault;
+  if (plain_json_scanner_enabled.load(std::memory_order_relaxed) &&
+      ParsePlainJson(record, capacity, post, &fault)) {
+    err.what = PlainFaultText(fault);
+  } else {
     clear();  // of what the plain parse wrote before it gave up
     err = ParseJson(record, capacity, post);
     on_demand = true;
