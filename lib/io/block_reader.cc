@@ -38,24 +38,32 @@ int64_t CountNewlines(absl::string_view data) {
   size_t n = data.size();
   int64_t count = 0;
 #if defined(__SSE2__)
-  // Sixteen bytes a step where SSE2 is there (all of x86-64): a compare gives
-  // 0xFF per newline, subtracted from per-lane counts, which PSADBW adds up
-  // every 255 steps at most (before a lane could wrap).
+  // Sixteen bytes a vector where SSE2 is there (all of x86-64): a compare gives
+  // 0xFF per newline, which per-lane counts take in, and PSADBW adds those up
+  // before a lane could wrap.
   const __m128i newline = _mm_set1_epi8('\n');
   const __m128i zero = _mm_setzero_si128();
-  // Two vectors a step (half the loop's own instructions), then one.
-  while (n >= 32) {
-    const size_t steps = std::min<size_t>(n / 32, 255);
-    __m128i lanes_a = zero, lanes_b = zero;
-    for (size_t i = 0; i < steps; ++i, p += 32) {
-      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
-      lanes_a = _mm_sub_epi8(lanes_a, _mm_cmpeq_epi8(a, newline));
-      lanes_b = _mm_sub_epi8(lanes_b, _mm_cmpeq_epi8(b, newline));
-    }
-    n -= steps * 32;
-    const __m128i sums =
-        _mm_add_epi64(_mm_sad_epu8(lanes_a, zero), _mm_sad_epu8(lanes_b, zero));
+  // Four vectors a step (the loop's add, compare and branch once per 64 bytes),
+  // their compares (0xFF, -1, a newline) added into one accumulator, whose lanes
+  // are minus their newline counts, negated at the end: at most 63 steps, so
+  // that a lane's count stays under 256. (With an accumulator a vector, or one
+  // subtracted from, GCC copied it to another register and back every step.)
+  while (n >= 64) {
+    const size_t steps = std::min<size_t>(n / 64, 63);
+    const char* const stop = p + steps * 64;
+    __m128i minus_lanes = zero;
+    do {
+      const auto newlines_at = [p, newline](int i) {
+        return _mm_cmpeq_epi8(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i)), newline);
+      };
+      minus_lanes = _mm_add_epi8(
+          minus_lanes, _mm_add_epi8(_mm_add_epi8(newlines_at(0), newlines_at(1)),
+                                    _mm_add_epi8(newlines_at(2), newlines_at(3))));
+      p += 64;
+    } while (p != stop);
+    n -= steps * 64;
+    const __m128i sums = _mm_sad_epu8(_mm_sub_epi8(zero, minus_lanes), zero);
     count += _mm_cvtsi128_si32(sums) + _mm_cvtsi128_si32(_mm_srli_si128(sums, 8));
   }
   while (n >= 16) {

@@ -214,8 +214,9 @@ TEST(BlockReaderTest, CountsLinesOverEveryByteValue) {
 
 TEST(BlockReaderTest, CountsLinesInLargeBlocks) {
   // Large blocks, some holding a run of 20000 empty lines: the counter sums its
-  // per-lane counts every 255 steps (8160 bytes at two vectors a step, 4080 at
-  // one), and a lane of a run of newlines gains one every step.
+  // per-lane counts every 63 steps (4032 bytes at four vectors a step, a lane
+  // gaining up to four a step) and every 255 at one vector a step (4080 bytes),
+  // and a lane of a run of newlines gains the most it can every step.
   std::string contents;
   for (int i = 0; i < 40; ++i) {
     contents.append(static_cast<size_t>(1 + (i * 7919) % 3000), 'a' + i % 26);
