@@ -863,9 +863,10 @@ template <typename PostT>
   };
   // A string at p (its opening quote), returned without quotes; p moves past it.
   // A string with escapes is unescaped into the parser's buffer (out of line: 2.7%
-  // of a dump's records have one, mostly \" in the text).
-  const auto string = [&](absl::string_view* out) {
-    if (p == end || *p != '"') return false;
+  // of a dump's records have one, mostly \" in the text). `at_quote`: p is known
+  // to be at a quote before `end` (punct_space_quote() matched), not tested again.
+  const auto string = [&](absl::string_view* out, bool at_quote) {
+    if (!at_quote && (p == end || *p != '"')) return false;
     const unsigned char* close = PlainStringEnd(p + 1, end, readable_end - 16);
     if (close == nullptr) {
       // Through a view of its own: `out` (the key or the value) is not made to
@@ -886,10 +887,8 @@ template <typename PostT>
   // Whether the record goes on with `c`, one space and a string's opening quote
   // (the usual `: "` after a key and `, "` after a value), compared on one masked
   // 4-byte load (the bytes past `end` are readable); p then moves to the quote.
-  // All three bytes must be the record's. Neither the quote nor that bound
-  // changes what is read (string() checks the quote, and finds no string that
-  // starts past `end`): they keep the rule plain. The other spacings go through
-  // the general steps below.
+  // All three bytes must be the record's, so that string() need not test the
+  // quote again. The other spacings go through the general steps below.
   const auto punct_space_quote = [&](char c) {
     const char want_bytes[4] = {c, ' ', '"', 0};
     const unsigned char mask_bytes[4] = {0xFF, 0xFF, 0xFF, 0};
@@ -913,16 +912,18 @@ template <typename PostT>
   if (p < end && *p == '}') {
     ++p;
   } else {
+    bool key_at_quote = false;  // `, "` matched before the key
     for (;;) {
       absl::string_view key, value;
-      if (!string(&key)) return false;
-      if (!punct_space_quote(':')) {
+      if (!string(&key, key_at_quote)) return false;
+      const bool value_at_quote = punct_space_quote(':');
+      if (!value_at_quote) {
         skip_space();
         if (p == end || *p != ':') return false;
         ++p;
         skip_space();
       }
-      if (!string(&value)) return false;
+      if (!string(&value, value_at_quote)) return false;
       const uint32_t bits = PlainKeyBitsOf(key);
       // Errors are reported once the whole record is known to be plain JSON:
       // ParseJson() would report a broken record, found before any field, instead.
@@ -953,7 +954,8 @@ template <typename PostT>
         if (bits & kGroupBit) set(value, &post->group);
         if (bits & kTimeBit) set(value, &post->time);
       }
-      if (punct_space_quote(',')) continue;
+      key_at_quote = punct_space_quote(',');
+      if (key_at_quote) continue;
       // The object's end, straight after its last value as a dump writes it; the
       // other spacings through the general steps.
       if (p < end && *p == '}') {
