@@ -489,6 +489,21 @@ struct RecordParser::Impl {
   // one or two compares (not one for each of the six names).
   KeyWord key_words[6];
   size_t key_word_count = 0;
+  // The names of key_words that a key can spell without escapes (printable
+  // ASCII other than '"' and '\\', at most 7 bytes), each as it is written in a
+  // record with its closing quote: the first size + 1 bytes of `word`, which
+  // `mask` keeps. The 8 bytes after a key's opening quote, masked, equal `word`
+  // exactly when the key is that name (the name's bytes hold no quote, so the
+  // quote after them is the key's end): the usual keys are told, and their end
+  // found, without the string scan (QuotedKeyBitsOf()).
+  struct QuotedKey {
+    uint64_t word = 0;
+    uint64_t mask = 0;
+    uint32_t bits = 0;
+    uint32_t size = 0;
+  };
+  QuotedKey quoted_keys[6];
+  size_t quoted_key_count = 0;
   RecordError ParseJson(absl::string_view record, size_t capacity, Post* post);
   // The first fault of a record the plain-record scanner reads, in record order,
   // as views of the record: worded (PlainFaultText()) only when there is one, so
@@ -676,6 +691,24 @@ void RecordParser::Impl::SetKeyWords() {
     while (i < key_word_count && key_words[i].word != word) ++i;
     if (i == key_word_count) key_words[key_word_count++] = KeyWord{word, 0};
     key_words[i].bits |= bit;
+  }
+  // The same names with their closing quote, in the same order (so with the same
+  // fields: equal names share an entry of key_words).
+  quoted_key_count = 0;
+  for (size_t i = 0; i < key_word_count; ++i) {
+    char buf[8];
+    std::memcpy(buf, &key_words[i].word, 8);  // the name, then zeros
+    size_t size = 0;
+    while (size < 8 && buf[size] != '\0') ++size;
+    bool plain = size < 8;
+    for (size_t j = 0; j < size; ++j) {
+      plain &= buf[j] >= 0x20 && buf[j] < 0x7F && buf[j] != '"' && buf[j] != '\\';
+    }
+    if (!plain) continue;
+    buf[size] = '"';
+    quoted_keys[quoted_key_count++] =
+        QuotedKey{LoadKeyWord(buf, size + 1), kKeyWordMasks.mask[size + 1],
+                  key_words[i].bits, static_cast<uint32_t>(size)};
   }
 }
 
@@ -915,7 +948,31 @@ template <typename PostT>
     bool key_at_quote = false;  // `, "` matched before the key
     for (;;) {
       absl::string_view key, value;
-      if (!string(&key, key_at_quote)) return false;
+      uint32_t bits = 0;
+      // A key that is a name of the options, with its quote (quoted_keys): 8
+      // bytes from the opening quote on, compared with each name. The quote must
+      // come before `end`, as string() finds it (a key past `end` would fail at
+      // its value anyway: the test keeps the rule plain). Other keys, a few
+      // compares later, are read as strings.
+      bool known = false;
+      if (key_at_quote || (p < end && *p == '"')) {
+        uint64_t word;
+        std::memcpy(&word, p + 1, sizeof(word));
+        for (size_t i = 0; i < quoted_key_count; ++i) {
+          const QuotedKey& k = quoted_keys[i];
+          if ((word & k.mask) == k.word && k.size < static_cast<size_t>(end - p - 1)) {
+            key = absl::string_view(reinterpret_cast<const char*>(p + 1), k.size);
+            bits = k.bits;
+            p += k.size + 2;
+            known = true;
+            break;
+          }
+        }
+      }
+      if (!known) {
+        if (!string(&key, key_at_quote)) return false;
+        bits = PlainKeyBitsOf(key);
+      }
       const bool value_at_quote = punct_space_quote(':');
       if (!value_at_quote) {
         skip_space();
@@ -924,7 +981,6 @@ template <typename PostT>
         skip_space();
       }
       if (!string(&value, value_at_quote)) return false;
-      const uint32_t bits = PlainKeyBitsOf(key);
       // Errors are reported once the whole record is known to be plain JSON:
       // ParseJson() would report a broken record, found before any field, instead.
       if ((seen & bits) != 0 && first.kind == PlainFault::kNone) {

@@ -460,6 +460,78 @@ TEST(RecordParserTest, PlainScannerMeasuresRecordsAroundTheLimit) {
   }
 }
 
+// The plain-record scanner tells a key that is a name of the options (printable
+// ASCII, no '"' or '\\', up to 7 bytes) by the 8 bytes after its opening quote,
+// its closing quote included: names that take that path and names that cannot
+// (8 bytes, a quote, a backslash, non-ASCII, a control character), keys spelled
+// as each name (escaped where JSON must), one byte short or long, and every
+// record cut at every byte with the block's padding going on as the record would
+// (a key whose quote is the first byte past the block's end is no key), read as
+// simdjson's parse reads them, and as NextView() reads them.
+TEST(RecordParserTest, PlainScannerTellsNamedKeysByTheirQuote) {
+  struct Names {
+    const char* text;
+    const char* id;
+    const char* author;
+    const char* group;
+  };
+  const Names names[] = {
+      {"text", "id", "a", "grp"},
+      {"message", "", "author8b", "g\"q"},     // 7 bytes, empty, 8 bytes, a quote
+      {"t\\x", "id\xC3\xA9", "a\tb", "\xFFx"},  // a backslash, UTF-8, a tab, not UTF-8
+  };
+  // Each name as a JSON key spells it, and near misses.
+  const auto key_of = [](absl::string_view name) {
+    std::string key;
+    for (const char c : name) {
+      if (c == '"' || c == '\\') key += '\\';
+      key += c == '\t' ? std::string("\\t") : std::string(1, c);
+    }
+    return key;
+  };
+  for (const Names& n : names) {
+    PostReaderOptions options;
+    options.text_field = n.text;
+    options.id_field = n.id;
+    options.author_field = n.author;
+    options.group_field = n.group;
+    std::vector<std::string> records;
+    records.push_back(absl::StrCat("{\"", key_of(n.id), "\": \"i\", \"", key_of(n.text),
+                                   "\": \"t\", \"", key_of(n.author), "\": \"a\", \"",
+                                   key_of(n.group), "\": \"g\"}"));
+    records.push_back(absl::StrCat("{\"", key_of(n.text), "\":\"t\",\"",
+                                   key_of(n.author), "x\": \"no\", \"",
+                                   key_of(absl::string_view(n.group).substr(1)),
+                                   "\": \"no\", \"x", key_of(n.id), "\": \"no\"}"));
+    records.push_back(absl::StrCat("{\"", key_of(n.text), "\": \"1\", \"",
+                                   key_of(n.text), "\": \"2\"}"));
+    // The names' bytes as they are, unescaped: broken JSON, or another key, for
+    // a name with a quote, a backslash or a control character.
+    records.push_back(absl::StrCat("{\"", n.text, "\": \"t\", \"", n.group, "\": \"g\", \"",
+                                   n.author, "\": \"a\"}"));
+    for (const std::string& record : records) {
+      const std::string block = absl::StrCat(record, "\n", record, "\n");
+      const std::string scanned = ReadAllFields(block, options, true);
+      ASSERT_EQ(scanned, ReadAllFields(block, options, false)) << absl::CHexEscape(block);
+      ASSERT_EQ(ReadAllViews(block, options), scanned) << absl::CHexEscape(block);
+      // Cut at every byte, the rest of the record (and padding) after the cut.
+      const std::string padded = absl::StrCat(record, std::string(kBlockPadding, '"'));
+      for (size_t size = 0; size <= record.size(); ++size) {
+        ASSERT_EQ(ReadBlockFields(padded, size, options, true),
+                  ReadBlockFields(padded, size, options, false))
+            << size << " " << absl::CHexEscape(record);
+      }
+    }
+    // The names take their fields (a key of bytes that are no UTF-8 is read with
+    // U+FFFD in their place, so it is no name).
+    const bool utf8 = n.group[0] != '\xFF';
+    EXPECT_EQ(ReadAllFields(records[0] + "\n", options, true),
+              absl::StrCat("1 text=t id=i label=none author=a group=", utf8 ? "g" : "",
+                           " time=\n"))
+        << n.text;
+  }
+}
+
 // NextView() reads what Next() reads: plain records as views of the block, all
 // others (escapes, repairs, numbers, nulls, CSV) through the parser's own copy,
 // with the same errors, and no field of one record left over in the next.
