@@ -495,7 +495,7 @@ struct RecordParser::Impl {
   // `mask` keeps. The 8 bytes after a key's opening quote, masked, equal `word`
   // exactly when the key is that name (the name's bytes hold no quote, so the
   // quote after them is the key's end): the usual keys are told, and their end
-  // found, without the string scan (QuotedKeyBitsOf()).
+  // found, without the string scan (ParsePlainJson()).
   struct QuotedKey {
     uint64_t word = 0;
     uint64_t mask = 0;
@@ -884,8 +884,9 @@ inline void ClearFields(Post* post) {
 // (a control character).
 // Inlined: into NextPlainJson() above all, the path of most records.
 template <typename PostT>
-[[gnu::always_inline]] inline bool RecordParser::Impl::ParsePlainJson(absl::string_view record, size_t capacity,
-                                        PostT* post, PlainFault* fault, size_t* stop) {
+[[gnu::always_inline]] inline bool RecordParser::Impl::ParsePlainJson(
+    absl::string_view record, size_t capacity, PostT* post, PlainFault* fault,
+    size_t* stop) {
   const auto* p = reinterpret_cast<const unsigned char*>(record.data());
   const unsigned char* const end = p + record.size();
   const unsigned char* const readable_end = p + capacity;
@@ -940,8 +941,8 @@ template <typename PostT>
   ++p;
   skip_space();
   bool have_text = false;
-  uint32_t seen = 0;        // as in ParseJson()
-  PlainFault first;         // the first bad label or repeated key, in record order
+  uint32_t seen = 0;  // as in ParseJson()
+  PlainFault first;   // the first bad label or repeated key, in record order
   if (p < end && *p == '}') {
     ++p;
   } else {
@@ -1039,7 +1040,9 @@ template <typename PostT>
     *stop =
         static_cast<size_t>(p - reinterpret_cast<const unsigned char*>(record.data()));
   }
-  if (first.kind == PlainFault::kNone && !have_text) first.kind = PlainFault::kMissingText;
+  if (first.kind == PlainFault::kNone && !have_text) {
+    first.kind = PlainFault::kMissingText;
+  }
   *fault = first;
   return true;
 }
@@ -1127,8 +1130,8 @@ const unsigned char* RecordParser::Impl::UnescapeString(const unsigned char* p,
 
 // Inlined into Next() and NextPlainView(): no call a record.
 template <typename PostT>
-[[gnu::always_inline]] inline bool RecordParser::Impl::NextPlainJson(absl::string_view data, size_t* pos, int64_t* line,
-                                       PostT* post) {
+[[gnu::always_inline]] inline bool RecordParser::Impl::NextPlainJson(
+    absl::string_view data, size_t* pos, int64_t* line, PostT* post) {
   // The record starts with '{': it is no blank line, and has no byte order mark.
   const absl::string_view rest = data.substr(*pos);
   ClearFields(post);

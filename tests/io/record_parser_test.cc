@@ -403,7 +403,8 @@ TEST(RecordParserTest, PlainScannerReadsEverySpacingAsSimdjsonDoes) {
           if (i < tokens.size()) record += tokens[i];
         }
         for (const std::string& records_text :
-             {absl::StrCat(record, "\n", record, "\n"), absl::StrCat(record, "\n", record),
+             {absl::StrCat(record, "\n", record, "\n"),
+              absl::StrCat(record, "\n", record),
               absl::StrCat(record, "\r\n{\"text\": \"next\"}")}) {
           const std::string scanned = ReadAllFields(records_text, options, true);
           ASSERT_EQ(scanned, ReadAllFields(records_text, options, false))
@@ -507,8 +508,8 @@ TEST(RecordParserTest, PlainScannerTellsNamedKeysByTheirQuote) {
                                    key_of(n.text), "\": \"2\"}"));
     // The names' bytes as they are, unescaped: broken JSON, or another key, for
     // a name with a quote, a backslash or a control character.
-    records.push_back(absl::StrCat("{\"", n.text, "\": \"t\", \"", n.group, "\": \"g\", \"",
-                                   n.author, "\": \"a\"}"));
+    records.push_back(absl::StrCat("{\"", n.text, "\": \"t\", \"", n.group,
+                                   "\": \"g\", \"", n.author, "\": \"a\"}"));
     for (const std::string& record : records) {
       const std::string block = absl::StrCat(record, "\n", record, "\n");
       const std::string scanned = ReadAllFields(block, options, true);
