@@ -659,13 +659,12 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
       }
       // The usual end: a space, then a lower case letter that starts an
       // ordinary word (no URL can follow): any but 'd', and 'd' unless " dot "
-      // starts there. f[m] is a space, so q + 1 < m if f[q + 1] is a letter and
-      // q < m.
+      // starts there. f[m] is a space and f[m + 1] a NUL (see Tokenize), so a
+      // letter at f[q + 1] after a space at f[q] means q + 1 < m: no test of q
+      // against m (two instructions a word).
       const bool space_then_word =
-          next == ' ' &&
-          (kFolded.plain_after_space[f[q + 1]] ||
-           (f[q + 1] == 'd' && !StartsWithSpaceDot(f + q))) &&
-          q < m;
+          next == ' ' && (kFolded.plain_after_space[f[q + 1]] ||
+                          (f[q + 1] == 'd' && !StartsWithSpaceDot(f + q)));
       if (!space_then_word) {
         const uint8_t after = kFolded.after[next];
         // A dot that ends a sentence (a space or the text's end after it, f[m]
@@ -1559,10 +1558,13 @@ void Tokenizer::Tokenize(absl::string_view input, Tokenization* out) const {
   out->folded_size_ = stats.folded_size;
   // The scanner reads the 33 bytes from a word's start at a time: a space after
   // the text ends the last word, and padding keeps the reads inside the buffer.
+  // The NUL after that space (no letter, unlike what a longer text may have left
+  // there) tells the word loop that the space ends the text (see FastWordsLoop).
   if (out->folded_.size() < stats.folded_size + 32) {
     out->folded_.resize(stats.folded_size + 32);
   }
   out->folded_[stats.folded_size] = ' ';
+  out->folded_[stats.folded_size + 1] = '\0';
   Scanner scanner(options_, absl::string_view(out->folded_.data(), stats.folded_size),
                   out->folded_to_input_, out->folded_end_, stats,
                   static_cast<uint32_t>(input.size()), &out->tokens_, &out->storage_,

@@ -327,6 +327,45 @@ TEST(FastPathTest, SpaceThenDAfterAWordGivesTheSameTokens) {
   EXPECT_NE(tokens.find("url"), std::string::npos) << tokens;
 }
 
+// The word loop takes a space then a lower case letter as the end of one word
+// and the start of the next without testing where the text ends: the byte after
+// the text's final space must never pass for a letter. Words of 1 to 40 letters
+// (a window's worth and more) ending the text, with its final space or without,
+// in a Tokenization that first took a longer text with short words (or " dot ")
+// just past the end; in upper case too (words the loop leaves to the general
+// path). The tokens are the general path's, and none (but a signal) ends past
+// the last word.
+TEST(FastPathTest, WordsBeforeTheTextsFinalSpaceStopAtItsEnd) {
+  const Tokenizer tokenizer = testing_util::MakeTokenizer(TokenizerOptions());
+  Tokenization fast, general;
+  int failures = 0;
+  for (size_t size = 1; size <= 40; ++size) {
+    for (const char* before : {"", "a ", "one two "}) {
+      for (const bool upper : {false, true}) {
+        std::string input =
+            absl::StrCat(before, std::string("wxyzabcdefghijklmnopqrstuvwxyzabcdefghijk", size));
+        if (upper) input = absl::AsciiStrToUpper(input);
+        for (const std::string tail : {std::string(" "), std::string()}) {
+          for (const char* stale : {"ab cd ", "xyz", "d", " dot com"}) {
+            // The longer text has `stale` from the byte after this one's space on.
+            std::string longer = input + tail + " ";
+            for (int k = 0; k < 4; ++k) longer += stale;
+            Dump(tokenizer, longer, &fast, true);
+            Dump(tokenizer, longer, &general, false);
+            if (!SameTokens(tokenizer, input + tail, &fast, &general) && ++failures == 5) {
+              return;
+            }
+            for (const Token& token : fast.tokens()) {
+              if (token.kind == TokenKind::kSignal) continue;  // "shouting" spans it all
+              ASSERT_LE(token.end, input.size()) << absl::CHexEscape(input + tail);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 // The word loop goes straight on past a dot unless the byte after it may carry
 // on an e-mail address or a host: every byte there, before an address, a host or
 // nothing, and a dot at the text's end with a host left behind it.
