@@ -107,6 +107,13 @@ constexpr FoldedTables MakeFoldedTables() {
 }
 constexpr FoldedTables kFolded = MakeFoldedTables();
 
+// Written after the space that follows the folded text (see Tokenize): neither a
+// letter, so that a space then a letter is always inside the text, nor a byte
+// that Scanner::Run steps over, so that steps over separators stop at it.
+constexpr unsigned char kAfterFinalSpace = '!';
+static_assert(kFolded.cls[kAfterFinalSpace] == 0 && !kFolded.inert[kAfterFinalSpace],
+              "see kAfterFinalSpace");
+
 // Whether the text at s (5 bytes readable) starts with " dot ", the one host-label
 // separator (kSeparators) that a space then a 'd' can start.
 inline bool StartsWithSpaceDot(const unsigned char* s) {
@@ -659,7 +666,7 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
       }
       // The usual end: a space, then a lower case letter that starts an
       // ordinary word (no URL can follow): any but 'd', and 'd' unless " dot "
-      // starts there. f[m] is a space and f[m + 1] a NUL (see Tokenize), so a
+      // starts there. f[m] is a space and f[m + 1] kAfterFinalSpace, so a
       // letter at f[q + 1] after a space at f[q] means q + 1 < m: no test of q
       // against m (two instructions a word).
       const bool space_then_word =
@@ -726,8 +733,10 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
         continue;
       }
       // Separators may lead past the window, where the stop bit could pass for the
-      // end of a short word: a new window then.
-      while (p < m && kFolded.inert[f[p]]) ++p;
+      // end of a short word: a new window then. f[m + 1] is kAfterFinalSpace,
+      // which is not one of them: the steps stop there at the latest, with no
+      // test of p against m each.
+      while (kFolded.inert[f[p]]) ++p;
       if (p >= m || kFolded.cls[f[p]] != kLetter) goto done;
       if (f[p] < 'a') {
         *stuck = true;
@@ -1558,13 +1567,14 @@ void Tokenizer::Tokenize(absl::string_view input, Tokenization* out) const {
   out->folded_size_ = stats.folded_size;
   // The scanner reads the 33 bytes from a word's start at a time: a space after
   // the text ends the last word, and padding keeps the reads inside the buffer.
-  // The NUL after that space (no letter, unlike what a longer text may have left
-  // there) tells the word loop that the space ends the text (see FastWordsLoop).
+  // The byte after that space (no letter, unlike what a longer text may have left
+  // there) tells the word loop that the space ends the text, and stops its steps
+  // over separators (see FastWordsLoop).
   if (out->folded_.size() < stats.folded_size + 32) {
     out->folded_.resize(stats.folded_size + 32);
   }
   out->folded_[stats.folded_size] = ' ';
-  out->folded_[stats.folded_size + 1] = '\0';
+  out->folded_[stats.folded_size + 1] = kAfterFinalSpace;
   Scanner scanner(options_, absl::string_view(out->folded_.data(), stats.folded_size),
                   out->folded_to_input_, out->folded_end_, stats,
                   static_cast<uint32_t>(input.size()), &out->tokens_, &out->storage_,

@@ -329,8 +329,9 @@ TEST(FastPathTest, SpaceThenDAfterAWordGivesTheSameTokens) {
 
 // The word loop takes a space then a lower case letter as the end of one word
 // and the start of the next without testing where the text ends: the byte after
-// the text's final space must never pass for a letter. Words of 1 to 40 letters
-// (a window's worth and more) ending the text, with its final space or without,
+// the text's final space must never pass for a letter, and the loop's steps over
+// separators stop at it. Words of 1 to 40 letters (a window's worth and more)
+// ending the text, with a final space, separators or nothing after them,
 // in a Tokenization that first took a longer text with short words (or " dot ")
 // just past the end; in upper case too (words the loop leaves to the general
 // path). The tokens are the general path's, and none (but a signal) ends past
@@ -345,7 +346,7 @@ TEST(FastPathTest, WordsBeforeTheTextsFinalSpaceStopAtItsEnd) {
         std::string input =
             absl::StrCat(before, std::string("wxyzabcdefghijklmnopqrstuvwxyzabcdefghijk", size));
         if (upper) input = absl::AsciiStrToUpper(input);
-        for (const std::string tail : {std::string(" "), std::string()}) {
+        for (const std::string tail : {" ", "", ",  ", " -- ", "."}) {
           for (const char* stale : {"ab cd ", "xyz", "d", " dot com"}) {
             // The longer text has `stale` from the byte after this one's space on.
             std::string longer = input + tail + " ";
