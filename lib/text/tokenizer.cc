@@ -735,9 +735,10 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
       // Separators may lead past the window, where the stop bit could pass for the
       // end of a short word: a new window then. f[m + 1] is kAfterFinalSpace,
       // which is not one of them: the steps stop there at the latest, with no
-      // test of p against m each.
+      // test of p against m each; and when they reach the text's end, they stop
+      // at that byte, no letter.
       while (kFolded.inert[f[p]]) ++p;
-      if (p >= m || kFolded.cls[f[p]] != kLetter) goto done;
+      if (kFolded.cls[f[p]] != kLetter) goto done;
       if (f[p] < 'a') {
         *stuck = true;
         goto done;
