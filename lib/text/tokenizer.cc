@@ -596,8 +596,8 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
   // goes through FastWord. What ends a word is checked as in FastWord; so an end
   // found too early (a letter at q) only hands the word to the general path. The
   // folded text is padded (see Tokenize): the 33 bytes from any position before
-  // m_ can be read, and f_[m_] is a space, so no word runs past m_ (the bytes
-  // after it are stale).
+  // m_ can be read, and f_[m_] is a space, so no word runs past m_; f_[m_ + 1]
+  // is kAfterFinalSpace (the bytes after it are stale).
   const unsigned char* const f = f_;
   const size_t m = m_;
   const int max_run = options_.max_char_run;
