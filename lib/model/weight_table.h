@@ -9,10 +9,13 @@
 // buckets take 256 KB and the weights of 66k buckets 260 KB (520 KB for an
 // ensemble), so the whole table stays in L2. Absent buckets weigh 0.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
 #include <vector>
+
+#include "absl/base/optimization.h"
 
 namespace groupguard::internal {
 
@@ -92,6 +95,28 @@ class WeightTable {
   // them in registers. Valid while the table lives.
   class View {
    public:
+    // Whether `bucket` has weights, and if so their place (its rank among the
+    // weighted buckets: its weights are at place * stride) into *place.
+    template <bool kHardwarePopCount = false>
+    bool Place(uint32_t bucket, size_t* place) const {
+      const Block& block = blocks_[bucket >> kBlockShift];
+      const uint32_t from = block.bits << (bucket & kInBlock);  // as in AddWeights
+      if (static_cast<int32_t>(from) >= 0) return false;
+      const uint32_t to_end = kHardwarePopCount
+                                  ? static_cast<uint32_t>(__builtin_popcount(from))
+                                  : PopCount64(from);
+      *place = block.end - size_t{to_end};
+      return true;
+    }
+    // AddWeights() of the bucket whose Place() is `place`.
+    template <size_t kStride>
+    void AddWeightsAt(size_t place, double& sum0, double& sum1) const {
+      static_assert(kStride == 1 || kStride == 2, "one or two components");
+      const float* w = weights_ + place * kStride;
+      sum0 += w[0];
+      if (kStride == 2) sum1 += w[1];
+    }
+
     // Adds the weights of `bucket` (none if it has none) to sum0 and, for a stride
     // of 2, sum1. Same sums as adding FindWithStride(bucket)[k] when it is
     // non-null. (Two scalars, not an array: GCC keeps an array of sums in
@@ -145,6 +170,66 @@ class WeightTable {
   std::vector<Block> blocks_;
   std::vector<float> weights_;  // stride_ per weighted bucket, in bucket order
 };
+
+// The weighted buckets a post has had so far, by their place in a WeightTable
+// (View::Place): the scoring loop's set for binary features, found with the
+// weight look-up it does anyway, one 16-bit mark per place. The marks carry the
+// post's generation, so a post starts with one increment, not a clear; they are
+// zeroed once per 65,535 posts and when a table with more places comes. (A
+// hashed set of buckets took 8 instructions a feature; this takes 4.) Buckets
+// without weights are not here. Not thread-safe: one per thread.
+class PlaceSet {
+ public:
+  class Marker;
+  // Empties the set and returns a marker for places below `places`, valid until
+  // the next call on this set.
+  [[gnu::always_inline]] inline Marker ClearForPlaces(size_t places);
+  // Bytes of memory the set holds.
+  size_t HeldBytes() const { return marks_.capacity() * sizeof(uint16_t); }
+
+ private:
+  // ClearForPlaces() when the marks must be zeroed (the first post, a bigger
+  // table, the generations run out): out of line, so the usual case stays an
+  // increment.
+  [[gnu::noinline]] void Refill(size_t places) {
+    marks_.assign(std::max(places, marks_.size()), 0);
+    generation_ = 1;  // never 0: a zeroed mark is no post's
+  }
+
+  friend class PlaceSetPeer;  // tests: the last generations
+
+  std::vector<uint16_t> marks_;  // the generation of the post that had the place
+  uint16_t generation_ = 0;
+};
+
+class PlaceSet::Marker {
+ public:
+  // Adds `place`; returns false if it was already in the set. REQUIRES: place
+  // below the ClearForPlaces() argument.
+  bool Insert(size_t place) {
+    uint16_t& mark = marks_[place];
+    if (mark == generation_) return false;
+    mark = generation_;
+    return true;
+  }
+
+ private:
+  friend class PlaceSet;
+  Marker(uint16_t* marks, uint16_t generation) : marks_(marks), generation_(generation) {}
+  uint16_t* marks_;
+  uint16_t generation_;
+};
+
+PlaceSet::Marker PlaceSet::ClearForPlaces(size_t places) {
+  // (Generation 0 is only the first post's, with no marks yet: Refill() for a
+  // table with places, no Insert() for one without.)
+  if (ABSL_PREDICT_TRUE(places <= marks_.size() && generation_ != UINT16_MAX)) {
+    ++generation_;
+  } else {
+    Refill(places);
+  }
+  return Marker(marks_.data(), generation_);
+}
 
 }  // namespace groupguard::internal
 

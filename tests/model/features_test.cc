@@ -1,5 +1,6 @@
 #include "model/features.h"
 
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -590,6 +591,21 @@ TEST(WeightTableTest, FindsEveryWeightOfRandomTables) {
           view.AddWeights<2>(bucket, sums[0], sums[1]);
           view.AddWeights<2, true>(bucket, popcnt_sums[0], popcnt_sums[1]);
         }
+        // The scoring loop's way: the place, then the weights at it.
+        size_t place = 0, popcnt_place = 0;
+        ASSERT_EQ(view.Place(bucket, &place), w != nullptr) << bucket;
+        ASSERT_EQ(view.Place<true>(bucket, &popcnt_place), w != nullptr) << bucket;
+        if (w != nullptr) {
+          EXPECT_EQ(popcnt_place, place) << bucket;
+          double at_sums[2] = {0.5, -0.25};
+          if (stride == 1) {
+            view.AddWeightsAt<1>(place, at_sums[0], at_sums[1]);
+          } else {
+            view.AddWeightsAt<2>(place, at_sums[0], at_sums[1]);
+          }
+          EXPECT_EQ(at_sums[0], sums[0]) << bucket;
+          EXPECT_EQ(at_sums[1], sums[1]) << bucket;
+        }
         for (size_t k = 0; k < stride; ++k) {
           EXPECT_EQ(w != nullptr ? w[k] : 0.0f, dense[k][bucket]) << bucket;
           EXPECT_EQ(sums[k], (k == 0 ? 0.5 : -0.25) + dense[k][bucket]) << bucket;
@@ -599,6 +615,59 @@ TEST(WeightTableTest, FindsEveryWeightOfRandomTables) {
       }
       EXPECT_EQ(table.size(), weighted);
     }
+  }
+}
+
+}  // namespace
+
+// Sets a PlaceSet's generation, so a test reaches the last ones.
+class PlaceSetPeer {
+ public:
+  static void SetGeneration(PlaceSet& set, uint16_t generation) {
+    set.generation_ = generation;
+  }
+};
+
+namespace {
+
+// The scoring loop's set of weighted buckets by place, against a std::set per
+// post: repeats within a post are found, nothing of an earlier post is (the
+// marks it left carry its generation), across the wrap of the 16-bit
+// generations (a stale mark equal to the new generation would hide a place:
+// the marks must be zeroed there), and for a bigger table after a smaller one
+// (the places past the old marks start free).
+TEST(PlaceSetTest, EachPostStartsEmpty) {
+  PlaceSet set;
+  set.ClearForPlaces(40);  // zeroes the marks (the first call does)
+  PlaceSetPeer::SetGeneration(set, UINT16_MAX - 3);
+  uint64_t state = 7;
+  const auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  for (int post = 0; post < 12; ++post) {
+    const size_t places = post < 6 ? 40 : 300;  // a bigger table from post 6 on
+    PlaceSet::Marker marker = set.ClearForPlaces(places);
+    std::set<size_t> reference;
+    for (int i = 0; i < 60; ++i) {
+      // Mostly the low places, so every post repeats some of the last one's.
+      const size_t place = next() % 3 == 0 ? next() % places : next() % 10;
+      ASSERT_EQ(marker.Insert(place), reference.insert(place).second)
+          << post << " " << place;
+    }
+  }
+  EXPECT_GE(set.HeldBytes(), 300 * sizeof(uint16_t));
+}
+
+// Every place of a post's worth, then the same places in the next posts: all
+// new again each time, 70,000 posts (past the 65,535 generations of the marks).
+TEST(PlaceSetTest, TheSamePlacesInEveryPostAreNewInEach) {
+  PlaceSet set;
+  for (int post = 0; post < 70000; ++post) {
+    PlaceSet::Marker marker = set.ClearForPlaces(4);
+    ASSERT_TRUE(marker.Insert(post % 4)) << post;
+    ASSERT_FALSE(marker.Insert(post % 4)) << post;
+    ASSERT_TRUE(marker.Insert((post + 1) % 4)) << post;
   }
 }
 
