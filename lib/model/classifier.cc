@@ -512,15 +512,17 @@ GG_TARGET_POPCNT uint32_t SumWeightsHardwarePopCount(const FeatureHasher& hasher
 
 double LinearClassifier::RawScore(const Tokenization& tokens) const {
   double sums[2] = {0, 0};
-  uint32_t count;
-  if (hardware_popcount_) {
-    count = stride_ == 1 ? SumWeightsHardwarePopCount<1>(hasher_, *table_, tokens, sums)
-                         : SumWeightsHardwarePopCount<2>(hasher_, *table_, tokens, sums);
-  } else {
-    count = stride_ == 1 ? SumWeights<1, false>(hasher_, *table_, tokens, sums)
-                         : SumWeights<2, false>(hasher_, *table_, tokens, sums);
+  const ComponentParams* const components = components_.data();
+  if (stride_ == 1) {
+    const uint32_t count = hardware_popcount_
+                               ? SumWeightsHardwarePopCount<1>(hasher_, *table_, tokens, sums)
+                               : SumWeights<1, false>(hasher_, *table_, tokens, sums);
+    return CombineRawScoreOf<1>(components, sums, count);
   }
-  return CombineRawScore(components_, sums, count);
+  const uint32_t count = hardware_popcount_
+                             ? SumWeightsHardwarePopCount<2>(hasher_, *table_, tokens, sums)
+                             : SumWeights<2, false>(hasher_, *table_, tokens, sums);
+  return CombineRawScoreOf<2>(components, sums, count);
 }
 
 double LinearClassifier::SpamProbability(absl::string_view text) const {
