@@ -276,10 +276,11 @@ absl::StatusOr<std::unique_ptr<Classifier>> LinearClassifier::Create(
     constant += params.weight * params.bias;
     c->components_.push_back(params);
   }
-  c->table_ = std::make_unique<WeightTable>(c->hasher_.num_buckets(), lists);
 #if defined(__x86_64__) || defined(__i386__)
   c->hardware_popcount_ = __builtin_cpu_supports("popcnt");
 #endif
+  c->table_ = std::make_unique<WeightTable>(c->hasher_.num_buckets(), lists,
+                                            c->hardware_popcount_);
   const int64_t nonzero = static_cast<int64_t>(c->table_->size());
   c->calibration_a_ = model.calibration().a();
   c->calibration_b_ = model.calibration().b();

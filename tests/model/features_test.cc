@@ -572,6 +572,21 @@ TEST(WeightTableTest, FindsEveryWeightOfRandomTables) {
       }
       const WeightTable table(num_buckets, lists);
       const WeightTable::View view = table.view();
+#if defined(__x86_64__) || defined(__i386__)
+      // Built with the CPU's POPCNT, where it has one: the same table.
+      if (__builtin_cpu_supports("popcnt")) {
+        const WeightTable popcnt_table(num_buckets, lists, /*hardware_popcount=*/true);
+        ASSERT_EQ(popcnt_table.size(), table.size());
+        for (uint32_t bucket = 0; bucket < num_buckets; ++bucket) {
+          const float* w = table.Find(bucket);
+          const float* p = popcnt_table.Find(bucket);
+          ASSERT_EQ(p != nullptr, w != nullptr) << bucket;
+          for (size_t k = 0; w != nullptr && k < stride; ++k) {
+            EXPECT_EQ(p[k], w[k]) << bucket;
+          }
+        }
+      }
+#endif
       size_t weighted = 0;
       for (uint32_t bucket = 0; bucket < num_buckets; ++bucket) {
         const bool any = dense[0][bucket] != 0 || (stride == 2 && dense[1][bucket] != 0);
