@@ -50,7 +50,7 @@ constexpr size_t kTokensAPart = size_t{16} << 10;
 // thread-local address and one check that it was constructed (two of each
 // took about ten instructions a post more).
 struct ScoringScratch {
-  BucketSet set;  // the buckets without weights (all of them off the usual loop)
+  BucketSet set;    // the buckets without weights (all of them off the usual loop)
   PlaceSet places;  // the buckets with weights, in the usual loop
   std::vector<uint32_t> buckets;
 };
@@ -515,14 +515,14 @@ double LinearClassifier::RawScore(const Tokenization& tokens) const {
   double sums[2] = {0, 0};
   const ComponentParams* const components = components_.data();
   if (stride_ == 1) {
-    const uint32_t count = hardware_popcount_
-                               ? SumWeightsHardwarePopCount<1>(hasher_, *table_, tokens, sums)
-                               : SumWeights<1, false>(hasher_, *table_, tokens, sums);
+    const uint32_t count =
+        hardware_popcount_ ? SumWeightsHardwarePopCount<1>(hasher_, *table_, tokens, sums)
+                           : SumWeights<1, false>(hasher_, *table_, tokens, sums);
     return CombineRawScoreOf<1>(components, sums, count);
   }
-  const uint32_t count = hardware_popcount_
-                             ? SumWeightsHardwarePopCount<2>(hasher_, *table_, tokens, sums)
-                             : SumWeights<2, false>(hasher_, *table_, tokens, sums);
+  const uint32_t count =
+      hardware_popcount_ ? SumWeightsHardwarePopCount<2>(hasher_, *table_, tokens, sums)
+                         : SumWeights<2, false>(hasher_, *table_, tokens, sums);
   return CombineRawScoreOf<2>(components, sums, count);
 }
 

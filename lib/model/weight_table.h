@@ -177,7 +177,8 @@ class WeightTable {
       for (const auto& [bucket, w] : components[k]) {
         if (w == 0) continue;
         const Block& block = blocks_[bucket >> kBlockShift];  // as Index()
-        const size_t index = block.end - size_t{pop_count(block.bits << (bucket & kInBlock))};
+        const size_t index =
+            block.end - size_t{pop_count(block.bits << (bucket & kInBlock))};
         weights_[index * stride_ + k] = w;
       }
     }

@@ -293,7 +293,8 @@ TEST(ClassifierTest, APostOfManyTokensTakesLittleScratchBesidesItsTokens) {
 TEST(ClassifierTest, ThreadScratchCarriesNothingFromPostToPost) {
   TrainerOptions tfidf;
   tfidf.naive_bayes.tfidf = true;  // length-normalized too
-  auto small = Classifier::FromBytes(TrainSynthetic(ModelType::kNaiveBayes, 60, tfidf).bytes);
+  auto small =
+      Classifier::FromBytes(TrainSynthetic(ModelType::kNaiveBayes, 60, tfidf).bytes);
   auto big = Classifier::FromBytes(TrainSynthetic(ModelType::kEnsemble, 400).bytes);
   ASSERT_TRUE(small.ok()) << small.status();
   ASSERT_TRUE(big.ok()) << big.status();
