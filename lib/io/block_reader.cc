@@ -9,14 +9,15 @@
 #include <cstring>
 #include <utility>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "io/csv_scan.h"
 #include "util/file_util.h"
+#include "util/platform.h"
+
+#if GROUPGUARD_HAVE_SSE2
+#include <emmintrin.h>
+#endif
 
 namespace groupguard::internal {
 namespace {
@@ -37,7 +38,7 @@ int64_t CountNewlines(absl::string_view data) {
   const char* p = data.data();
   size_t n = data.size();
   int64_t count = 0;
-#if defined(__SSE2__)
+#if GROUPGUARD_HAVE_SSE2
   // Sixteen bytes a vector where SSE2 is there (all of x86-64): a compare gives
   // 0xFF per newline, which per-lane counts take in, and PSADBW adds those up
   // before a lane could wrap.

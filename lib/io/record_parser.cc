@@ -16,9 +16,10 @@
 #include "io/csv_scan.h"
 #include "simdjson.h"
 #include "utf8proc.h"
+#include "util/platform.h"
 #include "util/printable.h"
 
-#if defined(__SSE2__)
+#if GROUPGUARD_HAVE_SSE2
 #include <emmintrin.h>
 #endif
 
@@ -155,7 +156,7 @@ size_t Utf8SequenceLength(const unsigned char* p, const unsigned char* end) {
 [[gnu::always_inline]] inline const unsigned char* PlainStringEnd(
     const unsigned char* p, const unsigned char* end, const unsigned char* last) {
   for (;;) {
-#if defined(__SSE2__)
+#if GROUPGUARD_HAVE_SSE2
     // 16 bytes at a time to the first byte that is '"', '\\', a control character
     // or non-ASCII (as signed bytes, 0x80..0xFF are below 0x20 too), which is
     // then told apart at once; the byte loop below only for the last 15 bytes
@@ -258,7 +259,7 @@ std::string JsonSyntaxError(absl::string_view record, size_t lead,
     if (c == '"') {
       const size_t start = i++;
       for (;;) {
-#if defined(__SSE2__)
+#if GROUPGUARD_HAVE_SSE2
         while (n - i >= 16) {
           const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
           const int mask =
@@ -1079,7 +1080,7 @@ const unsigned char* RecordParser::Impl::UnescapeString(const unsigned char* p,
       return p;
     }
     if (limit - w < 16) return nullptr;  // room for 16 bytes
-#if defined(__SSE2__)
+#if GROUPGUARD_HAVE_SSE2
     // 16 bytes copied at a time up to the next '"', '\\', control character or
     // non-ASCII byte (as in PlainStringEnd()), which is then read below.
     if (p <= last && c >= 0x20 && c < 0x80 && c != '\\') {

@@ -17,6 +17,7 @@
 #include "model/model_file.h"
 #include "text/tokenization_access.h"
 #include "util/file_util.h"
+#include "util/platform.h"
 #include "util/status_macros.h"
 
 namespace groupguard {
@@ -276,7 +277,7 @@ absl::StatusOr<std::unique_ptr<Classifier>> LinearClassifier::Create(
     constant += params.weight * params.bias;
     c->components_.push_back(params);
   }
-#if defined(__x86_64__) || defined(__i386__)
+#if GROUPGUARD_HAVE_X86
   c->hardware_popcount_ = __builtin_cpu_supports("popcnt");
 #endif
   c->table_ = std::make_unique<WeightTable>(c->hasher_.num_buckets(), lists,
@@ -495,7 +496,7 @@ template <size_t kStride, bool kHardwarePopCount>
 
 // POPCNT came with SSE4.2 (2008), but the build may not assume it: these run
 // only after LinearClassifier::Create found it in the CPU.
-#if defined(__x86_64__) || defined(__i386__)
+#if GROUPGUARD_HAVE_X86
 #define GG_TARGET_POPCNT [[gnu::target("popcnt")]]
 #else
 #define GG_TARGET_POPCNT

@@ -24,6 +24,8 @@
 #include "absl/types/span.h"
 #include "groupguard/features.h"
 #include "groupguard/tokenizer.h"
+#include "util/platform.h"
+
 // Inlined: the feature hash is the scoring hot path (a call into the shared
 // library costs as much as hashing a short token).
 #ifndef XXH_INLINE_ALL
@@ -338,7 +340,7 @@ class FeatureHasher {
   // product) into a stack slot and reads its low half back, two instructions
   // more in the scoring loop for each bigram.
   [[gnu::always_inline]] static uint64_t MulFold64(uint64_t a, uint64_t b) {
-#if defined(__GNUC__) && defined(__x86_64__)
+#if GROUPGUARD_HAVE_X86 && defined(__x86_64__)
     uint64_t low = a;
     uint64_t high;
     __asm__("mulq %2" : "+a"(low), "=d"(high) : "r"(b) : "cc");

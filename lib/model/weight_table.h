@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/base/optimization.h"
+#include "util/platform.h"
 
 namespace groupguard::internal {
 
@@ -58,7 +59,7 @@ class WeightTable {
         if (w != 0) blocks_[bucket >> kBlockShift].bits |= BitOf(bucket);
       }
     }
-#if defined(__x86_64__) || defined(__i386__)
+#if GROUPGUARD_HAVE_X86
     // The popcounts of the build (one a block, one a list entry: 2.5M of the 6.7M
     // instructions of the built-in model's build, at every start, in software) by
     // the CPU's POPCNT where it has one; the same counts either way.
@@ -183,7 +184,7 @@ class WeightTable {
       }
     }
   }
-#if defined(__x86_64__) || defined(__i386__)
+#if GROUPGUARD_HAVE_X86
   // PlaceWeights() for a CPU with POPCNT (the build may not assume it: called
   // only after checking the CPU), where the builtin is that one instruction.
   [[gnu::target("popcnt")]] void PlaceWeightsHardwarePopCount(

@@ -7,13 +7,14 @@
 #include <cctype>
 #include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "text/char_classes.h"
 #include "text/fast_paths.h"
 #include "text/utf8.h"
+#include "util/platform.h"
+
+#if GROUPGUARD_HAVE_SSE2
+#include <emmintrin.h>
+#endif
 
 namespace groupguard::internal {
 namespace {
@@ -129,7 +130,7 @@ class Normalizer {
   // Inlined into Process, its one caller (GCC kept it out of line once
   // SixteenAtATime was inlined into it: about 35 instructions a post more).
   [[gnu::always_inline]] size_t FastRun(size_t i, size_t end);
-#if defined(__SSE2__)
+#if GROUPGUARD_HAVE_SSE2
   // FastRun's work for a run of at least 16 bytes (end - i >= 16), 16 bytes a
   // step: folds in_[i, j) into out (out[0] is in_[i]'s) and counts their
   // letters, where j is the first byte that leaves the fast path (non-ASCII; '&'
@@ -226,7 +227,7 @@ void Normalizer::EmitByte(char b, uint32_t begin, uint32_t end) {
   ++k_;
 }
 
-#if defined(__SSE2__)
+#if GROUPGUARD_HAVE_SSE2
 inline Normalizer::SixteenResult Normalizer::SixteenAtATime(size_t i, size_t end,
                                                             char* out) const {
   // SSE2 is part of x86-64. A step loads 16 bytes; the ones that stop the run
@@ -352,7 +353,7 @@ inline size_t Normalizer::FastRun(size_t i, size_t end) {
   // 0x80 when 0x7F is added.
   auto equal_to = [](uint64_t y, unsigned char c) { return ~((y ^ (k01 * c)) + k7F); };
   const bool html = decode_html_;
-#if defined(__SSE2__)
+#if GROUPGUARD_HAVE_SSE2
   if (fast_paths_ && end - i >= 16) {
     // j is the run's first stop byte, or its end: nothing is left for the loops
     // below.

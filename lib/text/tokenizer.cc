@@ -7,10 +7,6 @@
 #include <cstring>
 #include <string>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +16,11 @@
 #include "text/fast_paths.h"
 #include "text/normalizer.h"
 #include "text/utf8.h"
+#include "util/platform.h"
+
+#if GROUPGUARD_HAVE_SSE2
+#include <emmintrin.h>
+#endif
 
 namespace groupguard {
 namespace internal {
@@ -555,7 +556,7 @@ size_t Scanner::FastWords(size_t p, bool* stuck) {
 // *pairs has the letters equal to the letter after them.
 inline void WordMasks(const unsigned char* w, uint64_t* ends, uint64_t* pairs) {
   uint64_t letters, equal;
-#if defined(__SSE2__)
+#if GROUPGUARD_HAVE_SSE2
   // SSE2 is part of x86-64. Adding 0x80 - 'a' moves 'a'..'z' to the 26 smallest
   // signed bytes, so one signed compare finds them.
   const __m128i shift = _mm_set1_epi8(static_cast<char>(0x80 - 'a'));

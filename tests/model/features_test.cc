@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "groupguard/tokenizer.h"
 #include "gtest/gtest.h"
+#include "util/platform.h"
 #include "xxhash.h"
 
 namespace groupguard::internal {
@@ -572,7 +573,7 @@ TEST(WeightTableTest, FindsEveryWeightOfRandomTables) {
       }
       const WeightTable table(num_buckets, lists);
       const WeightTable::View view = table.view();
-#if defined(__x86_64__) || defined(__i386__)
+#if GROUPGUARD_HAVE_X86
       // Built with the CPU's POPCNT, where it has one: the same table.
       if (__builtin_cpu_supports("popcnt")) {
         const WeightTable popcnt_table(num_buckets, lists, /*hardware_popcount=*/true);
