@@ -4,18 +4,22 @@
 # Corpora grow in build/fuzz/corpus-<target>/; crashes are written to build/fuzz/.
 # Seeds: fuzz/seeds/<target>/ if present; the differential targets also get posts of
 # the labeled corpora (GROUPGUARD_DATA_DIR, default ../shared/data), when present.
+# With PORTABLE=1, builds in build/fuzz-portable with -DGROUPGUARD_PORTABLE=ON, so the
+# differential targets check the plain C++ twins of the SSE2 and x86 paths.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 seconds=${1:-60}
 shift || true
 dir=build/fuzz
+portable=OFF
+if [ "${PORTABLE:-0}" = 1 ]; then dir=build/fuzz-portable portable=ON; fi
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DGROUPGUARD_BUILD_FUZZERS=ON -DGROUPGUARD_SANITIZE=address,undefined \
-  -DGROUPGUARD_BUILD_TESTS=OFF -DGROUPGUARD_BUILD_BENCHMARKS=OFF \
-  -DGROUPGUARD_BUILD_TOOLS=OFF "${launcher[@]}" >/dev/null
+  -DGROUPGUARD_PORTABLE="$portable" -DGROUPGUARD_BUILD_TESTS=OFF \
+  -DGROUPGUARD_BUILD_BENCHMARKS=OFF -DGROUPGUARD_BUILD_TOOLS=OFF "${launcher[@]}" >/dev/null
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   for f in fuzz/*_fuzzer.cc; do targets+=("$(basename "$f" .cc)"); done
