@@ -550,6 +550,22 @@ size_t Scanner::FastWords(size_t p, bool* stuck) {
               : FastWordsLoop<false, true>(p, stuck);
 }
 
+// The index of the lowest set bit of x, which must not be 0. For
+// __builtin_ctzll GCC emits an xor that clears the destination (against a
+// false dependency on it that only Haswell and Broadwell have), then tzcnt,
+// then a sign extension of the int; the word loop takes one a word, so this
+// is one instruction. TZCNT runs as BSF on CPUs without BMI1, and the two
+// agree on any x but 0, which no caller passes.
+inline uint64_t LowestSetBit(uint64_t x) {
+#if GROUPGUARD_HAVE_X86 && defined(__x86_64__)
+  uint64_t index;
+  __asm__("tzcntq %1, %0" : "=r"(index) : "rm"(x) : "cc");
+  return index;
+#else
+  return static_cast<uint64_t>(__builtin_ctzll(x));
+#endif
+}
+
 // Word boundaries in the 32 bytes at w, a bit for each byte (bit i is w[i]):
 // *ends has the bytes that are no letter ('a'..'z') but follow one, and bit 48
 // always (a stop well past the 32 bytes, for a word that may go on past them);
@@ -623,7 +639,7 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
     while (true) {
       // f[p] is in 'a'..'z', p - base <= 32, and the lowest bit of ends is where
       // its word ends.
-      const size_t q = base + static_cast<uint32_t>(__builtin_ctzll(ends));
+      const size_t q = base + LowestSetBit(ends);  // ends has bit 48 at least
       if (q - p >= 16) {
         if (p != base) break;  // a window from p
         // 16 letters or more; a window from where FastWord leaves off.
