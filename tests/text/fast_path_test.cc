@@ -301,6 +301,51 @@ TEST(FastPathTest, WordsAtEveryOffsetOfTheWordLoopsWindow) {
   }
 }
 
+// Short words of doubled letters side by side ("oo aabb"): the word loop finds
+// each word's end as the lowest end bit left in its window and takes the word's
+// equal-letter pairs off the window's (only while two pairs or more are left),
+// so a word must count its own pairs, never its neighbour's. Sequences of such
+// words at every offset in a window, under the smallest max_char_run too, where
+// two pairs make a run.
+TEST(FastPathTest, NeighbouringWordsOfDoubledLettersCountTheirOwnPairs) {
+  const char* const kWords[] = {"o", "oo", "ooo", "aab", "abb", "aabb", "aabbcc", "zz"};
+  const char* const kGaps[] = {" ", "  ", ", "};
+  int failures = 0;
+  for (const int max_char_run : {2, 3}) {
+    TokenizerOptions options;
+    options.max_char_run = max_char_run;
+    const Tokenizer tokenizer = testing_util::MakeTokenizer(options);
+    Tokenization fast, general;
+    for (size_t offset = 0; offset <= 33; ++offset) {
+      const std::string before =
+          offset == 0 ? "" : std::string(offset, 'k').replace(offset - 1, 1, " ");
+      for (const char* first : kWords) {
+        for (const char* second : kWords) {
+          for (const char* third : kWords) {
+            for (const char* gap : kGaps) {
+              const std::string input =
+                  absl::StrCat(before, first, gap, second, " ", third, gap, "end");
+              if (!SameTokens(tokenizer, input, &fast, &general,
+                              absl::StrCat(" (max_char_run ", max_char_run, ")")) &&
+                  ++failures == 5) {
+                return;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  // Two pairs in one word are a run at max_char_run 2, which the general path
+  // shortens to two equal letters, so "aabb" keeps all four; "oo" has one.
+  TokenizerOptions options;
+  options.max_char_run = 2;
+  const Tokenizer tokenizer = testing_util::MakeTokenizer(options);
+  Tokenization t;
+  const std::string tokens = Dump(tokenizer, "oo aabb", &t, true);
+  EXPECT_EQ(tokens, "folded: oo aabb\nword:oo [0,2)\nword:aabb [3,7)\n");
+}
+
 // The word loop goes straight on past a space and a 'd' unless " dot " starts
 // there (an obfuscated host's separator): near misses of it after a word, cut at
 // every byte, with " dot com" left behind the text's end by a longer text first.
