@@ -114,6 +114,8 @@ constexpr FoldedTables kFolded = MakeFoldedTables();
 constexpr unsigned char kAfterFinalSpace = '!';
 static_assert(kFolded.cls[kAfterFinalSpace] == 0 && !kFolded.inert[kAfterFinalSpace],
               "see kAfterFinalSpace");
+static_assert(kFolded.cls[static_cast<unsigned char>(' ')] == 0,
+              "Scanner::FastWordsLoop takes a space after a word as its end unchecked");
 
 // Whether the text at s (5 bytes readable) starts with " dot ", the one host-label
 // separator (kSeparators) that a space then a 'd' can start.
@@ -677,7 +679,7 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
                    __builtin_popcountll(word_pairs) >= max_run;
       }
       ends &= ends - 1;
-      if (long_run || kFolded.cls[next] != 0) {
+      if (long_run) {
         *stuck = true;
         goto done;
       }
@@ -685,11 +687,17 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
       // ordinary word (no URL can follow): any but 'd', and 'd' unless " dot "
       // starts there. f[m] is a space and f[m + 1] kAfterFinalSpace, so a
       // letter at f[q + 1] after a space at f[q] means q + 1 < m: no test of q
-      // against m (two instructions a word).
+      // against m (two instructions a word). A space is of no class (it cannot
+      // carry the word on), so the class of next is looked up after this test,
+      // only for the other ends.
       const bool space_then_word =
           next == ' ' && (kFolded.plain_after_space[f[q + 1]] ||
                           (f[q + 1] == 'd' && !StartsWithSpaceDot(f + q)));
       if (!space_then_word) {
+        if (kFolded.cls[next] != 0) {
+          *stuck = true;
+          goto done;
+        }
         const uint8_t after = kFolded.after[next];
         // A dot that ends a sentence (a space or the text's end after it, f[m]
         // being a space) starts neither an address nor a host: both checks
