@@ -642,7 +642,8 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
       // f[p] is in 'a'..'z', p - base <= 32, and the lowest bit of ends is where
       // its word ends.
       const size_t q = base + LowestSetBit(ends);  // ends has bit 48 at least
-      if (q - p >= 16) {
+      const size_t size = q - p;
+      if (size >= 16) {
         if (p != base) break;  // a window from p
         // 16 letters or more; a window from where FastWord leaves off.
         storage_.set_size(text_size);
@@ -741,7 +742,7 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
       }
       token->kind = TokenKind::kWord;
       token->text_offset = static_cast<uint32_t>(text_size);
-      token->text_size = static_cast<uint32_t>(q - p);
+      token->text_size = static_cast<uint32_t>(size);
       if (kIdentity) {
         token->begin = static_cast<uint32_t>(p);
         token->end = static_cast<uint32_t>(q);
@@ -751,7 +752,7 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
         token->end = std::max(begin, end);
       }
       ++token;
-      text_size += q - p;
+      text_size += size;
       p = q;
       if (space_then_word) {
         ++p;
