@@ -577,8 +577,14 @@ inline void WordMasks(const unsigned char* w, uint64_t* ends, uint64_t* pairs) {
 #if GROUPGUARD_HAVE_SSE2
   // SSE2 is part of x86-64. Adding 0x80 - 'a' moves 'a'..'z' to the 26 smallest
   // signed bytes, so one signed compare finds them.
-  const __m128i shift = _mm_set1_epi8(static_cast<char>(0x80 - 'a'));
-  const __m128i limit = _mm_set1_epi8(static_cast<char>(0x80 + 26));
+  __m128i shift = _mm_set1_epi8(static_cast<char>(0x80 - 'a'));
+  __m128i limit = _mm_set1_epi8(static_cast<char>(0x80 + 26));
+#if GROUPGUARD_HAVE_X86
+  // Loaded here, in each window, rather than hoisted out of the word loop by
+  // GCC, which keeps them in registers across the loop's calls by spilling
+  // both to the stack and reloading them for each window.
+  __asm__ volatile("" : "+x"(shift), "+x"(limit));
+#endif
   const __m128i x0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
   const __m128i x1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16));
   const __m128i n0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 1));
