@@ -573,39 +573,44 @@ inline uint64_t LowestSetBit(uint64_t x) {
 // always (a stop well past the 32 bytes, for a word that may go on past them);
 // *pairs has the letters equal to the letter after them.
 inline void WordMasks(const unsigned char* w, uint64_t* ends, uint64_t* pairs) {
-  uint64_t letters, equal;
+  uint32_t others;  // the bytes that are no letter
+  uint64_t equal;
 #if GROUPGUARD_HAVE_SSE2
   // SSE2 is part of x86-64. Adding 0x80 - 'a' moves 'a'..'z' to the 26 smallest
-  // signed bytes, so one signed compare finds them.
+  // signed bytes, so one signed compare finds the others: the compare writes
+  // over the sum (a compare for the letters would write over a copy of the
+  // limit), and one 32-bit not turns the others into the letters.
   __m128i shift = _mm_set1_epi8(static_cast<char>(0x80 - 'a'));
-  __m128i limit = _mm_set1_epi8(static_cast<char>(0x80 + 26));
+  __m128i last = _mm_set1_epi8(static_cast<char>(0x80 + 25));
 #if GROUPGUARD_HAVE_X86
   // Loaded here, in each window, rather than hoisted out of the word loop by
   // GCC, which keeps them in registers across the loop's calls by spilling
   // both to the stack and reloading them for each window.
-  __asm__ volatile("" : "+x"(shift), "+x"(limit));
+  __asm__ volatile("" : "+x"(shift), "+x"(last));
 #endif
   const __m128i x0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
   const __m128i x1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16));
   const __m128i n0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 1));
   const __m128i n1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 17));
-  const uint32_t l0 = static_cast<uint32_t>(
-      _mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(x0, shift), limit)));
-  const uint32_t l1 = static_cast<uint32_t>(
-      _mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(x1, shift), limit)));
+  const uint32_t o0 = static_cast<uint32_t>(
+      _mm_movemask_epi8(_mm_cmpgt_epi8(_mm_add_epi8(x0, shift), last)));
+  const uint32_t o1 = static_cast<uint32_t>(
+      _mm_movemask_epi8(_mm_cmpgt_epi8(_mm_add_epi8(x1, shift), last)));
   const uint32_t e0 = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x0, n0)));
   const uint32_t e1 = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x1, n1)));
-  letters = l0 | (uint64_t{l1} << 16);
+  others = o0 | (o1 << 16);
   equal = e0 | (uint64_t{e1} << 16);
 #else
-  letters = 0;
+  others = 0;
   equal = 0;
   for (int i = 0; i < 32; ++i) {
-    letters |= uint64_t{w[i] >= 'a' && w[i] <= 'z'} << i;
+    others |= uint32_t{w[i] < 'a' || w[i] > 'z'} << i;
     equal |= uint64_t{w[i] == w[i + 1]} << i;
   }
 #endif
-  *ends = (~letters & (letters << 1) & 0xFFFFFFFF) | (uint64_t{1} << 48);
+  // The letters as 32 bits (a 32-bit not): no end past bit 31 but the stop.
+  const uint64_t letters = static_cast<uint32_t>(~others);
+  *ends = (others & (letters << 1)) | (uint64_t{1} << 48);
   *pairs = equal & letters & (letters >> 1);
 }
 
