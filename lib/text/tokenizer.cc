@@ -233,6 +233,16 @@ class TokenBuffer {
   Token* next() const { return next_; }
   Token* end() const { return end_; }
   void set_next(Token* next) { next_ = next; }
+  // size() and the room left (end() - next()), in bytes: no division by
+  // sizeof(Token) (20, a shift and a multiply), for a loop's checks.
+  size_t size_in_bytes() const {
+    return static_cast<size_t>(reinterpret_cast<const char*>(next_) -
+                               reinterpret_cast<const char*>(v_.data()));
+  }
+  size_t room_in_bytes() const {
+    return static_cast<size_t>(reinterpret_cast<const char*>(end_) -
+                               reinterpret_cast<const char*>(next_));
+  }
   // Grows the room (next() == end()); next() and end() change.
   void GrowRoom() { Grow(); }
 
@@ -543,7 +553,7 @@ size_t Scanner::FastWords(size_t p, bool* stuck) {
   // any before) the loop checks none.
   const size_t rest = m_ - p;
   const bool room = storage_.capacity() - storage_.size() >= rest + 16 &&
-                    static_cast<size_t>(tokens_.end() - tokens_.next()) >= rest / 2 + 1;
+                    tokens_.room_in_bytes() >= (rest / 2 + 1) * sizeof(Token);
   if (identity_) {
     return room ? FastWordsLoop<true, false>(p, stuck)
                 : FastWordsLoop<true, true>(p, stuck);
@@ -637,7 +647,7 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
   size_t text_room = storage_.capacity();
   Token* token = tokens_.next();
   Token* token_end = tokens_.end();
-  const size_t tokens_before = tokens_.size();
+  const size_t tokens_before = tokens_.size_in_bytes();
   *stuck = false;
   // f[p] is an ASCII letter; an upper case one leaves the word to the general path.
   if (f[p] < 'a') {
@@ -786,7 +796,7 @@ size_t Scanner::FastWordsLoop(size_t p, bool* stuck) {
 done:
   storage_.set_size(text_size);
   tokens_.set_next(token);
-  if (tokens_.size() != tokens_before) emoji_run_ = 0;
+  if (tokens_.size_in_bytes() != tokens_before) emoji_run_ = 0;
   return p;
 }
 
