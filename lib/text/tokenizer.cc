@@ -578,6 +578,15 @@ inline uint64_t LowestSetBit(uint64_t x) {
 #endif
 }
 
+#if GROUPGUARD_HAVE_SSE2
+// WordMasks' constants, 16 bytes each: 0x80 - 'a' (0x1F), which moves 'a'..'z' to
+// the 26 smallest signed bytes, and the largest of those, 0x80 + 25 (0x99).
+constexpr __m128i kWordMaskShift = {0x1F1F1F1F1F1F1F1FLL, 0x1F1F1F1F1F1F1F1FLL};
+constexpr __m128i kWordMaskLast = {static_cast<long long>(0x9999999999999999ULL),
+                                   static_cast<long long>(0x9999999999999999ULL)};
+static_assert(0x80 - 'a' == 0x1F && 0x80 + 25 == 0x99, "see kWordMaskShift");
+#endif
+
 // Word boundaries in the 32 bytes at w, a bit for each byte (bit i is w[i]):
 // *ends has the bytes that are no letter ('a'..'z') but follow one, and bit 48
 // always (a stop well past the 32 bytes, for a word that may go on past them);
@@ -590,13 +599,16 @@ inline void WordMasks(const unsigned char* w, uint64_t* ends, uint64_t* pairs) {
   // signed bytes, so one signed compare finds the others: the compare writes
   // over the sum (a compare for the letters would write over a copy of the
   // limit), and one 32-bit not turns the others into the letters.
-  __m128i shift = _mm_set1_epi8(static_cast<char>(0x80 - 'a'));
-  __m128i last = _mm_set1_epi8(static_cast<char>(0x80 + 25));
 #if GROUPGUARD_HAVE_X86
-  // Loaded here, in each window, rather than hoisted out of the word loop by
-  // GCC, which keeps them in registers across the loop's calls by spilling
-  // both to the stack and reloading them for each window.
-  __asm__ volatile("" : "+x"(shift), "+x"(last));
+  // Loaded from their constants here, in each window: GCC would hoist the loads
+  // out of the word loop and keep both in registers across the loop's calls,
+  // spilling them to the stack on entry and reloading them for each window.
+  __m128i shift, last;
+  __asm__ volatile("movdqa %1, %0" : "=x"(shift) : "m"(kWordMaskShift));
+  __asm__ volatile("movdqa %1, %0" : "=x"(last) : "m"(kWordMaskLast));
+#else
+  const __m128i shift = kWordMaskShift;
+  const __m128i last = kWordMaskLast;
 #endif
   const __m128i x0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
   const __m128i x1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16));
