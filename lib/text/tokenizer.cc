@@ -423,7 +423,11 @@ void Scanner::Run() {
   while (p < m_) {
     const unsigned char c = f_[p];
     if (kFolded.inert[c] && fast_paths_) {
-      ++p;
+      // The whole run of separators. f_[m_] is a space and f_[m_ + 1]
+      // kAfterFinalSpace, no separator: the steps stop there at the latest.
+      const unsigned char* s = f_ + p + 1;
+      while (kFolded.inert[*s]) ++s;
+      p = static_cast<size_t>(s - f_);
       continue;
     }
     if (c < 0x80) {
@@ -1633,7 +1637,7 @@ void Tokenizer::Tokenize(absl::string_view input, Tokenization* out) const {
   // the text ends the last word, and padding keeps the reads inside the buffer.
   // The byte after that space (no letter, unlike what a longer text may have left
   // there) tells the word loop that the space ends the text, and stops its steps
-  // over separators (see FastWordsLoop).
+  // over separators and Run()'s (see FastWordsLoop).
   if (out->folded_.size() < stats.folded_size + 32) {
     out->folded_.resize(stats.folded_size + 32);
   }
