@@ -113,7 +113,6 @@ class Normalizer {
         begins_(*out.begins),
         ends_(*out.ends),
         stats_(*stats),
-        two_byte_(TwoByteTable()),
         fast_paths_(FastPathsEnabled()) {}
 
   void Run() {
@@ -148,13 +147,20 @@ class Normalizer {
   // (most Cyrillic, Greek, Latin-1 text) through TwoByteTable(); returns where it
   // stopped (i if it folded nothing).
   size_t TwoByteRun(size_t i, size_t end);
-  // Whether the character at in_[j] is known not to combine with the one before.
-  bool StartsStarter(size_t j, size_t end) const {
+  // TwoByteTable(), taken on first use: an ASCII post (most posts) never needs
+  // it, and the call (to a function-local static) cost 10 instructions a post.
+  const TwoByteInfo* two_byte() {
+    if (two_byte_ == nullptr) two_byte_ = TwoByteTable();
+    return two_byte_;
+  }
+  // Whether the character at in_[j] is known not to combine with the one before
+  // (`two_byte`: two_byte()).
+  bool StartsStarter(size_t j, size_t end, const TwoByteInfo* two_byte) const {
     const unsigned char b0 = in_[j];
     if (b0 < 0x80) return true;
     if (b0 < 0xC2 || b0 > 0xDF || j + 1 >= end || (in_[j + 1] & 0xC0) != 0x80) return false;
     const char32_t cp = ((b0 & 0x1Fu) << 6) | (in_[j + 1] & 0x3Fu);
-    return (two_byte_[cp - 0x80].flags & TwoByteInfo::kStarter) != 0;
+    return (two_byte[cp - 0x80].flags & TwoByteInfo::kStarter) != 0;
   }
   // Makes room for `n` more output bytes (and their spans).
   void Reserve(size_t n) {
@@ -186,7 +192,7 @@ class Normalizer {
   // their high-water size between calls, so a warm call neither allocates nor
   // clears; bytes past k_ are stale.
   size_t k_ = 0;
-  const TwoByteInfo* two_byte_;
+  const TwoByteInfo* two_byte_ = nullptr;  // see two_byte()
   const bool fast_paths_;  // see FastPathsEnabled()
 };
 
@@ -396,7 +402,7 @@ inline size_t Normalizer::FastRun(size_t i, size_t end) {
   }
   // The byte before a non-ASCII one goes to the slow path if a combining mark may
   // follow it. (Its counts are taken there.)
-  if (j < end && j > i && in_[j] >= 0x80 && !StartsStarter(j, end)) {
+  if (j < end && j > i && in_[j] >= 0x80 && !StartsStarter(j, end, two_byte())) {
     --j;
     const uint8_t cls = cls_table[in_[j]];
     upper -= (cls >> 1) & 1;
@@ -439,6 +445,7 @@ size_t Normalizer::TwoByteRun(size_t i, size_t end) {
   end = std::min(end, i + Room());
   Reserve(end - i);
   unsigned char* out = reinterpret_cast<unsigned char*>(&folded_[k_]);
+  const TwoByteInfo* const two_byte = this->two_byte();
   uint32_t upper = 0, cased = 0;
   size_t j = i;
   while (j + 1 < end) {
@@ -446,10 +453,10 @@ size_t Normalizer::TwoByteRun(size_t i, size_t end) {
     const unsigned char b1 = in_[j + 1];
     if (b0 < 0xC2 || b0 > 0xDF || (b1 & 0xC0) != 0x80) break;
     const char32_t cp = ((b0 & 0x1Fu) << 6) | (b1 & 0x3Fu);
-    const TwoByteInfo& info = two_byte_[cp - 0x80];
+    const TwoByteInfo& info = two_byte[cp - 0x80];
     if (!(info.flags & TwoByteInfo::kStable)) break;
     // What follows may combine with this character: then the slow path folds both.
-    if (j + 2 < end && !StartsStarter(j + 2, end)) break;
+    if (j + 2 < end && !StartsStarter(j + 2, end, two_byte)) break;
     out[j - i] = static_cast<unsigned char>(0xC0 | (info.folded >> 6));
     out[j - i + 1] = static_cast<unsigned char>(0x80 | (info.folded & 0x3F));
     upper += (info.flags & TwoByteInfo::kUpper) != 0;
