@@ -414,9 +414,14 @@ inline size_t Normalizer::FastRun(size_t i, size_t end) {
   if (!stats_.identity) {
     uint32_t* b = &begins_[k_];
     uint32_t* e = &ends_[k_];
-    for (size_t t = 0; t < len; ++t) {
-      b[t] = static_cast<uint32_t>(i + t);
-      e[t] = static_cast<uint32_t>(i + t + 1);
+    // In 32 bits, as they are stored: GCC vectorizes the loop then on a vector
+    // of four positions (on 64-bit ones it added two vectors and shuffled
+    // them into one for every four bytes).
+    const uint32_t first = static_cast<uint32_t>(i);
+    const uint32_t count = static_cast<uint32_t>(len);
+    for (uint32_t t = 0; t < count; ++t) {
+      b[t] = first + t;
+      e[t] = first + t + 1;
     }
   }
   k_ += len;
