@@ -219,9 +219,13 @@ void Normalizer::LeaveIdentity() {
     begins_.resize(folded_.size());
     ends_.resize(folded_.size());
   }
-  for (size_t t = 0; t < k; ++t) {
-    begins_[t] = static_cast<uint32_t>(t);
-    ends_[t] = static_cast<uint32_t>(t + 1);
+  // In 32 bits, as they are stored (see FastRun).
+  uint32_t* const b = begins_.data();
+  uint32_t* const e = ends_.data();
+  const uint32_t count = static_cast<uint32_t>(k);
+  for (uint32_t t = 0; t < count; ++t) {
+    b[t] = t;
+    e[t] = t + 1;
   }
 }
 
