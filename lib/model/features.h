@@ -643,13 +643,18 @@ uint32_t* FeatureHasher::WriteBucketsWithPairs(absl::Span<const Token> tokens,
   const uint64_t bitflip1 = bigram_bitflip1_;
   const uint64_t bitflip2 = bigram_bitflip2_;
 #endif
+  // A copy of the accessor, used throughout (the call at the end takes its
+  // address on the stack): with the caller's reference, GCC kept that
+  // reference in a register through both loops for the call, and the bigram
+  // constant went to the stack, a load per bigram.
+  const TextOf text_of_here = text_of;
   const Token* token = tokens.data();
   const Token* const end = token + tokens.size();
   BigramCarry carry;
   while (token != end) {
     const TokenKind kind = token->kind;
     uint64_t hash;
-    if (!ShortKindHash(keys, kind, text_of(*token), &hash)) break;
+    if (!ShortKindHash(keys, kind, text_of_here(*token), &hash)) break;
     ++token;
     *out++ = static_cast<uint32_t>(hash >> shift);
     if (keys.in_bigrams[static_cast<size_t>(kind)]) {
@@ -663,7 +668,7 @@ uint32_t* FeatureHasher::WriteBucketsWithPairs(absl::Span<const Token> tokens,
     for (; token != end; ++token) {
       const TokenKind kind = token->kind;
       uint64_t hash;
-      if (!ShortKindHash(keys, kind, text_of(*token), &hash)) break;
+      if (!ShortKindHash(keys, kind, text_of_here(*token), &hash)) break;
       // The pointer moved once per token (GCC kept two copies of it otherwise).
       out[0] = static_cast<uint32_t>(hash >> shift);
       size_t written = 1;
@@ -683,8 +688,8 @@ uint32_t* FeatureHasher::WriteBucketsWithPairs(absl::Span<const Token> tokens,
     carry.previous_hash = previous_hash;
   }
   if (ABSL_PREDICT_FALSE(token != end)) {
-    out =
-        WriteBucketsOf(absl::Span<const Token>(token, end - token), text_of, &carry, out);
+    out = WriteBucketsOf(absl::Span<const Token>(token, end - token), text_of_here, &carry,
+                         out);
   }
   return out;
 }
