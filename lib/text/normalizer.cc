@@ -244,12 +244,13 @@ inline Normalizer::SixteenResult Normalizer::SixteenAtATime(size_t i, size_t end
   // have bit 7 set (bytes >= 0x80) or equal '&' or '<' (when decoding HTML), found
   // with one movemask. The bytes before the first of them are ASCII, so signed
   // byte arithmetic is exact on them: controls and DEL become spaces, upper case
-  // letters lower case, and the letters are counted per byte lane (subtracting a
-  // 0xFF mask adds one), summed every 255 steps at most, before a lane could
-  // wrap (the last step adds one more, so the sums are taken right after 255
-  // whole steps, and once more at the end). A step with a stop byte, and the
-  // last bytes of the run, count only
-  // their lanes in range (the 16 bytes are stored whole: those past the stop
+  // letters lower case, and the bytes that are not upper case letters, and not
+  // cased ones, are counted per byte lane (subtracting a 0xFF mask adds one;
+  // the letters are then the run's bytes less those), summed every 255 steps
+  // at most, before a lane could wrap (the last step adds one more, so the sums
+  // are taken right after 255 whole steps, and once more at the end). A step
+  // with a stop byte, and the last bytes of the run, count only their lanes in
+  // range (the 16 bytes are stored whole: those past the stop
   // byte are stale output, written over later; the last step's load ends at
   // `end` and overlaps bytes already folded, stored again as they were).
   const unsigned char* const in = in_;
@@ -263,10 +264,16 @@ inline Normalizer::SixteenResult Normalizer::SixteenAtATime(size_t i, size_t end
   const __m128i amp = _mm_set1_epi8(static_cast<char>(decode_html_ ? '&' : 0x80));
   const __m128i lt = _mm_set1_epi8(static_cast<char>(decode_html_ ? '<' : 0x80));
   // c + (0x80 - 'A') is below -102 (as a signed byte) just for c in 'A'..'Z', for
-  // any ASCII c from 0x20 on; likewise c + (0x80 - 'a') for 'a'..'z'.
+  // any ASCII c from 0x20 on; likewise c + (0x80 - 'a') for 'a'..'z'. The masks
+  // are of the other bytes, those above -103: then the compare's first operand
+  // is the sum, a register of its own (SSE2's compare overwrites it), and the
+  // constant needs no copy per step.
   const __m128i to_upper_range = _mm_set1_epi8(0x80 - 'A');
   const __m128i to_lower_range = _mm_set1_epi8(0x80 - 'a');
-  const __m128i range_end = _mm_set1_epi8(-102);
+  __m128i range_last = _mm_set1_epi8(-103);
+  // Hidden from GCC, which otherwise turns "above -103" back into "not below
+  // -102": the compare the other way round and a compare with zero to negate it.
+  __asm__("" : "+x"(range_last));
   const __m128i zero = _mm_setzero_si128();
   // prefix(n): a 16-byte mask of lanes [0, n), n <= 16.
   alignas(16) static constexpr uint8_t kPrefix[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
@@ -280,30 +287,39 @@ inline Normalizer::SixteenResult Normalizer::SixteenAtATime(size_t i, size_t end
         _mm_or_si128(x, _mm_or_si128(_mm_cmpeq_epi8(x, amp), _mm_cmpeq_epi8(x, lt))));
   };
   // Folds x (ASCII in the lanes that count), stores it at o, and subtracts the
-  // letter masks, limited to `keep`, from the lane counts.
-  auto fold = [&](__m128i x, char* o, __m128i keep, __m128i* upper_lanes,
-                  __m128i* cased_lanes) {
+  // masks of the bytes that are not upper case letters, and not cased ones,
+  // limited to `keep`, from the lane counts.
+  auto fold = [&](__m128i x, char* o, __m128i keep, __m128i* not_upper_lanes,
+                  __m128i* not_cased_lanes) {
     x = _mm_sub_epi8(_mm_max_epu8(_mm_add_epi8(x, to_control_range), control_end),
                      to_control_range);  // controls and DEL
-    const __m128i is_upper = _mm_cmpgt_epi8(range_end, _mm_add_epi8(x, to_upper_range));
-    x = _mm_or_si128(x, _mm_and_si128(is_upper, space));  // 0x20, the case bit
-    const __m128i is_cased = _mm_cmpgt_epi8(range_end, _mm_add_epi8(x, to_lower_range));
+    const __m128i not_upper = _mm_cmpgt_epi8(_mm_add_epi8(x, to_upper_range), range_last);
+    *not_upper_lanes = _mm_sub_epi8(*not_upper_lanes, _mm_and_si128(not_upper, keep));
+    x = _mm_or_si128(x, _mm_andnot_si128(not_upper, space));  // 0x20, the case bit
+    const __m128i not_cased = _mm_cmpgt_epi8(_mm_add_epi8(x, to_lower_range), range_last);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(o), x);
-    *upper_lanes = _mm_sub_epi8(*upper_lanes, _mm_and_si128(is_upper, keep));
-    *cased_lanes = _mm_sub_epi8(*cased_lanes, _mm_and_si128(is_cased, keep));
+    *not_cased_lanes = _mm_sub_epi8(*not_cased_lanes, _mm_and_si128(not_cased, keep));
   };
-  SixteenResult result{0, 0, 0};
-  __m128i upper_lanes = zero, cased_lanes = zero;
-  // Adds the lane counts to the result's and clears them.
+  // The bytes folded that are not upper case letters, and not cased ones.
+  uint32_t not_upper_count = 0, not_cased_count = 0;
+  __m128i not_upper_lanes = zero, not_cased_lanes = zero;
+  // Adds the lane counts to the counts above and clears them.
   auto add_sums = [&] {
-    const __m128i upper_sums = _mm_sad_epu8(upper_lanes, zero);
-    const __m128i cased_sums = _mm_sad_epu8(cased_lanes, zero);
-    result.upper += static_cast<uint32_t>(_mm_cvtsi128_si32(upper_sums) +
-                                          _mm_cvtsi128_si32(_mm_srli_si128(upper_sums, 8)));
-    result.cased += static_cast<uint32_t>(_mm_cvtsi128_si32(cased_sums) +
-                                          _mm_cvtsi128_si32(_mm_srli_si128(cased_sums, 8)));
-    upper_lanes = zero;
-    cased_lanes = zero;
+    const __m128i upper_sums = _mm_sad_epu8(not_upper_lanes, zero);
+    const __m128i cased_sums = _mm_sad_epu8(not_cased_lanes, zero);
+    not_upper_count += static_cast<uint32_t>(
+        _mm_cvtsi128_si32(upper_sums) + _mm_cvtsi128_si32(_mm_srli_si128(upper_sums, 8)));
+    not_cased_count += static_cast<uint32_t>(
+        _mm_cvtsi128_si32(cased_sums) + _mm_cvtsi128_si32(_mm_srli_si128(cased_sums, 8)));
+    not_upper_lanes = zero;
+    not_cased_lanes = zero;
+  };
+  // The result for a run folded up to `stop`: the lanes in range counted each
+  // byte of in_[i, stop) once.
+  auto finish = [&](size_t stop) {
+    add_sums();
+    const uint32_t folded = static_cast<uint32_t>(stop - i);
+    return SixteenResult{stop, folded - not_upper_count, folded - not_cased_count};
   };
   const __m128i all = prefix(16);
   size_t j = i;
@@ -314,21 +330,15 @@ inline Normalizer::SixteenResult Normalizer::SixteenAtATime(size_t i, size_t end
       const int stop = stops(x);
       if (stop != 0) {
         const size_t n = static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(stop)));
-        fold(x, out + (j - i), prefix(n), &upper_lanes, &cased_lanes);
-        add_sums();
-        result.stop = j + n;
-        return result;
+        fold(x, out + (j - i), prefix(n), &not_upper_lanes, &not_cased_lanes);
+        return finish(j + n);
       }
-      fold(x, out + (j - i), all, &upper_lanes, &cased_lanes);
+      fold(x, out + (j - i), all, &not_upper_lanes, &not_cased_lanes);
       j += 16;
     }
     if (steps == 255) add_sums();
   }
-  if (j == end) {
-    add_sums();
-    result.stop = j;
-    return result;
-  }
+  if (j == end) return finish(j);
   // The last end - j < 16 bytes, in the 16 that end at `end`: lanes [0, done) are
   // folded already (and hold no stop byte).
   const size_t done = 16 - (end - j);
@@ -336,11 +346,9 @@ inline Normalizer::SixteenResult Normalizer::SixteenAtATime(size_t i, size_t end
   const int stop = stops(x);
   const size_t n =
       stop == 0 ? 16 : static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(stop)));
-  fold(x, out + (end - 16 - i), _mm_andnot_si128(prefix(done), prefix(n)), &upper_lanes,
-       &cased_lanes);
-  add_sums();
-  result.stop = end - 16 + n;
-  return result;
+  fold(x, out + (end - 16 - i), _mm_andnot_si128(prefix(done), prefix(n)),
+       &not_upper_lanes, &not_cased_lanes);
+  return finish(end - 16 + n);
 }
 #endif
 

@@ -720,24 +720,27 @@ TEST(FastPathTest, NormalizerFoldsEveryAsciiByteInItsSixteenByteSteps) {
   }
 }
 
-// Runs of upper case letters around 255 and 510 of the normalizer's 16-byte steps,
-// where its per-lane letter counts are summed before a lane could wrap: the run's
-// last bytes (a step of fewer than 16 new bytes, or a stop byte) count one more
-// in each lane.
+// Runs of upper case letters, lower case letters and digits around 255 and 510 of
+// the normalizer's 16-byte steps, where its per-lane counts (of the bytes that
+// are not upper case letters, and not cased ones) are summed before a lane could
+// wrap: the run's last bytes (a step of fewer than 16 new bytes, or a stop byte)
+// count one more in each lane.
 TEST(FastPathTest, NormalizerCountsTheLettersOfLongRuns) {
   int failures = 0;
   for (const size_t steps : {254, 255, 256, 510, 511}) {
     for (size_t extra = 0; extra <= 17; ++extra) {
       for (const char* after : {"", "&", "\xC3\xA9"}) {
-        const std::string input = std::string(16 * steps + extra, 'Q') + after;
-        const std::string want = NormalizeDump(input, true, false);
-        const std::string got = NormalizeDump(input, true, true);
-        if (got != want) {
-          ADD_FAILURE() << steps << " steps and " << extra << " bytes then \""
-                        << absl::CHexEscape(after) << "\": fast paths "
-                        << got.substr(got.find("\nidentity")) << ", general paths "
-                        << want.substr(want.find("\nidentity"));
-          if (++failures == 5) return;
+        for (const char c : {'Q', 'q', '7'}) {
+          const std::string input = std::string(16 * steps + extra, c) + after;
+          const std::string want = NormalizeDump(input, true, false);
+          const std::string got = NormalizeDump(input, true, true);
+          if (got != want) {
+            ADD_FAILURE() << steps << " steps and " << extra << " bytes of '" << c
+                          << "' then \"" << absl::CHexEscape(after) << "\": fast paths "
+                          << got.substr(got.find("\nidentity")) << ", general paths "
+                          << want.substr(want.find("\nidentity"));
+            if (++failures == 5) return;
+          }
         }
       }
     }
