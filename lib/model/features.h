@@ -229,6 +229,14 @@ class FeatureHasher {
     uint64_t bitflip1_9to16[kKindValues] = {};  // of XXH3_len_9to16_64b
     uint64_t bitflip2_9to16[kKindValues] = {};
     bool in_bigrams[kKindValues] = {};  // InBigrams(kind)
+    // The multipliers of XXH64_avalanche (XXH_PRIME64_2, XXH_PRIME64_3) and
+    // XXH3_rrmxmx, read from here in ShortUnigramHash: a multiply then takes
+    // its factor from memory, one instruction, where an immediate took a
+    // 64-bit move to a register before each (no register is free for them in
+    // the scoring loop).
+    uint64_t avalanche_mul1 = 0xC2B2AE3D27D4EB4FULL;
+    uint64_t avalanche_mul2 = 0x165667B19E3779F9ULL;
+    uint64_t rrmxmx_mul = 0x9FB21C651E98DF25ULL;
   };
   // Sets the constants of kind k from its unigram seed.
   static void SetUnigramKeys(size_t k, uint64_t seed, UnigramKeys* keys) {
@@ -273,14 +281,27 @@ class FeatureHasher {
       const uint32_t c3 = input[len - 1];
       // The length's byte of the word is in the constant.
       const uint32_t combined = (c1 << 16) | (c2 << 24) | c3;
-      *hash = XXH64_avalanche(combined ^ keys.bitflip_1to3_len[k][len]);
+      // XXH64_avalanche, on the multipliers in `keys`.
+      uint64_t h = combined ^ keys.bitflip_1to3_len[k][len];
+      h ^= h >> 33;
+      h *= keys.avalanche_mul1;
+      h ^= h >> 29;
+      h *= keys.avalanche_mul2;
+      h ^= h >> 32;
+      *hash = h;
       return true;
     }
     if (len_less_1 < 8) {  // XXH3_len_4to8_64b
       const uint32_t input1 = XXH_readLE32(input);
       const uint32_t input2 = XXH_readLE32(input + len - 4);
       const uint64_t input64 = input2 + (static_cast<uint64_t>(input1) << 32);
-      *hash = XXH3_rrmxmx(input64 ^ keys.bitflip_4to8[k], len);
+      // XXH3_rrmxmx, on the multiplier in `keys`.
+      uint64_t h = input64 ^ keys.bitflip_4to8[k];
+      h ^= XXH_rotl64(h, 49) ^ XXH_rotl64(h, 24);
+      h *= keys.rrmxmx_mul;
+      h ^= (h >> 35) + len;
+      h *= keys.rrmxmx_mul;
+      *hash = h ^ (h >> 28);
       return true;
     }
     if (len_less_1 < 16) {  // XXH3_len_9to16_64b
