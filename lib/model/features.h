@@ -237,6 +237,7 @@ class FeatureHasher {
     uint64_t avalanche_mul1 = 0xC2B2AE3D27D4EB4FULL;
     uint64_t avalanche_mul2 = 0x165667B19E3779F9ULL;
     uint64_t rrmxmx_mul = 0x9FB21C651E98DF25ULL;
+    uint64_t xxh3_avalanche_mul = 0x165667919E3779F9ULL;  // of XXH3_avalanche
   };
   // Sets the constants of kind k from its unigram seed.
   static void SetUnigramKeys(size_t k, uint64_t seed, UnigramKeys* keys) {
@@ -353,6 +354,20 @@ class FeatureHasher {
     const uint64_t lo = first ^ bitflip1;
     const uint64_t hi = second ^ bitflip2;
     return XXH3_avalanche(16 + XXH_swap64(lo) + hi + MulFold64(lo, hi));
+  }
+  // BigramHashWithFlips() with XXH3_avalanche's multiplier read from `keys`
+  // (see UnigramKeys): for the scoring loop, which has no register to keep it in.
+  [[gnu::always_inline]] static uint64_t BigramHashWithFlips(const UnigramKeys& keys,
+                                                             uint64_t bitflip1,
+                                                             uint64_t bitflip2,
+                                                             uint64_t first,
+                                                             uint64_t second) {
+    const uint64_t lo = first ^ bitflip1;
+    const uint64_t hi = second ^ bitflip2;
+    uint64_t h = 16 + XXH_swap64(lo) + hi + MulFold64(lo, hi);
+    h ^= h >> 37;
+    h *= keys.xxh3_avalanche_mul;
+    return h ^ (h >> 32);
   }
 
   // XXH3_mul128_fold64: the low and high halves of the 128-bit product a * b,
@@ -696,7 +711,7 @@ uint32_t* FeatureHasher::WriteBucketsWithPairs(absl::Span<const Token> tokens,
       if (keys.in_bigrams[static_cast<size_t>(kind)]) {
 #if XXH_VERSION_MAJOR == 0 && XXH_VERSION_MINOR == 8
         const uint64_t bigram =
-            BigramHashWithFlips(bitflip1, bitflip2, previous_hash, hash);
+            BigramHashWithFlips(keys, bitflip1, bitflip2, previous_hash, hash);
 #else
         const uint64_t bigram = BigramHash(previous_hash, hash);
 #endif
