@@ -229,15 +229,16 @@ class FeatureHasher {
     uint64_t bitflip1_9to16[kKindValues] = {};  // of XXH3_len_9to16_64b
     uint64_t bitflip2_9to16[kKindValues] = {};
     bool in_bigrams[kKindValues] = {};  // InBigrams(kind)
-    // The multipliers of XXH64_avalanche (XXH_PRIME64_2, XXH_PRIME64_3) and
-    // XXH3_rrmxmx, read from here in ShortUnigramHash: a multiply then takes
-    // its factor from memory, one instruction, where an immediate took a
-    // 64-bit move to a register before each (no register is free for them in
-    // the scoring loop).
+    // The multipliers of XXH64_avalanche (XXH_PRIME64_2, XXH_PRIME64_3),
+    // XXH3_rrmxmx and XXH3_avalanche, read from here in ShortUnigramHash and
+    // the scoring loop's bigram hash: a multiply then takes its factor from
+    // memory, one instruction, where an immediate took a 64-bit move to a
+    // register before each (no register is free for them in the scoring loop),
+    // or held a register through the loop.
     uint64_t avalanche_mul1 = 0xC2B2AE3D27D4EB4FULL;
     uint64_t avalanche_mul2 = 0x165667B19E3779F9ULL;
     uint64_t rrmxmx_mul = 0x9FB21C651E98DF25ULL;
-    uint64_t xxh3_avalanche_mul = 0x165667919E3779F9ULL;  // of XXH3_avalanche
+    uint64_t xxh3_avalanche_mul = 0x165667919E3779F9ULL;
   };
   // Sets the constants of kind k from its unigram seed.
   static void SetUnigramKeys(size_t k, uint64_t seed, UnigramKeys* keys) {
@@ -308,7 +309,11 @@ class FeatureHasher {
     if (len_less_1 < 16) {  // XXH3_len_9to16_64b
       const uint64_t lo = XXH_readLE64(input) ^ keys.bitflip1_9to16[k];
       const uint64_t hi = XXH_readLE64(input + len - 8) ^ keys.bitflip2_9to16[k];
-      *hash = XXH3_avalanche(len + XXH_swap64(lo) + hi + MulFold64(lo, hi));
+      // XXH3_avalanche, on the multiplier in `keys`.
+      uint64_t h = len + XXH_swap64(lo) + hi + MulFold64(lo, hi);
+      h ^= h >> 37;
+      h *= keys.xxh3_avalanche_mul;
+      *hash = h ^ (h >> 32);
       return true;
     }
 #else
