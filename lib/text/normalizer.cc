@@ -273,7 +273,10 @@ inline Normalizer::SixteenResult Normalizer::SixteenAtATime(size_t i, size_t end
   __m128i range_last = _mm_set1_epi8(-103);
   // Hidden from GCC, which otherwise turns "above -103" back into "not below
   // -102": the compare the other way round and a compare with zero to negate it.
+  // (An empty asm: no instruction.)
+#if GROUPGUARD_HAVE_X86
   __asm__("" : "+x"(range_last));
+#endif
   const __m128i zero = _mm_setzero_si128();
   // prefix(n): a 16-byte mask of lanes [0, n), n <= 16.
   alignas(16) static constexpr uint8_t kPrefix[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
