@@ -3,13 +3,16 @@
 #   bench/compare_speed.sh [N_POSTS]      default 1,000,000
 # Needs a Release build in build/release and the peers (scripts/setup.sh --peers).
 # Every system is timed in the same run on the same posts; each figure is the median of
-# 3 runs (scikit-learn: one), groupguard's of 7 runs of each thread count, taken in
-# turn (1, N, 1, N, ...): a run of 0.3 to 0.6 s is at the mercy of any other process,
-# more so on N threads than on one, so the runs of each count are spread over the same
-# stretch of time (bench/RESULTS.md, 2026-11-27, two threads). Prints posts/s, MB/s,
-# peak RSS and the ratios to fastText, then how many times faster groupguard is than
-# each peer, how much of fastText's time is loading its model, and whether each target
-# of the throughput issue is met in this run.
+# its runs (scikit-learn: one). groupguard and fastText run in three rounds, each of
+# three groupguard runs of each thread count, taken in turn (1, N, 1, N, ...), then
+# one fastText run: a run of 0.3 to 1.5 s is at the mercy of any other process and of
+# the speed a virtual CPU gets from its host, which can swing by a third within a
+# minute, so the runs of each kind are spread over the same stretch of time
+# (bench/RESULTS.md, 2026-11-27, two threads; 2026-11-29, rounds). Prints posts/s,
+# MB/s, peak RSS and the ratios to fastText, then how many times faster groupguard is
+# than each peer, the ratio to fastText within each round, how much of fastText's time
+# is loading its model, and whether each target of the throughput issue is met in
+# this run (on the medians).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -75,33 +78,54 @@ run() {
   printf '%s\n' "${results[@]}" | sort -n | sed -n 2p
 }
 
-# groupguard: 7 runs of --threads 1 and of --threads $threads in turn; prints the
-# medians' "seconds peak_kb" on two lines, and the spread of each on stderr.
-run_groupguard() {
-  local one=() many=()
-  for i in 1 2 3 4 5 6 7; do
-    /usr/bin/time -f "%e %M" -o "$work/time.gg1" "$gg" score --threads 1 \
-      "$work/posts.jsonl" >/dev/null
-    one+=("$(cat "$work/time.gg1")")
-    /usr/bin/time -f "%e %M" -o "$work/time.ggn" "$gg" score --threads "$threads" \
-      "$work/posts.jsonl" >/dev/null
-    many+=("$(cat "$work/time.ggn")")
+# groupguard and fastText in three rounds (see the top). Prints the medians'
+# "seconds peak_kb" of groupguard --threads 1, of --threads $threads and of fastText
+# on three lines, each kind's spread on stderr, and each round's fastText seconds
+# over its median groupguard --threads 1 seconds on stderr.
+run_rounds() {
+  local one=() many=() ft_runs=() round i
+  for round in 1 2 3; do
+    local round_one=()
+    for i in 1 2 3; do
+      /usr/bin/time -f "%e %M" -o "$work/time.gg1" "$gg" score --threads 1 \
+        "$work/posts.jsonl" >/dev/null
+      one+=("$(cat "$work/time.gg1")")
+      round_one+=("$(cut -d' ' -f1 "$work/time.gg1")")
+      /usr/bin/time -f "%e %M" -o "$work/time.ggn" "$gg" score --threads "$threads" \
+        "$work/posts.jsonl" >/dev/null
+      many+=("$(cat "$work/time.ggn")")
+    done
+    /usr/bin/time -f "%e %M" -o "$work/time.ft" \
+      fasttext predict-prob "$work/fasttext.bin" "$work/posts.txt" >/dev/null
+    ft_runs+=("$(cat "$work/time.ft")")
+    local gg_s ft_s
+    gg_s=$(printf '%s\n' "${round_one[@]}" | sort -n | sed -n 2p)
+    ft_s=$(cut -d' ' -f1 "$work/time.ft")
+    echo "round $round: groupguard --threads 1 $gg_s s (median of 3), fastText $ft_s s:" \
+      "$(python3 -c "print('%.1fx' % ($ft_s / max($gg_s, 1e-3)))")" >&2
   done
-  local name runs
-  for name in one many; do
+  local name runs count mid label
+  for name in one many ft_runs; do
     local -n runs_of=$name
     runs=$(printf '%s\n' "${runs_of[@]}" | sort -n)
-    echo "groupguard --threads $([ $name = one ] && echo 1 || echo "$threads"): 7 runs," \
-      "median $(echo "$runs" | sed -n 4p | cut -d' ' -f1) s, from" \
-      "$(echo "$runs" | sed -n 1p | cut -d' ' -f1) to $(echo "$runs" | sed -n 7p | cut -d' ' -f1) s" >&2
-    echo "$runs" | sed -n 4p
+    count=${#runs_of[@]}
+    mid=$(( (count + 1) / 2 ))
+    case $name in
+      one) label="groupguard --threads 1" ;;
+      many) label="groupguard --threads $threads" ;;
+      *) label="fastText" ;;
+    esac
+    echo "$label: $count runs, median $(echo "$runs" | sed -n "${mid}p" | cut -d' ' -f1) s," \
+      "from $(echo "$runs" | sed -n 1p | cut -d' ' -f1) to" \
+      "$(echo "$runs" | sed -n "${count}p" | cut -d' ' -f1) s" >&2
+    echo "$runs" | sed -n "${mid}p"
   done
 }
 
-gg_medians=$(run_groupguard)
-gg1=$(echo "$gg_medians" | sed -n 1p)
-ggn=$(echo "$gg_medians" | sed -n 2p)
-ft=$(run fasttext fasttext predict-prob "$work/fasttext.bin" "$work/posts.txt")
+medians=$(run_rounds)
+gg1=$(echo "$medians" | sed -n 1p)
+ggn=$(echo "$medians" | sed -n 2p)
+ft=$(echo "$medians" | sed -n 3p)
 # How much of that is loading its model: the same command on one post.
 head -n 1 "$work/posts.txt" > "$work/one_post.txt"
 ft_load=$(run fasttext_load fasttext predict-prob "$work/fasttext.bin" "$work/one_post.txt")
