@@ -181,6 +181,12 @@ class FeatureHasher {
   [[gnu::noinline]] uint32_t* WriteBucketsWithPairs(absl::Span<const Token> tokens,
                                                     const TextOf& text_of,
                                                     uint32_t* out) const;
+  // WriteBuckets()'s loop for unigrams without bigrams (a model trained with
+  // --no-bigrams), as WriteBucketsWithPairs' without the pairs.
+  template <typename TextOf>
+  [[gnu::noinline]] uint32_t* WriteUnigramBuckets(absl::Span<const Token> tokens,
+                                                  const TextOf& text_of,
+                                                  uint32_t* out) const;
   // ForEachBucketOf() into out[0, n), returning out + n; never inlined, so no
   // call sits in WriteBucketsWithPairs()'s loops and `out` stays in a register
   // there (the rest of a post from a token those loops do not hash).
@@ -654,10 +660,13 @@ uint32_t* FeatureHasher::WriteBuckets(absl::Span<const Token> tokens,
                                       const TextOf& text_of, uint32_t* out) const {
   // ForEach() without sources or char n-grams, every hash constant in a local.
   // Pinned against ForEach() by FeatureHasherTest.WriteBucketsIsForEach. The
-  // usual options (unigrams and bigrams) have a loop of their own that tests
-  // neither option per token; any other mix takes ForEachBucketOf's loop.
+  // usual options (unigrams and bigrams), and unigrams alone, have a loop of
+  // their own that tests no option per token; any other mix takes
+  // ForEachBucketOf's loop.
   if (options_.unigrams && options_.bigrams) {
     out = WriteBucketsWithPairs(tokens, text_of, out);
+  } else if (options_.unigrams) {
+    out = WriteUnigramBuckets(tokens, text_of, out);
   } else {
     out = WriteBucketsOf(tokens, text_of, nullptr, out);
   }
@@ -730,6 +739,29 @@ uint32_t* FeatureHasher::WriteBucketsWithPairs(absl::Span<const Token> tokens,
   }
   if (ABSL_PREDICT_FALSE(token != end)) {
     out = WriteBucketsOf(absl::Span<const Token>(token, end - token), text_of_here, &carry,
+                         out);
+  }
+  return out;
+}
+
+template <typename TextOf>
+uint32_t* FeatureHasher::WriteUnigramBuckets(absl::Span<const Token> tokens,
+                                             const TextOf& text_of, uint32_t* out) const {
+  // Tokens whose hash needs no call (1 to 16 bytes: nearly all), in a loop with
+  // no call; from the first other one, the rest of the post goes to
+  // WriteBucketsOf (see WriteBucketsWithPairs).
+  const int shift = 64 - options_.hash_bits;
+  const UnigramKeys& keys = unigram_keys_;
+  const TextOf text_of_here = text_of;
+  const Token* token = tokens.data();
+  const Token* const end = token + tokens.size();
+  for (; token != end; ++token) {
+    uint64_t hash;
+    if (!ShortKindHash(keys, token->kind, text_of_here(*token), &hash)) break;
+    *out++ = static_cast<uint32_t>(hash >> shift);
+  }
+  if (ABSL_PREDICT_FALSE(token != end)) {
+    out = WriteBucketsOf(absl::Span<const Token>(token, end - token), text_of_here, nullptr,
                          out);
   }
   return out;
