@@ -455,6 +455,19 @@ class Registry::Impl {
     return absl::OkStatus();
   }
 
+  // Waits until every event through `sequence` is durable. A failed sync gives the
+  // registry's kUnavailable: the writer of that event fails the registry on the
+  // same error.
+  absl::Status AwaitDurableThrough(uint64_t sequence) {
+    if (sequence <= durable_through_.load(std::memory_order_acquire)) {
+      return absl::OkStatus();
+    }
+    absl::Status s = store_->WaitDurable(sequence);
+    if (!s.ok()) return FailedStatus(s);
+    NoteDurable(sequence);
+    return absl::OkStatus();
+  }
+
   // ---------------------------------------------------------------- helpers
 
   struct alignas(64) Shard {
@@ -2385,8 +2398,15 @@ absl::Status Registry::Forget(absl::string_view actor, absl::string_view member)
   // lack a change) the store does not.
   if (!impl_->failed_.ok()) return impl_->FailedLocked();
   // Nothing about them: nothing is written (the event would only put their id in
-  // the store), and a retry of an acknowledged Forget succeeds.
-  if (!impl_->NamesMemberLocked(std::string(member))) return absl::OkStatus();
+  // the store), and a retry of an acknowledged Forget succeeds. But what memory shows
+  // may not be durable yet: another caller's Forget of the same member may still
+  // wait for its sync. OK only once every change started so far is durable, so an
+  // OK never stands on an erasure a failed sync or a crash could still undo.
+  if (!impl_->NamesMemberLocked(std::string(member))) {
+    const uint64_t seen = impl_->last_sequence_;
+    w.unlock();
+    return impl_->AwaitDurableThrough(seen);
+  }
   pb::Event e = impl_->NewEvent(actor, "");
   e.mutable_member_forgotten()->set_member(std::string(member));
   return impl_->Commit(w, e).status();

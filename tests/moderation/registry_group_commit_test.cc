@@ -293,6 +293,41 @@ TEST_F(RegistryGroupCommitTest, FailedSyncFailsTheCallAndStopsFurtherChanges) {
   EXPECT_TRUE((*reopened)->Join("n", "g").ok());
 }
 
+// A Forget of a member whose first Forget still waits for its sync finds nothing to
+// forget and writes nothing, but says OK only once that erasure is durable: a failed
+// sync or a crash could still undo it, and the retry's OK would then be false.
+TEST_F(RegistryGroupCommitTest, RepeatedForgetWaitsForTheFirstForgetsSync) {
+  store_->Gate(base_sequence_);
+  auto first = std::async(std::launch::async, [&] { return registry_->Forget("admin", "m"); });
+  ASSERT_TRUE(store_->AwaitWaiting(1));
+  auto second = std::async(std::launch::async, [&] { return registry_->Forget("admin", "m"); });
+  const bool second_waits = store_->AwaitWaiting(2);
+  EXPECT_EQ(second.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  store_->ReleaseAll();
+  EXPECT_TRUE(second_waits) << "the second Forget did not wait for the first's sync";
+  const absl::Status a = first.get();
+  const absl::Status b = second.get();
+  EXPECT_TRUE(a.ok()) << a;
+  EXPECT_TRUE(b.ok()) << b;
+  EXPECT_EQ(store_->started(), static_cast<int>(base_sequence_) + 1);  // one event
+}
+
+TEST_F(RegistryGroupCommitTest, RepeatedForgetFailsWhenTheFirstForgetsSyncFails) {
+  store_->Gate(base_sequence_);
+  auto first = std::async(std::launch::async, [&] { return registry_->Forget("admin", "m"); });
+  ASSERT_TRUE(store_->AwaitWaiting(1));
+  auto second = std::async(std::launch::async, [&] { return registry_->Forget("admin", "m"); });
+  const bool second_waits = store_->AwaitWaiting(2);
+  store_->FailWaits(absl::DataLossError("injected fdatasync failure"));
+  EXPECT_TRUE(second_waits) << "the second Forget did not wait for the first's sync";
+  const absl::Status a = first.get();
+  const absl::Status b = second.get();
+  EXPECT_EQ(a.code(), absl::StatusCode::kDataLoss) << a;
+  EXPECT_EQ(b.code(), absl::StatusCode::kUnavailable) << b;
+  EXPECT_TRUE(absl::StrContains(b.message(), "injected fdatasync failure")) << b;
+  EXPECT_EQ(registry_->Health().code(), absl::StatusCode::kUnavailable);
+}
+
 TEST_F(RegistryGroupCommitTest, SubscriberMayNotChangeTheRegistry) {
   absl::Status inner;
   const int handle = registry_->Subscribe([&](const ModerationEvent& e) {
