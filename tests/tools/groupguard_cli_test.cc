@@ -263,8 +263,8 @@ TEST_F(GroupguardCliTest, RefusedCommandLinesReadInTheCommandsWords) {
       // Too few or too many values, or none.
       {"train --char-ngrams 5 -o m x",
        "--char-ngrams takes 2 values, each INT in [0 - 8]; given 1: 5"},
-      {"train --char-ngrams 1 2 3 -o m x",
-       "--char-ngrams takes 2 values, each INT in [0 - 8]; given 3: 1 2 3"},
+      {"train --char-ngrams 1 2 --char-ngrams 3 4 -o m x",
+       "--char-ngrams takes 2 values, each INT in [0 - 8]; given 4: 1 2 3 4"},
       {"train -o m x --char-ngrams", "--char-ngrams needs 2 values, each INT in [0 - 8]"},
       {"eval --ham-rate", "--ham-rate needs a value: FLOAT in [0 - 1]"},
       {"score --model", "--model needs a value"},
@@ -1150,6 +1150,27 @@ TEST_F(GroupguardCliTest, TrainModelTypeIsOneOfItsNames) {
   EXPECT_EQ(r.err,
             "groupguard: --l2: 0x1p-3 is not a decimal number from 0 to 10 (groupguard "
             "train --help)\n");
+  EXPECT_FALSE(Exists(out + "2"));
+}
+
+// --char-ngrams takes its two values and no more: an input right after them is an
+// input (it was read as a third value: "x.jsonl is not a decimal integer").
+TEST_F(GroupguardCliTest, TrainReadsAnInputAfterTheCharNgramsPair) {
+  std::string posts;
+  for (int i = 0; i < 20; ++i) {
+    absl::StrAppend(&posts, "{\"text\": \"cheap pills at example dot com ", i,
+                    "\", \"label\": \"spam\"}\n{\"text\": \"see you at lunch ", i,
+                    "\", \"label\": \"ham\"}\n");
+  }
+  const std::string input = WriteFile("pair.jsonl", posts);
+  const std::string out = Dir() + "/pair.ggm";
+  Result r = RunCli(absl::StrCat("train --char-ngrams 3 5 ", input, " -o ", out));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Exists(out));
+  // One value past the pair is an input too: here a file that is not there.
+  r = RunCli(absl::StrCat("train --char-ngrams 3 5 7 ", input, " -o ", out, "2"));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("7: No such file or directory"));
   EXPECT_FALSE(Exists(out + "2"));
 }
 

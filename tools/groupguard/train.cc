@@ -433,7 +433,8 @@ void AddTrainCommand(CLI::App& app) {
   AddIntegerOption(cmd, "--char-ngrams", &flags->char_ngrams, 0, 8,
                    "Character n-grams of words: MIN MAX, 1 <= MIN <= MAX <= 8 (0 0 = "
                    "off)")
-      ->expected(2);
+      ->expected(2)
+      ->allow_extra_args(false);  // exactly two: an input may follow the pair
   AddNumberOption(cmd, "--validation-fraction", &o.validation_fraction, 0, 0.9,
                   "Share held out for early stopping, calibration and thresholds")
       ->capture_default_str();
