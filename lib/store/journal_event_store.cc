@@ -641,15 +641,12 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
   if (std::filesystem::exists(path, error) && !std::filesystem::is_directory(path, error)) {
     return absl::InvalidArgumentError(absl::StrCat("journal ", path, ": not a directory"));
   }
-  const bool created = std::filesystem::create_directories(path, error);
-  if (error) {
-    return internal::ErrnoStatus("create_directories", path, error.value());
-  }
-  if (created && options.sync != JournalOptions::Sync::kNone) {
-    // Make the new directory's own entry durable (its files are synced later).
-    std::string parent = std::filesystem::path(path).parent_path().string();
-    GG_RETURN_IF_ERROR(internal::SyncDirectory(parent.empty() ? "." : parent));
-  }
+  // Every directory made here has its entry made durable (its files are synced
+  // later): a journal's acknowledged records must not sit in a directory a power
+  // loss could take back.
+  GG_RETURN_IF_ERROR(
+      internal::CreateDirectories(path, options.sync != JournalOptions::Sync::kNone)
+          .status());
   GG_ASSIGN_OR_RETURN(ScopedFd lock_fd, internal::LockJournal(path));
   // A second descriptor of the lock's open file keeps the lock held if this store
   // goes and a salvage and a second store follow (flock belongs to the open file).

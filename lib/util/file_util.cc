@@ -9,9 +9,12 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -164,6 +167,35 @@ absl::Status SyncFd(int fd, absl::string_view path, bool data_only) {
 absl::Status SyncDirectory(const std::string& dir) {
   GG_ASSIGN_OR_RETURN(ScopedFd fd, OpenFile(dir, O_RDONLY | O_DIRECTORY));
   return SyncFd(fd.get(), dir, /*data_only=*/false);
+}
+
+absl::StatusOr<std::vector<std::string>> CreateDirectories(const std::string& path,
+                                                           bool sync) {
+  namespace fs = std::filesystem;
+  fs::path target = fs::path(path).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();  // "a/b/" -> "a/b"
+  // The missing ones, innermost first: what create_directories will make.
+  std::vector<fs::path> missing;
+  std::error_code error;
+  for (fs::path p = target; !p.empty(); p = p.parent_path()) {
+    const fs::file_status st = fs::status(p, error);
+    if (st.type() != fs::file_type::not_found) break;  // there (or not knowable)
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  fs::create_directories(target, error);
+  if (error) return ErrnoStatus("create_directories", path, error.value());
+  std::vector<std::string> created;
+  for (const fs::path& dir : missing) {
+    // Made by this call, or by another process meanwhile: synced all the same.
+    if (!fs::is_directory(dir, error)) continue;
+    created.push_back(dir.string());
+    if (sync) {
+      const std::string parent = dir.parent_path().string();
+      GG_RETURN_IF_ERROR(SyncDirectory(parent.empty() ? "." : parent));
+    }
+  }
+  return created;
 }
 
 absl::StatusOr<size_t> ReadAt(int fd, char* buffer, size_t size, uint64_t offset,

@@ -6,6 +6,7 @@
 // names the file and the failing call.
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -76,6 +77,14 @@ absl::Status SyncFd(int fd, absl::string_view path, bool data_only);
 
 // Makes the directory's entries (creations, renames, deletions) durable.
 absl::Status SyncDirectory(const std::string& dir);
+
+// Creates the directory `path` and its missing parents (as `mkdir -p`); with `sync`,
+// makes every entry it created durable by syncing each new directory's parent (the
+// new directories' own contents are the caller's to sync). Returns the directories
+// it created, innermost first ("a/b/" with neither there: "a/b", "a"); none if
+// `path` was a directory already. Errors name the directory the failed call was on.
+absl::StatusOr<std::vector<std::string>> CreateDirectories(const std::string& path,
+                                                           bool sync);
 
 // Reads up to `size` bytes at `offset`; returns how many were read (short at EOF).
 absl::StatusOr<size_t> ReadAt(int fd, char* buffer, size_t size, uint64_t offset,

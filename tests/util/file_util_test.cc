@@ -1,7 +1,9 @@
 #include "util/file_util.h"
 
 #include <cerrno>
+#include <filesystem>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
@@ -12,7 +14,9 @@
 namespace groupguard::internal {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 TEST(ErrnoCodeTest, OneMappingForTheWholeLibrary) {
   for (int e : {ENOENT, ENOTDIR}) EXPECT_EQ(ErrnoCode(e), absl::StatusCode::kNotFound);
@@ -71,6 +75,35 @@ TEST(CreateReplacementFileTest, ErrorGivesTheErrno) {
   auto device = CreateReplacementFile("/dev/null", &destination, &temp, &error);
   EXPECT_EQ(device.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(error, 0);
+}
+
+// CreateDirectories names every directory it made, innermost first, so each new
+// entry can be synced: with a trailing '/', the parent of "a/b/" is "a/b" itself, and
+// syncing only one parent left the entries of the outer new directories unsynced.
+TEST(CreateDirectoriesTest, NamesEveryDirectoryItMade) {
+  const std::string root =
+      (std::filesystem::path(::testing::TempDir()) / "gg-create-directories")
+          .lexically_normal()
+          .string();
+  std::filesystem::remove_all(root);
+  ASSERT_TRUE(CreateDirectories(root, /*sync=*/true).ok());
+  absl::StatusOr<std::vector<std::string>> made =
+      CreateDirectories(root + "/a/b/", /*sync=*/true);
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_THAT(*made, ElementsAre(root + "/a/b", root + "/a"));
+  EXPECT_TRUE(std::filesystem::is_directory(root + "/a/b"));
+  made = CreateDirectories(root + "/a/b", /*sync=*/true);  // there already
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_THAT(*made, IsEmpty());
+  made = CreateDirectories(root + "/a//c/./d", /*sync=*/false);
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_THAT(*made, ElementsAre(root + "/a/c/d", root + "/a/c"));
+  // A file in the way: the error names the path.
+  ASSERT_TRUE(WriteFileAtomically(root, "f", "", "x", /*sync=*/false).ok());
+  made = CreateDirectories(root + "/f/g", /*sync=*/true);
+  EXPECT_FALSE(made.ok());
+  EXPECT_THAT(std::string(made.status().message()), HasSubstr(root + "/f/g"));
+  std::filesystem::remove_all(root);
 }
 
 }  // namespace
