@@ -258,6 +258,7 @@ absl::Status JournalEventStore::Init() {
 
   uint64_t last_sequence = 0;
   uint64_t tail_end = 0;
+  bool torn_tail = false;  // the last segment's, cut at tail_end once all checks pass
   bool torn_tail_left = false;
   for (size_t i = keep_from; i < segments.size(); ++i) {
     internal::SegmentScanOptions scan_options;
@@ -281,19 +282,7 @@ absl::Status JournalEventStore::Init() {
           last_sequence, " but the next segment ", segments[i + 1].path,
           " starts at record ", segments[i + 1].first_sequence));
     }
-    if (is_last && scan.torn_tail) {
-      // The process died mid-write: drop the partial record. A crash leaves only
-      // unacknowledged appends there, but a damaged last record looks the same, so
-      // the bytes are kept aside first rather than destroyed. With no room for the
-      // copy (a full disk), the journal opens all the same: reading needs no room,
-      // and the first write copies and cuts the tail (or fails for want of room).
-      absl::Status cut = CutTornTail(segments[i].path, scan.valid_end);
-      if (absl::IsResourceExhausted(cut)) {
-        torn_tail_left = true;
-      } else {
-        GG_RETURN_IF_ERROR(cut);
-      }
-    }
+    torn_tail = is_last && scan.torn_tail;
     tail_end = scan.valid_end;
   }
   if (last_sequence < through) {
@@ -301,6 +290,21 @@ absl::Status JournalEventStore::Init() {
                                             ": journal ends at record ", last_sequence,
                                             " but the snapshot covers through ", through,
                                             "; records are missing"));
+  }
+  // Every check passed (a journal refused with kDataLoss is left as it was found,
+  // for `journal check` and a salvage to see).
+  if (torn_tail) {
+    // The process died mid-write: drop the partial record. A crash leaves only
+    // unacknowledged appends there, but a damaged last record looks the same, so
+    // the bytes are kept aside first rather than destroyed. With no room for the
+    // copy (a full disk), the journal opens all the same: reading needs no room,
+    // and the first write copies and cuts the tail (or fails for want of room).
+    absl::Status cut = CutTornTail(segments.back().path, tail_end);
+    if (absl::IsResourceExhausted(cut)) {
+      torn_tail_left = true;
+    } else {
+      GG_RETURN_IF_ERROR(cut);
+    }
   }
 
   // Cleanup of what a crash left behind; a failure here loses nothing.

@@ -445,6 +445,37 @@ TEST(JournalTest, SnapshotWithoutAnySegmentIsDataLoss) {
             absl::StatusCode::kDataLoss);
 }
 
+// A journal refused with kDataLoss is left as it was found, for `journal check` and
+// a salvage to see: here the last segment left (the newer one lost) ends in a torn
+// record, the snapshot covers that record, and the tail was cut (and set aside)
+// before the refusal.
+TEST(JournalTest, DataLossLeavesTheFilesAsTheyWere) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  {
+    std::unique_ptr<EventStore> store = MustOpen(dir);
+    for (int i = 1; i <= 5; ++i) ASSERT_TRUE(store->Append(RecordText(i)).ok());
+    ASSERT_TRUE(store->WriteSnapshot("s3", 3).ok());  // segment 6 starts
+  }
+  ASSERT_TRUE(std::filesystem::remove(absl::StrCat(dir, "/", internal::SegmentFileName(6))));
+  const std::string first = absl::StrCat(dir, "/", internal::SegmentFileName(1));
+  const std::string whole = ReadFileOrDie(first);
+  // Cut 5 bytes into record 3 (where it starts: the size of a journal of records 1
+  // and 2 alone).
+  WriteRecords(tmp.Sub("two"), 2);
+  const std::string two = ReadFileOrDie(OnlySegment(tmp.Sub("two")));
+  ASSERT_EQ(whole.compare(0, two.size(), two), 0);
+  const std::string cut = whole.substr(0, two.size() + 5);
+  WriteFileOrDie(first, cut);
+  const std::vector<std::string> before = FilesWithPrefix(dir, "");
+  absl::StatusOr<std::unique_ptr<EventStore>> store =
+      OpenJournal(dir, OptionsWith(kNone));
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(store.status().message(), HasSubstr("covers through 3"));
+  EXPECT_EQ(FilesWithPrefix(dir, ""), before);  // nothing set aside
+  EXPECT_EQ(ReadFileOrDie(first), cut);         // nothing cut
+}
+
 TEST(JournalTest, TruncatedMiddleSegmentIsDataLoss) {
   ScratchDir tmp;
   const std::string dir = tmp.Sub("j");
