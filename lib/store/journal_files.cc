@@ -55,7 +55,15 @@ absl::StatusOr<JournalListing> ListJournal(const std::string& dir,
   JournalListing listing;
   std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), &::closedir);
   if (d == nullptr) return ErrnoStatus("opendir", dir, errno);
-  while (struct dirent* entry = ::readdir(d.get())) {
+  while (true) {
+    // A listing cut short by a failed read (EIO, a stale NFS handle) would make an
+    // earlier segment look like the last one, whose torn tail is cut: an error.
+    errno = 0;
+    const struct dirent* entry = ::readdir(d.get());
+    if (entry == nullptr) {
+      if (errno != 0) return ErrnoStatus("readdir", dir, errno);
+      break;
+    }
     const absl::string_view name = entry->d_name;
     if (auto first = ParseSegmentFileName(name)) {
       listing.segments.push_back({*first, absl::StrCat(dir, "/", name)});
