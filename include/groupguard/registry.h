@@ -19,6 +19,8 @@
 
 namespace groupguard {
 
+// Times are kept in microseconds: every duration here is at least 1 microsecond
+// (flag_after_leaving may also be zero); Open() refuses others (kInvalidArgument).
 struct RegistryOptions {
   // How long a flag keeps a member on probation when the moderator gives no duration.
   // > 0.
@@ -42,7 +44,7 @@ struct RegistryOptions {
   // group's moderators (and site administrators) may still flag them from it, so
   // that leaving before a moderator gets to the queue does not escape probation.
   // The flag holds as any other: site-wide (see sitewide_after_distinct_groups), or
-  // in that group should they rejoin it. >= 0; zero: members only (the old rule).
+  // in that group should they rejoin it. Zero: members only (the old rule).
   // The registry remembers each member's departures this long (journaled with the
   // leave, in snapshots while they count); reopening with a longer value does not
   // bring back departures a snapshot has already dropped.
@@ -254,7 +256,9 @@ class Registry {
   // Afterwards they are unknown: a post from them is "not a member" (a Submit decided
   // before, on the membership they had, is decided as it was, as with Leave; no post
   // of theirs is held after the Forget), and a Join starts a new member.
-  // Site administrators only (kPermissionDenied). OK, and nothing written, when the
+  // Site administrators only (kPermissionDenied); an administrator may forget
+  // themselves, but not while on probation (that would lift it: another
+  // administrator decides; kPermissionDenied). OK, and nothing written, when the
   // registry holds nothing about `member`: erasure is a postcondition, so a retry or
   // a member who never joined a group succeeds (kUnavailable all the same on a failed
   // registry). Such an OK, too, comes only once the changes before it are durable: a

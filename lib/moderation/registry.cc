@@ -1827,18 +1827,23 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(
     const RegistryOptions& options) {
   if (store == nullptr)
     return absl::InvalidArgumentError("Registry::Open: no event store");
-  if (options.default_probation <= absl::ZeroDuration() ||
-      options.max_probation <= absl::ZeroDuration() ||
-      options.flag_window <= absl::ZeroDuration() ||
-      options.audit_retention <= absl::ZeroDuration()) {
+  // Times are kept in microseconds: a positive duration under one would be zero
+  // there (a flag that ends as it starts, a rate window that counts nothing).
+  if (options.default_probation < absl::Microseconds(1) ||
+      options.max_probation < absl::Microseconds(1) ||
+      options.flag_window < absl::Microseconds(1) ||
+      options.audit_retention < absl::Microseconds(1)) {
     return absl::InvalidArgumentError(
         "RegistryOptions: default_probation, max_probation, flag_window and "
-        "audit_retention must be > 0");
+        "audit_retention must be at least 1 microsecond");
   }
-  if (options.flag_after_leaving < absl::ZeroDuration()) {
+  if (options.flag_after_leaving < absl::ZeroDuration() ||
+      (options.flag_after_leaving > absl::ZeroDuration() &&
+       options.flag_after_leaving < absl::Microseconds(1))) {
     return absl::InvalidArgumentError(
         absl::StrCat("RegistryOptions.flag_after_leaving ",
-                     absl::FormatDuration(options.flag_after_leaving), " is negative"));
+                     absl::FormatDuration(options.flag_after_leaving),
+                     " is negative or under 1 microsecond (0: members only)"));
   }
   if (options.max_flags_per_window < 1 || options.max_flags_per_window > 1'000'000) {
     return absl::InvalidArgumentError(
@@ -2394,6 +2399,19 @@ absl::Status Registry::Forget(absl::string_view actor, absl::string_view member)
   GG_RETURN_IF_ERROR(CheckId("member", member));
   std::unique_lock<std::mutex> w(impl_->write_mu_);
   GG_RETURN_IF_ERROR(impl_->AuthorizeAdmin(actor, "forget members"));
+  // An administrator may erase themselves, but not out of a probation: that would
+  // be lifting their own (nobody decides their own case).
+  if (member == actor) {
+    Impl::MemberSnapshot m = impl_->CopyMember(member);
+    if (m.probation && Evaluate(&*m.probation, impl_->NowMicros(),
+                                impl_->options_.sitewide_after_distinct_groups)
+                           .any) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("\"", actor,
+                       "\" may not forget themselves while on probation: another site "
+                       "administrator decides"));
+    }
+  }
   // Not "nothing to forget" on a failed registry: memory may hold a Forget (or
   // lack a change) the store does not.
   if (!impl_->failed_.ok()) return impl_->FailedLocked();

@@ -1363,6 +1363,23 @@ TEST_F(RegistryTest, AnAdministratorMayForgetThemselves) {
   EXPECT_EQ(registry_->CanonicalDump().find("ada"), std::string::npos);
 }
 
+// ... but not out of a probation: erasing themselves would lift it, and nobody
+// lifts their own. Another administrator may still forget them.
+TEST_F(RegistryTest, AnAdministratorOnProbationMayNotForgetThemselves) {
+  ASSERT_TRUE(registry_->AddAdministrator("ada").ok());
+  ASSERT_TRUE(registry_->Join("ada", "cats").ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "ada", "cats", "spam").ok());
+  const std::string before = registry_->CanonicalDump();
+  const absl::Status self = registry_->Forget("ada", "ada");
+  EXPECT_EQ(self.code(), absl::StatusCode::kPermissionDenied) << self;
+  EXPECT_THAT(std::string(self.message()), ::testing::HasSubstr("while on probation"));
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  EXPECT_TRUE(registry_->ProbationStatusOf("ada").on_probation);
+  // Once it has run out, they may.
+  clock_.Advance(absl::Hours(24 * 31));
+  EXPECT_TRUE(registry_->Forget("ada", "ada").ok());
+}
+
 TEST_F(RegistryTest, ForgetIsForAdministratorsOnly) {
   ASSERT_TRUE(registry_->Hold(Submission{"p1", "alice", "cats", "hello"}, {}).ok());
   const std::string before = registry_->CanonicalDump();
@@ -2291,6 +2308,22 @@ TEST(RegistryOptionsTest, RejectsBadOptions) {
   o.flag_after_leaving = -absl::Seconds(1);
   EXPECT_EQ(Registry::Open(NewMemoryEventStore(), nullptr, o).status().code(),
             absl::StatusCode::kInvalidArgument);
+  // Times are microseconds: under one, a positive duration would be zero there (a
+  // flag ending as it starts, a rate window counting nothing).
+  for (absl::Duration RegistryOptions::*field :
+       {&RegistryOptions::default_probation, &RegistryOptions::max_probation,
+        &RegistryOptions::flag_window, &RegistryOptions::audit_retention,
+        &RegistryOptions::flag_after_leaving}) {
+    o = RegistryOptions();
+    o.*field = absl::Nanoseconds(500);
+    EXPECT_EQ(Registry::Open(NewMemoryEventStore(), nullptr, o).status().code(),
+              absl::StatusCode::kInvalidArgument);
+    o.*field = absl::Microseconds(1);
+    EXPECT_TRUE(Registry::Open(NewMemoryEventStore(), nullptr, o).ok());
+  }
+  o = RegistryOptions();
+  o.flag_after_leaving = absl::ZeroDuration();  // members only
+  EXPECT_TRUE(Registry::Open(NewMemoryEventStore(), nullptr, o).ok());
   EXPECT_EQ(Registry::Open(nullptr, nullptr, RegistryOptions()).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
