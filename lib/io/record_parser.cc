@@ -1525,6 +1525,8 @@ bool RecordParser::needs_header() const {
   return impl_->tabular() && !impl_->have_header;
 }
 
+absl::string_view RecordParser::source_name() const { return impl_->name; }
+
 void RecordParser::SetDroppedBom(bool dropped) { impl_->line_one_lead = dropped ? 3 : 0; }
 
 RecordParser RecordParser::Clone() const {

@@ -66,6 +66,8 @@ class RecordParser {
 
   // True for CSV and TSV until the header record has been read.
   bool needs_header() const;
+  // The input's name in messages (Create's `source_name`).
+  absl::string_view source_name() const;
   // For CSV/TSV, reads the first non-blank record of `data` at *pos as the header
   // (Next() does this by itself when needed). Returns false if no record is left.
   // kInvalidArgument "name:line: no column "text" in the header (...)" when the text

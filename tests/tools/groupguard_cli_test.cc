@@ -649,6 +649,44 @@ TEST_F(GroupguardCliTest, WorkerThreadsThatCannotStartDoNotAbortTheRun) {
   }
 }
 
+// Out of memory on a record (a 10 MB post of '$', ten million tokens, in a 100 MB
+// address space): the run ends with an error naming the record, exit 1, and an
+// output file given with -o is left as it was, with no temporary beside it. On a
+// worker thread this used to end the process (std::terminate: SIGABRT, the
+// temporary left behind); on the main thread it said only "std::bad_alloc".
+TEST_F(GroupguardCliTest, OutOfMemoryOnARecordEndsTheRunWithItsLine) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's allocator does not run under an address space limit";
+#endif
+  const std::string limit = "ulimit -v 100000";
+  if (std::system(limit.c_str()) != 0) {
+    GTEST_SKIP() << "the hard limit does not allow this address space limit";
+  }
+  const std::string input = WriteFile(
+      "oom.jsonl", absl::StrCat("{\"id\":\"a\",\"text\":\"hello\",\"label\":\"ham\"}\n",
+                                "{\"id\":\"b\",\"text\":\"", std::string(10 << 20, '$'),
+                                "\",\"label\":\"spam\"}\n"));
+  const std::string message = absl::StrCat(
+      "groupguard: ", input, ":2: out of memory handling this record (10485760 bytes of text)\n");
+  const std::string out = WriteFile("oom-out.jsonl", "precious\n");
+  for (const char* threads : {"1", "2"}) {
+    SCOPED_TRACE(threads);
+    Result r = RunCli(absl::StrCat("score --threads ", threads, " -o ", out, " ", input),
+                      "/dev/null", limit);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.err, message);
+    EXPECT_EQ(ReadFile(out), "precious\n");
+    int beside = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(Dir())) {
+      beside += absl::StartsWith(entry.path().filename().string(), "oom-out.jsonl.");
+    }
+    EXPECT_EQ(beside, 0) << "a temporary was left beside the output";
+    r = RunCli(absl::StrCat("eval --threads ", threads, " ", input), "/dev/null", limit);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.err, message);
+  }
+}
+
 // score and eval start all cores' worth of workers by default, but at most 32
 // (kMaxDefaultWorkers): their main thread alone reads and orders the blocks, so more
 // gain nothing, and each worker holds blocks and scratch of its own. On a machine of

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <exception>
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -118,6 +119,9 @@ int main(int argc, char** argv) {
                      [](const char* a) { return std::strcmp(a, "--") == 0; });
     if (dashes != args.end()) operands.assign(dashes + 1, args.end());
     return UsageError(UsageErrorMessage(e, *parent, name, operands), prefix);
+  } catch (const std::bad_alloc&) {
+    PrintError("out of memory");
+    return kExitRuntimeError;
   } catch (const std::exception& e) {
     PrintError(e.what());
     return kExitRuntimeError;

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <new>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -44,11 +45,10 @@ struct Task {
   bool done = false;  // guarded by the pool's mutex
 };
 
-// Parses and handles every record of a task's block.
-void Process(Task* task, bool skip_bad, RecordParser* parser, PostHandler* handler,
-             internal::PostView* post) {
+// Parses and handles the records of a task's block (see Process).
+void ProcessRecords(Task* task, bool skip_bad, RecordParser* parser,
+                    PostHandler* handler, internal::PostView* post) {
   BlockOutput& out = task->out;
-  out.Clear();
   absl::string_view data = task->block->data();
   size_t pos = task->pos;
   int64_t line = task->line;
@@ -87,6 +87,30 @@ void Process(Task* task, bool skip_bad, RecordParser* parser, PostHandler* handl
       status = more.status();
     }
     if (stops(status)) break;
+  }
+}
+
+// Parses and handles every record of a task's block. Running out of memory on a
+// record (a huge post on a small machine: the library throws std::bad_alloc as a
+// std::vector would) ends the run with an error naming the record, on a worker
+// thread as on the calling one, instead of ending the process (std::terminate)
+// with an output file's temporary left behind.
+void Process(Task* task, bool skip_bad, RecordParser* parser, PostHandler* handler,
+             internal::PostView* post) {
+  BlockOutput& out = task->out;
+  out.Clear();
+  post->line = 0;
+  try {
+    ProcessRecords(task, skip_bad, parser, handler, post);
+  } catch (const std::bad_alloc&) {
+    // Only the whole lines of the posts before it are output.
+    const size_t whole = out.text.rfind('\n');
+    out.text.resize(whole == std::string::npos ? 0 : whole + 1);
+    out.error = absl::ResourceExhaustedError(absl::StrCat(
+        parser->source_name(), ":", post->line != 0 ? post->line : task->line,
+        ": out of memory handling this record (", post->text.size(),
+        " bytes of text)"));
+    return;
   }
   handler->Flush(&out);
 }
