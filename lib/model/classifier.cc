@@ -889,32 +889,19 @@ absl::StatusOr<std::unique_ptr<Classifier>> Classifier::Load(absl::string_view p
   // The header first: it says how long the payload is, so at most that much more
   // (and one byte, to see trailing garbage) is read. A file that is not a model, or
   // /dev/zero, is turned down after 28 bytes instead of being read into memory.
-  std::string bytes;
-  uint64_t limit = internal::kModelHeaderSize;
-  char buffer[1 << 16];
-  for (;;) {
-    const size_t want =
-        static_cast<size_t>(std::min<uint64_t>(sizeof(buffer), limit - bytes.size()));
-    const size_t n = want == 0 ? 0 : std::fread(buffer, 1, want, file.get());
-    if (n < want && std::ferror(file.get())) {  // a directory, an I/O error
-      const int err = errno;
-      return absl::Status(
-          internal::ErrnoCode(err),
-          absl::StrCat(p, ": cannot read model file: ", std::strerror(err)));
-    }
-    bytes.append(buffer, n);
-    if (n == 0 || n < want) break;
-    if (bytes.size() == internal::kModelHeaderSize &&
-        absl::string_view(bytes).substr(0, internal::kModelMagic.size()) ==
-            internal::kModelMagic) {
-      uint64_t payload_size = 0;
-      for (int i = 0; i < 8; ++i) {
-        payload_size |= uint64_t{static_cast<unsigned char>(bytes[12 + i])} << (8 * i);
-      }
-      // A larger claim is left for DecodeModelFile to report.
-      if (payload_size <= internal::kMaxModelPayloadSize) limit += payload_size + 1;
-    }
-  }
+  absl::StatusOr<std::string> read = internal::ReadModelFileBytes(
+      [&](char* buffer, size_t size) -> absl::StatusOr<size_t> {
+        const size_t n = std::fread(buffer, 1, size, file.get());
+        if (n < size && std::ferror(file.get())) {  // a directory, an I/O error
+          const int err = errno;
+          return absl::Status(
+              internal::ErrnoCode(err),
+              absl::StrCat(p, ": cannot read model file: ", std::strerror(err)));
+        }
+        return n;
+      });
+  if (!read.ok()) return read.status();
+  const std::string& bytes = *read;
   auto classifier = FromBytes(bytes);
   if (!classifier.ok()) {
     return absl::Status(classifier.status().code(),

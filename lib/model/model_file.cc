@@ -57,6 +57,29 @@ absl::StatusOr<std::string> EncodeModelFile(const model::Model& model) {
   return out;
 }
 
+absl::StatusOr<std::string> ReadModelFileBytes(
+    const std::function<absl::StatusOr<size_t>(char* buffer, size_t size)>& read) {
+  std::string bytes;
+  uint64_t limit = kModelHeaderSize;
+  char buffer[1 << 16];
+  for (;;) {
+    const size_t want =
+        static_cast<size_t>(std::min<uint64_t>(sizeof(buffer), limit - bytes.size()));
+    if (want == 0) break;
+    absl::StatusOr<size_t> n = read(buffer, want);
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    bytes.append(buffer, *n);
+    if (bytes.size() == kModelHeaderSize &&
+        absl::string_view(bytes).substr(0, kModelMagic.size()) == kModelMagic) {
+      const uint64_t payload_size = ReadLittleEndian(bytes, 12, 8);
+      // A larger claim is left for DecodeModelFile to report.
+      if (payload_size <= kMaxModelPayloadSize) limit += payload_size + 1;
+    }
+  }
+  return bytes;
+}
+
 absl::Status DecodeModelFile(absl::string_view bytes, model::Model* model) {
   const size_t magic_checked = std::min(bytes.size(), kModelMagic.size());
   if (bytes.substr(0, magic_checked) != kModelMagic.substr(0, magic_checked) ||

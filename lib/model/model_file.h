@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -35,6 +36,15 @@ absl::StatusOr<std::string> EncodeModelFile(const model::Model& model);
 // kFailedPrecondition for a newer format version, kDataLoss if the bytes are
 // truncated, have trailing bytes, fail the checksum or do not parse.
 absl::Status DecodeModelFile(absl::string_view bytes, model::Model* model);
+
+// Reads a model file's bytes by `read` (which fills up to `size` bytes of `buffer`
+// and returns how many, 0 at the end, or an error, returned as it is): the header,
+// then at most the payload it announces and one byte more (to see trailing bytes).
+// Bytes that do not begin with a model header are not read past the header's 28,
+// so a file that is not a model (or /dev/zero) is turned down without being read
+// into memory; DecodeModelFile says what is wrong with what was read.
+absl::StatusOr<std::string> ReadModelFileBytes(
+    const std::function<absl::StatusOr<size_t>(char* buffer, size_t size)>& read);
 
 // Checks what the payload says (ranges, sizes, finite numbers), so a file whose
 // checksum matches but whose content is nonsense is still rejected (kDataLoss).

@@ -2195,6 +2195,19 @@ TEST_F(GroupguardCliTest, DashModelIsStandardInputWhereItIsFree) {
   r = RunCli("inspect -");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, StartsWith("groupguard: cannot load model <stdin>: "));
+  // An endless stream that is not a model is turned down at its header, as a file
+  // is (all of it up to 2 GiB was read into memory first).
+  r = RunCli("inspect -", "/dev/zero");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "groupguard: cannot load model <stdin>: not a groupguard model file (bad "
+            "magic)\n");
+  // A model with a byte after it: the loader reads one byte past the payload.
+  const std::string trailing =
+      WriteFile("trailing.ggm", absl::StrCat(ReadFile(model_), "x"));
+  r = RunCli("inspect -", trailing);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("trailing bytes after the"));
   // Standard input cannot carry both.
   for (const char* args : {"score -m -", "score -m - -", "eval -m - -", "explain -m -",
                            "explain -m - -", "replay -m - -"}) {

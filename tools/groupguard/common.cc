@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "io/record_parser.h"
+#include "model/model_file.h"
 #include "output_file.h"
 #include "util/printable.h"
 
@@ -137,35 +138,29 @@ void AddModelFlag(CLI::App* command, std::string* model_path) {
 
 namespace {
 
-// `--model -` / `inspect -`: reads all of standard input (read(2), so a read error
-// is one, not an end) and loads it as a model file.
+// `--model -` / `inspect -`: reads a model file from standard input (read(2), so a
+// read error is one, not an end) and loads it.
 absl::StatusOr<std::unique_ptr<Classifier>> LoadModelFromStdin() {
   if (isatty(STDIN_FILENO)) {
     // It would wait for a model typed in: a mistake, not a use.
     return absl::InvalidArgumentError(
         "model -: standard input is a terminal; pipe or redirect a model file into it");
   }
-  // A model file holds at most a 2 GiB payload and a 28-byte header: a little more
-  // is read, so that the loader, not a silent cut, says what is wrong.
-  constexpr size_t kLimit = (size_t{2} << 30) + 64;
-  std::string bytes;
-  char buffer[1 << 16];
-  for (;;) {
-    const ssize_t n = read(STDIN_FILENO, buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::UnavailableError(
-          absl::StrCat("cannot load model <stdin>: cannot read: ", strerror(errno)));
-    }
-    if (n == 0) break;
-    bytes.append(buffer, static_cast<size_t>(n));
-    if (bytes.size() > kLimit) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot load model <stdin>: more than ", kLimit,
-                       " bytes, larger than any model file"));
-    }
-  }
-  auto model = Classifier::FromBytes(bytes);
+  // As Classifier::Load reads a file: the header, then at most the payload it
+  // announces (3 GB of zeros is turned down after 28 bytes, not read into memory).
+  absl::StatusOr<std::string> bytes = internal::ReadModelFileBytes(
+      [](char* buffer, size_t size) -> absl::StatusOr<size_t> {
+        for (;;) {
+          const ssize_t n = read(STDIN_FILENO, buffer, size);
+          if (n >= 0) return static_cast<size_t>(n);
+          if (errno != EINTR) {
+            return absl::UnavailableError(
+                absl::StrCat("cannot load model <stdin>: cannot read: ", strerror(errno)));
+          }
+        }
+      });
+  if (!bytes.ok()) return bytes.status();
+  auto model = Classifier::FromBytes(*bytes);
   if (!model.ok()) {
     return absl::Status(model.status().code(), absl::StrCat("cannot load model <stdin>: ",
                                                             model.status().message()));
