@@ -493,6 +493,36 @@ TEST_F(GroupguardCliTest, ExplainFlagAddsCluesWithQuotedText) {
   EXPECT_THAT(r.out, HasSubstr("\"quotes\":[\""));
 }
 
+// A character n-gram quotes the whole word it came from: each quote is cut to 256
+// bytes, before a UTF-8 continuation byte, ending with "..." (a 200 KB word was
+// quoted whole by each of its n-gram clues: 7.2 MB of output for one post).
+TEST_F(GroupguardCliTest, ExplainCutsLongQuotes) {
+  std::string posts;
+  for (int i = 0; i < 20; ++i) {
+    absl::StrAppend(&posts, "{\"text\": \"cheap pills qzx", i,
+                    "\", \"label\": \"spam\"}\n{\"text\": \"see you at lunch ", i,
+                    "\", \"label\": \"ham\"}\n");
+  }
+  const std::string model = Dir() + "/ngrams.ggm";
+  Result r = RunCli(absl::StrCat("train --char-ngrams 3 3 -o ", model, " ",
+                                 WriteFile("ngrams.jsonl", posts)));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // "qzx" in a word of 100,000 two-byte letters, byte 253 inside one of them.
+  std::string word = "qzxa";
+  for (int i = 0; i < 100000; ++i) word += "\xc3\xa9";
+  const std::string input = WriteFile(
+      "long_word.jsonl", absl::StrCat("{\"id\":\"w\",\"text\":\"", word, "\"}\n"));
+  const std::string cut = word.substr(0, 252);  // not 253, inside a letter
+  for (const char* format : {"jsonl", "csv"}) {
+    r = RunCli(absl::StrCat("score --explain 1000 --format ", format, " -m ", model, " ",
+                            input));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_LT(r.out.size(), 20000u) << format;
+    EXPECT_THAT(r.out, HasSubstr(absl::StrCat(cut, "...")))
+        << format << ": " << r.out.substr(0, 400);
+  }
+}
+
 TEST_F(GroupguardCliTest, MalformedRecordStopsWithFileAndLine) {
   std::string input =
       WriteFile("bad.jsonl", "{\"text\":\"a\"}\n{\"text\":\"b\"}\n{\"text\": 7}\n{\"text\":\"d\"}\n");

@@ -178,7 +178,7 @@ class ScoreHandler : public PostHandler {
         AppendLiteral(",\"quotes\":[", &o);
         for (size_t i = 0; i < clue.spans.size() && i < kMaxQuotes; ++i) {
           if (i > 0) o.push_back(',');
-          AppendJsonString(Quote(post.text, clue.spans[i]), &o);
+          AppendJsonString(Quote(post.text, clue.spans[i], &quote_), &o);
         }
         AppendLiteral("]}", &o);
       }
@@ -190,16 +190,28 @@ class ScoreHandler : public PostHandler {
 
  private:
   static constexpr size_t kMaxQuotes = 3;
+  // A quote longer than this is cut: a character n-gram quotes the whole word it
+  // came from, and one 4 MiB word would be quoted whole by each of its n-grams.
+  static constexpr size_t kMaxQuoteBytes = 256;
 
+  // The text of `span`, at most kMaxQuoteBytes: a longer one is cut before a UTF-8
+  // continuation byte and ends with "..." (in *scratch).
   static absl::string_view Quote(absl::string_view text,
-                                 const std::pair<uint32_t, uint32_t>& span) {
+                                 const std::pair<uint32_t, uint32_t>& span,
+                                 std::string* scratch) {
     size_t begin = std::min<size_t>(span.first, text.size());
     size_t end = std::min<size_t>(std::max(span.first, span.second), text.size());
-    return text.substr(begin, end - begin);
+    absl::string_view quote = text.substr(begin, end - begin);
+    if (quote.size() <= kMaxQuoteBytes) return quote;
+    size_t cut = kMaxQuoteBytes - 3;
+    while (cut > 0 && (static_cast<unsigned char>(quote[cut]) & 0xC0) == 0x80) --cut;
+    scratch->assign(quote.data(), cut);
+    scratch->append("...");
+    return *scratch;
   }
 
   // "feature (+1.2345) "quote"; ..." for the CSV clues column.
-  std::string CluesAsText(absl::string_view text) const {
+  std::string CluesAsText(absl::string_view text) {
     std::string s;
     for (const Clue& clue : verdict_.clues) {
       if (!s.empty()) s.append("; ");
@@ -207,7 +219,7 @@ class ScoreHandler : public PostHandler {
       AppendFixed4(clue.weight, &s);
       s.append(")");
       for (size_t i = 0; i < clue.spans.size() && i < kMaxQuotes; ++i) {
-        absl::StrAppend(&s, " \"", Quote(text, clue.spans[i]), "\"");
+        absl::StrAppend(&s, " \"", Quote(text, clue.spans[i], &quote_), "\"");
       }
     }
     return s;
@@ -237,6 +249,7 @@ class ScoreHandler : public PostHandler {
   size_t pending_size_ = 0;
   ScoreOptions options_;
   Verdict verdict_;
+  std::string quote_;  // a cut quote (Quote)
 };
 
 // The output format -o's name asks for ("csv", "jsonl"), "tsv" (which score does not
