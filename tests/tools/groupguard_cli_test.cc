@@ -1242,6 +1242,30 @@ TEST_F(GroupguardCliTest, TrainReadsAnInputAfterTheCharNgramsPair) {
   EXPECT_FALSE(Exists(out + "2"));
 }
 
+// eval of a file whose name is among the model's data sources says that the
+// figures are of fit (ROC AUC 1.0 on a test split trained on, with no word).
+TEST_F(GroupguardCliTest, EvalWarnsOfAFileTheModelWasTrainedOn) {
+  std::string posts;
+  for (int i = 0; i < 20; ++i) {
+    absl::StrAppend(&posts, "{\"text\": \"cheap pills ", i,
+                    "\", \"label\": \"spam\"}\n{\"text\": \"see you at lunch ", i,
+                    "\", \"label\": \"ham\"}\n");
+  }
+  const std::string trained_on = WriteFile("seen.jsonl", posts);
+  const std::string model = Dir() + "/seen.ggm";
+  Result r = RunCli(absl::StrCat("train -o ", model, " ", trained_on));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunCli(absl::StrCat("eval -m ", model, " ", trained_on));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err,
+            "groupguard: warning: the model was trained on a file named seen.jsonl (its "
+            "data sources): if it is this one, these figures measure fit, not accuracy "
+            "on new posts\n");
+  r = RunCli(absl::StrCat("eval -m ", model, " ", WriteFile("unseen.jsonl", posts)));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+}
+
 TEST_F(GroupguardCliTest, TrainFlagErrorsNameTheFlag) {
   const std::string input = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/sms.train.jsonl");
   const std::string out = Dir() + "/flags.ggm";

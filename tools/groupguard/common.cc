@@ -247,6 +247,12 @@ absl::Status CheckOutputIsNotInput(absl::string_view flag, const std::string& ou
       ", which the output would replace; name another file"));
 }
 
+std::string BaseName(const std::string& path) {
+  if (path == "-") return "<stdin>";
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 absl::StatusOr<std::unique_ptr<Classifier>> LoadModel(const std::string& path) {
   if (path.empty()) {
     absl::string_view bytes = DefaultModelBytes();

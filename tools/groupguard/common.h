@@ -27,6 +27,10 @@ inline constexpr int kExitUsageError = 2;
 // shows control characters, bidi controls and invalid UTF-8 escaped (\x1b, \u202e).
 void PrintError(absl::string_view message);
 
+// The file name of `path` without its folders ("<stdin>" for "-"): what train
+// records as a model's data sources.
+std::string BaseName(const std::string& path);
+
 // Writes all of `text` to standard output (retried on EINTR and short writes).
 // kUnavailable "cannot write standard output: <reason>" if it fails (a full disk, a
 // closed pipe), so a command never reports success for output that went nowhere.

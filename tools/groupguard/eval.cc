@@ -1,4 +1,5 @@
 // `groupguard eval`: model + labeled dump -> metrics (table or JSON), ROC curve SVG.
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -70,6 +71,17 @@ int RunEval(const EvalFlags& flags) {
   if (!model.ok()) {
     PrintError(model.status().message());
     return kExitRuntimeError;
+  }
+  // A model's own training file gives figures of fit, not of accuracy on new posts:
+  // said when the model's data sources name a file of the input's name.
+  if (flags.input != "-") {
+    const std::vector<std::string>& sources = (*model)->info().data_sources;
+    const std::string base = BaseName(flags.input);
+    if (std::find(sources.begin(), sources.end(), base) != sources.end()) {
+      PrintError(absl::StrCat("warning: the model was trained on a file named ", base,
+                              " (its data sources): if it is this one, these figures "
+                              "measure fit, not accuracy on new posts"));
+    }
   }
   auto reader_options = ReaderOptionsFor(flags.in, flags.input);
   if (!reader_options.ok()) {

@@ -69,12 +69,6 @@ std::vector<Candidate> SelectionCandidates(const TrainerOptions& base) {
   return out;
 }
 
-std::string BaseName(const std::string& path) {
-  if (path == "-") return "<stdin>";
-  size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 int RunTrain(TrainFlags& flags) {
   if (flags.output == "-") {
     // Standard output carries the report; a binary model in it would spoil both.
