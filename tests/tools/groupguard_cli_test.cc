@@ -1266,6 +1266,35 @@ TEST_F(GroupguardCliTest, EvalWarnsOfAFileTheModelWasTrainedOn) {
   EXPECT_EQ(r.err, "");
 }
 
+// train says how many posts repeat an earlier post's text exactly, and how many
+// texts carry both labels (a warning then): it trained on them silently.
+TEST_F(GroupguardCliTest, TrainNotesRepeatedAndConflictingTexts) {
+  std::string posts;
+  for (int i = 0; i < 20; ++i) {
+    absl::StrAppend(&posts, "{\"text\": \"cheap pills ", i,
+                    "\", \"label\": \"spam\"}\n{\"text\": \"see you at lunch ", i,
+                    "\", \"label\": \"ham\"}\n");
+  }
+  const std::string model = Dir() + "/notes.ggm";
+  Result r = RunCli(absl::StrCat("train -o ", model, " ", WriteFile("once.jsonl", posts)));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, Not(HasSubstr("repeat")));  // (a note on the few ham may follow)
+  const std::string twice = WriteFile("twice.jsonl", posts + posts);
+  r = RunCli(absl::StrCat("train -o ", model, " ", twice));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, StartsWith("groupguard: note: 40 of the 80 posts repeat an earlier "
+                                "post's text exactly\n"));
+  const std::string flipped = WriteFile(
+      "flipped.jsonl", absl::StrCat(posts, "{\"text\": \"cheap pills 3\", \"label\": "
+                                    "\"ham\"}\n{\"text\": \"cheap pills 3\", \"label\": "
+                                    "\"spam\"}\n"));
+  r = RunCli(absl::StrCat("train -o ", model, " ", flipped));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, StartsWith("groupguard: warning: 2 of the 42 posts repeat an earlier "
+                                "post's text exactly; 1 texts are labeled both spam and "
+                                "ham\n"));
+}
+
 TEST_F(GroupguardCliTest, TrainFlagErrorsNameTheFlag) {
   const std::string input = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/sms.train.jsonl");
   const std::string out = Dir() + "/flags.ggm";

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -68,6 +70,35 @@ std::vector<Candidate> SelectionCandidates(const TrainerOptions& base) {
   }
   return out;
 }
+
+// Counts the posts whose text repeats an earlier post's exactly, and the texts
+// labeled both ways, for a note before training: copies weigh a text more (and
+// fall on one side of the validation split), and a text with both labels is
+// noise the model cannot learn from.
+class TextCounts {
+ public:
+  void Add(absl::string_view text, bool is_spam) {
+    uint8_t& labels = labels_[absl::HashOf(text)];
+    if (labels != 0) ++copies_;
+    const uint8_t bit = is_spam ? 2 : 1;
+    if (labels != 0 && (labels & bit) == 0) ++both_;
+    labels |= bit;
+  }
+  // "" when no text repeats.
+  std::string Note(int64_t posts) const {
+    if (copies_ == 0) return "";
+    return absl::StrCat(both_ > 0 ? "warning: " : "note: ", copies_, " of the ", posts,
+                        " posts repeat an earlier post's text exactly",
+                        both_ > 0 ? absl::StrCat("; ", both_,
+                                                 " texts are labeled both spam and ham")
+                                  : std::string());
+  }
+
+ private:
+  absl::flat_hash_map<uint64_t, uint8_t> labels_;  // text hash -> 1 ham | 2 spam
+  int64_t copies_ = 0;
+  int64_t both_ = 0;
+};
 
 int RunTrain(TrainFlags& flags) {
   if (flags.output == "-") {
@@ -161,6 +192,7 @@ int RunTrain(TrainFlags& flags) {
   }
   BadRecords bad;
   int64_t posts = 0, spam = 0;
+  TextCounts texts;
   for (const std::string& input : flags.inputs) {
     auto reader_options = ReaderOptionsFor(flags.in, input);
     if (!reader_options.ok()) {
@@ -182,6 +214,7 @@ int RunTrain(TrainFlags& flags) {
         if (!*more) break;
         if (post.is_spam.has_value()) {
           spam += *post.is_spam;
+          texts.Add(post.text, *post.is_spam);
           if (flags.select) {
             kept.push_back({post.text, *post.is_spam});
           } else {
@@ -209,6 +242,7 @@ int RunTrain(TrainFlags& flags) {
   }
   // Said before training, which may fail for want of the posts skipped.
   if (flags.in.skip_bad) bad.Report();
+  if (const std::string note = texts.Note(posts); !note.empty()) PrintError(note);
   if (spam == 0 || spam == posts) {
     // Said here, naming the input, rather than by the trainer or the cross-validation
     // ("Trainer::Train needs both...", "... needs at least 5 distinct ham texts").
