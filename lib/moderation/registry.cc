@@ -837,9 +837,11 @@ class Registry::Impl {
   }
 
   // Drops the departures too old to count at `now`. Changes nothing any call can
-  // see (every reader filters by time): only memory. Done by Compact and
-  // ExpireProbations, so that the departures kept are about those within
-  // flag_after_leaving, plus those since the last maintenance.
+  // see while the clock goes forward (every reader filters by time): only memory.
+  // Done by Compact only, whose snapshot drops the same departures, so that a
+  // reopened registry has the same ones even after the clock steps back; the
+  // departures kept are those within flag_after_leaving, plus those since the last
+  // Compact (a member's own old ones also go at their next departure).
   void PruneDeparturesLocked(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
     for (auto it = departures_.begin(); it != departures_.end();) {
       Departures& ds = it->second;
@@ -2433,7 +2435,9 @@ absl::Status Registry::Forget(absl::string_view actor, absl::string_view member)
 absl::StatusOr<int> Registry::ExpireProbations() {
   std::unique_lock<std::mutex> w(impl_->write_mu_);
   const int64_t now = impl_->NowMicros();
-  impl_->PruneDeparturesLocked(now);
+  // (Departures are pruned by Compact, whose snapshot drops the same ones: pruned
+  // here, with no event, a clock stepped back would find a reopened registry able to
+  // flag a member this one no longer can.)
   std::vector<std::string> due;
   for (const std::string& member : impl_->on_probation_) {
     Impl::MemberSnapshot m = impl_->CopyMember(member);

@@ -294,6 +294,32 @@ TEST_F(RegistryTest, FlagAfterLeavingEndsWithItsWindow) {
   EXPECT_TRUE(registry_->Flag("mod_cats", "bob", "cats", "spam").ok());
 }
 
+// ExpireProbations keeps the departures (it writes no event for them): pruned
+// there, a clock stepped back into the window found this registry refusing a flag
+// that the same registry reopened from its store allowed. Compact prunes them, and
+// its snapshot drops the same ones.
+TEST_F(RegistryTest, DeparturesAreTheSameAfterAReopenWhenTheClockStepsBack) {
+  ASSERT_TRUE(registry_->Join("bob", "dogs").ok());
+  ASSERT_TRUE(registry_->Leave("bob", "cats").ok());
+  clock_.Advance(absl::Hours(24 * 31));
+  ASSERT_TRUE(registry_->ExpireProbations().ok());
+  clock_.Advance(-absl::Hours(24 * 2));  // 29 days after the leave
+  EXPECT_TRUE(registry_->Flag("mod_cats", "bob", "cats", "spam").ok());
+  const std::string dump = registry_->CanonicalDump();
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), dump);
+  // Compacted 31 days after the leave, then the clock back again: gone in both.
+  ASSERT_TRUE(registry_->Leave("alice", "cats").ok());
+  clock_.Advance(absl::Hours(24 * 31));
+  ASSERT_TRUE(registry_->Compact().ok());
+  clock_.Advance(-absl::Hours(24 * 2));
+  const absl::Status live = registry_->Flag("mod_cats", "alice", "cats", "spam");
+  EXPECT_EQ(live.code(), absl::StatusCode::kFailedPrecondition) << live;
+  Reopen();
+  const absl::Status reopened = registry_->Flag("mod_cats", "alice", "cats", "spam");
+  EXPECT_EQ(reopened.code(), absl::StatusCode::kFailedPrecondition) << reopened;
+}
+
 TEST_F(RegistryTest, FlagAfterLeavingCanBeTurnedOff) {
   options_.flag_after_leaving = absl::ZeroDuration();
   Reopen();
