@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -133,7 +134,15 @@ absl::StatusOr<CrossValidationResult> CrossValidate(absl::Span<const LabeledPost
   std::atomic<int> next{0};
   auto work = [&] {
     for (int t = next++; t < tasks; t = next++) {
-      scores[t] = ScoreFold(posts, (*fold)[t / cv.folds], t % cv.folds, options);
+      // Out of memory in a fold is that fold's error: thrown on a worker thread (or
+      // past the started ones, unjoined) it would end the process.
+      try {
+        scores[t] = ScoreFold(posts, (*fold)[t / cv.folds], t % cv.folds, options);
+      } catch (const std::bad_alloc&) {
+        scores[t] = absl::ResourceExhaustedError(absl::StrCat(
+            "out of memory training fold ", t % cv.folds + 1, " of ",
+            cv.folds, " (repeat ", t / cv.folds + 1, ")"));
+      }
     }
   };
   CrossValidationResult result;

@@ -717,6 +717,29 @@ TEST_F(GroupguardCliTest, OutOfMemoryOnARecordEndsTheRunWithItsLine) {
   }
 }
 
+// train --select runs out of memory in a cross-validation fold (youtube's train
+// split in a 50 MB address space): the fold's error, exit 1. On a worker thread the
+// std::bad_alloc ended the process (std::terminate). With more room than this build
+// needs for a fold, the run succeeds.
+TEST_F(GroupguardCliTest, OutOfMemoryInACrossValidationFoldIsAnError) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's allocator does not run under an address space limit";
+#endif
+  const std::string limit = "ulimit -v 50000";
+  if (std::system(limit.c_str()) != 0) {
+    GTEST_SKIP() << "the hard limit does not allow this address space limit";
+  }
+  const std::string input = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/youtube.train.jsonl");
+  const Result r = RunCli(
+      absl::StrCat("train --select --threads 2 -o ", Dir(), "/select.ggm ", input),
+      "/dev/null", limit);
+  ASSERT_NE(r.exit_code, -1) << "ended by a signal: " << r.err;
+  if (r.exit_code != 0) {
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("cross-validation failed: out of memory training fold "));
+  }
+}
+
 // score and eval start all cores' worth of workers by default, but at most 32
 // (kMaxDefaultWorkers): their main thread alone reads and orders the blocks, so more
 // gain nothing, and each worker holds blocks and scratch of its own. On a machine of
