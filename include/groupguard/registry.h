@@ -263,8 +263,8 @@ class Registry {
   // a member who never joined a group succeeds (kUnavailable all the same on a failed
   // registry). Such an OK, too, comes only once the changes before it are durable: a
   // retry while the first call's erasure waits for its sync waits for that sync, and
-  // fails with kUnavailable if it fails. Linear in the state (queues, audit log, probations) under the writer
-  // lock: for account deletions, not a hot path.
+  // fails with kUnavailable if it fails. Linear in the state (queues, audit log,
+  // probations) under the writer lock: for account deletions, not a hot path.
   // The store: the Forget event names the member (an id, not a text: a replay must
   // know whom to erase) and the records before it keep their texts (held posts,
   // appeal statements, reasons) until a snapshot supersedes them. Compact() after

@@ -139,9 +139,9 @@ absl::StatusOr<CrossValidationResult> CrossValidate(absl::Span<const LabeledPost
       try {
         scores[t] = ScoreFold(posts, (*fold)[t / cv.folds], t % cv.folds, options);
       } catch (const std::bad_alloc&) {
-        scores[t] = absl::ResourceExhaustedError(absl::StrCat(
-            "out of memory training fold ", t % cv.folds + 1, " of ",
-            cv.folds, " (repeat ", t / cv.folds + 1, ")"));
+        scores[t] = absl::ResourceExhaustedError(
+            absl::StrCat("out of memory training fold ", t % cv.folds + 1, " of ",
+                         cv.folds, " (repeat ", t / cv.folds + 1, ")"));
       }
     }
   };

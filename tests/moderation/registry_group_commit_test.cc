@@ -298,9 +298,11 @@ TEST_F(RegistryGroupCommitTest, FailedSyncFailsTheCallAndStopsFurtherChanges) {
 // sync or a crash could still undo it, and the retry's OK would then be false.
 TEST_F(RegistryGroupCommitTest, RepeatedForgetWaitsForTheFirstForgetsSync) {
   store_->Gate(base_sequence_);
-  auto first = std::async(std::launch::async, [&] { return registry_->Forget("admin", "m"); });
+  auto first =
+      std::async(std::launch::async, [&] { return registry_->Forget("admin", "m"); });
   ASSERT_TRUE(store_->AwaitWaiting(1));
-  auto second = std::async(std::launch::async, [&] { return registry_->Forget("admin", "m"); });
+  auto second =
+      std::async(std::launch::async, [&] { return registry_->Forget("admin", "m"); });
   const bool second_waits = store_->AwaitWaiting(2);
   EXPECT_EQ(second.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
   store_->ReleaseAll();
@@ -314,9 +316,11 @@ TEST_F(RegistryGroupCommitTest, RepeatedForgetWaitsForTheFirstForgetsSync) {
 
 TEST_F(RegistryGroupCommitTest, RepeatedForgetFailsWhenTheFirstForgetsSyncFails) {
   store_->Gate(base_sequence_);
-  auto first = std::async(std::launch::async, [&] { return registry_->Forget("admin", "m"); });
+  auto first =
+      std::async(std::launch::async, [&] { return registry_->Forget("admin", "m"); });
   ASSERT_TRUE(store_->AwaitWaiting(1));
-  auto second = std::async(std::launch::async, [&] { return registry_->Forget("admin", "m"); });
+  auto second =
+      std::async(std::launch::async, [&] { return registry_->Forget("admin", "m"); });
   const bool second_waits = store_->AwaitWaiting(2);
   store_->FailWaits(absl::DataLossError("injected fdatasync failure"));
   EXPECT_TRUE(second_waits) << "the second Forget did not wait for the first's sync";

@@ -457,7 +457,8 @@ TEST(JournalTest, DataLossLeavesTheFilesAsTheyWere) {
     for (int i = 1; i <= 5; ++i) ASSERT_TRUE(store->Append(RecordText(i)).ok());
     ASSERT_TRUE(store->WriteSnapshot("s3", 3).ok());  // segment 6 starts
   }
-  ASSERT_TRUE(std::filesystem::remove(absl::StrCat(dir, "/", internal::SegmentFileName(6))));
+  ASSERT_TRUE(
+      std::filesystem::remove(absl::StrCat(dir, "/", internal::SegmentFileName(6))));
   const std::string first = absl::StrCat(dir, "/", internal::SegmentFileName(1));
   const std::string whole = ReadFileOrDie(first);
   // Cut 5 bytes into record 3 (where it starts: the size of a journal of records 1

@@ -281,7 +281,8 @@ TEST_F(GroupguardCliTest, RefusedCommandLinesReadInTheCommandsWords) {
       {"score -- x y", "unexpected argument \"y\": score takes one input"},
       {"journal check a b", "unexpected argument \"b\": journal check takes one dir"},
       {"explain buy now",
-       "unexpected argument \"now\": explain takes one text; quote a text of several words"},
+       "unexpected argument \"now\": explain takes one text; quote a text of several "
+       "words"},
       // After "--" a word is an argument however it looks (CLI11 drops the "--"
       // when the command has no argument left for what follows).
       {"inspect a -- b", "unexpected argument \"b\": inspect takes one model_file"},
@@ -696,8 +697,9 @@ TEST_F(GroupguardCliTest, OutOfMemoryOnARecordEndsTheRunWithItsLine) {
       "oom.jsonl", absl::StrCat("{\"id\":\"a\",\"text\":\"hello\",\"label\":\"ham\"}\n",
                                 "{\"id\":\"b\",\"text\":\"", std::string(10 << 20, '$'),
                                 "\",\"label\":\"spam\"}\n"));
-  const std::string message = absl::StrCat(
-      "groupguard: ", input, ":2: out of memory handling this record (10485760 bytes of text)\n");
+  const std::string message =
+      absl::StrCat("groupguard: ", input,
+                   ":2: out of memory handling this record (10485760 bytes of text)\n");
   const std::string out = WriteFile("oom-out.jsonl", "precious\n");
   for (const char* threads : {"1", "2"}) {
     SCOPED_TRACE(threads);
@@ -729,14 +731,16 @@ TEST_F(GroupguardCliTest, OutOfMemoryInACrossValidationFoldIsAnError) {
   if (std::system(limit.c_str()) != 0) {
     GTEST_SKIP() << "the hard limit does not allow this address space limit";
   }
-  const std::string input = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/youtube.train.jsonl");
-  const Result r = RunCli(
-      absl::StrCat("train --select --threads 2 -o ", Dir(), "/select.ggm ", input),
-      "/dev/null", limit);
+  const std::string input =
+      absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/youtube.train.jsonl");
+  const Result r =
+      RunCli(absl::StrCat("train --select --threads 2 -o ", Dir(), "/select.ggm ", input),
+             "/dev/null", limit);
   ASSERT_NE(r.exit_code, -1) << "ended by a signal: " << r.err;
   if (r.exit_code != 0) {
     EXPECT_EQ(r.exit_code, 1) << r.err;
-    EXPECT_THAT(r.err, HasSubstr("cross-validation failed: out of memory training fold "));
+    EXPECT_THAT(r.err,
+                HasSubstr("cross-validation failed: out of memory training fold "));
   }
 }
 
@@ -1299,7 +1303,8 @@ TEST_F(GroupguardCliTest, TrainNotesRepeatedAndConflictingTexts) {
                     "\", \"label\": \"ham\"}\n");
   }
   const std::string model = Dir() + "/notes.ggm";
-  Result r = RunCli(absl::StrCat("train -o ", model, " ", WriteFile("once.jsonl", posts)));
+  Result r =
+      RunCli(absl::StrCat("train -o ", model, " ", WriteFile("once.jsonl", posts)));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, Not(HasSubstr("repeat")));  // (a note on the few ham may follow)
   const std::string twice = WriteFile("twice.jsonl", posts + posts);
@@ -1308,14 +1313,16 @@ TEST_F(GroupguardCliTest, TrainNotesRepeatedAndConflictingTexts) {
   EXPECT_THAT(r.err, StartsWith("groupguard: note: 40 of the 80 posts repeat an earlier "
                                 "post's text exactly\n"));
   const std::string flipped = WriteFile(
-      "flipped.jsonl", absl::StrCat(posts, "{\"text\": \"cheap pills 3\", \"label\": "
+      "flipped.jsonl", absl::StrCat(posts,
+                                    "{\"text\": \"cheap pills 3\", \"label\": "
                                     "\"ham\"}\n{\"text\": \"cheap pills 3\", \"label\": "
                                     "\"spam\"}\n"));
   r = RunCli(absl::StrCat("train -o ", model, " ", flipped));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.err, StartsWith("groupguard: warning: 2 of the 42 posts repeat an earlier "
-                                "post's text exactly; 1 texts are labeled both spam and "
-                                "ham\n"));
+  EXPECT_THAT(r.err,
+              StartsWith("groupguard: warning: 2 of the 42 posts repeat an earlier "
+                         "post's text exactly; 1 texts are labeled both spam and "
+                         "ham\n"));
 }
 
 TEST_F(GroupguardCliTest, TrainFlagErrorsNameTheFlag) {

@@ -154,8 +154,8 @@ absl::StatusOr<std::unique_ptr<Classifier>> LoadModelFromStdin() {
           const ssize_t n = read(STDIN_FILENO, buffer, size);
           if (n >= 0) return static_cast<size_t>(n);
           if (errno != EINTR) {
-            return absl::UnavailableError(
-                absl::StrCat("cannot load model <stdin>: cannot read: ", strerror(errno)));
+            return absl::UnavailableError(absl::StrCat(
+                "cannot load model <stdin>: cannot read: ", strerror(errno)));
           }
         }
       });

@@ -46,8 +46,8 @@ struct Task {
 };
 
 // Parses and handles the records of a task's block (see Process).
-void ProcessRecords(Task* task, bool skip_bad, RecordParser* parser,
-                    PostHandler* handler, internal::PostView* post) {
+void ProcessRecords(Task* task, bool skip_bad, RecordParser* parser, PostHandler* handler,
+                    internal::PostView* post) {
   BlockOutput& out = task->out;
   absl::string_view data = task->block->data();
   size_t pos = task->pos;
@@ -108,8 +108,7 @@ void Process(Task* task, bool skip_bad, RecordParser* parser, PostHandler* handl
     out.text.resize(whole == std::string::npos ? 0 : whole + 1);
     out.error = absl::ResourceExhaustedError(absl::StrCat(
         parser->source_name(), ":", post->line != 0 ? post->line : task->line,
-        ": out of memory handling this record (", post->text.size(),
-        " bytes of text)"));
+        ": out of memory handling this record (", post->text.size(), " bytes of text)"));
     return;
   }
   handler->Flush(&out);

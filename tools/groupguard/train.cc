@@ -87,11 +87,11 @@ class TextCounts {
   // "" when no text repeats.
   std::string Note(int64_t posts) const {
     if (copies_ == 0) return "";
-    return absl::StrCat(both_ > 0 ? "warning: " : "note: ", copies_, " of the ", posts,
-                        " posts repeat an earlier post's text exactly",
-                        both_ > 0 ? absl::StrCat("; ", both_,
-                                                 " texts are labeled both spam and ham")
-                                  : std::string());
+    return absl::StrCat(
+        both_ > 0 ? "warning: " : "note: ", copies_, " of the ", posts,
+        " posts repeat an earlier post's text exactly",
+        both_ > 0 ? absl::StrCat("; ", both_, " texts are labeled both spam and ham")
+                  : std::string());
   }
 
  private:
