@@ -700,13 +700,20 @@ TEST_F(GroupguardCliTest, OutOfMemoryOnARecordEndsTheRunWithItsLine) {
   const std::string message =
       absl::StrCat("groupguard: ", input,
                    ":2: out of memory handling this record (10485760 bytes of text)\n");
+  const std::string main_thread_message =
+      absl::StrCat("groupguard: ", input,
+                   ": out of memory reading the input or ordering its outputs\n");
   const std::string out = WriteFile("oom-out.jsonl", "precious\n");
   for (const char* threads : {"1", "2"}) {
     SCOPED_TRACE(threads);
     Result r = RunCli(absl::StrCat("score --threads ", threads, " -o ", out, " ", input),
                       "/dev/null", limit);
     EXPECT_EQ(r.exit_code, 1) << r.err;
-    EXPECT_EQ(r.err, message);
+    // With a worker, the main thread may run out first (reading on while the worker
+    // holds the memory): then the error names the input alone.
+    EXPECT_THAT(r.err, ::testing::AnyOf(::testing::Eq(message),
+                                        ::testing::Eq(main_thread_message)));
+    if (std::string(threads) == "1") EXPECT_EQ(r.err, message);
     EXPECT_EQ(ReadFile(out), "precious\n");
     int beside = 0;
     for (const auto& entry : std::filesystem::directory_iterator(Dir())) {
@@ -715,7 +722,9 @@ TEST_F(GroupguardCliTest, OutOfMemoryOnARecordEndsTheRunWithItsLine) {
     EXPECT_EQ(beside, 0) << "a temporary was left beside the output";
     r = RunCli(absl::StrCat("eval --threads ", threads, " ", input), "/dev/null", limit);
     EXPECT_EQ(r.exit_code, 1) << r.err;
-    EXPECT_EQ(r.err, message);
+    EXPECT_THAT(r.err, ::testing::AnyOf(::testing::Eq(message),
+                                        ::testing::Eq(main_thread_message)));
+    if (std::string(threads) == "1") EXPECT_EQ(r.err, message);
   }
 }
 

@@ -209,12 +209,12 @@ absl::Status EndOfInput(const Task& task, absl::Status status, BadRecords* bad) 
   return status;
 }
 
-}  // namespace
-
-absl::Status RunPipeline(const PipelineOptions& options,
-                         const std::function<std::unique_ptr<PostHandler>()>& make_handler,
-                         const std::function<absl::Status(BlockOutput&)>& sink,
-                         Progress* progress, BadRecords* bad, PipelineStats* stats) {
+// RunPipeline, which turns std::bad_alloc on the calling thread into an error.
+absl::Status RunPipelineOrThrow(
+    const PipelineOptions& options,
+    const std::function<std::unique_ptr<PostHandler>()>& make_handler,
+    const std::function<absl::Status(BlockOutput&)>& sink, Progress* progress,
+    BadRecords* bad, PipelineStats* stats) {
   internal::BlockReaderOptions block_options;
   block_options.quoted_records = options.reader.format == DumpFormat::kCsv;
   block_options.max_record_bytes = options.reader.max_record_bytes;
@@ -356,6 +356,26 @@ absl::Status RunPipeline(const PipelineOptions& options,
   pool.reset();  // joins the workers before the tasks go away
   if (!result.ok()) return result;
   return tail == nullptr ? read_error : EndOfInput(*tail, read_error, bad);
+}
+
+}  // namespace
+
+absl::Status RunPipeline(
+    const PipelineOptions& options,
+    const std::function<std::unique_ptr<PostHandler>()>& make_handler,
+    const std::function<absl::Status(BlockOutput&)>& sink, Progress* progress,
+    BadRecords* bad, PipelineStats* stats) {
+  // A worker that runs out of memory on a record says which (Process). With workers,
+  // the calling thread may run out first, reading the next blocks or ordering the
+  // outputs while a worker holds the memory: the run ends naming the input (the
+  // workers are joined as the pipeline unwinds).
+  try {
+    return RunPipelineOrThrow(options, make_handler, sink, progress, bad, stats);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(options.path == "-" ? "<stdin>" : options.path,
+                     ": out of memory reading the input or ordering its outputs"));
+  }
 }
 
 }  // namespace groupguard::cli
