@@ -20,6 +20,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -132,6 +133,16 @@ class RegistryGroupCommitTest : public ::testing::Test {
     ASSERT_TRUE(registry_->Join("m", "g").ok());
     registry_->Subscribe(recorder_.AsSubscriber());
     base_sequence_ = static_cast<uint64_t>(store_->started());
+  }
+
+  // Forget("admin", "m") on a thread of its own, held at its sync, then the same
+  // again on another (which may or may not wait: the tests say).
+  std::pair<std::future<absl::Status>, std::future<absl::Status>> StartTwoForgets() {
+    store_->Gate(base_sequence_);
+    auto forget = [this] { return registry_->Forget("admin", "m"); };
+    std::future<absl::Status> first = std::async(std::launch::async, forget);
+    EXPECT_TRUE(store_->AwaitWaiting(1));
+    return {std::move(first), std::async(std::launch::async, forget)};
   }
 
   absl::Status HoldPost(const std::string& id) {
@@ -297,12 +308,7 @@ TEST_F(RegistryGroupCommitTest, FailedSyncFailsTheCallAndStopsFurtherChanges) {
 // forget and writes nothing, but says OK only once that erasure is durable: a failed
 // sync or a crash could still undo it, and the retry's OK would then be false.
 TEST_F(RegistryGroupCommitTest, RepeatedForgetWaitsForTheFirstForgetsSync) {
-  store_->Gate(base_sequence_);
-  auto first =
-      std::async(std::launch::async, [&] { return registry_->Forget("admin", "m"); });
-  ASSERT_TRUE(store_->AwaitWaiting(1));
-  auto second =
-      std::async(std::launch::async, [&] { return registry_->Forget("admin", "m"); });
+  auto [first, second] = StartTwoForgets();
   const bool second_waits = store_->AwaitWaiting(2);
   EXPECT_EQ(second.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
   store_->ReleaseAll();
@@ -315,12 +321,7 @@ TEST_F(RegistryGroupCommitTest, RepeatedForgetWaitsForTheFirstForgetsSync) {
 }
 
 TEST_F(RegistryGroupCommitTest, RepeatedForgetFailsWhenTheFirstForgetsSyncFails) {
-  store_->Gate(base_sequence_);
-  auto first =
-      std::async(std::launch::async, [&] { return registry_->Forget("admin", "m"); });
-  ASSERT_TRUE(store_->AwaitWaiting(1));
-  auto second =
-      std::async(std::launch::async, [&] { return registry_->Forget("admin", "m"); });
+  auto [first, second] = StartTwoForgets();
   const bool second_waits = store_->AwaitWaiting(2);
   store_->FailWaits(absl::DataLossError("injected fdatasync failure"));
   EXPECT_TRUE(second_waits) << "the second Forget did not wait for the first's sync";

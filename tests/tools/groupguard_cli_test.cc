@@ -54,6 +54,18 @@ std::string WriteFile(const std::string& name, const std::string& contents) {
   return path;
 }
 
+// 20 spam posts ("<spam_prefix>0" ...) and 20 ham ones ("see you at lunch 0" ...),
+// as JSON Lines: a training file small enough to train on in milliseconds.
+std::string SmallTrainingPosts(absl::string_view spam_prefix) {
+  std::string posts;
+  for (int i = 0; i < 20; ++i) {
+    absl::StrAppend(&posts, "{\"text\": \"", spam_prefix, i,
+                    "\", \"label\": \"spam\"}\n{\"text\": \"see you at lunch ", i,
+                    "\", \"label\": \"ham\"}\n");
+  }
+  return posts;
+}
+
 bool Exists(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0;
@@ -498,12 +510,7 @@ TEST_F(GroupguardCliTest, ExplainFlagAddsCluesWithQuotedText) {
 // bytes, before a UTF-8 continuation byte, ending with "..." (a 200 KB word was
 // quoted whole by each of its n-gram clues: 7.2 MB of output for one post).
 TEST_F(GroupguardCliTest, ExplainCutsLongQuotes) {
-  std::string posts;
-  for (int i = 0; i < 20; ++i) {
-    absl::StrAppend(&posts, "{\"text\": \"cheap pills qzx", i,
-                    "\", \"label\": \"spam\"}\n{\"text\": \"see you at lunch ", i,
-                    "\", \"label\": \"ham\"}\n");
-  }
+  const std::string posts = SmallTrainingPosts("cheap pills qzx");
   const std::string model = Dir() + "/ngrams.ggm";
   Result r = RunCli(absl::StrCat("train --char-ngrams 3 3 -o ", model, " ",
                                  WriteFile("ngrams.jsonl", posts)));
@@ -1262,12 +1269,7 @@ TEST_F(GroupguardCliTest, TrainModelTypeIsOneOfItsNames) {
 // --char-ngrams takes its two values and no more: an input right after them is an
 // input (it was read as a third value: "x.jsonl is not a decimal integer").
 TEST_F(GroupguardCliTest, TrainReadsAnInputAfterTheCharNgramsPair) {
-  std::string posts;
-  for (int i = 0; i < 20; ++i) {
-    absl::StrAppend(&posts, "{\"text\": \"cheap pills at example dot com ", i,
-                    "\", \"label\": \"spam\"}\n{\"text\": \"see you at lunch ", i,
-                    "\", \"label\": \"ham\"}\n");
-  }
+  const std::string posts = SmallTrainingPosts("cheap pills at example dot com ");
   const std::string input = WriteFile("pair.jsonl", posts);
   const std::string out = Dir() + "/pair.ggm";
   Result r = RunCli(absl::StrCat("train --char-ngrams 3 5 ", input, " -o ", out));
@@ -1283,12 +1285,7 @@ TEST_F(GroupguardCliTest, TrainReadsAnInputAfterTheCharNgramsPair) {
 // eval of a file whose name is among the model's data sources says that the
 // figures are of fit (ROC AUC 1.0 on a test split trained on, with no word).
 TEST_F(GroupguardCliTest, EvalWarnsOfAFileTheModelWasTrainedOn) {
-  std::string posts;
-  for (int i = 0; i < 20; ++i) {
-    absl::StrAppend(&posts, "{\"text\": \"cheap pills ", i,
-                    "\", \"label\": \"spam\"}\n{\"text\": \"see you at lunch ", i,
-                    "\", \"label\": \"ham\"}\n");
-  }
+  const std::string posts = SmallTrainingPosts("cheap pills ");
   const std::string trained_on = WriteFile("seen.jsonl", posts);
   const std::string model = Dir() + "/seen.ggm";
   Result r = RunCli(absl::StrCat("train -o ", model, " ", trained_on));
@@ -1307,12 +1304,7 @@ TEST_F(GroupguardCliTest, EvalWarnsOfAFileTheModelWasTrainedOn) {
 // train says how many posts repeat an earlier post's text exactly, and how many
 // texts carry both labels (a warning then): it trained on them silently.
 TEST_F(GroupguardCliTest, TrainNotesRepeatedAndConflictingTexts) {
-  std::string posts;
-  for (int i = 0; i < 20; ++i) {
-    absl::StrAppend(&posts, "{\"text\": \"cheap pills ", i,
-                    "\", \"label\": \"spam\"}\n{\"text\": \"see you at lunch ", i,
-                    "\", \"label\": \"ham\"}\n");
-  }
+  const std::string posts = SmallTrainingPosts("cheap pills ");
   const std::string model = Dir() + "/notes.ggm";
   Result r =
       RunCli(absl::StrCat("train -o ", model, " ", WriteFile("once.jsonl", posts)));
