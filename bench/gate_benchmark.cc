@@ -15,6 +15,12 @@
 // 10M records, and from a snapshot (target < 5 s), as wall-clock and CPU seconds (on
 // a shared machine the wall clock includes time the process waited for a core).
 //
+// BM_Registry_FlagFlaggedEverywhere / BM_Registry_CheckFlaggedEverywhere: a member
+// of N groups whom every one of them has flagged (a spammer who joined them all):
+// one more Flag (by an administrator, so no rate limit; it extends that group's flag)
+// and one CheckPosting. Both read the whole probation, so they grow with N; what
+// they must not do is allocate or sort per flag record.
+//
 // BM_Registry_HoldGroupCommit: Registry::Hold (one held post, one journal record)
 // from 1..16 threads into a journal with sync kGroupCommit under $TMPDIR; items/s is
 // holds acknowledged per second. Concurrent holds can share an fdatasync only if the
@@ -229,6 +235,53 @@ void BM_Registry_MillionMembers(benchmark::State& state) {
   state.counters["members"] = members;
   state.counters["memberships"] = static_cast<double>(members) * kMemberships;
 }
+// A registry where "spammer" is a member of `groups` groups and flagged from each.
+std::unique_ptr<Registry> FlaggedEverywhere(int groups) {
+  auto registry = *Registry::Open(NewMemoryEventStore(), RealClock(), RegistryOptions());
+  (void)registry->AddAdministrator("admin");
+  for (int g = 0; g < groups; ++g) {
+    const std::string group = absl::StrCat("group", g);
+    (void)registry->CreateGroup(group);
+    (void)registry->Join("spammer", group);
+    (void)registry->Flag("admin", "spammer", group, "link spam");
+  }
+  return registry;
+}
+
+void BM_Registry_FlagFlaggedEverywhere(benchmark::State& state) {
+  const int groups = static_cast<int>(state.range(0));
+  std::unique_ptr<Registry> registry = FlaggedEverywhere(groups);
+  int i = 0;
+  for (auto _ : state) {
+    absl::Status s = registry->Flag("admin", "spammer",
+                                    absl::StrCat("group", i++ % groups), "link spam");
+    if (!s.ok()) {
+      state.SkipWithError(std::string(s.message()).c_str());
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Registry_FlagFlaggedEverywhere)->Arg(1)->Arg(100)->Arg(5000);
+
+void BM_Registry_CheckFlaggedEverywhere(benchmark::State& state) {
+  const int groups = static_cast<int>(state.range(0));
+  std::unique_ptr<Registry> registry = FlaggedEverywhere(groups);
+  std::vector<std::string> names;
+  for (int g = 0; g < groups; ++g) names.push_back(absl::StrCat("group", g));
+  int i = 0;
+  for (auto _ : state) {
+    auto check = registry->CheckPosting("spammer", names[i++ % groups]);
+    if (!check.ok() || !check->probation) {
+      state.SkipWithError("the member should be held");
+      break;
+    }
+    benchmark::DoNotOptimize(check);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Registry_CheckFlaggedEverywhere)->Arg(1)->Arg(100)->Arg(5000);
+
 struct HoldFixture {
   std::string dir;
   std::unique_ptr<Registry> registry;

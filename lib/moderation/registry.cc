@@ -127,10 +127,11 @@ HoldReason FromProto(const pb::HoldReasonProto& p) {
   r.site_wide = p.site_wide();
   // Events written before flagged_from_count existed list every flagging group
   // (sorted) and have no count: they are counted, and listed as new ones are.
-  const int listed = std::min(p.flagged_from_size(), static_cast<int>(kMaxFlaggedFromListed));
+  const int listed =
+      std::min(p.flagged_from_size(), static_cast<int>(kMaxFlaggedFromListed));
   r.flagged_from.assign(p.flagged_from().begin(), p.flagged_from().begin() + listed);
-  r.flagged_from_count = std::max(p.flagged_from_count(),
-                                  static_cast<int64_t>(p.flagged_from_size()));
+  r.flagged_from_count =
+      std::max(p.flagged_from_count(), static_cast<int64_t>(p.flagged_from_size()));
   r.spam_probability = p.spam_probability();
   r.label = p.label() == 2 ? Label::kSpam : p.label() == 1 ? Label::kUnsure : Label::kHam;
   r.clues.assign(p.clues().begin(), p.clues().end());
@@ -227,6 +228,9 @@ struct Exemption {
 constexpr int64_t kUnknownTime = std::numeric_limits<int64_t>::min();
 
 struct Probation {
+  // Sorted by group, a group's records in the order they were added: each view of
+  // the probation (Evaluate) is then one pass, with no sort, however many groups
+  // flagged the member.
   std::vector<FlagRecord> flags;
   std::vector<Exemption> exemptions;
   // When the member last heard where the probation holds them: the time of its last
@@ -278,13 +282,10 @@ struct ProbationView {
 ProbationView Evaluate(const Probation* p, int64_t now, int sitewide_after) {
   ProbationView v;
   if (p == nullptr) return v;
-  struct Active {
-    uint32_t group;
-    int64_t since;
-    int64_t until;
-  };
-  absl::InlinedVector<Active, 8> active;
-  for (const FlagRecord& f : p->flags) {
+  v.flag_groups.reserve(p->flags.size());
+  v.group_since.reserve(p->flags.size());
+  v.group_until.reserve(p->flags.size());
+  for (const FlagRecord& f : p->flags) {  // sorted by group
     if (f.until <= now) continue;
     if (!v.any) {
       v.any = true;
@@ -294,30 +295,31 @@ ProbationView Evaluate(const Probation* p, int64_t now, int sitewide_after) {
       v.since = std::min(v.since, f.since);
       v.until = std::max(v.until, f.until);
     }
-    active.push_back(Active{f.group, f.since, f.until});
-  }
-  std::sort(active.begin(), active.end(),
-            [](const Active& a, const Active& b) { return a.group < b.group; });
-  for (const Active& a : active) {
-    if (!v.flag_groups.empty() && v.flag_groups.back() == a.group) {
-      v.group_since.back() = std::min(v.group_since.back(), a.since);
-      v.group_until.back() = std::max(v.group_until.back(), a.until);
+    if (!v.flag_groups.empty() && v.flag_groups.back() == f.group) {
+      v.group_since.back() = std::min(v.group_since.back(), f.since);
+      v.group_until.back() = std::max(v.group_until.back(), f.until);
     } else {
-      v.flag_groups.push_back(a.group);
-      v.group_since.push_back(a.since);
-      v.group_until.push_back(a.until);
+      v.flag_groups.push_back(f.group);
+      v.group_since.push_back(f.since);
+      v.group_until.push_back(f.until);
     }
   }
   v.site_wide = v.any && static_cast<int>(v.flag_groups.size()) >= sitewide_after;
   if (v.site_wide) {
-    std::vector<int64_t> starts = v.group_since;
-    const auto first = starts.begin() + (sitewide_after - 1);
-    std::nth_element(starts.begin(), first, starts.end());
-    v.site_wide_since = *first;
-    std::vector<int64_t> ends = v.group_until;
-    const auto last = ends.begin() + (sitewide_after - 1);
-    std::nth_element(ends.begin(), last, ends.end(), std::greater<int64_t>());
-    v.site_wide_until = *last;
+    if (sitewide_after == 1) {
+      // The default: the earliest start and the latest end, with nothing to select.
+      v.site_wide_since = v.since;
+      v.site_wide_until = v.until;
+    } else {
+      std::vector<int64_t> starts = v.group_since;
+      const auto first = starts.begin() + (sitewide_after - 1);
+      std::nth_element(starts.begin(), first, starts.end());
+      v.site_wide_since = *first;
+      std::vector<int64_t> ends = v.group_until;
+      const auto last = ends.begin() + (sitewide_after - 1);
+      std::nth_element(ends.begin(), last, ends.end(), std::greater<int64_t>());
+      v.site_wide_until = *last;
+    }
     // Since it became site-wide, also when the flags that made it so have run out
     // since (others kept it site-wide).
     if (p->site_wide_began != kUnknownTime) {
@@ -327,6 +329,13 @@ ProbationView Evaluate(const Probation* p, int64_t now, int sitewide_after) {
   // Since the probation began, also when the flags of that time have run out.
   if (v.any && p->began != kUnknownTime) v.since = std::min(v.since, p->began);
   return v;
+}
+
+// Evaluate(p, now, ...).any, without building the view.
+bool InForce(const Probation* p, int64_t now) {
+  if (p == nullptr) return false;
+  return std::any_of(p->flags.begin(), p->flags.end(),
+                     [now](const FlagRecord& f) { return f.until > now; });
 }
 
 bool Exempt(const Probation* p, uint32_t group, int64_t now) {
@@ -518,7 +527,8 @@ class Registry::Impl {
     std::vector<absl::string_view> names;
     names.reserve(gs.size());
     for (uint32_t g : gs) names.push_back(groups_[g]->name);
-    const auto end = names.begin() + static_cast<ptrdiff_t>(std::min(limit, names.size()));
+    const auto end =
+        names.begin() + static_cast<ptrdiff_t>(std::min(limit, names.size()));
     std::partial_sort(names.begin(), end, names.end());
     return std::vector<std::string>(names.begin(), end);
   }
@@ -574,14 +584,28 @@ class Registry::Impl {
         absl::StrCat("\"", actor, "\" may not ", what, ": not a site administrator"));
   }
 
+  // Returns `read(record)` for `member`'s record (nullptr when the registry knows
+  // nothing of them), called under their shard's reader lock: what a caller needs of a
+  // probation, without copying it. `read` takes no other lock of the registry's.
+  template <typename Read>
+  auto ReadMember(absl::string_view member, Read read) const {
+    const Shard& sh = ShardFor(member);
+    std::shared_lock<std::shared_mutex> l(sh.mu);
+    auto it = sh.members.find(member);
+    return read(it == sh.members.end() ? nullptr : &it->second);
+  }
+
   // Returns a copy of what the view of `member`'s probation needs.
   struct MemberSnapshot {
     bool exists = false;
     absl::InlinedVector<uint32_t, 10> groups;
     std::optional<Probation> probation;
   };
-  // Without `with_probation`, only the memberships (what Join, Leave, Flag and Hold
-  // check): a member's probation may hold many flag records.
+  // Without `with_probation`, only the memberships (what Join, Leave and Hold
+  // check): a member's probation may hold many flag records. With it, the flags
+  // without their moderators and reasons, which no view of the probation reads: a
+  // member flagged from thousands of groups costs a copy of the records, not a
+  // string allocation for each.
   MemberSnapshot CopyMember(absl::string_view member, bool with_probation = true) const {
     MemberSnapshot out;
     const Shard& sh = ShardFor(member);
@@ -590,7 +614,21 @@ class Registry::Impl {
     if (it == sh.members.end()) return out;
     out.exists = true;
     out.groups = it->second.groups;
-    if (with_probation && it->second.probation) out.probation = *it->second.probation;
+    if (with_probation && it->second.probation) {
+      const Probation& from = *it->second.probation;
+      Probation& to = out.probation.emplace();
+      to.flags.resize(from.flags.size());
+      for (size_t i = 0; i < from.flags.size(); ++i) {
+        to.flags[i].id = from.flags[i].id;
+        to.flags[i].group = from.flags[i].group;
+        to.flags[i].since = from.flags[i].since;
+        to.flags[i].until = from.flags[i].until;
+      }
+      to.exemptions = from.exemptions;
+      to.told_at = from.told_at;
+      to.began = from.began;
+      to.site_wide_began = from.site_wide_began;
+    }
     return out;
   }
 
@@ -1214,14 +1252,13 @@ class Registry::Impl {
           // takes each group's earliest start and latest end, so this changes none;
           // it keeps a member flagged again and again by one group from costing every
           // later call on them time in the number of flags.
-          FlagRecord* same = nullptr;
-          for (FlagRecord& x : p.flags) {
-            if (x.group == g && x.until > t) {
-              same = &x;
-              break;
-            }
-          }
-          if (same != nullptr) {
+          auto by_group = [](const FlagRecord& x, uint32_t group) {
+            return x.group < group;
+          };
+          auto in_group = std::lower_bound(p.flags.begin(), p.flags.end(), g, by_group);
+          auto same = in_group;
+          while (same != p.flags.end() && same->group == g && same->until <= t) ++same;
+          if (same != p.flags.end() && same->group == g) {
             same->until = std::max(same->until, f.until());
           } else {
             FlagRecord flag;
@@ -1231,7 +1268,7 @@ class Registry::Impl {
             flag.reason = e.reason();
             flag.since = t;
             flag.until = f.until();
-            p.flags.push_back(std::move(flag));
+            p.flags.insert(same, std::move(flag));  // after the group's others
           }
           // A flag from an exempt group holds the member there until it ends, and
           // the exemption from the rest of the probation stays (keeps_exemption,
@@ -1418,9 +1455,10 @@ class Registry::Impl {
         }
         AddAuditLocked(e, sequence, "expire", member, "", "");
         if (out != nullptr && (ended || narrowed)) {
-          ModerationEvent ev = BaseEvent(ended ? ModerationEvent::Type::kProbationExpired
-                                               : ModerationEvent::Type::kProbationNarrowed,
-                                         e, sequence);
+          ModerationEvent ev =
+              BaseEvent(ended ? ModerationEvent::Type::kProbationExpired
+                              : ModerationEvent::Type::kProbationNarrowed,
+                        e, sequence);
           ev.member = member;
           if (narrowed) {
             ev.site_wide = after.site_wide;
@@ -1682,6 +1720,10 @@ class Registry::Impl {
           f.until = fs.until();
           rec.probation->flags.push_back(std::move(f));
         }
+        // Written by id; kept by group (Probation::flags).
+        std::stable_sort(
+            rec.probation->flags.begin(), rec.probation->flags.end(),
+            [](const FlagRecord& a, const FlagRecord& b) { return a.group < b.group; });
         for (const pb::ExemptionState& xs : ms.exemptions()) {
           Exemption x;
           GG_ASSIGN_OR_RETURN(x.group, lookup(xs.group()));
@@ -2116,10 +2158,16 @@ absl::Status Registry::Flag(absl::string_view actor, absl::string_view member,
   pb::Event e = impl_->NewEvent(actor, reason);
   // A member of the group, or one who left it (or was removed) recently: leaving
   // before the moderators get to the queue must not escape probation.
-  // With the probation: whether this flag closes an appeal or keeps an exemption.
-  Impl::MemberSnapshot m = impl_->CopyMember(member);
-  if (!std::binary_search(m.groups.begin(), m.groups.end(), g) &&
-      !impl_->RecentDepartureLocked(member, g, e.time())) {
+  // And from the probation: whether this flag closes an appeal (none in force) or
+  // keeps an exemption (in force, and the group exempt).
+  bool is_member = false, in_force = false, exempt = false;
+  impl_->ReadMember(member, [&](const MemberRecord* r) {
+    if (r == nullptr) return;
+    is_member = std::binary_search(r->groups.begin(), r->groups.end(), g);
+    in_force = InForce(r->probation.get(), e.time());
+    exempt = in_force && Exempt(r->probation.get(), g, e.time());
+  });
+  if (!is_member && !impl_->RecentDepartureLocked(member, g, e.time())) {
     return absl::FailedPreconditionError(
         absl::StrCat("\"", member, "\" is not a member of \"", group, "\"",
                      o.flag_after_leaving > absl::ZeroDuration()
@@ -2159,16 +2207,13 @@ absl::Status Registry::Flag(absl::string_view actor, absl::string_view member,
     std::shared_lock<std::shared_mutex> l(impl_->meta_mu_);
     appeal_pending = impl_->appeals_.count(std::string(member)) > 0;
   }
-  const bool in_force =
-      m.probation &&
-      Evaluate(&*m.probation, e.time(), o.sitewide_after_distinct_groups).any;
   if (appeal_pending && !in_force) e.mutable_flagged()->set_closes_appeal(true);
   // A flag from a group whose moderators lifted the probation there holds the member
   // there for the flag's own duration, not for the rest of a longer probation that
   // other groups' flags make: once it ends, the lift exempts the group again.
   // Recorded in the event (keeps_exemption) so that older journals, where such a
   // flag ended the exemption, replay as they were.
-  if (in_force && Exempt(&*m.probation, g, e.time())) {
+  if (exempt) {
     e.mutable_flagged()->set_keeps_exemption(true);
   }
   return impl_->Commit(w, e).status();
@@ -2242,13 +2287,10 @@ absl::StatusOr<std::vector<MemberId>> Registry::MembersOnProbation(
   const int64_t now = impl_->NowMicros();
   std::vector<MemberId> members;
   for (MemberId& m : recorded) {
-    const Impl::MemberSnapshot snapshot = impl_->CopyMember(m);
-    if (!snapshot.probation) continue;
-    if (Evaluate(&*snapshot.probation, now,
-                 impl_->options_.sitewide_after_distinct_groups)
-            .any) {
-      members.push_back(std::move(m));
-    }
+    const bool in_force = impl_->ReadMember(m, [now](const MemberRecord* r) {
+      return r != nullptr && InForce(r->probation.get(), now);
+    });
+    if (in_force) members.push_back(std::move(m));
   }
   return members;
 }
@@ -2381,9 +2423,9 @@ absl::Status Registry::DecideAppeal(absl::string_view actor, absl::string_view m
     Impl::MemberSnapshot m = impl_->CopyMember(member);
     // Whether it is still in force, not merely recorded: one that ran out before
     // ExpireProbations recorded it is over too.
-    if (m.probation && Evaluate(&*m.probation, e.time(),
-                                impl_->options_.sitewide_after_distinct_groups)
-                           .any) {
+    if (m.probation &&
+        Evaluate(&*m.probation, e.time(), impl_->options_.sitewide_after_distinct_groups)
+            .any) {
       e.mutable_lifted()->set_member(std::string(member));
       e.mutable_lifted()->set_appeal(true);
     } else {
@@ -2440,11 +2482,14 @@ absl::StatusOr<int> Registry::ExpireProbations() {
   // flag a member this one no longer can.)
   std::vector<std::string> due;
   for (const std::string& member : impl_->on_probation_) {
-    Impl::MemberSnapshot m = impl_->CopyMember(member);
-    if (!m.probation) continue;
-    bool any_due = false;
-    for (const auto& f : m.probation->flags) any_due |= f.until <= now;
-    for (const auto& x : m.probation->exemptions) any_due |= x.until <= now;
+    const bool any_due = impl_->ReadMember(member, [now](const MemberRecord* r) {
+      if (r == nullptr || r->probation == nullptr) return false;
+      const Probation& p = *r->probation;
+      return std::any_of(p.flags.begin(), p.flags.end(),
+                         [now](const FlagRecord& f) { return f.until <= now; }) ||
+             std::any_of(p.exemptions.begin(), p.exemptions.end(),
+                         [now](const Exemption& x) { return x.until <= now; });
+    });
     if (any_due) due.push_back(member);
   }
   int ended = 0;

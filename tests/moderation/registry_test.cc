@@ -967,6 +967,44 @@ TEST_F(RegistryTest, GroupScopedHoldReasonsGiveTheirGroupsEnd) {
   EXPECT_THAT(registry_->ProbationStatusOf("alice").held_in, ElementsAre("dogs"));
 }
 
+// Flags from groups in any order (here against the order the groups were made in,
+// and a group flagging again after its first flag ran out) hold the member in each
+// flagging group until its own flags end: in memory, replayed from the events, and
+// read back from a snapshot (which keeps the flags in the order they were made).
+TEST_F(RegistryTest, FlagsFromGroupsInAnyOrderHoldInEachGroup) {
+  options_.sitewide_after_distinct_groups = 4;  // held only where flagged
+  Reopen();
+  ASSERT_TRUE(registry_->AddModerator("birds", "mod_birds").ok());
+  ASSERT_TRUE(registry_->Join("alice", "birds").ok());
+  const absl::Time t0 = clock_.Now();
+  ASSERT_TRUE(
+      registry_->Flag("mod_birds", "alice", "birds", "spam", absl::Hours(10)).ok());
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam", absl::Hours(5)).ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(1)).ok());
+  clock_.Advance(absl::Hours(2));  // the cats flag ran out
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam", absl::Hours(1)).ok());
+  ASSERT_TRUE(
+      registry_->Flag("mod_birds", "alice", "birds", "spam", absl::Hours(20)).ok());
+  auto expect_held = [&](const char* when) {
+    SCOPED_TRACE(when);
+    for (const char* g : {"birds", "cats", "dogs"}) EXPECT_TRUE(HeldIn("alice", g)) << g;
+    ProbationStatus st = registry_->ProbationStatusOf("alice");
+    EXPECT_FALSE(st.site_wide);
+    EXPECT_THAT(st.held_in, ElementsAre("birds", "cats", "dogs"));
+    EXPECT_THAT(st.held_until, ElementsAre(t0 + absl::Hours(22), t0 + absl::Hours(3),
+                                           t0 + absl::Hours(5)));
+  };
+  expect_held("in memory");
+  const std::string dump = registry_->CanonicalDump();
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), dump);
+  expect_held("replayed");
+  ASSERT_TRUE(registry_->Compact().ok());
+  Reopen();
+  EXPECT_EQ(registry_->CanonicalDump(), dump);
+  expect_held("from the snapshot");
+}
+
 // A site-wide probation holds a group that did not flag the member from when enough
 // groups had flagged them until too few groups' flags are left: its hold reasons
 // give that start and end.
