@@ -1101,15 +1101,32 @@ const unsigned char* RecordParser::Impl::UnescapeString(const unsigned char* p,
       if (end - p < 2) return nullptr;
       char e;
       switch (p[1]) {
-        case '"': e = '"'; break;
-        case '\\': e = '\\'; break;
-        case '/': e = '/'; break;
-        case 'b': e = '\b'; break;
-        case 'f': e = '\f'; break;
-        case 'n': e = '\n'; break;
-        case 'r': e = '\r'; break;
-        case 't': e = '\t'; break;
-        default: return nullptr;  // \u (surrogates are repaired) or a bad escape
+        case '"':
+          e = '"';
+          break;
+        case '\\':
+          e = '\\';
+          break;
+        case '/':
+          e = '/';
+          break;
+        case 'b':
+          e = '\b';
+          break;
+        case 'f':
+          e = '\f';
+          break;
+        case 'n':
+          e = '\n';
+          break;
+        case 'r':
+          e = '\r';
+          break;
+        case 't':
+          e = '\t';
+          break;
+        default:
+          return nullptr;  // \u (surrogates are repaired) or a bad escape
       }
       *w++ = e;
       p += 2;
@@ -1621,17 +1638,17 @@ absl::StatusOr<bool> RecordParser::NextOtherwise(absl::string_view data, size_t*
   int64_t record_line;
   if (!impl_->NextRecord(data, pos, line, &record, &record_line)) return false;
   if (record.size() > impl_->options.max_record_bytes) {
-    return impl_->Error(record_line,
-                        absl::StrCat("record longer than ",
-                                     impl_->options.max_record_bytes, " bytes"));
+    return impl_->Error(
+        record_line,
+        absl::StrCat("record longer than ", impl_->options.max_record_bytes, " bytes"));
   }
   absl::Status status;
   if (impl_->tabular()) {
     status = impl_->ParseTabular(record, record_line, post);
   } else {
     // Readable bytes from the record to the end of the block's padding.
-    size_t capacity = static_cast<size_t>(data.data() + data.size() - record.data()) +
-                      kBlockPadding;
+    size_t capacity =
+        static_cast<size_t>(data.data() + data.size() - record.data()) + kBlockPadding;
     status = impl_->ParseJsonRecord(record, capacity, record_line, post);
   }
   if (!status.ok()) return status;

@@ -28,10 +28,10 @@ std::optional<absl::string_view> NullValueFault(DumpFormat format,
                                                 absl::string_view null_value);
 
 // JSON Lines records that are flat objects of strings (escapes other than \u
-// allowed) are parsed by a scanner of their own, which must give exactly the post and error simdjson
-// gives. Turning it off sends every record to simdjson, so tests and fuzzers can
-// compare the two. On by default; read once per record. Thread-safe, but meant for
-// tests only: it changes no output, only speed.
+// allowed) are parsed by a scanner of their own, which must give exactly the post and
+// error simdjson gives. Turning it off sends every record to simdjson, so tests and
+// fuzzers can compare the two. On by default; read once per record. Thread-safe, but
+// meant for tests only: it changes no output, only speed.
 void SetPlainJsonScannerForTesting(bool enabled);
 
 // A post as RecordParser::NextView() reads it: the fields are views of the record's
@@ -107,10 +107,9 @@ class RecordParser {
   // record. NextOtherView(): that other record (or the end), read as Next() reads
   // it into the parser's own Post, which *post then views; the scanner does not try
   // it again.
-  bool NextPlainView(absl::string_view data, size_t* pos, int64_t* line,
-                     PostView* post);
-  absl::StatusOr<bool> NextOtherView(absl::string_view data, size_t* pos,
-                                     int64_t* line, PostView* post);
+  bool NextPlainView(absl::string_view data, size_t* pos, int64_t* line, PostView* post);
+  absl::StatusOr<bool> NextOtherView(absl::string_view data, size_t* pos, int64_t* line,
+                                     PostView* post);
 
  private:
   // Next() for the records the plain-record scanner does not read.

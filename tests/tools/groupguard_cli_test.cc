@@ -125,7 +125,7 @@ class GroupguardCliTest : public ::testing::Test {
     mkdir(Dir().c_str(), 0755);
     model_ = Dir() + "/sms.ggm";
     Result r = RunCli(absl::StrCat("train --model-type nb -o ", model_, " ",
-                                GROUPGUARD_DATA_DIR, "/jsonl/sms.train.jsonl"));
+                                   GROUPGUARD_DATA_DIR, "/jsonl/sms.train.jsonl"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   static void TearDownTestSuite() {
@@ -454,15 +454,16 @@ TEST_F(GroupguardCliTest, ScoresInInputOrderWithTwoThreads) {
   std::vector<std::string> lines = Lines(two.out);
   ASSERT_EQ(lines.size(), 3000u);
   for (int i = 0; i < 3000; i += 111) {
-    EXPECT_THAT(lines[i], StartsWith(absl::StrCat("{\"id\":\"p", i, "\",\"spam_probability\":")));
+    EXPECT_THAT(lines[i],
+                StartsWith(absl::StrCat("{\"id\":\"p", i, "\",\"spam_probability\":")));
   }
   EXPECT_THAT(lines[0], HasSubstr("\"verdict\":\"spam\""));
   EXPECT_THAT(lines[1], HasSubstr("\"verdict\":\"ham\""));
 }
 
 TEST_F(GroupguardCliTest, ReadsStandardInputAndWritesCsv) {
-  std::string input = WriteFile("stdin.jsonl",
-                                "{\"id\":\"a,1\",\"text\":\"hello\"}\n{\"text\":\"no id\"}\n");
+  std::string input = WriteFile(
+      "stdin.jsonl", "{\"id\":\"a,1\",\"text\":\"hello\"}\n{\"text\":\"no id\"}\n");
   Result r = RunCli(absl::StrCat("score --format csv -m ", model_), input);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> lines = Lines(r.out);
@@ -533,7 +534,8 @@ TEST_F(GroupguardCliTest, ExplainCutsLongQuotes) {
 
 TEST_F(GroupguardCliTest, MalformedRecordStopsWithFileAndLine) {
   std::string input =
-      WriteFile("bad.jsonl", "{\"text\":\"a\"}\n{\"text\":\"b\"}\n{\"text\": 7}\n{\"text\":\"d\"}\n");
+      WriteFile("bad.jsonl",
+                "{\"text\":\"a\"}\n{\"text\":\"b\"}\n{\"text\": 7}\n{\"text\":\"d\"}\n");
   std::string out = Dir() + "/bad.out.jsonl";
   Result r = RunCli(absl::StrCat("score -m ", model_, " -o ", out, " ", input));
   EXPECT_EQ(r.exit_code, 1);
@@ -599,11 +601,12 @@ TEST_F(GroupguardCliTest, CsvErrorRowIsWellFormed) {
 }
 
 TEST_F(GroupguardCliTest, SkipBadCountsAndReportsLines) {
-  std::string input = WriteFile(
-      "skip.jsonl",
-      "{\"text\":\"a\"}\n{broken\n{\"text\":\"c\"}\n{\"id\":\"no text\"}\n{\"text\":\"e\"}\n");
+  std::string input = WriteFile("skip.jsonl",
+                                "{\"text\":\"a\"}\n{broken\n{\"text\":\"c\"}\n{\"id\":"
+                                "\"no text\"}\n{\"text\":\"e\"}\n");
   std::string out = Dir() + "/skip.out.jsonl";
-  Result r = RunCli(absl::StrCat("score --skip-bad -m ", model_, " -o ", out, " ", input));
+  Result r =
+      RunCli(absl::StrCat("score --skip-bad -m ", model_, " -o ", out, " ", input));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err, HasSubstr("skipped 2 malformed records"));
   EXPECT_THAT(r.err, HasSubstr("skip.jsonl:2:"));
@@ -877,7 +880,8 @@ TEST_F(GroupguardCliTest, OddPostsAreScoredNotFatal) {
   absl::StrAppend(&dump, "{\"id\":\"nul\",\"text\":\"a\\u0000b\"}\n");
   absl::StrAppend(&dump, std::string("{\"id\":\"rawnul\",\"text\":\"a\0b\"}\n", 29));
   absl::StrAppend(&dump, "{\"id\":\"utf8\",\"text\":\"bad \xC3\x28 bytes \xFF\"}\n");
-  absl::StrAppend(&dump, "{\"id\":\"big\",\"text\":\"", std::string(10 << 20, 'a'), "\"}\n");
+  absl::StrAppend(&dump, "{\"id\":\"big\",\"text\":\"", std::string(10 << 20, 'a'),
+                  "\"}\n");
   std::string input = WriteFile("odd.jsonl", dump);
   Result r = RunCli(absl::StrCat("score -m ", model_, " ", input));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -985,7 +989,7 @@ TEST_F(GroupguardCliTest, ScoreWritesLinesOfEveryKindInInputOrder) {
 
 TEST_F(GroupguardCliTest, EvalJsonHasEveryKey) {
   Result r = RunCli(absl::StrCat("eval --json -m ", model_, " ", GROUPGUARD_DATA_DIR,
-                              "/jsonl/sms.test.jsonl"));
+                                 "/jsonl/sms.test.jsonl"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* key :
        {"\"roc_auc\":0.9", "\"accuracy\":", "\"precision\":", "\"recall\":", "\"f1\":",
@@ -1043,8 +1047,8 @@ TEST_F(GroupguardCliTest, EvalPrintsTheThresholdOfEachHamRate) {
 
 TEST_F(GroupguardCliTest, EvalDrawsRocSvgAndPrintsATable) {
   std::string svg = Dir() + "/roc.svg";
-  Result r = RunCli(absl::StrCat("eval -m ", model_, " --roc ", svg, " ", GROUPGUARD_DATA_DIR,
-                              "/jsonl/youtube.test.jsonl"));
+  Result r = RunCli(absl::StrCat("eval -m ", model_, " --roc ", svg, " ",
+                                 GROUPGUARD_DATA_DIR, "/jsonl/youtube.test.jsonl"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("ROC AUC"));
   EXPECT_THAT(r.out, HasSubstr("390 (200 spam, 190 ham)"));
@@ -1055,7 +1059,8 @@ TEST_F(GroupguardCliTest, EvalDrawsRocSvgAndPrintsATable) {
 }
 
 TEST_F(GroupguardCliTest, EvalNeedsLabels) {
-  std::string input = WriteFile("unlabeled.jsonl", "{\"text\":\"a\",\"label\":\"ham\"}\n{\"text\":\"b\"}\n");
+  std::string input = WriteFile("unlabeled.jsonl",
+                                "{\"text\":\"a\",\"label\":\"ham\"}\n{\"text\":\"b\"}\n");
   Result r = RunCli(absl::StrCat("eval -m ", model_, " ", input));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("unlabeled.jsonl:2: no label"));
@@ -1063,7 +1068,7 @@ TEST_F(GroupguardCliTest, EvalNeedsLabels) {
 
 TEST_F(GroupguardCliTest, ExplainQuotesTheText) {
   Result r = RunCli(absl::StrCat("explain -m ", model_,
-                              " 'URGENT! You have won a 1000 cash prize, call now'"));
+                                 " 'URGENT! You have won a 1000 cash prize, call now'"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, StartsWith("verdict: spam"));
   EXPECT_THAT(r.out, HasSubstr("\"URGENT! You have won a 1000 cash prize, call now\""));
@@ -1512,7 +1517,8 @@ TEST_F(GroupguardCliTest, EveryFractionalOptionShowsItsRange) {
 // a value is the input, not a second rate.
 TEST_F(GroupguardCliTest, RepeatableOptionsTakeOneValuePerOccurrence) {
   const int shown = ForEachMatchInHelp(
-      std::regex(R"(\n  -[^\n]*?\b(INT|FLOAT|TEXT)\b( in [\[(\{][^\]\}]*[\]\}])? \.\.\.)"),
+      std::regex(
+          R"(\n  -[^\n]*?\b(INT|FLOAT|TEXT)\b( in [\[(\{][^\]\}]*[\]\}])? \.\.\.)"),
       [](const char* command, const std::smatch& m) {
         ADD_FAILURE() << command << ": " << m.str();
       });
@@ -1601,8 +1607,10 @@ TEST_F(GroupguardCliTest, TrainMetadataOverTheLimitNamesTheOptions) {
 // or a bidi control (U+202E) is shown escaped, not sent to the terminal.
 TEST_F(GroupguardCliTest, InspectEscapesControlCharactersOfTheModel) {
   std::string out = Dir() + "/escape.ggm";
-  Result r = RunCli(absl::StrCat("train --model-type nb --description \"$(printf 'a\\033[2Jb\\342\\200\\256c')\" -o ",
-                                 out, " ", GROUPGUARD_DATA_DIR, "/jsonl/youtube.train.jsonl"));
+  Result r =
+      RunCli(absl::StrCat("train --model-type nb --description \"$(printf "
+                          "'a\\033[2Jb\\342\\200\\256c')\" -o ",
+                          out, " ", GROUPGUARD_DATA_DIR, "/jsonl/youtube.train.jsonl"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = RunCli(absl::StrCat("inspect ", out));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -1776,14 +1784,16 @@ TEST_F(GroupguardCliTest, TrainSaysWhenNoIterationImproved) {
 }
 
 TEST_F(GroupguardCliTest, TrainStopsAtAnUnlabeledPostUnlessSkipping) {
-  std::string input = WriteFile(
-      "train.csv", "text,label\nwin cash now,spam\nhello there,ham\nno label here,\n"
-                   "free prize,1\nlunch?,0\n");
+  std::string input =
+      WriteFile("train.csv",
+                "text,label\nwin cash now,spam\nhello there,ham\nno label here,\n"
+                "free prize,1\nlunch?,0\n");
   std::string out = Dir() + "/small.ggm";
   Result r = RunCli(absl::StrCat("train -o ", out, " ", input));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("train.csv:4: no label"));
-  Result s = RunCli(absl::StrCat("train --skip-bad --validation-fraction 0 -o ", out, " ", input));
+  Result s = RunCli(
+      absl::StrCat("train --skip-bad --validation-fraction 0 -o ", out, " ", input));
   EXPECT_EQ(s.exit_code, 0) << s.err;
   EXPECT_THAT(s.out, HasSubstr("4 posts (2 spam)"));
   EXPECT_THAT(s.err, HasSubstr("skipped 1 malformed record"));
@@ -1858,9 +1868,10 @@ TEST_F(GroupguardCliTest, EvalOfAnEmptyDumpIsAnError) {
 // ROC AUC and spam caught at x% ham blocked need both classes: without one of them
 // they are not figures of 0 but undefined.
 TEST_F(GroupguardCliTest, EvalWithOneClassLeavesRankingFiguresUndefined) {
-  std::string input = WriteFile("onlyspam.jsonl",
-                                "{\"text\":\"WIN a FREE prize\",\"label\":\"spam\"}\n"
-                                "{\"text\":\"call now to claim cash\",\"label\":\"spam\"}\n");
+  std::string input =
+      WriteFile("onlyspam.jsonl",
+                "{\"text\":\"WIN a FREE prize\",\"label\":\"spam\"}\n"
+                "{\"text\":\"call now to claim cash\",\"label\":\"spam\"}\n");
   Result r = RunCli(absl::StrCat("eval --json -m ", model_, " ", input));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("\"roc_auc\":null,"));
@@ -1869,7 +1880,8 @@ TEST_F(GroupguardCliTest, EvalWithOneClassLeavesRankingFiguresUndefined) {
   EXPECT_THAT(r.out, HasSubstr("\"recall\":"));
   Result t = RunCli(absl::StrCat("eval -m ", model_, " ", input));
   ASSERT_EQ(t.exit_code, 0) << t.err;
-  EXPECT_THAT(t.out, HasSubstr("ROC AUC                            n/a (needs spam and ham)"));
+  EXPECT_THAT(t.out,
+              HasSubstr("ROC AUC                            n/a (needs spam and ham)"));
   EXPECT_THAT(t.out, Not(HasSubstr("ROC AUC                            0.0000")));
 }
 
@@ -1902,8 +1914,8 @@ TEST_F(GroupguardCliTest, EvalRefusesAnUnwritableRocFileBeforeWorking) {
 
 TEST_F(GroupguardCliTest, RocSvgIsWellFormedWhateverTheFileName) {
   std::string name = "roc\xFF<&>.jsonl";
-  std::string input = WriteFile(name, ReadFile(absl::StrCat(GROUPGUARD_DATA_DIR,
-                                                            "/jsonl/youtube.test.jsonl")));
+  std::string input = WriteFile(
+      name, ReadFile(absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/youtube.test.jsonl")));
   std::string svg = Dir() + "/odd.svg";
   Result r = RunCli(absl::StrCat("eval -m ", model_, " --roc ", svg, " '", input, "'"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -1923,9 +1935,11 @@ std::string RunWithTerminalStderr(const std::string& command) {
   std::thread reader([&] {
     char buf[4096];
     ssize_t n;
-    while ((n = read(master, buf, sizeof buf)) > 0) seen.append(buf, static_cast<size_t>(n));
+    while ((n = read(master, buf, sizeof buf)) > 0)
+      seen.append(buf, static_cast<size_t>(n));
   });
-  std::string shell = absl::StrCat("(", command, ") </dev/null >/dev/null 2>", slave_name);
+  std::string shell =
+      absl::StrCat("(", command, ") </dev/null >/dev/null 2>", slave_name);
   int status = system(shell.c_str());
   close(slave);  // the reader now sees EIO
   reader.join();
@@ -1936,13 +1950,14 @@ std::string RunWithTerminalStderr(const std::string& command) {
 TEST_F(GroupguardCliTest, ProgressBarOnlyOnATerminal) {
   std::string dump;
   for (int i = 0; i < 4000; ++i) {
-    absl::StrAppend(&dump, "{\"id\":\"p", i, "\",\"text\":\"see you at lunch ", i, "\"}\n");
+    absl::StrAppend(&dump, "{\"id\":\"p", i, "\",\"text\":\"see you at lunch ", i,
+                    "\"}\n");
   }
   std::string input = WriteFile("progress.jsonl", dump);
   // The bar is drawn at most every 200 ms: the input pauses half-way for longer.
-  std::string command = absl::StrCat("(head -n 2000 ", input, "; sleep 0.6; tail -n +2001 ",
-                                     input, ") | ", GROUPGUARD_CLI,
-                                     " score --block-kib 1 -t 1 -m ", model_, " -");
+  std::string command =
+      absl::StrCat("(head -n 2000 ", input, "; sleep 0.6; tail -n +2001 ", input, ") | ",
+                   GROUPGUARD_CLI, " score --block-kib 1 -t 1 -m ", model_, " -");
   std::string tty = RunWithTerminalStderr(command);
   EXPECT_THAT(tty, HasSubstr("score: "));
   EXPECT_THAT(tty, HasSubstr(" posts/s"));
@@ -1955,8 +1970,8 @@ TEST_F(GroupguardCliTest, ProgressBarOnlyOnATerminal) {
 // Runs `groupguard ARGS` with standard output on /dev/full: every write fails.
 Result RunCliToFullDisk(const std::string& args) {
   std::string err_path = Dir() + "/stderr_full.txt";
-  std::string command = absl::StrCat(GROUPGUARD_CLI, " ", args, " </dev/null >/dev/full 2>",
-                                     err_path);
+  std::string command =
+      absl::StrCat(GROUPGUARD_CLI, " ", args, " </dev/null >/dev/full 2>", err_path);
   int status = system(command.c_str());
   Result r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -2079,8 +2094,8 @@ TEST_F(GroupguardCliTest, DefaultModelIsBuiltIn) {
   Result r = RunCli("inspect");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("built-in default model"));
-  Result s = RunCli(absl::StrCat("score ", GROUPGUARD_SOURCE_DIR,
-                              "/examples/data/sample_posts.jsonl"));
+  Result s = RunCli(
+      absl::StrCat("score ", GROUPGUARD_SOURCE_DIR, "/examples/data/sample_posts.jsonl"));
   ASSERT_EQ(s.exit_code, 0) << s.err;
   EXPECT_EQ(Lines(s.out).size(), 36u);
 }
@@ -2521,9 +2536,8 @@ TEST_F(GroupguardCliTest, JournalShowErrors) {
 TEST_F(GroupguardCliTest, ErrorLinesEscapeControlCharactersInPaths) {
   const std::string raw = Dir() + "/no\x1b[31mred\xe2\x80\xae\xff\x7fz";
   const std::string shown = Dir() + "/no\\x1b[31mred\\u202e\\xff\\x7fz";
-  const std::string arg =
-      absl::StrCat("\"$(printf '%s/no\\033[31mred\\342\\200\\256\\377\\177z' ", Dir(),
-                   ")\"");
+  const std::string arg = absl::StrCat(
+      "\"$(printf '%s/no\\033[31mred\\342\\200\\256\\377\\177z' ", Dir(), ")\"");
   const struct {
     std::string args;
     std::string err;
@@ -2531,12 +2545,13 @@ TEST_F(GroupguardCliTest, ErrorLinesEscapeControlCharactersInPaths) {
       {"score " + arg, shown + ": No such file or directory"},
       {"eval " + arg, shown + ": No such file or directory"},
       {"train -o " + Dir() + "/never.ggm " + arg, shown + ": No such file or directory"},
-      {"inspect --model " + arg,
-       "cannot load model " + shown + ": cannot open model file: No such file or "
-                                      "directory"},
+      {"inspect --model " + arg, "cannot load model " + shown +
+                                     ": cannot open model file: No such file or "
+                                     "directory"},
       {"explain --model " + arg + " hello",
-       "cannot load model " + shown + ": cannot open model file: No such file or "
-                                      "directory"},
+       "cannot load model " + shown +
+           ": cannot open model file: No such file or "
+           "directory"},
       {"journal check " + arg, "journal " + shown + ": no such directory"},
       {"journal salvage " + arg, "journal " + shown + ": no such directory"},
       {"journal show --as ada " + arg, "journal " + shown + ": no such directory"},
@@ -2557,9 +2572,9 @@ TEST_F(GroupguardCliTest, ErrorLinesShowOrdinaryPathsAsTheyAre) {
   for (int i = 0; i < 6; ++i) absl::StrAppend(&long_dirs, std::string(200, 'a'), "/");
   const std::string path =
       absl::StrCat(Dir(), "/it's \"C:\\N\\x1b\" caf\xc3\xa9/", long_dirs, "x");
-  const Result r = RunCli(absl::StrCat(
-      "score \"$(printf '%s' '", Dir(), "/it'\\''s \"C:\\N\\x1b\" caf\xc3\xa9/')",
-      "$(printf '%0200d/' 0 0 0 0 0 0 | tr 0 a)x\""));
+  const Result r = RunCli(absl::StrCat("score \"$(printf '%s' '", Dir(),
+                                       "/it'\\''s \"C:\\N\\x1b\" caf\xc3\xa9/')",
+                                       "$(printf '%0200d/' 0 0 0 0 0 0 | tr 0 a)x\""));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, absl::StrCat("groupguard: ", path, ": No such file or directory\n"));
 }
@@ -2582,7 +2597,8 @@ TEST_F(GroupguardCliTest, JournalShowEscapesTypedIdsInErrors) {
   const std::string typed = "\"$(printf 'm\\033]0;x\\007\\342\\201\\246y')\"";
   Result r = RunCli("journal show --as " + typed + " " + dir);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, StartsWith("groupguard: journal " + dir + ": \"m\\x1b]0;x\\x07\\u2066y\""));
+  EXPECT_THAT(r.err,
+              StartsWith("groupguard: journal " + dir + ": \"m\\x1b]0;x\\x07\\u2066y\""));
   EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
   EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("\xe2\x81\xa6"), std::string::npos) << r.err;
@@ -2604,8 +2620,8 @@ TEST_F(GroupguardCliTest, ReportLinesEscapeControlCharactersInPaths) {
   EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
   r = RunCli(absl::StrCat("inspect --model ", Dir(), "/", name));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("model:               " + Dir() +
-                               "/m\\x1b[2Jx\\u202e.ggm\n"));
+  EXPECT_THAT(r.out,
+              HasSubstr("model:               " + Dir() + "/m\\x1b[2Jx\\u202e.ggm\n"));
   EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
   EXPECT_EQ(r.out.find("\xe2\x80\xae"), std::string::npos);
 }
