@@ -457,6 +457,10 @@ struct RecordParser::Impl {
   // The input's bytes on line 1 before the data this parser is given: 3 for a
   // byte order mark the block reader dropped (SetDroppedBom()), else 0.
   size_t line_one_lead = 0;
+  // The record NextOtherwise() (or ReadHeader()) last began to read: its line and
+  // size (RecordParser::reading_line()).
+  int64_t reading_line = 0;
+  size_t reading_bytes = 0;
   // The bytes of `line` before the first byte of the record that starts on it,
   // which a message's byte offsets count: they are the file's bytes of the line.
   size_t Lead(int64_t line) const { return line == 1 ? line_one_lead : 0; }
@@ -1221,6 +1225,12 @@ absl::Status RecordParser::Impl::ParseJsonRecord(absl::string_view record,
   // simdjson parser takes several bytes per byte of its largest document).
   if (repaired.capacity() > kKeptScratchBytes) std::string().swap(repaired);
   if (json.capacity() > kKeptScratchBytes) json = od::parser();
+  if (err.json == simdjson::MEMALLOC) {
+    // The machine's limit, not the record's fault: no bad record to skip.
+    return absl::ResourceExhaustedError(
+        absl::StrCat(name, ":", line, ": out of memory reading this record (",
+                     record.size(), " bytes)"));
+  }
   // What On-Demand did not check (a record the plain scanner took is JSON), and
   // where what it found breaks (its own messages do not say: "JSON document ended
   // early"). The repair changes no structure, so the original record says where.
@@ -1544,6 +1554,10 @@ bool RecordParser::needs_header() const {
 
 absl::string_view RecordParser::source_name() const { return impl_->name; }
 
+int64_t RecordParser::reading_line() const { return impl_->reading_line; }
+
+size_t RecordParser::reading_bytes() const { return impl_->reading_bytes; }
+
 void RecordParser::SetDroppedBom(bool dropped) { impl_->line_one_lead = dropped ? 3 : 0; }
 
 RecordParser RecordParser::Clone() const {
@@ -1569,6 +1583,8 @@ absl::StatusOr<bool> RecordParser::ReadHeader(absl::string_view data, size_t* po
   absl::string_view record;
   int64_t record_line;
   if (!impl_->NextRecord(data, pos, line, &record, &record_line)) return false;
+  impl_->reading_line = record_line;
+  impl_->reading_bytes = record.size();
   if (record.size() > impl_->options.max_record_bytes) {
     return impl_->Error(
         record_line,
@@ -1608,7 +1624,10 @@ absl::StatusOr<bool> RecordParser::NextView(absl::string_view data, size_t* pos,
 
 absl::StatusOr<bool> RecordParser::NextOtherView(absl::string_view data, size_t* pos,
                                                  int64_t* line, PostView* post) {
-  post->json_plain = false;
+  // Nothing of the last record is left in view while this one is read: an
+  // exception thrown meanwhile (std::bad_alloc) finds no record (line 0), and
+  // reading_line() says which was being read.
+  *post = PostView();
   Post& scratch = impl_->scratch;
   // A field of a huge record, no longer in use, is not kept for the records after it.
   for (std::string* field :
@@ -1637,6 +1656,8 @@ absl::StatusOr<bool> RecordParser::NextOtherwise(absl::string_view data, size_t*
   absl::string_view record;
   int64_t record_line;
   if (!impl_->NextRecord(data, pos, line, &record, &record_line)) return false;
+  impl_->reading_line = record_line;
+  impl_->reading_bytes = record.size();
   if (record.size() > impl_->options.max_record_bytes) {
     return impl_->Error(
         record_line,

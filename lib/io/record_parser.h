@@ -111,6 +111,15 @@ class RecordParser {
   absl::StatusOr<bool> NextOtherView(absl::string_view data, size_t* pos, int64_t* line,
                                      PostView* post);
 
+  // The line and size in bytes of the record that Next(), NextView() or
+  // NextOtherView() last began to read without the plain-record scanner (0 before
+  // any): what it was reading when it threw std::bad_alloc, which leaves
+  // NextOtherView()'s *post cleared (line 0). A record it cannot read for want of
+  // memory otherwise is kResourceExhausted ("out of memory reading this record"),
+  // not a bad record (kInvalidArgument).
+  int64_t reading_line() const;
+  size_t reading_bytes() const;
+
  private:
   // Next() for the records the plain-record scanner does not read.
   absl::StatusOr<bool> NextOtherwise(absl::string_view data, size_t* pos, int64_t* line,

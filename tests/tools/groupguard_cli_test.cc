@@ -738,6 +738,44 @@ TEST_F(GroupguardCliTest, OutOfMemoryOnARecordEndsTheRunWithItsLine) {
   }
 }
 
+// Out of memory while the parser reads a record (one with a \u escape, which goes
+// to simdjson; 10 and 16 MiB of '$' in a 100 MB address space): the error names the
+// record being read and its size. It used to name the record before it or none
+// ("(0 bytes of text)", from what the parser had left in view), or call simdjson's
+// allocation failure broken JSON; and --skip-bad skipped it as a bad record and
+// went on. Now it ends the run with --skip-bad too: the record is not at fault.
+TEST_F(GroupguardCliTest, OutOfMemoryReadingARecordNamesIt) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's allocator does not run under an address space limit";
+#endif
+  const std::string limit = "ulimit -v 100000";
+  if (std::system(limit.c_str()) != 0) {
+    GTEST_SKIP() << "the hard limit does not allow this address space limit";
+  }
+  for (const size_t mib : {10, 16}) {
+    SCOPED_TRACE(mib);
+    const std::string record =
+        absl::StrCat("{\"id\":\"b\",\"text\":\"\\u0041", std::string(mib << 20, '$'),
+                     "\",\"label\":\"spam\"}");
+    const std::string input = WriteFile(
+        "oom-reading.jsonl",
+        absl::StrCat("{\"id\":\"a\",\"text\":\"hello\",\"label\":\"ham\"}\n", record,
+                     "\n{\"id\":\"c\",\"text\":\"bye\",\"label\":\"ham\"}\n"));
+    const std::string message =
+        absl::StrCat("groupguard: ", input, ":2: out of memory reading this record (",
+                     record.size(), " bytes)\n");
+    for (const char* skip : {"", " --skip-bad"}) {
+      SCOPED_TRACE(skip);
+      const Result r =
+          RunCli(absl::StrCat("score --threads 1", skip, " ", input), "/dev/null", limit);
+      EXPECT_EQ(r.exit_code, 1) << r.err;
+      EXPECT_EQ(r.err, message);
+      EXPECT_THAT(r.out, StartsWith("{\"id\":\"a\""));
+      EXPECT_THAT(r.out, Not(HasSubstr("\"id\":\"c\"")));
+    }
+  }
+}
+
 // train --select runs out of memory in a cross-validation fold (youtube's train
 // split in a 50 MB address space): the fold's error, exit 1. On a worker thread the
 // std::bad_alloc ended the process (std::terminate). With more room than this build

@@ -52,13 +52,14 @@ void ProcessRecords(Task* task, bool skip_bad, RecordParser* parser, PostHandler
   absl::string_view data = task->block->data();
   size_t pos = task->pos;
   int64_t line = task->line;
-  // Counts a bad record and keeps its message; true if it stops the block.
+  // Counts a bad record and keeps its message; true if it stops the block: always
+  // for what is not the record's fault (out of memory reading it).
   const auto stops = [&out, skip_bad](const absl::Status& status) {
     ++out.bad_count;
     if (out.bad_messages.size() < BadRecords::kKept) {
       out.bad_messages.emplace_back(status.message());
     }
-    if (skip_bad) return false;
+    if (skip_bad && status.code() == absl::StatusCode::kInvalidArgument) return false;
     out.error = status;
     return true;
   };
@@ -106,9 +107,16 @@ void Process(Task* task, bool skip_bad, RecordParser* parser, PostHandler* handl
     // Only the whole lines of the posts before it are output.
     const size_t whole = out.text.rfind('\n');
     out.text.resize(whole == std::string::npos ? 0 : whole + 1);
-    out.error = absl::ResourceExhaustedError(absl::StrCat(
-        parser->source_name(), ":", post->line != 0 ? post->line : task->line,
-        ": out of memory handling this record (", post->text.size(), " bytes of text)"));
+    // A record read (post->line set) was being handled; else the parser was
+    // reading one (NextOtherView cleared *post first).
+    out.error = absl::ResourceExhaustedError(
+        post->line != 0 ? absl::StrCat(parser->source_name(), ":", post->line,
+                                       ": out of memory handling this record (",
+                                       post->text.size(), " bytes of text)")
+                        : absl::StrCat(parser->source_name(), ":",
+                                       std::max(parser->reading_line(), task->line),
+                                       ": out of memory reading this record (",
+                                       parser->reading_bytes(), " bytes)"));
     return;
   }
   handler->Flush(&out);
