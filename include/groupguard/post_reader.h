@@ -89,8 +89,8 @@ class PostReader {
   // cannot be opened, kInvalidArgument for bad options, a CSV/TSV header without the
   // text column or a required one (options.required_columns), or a header of more
   // than 10,000 columns.
-  static absl::StatusOr<std::unique_ptr<PostReader>> Open(absl::string_view path,
-                                                          const PostReaderOptions& options);
+  static absl::StatusOr<std::unique_ptr<PostReader>> Open(
+      absl::string_view path, const PostReaderOptions& options);
 
   // Reads the next record into `post`. Returns false at the end of the input. A
   // malformed record returns kInvalidArgument naming "file:line: what"; the reader is

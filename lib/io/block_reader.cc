@@ -108,7 +108,11 @@ void RecordBlock::Reserve(size_t bytes) {
 
 BlockReader::BlockReader(int fd, bool owns_fd, std::string name,
                          std::optional<uint64_t> size, const BlockReaderOptions& options)
-    : fd_(fd), owns_fd_(owns_fd), name_(std::move(name)), size_(size), options_(options) {}
+    : fd_(fd),
+      owns_fd_(owns_fd),
+      name_(std::move(name)),
+      size_(size),
+      options_(options) {}
 
 BlockReader::~BlockReader() {
   if (owns_fd_) close(fd_);
@@ -269,11 +273,11 @@ absl::StatusOr<bool> BlockReader::Next(RecordBlock* block) {
       const int64_t line = next_line_;
       StartSkipping(block->data());
       block->size_ = 0;
-      return absl::InvalidArgumentError(absl::StrCat(
-          name_, ":", line, ": record longer than ", options_.max_record_bytes, " bytes"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(name_, ":", line, ": record longer than ",
+                       options_.max_record_bytes, " bytes"));
     }
-    target = std::min(std::max(target * 2, block->size_ + options_.block_bytes),
-                      max + 2);
+    target = std::min(std::max(target * 2, block->size_ + options_.block_bytes), max + 2);
   }
   if (end == 0) return false;
   pending_.assign(block->buffer_.get() + end, block->size_ - end);

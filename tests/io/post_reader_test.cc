@@ -107,16 +107,15 @@ TEST(PostReaderTest, AcceptsEveryLabelSpelling) {
 }
 
 TEST(PostReaderTest, ReportsEachJsonErrorWithItsLineAndGoesOn) {
-  std::string path = WriteTempFile(
-      "errors.jsonl",
-      "{\"text\": \"ok1\"}\n"
-      "{\"text\": \"broken\"\n"
-      "{\"id\": \"x\"}\n"
-      "{\"text\": 5}\n"
-      "[1, 2]\n"
-      "{\"text\": \"a\", \"label\": \"maybe\"}\n"
-      "{\"text\": \"a\"} \"x\"\n"
-      "{\"text\": \"ok2\"}\n");
+  std::string path = WriteTempFile("errors.jsonl",
+                                   "{\"text\": \"ok1\"}\n"
+                                   "{\"text\": \"broken\"\n"
+                                   "{\"id\": \"x\"}\n"
+                                   "{\"text\": 5}\n"
+                                   "[1, 2]\n"
+                                   "{\"text\": \"a\", \"label\": \"maybe\"}\n"
+                                   "{\"text\": \"a\"} \"x\"\n"
+                                   "{\"text\": \"ok2\"}\n");
   ReadResult result = ReadSkippingErrors(path, PostReaderOptions());
   ASSERT_EQ(result.posts.size(), 2u);
   EXPECT_EQ(result.posts[0].text, "ok1");
@@ -140,18 +139,18 @@ TEST(PostReaderTest, EmptyLabelFieldReadsNoLabels) {
   options.label_field.clear();
   // Plain records, records the plain scanner leaves to simdjson (an escape), an
   // empty key, and a label column of other words: all read, none labeled.
-  std::string jsonl = WriteTempFile(
-      "no_labels.jsonl",
-      "{\"text\": \"a\", \"label\": \"maybe\"}\n"
-      "{\"text\": \"b\\n\", \"label\": \"promo\", \"label\": 7}\n"
-      "{\"\": \"x\", \"text\": \"c\", \"label\": \"spam\"}\n");
+  std::string jsonl =
+      WriteTempFile("no_labels.jsonl",
+                    "{\"text\": \"a\", \"label\": \"maybe\"}\n"
+                    "{\"text\": \"b\\n\", \"label\": \"promo\", \"label\": 7}\n"
+                    "{\"\": \"x\", \"text\": \"c\", \"label\": \"spam\"}\n");
   ReadResult result = ReadSkippingErrors(jsonl, options);
   EXPECT_THAT(result.errors, IsEmpty());
   ASSERT_EQ(result.posts.size(), 3u);
   for (const Post& p : result.posts) EXPECT_FALSE(p.is_spam.has_value()) << p.line;
   options.format = DumpFormat::kCsv;
-  std::string csv =
-      WriteTempFile("no_labels.csv", "text,label,label,\nhello,promo,x,y\nbye,spam,ham,z\n");
+  std::string csv = WriteTempFile("no_labels.csv",
+                                  "text,label,label,\nhello,promo,x,y\nbye,spam,ham,z\n");
   result = ReadSkippingErrors(csv, options);
   EXPECT_THAT(result.errors, IsEmpty());
   ASSERT_EQ(result.posts.size(), 2u);
@@ -159,8 +158,8 @@ TEST(PostReaderTest, EmptyLabelFieldReadsNoLabels) {
 }
 
 TEST(PostReaderTest, ReadPostsStopsAtTheFirstBadRecord) {
-  std::string path =
-      WriteTempFile("stop.jsonl", "{\"text\": \"a\"}\n\n{\"text\": \"b\"\n{\"text\": \"c\"}\n");
+  std::string path = WriteTempFile(
+      "stop.jsonl", "{\"text\": \"a\"}\n\n{\"text\": \"b\"\n{\"text\": \"c\"}\n");
   auto posts = ReadPosts(path);
   ASSERT_FALSE(posts.ok());
   EXPECT_EQ(posts.status().code(), absl::StatusCode::kInvalidArgument);
@@ -418,10 +417,10 @@ TEST(PostReaderTest, RejectsOutOfRangeLimit) {
 std::string Describe(const ReadResult& result) {
   std::string s;
   for (const Post& p : result.posts) {
-    absl::StrAppend(&s, p.line, " id=[", p.id, "] text=[", p.text, "] label=",
-                    p.is_spam.has_value() ? (*p.is_spam ? "spam" : "ham") : "none",
-                    " author=[", p.author, "] group=[", p.group, "] time=[", p.time,
-                    "]\n");
+    absl::StrAppend(
+        &s, p.line, " id=[", p.id, "] text=[", p.text,
+        "] label=", p.is_spam.has_value() ? (*p.is_spam ? "spam" : "ham") : "none",
+        " author=[", p.author, "] group=[", p.group, "] time=[", p.time, "]\n");
   }
   for (const std::string& e : result.errors) {
     // From the file name on: the temporary directory varies.
@@ -501,17 +500,21 @@ TEST(PostReaderTest, PlainRecordsReadAsSimdjsonReadsThem) {
 }
 
 TEST(PostReaderTest, InvalidUtf8AndNulAreKept) {
-  std::string path = WriteTempFile(
-      "bytes.jsonl", "{\"text\": \"a\xFF" "b\"}\n{\"text\": \"x\\u0000y\"}\n");
+  std::string path = WriteTempFile("bytes.jsonl",
+                                   "{\"text\": \"a\xFF"
+                                   "b\"}\n{\"text\": \"x\\u0000y\"}\n");
   auto posts = ReadPosts(path);
   ASSERT_TRUE(posts.ok()) << posts.status();
   ASSERT_EQ(posts->size(), 2u);
-  EXPECT_EQ((*posts)[0].text, "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ((*posts)[0].text,
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ((*posts)[1].text, std::string("x\0y", 3));
 }
 
 TEST(PostReaderTest, RawControlCharactersInStringsAreKept) {
-  std::string record = std::string("{\"id\":\t\"n\", \"text\": \"a\0b\tc\\\"\x01\"}\n", 32);
+  std::string record =
+      std::string("{\"id\":\t\"n\", \"text\": \"a\0b\tc\\\"\x01\"}\n", 32);
   auto posts = ReadPosts(WriteTempFile("raw.jsonl", record));
   ASSERT_TRUE(posts.ok()) << posts.status();
   ASSERT_EQ(posts->size(), 1u);
@@ -532,7 +535,8 @@ TEST(PostReaderTest, ManyRecordsAcrossBlocks) {
     EXPECT_EQ((*posts)[i].id, absl::StrCat("p", i));
     EXPECT_EQ((*posts)[i].line, i + 1);
   }
-  EXPECT_EQ(posts->back().text, "post number 19999 with some padding text to cross blocks");
+  EXPECT_EQ(posts->back().text,
+            "post number 19999 with some padding text to cross blocks");
 }
 
 TEST(PostReaderTest, ReportsProgressAndSize) {
@@ -552,13 +556,12 @@ TEST(PostReaderTest, MissingFileIsNotFound) {
 }
 
 TEST(PostReaderTest, ReadsCsvWithQuotesAndEmbeddedNewlines) {
-  std::string path = WriteTempFile(
-      "quotes.csv",
-      "id,text,label,other\r\n"
-      "1,\"Hello, \"\"world\"\"\",ham,x\r\n"
-      "2,\"two\nlines\",spam,\r\n"
-      "\r\n"
-      "3,plain,1,z\r\n");
+  std::string path = WriteTempFile("quotes.csv",
+                                   "id,text,label,other\r\n"
+                                   "1,\"Hello, \"\"world\"\"\",ham,x\r\n"
+                                   "2,\"two\nlines\",spam,\r\n"
+                                   "\r\n"
+                                   "3,plain,1,z\r\n");
   auto posts = ReadPosts(path, Format(DumpFormat::kCsv));
   ASSERT_TRUE(posts.ok()) << posts.status();
   ASSERT_EQ(posts->size(), 3u);
@@ -574,14 +577,13 @@ TEST(PostReaderTest, ReadsCsvWithQuotesAndEmbeddedNewlines) {
 }
 
 TEST(PostReaderTest, CsvErrorsNameTheLine) {
-  std::string path = WriteTempFile(
-      "arity.csv",
-      "text,label\n"
-      "good,ham\n"
-      "too,many,fields\n"
-      "\"bad\"x,ham\n"
-      "bare\"quote\",spam\n"
-      "last,spam\n");
+  std::string path = WriteTempFile("arity.csv",
+                                   "text,label\n"
+                                   "good,ham\n"
+                                   "too,many,fields\n"
+                                   "\"bad\"x,ham\n"
+                                   "bare\"quote\",spam\n"
+                                   "last,spam\n");
   ReadResult result = ReadSkippingErrors(path, Format(DumpFormat::kCsv));
   ASSERT_EQ(result.errors.size(), 3u);
   EXPECT_THAT(result.errors[0], HasSubstr("arity.csv:3: expected 2 fields, got 3"));
@@ -721,8 +723,9 @@ TEST(PostReaderTest, CsvWithoutTextColumnFailsToOpen) {
                                  Format(DumpFormat::kCsv));
   ASSERT_FALSE(reader.ok());
   EXPECT_EQ(reader.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(reader.status().message(),
-              HasSubstr("notext.csv:1: no column \"text\" in the header (columns: id, body)"));
+  EXPECT_THAT(
+      reader.status().message(),
+      HasSubstr("notext.csv:1: no column \"text\" in the header (columns: id, body)"));
 }
 
 // Exports name their columns as their database did: author, group and time are
@@ -908,7 +911,8 @@ TEST(PostReaderTest, CsvAndTsvRefuseARepeatedColumnTheyRead) {
 }
 
 TEST(PostReaderTest, ReadsTsv) {
-  std::string path = WriteTempFile("posts.tsv", "label\ttext\nspam\tbuy \"now\", cheap\nham\thi\n");
+  std::string path =
+      WriteTempFile("posts.tsv", "label\ttext\nspam\tbuy \"now\", cheap\nham\thi\n");
   auto posts = ReadPosts(path, Format(DumpFormat::kTsv));
   ASSERT_TRUE(posts.ok()) << posts.status();
   ASSERT_EQ(posts->size(), 2u);

@@ -43,8 +43,9 @@ void AddInputFlags(CLI::App* command, InputFlags* flags) {
                   "Input format: auto (from the file extension: .csv, .tsv, otherwise "
                   "JSON Lines; stdin is JSON Lines), jsonl, csv or tsv")
       ->capture_default_str();
-  command->add_option("--text-field", flags->text_field,
-                      "Key (JSON Lines) or column (CSV/TSV) holding the post text")
+  command
+      ->add_option("--text-field", flags->text_field,
+                   "Key (JSON Lines) or column (CSV/TSV) holding the post text")
       ->capture_default_str();
   flags->id_option = command
                          ->add_option("--id-field", flags->id_field,
@@ -100,7 +101,8 @@ absl::StatusOr<PostReaderOptions> ReaderOptionsFor(const InputFlags& flags,
   } else if (format == "tsv") {
     options.format = DumpFormat::kTsv;
   } else {
-    return absl::InvalidArgumentError(absl::StrCat("unknown --input-format ", flags.format));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown --input-format ", flags.format));
   }
   options.text_field = flags.text_field;
   options.id_field = flags.id_field;

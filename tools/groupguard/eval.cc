@@ -108,7 +108,8 @@ int RunEval(const EvalFlags& flags) {
   const Classifier& classifier = **model;
   std::vector<double> probabilities;
   std::vector<bool> is_spam;
-  const std::string name = absl::StrCat(flags.input == "-" ? "<stdin>" : flags.input, ":");
+  const std::string name =
+      absl::StrCat(flags.input == "-" ? "<stdin>" : flags.input, ":");
   Progress progress("eval", std::nullopt);
   BadRecords bad;
   PipelineStats stats;

@@ -54,7 +54,8 @@ int RunExplain(const ExplainFlags& flags) {
     const size_t limit = (*model)->info().tokenizer.max_input_bytes + 1;
     char buffer[1 << 16];
     while (text.size() < limit) {
-      ssize_t n = read(STDIN_FILENO, buffer, std::min(sizeof buffer, limit - text.size()));
+      ssize_t n =
+          read(STDIN_FILENO, buffer, std::min(sizeof buffer, limit - text.size()));
       if (n == 0) break;
       if (n < 0) {
         if (errno == EINTR) continue;
@@ -85,9 +86,10 @@ int RunExplain(const ExplainFlags& flags) {
   double log_odds = offset;
   for (const Clue& clue : verdict.clues) log_odds += clue.weight;
   std::string out;
-  absl::StrAppendFormat(&out, "verdict: %s (P(spam) = %.4f; unsure from %.4f, spam from %.4f)\n",
-                        LabelName(verdict.label), verdict.spam_probability,
-                        (*model)->unsure_threshold(), (*model)->spam_threshold());
+  absl::StrAppendFormat(
+      &out, "verdict: %s (P(spam) = %.4f; unsure from %.4f, spam from %.4f)\n",
+      LabelName(verdict.label), verdict.spam_probability, (*model)->unsure_threshold(),
+      (*model)->spam_threshold());
   absl::StrAppendFormat(&out, "text:    %s\n", Quoted(text, 400));
   if (verdict.clues.empty()) {
     out += "clues:   none\n";
@@ -103,7 +105,8 @@ int RunExplain(const ExplainFlags& flags) {
         if (!quotes.empty()) quotes += ", ";
         quotes += Quoted(absl::string_view(text).substr(begin, end - begin), 80);
       }
-      if (clue.spans.size() > 3) quotes += absl::StrFormat(" (+%d more)", clue.spans.size() - 3);
+      if (clue.spans.size() > 3)
+        quotes += absl::StrFormat(" (+%d more)", clue.spans.size() - 3);
       // Without quotes (a length or signal feature), no padding at the line's end.
       if (quotes.empty()) {
         absl::StrAppendFormat(&out, "  %+8.4f  %s\n", clue.weight,

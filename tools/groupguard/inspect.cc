@@ -45,8 +45,8 @@ int RunInspect(const InspectFlags& flags) {
     return kExitRuntimeError;
   }
   const ModelInfo& i = (*model)->info();
-  int64_t bytes = i.file_bytes > 0 ? i.file_bytes
-                                   : static_cast<int64_t>(DefaultModelBytes().size());
+  int64_t bytes =
+      i.file_bytes > 0 ? i.file_bytes : static_cast<int64_t>(DefaultModelBytes().size());
   std::string s;
   absl::StrAppendFormat(&s, "model:               %s\n",
                         flags.model.empty()  ? "built-in default model"
@@ -56,7 +56,8 @@ int RunInspect(const InspectFlags& flags) {
                         bytes / 1048576.0);
   absl::StrAppendFormat(&s, "format version:      %d\n", i.format_version);
   absl::StrAppendFormat(&s, "model type:          %s\n", i.model_type);
-  absl::StrAppendFormat(&s, "written by:          groupguard %s\n", Shown(i.library_version));
+  absl::StrAppendFormat(&s, "written by:          groupguard %s\n",
+                        Shown(i.library_version));
   absl::StrAppendFormat(&s, "date:                %s\n", ShownOrNone(i.date));
   absl::StrAppendFormat(&s, "description:         %s\n", ShownOrNone(i.description));
   absl::StrAppendFormat(
@@ -68,7 +69,8 @@ int RunInspect(const InspectFlags& flags) {
                             out->append(Shown(source));
                           }));
   absl::StrAppendFormat(&s, "hyperparameters:     %s\n", ShownOrNone(i.hyperparameters));
-  absl::StrAppendFormat(&s, "training posts:      %d (%d spam)\n", i.train_posts, i.train_spam);
+  absl::StrAppendFormat(&s, "training posts:      %d (%d spam)\n", i.train_posts,
+                        i.train_spam);
   // With the refit the validation posts are among the training posts: said so, so
   // they do not read as posts besides them.
   const bool refit = absl::StrContains(i.hyperparameters, "refit_on_all=1") &&
@@ -99,18 +101,21 @@ int RunInspect(const InspectFlags& flags) {
       !over.empty()) {
     absl::StrAppendFormat(&s, "                     warning: %s\n", over);
   }
-  absl::StrAppendFormat(&s, "calibration:         P(spam) = 1 / (1 + exp(-(%.6f * score + %.6f)))\n",
-                        i.calibration_a, i.calibration_b);
+  absl::StrAppendFormat(
+      &s, "calibration:         P(spam) = 1 / (1 + exp(-(%.6f * score + %.6f)))\n",
+      i.calibration_a, i.calibration_b);
   absl::StrAppendFormat(&s, "bias:                %.6f\n", i.bias);
   const FeatureOptions& f = i.features;
-  absl::StrAppendFormat(&s, "features:            2^%d buckets (%d non-zero weights), seed "
-                        "0x%016x, unigrams %s, bigrams %s, char n-grams %d..%d, length %s, "
-                        "binary %s\n",
-                        f.hash_bits, i.nonzero_weights, f.hash_seed, YesNo(f.unigrams),
-                        YesNo(f.bigrams), f.char_ngram_min, f.char_ngram_max,
-                        YesNo(f.length_feature), YesNo(f.binary));
+  absl::StrAppendFormat(
+      &s,
+      "features:            2^%d buckets (%d non-zero weights), seed "
+      "0x%016x, unigrams %s, bigrams %s, char n-grams %d..%d, length %s, "
+      "binary %s\n",
+      f.hash_bits, i.nonzero_weights, f.hash_seed, YesNo(f.unigrams), YesNo(f.bigrams),
+      f.char_ngram_min, f.char_ngram_max, YesNo(f.length_feature), YesNo(f.binary));
   const TokenizerOptions& t = i.tokenizer;
-  absl::StrAppendFormat(&s, "tokenizer:           homoglyphs %s, leet %s, max char run %d, "
+  absl::StrAppendFormat(&s,
+                        "tokenizer:           homoglyphs %s, leet %s, max char run %d, "
                         "html %s, urls %s, max input %d bytes\n",
                         YesNo(t.fold_homoglyphs), YesNo(t.fold_leet), t.max_char_run,
                         YesNo(t.decode_html), YesNo(t.detect_urls), t.max_input_bytes);

@@ -420,8 +420,7 @@ void AddJournalShowCommand(CLI::App* journal) {
                    "authorizes reads as it)")
       ->required()
       ->check(MemberId());
-  show->add_option("--member", flags->member, "Show only this member")
-      ->check(MemberId());
+  show->add_option("--member", flags->member, "Show only this member")->check(MemberId());
   show->add_flag("--json", flags->json, "Print one JSON object instead of the report");
   AddIntegerOption(show, "--sitewide-after", &flags->sitewide_after, 1, 1000,
                    "As the server's RegistryOptions::sitewide_after_distinct_groups: "

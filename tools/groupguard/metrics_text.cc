@@ -168,7 +168,8 @@ std::string MetricsTable(const BinaryMetrics& m, double decision_threshold,
         absl::StrCat("spam caught at ", Percent(f.max_ham_blocked), " ham blocked"),
         figure);
   }
-  absl::StrAppendFormat(&s, "  at P(spam) >= %.4f:  accuracy %.4f  precision %.4f  "
+  absl::StrAppendFormat(&s,
+                        "  at P(spam) >= %.4f:  accuracy %.4f  precision %.4f  "
                         "recall %.4f  F1 %.4f\n",
                         decision_threshold, m.accuracy, m.precision, m.recall, m.f1);
   absl::StrAppendFormat(&s, "  log loss                           %.4f\n", m.log_loss);

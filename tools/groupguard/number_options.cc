@@ -90,8 +90,8 @@ CLI::Validator NumberIn(double lo, double hi) {
         double v;
         if (!IsDecimalNumber(value) || !absl::SimpleAtod(value, &v) ||
             !(v >= lo && v <= hi)) {
-          return absl::StrCat(ShownValue(value), " is not a decimal number from ", lo, " to ",
-                              hi);
+          return absl::StrCat(ShownValue(value), " is not a decimal number from ", lo,
+                              " to ", hi);
         }
         return "";
       },

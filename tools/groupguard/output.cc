@@ -37,8 +37,8 @@ void AppendJsonString(absl::string_view s, std::string* out) {
     unsigned char c = static_cast<unsigned char>(*p);
     if (c >= 0x80) {
       utf8proc_int32_t cp;
-      utf8proc_ssize_t n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(p),
-                                            end - p, &cp);
+      utf8proc_ssize_t n =
+          utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(p), end - p, &cp);
       if (n <= 0) {
         out->append("\xEF\xBF\xBD");
         ++p;
@@ -49,11 +49,21 @@ void AppendJsonString(absl::string_view s, std::string* out) {
       continue;
     }
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default: {
         static const char kHex[] = "0123456789abcdef";
         char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};

@@ -206,7 +206,8 @@ absl::Status OutputFile::Commit() {
   if (std::rename(temp_path_.c_str(), target_path_.c_str()) != 0) {
     int err = errno;
     RemoveTemp(temp_path_, temp_slot_);
-    return absl::UnavailableError(absl::StrCat("cannot write ", path_, ": ", std::strerror(err)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot write ", path_, ": ", std::strerror(err)));
   }
   UnregisterTemp(temp_slot_);
   return absl::OkStatus();

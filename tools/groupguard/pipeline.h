@@ -17,7 +17,7 @@ class Progress;
 
 // What the handlers made of one block of input records, in input order.
 struct BlockOutput {
-  std::string text;                  // formatted output of the block's posts
+  std::string text;                   // formatted output of the block's posts
   std::vector<double> probabilities;  // for eval
   std::vector<bool> is_spam;          // for eval
   int64_t posts = 0;
@@ -66,10 +66,11 @@ struct PipelineStats {
 // are in flight. Without skip_bad, stops at the first malformed record and returns
 // its error (the outputs before it have gone to the sink); with skip_bad, counts
 // them into `bad`. Also stops at the first error of the sink or of reading.
-absl::Status RunPipeline(const PipelineOptions& options,
-                         const std::function<std::unique_ptr<PostHandler>()>& make_handler,
-                         const std::function<absl::Status(BlockOutput&)>& sink,
-                         Progress* progress, class BadRecords* bad, PipelineStats* stats);
+absl::Status RunPipeline(
+    const PipelineOptions& options,
+    const std::function<std::unique_ptr<PostHandler>()>& make_handler,
+    const std::function<absl::Status(BlockOutput&)>& sink, Progress* progress,
+    class BadRecords* bad, PipelineStats* stats);
 
 }  // namespace groupguard::cli
 

@@ -388,7 +388,7 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
   Gate gate(&registry, model, gate_options);
   std::set<std::string> groups;
   std::set<std::string> second_moderators;  // groups where one was needed
-  std::map<std::string, int64_t> authors;  // records per author
+  std::map<std::string, int64_t> authors;   // records per author
   GroupPolicy policy;
   policy.hold_threshold = f.hold_threshold;
   policy.reject_threshold = f.reject_threshold;

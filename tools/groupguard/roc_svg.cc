@@ -19,9 +19,9 @@ std::string XmlEscape(absl::string_view s) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       utf8proc_int32_t cp;
-      utf8proc_ssize_t n = utf8proc_iterate(
-          reinterpret_cast<const utf8proc_uint8_t*>(s.data() + i),
-          static_cast<utf8proc_ssize_t>(s.size() - i), &cp);
+      utf8proc_ssize_t n =
+          utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data() + i),
+                           static_cast<utf8proc_ssize_t>(s.size() - i), &cp);
       if (n <= 0 || cp == 0xFFFE || cp == 0xFFFF) {
         out += "\xEF\xBF\xBD";
         i += n <= 0 ? 1 : static_cast<size_t>(n);
@@ -32,10 +32,18 @@ std::string XmlEscape(absl::string_view s) {
       continue;
     }
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
       default:
         if (c >= 0x20 || c == '\t') out.push_back(static_cast<char>(c));
     }
@@ -64,20 +72,22 @@ std::string RocSvg(const std::vector<RocPoint>& curve, double roc_auc,
   // Grid, ticks and tick labels.
   for (int i = 0; i <= 10; i += 2) {
     double v = i / 10.0;
-    absl::StrAppendFormat(&s,
-                          "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#ddd\"/>\n"
-                          "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#ddd\"/>\n",
-                          x(v), y(0), x(v), y(1), x(0), y(v), x(1), y(v));
+    absl::StrAppendFormat(
+        &s,
+        "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#ddd\"/>\n"
+        "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#ddd\"/>\n",
+        x(v), y(0), x(v), y(1), x(0), y(v), x(1), y(v));
     absl::StrAppendFormat(&s,
                           "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">%.1f</text>\n"
                           "<text x=\"%g\" y=\"%g\" text-anchor=\"end\">%.1f</text>\n",
                           x(v), y(0) + 18, v, x(0) - 8, y(v) + 4, v);
   }
   // Axes and their labels.
-  absl::StrAppendFormat(&s,
-                        "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" "
-                        "stroke=\"black\"/>\n",
-                        kLeft, kTop, kSize, kSize);
+  absl::StrAppendFormat(
+      &s,
+      "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" "
+      "stroke=\"black\"/>\n",
+      kLeft, kTop, kSize, kSize);
   absl::StrAppendFormat(&s,
                         "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">False positive "
                         "rate (share of ham blocked)</text>\n",
@@ -113,14 +123,15 @@ std::string RocSvg(const std::vector<RocPoint>& curve, double roc_auc,
   }
   s += "\"/>\n";
   // 1% ham blocked.
-  absl::StrAppendFormat(&s,
-                        "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#2c7fb8\" "
-                        "stroke-dasharray=\"2 3\"/>\n"
-                        "<circle cx=\"%g\" cy=\"%g\" r=\"4\" fill=\"#2c7fb8\"/>\n"
-                        "<text x=\"%g\" y=\"%g\" fill=\"#2c7fb8\">%.1f%% of spam caught at "
-                        "1%% of ham blocked</text>\n",
-                        x(0.01), y(0), x(0.01), y(1), x(0.01), y(caught_at_1pct),
-                        x(0.01) + 8, y(caught_at_1pct) + 16, caught_at_1pct * 100);
+  absl::StrAppendFormat(
+      &s,
+      "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#2c7fb8\" "
+      "stroke-dasharray=\"2 3\"/>\n"
+      "<circle cx=\"%g\" cy=\"%g\" r=\"4\" fill=\"#2c7fb8\"/>\n"
+      "<text x=\"%g\" y=\"%g\" fill=\"#2c7fb8\">%.1f%% of spam caught at "
+      "1%% of ham blocked</text>\n",
+      x(0.01), y(0), x(0.01), y(1), x(0.01), y(caught_at_1pct), x(0.01) + 8,
+      y(caught_at_1pct) + 16, caught_at_1pct * 100);
   s += "</svg>\n";
   return s;
 }

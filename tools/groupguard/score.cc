@@ -230,8 +230,8 @@ class ScoreHandler : public PostHandler {
   static constexpr char kIdKey[] = "{\"id\":\"";
   static constexpr char kProbabilityKey[] = "\",\"spam_probability\":";
   // The most one line of that path takes, 24 bytes of its tail included.
-  static constexpr size_t kMaxLine = sizeof(kIdKey) + kMaxPlainId +
-                                     sizeof(kProbabilityKey) + kProbabilityBytes + 24;
+  static constexpr size_t kMaxLine =
+      sizeof(kIdKey) + kMaxPlainId + sizeof(kProbabilityKey) + kProbabilityBytes + 24;
   // Lines kept back for one append: about 30 of the usual lines. Kept below
   // glibc's threshold for `rep movsb` in memcpy (4 KiB with AVX2), which is no
   // slower on the hardware but which callgrind counts a byte at a time.
@@ -322,9 +322,9 @@ int RunScore(ScoreFlags flags) {
   auto sink = [&](BlockOutput& out) -> absl::Status {
     if (csv && !header_written) {
       header_written = true;
-      absl::Status status = (*output)->Write(
-          flags.explain > 0 ? "id,spam_probability,verdict,clues\n"
-                            : "id,spam_probability,verdict\n");
+      absl::Status status =
+          (*output)->Write(flags.explain > 0 ? "id,spam_probability,verdict,clues\n"
+                                             : "id,spam_probability,verdict\n");
       if (!status.ok()) return status;
     }
     return (*output)->Write(out.text);
@@ -339,7 +339,8 @@ int RunScore(ScoreFlags flags) {
       },
       sink, &progress, &bad, &stats);
   progress.Finish();
-  if (status.ok() && csv && !header_written) status = sink(*std::make_unique<BlockOutput>());
+  if (status.ok() && csv && !header_written)
+    status = sink(*std::make_unique<BlockOutput>());
   if (!status.ok()) {
     if ((*output)->is_stdout()) {
       // Mark the output as cut short, so it cannot pass for a whole result.
@@ -380,8 +381,9 @@ void AddScoreCommand(CLI::App& app) {
       "score",
       "Score a dump of posts: one line per record, in input order, with id, "
       "spam_probability and verdict (ham, unsure or spam)");
-  cmd->add_option("input", flags->input,
-                  "Dump to score: JSON Lines, CSV or TSV (\"-\" or none: standard input)");
+  cmd->add_option(
+      "input", flags->input,
+      "Dump to score: JSON Lines, CSV or TSV (\"-\" or none: standard input)");
   AddModelFlag(cmd, &flags->model);
   cmd->add_option("-o,--output", flags->output,
                   "Write here instead of standard output (appears only if the run "

@@ -440,8 +440,9 @@ void AddTrainCommand(CLI::App& app) {
   AddNumberAboveOption(cmd, "--alpha", &o.naive_bayes.alpha, 0, 100,
                        "Naive Bayes: additive smoothing")
       ->capture_default_str();
-  cmd->add_flag("--nb-tfidf", flags->nb_tfidf,
-                "Naive Bayes: idf-weighted, length-normalized counts (Rennie et al. 2003)");
+  cmd->add_flag(
+      "--nb-tfidf", flags->nb_tfidf,
+      "Naive Bayes: idf-weighted, length-normalized counts (Rennie et al. 2003)");
   AddNumberOption(cmd, "--l2", &o.logistic.l2, 0, 10, "Logistic: L2 penalty per post")
       ->capture_default_str();
   AddIntegerOption(cmd, "--max-iterations", &o.logistic.max_iterations, 1, 10000,

@@ -115,11 +115,10 @@ std::string LeftOver(CLI::App& command, absl::string_view name,
                         : absl::StrCat(option->get_name(), "..."));
     one_text = one && option->get_name() == "text";
   }
-  return absl::StrCat("unexpected argument", words.size() == 1 ? " " : "s ",
-                      absl::StrJoin(words, " "), ": ", name, " takes ",
-                      takes.empty() ? "none" : absl::StrJoin(takes, " and "),
-                      takes.size() == 1 && one_text ? "; quote a text of several words"
-                                                    : "");
+  return absl::StrCat(
+      "unexpected argument", words.size() == 1 ? " " : "s ", absl::StrJoin(words, " "),
+      ": ", name, " takes ", takes.empty() ? "none" : absl::StrJoin(takes, " and "),
+      takes.size() == 1 && one_text ? "; quote a text of several words" : "");
 }
 
 }  // namespace
@@ -188,8 +187,7 @@ CLI::Validator OneOf(std::vector<std::string> values) {
                                                    : ", ",
                           values[i]);
         }
-        return absl::StrCat(ShownValue(value), " is not ",
-                            allowed);
+        return absl::StrCat(ShownValue(value), " is not ", allowed);
       },
       "");
 }
