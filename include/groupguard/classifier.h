@@ -88,8 +88,9 @@ class Classifier {
   virtual ~Classifier() = default;
 
   // Loads a model file. Returns kNotFound if it cannot be opened, kDataLoss for a
-  // truncated or corrupt file, kInvalidArgument for a file that is not a groupguard
-  // model, kFailedPrecondition for a model written by a newer format version.
+  // truncated or corrupt file, kInvalidArgument for an empty path or a file that is
+  // not a groupguard model, kFailedPrecondition for a model written by a newer format
+  // version.
   static absl::StatusOr<std::unique_ptr<Classifier>> Load(absl::string_view path);
   // Same, from the bytes of a model file.
   static absl::StatusOr<std::unique_ptr<Classifier>> FromBytes(absl::string_view bytes);

@@ -86,9 +86,9 @@ class PostReader {
   virtual ~PostReader() = default;
 
   // Opens `path` ("-" is standard input). Returns kNotFound / kPermissionDenied if it
-  // cannot be opened, kInvalidArgument for bad options, a CSV/TSV header without the
-  // text column or a required one (options.required_columns), or a header of more
-  // than 10,000 columns.
+  // cannot be opened, kInvalidArgument for an empty path, bad options, a CSV/TSV header
+  // without the text column or a required one (options.required_columns), or a header of
+  // more than 10,000 columns.
   static absl::StatusOr<std::unique_ptr<PostReader>> Open(
       absl::string_view path, const PostReaderOptions& options);
 

@@ -126,6 +126,7 @@ absl::StatusOr<std::unique_ptr<BlockReader>> BlockReader::Open(
   int fd = 0;
   bool owns = false;
   std::string name = "<stdin>";
+  if (path.empty()) return absl::InvalidArgumentError("empty file name");
   if (path != "-") {
     name = std::string(path);
     do {

@@ -878,6 +878,7 @@ absl::StatusOr<std::unique_ptr<Classifier>> Classifier::FromBytes(
 }
 
 absl::StatusOr<std::unique_ptr<Classifier>> Classifier::Load(absl::string_view path) {
+  if (path.empty()) return absl::InvalidArgumentError("empty model file name");
   const std::string p(path);
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(p.c_str(), "rb"), &std::fclose);
   if (file == nullptr) {

@@ -555,6 +555,13 @@ TEST(PostReaderTest, MissingFileIsNotFound) {
   EXPECT_EQ(reader.status().code(), absl::StatusCode::kNotFound);
 }
 
+// Not ": No such file or directory".
+TEST(PostReaderTest, EmptyPathIsInvalidArgument) {
+  auto reader = PostReader::Open("", PostReaderOptions());
+  EXPECT_EQ(reader.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(reader.status().message(), "empty file name");
+}
+
 TEST(PostReaderTest, ReadsCsvWithQuotesAndEmbeddedNewlines) {
   std::string path = WriteTempFile("quotes.csv",
                                    "id,text,label,other\r\n"

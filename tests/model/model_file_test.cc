@@ -230,6 +230,10 @@ TEST(ModelFileTest, LoadErrorsNameThePath) {
   EXPECT_EQ(c.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(c.status().message(), HasSubstr(missing));
 
+  c = Classifier::Load("");  // not ": cannot open model file: No such file ..."
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.status().message(), "empty model file name");
+
   const std::string truncated = TempPath("truncated.ggm");
   WriteFile(truncated, LogisticModel().substr(0, 100));
   c = Classifier::Load(truncated);

@@ -2111,6 +2111,51 @@ TEST_F(GroupguardCliTest, FailedWriteToStandardOutputIsARuntimeError) {
   }
 }
 
+// --help and --version are output too: unwritten, they are an error, not exit 0.
+TEST_F(GroupguardCliTest, HelpThatCannotBeWrittenIsARuntimeError) {
+  for (const char* args :
+       {"--help", "--version", "score --help", "journal show --help"}) {
+    Result r = RunCliToFullDisk(args);
+    EXPECT_EQ(r.exit_code, 1) << args;
+    EXPECT_EQ(r.err,
+              "groupguard: cannot write standard output: No space left on device\n")
+        << args;
+    r = RunCli(args);
+    EXPECT_EQ(r.exit_code, 0) << args;
+    EXPECT_FALSE(r.out.empty()) << args;
+  }
+}
+
+// An empty file name (an unset shell variable) is a usage error, not the option
+// left out: `-o ""` wrote to standard output, `-m ""` scored with the built-in model
+// and `inspect ""` showed it, and an empty input said ": No such file or directory".
+TEST_F(GroupguardCliTest, EmptyFileNamesAreUsageErrors) {
+  const std::string posts =
+      WriteFile("empty-names.jsonl", SmallTrainingPosts("win a prize "));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"score ''", "input"},
+      {"score -o '' " + posts, "--output"},
+      {"score -m '' " + posts, "--model"},
+      {"eval ''", "input"},
+      {"eval --roc '' " + posts, "--roc"},
+      {"explain -m '' 'free prize'", "--model"},
+      {"train '' -o " + Dir() + "/empty-names.ggm", "inputs"},
+      {"train -o '' " + posts, "--output"},
+      {"inspect ''", "model_file"},
+      {"inspect -m ''", "--model"},
+      {"replay ''", "input"},
+      {"replay --decisions '' " + posts, "--decisions"},
+  };
+  for (const auto& [args, option] : cases) {
+    const Result r = RunCli(args);
+    EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
+    EXPECT_THAT(r.err, StartsWith(absl::StrCat("groupguard: ", option,
+                                               ": an empty value is not a file name (")))
+        << args;
+    EXPECT_EQ(r.out, "") << args;
+  }
+}
+
 TEST_F(GroupguardCliTest, ExplainOfUnreadableStandardInputIsAnError) {
   Result r = RunCli(absl::StrCat("explain -m ", model_), Dir());
   EXPECT_EQ(r.exit_code, 1);

@@ -131,11 +131,21 @@ absl::StatusOr<PostReaderOptions> ReaderOptionsFor(const InputFlags& flags,
   return options;
 }
 
+CLI::Validator FileName() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        return value.empty() ? "an empty value is not a file name" : "";
+      },
+      "");
+}
+
 void AddModelFlag(CLI::App* command, std::string* model_path) {
-  command->add_option("-m,--model", *model_path,
-                      "Model file (\"-\" = stdin, when the posts or text come from "
-                      "elsewhere; default: the "
-                      "default model built into groupguard)");
+  command
+      ->add_option("-m,--model", *model_path,
+                   "Model file (\"-\" = stdin, when the posts or text come from "
+                   "elsewhere; default: the "
+                   "default model built into groupguard)")
+      ->check(FileName());
 }
 
 namespace {

@@ -77,6 +77,11 @@ void AddPostContextFlags(CLI::App* command, InputFlags* flags);
 absl::StatusOr<PostReaderOptions> ReaderOptionsFor(const InputFlags& flags,
                                                    absl::string_view path);
 
+// Refuses an empty file or directory name (a usage error): `-o ""` or `-m "$MODEL"`
+// with the variable unset would otherwise read as no such option, and write to
+// standard output or score with the built-in model.
+CLI::Validator FileName();
+
 // Adds --model (default: the model built into this program).
 void AddModelFlag(CLI::App* command, std::string* model_path);
 

@@ -203,13 +203,15 @@ void AddEvalCommand(CLI::App& app) {
       "ham blocked (and the P(spam) threshold that does it), accuracy, precision, "
       "recall, F1, confusion matrix");
   cmd->add_option("input", flags->input,
-                  "Labeled dump: JSON Lines, CSV or TSV (\"-\" or none: standard input)");
+                  "Labeled dump: JSON Lines, CSV or TSV (\"-\" or none: standard input)")
+      ->check(FileName());
   AddModelFlag(cmd, &flags->model);
   cmd->add_flag("--json", flags->json, "Print one JSON object instead of a table");
   cmd->add_option(
-      "--roc", flags->roc,
-      "Also draw the ROC curve into this SVG file (not \"-\": standard output "
-      "carries the metrics)");
+         "--roc", flags->roc,
+         "Also draw the ROC curve into this SVG file (not \"-\": standard output "
+         "carries the metrics)")
+      ->check(FileName());
   AddNumberOption(cmd, "--threshold", &flags->threshold, 0.0, 1.0,
                   "P(spam) at which accuracy, precision, recall and F1 call a post spam")
       ->capture_default_str();

@@ -142,10 +142,12 @@ void AddInspectCommand(CLI::App& app) {
       "inspect", "Show a model's metadata, configuration, size and training figures");
   CLI::Option* file =
       cmd->add_option("model_file", flags->model,
-                      "Model file (\"-\" = stdin; default: the built-in default model)");
+                      "Model file (\"-\" = stdin; default: the built-in default model)")
+          ->check(FileName());
   // Not both: given both, the one CLI11 read last was shown and the other ignored.
   cmd->add_option("-m,--model", flags->model, "Same as the positional argument")
-      ->excludes(file);
+      ->excludes(file)
+      ->check(FileName());
   cmd->callback([flags] { ExitWith(RunInspect(*flags)); });
 }
 

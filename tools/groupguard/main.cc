@@ -4,6 +4,7 @@
 #include <exception>
 #include <iostream>
 #include <new>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -106,8 +107,18 @@ int main(int argc, char** argv) {
   } catch (const CLI::RuntimeError& e) {
     return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
-    // --help and --version: CLI11 prints them.
-    if (e.get_exit_code() == 0) return app.exit(e) == 0 ? kExitOk : kExitUsageError;
+    // --help and --version: CLI11 formats them; written as any output is, so that
+    // a failed write is an error (`--help > /dev/full`), not exit 0.
+    if (e.get_exit_code() == 0) {
+      std::ostringstream text;
+      if (app.exit(e, text, std::cerr) != 0) return kExitUsageError;
+      const absl::Status written = WriteStdout(text.str());
+      if (!written.ok()) {
+        PrintError(written.message());
+        return kExitRuntimeError;
+      }
+      return kExitOk;
+    }
     // A usage error (an unknown option, a missing or bad value, a word too many) is
     // one line, as every other error: "groupguard: ", what is wrong in the command's
     // words (UsageErrorMessage), and the command's help.

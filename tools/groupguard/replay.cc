@@ -793,7 +793,8 @@ void AddReplayCommand(CLI::App& app) {
       "probation registry, with a simulated moderator (rejects held spam and flags its "
       "author, approves held ham); prints what would have happened");
   cmd->add_option("input", f->input, "Dump with author, group and time (\"-\" = stdin)")
-      ->required();
+      ->required()
+      ->check(FileName());
   AddModelFlag(cmd, &f->model);
   cmd->add_flag("--json", f->json, "Print one JSON object instead of the summary");
   AddChoiceOption(cmd, "--untimed", &f->untimed, {"neighbor", "end", "skip"},
@@ -824,7 +825,8 @@ void AddReplayCommand(CLI::App& app) {
                   "file (not \"-\": standard output carries the summary), with id, line, "
                   "member, group, time, untimed, action, why, spam_probability, label, "
                   "probation_until, site_wide and flagged_from (a hold by probation), "
-                  "moderator, flag and flag_probation_until (a flag's)");
+                  "moderator, flag and flag_probation_until (a flag's)")
+      ->check(FileName());
   AddInputFlags(cmd, &f->in);
   AddPostContextFlags(cmd, &f->in);
   cmd->callback([f] { ExitWith(RunReplay(*f)); });

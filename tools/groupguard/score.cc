@@ -381,13 +381,14 @@ void AddScoreCommand(CLI::App& app) {
       "score",
       "Score a dump of posts: one line per record, in input order, with id, "
       "spam_probability and verdict (ham, unsure or spam)");
-  cmd->add_option(
-      "input", flags->input,
-      "Dump to score: JSON Lines, CSV or TSV (\"-\" or none: standard input)");
+  cmd->add_option("input", flags->input,
+                  "Dump to score: JSON Lines, CSV or TSV (\"-\" or none: standard input)")
+      ->check(FileName());
   AddModelFlag(cmd, &flags->model);
   cmd->add_option("-o,--output", flags->output,
                   "Write here instead of standard output (appears only if the run "
-                  "succeeds)");
+                  "succeeds)")
+      ->check(FileName());
   AddChoiceOption(cmd, "--format", &flags->format, {"jsonl", "csv"},
                   "Output format: jsonl or csv (default: from -o's extension: .csv is "
                   "csv, .tsv is refused, any other is jsonl)");

@@ -413,10 +413,12 @@ void AddTrainCommand(CLI::App& app) {
   cmd->add_option("inputs", flags->inputs,
                   "Labeled dumps: JSON Lines, CSV or TSV, each read with the same "
                   "input flags (--text-field, --label-field, ...)")
-      ->required();
+      ->required()
+      ->check(FileName());
   cmd->add_option("-o,--output", flags->output,
                   "Model file to write (not \"-\": standard output carries the report)")
-      ->required();
+      ->required()
+      ->check(FileName());
   // Named values like --input-format's, read while the command line is: a type
   // ParseModelType() does not know is refused as "--model-type: svm is not
   // naive_bayes, logistic or ensemble". It also takes the short names and any case
