@@ -279,6 +279,13 @@ struct JournalSalvageReport {
   // all zeros) are set aside: the damaged record and any after it are lost too, how
   // many unknown when no later file counts them (last_seen <= kept_through).
   bool lost_past_damage = false;
+  // The last segment's torn tail, when the history runs to it: bytes after its last
+  // whole record that hold no intact record (an append cut short, by a crash most
+  // likely; or a damaged last record, which looks the same), naming the file and the
+  // byte offset; empty if none. Not damage: OpenJournal cuts it, keeping its bytes
+  // (unless all zeros) in "<segment>.torn-at-<offset>", and kept_through is the record
+  // before it.
+  std::string torn_tail;
   // Files written or renamed aside (with dry_run: that would be, under the same
   // names), and bytes in them.
   std::vector<std::string> set_aside;

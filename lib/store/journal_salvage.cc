@@ -60,8 +60,8 @@ absl::StatusOr<std::string> FreeName(const std::string& keep_as) {
 // What the read-only pass decided.
 struct Plan {
   std::vector<size_t> snapshots_aside;  // indexes into listing.snapshots
-  size_t cut = 0;            // first segment not kept whole (segments.size(): none)
-  uint64_t cut_offset = 0;   // bytes of segments[cut] kept (0: set aside whole)
+  size_t cut = 0;           // first segment not kept whole (segments.size(): none)
+  uint64_t cut_offset = 0;  // bytes of segments[cut] kept (0: set aside whole)
   // Damage, not drop_from, ends the history at cut_offset (0: a damaged header).
   bool cut_at_damage = false;
   bool new_segment = false;  // an empty segment continues the history
@@ -110,6 +110,9 @@ absl::Status PlanSegments(const JournalListing& listing, size_t from, uint64_t t
   plan.cut = segments.size();
   bool chain = false;      // a kept segment at or after `from` ends the history
   uint64_t chain_end = 0;  // its last record
+  // Where the last segment's torn tail starts, if it has one and nothing is cut
+  // before it (report.torn_tail).
+  std::optional<uint64_t> torn_at;
   for (size_t i = from; i < segments.size(); ++i) {
     const internal::SegmentFile& segment = segments[i];
     internal::SegmentScanOptions scan_options;
@@ -163,6 +166,7 @@ absl::Status PlanSegments(const JournalListing& listing, size_t from, uint64_t t
                               LastRecordPastDropFrom(segment.path, scan_options));
           report.last_seen = std::max(report.last_seen, seen);
         }
+        if (i + 1 == segments.size() && rest->torn_tail) torn_at = rest->valid_end;
         if (!rest->damage.ok() || rest->stopped) {
           if (!rest->damage.ok()) {
             report.damage = std::string(rest->damage.message());
@@ -217,6 +221,13 @@ absl::Status PlanSegments(const JournalListing& listing, size_t from, uint64_t t
       plan.cut_at_damage = !scan.damage.ok();
       break;
     }
+    if (i + 1 == segments.size() && scan.torn_tail) torn_at = scan.valid_end;
+  }
+  if (torn_at.has_value() && plan.cut == segments.size()) {
+    GG_ASSIGN_OR_RETURN(uint64_t size, FileSize(segments.back().path));
+    report.torn_tail =
+        absl::StrCat(segments.back().path, ": offset ", *torn_at, ": ", size - *torn_at,
+                     " bytes after the last whole record");
   }
   if (plan.cut == segments.size() && !chain) {
     report.damage = absl::StrCat("journal has no segment continuing ",

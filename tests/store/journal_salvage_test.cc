@@ -120,6 +120,7 @@ TEST(JournalSalvageTest, AnIntactJournalIsLeftAsItIs) {
   EXPECT_EQ(report->damage, "");
   EXPECT_EQ(report->kept_through, 5u);
   EXPECT_EQ(report->last_seen, 5u);
+  EXPECT_EQ(report->torn_tail, "");
   EXPECT_THAT(report->set_aside, IsEmpty());
   EXPECT_EQ(Contents(dir), before);
   ExpectHistory(dir, "", 0, 5);
@@ -227,7 +228,8 @@ TEST(JournalSalvageTest, OpenJournalSalvagesWhenAskedTo) {
 
 // A torn tail at the end of the last segment (what a crash mid-append leaves) is
 // not damage: OpenJournal cuts it itself, keeping its bytes aside. A check says the
-// journal opens as it is, and a salvage leaves it to OpenJournal.
+// journal opens as it is, and where the torn tail is (the history ends before it),
+// and a salvage leaves it to OpenJournal.
 TEST(JournalSalvageTest, ATornTailIsLeftToOpenJournal) {
   ScratchDir tmp;
   const std::string dir = tmp.Sub("j");
@@ -238,9 +240,9 @@ TEST(JournalSalvageTest, ATornTailIsLeftToOpenJournal) {
   const std::string segment = SegmentPath(dir, 1);
   const std::string full = ReadFileOrDie(segment);
   for (const std::string& torn :
-       {full.substr(0, full.size() - 3),                            // record 5 partial
+       {full.substr(0, full.size() - 3),                             // record 5 partial
         full.substr(0, RecordOffset(1, 5)) + std::string(40, '\0'),  // zeros
-        full.substr(0, RecordOffset(1, 5) + 4)}) {                  // partial header
+        full.substr(0, RecordOffset(1, 5) + 4)}) {                   // partial header
     SCOPED_TRACE(torn.size());
     WriteFileOrDie(segment, torn);
     for (const std::string& name : FilesWithPrefix(dir, "journal-")) {
@@ -255,6 +257,9 @@ TEST(JournalSalvageTest, ATornTailIsLeftToOpenJournal) {
       EXPECT_FALSE(report->changed);
       EXPECT_EQ(report->damage, "");
       EXPECT_EQ(report->kept_through, 4u);
+      EXPECT_EQ(report->torn_tail, absl::StrCat(segment, ": offset ", RecordOffset(1, 5),
+                                                ": ", torn.size() - RecordOffset(1, 5),
+                                                " bytes after the last whole record"));
       EXPECT_THAT(report->set_aside, IsEmpty());
       EXPECT_EQ(Contents(dir), before);
     }
@@ -571,8 +576,9 @@ TEST(JournalSalvageTest, ADryRunReportsWhatTheSalvageDoes) {
   absl::StatusOr<JournalSalvageReport> report = Salvage(dir);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->kept_through, 3u);
-  EXPECT_THAT(report->set_aside, ElementsAre(absl::StrCat(taken, ".1"),
-                                             absl::StrCat(SegmentPath(dir, 7), ".set-aside")));
+  EXPECT_THAT(report->set_aside,
+              ElementsAre(absl::StrCat(taken, ".1"),
+                          absl::StrCat(SegmentPath(dir, 7), ".set-aside")));
   EXPECT_EQ(ReadFileOrDie(taken), "from an earlier salvage");
   uint64_t bytes = 0;
   for (const std::string& name : report->set_aside) bytes += ReadFileOrDie(name).size();

@@ -2478,6 +2478,40 @@ TEST_F(GroupguardCliTest, JournalCheckAndSalvage) {
   EXPECT_THAT(r.err, HasSubstr("no such directory"));
 }
 
+// A journal whose last record was cut short (a crash mid-append): `check` finds no
+// damage and says that opening sets the torn bytes aside, and where they are; it
+// used to say only that the history ends a record early.
+TEST_F(GroupguardCliTest, JournalCheckNamesATornTail) {
+  const std::string dir = Dir() + "/torn-journal";
+  JournalOptions options;
+  options.sync = JournalOptions::Sync::kNone;
+  {
+    auto store = OpenJournal(dir, options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (int i = 1; i <= 3; ++i) ASSERT_TRUE((*store)->Append("a record").ok());
+  }
+  const std::string segment = dir + "/journal-00000000000000000001.log";
+  std::string bytes = ReadFile(segment);
+  const size_t third = 32 + 2 * (16 + 8);  // the header, then records 1 and 2
+  bytes.resize(bytes.size() - 3);          // record 3 cut short
+  std::ofstream(segment, std::ios::binary | std::ios::trunc) << bytes;
+
+  const Result r = RunCli("journal check " + dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            absl::StrCat("no damage found\ntorn tail (not damage): ", segment,
+                         ": offset ", third, ": ", bytes.size() - third,
+                         " bytes after the last whole record; an append cut short, "
+                         "by a crash most likely (or a damaged last record): "
+                         "opening the journal cuts these bytes, keeping them "
+                         "(unless all zeros) in a \".torn-at-\" file beside the "
+                         "segment, and the history ends before them\nthe journal "
+                         "opens as it is: its history ends with record 2\n"));
+  EXPECT_EQ(ReadFile(segment), bytes);  // check changes nothing
+  EXPECT_TRUE(OpenJournal(dir, options).ok());
+  EXPECT_EQ(ReadFile(absl::StrCat(segment, ".torn-at-", third)), bytes.substr(third));
+}
+
 // Every file in `dir` with its bytes, to show that a command changed nothing.
 std::vector<std::pair<std::string, std::string>> FilesAndBytes(const std::string& dir) {
   std::vector<std::pair<std::string, std::string>> files;

@@ -36,6 +36,14 @@ std::string Describe(const JournalSalvageReport& report, bool done) {
   if (!report.damage.empty()) {
     absl::StrAppend(&s, "damage: ", internal::Printable(report.damage, 1000), "\n");
   }
+  if (!report.torn_tail.empty()) {
+    absl::StrAppend(
+        &s, "torn tail (not damage): ", internal::Printable(report.torn_tail, 1000),
+        "; an append cut short, by a crash most likely (or a damaged last "
+        "record): opening the journal cuts these bytes, keeping them (unless all "
+        "zeros) in a \".torn-at-\" file beside the segment, and the history ends "
+        "before them\n");
+  }
   if (!report.changed) {
     absl::StrAppendFormat(&s,
                           "the journal opens as it is: its history ends with record %d",
