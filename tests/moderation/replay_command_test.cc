@@ -90,24 +90,27 @@ TEST_F(ReplayCommandTest, AFlagAfterAProbationEndedStartsANewOne) {
   const std::string path = path_ + ".twice.jsonl";
   {
     std::ofstream f(path);
-    for (const char* line :
-         {R"({"id":"1","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"music","time":"2024-01-01T10:00:00"})",
-          R"({"id":"2","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"games","time":"2024-01-03T10:00:00"})"}) {
+    for (
+        const char* line :
+        {R"({"id":"1","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"music","time":"2024-01-01T10:00:00"})",
+         R"({"id":"2","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"games","time":"2024-01-03T10:00:00"})"}) {
       f << line << "\n";
     }
   }
   for (const char* days : {"1", "30"}) {
     int code = -1;
-    std::string out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json --probation-days ",
-                                              days, " ", path, " 2>&1"),
-                                 &code);
+    std::string out =
+        RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json --probation-days ", days,
+                                " ", path, " 2>&1"),
+                   &code);
     if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
     ASSERT_EQ(code, 0) << out;
     const bool ended = std::string(days) == "1";
     EXPECT_THAT(out, HasSubstr("\"flags\":2,"));
-    EXPECT_THAT(out, HasSubstr(ended ? "\"probations_started\":2," : "\"probations_started\":1,"));
-    EXPECT_THAT(out,
-                HasSubstr(ended ? "\"probations_extended\":0," : "\"probations_extended\":1,"));
+    EXPECT_THAT(out, HasSubstr(ended ? "\"probations_started\":2,"
+                                     : "\"probations_started\":1,"));
+    EXPECT_THAT(out, HasSubstr(ended ? "\"probations_extended\":0,"
+                                     : "\"probations_extended\":1,"));
   }
   std::filesystem::remove(path);
 }
@@ -243,8 +246,9 @@ TEST_F(ReplayCommandTest, UntimedRecordsArePlacedInLinearTime) {
     std::ofstream f(path_, std::ios::trunc);
     for (int i = 0; i < kRecords; ++i) {
       f << "{\"id\":\"" << i << "\",\"text\":\"hello there\",\"label\":\"ham\","
-        << "\"author\":\"a" << i << "\",\"group\":\"g\",\"time\":"
-        << (timed ? "\"2024-01-01T00:00:00\"" : "null") << "}\n";
+        << "\"author\":\"a" << i
+        << "\",\"group\":\"g\",\"time\":" << (timed ? "\"2024-01-01T00:00:00\"" : "null")
+        << "}\n";
     }
   };
   const auto seconds = [this](std::string* out) {
@@ -263,8 +267,8 @@ TEST_F(ReplayCommandTest, UntimedRecordsArePlacedInLinearTime) {
   write_dump(false);
   const double untimed = seconds(&out);
   EXPECT_THAT(out, HasSubstr(absl::StrCat("\"untimed\":", kRecords, ",")));
-  EXPECT_LT(untimed, 4 * timed + 0.5) << "timed " << timed << " s, untimed " << untimed
-                                      << " s";
+  EXPECT_LT(untimed, 4 * timed + 0.5)
+      << "timed " << timed << " s, untimed " << untimed << " s";
 }
 
 // Times come in many forms in real dumps; each of these is read (and its offset
@@ -448,7 +452,8 @@ TEST_F(ReplayCommandTest, SummarySaysWhichUntimedRecordsTheRuleCouldNotPlace) {
 // NaN passes CLI11's range checks; it is a usage error, not a probation of NaN
 // days (which printed "probation_days":nan, invalid JSON, and changed the counts).
 TEST_F(ReplayCommandTest, NotANumberIsAUsageError) {
-  for (const char* flag : {"--probation-days", "--hold-threshold", "--reject-threshold"}) {
+  for (const char* flag :
+       {"--probation-days", "--hold-threshold", "--reject-threshold"}) {
     int code = -1;
     std::string out = RunCommand(
         absl::StrCat(GROUPGUARD_CLI, " replay --json ", flag, " nan ", path_, " 2>&1"),
