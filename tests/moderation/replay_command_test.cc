@@ -666,6 +666,52 @@ TEST_F(ReplayCommandTest, UnixZeroIsNoTime) {
   std::filesystem::remove(decisions);
 }
 
+// 9999-12-31 is a database's "never": it counted as timed, so its post was replayed
+// last and --decisions wrote probations ending in the year 10000 ("10000-01-30"). A
+// time past the latest 10-digit Unix time (from 2286-11-20T17:46:40Z on) is untimed
+// now; the second before is a time.
+TEST_F(ReplayCommandTest, TimesAfterTheLatestUnixTimeAreNoTime) {
+  {
+    std::ofstream f(path_, std::ios::trunc);
+    f << R"({"id":"1","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"music","time":"2024-01-01T10:00:00"})"
+         "\n"
+      << R"({"id":"2","text":"what a great game last night","label":"ham","author":"fan","group":"games","time":"2024-01-02T10:00:00"})"
+         "\n"
+      << R"({"id":"3","text":"nice","label":"spam","author":"spammer","group":"games","time":"9999-12-31 23:59:59"})"
+         "\n"
+      << R"({"id":"4","text":"nice","label":"spam","author":"spammer","group":"games","time":"2286-11-20T17:46:40Z"})"
+         "\n"
+      << R"({"id":"5","text":"see you","label":"ham","author":"other","group":"chat","time":"2286-11-20T17:46:39Z"})"
+         "\n";
+  }
+  const std::string decisions = path_ + ".decisions";
+  int code = -1;
+  std::string out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json --decisions ",
+                                            decisions, " ", path_, " 2>&1"),
+                               &code);
+  if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"untimed\":2,"));
+  const std::vector<std::string> lines = FileLines(decisions);
+  ASSERT_EQ(lines.size(), 5u);
+  // The two untimed after their group's neighbour, a day after the spammer's flag
+  // in music; the latest time last.
+  for (int i : {3, 4}) {
+    EXPECT_THAT(
+        lines[i - 1],
+        HasSubstr(absl::StrCat(
+            R"("id":")", i, R"(","line":)", i,
+            R"(,"member":"spammer","group":"games","time":"2024-01-02T10:00:00Z","untimed":true,"action":"hold","why":"probation")")));
+  }
+  EXPECT_THAT(
+      lines[4],
+      HasSubstr(
+          R"("id":"5","line":5,"member":"other","group":"chat","time":"2286-11-20T17:46:39Z","untimed":false,)"));
+  for (const std::string& line : lines)
+    EXPECT_THAT(line, Not(HasSubstr("\"10000-"))) << line;
+  std::filesystem::remove(decisions);
+}
+
 // A reject threshold below the hold threshold is a usage error, said before the
 // dump is read. The registry refused it only when the replay made the first group:
 // exit 1 after reading the whole dump, and a dump without records passed (exit 0).

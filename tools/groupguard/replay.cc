@@ -154,15 +154,23 @@ std::optional<absl::Time> ParseTime(const std::string& s) {
   return ParseUnixSeconds(s);
 }
 
+// The end of the times replay takes: past the largest Unix time it reads (10 digits
+// and a fraction, up to 2286-11-20T17:46:39.999999999Z).
+const absl::Time kReplayTimesEnd = absl::FromUnixSeconds(10'000'000'000);
+
 // A record's time for the replay: nullopt when it has none that replay reads, or one
 // on 1 January 1970 (UTC) or before. No forum post is that old: such a time is a
 // dump's way of writing no time (0001-01-01, .NET's DateTime.MinValue; 1899-12-30, a
 // spreadsheet's day 0; Unix 0, which a dump written in a local time east of UTC
 // spells 1970-01-01 01:00:00 and so on, up to +14:00), which would otherwise be
-// replayed first, at the replay clock's start.
+// replayed first, at the replay clock's start. Nor is any post from kReplayTimesEnd
+// on: 9999-12-31, a database's "never", would be replayed last, with probations
+// ending in a year of five digits.
 std::optional<absl::Time> ReplayTime(const std::string& s) {
   std::optional<absl::Time> time = ParseTime(s);
-  if (time && *time < absl::UnixEpoch() + absl::Hours(24)) return std::nullopt;
+  if (time && (*time < absl::UnixEpoch() + absl::Hours(24) || *time >= kReplayTimesEnd)) {
+    return std::nullopt;
+  }
   return time;
 }
 
