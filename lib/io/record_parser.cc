@@ -1157,6 +1157,7 @@ template <typename PostT>
   // The record starts with '{': it is no blank line, and has no byte order mark.
   const absl::string_view rest = data.substr(*pos);
   ClearFields(post);
+  post->line = 0;  // until it is read (an exception meanwhile finds no record)
   PlainFault fault;
   size_t stop;
   // A record with a fault is left to Next(), which reports it.

@@ -110,8 +110,10 @@ absl::Status PlanSegments(const JournalListing& listing, size_t from, uint64_t t
   plan.cut = segments.size();
   bool chain = false;      // a kept segment at or after `from` ends the history
   uint64_t chain_end = 0;  // its last record
-  // Where the last segment's torn tail starts, if it has one and nothing is cut
-  // before it (report.torn_tail).
+  // Where the last segment's torn tail starts, if it has one and the segment stays
+  // as it is (report.torn_tail): not when it is cut or set aside, nor when the
+  // records past stepped-over damage are copied out of it (the copy ends before
+  // the tail, and the segment is set aside whole).
   std::optional<uint64_t> torn_at;
   for (size_t i = from; i < segments.size(); ++i) {
     const internal::SegmentFile& segment = segments[i];
@@ -166,7 +168,6 @@ absl::Status PlanSegments(const JournalListing& listing, size_t from, uint64_t t
                               LastRecordPastDropFrom(segment.path, scan_options));
           report.last_seen = std::max(report.last_seen, seen);
         }
-        if (i + 1 == segments.size() && rest->torn_tail) torn_at = rest->valid_end;
         if (!rest->damage.ok() || rest->stopped) {
           if (!rest->damage.ok()) {
             report.damage = std::string(rest->damage.message());

@@ -352,6 +352,34 @@ TEST(JournalSalvageTest, DamageBeforeTheRecordsAfterTheSnapshotIsSteppedOver) {
   }
 }
 
+// Stepped-over damage in a segment that also ends in a torn tail: the records past
+// the damage are copied out up to the tail, and the segment set aside whole, so no
+// torn tail is left for OpenJournal to cut, and the report names none.
+TEST(JournalSalvageTest, ATornTailCopiedPastSteppedOverDamageIsNotNamed) {
+  ScratchDir tmp;
+  const std::string dir = tmp.Sub("j");
+  WriteRecordsAroundASnapshot(dir);
+  // The empty segment the snapshot began goes, so that segment 1 is the last.
+  ASSERT_TRUE(std::filesystem::remove(SegmentPath(dir, 7)));
+  std::string bytes = ReadFileOrDie(SegmentPath(dir, 1));
+  bytes[RecordOffset(1, 2) + 20] ^= 0x01;  // record 2, before the snapshot's end
+  bytes.resize(bytes.size() - 3);          // record 6 cut short
+  WriteFileOrDie(SegmentPath(dir, 1), bytes);
+  for (bool dry_run : {true, false}) {
+    absl::StatusOr<JournalSalvageReport> report = Salvage(dir, 0, dry_run);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_THAT(report->stepped_over, HasSubstr(SegmentPath(dir, 1)));
+    EXPECT_EQ(report->kept_through, 5u);
+    EXPECT_EQ(report->torn_tail, "");
+  }
+  EXPECT_THAT(FilesWithPrefix(dir, internal::SegmentFileName(1)),
+              ElementsAre(internal::SegmentFileName(1) + ".set-aside"));
+  ExpectHistory(dir, "through 3", 3, 5);
+  for (const std::string& name : FilesWithPrefix(dir, "journal-")) {
+    EXPECT_THAT(name, Not(HasSubstr(".torn-at-")));
+  }
+}
+
 // With no snapshot, only the first segment's header lies before record 1: a damaged
 // one is replaced, under the same name, and the whole history kept.
 TEST(JournalSalvageTest, ADamagedFirstSegmentHeaderIsReplaced) {

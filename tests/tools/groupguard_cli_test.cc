@@ -2145,6 +2145,9 @@ TEST_F(GroupguardCliTest, EmptyFileNamesAreUsageErrors) {
       {"inspect -m ''", "--model"},
       {"replay ''", "input"},
       {"replay --decisions '' " + posts, "--decisions"},
+      {"journal check ''", "dir"},
+      {"journal salvage --dry-run ''", "dir"},
+      {"journal show --as admin ''", "dir"},
   };
   for (const auto& [args, option] : cases) {
     const Result r = RunCli(args);

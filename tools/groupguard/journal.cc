@@ -133,7 +133,9 @@ void AddJournalCommand(CLI::App& app) {
       "Read the whole journal and say whether it opens as it is; if not, what is "
       "damaged and what `salvage` would do (exit 1). Changes nothing; the journal "
       "must not be open");
-  check->add_option("dir", check_flags->dir, "Journal directory")->required();
+  check->add_option("dir", check_flags->dir, "Journal directory")
+      ->required()
+      ->check(FileName());
   AddIntegerOption(check, "--drop-from", &check_flags->drop_from, 1,
                    std::numeric_limits<uint64_t>::max(),
                    "Also show what salvaging with --drop-from N would do");
@@ -145,7 +147,9 @@ void AddJournalCommand(CLI::App& app) {
       "Keep the longest intact beginning of the history and set the rest aside (files "
       "renamed or copied, never deleted), so the journal opens again. The journal must "
       "not be open");
-  salvage->add_option("dir", salvage_flags->dir, "Journal directory")->required();
+  salvage->add_option("dir", salvage_flags->dir, "Journal directory")
+      ->required()
+      ->check(FileName());
   AddIntegerOption(salvage, "--drop-from", &salvage_flags->drop_from, 1,
                    std::numeric_limits<uint64_t>::max(),
                    "Also end the history before record N (the sequence number "

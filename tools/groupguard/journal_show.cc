@@ -414,7 +414,7 @@ void AddJournalShowCommand(CLI::App* journal) {
       "from, until when, appeals), every group's held posts, pending appeals; with "
       "--member, one member's and their audit entries. Read-only: works while the "
       "server has the journal open, and shows the state when it read it");
-  show->add_option("dir", flags->dir, "Journal directory")->required();
+  show->add_option("dir", flags->dir, "Journal directory")->required()->check(FileName());
   show->add_option("--as", flags->actor,
                    "The site administrator whose view this is (the registry "
                    "authorizes reads as it)")

@@ -52,14 +52,18 @@ void ProcessRecords(Task* task, bool skip_bad, RecordParser* parser, PostHandler
   absl::string_view data = task->block->data();
   size_t pos = task->pos;
   int64_t line = task->line;
-  // Counts a bad record and keeps its message; true if it stops the block: always
-  // for what is not the record's fault (out of memory reading it).
+  // Counts a bad record and keeps its message; true if it stops the block. What is
+  // not the record's fault (out of memory reading it) is no bad record: it stops.
   const auto stops = [&out, skip_bad](const absl::Status& status) {
+    if (status.code() != absl::StatusCode::kInvalidArgument) {
+      out.error = status;
+      return true;
+    }
     ++out.bad_count;
     if (out.bad_messages.size() < BadRecords::kKept) {
       out.bad_messages.emplace_back(status.message());
     }
-    if (skip_bad && status.code() == absl::StatusCode::kInvalidArgument) return false;
+    if (skip_bad) return false;
     out.error = status;
     return true;
   };

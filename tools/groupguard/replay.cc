@@ -10,7 +10,8 @@
 // reverse-chronological): `end` replays them after everything else (the most
 // probation can do for them), `skip` drops them. A time on 1 January 1970 or before
 // is no time: no forum post is that old, and dumps write "no date" so (0001-01-01,
-// Unix 0). A record without
+// Unix 0); nor is one from 2286-11-20T17:46:40Z on, past the latest 10-digit Unix
+// time (9999-12-31, a database's "never"). A record without
 // an author gets a unique one ("anonymous:LINE"); one without a group goes to group
 // "(none)"; both stand-ins get a ' added while a record's own author or group has
 // that name, so they never merge with real ones. A dump
@@ -806,9 +807,9 @@ void AddReplayCommand(CLI::App& app) {
   AddModelFlag(cmd, &f->model);
   cmd->add_flag("--json", f->json, "Print one JSON object instead of the summary");
   AddChoiceOption(cmd, "--untimed", &f->untimed, {"neighbor", "end", "skip"},
-                  "Where records without a usable time go (none, unreadable, or on 1 "
-                  "January 1970 or before): neighbor (between their neighbours in the "
-                  "dump), end, skip")
+                  "Where records without a usable time go (none, unreadable, on 1 "
+                  "January 1970 or before, or from 2286-11-20T17:46:40Z on): neighbor "
+                  "(between their neighbours in the dump), end, skip")
       ->capture_default_str();
   AddNumberOption(cmd, "--probation-days", &f->probation_days, 0.001, 3650.0,
                   "How long a flag lasts, in days")
