@@ -112,7 +112,8 @@ void Process(Task* task, bool skip_bad, RecordParser* parser, PostHandler* handl
     const size_t whole = out.text.rfind('\n');
     out.text.resize(whole == std::string::npos ? 0 : whole + 1);
     // A record read (post->line set) was being handled; else the parser was
-    // reading one (NextOtherView cleared *post first).
+    // reading one (it sets post->line to 0 before it reads a record; the line it
+    // read last without the plain-record scanner, or the block's first, says where).
     out.error = absl::ResourceExhaustedError(
         post->line != 0 ? absl::StrCat(parser->source_name(), ":", post->line,
                                        ": out of memory handling this record (",
