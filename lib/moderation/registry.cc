@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <new>
 #include <set>
 #include <shared_mutex>
 #include <string>
@@ -33,6 +34,11 @@ namespace internal {
 std::atomic<size_t>& RegistryMessageLimitForTesting() {
   static std::atomic<size_t> limit{kMaxProtoBytes};
   return limit;
+}
+
+std::atomic<bool>& RegistryApplyRunsOutOfMemoryForTesting() {
+  static std::atomic<bool> runs_out{false};
+  return runs_out;
 }
 
 }  // namespace internal
@@ -425,6 +431,9 @@ class Registry::Impl {
             return absl::DataLossError(absl::StrCat("moderation event at sequence ",
                                                     sequence, " is not decodable"));
           }
+          if (internal::RegistryApplyRunsOutOfMemoryForTesting().exchange(false)) {
+            throw std::bad_alloc();
+          }
           absl::Status s = ApplyLocked(event, sequence, nullptr);
           if (!s.ok()) {
             return absl::DataLossError(absl::StrCat("moderation event at sequence ",
@@ -653,10 +662,13 @@ class Registry::Impl {
   // "not a member" or "called from a subscriber" (which the caller can fix; this only
   // a reopen can).
   static absl::Status FailedStatus(const absl::Status& cause) {
-    return absl::UnavailableError(absl::StrCat(
-        "registry accepts no more changes: its store failed (", cause.ToString(),
-        "); destroy it (and its gates) and reopen it over its store with "
-        "Registry::Open"));
+    return absl::UnavailableError(
+        absl::StrCat("registry accepts no more changes: ",
+                     absl::IsResourceExhausted(cause) ? "it ran out of memory ("
+                                                      : "its store failed (",
+                     cause.ToString(),
+                     "); destroy it (and its gates) and reopen it over its store with "
+                     "Registry::Open"));
   }
   // What every change (and Compact) returns over a read-only store: refused, and the
   // registry goes on answering reads (it is not failed: nothing went wrong).
@@ -714,7 +726,22 @@ class Registry::Impl {
     last_sequence_ = sequence;
     PendingCommit pending;
     pending.sequence = sequence;
-    absl::Status s = ApplyLocked(event, sequence, &pending.events);
+    absl::Status s;
+    try {
+      if (internal::RegistryApplyRunsOutOfMemoryForTesting().exchange(false)) {
+        throw std::bad_alloc();
+      }
+      s = ApplyLocked(event, sequence, &pending.events);
+    } catch (const std::bad_alloc&) {
+      // Memory may hold part of a change the store has whole: refuse further
+      // changes, as after a failed write (a reopen replays the change whole), rather
+      // than answer from a half-applied state.
+      absl::Status cause = absl::ResourceExhaustedError(
+          absl::StrCat("out of memory applying event ", sequence,
+                       ", which was stored: reopen the registry to apply it"));
+      SetFailedLocked(cause);
+      return cause;
+    }
     if (!s.ok()) {
       // Validation before the append makes this unreachable; say so loudly if not. The
       // store has the event and memory does not: refuse further changes.
@@ -1909,7 +1936,12 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(
         " (Registry::kMinStoreRecordBytes) to hold any post the gate takes"));
   }
   auto impl = std::make_unique<Impl>(std::move(store), clock, options);
-  GG_RETURN_IF_ERROR(impl->Recover());
+  try {
+    GG_RETURN_IF_ERROR(impl->Recover());
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        "Registry::Open: out of memory rebuilding the registry from its store");
+  }
   return std::unique_ptr<Registry>(new Registry(std::move(impl)));
 }
 

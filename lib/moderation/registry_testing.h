@@ -14,6 +14,11 @@ namespace groupguard::internal {
 // without allocating gigabytes. A test that changes it restores it.
 std::atomic<size_t>& RegistryMessageLimitForTesting();
 
+// When set, the next change the registry has stored runs out of memory as it is
+// applied (std::bad_alloc), and the flag is cleared: the path of a registry that
+// cannot hold a change its store has. Also the next one Registry::Open replays.
+std::atomic<bool>& RegistryApplyRunsOutOfMemoryForTesting();
+
 }  // namespace groupguard::internal
 
 #endif  // GROUPGUARD_LIB_MODERATION_REGISTRY_TESTING_H_

@@ -1762,6 +1762,38 @@ TEST_F(RegistryTest, FailedAppendChangesNothing) {
   EXPECT_THAT(recorder_.types(), IsEmpty());
 }
 
+// A change the store took that the registry runs out of memory applying: memory may
+// hold part of it, so the call fails with kResourceExhausted and the registry refuses
+// every later change (kUnavailable, naming the cause) and every check, as after a
+// failed write. A reopen applies the change from the store. It used to throw
+// std::bad_alloc out of the call and go on answering from the half-applied state.
+TEST_F(RegistryTest, OutOfMemoryApplyingAChangeFailsTheRegistry) {
+  internal::RegistryApplyRunsOutOfMemoryForTesting() = true;
+  const absl::Status flagged = registry_->Flag("mod_cats", "alice", "cats", "spam");
+  EXPECT_FALSE(internal::RegistryApplyRunsOutOfMemoryForTesting());
+  EXPECT_EQ(flagged.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(flagged.message()),
+              ::testing::HasSubstr("out of memory applying event"));
+  const absl::Status joined = registry_->Join("bob", "dogs");
+  EXPECT_EQ(joined.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(
+      std::string(joined.message()),
+      ::testing::HasSubstr("registry accepts no more changes: it ran out of memory"));
+  EXPECT_EQ(registry_->Health(), joined);
+  EXPECT_EQ(registry_->CheckPosting("alice", "cats").status(), joined);
+  registry_.reset();
+  // Out of memory replaying the store: Open fails (it threw std::bad_alloc).
+  internal::RegistryApplyRunsOutOfMemoryForTesting() = true;
+  auto r = Registry::Open(std::make_unique<testing::SharedStore>(base_.get(), &fail_),
+                          &clock_, options_);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr("out of memory"));
+  Reopen();
+  EXPECT_TRUE(registry_->Health().ok());
+  EXPECT_TRUE(HeldIn("alice", "cats"));  // the stored flag, applied
+  EXPECT_TRUE(registry_->Join("bob", "dogs").ok());
+}
+
 // Lowers the largest event or snapshot the registry serializes (protobuf's 2 GiB
 // limit) for one test, so that states and posts over it need not be allocated.
 class ScopedMessageLimit {
