@@ -738,6 +738,31 @@ TEST_F(GroupguardCliTest, OutOfMemoryOnARecordEndsTheRunWithItsLine) {
   }
 }
 
+// train, out of memory on a record (the same 10 MB post of '$', labeled): the error
+// names the record, exit 1, and no model is written. It said only "out of memory".
+TEST_F(GroupguardCliTest, TrainOutOfMemoryOnARecordNamesIt) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's allocator does not run under an address space limit";
+#endif
+  const std::string limit = "ulimit -v 100000";
+  if (std::system(limit.c_str()) != 0) {
+    GTEST_SKIP() << "the hard limit does not allow this address space limit";
+  }
+  const std::string input =
+      WriteFile("oom-train.jsonl",
+                absl::StrCat("{\"id\":\"a\",\"text\":\"hello\",\"label\":\"ham\"}\n",
+                             "{\"id\":\"b\",\"text\":\"", std::string(10 << 20, '$'),
+                             "\",\"label\":\"spam\"}\n"));
+  const std::string model = Dir() + "/oom-train.ggm";
+  const Result r =
+      RunCli(absl::StrCat("train -o ", model, " ", input), "/dev/null", limit);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err, absl::StrCat("groupguard: ", input,
+                                ":2: out of memory handling this record (10485760 bytes "
+                                "of text)\n"));
+  EXPECT_FALSE(Exists(model));
+}
+
 // Out of memory while the parser reads a record (one with a \u escape, which goes
 // to simdjson; 10 and 16 MiB of '$' in a 100 MB address space): the error names the
 // record being read and its size. It used to name the record before it or none

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -207,37 +208,55 @@ int RunTrain(TrainFlags& flags) {
     Progress progress(absl::StrCat("train: reading ", BaseName(input)),
                       (*reader)->input_size());
     Post post;
-    for (;;) {
-      absl::StatusOr<bool> more = (*reader)->Next(&post);
-      absl::Status status;
-      if (more.ok()) {
-        if (!*more) break;
-        if (post.is_spam.has_value()) {
-          spam += *post.is_spam;
-          texts.Add(post.text, *post.is_spam);
-          if (flags.select) {
-            kept.push_back({post.text, *post.is_spam});
-          } else {
-            (*trainer)->Add(post.text, *post.is_spam);
+    // Whether `post` holds the record being handled (else the next is being read):
+    // out of memory names it (the library throws std::bad_alloc, as std::vector does).
+    bool handling = false;
+    try {
+      for (;;) {
+        handling = false;
+        absl::StatusOr<bool> more = (*reader)->Next(&post);
+        absl::Status status;
+        if (more.ok()) {
+          if (!*more) break;
+          handling = true;
+          if (post.is_spam.has_value()) {
+            spam += *post.is_spam;
+            texts.Add(post.text, *post.is_spam);
+            if (flags.select) {
+              kept.push_back({post.text, *post.is_spam});
+            } else {
+              (*trainer)->Add(post.text, *post.is_spam);
+            }
+            if ((++posts & 1023) == 0)
+              progress.Update(posts, (*reader)->bytes_consumed());
+            continue;
           }
-          if ((++posts & 1023) == 0) progress.Update(posts, (*reader)->bytes_consumed());
-          continue;
+          status = absl::InvalidArgumentError(
+              absl::StrCat((*reader)->name(), ":", post.line,
+                           ": no label (train needs labeled posts)"));
+        } else {
+          status = more.status();
         }
-        status = absl::InvalidArgumentError(absl::StrCat(
-            (*reader)->name(), ":", post.line, ": no label (train needs labeled posts)"));
-      } else {
-        status = more.status();
+        if (status.code() != absl::StatusCode::kInvalidArgument) {
+          PrintError(status.message());
+          return kExitRuntimeError;
+        }
+        bad.Add(status.message());
+        if (!flags.in.skip_bad) {
+          progress.Finish();
+          PrintError(status.message());
+          return kExitRuntimeError;
+        }
       }
-      if (status.code() != absl::StatusCode::kInvalidArgument) {
-        PrintError(status.message());
-        return kExitRuntimeError;
-      }
-      bad.Add(status.message());
-      if (!flags.in.skip_bad) {
-        progress.Finish();
-        PrintError(status.message());
-        return kExitRuntimeError;
-      }
+    } catch (const std::bad_alloc&) {
+      progress.Finish();
+      PrintError(handling ? absl::StrCat((*reader)->name(), ":", post.line,
+                                         ": out of memory handling this record (",
+                                         post.text.size(), " bytes of text)")
+                          : absl::StrCat((*reader)->name(),
+                                         ": out of memory reading the record after ",
+                                         posts, " posts"));
+      return kExitRuntimeError;
     }
   }
   // Said before training, which may fail for want of the posts skipped.
@@ -311,7 +330,13 @@ int RunTrain(TrainFlags& flags) {
     kept.clear();
     kept.shrink_to_fit();
   }
-  auto model = (*trainer)->Train();
+  absl::StatusOr<TrainedModel> model;
+  try {
+    model = (*trainer)->Train();
+  } catch (const std::bad_alloc&) {
+    model = absl::ResourceExhaustedError(
+        absl::StrCat("out of memory training on ", posts, " posts"));
+  }
   if (!model.ok()) {
     PrintError(absl::StrCat("training failed: ", model.status().message()));
     return kExitRuntimeError;
