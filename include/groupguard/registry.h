@@ -106,6 +106,9 @@ struct RegistryOptions {
 //      which rebuilds from what is durable: the change that failed may or may not be
 //      there, and nobody was told of it;
 //   3. build new Gates over the new registry and subscribe again.
+// Out of memory (std::bad_alloc) while applying a change the store has taken fails
+// the registry the same way, the call included (kUnavailable, "it ran out of
+// memory"): the change is made durable first, so the reopened registry has it.
 // A server should check Health() when a call fails with a code it does not expect
 // (the failing call itself returns the store's error, whatever its code), and answer
 // "unavailable" (HTTP 503) while it recovers.
@@ -133,7 +136,8 @@ class Registry {
   // Opens a registry over `store`, replaying its snapshot and records. `clock` (not
   // owned, must outlive the registry) may be null for RealClock(). Returns the
   // store's error, kDataLoss for an undecodable event, kInvalidArgument for bad
-  // options or a store whose MaxRecordBytes() is under kMinStoreRecordBytes.
+  // options or a store whose MaxRecordBytes() is under kMinStoreRecordBytes,
+  // kResourceExhausted when it runs out of memory replaying them.
   // Opening writes nothing to the store (no event, no trim, no snapshot). Over a
   // read-only store (EventStore::ReadOnly(): OpenJournalReadOnly) the registry is a
   // view of the state that store read: every read works (ListQueue, AuditLog,

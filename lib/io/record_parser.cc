@@ -536,10 +536,14 @@ struct RecordParser::Impl {
   // What NextView() hands out for a record the plain-record scanner does not read.
   Post scratch;
   // The strings with escapes of the record the plain-record scanner reads, unescaped
-  // (kUnescapedBytes and 16 bytes of slack, allocated at the first escape), the
-  // bytes of them in use, and whether there was one (so NextView()'s post is not
-  // json_plain).
+  // (kUnescapedBytes and 16 bytes of slack, allocated with the parser for JSON Lines:
+  // AllocateUnescaped()), the bytes of them in use, and whether there was one (so
+  // NextView()'s post is not json_plain).
   std::string unescaped;
+  // Allocated up front so that reading a record of plain strings into a PostView
+  // allocates nothing: out of memory (std::bad_alloc) comes only from the other
+  // records' path, which says which record it was reading (reading_line()).
+  void AllocateUnescaped();
   size_t unescaped_used = 0;
   bool unescaped_any = false;
   // For the plain-record scanner: the string whose contents start at p, with the
@@ -1523,6 +1527,10 @@ RecordParser::~RecordParser() = default;
 RecordParser::RecordParser(RecordParser&&) noexcept = default;
 RecordParser& RecordParser::operator=(RecordParser&&) noexcept = default;
 
+void RecordParser::Impl::AllocateUnescaped() {
+  if (!tabular()) unescaped.resize(kUnescapedBytes + 16);
+}
+
 absl::StatusOr<RecordParser> RecordParser::Create(const PostReaderOptions& options,
                                                   absl::string_view source_name) {
   if (options.max_record_bytes < 1024 || options.max_record_bytes > (size_t{1} << 30)) {
@@ -1545,6 +1553,7 @@ absl::StatusOr<RecordParser> RecordParser::Create(const PostReaderOptions& optio
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->SetKeyWords();
+  impl->AllocateUnescaped();
   impl->name = std::string(source_name);
   return RecordParser(std::move(impl));
 }
@@ -1565,6 +1574,7 @@ RecordParser RecordParser::Clone() const {
   auto impl = std::make_unique<Impl>();
   impl->options = impl_->options;
   impl->SetKeyWords();
+  impl->AllocateUnescaped();
   impl->name = impl_->name;
   impl->line_one_lead = impl_->line_one_lead;
   impl->have_header = impl_->have_header;

@@ -733,14 +733,18 @@ class Registry::Impl {
       }
       s = ApplyLocked(event, sequence, &pending.events);
     } catch (const std::bad_alloc&) {
-      // Memory may hold part of a change the store has whole: refuse further
-      // changes, as after a failed write (a reopen replays the change whole), rather
-      // than answer from a half-applied state.
+      // Memory may hold part of a change the store has: refuse further changes, as
+      // after a failed write, rather than answer from a half-applied state. The
+      // change is made durable first (under kGroupCommit it is only queued, and
+      // nothing else would write it), so that a reopen applies it whole.
+      const absl::Status durable = store_->WaitDurable(sequence);
       absl::Status cause = absl::ResourceExhaustedError(
           absl::StrCat("out of memory applying event ", sequence,
-                       ", which was stored: reopen the registry to apply it"));
+                       durable.ok() ? ", which is stored: a reopen applies it"
+                                    : absl::StrCat(", which may not be stored either (",
+                                                   durable.message(), ")")));
       SetFailedLocked(cause);
-      return cause;
+      return FailedLocked();
     }
     if (!s.ok()) {
       // Validation before the append makes this unreachable; say so loudly if not. The
@@ -2527,6 +2531,9 @@ absl::StatusOr<int> Registry::ExpireProbations() {
   int ended = 0;
   absl::Status status;
   std::vector<Impl::PendingCommit> pending;
+  // Room for every change first: a push_back that ran out of memory after its change
+  // took a notification ticket would leave that turn never taken.
+  pending.reserve(due.size());
   for (const std::string& member : due) {
     pb::Event e = impl_->NewEvent(kSystem, "probation ran out");
     e.set_time(now);

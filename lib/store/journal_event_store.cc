@@ -359,6 +359,9 @@ absl::StatusOr<uint64_t> JournalEventStore::StartAppend(absl::string_view record
   if (options_.sync == JournalOptions::Sync::kGroupCommit) {
     // Queued in order; the next leader (see WaitDurable) writes it.
     if (!failed_.ok()) return FailedLocked();
+    // The room first: out of memory (std::bad_alloc) then leaves no sequence taken
+    // and no part of a frame in the queue.
+    pending_.reserve(pending_.size() + internal::kFrameHeaderBytes + record.size());
     const uint64_t sequence = next_sequence_++;
     internal::AppendFrame(sequence, record, &pending_);
     pending_last_ = sequence;
@@ -642,8 +645,10 @@ absl::StatusOr<std::unique_ptr<EventStore>> OpenJournal(absl::string_view dir,
   std::error_code error;
   // A file where the directory belongs is the caller's mistake, like a directory
   // where a file belongs (create_directories would say ENOTDIR, "not found").
-  if (std::filesystem::exists(path, error) && !std::filesystem::is_directory(path, error)) {
-    return absl::InvalidArgumentError(absl::StrCat("journal ", path, ": not a directory"));
+  if (std::filesystem::exists(path, error) &&
+      !std::filesystem::is_directory(path, error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("journal ", path, ": not a directory"));
   }
   // Every directory made here has its entry made durable (its files are synced
   // later): a journal's acknowledged records must not sit in a directory a power

@@ -1763,19 +1763,21 @@ TEST_F(RegistryTest, FailedAppendChangesNothing) {
 }
 
 // A change the store took that the registry runs out of memory applying: memory may
-// hold part of it, so the call fails with kResourceExhausted and the registry refuses
-// every later change (kUnavailable, naming the cause) and every check, as after a
+// hold part of it, so the registry is failed, the call included (kUnavailable,
+// naming the cause), and refuses every later change and every check, as after a
 // failed write. A reopen applies the change from the store. It used to throw
 // std::bad_alloc out of the call and go on answering from the half-applied state.
 TEST_F(RegistryTest, OutOfMemoryApplyingAChangeFailsTheRegistry) {
   internal::RegistryApplyRunsOutOfMemoryForTesting() = true;
   const absl::Status flagged = registry_->Flag("mod_cats", "alice", "cats", "spam");
   EXPECT_FALSE(internal::RegistryApplyRunsOutOfMemoryForTesting());
-  EXPECT_EQ(flagged.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(flagged.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(flagged.message()),
               ::testing::HasSubstr("out of memory applying event"));
+  EXPECT_THAT(std::string(flagged.message()),
+              ::testing::HasSubstr("which is stored: a reopen applies it"));
   const absl::Status joined = registry_->Join("bob", "dogs");
-  EXPECT_EQ(joined.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(joined, flagged);
   EXPECT_THAT(
       std::string(joined.message()),
       ::testing::HasSubstr("registry accepts no more changes: it ran out of memory"));
@@ -1792,6 +1794,37 @@ TEST_F(RegistryTest, OutOfMemoryApplyingAChangeFailsTheRegistry) {
   EXPECT_TRUE(registry_->Health().ok());
   EXPECT_TRUE(HeldIn("alice", "cats"));  // the stored flag, applied
   EXPECT_TRUE(registry_->Join("bob", "dogs").ok());
+}
+
+// The same over a journal under kGroupCommit, where a change is only queued until
+// a WaitDurable writes it: the failed registry makes it durable before it stops, so
+// the reopened registry has it (nothing else would have written it).
+TEST(RegistryJournalTest, OutOfMemoryApplyingUnderGroupCommitKeepsTheChange) {
+  testing_internal::ScratchDir scratch;
+  const std::string& dir = scratch.path();
+  JournalOptions jo;
+  jo.sync = JournalOptions::Sync::kGroupCommit;
+  ManualClock clock(absl::FromUnixSeconds(1700000000));
+  {
+    auto journal = OpenJournal(dir, jo);
+    ASSERT_TRUE(journal.ok()) << journal.status();
+    auto r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+    ASSERT_TRUE(r.ok()) << r.status();
+    Registry& registry = **r;
+    ASSERT_TRUE(registry.CreateGroup("cats").ok());
+    ASSERT_TRUE(registry.AddModerator("cats", "mia").ok());
+    ASSERT_TRUE(registry.Join("sam", "cats").ok());
+    internal::RegistryApplyRunsOutOfMemoryForTesting() = true;
+    const absl::Status flagged = registry.Flag("mia", "sam", "cats", "prize spam");
+    EXPECT_EQ(flagged.code(), absl::StatusCode::kUnavailable);
+    EXPECT_THAT(std::string(flagged.message()),
+                ::testing::HasSubstr("which is stored: a reopen applies it"));
+  }
+  auto journal = OpenJournal(dir, jo);
+  ASSERT_TRUE(journal.ok()) << journal.status();
+  auto r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE((*r)->ProbationStatusOf("sam").on_probation);
 }
 
 // Lowers the largest event or snapshot the registry serializes (protobuf's 2 GiB

@@ -326,12 +326,14 @@ int RunTrain(TrainFlags& flags) {
       PrintError(trainer.status().message());
       return kExitUsageError;
     }
-    for (const LabeledPost& p : kept) (*trainer)->Add(p.text, p.is_spam);
-    kept.clear();
-    kept.shrink_to_fit();
   }
   absl::StatusOr<TrainedModel> model;
   try {
+    if (flags.select) {  // the chosen settings' trainer, on the posts kept
+      for (const LabeledPost& p : kept) (*trainer)->Add(p.text, p.is_spam);
+      kept.clear();
+      kept.shrink_to_fit();
+    }
     model = (*trainer)->Train();
   } catch (const std::bad_alloc&) {
     model = absl::ResourceExhaustedError(
