@@ -661,14 +661,15 @@ class Registry::Impl {
   // code, kUnavailable, so that a server can tell it from the kFailedPrecondition of
   // "not a member" or "called from a subscriber" (which the caller can fix; this only
   // a reopen can).
-  static absl::Status FailedStatus(const absl::Status& cause) {
-    return absl::UnavailableError(
-        absl::StrCat("registry accepts no more changes: ",
-                     absl::IsResourceExhausted(cause) ? "it ran out of memory ("
-                                                      : "its store failed (",
-                     cause.ToString(),
-                     "); destroy it (and its gates) and reopen it over its store with "
-                     "Registry::Open"));
+  // `out_of_memory`: the registry could not apply a change (StartCommitLocked), not
+  // its store (whose full disk is kResourceExhausted too).
+  static absl::Status FailedStatus(const absl::Status& cause,
+                                   bool out_of_memory = false) {
+    return absl::UnavailableError(absl::StrCat(
+        "registry accepts no more changes: ",
+        out_of_memory ? "it ran out of memory (" : "its store failed (", cause.ToString(),
+        "); destroy it (and its gates) and reopen it over its store with "
+        "Registry::Open"));
   }
   // What every change (and Compact) returns over a read-only store: refused, and the
   // registry goes on answering reads (it is not failed: nothing went wrong).
@@ -678,15 +679,17 @@ class Registry::Impl {
         "go through the registry whose store has the journal open");
   }
   absl::Status FailedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
-    return FailedStatus(failed_);
+    return FailedStatus(failed_, failed_out_of_memory_);
   }
   // Marks the registry failed by `cause` (the first cause is kept). Health() reads it
   // without the writer lock, which a writer may hold across a disk write.
-  void SetFailedLocked(absl::Status cause) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+  void SetFailedLocked(absl::Status cause, bool out_of_memory = false)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
     if (!failed_.ok()) return;
     failed_ = std::move(cause);
+    failed_out_of_memory_ = out_of_memory;
     std::lock_guard<std::mutex> h(health_mu_);
-    health_ = FailedStatus(failed_);
+    health_ = FailedStatus(failed_, out_of_memory);
     failed_for_readers_.store(true, std::memory_order_release);
   }
 
@@ -743,7 +746,7 @@ class Registry::Impl {
                        durable.ok() ? ", which is stored: a reopen applies it"
                                     : absl::StrCat(", which may not be stored either (",
                                                    durable.message(), ")")));
-      SetFailedLocked(cause);
+      SetFailedLocked(cause, /*out_of_memory=*/true);
       return FailedLocked();
     }
     if (!s.ok()) {
@@ -1841,6 +1844,7 @@ class Registry::Impl {
   // Set when the store failed (an append it could not take, or a change applied in
   // memory it could not make durable): no more changes.
   absl::Status failed_ ABSL_GUARDED_BY(write_mu_);
+  bool failed_out_of_memory_ ABSL_GUARDED_BY(write_mu_) = false;  // not the store
   // OK, or FailedStatus(failed_) once failed_ is set: what Health() returns.
   mutable std::mutex health_mu_;
   absl::Status health_ ABSL_GUARDED_BY(health_mu_);

@@ -1796,6 +1796,33 @@ TEST_F(RegistryTest, OutOfMemoryApplyingAChangeFailsTheRegistry) {
   EXPECT_TRUE(registry_->Join("bob", "dogs").ok());
 }
 
+// A store out of room (a full disk: kResourceExhausted, as errno ENOSPC maps) fails
+// the registry as its store's failure, not as running out of memory.
+TEST(RegistryFailureTest, AFullDiskIsTheStoresFailureNotOutOfMemory) {
+  class FullDisk final : public testing::ForwardingStore {
+   public:
+    using ForwardingStore::ForwardingStore;
+    absl::StatusOr<uint64_t> Append(absl::string_view record) override {
+      if (full) return absl::ResourceExhaustedError("journal: No space left on device");
+      return ForwardingStore::Append(record);
+    }
+    bool full = false;
+  };
+  auto store = std::make_unique<FullDisk>(NewMemoryEventStore());
+  FullDisk* disk = store.get();
+  auto r = Registry::Open(std::move(store), nullptr, RegistryOptions());
+  ASSERT_TRUE(r.ok()) << r.status();
+  disk->full = true;
+  EXPECT_EQ((*r)->CreateGroup("cats").code(), absl::StatusCode::kResourceExhausted);
+  const absl::Status health = (*r)->Health();
+  EXPECT_EQ(health.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(health.message()),
+              ::testing::HasSubstr("its store failed (RESOURCE_EXHAUSTED: journal: No "
+                                   "space left on device)"));
+  EXPECT_THAT(std::string(health.message()),
+              ::testing::Not(::testing::HasSubstr("out of memory")));
+}
+
 // The same over a journal under kGroupCommit, where a change is only queued until
 // a WaitDurable writes it: the failed registry makes it durable before it stops, so
 // the reopened registry has it (nothing else would have written it).
