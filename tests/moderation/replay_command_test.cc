@@ -589,36 +589,50 @@ TEST_F(ReplayCommandTest, DecisionsFileExplainsEachPost) {
   EXPECT_THAT(out, HasSubstr("--decisions -: standard output carries the summary"));
 }
 
+// The start of the dump of the "no date" tests below: the spammer's obvious spam in
+// music (flagged on 2024-01-01) and a fan's post in games a day later, then
+// `records`. Replays it with --json --decisions; returns the output (stderr too),
+// with the exit code in *code and the decision lines in *lines.
+std::string ReplayAfterAFlag(const std::string& path,
+                             const std::vector<std::string>& records, int* code,
+                             std::vector<std::string>* lines) {
+  {
+    std::ofstream f(path, std::ios::trunc);
+    f << R"({"id":"1","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"music","time":"2024-01-01T10:00:00"})"
+         "\n"
+      << R"({"id":"2","text":"what a great game last night","label":"ham","author":"fan","group":"games","time":"2024-01-02T10:00:00"})"
+         "\n";
+    for (const std::string& record : records) f << record << "\n";
+  }
+  const std::string decisions = path + ".decisions";
+  std::string out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json --decisions ",
+                                            decisions, " ", path, " 2>&1"),
+                               code);
+  *lines = FileLines(decisions);
+  std::filesystem::remove(decisions);
+  return out;
+}
+
 // A time before 1970 is a dump's "no date" (0001-01-01): it counted as timed, so its
 // post was replayed first, at the replay clock's start. It is untimed now, placed by
 // --untimed: here after its group's neighbour, a day after the spammer's flag in
 // music, so probation holds it.
 TEST_F(ReplayCommandTest, TimesBefore1970AreNoTime) {
-  {
-    std::ofstream f(path_, std::ios::trunc);
-    f << R"({"id":"1","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"music","time":"2024-01-01T10:00:00"})"
-         "\n"
-      << R"({"id":"2","text":"what a great game last night","label":"ham","author":"fan","group":"games","time":"2024-01-02T10:00:00"})"
-         "\n"
-      << R"({"id":"3","text":"nice","label":"spam","author":"spammer","group":"games","time":"0001-01-01T00:00:00Z"})"
-         "\n";
-  }
-  const std::string decisions = path_ + ".decisions";
   int code = -1;
-  std::string out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json --decisions ",
-                                            decisions, " ", path_, " 2>&1"),
-                               &code);
+  std::vector<std::string> lines;
+  const std::string out = ReplayAfterAFlag(
+      path_,
+      {R"({"id":"3","text":"nice","label":"spam","author":"spammer","group":"games","time":"0001-01-01T00:00:00Z"})"},
+      &code, &lines);
   if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
   ASSERT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr("\"untimed\":1,"));
   EXPECT_THAT(out, HasSubstr("\"spam_held_by_probation_only\":1,"));
-  const std::vector<std::string> lines = FileLines(decisions);
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_THAT(
       lines[2],
       HasSubstr(
           R"("id":"3","line":3,"member":"spammer","group":"games","time":"2024-01-02T10:00:00Z","untimed":true,"action":"hold","why":"probation")"));
-  std::filesystem::remove(decisions);
 }
 
 // Unix 0 is a dump's "no date" too: 1970-01-01T00:00:00Z counted as timed (only
@@ -626,29 +640,18 @@ TEST_F(ReplayCommandTest, TimesBefore1970AreNoTime) {
 // east of UTC (1970-01-01 01:00:00, MySQL's FROM_UNIXTIME(0) in Central Europe). A
 // time on 1 January 1970 is untimed now; the next day is a time.
 TEST_F(ReplayCommandTest, UnixZeroIsNoTime) {
-  {
-    std::ofstream f(path_, std::ios::trunc);
-    f << R"({"id":"1","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"music","time":"2024-01-01T10:00:00"})"
-         "\n"
-      << R"({"id":"2","text":"what a great game last night","label":"ham","author":"fan","group":"games","time":"2024-01-02T10:00:00"})"
-         "\n"
-      << R"({"id":"3","text":"nice","label":"spam","author":"spammer","group":"games","time":"1970-01-01T00:00:00Z"})"
-         "\n"
-      << R"({"id":"4","text":"nice","label":"spam","author":"spammer","group":"games","time":"1970-01-01 01:00:00"})"
-         "\n"
-      << R"({"id":"5","text":"see you","label":"ham","author":"other","group":"chat","time":"1970-01-02T00:00:00Z"})"
-         "\n";
-  }
-  const std::string decisions = path_ + ".decisions";
   int code = -1;
-  std::string out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json --decisions ",
-                                            decisions, " ", path_, " 2>&1"),
-                               &code);
+  std::vector<std::string> lines;
+  const std::string out = ReplayAfterAFlag(
+      path_,
+      {R"({"id":"3","text":"nice","label":"spam","author":"spammer","group":"games","time":"1970-01-01T00:00:00Z"})",
+       R"({"id":"4","text":"nice","label":"spam","author":"spammer","group":"games","time":"1970-01-01 01:00:00"})",
+       R"({"id":"5","text":"see you","label":"ham","author":"other","group":"chat","time":"1970-01-02T00:00:00Z"})"},
+      &code, &lines);
   if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
   ASSERT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr("\"untimed\":2,"));
   EXPECT_THAT(out, HasSubstr("\"spam_held_by_probation_only\":2,"));
-  const std::vector<std::string> lines = FileLines(decisions);
   ASSERT_EQ(lines.size(), 5u);
   // Replayed by time: the timed one of 1970-01-02 first; the two untimed after
   // their group's neighbour, a day after the spammer's flag in music.
@@ -663,7 +666,6 @@ TEST_F(ReplayCommandTest, UnixZeroIsNoTime) {
             R"("id":")", i, R"(","line":)", i,
             R"(,"member":"spammer","group":"games","time":"2024-01-02T10:00:00Z","untimed":true,"action":"hold","why":"probation")")));
   }
-  std::filesystem::remove(decisions);
 }
 
 // 9999-12-31 is a database's "never": it counted as timed, so its post was replayed
@@ -671,28 +673,17 @@ TEST_F(ReplayCommandTest, UnixZeroIsNoTime) {
 // time past the latest 10-digit Unix time (from 2286-11-20T17:46:40Z on) is untimed
 // now; the second before is a time.
 TEST_F(ReplayCommandTest, TimesAfterTheLatestUnixTimeAreNoTime) {
-  {
-    std::ofstream f(path_, std::ios::trunc);
-    f << R"({"id":"1","text":"Subscribe to my channel!!! check out my videos http://bit.ly/xyz free iphone","label":"spam","author":"spammer","group":"music","time":"2024-01-01T10:00:00"})"
-         "\n"
-      << R"({"id":"2","text":"what a great game last night","label":"ham","author":"fan","group":"games","time":"2024-01-02T10:00:00"})"
-         "\n"
-      << R"({"id":"3","text":"nice","label":"spam","author":"spammer","group":"games","time":"9999-12-31 23:59:59"})"
-         "\n"
-      << R"({"id":"4","text":"nice","label":"spam","author":"spammer","group":"games","time":"2286-11-20T17:46:40Z"})"
-         "\n"
-      << R"({"id":"5","text":"see you","label":"ham","author":"other","group":"chat","time":"2286-11-20T17:46:39Z"})"
-         "\n";
-  }
-  const std::string decisions = path_ + ".decisions";
   int code = -1;
-  std::string out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay --json --decisions ",
-                                            decisions, " ", path_, " 2>&1"),
-                               &code);
+  std::vector<std::string> lines;
+  const std::string out = ReplayAfterAFlag(
+      path_,
+      {R"({"id":"3","text":"nice","label":"spam","author":"spammer","group":"games","time":"9999-12-31 23:59:59"})",
+       R"({"id":"4","text":"nice","label":"spam","author":"spammer","group":"games","time":"2286-11-20T17:46:40Z"})",
+       R"({"id":"5","text":"see you","label":"ham","author":"other","group":"chat","time":"2286-11-20T17:46:39Z"})"},
+      &code, &lines);
   if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
   ASSERT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr("\"untimed\":2,"));
-  const std::vector<std::string> lines = FileLines(decisions);
   ASSERT_EQ(lines.size(), 5u);
   // The two untimed after their group's neighbour, a day after the spammer's flag
   // in music; the latest time last.
@@ -709,7 +700,6 @@ TEST_F(ReplayCommandTest, TimesAfterTheLatestUnixTimeAreNoTime) {
           R"("id":"5","line":5,"member":"other","group":"chat","time":"2286-11-20T17:46:39Z","untimed":false,)"));
   for (const std::string& line : lines)
     EXPECT_THAT(line, Not(HasSubstr("\"10000-"))) << line;
-  std::filesystem::remove(decisions);
 }
 
 // A reject threshold below the hold threshold is a usage error, said before the

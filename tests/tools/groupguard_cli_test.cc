@@ -2460,6 +2460,18 @@ TEST_F(GroupguardCliTest, DashModelIsStandardInputWhereItIsFree) {
   }
 }
 
+// Writes a journal of three records ("a record") into `dir`; returns the path of its
+// one segment.
+std::string WriteThreeRecordJournal(const std::string& dir,
+                                    const JournalOptions& options) {
+  auto store = OpenJournal(dir, options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  for (int i = 1; store.ok() && i <= 3; ++i) {
+    EXPECT_TRUE((*store)->Append("a record").ok());
+  }
+  return dir + "/journal-00000000000000000001.log";
+}
+
 // A journal whose middle record is damaged: `check` says where and what `salvage`
 // would do (exit 1, nothing changed), `salvage --dry-run` likewise (exit 0),
 // `salvage` cuts it, and `check` then passes and the journal opens.
@@ -2467,12 +2479,7 @@ TEST_F(GroupguardCliTest, JournalCheckAndSalvage) {
   const std::string dir = Dir() + "/journal";
   JournalOptions options;
   options.sync = JournalOptions::Sync::kNone;
-  {
-    auto store = OpenJournal(dir, options);
-    ASSERT_TRUE(store.ok()) << store.status();
-    for (int i = 1; i <= 3; ++i) ASSERT_TRUE((*store)->Append("a record").ok());
-  }
-  const std::string segment = dir + "/journal-00000000000000000001.log";
+  const std::string segment = WriteThreeRecordJournal(dir, options);
   std::string bytes = ReadFile(segment);
   const size_t second = 32 + 16 + 8;  // the header, then record 1's frame and payload
   bytes[second + 20] ^= 1;            // record 2's payload
@@ -2513,12 +2520,7 @@ TEST_F(GroupguardCliTest, JournalCheckNamesATornTail) {
   const std::string dir = Dir() + "/torn-journal";
   JournalOptions options;
   options.sync = JournalOptions::Sync::kNone;
-  {
-    auto store = OpenJournal(dir, options);
-    ASSERT_TRUE(store.ok()) << store.status();
-    for (int i = 1; i <= 3; ++i) ASSERT_TRUE((*store)->Append("a record").ok());
-  }
-  const std::string segment = dir + "/journal-00000000000000000001.log";
+  const std::string segment = WriteThreeRecordJournal(dir, options);
   std::string bytes = ReadFile(segment);
   const size_t third = 32 + 2 * (16 + 8);  // the header, then records 1 and 2
   bytes.resize(bytes.size() - 3);          // record 3 cut short
