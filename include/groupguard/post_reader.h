@@ -94,7 +94,10 @@ class PostReader {
 
   // Reads the next record into `post`. Returns false at the end of the input. A
   // malformed record returns kInvalidArgument naming "file:line: what"; the reader is
-  // then positioned after that record, so a caller may skip it and continue. An I/O
+  // then positioned after that record, so a caller may skip it and continue. A text's
+  // invalid UTF-8 is kept (CSV, TSV) or replaced by U+FFFD (JSON Lines, which cannot
+  // hold it); an id, author or group (of the fields the options read) that is not
+  // UTF-8 makes the record malformed, as two such ids would otherwise become one. An I/O
   // error returns kDataLoss / kUnavailable and ends the stream.
   virtual absl::StatusOr<bool> Next(Post* post) = 0;
 
@@ -109,7 +112,8 @@ class PostReader {
 // Reads a whole dump into memory; fails on the first malformed record. Blank lines are
 // skipped; a leading UTF-8 byte order mark and CRLF line ends are accepted. Invalid
 // UTF-8 in a JSON Lines record, and an escaped surrogate without its other half
-// (\ud83d), are replaced by U+FFFD rather than rejected.
+// (\ud83d), are replaced by U+FFFD rather than rejected, except in the id, author
+// and group (PostReader::Next's malformed record).
 absl::StatusOr<std::vector<Post>> ReadPosts(absl::string_view path,
                                             const PostReaderOptions& options = {});
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <iterator>
 #include <tuple>
 #include <utility>
 
@@ -55,8 +56,10 @@ int Hex4(const unsigned char* p) {
 // escaped UTF-16 surrogate without its other half (\ud83d alone: what JSON
 // encoders write for text cut inside an emoji) by U+FFFD, and escaping raw control
 // characters inside strings (a raw NUL or tab in a string is invalid JSON, but a
-// dump's text is scored, not rejected, for it).
-void RepairJson(absl::string_view in, std::string* out) {
+// dump's text is scored, not rejected, for it). With `alternate`, the replacement is
+// U+FFFC instead: a value that differs between the two repairs held something
+// replaced (IdentityNotUtf8).
+void RepairJson(absl::string_view in, std::string* out, bool alternate = false) {
   out->clear();
   out->reserve(in.size() + 16);
   const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(in.data());
@@ -84,7 +87,7 @@ void RepairJson(absl::string_view in, std::string* out) {
           out->append(reinterpret_cast<const char*>(p), 11);
         } else {
           n = 5;
-          out->append("uFFFD");
+          out->append(alternate ? "uFFFC" : "uFFFD");
         }
       } else {
         out->push_back(static_cast<char>(c));
@@ -101,7 +104,7 @@ void RepairJson(absl::string_view in, std::string* out) {
       utf8proc_int32_t cp;
       n = utf8proc_iterate(p, left, &cp);
       if (n <= 0) {
-        out->append("\xEF\xBF\xBD");
+        out->append(alternate ? "\xEF\xBF\xBC" : "\xEF\xBF\xBD");
         n = 1;
       } else {
         out->append(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
@@ -557,6 +560,10 @@ struct RecordParser::Impl {
                                       const unsigned char* last, absl::string_view* out);
   absl::Status ParseJsonRecord(absl::string_view record, size_t capacity, int64_t line,
                                Post* post);
+  // For a record that parsed only once repaired (RepairJson) into `repaired_post`:
+  // the error for its first id, author or group that held something the repair
+  // replaced, or "".
+  std::string IdentityNotUtf8(absl::string_view record, const Post& repaired_post);
 
   // CSV / TSV ----------------------------------------------------------------
 
@@ -635,6 +642,17 @@ std::string NotALabelError(absl::string_view field, absl::string_view value) {
   return absl::StrCat("\"", Printable(field), "\" is \"",
                       Printable(absl::StripAsciiWhitespace(value)),
                       "\", not spam/ham, 1/0, true/false or t/f");
+}
+
+// An id, author or group that is not UTF-8 is a malformed record: it is not repaired
+// as a text is, since two different ones (Latin-1 "Jos\xe9" and "Jos\xe8") would
+// then be the same U+FFFD one, and a replay would take two members for one.
+std::string IdentityNotUtf8Error(absl::string_view field, bool json) {
+  return absl::StrCat(
+      "\"", Printable(field), "\" is not valid UTF-8",
+      json ? " (or holds half of an escaped surrogate pair)" : "",
+      ": an id, author or group is not repaired as a text is, as two different ones "
+      "would then be the same; convert the dump to UTF-8");
 }
 
 }  // namespace
@@ -1186,6 +1204,37 @@ template <typename PostT>
   return true;
 }
 
+std::string RecordParser::Impl::IdentityNotUtf8(absl::string_view record,
+                                                const Post& repaired_post) {
+  constexpr absl::string_view kReplacement = "\xEF\xBF\xBD";
+  const std::pair<const std::string*, const std::string*> fields[] = {
+      {&repaired_post.id, &options.id_field},
+      {&repaired_post.author, &options.author_field},
+      {&repaired_post.group, &options.group_field}};
+  if (std::none_of(std::begin(fields), std::end(fields), [kReplacement](const auto& f) {
+        return absl::StrContains(*f.first, kReplacement);
+      })) {
+    return "";
+  }
+  // A U+FFFD is either the record's own or a repair's: repaired with another
+  // replacement, a value that holds a repair's reads differently.
+  std::string other;
+  RepairJson(record, &other, /*alternate=*/true);
+  const size_t size = other.size();
+  other.append(kBlockPadding, ' ');
+  Post alternate;
+  const RecordError err =
+      ParseJson(absl::string_view(other.data(), size), other.size(), &alternate);
+  if (err.json != simdjson::SUCCESS || !err.what.empty()) return "";  // same structure
+  const std::string* alternates[] = {&alternate.id, &alternate.author, &alternate.group};
+  for (size_t i = 0; i < std::size(fields); ++i) {
+    if (*fields[i].first != *alternates[i]) {
+      return IdentityNotUtf8Error(*fields[i].second, /*json=*/true);
+    }
+  }
+  return "";
+}
+
 absl::Status RecordParser::Impl::ParseJsonRecord(absl::string_view record,
                                                  size_t capacity, int64_t line,
                                                  Post* post) {
@@ -1225,6 +1274,9 @@ absl::Status RecordParser::Impl::ParseJsonRecord(absl::string_view record,
     clear();
     post->line = line;
     err = ParseJson(absl::string_view(repaired.data(), size), repaired.size(), post);
+    if (err.json == simdjson::SUCCESS && err.what.empty()) {
+      err.what = IdentityNotUtf8(record, *post);
+    }
   }
   // Scratch grown for a huge record is not kept for the records after it (a
   // simdjson parser takes several bytes per byte of its largest document).
@@ -1491,6 +1543,13 @@ absl::Status RecordParser::Impl::ParseTabular(absl::string_view record, int64_t 
   take(author_column, &post->author);
   take(group_column, &post->group);
   take(time_column, &post->time);
+  for (const auto& [value, field] : {std::pair(&post->id, &options.id_field),
+                                     std::pair(&post->author, &options.author_field),
+                                     std::pair(&post->group, &options.group_field)}) {
+    if (!simdjson::validate_utf8(value->data(), value->size())) {
+      return Error(line, IdentityNotUtf8Error(*field, /*json=*/false));
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -1,5 +1,6 @@
 #include "groupguard/post_reader.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -510,6 +511,70 @@ TEST(PostReaderTest, InvalidUtf8AndNulAreKept) {
             "a\xEF\xBF\xBD"
             "b");
   EXPECT_EQ((*posts)[1].text, std::string("x\0y", 3));
+}
+
+// A text's invalid UTF-8 is replaced, but an id, author or group's makes the record
+// malformed: replaced, Latin-1 "Jos\xE9" and "Jos\xE8" would be one author. A U+FFFD
+// the dump wrote itself (raw or escaped) is fine, and so is one in a field the
+// options do not read.
+TEST(PostReaderTest, IdsAuthorsAndGroupsThatAreNotUtf8AreMalformed) {
+  const std::string jsonl = WriteTempFile(
+      "ids.jsonl",
+      "{\"id\": \"a\xE9\", \"text\": \"x\"}\n"
+      "{\"id\": \"2\", \"text\": \"x\", \"author\": \"Jos\xE9\"}\n"
+      "{\"id\": \"3\", \"text\": \"x\", \"group\": \"g \\ud83d\"}\n"
+      "{\"id\": \"4\", \"text\": \"x\\ud83d\", \"author\": \"a\xEF\xBF\xBD\", "
+      "\"group\": \"\\ufffd\", \"time\": \"\xFF\", \"other\": \"\xFF\"}\n"
+      "{\"id\": \"5\", \"text\": \"Jos\xE9\", \"author\": \"Jos\xC3\xA9\"}\n"
+      "{\"id\": \"\\ud83d\\ude00\", \"text\": \"\xFF\", \"author\": \"\xE9\"}\n");
+  ReadResult result = ReadSkippingErrors(jsonl, PostReaderOptions());
+  const std::string why =
+      " is not valid UTF-8 (or holds half of an escaped surrogate pair): an id, author "
+      "or group is not repaired as a text is, as two different ones would then be the "
+      "same; convert the dump to UTF-8";
+  EXPECT_THAT(result.errors,
+              ::testing::ElementsAre(absl::StrCat(jsonl, ":1: \"id\"", why),
+                                     absl::StrCat(jsonl, ":2: \"author\"", why),
+                                     absl::StrCat(jsonl, ":3: \"group\"", why),
+                                     absl::StrCat(jsonl, ":6: \"author\"", why)));
+  ASSERT_EQ(result.posts.size(), 2u);
+  EXPECT_EQ(result.posts[0].id, "4");
+  EXPECT_EQ(result.posts[0].text, "x\xEF\xBF\xBD");
+  EXPECT_EQ(result.posts[0].author, "a\xEF\xBF\xBD");
+  EXPECT_EQ(result.posts[0].group, "\xEF\xBF\xBD");
+  EXPECT_EQ(result.posts[0].time, "\xEF\xBF\xBD");
+  EXPECT_EQ(result.posts[1].text, "Jos\xEF\xBF\xBD");
+  EXPECT_EQ(result.posts[1].author, "Jos\xC3\xA9");
+  // Not read, not checked.
+  PostReaderOptions unread;
+  unread.author_field.clear();
+  result = ReadSkippingErrors(jsonl, unread);
+  EXPECT_EQ(result.errors.size(), 2u);
+  EXPECT_EQ(result.posts.size(), 4u);
+
+  for (const DumpFormat format : {DumpFormat::kCsv, DumpFormat::kTsv}) {
+    const char sep = format == DumpFormat::kCsv ? ',' : '\t';
+    std::string dump =
+        "id,text,author,group\n"
+        "a\xE9,x,,\n"
+        "2,x,Jos\xE9,\n"
+        "3,x,,g\xED\xA0\xBD\n"  // an encoded surrogate
+        "4,x\xFF,a\xEF\xBF\xBD,\xEF\xBF\xBD\n";
+    std::replace(dump.begin(), dump.end(), ',', sep);
+    const std::string path =
+        WriteTempFile(format == DumpFormat::kCsv ? "ids.csv" : "ids.tsv", dump);
+    result = ReadSkippingErrors(path, Format(format));
+    const std::string plain_why =
+        " is not valid UTF-8: an id, author or group is not repaired as a text is, as "
+        "two different ones would then be the same; convert the dump to UTF-8";
+    EXPECT_THAT(result.errors,
+                ::testing::ElementsAre(absl::StrCat(path, ":2: \"id\"", plain_why),
+                                       absl::StrCat(path, ":3: \"author\"", plain_why),
+                                       absl::StrCat(path, ":4: \"group\"", plain_why)));
+    ASSERT_EQ(result.posts.size(), 1u);
+    EXPECT_EQ(result.posts[0].text, "x\xFF");  // the tokenizer replaces it
+    EXPECT_EQ(result.posts[0].author, "a\xEF\xBF\xBD");
+  }
 }
 
 TEST(PostReaderTest, RawControlCharactersInStringsAreKept) {

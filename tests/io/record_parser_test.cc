@@ -685,7 +685,7 @@ TEST(RecordParserTest, LoneSurrogateEscapesAreReplaced) {
   const std::string records =
       "{\"id\": \"1\", \"text\": \"emoji cut \\ud83d\"}\n"
       "{\"text\": \"pair \\ud83d\\ude00 low \\uDE00 high high \\ud83d\\ud83d\\ude00\"}\n"
-      "{\"text\": \"at the end \\udbff\", \"id\": \"\\ud800x\"}\n"
+      "{\"text\": \"at the end \\udbff\", \"id\": \"\\ud800\\udc00x\"}\n"
       "{\"text\": \"escaped backslash \\\\ud83d stays\"}\n"
       "{\"text\": \"bad \\x escape\"}\n";
   const std::string expected =

@@ -219,6 +219,35 @@ TEST_F(ReplayCommandTest, OverlongIdsAreMalformedRecords) {
   EXPECT_THAT(out, HasSubstr("\"posts\":4,"));
 }
 
+// Two Latin-1 authors are not one member: an author that is not UTF-8 is a malformed
+// record (replaced by U+FFFD, "Jos\xE9" and "Jos\xE8" would read the same), skipped
+// with --skip-bad. `score` does not read authors, so it scores such a record.
+TEST_F(ReplayCommandTest, AuthorsThatAreNotUtf8AreMalformedRecords) {
+  {
+    std::ofstream f(path_, std::ios::app);
+    f << "{\"id\":\"5\",\"text\":\"hello\",\"label\":\"ham\",\"author\":\"Jos\xE9\","
+         "\"group\":\"music\",\"time\":\"2024-01-04T10:00:00\"}\n"
+      << "{\"id\":\"6\",\"text\":\"hi\",\"label\":\"ham\",\"author\":\"Jos\xE8\","
+         "\"group\":\"music\",\"time\":\"2024-01-05T10:00:00\"}\n";
+  }
+  int code = -1;
+  std::string out =
+      RunCommand(absl::StrCat(GROUPGUARD_CLI, " replay ", path_, " 2>&1"), &code);
+  if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_THAT(out, HasSubstr(absl::StrCat(path_, ":5: \"author\" is not valid UTF-8")));
+  EXPECT_THAT(out, HasSubstr("convert the dump to UTF-8"));
+  out = RunCommand(
+      absl::StrCat(GROUPGUARD_CLI, " replay --skip-bad --json ", path_, " 2>&1"), &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"posts\":4,"));
+  EXPECT_THAT(out, HasSubstr("\"authors\":2,"));
+  EXPECT_THAT(out, HasSubstr("skipped 2 malformed records"));
+  out = RunCommand(absl::StrCat(GROUPGUARD_CLI, " score ", path_, " 2>&1"), &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("{\"id\":\"6\","));
+}
+
 // A failed write of the summary is a runtime error, as in every other command.
 TEST_F(ReplayCommandTest, FailedWriteToStandardOutputIsARuntimeError) {
   int code = -1;

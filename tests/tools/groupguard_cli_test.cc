@@ -956,7 +956,8 @@ TEST_F(GroupguardCliTest, OddPostsAreScoredNotFatal) {
 
 // Every id is written as a JSON string, whichever way its record was read: plain
 // records (read in place, ids copied as they are: ASCII and well-formed UTF-8) and
-// records with escapes, bad UTF-8 or a number (read through simdjson).
+// records with escapes, bad UTF-8 in the text or a number (read through simdjson).
+// An id that is not UTF-8 is a malformed record (not one U+FFFD id for many).
 TEST_F(GroupguardCliTest, ScoreWritesEveryIdAsAJsonString) {
   const std::string long_id(70, 'L');
   const std::string dump = absl::StrCat(
@@ -964,22 +965,25 @@ TEST_F(GroupguardCliTest, ScoreWritesEveryIdAsAJsonString) {
       "{\"id\":\"caf\xC3\xA9 \xF0\x9F\x98\x80\",\"text\":\"hi\"}\n",
       "{\"id\":\"q\\\"uote\\\\\",\"text\":\"hi\"}\n",
       "{\"id\":\"esc\\u00e9\\u0001\",\"text\":\"hi\"}\n",
-      "{\"id\":\"bad\xFF\",\"text\":\"hi\"}\n", "{\"id\":7,\"text\":\"hi\"}\n",
-      "{\"id\":\"", long_id, "\",\"text\":\"hi\"}\n", "{\"id\":\"\",\"text\":\"hi\"}\n",
-      "{\"text\":\"hi \\u00e9\"}\n");
-  Result r = RunCli(absl::StrCat("score -m ", model_, " ", WriteFile("ids.jsonl", dump)));
+      "{\"id\":\"bad\xFF\",\"text\":\"hi\"}\n", "{\"id\":\"ok\",\"text\":\"hi\xFF\"}\n",
+      "{\"id\":7,\"text\":\"hi\"}\n", "{\"id\":\"", long_id, "\",\"text\":\"hi\"}\n",
+      "{\"id\":\"\",\"text\":\"hi\"}\n", "{\"text\":\"hi \\u00e9\"}\n");
+  const std::string input = WriteFile("ids.jsonl", dump);
+  Result r = RunCli(absl::StrCat("score --skip-bad -m ", model_, " ", input));
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat("skipped 1 malformed record; the first: ",
+                                            input, ":5: \"id\" is not valid UTF-8")));
   const std::vector<std::string> lines = Lines(r.out);
   const std::vector<std::string> starts = {
       "{\"id\":\"p1\",\"spam_probability\":",
       "{\"id\":\"caf\xC3\xA9 \xF0\x9F\x98\x80\",\"spam_probability\":",
       "{\"id\":\"q\\\"uote\\\\\",\"spam_probability\":",
       "{\"id\":\"esc\xC3\xA9\\u0001\",\"spam_probability\":",
-      "{\"id\":\"bad\xEF\xBF\xBD\",\"spam_probability\":",
+      "{\"id\":\"ok\",\"spam_probability\":",
       "{\"id\":\"7\",\"spam_probability\":",
       absl::StrCat("{\"id\":\"", long_id, "\",\"spam_probability\":"),
-      "{\"id\":null,\"line\":8,\"spam_probability\":",
-      "{\"id\":null,\"line\":9,\"spam_probability\":"};
+      "{\"id\":null,\"line\":9,\"spam_probability\":",
+      "{\"id\":null,\"line\":10,\"spam_probability\":"};
   ASSERT_EQ(lines.size(), starts.size()) << r.out;
   for (size_t i = 0; i < starts.size(); ++i) {
     EXPECT_THAT(lines[i], StartsWith(starts[i]));

@@ -78,6 +78,9 @@ void AddPostContextFlags(CLI::App* command, InputFlags* flags) {
                                   " (a column named here must be in a CSV/TSV header)"))
         ->capture_default_str();
   };
+  flags->author_field = "author";
+  flags->group_field = "group";
+  flags->time_field = "time";
   flags->author_option = add("--author-field", &flags->author_field, "the post's author");
   flags->group_option =
       add("--group-field", &flags->group_field, "the group (channel, forum) posted to");

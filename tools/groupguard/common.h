@@ -45,10 +45,11 @@ struct InputFlags {
   std::string text_field = "text";
   std::string id_field = "id";
   std::string label_field = "label";
-  // replay only (AddPostContextFlags).
-  std::string author_field = "author";
-  std::string group_field = "group";
-  std::string time_field = "time";
+  // replay only (AddPostContextFlags sets "author", "group" and "time"): empty, the
+  // other commands do not read these fields at all.
+  std::string author_field;
+  std::string group_field;
+  std::string time_field;
   std::string null_value;  // --null: CSV/TSV spelling of SQL's NULL ("" = none)
   size_t max_record_mib = 64;
   bool skip_bad = false;
