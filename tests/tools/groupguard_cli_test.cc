@@ -763,6 +763,31 @@ TEST_F(GroupguardCliTest, TrainOutOfMemoryOnARecordNamesIt) {
   EXPECT_FALSE(Exists(model));
 }
 
+// Out of memory replaying a post (10 MiB of '$', ten million tokens, in a 100 MB
+// address space): the error names the record, as score's and train's do; it was a
+// bare "out of memory".
+TEST_F(GroupguardCliTest, ReplayOutOfMemoryOnAPostNamesIt) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's allocator does not run under an address space limit";
+#endif
+  const std::string limit = "ulimit -v 100000";
+  if (std::system(limit.c_str()) != 0) {
+    GTEST_SKIP() << "the hard limit does not allow this address space limit";
+  }
+  const std::string input = WriteFile(
+      "oom-replay.jsonl",
+      absl::StrCat("{\"id\":\"a\",\"text\":\"hello\",\"author\":\"x\",\"group\":\"g\"}\n",
+                   "{\"id\":\"b\",\"text\":\"", std::string(10 << 20, '$'),
+                   "\",\"author\":\"y\",\"group\":\"g\"}\n"));
+  const Result r = RunCli(absl::StrCat("replay ", input), "/dev/null", limit);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err, absl::StrCat("groupguard: ", input,
+                                ":2: out of memory replaying this post of 10485760 bytes "
+                                "(2 records held: a replay holds the whole dump in "
+                                "memory)\n"));
+  EXPECT_EQ(r.out, "");
+}
+
 // Out of memory while the parser reads a record (one with a \u escape, which goes
 // to simdjson; 10 and 16 MiB of '$' in a 100 MB address space): the error names the
 // record being read and its size. It used to name the record before it or none

@@ -29,6 +29,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <new>
 #include <optional>
 #include <set>
 #include <string>
@@ -354,8 +355,10 @@ void PlaceUntimed(std::vector<Item>* items, const std::string& rule, Counts* c) 
   *items = std::move(kept);
 }
 
+// *replaying is the item being replayed (for a caller that catches std::bad_alloc).
 absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
-                      const ReplayFlags& f, Counts* c, DecisionLog* log) {
+                      const ReplayFlags& f, Counts* c, DecisionLog* log,
+                      const Item** replaying) {
   // Replay times are the dump's; the registry's clock follows them. Untimed posts
   // placed at the end run at the last known time.
   ManualClock clock(absl::UnixEpoch());
@@ -414,6 +417,7 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
   const std::string no_group = Unused(std::string(kNoGroup), taken_groups);
 
   for (Item& it : items) {
+    *replaying = &it;
     Post& p = it.post;
     if (p.group.empty()) {
       p.group = no_group;
@@ -511,6 +515,7 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
       GG_RETURN_IF_ERROR(log->Add(it, s, *d, no_group, moderated, flagged, flag_until));
     }
   }
+  *replaying = nullptr;
   if (log != nullptr) GG_RETURN_IF_ERROR(log->Flush());
   c->groups = static_cast<int64_t>(groups.size());
   c->authors = static_cast<int64_t>(authors.size() + c->no_author);
@@ -745,9 +750,25 @@ int RunReplay(const ReplayFlags& f) {
   Counts c;
   BadRecords bad;
   std::vector<Item> items;
+  // The replay holds the whole dump (to sort it by time): running out of memory
+  // says where it got to, here and while replaying (main() would say only "out of
+  // memory").
+  const auto out_of_memory = [&](absl::string_view what) {
+    return absl::StrCat((*reader)->name(), what, " (", items.size(),
+                        " records held: a replay holds the whole dump in memory)");
+  };
   while (true) {
     Item it;
-    auto more = (*reader)->Next(&it.post);
+    absl::StatusOr<bool> more;
+    try {
+      more = (*reader)->Next(&it.post);
+    } catch (const std::bad_alloc&) {
+      PrintError(out_of_memory(
+          items.empty() ? absl::StrCat(": out of memory reading the first record")
+                        : absl::StrCat(": out of memory reading the record after line ",
+                                       items.back().post.line)));
+      return kExitRuntimeError;
+    }
     if (!more.ok()) {
       if (f.in.skip_bad && more.status().code() == absl::StatusCode::kInvalidArgument) {
         bad.Add(more.status().message());
@@ -770,13 +791,30 @@ int RunReplay(const ReplayFlags& f) {
     }
     it.time = ReplayTime(it.post.time);
     it.untimed = !it.time.has_value();
-    items.push_back(std::move(it));
+    try {
+      items.push_back(std::move(it));
+    } catch (const std::bad_alloc&) {
+      PrintError(out_of_memory(
+          absl::StrCat(":", it.post.line, ": out of memory holding this record")));
+      return kExitRuntimeError;
+    }
   }
   c.bad_records = bad.count();
-  PlaceUntimed(&items, f.untimed, &c);
   std::optional<DecisionLog> log;
   if (decisions != nullptr) log.emplace(decisions.get());
-  absl::Status s = Simulate(items, model->get(), f, &c, log ? &*log : nullptr);
+  const Item* replaying = nullptr;
+  absl::Status s;
+  try {
+    PlaceUntimed(&items, f.untimed, &c);
+    s = Simulate(items, model->get(), f, &c, log ? &*log : nullptr, &replaying);
+  } catch (const std::bad_alloc&) {
+    s = absl::ResourceExhaustedError(out_of_memory(
+        replaying == nullptr
+            ? absl::StrCat(": out of memory setting up or summing up the replay")
+            : absl::StrCat(":", replaying->post.line,
+                           ": out of memory replaying this post of ",
+                           replaying->post.text.size(), " bytes")));
+  }
   if (s.ok() && decisions != nullptr) s = decisions->Commit();
   if (!s.ok()) {
     PrintError(s.message());
