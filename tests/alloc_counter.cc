@@ -11,11 +11,20 @@
 namespace {
 std::atomic<int64_t> g_calls{0};
 std::atomic<size_t> g_bytes{0};
+// This thread's calls of operator new until one fails (FailAllocationOnThisThread);
+// -1 when none is to.
+thread_local int64_t t_fail_in = -1;
+
+bool FailThisOne() {
+  if (t_fail_in < 0) return false;
+  return t_fail_in-- == 0;
+}
 }  // namespace
 
 void* operator new(std::size_t size) {
   g_calls.fetch_add(1, std::memory_order_relaxed);
   g_bytes.fetch_add(size, std::memory_order_relaxed);
+  if (FailThisOne()) throw std::bad_alloc();
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
@@ -25,6 +34,7 @@ void* operator new(std::size_t size) {
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
   g_calls.fetch_add(1, std::memory_order_relaxed);
   g_bytes.fetch_add(size, std::memory_order_relaxed);
+  if (FailThisOne()) return nullptr;
   return std::malloc(size == 0 ? 1 : size);
 }
 void operator delete(void* p) noexcept { std::free(p); }
@@ -38,5 +48,9 @@ AllocationCounter::AllocationCounter()
 
 int64_t AllocationCounter::calls() const { return g_calls.load() - calls_at_start_; }
 size_t AllocationCounter::bytes() const { return g_bytes.load() - bytes_at_start_; }
+
+void FailAllocationOnThisThread(int64_t nth) { t_fail_in = nth < 0 ? -1 : nth; }
+
+bool AllocationFailurePending() { return t_fail_in >= 0; }
 
 }  // namespace groupguard::testing

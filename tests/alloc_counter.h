@@ -2,11 +2,11 @@
 #define GROUPGUARD_TESTS_ALLOC_COUNTER_H_
 
 // Heap allocations of a test binary, for the tests that check what a call
-// allocates. alloc_counter.cc replaces the global operator new, plain and nothrow
-// (and the operator deletes that free what they return), by one that counts calls
-// and bytes and takes the memory from malloc. A binary may replace operator new only
-// once: link the object library groupguard_alloc_counter (tests/CMakeLists.txt)
-// into the test, and nothing else that replaces it.
+// allocates or what it does when one fails. alloc_counter.cc replaces the global operator
+// new, plain and nothrow (and the operator deletes that free what they return), by one
+// that counts calls and bytes and takes the memory from malloc. A binary may replace
+// operator new only once: link the object library groupguard_alloc_counter
+// (tests/CMakeLists.txt) into the test, and nothing else that replaces it.
 //
 // What is counted: every call of operator new(size_t) and of its nothrow form, from
 // any thread; in a plain build the array forms of libstdc++ end up there too (the
@@ -34,6 +34,15 @@ class AllocationCounter {
   int64_t calls_at_start_;
   size_t bytes_at_start_;
 };
+
+// Fault injection: this thread's `nth` next call of operator new from now (0: the
+// very next one) fails as when memory runs out: the plain form throws
+// std::bad_alloc, the nothrow form returns nullptr. One call fails, once; a
+// negative `nth` disarms. Other threads allocate as usual (a test that sweeps `nth`
+// over every allocation of one call gets the same failures from run to run).
+void FailAllocationOnThisThread(int64_t nth);
+// Whether the failure armed on this thread has not happened yet.
+bool AllocationFailurePending();
 
 }  // namespace groupguard::testing
 

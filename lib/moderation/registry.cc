@@ -13,11 +13,11 @@
 #include <shared_mutex>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
@@ -213,6 +213,46 @@ absl::Status FitHeldPostWithin(size_t limit, pb::Event* e) {
   *p->mutable_text() = std::move(text);
   return absl::OkStatus();
 }
+
+// The registry's maps by id are the standard's, not absl::flat_hash_map: an abseil
+// table whose growth runs out of memory is left corrupt (its capacity grown, its
+// slots not: abseil-cpp issue #1581), and a registry goes on after std::bad_alloc
+// (failed, and still answering reads), while a standard unordered map is as it was
+// when an insert throws.
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, absl::Hash<std::string>>;
+
+// This thread's buffer for LookupKey, and whether it is gone (destroyed at the
+// thread's end, while a later thread_local's destructor may still look up a member:
+// the flag, trivially destructible, outlives it).
+struct LookupBuffer {
+  std::string text;
+  LookupBuffer() { text.reserve(kMaxIdBytes); }
+  ~LookupBuffer();
+};
+thread_local bool lookup_buffer_gone = false;
+thread_local LookupBuffer lookup_buffer;
+LookupBuffer::~LookupBuffer() { lookup_buffer_gone = true; }
+
+// `key` as the std::string a StringMap lookup takes (C++17 has no heterogeneous
+// lookup in unordered maps), without an allocation per lookup: in this thread's
+// buffer (ids are at most kMaxIdBytes), or in a string of its own once that is
+// gone. Used as a temporary, in the lookup's own expression: two alive at once on
+// one thread would share the buffer.
+class LookupKey {
+ public:
+  explicit LookupKey(absl::string_view key)
+      : text_(lookup_buffer_gone ? &own_ : &lookup_buffer.text) {
+    text_->assign(key.data(), key.size());
+  }
+  LookupKey(const LookupKey&) = delete;
+  LookupKey& operator=(const LookupKey&) = delete;
+  operator const std::string&() const { return *text_; }  // NOLINT: implicit by design
+
+ private:
+  std::string own_;
+  std::string* text_;
+};
 
 struct FlagRecord {
   uint64_t id = 0;
@@ -490,7 +530,7 @@ class Registry::Impl {
 
   struct alignas(64) Shard {
     mutable std::shared_mutex mu;
-    absl::flat_hash_map<std::string, MemberRecord> members ABSL_GUARDED_BY(mu);
+    StringMap<MemberRecord> members ABSL_GUARDED_BY(mu);
   };
 
   Shard& ShardFor(absl::string_view member) {
@@ -504,7 +544,7 @@ class Registry::Impl {
 
   std::optional<uint32_t> GroupIndex(absl::string_view group) const {
     std::shared_lock<std::shared_mutex> l(groups_mu_);
-    auto it = group_index_.find(group);
+    auto it = group_index_.find(LookupKey(group));
     if (it == group_index_.end()) return std::nullopt;
     return it->second;
   }
@@ -600,7 +640,7 @@ class Registry::Impl {
   auto ReadMember(absl::string_view member, Read read) const {
     const Shard& sh = ShardFor(member);
     std::shared_lock<std::shared_mutex> l(sh.mu);
-    auto it = sh.members.find(member);
+    auto it = sh.members.find(LookupKey(member));
     return read(it == sh.members.end() ? nullptr : &it->second);
   }
 
@@ -619,7 +659,7 @@ class Registry::Impl {
     MemberSnapshot out;
     const Shard& sh = ShardFor(member);
     std::shared_lock<std::shared_mutex> l(sh.mu);
-    auto it = sh.members.find(member);
+    auto it = sh.members.find(LookupKey(member));
     if (it == sh.members.end()) return out;
     out.exists = true;
     out.groups = it->second.groups;
@@ -679,18 +719,35 @@ class Registry::Impl {
         "go through the registry whose store has the journal open");
   }
   absl::Status FailedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
-    return FailedStatus(failed_, failed_out_of_memory_);
+    return failure_;
   }
   // Marks the registry failed by `cause` (the first cause is kept). Health() reads it
-  // without the writer lock, which a writer may hold across a disk write.
+  // without the writer lock, which a writer may hold across a disk write. Allocates
+  // nothing it cannot do without: failing for lack of memory, it still fails.
   void SetFailedLocked(absl::Status cause, bool out_of_memory = false)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
     if (!failed_.ok()) return;
+    absl::Status failure;
+    try {
+      failure = FailedStatus(cause, out_of_memory);
+    } catch (const std::bad_alloc&) {
+      failure = out_of_memory_failure_;  // a copy shares its message: no allocation
+    }
     failed_ = std::move(cause);
-    failed_out_of_memory_ = out_of_memory;
+    failure_ = failure;
     std::lock_guard<std::mutex> h(health_mu_);
-    health_ = FailedStatus(failed_, out_of_memory);
+    health_ = std::move(failure);
     failed_for_readers_.store(true, std::memory_order_release);
+  }
+  // `code` with the message `message()` makes, or with none when making it runs out
+  // of memory (a status without a message allocates nothing).
+  template <typename Message>
+  static absl::Status MakeStatus(absl::StatusCode code, Message message) {
+    try {
+      return absl::Status(code, message());
+    } catch (const std::bad_alloc&) {
+      return absl::Status(code, "");
+    }
   }
 
   // Starts the store's append of `event` (StartAppend: in order, without waiting for
@@ -741,12 +798,14 @@ class Registry::Impl {
       // change is made durable first (under kGroupCommit it is only queued, and
       // nothing else would write it), so that a reopen applies it whole.
       const absl::Status durable = store_->WaitDurable(sequence);
-      absl::Status cause = absl::ResourceExhaustedError(
-          absl::StrCat("out of memory applying event ", sequence,
-                       durable.ok() ? ", which is stored: a reopen applies it"
-                                    : absl::StrCat(", which may not be stored either (",
-                                                   durable.message(), ")")));
-      SetFailedLocked(cause, /*out_of_memory=*/true);
+      absl::Status cause = MakeStatus(absl::StatusCode::kResourceExhausted, [&] {
+        return absl::StrCat("out of memory applying event ", sequence,
+                            durable.ok()
+                                ? ", which is stored: a reopen applies it"
+                                : absl::StrCat(", which may not be stored either (",
+                                               durable.message(), ")"));
+      });
+      SetFailedLocked(std::move(cause), /*out_of_memory=*/true);
       return FailedLocked();
     }
     if (!s.ok()) {
@@ -791,7 +850,25 @@ class Registry::Impl {
           impl->turn_cv_.notify_all();
         }
       } pass_turn{this};
-      if (s.ok()) Notify(pending.events);
+      if (s.ok()) {
+        try {
+          Notify(pending.events);
+        } catch (const std::bad_alloc&) {
+          // The change is durable, but a subscriber has not heard of it (nor of
+          // what comes after, if the registry went on): fail the registry, as when
+          // a change cannot be applied; a reopened one has the change.
+          std::lock_guard<std::mutex> w(write_mu_);
+          SetFailedLocked(
+              MakeStatus(absl::StatusCode::kResourceExhausted,
+                         [&] {
+                           return absl::StrCat(
+                               "out of memory notifying subscribers of event ",
+                               pending.sequence, ", which is stored");
+                         }),
+              /*out_of_memory=*/true);
+          s = FailedLocked();
+        }
+      }
     }
     if (!s.ok()) return s;
     return pending.sequence;
@@ -900,7 +977,7 @@ class Registry::Impl {
   std::optional<int64_t> RecentDepartureLocked(absl::string_view member, uint32_t g,
                                                int64_t now) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
-    auto it = departures_.find(member);
+    auto it = departures_.find(LookupKey(member));
     if (it == departures_.end()) return std::nullopt;
     for (const Departure& d : it->second) {
       if (d.group == g && DepartureCounts(d.left_at, now)) return d.left_at;
@@ -1613,7 +1690,10 @@ class Registry::Impl {
         std::vector<std::string> gs;
         for (uint32_t g : rec.groups) gs.push_back(group_names[g]);
         std::sort(gs.begin(), gs.end());
-        for (auto& g : gs) ms.add_groups(std::move(g));
+        // Not add_groups(std::move(g)): protobuf's Add(std::string&&) counts the
+        // element before it allocates it, and running out of memory there leaves
+        // a message that crashes when destroyed; Add() allocates first.
+        for (auto& g : gs) *ms.add_groups() = std::move(g);
         if (rec.probation) {
           std::vector<const FlagRecord*> flags;
           for (const FlagRecord& f : rec.probation->flags) flags.push_back(&f);
@@ -1706,7 +1786,7 @@ class Registry::Impl {
 
   absl::Status LoadSnapshotLocked(const pb::Snapshot& s)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
-    absl::flat_hash_map<std::string, uint32_t> index;
+    StringMap<uint32_t> index;
     std::vector<std::unique_ptr<GroupRecord>> groups;
     for (const pb::GroupState& gs : s.groups()) {
       if (index.count(gs.group())) {
@@ -1732,7 +1812,7 @@ class Registry::Impl {
       }
       return it->second;
     };
-    std::array<absl::flat_hash_map<std::string, MemberRecord>, kShards> members;
+    std::array<StringMap<MemberRecord>, kShards> members;
     std::set<std::string> on_probation;
     for (const pb::MemberState& ms : s.members()) {
       MemberRecord rec;
@@ -1844,8 +1924,13 @@ class Registry::Impl {
   // Set when the store failed (an append it could not take, or a change applied in
   // memory it could not make durable): no more changes.
   absl::Status failed_ ABSL_GUARDED_BY(write_mu_);
-  bool failed_out_of_memory_ ABSL_GUARDED_BY(write_mu_) = false;  // not the store
-  // OK, or FailedStatus(failed_) once failed_ is set: what Health() returns.
+  // What every change returns once failed_ is set (FailedStatus(failed_)).
+  absl::Status failure_ ABSL_GUARDED_BY(write_mu_);
+  // The failure when even its message could not be made: made with the registry.
+  const absl::Status out_of_memory_failure_ = absl::UnavailableError(
+      "registry accepts no more changes: it ran out of memory; destroy it (and its "
+      "gates) and reopen it over its store with Registry::Open");
+  // OK, or failure_ once failed_ is set: what Health() returns.
   mutable std::mutex health_mu_;
   absl::Status health_ ABSL_GUARDED_BY(health_mu_);
   // Set with health_: CheckPosting, which takes no writer lock, answers Health() from
@@ -1865,12 +1950,12 @@ class Registry::Impl {
     int64_t left_at = 0;
   };
   using Departures = absl::InlinedVector<Departure, 1>;
-  absl::flat_hash_map<std::string, Departures> departures_ ABSL_GUARDED_BY(write_mu_);
+  StringMap<Departures> departures_ ABSL_GUARDED_BY(write_mu_);
 
   // The three locks below are taken one at a time, never nested, and held only for
   // in-memory work.
   mutable std::shared_mutex groups_mu_;
-  absl::flat_hash_map<std::string, uint32_t> group_index_ ABSL_GUARDED_BY(groups_mu_);
+  StringMap<uint32_t> group_index_ ABSL_GUARDED_BY(groups_mu_);
   std::vector<std::unique_ptr<GroupRecord>> groups_ ABSL_GUARDED_BY(groups_mu_);
 
   std::array<Shard, kShards> shards_;
@@ -1878,7 +1963,7 @@ class Registry::Impl {
   mutable std::shared_mutex meta_mu_;
   std::set<std::string> admins_ ABSL_GUARDED_BY(meta_mu_);
   std::vector<AuditEntry> audit_ ABSL_GUARDED_BY(meta_mu_);
-  absl::flat_hash_map<std::string, std::deque<int64_t>> rates_ ABSL_GUARDED_BY(meta_mu_);
+  StringMap<std::deque<int64_t>> rates_ ABSL_GUARDED_BY(meta_mu_);
   std::map<std::string, Appeal> appeals_ ABSL_GUARDED_BY(meta_mu_);
 
   // Whose turn it is to notify: tickets are handed out under write_mu_ in sequence
@@ -2670,7 +2755,7 @@ absl::StatusOr<Registry::PostingCheck> Registry::CheckPostingNow(
   uint32_t g;
   {
     std::shared_lock<std::shared_mutex> l(impl_->groups_mu_);
-    auto it = impl_->group_index_.find(group);
+    auto it = impl_->group_index_.find(LookupKey(group));
     if (it == impl_->group_index_.end()) {
       return absl::NotFoundError(absl::StrCat("no group \"", group, "\""));
     }
@@ -2687,7 +2772,7 @@ absl::StatusOr<Registry::PostingCheck> Registry::CheckPostingNow(
   {
     const Impl::Shard& sh = impl_->ShardFor(member);
     std::shared_lock<std::shared_mutex> l(sh.mu);
-    auto it = sh.members.find(member);
+    auto it = sh.members.find(LookupKey(member));
     if (it == sh.members.end() ||
         !std::binary_search(it->second.groups.begin(), it->second.groups.end(), g)) {
       return absl::FailedPreconditionError(
@@ -2746,9 +2831,12 @@ absl::StatusOr<HeldPost> Registry::Hold(const Submission& post,
   ToProto(held, e.mutable_post_held());
   GG_RETURN_IF_ERROR(
       FitHeldPostWithin(std::min(impl_->record_limit_, MessageLimit()), &e));
-  GG_ASSIGN_OR_RETURN(held.sequence, impl_->Commit(w, e));
-  // Return exactly what the queue holds (times at microsecond resolution).
-  return FromProto(e.post_held(), held.sequence, e.time());
+  // Returns exactly what the queue holds (times at microsecond resolution), made
+  // before the change: nothing allocates after it, so running out of memory cannot
+  // throw out of a hold that is made.
+  HeldPost queued = FromProto(e.post_held(), 0, e.time());
+  GG_ASSIGN_OR_RETURN(queued.sequence, impl_->Commit(w, e));
+  return queued;
 }
 
 }  // namespace groupguard

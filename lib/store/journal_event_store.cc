@@ -27,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -107,7 +108,10 @@ class JournalEventStore final : public EventStore {
   std::string PathOf(const std::string& name) const {
     return absl::StrCat(dir_, "/", name);
   }
-  std::string CurrentPathLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // A reference, not a copy (which could run out of memory on the write path): the
+  // writer that set writer_busy_ may use it without mu_, as fd_, since segments_
+  // changes only under mu_ when no writer is busy.
+  const std::string& CurrentPathLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return segments_.back().path;
   }
   absl::Status FailedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -143,8 +147,22 @@ class JournalEventStore final : public EventStore {
   ScopedFd fd_;
   // A group-commit leader or a segment roll is using fd_ outside mu_.
   bool writer_busy_ ABSL_GUARDED_BY(mu_) = false;
+  // Runs the work a writer does outside mu_ with writer_busy_ set. Running out of
+  // memory there is its error, not an exception: one would leave writer_busy_ set,
+  // and every later write and the destructor would wait for it forever.
+  template <typename Work>
+  absl::Status BusyWork(Work work) {
+    try {
+      return work();
+    } catch (const std::bad_alloc&) {
+      return out_of_memory_;  // a copy shares its message: no allocation
+    }
+  }
+  const absl::Status out_of_memory_ = absl::ResourceExhaustedError(
+      "journal: out of memory writing the journal (its records so far are whole)");
   absl::Status failed_ ABSL_GUARDED_BY(mu_);            // sticky first write/sync error
-  std::vector<Segment> segments_ ABSL_GUARDED_BY(mu_);  // ascending; back() is current
+  // Ascending; back() is current. Changed only under mu_ with no writer busy.
+  std::vector<Segment> segments_ ABSL_GUARDED_BY(mu_);
   std::optional<SnapshotRef> snapshot_ ABSL_GUARDED_BY(mu_);
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 1;     // to be assigned
   uint64_t durable_sequence_ ABSL_GUARDED_BY(mu_) = 0;  // acknowledged
@@ -390,7 +408,7 @@ absl::StatusOr<uint64_t> JournalEventStore::AppendDirectLocked(absl::string_view
   std::string& frame = spare_;
   frame.clear();
   internal::AppendFrame(sequence, record, &frame);
-  const std::string path = CurrentPathLocked();
+  const std::string& path = CurrentPathLocked();
   absl::Status status = internal::WriteAll(fd_.get(), frame, path);
   if (!status.ok()) {
     failed_ = status;
@@ -437,20 +455,24 @@ absl::Status JournalEventStore::WaitDurable(uint64_t sequence) {
     if (durable_sequence_ >= sequence) return absl::OkStatus();
     if (!failed_.ok()) return failed_;  // this record's batch (or an earlier one) failed
     if (!writer_busy_) {
+      const std::string& path = CurrentPathLocked();
       writer_busy_ = true;
       std::string batch;
       batch.swap(spare_);
       batch.swap(pending_);  // pending_ becomes the (empty) spare buffer
       const uint64_t batch_last = pending_last_;
-      const std::string path = CurrentPathLocked();
       const int fd = fd_.get();
       const bool cut_first = torn_tail_left_;
       const uint64_t cut_at = durable_offset_;
       lock.unlock();
-      absl::Status status = cut_first ? CutTornTail(path, cut_at) : absl::OkStatus();
-      const bool cut = cut_first && status.ok();
-      if (status.ok()) status = internal::WriteAll(fd, batch, path);
-      if (status.ok()) status = SyncAppended(fd, path);
+      bool cut = false;
+      absl::Status status = BusyWork([&] {
+        absl::Status done = cut_first ? CutTornTail(path, cut_at) : absl::OkStatus();
+        cut = cut_first && done.ok();
+        if (done.ok()) done = internal::WriteAll(fd, batch, path);
+        if (done.ok()) done = SyncAppended(fd, path);
+        return done;
+      });
       lock.lock();
       writer_busy_ = false;
       if (cut) torn_tail_left_ = false;
@@ -571,19 +593,27 @@ absl::Status JournalEventStore::RollAndCleanUp(uint64_t through) {
       const bool cut_first = torn_tail_left_;
       const uint64_t cut_at = durable_offset_;
       const std::string current = CurrentPathLocked();
+      // What the roll adds, allocated before it: nothing after the new segment is
+      // made may run out of memory.
+      std::string added = PathOf(internal::SegmentFileName(first));
+      segments_.reserve(segments_.size() + 1);
       writer_busy_ = true;
       lock.unlock();
       ScopedFd fd;
-      absl::Status status = cut_first ? CutTornTail(current, cut_at) : absl::OkStatus();
-      const bool cut = cut_first && status.ok();
-      if (status.ok()) status = CreateSegment(first, &fd);
+      bool cut = false;
+      absl::Status status = BusyWork([&] {
+        absl::Status done = cut_first ? CutTornTail(current, cut_at) : absl::OkStatus();
+        cut = cut_first && done.ok();
+        if (done.ok()) done = CreateSegment(first, &fd);
+        return done;
+      });
       lock.lock();
       writer_busy_ = false;
       if (cut) torn_tail_left_ = false;
       cv_.notify_all();
       if (!status.ok()) return status;  // the old segment stays current
       fd_ = std::move(fd);
-      segments_.push_back({first, PathOf(internal::SegmentFileName(first))});
+      segments_.push_back({first, std::move(added)});
       durable_offset_ = internal::kSegmentHeaderBytes;
     }
     while (segments_.size() > 1 && segments_[1].first_sequence <= through + 1) {

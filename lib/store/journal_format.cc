@@ -10,7 +10,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 
 namespace groupguard::internal {
@@ -73,12 +72,18 @@ absl::Status CheckMagicAndVersion(absl::string_view header, const char (&magic)[
 
 }  // namespace
 
+// StrCat, not StrFormat: absl::StrFormat (as Debian builds it) ends the process
+// (std::terminate) when an allocation in it fails, where StrCat throws
+// std::bad_alloc like any container; a snapshot's name is made while the registry
+// compacts, which turns running out of memory into an error.
 std::string SegmentFileName(uint64_t first_sequence) {
-  return absl::StrFormat("%s%020u%s", kSegmentPrefix, first_sequence, kSegmentSuffix);
+  return absl::StrCat(kSegmentPrefix, absl::Dec(first_sequence, absl::kZeroPad20),
+                      kSegmentSuffix);
 }
 
 std::string SnapshotFileName(uint64_t through) {
-  return absl::StrFormat("%s%020u%s", kSnapshotPrefix, through, kSnapshotSuffix);
+  return absl::StrCat(kSnapshotPrefix, absl::Dec(through, absl::kZeroPad20),
+                      kSnapshotSuffix);
 }
 
 std::optional<uint64_t> ParseSegmentFileName(absl::string_view name) {

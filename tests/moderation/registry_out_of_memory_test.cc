@@ -1,0 +1,231 @@
+// Registry changes with one allocation failing, swept over every allocation the
+// change makes (the first, then the second, ...), over a journal: whichever fails,
+// the registry either
+// - made the change (the call returned OK),
+// - refused it with nothing changed (std::bad_alloc out of the call, or an error),
+//   healthy, or
+// - is failed (Health() kUnavailable) and says it ran out of memory;
+// and a registry reopened over the journal holds what memory held (a failed one:
+// the change, which is made durable before the registry fails). Nothing hangs (a
+// notification turn or a group-commit slot lost would stop the next change).
+//
+// Linked with the counting operator new (tests/alloc_counter.h), whose
+// FailAllocationOnThisThread injects the failure on the calling thread only.
+
+#include <functional>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "../store/store_test_util.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "alloc_counter.h"
+#include "groupguard/clock.h"
+#include "groupguard/event_store.h"
+#include "groupguard/gate.h"
+#include "groupguard/registry.h"
+#include "gtest/gtest.h"
+#include "moderation_test_util.h"
+
+namespace groupguard {
+namespace {
+
+using ::groupguard::testing::FailAllocationOnThisThread;
+
+// The state every swept change starts from: two groups, a moderator each, an
+// administrator, three members, a flag from "cats", a post held by it.
+void SetUp(Registry& r, ManualClock& clock) {
+  ASSERT_TRUE(r.CreateGroup("cats").ok());
+  ASSERT_TRUE(r.CreateGroup("dogs").ok());
+  ASSERT_TRUE(r.AddModerator("cats", "mia").ok());
+  ASSERT_TRUE(r.AddModerator("dogs", "max").ok());
+  ASSERT_TRUE(r.AddAdministrator("ada").ok());
+  for (const char* member : {"sam", "ann", "bob"}) {
+    ASSERT_TRUE(r.Join(member, "cats").ok());
+    ASSERT_TRUE(r.Join(member, "dogs").ok());
+  }
+  ASSERT_TRUE(r.Flag("mia", "bob", "cats", "prize spam").ok());
+  clock.Advance(absl::Minutes(1));
+  ASSERT_TRUE(r.Hold(Submission{"p1", "bob", "dogs", "hello", clock.Now()}, {}).ok());
+  clock.Advance(absl::Minutes(1));
+}
+
+struct Change {
+  const char* name;
+  std::function<absl::Status(Registry&, const Gate&, ManualClock&)> call;
+  bool changes_state = true;  // CanonicalDump() differs after it
+};
+
+std::vector<Change> Changes() {
+  return {
+      {"CreateGroup",
+       [](Registry& r, const Gate&, ManualClock&) { return r.CreateGroup("birds"); }},
+      {"Join",
+       [](Registry& r, const Gate&, ManualClock&) { return r.Join("eve", "cats"); }},
+      {"Leave",
+       [](Registry& r, const Gate&, ManualClock&) { return r.Leave("ann", "dogs"); }},
+      {"Flag", [](Registry& r, const Gate&,
+                  ManualClock&) { return r.Flag("mia", "sam", "cats", "spam links"); }},
+      {"FlagFromASecondGroup",
+       [](Registry& r, const Gate&, ManualClock&) {
+         return r.Flag("max", "bob", "dogs", "more spam");
+       }},
+      {"Lift", [](Registry& r, const Gate&,
+                  ManualClock&) { return r.Lift("mia", "bob", "cats", "my mistake"); }},
+      {"FileAppeal", [](Registry& r, const Gate&,
+                        ManualClock&) { return r.FileAppeal("bob", "not me"); }},
+      {"Approve",
+       [](Registry& r, const Gate&, ManualClock&) {
+         return r.Approve("max", "dogs", "p1", "fine").status();
+       }},
+      {"Submit",
+       [](Registry&, const Gate& gate, ManualClock& clock) {
+         return gate.Submit(Submission{"p2", "bob", "cats", "buy spam now", clock.Now()})
+             .status();
+       }},
+      {"ExpireProbations",
+       [](Registry& r, const Gate&, ManualClock& clock) {
+         clock.Advance(absl::Hours(24 * 31));
+         return r.ExpireProbations().status();
+       }},
+      {"Forget",
+       [](Registry& r, const Gate&, ManualClock&) { return r.Forget("ada", "bob"); }},
+      {"Compact", [](Registry& r, const Gate&, ManualClock&) { return r.Compact(); },
+       /*changes_state=*/false},
+  };
+}
+
+// What one run of `change` with the `nth` allocation failing (-1: none) left.
+struct Outcome {
+  bool failure_happened = false;
+  bool threw = false;
+  absl::Status status;
+  absl::Status health;
+  std::string before;    // CanonicalDump() before the change
+  std::string memory;    // ... after it
+  std::string reopened;  // of a registry reopened over the journal
+  int notified = 0;      // events the subscriber heard during the change
+};
+
+Outcome Run(const Change& change, JournalOptions::Sync sync, int64_t nth) {
+  Outcome out;
+  testing_internal::ScratchDir scratch;
+  JournalOptions jo;
+  jo.sync = sync;
+  ManualClock clock(absl::FromUnixSeconds(1700000000));
+  {
+    // The state to start from, written without syncs (a sweep under group commit
+    // would otherwise sync each of its changes on every run).
+    JournalOptions unsynced;
+    unsynced.sync = JournalOptions::Sync::kNone;
+    auto journal = OpenJournal(scratch.path(), unsynced);
+    EXPECT_TRUE(journal.ok()) << journal.status();
+    if (!journal.ok()) return out;
+    auto r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok()) return out;
+    SetUp(**r, clock);
+  }
+  {
+    auto journal = OpenJournal(scratch.path(), jo);
+    EXPECT_TRUE(journal.ok()) << journal.status();
+    if (!journal.ok()) return out;
+    auto r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok()) return out;
+    Registry& registry = **r;
+    testing::FakeClassifier classifier;
+    Gate gate(&registry, &classifier);
+    int heard = 0;
+    registry.Subscribe([&heard](const ModerationEvent&) { ++heard; });
+    out.before = registry.CanonicalDump();
+    FailAllocationOnThisThread(nth);
+    try {
+      out.status = change.call(registry, gate, clock);
+    } catch (const std::bad_alloc&) {
+      out.threw = true;
+    }
+    out.failure_happened = nth >= 0 && !testing::AllocationFailurePending();
+    FailAllocationOnThisThread(-1);
+    out.health = registry.Health();
+    out.memory = registry.CanonicalDump();
+    out.notified = heard;
+  }
+  auto journal = OpenJournal(scratch.path(), jo);
+  EXPECT_TRUE(journal.ok()) << journal.status();
+  if (!journal.ok()) return out;
+  auto r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+  EXPECT_TRUE(r.ok()) << r.status();
+  if (r.ok()) out.reopened = (*r)->CanonicalDump();
+  return out;
+}
+
+void Sweep(JournalOptions::Sync sync) {
+  for (const Change& change : Changes()) {
+    SCOPED_TRACE(change.name);
+    const Outcome clean = Run(change, sync, -1);
+    ASSERT_TRUE(clean.status.ok()) << clean.status;
+    if (change.changes_state) ASSERT_NE(clean.memory, clean.before);
+    ASSERT_EQ(clean.reopened, clean.memory);
+    int64_t nth = 0;
+    for (;; ++nth) {
+      SCOPED_TRACE(absl::StrCat("allocation ", nth, " fails"));
+      const Outcome o = Run(change, sync, nth);
+      // Where each dump is, in a line (the dumps themselves are long).
+      const auto where = [&](const std::string& dump) {
+        return dump == o.before       ? "as before"
+               : dump == clean.memory ? "changed"
+                                      : "other";
+      };
+      SCOPED_TRACE(absl::StrCat("threw ", o.threw, ", status ", o.status.ToString(),
+                                ", health ", o.health.ToString(), ", memory ",
+                                where(o.memory), ", reopened ", where(o.reopened),
+                                ", notified ", o.notified, " of ", clean.notified));
+      if (!o.failure_happened) {
+        // The change made fewer allocations: done, and it went as without a failure.
+        EXPECT_FALSE(o.threw);
+        EXPECT_TRUE(o.status.ok()) << o.status;
+        EXPECT_TRUE(o.memory == clean.memory);
+        break;
+      }
+      if (!o.health.ok()) {
+        // Failed: says so, refuses the change; the reopened registry has it.
+        EXPECT_EQ(o.health.code(), absl::StatusCode::kUnavailable) << o.health;
+        EXPECT_TRUE(absl::StrContains(o.health.message(), "it ran out of memory"))
+            << o.health;
+        EXPECT_FALSE(o.threw);
+        EXPECT_FALSE(o.status.ok());
+        EXPECT_TRUE(o.reopened == clean.reopened);
+        continue;
+      }
+      if (o.threw || !o.status.ok()) {
+        // Refused, nothing changed.
+        if (!o.threw) {
+          EXPECT_EQ(o.status.code(), absl::StatusCode::kResourceExhausted) << o.status;
+        }
+        EXPECT_TRUE(o.memory == o.before);
+        EXPECT_TRUE(o.reopened == o.before);
+        EXPECT_EQ(o.notified, 0);
+        continue;
+      }
+      // Made, whole, and every subscriber heard of it.
+      EXPECT_TRUE(o.memory == clean.memory);
+      EXPECT_TRUE(o.reopened == clean.reopened);
+      EXPECT_EQ(o.notified, clean.notified);
+    }
+    EXPECT_GT(nth, 0);
+  }
+}
+
+TEST(RegistryOutOfMemoryTest, EveryAllocationOfEveryChangeMayFail) {
+  Sweep(JournalOptions::Sync::kNone);
+}
+
+TEST(RegistryOutOfMemoryTest, EveryAllocationOfEveryChangeMayFailUnderGroupCommit) {
+  Sweep(JournalOptions::Sync::kGroupCommit);
+}
+
+}  // namespace
+}  // namespace groupguard
