@@ -8,10 +8,10 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "groupguard/classifier.h"
@@ -34,7 +34,7 @@ absl::StatusOr<std::vector<std::vector<uint8_t>>> AssignFolds(
   absl::StatusOr<Tokenizer> tokenizer = Tokenizer::Create(tokenizer_options);
   if (!tokenizer.ok()) return tokenizer.status();
   std::vector<uint64_t> group_of(posts.size());
-  absl::flat_hash_map<uint64_t, internal::GroupCounts> groups;
+  std::unordered_map<uint64_t, internal::GroupCounts> groups;
   Tokenization tokens;
   std::string scratch;
   for (size_t i = 0; i < posts.size(); ++i) {
@@ -56,7 +56,7 @@ absl::StatusOr<std::vector<std::vector<uint8_t>>> AssignFolds(
   std::vector<std::vector<uint8_t>> fold(cv.repeats);
   for (int r = 0; r < cv.repeats; ++r) {
     const uint64_t seed = cv.seed ^ (kFoldSalt * static_cast<uint64_t>(r + 1));
-    absl::flat_hash_map<uint64_t, uint8_t> fold_of_group;
+    std::unordered_map<uint64_t, uint8_t> fold_of_group;
     for (const std::vector<uint64_t>& keys : internal::GroupsByLabel(groups, seed)) {
       for (size_t j = 0; j < keys.size(); ++j) {
         fold_of_group[keys[j]] = static_cast<uint8_t>(j % cv.folds);

@@ -2,19 +2,34 @@
 
 #include <algorithm>
 #include <cmath>
+#include <new>
 
 #include "absl/strings/str_cat.h"
 
 namespace groupguard::internal {
 
 void NaiveBayesCounts::Learn(absl::Span<const uint32_t> buckets, bool is_spam) {
-  for (uint32_t bucket : buckets) ++counts_[bucket][is_spam];
+  // Every bucket's entry first, then the counts: running out of memory making the
+  // entries (std::bad_alloc) leaves the counts as they were, as the entries this
+  // call made are the ones at zero (Unlearn erases an entry that comes back to it).
+  try {
+    for (uint32_t bucket : buckets) counts_.try_emplace(bucket);
+  } catch (const std::bad_alloc&) {
+    for (uint32_t bucket : buckets) {
+      auto it = counts_.find(bucket);
+      if (it != counts_.end() && it->second == std::array<int64_t, 2>{0, 0}) {
+        counts_.erase(it);
+      }
+    }
+    throw;
+  }
+  for (uint32_t bucket : buckets) ++counts_.find(bucket)->second[is_spam];
   totals_[is_spam] += static_cast<int64_t>(buckets.size());
   ++posts_[is_spam];
 }
 
 absl::Status NaiveBayesCounts::Unlearn(absl::Span<const uint32_t> buckets, bool is_spam) {
-  absl::flat_hash_map<uint32_t, int64_t> needed;
+  std::unordered_map<uint32_t, int64_t> needed;
   for (uint32_t bucket : buckets) ++needed[bucket];
   if (posts_[is_spam] == 0) {
     return absl::FailedPreconditionError("naive Bayes: no post of this class to unlearn");
@@ -76,7 +91,7 @@ std::vector<std::pair<uint32_t, float>> TfidfNaiveBayesWeights(
     size_t last_post = 0;   // 1 + index of the last post that counted it
     double count[2] = {0, 0};  // transformed count per class [ham, spam]
   };
-  absl::flat_hash_map<uint32_t, Bucket> buckets;
+  std::unordered_map<uint32_t, Bucket> buckets;
   double class_posts[2] = {0, 0};
   for (size_t i = 0; i < posts.size(); ++i) {
     class_posts[posts[i].is_spam] += 1;

@@ -3,10 +3,10 @@
 
 #include <array>
 #include <cstdint>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 
@@ -37,7 +37,7 @@ class NaiveBayesCounts {
   }
 
  private:
-  absl::flat_hash_map<uint32_t, std::array<int64_t, 2>> counts_;  // [ham, spam]
+  std::unordered_map<uint32_t, std::array<int64_t, 2>> counts_;   // [ham, spam]
   std::array<int64_t, 2> totals_ = {0, 0};                        // occurrences per class
   std::array<int64_t, 2> posts_ = {0, 0};
 };

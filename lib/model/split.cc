@@ -22,7 +22,7 @@ uint64_t NearDuplicateKey(const Tokenization& tokens, std::string* scratch) {
 }
 
 std::array<std::vector<uint64_t>, 2> GroupsByLabel(
-    const absl::flat_hash_map<uint64_t, GroupCounts>& groups, uint64_t seed) {
+    const std::unordered_map<uint64_t, GroupCounts>& groups, uint64_t seed) {
   std::array<std::vector<std::pair<uint64_t, uint64_t>>, 2> order;  // (seeded hash, key)
   for (const auto& [key, g] : groups) {
     order[2 * g.spam >= g.posts].emplace_back(
@@ -39,7 +39,7 @@ std::array<std::vector<uint64_t>, 2> GroupsByLabel(
 
 std::vector<bool> ValidationGroups(
     const std::vector<uint64_t>& keys,
-    const absl::flat_hash_map<uint64_t, GroupCounts>& groups, double fraction) {
+    const std::unordered_map<uint64_t, GroupCounts>& groups, double fraction) {
   std::vector<bool> held(keys.size(), false);
   if (!(fraction > 0) || keys.size() < 2) return held;
   int64_t posts = 0;

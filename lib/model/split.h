@@ -9,9 +9,9 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "groupguard/tokenizer.h"
 
 namespace groupguard::internal {
@@ -33,7 +33,7 @@ struct GroupCounts {
 // `seed` (ties by key): a seeded shuffle that does not depend on the order in which
 // the posts came.
 std::array<std::vector<uint64_t>, 2> GroupsByLabel(
-    const absl::flat_hash_map<uint64_t, GroupCounts>& groups, uint64_t seed);
+    const std::unordered_map<uint64_t, GroupCounts>& groups, uint64_t seed);
 
 // Which of a label's groups (`keys`, in GroupsByLabel's order, sizes in `groups`) the
 // validation split takes at `fraction` (0..1): each group in turn while it fits in
@@ -44,7 +44,7 @@ std::array<std::vector<uint64_t>, 2> GroupsByLabel(
 // at least one in (the first, if none fits). Returns one flag per key.
 std::vector<bool> ValidationGroups(
     const std::vector<uint64_t>& keys,
-    const absl::flat_hash_map<uint64_t, GroupCounts>& groups, double fraction);
+    const std::unordered_map<uint64_t, GroupCounts>& groups, double fraction);
 
 }  // namespace groupguard::internal
 

@@ -9,10 +9,10 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -216,8 +216,13 @@ class TrainerImpl final : public Trainer {
   TrainerImpl(const TrainerOptions& options, Tokenizer tokenizer, FeatureHasher hasher)
       : Trainer(options), tokenizer_(std::move(tokenizer)), hasher_(std::move(hasher)) {}
 
+  // Running out of memory (std::bad_alloc) adds nothing: the room for the example
+  // is made first, and Learn changes no count unless it can change them all.
   void Add(absl::string_view text, bool is_spam) override {
     Example example = Featurize(text, is_spam);
+    if (examples_.size() == examples_.capacity()) {
+      examples_.reserve(std::max<size_t>(16, 2 * examples_.capacity()));
+    }
     if (KeepsCounts()) counts_.Learn(example.buckets, is_spam);
     examples_.push_back(std::move(example));
   }
@@ -316,13 +321,13 @@ Split TrainerImpl::SplitPosts() const {
     }
     return split;
   }
-  absl::flat_hash_map<uint64_t, GroupCounts> groups;
+  std::unordered_map<uint64_t, GroupCounts> groups;
   for (const Example& e : examples_) {
     GroupCounts& g = groups[e.group];
     ++g.posts;
     g.spam += e.is_spam;
   }
-  absl::flat_hash_map<uint64_t, uint8_t> fold_of_group;
+  std::unordered_map<uint64_t, uint8_t> fold_of_group;
   for (const std::vector<uint64_t>& keys :
        GroupsByLabel(groups, options().seed ^ kSplitSalt)) {
     const std::vector<bool> held = ValidationGroups(keys, groups, fraction);

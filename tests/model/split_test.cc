@@ -7,10 +7,10 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "groupguard/tokenizer.h"
 #include "gtest/gtest.h"
@@ -43,14 +43,14 @@ TEST(NearDuplicateKeyTest, OneKeyHoweverTheWordsAreWritten) {
   }
 }
 
-absl::flat_hash_map<uint64_t, GroupCounts> Groups(int ham, int spam, int size = 1) {
-  absl::flat_hash_map<uint64_t, GroupCounts> groups;
+std::unordered_map<uint64_t, GroupCounts> Groups(int ham, int spam, int size = 1) {
+  std::unordered_map<uint64_t, GroupCounts> groups;
   for (int i = 0; i < ham + spam; ++i) groups[1000 + i] = {size, i < spam ? size : 0};
   return groups;
 }
 
 TEST(GroupsByLabelTest, MajorityLabelSeededOrderIndependentOfInsertion) {
-  absl::flat_hash_map<uint64_t, GroupCounts> groups = Groups(30, 10);
+  std::unordered_map<uint64_t, GroupCounts> groups = Groups(30, 10);
   groups[7] = {3, 2};  // mostly spam
   groups[8] = {3, 1};  // mostly ham
   groups[9] = {2, 1};  // a tie is spam
@@ -61,7 +61,7 @@ TEST(GroupsByLabelTest, MajorityLabelSeededOrderIndependentOfInsertion) {
   EXPECT_NE(std::find(by_label[0].begin(), by_label[0].end(), 8), by_label[0].end());
   EXPECT_NE(std::find(by_label[1].begin(), by_label[1].end(), 9), by_label[1].end());
   // The same groups inserted in another order: the same order.
-  absl::flat_hash_map<uint64_t, GroupCounts> reversed;
+  std::unordered_map<uint64_t, GroupCounts> reversed;
   std::vector<std::pair<uint64_t, GroupCounts>> items(groups.begin(), groups.end());
   for (auto it = items.rbegin(); it != items.rend(); ++it) reversed.insert(*it);
   EXPECT_EQ(GroupsByLabel(reversed, 42), by_label);
@@ -96,7 +96,7 @@ TEST(ValidationGroupsTest, EachLabelsShareWithinRounding) {
 // Groups are taken in order while they fit in the label's share of posts: a group
 // too big for what is left stays out, and smaller ones after it fill the share.
 TEST(ValidationGroupsTest, FillsTheShareOfPostsSkippingGroupsTooBig) {
-  absl::flat_hash_map<uint64_t, GroupCounts> groups = Groups(40, 0);
+  std::unordered_map<uint64_t, GroupCounts> groups = Groups(40, 0);
   groups[1] = {30, 0};  // 30 copies of one text
   const std::vector<uint64_t> keys = GroupsByLabel(groups, 5)[0];
   // 70 posts at 0.2: 14 of them, whatever the order; never the big group.
@@ -119,7 +119,7 @@ TEST(ValidationGroupsTest, FillsTheShareOfPostsSkippingGroupsTooBig) {
   // At 0.5 (35 posts) it fits when it comes first.
   EXPECT_TRUE(ValidationGroups(big_first, groups, 0.5)[0]);
   // Only groups bigger than the share: the first one in line.
-  absl::flat_hash_map<uint64_t, GroupCounts> big = {{1, {30, 0}}, {2, {20, 0}}};
+  std::unordered_map<uint64_t, GroupCounts> big = {{1, {30, 0}}, {2, {20, 0}}};
   const std::vector<uint64_t> big_keys = GroupsByLabel(big, 5)[0];
   const std::vector<bool> first = ValidationGroups(big_keys, big, 0.2);
   EXPECT_TRUE(first[0]);

@@ -5,9 +5,9 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -96,7 +96,7 @@ class TextCounts {
   }
 
  private:
-  absl::flat_hash_map<uint64_t, uint8_t> labels_;  // text hash -> 1 ham | 2 spam
+  std::unordered_map<uint64_t, uint8_t> labels_;  // text hash -> 1 ham | 2 spam
   int64_t copies_ = 0;
   int64_t both_ = 0;
 };

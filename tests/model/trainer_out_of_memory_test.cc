@@ -1,0 +1,126 @@
+// Trainer::Add and Train with one allocation failing, swept over every allocation
+// they make (tests/alloc_counter.h): the std::bad_alloc comes out of the call, and
+// the trainer is left whole. An Add that threw added nothing or the whole post (a
+// model trained then is one of those two), a Train that threw changed nothing, and
+// the trainer can be destroyed (absl::flat_hash_map, which a failed growth leaves
+// corrupt, freed an invalid pointer here).
+
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "alloc_counter.h"
+#include "groupguard/trainer.h"
+#include "gtest/gtest.h"
+
+namespace groupguard {
+namespace {
+
+using ::groupguard::testing::AllocationFailurePending;
+using ::groupguard::testing::FailAllocationOnThisThread;
+
+struct Labeled {
+  const char* text;
+  bool is_spam;
+};
+
+const std::vector<Labeled>& Posts() {
+  static const auto* posts = new std::vector<Labeled>{
+      {"win a free prize now, click http://win.example.com", true},
+      {"cheap pills online, buy now!!!", true},
+      {"subscribe to my channel for free gift cards", true},
+      {"great song, the chorus gets me every time", false},
+      {"see you at the meeting tomorrow at ten", false},
+      {"thanks for the help with the homework", false},
+  };
+  return *posts;
+}
+
+// A trainer of `type` holding Posts().
+std::unique_ptr<Trainer> Filled(ModelType type) {
+  TrainerOptions options;
+  options.model_type = type;
+  options.seed = 1;
+  auto trainer = Trainer::Create(options);
+  EXPECT_TRUE(trainer.ok()) << trainer.status();
+  for (const Labeled& p : Posts()) (*trainer)->Add(p.text, p.is_spam);
+  return *std::move(trainer);
+}
+
+std::string Model(const Trainer& trainer) {
+  auto trained = trainer.Train();
+  EXPECT_TRUE(trained.ok()) << trained.status();
+  return trained.ok() ? trained->bytes : "";
+}
+
+class TrainerOutOfMemoryTest : public ::testing::TestWithParam<ModelType> {};
+
+TEST_P(TrainerOutOfMemoryTest, AnAddThatRunsOutAddsTheWholePostOrNothing) {
+  // Words enough that the counts' table grows while they are learned.
+  std::string added_text = "free crypto giveaway, send 1 coin get 2 back:";
+  for (int i = 0; i < 60; ++i) absl::StrAppend(&added_text, " word", i);
+  const std::string without = Model(*Filled(GetParam()));
+  std::string with;
+  {
+    auto trainer = Filled(GetParam());
+    trainer->Add(added_text, true);
+    with = Model(*trainer);
+  }
+  int64_t nth = 0;
+  for (;; ++nth) {
+    SCOPED_TRACE(absl::StrCat("allocation ", nth, " fails"));
+    auto trainer = Filled(GetParam());
+    bool threw = false;
+    FailAllocationOnThisThread(nth);
+    try {
+      trainer->Add(added_text, true);
+    } catch (const std::bad_alloc&) {
+      threw = true;
+    }
+    const bool failed = !AllocationFailurePending();
+    FailAllocationOnThisThread(-1);
+    if (!failed) break;
+    // (A failed allocation may be done without, as std::stable_sort does its
+    // buffer: then the call goes on and adds the post.)
+    if (!threw) EXPECT_EQ(trainer->size(), static_cast<int64_t>(Posts().size()) + 1);
+    const std::string model = Model(*trainer);
+    if (trainer->size() == static_cast<int64_t>(Posts().size())) {
+      EXPECT_TRUE(model == without);
+    } else {
+      EXPECT_EQ(trainer->size(), static_cast<int64_t>(Posts().size()) + 1);
+      EXPECT_TRUE(model == with);
+    }
+  }
+  EXPECT_GT(nth, 0);
+}
+
+TEST_P(TrainerOutOfMemoryTest, ATrainThatRunsOutChangesNothing) {
+  auto trainer = Filled(GetParam());
+  const std::string model = Model(*trainer);
+  int64_t nth = 0;
+  for (;; ++nth) {
+    SCOPED_TRACE(absl::StrCat("allocation ", nth, " fails"));
+    bool threw = false;
+    FailAllocationOnThisThread(nth);
+    try {
+      (void)trainer->Train();
+    } catch (const std::bad_alloc&) {
+      threw = true;
+    }
+    const bool failed = !AllocationFailurePending();
+    FailAllocationOnThisThread(-1);
+    if (!failed) break;
+    (void)threw;  // either way, the trainer is as it was
+    EXPECT_TRUE(Model(*trainer) == model);
+  }
+  EXPECT_GT(nth, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryModelType, TrainerOutOfMemoryTest,
+                         ::testing::Values(ModelType::kNaiveBayes, ModelType::kLogistic,
+                                           ModelType::kEnsemble));
+
+}  // namespace
+}  // namespace groupguard
