@@ -13,11 +13,13 @@
 #include <shared_mutex>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
@@ -214,45 +216,46 @@ absl::Status FitHeldPostWithin(size_t limit, pb::Event* e) {
   return absl::OkStatus();
 }
 
-// The registry's maps by id are the standard's, not absl::flat_hash_map: an abseil
-// table whose growth runs out of memory is left corrupt (its capacity grown, its
-// slots not: abseil-cpp issue #1581), and a registry goes on after std::bad_alloc
-// (failed, and still answering reads), while a standard unordered map is as it was
-// when an insert throws.
+// Tables by id. absl::flat_hash_map is not exception-safe: a growth that runs out
+// of memory leaves the table corrupt (abseil-cpp issue #1581), as does a key or
+// value whose construction throws inside an insert (#388), and a registry goes on
+// after std::bad_alloc (failed, still answering reads). So:
+// - the tables read on every post (members, group names) are abseil's, and every
+//   insert goes through EmplaceNew: the room first, in a new table (a constructor
+//   that throws leaves nothing behind), then a move of a key and value made outside;
+// - the others are the standard's, which an insert that throws leaves as it was.
+template <typename V>
+using IdTable = absl::flat_hash_map<std::string, V>;
 template <typename V>
 using StringMap = std::unordered_map<std::string, V, absl::Hash<std::string>>;
 
-// This thread's buffer for LookupKey, and whether it is gone (destroyed at the
-// thread's end, while a later thread_local's destructor may still look up a member:
-// the flag, trivially destructible, outlives it).
-struct LookupBuffer {
-  std::string text;
-  LookupBuffer() { text.reserve(kMaxIdBytes); }
-  ~LookupBuffer();
-};
-thread_local bool lookup_buffer_gone = false;
-thread_local LookupBuffer lookup_buffer;
-LookupBuffer::~LookupBuffer() { lookup_buffer_gone = true; }
-
-// `key` as the std::string a StringMap lookup takes (C++17 has no heterogeneous
-// lookup in unordered maps), without an allocation per lookup: in this thread's
-// buffer (ids are at most kMaxIdBytes), or in a string of its own once that is
-// gone. Used as a temporary, in the lookup's own expression: two alive at once on
-// one thread would share the buffer.
-class LookupKey {
- public:
-  explicit LookupKey(absl::string_view key)
-      : text_(lookup_buffer_gone ? &own_ : &lookup_buffer.text) {
-    text_->assign(key.data(), key.size());
+// Inserts `key` (not in `table`) with `value` such that running out of memory
+// leaves `table` as it was, and returns the value. V's move must not throw.
+template <typename V>
+V& EmplaceNew(IdTable<V>& table, std::string key, V value) {
+  static_assert(std::is_nothrow_move_constructible_v<V>);
+  // An insert allocates nothing when its table has more than one group of slots
+  // (16) and stays within 25/32 of them: with no free slot left to take, abseil
+  // rehashes in place (tombstones dropped), it does not grow.
+  const auto roomy = [](size_t capacity, size_t size) {
+    return capacity > 16 && size * 32 <= capacity * 25;
+  };
+  if (!roomy(table.bucket_count(), table.size() + 1)) {
+    IdTable<V> bigger(std::max<size_t>(32, (table.size() + 1) * 2));  // may throw
+    for (auto it = table.begin(); it != table.end();) {
+      bigger.insert(table.extract(it++));  // moves a slot: allocates nothing
+    }
+    table.swap(bigger);
   }
-  LookupKey(const LookupKey&) = delete;
-  LookupKey& operator=(const LookupKey&) = delete;
-  operator const std::string&() const { return *text_; }  // NOLINT: implicit by design
+  return table.emplace(std::move(key), std::move(value)).first->second;
+}
 
- private:
-  std::string own_;
-  std::string* text_;
-};
+// table[key], through EmplaceNew when it is new.
+template <typename V>
+V& FindOrEmplace(IdTable<V>& table, const std::string& key) {
+  if (auto it = table.find(key); it != table.end()) return it->second;
+  return EmplaceNew(table, key, V());
+}
 
 struct FlagRecord {
   uint64_t id = 0;
@@ -530,7 +533,7 @@ class Registry::Impl {
 
   struct alignas(64) Shard {
     mutable std::shared_mutex mu;
-    StringMap<MemberRecord> members ABSL_GUARDED_BY(mu);
+    IdTable<MemberRecord> members ABSL_GUARDED_BY(mu);
   };
 
   Shard& ShardFor(absl::string_view member) {
@@ -544,7 +547,7 @@ class Registry::Impl {
 
   std::optional<uint32_t> GroupIndex(absl::string_view group) const {
     std::shared_lock<std::shared_mutex> l(groups_mu_);
-    auto it = group_index_.find(LookupKey(group));
+    auto it = group_index_.find(group);
     if (it == group_index_.end()) return std::nullopt;
     return it->second;
   }
@@ -640,7 +643,7 @@ class Registry::Impl {
   auto ReadMember(absl::string_view member, Read read) const {
     const Shard& sh = ShardFor(member);
     std::shared_lock<std::shared_mutex> l(sh.mu);
-    auto it = sh.members.find(LookupKey(member));
+    auto it = sh.members.find(member);
     return read(it == sh.members.end() ? nullptr : &it->second);
   }
 
@@ -659,7 +662,7 @@ class Registry::Impl {
     MemberSnapshot out;
     const Shard& sh = ShardFor(member);
     std::shared_lock<std::shared_mutex> l(sh.mu);
-    auto it = sh.members.find(LookupKey(member));
+    auto it = sh.members.find(member);
     if (it == sh.members.end()) return out;
     out.exists = true;
     out.groups = it->second.groups;
@@ -977,7 +980,7 @@ class Registry::Impl {
   std::optional<int64_t> RecentDepartureLocked(absl::string_view member, uint32_t g,
                                                int64_t now) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
-    auto it = departures_.find(LookupKey(member));
+    auto it = departures_.find(std::string(member));
     if (it == departures_.end()) return std::nullopt;
     for (const Departure& d : it->second) {
       if (d.group == g && DepartureCounts(d.left_at, now)) return d.left_at;
@@ -1188,7 +1191,8 @@ class Registry::Impl {
         rec->changed_at = sequence;
         {
           std::unique_lock<std::shared_mutex> l(groups_mu_);
-          group_index_[c.group()] = static_cast<uint32_t>(groups_.size());
+          groups_.reserve(groups_.size() + 1);  // so that the index never runs ahead
+          EmplaceNew(group_index_, c.group(), static_cast<uint32_t>(groups_.size()));
           groups_.push_back(std::move(rec));
         }
         AddAuditLocked(e, sequence, "create_group", "", c.group(), "");
@@ -1240,7 +1244,7 @@ class Registry::Impl {
         Shard& sh = ShardFor(m.member());
         std::unique_lock<std::shared_mutex> l(sh.mu);
         if (m.joined()) {
-          MemberRecord& rec = sh.members[m.member()];
+          MemberRecord& rec = FindOrEmplace(sh.members, m.member());
           auto pos = std::lower_bound(rec.groups.begin(), rec.groups.end(), g);
           if (pos != rec.groups.end() && *pos == g) {
             return absl::AlreadyExistsError("already a member");
@@ -1351,7 +1355,7 @@ class Registry::Impl {
         {
           Shard& sh = ShardFor(f.member());
           std::unique_lock<std::shared_mutex> l(sh.mu);
-          MemberRecord& rec = sh.members[f.member()];
+          MemberRecord& rec = FindOrEmplace(sh.members, f.member());
           rec.changed_at = sequence;
           if (rec.probation == nullptr) rec.probation = std::make_unique<Probation>();
           Probation& p = *rec.probation;
@@ -1786,7 +1790,7 @@ class Registry::Impl {
 
   absl::Status LoadSnapshotLocked(const pb::Snapshot& s)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
-    StringMap<uint32_t> index;
+    IdTable<uint32_t> index;
     std::vector<std::unique_ptr<GroupRecord>> groups;
     for (const pb::GroupState& gs : s.groups()) {
       if (index.count(gs.group())) {
@@ -1801,7 +1805,7 @@ class Registry::Impl {
         rec->queue.emplace(hs.post().post_id(),
                            FromProto(hs.post(), hs.sequence(), hs.held_at()));
       }
-      index[gs.group()] = static_cast<uint32_t>(groups.size());
+      EmplaceNew(index, gs.group(), static_cast<uint32_t>(groups.size()));
       groups.push_back(std::move(rec));
     }
     auto lookup = [&](const std::string& g) -> absl::StatusOr<uint32_t> {
@@ -1812,7 +1816,7 @@ class Registry::Impl {
       }
       return it->second;
     };
-    std::array<StringMap<MemberRecord>, kShards> members;
+    std::array<IdTable<MemberRecord>, kShards> members;
     std::set<std::string> on_probation;
     for (const pb::MemberState& ms : s.members()) {
       MemberRecord rec;
@@ -1851,8 +1855,8 @@ class Registry::Impl {
         }
         on_probation.insert(ms.member());
       }
-      members[absl::HashOf(absl::string_view(ms.member())) % kShards].emplace(
-          ms.member(), std::move(rec));
+      EmplaceNew(members[absl::HashOf(absl::string_view(ms.member())) % kShards],
+                 ms.member(), std::move(rec));
     }
     {
       std::unique_lock<std::shared_mutex> l(groups_mu_);
@@ -1955,7 +1959,7 @@ class Registry::Impl {
   // The three locks below are taken one at a time, never nested, and held only for
   // in-memory work.
   mutable std::shared_mutex groups_mu_;
-  StringMap<uint32_t> group_index_ ABSL_GUARDED_BY(groups_mu_);
+  IdTable<uint32_t> group_index_ ABSL_GUARDED_BY(groups_mu_);
   std::vector<std::unique_ptr<GroupRecord>> groups_ ABSL_GUARDED_BY(groups_mu_);
 
   std::array<Shard, kShards> shards_;
@@ -2755,7 +2759,7 @@ absl::StatusOr<Registry::PostingCheck> Registry::CheckPostingNow(
   uint32_t g;
   {
     std::shared_lock<std::shared_mutex> l(impl_->groups_mu_);
-    auto it = impl_->group_index_.find(LookupKey(group));
+    auto it = impl_->group_index_.find(group);
     if (it == impl_->group_index_.end()) {
       return absl::NotFoundError(absl::StrCat("no group \"", group, "\""));
     }
@@ -2772,7 +2776,7 @@ absl::StatusOr<Registry::PostingCheck> Registry::CheckPostingNow(
   {
     const Impl::Shard& sh = impl_->ShardFor(member);
     std::shared_lock<std::shared_mutex> l(sh.mu);
-    auto it = sh.members.find(LookupKey(member));
+    auto it = sh.members.find(member);
     if (it == sh.members.end() ||
         !std::binary_search(it->second.groups.begin(), it->second.groups.end(), g)) {
       return absl::FailedPreconditionError(
