@@ -8,6 +8,10 @@
 #include <cstdlib>
 #include <new>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+
 namespace {
 std::atomic<int64_t> g_calls{0};
 std::atomic<size_t> g_bytes{0};
@@ -52,5 +56,13 @@ size_t AllocationCounter::bytes() const { return g_bytes.load() - bytes_at_start
 void FailAllocationOnThisThread(int64_t nth) { t_fail_in = nth < 0 ? -1 : nth; }
 
 bool AllocationFailurePending() { return t_fail_in >= 0; }
+
+#if defined(__SANITIZE_ADDRESS__)
+ScopedLeaksIgnored::ScopedLeaksIgnored() { __lsan_disable(); }
+ScopedLeaksIgnored::~ScopedLeaksIgnored() { __lsan_enable(); }
+#else
+ScopedLeaksIgnored::ScopedLeaksIgnored() = default;
+ScopedLeaksIgnored::~ScopedLeaksIgnored() = default;
+#endif
 
 }  // namespace groupguard::testing
