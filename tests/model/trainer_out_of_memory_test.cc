@@ -126,7 +126,10 @@ TEST_P(TrainerOutOfMemoryTest, ATrainThatRunsOutChangesNothing) {
 
 INSTANTIATE_TEST_SUITE_P(EveryModelType, TrainerOutOfMemoryTest,
                          ::testing::Values(ModelType::kNaiveBayes, ModelType::kLogistic,
-                                           ModelType::kEnsemble));
+                                           ModelType::kEnsemble),
+                         [](const ::testing::TestParamInfo<ModelType>& info) {
+                           return std::string(ModelTypeName(info.param));
+                         });
 
 }  // namespace
 }  // namespace groupguard
