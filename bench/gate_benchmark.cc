@@ -19,7 +19,8 @@
 // of N groups whom every one of them has flagged (a spammer who joined them all):
 // one more Flag (by an administrator, so no rate limit; it extends that group's flag)
 // and one CheckPosting. Both read the whole probation, so they grow with N; what
-// they must not do is allocate or sort per flag record.
+// they must not do is allocate or sort per flag record. ...SiteWideAfter2: the
+// CheckPosting with the site-wide rule counting people (a matching per view).
 //
 // BM_Registry_HoldGroupCommit: Registry::Hold (one held post, one journal record)
 // from 1..16 threads into a journal with sync kGroupCommit under $TMPDIR; items/s is
@@ -235,15 +236,21 @@ void BM_Registry_MillionMembers(benchmark::State& state) {
   state.counters["members"] = members;
   state.counters["memberships"] = static_cast<double>(members) * kMemberships;
 }
-// A registry where "spammer" is a member of `groups` groups and flagged from each.
-std::unique_ptr<Registry> FlaggedEverywhere(int groups) {
-  auto registry = *Registry::Open(NewMemoryEventStore(), RealClock(), RegistryOptions());
+// A registry where "spammer" is a member of `groups` groups and flagged from each,
+// by the administrator or (`own_moderators`) by each group's own moderator.
+std::unique_ptr<Registry> FlaggedEverywhere(int groups, int sitewide_after = 1,
+                                            bool own_moderators = false) {
+  RegistryOptions options;
+  options.sitewide_after_distinct_groups = sitewide_after;
+  auto registry = *Registry::Open(NewMemoryEventStore(), RealClock(), options);
   (void)registry->AddAdministrator("admin");
   for (int g = 0; g < groups; ++g) {
     const std::string group = absl::StrCat("group", g);
+    const std::string moderator = own_moderators ? absl::StrCat("mod", g) : "admin";
     (void)registry->CreateGroup(group);
+    if (own_moderators) (void)registry->AddModerator(group, moderator);
     (void)registry->Join("spammer", group);
-    (void)registry->Flag("admin", "spammer", group, "link spam");
+    (void)registry->Flag(moderator, "spammer", group, "link spam");
   }
   return registry;
 }
@@ -281,6 +288,29 @@ void BM_Registry_CheckFlaggedEverywhere(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Registry_CheckFlaggedEverywhere)->Arg(1)->Arg(100)->Arg(5000);
+
+// The same with sitewide_after_distinct_groups = 2, which counts people
+// (DistinctFlaggersReach): flagged by each group's own moderator (site-wide), or by
+// the administrator alone (held in each flagging group, not site-wide).
+void BM_Registry_CheckFlaggedEverywhereSiteWideAfter2(benchmark::State& state) {
+  const int groups = static_cast<int>(state.range(0));
+  const bool own_moderators = state.range(1) != 0;
+  std::unique_ptr<Registry> registry = FlaggedEverywhere(groups, 2, own_moderators);
+  std::vector<std::string> names;
+  for (int g = 0; g < groups; ++g) names.push_back(absl::StrCat("group", g));
+  int i = 0;
+  for (auto _ : state) {
+    auto check = registry->CheckPosting("spammer", names[i++ % groups]);
+    if (!check.ok() || !check->probation) {
+      state.SkipWithError("the member should be held");
+      break;
+    }
+    benchmark::DoNotOptimize(check);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Registry_CheckFlaggedEverywhereSiteWideAfter2)
+    ->ArgsProduct({{2, 100, 5000}, {0, 1}});
 
 struct HoldFixture {
   std::string dir;

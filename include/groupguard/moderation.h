@@ -148,8 +148,9 @@ struct Feedback {
 struct ProbationStatus {
   bool on_probation = false;
   // Held in every group, including ones joined later, except those in exempt_in,
-  // from site_wide_since until site_wide_until: while flags from enough groups
-  // (RegistryOptions::sitewide_after_distinct_groups) are in force. site_wide_since
+  // from site_wide_since until site_wide_until: while flags from enough groups, by
+  // enough different people (RegistryOptions::sitewide_after_distinct_groups), are
+  // in force. site_wide_since
   // is when it last became site-wide: it has been since without a break, also when
   // the flags that made it so have run out and others keep it site-wide. A flagging
   // group's own flags may hold the member there longer (held_until).

@@ -37,8 +37,11 @@ struct RegistryOptions {
   int max_flags_per_window = 20;
   absl::Duration flag_window = absl::Hours(24);  // > 0
   // Probation becomes site-wide (every group the member is in or joins later) once
-  // active flags come from this many distinct groups. With fewer, the member is held
-  // only in the groups that flagged them. 1 = the first flag is site-wide. 1..1000.
+  // active flags come from this many distinct groups, each flagged by a different
+  // person: one moderator's (or administrator's) flags, from however many groups
+  // they moderate, count for one group, so no one makes a probation site-wide
+  // alone. With fewer, the member is held only in the groups that flagged them.
+  // 1 = the first flag is site-wide. 1..1000.
   int sitewide_after_distinct_groups = 1;
   // How long after a member leaves a group (or the server removes them: Leave) the
   // group's moderators (and site administrators) may still flag them from it, so

@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/text_format.h"
 #include "groupguard_internal/moderation/events.pb.h"
+#include "moderation/distinct_flaggers.h"
 #include "moderation/registry_testing.h"
 #include "util/proto_util.h"
 #include "util/status_macros.h"
@@ -260,6 +261,10 @@ V& FindOrEmplace(IdTable<V>& table, const std::string& key) {
 struct FlagRecord {
   uint64_t id = 0;
   std::string moderator;
+  // The sequence of the Forget that made `moderator` kForgottenMember (0: not
+  // forgotten, or a snapshot written before it was kept): who gave the flag, for
+  // the site-wide rule (DistinctFlaggersReach), without their id.
+  uint64_t anonymized_at = 0;
   uint32_t group = 0;
   std::string reason;
   int64_t since = 0;
@@ -321,8 +326,9 @@ struct ProbationView {
   std::vector<int64_t> group_until;
   int64_t since = 0;  // of every active flag
   int64_t until = 0;
-  // When site_wide: since sitewide_after groups' flags have been in force (the
-  // sitewide_after-th earliest group start), and until fewer will be left (the
+  // When site_wide: since flags from sitewide_after groups, each by a different
+  // person, have been in force, and until fewer will be left (with every flag from a
+  // different person: the sitewide_after-th earliest group start and the
   // sitewide_after-th latest group end).
   int64_t site_wide_since = 0;
   int64_t site_wide_until = 0;
@@ -354,21 +360,78 @@ ProbationView Evaluate(const Probation* p, int64_t now, int sitewide_after) {
     }
   }
   v.site_wide = v.any && static_cast<int>(v.flag_groups.size()) >= sitewide_after;
-  if (v.site_wide) {
-    if (sitewide_after == 1) {
-      // The default: the earliest start and the latest end, with nothing to select.
-      v.site_wide_since = v.since;
-      v.site_wide_until = v.until;
-    } else {
-      std::vector<int64_t> starts = v.group_since;
-      const auto first = starts.begin() + (sitewide_after - 1);
-      std::nth_element(starts.begin(), first, starts.end());
-      v.site_wide_since = *first;
-      std::vector<int64_t> ends = v.group_until;
-      const auto last = ends.begin() + (sitewide_after - 1);
-      std::nth_element(ends.begin(), last, ends.end(), std::greater<int64_t>());
-      v.site_wide_until = *last;
+  if (v.site_wide && sitewide_after == 1) {
+    // The default: one flag is one group by one person. The earliest start and the
+    // latest end, with nothing to select.
+    v.site_wide_since = v.since;
+    v.site_wide_until = v.until;
+  } else if (v.site_wide) {
+    // Enough groups; enough people? One person's flags, from however many groups
+    // they moderate, count for one group (DistinctFlaggersReach). The active flags
+    // were all in force from their start to now and stay so until their end, so
+    // those that had started by a time reach the rule from some start on, and those
+    // that will not have ended by a time reach it until some end.
+    std::vector<const FlagRecord*> active;
+    std::vector<FlagEdge> edges;
+    int groups = 0;  // the flags are sorted by group: numbered in turn
+    absl::flat_hash_map<std::pair<absl::string_view, uint64_t>, int> people;
+    for (const FlagRecord& f : p->flags) {
+      if (f.until <= now) continue;
+      if (active.empty() || active.back()->group != f.group) ++groups;
+      const auto person = people.try_emplace({f.moderator, f.anonymized_at},
+                                             static_cast<int>(people.size()));
+      active.push_back(&f);
+      edges.push_back({groups - 1, person.first->second});
     }
+    const int persons = static_cast<int>(people.size());
+    v.site_wide = DistinctFlaggersReach(edges, groups, persons, sitewide_after);
+    if (v.site_wide) {
+      // The active flag, in the order of `before`, with which the flags up to it
+      // reach the rule (the first k do not, then do from some k on). Usually the
+      // first few flags reach it: k is found by doubling a bound from
+      // sitewide_after, each bound's first flags put first by nth_element, and then
+      // by halving within the sorted first flags; a member flagged from thousands
+      // of groups costs no sort of them all.
+      const auto first_reaching = [&](auto before) {
+        std::vector<size_t> order(active.size());
+        for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+        const auto by = [&](size_t a, size_t b) {
+          return before(*active[a], *active[b]);
+        };
+        std::vector<FlagEdge> ordered;
+        const auto first_reach = [&](size_t k) {  // order's first k
+          ordered.clear();
+          for (size_t j = 0; j < k; ++j) ordered.push_back(edges[order[j]]);
+          return DistinctFlaggersReach(ordered, groups, persons, sitewide_after);
+        };
+        size_t lo = sitewide_after, hi = lo;  // k in [lo, hi]
+        for (;;) {
+          hi = std::min(hi, order.size());
+          std::nth_element(order.begin(), order.begin() + (hi - 1), order.end(), by);
+          if (hi == order.size() || first_reach(hi)) break;  // all of them reach
+          lo = hi + 1;
+          hi *= 2;
+        }
+        std::sort(order.begin(), order.begin() + hi, by);
+        while (lo < hi) {
+          const size_t mid = lo + (hi - lo) / 2;
+          if (first_reach(mid)) {
+            hi = mid;
+          } else {
+            lo = mid + 1;
+          }
+        }
+        return active[order[lo - 1]];
+      };
+      v.site_wide_since = first_reaching([](const FlagRecord& a, const FlagRecord& b) {
+                            return a.since < b.since;
+                          })->since;
+      v.site_wide_until = first_reaching([](const FlagRecord& a, const FlagRecord& b) {
+                            return a.until > b.until;
+                          })->until;
+    }
+  }
+  if (v.site_wide) {
     // Since it became site-wide, also when the flags that made it so have run out
     // since (others kept it site-wide).
     if (p->site_wide_began != kUnknownTime) {
@@ -655,9 +718,10 @@ class Registry::Impl {
   };
   // Without `with_probation`, only the memberships (what Join, Leave and Hold
   // check): a member's probation may hold many flag records. With it, the flags
-  // without their moderators and reasons, which no view of the probation reads: a
-  // member flagged from thousands of groups costs a copy of the records, not a
-  // string allocation for each.
+  // without their reasons, which no view of the probation reads, and without their
+  // moderators unless the site-wide rule needs them (sitewide_after_distinct_groups
+  // above 1 counts people): a member flagged from thousands of groups costs a copy
+  // of the records, not a string allocation for each.
   MemberSnapshot CopyMember(absl::string_view member, bool with_probation = true) const {
     MemberSnapshot out;
     const Shard& sh = ShardFor(member);
@@ -675,6 +739,10 @@ class Registry::Impl {
         to.flags[i].group = from.flags[i].group;
         to.flags[i].since = from.flags[i].since;
         to.flags[i].until = from.flags[i].until;
+        if (options_.sitewide_after_distinct_groups > 1) {
+          to.flags[i].moderator = from.flags[i].moderator;
+          to.flags[i].anonymized_at = from.flags[i].anonymized_at;
+        }
       }
       to.exemptions = from.exemptions;
       to.told_at = from.told_at;
@@ -1119,7 +1187,10 @@ class Registry::Impl {
       Shard& sh = ShardFor(m);
       std::unique_lock<std::shared_mutex> l(sh.mu);
       for (FlagRecord& f : sh.members.find(m)->second.probation->flags) {
-        if (f.moderator == member) f.moderator = std::string(kForgottenMember);
+        if (f.moderator == member) {
+          f.moderator = std::string(kForgottenMember);
+          f.anonymized_at = sequence;
+        }
       }
     }
     AddAuditLocked(e, sequence, "forget", kForgottenMember, "", "");
@@ -1362,17 +1433,21 @@ class Registry::Impl {
           before = Evaluate(&p, t, options_.sitewide_after_distinct_groups);
           was_held_in_group = HeldIn(&p, before, g, t);
           was_held_until = HeldWindow(&p, before, g, t).second;
-          // One record per group while it is active: a later flag from the same group
-          // extends it (the audit log keeps every flag). Every view of the probation
-          // takes each group's earliest start and latest end, so this changes none;
-          // it keeps a member flagged again and again by one group from costing every
-          // later call on them time in the number of flags.
+          // One record per group and person while it is active: a later flag from
+          // the same group by the same person extends it (the audit log keeps every
+          // flag). Every view of the probation takes each group's earliest start and
+          // latest end, and the site-wide rule who flagged from where, so this
+          // changes none; it keeps a member flagged again and again by one group
+          // from costing every later call on them time in the number of flags.
           auto by_group = [](const FlagRecord& x, uint32_t group) {
             return x.group < group;
           };
-          auto in_group = std::lower_bound(p.flags.begin(), p.flags.end(), g, by_group);
-          auto same = in_group;
-          while (same != p.flags.end() && same->group == g && same->until <= t) ++same;
+          auto same = std::lower_bound(p.flags.begin(), p.flags.end(), g, by_group);
+          while (same != p.flags.end() && same->group == g &&
+                 (same->until <= t || same->moderator != e.actor() ||
+                  same->anonymized_at != 0)) {
+            ++same;
+          }
           if (same != p.flags.end() && same->group == g) {
             same->until = std::max(same->until, f.until());
           } else {
@@ -1708,6 +1783,7 @@ class Registry::Impl {
             pb::FlagState* fs = ms.add_flags();
             fs->set_id(f->id);
             fs->set_moderator(f->moderator);
+            if (f->anonymized_at != 0) fs->set_anonymized_at(f->anonymized_at);
             fs->set_group(group_names[f->group]);
             fs->set_reason(f->reason);
             fs->set_since(f->since);
@@ -1832,6 +1908,7 @@ class Registry::Impl {
           FlagRecord f;
           f.id = fs.id();
           f.moderator = fs.moderator();
+          f.anonymized_at = fs.anonymized_at();
           GG_ASSIGN_OR_RETURN(f.group, lookup(fs.group()));
           f.reason = fs.reason();
           f.since = fs.since();

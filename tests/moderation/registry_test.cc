@@ -447,7 +447,7 @@ TEST_F(RegistryTest, StatusGivesTheSiteWideEndAndEachGroupsEnd) {
   const absl::Time t0 = clock_.Now();
   ASSERT_TRUE(registry_->Flag("admin", "alice", "cats", "spam", absl::Hours(240)).ok());
   clock_.Advance(absl::Hours(1));
-  ASSERT_TRUE(registry_->Flag("admin", "alice", "dogs", "spam", absl::Hours(48)).ok());
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam", absl::Hours(48)).ok());
   const absl::Time t1 = clock_.Now();
   const ModerationEvent started = recorder_.events().back();
   EXPECT_EQ(started.type, Type::kProbationStarted);
@@ -473,7 +473,8 @@ TEST_F(RegistryTest, StatusGivesTheSiteWideEndAndEachGroupsEnd) {
     EXPECT_EQ(c->probation->probation_since, st.held_since[i]) << st.held_in[i];
   }
   // A longer flag from dogs keeps `until` but moves the site-wide end: announced.
-  ASSERT_TRUE(registry_->Flag("admin", "alice", "dogs", "spam", absl::Hours(100)).ok());
+  ASSERT_TRUE(
+      registry_->Flag("mod_dogs", "alice", "dogs", "spam", absl::Hours(100)).ok());
   EXPECT_EQ(recorder_.events().back().type, Type::kProbationStarted);
   EXPECT_EQ(recorder_.events().back().site_wide_until, t1 + absl::Hours(100));
   EXPECT_EQ(registry_->ProbationStatusOf("alice").site_wide_until, t1 + absl::Hours(100));
@@ -935,6 +936,85 @@ TEST_F(RegistryTest, SiteWideOnlyAfterFlagsFromDistinctGroups) {
               ElementsAre(Type::kProbationStarted, Type::kProbationStarted));
   EXPECT_FALSE(recorder_.events()[0].site_wide);
   EXPECT_TRUE(recorder_.events()[1].site_wide);
+}
+
+// The site-wide rule counts people: a moderator of two groups flagging from both,
+// or an administrator flagging from two, holds the member in those groups only;
+// a second person's flag makes it site-wide, from that flag on.
+TEST_F(RegistryTest, OnePersonFlaggingFromManyGroupsIsNotSiteWideAlone) {
+  options_.sitewide_after_distinct_groups = 2;
+  Reopen();
+  ASSERT_TRUE(registry_->AddModerator("dogs", "mod_cats").ok());  // cats and dogs
+  ASSERT_TRUE(registry_->Join("alice", "birds").ok());
+  ASSERT_TRUE(registry_->Join("bob", "dogs").ok());
+  ASSERT_TRUE(registry_->Join("bob", "birds").ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "dogs", "spam").ok());
+  ASSERT_TRUE(registry_->Flag("admin", "bob", "cats", "spam").ok());
+  ASSERT_TRUE(registry_->Flag("admin", "bob", "dogs", "spam").ok());
+  for (const char* member : {"alice", "bob"}) {
+    SCOPED_TRACE(member);
+    ProbationStatus st = registry_->ProbationStatusOf(member);
+    EXPECT_TRUE(st.on_probation);
+    EXPECT_FALSE(st.site_wide);
+    EXPECT_THAT(st.held_in, ElementsAre("cats", "dogs"));
+    EXPECT_TRUE(HeldIn(member, "dogs"));
+    EXPECT_FALSE(HeldIn(member, "birds"));
+  }
+  for (const ModerationEvent& e : recorder_.events()) EXPECT_FALSE(e.site_wide);
+  // Another person, from a group already flagged: two groups, two people.
+  clock_.Advance(absl::Hours(1));
+  const absl::Time t1 = clock_.Now();
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam", absl::Hours(5)).ok());
+  EXPECT_TRUE(HeldIn("alice", "birds"));
+  const ModerationEvent started = recorder_.events().back();
+  EXPECT_EQ(started.type, Type::kProbationStarted);
+  EXPECT_TRUE(started.site_wide);
+  ProbationStatus st = registry_->ProbationStatusOf("alice");
+  EXPECT_TRUE(st.site_wide);
+  EXPECT_THAT(st.held_in, ElementsAre("birds", "cats", "dogs"));
+  // Site-wide from the second person's flag until it ends: the groups' own flags
+  // (mod_cats') last 30 days, but after those 5 hours only one person's are left.
+  EXPECT_EQ(st.site_wide_since, t1);
+  EXPECT_EQ(st.site_wide_until, t1 + absl::Hours(5));
+  ExpectSameAfterReopenAndCompact(registry_->CanonicalDump());
+  clock_.Advance(absl::Hours(6));
+  EXPECT_FALSE(HeldIn("alice", "birds"));
+  EXPECT_TRUE(HeldIn("alice", "dogs"));
+  EXPECT_EQ(*registry_->ExpireProbations(), 0);
+  EXPECT_EQ(recorder_.events().back().type, Type::kProbationNarrowed);
+  EXPECT_FALSE(recorder_.events().back().site_wide);
+  EXPECT_THAT(registry_->ProbationStatusOf("alice").held_in, ElementsAre("cats", "dogs"));
+}
+
+// Forgetting the people who flagged keeps them apart: two forgotten moderators
+// still make two people, one forgotten moderator's flags one; also after a
+// reopen and from a snapshot.
+TEST_F(RegistryTest, ForgottenFlaggersStillCountAsThePeopleTheyWere) {
+  options_.sitewide_after_distinct_groups = 2;
+  Reopen();
+  ASSERT_TRUE(registry_->AddModerator("dogs", "mod_cats").ok());
+  ASSERT_TRUE(registry_->Join("alice", "birds").ok());
+  ASSERT_TRUE(registry_->Join("bob", "dogs").ok());
+  ASSERT_TRUE(registry_->Join("bob", "birds").ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
+  ASSERT_TRUE(registry_->Flag("mod_dogs", "alice", "dogs", "spam").ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "bob", "cats", "spam").ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats", "bob", "dogs", "spam").ok());
+  ASSERT_TRUE(registry_->Forget("admin", "mod_cats").ok());
+  ASSERT_TRUE(registry_->Forget("admin", "mod_dogs").ok());
+  const auto check = [&] {
+    EXPECT_TRUE(registry_->ProbationStatusOf("alice").site_wide);
+    EXPECT_TRUE(HeldIn("alice", "birds"));
+    EXPECT_FALSE(registry_->ProbationStatusOf("bob").site_wide);
+    EXPECT_FALSE(HeldIn("bob", "birds"));
+    EXPECT_TRUE(HeldIn("bob", "dogs"));
+  };
+  check();
+  const std::string dump = registry_->CanonicalDump();
+  EXPECT_EQ(dump.find("mod_cats"), std::string::npos);
+  ExpectSameAfterReopenAndCompact(dump);
+  check();
 }
 
 // Below the site-wide threshold, each group holds the member until its own flags end:

@@ -424,7 +424,8 @@ void AddJournalShowCommand(CLI::App* journal) {
   show->add_flag("--json", flags->json, "Print one JSON object instead of the report");
   AddIntegerOption(show, "--sitewide-after", &flags->sitewide_after, 1, 1000,
                    "As the server's RegistryOptions::sitewide_after_distinct_groups: "
-                   "probation is site-wide after flags from this many groups")
+                   "probation is site-wide after flags from this many groups, each "
+                   "by a different person")
       ->capture_default_str();
   show->callback([flags] { ExitWith(RunShow(*flags)); });
 }

@@ -853,7 +853,8 @@ void AddReplayCommand(CLI::App& app) {
                   "How long a flag lasts, in days")
       ->capture_default_str();
   AddIntegerOption(cmd, "--sitewide-after", &f->sitewide_after, 1, 1000,
-                   "Probation is site-wide after flags from this many groups")
+                   "Probation is site-wide after flags from this many groups, each by "
+                   "a different person")
       ->capture_default_str();
   AddIntegerOption(cmd, "--flag-limit", &f->flag_limit, 0, 1'000'000,
                    "Flags per moderator per day (0 = unlimited)");
