@@ -560,6 +560,10 @@ struct RecordParser::Impl {
                                       const unsigned char* last, absl::string_view* out);
   absl::Status ParseJsonRecord(absl::string_view record, size_t capacity, int64_t line,
                                Post* post);
+  // `record` repaired (RepairJson, with `alternate`'s replacement) into `*buffer`,
+  // padded, and parsed into `post`.
+  RecordError ParseRepaired(absl::string_view record, bool alternate, std::string* buffer,
+                            Post* post);
   // For a record that parsed only once repaired (RepairJson) into `repaired_post`:
   // the error for its first id, author or group that held something the repair
   // replaced, or "".
@@ -1204,6 +1208,14 @@ template <typename PostT>
   return true;
 }
 
+RecordError RecordParser::Impl::ParseRepaired(absl::string_view record, bool alternate,
+                                              std::string* buffer, Post* post) {
+  RepairJson(record, buffer, alternate);
+  const size_t size = buffer->size();
+  buffer->append(kBlockPadding, ' ');
+  return ParseJson(absl::string_view(buffer->data(), size), buffer->size(), post);
+}
+
 std::string RecordParser::Impl::IdentityNotUtf8(absl::string_view record,
                                                 const Post& repaired_post) {
   constexpr absl::string_view kReplacement = "\xEF\xBF\xBD";
@@ -1219,12 +1231,8 @@ std::string RecordParser::Impl::IdentityNotUtf8(absl::string_view record,
   // A U+FFFD is either the record's own or a repair's: repaired with another
   // replacement, a value that holds a repair's reads differently.
   std::string other;
-  RepairJson(record, &other, /*alternate=*/true);
-  const size_t size = other.size();
-  other.append(kBlockPadding, ' ');
   Post alternate;
-  const RecordError err =
-      ParseJson(absl::string_view(other.data(), size), other.size(), &alternate);
+  const RecordError err = ParseRepaired(record, /*alternate=*/true, &other, &alternate);
   if (err.json != simdjson::SUCCESS || !err.what.empty()) return "";  // same structure
   const std::string* alternates[] = {&alternate.id, &alternate.author, &alternate.group};
   for (size_t i = 0; i < std::size(fields); ++i) {
@@ -1268,12 +1276,9 @@ absl::Status RecordParser::Impl::ParseJsonRecord(absl::string_view record,
     // fatal: score the text with U+FFFD in place of bad bytes and halves of
     // surrogate pairs, and the control characters kept. (A string error of another
     // kind, such as \x, stays an error.)
-    RepairJson(record, &repaired);
-    size_t size = repaired.size();
-    repaired.append(kBlockPadding, ' ');
     clear();
     post->line = line;
-    err = ParseJson(absl::string_view(repaired.data(), size), repaired.size(), post);
+    err = ParseRepaired(record, /*alternate=*/false, &repaired, post);
     if (err.json == simdjson::SUCCESS && err.what.empty()) {
       err.what = IdentityNotUtf8(record, *post);
     }

@@ -112,30 +112,30 @@ struct Outcome {
 Outcome Run(const Change& change, JournalOptions::Sync sync, int64_t nth) {
   Outcome out;
   testing_internal::ScratchDir scratch;
-  JournalOptions jo;
-  jo.sync = sync;
   ManualClock clock(absl::FromUnixSeconds(1700000000));
+  // A registry over the scratch journal, or null (the test failed).
+  const auto open_registry =
+      [&](JournalOptions::Sync journal_sync) -> std::unique_ptr<Registry> {
+    JournalOptions jo;
+    jo.sync = journal_sync;
+    auto journal = OpenJournal(scratch.path(), jo);
+    EXPECT_TRUE(journal.ok()) << journal.status();
+    if (!journal.ok()) return nullptr;
+    auto r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *std::move(r) : nullptr;
+  };
   {
     // The state to start from, written without syncs (a sweep under group commit
     // would otherwise sync each of its changes on every run).
-    JournalOptions unsynced;
-    unsynced.sync = JournalOptions::Sync::kNone;
-    auto journal = OpenJournal(scratch.path(), unsynced);
-    EXPECT_TRUE(journal.ok()) << journal.status();
-    if (!journal.ok()) return out;
-    auto r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
-    EXPECT_TRUE(r.ok()) << r.status();
-    if (!r.ok()) return out;
-    SetUp(**r, clock);
+    std::unique_ptr<Registry> r = open_registry(JournalOptions::Sync::kNone);
+    if (r == nullptr) return out;
+    SetUp(*r, clock);
   }
   {
-    auto journal = OpenJournal(scratch.path(), jo);
-    EXPECT_TRUE(journal.ok()) << journal.status();
-    if (!journal.ok()) return out;
-    auto r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
-    EXPECT_TRUE(r.ok()) << r.status();
-    if (!r.ok()) return out;
-    Registry& registry = **r;
+    std::unique_ptr<Registry> r = open_registry(sync);
+    if (r == nullptr) return out;
+    Registry& registry = *r;
     testing::FakeClassifier classifier;
     Gate gate(&registry, &classifier);
     int heard = 0;
@@ -156,12 +156,9 @@ Outcome Run(const Change& change, JournalOptions::Sync sync, int64_t nth) {
     out.memory = registry.CanonicalDump();
     out.notified = heard;
   }
-  auto journal = OpenJournal(scratch.path(), jo);
-  EXPECT_TRUE(journal.ok()) << journal.status();
-  if (!journal.ok()) return out;
-  auto r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
-  EXPECT_TRUE(r.ok()) << r.status();
-  if (r.ok()) out.reopened = (*r)->CanonicalDump();
+  if (std::unique_ptr<Registry> r = open_registry(sync)) {
+    out.reopened = r->CanonicalDump();
+  }
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -52,6 +53,20 @@ std::string WriteFile(const std::string& name, const std::string& contents) {
   std::string path = Dir() + "/" + name;
   std::ofstream(path, std::ios::binary) << contents;
   return path;
+}
+
+// Why a run cannot be given the address space (and stack) limits `ulimit`, a
+// shell's ulimit commands, if it cannot: in a sanitizer's build (its allocator does
+// not run under an address space limit), or when the hard limits do not allow them.
+// Tests that need them skip: `if (auto why = CannotLimit(u)) GTEST_SKIP() << *why;`.
+std::optional<std::string> CannotLimit(const std::string& ulimit) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return "a sanitizer's allocator does not run under an address space limit";
+#endif
+  if (std::system(ulimit.c_str()) != 0) {
+    return absl::StrCat("the hard limits do not allow `", ulimit, "`");
+  }
+  return std::nullopt;
 }
 
 // 20 spam posts ("<spam_prefix>0" ...) and 20 ham ones ("see you at lunch 0" ...),
@@ -653,11 +668,8 @@ TEST_F(GroupguardCliTest, SkippedRecordsAreReportedInInputOrderOnManyThreads) {
 // ones unjoined (std::terminate, SIGABRT, no output); with none started, score and
 // eval used to stop (exit 1).
 TEST_F(GroupguardCliTest, WorkerThreadsThatCannotStartDoNotAbortTheRun) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "a sanitizer's allocator does not run under an address space limit";
-#endif
-  if (std::system("ulimit -s 2097152 && ulimit -v 1572864") != 0) {
-    GTEST_SKIP() << "the hard limits do not allow these stack and address space limits";
+  if (auto why = CannotLimit("ulimit -s 2097152 && ulimit -v 1572864")) {
+    GTEST_SKIP() << *why;
   }
   std::string dump;
   for (int line = 1; line <= 2000; ++line) {
@@ -696,13 +708,8 @@ TEST_F(GroupguardCliTest, WorkerThreadsThatCannotStartDoNotAbortTheRun) {
 // worker thread this used to end the process (std::terminate: SIGABRT, the
 // temporary left behind); on the main thread it said only "std::bad_alloc".
 TEST_F(GroupguardCliTest, OutOfMemoryOnARecordEndsTheRunWithItsLine) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "a sanitizer's allocator does not run under an address space limit";
-#endif
   const std::string limit = "ulimit -v 100000";
-  if (std::system(limit.c_str()) != 0) {
-    GTEST_SKIP() << "the hard limit does not allow this address space limit";
-  }
+  if (auto why = CannotLimit(limit)) GTEST_SKIP() << *why;
   const std::string input = WriteFile(
       "oom.jsonl", absl::StrCat("{\"id\":\"a\",\"text\":\"hello\",\"label\":\"ham\"}\n",
                                 "{\"id\":\"b\",\"text\":\"", std::string(10 << 20, '$'),
@@ -741,13 +748,8 @@ TEST_F(GroupguardCliTest, OutOfMemoryOnARecordEndsTheRunWithItsLine) {
 // train, out of memory on a record (the same 10 MB post of '$', labeled): the error
 // names the record, exit 1, and no model is written. It said only "out of memory".
 TEST_F(GroupguardCliTest, TrainOutOfMemoryOnARecordNamesIt) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "a sanitizer's allocator does not run under an address space limit";
-#endif
   const std::string limit = "ulimit -v 100000";
-  if (std::system(limit.c_str()) != 0) {
-    GTEST_SKIP() << "the hard limit does not allow this address space limit";
-  }
+  if (auto why = CannotLimit(limit)) GTEST_SKIP() << *why;
   const std::string input =
       WriteFile("oom-train.jsonl",
                 absl::StrCat("{\"id\":\"a\",\"text\":\"hello\",\"label\":\"ham\"}\n",
@@ -767,13 +769,8 @@ TEST_F(GroupguardCliTest, TrainOutOfMemoryOnARecordNamesIt) {
 // address space): the error names the record, as score's and train's do; it was a
 // bare "out of memory".
 TEST_F(GroupguardCliTest, ReplayOutOfMemoryOnAPostNamesIt) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "a sanitizer's allocator does not run under an address space limit";
-#endif
   const std::string limit = "ulimit -v 100000";
-  if (std::system(limit.c_str()) != 0) {
-    GTEST_SKIP() << "the hard limit does not allow this address space limit";
-  }
+  if (auto why = CannotLimit(limit)) GTEST_SKIP() << *why;
   const std::string input = WriteFile(
       "oom-replay.jsonl",
       absl::StrCat("{\"id\":\"a\",\"text\":\"hello\",\"author\":\"x\",\"group\":\"g\"}\n",
@@ -795,13 +792,8 @@ TEST_F(GroupguardCliTest, ReplayOutOfMemoryOnAPostNamesIt) {
 // allocation failure broken JSON; and --skip-bad skipped it as a bad record and
 // went on. Now it ends the run with --skip-bad too: the record is not at fault.
 TEST_F(GroupguardCliTest, OutOfMemoryReadingARecordNamesIt) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "a sanitizer's allocator does not run under an address space limit";
-#endif
   const std::string limit = "ulimit -v 100000";
-  if (std::system(limit.c_str()) != 0) {
-    GTEST_SKIP() << "the hard limit does not allow this address space limit";
-  }
+  if (auto why = CannotLimit(limit)) GTEST_SKIP() << *why;
   for (const size_t mib : {10, 16}) {
     SCOPED_TRACE(mib);
     const std::string record =
@@ -831,13 +823,8 @@ TEST_F(GroupguardCliTest, OutOfMemoryReadingARecordNamesIt) {
 // std::bad_alloc ended the process (std::terminate). With more room than this build
 // needs for a fold, the run succeeds.
 TEST_F(GroupguardCliTest, OutOfMemoryInACrossValidationFoldIsAnError) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "a sanitizer's allocator does not run under an address space limit";
-#endif
   const std::string limit = "ulimit -v 50000";
-  if (std::system(limit.c_str()) != 0) {
-    GTEST_SKIP() << "the hard limit does not allow this address space limit";
-  }
+  if (auto why = CannotLimit(limit)) GTEST_SKIP() << *why;
   const std::string input =
       absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/youtube.train.jsonl");
   const Result r =
@@ -896,11 +883,8 @@ TEST_F(GroupguardCliTest, ScoreAndEvalCapTheirDefaultThreads) {
 // and eval do. It used to say nothing, so a run asked for 64 trainings at once took
 // as long as with one, unexplained.
 TEST_F(GroupguardCliTest, TrainSelectSaysWhenNoWorkerThreadCanStart) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "a sanitizer's allocator does not run under an address space limit";
-#endif
-  if (std::system("ulimit -s 2097152 && ulimit -v 1572864") != 0) {
-    GTEST_SKIP() << "the hard limits do not allow these stack and address space limits";
+  if (auto why = CannotLimit("ulimit -s 2097152 && ulimit -v 1572864")) {
+    GTEST_SKIP() << *why;
   }
   std::string dump;
   for (int line = 1; line <= 2000; ++line) {
