@@ -513,7 +513,8 @@ class Registry::Impl {
 
   absl::Status Recover() {
     std::lock_guard<std::mutex> w(write_mu_);
-    pb::Event event;
+    // One message reused for every record: its strings keep their capacity.
+    auto event = std::make_unique<pb::Event>();
     absl::Status recovered = store_->Recover(
         [this](absl::string_view bytes, uint64_t through) -> absl::Status {
           pb::Snapshot snapshot;
@@ -532,15 +533,25 @@ class Registry::Impl {
           return absl::OkStatus();
         },
         [this, &event](uint64_t sequence, absl::string_view bytes) -> absl::Status {
-          // One message reused for every record: its strings keep their capacity.
-          if (!internal::ParseWithin(bytes, &event)) {
+          bool parsed = false;
+          try {
+            parsed = internal::ParseWithin(bytes, event.get());
+          } catch (const std::bad_alloc&) {
+            // Protobuf (3.21) sets a oneof's case before it allocates the case's
+            // message, and Clear() leaves the pointer to the one it freed: a parse
+            // of a reused message that runs out there leaves one whose destructor
+            // frees a freed pointer. It is leaked instead (Registry::Open fails).
+            (void)event.release();
+            throw;
+          }
+          if (!parsed) {
             return absl::DataLossError(absl::StrCat("moderation event at sequence ",
                                                     sequence, " is not decodable"));
           }
           if (internal::RegistryApplyRunsOutOfMemoryForTesting().exchange(false)) {
             throw std::bad_alloc();
           }
-          absl::Status s = ApplyLocked(event, sequence, nullptr);
+          absl::Status s = ApplyLocked(*event, sequence, nullptr);
           if (!s.ok()) {
             return absl::DataLossError(absl::StrCat("moderation event at sequence ",
                                                     sequence, ": ", s.message()));
@@ -2109,14 +2120,14 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(
         " bytes; a registry needs ", kMinStoreRecordBytes,
         " (Registry::kMinStoreRecordBytes) to hold any post the gate takes"));
   }
-  auto impl = std::make_unique<Impl>(std::move(store), clock, options);
   try {
+    auto impl = std::make_unique<Impl>(std::move(store), clock, options);
     GG_RETURN_IF_ERROR(impl->Recover());
+    return std::unique_ptr<Registry>(new Registry(std::move(impl)));
   } catch (const std::bad_alloc&) {
     return absl::ResourceExhaustedError(
         "Registry::Open: out of memory rebuilding the registry from its store");
   }
-  return std::unique_ptr<Registry>(new Registry(std::move(impl)));
 }
 
 const Clock& Registry::clock() const { return *impl_->clock_; }

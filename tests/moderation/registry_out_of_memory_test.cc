@@ -36,7 +36,7 @@ using ::groupguard::testing::FailAllocationOnThisThread;
 
 // The state every swept change starts from: two groups, a moderator each, an
 // administrator, three members, a flag from "cats", a post held by it.
-void SetUp(Registry& r, ManualClock& clock) {
+void BuildState(Registry& r, ManualClock& clock) {
   ASSERT_TRUE(r.CreateGroup("cats").ok());
   ASSERT_TRUE(r.CreateGroup("dogs").ok());
   ASSERT_TRUE(r.AddModerator("cats", "mia").ok());
@@ -130,7 +130,7 @@ Outcome Run(const Change& change, JournalOptions::Sync sync, int64_t nth) {
     // would otherwise sync each of its changes on every run).
     std::unique_ptr<Registry> r = open_registry(JournalOptions::Sync::kNone);
     if (r == nullptr) return out;
-    SetUp(*r, clock);
+    BuildState(*r, clock);
   }
   {
     std::unique_ptr<Registry> r = open_registry(sync);
@@ -216,6 +216,86 @@ void Sweep(JournalOptions::Sync sync) {
       EXPECT_EQ(o.notified, clean.notified);
     }
     EXPECT_GT(nth, 0);
+  }
+}
+
+// Opening with one allocation failing, swept: the journal (OpenJournal) and the
+// registry over it (Registry::Open, which replays the records, or reads a snapshot
+// and the records after it). A journal open that runs out throws or fails and
+// leaves the directory free (its lock released: the next open succeeds); a
+// registry open that runs out returns kResourceExhausted, never throws, and the
+// registry opened after it holds the whole state.
+TEST(RegistryOutOfMemoryTest, OpeningThatRunsOutFailsAndLeavesTheJournalWhole) {
+  for (const bool snapshot : {false, true}) {
+    SCOPED_TRACE(snapshot ? "from a snapshot and records" : "from records");
+    testing_internal::ScratchDir scratch;
+    ManualClock clock(absl::FromUnixSeconds(1700000000));
+    JournalOptions jo;
+    jo.sync = JournalOptions::Sync::kNone;
+    std::string state;
+    {
+      auto journal = OpenJournal(scratch.path(), jo);
+      ASSERT_TRUE(journal.ok()) << journal.status();
+      auto r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+      ASSERT_TRUE(r.ok()) << r.status();
+      BuildState(**r, clock);
+      if (snapshot) {
+        ASSERT_TRUE((*r)->Compact().ok());
+        ASSERT_TRUE((*r)->Join("eve", "cats").ok());
+        ASSERT_TRUE((*r)->Flag("max", "ann", "dogs", "spam links").ok());
+      }
+      state = (*r)->CanonicalDump();
+    }
+    for (const bool fail_in_journal : {true, false}) {
+      SCOPED_TRACE(fail_in_journal ? "OpenJournal" : "Registry::Open");
+      int64_t nth = 0;
+      for (;; ++nth) {
+        SCOPED_TRACE(absl::StrCat("allocation ", nth, " fails"));
+        absl::StatusOr<std::unique_ptr<EventStore>> journal;
+        absl::StatusOr<std::unique_ptr<Registry>> r;
+        bool threw = false;
+        if (!fail_in_journal) journal = OpenJournal(scratch.path(), jo);
+        {
+          const testing::ScopedLeaksIgnored leaks_ignored;  // protobuf's, on running out
+          FailAllocationOnThisThread(nth);
+          try {
+            if (fail_in_journal) journal = OpenJournal(scratch.path(), jo);
+            if (journal.ok()) {
+              r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+            }
+          } catch (const std::bad_alloc&) {
+            threw = true;
+          }
+        }
+        const bool failed = !testing::AllocationFailurePending();
+        FailAllocationOnThisThread(-1);
+        if (!failed) {
+          EXPECT_FALSE(threw);
+          ASSERT_TRUE(r.ok()) << r.status();
+          EXPECT_TRUE((*r)->CanonicalDump() == state);
+          break;
+        }
+        if (!fail_in_journal) {
+          EXPECT_FALSE(threw) << "Registry::Open threw";
+          EXPECT_TRUE(!journal.ok() || !r.ok() || (*r)->CanonicalDump() == state);
+          if (!r.ok()) {
+            EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted)
+                << r.status();
+          }
+        } else if (!threw && !journal.ok()) {
+          EXPECT_EQ(journal.status().code(), absl::StatusCode::kResourceExhausted)
+              << journal.status();
+        }
+        r = absl::UnknownError("closed");  // the directory free for the next open
+        // Nothing was lost, and the directory is not left locked.
+        auto again = OpenJournal(scratch.path(), jo);
+        ASSERT_TRUE(again.ok()) << again.status();
+        auto reopened = Registry::Open(*std::move(again), &clock, RegistryOptions());
+        ASSERT_TRUE(reopened.ok()) << reopened.status();
+        EXPECT_TRUE((*reopened)->CanonicalDump() == state);
+      }
+      EXPECT_GT(nth, 0);
+    }
   }
 }
 

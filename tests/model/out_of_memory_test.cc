@@ -1,9 +1,12 @@
-// Trainer::Add and Train with one allocation failing, swept over every allocation
-// they make (tests/alloc_counter.h): the std::bad_alloc comes out of the call, and
-// the trainer is left whole. An Add that threw added nothing or the whole post (a
-// model trained then is one of those two), a Train that threw changed nothing, and
-// the trainer can be destroyed (absl::flat_hash_map, which a failed growth leaves
-// corrupt, freed an invalid pointer here).
+// Trainer::Add, Train and Classifier::FromBytes with one allocation failing, swept
+// over every allocation they make (tests/alloc_counter.h): the std::bad_alloc comes
+// out of the call, and the trainer is left whole. An Add that threw added nothing or
+// the whole post (a model trained then is one of those two), a Train that threw
+// changed nothing, and the trainer can be destroyed (absl::flat_hash_map, which a
+// failed growth leaves corrupt, freed an invalid pointer here). A load that runs out
+// throws or returns an error, never a classifier that is not whole, and what it
+// made is freed cleanly (a parse that runs out must leave a message protobuf can
+// destroy).
 
 #include <memory>
 #include <new>
@@ -12,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "alloc_counter.h"
+#include "groupguard/classifier.h"
 #include "groupguard/trainer.h"
 #include "gtest/gtest.h"
 
@@ -120,6 +124,46 @@ TEST_P(TrainerOutOfMemoryTest, ATrainThatRunsOutChangesNothing) {
     if (!failed) break;
     (void)threw;  // either way, the trainer is as it was
     EXPECT_TRUE(Model(*trainer) == model);
+  }
+  EXPECT_GT(nth, 0);
+}
+
+TEST_P(TrainerOutOfMemoryTest, ALoadThatRunsOutReturnsNoClassifier) {
+  const std::string model = Model(*Filled(GetParam()));
+  const char* const kText = "win a free prize now";
+  auto clean = Classifier::FromBytes(model);
+  ASSERT_TRUE(clean.ok()) << clean.status();
+  const double expected = (*clean)->Score(kText).spam_probability;
+  int64_t nth = 0;
+  for (;; ++nth) {
+    SCOPED_TRACE(absl::StrCat("allocation ", nth, " fails"));
+    absl::StatusOr<std::unique_ptr<Classifier>> loaded;
+    bool threw = false;
+    {
+      const testing::ScopedLeaksIgnored leaks_ignored;  // protobuf's, on running out
+      FailAllocationOnThisThread(nth);
+      try {
+        loaded = Classifier::FromBytes(model);
+      } catch (const std::bad_alloc&) {
+        threw = true;
+      }
+    }
+    const bool failed = !AllocationFailurePending();
+    FailAllocationOnThisThread(-1);
+    if (!failed) {
+      EXPECT_FALSE(threw);
+      ASSERT_TRUE(loaded.ok()) << loaded.status();
+      EXPECT_EQ((*loaded)->Score(kText).spam_probability, expected);
+      break;
+    }
+    if (threw) continue;
+    if (loaded.ok()) {
+      // The allocation that failed could be done without: the classifier is whole.
+      EXPECT_EQ((*loaded)->Score(kText).spam_probability, expected);
+    } else {
+      EXPECT_EQ(loaded.status().code(), absl::StatusCode::kResourceExhausted)
+          << loaded.status();
+    }
   }
   EXPECT_GT(nth, 0);
 }
