@@ -374,7 +374,12 @@ ProbationView Evaluate(const Probation* p, int64_t now, int sitewide_after) {
     std::vector<const FlagRecord*> active;
     std::vector<FlagEdge> edges;
     int groups = 0;  // the flags are sorted by group: numbered in turn
-    absl::flat_hash_map<std::pair<absl::string_view, uint64_t>, int> people;
+    // The standard's table, not abseil's: an insert that runs out of memory leaves
+    // it as it was (see IdTable), and this one is destroyed after it does.
+    std::unordered_map<std::pair<absl::string_view, uint64_t>, int,
+                       absl::Hash<std::pair<absl::string_view, uint64_t>>>
+        people;
+    people.reserve(p->flags.size());
     for (const FlagRecord& f : p->flags) {
       if (f.until <= now) continue;
       if (active.empty() || active.back()->group != f.group) ++groups;

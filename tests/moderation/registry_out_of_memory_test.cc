@@ -109,7 +109,8 @@ struct Outcome {
   int notified = 0;      // events the subscriber heard during the change
 };
 
-Outcome Run(const Change& change, JournalOptions::Sync sync, int64_t nth) {
+Outcome Run(const Change& change, JournalOptions::Sync sync,
+            const RegistryOptions& options, int64_t nth) {
   Outcome out;
   testing_internal::ScratchDir scratch;
   ManualClock clock(absl::FromUnixSeconds(1700000000));
@@ -121,7 +122,7 @@ Outcome Run(const Change& change, JournalOptions::Sync sync, int64_t nth) {
     auto journal = OpenJournal(scratch.path(), jo);
     EXPECT_TRUE(journal.ok()) << journal.status();
     if (!journal.ok()) return nullptr;
-    auto r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+    auto r = Registry::Open(*std::move(journal), &clock, options);
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? *std::move(r) : nullptr;
   };
@@ -162,17 +163,18 @@ Outcome Run(const Change& change, JournalOptions::Sync sync, int64_t nth) {
   return out;
 }
 
-void Sweep(JournalOptions::Sync sync) {
+void Sweep(JournalOptions::Sync sync,
+           const RegistryOptions& options = RegistryOptions()) {
   for (const Change& change : Changes()) {
     SCOPED_TRACE(change.name);
-    const Outcome clean = Run(change, sync, -1);
+    const Outcome clean = Run(change, sync, options, -1);
     ASSERT_TRUE(clean.status.ok()) << clean.status;
     if (change.changes_state) ASSERT_NE(clean.memory, clean.before);
     ASSERT_EQ(clean.reopened, clean.memory);
     int64_t nth = 0;
     for (;; ++nth) {
       SCOPED_TRACE(absl::StrCat("allocation ", nth, " fails"));
-      const Outcome o = Run(change, sync, nth);
+      const Outcome o = Run(change, sync, options, nth);
       // Where each dump is, in a line (the dumps themselves are long).
       const auto where = [&](const std::string& dump) {
         return dump == o.before       ? "as before"
@@ -305,6 +307,15 @@ TEST(RegistryOutOfMemoryTest, EveryAllocationOfEveryChangeMayFail) {
 
 TEST(RegistryOutOfMemoryTest, EveryAllocationOfEveryChangeMayFailUnderGroupCommit) {
   Sweep(JournalOptions::Sync::kGroupCommit);
+}
+
+// With the site-wide rule above 1, each view of a probation matches groups to the
+// people who flagged from them (DistinctFlaggersReach), allocating as it goes: the
+// second group's flag makes the probation site-wide here.
+TEST(RegistryOutOfMemoryTest, EveryAllocationMayFailWhereTheSiteWideRuleCountsPeople) {
+  RegistryOptions options;
+  options.sitewide_after_distinct_groups = 2;
+  Sweep(JournalOptions::Sync::kNone, options);
 }
 
 }  // namespace
