@@ -309,6 +309,11 @@ TEST(RegistryOutOfMemoryTest, EveryAllocationOfEveryChangeMayFailUnderGroupCommi
   Sweep(JournalOptions::Sync::kGroupCommit);
 }
 
+// The journal's default: a sync before each append returns.
+TEST(RegistryOutOfMemoryTest, EveryAllocationOfEveryChangeMayFailUnderEverySync) {
+  Sweep(JournalOptions::Sync::kEveryAppend);
+}
+
 // With the site-wide rule above 1, each view of a probation matches groups to the
 // people who flagged from them (DistinctFlaggersReach), allocating as it goes: the
 // second group's flag makes the probation site-wide here.
