@@ -18,10 +18,17 @@ std::atomic<size_t> g_bytes{0};
 // This thread's calls of operator new until one fails (FailAllocationOnThisThread);
 // -1 when none is to.
 thread_local int64_t t_fail_in = -1;
+// Armed by FailAllocationsFromOnThisThread: once one has failed, every later one
+// does (t_failing), until disarmed.
+thread_local bool t_keep_failing = false;
+thread_local bool t_failing = false;
 
 bool FailThisOne() {
+  if (t_failing) return true;
   if (t_fail_in < 0) return false;
-  return t_fail_in-- == 0;
+  if (t_fail_in-- != 0) return false;
+  t_failing = t_keep_failing;
+  return true;
 }
 }  // namespace
 
@@ -53,7 +60,16 @@ AllocationCounter::AllocationCounter()
 int64_t AllocationCounter::calls() const { return g_calls.load() - calls_at_start_; }
 size_t AllocationCounter::bytes() const { return g_bytes.load() - bytes_at_start_; }
 
-void FailAllocationOnThisThread(int64_t nth) { t_fail_in = nth < 0 ? -1 : nth; }
+void FailAllocationOnThisThread(int64_t nth) {
+  t_fail_in = nth < 0 ? -1 : nth;
+  t_keep_failing = false;
+  t_failing = false;
+}
+
+void FailAllocationsFromOnThisThread(int64_t nth) {
+  FailAllocationOnThisThread(nth);
+  t_keep_failing = true;
+}
 
 bool AllocationFailurePending() { return t_fail_in >= 0; }
 

@@ -41,6 +41,10 @@ class AllocationCounter {
 // negative `nth` disarms. Other threads allocate as usual (a test that sweeps `nth`
 // over every allocation of one call gets the same failures from run to run).
 void FailAllocationOnThisThread(int64_t nth);
+// As FailAllocationOnThisThread, but memory stays out: that call and every later
+// one of this thread fail, until FailAllocationOnThisThread(-1) disarms. For the
+// fallbacks a call takes after a first failure (a catch that needs memory too).
+void FailAllocationsFromOnThisThread(int64_t nth);
 // Whether the failure armed on this thread has not happened yet.
 bool AllocationFailurePending();
 

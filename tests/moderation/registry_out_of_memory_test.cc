@@ -33,6 +33,7 @@ namespace groupguard {
 namespace {
 
 using ::groupguard::testing::FailAllocationOnThisThread;
+using ::groupguard::testing::FailAllocationsFromOnThisThread;
 
 // The state every swept change starts from: two groups, a moderator each, an
 // administrator, three members, a flag from "cats", a post held by it.
@@ -109,8 +110,9 @@ struct Outcome {
   int notified = 0;      // events the subscriber heard during the change
 };
 
+// With `stays_out`, the nth allocation and every later one of the change fail.
 Outcome Run(const Change& change, JournalOptions::Sync sync,
-            const RegistryOptions& options, int64_t nth) {
+            const RegistryOptions& options, int64_t nth, bool stays_out) {
   Outcome out;
   testing_internal::ScratchDir scratch;
   ManualClock clock(absl::FromUnixSeconds(1700000000));
@@ -144,7 +146,11 @@ Outcome Run(const Change& change, JournalOptions::Sync sync,
     out.before = registry.CanonicalDump();
     {
       const testing::ScopedLeaksIgnored leaks_ignored;  // protobuf's, on running out
-      FailAllocationOnThisThread(nth);
+      if (stays_out) {
+        FailAllocationsFromOnThisThread(nth);
+      } else {
+        FailAllocationOnThisThread(nth);
+      }
       try {
         out.status = change.call(registry, gate, clock);
       } catch (const std::bad_alloc&) {
@@ -163,18 +169,18 @@ Outcome Run(const Change& change, JournalOptions::Sync sync,
   return out;
 }
 
-void Sweep(JournalOptions::Sync sync,
-           const RegistryOptions& options = RegistryOptions()) {
+void Sweep(JournalOptions::Sync sync, const RegistryOptions& options = RegistryOptions(),
+           bool stays_out = false) {
   for (const Change& change : Changes()) {
     SCOPED_TRACE(change.name);
-    const Outcome clean = Run(change, sync, options, -1);
+    const Outcome clean = Run(change, sync, options, -1, false);
     ASSERT_TRUE(clean.status.ok()) << clean.status;
     if (change.changes_state) ASSERT_NE(clean.memory, clean.before);
     ASSERT_EQ(clean.reopened, clean.memory);
     int64_t nth = 0;
     for (;; ++nth) {
       SCOPED_TRACE(absl::StrCat("allocation ", nth, " fails"));
-      const Outcome o = Run(change, sync, options, nth);
+      const Outcome o = Run(change, sync, options, nth, stays_out);
       // Where each dump is, in a line (the dumps themselves are long).
       const auto where = [&](const std::string& dump) {
         return dump == o.before       ? "as before"
@@ -321,6 +327,17 @@ TEST(RegistryOutOfMemoryTest, EveryAllocationMayFailWhereTheSiteWideRuleCountsPe
   RegistryOptions options;
   options.sitewide_after_distinct_groups = 2;
   Sweep(JournalOptions::Sync::kNone, options);
+}
+
+// Memory that stays out once it has run out: every allocation after the first
+// failure fails too, so what a call does after catching it (fail the registry, say
+// why, tell no one) must need no memory either.
+TEST(RegistryOutOfMemoryTest, EveryChangeWhenMemoryStaysOut) {
+  Sweep(JournalOptions::Sync::kNone, RegistryOptions(), /*stays_out=*/true);
+}
+
+TEST(RegistryOutOfMemoryTest, EveryChangeWhenMemoryStaysOutUnderGroupCommit) {
+  Sweep(JournalOptions::Sync::kGroupCommit, RegistryOptions(), /*stays_out=*/true);
 }
 
 }  // namespace
