@@ -1,16 +1,17 @@
-// Trainer::Add, Train and Classifier::FromBytes with one allocation failing, swept
-// over every allocation they make (tests/alloc_counter.h): the std::bad_alloc comes
-// out of the call, and the trainer is left whole. An Add that threw added nothing or
-// the whole post (a model trained then is one of those two), a Train that threw
-// changed nothing, and the trainer can be destroyed (absl::flat_hash_map, which a
-// failed growth leaves corrupt, freed an invalid pointer here). A load that runs out
-// throws or returns an error, never a classifier that is not whole, and what it
-// made is freed cleanly (a parse that runs out must leave a message protobuf can
-// destroy).
+// Trainer::Add, Train and Classifier::FromBytes with one allocation failing (or, memory
+// staying out, that one and every later one), swept over every allocation they make
+// (tests/alloc_counter.h): the std::bad_alloc comes out of the call, and the trainer is
+// left whole. An Add that threw added nothing or the whole post (a model trained then is
+// one of those two), a Train that threw changed nothing, and the trainer can be
+// destroyed (absl::flat_hash_map, which a failed growth leaves corrupt, freed an invalid
+// pointer here). A load that runs out throws or returns an error, never a classifier
+// that is not whole, and what it made is freed cleanly (a parse that runs out must leave
+// a message protobuf can destroy).
 
 #include <memory>
 #include <new>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -24,6 +25,7 @@ namespace {
 
 using ::groupguard::testing::AllocationFailurePending;
 using ::groupguard::testing::FailAllocationOnThisThread;
+using ::groupguard::testing::FailAllocationsFromOnThisThread;
 
 struct Labeled {
   const char* text;
@@ -59,27 +61,42 @@ std::string Model(const Trainer& trainer) {
   return trained.ok() ? trained->bytes : "";
 }
 
-class TrainerOutOfMemoryTest : public ::testing::TestWithParam<ModelType> {};
+// By model type, and whether memory stays out once it has run out (every later
+// allocation fails too) or a single allocation fails.
+class TrainerOutOfMemoryTest
+    : public ::testing::TestWithParam<std::tuple<ModelType, bool>> {
+ protected:
+  ModelType type() const { return std::get<0>(GetParam()); }
+  // Makes this thread's nth allocation from now fail (and, memory staying out,
+  // every later one).
+  void Arm(int64_t nth) const {
+    if (std::get<1>(GetParam())) {
+      FailAllocationsFromOnThisThread(nth);
+    } else {
+      FailAllocationOnThisThread(nth);
+    }
+  }
+};
 
 TEST_P(TrainerOutOfMemoryTest, AnAddThatRunsOutAddsTheWholePostOrNothing) {
   // Words enough that the counts' table grows while they are learned.
   std::string added_text = "free crypto giveaway, send 1 coin get 2 back:";
   for (int i = 0; i < 60; ++i) absl::StrAppend(&added_text, " word", i);
-  const std::string without = Model(*Filled(GetParam()));
+  const std::string without = Model(*Filled(type()));
   std::string with;
   {
-    auto trainer = Filled(GetParam());
+    auto trainer = Filled(type());
     trainer->Add(added_text, true);
     with = Model(*trainer);
   }
   int64_t nth = 0;
   for (;; ++nth) {
     SCOPED_TRACE(absl::StrCat("allocation ", nth, " fails"));
-    auto trainer = Filled(GetParam());
+    auto trainer = Filled(type());
     bool threw = false;
     {
       const testing::ScopedLeaksIgnored leaks_ignored;  // protobuf's, on running out
-      FailAllocationOnThisThread(nth);
+      Arm(nth);
       try {
         trainer->Add(added_text, true);
       } catch (const std::bad_alloc&) {
@@ -104,7 +121,7 @@ TEST_P(TrainerOutOfMemoryTest, AnAddThatRunsOutAddsTheWholePostOrNothing) {
 }
 
 TEST_P(TrainerOutOfMemoryTest, ATrainThatRunsOutChangesNothing) {
-  auto trainer = Filled(GetParam());
+  auto trainer = Filled(type());
   const std::string model = Model(*trainer);
   int64_t nth = 0;
   for (;; ++nth) {
@@ -112,7 +129,7 @@ TEST_P(TrainerOutOfMemoryTest, ATrainThatRunsOutChangesNothing) {
     bool threw = false;
     {
       const testing::ScopedLeaksIgnored leaks_ignored;  // protobuf's, on running out
-      FailAllocationOnThisThread(nth);
+      Arm(nth);
       try {
         (void)trainer->Train();
       } catch (const std::bad_alloc&) {
@@ -129,7 +146,7 @@ TEST_P(TrainerOutOfMemoryTest, ATrainThatRunsOutChangesNothing) {
 }
 
 TEST_P(TrainerOutOfMemoryTest, ALoadThatRunsOutReturnsNoClassifier) {
-  const std::string model = Model(*Filled(GetParam()));
+  const std::string model = Model(*Filled(type()));
   const char* const kText = "win a free prize now";
   auto clean = Classifier::FromBytes(model);
   ASSERT_TRUE(clean.ok()) << clean.status();
@@ -141,7 +158,7 @@ TEST_P(TrainerOutOfMemoryTest, ALoadThatRunsOutReturnsNoClassifier) {
     bool threw = false;
     {
       const testing::ScopedLeaksIgnored leaks_ignored;  // protobuf's, on running out
-      FailAllocationOnThisThread(nth);
+      Arm(nth);
       try {
         loaded = Classifier::FromBytes(model);
       } catch (const std::bad_alloc&) {
@@ -168,12 +185,15 @@ TEST_P(TrainerOutOfMemoryTest, ALoadThatRunsOutReturnsNoClassifier) {
   EXPECT_GT(nth, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryModelType, TrainerOutOfMemoryTest,
-                         ::testing::Values(ModelType::kNaiveBayes, ModelType::kLogistic,
-                                           ModelType::kEnsemble),
-                         [](const ::testing::TestParamInfo<ModelType>& info) {
-                           return std::string(ModelTypeName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    EveryModelType, TrainerOutOfMemoryTest,
+    ::testing::Combine(::testing::Values(ModelType::kNaiveBayes, ModelType::kLogistic,
+                                         ModelType::kEnsemble),
+                       ::testing::Bool()),
+    [](const ::testing::TestParamInfo<std::tuple<ModelType, bool>>& info) {
+      return absl::StrCat(ModelTypeName(std::get<0>(info.param)),
+                          std::get<1>(info.param) ? "_memory_stays_out" : "");
+    });
 
 }  // namespace
 }  // namespace groupguard
