@@ -204,21 +204,24 @@ void Normalizer::Grow(size_t n) {
   const size_t cap = max_output_ + kMaxOvershoot;
   const size_t size =
       std::max(k_ + n, std::min(std::max(folded_.size() * 2, size_t{256}), cap));
-  folded_.resize(size);
+  // The spans first: out of identity they must have room for every byte folded_
+  // has, also when a resize here runs out of memory (the buffers outlive the call:
+  // a later call would write past them).
   if (!stats_.identity) {
     begins_.resize(size);
     ends_.resize(size);
   }
+  folded_.resize(size);
 }
 
 void Normalizer::LeaveIdentity() {
   if (!stats_.identity) return;
-  stats_.identity = false;
   const size_t k = k_;
-  if (begins_.size() < folded_.size()) {
-    begins_.resize(folded_.size());
-    ends_.resize(folded_.size());
-  }
+  // Each checked: a call that ran out of memory between the two resizes left one
+  // shorter than the other.
+  if (begins_.size() < folded_.size()) begins_.resize(folded_.size());
+  if (ends_.size() < folded_.size()) ends_.resize(folded_.size());
+  stats_.identity = false;  // once the spans have their room
   // In 32 bits, as they are stored (see FastRun).
   uint32_t* const b = begins_.data();
   uint32_t* const e = ends_.data();

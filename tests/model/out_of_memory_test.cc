@@ -11,6 +11,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -183,6 +184,53 @@ TEST_P(TrainerOutOfMemoryTest, ALoadThatRunsOutReturnsNoClassifier) {
     }
   }
   EXPECT_GT(nth, 0);
+}
+
+// Scoring keeps scratch between calls (per thread): a Score that runs out must not
+// leave it so that the next Score answers differently. Each run on a new thread,
+// whose scratch is made (and grown) by the Score swept; texts that take the fast
+// paths and ones that do not (non-ASCII, URLs, digits, a long post), with clues too.
+TEST_P(TrainerOutOfMemoryTest, AScoreThatRunsOutLeavesTheNextScoreAsItWas) {
+  auto classifier = Classifier::FromBytes(Model(*Filled(type())));
+  ASSERT_TRUE(classifier.ok()) << classifier.status();
+  ScoreOptions with_clues;
+  with_clues.max_clues = 8;
+  std::string long_text;
+  for (int i = 0; i < 400; ++i) absl::StrAppend(&long_text, "win cash now ", i, " ");
+  for (const std::string text :
+       {"win a free prize now", "WIN £1000 cash!!! visit http://win.example.com/now",
+        "Ünïcödé tëxt ❤️ with 12345 digits and e-mail a@b.example",
+        long_text.c_str()}) {
+    SCOPED_TRACE(text.substr(0, 40));
+    for (const ScoreOptions& options : {ScoreOptions(), with_clues}) {
+      const Verdict expected = (*classifier)->Score(text, options);
+      int64_t nth = 0;
+      for (bool failed = true; failed; ++nth) {
+        SCOPED_TRACE(absl::StrCat("allocation ", nth, " fails"));
+        Verdict after;
+        std::thread([&] {
+          {
+            const testing::ScopedLeaksIgnored leaks_ignored;
+            Arm(nth);
+            try {
+              (void)(*classifier)->Score(text, options);
+            } catch (const std::bad_alloc&) {
+            }
+          }
+          failed = !AllocationFailurePending();
+          FailAllocationOnThisThread(-1);
+          after = (*classifier)->Score(text, options);
+        }).join();
+        EXPECT_EQ(after.spam_probability, expected.spam_probability);
+        ASSERT_EQ(after.clues.size(), expected.clues.size());
+        for (size_t i = 0; i < after.clues.size(); ++i) {
+          EXPECT_EQ(after.clues[i].feature, expected.clues[i].feature);
+          EXPECT_EQ(after.clues[i].spans, expected.clues[i].spans);
+        }
+      }
+      EXPECT_GT(nth, 1) << "the first Score on a thread allocates its scratch";
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
