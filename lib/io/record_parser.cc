@@ -762,6 +762,18 @@ RecordError RecordParser::Impl::ParseJson(absl::string_view record, size_t capac
     err.what = JsonErrorText(code);
     return err;
   };
+  if (json.capacity() < record.size()) {
+    // simdjson 3.0.1's On-Demand parser::allocate() does not check its string
+    // buffer: when that allocation alone runs out it still returns SUCCESS, with no
+    // buffer, and the parse writes through a null pointer. A second allocate()
+    // returns at once when the buffer is there and makes it again when it is not
+    // (a failure of the rest it reports: MEMALLOC).
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (const auto code = json.allocate(record.size(), json.max_depth())) {
+        return fail(code);
+      }
+    }
+  }
   simdjson::error_code code =
       json.iterate(simdjson::padded_string_view(record.data(), record.size(), capacity))
           .get(doc);
