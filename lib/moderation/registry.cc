@@ -2130,8 +2130,13 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(
     GG_RETURN_IF_ERROR(impl->Recover());
     return std::unique_ptr<Registry>(new Registry(std::move(impl)));
   } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(
-        "Registry::Open: out of memory rebuilding the registry from its store");
+    try {
+      return absl::ResourceExhaustedError(
+          "Registry::Open: out of memory rebuilding the registry from its store");
+    } catch (const std::bad_alloc&) {
+      // Memory stays out: a status without a message needs none.
+      return absl::Status(absl::StatusCode::kResourceExhausted, "");
+    }
   }
 }
 

@@ -16,6 +16,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../store/store_test_util.h"
@@ -227,7 +228,8 @@ void Sweep(JournalOptions::Sync sync, const RegistryOptions& options = RegistryO
   }
 }
 
-// Opening with one allocation failing, swept: the journal (OpenJournal) and the
+// Opening with one allocation failing (or, memory staying out, every one from it on),
+// swept: the journal (OpenJournal) and the
 // registry over it (Registry::Open, which replays the records, or reads a snapshot
 // and the records after it). A journal open that runs out throws or fails and
 // leaves the directory free (its lock released: the next open succeeds); a
@@ -254,8 +256,11 @@ TEST(RegistryOutOfMemoryTest, OpeningThatRunsOutFailsAndLeavesTheJournalWhole) {
       }
       state = (*r)->CanonicalDump();
     }
-    for (const bool fail_in_journal : {true, false}) {
+    for (const auto [fail_in_journal, stays_out] :
+         {std::pair{true, false}, std::pair{false, false}, std::pair{true, true},
+          std::pair{false, true}}) {
       SCOPED_TRACE(fail_in_journal ? "OpenJournal" : "Registry::Open");
+      SCOPED_TRACE(stays_out ? "memory stays out" : "one allocation fails");
       int64_t nth = 0;
       for (;; ++nth) {
         SCOPED_TRACE(absl::StrCat("allocation ", nth, " fails"));
@@ -265,7 +270,11 @@ TEST(RegistryOutOfMemoryTest, OpeningThatRunsOutFailsAndLeavesTheJournalWhole) {
         if (!fail_in_journal) journal = OpenJournal(scratch.path(), jo);
         {
           const testing::ScopedLeaksIgnored leaks_ignored;  // protobuf's, on running out
-          FailAllocationOnThisThread(nth);
+          if (stays_out) {
+            FailAllocationsFromOnThisThread(nth);
+          } else {
+            FailAllocationOnThisThread(nth);
+          }
           try {
             if (fail_in_journal) journal = OpenJournal(scratch.path(), jo);
             if (journal.ok()) {
