@@ -249,7 +249,8 @@ struct CrossValidationResult {
   std::vector<double> fold_roc_auc;  // repeat by repeat, fold by fold
   // Trainings that ran at once: min(threads, folds x repeats) unless the system
   // could not start that many threads (then fewer, down to 1, the calling thread
-  // alone), with why it could not (empty when every thread started).
+  // alone), with why it could not (empty when every thread started, or when memory
+  // ran out so that the reason could not be kept).
   int threads = 1;
   std::string threads_error;
 };

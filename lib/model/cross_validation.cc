@@ -135,13 +135,18 @@ absl::StatusOr<CrossValidationResult> CrossValidate(absl::Span<const LabeledPost
   auto work = [&] {
     for (int t = next++; t < tasks; t = next++) {
       // Out of memory in a fold is that fold's error: thrown on a worker thread (or
-      // past the started ones, unjoined) it would end the process.
+      // past the started ones, unjoined) it would end the process. So is the
+      // message's own allocation, when memory stays out: then the error has none.
       try {
         scores[t] = ScoreFold(posts, (*fold)[t / cv.folds], t % cv.folds, options);
       } catch (const std::bad_alloc&) {
-        scores[t] = absl::ResourceExhaustedError(
-            absl::StrCat("out of memory training fold ", t % cv.folds + 1, " of ",
-                         cv.folds, " (repeat ", t / cv.folds + 1, ")"));
+        try {
+          scores[t] = absl::ResourceExhaustedError(
+              absl::StrCat("out of memory training fold ", t % cv.folds + 1, " of ",
+                           cv.folds, " (repeat ", t / cv.folds + 1, ")"));
+        } catch (const std::bad_alloc&) {
+          scores[t] = absl::Status(absl::StatusCode::kResourceExhausted, "");
+        }
       }
     }
   };
@@ -151,10 +156,20 @@ absl::StatusOr<CrossValidationResult> CrossValidate(absl::Span<const LabeledPost
     // A thread that cannot be started (out of threads or memory) throws, which must
     // not leave this call (nor destroy the started ones unjoined: std::terminate).
     // The ones started and this one take its share of the tasks.
+    // Why, for the caller's note; left empty when memory stays out.
+    const auto note = [&result](const char* why) {
+      try {
+        result.threads_error = why;
+      } catch (const std::bad_alloc&) {
+      }
+    };
     try {
       threads.emplace_back(work);
     } catch (const std::system_error& e) {
-      result.threads_error = e.what();
+      note(e.what());
+      break;
+    } catch (const std::bad_alloc& e) {
+      note(e.what());
       break;
     }
   }

@@ -233,6 +233,58 @@ TEST_P(TrainerOutOfMemoryTest, AScoreThatRunsOutLeavesTheNextScoreAsItWas) {
   }
 }
 
+// CrossValidate on the calling thread alone, and starting workers (whose own
+// allocations do not fail: the injection is per thread): a fold that runs out is
+// that fold's error, the rest (folds, thread starts, the result) may throw out of
+// the call; never an end of the process (an exception on a worker, or past started
+// threads unjoined), and figures it returns are the clean run's.
+TEST_P(TrainerOutOfMemoryTest, ACrossValidationThatRunsOutEndsInAnErrorOrTheFigures) {
+  std::vector<LabeledPost> posts;
+  for (int copy = 0; copy < 3; ++copy) {
+    for (const Labeled& p : Posts()) {
+      posts.push_back({absl::StrCat(p.text, " ", copy), p.is_spam});
+    }
+  }
+  TrainerOptions options;
+  options.model_type = type();
+  options.seed = 1;
+  for (const int threads : {1, 3}) {
+    SCOPED_TRACE(absl::StrCat(threads, " threads"));
+    CrossValidationOptions cv;
+    cv.folds = 3;
+    cv.repeats = 1;
+    cv.threads = threads;
+    auto clean = CrossValidate(posts, options, cv);
+    ASSERT_TRUE(clean.ok()) << clean.status();
+    int64_t nth = 0;
+    for (bool failed = true; failed; ++nth) {
+      SCOPED_TRACE(absl::StrCat("allocation ", nth, " fails"));
+      absl::StatusOr<CrossValidationResult> result;
+      bool threw = false;
+      {
+        const testing::ScopedLeaksIgnored leaks_ignored;
+        Arm(nth);
+        try {
+          result = CrossValidate(posts, options, cv);
+        } catch (const std::bad_alloc&) {
+          threw = true;
+        }
+      }
+      failed = !AllocationFailurePending();
+      FailAllocationOnThisThread(-1);
+      if (threw) continue;
+      if (result.ok()) {
+        EXPECT_EQ(result->roc_auc, clean->roc_auc);
+        EXPECT_EQ(result->fold_roc_auc, clean->fold_roc_auc);
+      } else {
+        EXPECT_EQ(result.status().code(), absl::StatusCode::kResourceExhausted)
+            << result.status();
+      }
+    }
+    EXPECT_GT(nth, 1);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     EveryModelType, TrainerOutOfMemoryTest,
     ::testing::Combine(::testing::Values(ModelType::kNaiveBayes, ModelType::kLogistic,
