@@ -36,6 +36,16 @@ namespace {
 using ::groupguard::testing::FailAllocationOnThisThread;
 using ::groupguard::testing::FailAllocationsFromOnThisThread;
 
+// Makes this thread's nth allocation from now fail, and with `stays_out` every later
+// one too.
+void Arm(int64_t nth, bool stays_out) {
+  if (stays_out) {
+    FailAllocationsFromOnThisThread(nth);
+  } else {
+    FailAllocationOnThisThread(nth);
+  }
+}
+
 // The state every swept change starts from: two groups, a moderator each, an
 // administrator, three members, a flag from "cats", a post held by it.
 void BuildState(Registry& r, ManualClock& clock) {
@@ -147,11 +157,7 @@ Outcome Run(const Change& change, JournalOptions::Sync sync,
     out.before = registry.CanonicalDump();
     {
       const testing::ScopedLeaksIgnored leaks_ignored;  // protobuf's, on running out
-      if (stays_out) {
-        FailAllocationsFromOnThisThread(nth);
-      } else {
-        FailAllocationOnThisThread(nth);
-      }
+      Arm(nth, stays_out);
       try {
         out.status = change.call(registry, gate, clock);
       } catch (const std::bad_alloc&) {
@@ -228,6 +234,38 @@ void Sweep(JournalOptions::Sync sync, const RegistryOptions& options = RegistryO
   }
 }
 
+// Writes BuildState's journal in `dir` (with `snapshot`, compacted, then two more
+// changes) and returns the state's CanonicalDump(), or "" (the test failed).
+std::string BuildJournal(const std::string& dir, ManualClock& clock, bool snapshot) {
+  JournalOptions jo;
+  jo.sync = JournalOptions::Sync::kNone;
+  auto journal = OpenJournal(dir, jo);
+  EXPECT_TRUE(journal.ok()) << journal.status();
+  if (!journal.ok()) return "";
+  auto r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+  EXPECT_TRUE(r.ok()) << r.status();
+  if (!r.ok()) return "";
+  BuildState(**r, clock);
+  if (snapshot) {
+    EXPECT_TRUE((*r)->Compact().ok());
+    EXPECT_TRUE((*r)->Join("eve", "cats").ok());
+    EXPECT_TRUE((*r)->Flag("max", "ann", "dogs", "spam links").ok());
+  }
+  return (*r)->CanonicalDump();
+}
+
+// The state the journal in `dir` opens to, or "" (the test failed).
+std::string Reopened(const std::string& dir, ManualClock& clock) {
+  JournalOptions jo;
+  jo.sync = JournalOptions::Sync::kNone;
+  auto journal = OpenJournal(dir, jo);
+  EXPECT_TRUE(journal.ok()) << journal.status();
+  if (!journal.ok()) return "";
+  auto r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? (*r)->CanonicalDump() : "";
+}
+
 // Opening with one allocation failing (or, memory staying out, every one from it on),
 // swept: the journal (OpenJournal) and the
 // registry over it (Registry::Open, which replays the records, or reads a snapshot
@@ -242,20 +280,8 @@ TEST(RegistryOutOfMemoryTest, OpeningThatRunsOutFailsAndLeavesTheJournalWhole) {
     ManualClock clock(absl::FromUnixSeconds(1700000000));
     JournalOptions jo;
     jo.sync = JournalOptions::Sync::kNone;
-    std::string state;
-    {
-      auto journal = OpenJournal(scratch.path(), jo);
-      ASSERT_TRUE(journal.ok()) << journal.status();
-      auto r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
-      ASSERT_TRUE(r.ok()) << r.status();
-      BuildState(**r, clock);
-      if (snapshot) {
-        ASSERT_TRUE((*r)->Compact().ok());
-        ASSERT_TRUE((*r)->Join("eve", "cats").ok());
-        ASSERT_TRUE((*r)->Flag("max", "ann", "dogs", "spam links").ok());
-      }
-      state = (*r)->CanonicalDump();
-    }
+    const std::string state = BuildJournal(scratch.path(), clock, snapshot);
+    ASSERT_FALSE(state.empty());
     for (const auto [fail_in_journal, stays_out] :
          {std::pair{true, false}, std::pair{false, false}, std::pair{true, true},
           std::pair{false, true}}) {
@@ -270,11 +296,7 @@ TEST(RegistryOutOfMemoryTest, OpeningThatRunsOutFailsAndLeavesTheJournalWhole) {
         if (!fail_in_journal) journal = OpenJournal(scratch.path(), jo);
         {
           const testing::ScopedLeaksIgnored leaks_ignored;  // protobuf's, on running out
-          if (stays_out) {
-            FailAllocationsFromOnThisThread(nth);
-          } else {
-            FailAllocationOnThisThread(nth);
-          }
+          Arm(nth, stays_out);
           try {
             if (fail_in_journal) journal = OpenJournal(scratch.path(), jo);
             if (journal.ok()) {
@@ -305,13 +327,65 @@ TEST(RegistryOutOfMemoryTest, OpeningThatRunsOutFailsAndLeavesTheJournalWhole) {
         }
         r = absl::UnknownError("closed");  // the directory free for the next open
         // Nothing was lost, and the directory is not left locked.
-        auto again = OpenJournal(scratch.path(), jo);
-        ASSERT_TRUE(again.ok()) << again.status();
-        auto reopened = Registry::Open(*std::move(again), &clock, RegistryOptions());
-        ASSERT_TRUE(reopened.ok()) << reopened.status();
-        EXPECT_TRUE((*reopened)->CanonicalDump() == state);
+        EXPECT_TRUE(Reopened(scratch.path(), clock) == state);
       }
       EXPECT_GT(nth, 0);
+    }
+  }
+}
+
+// Reading a journal (OpenJournalReadOnly, and a registry over it) and salvaging an
+// intact one (SalvageJournal, which then changes nothing), with one allocation
+// failing or memory staying out: each throws or fails (kResourceExhausted), or does
+// what it does without a failure; the journal opens whole after it.
+TEST(RegistryOutOfMemoryTest, ReadingAndSalvagingThatRunOutChangeNothing) {
+  testing_internal::ScratchDir scratch;
+  ManualClock clock(absl::FromUnixSeconds(1700000000));
+  const std::string state = BuildJournal(scratch.path(), clock, /*snapshot=*/true);
+  ASSERT_FALSE(state.empty());
+  for (const bool salvage : {false, true}) {
+    SCOPED_TRACE(salvage ? "SalvageJournal" : "OpenJournalReadOnly");
+    for (const bool stays_out : {false, true}) {
+      SCOPED_TRACE(stays_out ? "memory stays out" : "one allocation fails");
+      int64_t nth = 0;
+      for (bool failed = true; failed; ++nth) {
+        SCOPED_TRACE(absl::StrCat("allocation ", nth, " fails"));
+        absl::Status status;
+        std::string read;  // the read-only registry's state
+        bool threw = false;
+        {
+          const testing::ScopedLeaksIgnored leaks_ignored;  // protobuf's, on running out
+          Arm(nth, stays_out);
+          try {
+            if (salvage) {
+              auto report = SalvageJournal(scratch.path(), JournalSalvageOptions());
+              status = report.status();
+              if (report.ok() && report->changed) status = absl::InternalError("changed");
+            } else {
+              auto journal = OpenJournalReadOnly(scratch.path());
+              status = journal.status();
+              if (journal.ok()) {
+                auto r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
+                status = r.status();
+                if (r.ok()) read = (*r)->CanonicalDump();
+              }
+            }
+          } catch (const std::bad_alloc&) {
+            threw = true;
+          }
+        }
+        failed = !testing::AllocationFailurePending();
+        FailAllocationOnThisThread(-1);
+        if (!threw) {
+          EXPECT_TRUE(status.ok() ||
+                      status.code() == absl::StatusCode::kResourceExhausted)
+              << status;
+          if (status.ok() && !salvage) EXPECT_TRUE(read == state);
+        }
+        if (!failed) EXPECT_TRUE(status.ok() && !threw) << status;
+        EXPECT_TRUE(Reopened(scratch.path(), clock) == state);
+      }
+      EXPECT_GT(nth, 1);
     }
   }
 }
@@ -347,6 +421,17 @@ TEST(RegistryOutOfMemoryTest, EveryChangeWhenMemoryStaysOut) {
 
 TEST(RegistryOutOfMemoryTest, EveryChangeWhenMemoryStaysOutUnderGroupCommit) {
   Sweep(JournalOptions::Sync::kGroupCommit, RegistryOptions(), /*stays_out=*/true);
+}
+
+TEST(RegistryOutOfMemoryTest, EveryChangeWhenMemoryStaysOutUnderEverySync) {
+  Sweep(JournalOptions::Sync::kEveryAppend, RegistryOptions(), /*stays_out=*/true);
+}
+
+TEST(RegistryOutOfMemoryTest,
+     EveryChangeWhenMemoryStaysOutWhereTheSiteWideRuleCountsPeople) {
+  RegistryOptions options;
+  options.sitewide_after_distinct_groups = 2;
+  Sweep(JournalOptions::Sync::kNone, options, /*stays_out=*/true);
 }
 
 }  // namespace
