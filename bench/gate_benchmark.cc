@@ -271,14 +271,13 @@ void BM_Registry_FlagFlaggedEverywhere(benchmark::State& state) {
 }
 BENCHMARK(BM_Registry_FlagFlaggedEverywhere)->Arg(1)->Arg(100)->Arg(5000);
 
-void BM_Registry_CheckFlaggedEverywhere(benchmark::State& state) {
-  const int groups = static_cast<int>(state.range(0));
-  std::unique_ptr<Registry> registry = FlaggedEverywhere(groups);
+// CheckPosting of "spammer" in each of `registry`'s `groups` groups in turn.
+void CheckInEveryGroup(benchmark::State& state, const Registry& registry, int groups) {
   std::vector<std::string> names;
   for (int g = 0; g < groups; ++g) names.push_back(absl::StrCat("group", g));
   int i = 0;
   for (auto _ : state) {
-    auto check = registry->CheckPosting("spammer", names[i++ % groups]);
+    auto check = registry.CheckPosting("spammer", names[i++ % groups]);
     if (!check.ok() || !check->probation) {
       state.SkipWithError("the member should be held");
       break;
@@ -286,6 +285,11 @@ void BM_Registry_CheckFlaggedEverywhere(benchmark::State& state) {
     benchmark::DoNotOptimize(check);
   }
   state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Registry_CheckFlaggedEverywhere(benchmark::State& state) {
+  const int groups = static_cast<int>(state.range(0));
+  CheckInEveryGroup(state, *FlaggedEverywhere(groups), groups);
 }
 BENCHMARK(BM_Registry_CheckFlaggedEverywhere)->Arg(1)->Arg(100)->Arg(5000);
 
@@ -295,19 +299,7 @@ BENCHMARK(BM_Registry_CheckFlaggedEverywhere)->Arg(1)->Arg(100)->Arg(5000);
 void BM_Registry_CheckFlaggedEverywhereSiteWideAfter2(benchmark::State& state) {
   const int groups = static_cast<int>(state.range(0));
   const bool own_moderators = state.range(1) != 0;
-  std::unique_ptr<Registry> registry = FlaggedEverywhere(groups, 2, own_moderators);
-  std::vector<std::string> names;
-  for (int g = 0; g < groups; ++g) names.push_back(absl::StrCat("group", g));
-  int i = 0;
-  for (auto _ : state) {
-    auto check = registry->CheckPosting("spammer", names[i++ % groups]);
-    if (!check.ok() || !check->probation) {
-      state.SkipWithError("the member should be held");
-      break;
-    }
-    benchmark::DoNotOptimize(check);
-  }
-  state.SetItemsProcessed(state.iterations());
+  CheckInEveryGroup(state, *FlaggedEverywhere(groups, 2, own_moderators), groups);
 }
 BENCHMARK(BM_Registry_CheckFlaggedEverywhereSiteWideAfter2)
     ->ArgsProduct({{2, 100, 5000}, {0, 1}});

@@ -9,8 +9,12 @@
 // the change, which is made durable before the registry fails). Nothing hangs (a
 // notification turn or a group-commit slot lost would stop the next change).
 //
+// Also with memory staying out once it has run out (every later allocation failing
+// too), and opening, reading and salvaging a journal swept the same way (below).
+//
 // Linked with the counting operator new (tests/alloc_counter.h), whose
-// FailAllocationOnThisThread injects the failure on the calling thread only.
+// FailAllocationOnThisThread and FailAllocationsFromOnThisThread inject the failure
+// on the calling thread only.
 
 #include <functional>
 #include <memory>
@@ -109,6 +113,20 @@ std::vector<Change> Changes() {
   };
 }
 
+// A registry over the journal in `dir`, or null (the test failed).
+std::unique_ptr<Registry> OpenRegistry(
+    const std::string& dir, ManualClock& clock, JournalOptions::Sync sync,
+    const RegistryOptions& options = RegistryOptions()) {
+  JournalOptions jo;
+  jo.sync = sync;
+  auto journal = OpenJournal(dir, jo);
+  EXPECT_TRUE(journal.ok()) << journal.status();
+  if (!journal.ok()) return nullptr;
+  auto r = Registry::Open(*std::move(journal), &clock, options);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *std::move(r) : nullptr;
+}
+
 // What one run of `change` with the `nth` allocation failing (-1: none) left.
 struct Outcome {
   bool failure_happened = false;
@@ -127,17 +145,8 @@ Outcome Run(const Change& change, JournalOptions::Sync sync,
   Outcome out;
   testing_internal::ScratchDir scratch;
   ManualClock clock(absl::FromUnixSeconds(1700000000));
-  // A registry over the scratch journal, or null (the test failed).
-  const auto open_registry =
-      [&](JournalOptions::Sync journal_sync) -> std::unique_ptr<Registry> {
-    JournalOptions jo;
-    jo.sync = journal_sync;
-    auto journal = OpenJournal(scratch.path(), jo);
-    EXPECT_TRUE(journal.ok()) << journal.status();
-    if (!journal.ok()) return nullptr;
-    auto r = Registry::Open(*std::move(journal), &clock, options);
-    EXPECT_TRUE(r.ok()) << r.status();
-    return r.ok() ? *std::move(r) : nullptr;
+  const auto open_registry = [&](JournalOptions::Sync journal_sync) {
+    return OpenRegistry(scratch.path(), clock, journal_sync, options);
   };
   {
     // The state to start from, written without syncs (a sweep under group commit
@@ -237,33 +246,21 @@ void Sweep(JournalOptions::Sync sync, const RegistryOptions& options = RegistryO
 // Writes BuildState's journal in `dir` (with `snapshot`, compacted, then two more
 // changes) and returns the state's CanonicalDump(), or "" (the test failed).
 std::string BuildJournal(const std::string& dir, ManualClock& clock, bool snapshot) {
-  JournalOptions jo;
-  jo.sync = JournalOptions::Sync::kNone;
-  auto journal = OpenJournal(dir, jo);
-  EXPECT_TRUE(journal.ok()) << journal.status();
-  if (!journal.ok()) return "";
-  auto r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
-  EXPECT_TRUE(r.ok()) << r.status();
-  if (!r.ok()) return "";
-  BuildState(**r, clock);
+  std::unique_ptr<Registry> r = OpenRegistry(dir, clock, JournalOptions::Sync::kNone);
+  if (r == nullptr) return "";
+  BuildState(*r, clock);
   if (snapshot) {
-    EXPECT_TRUE((*r)->Compact().ok());
-    EXPECT_TRUE((*r)->Join("eve", "cats").ok());
-    EXPECT_TRUE((*r)->Flag("max", "ann", "dogs", "spam links").ok());
+    EXPECT_TRUE(r->Compact().ok());
+    EXPECT_TRUE(r->Join("eve", "cats").ok());
+    EXPECT_TRUE(r->Flag("max", "ann", "dogs", "spam links").ok());
   }
-  return (*r)->CanonicalDump();
+  return r->CanonicalDump();
 }
 
 // The state the journal in `dir` opens to, or "" (the test failed).
 std::string Reopened(const std::string& dir, ManualClock& clock) {
-  JournalOptions jo;
-  jo.sync = JournalOptions::Sync::kNone;
-  auto journal = OpenJournal(dir, jo);
-  EXPECT_TRUE(journal.ok()) << journal.status();
-  if (!journal.ok()) return "";
-  auto r = Registry::Open(*std::move(journal), &clock, RegistryOptions());
-  EXPECT_TRUE(r.ok()) << r.status();
-  return r.ok() ? (*r)->CanonicalDump() : "";
+  std::unique_ptr<Registry> r = OpenRegistry(dir, clock, JournalOptions::Sync::kNone);
+  return r != nullptr ? r->CanonicalDump() : "";
 }
 
 // Opening with one allocation failing (or, memory staying out, every one from it on),
