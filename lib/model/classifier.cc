@@ -19,6 +19,7 @@
 #include "util/file_util.h"
 #include "util/platform.h"
 #include "util/status_macros.h"
+#include "util/thread_scratch.h"
 
 namespace groupguard {
 
@@ -37,10 +38,9 @@ absl::string_view LabelName(Label label) {
 namespace internal {
 namespace {
 
-Tokenization& ThreadTokenization() {
-  thread_local Tokenization tokenization;
-  return tokenization;
-}
+// The per-thread scratch: a ThreadScratch, not a thread_local object (whose
+// destructor's registration running out of memory ends the process).
+Tokenization& ThreadTokenization() { return ThreadScratch<Tokenization>::Get(); }
 
 // The most tokens the scoring loop hashes into its buffer at a time.
 constexpr size_t kTokensAPart = size_t{16} << 10;
@@ -55,19 +55,13 @@ struct ScoringScratch {
   PlaceSet places;  // the buckets with weights, in the usual loop
   std::vector<uint32_t> buckets;
 };
-ScoringScratch& ThreadScoringScratch() {
-  thread_local ScoringScratch scratch;
-  return scratch;
-}
+ScoringScratch& ThreadScoringScratch() { return ThreadScratch<ScoringScratch>::Get(); }
 BucketSet& ThreadBucketSet() { return ThreadScoringScratch().set; }
 PlaceSet& ThreadPlaceSet() { return ThreadScoringScratch().places; }
 std::vector<uint32_t>& ThreadBuckets() { return ThreadScoringScratch().buckets; }
 
 // The binary-feature set of a post with many features (see BucketBitmap).
-BucketBitmap& ThreadBucketBitmap() {
-  thread_local BucketBitmap bitmap;
-  return bitmap;
-}
+BucketBitmap& ThreadBucketBitmap() { return ThreadScratch<BucketBitmap>::Get(); }
 
 // One feature name of a post being explained: a clue before the clues are ranked.
 // Where its first occurrence came from is kept (in 13 bytes of a FeatureSource's
@@ -151,10 +145,7 @@ struct ExplainScratch {
   }
 };
 
-ExplainScratch& ThreadExplainScratch() {
-  thread_local ExplainScratch scratch;
-  return scratch;
-}
+ExplainScratch& ThreadExplainScratch() { return ThreadScratch<ExplainScratch>::Get(); }
 
 // The per-thread scratch above keeps its high-water size, so a warm thread scores
 // without allocating. One long post would make that size stay: a 4 MiB post of

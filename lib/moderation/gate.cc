@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "util/status_macros.h"
+#include "util/thread_scratch.h"
 
 namespace groupguard {
 namespace {
@@ -22,16 +23,16 @@ std::atomic<uint64_t> next_classifier_version{1};
 // other threads write (std::atomic_load of the gate's shared_ptr takes a lock from a
 // pool libstdc++ shares among all threads, and a copy bumps one shared reference
 // count: both stop scaling with cores). It keeps a replaced classifier alive until
-// this thread submits with another one or ends.
+// this thread submits with another one or ends. A ThreadScratch, not a thread_local
+// object (whose destructor's registration running out of memory ends the process).
 struct ThreadClassifier {
   ~ThreadClassifier();
   uint64_t version = 0;
   std::shared_ptr<const Classifier> classifier;
 };
-thread_local ThreadClassifier thread_classifier;
-// Set once this thread's copy is destroyed (at its end, or the program's for the
-// main thread): a Submit after that, say from another thread_local's or a static's
-// destructor, must not touch it. Trivially destructible, so it is never destroyed.
+// Set once this thread's copy is destroyed (at the thread's end): a Submit after
+// that, say from a thread-specific key's destructor, must not make another.
+// Trivially destructible, so it is never destroyed.
 thread_local bool thread_classifier_gone = false;
 ThreadClassifier::~ThreadClassifier() { thread_classifier_gone = true; }
 
@@ -85,7 +86,7 @@ const Classifier* Gate::ThreadCopyOfClassifier(
     return kept->get();
   }
   const uint64_t version = classifier_version_.load(std::memory_order_acquire);
-  ThreadClassifier& mine = thread_classifier;
+  ThreadClassifier& mine = internal::ThreadScratch<ThreadClassifier>::Get();
   if (mine.version != version) {
     mine.classifier = std::atomic_load(&classifier_);
     mine.version = version;

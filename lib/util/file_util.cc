@@ -100,6 +100,39 @@ absl::StatusOr<ScopedFd> CreateUniqueFile(const std::string& prefix, std::string
   }
 }
 
+// Where a path that names no existing file leads: itself, unless it is a symbolic
+// link (dangling), then the path its links lead to, each relative one taken from
+// the folder of the link that holds it. False, with *error, when a link cannot be
+// read or there are more than 40 of them (ELOOP, as the kernel counts).
+bool FollowDanglingLinks(const std::string& path, std::string* destination,
+                         int* error) {
+  *destination = path;
+  for (int links = 0;; ++links) {
+    struct stat st;
+    if (::lstat(destination->c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return true;
+    if (links == 40) {
+      *error = ELOOP;
+      return false;
+    }
+    std::vector<char> target(static_cast<size_t>(st.st_size > 0 ? st.st_size : 255) + 1);
+    const ssize_t n = ::readlink(destination->c_str(), target.data(), target.size());
+    if (n < 0) {
+      *error = errno;
+      return false;
+    }
+    if (static_cast<size_t>(n) == target.size()) {  // grew since the lstat
+      *error = ENAMETOOLONG;
+      return false;
+    }
+    std::string next(target.data(), static_cast<size_t>(n));
+    if (next.empty() || next[0] != '/') {
+      const size_t slash = destination->rfind('/');
+      if (slash != std::string::npos) next = destination->substr(0, slash + 1) + next;
+    }
+    *destination = std::move(next);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<ScopedFd> CreateUniqueFile(const std::string& prefix, std::string* path) {
@@ -131,6 +164,13 @@ absl::StatusOr<ScopedFd> CreateReplacementFile(const std::string& path,
       return ErrnoStatus("realpath", path, *error);
     }
     *destination = real.get();
+  } else {
+    // A symbolic link to a file not there yet (a new result in a folder the link
+    // points into) is followed to where the file is to be, as a shell's `>` would
+    // create it; replaced, the link would become a file of its own there.
+    if (!FollowDanglingLinks(path, destination, error)) {
+      return ErrnoStatus("readlink", path, *error);
+    }
   }
   absl::StatusOr<ScopedFd> fd = CreateUniqueFile(*destination, temp, error);
   if (!fd.ok()) return fd.status();

@@ -745,6 +745,43 @@ TEST_F(GroupguardCliTest, OutOfMemoryOnARecordEndsTheRunWithItsLine) {
   }
 }
 
+// Out of memory with many workers (16 and 64 in a 100 MB address space, the four
+// corpora, 4 MB): the run ends with exit 1 and one error line, and no temporary is
+// left beside the output. It ended the process: a worker's error message threw
+// std::bad_alloc out of its handler (std::terminate), or glibc could not register a
+// thread_local's destructor for a worker's scoring scratch ("Fatal glibc error").
+TEST_F(GroupguardCliTest, OutOfMemoryWithManyWorkersEndsTheRunWithAnError) {
+  const std::string limit = "ulimit -v 100000";
+  if (auto why = CannotLimit(limit)) GTEST_SKIP() << *why;
+  std::string posts;
+  for (const char* name : {"sms", "youtube", "tgspam", "datacamp"}) {
+    posts += ReadFile(absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/", name, ".jsonl"));
+  }
+  const std::string input = WriteFile("oom-many.jsonl", posts);
+  const std::string out = Dir() + "/oom-many-out.jsonl";
+  for (const char* threads : {"16", "64"}) {
+    for (int run = 0; run < 3; ++run) {
+      SCOPED_TRACE(absl::StrCat(threads, " threads, run ", run));
+      std::filesystem::remove(out);
+      const Result r =
+          RunCli(absl::StrCat("score --threads ", threads, " -o ", out, " ", input),
+                 "/dev/null", limit);
+      ASSERT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.exit_code << ": " << r.err;
+      if (r.exit_code == 1) {
+        EXPECT_THAT(r.err, StartsWith(absl::StrCat("groupguard: ", input)));
+        EXPECT_THAT(r.err, HasSubstr(": out of memory"));
+        EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+        EXPECT_FALSE(Exists(out));
+      }
+      int beside = 0;
+      for (const auto& entry : std::filesystem::directory_iterator(Dir())) {
+        beside += absl::StartsWith(entry.path().filename().string(), "oom-many-out.jsonl.");
+      }
+      EXPECT_EQ(beside, 0) << "a temporary was left beside the output";
+    }
+  }
+}
+
 // train, out of memory on a record (the same 10 MB post of '$', labeled): the error
 // names the record, exit 1, and no model is written. It said only "out of memory".
 TEST_F(GroupguardCliTest, TrainOutOfMemoryOnARecordNamesIt) {
@@ -2075,6 +2112,30 @@ TEST_F(GroupguardCliTest, OutputFileRespectsLinksFifosAndModes) {
   EXPECT_EQ(std::filesystem::status(target).permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 
+  // A link to a file not there yet, relative and through a second link: the file
+  // is made where they lead (a shell's `>` would), and the links stay. One that
+  // leads into a missing folder is an error, and nothing is made in its place.
+  std::filesystem::remove_all(Dir() + "/results");
+  std::filesystem::create_directory(Dir() + "/results");
+  const std::string pending = Dir() + "/pending.jsonl";
+  const std::string pending2 = Dir() + "/pending2.jsonl";
+  std::filesystem::remove(pending);
+  std::filesystem::remove(pending2);
+  std::filesystem::create_symlink("results/new.jsonl", pending);
+  std::filesystem::create_symlink("pending.jsonl", pending2);
+  Result d = RunCli(absl::StrCat("score -m ", model_, " -o ", pending2, " ", input));
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_TRUE(std::filesystem::is_symlink(pending));
+  EXPECT_TRUE(std::filesystem::is_symlink(pending2));
+  EXPECT_EQ(ReadFile(Dir() + "/results/new.jsonl"), expected);
+  const std::string nowhere = Dir() + "/nowhere.jsonl";
+  std::filesystem::remove(nowhere);
+  std::filesystem::create_symlink("missing-folder/new.jsonl", nowhere);
+  Result m = RunCli(absl::StrCat("score -m ", model_, " -o ", nowhere, " ", input));
+  EXPECT_EQ(m.exit_code, 1);
+  EXPECT_THAT(m.err, HasSubstr("cannot write " + nowhere + ": No such file or directory"));
+  EXPECT_TRUE(std::filesystem::is_symlink(nowhere));
+
   const std::string fifo = Dir() + "/output.fifo";
   std::filesystem::remove(fifo);
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
@@ -2118,18 +2179,27 @@ TEST_F(GroupguardCliTest, OutputFileThatIsAStandardStreamIsWrittenInPlace) {
 // train's report goes to standard output: a model named /dev/stdout (standard
 // output redirected to a file) is refused as `-o -` is, not renamed over the file
 // the shell had open, which dropped the report and everything else written there.
-TEST_F(GroupguardCliTest, TrainRefusesAModelFileThatIsAStandardStream) {
+// The same for eval's ROC curve (the metrics) and replay's decisions (the summary).
+TEST_F(GroupguardCliTest, OutputsBesideAReportRefuseAStandardStream) {
   const std::string test = absl::StrCat(GROUPGUARD_DATA_DIR, "/jsonl/sms.test.jsonl");
   const std::string log = Dir() + "/train.log";
-  for (const char* out : {"/dev/stdout", "/dev/stderr"}) {
-    std::filesystem::remove(log);
-    Result r = RunCli(absl::StrCat("--version >/dev/null; (echo before; ", GROUPGUARD_CLI,
-                                   " train --model-type nb -o ", out, " ", test,
-                                   "; echo exit=$?) >", log, " 2>&1; true"));
-    const std::string written = ReadFile(log);
-    EXPECT_THAT(written, StartsWith("before\ngroupguard: -o ")) << out;
-    EXPECT_THAT(written, HasSubstr("carry the training report")) << out;
-    EXPECT_THAT(written, HasSubstr("exit=2\n")) << out;
+  const std::pair<std::string, std::string> commands[] = {
+      {"train --model-type nb -o ", "-o "},
+      {absl::StrCat("eval -m ", model_, " --roc "), "--roc "},
+      {absl::StrCat("replay -m ", model_, " --decisions "), "--decisions "}};
+  for (const auto& [command, flag] : commands) {
+    for (const char* out : {"/dev/stdout", "/dev/stderr"}) {
+      std::filesystem::remove(log);
+      Result r = RunCli(absl::StrCat("--version >/dev/null; (echo before; ", GROUPGUARD_CLI,
+                                     " ", command, out, " ", test, "; echo exit=$?) >",
+                                     log, " 2>&1; true"));
+      const std::string written = ReadFile(log);
+      EXPECT_THAT(written, StartsWith("before\ngroupguard: " + flag)) << command << out;
+      EXPECT_THAT(written, HasSubstr("that is where standard output or standard error "
+                                     "goes"))
+          << command << out;
+      EXPECT_THAT(written, HasSubstr("exit=2\n")) << command << out;
+    }
   }
 }
 

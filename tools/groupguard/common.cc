@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <new>
 #include <thread>
 
 #include "absl/strings/ascii.h"
@@ -24,9 +25,22 @@ namespace groupguard::cli {
 
 void PrintError(absl::string_view message) {
   // Escaped whole: a message may name a path, a value typed or a field of a file
-  // (from a library status as well as from here), raw.
-  std::string line = absl::StrCat("groupguard: ", internal::PrintableLine(message), "\n");
-  std::cerr << line << std::flush;
+  // (from a library status as well as from here), raw. A message-less error is
+  // one made when memory ran out (there was none for its message), and so is a
+  // message this cannot print for want of memory: said without allocating (a
+  // std::bad_alloc out of the handler that prints it would end the process).
+  static constexpr absl::string_view kOutOfMemory = "groupguard: out of memory\n";
+  if (!message.empty()) {
+    try {
+      std::string line =
+          absl::StrCat("groupguard: ", internal::PrintableLine(message), "\n");
+      std::cerr << line << std::flush;
+      return;
+    } catch (const std::bad_alloc&) {
+    }
+  }
+  std::cerr.write(kOutOfMemory.data(), static_cast<std::streamsize>(kOutOfMemory.size()));
+  std::cerr.flush();
 }
 
 absl::Status WriteStdout(absl::string_view text) {
@@ -226,6 +240,22 @@ bool IsSameEntry(const std::string& a, const std::string& b) {
 }
 
 }  // namespace
+
+absl::Status CheckOutputIsNotReport(absl::string_view flag, const std::string& output,
+                                    absl::string_view report, absl::string_view kind) {
+  if (output == "-") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flag, " -: standard output carries ", report, "; name ", kind));
+  }
+  if (StandardStreamAt(output) >= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " ", output,
+                     ": that is where standard output or standard error goes, which "
+                     "carry ",
+                     report, "; name ", kind));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status CheckOutputIsNotInput(absl::string_view flag, const std::string& output,
                                    absl::string_view what, const std::string& input) {

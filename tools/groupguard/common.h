@@ -87,6 +87,16 @@ CLI::Validator FileName();
 void AddModelFlag(CLI::App* command, std::string* model_path);
 
 // A usage error (kInvalidArgument) when the output file `output` (given with
+// `flag`: train's "-o", eval's "--roc", replay's "--decisions") is "-" or the file
+// standard output or standard error goes to (/dev/stdout, or a file both are
+// redirected to), which carry the command's `report` ("the training report",
+// "the metrics", "the summary"): the two would spoil each other, and the output,
+// renamed over that file, would drop what the shell wrote there. `kind` names
+// what to give instead ("a model file"). OK for "".
+absl::Status CheckOutputIsNotReport(absl::string_view flag, const std::string& output,
+                                    absl::string_view report, absl::string_view kind);
+
+// A usage error (kInvalidArgument) when the output file `output` (given with
 // `flag`: "-o", "--roc") is a regular file that is also the command's `what`
 // ("input", "model") `input` ("-": standard input), through any symbolic link: the
 // output, renamed over it, would replace it (score -o posts.jsonl posts.jsonl lost

@@ -48,9 +48,11 @@ class EvalHandler : public PostHandler {
 };
 
 int RunEval(const EvalFlags& flags) {
-  if (flags.roc == "-") {
-    // Standard output carries the metrics: an SVG after them would be neither.
-    PrintError("--roc -: standard output carries the metrics; name an SVG file");
+  // Standard output carries the metrics: an SVG after them would be neither.
+  if (absl::Status s =
+          CheckOutputIsNotReport("--roc", flags.roc, "the metrics", "an SVG file");
+      !s.ok()) {
+    PrintError(s.message());
     return kExitUsageError;
   }
   if (absl::Status s = CheckModelStdin(flags.model, flags.input == "-", "the posts");

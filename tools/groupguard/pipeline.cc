@@ -114,14 +114,21 @@ void Process(Task* task, bool skip_bad, RecordParser* parser, PostHandler* handl
     // A record read (post->line set) was being handled; else the parser was
     // reading one (it sets post->line to 0 before it reads a record; the line it
     // read last without the plain-record scanner, or the block's first, says where).
-    out.error = absl::ResourceExhaustedError(
-        post->line != 0 ? absl::StrCat(parser->source_name(), ":", post->line,
-                                       ": out of memory handling this record (",
-                                       post->text.size(), " bytes of text)")
-                        : absl::StrCat(parser->source_name(), ":",
-                                       std::max(parser->reading_line(), task->line),
-                                       ": out of memory reading this record (",
-                                       parser->reading_bytes(), " bytes)"));
+    // The message needs memory too: when that is out as well, the error goes
+    // without one (a std::bad_alloc out of here, on a worker, would end the
+    // process), and RunPipeline() words it once the run has let go of its memory.
+    try {
+      out.error = absl::ResourceExhaustedError(
+          post->line != 0 ? absl::StrCat(parser->source_name(), ":", post->line,
+                                         ": out of memory handling this record (",
+                                         post->text.size(), " bytes of text)")
+                          : absl::StrCat(parser->source_name(), ":",
+                                         std::max(parser->reading_line(), task->line),
+                                         ": out of memory reading this record (",
+                                         parser->reading_bytes(), " bytes)"));
+    } catch (const std::bad_alloc&) {
+      out.error = absl::Status(absl::StatusCode::kResourceExhausted, "");
+    }
     return;
   }
   handler->Flush(&out);
@@ -382,12 +389,25 @@ absl::Status RunPipeline(
   // the calling thread may run out first, reading the next blocks or ordering the
   // outputs while a worker holds the memory: the run ends naming the input (the
   // workers are joined as the pipeline unwinds).
+  // A message that could not be made then (Process) is made here, when the run
+  // has let go of its memory; if even that runs out, the error stays without one.
+  const auto out_of_memory = [&options](absl::string_view doing) {
+    try {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          options.path == "-" ? "<stdin>" : options.path, ": out of memory", doing));
+    } catch (const std::bad_alloc&) {
+      return absl::Status(absl::StatusCode::kResourceExhausted, "");
+    }
+  };
   try {
-    return RunPipelineOrThrow(options, make_handler, sink, progress, bad, stats);
+    absl::Status status =
+        RunPipelineOrThrow(options, make_handler, sink, progress, bad, stats);
+    if (absl::IsResourceExhausted(status) && status.message().empty()) {
+      return out_of_memory("");
+    }
+    return status;
   } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(options.path == "-" ? "<stdin>" : options.path,
-                     ": out of memory reading the input or ordering its outputs"));
+    return out_of_memory(" reading the input or ordering its outputs");
   }
 }
 

@@ -717,9 +717,11 @@ int RunReplay(const ReplayFlags& f) {
     PrintError(model.status().message());
     return kExitRuntimeError;
   }
-  if (f.decisions == "-") {
-    // Standard output carries the summary: records after it would be neither.
-    PrintError("--decisions -: standard output carries the summary; name a file");
+  // Standard output carries the summary: records after it would be neither.
+  if (absl::Status s =
+          CheckOutputIsNotReport("--decisions", f.decisions, "the summary", "a file");
+      !s.ok()) {
+    PrintError(s.message());
     return kExitUsageError;
   }
   // An output renamed over an input (or the model) would replace it: refused.

@@ -343,18 +343,21 @@ int RunScore(ScoreFlags flags) {
     status = sink(*std::make_unique<BlockOutput>());
   if (!status.ok()) {
     if ((*output)->is_stdout()) {
-      // Mark the output as cut short, so it cannot pass for a whole result.
+      // Mark the output as cut short, so it cannot pass for a whole result. (An
+      // error without a message is one made when memory ran out for it.)
+      const absl::string_view message =
+          status.message().empty() ? "out of memory" : status.message();
       std::string marker;
       if (csv) {
         // A row like the others, under the header (written first if no block was):
         // the message in the id column, no probability, and "error" for the verdict,
         // which no scored post has (an id could be anything).
         if (!header_written) sink(*std::make_unique<BlockOutput>()).IgnoreError();
-        AppendCsvField(status.message(), &marker);
+        AppendCsvField(message, &marker);
         marker += flags.explain > 0 ? ",,error," : ",,error";
       } else {
         marker = "{\"error\":";
-        AppendJsonString(status.message(), &marker);
+        AppendJsonString(message, &marker);
         marker.push_back('}');
       }
       marker.push_back('\n');

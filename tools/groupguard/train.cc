@@ -102,17 +102,11 @@ class TextCounts {
 };
 
 int RunTrain(TrainFlags& flags) {
-  if (flags.output == "-") {
-    // Standard output carries the report; a binary model in it would spoil both.
-    PrintError("-o -: standard output carries the training report; name a model file");
-    return kExitUsageError;
-  }
-  if (StandardStreamAt(flags.output) >= 0) {
-    // The same, named otherwise (/dev/stdout redirected to a file): the model
-    // renamed over that file would also drop what the shell wrote there.
-    PrintError(absl::StrCat("-o ", flags.output,
-                            ": that is where standard output or standard error goes, "
-                            "which carry the training report; name a model file"));
+  // Standard output carries the report; a binary model in it would spoil both.
+  if (absl::Status s = CheckOutputIsNotReport("-o", flags.output, "the training report",
+                                              "a model file");
+      !s.ok()) {
+    PrintError(s.message());
     return kExitUsageError;
   }
   // A model renamed over an input would replace it: refused.
