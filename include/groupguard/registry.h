@@ -160,6 +160,8 @@ class Registry {
   // caller may do this. Group and role changes are audited with actor "system";
   // joins and leaves are not (nor are the gate's holds): the audit log is of
   // decisions about people, and they are the bulk of a forum's traffic.
+  // The ids "system" and kForgottenMember name no account in the audit log and the
+  // flags: AddAdministrator, AddModerator and Forget refuse them (kInvalidArgument).
   absl::Status CreateGroup(absl::string_view group, const GroupPolicy& policy = {});
   absl::Status AddAdministrator(absl::string_view member);
   absl::Status RemoveAdministrator(absl::string_view member);
@@ -206,9 +208,11 @@ class Registry {
   // probation ends, however long later flags from other groups make it; a later flag
   // from `group` itself holds the member there again until that flag ends, then the
   // group is exempt again; a probation that starts after this one has ended is not
-  // covered); moderators of `group` or site
-  // administrators. With group "": everywhere at once; site administrators only.
-  // Never the member themselves (kPermissionDenied), moderator or administrator.
+  // covered); moderators of `group` or site administrators, but a moderator may not
+  // withdraw a flag a site administrator gave from the group (kPermissionDenied:
+  // withdrawn, it could end the probation everywhere). With group "": everywhere at
+  // once; site administrators only. Never the member themselves
+  // (kPermissionDenied), moderator or administrator.
   absl::Status Lift(absl::string_view actor, absl::string_view member,
                     absl::string_view group, absl::string_view reason);
   // A group's queue, oldest first. Moderators of `group` or site administrators.

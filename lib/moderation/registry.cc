@@ -78,6 +78,21 @@ absl::Status CheckId(absl::string_view what, absl::string_view id) {
   return ValidateId(what, id);
 }
 
+// The ids the audit log and the flags use for no account: "system" (the server's
+// own changes and expiry) and kForgottenMember (an erased account). Nobody with one
+// of them may moderate or administer, nor be forgotten: their actions would read as
+// the server's or an erased account's, and forgetting kForgottenMember would merge
+// every erased flagger into one person (the site-wide rule counts them apart).
+absl::Status CheckNotReserved(absl::string_view what, absl::string_view id) {
+  if (id == kSystem || id == kForgottenMember) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " \"", id, "\" is reserved: the audit log's ",
+                     id == kSystem ? "actor for the server's own changes"
+                                   : "name of an erased account"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckPolicy(const GroupPolicy& p) {
   for (const auto& t : {p.hold_threshold, p.reject_threshold}) {
     if (t && !(*t >= 0 && *t <= 1)) {
@@ -738,7 +753,10 @@ class Registry::Impl {
   // moderators unless the site-wide rule needs them (sitewide_after_distinct_groups
   // above 1 counts people): a member flagged from thousands of groups costs a copy
   // of the records, not a string allocation for each.
-  MemberSnapshot CopyMember(absl::string_view member, bool with_probation = true) const {
+  // The flags' moderators are copied when the site-wide rule counts people, or
+  // when asked (`with_moderators`).
+  MemberSnapshot CopyMember(absl::string_view member, bool with_probation = true,
+                            bool with_moderators = false) const {
     MemberSnapshot out;
     const Shard& sh = ShardFor(member);
     std::shared_lock<std::shared_mutex> l(sh.mu);
@@ -755,7 +773,7 @@ class Registry::Impl {
         to.flags[i].group = from.flags[i].group;
         to.flags[i].since = from.flags[i].since;
         to.flags[i].until = from.flags[i].until;
-        if (options_.sitewide_after_distinct_groups > 1) {
+        if (options_.sitewide_after_distinct_groups > 1 || with_moderators) {
           to.flags[i].moderator = from.flags[i].moderator;
           to.flags[i].anonymized_at = from.flags[i].anonymized_at;
         }
@@ -2163,6 +2181,7 @@ absl::Status Registry::CreateGroup(absl::string_view group, const GroupPolicy& p
 
 absl::Status Registry::AddAdministrator(absl::string_view member) {
   GG_RETURN_IF_ERROR(CheckId("member", member));
+  GG_RETURN_IF_ERROR(CheckNotReserved("member", member));
   std::unique_lock<std::mutex> w(impl_->write_mu_);
   if (impl_->IsAdmin(member)) {
     return absl::FailedPreconditionError(
@@ -2189,6 +2208,7 @@ absl::Status Registry::RemoveAdministrator(absl::string_view member) {
 
 absl::Status Registry::AddModerator(absl::string_view group, absl::string_view member) {
   GG_RETURN_IF_ERROR(CheckId("member", member));
+  GG_RETURN_IF_ERROR(CheckNotReserved("member", member));
   GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
   std::unique_lock<std::mutex> w(impl_->write_mu_);
   if (impl_->IsModerator(member, g)) {
@@ -2466,7 +2486,9 @@ absl::Status Registry::Lift(absl::string_view actor, absl::string_view member,
                        : "another site administrator decides"));
   }
   pb::Event e = impl_->NewEvent(actor, reason);
-  Impl::MemberSnapshot m = impl_->CopyMember(member);
+  const bool by_moderator = g && !impl_->IsAdmin(actor);
+  Impl::MemberSnapshot m =
+      impl_->CopyMember(member, /*with_probation=*/true, /*with_moderators=*/by_moderator);
   const Probation* p = m.probation ? &*m.probation : nullptr;
   ProbationView v = Evaluate(p, e.time(), impl_->options_.sitewide_after_distinct_groups);
   bool applies = g ? HeldIn(p, v, *g, e.time()) : v.any;
@@ -2474,6 +2496,19 @@ absl::Status Registry::Lift(absl::string_view actor, absl::string_view member,
     return absl::FailedPreconditionError(
         absl::StrCat("\"", member, "\" is not on probation",
                      g ? absl::StrCat(" in \"", group, "\"") : std::string()));
+  }
+  // A lift in a group withdraws the group's flags, and with them the probation
+  // everywhere else they made: a moderator may not so undo a site administrator's
+  // flag (only administrators lift a probation site-wide). Another administrator's
+  // flag binds an administrator no more than their own.
+  if (by_moderator) {
+    for (const FlagRecord& f : p->flags) {
+      if (f.group == *g && f.until > e.time() && impl_->IsAdmin(f.moderator)) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "\"", actor, "\" may not lift in \"", group, "\" the flag site administrator \"",
+            f.moderator, "\" gave there: a site administrator decides"));
+      }
+    }
   }
   e.mutable_lifted()->set_member(std::string(member));
   e.mutable_lifted()->set_group(std::string(group));
@@ -2668,6 +2703,7 @@ absl::Status Registry::DecideAppeal(absl::string_view actor, absl::string_view m
 
 absl::Status Registry::Forget(absl::string_view actor, absl::string_view member) {
   GG_RETURN_IF_ERROR(CheckId("member", member));
+  GG_RETURN_IF_ERROR(CheckNotReserved("member", member));
   std::unique_lock<std::mutex> w(impl_->write_mu_);
   GG_RETURN_IF_ERROR(impl_->AuthorizeAdmin(actor, "forget members"));
   // An administrator may erase themselves, but not out of a probation: that would

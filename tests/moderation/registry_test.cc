@@ -564,6 +564,67 @@ TEST_F(RegistryTest, LiftRights) {
   EXPECT_FALSE(HeldIn("alice", "dogs"));
 }
 
+// A moderator's lift in their group withdraws the group's flags, which could end
+// the probation everywhere: not a flag a site administrator gave from the group
+// (only administrators lift site-wide). It was allowed, and released the member in
+// every group. A moderator's own flag there they still withdraw; an administrator
+// lifts in the group, and a demoted administrator's flag is a moderator's to lift.
+TEST_F(RegistryTest, AModeratorDoesNotLiftAnAdministratorsFlag) {
+  ASSERT_TRUE(registry_->Flag("admin", "alice", "cats", "spam").ok());
+  const std::string before = registry_->CanonicalDump();
+  const size_t events = recorder_.events().size();
+  EXPECT_EQ(registry_->Lift("mod_cats", "alice", "cats", "not spam"),
+            absl::PermissionDeniedError(
+                "\"mod_cats\" may not lift in \"cats\" the flag site administrator "
+                "\"admin\" gave there: a site administrator decides"));
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  EXPECT_EQ(recorder_.events().size(), events);
+  EXPECT_TRUE(HeldIn("alice", "cats"));
+  EXPECT_TRUE(HeldIn("alice", "dogs"));
+
+  // With a moderator's flag beside it, still not.
+  ASSERT_TRUE(registry_->AddModerator("cats", "mod_cats_2").ok());
+  ASSERT_TRUE(registry_->Flag("mod_cats_2", "alice", "cats", "spam too").ok());
+  EXPECT_EQ(registry_->Lift("mod_cats", "alice", "cats", "").code(),
+            absl::StatusCode::kPermissionDenied);
+  // Another administrator may.
+  ASSERT_TRUE(registry_->AddAdministrator("admin_2").ok());
+  ASSERT_TRUE(registry_->Lift("admin_2", "alice", "cats", "not spam").ok());
+  EXPECT_FALSE(HeldIn("alice", "cats"));
+  EXPECT_FALSE(HeldIn("alice", "dogs"));
+
+  // A flag by an administrator since demoted is a moderator's flag like any other.
+  ASSERT_TRUE(registry_->Flag("admin_2", "bob", "cats", "spam").ok());
+  ASSERT_TRUE(registry_->RemoveAdministrator("admin_2").ok());
+  ASSERT_TRUE(registry_->Lift("mod_cats", "bob", "cats", "not spam").ok());
+  EXPECT_FALSE(registry_->ProbationStatusOf("bob").on_probation);
+}
+
+// "system" and "(forgotten)" name the server and erased accounts in the audit log
+// and the flags: nobody with those ids gets a role or is forgotten. Forgetting
+// "(forgotten)" was accepted and merged every erased flagger into one person, which
+// ended another member's site-wide probation with no notice.
+TEST_F(RegistryTest, TheAuditLogsOwnIdsAreReserved) {
+  const std::string before = registry_->CanonicalDump();
+  for (absl::string_view id : {"system", "(forgotten)"}) {
+    SCOPED_TRACE(id);
+    EXPECT_EQ(registry_->AddAdministrator(id).code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(registry_->AddModerator("cats", id).code(),
+              absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(registry_->Forget("admin", id).code(), absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(registry_->Forget("admin", "(forgotten)"),
+            absl::InvalidArgumentError("member \"(forgotten)\" is reserved: the audit "
+                                       "log's name of an erased account"));
+  EXPECT_EQ(registry_->AddModerator("cats", "system"),
+            absl::InvalidArgumentError("member \"system\" is reserved: the audit log's "
+                                       "actor for the server's own changes"));
+  EXPECT_EQ(registry_->CanonicalDump(), before);
+  // A member may still be called so, and post.
+  ASSERT_TRUE(registry_->Join("system", "cats").ok());
+  EXPECT_FALSE(HeldIn("system", "cats"));
+}
+
 // Nobody decides their own case: a moderator on probation does not lift it in their
 // group or review their own held posts there, and an administrator does not lift
 // their own probation or decide their own appeal. Another moderator of the group or
