@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -49,6 +50,17 @@ struct ModerationEvent {
     // registry held about the member: a subscriber that keeps copies of events
     // (texts, statements, ids) should forget the member too.
     kMemberForgotten = 8,
+    // member: they filed an appeal (Registry::FileAppeal), for the administrators'
+    // page (Registry::ListAppeals has the statement; the event does not carry it).
+    kAppealFiled = 9,
+    // member; actor (the administrator), reason. The appeal was denied, or a grant
+    // came after the probation had ended and closed it as moot (reason "moot: no
+    // probation left; " and the administrator's). A granted appeal is a
+    // kProbationLifted (the whole probation). An appeal also closes, with no event of
+    // its own, when its probation ends (kProbationLifted with site_wide,
+    // kProbationExpired) or when a flag after that end starts a new probation (a
+    // kProbationStarted the member may appeal afresh).
+    kAppealDenied = 10,
   };
   Type type = Type::kPostHeld;
   uint64_t sequence = 0;
@@ -59,6 +71,8 @@ struct ModerationEvent {
   PostId post_id;
   bool site_wide = false;
   absl::Time until = absl::InfinitePast();
+  // kAppealDenied and kProbationLifted: the reason the actor gave.
+  std::string reason;
   // kProbationStarted when site_wide: since and until when it is site-wide (until
   // may be later, in the groups whose own flags last longer).
   absl::Time site_wide_since = absl::InfinitePast();

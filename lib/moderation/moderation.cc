@@ -46,6 +46,10 @@ absl::string_view EventTypeName(ModerationEvent::Type type) {
       return "post_withdrawn";
     case ModerationEvent::Type::kMemberForgotten:
       return "member_forgotten";
+    case ModerationEvent::Type::kAppealFiled:
+      return "appeal_filed";
+    case ModerationEvent::Type::kAppealDenied:
+      return "appeal_denied";
   }
   return "unknown";
 }

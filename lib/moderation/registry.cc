@@ -1616,6 +1616,7 @@ class Registry::Impl {
               BaseEvent(ModerationEvent::Type::kProbationLifted, e, sequence);
           ev.member = lf.member();
           ev.group = lf.group();
+          ev.reason = e.reason();
           // Also when lifting in one group removed the last flags: held nowhere.
           ev.site_wide = ended;
           out->push_back(std::move(ev));
@@ -1706,6 +1707,11 @@ class Registry::Impl {
           ap.filed_at = FromMicros(t);
         }
         AddAuditLocked(e, sequence, "file_appeal", a.member(), "", "");
+        if (out != nullptr) {
+          ModerationEvent ev = BaseEvent(ModerationEvent::Type::kAppealFiled, e, sequence);
+          ev.member = a.member();
+          out->push_back(std::move(ev));
+        }
         return absl::OkStatus();
       }
       case pb::Event::kAppealDenied: {
@@ -1717,6 +1723,13 @@ class Registry::Impl {
           }
         }
         AddAuditLocked(e, sequence, "deny_appeal", a.member(), "", "");
+        if (out != nullptr) {
+          ModerationEvent ev =
+              BaseEvent(ModerationEvent::Type::kAppealDenied, e, sequence);
+          ev.member = a.member();
+          ev.reason = e.reason();
+          out->push_back(std::move(ev));
+        }
         return absl::OkStatus();
       }
       case pb::Event::kAuditTrimmed: {

@@ -533,16 +533,37 @@ TEST_F(RegistryTest, AppealGrantedByAdminLiftsEverywhere) {
   EXPECT_FALSE(registry_->ProbationStatusOf("alice").appeal_pending);
   EXPECT_EQ(recorder_.types().back(), Type::kProbationLifted);
   EXPECT_TRUE(recorder_.events().back().site_wide);
+  EXPECT_EQ(recorder_.events().back().reason, "credible");
 }
 
+// The member hears how their appeal ended: a denial is an event of its own, with
+// the administrator's reason (there was none: only a grant, as a lift, was heard of).
 TEST_F(RegistryTest, DeniedAppealKeepsProbation) {
   ASSERT_TRUE(registry_->Flag("mod_cats", "alice", "cats", "spam").ok());
   ASSERT_TRUE(registry_->FileAppeal("alice", "please").ok());
+  EXPECT_EQ(recorder_.types().back(), Type::kAppealFiled);
+  EXPECT_EQ(recorder_.events().back().member, "alice");
   ASSERT_TRUE(registry_->DecideAppeal("admin", "alice", false, "repeat offender").ok());
   EXPECT_TRUE(HeldIn("alice", "cats"));
   EXPECT_FALSE(registry_->ProbationStatusOf("alice").appeal_pending);
+  EXPECT_THAT(recorder_.types(), ElementsAre(Type::kProbationStarted, Type::kAppealFiled,
+                                             Type::kAppealDenied));
+  const ModerationEvent& denied = recorder_.events().back();
+  EXPECT_EQ(denied.member, "alice");
+  EXPECT_EQ(denied.actor, "admin");
+  EXPECT_EQ(denied.reason, "repeat offender");
+  EXPECT_EQ(EventTypeName(Type::kAppealFiled), "appeal_filed");
+  EXPECT_EQ(EventTypeName(Type::kAppealDenied), "appeal_denied");
   EXPECT_EQ(registry_->DecideAppeal("admin", "alice", true, "").code(),
             absl::StatusCode::kNotFound);
+
+  // A grant after the probation ran out closes the appeal as moot, which the member
+  // hears as a denial saying so.
+  ASSERT_TRUE(registry_->FileAppeal("alice", "please, again").ok());
+  clock_.Advance(absl::Hours(24 * 31));
+  ASSERT_TRUE(registry_->DecideAppeal("admin", "alice", true, "fair").ok());
+  EXPECT_EQ(recorder_.types().back(), Type::kAppealDenied);
+  EXPECT_EQ(recorder_.events().back().reason, "moot: no probation left; fair");
 }
 
 TEST_F(RegistryTest, LiftRights) {
@@ -2543,12 +2564,13 @@ TEST_F(RegistryTest, GrantingAnAppealAfterTheProbationRanOutIsMoot) {
   recorder_.Clear();
   ASSERT_TRUE(registry_->DecideAppeal("admin", "alice", true, "fine").ok());
   EXPECT_FALSE(registry_->ProbationStatusOf("alice").appeal_pending);
-  EXPECT_THAT(recorder_.types(), IsEmpty()) << "nothing was lifted";
+  EXPECT_THAT(recorder_.types(), ElementsAre(Type::kAppealDenied)) << "nothing was lifted";
+  EXPECT_EQ(recorder_.events().back().reason, "moot: no probation left; fine");
   auto log = registry_->AuditLog("admin");
   ASSERT_TRUE(log.ok());
   EXPECT_EQ(log->back().action, "deny_appeal");
   EXPECT_EQ(*registry_->ExpireProbations(), 1);
-  EXPECT_THAT(recorder_.types(), ElementsAre(Type::kProbationExpired));
+  EXPECT_THAT(recorder_.types(), ElementsAre(Type::kAppealDenied, Type::kProbationExpired));
 }
 
 // Before a new probation closed a pending appeal of the one that ran out, such an
