@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <regex>
 #include <string>
 #include <utility>
@@ -339,6 +340,48 @@ TEST_F(ReplayCommandTest, CommonTimeFormatsAreRead) {
   EXPECT_THAT(out, HasSubstr("\"untimed\":2,"));
   EXPECT_THAT(out, HasSubstr("\"spam_held_by_probation_only\":1,"));
   EXPECT_THAT(out, HasSubstr("\"ham_held\":0,"));
+}
+
+// RFC 3339's lower-case 't' and 'z', ISO 8601's decimal comma and an offset with a
+// colon after a space are read (they counted as untimed); an RFC 2822 time whose
+// weekday is not its date's is not (it was read as if the weekday were right).
+// Each post's replay time is in the --decisions output.
+TEST_F(ReplayCommandTest, LowerCaseRfc3339DecimalCommasAndSpacedOffsetsAreRead) {
+  const std::pair<const char*, const char*> times[] = {
+      {"2024-01-02t10:00:00z", "2024-01-02T10:00:00Z"},
+      {"2024-01-02 10:00:00 +01:00", "2024-01-02T09:00:00Z"},
+      {"2024-01-02T10:00:00,5Z", "2024-01-02T10:00:00.5Z"},
+      {"2024-01-02 10:00 -02:30", "2024-01-02T12:30:00Z"},
+      {"Tue, 02 Jan 2024 10:00:00 +0000", "2024-01-02T10:00:00Z"},
+      {"tue, 2 Jan 2024 10:00 +0000", "2024-01-02T10:00:00Z"},
+      {"Mon, 02 Jan 2024 10:00:00 +0000", ""},  // 2 January 2024 was a Tuesday
+  };
+  for (const auto& [time, replayed] : times) {
+    SCOPED_TRACE(time);
+    {
+      std::ofstream f(path_, std::ios::trunc);
+      f << R"({"id":"1","text":"hello","author":"fan","group":"music","time":")" << time
+        << "\"}\n";
+    }
+    const std::string decisions = path_ + ".decisions";
+    int code = -1;
+    std::string out = RunCommand(
+        absl::StrCat(GROUPGUARD_CLI, " replay --json --decisions ", decisions, " ", path_,
+                     " 2>&1"),
+        &code);
+    if (absl::StrContains(out, "without a default model")) GTEST_SKIP() << out;
+    ASSERT_EQ(code, 0) << out;
+    std::ifstream in(decisions);
+    const std::string line((std::istreambuf_iterator<char>(in)),
+                           std::istreambuf_iterator<char>());
+    if (*replayed != 0) {
+      EXPECT_THAT(out, HasSubstr("\"untimed\":0,"));
+      EXPECT_THAT(line, HasSubstr(absl::StrCat("\"time\":\"", replayed, "\"")));
+    } else {
+      EXPECT_THAT(out, HasSubstr("\"untimed\":1,"));
+      EXPECT_THAT(line, HasSubstr("\"untimed\":true"));
+    }
+  }
 }
 
 // SQL dumps write times without the seconds (MySQL, spreadsheets: "2013-11-07

@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -135,23 +136,47 @@ std::optional<absl::Time> ParseTime(const std::string& s) {
       break;
     }
   }
+  // RFC 3339 lets the 'T' and the 'Z' be lower case, and ISO 8601 a comma before
+  // the fraction of a second: both read as the forms below have them.
+  const auto digit = [&t](size_t i) { return i < t.size() && absl::ascii_isdigit(t[i]); };
+  if (t.size() > 10 && t[10] == 't' && digit(9) && digit(11)) t[10] = 'T';
+  if (t.size() > 1 && t.back() == 'z' && digit(t.size() - 2)) t.back() = 'Z';
+  if (const size_t comma = t.find(','); comma != std::string::npos && comma >= 3 &&
+                                        t[comma - 3] == ':' && digit(comma - 1) &&
+                                        digit(comma + 1)) {
+    t[comma] = '.';
+  }
   absl::Time time;
   std::string err;
   // RFC 3339 ("Z" or +hh:mm) and ISO 8601 without an offset; the same with a space
-  // for the 'T' (SQL), also with " +hhmm"; each also without the seconds (as
-  // spreadsheets often export them: "2013-11-07 06:20"); a day.
+  // for the 'T' (SQL); each also with the offset after a space (" +hhmm",
+  // " +hh:mm") and without the seconds (as spreadsheets often export them:
+  // "2013-11-07 06:20"); a day.
   for (const char* f :
-       {"%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*S %z", "%Y-%m-%dT%H:%M:%E*S",
-        "%Y-%m-%d %H:%M:%E*S%Ez", "%Y-%m-%d %H:%M:%E*S %z", "%Y-%m-%d %H:%M:%E*S",
-        "%Y-%m-%dT%H:%M%Ez", "%Y-%m-%dT%H:%M %z", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M%Ez",
-        "%Y-%m-%d %H:%M %z", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
+       {"%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*S %z", "%Y-%m-%dT%H:%M:%E*S %Ez",
+        "%Y-%m-%dT%H:%M:%E*S", "%Y-%m-%d %H:%M:%E*S%Ez", "%Y-%m-%d %H:%M:%E*S %z",
+        "%Y-%m-%d %H:%M:%E*S %Ez", "%Y-%m-%d %H:%M:%E*S", "%Y-%m-%dT%H:%M%Ez",
+        "%Y-%m-%dT%H:%M %z", "%Y-%m-%dT%H:%M %Ez", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M%Ez",
+        "%Y-%m-%d %H:%M %z", "%Y-%m-%d %H:%M %Ez", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
     if (absl::ParseTime(f, t, absl::UTCTimeZone(), &time, &err)) return time;
   }
   // RFC 2822 (e-mail, RSS, HTTP), with or without the weekday and the seconds; its
-  // zone a numeric offset or one of the names of UTC.
-  for (const char* f : {"%a, %d %b %Y %H:%M:%S %z", "%a, %d %b %Y %H:%M %z",
-                        "%d %b %Y %H:%M:%S %z", "%d %b %Y %H:%M %z"}) {
+  // zone a numeric offset or one of the names of UTC. A weekday must be the date's
+  // (a time that says otherwise is wrong somewhere, and which part is not known).
+  for (const char* f : {"%d %b %Y %H:%M:%S %z", "%d %b %Y %H:%M %z"}) {
     if (absl::ParseTime(f, t, absl::UTCTimeZone(), &time, &err)) return time;
+    const size_t comma = t.find(", ");
+    if (comma != 3) continue;
+    const std::string date = t.substr(comma + 2);
+    if (!absl::ParseTime(f, date, absl::UTCTimeZone(), &time, &err)) continue;
+    absl::Time day;
+    if (!absl::ParseTime("%d %b %Y", date.substr(0, date.find(' ', 7)),
+                         absl::UTCTimeZone(), &day, &err)) {
+      continue;
+    }
+    const std::string weekday = absl::FormatTime("%a", day, absl::UTCTimeZone());
+    return absl::EqualsIgnoreCase(weekday, t.substr(0, 3)) ? std::optional(time)
+                                                            : std::nullopt;
   }
   return ParseUnixSeconds(s);
 }
