@@ -790,7 +790,7 @@ TEST_F(ReplayCommandTest, RejectThresholdBelowTheHoldThresholdIsAUsageError) {
     EXPECT_EQ(code, 2) << input << ": " << out;
     EXPECT_EQ(out,
               "groupguard: --reject-threshold 0.3 is below --hold-threshold 0.9; it must "
-              "be at least that\n")
+              "be at least that (groupguard replay --help)\n")
         << input;
   }
   std::filesystem::remove(empty);

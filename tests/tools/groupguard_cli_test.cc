@@ -1221,6 +1221,14 @@ TEST_F(GroupguardCliTest, DashIsStandardInputOrRefused) {
   EXPECT_THAT(train.err, HasSubstr("-o -: standard output carries the training report"));
   EXPECT_EQ(train.out, "");
   EXPECT_FALSE(Exists("-"));
+  // Standard input is read once: a second "-" read no posts and said nothing.
+  Result twice = RunCli(absl::StrCat("train --model-type nb -o ", Dir(), "/twice.ggm - -"),
+                        test);
+  EXPECT_EQ(twice.exit_code, 2);
+  EXPECT_EQ(twice.err,
+            "groupguard: \"-\" (standard input) is given twice; it can be read once "
+            "(groupguard train --help)\n");
+  EXPECT_FALSE(Exists(Dir() + "/twice.ggm"));
 }
 
 // explain's lines add up: the clues shown, the rest, and the offset every post
@@ -1454,13 +1462,15 @@ TEST_F(GroupguardCliTest, TrainFlagErrorsNameTheFlag) {
         RunCli(absl::StrCat("train --char-ngrams ", pair, " -o ", out, " ", input));
     EXPECT_EQ(r.exit_code, 2) << pair << ": " << r.err;
     EXPECT_EQ(r.err, absl::StrCat("groupguard: --char-ngrams ", pair,
-                                  ": need 1 <= MIN <= MAX <= 8, or 0 0 for none\n"));
+                                  ": need 1 <= MIN <= MAX <= 8, or 0 0 for none "
+                                  "(groupguard train --help)\n"));
   }
   Result r = RunCli(absl::StrCat("train --spam-ham-rate 0.05 -o ", out, " ", input));
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_EQ(r.err,
             "groupguard: --spam-ham-rate 0.05 is above --unsure-ham-rate 0.01: the spam "
-            "threshold may not block more ham than the unsure one holds\n");
+            "threshold may not block more ham than the unsure one holds (groupguard "
+            "train --help)\n");
   r = RunCli(absl::StrCat("train --unsure-ham-rate 1.5 -o ", out, " ", input));
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_EQ(r.err,
@@ -1713,7 +1723,7 @@ TEST_F(GroupguardCliTest, TrainMetadataOverTheLimitNamesTheOptions) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err,
             "groupguard: --date, --description and the input file names take 1080004 "
-            "bytes together; a model keeps at most 1048576\n");
+            "bytes together; a model keeps at most 1048576 (groupguard train --help)\n");
 }
 
 // A model file is input: a description holding an escape sequence (clear the screen)
@@ -2380,9 +2390,13 @@ TEST_F(GroupguardCliTest, OutputThatIsAnInputIsRefused) {
             "/dev/null", "--decisions " + posts, input}}) {
     Result r = RunCli(c.args, c.stdin_path);
     EXPECT_EQ(r.exit_code, 2) << c.args << ": " << r.err;
+    // A usage error: it names the command's help.
+    const std::string command = c.args.substr(0, c.args.find(' '));
     EXPECT_EQ(r.err,
               absl::StrCat("groupguard: ", c.flag_and_path, ": that is ", c.what,
-                           ", which the output would replace; name another file\n"))
+                           ", which the output would replace; name another file "
+                           "(groupguard ",
+                           command, " --help)\n"))
         << c.args;
     EXPECT_EQ(r.out, "") << c.args;
     EXPECT_EQ(ReadFile(posts), dump) << c.args;

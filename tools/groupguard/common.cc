@@ -43,6 +43,11 @@ void PrintError(absl::string_view message) {
   std::cerr.flush();
 }
 
+int UsageErrorOf(absl::string_view command, absl::string_view what) {
+  PrintError(absl::StrCat(what, " (groupguard ", command, " --help)"));
+  return kExitUsageError;
+}
+
 absl::Status WriteStdout(absl::string_view text) {
   return WriteAll(STDOUT_FILENO, text, "standard output");
 }

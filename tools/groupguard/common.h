@@ -26,6 +26,10 @@ inline constexpr int kExitUsageError = 2;
 // internal::PrintableLine, so that a path, a typed value or a field of a file in it
 // shows control characters, bidi controls and invalid UTF-8 escaped (\x1b, \u202e).
 void PrintError(absl::string_view message);
+// A usage error found after the command line parsed (a file that is also the input,
+// two flags that do not go together): "groupguard: <what> (groupguard COMMAND
+// --help)", as main() prints the parser's. Returns kExitUsageError.
+int UsageErrorOf(absl::string_view command, absl::string_view what);
 
 // The file name of `path` without its folders ("<stdin>" for "-"): what train
 // records as a model's data sources.

@@ -52,21 +52,18 @@ int RunEval(const EvalFlags& flags) {
   if (absl::Status s =
           CheckOutputIsNotReport("--roc", flags.roc, "the metrics", "an SVG file");
       !s.ok()) {
-    PrintError(s.message());
-    return kExitUsageError;
+    return UsageErrorOf("eval", s.message());
   }
   if (absl::Status s = CheckModelStdin(flags.model, flags.input == "-", "the posts");
       !s.ok()) {
-    PrintError(s.message());
-    return kExitUsageError;
+    return UsageErrorOf("eval", s.message());
   }
   // An output renamed over an input (or the model) would replace it: refused.
   for (const absl::Status& s :
        {CheckOutputIsNotInput("--roc", flags.roc, "input", flags.input),
         CheckOutputIsNotInput("--roc", flags.roc, "model", flags.model)}) {
     if (!s.ok()) {
-      PrintError(s.message());
-      return kExitUsageError;
+      return UsageErrorOf("eval", s.message());
     }
   }
   auto model = LoadModel(flags.model);
@@ -87,8 +84,7 @@ int RunEval(const EvalFlags& flags) {
   }
   auto reader_options = ReaderOptionsFor(flags.in, flags.input);
   if (!reader_options.ok()) {
-    PrintError(reader_options.status().message());
-    return kExitUsageError;
+    return UsageErrorOf("eval", reader_options.status().message());
   }
   // The picture's file is opened first, so an unwritable path fails before the work.
   std::unique_ptr<OutputFile> roc_file;

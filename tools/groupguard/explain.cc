@@ -37,8 +37,7 @@ std::string Quoted(absl::string_view text, size_t max) {
 int RunExplain(const ExplainFlags& flags) {
   if (absl::Status s = CheckModelStdin(flags.model, !flags.have_text, "the text");
       !s.ok()) {
-    PrintError(s.message());
-    return kExitUsageError;
+    return UsageErrorOf("explain", s.message());
   }
   auto model = LoadModel(flags.model);
   if (!model.ok()) {

@@ -723,19 +723,17 @@ int RunReplay(const ReplayFlags& f) {
   // The registry refuses such a policy too, but only when the first group is made:
   // after the whole dump is read (exit 1), or never for a dump without records.
   if (f.hold_threshold && f.reject_threshold && *f.reject_threshold < *f.hold_threshold) {
-    PrintError(absl::StrCat("--reject-threshold ", *f.reject_threshold,
-                            " is below --hold-threshold ", *f.hold_threshold,
-                            "; it must be at least that"));
-    return kExitUsageError;
+    return UsageErrorOf("replay",
+                        absl::StrCat("--reject-threshold ", *f.reject_threshold,
+                                     " is below --hold-threshold ", *f.hold_threshold,
+                                     "; it must be at least that"));
   }
   auto options = ReaderOptionsFor(f.in, f.input);
   if (!options.ok()) {
-    PrintError(options.status().message());
-    return kExitUsageError;
+    return UsageErrorOf("replay", options.status().message());
   }
   if (absl::Status s = CheckModelStdin(f.model, f.input == "-", "the posts"); !s.ok()) {
-    PrintError(s.message());
-    return kExitUsageError;
+    return UsageErrorOf("replay", s.message());
   }
   auto model = LoadModel(f.model);
   if (!model.ok()) {
@@ -746,16 +744,14 @@ int RunReplay(const ReplayFlags& f) {
   if (absl::Status s =
           CheckOutputIsNotReport("--decisions", f.decisions, "the summary", "a file");
       !s.ok()) {
-    PrintError(s.message());
-    return kExitUsageError;
+    return UsageErrorOf("replay", s.message());
   }
   // An output renamed over an input (or the model) would replace it: refused.
   for (const absl::Status& s :
        {CheckOutputIsNotInput("--decisions", f.decisions, "input", f.input),
         CheckOutputIsNotInput("--decisions", f.decisions, "model", f.model)}) {
     if (!s.ok()) {
-      PrintError(s.message());
-      return kExitUsageError;
+      return UsageErrorOf("replay", s.message());
     }
   }
   // Opened before the work, so an unwritable path fails at once; it appears only

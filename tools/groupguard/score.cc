@@ -269,25 +269,23 @@ int RunScore(ScoreFlags flags) {
     // Without --format, -o scores.csv gets CSV (it got JSON Lines under that name).
     const std::string wanted = FormatOfOutputName(flags.output);
     if (wanted == "tsv") {
-      PrintError(absl::StrCat("-o ", flags.output,
-                              ": score writes jsonl or csv, not TSV; give --format or "
-                              "another name"));
-      return kExitUsageError;
+      return UsageErrorOf(
+          "score", absl::StrCat("-o ", flags.output,
+                                ": score writes jsonl or csv, not TSV; give --format or "
+                                "another name"));
     }
     if (!wanted.empty()) flags.format = wanted;
   }
   if (absl::Status s = CheckModelStdin(flags.model, flags.input == "-", "the posts");
       !s.ok()) {
-    PrintError(s.message());
-    return kExitUsageError;
+    return UsageErrorOf("score", s.message());
   }
   // An output renamed over an input (or the model) would replace it: refused.
   for (const absl::Status& s :
        {CheckOutputIsNotInput("-o", flags.output, "input", flags.input),
         CheckOutputIsNotInput("-o", flags.output, "model", flags.model)}) {
     if (!s.ok()) {
-      PrintError(s.message());
-      return kExitUsageError;
+      return UsageErrorOf("score", s.message());
     }
   }
   auto model = LoadModel(flags.model);
@@ -297,8 +295,7 @@ int RunScore(ScoreFlags flags) {
   }
   auto reader_options = ReaderOptionsFor(flags.in, flags.input);
   if (!reader_options.ok()) {
-    PrintError(reader_options.status().message());
-    return kExitUsageError;
+    return UsageErrorOf("score", reader_options.status().message());
   }
   auto output = OutputFile::Open(flags.output);
   if (!output.ok()) {

@@ -1,5 +1,6 @@
 // `groupguard train`: labeled dumps -> a model file, with training and validation
 // figures.
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -106,15 +107,18 @@ int RunTrain(TrainFlags& flags) {
   if (absl::Status s = CheckOutputIsNotReport("-o", flags.output, "the training report",
                                               "a model file");
       !s.ok()) {
-    PrintError(s.message());
-    return kExitUsageError;
+    return UsageErrorOf("train", s.message());
+  }
+  // Standard input can be read once: a second "-" would read nothing.
+  if (std::count(flags.inputs.begin(), flags.inputs.end(), "-") > 1) {
+    return UsageErrorOf("train",
+                        "\"-\" (standard input) is given twice; it can be read once");
   }
   // A model renamed over an input would replace it: refused.
   for (const std::string& input : flags.inputs) {
     if (absl::Status s = CheckOutputIsNotInput("-o", flags.output, "input", input);
         !s.ok()) {
-      PrintError(s.message());
-      return kExitUsageError;
+      return UsageErrorOf("train", s.message());
     }
   }
   // Before reading and training (minutes with --select): a model that cannot be
@@ -126,8 +130,7 @@ int RunTrain(TrainFlags& flags) {
   TrainerOptions options = flags.options;
   auto type = ParseModelType(flags.model_type);
   if (!type.ok()) {
-    PrintError(type.status().message());
-    return kExitUsageError;
+    return UsageErrorOf("train", type.status().message());
   }
   options.model_type = *type;
   if (flags.no_bigrams) options.features.bigrams = false;
@@ -137,16 +140,15 @@ int RunTrain(TrainFlags& flags) {
   if (flags.nb_tfidf) options.naive_bayes.tfidf = true;
   if (!flags.char_ngrams.empty()) {
     if (flags.char_ngrams.size() != 2) {
-      PrintError("--char-ngrams takes MIN MAX");
-      return kExitUsageError;
+      return UsageErrorOf("train", "--char-ngrams takes MIN MAX");
     }
     // The trainer's range (FeatureOptions), checked here too so that the message
     // names the flag rather than the option fields.
     const int min = flags.char_ngrams[0], max = flags.char_ngrams[1];
     if (!(min == 0 && max == 0) && !(1 <= min && min <= max && max <= 8)) {
-      PrintError(absl::StrCat("--char-ngrams ", min, " ", max,
-                              ": need 1 <= MIN <= MAX <= 8, or 0 0 for none"));
-      return kExitUsageError;
+      return UsageErrorOf("train",
+                          absl::StrCat("--char-ngrams ", min, " ", max,
+                                       ": need 1 <= MIN <= MAX <= 8, or 0 0 for none"));
     }
     options.features.char_ngram_min = min;
     options.features.char_ngram_max = max;
@@ -154,12 +156,12 @@ int RunTrain(TrainFlags& flags) {
   if (options.spam_threshold_ham_rate > options.unsure_threshold_ham_rate) {
     // The trainer says "need 0 <= spam_threshold_ham_rate <= unsure_threshold_ham_rate
     // <= 1", which names neither flag nor the default the other one kept.
-    PrintError(absl::StrCat("--spam-ham-rate ", options.spam_threshold_ham_rate,
-                            " is above --unsure-ham-rate ",
-                            options.unsure_threshold_ham_rate,
-                            ": the spam threshold may not block more ham than the "
-                            "unsure one holds"));
-    return kExitUsageError;
+    return UsageErrorOf(
+        "train",
+        absl::StrCat("--spam-ham-rate ", options.spam_threshold_ham_rate,
+                     " is above --unsure-ham-rate ", options.unsure_threshold_ham_rate,
+                     ": the spam threshold may not block more ham than the "
+                     "unsure one holds"));
   }
   // Only base names: the model file must not depend on where the data lived.
   options.data_sources.clear();
@@ -170,10 +172,10 @@ int RunTrain(TrainFlags& flags) {
   }
   if (metadata_bytes > TrainerOptions::kMaxMetadataBytes) {
     // The trainer's limit, said in the command's terms rather than its fields'.
-    PrintError(absl::StrCat("--date, --description and the input file names take ",
-                            metadata_bytes, " bytes together; a model keeps at most ",
-                            TrainerOptions::kMaxMetadataBytes));
-    return kExitUsageError;
+    return UsageErrorOf(
+        "train", absl::StrCat("--date, --description and the input file names take ",
+                              metadata_bytes, " bytes together; a model keeps at most ",
+                              TrainerOptions::kMaxMetadataBytes));
   }
   // Without --select the posts go straight into the trainer; with it they are kept
   // (as text) for the cross-validation, then given to the chosen settings' trainer.
@@ -182,8 +184,7 @@ int RunTrain(TrainFlags& flags) {
   std::vector<LabeledPost> kept;
   auto trainer = Trainer::Create(options);
   if (!trainer.ok()) {
-    PrintError(trainer.status().message());
-    return kExitUsageError;
+    return UsageErrorOf("train", trainer.status().message());
   }
   BadRecords bad;
   int64_t posts = 0, spam = 0;
@@ -191,8 +192,7 @@ int RunTrain(TrainFlags& flags) {
   for (const std::string& input : flags.inputs) {
     auto reader_options = ReaderOptionsFor(flags.in, input);
     if (!reader_options.ok()) {
-      PrintError(reader_options.status().message());
-      return kExitUsageError;
+      return UsageErrorOf("train", reader_options.status().message());
     }
     auto reader = PostReader::Open(input, *reader_options);
     if (!reader.ok()) {
@@ -317,8 +317,7 @@ int RunTrain(TrainFlags& flags) {
     options = candidates[best].options;
     trainer = Trainer::Create(options);
     if (!trainer.ok()) {
-      PrintError(trainer.status().message());
-      return kExitUsageError;
+      return UsageErrorOf("train", trainer.status().message());
     }
   }
   absl::StatusOr<TrainedModel> model;
