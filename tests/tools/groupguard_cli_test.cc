@@ -1206,6 +1206,17 @@ TEST_F(GroupguardCliTest, ExplainLinesEndWithoutSpaces) {
   }
 }
 
+// explain shows the text as every typed value is shown: an escape sequence and a
+// bidi control (which turned the rest of the line around on a terminal) escaped,
+// as \x1b and \u202e. It printed the bidi control raw and the escape as \u001b.
+TEST_F(GroupguardCliTest, ExplainShowsTheTextSafeForATerminal) {
+  const std::string input = WriteFile("unsafe.txt", "hi \x1b[2J \xe2\x80\xae \"q\" \xff");
+  Result r = RunCli(absl::StrCat("explain -m ", model_), input);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("text:    \"hi \\x1b[2J \\u202e \\\"q\\\" \\xff\"\n"))
+      << r.out;
+}
+
 TEST_F(GroupguardCliTest, DashIsStandardInputOrRefused) {
   std::string input = WriteFile("dash.txt", "URGENT! You have won a 1000 cash prize\n");
   Result r = RunCli(absl::StrCat("explain -m ", model_, " -"), input);

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "common.h"
 #include "output.h"
+#include "util/printable.h"
 
 namespace groupguard::cli {
 namespace {
@@ -27,11 +28,10 @@ struct ExplainFlags {
 
 // The text as a quoted, escaped string, cut to `max` bytes.
 std::string Quoted(absl::string_view text, size_t max) {
-  std::string s;
-  bool cut = text.size() > max;
-  AppendJsonString(text.substr(0, max), &s);
-  if (cut) s.append("...");
-  return s;
+  // Safe for a terminal: control characters, bidi controls (U+202E would turn the
+  // rest of the line around) and invalid UTF-8 escaped, as every typed value or
+  // field of a file is shown (\x1b, \u202e, \xff).
+  return absl::StrCat("\"", internal::Printable(text, max), "\"");
 }
 
 int RunExplain(const ExplainFlags& flags) {
