@@ -2660,6 +2660,23 @@ std::vector<std::pair<std::string, std::string>> FilesAndBytes(const std::string
   return files;
 }
 
+// `journal show` of a journal with no history (made and closed before anything
+// was recorded, or salvaged down to nothing) says so: it refused --as as "not a
+// site administrator", which sent the reader after the wrong cause.
+TEST_F(GroupguardCliTest, JournalShowOfAnEmptyHistorySaysSo) {
+  const std::string dir = Dir() + "/empty-journal";
+  std::filesystem::remove_all(dir);
+  {
+    auto store = OpenJournal(dir, JournalOptions());
+    ASSERT_TRUE(store.ok()) << store.status();
+  }
+  Result r = RunCli("journal show --as ada " + dir);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, absl::StrCat("groupguard: journal ", dir,
+                                ": holds no history (no record, no snapshot), so no site "
+                                "administrator either: nothing to show\n"));
+}
+
 // `journal show` while the server's registry has the journal open (this process
 // holds its lock): the members on probation with where from and until when, the held
 // posts per group and the appeals; --member adds that member's audit entries; --json

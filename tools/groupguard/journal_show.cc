@@ -6,6 +6,7 @@
 #include "journal_show.h"
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -364,6 +365,40 @@ std::string JsonReport(const State& state, const ShowFlags& flags) {
   return s;
 }
 
+// The read-only journal, counting what its replay delivers: a journal with no
+// history names no administrator, and a refusal of --as then says why.
+class CountingStore final : public EventStore {
+ public:
+  CountingStore(std::unique_ptr<EventStore> store, bool* any)
+      : store_(std::move(store)), any_(any) {}
+  absl::StatusOr<uint64_t> Append(absl::string_view record) override {
+    return store_->Append(record);
+  }
+  size_t MaxRecordBytes() const override { return store_->MaxRecordBytes(); }
+  bool ReadOnly() const override { return store_->ReadOnly(); }
+  absl::Status Recover(
+      const std::function<absl::Status(absl::string_view, uint64_t)>& on_snapshot,
+      const std::function<absl::Status(uint64_t, absl::string_view)>& on_record)
+      override {
+    return store_->Recover(
+        [&](absl::string_view snapshot, uint64_t through) {
+          *any_ = true;
+          return on_snapshot(snapshot, through);
+        },
+        [&](uint64_t sequence, absl::string_view record) {
+          *any_ = true;
+          return on_record(sequence, record);
+        });
+  }
+  absl::Status WriteSnapshot(absl::string_view snapshot, uint64_t through) override {
+    return store_->WriteSnapshot(snapshot, through);
+  }
+
+ private:
+  std::unique_ptr<EventStore> store_;
+  bool* any_;
+};
+
 int RunShow(const ShowFlags& flags) {
   absl::StatusOr<std::unique_ptr<EventStore>> store = OpenJournalReadOnly(flags.dir);
   if (!store.ok()) {
@@ -372,14 +407,22 @@ int RunShow(const ShowFlags& flags) {
   }
   RegistryOptions options;
   options.sitewide_after_distinct_groups = flags.sitewide_after;
-  absl::StatusOr<std::unique_ptr<Registry>> registry =
-      Registry::Open(*std::move(store), nullptr, options);
+  bool any_history = false;
+  absl::StatusOr<std::unique_ptr<Registry>> registry = Registry::Open(
+      std::make_unique<CountingStore>(*std::move(store), &any_history), nullptr, options);
   if (!registry.ok()) {
     PrintError(absl::StrCat("journal ", flags.dir, ": ", registry.status().message()));
     return kExitRuntimeError;
   }
   absl::StatusOr<State> state = Read(**registry, flags);
   if (!state.ok()) {
+    if (absl::IsPermissionDenied(state.status()) && !any_history) {
+      // Not a stranger's --as: nobody is an administrator of an empty history.
+      PrintError(absl::StrCat("journal ", flags.dir,
+                              ": holds no history (no record, no snapshot), so no site "
+                              "administrator either: nothing to show"));
+      return kExitRuntimeError;
+    }
     PrintError(absl::StrCat("journal ", flags.dir, ": ", state.status().message()));
     return kExitRuntimeError;
   }
