@@ -2660,6 +2660,45 @@ std::vector<std::pair<std::string, std::string>> FilesAndBytes(const std::string
   return files;
 }
 
+// `journal show` lists the flags in force: not one a lift in its group withdrew
+// (it was listed under "flagged from" after the lift), but one given there since.
+TEST_F(GroupguardCliTest, JournalShowLeavesOutFlagsALiftWithdrew) {
+  const std::string dir = Dir() + "/lift-journal";
+  std::filesystem::remove_all(dir);
+  {
+    JournalOptions options;
+    options.sync = JournalOptions::Sync::kNone;
+    auto store = OpenJournal(dir, options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ManualClock clock(
+        absl::FromCivil(absl::CivilSecond(2099, 6, 1, 12, 0, 0), absl::UTCTimeZone()));
+    auto opened = Registry::Open(*std::move(store), &clock, RegistryOptions());
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    Registry& server = **opened;
+    for (const char* g : {"cats", "dogs", "birds"}) ASSERT_TRUE(server.CreateGroup(g).ok());
+    ASSERT_TRUE(server.AddAdministrator("ada").ok());
+    ASSERT_TRUE(server.AddModerator("cats", "mia").ok());
+    ASSERT_TRUE(server.AddModerator("dogs", "leo").ok());
+    ASSERT_TRUE(server.AddModerator("birds", "kai").ok());
+    for (const char* g : {"cats", "dogs", "birds"}) ASSERT_TRUE(server.Join("sam", g).ok());
+    ASSERT_TRUE(server.Flag("mia", "sam", "cats", "cats spam", absl::Hours(24 * 7)).ok());
+    ASSERT_TRUE(server.Flag("leo", "sam", "dogs", "dogs spam", absl::Hours(24 * 7)).ok());
+    ASSERT_TRUE(server.Flag("kai", "sam", "birds", "first", absl::Hours(24 * 7)).ok());
+    clock.Advance(absl::Hours(1));
+    ASSERT_TRUE(server.Lift("mia", "sam", "cats", "a mistake").ok());
+    ASSERT_TRUE(server.Lift("kai", "sam", "birds", "a mistake").ok());
+    clock.Advance(absl::Hours(1));
+    ASSERT_TRUE(server.Flag("kai", "sam", "birds", "again", absl::Hours(24 * 7)).ok());
+  }
+  Result r = RunCli("journal show --as ada " + dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("flagged from dogs by leo"));
+  EXPECT_THAT(r.out, HasSubstr("flagged from birds by kai at 2099-06-01T14:00:00Z: "
+                               "\"again\""));
+  EXPECT_THAT(r.out, Not(HasSubstr("cats spam")));
+  EXPECT_THAT(r.out, Not(HasSubstr("\"first\"")));
+}
+
 // `journal show` of a journal with no history (made and closed before anything
 // was recorded, or salvaged down to nothing) says so: it refused --as as "not a
 // site administrator", which sent the reader after the wrong cause.

@@ -90,6 +90,13 @@ absl::StatusOr<State> Read(const Registry& registry, const ShowFlags& flags) {
       if (a.action == "flag" && a.member == p.member && a.time >= p.status.since) {
         p.flags.push_back(a);
       }
+      // A lift in a group withdrew the group's flags before it: not shown as in force.
+      if (a.action == "lift" && a.member == p.member && !a.group.empty()) {
+        p.flags.erase(
+            std::remove_if(p.flags.begin(), p.flags.end(),
+                           [&a](const AuditEntry& f) { return f.group == a.group; }),
+            p.flags.end());
+      }
     }
     state.on_probation.push_back(std::move(p));
   }
