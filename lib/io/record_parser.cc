@@ -337,6 +337,11 @@ std::string JsonSyntaxError(absl::string_view record, size_t lead,
         }
       }
     }
+    if (i == start && absl::StartsWith(record.substr(start), "\xEF\xBB\xBF")) {
+      // A file's first one is dropped (SetDroppedBom): this one is further on, as
+      // in files joined with `cat`, which keeps each one's.
+      return at("a UTF-8 byte order mark, not a JSON value", start);
+    }
     if (i == start || !ends_value(i)) return at("not a JSON value", start);
     state = kAfter;
   }
@@ -1478,11 +1483,14 @@ absl::Status RecordParser::Impl::SetHeader(absl::string_view record, int64_t lin
   };
   // The error for a column the header must have and lacks.
   auto missing = [&](absl::string_view column) {
-    // The first columns only: a header may have thousands.
+    // The first columns only: a header may have thousands. Each quoted, so that a
+    // stray space (`id, text`) or an empty name shows.
     constexpr size_t kListed = 20;
     std::string list = absl::StrJoin(
         names.begin(), names.begin() + std::min(names.size(), kListed), ", ",
-        [](std::string* out, const std::string& name) { out->append(Printable(name)); });
+        [](std::string* out, const std::string& name) {
+          absl::StrAppend(out, "\"", Printable(name), "\"");
+        });
     if (names.size() > kListed)
       absl::StrAppend(&list, ", ... (", names.size(), " in all)");
     return Error(line, absl::StrCat("no column \"", Printable(column),

@@ -15,6 +15,7 @@ namespace groupguard {
 namespace {
 
 using ::groupguard::testing::WriteTempFile;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
@@ -262,6 +263,19 @@ TEST(PostReaderTest, ByteOffsetsOnLineOneCountAByteOrderMark) {
     EXPECT_EQ(errors(path, c.format), want) << c.name;
     EXPECT_EQ(errors(bom_path, c.format), bom_want) << c.name;
   }
+}
+
+// A byte order mark past the first line (files joined with `cat` keep each one's)
+// is named as such: it was "not a JSON value at byte 1", which the line's first
+// visible character, '{', did not explain.
+TEST(PostReaderTest, AByteOrderMarkPastTheFirstLineIsNamed) {
+  const std::string file = "\xEF\xBB\xBF{\"text\": \"a\"}\n";
+  const std::string path = WriteTempFile("joined.jsonl", file + file);
+  ReadResult result = ReadSkippingErrors(path, Format(DumpFormat::kJsonLines));
+  ASSERT_EQ(result.posts.size(), 1u);
+  EXPECT_THAT(result.errors,
+              ElementsAre(path + ":2: broken JSON (a UTF-8 byte order mark, not a JSON "
+                                 "value at byte 1)"));
 }
 
 // Python's csv module on Windows, writing to a file opened without newline="",
@@ -797,7 +811,8 @@ TEST(PostReaderTest, CsvWithoutTextColumnFailsToOpen) {
   EXPECT_EQ(reader.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(
       reader.status().message(),
-      HasSubstr("notext.csv:1: no column \"text\" in the header (columns: id, body)"));
+      HasSubstr("notext.csv:1: no column \"text\" in the header (columns: \"id\", "
+                "\"body\")"));
 }
 
 // Exports name their columns as their database did: author, group and time are
@@ -878,7 +893,7 @@ TEST(PostReaderTest, RequiredColumnsMustBeInTheHeader) {
       EXPECT_THAT(
           reader.status().message(),
           HasSubstr(absl::StrCat(":1: no column \"", c.column,
-                                 "\" in the header (columns: text, id, is_spam)")));
+                                 "\" in the header (columns: \"text\", \"id\", \"is_spam\")")));
       options.required_columns.*c.required = false;
       auto posts = ReadPosts(path, options);
       ASSERT_TRUE(posts.ok()) << c.column << ": " << posts.status();
@@ -926,9 +941,10 @@ TEST(PostReaderTest, CsvHeaderColumnsAreBounded) {
   ASSERT_FALSE(reader.ok());
   EXPECT_THAT(
       reader.status().message(),
-      HasSubstr("notext.csv:1: no column \"text\" in the header (columns: , c1, "
-                "c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, "
-                "c17, c18, c19, ... (10000 in all))"));
+      HasSubstr("notext.csv:1: no column \"text\" in the header (columns: \"\", "
+                "\"c1\", \"c2\", \"c3\", \"c4\", \"c5\", \"c6\", \"c7\", \"c8\", \"c9\", "
+                "\"c10\", \"c11\", \"c12\", \"c13\", \"c14\", \"c15\", \"c16\", \"c17\", "
+                "\"c18\", \"c19\", ... (10000 in all))"));
 }
 
 // Input quoted in a message is escaped (a label of "\u001b[2J" cleared the
@@ -958,7 +974,8 @@ TEST(PostReaderTest, MessagesQuoteInputSafely) {
   ASSERT_FALSE(reader.ok());
   EXPECT_THAT(
       reader.status().message(),
-      HasSubstr("no column \"text\" in the header (columns: id\\t\\x1b[2J, b\\x00dy)"));
+      HasSubstr("no column \"text\" in the header (columns: \"id\\t\\x1b[2J\", "
+                "\"b\\x00dy\")"));
 }
 
 // Two columns of one name that the reader reads would be ambiguous: refused at the

@@ -454,8 +454,8 @@ TEST_F(ReplayCommandTest, ColumnsAreNamedByFieldFlags) {
     EXPECT_EQ(code, 1) << flag << ": " << out;
     EXPECT_THAT(out, HasSubstr(absl::StrCat(
                          csv,
-                         ":1: no column \"when\" in the header (columns: id, user, "
-                         "channel, created_at, body, is_spam)")))
+                         ":1: no column \"when\" in the header (columns: \"id\", "
+                         "\"user\", \"channel\", \"created_at\", \"body\", \"is_spam\")")))
         << flag;
   }
   std::filesystem::remove(csv);

@@ -1948,7 +1948,7 @@ TEST_F(GroupguardCliTest, NamedColumnsMustBeInTheHeader) {
     Result r = RunCli(args);
     EXPECT_EQ(r.exit_code, 1) << args;
     EXPECT_THAT(r.err, HasSubstr("named.csv:1: no column \""));
-    EXPECT_THAT(r.err, HasSubstr("\" in the header (columns: id, text, is_spam)"))
+    EXPECT_THAT(r.err, HasSubstr("\" in the header (columns: \"id\", \"text\", \"is_spam\")"))
         << args;
   }
   // Named and present; a default absent (no "label" column: eval needs labels, so
