@@ -172,6 +172,21 @@ TEST(NumberInTest, RefusesOutOfRangeAndNan) {
             "--alpha: 0 is not a decimal number above 0 and at most 100");
 }
 
+// Blanks around a number are taken on either side, as an integer option takes them:
+// "0.5 " was refused with CLI11's own "could not convert" (" 0.5" was taken).
+TEST(AddNumberOptionTest, TakesBlanksOnEitherSide) {
+  CLI::App app;
+  double x = 0, a = 1;
+  AddNumberOption(&app, "--x", &x, 0, 1, "");
+  AddNumberAboveOption(&app, "--alpha", &a, 0, 100, "");
+  for (const char* typed : {"0.25 ", " 0.25", " 0.25\t"}) {
+    app.clear();
+    EXPECT_EQ(ParseErrorOf(app, {"--x", typed, "--alpha", typed}), "") << typed;
+    EXPECT_EQ(x, 0.25) << typed;
+    EXPECT_EQ(a, 0.25) << typed;
+  }
+}
+
 // Decimal only, as an integer option: strtod's other forms (a hex float, "inf",
 // "nan") and a "+" are refused, though in range; an exponent is decimal and fine.
 TEST(NumberInTest, ReadsDecimalOnly) {

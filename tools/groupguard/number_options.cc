@@ -93,6 +93,9 @@ CLI::Validator NumberIn(double lo, double hi) {
           return absl::StrCat(ShownValue(value), " is not a decimal number from ", lo,
                               " to ", hi);
         }
+        // Without the blanks, for CLI11's conversion (which took " 0.5" but
+        // refused "0.5 " with its own message).
+        value = std::string(absl::StripAsciiWhitespace(value));
         return "";
       },
       "");
@@ -107,6 +110,9 @@ CLI::Validator NumberAbove(double lo, double hi) {
           return absl::StrCat(ShownValue(value), " is not a decimal number above ", lo,
                               " and at most ", hi);
         }
+        // Without the blanks, for CLI11's conversion (which took " 0.5" but
+        // refused "0.5 " with its own message).
+        value = std::string(absl::StripAsciiWhitespace(value));
         return "";
       },
       "");

@@ -95,8 +95,8 @@ CLI::Option* AddIntegerOption(CLI::App* command, const std::string& names, Value
 
 // A validator for a floating-point option: a number written in decimal, digits with
 // an optional "-", "." and exponent ("0.5", "-.5", "1e-3") and surrounding blanks,
-// no "+", in [lo, hi]; else a usage error "--l2: -1 is not a decimal number from 0
-// to 10". CLI11 alone reads a number as strtod does: "0x1p-3" (0.125), "inf" and
+// no "+", in [lo, hi] (rewritten without the blanks); else a usage error "--l2: -1
+// is not a decimal number from 0 to 10". CLI11 alone reads a number as strtod does: "0x1p-3" (0.125), "inf" and
 // "nan" (which CLI::Range lets through: no comparison with NaN fails). Its
 // description is empty: the option's type name shows the range (AddNumberOption).
 CLI::Validator NumberIn(double lo, double hi);
@@ -115,7 +115,7 @@ CLI::Option* AddNumberOption(CLI::App* command, const std::string& names, Value*
                              double lo, double hi, const std::string& description) {
   return command->add_option(names, *value, description)
       ->type_name(absl::StrCat("FLOAT in [", lo, " - ", hi, "]"))
-      ->check(NumberIn(lo, hi));
+      ->transform(NumberIn(lo, hi));
 }
 
 // The same for a number above `lo` and at most `hi` (NumberAbove): "FLOAT in (lo -
@@ -126,7 +126,7 @@ CLI::Option* AddNumberAboveOption(CLI::App* command, const std::string& names,
                                   const std::string& description) {
   return command->add_option(names, *value, description)
       ->type_name(absl::StrCat("FLOAT in (", lo, " - ", hi, "]"))
-      ->check(NumberAbove(lo, hi));
+      ->transform(NumberAbove(lo, hi));
 }
 
 }  // namespace groupguard::cli
