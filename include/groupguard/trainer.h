@@ -180,7 +180,11 @@ struct TrainedModel {
 
   // Writes `bytes` to `path` atomically: a new temporary file next to it (never an
   // existing file; mode 0666 less the umask), synced to disk, then renamed over
-  // `path`. After a crash `path` holds the old model or the new one, whole. On
+  // `path`. A symbolic link at `path` stays one: the file it leads to (made if not
+  // there yet) is the one written, with the temporary beside it; in a sticky folder
+  // anyone may write to, only a link of the caller's own or of the folder's owner is
+  // followed (else kPermissionDenied), as Linux's fs.protected_symlinks has it.
+  // After a crash `path` holds the old model or the new one, whole. On
   // failure nothing is left behind and the status (kNotFound, kPermissionDenied,
   // kResourceExhausted for a full disk, kInvalidArgument for a directory at `path`,
   // kFailedPrecondition for another file that is not a regular one, kUnavailable

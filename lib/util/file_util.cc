@@ -100,12 +100,34 @@ absl::StatusOr<ScopedFd> CreateUniqueFile(const std::string& prefix, std::string
   }
 }
 
-// Where a path that names no existing file leads: itself, unless it is a symbolic
-// link (dangling), then the path its links lead to, each relative one taken from
-// the folder of the link that holds it. False, with *error, when a link cannot be
-// read or there are more than 40 of them (ELOOP, as the kernel counts).
-bool FollowDanglingLinks(const std::string& path, std::string* destination,
-                         int* error) {
+// Whether a symbolic link may be followed, by the rule Linux applies with
+// fs.protected_symlinks: in a sticky folder anyone may write to (/tmp), only a
+// link of the follower's own or of the folder's owner. Following the links by
+// hand (readlink, realpath) bypasses the kernel's check, so it is made here: a
+// link another user planted in /tmp would otherwise have root's output created or
+// replaced wherever it points. EACCES otherwise, as the kernel says.
+bool MayFollow(const std::string& link, const struct stat& link_st, int* error) {
+  const size_t slash = link.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : link.substr(0, slash + 1);
+  struct stat dir_st;
+  if (::stat(dir.c_str(), &dir_st) != 0) {
+    *error = errno;
+    return false;
+  }
+  const bool shared = (dir_st.st_mode & S_ISVTX) != 0 && (dir_st.st_mode & S_IWOTH) != 0;
+  if (shared && link_st.st_uid != ::geteuid() && link_st.st_uid != dir_st.st_uid) {
+    *error = EACCES;
+    return false;
+  }
+  return true;
+}
+
+// Where `path` leads through the symbolic links it is and points to (each relative
+// one taken from the folder of the link that holds it), to a file that is not a
+// link or to nothing yet: `path` itself when it is no link. False, with *error, when
+// a link cannot be read or may not be followed (MayFollow), or there are more than
+// 40 of them (ELOOP, as the kernel counts).
+bool FollowLinks(const std::string& path, std::string* destination, int* error) {
   *destination = path;
   for (int links = 0;; ++links) {
     struct stat st;
@@ -114,6 +136,7 @@ bool FollowDanglingLinks(const std::string& path, std::string* destination,
       *error = ELOOP;
       return false;
     }
+    if (!MayFollow(*destination, st, error)) return false;
     std::vector<char> target(static_cast<size_t>(st.st_size > 0 ? st.st_size : 255) + 1);
     const ssize_t n = ::readlink(destination->c_str(), target.data(), target.size());
     if (n < 0) {
@@ -156,21 +179,14 @@ absl::StatusOr<ScopedFd> CreateReplacementFile(const std::string& path,
   if (exists && !S_ISREG(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(path, ": not a regular file"));
   }
-  if (exists) {
-    std::unique_ptr<char, void (*)(void*)> real(::realpath(path.c_str(), nullptr),
-                                                &std::free);
-    if (real == nullptr) {
-      *error = errno;
-      return ErrnoStatus("realpath", path, *error);
-    }
-    *destination = real.get();
-  } else {
-    // A symbolic link to a file not there yet (a new result in a folder the link
-    // points into) is followed to where the file is to be, as a shell's `>` would
-    // create it; replaced, the link would become a file of its own there.
-    if (!FollowDanglingLinks(path, destination, error)) {
-      return ErrnoStatus("readlink", path, *error);
-    }
+  // The file is replaced where the links lead (a link to it stays a link), also a
+  // file not there yet (a new result in a folder the link points into: a shell's
+  // `>` would create it there); replaced, the link would become a file of its own.
+  // Only the last part of the path is followed here: links among its folders are
+  // the kernel's to follow, under its own rules, when the temporary is made and
+  // renamed.
+  if (!FollowLinks(path, destination, error)) {
+    return ErrnoStatus("follow the link", path, *error);
   }
   absl::StatusOr<ScopedFd> fd = CreateUniqueFile(*destination, temp, error);
   if (!fd.ok()) return fd.status();

@@ -58,9 +58,11 @@ absl::StatusOr<ScopedFd> OpenFile(const std::string& path, int flags, int mode =
 absl::StatusOr<ScopedFd> CreateUniqueFile(const std::string& prefix, std::string* path);
 
 // A new file to be renamed over `path` once written: *destination is the file
-// `path` names (symbolic links resolved, so a link to it stays a link, also one to
-// a file not there yet) and *temp a CreateUniqueFile() beside it, with the mode of
-// the existing file if there is one.
+// `path` names (the links it is and leads to followed, so a link to it stays a
+// link, also one to a file not there yet; in a sticky folder anyone may write to,
+// only a link of the caller's own or of the folder's owner, as the kernel's
+// fs.protected_symlinks has it, else EACCES) and *temp a CreateUniqueFile() beside
+// it, with the mode of the existing file if there is one.
 // kFailedPrecondition if `path` exists and is not a regular file (a FIFO, a device:
 // renaming over it would replace it); kInvalidArgument for a directory. The other
 // errors name the file the failed call was on (the temporary, for its create). On

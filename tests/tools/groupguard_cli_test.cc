@@ -2157,6 +2157,28 @@ TEST_F(GroupguardCliTest, OutputFileRespectsLinksFifosAndModes) {
   EXPECT_THAT(m.err, HasSubstr("cannot write " + nowhere + ": No such file or directory"));
   EXPECT_TRUE(std::filesystem::is_symlink(nowhere));
 
+  // In a sticky folder anyone may write to (/tmp), a link another user planted is
+  // not followed, as the kernel's fs.protected_symlinks would not (root's -o made
+  // or replaced whatever file it pointed at); one of the folder's owner is.
+  if (::geteuid() == 0) {
+    const std::string shared = Dir() + "/sticky";
+    std::filesystem::remove_all(shared);
+    std::filesystem::create_directory(shared);
+    ASSERT_EQ(::chmod(shared.c_str(), 01777), 0);
+    const std::string planted = shared + "/planted.jsonl";
+    std::filesystem::create_symlink(Dir() + "/victim.jsonl", planted);
+    ASSERT_EQ(::lchown(planted.c_str(), 65534, 65534), 0);
+    std::filesystem::remove(Dir() + "/victim.jsonl");
+    Result p = RunCli(absl::StrCat("score -m ", model_, " -o ", planted, " ", input));
+    EXPECT_EQ(p.exit_code, 1);
+    EXPECT_THAT(p.err, HasSubstr("cannot write " + planted + ": Permission denied"));
+    EXPECT_FALSE(Exists(Dir() + "/victim.jsonl"));
+    ASSERT_EQ(::lchown(planted.c_str(), 0, 0), 0);
+    Result own = RunCli(absl::StrCat("score -m ", model_, " -o ", planted, " ", input));
+    ASSERT_EQ(own.exit_code, 0) << own.err;
+    EXPECT_EQ(ReadFile(Dir() + "/victim.jsonl"), expected);
+  }
+
   const std::string fifo = Dir() + "/output.fifo";
   std::filesystem::remove(fifo);
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
