@@ -342,10 +342,11 @@ TEST_F(ReplayCommandTest, CommonTimeFormatsAreRead) {
   EXPECT_THAT(out, HasSubstr("\"ham_held\":0,"));
 }
 
-// RFC 3339's lower-case 't' and 'z', ISO 8601's decimal comma and an offset with a
-// colon after a space are read (they counted as untimed); an RFC 2822 time whose
-// weekday is not its date's is not (it was read as if the weekday were right).
-// Each post's replay time is in the --decisions output.
+// RFC 3339's lower-case 't', ISO 8601's decimal comma and an offset with a colon
+// after a space are read (they counted as untimed); an RFC 2822 time whose weekday
+// is not its date's is not (it was read as if the weekday were right), while a full
+// weekday name or no space after its comma still is. Each post's replay time is in
+// the --decisions output.
 TEST_F(ReplayCommandTest, LowerCaseRfc3339DecimalCommasAndSpacedOffsetsAreRead) {
   const std::pair<const char*, const char*> times[] = {
       {"2024-01-02t10:00:00z", "2024-01-02T10:00:00Z"},
@@ -354,6 +355,9 @@ TEST_F(ReplayCommandTest, LowerCaseRfc3339DecimalCommasAndSpacedOffsetsAreRead) 
       {"2024-01-02 10:00 -02:30", "2024-01-02T12:30:00Z"},
       {"Tue, 02 Jan 2024 10:00:00 +0000", "2024-01-02T10:00:00Z"},
       {"tue, 2 Jan 2024 10:00 +0000", "2024-01-02T10:00:00Z"},
+      {"Tuesday, 02 Jan 2024 10:00:00 +0100", "2024-01-02T09:00:00Z"},
+      {"Tue,02 Jan 2024 10:00 +0000", "2024-01-02T10:00:00Z"},
+      {"Monday, 02 Jan 2024 10:00:00 +0000", ""},
       {"Mon, 02 Jan 2024 10:00:00 +0000", ""},  // 2 January 2024 was a Tuesday
   };
   for (const auto& [time, replayed] : times) {

@@ -40,6 +40,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common.h"
@@ -136,11 +137,10 @@ std::optional<absl::Time> ParseTime(const std::string& s) {
       break;
     }
   }
-  // RFC 3339 lets the 'T' and the 'Z' be lower case, and ISO 8601 a comma before
-  // the fraction of a second: both read as the forms below have them.
+  // RFC 3339 lets the 'T' be lower case (the 'z' too, which %Ez takes), and ISO 8601
+  // a comma before the fraction of a second: both read as the forms below have them.
   const auto digit = [&t](size_t i) { return i < t.size() && absl::ascii_isdigit(t[i]); };
   if (t.size() > 10 && t[10] == 't' && digit(9) && digit(11)) t[10] = 'T';
-  if (t.size() > 1 && t.back() == 'z' && digit(t.size() - 2)) t.back() = 'Z';
   if (const size_t comma = t.find(','); comma != std::string::npos && comma >= 3 &&
                                         t[comma - 3] == ':' && digit(comma - 1) &&
                                         digit(comma + 1)) {
@@ -161,22 +161,28 @@ std::optional<absl::Time> ParseTime(const std::string& s) {
     if (absl::ParseTime(f, t, absl::UTCTimeZone(), &time, &err)) return time;
   }
   // RFC 2822 (e-mail, RSS, HTTP), with or without the weekday and the seconds; its
-  // zone a numeric offset or one of the names of UTC. A weekday must be the date's
-  // (a time that says otherwise is wrong somewhere, and which part is not known).
+  // zone a numeric offset or one of the names of UTC. A weekday ("Tue", "Tuesday",
+  // any case, a comma after it) must be the date's: a time that says otherwise is
+  // wrong somewhere, and which part is not known.
   for (const char* f : {"%d %b %Y %H:%M:%S %z", "%d %b %Y %H:%M %z"}) {
     if (absl::ParseTime(f, t, absl::UTCTimeZone(), &time, &err)) return time;
-    const size_t comma = t.find(", ");
-    if (comma != 3) continue;
-    const std::string date = t.substr(comma + 2);
-    if (!absl::ParseTime(f, date, absl::UTCTimeZone(), &time, &err)) continue;
-    absl::Time day;
-    if (!absl::ParseTime("%d %b %Y", date.substr(0, date.find(' ', 7)),
-                         absl::UTCTimeZone(), &day, &err)) {
-      continue;
+  }
+  if (const size_t comma = t.find(','); comma != std::string::npos) {
+    absl::Time named;
+    if (absl::ParseTime("%a", t.substr(0, comma), absl::UTCTimeZone(), &named, &err)) {
+      const std::string date(absl::StripLeadingAsciiWhitespace(t.substr(comma + 1)));
+      for (const char* f : {"%d %b %Y %H:%M:%S %z", "%d %b %Y %H:%M %z"}) {
+        if (!absl::ParseTime(f, date, absl::UTCTimeZone(), &time, &err)) continue;
+        absl::Time day;
+        if (!absl::ParseTime("%d %b %Y", date.substr(0, date.find(' ', date.find(' ') + 5)),
+                             absl::UTCTimeZone(), &day, &err)) {
+          return std::nullopt;
+        }
+        const std::string weekday = absl::FormatTime("%a", day, absl::UTCTimeZone());
+        if (!absl::EqualsIgnoreCase(weekday, t.substr(0, 3))) return std::nullopt;
+        return time;
+      }
     }
-    const std::string weekday = absl::FormatTime("%a", day, absl::UTCTimeZone());
-    return absl::EqualsIgnoreCase(weekday, t.substr(0, 3)) ? std::optional(time)
-                                                            : std::nullopt;
   }
   return ParseUnixSeconds(s);
 }
