@@ -160,8 +160,10 @@ class Registry {
   // caller may do this. Group and role changes are audited with actor "system";
   // joins and leaves are not (nor are the gate's holds): the audit log is of
   // decisions about people, and they are the bulk of a forum's traffic.
-  // The ids "system" and kForgottenMember name no account in the audit log and the
-  // flags: AddAdministrator, AddModerator and Forget refuse them (kInvalidArgument).
+  // The audit log and the flags use "system" for the server and kForgottenMember for
+  // an erased account: AddAdministrator and AddModerator refuse both, Join and
+  // Forget the second (kInvalidArgument). A member may be called "system" (Forget
+  // erases them; the server's entries keep their actor).
   absl::Status CreateGroup(absl::string_view group, const GroupPolicy& policy = {});
   absl::Status AddAdministrator(absl::string_view member);
   absl::Status RemoveAdministrator(absl::string_view member);

@@ -79,17 +79,24 @@ absl::Status CheckId(absl::string_view what, absl::string_view id) {
 }
 
 // The ids the audit log and the flags use for no account: "system" (the server's
-// own changes and expiry) and kForgottenMember (an erased account). Nobody with one
-// of them may moderate or administer, nor be forgotten: their actions would read as
-// the server's or an erased account's, and forgetting kForgottenMember would merge
-// every erased flagger into one person (the site-wide rule counts them apart).
+// own changes and expiry) and kForgottenMember (an erased account). Nobody with
+// either may moderate or administer: their actions would read as the server's or
+// an erased account's. A member may be called "system" (and be forgotten: the
+// server's entries keep their actor, see ActorIs), but nobody kForgottenMember: no
+// account joins with it, and it cannot be forgotten, which would merge every
+// erased flagger into one person (the site-wide rule counts them apart).
+absl::Status Reserved(absl::string_view what, absl::string_view id) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, " \"", id, "\" is reserved: the audit log's ",
+                   id == kSystem ? "actor for the server's own changes"
+                                 : "name of an erased account"));
+}
 absl::Status CheckNotReserved(absl::string_view what, absl::string_view id) {
-  if (id == kSystem || id == kForgottenMember) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " \"", id, "\" is reserved: the audit log's ",
-                     id == kSystem ? "actor for the server's own changes"
-                                   : "name of an erased account"));
-  }
+  if (id == kSystem || id == kForgottenMember) return Reserved(what, id);
+  return absl::OkStatus();
+}
+absl::Status CheckNotForgottenName(absl::string_view what, absl::string_view id) {
+  if (id == kForgottenMember) return Reserved(what, id);
   return absl::OkStatus();
 }
 
@@ -2253,6 +2260,7 @@ absl::Status Registry::RemoveModerator(absl::string_view group,
 
 absl::Status Registry::Join(absl::string_view member, absl::string_view group) {
   GG_RETURN_IF_ERROR(CheckId("member", member));
+  GG_RETURN_IF_ERROR(CheckNotForgottenName("member", member));
   GG_ASSIGN_OR_RETURN(uint32_t g, impl_->RequireGroup(group));
   std::unique_lock<std::mutex> w(impl_->write_mu_);
   Impl::MemberSnapshot m = impl_->CopyMember(member, /*with_probation=*/false);
@@ -2716,7 +2724,7 @@ absl::Status Registry::DecideAppeal(absl::string_view actor, absl::string_view m
 
 absl::Status Registry::Forget(absl::string_view actor, absl::string_view member) {
   GG_RETURN_IF_ERROR(CheckId("member", member));
-  GG_RETURN_IF_ERROR(CheckNotReserved("member", member));
+  GG_RETURN_IF_ERROR(CheckNotForgottenName("member", member));
   std::unique_lock<std::mutex> w(impl_->write_mu_);
   GG_RETURN_IF_ERROR(impl_->AuthorizeAdmin(actor, "forget members"));
   // An administrator may erase themselves, but not out of a probation: that would

@@ -622,9 +622,10 @@ TEST_F(RegistryTest, AModeratorDoesNotLiftAnAdministratorsFlag) {
 }
 
 // "system" and "(forgotten)" name the server and erased accounts in the audit log
-// and the flags: nobody with those ids gets a role or is forgotten. Forgetting
-// "(forgotten)" was accepted and merged every erased flagger into one person, which
-// ended another member's site-wide probation with no notice.
+// and the flags: nobody with those ids gets a role, and nobody joins as, or
+// forgets, "(forgotten)". Forgetting it was accepted and merged every erased
+// flagger into one person, which ended another member's site-wide probation with
+// no notice.
 TEST_F(RegistryTest, TheAuditLogsOwnIdsAreReserved) {
   const std::string before = registry_->CanonicalDump();
   for (absl::string_view id : {"system", "(forgotten)"}) {
@@ -632,8 +633,9 @@ TEST_F(RegistryTest, TheAuditLogsOwnIdsAreReserved) {
     EXPECT_EQ(registry_->AddAdministrator(id).code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(registry_->AddModerator("cats", id).code(),
               absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(registry_->Forget("admin", id).code(), absl::StatusCode::kInvalidArgument);
   }
+  EXPECT_EQ(registry_->Join("(forgotten)", "cats").code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(registry_->Forget("admin", "(forgotten)"),
             absl::InvalidArgumentError("member \"(forgotten)\" is reserved: the audit "
                                        "log's name of an erased account"));
@@ -641,9 +643,17 @@ TEST_F(RegistryTest, TheAuditLogsOwnIdsAreReserved) {
             absl::InvalidArgumentError("member \"system\" is reserved: the audit log's "
                                        "actor for the server's own changes"));
   EXPECT_EQ(registry_->CanonicalDump(), before);
-  // A member may still be called so, and post.
+  // A member may be called "system", be flagged, and be forgotten: the server's own
+  // entries keep their actor.
   ASSERT_TRUE(registry_->Join("system", "cats").ok());
-  EXPECT_FALSE(HeldIn("system", "cats"));
+  ASSERT_TRUE(registry_->Flag("mod_cats", "system", "cats", "spam").ok());
+  EXPECT_TRUE(HeldIn("system", "cats"));
+  ASSERT_TRUE(registry_->Forget("admin", "system").ok());
+  EXPECT_FALSE(registry_->ProbationStatusOf("system").on_probation);
+  auto log = registry_->AuditLog("admin");
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(log->front().action, "create_group");
+  EXPECT_EQ(log->front().actor, "system");
 }
 
 // Nobody decides their own case: a moderator on probation does not lift it in their

@@ -454,7 +454,10 @@ absl::Status Simulate(std::vector<Item>& items, const Classifier* model,
       p.group = no_group;
       it.no_group = true;
     }
-    if (p.author.empty()) {
+    // "(forgotten)", the registry's name of an erased account (no account has it:
+    // Registry::Join refuses it), is no author either, as in a dump exported after
+    // erasures.
+    if (p.author.empty() || p.author == kForgottenMember) {
       p.author = Unused(absl::StrCat(kNoAuthorPrefix, p.line), taken_authors);
       it.no_author = true;
       ++c->no_author;
