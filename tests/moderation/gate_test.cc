@@ -1,5 +1,7 @@
 #include "groupguard/gate.h"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -188,32 +190,36 @@ TEST_F(GateTest, SetClassifierReplacesTheModelForLaterPosts) {
 }
 
 // A Submit from a destructor that runs at a thread's end after the gate's per-thread
-// classifier copy is gone (thread_locals go in reverse order of construction) is
-// decided, and frees no classifier a gate still owns. It used to assign into the
-// destroyed copy and free the first gate's classifier.
+// classifier copy is gone (a thread-specific key's destructor, run after the copy's
+// key, made earlier, as glibc runs them in the order the keys were made) is
+// decided, and frees no classifier a gate still owns. With the copy a thread_local
+// object, it used to assign into the destroyed copy and free the first gate's
+// classifier; as a ThreadScratch it would be made again (and destroyed in glibc's
+// next round of key destructors), which thread_classifier_gone spares.
 TEST_F(GateTest, SubmitAfterTheThreadsClassifierCopyIsGone) {
   auto first = std::make_shared<testing::FakeClassifier>();
   auto second = std::make_shared<testing::FakeClassifier>();
   const std::weak_ptr<testing::FakeClassifier> first_alive = first, second_alive = second;
   Gate gate1(registry_.get(), std::move(first));
   Gate gate2(registry_.get(), std::move(second));
-  struct FlushAtThreadEnd {
-    std::function<void()> flush;
-    ~FlushAtThreadEnd() { flush(); }
-  };
   std::atomic<int> published{0};
   auto count = [&](const absl::StatusOr<Decision>& d) {
     if (d.ok() && d->action == Action::kPublish) published.fetch_add(1);
   };
+  std::function<void()> flush = [&] {
+    count(gate2.Submit(Submission{"f2", "bob", "cats", "nice cat"}));
+    count(gate1.Submit(Submission{"f1", "bob", "cats", "nice cat"}));
+  };
+  pthread_key_t at_end;
   std::thread worker([&] {
-    thread_local FlushAtThreadEnd at_end;  // before the copy: destroyed after it
-    at_end.flush = [&] {
-      count(gate2.Submit(Submission{"f2", "bob", "cats", "nice cat"}));
-      count(gate1.Submit(Submission{"f1", "bob", "cats", "nice cat"}));
-    };
-    count(gate1.Submit(Submission{"p1", "bob", "cats", "nice cat"}));
+    count(gate1.Submit(Submission{"p1", "bob", "cats", "nice cat"}));  // the copy
+    ASSERT_EQ(pthread_key_create(&at_end,
+                                 [](void* f) { (*static_cast<std::function<void()>*>(f))(); }),
+              0);
+    ASSERT_EQ(pthread_setspecific(at_end, &flush), 0);
   });
   worker.join();
+  pthread_key_delete(at_end);
   EXPECT_EQ(published.load(), 3);
   EXPECT_FALSE(first_alive.expired());
   EXPECT_FALSE(second_alive.expired());

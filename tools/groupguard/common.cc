@@ -44,7 +44,8 @@ void PrintError(absl::string_view message) {
 }
 
 int UsageErrorOf(absl::string_view command, absl::string_view what) {
-  PrintError(absl::StrCat(what, " (groupguard ", command, " --help)"));
+  PrintError(absl::StrCat(what, " (groupguard ", command, command.empty() ? "" : " ",
+                          "--help)"));
   return kExitUsageError;
 }
 
@@ -252,7 +253,11 @@ absl::Status CheckOutputIsNotReport(absl::string_view flag, const std::string& o
     return absl::InvalidArgumentError(absl::StrCat(
         flag, " -: standard output carries ", report, "; name ", kind));
   }
-  if (StandardStreamAt(output) >= 0) {
+  // Only a regular file is spoiled: a device (/dev/null) or a FIFO is written in
+  // place, as by the stream itself.
+  struct stat st;
+  if (StandardStreamAt(output) >= 0 && ::stat(output.c_str(), &st) == 0 &&
+      S_ISREG(st.st_mode)) {
     return absl::InvalidArgumentError(
         absl::StrCat(flag, " ", output,
                      ": that is where standard output or standard error goes, which "

@@ -28,7 +28,8 @@ inline constexpr int kExitUsageError = 2;
 void PrintError(absl::string_view message);
 // A usage error found after the command line parsed (a file that is also the input,
 // two flags that do not go together): "groupguard: <what> (groupguard COMMAND
-// --help)", as main() prints the parser's. Returns kExitUsageError.
+// --help)", as main() prints the parser's ("" for the program itself: "(groupguard
+// --help)"). Returns kExitUsageError.
 int UsageErrorOf(absl::string_view command, absl::string_view what);
 
 // The file name of `path` without its folders ("<stdin>" for "-"): what train
@@ -91,9 +92,9 @@ CLI::Validator FileName();
 void AddModelFlag(CLI::App* command, std::string* model_path);
 
 // A usage error (kInvalidArgument) when the output file `output` (given with
-// `flag`: train's "-o", eval's "--roc", replay's "--decisions") is "-" or the file
-// standard output or standard error goes to (/dev/stdout, or a file both are
-// redirected to), which carry the command's `report` ("the training report",
+// `flag`: train's "-o", eval's "--roc", replay's "--decisions") is "-" or the
+// regular file standard output or standard error goes to (/dev/stdout redirected to
+// a file; not a device or FIFO, written in place), which carry the command's `report` ("the training report",
 // "the metrics", "the summary"): the two would spoil each other, and the output,
 // renamed over that file, would drop what the shell wrote there. `kind` names
 // what to give instead ("a model file"). OK for "".

@@ -10,6 +10,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "commands.h"
@@ -26,8 +27,7 @@ namespace {
 // "groupguard: <what> (groupguard score --help)": a usage error, naming the help of
 // the command `prefix` ("" or "score ") names. Exit 2.
 int UsageError(absl::string_view what, absl::string_view prefix) {
-  groupguard::cli::PrintError(absl::StrCat(what, " (groupguard ", prefix, "--help)"));
-  return groupguard::cli::kExitUsageError;
+  return groupguard::cli::UsageErrorOf(absl::StripSuffix(prefix, " "), what);
 }
 
 }  // namespace

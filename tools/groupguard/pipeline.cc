@@ -131,7 +131,15 @@ void Process(Task* task, bool skip_bad, RecordParser* parser, PostHandler* handl
     }
     return;
   }
-  handler->Flush(&out);
+  try {
+    handler->Flush(&out);
+  } catch (const std::bad_alloc&) {
+    // The block's last output (score's pending line), when memory ran out for it:
+    // the posts before it stand, and the run ends (no message: RunPipeline's).
+    const size_t whole = out.text.rfind('\n');
+    out.text.resize(whole == std::string::npos ? 0 : whole + 1);
+    out.error = absl::Status(absl::StatusCode::kResourceExhausted, "");
+  }
 }
 
 class WorkerPool {

@@ -289,10 +289,11 @@ int RunTrain(TrainFlags& flags) {
       auto result = CrossValidate(kept, candidates[i].options, flags.cv);
       if (!result.ok()) {
         progress.Finish();
-        PrintError(absl::StrCat("cross-validation failed: ", result.status().message()));
-        return result.status().code() == absl::StatusCode::kInvalidArgument
-                   ? kExitUsageError
-                   : kExitRuntimeError;
+        const std::string what =
+            absl::StrCat("cross-validation failed: ", result.status().message());
+        if (absl::IsInvalidArgument(result.status())) return UsageErrorOf("train", what);
+        PrintError(what);
+        return kExitRuntimeError;
       }
       if (result->threads == 1 && !result->threads_error.empty()) {
         // CrossValidate() trained on this thread alone and, a library, said nothing:
