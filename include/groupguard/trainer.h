@@ -26,8 +26,8 @@ enum class ModelType : uint8_t {
 
 // Returns "naive_bayes", "logistic" or "ensemble".
 absl::string_view ModelTypeName(ModelType type);
-// Parses "naive_bayes"/"nb", "logistic"/"lr" or "ensemble"/"nb+lr";
-// kInvalidArgument otherwise.
+// Parses "naive_bayes"/"naive-bayes"/"nb", "logistic"/"logistic_regression"/"lr" or
+// "ensemble"/"nb+lr", in any case; kInvalidArgument otherwise.
 absl::StatusOr<ModelType> ParseModelType(absl::string_view name);
 
 struct NaiveBayesOptions {

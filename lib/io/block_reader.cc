@@ -14,6 +14,7 @@
 #include "io/csv_scan.h"
 #include "util/file_util.h"
 #include "util/platform.h"
+#include "util/printable.h"
 
 #if GROUPGUARD_HAVE_SSE2
 #include <emmintrin.h>
@@ -127,6 +128,10 @@ absl::StatusOr<std::unique_ptr<BlockReader>> BlockReader::Open(
   bool owns = false;
   std::string name = "<stdin>";
   if (path.empty()) return absl::InvalidArgumentError("empty file name");
+  if (path.find('\0') != absl::string_view::npos) {  // the system would stop at it
+    return absl::InvalidArgumentError(absl::StrCat(
+        "file name \"", internal::Printable(path), "\" has a NUL byte in it"));
+  }
   if (path != "-") {
     name = std::string(path);
     do {

@@ -18,6 +18,7 @@
 #include "text/tokenization_access.h"
 #include "util/file_util.h"
 #include "util/platform.h"
+#include "util/printable.h"
 #include "util/status_macros.h"
 #include "util/thread_scratch.h"
 
@@ -870,6 +871,10 @@ absl::StatusOr<std::unique_ptr<Classifier>> Classifier::FromBytes(
 
 absl::StatusOr<std::unique_ptr<Classifier>> Classifier::Load(absl::string_view path) {
   if (path.empty()) return absl::InvalidArgumentError("empty model file name");
+  if (path.find('\0') != absl::string_view::npos) {  // the system would stop at it
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model file name \"", internal::Printable(path), "\" has a NUL byte in it"));
+  }
   const std::string p(path);
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(p.c_str(), "rb"), &std::fclose);
   if (file == nullptr) {

@@ -28,6 +28,7 @@
 #include "model/thresholds.h"
 #include "model/weight_table.h"
 #include "util/file_util.h"
+#include "util/printable.h"
 #include "util/status_macros.h"
 #include "xxhash.h"
 
@@ -58,6 +59,13 @@ absl::StatusOr<ModelType> ParseModelType(absl::string_view name) {
 }
 
 absl::Status TrainedModel::Save(absl::string_view path) const {
+  // No file has an empty name, nor one with a NUL in it (the system would read the
+  // name up to it: "a.ggm\0.bak" would write a.ggm).
+  if (path.empty() || path.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot save a model file to \"", internal::Printable(path), "\": ",
+        path.empty() ? "an empty path" : "a path with a NUL byte in it"));
+  }
   const std::string target(path);
   auto error = [&](absl::string_view what, const absl::Status& cause) {
     // The cause names the temporary file and the call; the caller knows the model

@@ -17,6 +17,7 @@
 
 #include "gmock/gmock.h"
 #include "groupguard/classifier.h"
+#include "groupguard/post_reader.h"
 #include "groupguard/trainer.h"
 #include "groupguard_internal/model/model.pb.h"
 #include "gtest/gtest.h"
@@ -309,6 +310,32 @@ TEST(ModelFileTest, SaveToMissingDirectoryFails) {
   // The path given and the reason, once each (not the temporary file's name).
   EXPECT_EQ(status.message(),
             path + ": cannot create model file: No such file or directory");
+}
+
+// No file is named "" or has a NUL in its name: Save wrote and synced a temporary
+// in the working folder before failing on "", and wrote "a.ggm" for "a.ggm\0.bak"
+// (the system reads a name up to its NUL), renaming the temporary onto itself;
+// Load and a post reader read "a.ggm". All three refuse such a name now.
+TEST(ModelFileTest, AnEmptyNameOrOneWithANulIsRefused) {
+  const TrainedModel model = TrainSynthetic(ModelType::kNaiveBayes);
+  std::string dir = TempPath("nul_XXXXXX");
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr) << std::strerror(errno);
+  const std::string real = dir + "/a.ggm";
+  const std::string with_nul = real + std::string(1, '\0') + ".bak";
+  EXPECT_EQ(model.Save(""),
+            absl::InvalidArgumentError("cannot save a model file to \"\": an empty path"));
+  EXPECT_EQ(model.Save(with_nul),
+            absl::InvalidArgumentError(absl::StrCat("cannot save a model file to \"", real,
+                                                    "\\x00.bak\": a path with a NUL "
+                                                    "byte in it")));
+  EXPECT_EQ(::access(real.c_str(), F_OK), -1) << "nothing written";
+  ASSERT_TRUE(model.Save(real).ok());
+  EXPECT_EQ(Classifier::Load(with_nul).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PostReader::Open(with_nul, PostReaderOptions()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  std::remove(real.c_str());
+  ::rmdir(dir.c_str());
 }
 
 TEST(ModelFileTest, SaveOverADirectoryIsInvalidArgument) {
