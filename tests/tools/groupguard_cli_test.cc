@@ -2673,6 +2673,24 @@ TEST_F(GroupguardCliTest, JournalCheckNamesATornTail) {
 }
 
 // Every file in `dir` with its bytes, to show that a command changed nothing.
+// A server's registry over a journal at `dir` (no syncs: a test's), on `clock`;
+// null (and a failure) if it does not open.
+std::unique_ptr<Registry> OpenServer(const std::string& dir, const Clock* clock) {
+  JournalOptions options;
+  options.sync = JournalOptions::Sync::kNone;
+  auto store = OpenJournal(dir, options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  if (!store.ok()) return nullptr;
+  auto opened = Registry::Open(*std::move(store), clock, RegistryOptions());
+  EXPECT_TRUE(opened.ok()) << opened.status();
+  return opened.ok() ? *std::move(opened) : nullptr;
+}
+
+// The servers' clock in the journal show tests: flags last until 2100, so the
+// probations are on whenever the tests run.
+const absl::Time kServerStart =
+    absl::FromCivil(absl::CivilSecond(2099, 6, 1, 12, 0, 0), absl::UTCTimeZone());
+
 std::vector<std::pair<std::string, std::string>> FilesAndBytes(const std::string& dir) {
   std::vector<std::pair<std::string, std::string>> files;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
@@ -2688,15 +2706,10 @@ TEST_F(GroupguardCliTest, JournalShowLeavesOutFlagsALiftWithdrew) {
   const std::string dir = Dir() + "/lift-journal";
   std::filesystem::remove_all(dir);
   {
-    JournalOptions options;
-    options.sync = JournalOptions::Sync::kNone;
-    auto store = OpenJournal(dir, options);
-    ASSERT_TRUE(store.ok()) << store.status();
-    ManualClock clock(
-        absl::FromCivil(absl::CivilSecond(2099, 6, 1, 12, 0, 0), absl::UTCTimeZone()));
-    auto opened = Registry::Open(*std::move(store), &clock, RegistryOptions());
-    ASSERT_TRUE(opened.ok()) << opened.status();
-    Registry& server = **opened;
+    ManualClock clock(kServerStart);
+    std::unique_ptr<Registry> opened = OpenServer(dir, &clock);
+    ASSERT_NE(opened, nullptr);
+    Registry& server = *opened;
     for (const char* g : {"cats", "dogs", "birds"}) ASSERT_TRUE(server.CreateGroup(g).ok());
     ASSERT_TRUE(server.AddAdministrator("ada").ok());
     ASSERT_TRUE(server.AddModerator("cats", "mia").ok());
@@ -2745,16 +2758,10 @@ TEST_F(GroupguardCliTest, JournalShowOfAnEmptyHistorySaysSo) {
 // goes on writing.
 TEST_F(GroupguardCliTest, JournalShowReadsTheRegistryWhileTheServerHasItOpen) {
   const std::string dir = Dir() + "/live-journal";
-  JournalOptions options;
-  options.sync = JournalOptions::Sync::kNone;
-  auto store = OpenJournal(dir, options);
-  ASSERT_TRUE(store.ok()) << store.status();
-  // Flags last until 2100, so the probation is on whenever the test runs.
-  ManualClock clock(
-      absl::FromCivil(absl::CivilSecond(2099, 6, 1, 12, 0, 0), absl::UTCTimeZone()));
-  auto opened = Registry::Open(*std::move(store), &clock, RegistryOptions());
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  Registry& server = **opened;
+  ManualClock clock(kServerStart);
+  std::unique_ptr<Registry> opened = OpenServer(dir, &clock);
+  ASSERT_NE(opened, nullptr);
+  Registry& server = *opened;
   ASSERT_TRUE(server.CreateGroup("cats").ok());
   ASSERT_TRUE(server.CreateGroup("dogs").ok());
   ASSERT_TRUE(server.AddAdministrator("ada").ok());
