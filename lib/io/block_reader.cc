@@ -130,7 +130,7 @@ absl::StatusOr<std::unique_ptr<BlockReader>> BlockReader::Open(
   if (path.empty()) return absl::InvalidArgumentError("empty file name");
   if (path.find('\0') != absl::string_view::npos) {  // the system would stop at it
     return absl::InvalidArgumentError(absl::StrCat(
-        "file name \"", internal::Printable(path), "\" has a NUL byte in it"));
+        "file name \"", internal::PrintableLine(path), "\" has a NUL byte in it"));
   }
   if (path != "-") {
     name = std::string(path);

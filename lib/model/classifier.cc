@@ -873,7 +873,7 @@ absl::StatusOr<std::unique_ptr<Classifier>> Classifier::Load(absl::string_view p
   if (path.empty()) return absl::InvalidArgumentError("empty model file name");
   if (path.find('\0') != absl::string_view::npos) {  // the system would stop at it
     return absl::InvalidArgumentError(absl::StrCat(
-        "model file name \"", internal::Printable(path), "\" has a NUL byte in it"));
+        "model file name \"", internal::PrintableLine(path), "\" has a NUL byte in it"));
   }
   const std::string p(path);
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(p.c_str(), "rb"), &std::fclose);

@@ -63,7 +63,7 @@ absl::Status TrainedModel::Save(absl::string_view path) const {
   // name up to it: "a.ggm\0.bak" would write a.ggm).
   if (path.empty() || path.find('\0') != absl::string_view::npos) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "cannot save a model file to \"", internal::Printable(path), "\": ",
+        "cannot save a model file to \"", internal::PrintableLine(path), "\": ",
         path.empty() ? "an empty path" : "a path with a NUL byte in it"));
   }
   const std::string target(path);

@@ -548,7 +548,7 @@ TEST_F(RegistryTest, DeniedAppealKeepsProbation) {
   EXPECT_FALSE(registry_->ProbationStatusOf("alice").appeal_pending);
   EXPECT_THAT(recorder_.types(), ElementsAre(Type::kProbationStarted, Type::kAppealFiled,
                                              Type::kAppealDenied));
-  const ModerationEvent& denied = recorder_.events().back();
+  const ModerationEvent denied = recorder_.events().back();  // events() is a copy
   EXPECT_EQ(denied.member, "alice");
   EXPECT_EQ(denied.actor, "admin");
   EXPECT_EQ(denied.reason, "repeat offender");
